@@ -1,0 +1,41 @@
+//===- Compiler.h - Workload + schedule -> each stage of CPU code -*- C++ -*-===//
+//
+// The CPU compile path end to end, stopping at any stage `hatc compile
+// --emit` can show: the scheduled IR, the LLVM dialect, LLVM IR, assembly,
+// an object file, or a loadable shared object.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_LOWERING_COMPILER_H
+#define HATC_LOWERING_COMPILER_H
+
+#include "hatc/Lowering/Workload.h"
+
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+
+namespace hatc {
+
+enum class EmitStage { Scheduled, LLVMDialect, LLVMIR, Assembly, Object };
+
+/// "mlir", "mlir-llvm", "llvm", "asm", "obj".
+std::optional<EmitStage> parseEmitStage(llvm::StringRef name);
+
+/// Applies `schedule` (null: none, the linalg ops lower to plain loops) to
+/// the workload's module in place and lowers it up to `stage`; returns that
+/// stage's text (or object bytes).
+llvm::Expected<std::string> compileToStage(Workload &workload,
+                                           mlir::ModuleOp schedule,
+                                           EmitStage stage);
+
+/// The whole path: writes `<dir>/<stem>.o` and `<dir>/<stem>.so` and returns
+/// the shared object's path.
+llvm::Expected<std::string> compileToSharedObject(Workload &workload,
+                                                  mlir::ModuleOp schedule,
+                                                  llvm::StringRef dir,
+                                                  llvm::StringRef stem);
+
+} // namespace hatc
+
+#endif // HATC_LOWERING_COMPILER_H

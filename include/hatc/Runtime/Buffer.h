@@ -1,0 +1,73 @@
+//===- Buffer.h - Host tensors handed to compiled kernels ------*- C++ -*-===//
+//
+// A HostBuffer is a dense, row-major, 64-byte aligned array of one element
+// kind. Kernels compiled by hatc take their arguments as MLIR ranked memref
+// descriptors; HostBuffer builds those descriptors and converts its contents
+// to double for checking against the reference.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_RUNTIME_BUFFER_H
+#define HATC_RUNTIME_BUFFER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hatc {
+
+enum class ElemKind : uint8_t { F32, F64, I8, I16, I32, I64 };
+
+/// "f32", "i8", ... ; parse returns nullopt for anything else.
+const char *elemKindName(ElemKind kind);
+std::optional<ElemKind> parseElemKind(const std::string &name);
+size_t elemKindBytes(ElemKind kind);
+bool isFloatKind(ElemKind kind);
+
+/// Shape and element kind of one kernel argument.
+struct TensorSpec {
+  ElemKind kind = ElemKind::F32;
+  std::vector<int64_t> shape;
+
+  int64_t numElements() const;
+  size_t byteSize() const { return numElements() * elemKindBytes(kind); }
+  /// "1024x1024xf32"
+  std::string str() const;
+};
+
+class HostBuffer {
+public:
+  explicit HostBuffer(TensorSpec spec);
+  ~HostBuffer();
+  HostBuffer(HostBuffer &&other) noexcept;
+  HostBuffer &operator=(HostBuffer &&other) noexcept;
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+
+  const TensorSpec &spec() const { return tensorSpec; }
+  void *data() { return storage; }
+  const void *data() const { return storage; }
+
+  /// Uniform values from a seeded generator: floats in [-1, 1); integers in
+  /// [-128, 127] for i8 and [-1000, 1000] for wider kinds.
+  void fillRandom(uint64_t seed);
+  /// Overwrites every element with a value no correct kernel produces by
+  /// accident: NaN for floats, 0x5A bytes for integers.
+  void poison();
+  std::vector<double> toDoubles() const;
+  void fromDoubles(const std::vector<double> &values);
+
+  /// The MLIR ranked-memref descriptor {allocated, aligned, offset, sizes[],
+  /// strides[]} for this buffer, as 64-bit words.
+  std::vector<int64_t> memrefDescriptor() const;
+
+private:
+  TensorSpec tensorSpec;
+  void *storage = nullptr;
+};
+
+} // namespace hatc
+
+#endif // HATC_RUNTIME_BUFFER_H

@@ -1,0 +1,109 @@
+//===- Compiler.cpp - The CPU compile path, stage by stage ----------------===//
+//
+//   workload + schedule --transform interpreter--> scheduled IR
+//     --hatc-cpu-lowering--> LLVM dialect --CodeGen--> LLVM IR / .s / .o / .so
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/Compiler.h"
+#include "hatc/Lowering/CodeGen.h"
+#include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Lowering/Schedule.h"
+#include "hatc/Support/Diagnostics.h"
+#include "hatc/Support/Error.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace hatc {
+
+std::optional<EmitStage> parseEmitStage(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<EmitStage>>(name)
+      .Case("mlir", EmitStage::Scheduled)
+      .Case("mlir-llvm", EmitStage::LLVMDialect)
+      .Case("llvm", EmitStage::LLVMIR)
+      .Case("asm", EmitStage::Assembly)
+      .Case("obj", EmitStage::Object)
+      .Default(std::nullopt);
+}
+
+static std::string printModule(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return text;
+}
+
+static llvm::Error lowerToLLVMDialect(Workload &workload) {
+  ModuleOp module = *workload.module;
+  prepareEntryForCpu(module, workload.entryName);
+  PassManager pm(module.getContext());
+  if (llvm::Error err = buildCpuLoweringPipeline(pm, CpuPipelineOptions()))
+    return err;
+  DiagnosticCapture capture(module.getContext());
+  if (failed(pm.run(module)))
+    return capture.takeError("lowering to the LLVM dialect failed");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::string> compileToStage(Workload &workload,
+                                           ModuleOp schedule,
+                                           EmitStage stage) {
+  if (schedule)
+    if (llvm::Error err = applySchedule(*workload.module, schedule))
+      return std::move(err);
+  if (stage == EmitStage::Scheduled)
+    return printModule(*workload.module);
+  if (llvm::Error err = lowerToLLVMDialect(workload))
+    return std::move(err);
+  if (stage == EmitStage::LLVMDialect)
+    return printModule(*workload.module);
+
+  llvm::LLVMContext llvmContext;
+  auto llvmModule =
+      translateToLLVMIR(*workload.module, llvmContext, workload.entryName);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  if (stage == EmitStage::LLVMIR) {
+    if (llvm::Error err = optimizeForHost(**llvmModule))
+      return std::move(err);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    (*llvmModule)->print(os, nullptr);
+    return text;
+  }
+  return emitMachineCode(**llvmModule, stage == EmitStage::Assembly
+                                           ? MachineCodeKind::Assembly
+                                           : MachineCodeKind::Object);
+}
+
+llvm::Expected<std::string> compileToSharedObject(Workload &workload,
+                                                  ModuleOp schedule,
+                                                  llvm::StringRef dir,
+                                                  llvm::StringRef stem) {
+  auto object = compileToStage(workload, schedule, EmitStage::Object);
+  if (!object)
+    return object.takeError();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return makeError(dir + ": cannot create: " + ec.message());
+  llvm::SmallString<256> objectPath(dir), sharedPath(dir);
+  llvm::sys::path::append(objectPath, stem + ".o");
+  llvm::sys::path::append(sharedPath, stem + ".so");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec)
+      return makeError(objectPath + ": cannot write: " + ec.message());
+    os << *object;
+  }
+  if (llvm::Error err = linkSharedObject(objectPath, sharedPath))
+    return std::move(err);
+  llvm::sys::fs::remove(objectPath);
+  return std::string(sharedPath.str());
+}
+
+} // namespace hatc

@@ -1,0 +1,46 @@
+//===- Registration.cpp - Everything hatc registers, in one place ---------===//
+//
+// The only file that includes mlir/InitAll*.h: each takes about a minute to
+// compile here.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/Registration.h"
+#include "hatc/Lowering/CpuPipeline.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+namespace hatc {
+
+void registerAllDialects(mlir::DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+}
+
+void registerAllPasses() {
+  static bool done = [] {
+    mlir::registerAllPasses();
+    registerCpuPipelines();
+    return true;
+  }();
+  (void)done;
+}
+
+void initContext(mlir::MLIRContext &context) {
+  // Pipelines are built from pass-pipeline text, which needs the registry.
+  registerAllPasses();
+  mlir::DialectRegistry registry;
+  hatc::registerAllDialects(registry);
+  context.appendDialectRegistry(registry);
+  // Schedules and pipelines create ops of many dialects; loading them all up
+  // front (tens of milliseconds) beats chasing missing dependent dialects.
+  context.loadAllAvailableDialects();
+  context.disableMultithreading();
+}
+
+} // namespace hatc

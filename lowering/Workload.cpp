@@ -1,0 +1,363 @@
+//===- Workload.cpp - Parse, validate and describe linalg workloads -------===//
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Support/Diagnostics.h"
+#include "hatc/Support/Error.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+
+namespace hatc {
+
+namespace {
+
+std::optional<ElemKind> elemKindOf(Type type) {
+  if (type.isF32())
+    return ElemKind::F32;
+  if (type.isF64())
+    return ElemKind::F64;
+  if (type.isSignlessInteger(8))
+    return ElemKind::I8;
+  if (type.isSignlessInteger(16))
+    return ElemKind::I16;
+  if (type.isSignlessInteger(32))
+    return ElemKind::I32;
+  if (type.isSignlessInteger(64))
+    return ElemKind::I64;
+  return std::nullopt;
+}
+
+std::string typeString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+llvm::Error errorAt(Operation *op, const llvm::Twine &message) {
+  std::string where = formatLocation(op->getLoc());
+  return makeError((where.empty() ? "" : where + ": ") + message);
+}
+
+/// A function argument or result as a TensorSpec, or an error saying why
+/// hatc cannot allocate it.
+llvm::Expected<TensorSpec> specFor(func::FuncOp func, Type type,
+                                   const char *what, unsigned index) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return errorAt(func, llvm::formatv("{0} #{1} of @{2} has type {3}; hatc "
+                                       "needs ranked tensors",
+                                       what, index, func.getSymName(),
+                                       typeString(type)));
+  if (!tensor.hasStaticShape())
+    return errorAt(func, llvm::formatv("{0} #{1} of @{2} has dynamic shape "
+                                       "{3}; hatc needs static shapes",
+                                       what, index, func.getSymName(),
+                                       typeString(type)));
+  std::optional<ElemKind> kind = elemKindOf(tensor.getElementType());
+  if (!kind)
+    return errorAt(func, llvm::formatv("{0} #{1} of @{2} has element type "
+                                       "{3}; supported: f32, f64, i8, i16, "
+                                       "i32, i64",
+                                       what, index, func.getSymName(),
+                                       typeString(tensor.getElementType())));
+  TensorSpec spec;
+  spec.kind = *kind;
+  spec.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  return spec;
+}
+
+/// Scalar ops that may appear in a linalg body: those the reference
+/// interpreter evaluates.
+bool isSupportedBodyOp(Operation *op) {
+  return isa<linalg::YieldOp, linalg::IndexOp, arith::ConstantOp,
+             arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+             arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp,
+             arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::SubIOp,
+             arith::MulIOp, arith::MaxSIOp, arith::MinSIOp, arith::ExtSIOp,
+             arith::ExtUIOp, arith::TruncIOp, arith::SIToFPOp,
+             arith::UIToFPOp, arith::FPToSIOp, arith::ExtFOp,
+             arith::TruncFOp, arith::CmpFOp, arith::CmpIOp, arith::SelectOp,
+             arith::IndexCastOp, math::ExpOp, math::TanhOp, math::SqrtOp,
+             math::AbsFOp, math::FmaOp>(op);
+}
+
+/// Ops that count as arithmetic for FLOP counting: everything in a body but
+/// casts, constants, index and yield.
+bool countsAsFlop(Operation *op) {
+  return !isa<linalg::YieldOp, linalg::IndexOp, arith::ConstantOp,
+              arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp,
+              arith::SIToFPOp, arith::UIToFPOp, arith::FPToSIOp,
+              arith::ExtFOp, arith::TruncFOp, arith::IndexCastOp>(op);
+}
+
+llvm::Error validateEntry(func::FuncOp entry) {
+  bool sawLinalg = false;
+  for (Operation &op : entry.getBody().front()) {
+    if (isa<func::ReturnOp, tensor::EmptyOp, arith::ConstantOp>(op))
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp)
+      return errorAt(&op, llvm::formatv("unsupported op '{0}' in @{1}; hatc "
+                                        "supports linalg structured ops, "
+                                        "tensor.empty and arith.constant",
+                                        op.getName().getStringRef(),
+                                        entry.getSymName()));
+    if (!linalgOp.hasPureTensorSemantics())
+      return errorAt(&op, llvm::formatv("'{0}' works on memrefs; hatc takes "
+                                        "linalg on tensors",
+                                        op.getName().getStringRef()));
+    Block *body = linalgOp.getBlock();
+    for (Operation &bodyOp : body->without_terminator()) {
+      if (!isSupportedBodyOp(&bodyOp))
+        return errorAt(&bodyOp,
+                       llvm::formatv("unsupported op '{0}' in the body of "
+                                     "'{1}'",
+                                     bodyOp.getName().getStringRef(),
+                                     op.getName().getStringRef()));
+      for (Value operand : bodyOp.getOperands()) {
+        if (operand.getParentBlock() == body)
+          continue;
+        auto constant = operand.getDefiningOp<arith::ConstantOp>();
+        if (!constant || isa<ShapedType>(operand.getType()))
+          return errorAt(&bodyOp, llvm::formatv(
+                                      "the body of '{0}' uses a value from "
+                                      "outside it that is not a scalar "
+                                      "arith.constant",
+                                      op.getName().getStringRef()));
+      }
+    }
+    SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return errorAt(&op, llvm::formatv("'{0}' has a dynamic iteration "
+                                        "space; hatc needs static shapes",
+                                        op.getName().getStringRef()));
+    sawLinalg = true;
+  }
+  if (!sawLinalg)
+    return errorAt(entry, llvm::formatv("@{0} holds no linalg op; nothing "
+                                        "to compile",
+                                        entry.getSymName()));
+  return llvm::Error::success();
+}
+
+std::string elementTypesTag(linalg::LinalgOp op) {
+  // "f32" when every operand agrees, else the distinct types in order.
+  SmallVector<std::string> names;
+  for (OpOperand &operand : op->getOpOperands()) {
+    std::string name = typeString(getElementTypeOrSelf(operand.get()));
+    if (!llvm::is_contained(names, name))
+      names.push_back(name);
+  }
+  return llvm::join(names, "");
+}
+
+} // namespace
+
+Task describeTask(Operation *op) {
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  Task task;
+  task.opName = op->getName().getStringRef().str();
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  task.loopRanges.assign(ranges.begin(), ranges.end());
+  for (utils::IteratorType it : linalgOp.getIteratorTypesArray())
+    task.iteratorTypes.push_back(it == utils::IteratorType::parallel
+                                     ? "parallel"
+                                     : "reduction");
+
+  double points = 1;
+  for (int64_t r : ranges)
+    points *= static_cast<double>(r);
+  int64_t opsPerPoint = 0;
+  for (Operation &bodyOp : linalgOp.getBlock()->getOperations())
+    if (countsAsFlop(&bodyOp))
+      ++opsPerPoint;
+  task.flops = points * static_cast<double>(opsPerPoint);
+
+  std::string types = elementTypesTag(linalgOp);
+  auto dims = [&](std::initializer_list<const char *> names) {
+    std::string text;
+    unsigned i = 0;
+    for (const char *name : names)
+      text += llvm::formatv("_{0}{1}", name, ranges[i++]).str();
+    return text;
+  };
+  if (isa<linalg::MatmulOp>(op) && ranges.size() == 3) {
+    task.key = "matmul_" + types + dims({"M", "N", "K"});
+  } else if (isa<linalg::BatchMatmulOp>(op) && ranges.size() == 4) {
+    task.key = "batch_matmul_" + types + dims({"B", "M", "N", "K"});
+  } else if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
+    // Loops: n, oh, ow, f, kh, kw, c.
+    auto strides = conv.getStrides().getValues<int64_t>();
+    auto dilations = conv.getDilations().getValues<int64_t>();
+    task.key = llvm::formatv("conv2d_nhwc_hwcf_{0}_N{1}_OH{2}_OW{3}_F{4}_"
+                             "KH{5}_KW{6}_C{7}_S{8}x{9}_D{10}x{11}",
+                             types, ranges[0], ranges[1], ranges[2], ranges[3],
+                             ranges[4], ranges[5], ranges[6], strides[0],
+                             strides[1], dilations[0], dilations[1])
+                   .str();
+  } else {
+    std::string name = op->getName().getStringRef().str();
+    if (StringRef(name).starts_with("linalg."))
+      name = name.substr(strlen("linalg."));
+    std::string iters;
+    for (const std::string &it : task.iteratorTypes)
+      iters += it[0];
+    task.key = name + "_" + types + "_" +
+               llvm::join(llvm::map_range(ranges,
+                                          [](int64_t r) {
+                                            return std::to_string(r);
+                                          }),
+                          "x") +
+               "_" + iters;
+  }
+
+  // Structural hash: what the op computes, not how the file spells it.
+  llvm::hash_code hash = llvm::hash_value(task.opName);
+  for (AffineMap map : linalgOp.getIndexingMapsArray()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    map.print(os);
+    hash = llvm::hash_combine(hash, text);
+  }
+  hash = llvm::hash_combine(hash, llvm::join(task.iteratorTypes, ","));
+  for (OpOperand &operand : op->getOpOperands())
+    hash = llvm::hash_combine(hash, typeString(operand.get().getType()));
+  for (Operation &bodyOp : linalgOp.getBlock()->getOperations()) {
+    std::string attrs;
+    llvm::raw_string_ostream os(attrs);
+    bodyOp.getAttrDictionary().print(os);
+    hash = llvm::hash_combine(hash, bodyOp.getName().getStringRef(), attrs);
+  }
+  for (NamedAttribute attr : op->getAttrs()) {
+    if (attr.getName() == "operandSegmentSizes" ||
+        attr.getName().strref().starts_with("hatc."))
+      continue;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    attr.getValue().print(os);
+    hash = llvm::hash_combine(hash, attr.getName().strref(), text);
+  }
+  task.hash = llvm::formatv("{0:x16}", static_cast<uint64_t>(size_t(hash)));
+  return task;
+}
+
+func::FuncOp Workload::entry() {
+  return module->lookupSymbol<func::FuncOp>(entryName);
+}
+
+std::string Workload::key() const {
+  return llvm::join(llvm::map_range(tasks, [](const Task &t) { return t.key; }),
+                    "+");
+}
+
+double Workload::flops() const {
+  double total = 0;
+  for (const Task &t : tasks)
+    total += t.flops;
+  return total;
+}
+
+static llvm::Expected<Workload> finishLoading(OwningOpRef<ModuleOp> module,
+                                              llvm::StringRef path,
+                                              llvm::StringRef entryName) {
+  Workload workload;
+  workload.path = path.str();
+  SmallVector<func::FuncOp> candidates;
+  for (auto func : module->getOps<func::FuncOp>())
+    if (!func.isExternal() &&
+        (entryName.empty() ? func.isPublic() : func.getSymName() == entryName))
+      candidates.push_back(func);
+  if (candidates.empty()) {
+    if (!entryName.empty())
+      return makeError(path + ": no function named @" + entryName);
+    return makeError(path + ": no public function with a body; hatc needs "
+                            "one entry function of linalg ops on tensors");
+  }
+  if (candidates.size() > 1) {
+    std::string names = llvm::join(
+        llvm::map_range(candidates,
+                        [](func::FuncOp f) { return "@" + f.getSymName().str(); }),
+        ", ");
+    return makeError(path + ": several public functions (" + names +
+                     "); choose one with --entry");
+  }
+  func::FuncOp entry = candidates.front();
+  workload.entryName = entry.getSymName().str();
+
+  FunctionType type = entry.getFunctionType();
+  for (auto [i, input] : llvm::enumerate(type.getInputs())) {
+    auto spec = specFor(entry, input, "argument", i);
+    if (!spec)
+      return spec.takeError();
+    workload.inputs.push_back(std::move(*spec));
+  }
+  for (auto [i, result] : llvm::enumerate(type.getResults())) {
+    auto spec = specFor(entry, result, "result", i);
+    if (!spec)
+      return spec.takeError();
+    workload.outputs.push_back(std::move(*spec));
+  }
+  if (workload.outputs.empty())
+    return errorAt(entry, "@" + workload.entryName +
+                              " returns nothing; hatc measures and checks "
+                              "the returned tensors");
+  if (llvm::Error err = validateEntry(entry))
+    return std::move(err);
+  entry.walk([&](linalg::LinalgOp op) {
+    Task task = describeTask(op);
+    if (task.flops > 0)
+      workload.tasks.push_back(std::move(task));
+  });
+  if (workload.tasks.empty()) // only fills/copies: keep them as tasks anyway
+    entry.walk([&](linalg::LinalgOp op) {
+      workload.tasks.push_back(describeTask(op));
+    });
+  workload.module = std::move(module);
+  return workload;
+}
+
+static llvm::Expected<Workload> parseFromSourceMgr(MLIRContext &context,
+                                                   llvm::SourceMgr &sourceMgr,
+                                                   llvm::StringRef path,
+                                                   llvm::StringRef entryName) {
+  DiagnosticCapture capture(&context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return capture.takeError("");
+  return finishLoading(std::move(module), path, entryName);
+}
+
+llvm::Expected<Workload> loadWorkload(MLIRContext &context,
+                                      llvm::StringRef path,
+                                      llvm::StringRef entryName) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError(path + ": cannot read: " + buffer.getError().message());
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  return parseFromSourceMgr(context, sourceMgr, path, entryName);
+}
+
+llvm::Expected<Workload> parseWorkload(MLIRContext &context,
+                                       llvm::StringRef source,
+                                       llvm::StringRef bufferName,
+                                       llvm::StringRef entryName) {
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(source, bufferName), llvm::SMLoc());
+  return parseFromSourceMgr(context, sourceMgr, bufferName, entryName);
+}
+
+} // namespace hatc

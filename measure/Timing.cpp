@@ -1,0 +1,30 @@
+//===- Timing.cpp - Statistics over repeated timings ----------------------===//
+#include "hatc/Measure/Timing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace hatc {
+
+TimingStats summarizeTimings(std::vector<double> samples) {
+  TimingStats stats;
+  if (samples.empty())
+    return stats;
+  std::sort(samples.begin(), samples.end());
+  size_t n = samples.size();
+  stats.count = int(n);
+  stats.min = samples.front();
+  stats.max = samples.back();
+  stats.median = n % 2 ? samples[n / 2]
+                       : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  stats.mean = std::accumulate(samples.begin(), samples.end(), 0.0) / n;
+  double var = 0;
+  for (double s : samples)
+    var += (s - stats.mean) * (s - stats.mean);
+  var = n > 1 ? var / (n - 1) : 0;
+  stats.cv = stats.mean > 0 ? std::sqrt(var) / stats.mean : 0;
+  return stats;
+}
+
+} // namespace hatc

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages hatc needs, only those that are missing.
+# Idempotent and quiet when nothing is missing. Sourced by build.sh.
+set -euo pipefail
+
+HATC_PACKAGES=(
+  cmake ninja-build g++ git python3 ccache
+  llvm-19-dev libmlir-19-dev mlir-19-tools clang-19 libomp-19-dev
+  libxgboost-dev xgboost libzstd-dev
+  libsqlite3-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas-dev libdnnl-dev
+)
+
+missing=()
+for pkg in "${HATC_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "hatc: installing missing packages: ${missing[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

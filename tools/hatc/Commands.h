@@ -1,0 +1,29 @@
+//===- Commands.h - hatc's subcommands ------------------------*- C++ -*-===//
+#ifndef HATC_TOOLS_COMMANDS_H
+#define HATC_TOOLS_COMMANDS_H
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace hatc {
+
+/// Exit codes shared by every subcommand.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUserError = 1,   // bad flag, bad input file, failed schedule, ...
+  kExitCheckFailed = 2, // the kernel ran but its result is wrong
+};
+
+using Args = std::vector<std::string>;
+
+int runCommand(const Args &args);
+int compileCommand(const Args &args);
+
+/// Prints "hatc: error: <message>" and returns kExitUserError.
+int reportError(llvm::Error err);
+
+} // namespace hatc
+
+#endif // HATC_TOOLS_COMMANDS_H

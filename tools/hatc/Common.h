@@ -1,0 +1,38 @@
+//===- Common.h - Pieces shared by hatc's subcommands ----------*- C++ -*-===//
+#ifndef HATC_TOOLS_COMMON_H
+#define HATC_TOOLS_COMMON_H
+
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Runtime/Target.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace hatc {
+
+/// What every compiling subcommand loads: a context, the workload, the
+/// target and (optionally) a schedule.
+struct CompileInputs {
+  std::unique_ptr<mlir::MLIRContext> context;
+  Workload workload;
+  Target target;
+  mlir::OwningOpRef<mlir::ModuleOp> schedule; // null: the default schedule
+  std::string scheduleName = "default";
+};
+
+/// Resolves the target first (cheap, and a bad --target should not wait on
+/// parsing), then the workload and schedule. Only kinds this build can
+/// compile for are accepted.
+llvm::Expected<CompileInputs> loadCompileInputs(const std::string &workloadPath,
+                                                const std::string &targetSpec,
+                                                const std::string &schedulePath,
+                                                const std::string &entryName);
+
+} // namespace hatc
+
+#endif // HATC_TOOLS_COMMON_H

@@ -1,0 +1,66 @@
+//===- Compile.cpp - hatc compile: show each stage of the compile path ----===//
+#include "Commands.h"
+#include "Common.h"
+#include "Flags.h"
+#include "hatc/Lowering/Compiler.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace hatc {
+
+int compileCommand(const Args &args) {
+  std::string workloadPath, targetSpec = "cpu", schedulePath, emit = "mlir",
+                            output = "-", entry;
+  FlagParser parser("hatc compile",
+                    "Applies the schedule and lowers the workload, printing "
+                    "the stage asked for.");
+  parser.positional("WORKLOAD.mlir", &workloadPath,
+                    "linalg ops on tensors in one entry function");
+  parser.option("--target", &targetSpec, "T",
+                "cpu (default) or a target .json");
+  parser.option("--schedule", &schedulePath, "S.mlir",
+                "transform-dialect script (@__transform_main); default: "
+                "none, linalg lowers to loops");
+  parser.option("--emit", &emit, "STAGE",
+                "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj");
+  parser.option("-o", &output, "OUT", "output file (default: stdout)");
+  parser.option("--entry", &entry, "NAME",
+                "entry function when the file has several");
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  std::optional<EmitStage> stage = parseEmitStage(emit);
+  if (!stage)
+    return reportError(makeError("hatc compile: --emit expects mlir, "
+                                 "mlir-llvm, llvm, asm or obj, got '" +
+                                 emit + "'"));
+  if (*stage == EmitStage::Object && output == "-" &&
+      llvm::sys::Process::StandardOutIsDisplayed())
+    return reportError(makeError("hatc compile: --emit obj writes binary; "
+                                 "give -o FILE or redirect stdout"));
+
+  auto inputs = loadCompileInputs(workloadPath, targetSpec, schedulePath, entry);
+  if (!inputs)
+    return reportError(inputs.takeError());
+  auto text = compileToStage(inputs->workload, inputs->schedule.get(), *stage);
+  if (!text)
+    return reportError(text.takeError());
+
+  std::error_code ec;
+  llvm::raw_fd_ostream os(output, ec,
+                          *stage == EmitStage::Object
+                              ? llvm::sys::fs::OF_None
+                              : llvm::sys::fs::OF_Text);
+  if (ec)
+    return reportError(makeError(output + ": cannot write: " + ec.message()));
+  os << *text;
+  return kExitOk;
+}
+
+} // namespace hatc

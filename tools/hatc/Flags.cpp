@@ -1,0 +1,125 @@
+//===- Flags.cpp - A small declarative flag parser ------------------------===//
+#include "Flags.h"
+#include "hatc/Support/Error.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace hatc {
+
+void FlagParser::flag(const std::string &name, bool *out,
+                      const std::string &help) {
+  specs.push_back({name, "", help, false, [out](const std::string &) {
+                     *out = true;
+                     return llvm::Error::success();
+                   }});
+}
+
+void FlagParser::option(const std::string &name, std::string *out,
+                        const std::string &metavar, const std::string &help) {
+  specs.push_back({name, metavar, help, true, [out](const std::string &v) {
+                     *out = v;
+                     return llvm::Error::success();
+                   }});
+}
+
+void FlagParser::option(const std::string &name, int64_t *out,
+                        const std::string &metavar, const std::string &help,
+                        int64_t minimum) {
+  std::string cmd = command;
+  specs.push_back(
+      {name, metavar, help, true,
+       [out, name, minimum, cmd](const std::string &v) -> llvm::Error {
+         char *end = nullptr;
+         errno = 0;
+         long long value = std::strtoll(v.c_str(), &end, 10);
+         if (v.empty() || *end != '\0' || errno != 0 || value < minimum)
+           return makeError(cmd + ": " + name + " expects an integer >= " +
+                            std::to_string(minimum) + ", got '" + v + "'");
+         *out = value;
+         return llvm::Error::success();
+       }});
+}
+
+void FlagParser::positional(const std::string &name, std::string *out,
+                            const std::string &help, bool required) {
+  positionals.push_back({name, help, out, required});
+}
+
+bool FlagParser::given(const std::string &name) const {
+  return std::find(seen.begin(), seen.end(), name) != seen.end();
+}
+
+llvm::Error FlagParser::parse(const std::vector<std::string> &args) {
+  size_t nextPositional = 0;
+  bool onlyPositionals = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (!onlyPositionals && (arg == "-h" || arg == "--help")) {
+      wantsHelp = true;
+      return llvm::Error::success();
+    }
+    if (!onlyPositionals && arg == "--") {
+      onlyPositionals = true;
+      continue;
+    }
+    if (!onlyPositionals && arg.size() > 1 && arg[0] == '-') {
+      std::string value;
+      bool hasInlineValue = false;
+      if (size_t eq = arg.find('='); eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        hasInlineValue = true;
+      }
+      auto spec = std::find_if(specs.begin(), specs.end(),
+                               [&](const Spec &s) { return s.name == arg; });
+      if (spec == specs.end())
+        return makeError(command + ": unknown flag '" + arg + "' (see '" +
+                         command + " --help')");
+      if (spec->takesValue && !hasInlineValue) {
+        if (i + 1 >= args.size())
+          return makeError(command + ": " + arg + " needs a value (" +
+                           spec->metavar + ")");
+        value = args[++i];
+      } else if (!spec->takesValue && hasInlineValue) {
+        return makeError(command + ": " + arg + " takes no value");
+      }
+      if (llvm::Error err = spec->set(value))
+        return err;
+      seen.push_back(arg);
+      continue;
+    }
+    if (nextPositional >= positionals.size())
+      return makeError(command + ": unexpected argument '" + arg + "'");
+    *positionals[nextPositional++].out = arg;
+  }
+  for (size_t p = nextPositional; p < positionals.size(); ++p)
+    if (positionals[p].required)
+      return makeError(command + ": missing " + positionals[p].name +
+                       " (see '" + command + " --help')");
+  return llvm::Error::success();
+}
+
+std::string FlagParser::usage() const {
+  std::string text = "usage: " + command;
+  for (const Positional &p : positionals)
+    text += p.required ? " " + p.name : " [" + p.name + "]";
+  text += " [flags]\n\n" + summary + "\n";
+  if (!positionals.empty() || !specs.empty())
+    text += "\n";
+  auto line = [&](const std::string &left, const std::string &help) {
+    std::string padded = "  " + left;
+    if (padded.size() < 26)
+      padded.resize(26, ' ');
+    else
+      padded += "  ";
+    text += padded + help + "\n";
+  };
+  for (const Positional &p : positionals)
+    line(p.name, p.help);
+  for (const Spec &s : specs)
+    line(s.takesValue ? s.name + " " + s.metavar : s.name, s.help);
+  return text;
+}
+
+} // namespace hatc

@@ -1,0 +1,61 @@
+//===- Flags.h - A small declarative flag parser for hatc's subcommands ---===//
+//
+// Each subcommand declares its flags and positionals; parse() fails with one
+// line naming the bad flag or value. llvm::cl is not used here because the
+// hatc binary links libLLVM, whose hundreds of global options would flood
+// every subcommand's --help.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TOOLS_FLAGS_H
+#define HATC_TOOLS_FLAGS_H
+
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace hatc {
+
+class FlagParser {
+public:
+  FlagParser(std::string command, std::string summary)
+      : command(std::move(command)), summary(std::move(summary)) {}
+
+  void flag(const std::string &name, bool *out, const std::string &help);
+  void option(const std::string &name, std::string *out,
+              const std::string &metavar, const std::string &help);
+  /// Integer option with an inclusive lower bound.
+  void option(const std::string &name, int64_t *out, const std::string &metavar,
+              const std::string &help, int64_t minimum = 0);
+  void positional(const std::string &name, std::string *out,
+                  const std::string &help, bool required = true);
+
+  /// Parses args (after the subcommand). Sets helpRequested on -h/--help.
+  llvm::Error parse(const std::vector<std::string> &args);
+  bool helpRequested() const { return wantsHelp; }
+  std::string usage() const;
+  /// Whether `name` was given on the command line.
+  bool given(const std::string &name) const;
+
+private:
+  struct Spec {
+    std::string name, metavar, help;
+    bool takesValue = false;
+    std::function<llvm::Error(const std::string &)> set;
+  };
+  struct Positional {
+    std::string name, help;
+    std::string *out;
+    bool required;
+  };
+  std::string command, summary;
+  std::vector<Spec> specs;
+  std::vector<Positional> positionals;
+  std::vector<std::string> seen;
+  bool wantsHelp = false;
+};
+
+} // namespace hatc
+
+#endif // HATC_TOOLS_FLAGS_H

@@ -1,0 +1,214 @@
+//===- Run.cpp - hatc run: compile, run, time and check a workload --------===//
+#include "Commands.h"
+#include "Common.h"
+#include "Flags.h"
+#include "hatc/Lowering/CodeGen.h"
+#include "hatc/Lowering/Compiler.h"
+#include "hatc/Measure/Check.h"
+#include "hatc/Measure/Reference.h"
+#include "hatc/Measure/Timing.h"
+#include "hatc/Runtime/CpuKernel.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace hatc {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+std::string formatSeconds(double s) {
+  if (s < 1e-3)
+    return llvm::formatv("{0:f2} us", s * 1e6);
+  if (s < 1)
+    return llvm::formatv("{0:f3} ms", s * 1e3);
+  return llvm::formatv("{0:f3} s", s);
+}
+
+/// Removes the kernel's scratch folder however run() returns.
+struct ScratchDir {
+  llvm::SmallString<128> path;
+  ~ScratchDir() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+};
+
+} // namespace
+
+int runCommand(const Args &args) {
+  std::string workloadPath, targetSpec = "cpu", schedulePath, entry;
+  int64_t repeat = 10, warmup = 1, seed = 0,
+          threads = std::max(1u, std::thread::hardware_concurrency());
+  bool check = false, json = false;
+  FlagParser parser("hatc run",
+                    "Compiles the workload for the target, runs it on inputs "
+                    "from a seeded RNG,\nreports the median time and "
+                    "GFLOP/s and, with --check, the error against an\n"
+                    "independent reference (OpenBLAS / plain loops).");
+  parser.positional("WORKLOAD.mlir", &workloadPath,
+                    "linalg ops on tensors in one entry function");
+  parser.option("--target", &targetSpec, "T",
+                "cpu (default) or a target .json");
+  parser.option("--schedule", &schedulePath, "S.mlir",
+                "transform-dialect script; default: none (plain loops)");
+  parser.flag("--check", &check, "compare the outputs with the reference");
+  parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
+  parser.option("--warmup", &warmup, "N", "untimed runs first (default 1)", 0);
+  parser.option("--threads", &threads, "N",
+                "threads for parallel loops (default: all cores)", 1);
+  parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
+  parser.option("--entry", &entry, "NAME",
+                "entry function when the file has several");
+  parser.flag("--json", &json, "print one JSON object on stdout");
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+
+  auto inputs = loadCompileInputs(workloadPath, targetSpec, schedulePath, entry);
+  if (!inputs)
+    return reportError(inputs.takeError());
+  Workload &workload = inputs->workload;
+  // The reference reads the workload as written, before any schedule.
+  mlir::OwningOpRef<mlir::ModuleOp> original = workload.module->clone();
+
+  ScratchDir scratch;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("hatc-run", scratch.path))
+    return reportError(makeError("cannot create a scratch folder: " +
+                                 ec.message()));
+  auto compileStart = std::chrono::steady_clock::now();
+  auto sharedObject = compileToSharedObject(workload, inputs->schedule.get(),
+                                            scratch.path, "kernel");
+  if (!sharedObject)
+    return reportError(sharedObject.takeError());
+  double compileSeconds = secondsSince(compileStart);
+  auto kernel = CpuKernel::load(*sharedObject);
+  if (!kernel)
+    return reportError(kernel.takeError());
+  kernel->setNumThreads(int(threads));
+
+  std::vector<HostBuffer> buffers;
+  for (auto [i, spec] : llvm::enumerate(workload.inputs)) {
+    buffers.emplace_back(spec);
+    buffers.back().fillRandom(uint64_t(seed) * 1000003u + i);
+  }
+  for (const TensorSpec &spec : workload.outputs)
+    buffers.emplace_back(spec);
+  std::vector<HostBuffer *> argPointers;
+  for (HostBuffer &b : buffers)
+    argPointers.push_back(&b);
+
+  std::optional<CheckResult> checkResult;
+  if (check) {
+    std::vector<RefTensor> refInputs;
+    for (size_t i = 0; i < workload.inputs.size(); ++i)
+      refInputs.push_back({workload.inputs[i].shape, buffers[i].toDoubles()});
+    auto entryFn = (*original).lookupSymbol<mlir::func::FuncOp>(
+        workload.entryName);
+    auto reference = evaluateReference(entryFn, refInputs);
+    if (!reference)
+      return reportError(reference.takeError());
+    for (size_t o = 0; o < workload.outputs.size(); ++o)
+      buffers[workload.inputs.size() + o].poison();
+    kernel->run(argPointers);
+    std::vector<CheckResult> perOutput;
+    for (size_t o = 0; o < workload.outputs.size(); ++o)
+      perOutput.push_back(compareWithReference(
+          buffers[workload.inputs.size() + o].toDoubles(),
+          (*reference)[o].data, defaultTolerance(workload.outputs[o].kind)));
+    checkResult = combine(perOutput);
+  }
+
+  for (int64_t i = 0; i < warmup; ++i)
+    kernel->run(argPointers);
+  std::vector<double> samples;
+  for (int64_t i = 0; i < repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    kernel->run(argPointers);
+    samples.push_back(secondsSince(start));
+  }
+  TimingStats stats = summarizeTimings(samples);
+  double gflops = stats.median > 0 ? workload.flops() / stats.median / 1e9 : 0;
+
+  if (json) {
+    nlohmann::json out = {
+        {"workload", workload.key()},
+        {"file", workload.path},
+        {"entry", workload.entryName},
+        {"target", targetKindName(inputs->target.kind)},
+        {"target_name", inputs->target.name},
+        {"cpu", HostCpu::get().cpuName},
+        {"schedule", inputs->scheduleName},
+        {"threads", threads},
+        {"repeat", repeat},
+        {"median_s", stats.median},
+        {"min_s", stats.min},
+        {"cv", stats.cv},
+        {"flops", workload.flops()},
+        {"gflops", gflops},
+        {"compile_s", compileSeconds},
+        {"checked", check},
+    };
+    if (checkResult) {
+      out["max_rel_err"] = checkResult->maxRelErr;
+      out["max_abs_err"] = checkResult->maxAbsErr;
+      out["nan_count"] = checkResult->nanCount;
+      out["correct"] = checkResult->correct;
+    }
+    llvm::outs() << out.dump() << "\n";
+  } else {
+    llvm::outs() << llvm::formatv("workload  {0}\n          ({1} @{2})\n",
+                                  workload.key(), workload.path,
+                                  workload.entryName);
+    llvm::outs() << llvm::formatv("target    {0} ({1}, {2} threads)\n",
+                                  targetKindName(inputs->target.kind),
+                                  HostCpu::get().cpuName, threads);
+    llvm::outs() << "schedule  " << inputs->scheduleName << "\n";
+    llvm::outs() << llvm::formatv(
+        "time      median {0}  (min {1}, cv {2:f1}%, {3} runs; compile {4})\n",
+        formatSeconds(stats.median), formatSeconds(stats.min), stats.cv * 100,
+        stats.count, formatSeconds(compileSeconds));
+    llvm::outs() << llvm::formatv("speed     {0:f2} GFLOP/s\n", gflops);
+    if (checkResult)
+      llvm::outs() << llvm::formatv("check     {0} (max rel err {1:e2}{2})\n",
+                                    checkResult->correct ? "correct" : "WRONG",
+                                    checkResult->maxRelErr,
+                                    checkResult->nanCount
+                                        ? llvm::formatv(", {0} NaN",
+                                                        checkResult->nanCount)
+                                              .str()
+                                        : std::string());
+  }
+  llvm::outs().flush();
+  if (checkResult && !checkResult->correct) {
+    llvm::errs() << llvm::formatv("hatc: error: result check failed: max "
+                                  "rel err {0:e2} (tolerance {1:e1})\n",
+                                  checkResult->maxRelErr,
+                                  defaultTolerance(workload.outputs[0].kind));
+    return kExitCheckFailed;
+  }
+  return kExitOk;
+}
+
+int reportError(llvm::Error err) {
+  llvm::outs().flush();
+  llvm::errs() << "hatc: error: " << errorMessage(std::move(err)) << "\n";
+  return kExitUserError;
+}
+
+} // namespace hatc

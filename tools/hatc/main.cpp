@@ -1,0 +1,76 @@
+//===- main.cpp - hatc: the hardware-adaptable tuning compiler CLI --------===//
+#include "Commands.h"
+#include "hatc/Config.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+#include <exception>
+
+using namespace hatc;
+
+namespace {
+
+struct Subcommand {
+  const char *name;
+  int (*run)(const Args &);
+  const char *summary;
+};
+
+const Subcommand kSubcommands[] = {
+    {"run", runCommand, "compile a workload, run it, time it, check it"},
+    {"compile", compileCommand, "show a workload at any stage: scheduled "
+                                "MLIR, LLVM dialect, LLVM IR, asm, object"},
+};
+
+void printUsage(llvm::raw_ostream &os) {
+  os << "usage: hatc <command> [args]   (hatc <command> --help for more)\n\n"
+        "hatc compiles MLIR linalg workloads with transform-dialect "
+        "schedules\nand runs them on the CPU.\n\ncommands:\n";
+  for (const Subcommand &cmd : kSubcommands) {
+    std::string name = cmd.name;
+    name.resize(10, ' ');
+    os << "  " << name << cmd.summary << "\n";
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::install_fatal_error_handler(
+      [](void *, const char *reason, bool) {
+        llvm::errs() << "hatc: fatal error: " << reason << "\n";
+        std::_Exit(kExitUserError);
+      },
+      nullptr);
+  if (argc < 2) {
+    printUsage(llvm::errs());
+    return kExitUserError;
+  }
+  std::string command = argv[1];
+  if (command == "-h" || command == "--help" || command == "help") {
+    printUsage(llvm::outs());
+    return kExitOk;
+  }
+  if (command == "--version" || command == "version") {
+    llvm::outs() << "hatc " << HATC_GIT_REVISION << " (LLVM "
+                 << HATC_LLVM_VERSION << ")\n";
+    return kExitOk;
+  }
+  Args args(argv + 2, argv + argc);
+  for (const Subcommand &cmd : kSubcommands) {
+    if (command != cmd.name)
+      continue;
+    try {
+      return cmd.run(args);
+    } catch (const std::exception &e) {
+      llvm::errs() << "hatc: error: " << e.what() << "\n";
+      return kExitUserError;
+    }
+  }
+  llvm::errs() << "hatc: error: unknown command '" << command
+               << "' (see 'hatc --help')\n";
+  return kExitUserError;
+}
