@@ -37,7 +37,7 @@ constexpr const char *kDeallocationPipeline =
 // runs before scf-to-cf so that memref.alloca_scope (around OpenMP bodies)
 // still has a single block when it is lowered.
 constexpr const char *kToLLVMPipeline =
-    "func.func(convert-linalg-to-loops),convert-vector-to-scf,"
+    "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
     "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,"

@@ -41,7 +41,8 @@ DiagnosticCapture::DiagnosticCapture(MLIRContext *context) : context(context) {
     // Attached notes often name the op the error is about; keep the first.
     for (Diagnostic &note : diag.getNotes()) {
       std::string noteText = note.str();
-      if (noteText.find('\n') == std::string::npos && !noteText.empty()) {
+      if (noteText.find('\n') == std::string::npos && !noteText.empty() &&
+          !llvm::StringRef(noteText).starts_with("see current operation")) {
         os << " (" << noteText << ")";
         break;
       }

@@ -21,8 +21,9 @@ struct CompileInputs {
   std::unique_ptr<mlir::MLIRContext> context;
   Workload workload;
   Target target;
-  mlir::OwningOpRef<mlir::ModuleOp> schedule; // null: the default schedule
-  std::string scheduleName = "default";
+  mlir::OwningOpRef<mlir::ModuleOp> schedule; // given, or the default one
+  std::string scheduleName = "default";      // its path, or "default"
+  std::string scheduleText;
 };
 
 /// Resolves the target first (cheap, and a bad --target should not wait on

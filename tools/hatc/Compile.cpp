@@ -23,9 +23,11 @@ int compileCommand(const Args &args) {
                 "cpu (default) or a target .json");
   parser.option("--schedule", &schedulePath, "S.mlir",
                 "transform-dialect script (@__transform_main); default: "
-                "none, linalg lowers to loops");
+                "the built-in one\n"
+                "                          (see --emit schedule)");
   parser.option("--emit", &emit, "STAGE",
-                "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj");
+                "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj |\n"
+                "                          schedule (the transform script used)");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
   parser.option("--entry", &entry, "NAME",
                 "entry function when the file has several");
@@ -36,11 +38,11 @@ int compileCommand(const Args &args) {
     return kExitOk;
   }
   std::optional<EmitStage> stage = parseEmitStage(emit);
-  if (!stage)
+  if (!stage && emit != "schedule")
     return reportError(makeError("hatc compile: --emit expects mlir, "
-                                 "mlir-llvm, llvm, asm or obj, got '" +
+                                 "mlir-llvm, llvm, asm, obj or schedule, got '" +
                                  emit + "'"));
-  if (*stage == EmitStage::Object && output == "-" &&
+  if (stage && *stage == EmitStage::Object && output == "-" &&
       llvm::sys::Process::StandardOutIsDisplayed())
     return reportError(makeError("hatc compile: --emit obj writes binary; "
                                  "give -o FILE or redirect stdout"));
@@ -48,13 +50,15 @@ int compileCommand(const Args &args) {
   auto inputs = loadCompileInputs(workloadPath, targetSpec, schedulePath, entry);
   if (!inputs)
     return reportError(inputs.takeError());
-  auto text = compileToStage(inputs->workload, inputs->schedule.get(), *stage);
+  llvm::Expected<std::string> text = inputs->scheduleText;
+  if (stage)
+    text = compileToStage(inputs->workload, inputs->schedule.get(), *stage);
   if (!text)
     return reportError(text.takeError());
 
   std::error_code ec;
   llvm::raw_fd_ostream os(output, ec,
-                          *stage == EmitStage::Object
+                          stage == EmitStage::Object
                               ? llvm::sys::fs::OF_None
                               : llvm::sys::fs::OF_Text);
   if (ec)

@@ -62,7 +62,7 @@ int runCommand(const Args &args) {
   parser.option("--target", &targetSpec, "T",
                 "cpu (default) or a target .json");
   parser.option("--schedule", &schedulePath, "S.mlir",
-                "transform-dialect script; default: none (plain loops)");
+                "transform-dialect script; default: the built-in one");
   parser.flag("--check", &check, "compare the outputs with the reference");
   parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
   parser.option("--warmup", &warmup, "N", "untimed runs first (default 1)", 0);

@@ -1,0 +1,133 @@
+//===- Record.h - One measured candidate in the tuning database -*- C++ -*-===//
+//
+// A Record is the unit of the tuning database and of JSON-lines logs: one
+// (workload, target, config) measured by one compiler version, with enough
+// provenance to decide later whether the result may still be trusted (the
+// compiler version and the target fingerprint) and enough payload to replay it
+// (the config for the tuner and cost model, the transform script for users).
+//
+// Errors: the helpers below that can fail throw hatc::DbError (see
+// hatc/Db/Database.h); the message names what is wrong.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_DB_RECORD_H
+#define HATC_DB_RECORD_H
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hatc {
+
+/// Every failure of the database library: an unreadable or newer database, a
+/// locked database past the retry deadline, an invalid record handed to
+/// commitRecord, an unwritable log. The message is one line that names the
+/// file (when there is one) and what is wrong; the CLI prints it as is.
+class DbError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace db {
+
+/// Outcome of measuring one candidate. Stored as text (the names below) so a
+/// database stays readable with the sqlite3 shell and new codes need no
+/// schema change.
+enum class ErrorCode {
+  Ok,
+  InvalidConfig,
+  BuildError,
+  BuildTimeout,
+  RunError,
+  RunTimeout,
+  WrongAnswer,
+  OutOfMemory,
+  DeviceUnavailable,
+};
+
+/// All codes, in declaration order (for stats tables and tests).
+const std::vector<ErrorCode> &allErrorCodes();
+/// "OK", "INVALID_CONFIG", ... as stored in the database and in logs.
+const char *errorCodeName(ErrorCode code);
+/// The code named `name`, or nullopt when the name is not a known code.
+std::optional<ErrorCode> parseErrorCode(std::string_view name);
+
+/// One measured candidate. Fields marked "derived" are recomputed by
+/// normalizeRecord() (and therefore by every commit and import), so callers
+/// may leave them empty.
+struct Record {
+  // Workload: the canonical key (e.g. "matmul_f32_M1024_N1024_K1024") and the
+  // structural hash of the linalg op. Both identify the workload; the hash
+  // keeps two different ops that happen to print the same key apart.
+  std::string workloadKey;
+  std::string workloadHash;
+  /// The workload's IR text; optional (empty = not stored). The database
+  /// keeps the first non-empty IR it sees for a workload.
+  std::string workloadIr;
+
+  // Target: kind is "cpu", "gpu" or "hwacc"; name is the target description
+  // it came from (e.g. "cpu-avx512"); fingerprint identifies the actual
+  // hardware (CPU model and flags, GPU name + driver, device-model params).
+  std::string targetKind;
+  std::string targetName;
+  std::string targetFingerprint;
+
+  /// hatc's git revision + LLVM version; a result from another compiler
+  /// version is stale.
+  std::string compilerVersion;
+  /// Unix time in seconds; commitRecord() fills in "now" when it is 0.
+  double createdAt = 0;
+
+  std::string sketch;
+  /// The knob values as JSON text. Canonical (keys sorted, no whitespace)
+  /// after normalizeRecord(), so equal configs hash equal.
+  std::string configJson = "{}";
+  /// Derived: configHashOf(configJson), 16 lowercase hex digits.
+  std::string configHash;
+  /// The transform-dialect script the config printed to (for replay).
+  std::string script;
+
+  /// Latency samples in seconds (empty for errors and for hwacc).
+  std::vector<double> samples;
+  /// Median latency in seconds. Derived from `samples` when unset; always
+  /// unset for records whose error is not Ok.
+  std::optional<double> latencyS;
+  /// Modeled cycles (hwacc); unset for other targets and for errors.
+  std::optional<int64_t> cycles;
+  ErrorCode error = ErrorCode::Ok;
+  /// Anything else as a JSON object text (utilization, bytes moved, ...).
+  std::string extrasJson = "{}";
+
+  // Set by queries only.
+  /// Row id in the database (0 for a record not read from a database).
+  int64_t id = 0;
+  /// True when the record was returned by a query with allowStale and comes
+  /// from another compiler version or another target fingerprint.
+  bool stale = false;
+};
+
+/// `text` parsed as JSON and printed canonically (object keys sorted, no
+/// whitespace, numbers in shortest round-trip form). Throws DbError naming
+/// `what` when `text` is not valid JSON.
+std::string canonicalJson(std::string_view text, std::string_view what = "JSON");
+/// 16 lowercase hex digits of the 64-bit FNV-1a hash of canonical config
+/// text. FNV-1a rather than std::hash: the value is stored in databases and
+/// logs, so it must be the same on every platform and every build.
+std::string configHashOf(std::string_view canonicalConfigJson);
+/// The median of `samples` (mean of the middle two for an even count);
+/// nullopt for no samples.
+std::optional<double> medianOf(std::vector<double> samples);
+
+/// Checks `record` and fills in its derived fields: canonical config and
+/// extras JSON, config hash, median latency from the samples; clears latency
+/// and cycles of error records. Returns an empty string when the record is
+/// valid, otherwise the reason (e.g. "missing workload key"). Never throws.
+std::string normalizeRecord(Record &record);
+
+} // namespace db
+} // namespace hatc
+
+#endif // HATC_DB_RECORD_H

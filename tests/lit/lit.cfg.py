@@ -1,0 +1,25 @@
+# lit configuration for hatc: passes and pipelines through hatc-opt, the CLI
+# through hatc. Tests are .mlir files (IR in, FileCheck out) and .test files
+# (CLI runs).
+import os
+import lit.formats
+
+config.name = "hatc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.hatc_obj_root, "tests", "lit")
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in", "CMakeLists.txt"]
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.hatc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+# Kernels use all cores unless a test says otherwise; keep OpenMP quiet.
+config.environment["OMP_WAIT_POLICY"] = "passive"
+
+config.substitutions.append(("%hatc_src", config.hatc_src_root))
+config.substitutions.append(("%examples", os.path.join(config.hatc_src_root, "examples")))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+# `%expect-exit N cmd...` runs cmd, shows its output, and passes only if it
+# exits with N: tests that a failure is a clean user error (1), not a crash.
+config.substitutions.append(
+    ("%expect-exit", "python3 " + os.path.join(config.test_source_root, "expect_exit.py")))
