@@ -248,7 +248,7 @@ Task describeTask(Operation *op) {
     attr.getValue().print(os);
     hash = llvm::hash_combine(hash, attr.getName().strref(), text);
   }
-  task.hash = llvm::formatv("{0:x16}", static_cast<uint64_t>(size_t(hash)));
+  task.hash = llvm::utohexstr(static_cast<uint64_t>(size_t(hash)), /*LowerCase=*/true, /*Width=*/16);
   return task;
 }
 

@@ -1,0 +1,186 @@
+//===- LoweringTest.cpp - Workloads, default schedule, CPU compile path ---===//
+#include "TestContext.h"
+#include "hatc/Lowering/Compiler.h"
+#include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/Schedule.h"
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Measure/Check.h"
+#include "hatc/Measure/Reference.h"
+#include "hatc/Runtime/CpuKernel.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/Support/FileSystem.h"
+
+#include <gtest/gtest.h>
+
+using namespace hatc;
+
+namespace {
+
+const char *kMatmul = R"mlir(
+func.func @mm(%A: tensor<33x17xf32>, %B: tensor<17x9xf32>) -> tensor<33x9xf32> {
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<33x9xf32>
+  %C0 = linalg.fill ins(%zero : f32) outs(%init : tensor<33x9xf32>) -> tensor<33x9xf32>
+  %C = linalg.matmul ins(%A, %B : tensor<33x17xf32>, tensor<17x9xf32>) outs(%C0 : tensor<33x9xf32>) -> tensor<33x9xf32>
+  return %C : tensor<33x9xf32>
+}
+)mlir";
+
+Workload parseOrDie(const char *source) {
+  auto w = parseWorkload(test::context(), source, "test.mlir");
+  if (!w) {
+    ADD_FAILURE() << errorMessage(w.takeError());
+    return Workload();
+  }
+  return std::move(*w);
+}
+
+std::string parseError(const char *source) {
+  auto w = parseWorkload(test::context(), source, "test.mlir");
+  if (w)
+    return "";
+  return errorMessage(w.takeError());
+}
+
+} // namespace
+
+TEST(Workload, ExtractsTasksWithKeysAndFlops) {
+  Workload w = parseOrDie(kMatmul);
+  EXPECT_EQ(w.entryName, "mm");
+  ASSERT_EQ(w.inputs.size(), 2u);
+  EXPECT_EQ(w.inputs[0].str(), "33x17xf32");
+  EXPECT_EQ(w.outputs[0].str(), "33x9xf32");
+  ASSERT_EQ(w.tasks.size(), 1u); // the fill does no arithmetic
+  EXPECT_EQ(w.key(), "matmul_f32_M33_N9_K17");
+  EXPECT_DOUBLE_EQ(w.flops(), 2.0 * 33 * 9 * 17);
+  EXPECT_EQ(w.tasks[0].iteratorTypes,
+            (std::vector<std::string>{"parallel", "parallel", "reduction"}));
+  EXPECT_EQ(w.tasks[0].hash.size(), 16u);
+}
+
+TEST(Workload, StructuralHashIgnoresNamesButNotShapes) {
+  Workload a = parseOrDie(kMatmul);
+  std::string renamed = kMatmul;
+  renamed.replace(renamed.find("@mm"), 3, "@other");
+  Workload b = parseOrDie(renamed.c_str());
+  EXPECT_EQ(a.tasks[0].hash, b.tasks[0].hash);
+  std::string reshaped = kMatmul;
+  for (size_t pos; (pos = reshaped.find("x9xf32")) != std::string::npos;)
+    reshaped.replace(pos, 6, "x8xf32");
+  Workload c = parseOrDie(reshaped.c_str());
+  EXPECT_NE(a.tasks[0].hash, c.tasks[0].hash);
+  EXPECT_EQ(c.key(), "matmul_f32_M33_N8_K17");
+}
+
+TEST(Workload, RejectsWhatItCannotRun) {
+  EXPECT_NE(parseError("module {}").find("no public function"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"(func.func @f(%a: memref<4xf32>) -> memref<4xf32> {
+                            return %a : memref<4xf32> })")
+                .find("needs ranked tensors"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"(func.func @f(%a: tensor<4xbf16>) -> tensor<4xbf16> {
+                            return %a : tensor<4xbf16> })")
+                .find("element type bf16"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"(func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+                            return %a : tensor<4xf32> })")
+                .find("holds no linalg op"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"(func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+                            %b = tensor.empty() : tensor<4xf32>
+                            %c = linalg.add ins(%a, %a : tensor<4xf32>, tensor<4xf32>) outs(%b : tensor<4xf32>) -> tensor<4xf32>
+                            return %c : tensor<4xf32> }
+                          func.func @g(%a: tensor<4xf32>) -> tensor<4xf32> {
+                            return %a : tensor<4xf32> })")
+                .find("several public functions (@f, @g)"),
+            std::string::npos);
+  EXPECT_NE(parseError("func.func @f(").find("test.mlir:1:"),
+            std::string::npos);
+}
+
+TEST(DefaultSchedule, MovesReductionsBeforeTheLastParallelLoop) {
+  using V = std::vector<int64_t>;
+  EXPECT_EQ(innermostParallelPermutation({"parallel", "parallel", "reduction"}),
+            (V{0, 2, 1}));
+  EXPECT_EQ(innermostParallelPermutation({"parallel", "parallel", "parallel",
+                                          "parallel", "reduction", "reduction",
+                                          "reduction"}),
+            (V{0, 1, 2, 4, 5, 6, 3}));
+  EXPECT_TRUE(innermostParallelPermutation({"parallel", "parallel"}).empty());
+  EXPECT_TRUE(innermostParallelPermutation({"reduction"}).empty());
+  EXPECT_TRUE(innermostParallelPermutation({"reduction", "parallel"}).empty());
+}
+
+/// Compiles `source` with `schedule`, runs it, and checks it against the
+/// reference: the whole CPU path in one process.
+static void compileRunCheck(const char *source, const std::string &schedule) {
+  Workload w = parseOrDie(source);
+  auto original = w.module->clone();
+  auto scheduleModule =
+      parseSchedule(test::context(),
+                    schedule.empty() ? defaultScheduleText(w) : schedule,
+                    "schedule.mlir");
+  ASSERT_TRUE(bool(scheduleModule)) << errorMessage(scheduleModule.takeError());
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("hatc-unit", dir));
+  auto so = compileToSharedObject(w, scheduleModule->get(), dir, "k");
+  ASSERT_TRUE(bool(so)) << errorMessage(so.takeError());
+  auto kernel = CpuKernel::load(*so);
+  ASSERT_TRUE(bool(kernel)) << errorMessage(kernel.takeError());
+
+  std::vector<HostBuffer> buffers;
+  std::vector<RefTensor> refInputs;
+  for (size_t i = 0; i < w.inputs.size(); ++i) {
+    buffers.emplace_back(w.inputs[i]);
+    buffers.back().fillRandom(i + 1);
+    refInputs.push_back({w.inputs[i].shape, buffers.back().toDoubles()});
+  }
+  buffers.emplace_back(w.outputs[0]);
+  buffers.back().poison();
+  std::vector<HostBuffer *> args;
+  for (HostBuffer &b : buffers)
+    args.push_back(&b);
+  kernel->run(args);
+  auto ref = evaluateReference(
+      original.lookupSymbol<mlir::func::FuncOp>(w.entryName), refInputs);
+  ASSERT_TRUE(bool(ref)) << errorMessage(ref.takeError());
+  CheckResult r = compareWithReference(buffers.back().toDoubles(),
+                                       (*ref)[0].data, 1e-4);
+  EXPECT_TRUE(r.correct) << "max rel err " << r.maxRelErr;
+  llvm::sys::fs::remove_directories(dir);
+}
+
+TEST(CpuCompile, DefaultScheduleRunsCorrect) { compileRunCheck(kMatmul, ""); }
+
+TEST(CpuCompile, TiledParallelScheduleRunsCorrect) {
+  compileRunCheck(kMatmul, R"mlir(
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %mm = transform.structured.match ops{["linalg.matmul"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %f = transform.structured.tile_using_forall %mm num_threads [4, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t2, %l:3 = transform.structured.tile_using_for %t tile_sizes [4, 8, 5] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+})mlir");
+}
+
+TEST(Schedule, FailureNamesTheTransformError) {
+  Workload w = parseOrDie(kMatmul);
+  auto schedule = parseSchedule(test::context(), R"mlir(
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %mm = transform.structured.match ops{["linalg.matmul"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l:3 = transform.structured.tile_using_for %mm tile_sizes [8, 8, 8] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.structured.vectorize %t : !transform.any_op
+    transform.yield
+  }
+})mlir",
+                                "s.mlir");
+  ASSERT_TRUE(bool(schedule));
+  llvm::Error err = applySchedule(*w.module, schedule->get());
+  ASSERT_TRUE(bool(err));
+  EXPECT_NE(errorMessage(std::move(err)).find("schedule failed"),
+            std::string::npos);
+}

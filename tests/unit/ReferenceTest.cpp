@@ -1,0 +1,132 @@
+//===- ReferenceTest.cpp - The independent reference evaluator ------------===//
+#include "TestContext.h"
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Measure/Reference.h"
+#include "hatc/Support/Error.h"
+
+#include <gtest/gtest.h>
+
+using namespace hatc;
+
+namespace {
+
+std::vector<RefTensor> evaluate(const std::string &source,
+                                const std::vector<RefTensor> &inputs) {
+  auto w = parseWorkload(test::context(), source, "ref.mlir");
+  if (!w) {
+    ADD_FAILURE() << errorMessage(w.takeError());
+    return {};
+  }
+  auto out = evaluateReference(w->entry(), inputs);
+  if (!out) {
+    ADD_FAILURE() << errorMessage(out.takeError());
+    return {};
+  }
+  return *out;
+}
+
+} // namespace
+
+TEST(Reference, FloatMatmulAccumulatesIntoItsInit) {
+  auto out = evaluate(R"(
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<2x3xf32>, tensor<3x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+})",
+                      {{{2, 3}, {1, 2, 3, 4, 5, 6}},
+                       {{3, 2}, {7, 8, 9, 10, 11, 12}},
+                       {{2, 2}, {1, 1, 1, 1}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, (std::vector<double>{59, 65, 140, 155}));
+}
+
+TEST(Reference, IntegerMatmulWrapsToItsResultType) {
+  // 127 * 127 * 3 = 48387 does not fit in i16: it wraps to -17149.
+  auto out = evaluate(R"(
+func.func @f(%a: tensor<1x3xi8>, %b: tensor<3x1xi8>) -> tensor<1x1xi16> {
+  %z = arith.constant 0 : i16
+  %e = tensor.empty() : tensor<1x1xi16>
+  %c = linalg.fill ins(%z : i16) outs(%e : tensor<1x1xi16>) -> tensor<1x1xi16>
+  %r = linalg.matmul ins(%a, %b : tensor<1x3xi8>, tensor<3x1xi8>) outs(%c : tensor<1x1xi16>) -> tensor<1x1xi16>
+  return %r : tensor<1x1xi16>
+})",
+                      {{{1, 3}, {127, 127, 127}}, {{3, 1}, {127, 127, 127}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data[0], 48387 - 65536);
+}
+
+TEST(Reference, BatchMatmulIsOneGemmPerBatch) {
+  auto out = evaluate(R"(
+func.func @f(%a: tensor<2x1x2xf32>, %b: tensor<2x2x1xf32>) -> tensor<2x1x1xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x1x1xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<2x1x1xf32>) -> tensor<2x1x1xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x1x2xf32>, tensor<2x2x1xf32>) outs(%c : tensor<2x1x1xf32>) -> tensor<2x1x1xf32>
+  return %r : tensor<2x1x1xf32>
+})",
+                      {{{2, 1, 2}, {1, 2, 3, 4}}, {{2, 2, 1}, {5, 6, 7, 8}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, (std::vector<double>{17, 53}));
+}
+
+TEST(Reference, ConvHonoursStrides) {
+  // 1x4x4x1 input, 2x2 filter of ones, stride 2: sums of 2x2 blocks.
+  std::vector<double> input(16);
+  for (int i = 0; i < 16; ++i)
+    input[i] = i;
+  auto out = evaluate(R"(
+func.func @f(%i: tensor<1x4x4x1xf32>, %w: tensor<2x2x1x1xf32>) -> tensor<1x2x2x1xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x1xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<1x2x2x1xf32>) -> tensor<1x2x2x1xf32>
+  %r = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%i, %w : tensor<1x4x4x1xf32>, tensor<2x2x1x1xf32>) outs(%c : tensor<1x2x2x1xf32>) -> tensor<1x2x2x1xf32>
+  return %r : tensor<1x2x2x1xf32>
+})",
+                      {{{1, 4, 4, 1}, input}, {{2, 2, 1, 1}, {1, 1, 1, 1}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, (std::vector<double>{0 + 1 + 4 + 5, 2 + 3 + 6 + 7,
+                                              8 + 9 + 12 + 13,
+                                              10 + 11 + 14 + 15}));
+}
+
+TEST(Reference, GenericBodyWithCapturedConstantAndBroadcast) {
+  auto out = evaluate(R"(
+func.func @f(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : tensor<2x3xf32>, tensor<3xf32>) outs(%e : tensor<2x3xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %s = arith.addf %v, %bias : f32
+    %m = arith.maximumf %s, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+})",
+                      {{{2, 3}, {-1, 0.5, 2, -3, -0.25, 1}}, {{3}, {0.5, 0.5, -1}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, (std::vector<double>{0, 1, 1, 0, 0.25, 0}));
+}
+
+TEST(Reference, GenericReductionAndIndex) {
+  // Row sums plus the row index, through a reduction loop and linalg.index.
+  auto out = evaluate(R"(
+func.func @f(%x: tensor<2x3xi32>) -> tensor<2xi32> {
+  %z = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<2xi32>
+  %c = linalg.fill ins(%z : i32) outs(%e : tensor<2xi32>) -> tensor<2xi32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<2x3xi32>) outs(%c : tensor<2xi32>) {
+  ^bb0(%v: i32, %acc: i32):
+    %s = arith.addi %v, %acc : i32
+    linalg.yield %s : i32
+  } -> tensor<2xi32>
+  return %r : tensor<2xi32>
+})",
+                      {{{2, 3}, {1, 2, 3, 10, 20, 30}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, (std::vector<double>{6, 60}));
+}
