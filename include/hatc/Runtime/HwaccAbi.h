@@ -1,0 +1,56 @@
+/*===- HwaccAbi.h - The C ABI hwacc kernels call --------------------*- C -*-===*
+ *
+ * Host code compiled by hatc drives the hwacc accelerator through these calls
+ * (emitted by hatc-convert-hwacc-to-llvm). They act on the calling thread's
+ * current device (hatc::setCurrentHwaccDevice). Addresses are in rows: a
+ * scratchpad row holds DIM input elements, an accumulator row DIM accumulator
+ * elements (f32 for f32 inputs, i32 for i8 inputs). DRAM pointers point at
+ * the first element moved; strides count elements. All sizes are >= 1 and
+ * rows, cols, m, k, n <= DIM. Calls are asynchronous in the timing model: the
+ * load, execute and store queues overlap, ordered by the rows they touch;
+ * hatc_hwacc_fence waits for all of them.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef HATC_RUNTIME_HWACCABI_H
+#define HATC_RUNTIME_HWACCABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* dataflow: 0 output-stationary, 1 weight-stationary.
+ * elem: 0 f32 inputs (f32 accumulation), 1 i8 inputs (i32 accumulation).
+ * out: 0 accumulator type (f32 or i32), 1 i8 (scaled, rounded, saturated).
+ * scale multiplies accumulators on mvout; relu != 0 clamps them at 0. */
+void hatc_hwacc_config(int64_t dataflow, int64_t elem, int64_t out,
+                       float scale, int64_t relu);
+/* DRAM -> scratchpad rows [sp_row, sp_row + rows), cols elements each; the
+ * rest of each row (cols..DIM) is zero-filled. */
+void hatc_hwacc_mvin(const void *dram, int64_t stride, int64_t sp_row,
+                     int64_t rows, int64_t cols);
+/* DRAM (accumulator type) -> accumulator rows, for C += A * B with a C that
+ * is not zero. */
+void hatc_hwacc_mvin_acc(const void *dram, int64_t stride, int64_t acc_row,
+                         int64_t rows, int64_t cols);
+/* Latches the k x n block of B at scratchpad rows [sp_row, sp_row + k) into
+ * the array and names the accumulator rows the next compute writes;
+ * accumulate = 0 overwrites them, 1 adds to them. */
+void hatc_hwacc_preload(int64_t sp_row, int64_t acc_row, int64_t k, int64_t n,
+                        int64_t accumulate);
+/* Streams the m x k block of A at scratchpad rows [sp_row, sp_row + m)
+ * through the array: acc[acc_row + i][j] (+)= sum_p A[i][p] * B[p][j]. */
+void hatc_hwacc_compute(int64_t sp_row, int64_t m, int64_t k);
+/* Accumulator rows -> DRAM, through the configured scale/activation/output
+ * type. */
+void hatc_hwacc_mvout(void *dram, int64_t stride, int64_t acc_row,
+                      int64_t rows, int64_t cols);
+/* Waits until every queue is empty. */
+void hatc_hwacc_fence(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HATC_RUNTIME_HWACCABI_H */

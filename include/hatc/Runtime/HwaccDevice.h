@@ -1,0 +1,112 @@
+//===- HwaccDevice.h - The hwacc device model ------------------*- C++ -*-===//
+//
+// A Gemmini-like systolic array of DIM x DIM PEs with a scratchpad, an
+// accumulator memory and DMA engines. The model executes the instruction
+// stream of HwaccAbi.h functionally (exact f32 / i8->i32 results) and in
+// time: a load queue (mvin), an execute queue (preload, compute) and a store
+// queue (mvout) run concurrently; an instruction starts when its queue is
+// free and the rows it reads were written (RAW) and the rows it writes were
+// read by earlier instructions (WAR). See docs/hwacc.md for the formulas.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_RUNTIME_HWACCDEVICE_H
+#define HATC_RUNTIME_HWACCDEVICE_H
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace hatc {
+
+struct HwaccParams {
+  int64_t dim = 16;                    // PEs per side
+  int64_t scratchpadBytes = 256 << 10; // input memory
+  int64_t accumulatorBytes = 64 << 10; // 4-byte accumulators
+  double dmaBytesPerCycle = 16;        // DMA bandwidth, each direction
+  int64_t dmaLatencyCycles = 64;       // first byte of a DMA transfer
+  double clockGHz = 1.0;
+
+  /// Rows of the scratchpad for `elemBytes`-wide inputs (4 for f32, 1 for i8).
+  int64_t scratchpadRows(int64_t elemBytes) const {
+    return scratchpadBytes / (dim * elemBytes);
+  }
+  int64_t accumulatorRows() const { return accumulatorBytes / (dim * 4); }
+
+  /// Reads the hwacc fields of a target description; the error names the
+  /// field, the value and `origin`. Returns nullopt on success.
+  static std::optional<std::string> fromJson(const nlohmann::json &json,
+                                             const std::string &origin,
+                                             HwaccParams &out);
+};
+
+struct HwaccStats {
+  int64_t totalCycles = 0;   // when the last queue went idle
+  int64_t computeCycles = 0; // execute-queue cycles spent streaming A rows
+  int64_t preloadCycles = 0; // execute-queue cycles spent loading weights
+  int64_t macs = 0;          // useful multiply-accumulates
+  int64_t dmaBytesIn = 0, dmaBytesOut = 0;
+  int64_t instructions = 0;
+  /// Cycles a queue waited, by cause: "exec_wait_load" (an operand not yet
+  /// moved in), "exec_wait_store" (accumulator rows not yet moved out),
+  /// "load_wait_exec" (scratchpad rows still being read),
+  /// "store_wait_exec" (results not yet computed).
+  std::map<std::string, int64_t> stallCycles;
+
+  /// macs / (totalCycles * dim^2): the fraction of PE-cycles doing work.
+  double utilization(int64_t dim) const;
+  double seconds(double clockGHz) const { return totalCycles / (clockGHz * 1e9); }
+  nlohmann::json toJson(int64_t dim, double clockGHz) const;
+};
+
+class HwaccDevice {
+public:
+  /// timingOnly: keep the timing model and the range checks, skip the data.
+  explicit HwaccDevice(HwaccParams params, bool timingOnly = false);
+  ~HwaccDevice();
+  HwaccDevice(const HwaccDevice &) = delete;
+  HwaccDevice &operator=(const HwaccDevice &) = delete;
+
+  const HwaccParams &params() const;
+  bool timingOnly() const;
+  void setTimingOnly(bool timingOnly);
+
+  // The instruction set; see HwaccAbi.h for the meaning of each argument.
+  void config(int64_t dataflow, int64_t elem, int64_t out, float scale,
+              int64_t relu);
+  void mvin(const void *dram, int64_t stride, int64_t spRow, int64_t rows,
+            int64_t cols);
+  void mvinAcc(const void *dram, int64_t stride, int64_t accRow, int64_t rows,
+               int64_t cols);
+  void preload(int64_t spRow, int64_t accRow, int64_t k, int64_t n,
+               int64_t accumulate);
+  void compute(int64_t spRow, int64_t m, int64_t k);
+  void mvout(void *dram, int64_t stride, int64_t accRow, int64_t rows,
+             int64_t cols);
+  void fence();
+
+  /// Statistics since construction or the last reset (fence first).
+  const HwaccStats &stats() const;
+  /// Clears memories, queues and statistics.
+  void reset();
+  /// The first invalid instruction (an address out of range, a size above
+  /// DIM, a compute without preload, ...), described; such an instruction is
+  /// skipped. Empty when all were valid.
+  const std::string &error() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+/// The device the calling thread's hatc_hwacc_* calls act on (null: none;
+/// calls then abort with a message, as a real driver would fault).
+void setCurrentHwaccDevice(HwaccDevice *device);
+HwaccDevice *currentHwaccDevice();
+
+} // namespace hatc
+
+#endif // HATC_RUNTIME_HWACCDEVICE_H
