@@ -100,6 +100,16 @@ public:
     while (step()) {
     }
   }
+  /// The first column of the first row as an integer (nullopt without a
+  /// row). Resets the statement, so it holds no read snapshot afterwards.
+  std::optional<int64_t> scalar() {
+    std::optional<int64_t> value;
+    if (step())
+      value = int64(0);
+    sqlite3_reset(stmt);
+    gotRow = false;
+    return value;
+  }
   /// Makes the statement ready for new bindings.
   void reset() {
     sqlite3_reset(stmt);
@@ -142,12 +152,10 @@ public:
     int rc = sqlite3_open_v2(dbPath.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
-      std::string message =
-          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
       sqlite3_close_v2(db);
       db = nullptr;
-      throw DbError("cannot open tuning database '" + dbPath +
-                    "': " + message);
+      throw DbError("cannot open tuning database '" + dbPath + "': " + message);
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, busyTimeoutMs);
@@ -223,8 +231,7 @@ public:
     if ((rc & 0xff) == SQLITE_NOTADB)
       throw DbError("'" + dbPath + "' is not a SQLite database (" + message +
                     ")");
-    throw DbError("tuning database '" + dbPath + "': " + what + ": " +
-                  message);
+    throw DbError("tuning database '" + dbPath + "': " + what + ": " + message);
   }
 
   static std::string firstLine(std::string_view sql) {
@@ -249,9 +256,9 @@ inline Statement::Statement(Connection &conn, std::string_view sql)
   auto start = Connection::Clock::now();
   for (int attempt = 0;; ++attempt) {
     // Preparing reads the schema, which can itself meet a lock.
-    int rc = sqlite3_prepare_v2(conn.handle(), sqlText.c_str(),
-                                static_cast<int>(sqlText.size()), &stmt,
-                                nullptr);
+    int rc =
+        sqlite3_prepare_v2(conn.handle(), sqlText.c_str(),
+                           static_cast<int>(sqlText.size()), &stmt, nullptr);
     if (rc == SQLITE_OK)
       return;
     sqlite3_finalize(stmt);
@@ -311,8 +318,7 @@ public:
   void commit() {
     auto start = Connection::Clock::now();
     for (int attempt = 0;; ++attempt) {
-      int rc = sqlite3_exec(conn.handle(), "COMMIT", nullptr, nullptr,
-                            nullptr);
+      int rc = sqlite3_exec(conn.handle(), "COMMIT", nullptr, nullptr, nullptr);
       if (rc == SQLITE_OK) {
         active = false;
         return;

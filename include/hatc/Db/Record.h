@@ -112,7 +112,8 @@ struct Record {
 /// `text` parsed as JSON and printed canonically (object keys sorted, no
 /// whitespace, numbers in shortest round-trip form). Throws DbError naming
 /// `what` when `text` is not valid JSON.
-std::string canonicalJson(std::string_view text, std::string_view what = "JSON");
+std::string canonicalJson(std::string_view text,
+                          std::string_view what = "JSON");
 /// 16 lowercase hex digits of the 64-bit FNV-1a hash of canonical config
 /// text. FNV-1a rather than std::hash: the value is stored in databases and
 /// logs, so it must be the same on every platform and every build.

@@ -1,0 +1,814 @@
+//===- Database.cpp - The SQLite tuning database --------------------------===//
+//
+// Schema, migrations, record normalization and the queries behind
+// hatc/Db/Database.h. Also defines the Record helpers of hatc/Db/Record.h:
+// they are the rules every stored record obeys, so they live next to the
+// code that stores records.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hatc/Db/Database.h"
+
+#include "Sqlite.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <tuple>
+#include <unordered_set>
+
+using hatc::DbError;
+using nlohmann::json;
+
+namespace hatc {
+namespace db {
+
+//===----------------------------------------------------------------------===//
+// Record helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct CodeName {
+  ErrorCode code;
+  const char *name;
+};
+constexpr CodeName kCodeNames[] = {
+    {ErrorCode::Ok, "OK"},
+    {ErrorCode::InvalidConfig, "INVALID_CONFIG"},
+    {ErrorCode::BuildError, "BUILD_ERROR"},
+    {ErrorCode::BuildTimeout, "BUILD_TIMEOUT"},
+    {ErrorCode::RunError, "RUN_ERROR"},
+    {ErrorCode::RunTimeout, "RUN_TIMEOUT"},
+    {ErrorCode::WrongAnswer, "WRONG_ANSWER"},
+    {ErrorCode::OutOfMemory, "OUT_OF_MEMORY"},
+    {ErrorCode::DeviceUnavailable, "DEVICE_UNAVAILABLE"},
+};
+
+/// Text from the outside (logs, callers) goes into JSON logs; nlohmann
+/// refuses to print invalid UTF-8, so such text is rejected on the way in
+/// rather than breaking an export later.
+bool isValidUtf8(std::string_view text) {
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    unsigned char c = text[i];
+    size_t extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= n)
+      return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      unsigned char cc = text[i + k];
+      if ((cc & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    static const uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+std::string stripJsonExceptionPrefix(const std::string &what) {
+  // "[json.exception.parse_error.101] parse error at ..." -> "parse error at"
+  if (!what.empty() && what.front() == '[') {
+    size_t close = what.find("] ");
+    if (close != std::string::npos)
+      return what.substr(close + 2);
+  }
+  return what;
+}
+
+double nowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+} // namespace
+
+const std::vector<ErrorCode> &allErrorCodes() {
+  static const std::vector<ErrorCode> codes = [] {
+    std::vector<ErrorCode> result;
+    for (const CodeName &entry : kCodeNames)
+      result.push_back(entry.code);
+    return result;
+  }();
+  return codes;
+}
+
+const char *errorCodeName(ErrorCode code) {
+  for (const CodeName &entry : kCodeNames)
+    if (entry.code == code)
+      return entry.name;
+  return "UNKNOWN";
+}
+
+std::optional<ErrorCode> parseErrorCode(std::string_view name) {
+  for (const CodeName &entry : kCodeNames)
+    if (name == entry.name)
+      return entry.code;
+  return std::nullopt;
+}
+
+std::string canonicalJson(std::string_view text, std::string_view what) {
+  try {
+    // nlohmann's default object type is a std::map, so dump() prints keys
+    // sorted; numbers print in shortest round-trip form.
+    return json::parse(text.begin(), text.end()).dump();
+  } catch (const json::exception &e) {
+    throw DbError(std::string(what) +
+                  " is not valid JSON: " + stripJsonExceptionPrefix(e.what()));
+  }
+}
+
+std::string configHashOf(std::string_view canonicalConfigJson) {
+  uint64_t hash = 0xcbf29ce484222325ULL; // FNV-1a 64-bit offset basis
+  for (unsigned char c : canonicalConfigJson) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx",
+                static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::optional<double> medianOf(std::vector<double> samples) {
+  if (samples.empty())
+    return std::nullopt;
+  size_t mid = samples.size() / 2;
+  std::nth_element(samples.begin(), samples.begin() + mid, samples.end());
+  double upper = samples[mid];
+  if (samples.size() % 2 == 1)
+    return upper;
+  double lower = *std::max_element(samples.begin(), samples.begin() + mid);
+  return lower + (upper - lower) / 2;
+}
+
+std::string normalizeRecord(Record &record) {
+  struct Required {
+    const std::string &value;
+    const char *name;
+  };
+  for (const Required &field :
+       {Required{record.workloadKey, "workload key"},
+        Required{record.workloadHash, "workload hash"},
+        Required{record.targetKind, "target kind"},
+        Required{record.targetFingerprint, "target fingerprint"},
+        Required{record.compilerVersion, "compiler version"},
+        Required{record.sketch, "sketch"}})
+    if (field.value.empty())
+      return std::string("missing ") + field.name;
+
+  struct Text {
+    const std::string &value;
+    const char *name;
+  };
+  for (const Text &field :
+       {Text{record.workloadKey, "workload key"},
+        Text{record.workloadHash, "workload hash"},
+        Text{record.workloadIr, "workload IR"},
+        Text{record.targetKind, "target kind"},
+        Text{record.targetName, "target name"},
+        Text{record.targetFingerprint, "target fingerprint"},
+        Text{record.compilerVersion, "compiler version"},
+        Text{record.sketch, "sketch"}, Text{record.script, "script"}})
+    if (!isValidUtf8(field.value))
+      return std::string(field.name) + " is not valid UTF-8";
+
+  auto canonicalObject = [](std::string &text, const char *name,
+                            std::string &reason) {
+    if (text.empty())
+      text = "{}";
+    try {
+      json value = json::parse(text);
+      if (!value.is_object()) {
+        reason = std::string(name) + " is not a JSON object";
+        return;
+      }
+      text = value.dump();
+    } catch (const json::exception &e) {
+      reason = std::string(name) +
+               " is not valid JSON: " + stripJsonExceptionPrefix(e.what());
+    }
+  };
+  std::string reason;
+  canonicalObject(record.configJson, "config", reason);
+  if (!reason.empty())
+    return reason;
+  canonicalObject(record.extrasJson, "extras", reason);
+  if (!reason.empty())
+    return reason;
+  record.configHash = configHashOf(record.configJson);
+
+  if (!std::isfinite(record.createdAt) || record.createdAt < 0)
+    return "created_at must be a non-negative number of seconds";
+  for (double sample : record.samples)
+    if (!std::isfinite(sample) || sample < 0)
+      return "latency samples must be non-negative finite seconds";
+  if (record.latencyS &&
+      (!std::isfinite(*record.latencyS) || *record.latencyS < 0))
+    return "latency must be a non-negative finite number of seconds";
+  if (record.cycles && *record.cycles < 0)
+    return "cycles must be non-negative";
+
+  if (record.error != ErrorCode::Ok) {
+    // A failed candidate has no performance; keeping a number around would
+    // only invite a query to rank it.
+    record.latencyS.reset();
+    record.cycles.reset();
+    return "";
+  }
+  if (!record.latencyS)
+    record.latencyS = medianOf(record.samples);
+  if (record.targetKind == "hwacc" && !record.cycles)
+    return "OK record for a hwacc target has no cycles";
+  if (record.targetKind != "hwacc" && !record.latencyS)
+    return "OK record has no latency (neither samples nor median)";
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Schema
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+// The current schema, created as is in a new file. Keep it equal to what the
+// migrations below produce from version 1, column order included (the
+// migration test checks that), so a migrated file is no different from a new
+// one for anyone reading it with the sqlite3 shell.
+constexpr const char *kSchemaV2 = R"sql(
+CREATE TABLE workloads(
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  ir TEXT,
+  UNIQUE(key, hash));
+CREATE TABLE targets(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  fingerprint TEXT NOT NULL,
+  UNIQUE(kind, name, fingerprint));
+CREATE TABLE records(
+  id INTEGER PRIMARY KEY,
+  workload_id INTEGER NOT NULL REFERENCES workloads(id),
+  target_id INTEGER NOT NULL REFERENCES targets(id),
+  sketch TEXT NOT NULL,
+  config_json TEXT NOT NULL,
+  config_hash TEXT NOT NULL,
+  script TEXT NOT NULL DEFAULT '',
+  latency_s REAL,
+  samples_json TEXT NOT NULL DEFAULT '[]',
+  error TEXT NOT NULL,
+  compiler_version TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  cycles INTEGER,
+  extras_json TEXT NOT NULL DEFAULT '{}',
+  UNIQUE(workload_id, target_id, config_hash, compiler_version));
+CREATE INDEX records_ok_by_latency ON records(
+  workload_id, target_id, compiler_version, latency_s, created_at)
+  WHERE error = 'OK';
+CREATE INDEX records_ok_by_cycles ON records(
+  workload_id, target_id, compiler_version, cycles, created_at)
+  WHERE error = 'OK';
+)sql";
+
+// Version 1 -> 2: targets gain a name (the target description a record came
+// from), so the unique key of targets changes and the table is rebuilt;
+// workloads keep their IR and are unique on (key, hash) instead of key alone
+// (two ops may print the same key); records gain modeled cycles (hwacc) and
+// free-form extras; best/top-K get indexes that hold OK records of a task
+// already in rank order, so a lookup reads a few index entries instead of
+// sorting every record of the task.
+constexpr const char *kMigrateV1ToV2 = R"sql(
+CREATE TABLE workloads_v2(
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  ir TEXT,
+  UNIQUE(key, hash));
+INSERT INTO workloads_v2(id, key, hash, ir)
+  SELECT id, key, hash, NULL FROM workloads;
+DROP TABLE workloads;
+ALTER TABLE workloads_v2 RENAME TO workloads;
+CREATE TABLE targets_v2(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  fingerprint TEXT NOT NULL,
+  UNIQUE(kind, name, fingerprint));
+INSERT INTO targets_v2(id, kind, name, fingerprint)
+  SELECT id, kind, '', fingerprint FROM targets;
+DROP TABLE targets;
+ALTER TABLE targets_v2 RENAME TO targets;
+ALTER TABLE records ADD COLUMN cycles INTEGER;
+ALTER TABLE records ADD COLUMN extras_json TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX records_ok_by_latency ON records(
+  workload_id, target_id, compiler_version, latency_s, created_at)
+  WHERE error = 'OK';
+CREATE INDEX records_ok_by_cycles ON records(
+  workload_id, target_id, compiler_version, cycles, created_at)
+  WHERE error = 'OK';
+)sql";
+
+/// migrations[v] upgrades version v to v + 1.
+const char *migrationFrom(int version) {
+  switch (version) {
+  case 1:
+    return kMigrateV1ToV2;
+  default:
+    return nullptr;
+  }
+}
+
+constexpr const char *kRecordColumns =
+    "r.id, w.key, w.hash, w.ir, t.kind, t.name, t.fingerprint, "
+    "r.compiler_version, r.created_at, r.sketch, r.config_json, "
+    "r.config_hash, r.script, r.samples_json, r.latency_s, r.cycles, "
+    "r.error, r.extras_json";
+constexpr const char *kRecordJoins =
+    " FROM records r JOIN workloads w ON w.id = r.workload_id"
+    " JOIN targets t ON t.id = r.target_id";
+
+int readUserVersion(sqlite::Connection &conn) {
+  return static_cast<int>(
+      conn.cached("PRAGMA user_version").scalar().value_or(0));
+}
+
+/// Reads the columns of kRecordColumns (plus `stale` at index 18 if present).
+Record readRecord(sqlite::Statement &stmt, const std::string &path,
+                  bool hasStale) {
+  Record record;
+  record.id = stmt.int64(0);
+  record.workloadKey = stmt.text(1);
+  record.workloadHash = stmt.text(2);
+  record.workloadIr = stmt.text(3);
+  record.targetKind = stmt.text(4);
+  record.targetName = stmt.text(5);
+  record.targetFingerprint = stmt.text(6);
+  record.compilerVersion = stmt.text(7);
+  record.createdAt = stmt.real(8);
+  record.sketch = stmt.text(9);
+  record.configJson = stmt.text(10);
+  record.configHash = stmt.text(11);
+  record.script = stmt.text(12);
+  std::string samples = stmt.text(13);
+  try {
+    json parsed = json::parse(samples.empty() ? "[]" : samples);
+    for (const json &value : parsed)
+      record.samples.push_back(value.get<double>());
+  } catch (const json::exception &e) {
+    throw DbError(
+        "tuning database '" + path + "': record " + std::to_string(record.id) +
+        " has corrupt samples_json: " + stripJsonExceptionPrefix(e.what()));
+  }
+  if (!stmt.isNull(14))
+    record.latencyS = stmt.real(14);
+  if (!stmt.isNull(15))
+    record.cycles = stmt.int64(15);
+  std::string code = stmt.text(16);
+  std::optional<ErrorCode> error = parseErrorCode(code);
+  if (!error)
+    throw DbError("tuning database '" + path + "': record " +
+                  std::to_string(record.id) + " has unknown error code '" +
+                  code + "'");
+  record.error = *error;
+  record.extrasJson = stmt.text(17);
+  if (hasStale)
+    record.stale = stmt.int64(18) != 0;
+  return record;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Database
+//===----------------------------------------------------------------------===//
+
+Database::Database(std::string path, const OpenOptions &options)
+    : dbPath(std::move(path)), options(options) {}
+
+Database::~Database() = default;
+
+std::unique_ptr<Database> Database::open(const std::string &path,
+                                         const OpenOptions &options) {
+  std::unique_ptr<Database> db(new Database(path, options));
+  db->conn = std::make_unique<sqlite::Connection>(
+      path, options.readOnly, options.busyTimeoutMs, options.busyDeadlineMs);
+  db->initialize();
+  return db;
+}
+
+void Database::initialize() {
+  // Look before touching anything: switching to WAL rewrites the file
+  // header, and a newer database must stay byte-for-byte as it was.
+  //
+  // Version and table count come from one statement, hence one snapshot:
+  // read separately, another process creating the schema in between would
+  // make a new database look like a foreign one.
+  sqlite::Statement &look =
+      conn->cached("SELECT (SELECT user_version FROM pragma_user_version), "
+                   "(SELECT count(*) FROM sqlite_master)");
+  if (!look.step())
+    throw DbError("tuning database '" + dbPath + "': cannot read its header");
+  int version = static_cast<int>(look.int64(0));
+  bool hasTables = look.int64(1) != 0;
+  look.reset();
+  if (version > kSchemaVersion)
+    throw DbError("tuning database '" + dbPath + "' has schema version " +
+                  std::to_string(version) + ", newer than this hatc (" +
+                  std::to_string(kSchemaVersion) +
+                  "); use a newer hatc or another database file (the file "
+                  "was not modified)");
+  auto notOurs = [&] {
+    return DbError("'" + dbPath +
+                   "' is a SQLite database but not a hatc tuning database "
+                   "(it has tables and no schema version)");
+  };
+  if (version == 0 && hasTables)
+    throw notOurs();
+
+  if (options.readOnly) {
+    if (version < kSchemaVersion)
+      throw DbError("tuning database '" + dbPath + "' has schema version " +
+                    std::to_string(version) + " and needs an upgrade to " +
+                    std::to_string(kSchemaVersion) +
+                    "; open it once with write access");
+    conn->exec("PRAGMA foreign_keys = ON");
+    return;
+  }
+
+  // WAL: readers never block the writer and a killed writer cannot leave a
+  // half-written page behind. The mode is stored in the file, so only the
+  // first open of a new database actually switches it.
+  conn->exec("PRAGMA journal_mode = WAL");
+  conn->exec(options.durable ? "PRAGMA synchronous = FULL"
+                             : "PRAGMA synchronous = NORMAL");
+
+  if (version < kSchemaVersion) {
+    // foreign_keys must be off while migrations rebuild tables, and the
+    // pragma is a no-op inside a transaction, so it is set around it.
+    conn->exec("PRAGMA foreign_keys = OFF");
+    writeTransaction([&] {
+      // Another process may have created or upgraded the file between the
+      // first look and taking the write lock.
+      int current = readUserVersion(*conn);
+      if (current > kSchemaVersion)
+        throw DbError(
+            "tuning database '" + dbPath + "' was upgraded to schema version " +
+            std::to_string(current) + " by a newer hatc while opening it");
+      if (current == kSchemaVersion)
+        return;
+      if (current == 0 && conn->cached("SELECT count(*) FROM sqlite_master")
+                                  .scalar()
+                                  .value_or(0) != 0)
+        throw notOurs();
+      if (current == 0)
+        conn->exec(kSchemaV2);
+      else
+        migrate(current);
+      conn->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    });
+  }
+  conn->exec("PRAGMA foreign_keys = ON");
+}
+
+void Database::migrate(int fromVersion) {
+  for (int version = fromVersion; version < kSchemaVersion; ++version) {
+    const char *sql = migrationFrom(version);
+    if (!sql)
+      throw DbError("tuning database '" + dbPath + "' has schema version " +
+                    std::to_string(version) +
+                    ", which this hatc cannot upgrade");
+    conn->exec(sql);
+  }
+  sqlite::Statement check(*conn, "PRAGMA foreign_key_check");
+  if (check.step())
+    throw DbError("tuning database '" + dbPath + "': upgrade stopped, table '" +
+                  check.text(0) +
+                  "' has rows that refer to missing rows (the file was not "
+                  "modified)");
+}
+
+int Database::schemaVersion() { return readUserVersion(*conn); }
+
+void Database::writeTransaction(const std::function<void()> &body) {
+  auto start = sqlite::Connection::Clock::now();
+  for (int attempt = 0;; ++attempt) {
+    try {
+      sqlite::Transaction transaction(*conn,
+                                      sqlite::Transaction::Mode::Immediate);
+      body();
+      transaction.commit();
+      return;
+    } catch (const sqlite::BusyError &) {
+      // The transaction rolled back on the way out; wait and rerun it.
+      conn->waitOrGiveUp(start, attempt);
+    }
+  }
+}
+
+CommitResult Database::insertOne(const Record &record) {
+  // Workload: keep the first non-empty IR seen.
+  sqlite::Statement &insertWorkload =
+      conn->cached("INSERT INTO workloads(key, hash, ir) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(key, hash) DO UPDATE SET ir = excluded.ir "
+                   "WHERE workloads.ir IS NULL AND excluded.ir IS NOT NULL");
+  insertWorkload.bind(1, record.workloadKey).bind(2, record.workloadHash);
+  if (record.workloadIr.empty())
+    insertWorkload.bindNull(3);
+  else
+    insertWorkload.bind(3, record.workloadIr);
+  insertWorkload.run();
+  sqlite::Statement &findWorkload =
+      conn->cached("SELECT id FROM workloads WHERE key = ?1 AND hash = ?2");
+  findWorkload.bind(1, record.workloadKey).bind(2, record.workloadHash);
+  std::optional<int64_t> workloadId = findWorkload.scalar();
+  if (!workloadId)
+    throw DbError("tuning database '" + dbPath + "': workload row vanished");
+
+  sqlite::Statement &insertTarget =
+      conn->cached("INSERT OR IGNORE INTO targets(kind, name, fingerprint) "
+                   "VALUES(?1, ?2, ?3)");
+  insertTarget.bind(1, record.targetKind)
+      .bind(2, record.targetName)
+      .bind(3, record.targetFingerprint);
+  insertTarget.run();
+  sqlite::Statement &findTarget =
+      conn->cached("SELECT id FROM targets WHERE kind = ?1 AND name = ?2 AND "
+                   "fingerprint = ?3");
+  findTarget.bind(1, record.targetKind)
+      .bind(2, record.targetName)
+      .bind(3, record.targetFingerprint);
+  std::optional<int64_t> targetId = findTarget.scalar();
+  if (!targetId)
+    throw DbError("tuning database '" + dbPath + "': target row vanished");
+
+  json samples = json::array();
+  for (double sample : record.samples)
+    samples.push_back(sample);
+
+  sqlite::Statement &insertRecord = conn->cached(
+      "INSERT OR IGNORE INTO records(workload_id, target_id, sketch, "
+      "config_json, config_hash, script, latency_s, cycles, samples_json, "
+      "error, compiler_version, created_at, extras_json) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  insertRecord.bind(1, *workloadId)
+      .bind(2, *targetId)
+      .bind(3, record.sketch)
+      .bind(4, record.configJson)
+      .bind(5, record.configHash)
+      .bind(6, record.script)
+      .bind(7, record.latencyS)
+      .bind(8, record.cycles)
+      .bind(9, samples.dump())
+      .bind(10, errorCodeName(record.error))
+      .bind(11, record.compilerVersion)
+      .bind(12, record.createdAt)
+      .bind(13, record.extrasJson);
+  insertRecord.run();
+  if (conn->changes() == 1)
+    return {true, sqlite3_last_insert_rowid(conn->handle())};
+
+  sqlite::Statement &findRecord = conn->cached(
+      "SELECT id FROM records WHERE workload_id = ?1 AND target_id = ?2 AND "
+      "config_hash = ?3 AND compiler_version = ?4");
+  findRecord.bind(1, *workloadId)
+      .bind(2, *targetId)
+      .bind(3, record.configHash)
+      .bind(4, record.compilerVersion);
+  return {false, findRecord.scalar().value_or(0)};
+}
+
+CommitResult Database::commitRecord(const Record &record) {
+  return commitRecords({record}).front();
+}
+
+std::vector<CommitResult>
+Database::commitRecords(const std::vector<Record> &records) {
+  if (options.readOnly)
+    throw DbError("tuning database '" + dbPath + "' is open read-only");
+  // Normalize everything first, so an invalid record fails the call before
+  // any of it is written.
+  std::vector<Record> normalized(records);
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    Record &record = normalized[i];
+    if (record.createdAt == 0)
+      record.createdAt = nowSeconds();
+    std::string reason = normalizeRecord(record);
+    if (!reason.empty())
+      throw DbError("cannot store record" +
+                    (records.size() > 1 ? " " + std::to_string(i + 1) : "") +
+                    " in tuning database '" + dbPath + "': " + reason);
+  }
+  std::vector<CommitResult> results;
+  writeTransaction([&] {
+    results.clear(); // the body reruns after a busy rollback
+    results.reserve(normalized.size());
+    for (const Record &record : normalized)
+      results.push_back(insertOne(record));
+  });
+  return results;
+}
+
+std::vector<Record> Database::query(const std::string &workloadKey,
+                                    const TargetKey &target,
+                                    const std::string &compilerVersion,
+                                    const QueryOptions &queryOptions,
+                                    size_t limit, bool distinctConfigs) {
+  // The metric column is chosen here, never from caller text; every value
+  // is bound.
+  bool byCycles = target.kind == "hwacc";
+  std::string metric = byCycles ? "r.cycles" : "r.latency_s";
+  auto metricOf = [&](const Record &record) {
+    return byCycles ? static_cast<double>(*record.cycles) : *record.latencyS;
+  };
+  auto ranksBefore = [&](const Record &a, const Record &b) {
+    return std::make_tuple(metricOf(a), a.createdAt, a.id) <
+           std::make_tuple(metricOf(b), b.createdAt, b.id);
+  };
+
+  // Fresh records first, one (workload, target) pair at a time: with the
+  // pair and the compiler version fixed, the partial index
+  // records_ok_by_{latency,cycles} yields rows already in rank order, so
+  // best() reads one index entry however many records the task has. (One
+  // query joining everything would sort every record of the task.)
+  std::vector<int64_t> workloadIds;
+  {
+    sqlite::Statement &stmt = conn->cached(
+        "SELECT id FROM workloads WHERE key = ?1 AND (?2 = '' OR hash = ?2)");
+    stmt.bind(1, workloadKey).bind(2, queryOptions.workloadHash);
+    while (stmt.step())
+      workloadIds.push_back(stmt.int64(0));
+  }
+  if (workloadIds.empty())
+    return {};
+  std::vector<int64_t> freshTargetIds;
+  {
+    sqlite::Statement &stmt = conn->cached(
+        "SELECT id FROM targets WHERE kind = ?1 AND fingerprint = ?2 AND "
+        "(?3 = '' OR name = ?3)");
+    stmt.bind(1, target.kind).bind(2, target.fingerprint).bind(3, target.name);
+    while (stmt.step())
+      freshTargetIds.push_back(stmt.int64(0));
+  }
+
+  std::vector<Record> fresh;
+  size_t pairs = workloadIds.size() * freshTargetIds.size();
+  sqlite::Statement &freshStmt = conn->cached(
+      std::string("SELECT ") + kRecordColumns + ", 0" + kRecordJoins +
+      " WHERE r.workload_id = ?1 AND r.target_id = ?2 AND "
+      "r.compiler_version = ?3 AND r.error = 'OK' AND " +
+      metric + " IS NOT NULL ORDER BY " + metric +
+      ", r.created_at, r.id LIMIT ?4");
+  for (int64_t workloadId : workloadIds) {
+    for (int64_t targetId : freshTargetIds) {
+      freshStmt.reset();
+      // Several pairs are merged below, and a config may repeat across
+      // them, so only a single pair can stop at `limit` rows.
+      freshStmt.bind(1, workloadId)
+          .bind(2, targetId)
+          .bind(3, compilerVersion)
+          .bind(4, pairs == 1 ? static_cast<int64_t>(limit) : -1);
+      while (freshStmt.step())
+        fresh.push_back(readRecord(freshStmt, dbPath, /*hasStale=*/true));
+    }
+  }
+  freshStmt.reset();
+  if (pairs > 1)
+    std::stable_sort(fresh.begin(), fresh.end(), ranksBefore);
+
+  std::vector<Record> result;
+  std::unordered_set<std::string> seenConfigs;
+  auto take = [&](Record &record) {
+    if (distinctConfigs && !seenConfigs.insert(record.configHash).second)
+      return;
+    result.push_back(std::move(record));
+  };
+  for (Record &record : fresh) {
+    if (result.size() == limit)
+      return result;
+    take(record);
+  }
+  if (!queryOptions.allowStale || result.size() == limit)
+    return result;
+
+  // Stale records (another compiler version or fingerprint), in rank order
+  // after every fresh one. Rarely asked for, so a plain sorted scan is fine.
+  sqlite::Statement &staleStmt = conn->cached(
+      std::string("SELECT ") + kRecordColumns + ", 1" + kRecordJoins +
+      " WHERE w.key = ?1 AND t.kind = ?2 AND r.error = 'OK' AND " + metric +
+      " IS NOT NULL AND (?5 = '' OR t.name = ?5) AND (?6 = '' OR w.hash = ?6)"
+      " AND (r.compiler_version IS NOT ?3 OR t.fingerprint IS NOT ?4)"
+      " ORDER BY " +
+      metric + ", r.created_at, r.id");
+  staleStmt.bind(1, workloadKey)
+      .bind(2, target.kind)
+      .bind(3, compilerVersion)
+      .bind(4, target.fingerprint)
+      .bind(5, target.name)
+      .bind(6, queryOptions.workloadHash);
+  while (result.size() < limit && staleStmt.step()) {
+    Record record = readRecord(staleStmt, dbPath, /*hasStale=*/true);
+    take(record);
+  }
+  staleStmt.reset(); // release the read snapshot now, not at the next use
+  return result;
+}
+
+std::optional<Record> Database::best(const std::string &workloadKey,
+                                     const TargetKey &target,
+                                     const std::string &compilerVersion,
+                                     const QueryOptions &options) {
+  std::vector<Record> result =
+      query(workloadKey, target, compilerVersion, options, 1, false);
+  if (result.empty())
+    return std::nullopt;
+  return std::move(result.front());
+}
+
+std::vector<Record> Database::topK(const std::string &workloadKey,
+                                   const TargetKey &target,
+                                   const std::string &compilerVersion, size_t k,
+                                   const QueryOptions &options) {
+  if (k == 0)
+    return {};
+  return query(workloadKey, target, compilerVersion, options, k, true);
+}
+
+std::vector<Record> Database::records(const std::string &workloadKey,
+                                      const TargetKey &target) {
+  sqlite::Statement &stmt =
+      conn->cached(std::string("SELECT ") + kRecordColumns + kRecordJoins +
+                   " WHERE w.key = ?1 AND t.kind = ?2 AND t.fingerprint = ?3"
+                   " AND (?4 = '' OR t.name = ?4) ORDER BY r.created_at, r.id");
+  stmt.bind(1, workloadKey)
+      .bind(2, target.kind)
+      .bind(3, target.fingerprint)
+      .bind(4, target.name);
+  std::vector<Record> result;
+  while (stmt.step())
+    result.push_back(readRecord(stmt, dbPath, /*hasStale=*/false));
+  return result;
+}
+
+void Database::forEachRecord(const std::function<void(const Record &)> &fn) {
+  // A private statement (not the cache): `fn` may run queries of its own.
+  sqlite::Statement stmt(*conn, std::string("SELECT ") + kRecordColumns +
+                                    kRecordJoins + " ORDER BY r.id");
+  while (stmt.step())
+    fn(readRecord(stmt, dbPath, /*hasStale=*/false));
+}
+
+DbStats Database::stats() {
+  DbStats stats;
+  stats.schemaVersion = readUserVersion(*conn);
+  auto count = [&](const char *sql) {
+    return conn->cached(sql).scalar().value_or(0);
+  };
+  stats.tasks = count("SELECT count(*) FROM workloads");
+  stats.targets = count("SELECT count(*) FROM targets");
+  stats.records = count("SELECT count(*) FROM records");
+  for (ErrorCode code : allErrorCodes())
+    stats.errorsByCode[errorCodeName(code)] = 0;
+  sqlite::Statement &byCode =
+      conn->cached("SELECT error, count(*) FROM records GROUP BY error");
+  while (byCode.step())
+    stats.errorsByCode[byCode.text(0)] = byCode.int64(1);
+  return stats;
+}
+
+std::string Database::integrityCheck() {
+  sqlite::Statement stmt(*conn, "PRAGMA integrity_check");
+  std::string result;
+  while (stmt.step()) {
+    if (!result.empty())
+      result += "\n";
+    result += stmt.text(0);
+  }
+  return result;
+}
+
+} // namespace db
+} // namespace hatc
