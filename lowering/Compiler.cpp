@@ -38,11 +38,16 @@ static std::string printModule(ModuleOp module) {
   return text;
 }
 
-static llvm::Error lowerToLLVMDialect(Workload &workload) {
+static llvm::Error lowerToLLVMDialect(Workload &workload,
+                                      const LoweringTarget &target) {
   ModuleOp module = *workload.module;
   prepareEntryForCpu(module, workload.entryName);
   PassManager pm(module.getContext());
-  if (llvm::Error err = buildCpuLoweringPipeline(pm, CpuPipelineOptions()))
+  llvm::Error err =
+      target.kind == TargetKind::Hwacc
+          ? buildHwaccPipeline(pm, target.hwacc)
+          : buildCpuLoweringPipeline(pm, CpuPipelineOptions());
+  if (err)
     return err;
   DiagnosticCapture capture(module.getContext());
   if (failed(pm.run(module)))
@@ -51,14 +56,16 @@ static llvm::Error lowerToLLVMDialect(Workload &workload) {
 }
 
 llvm::Expected<std::string> compileToStage(Workload &workload,
-                                           ModuleOp schedule,
-                                           EmitStage stage) {
+                                           ModuleOp schedule, EmitStage stage,
+                                           const LoweringTarget &target) {
+  if (target.kind == TargetKind::Gpu)
+    return makeError("the gpu target is not supported by this build yet");
   if (schedule)
     if (llvm::Error err = applySchedule(*workload.module, schedule))
       return std::move(err);
   if (stage == EmitStage::Scheduled)
     return printModule(*workload.module);
-  if (llvm::Error err = lowerToLLVMDialect(workload))
+  if (llvm::Error err = lowerToLLVMDialect(workload, target))
     return std::move(err);
   if (stage == EmitStage::LLVMDialect)
     return printModule(*workload.module);
@@ -81,11 +88,11 @@ llvm::Expected<std::string> compileToStage(Workload &workload,
                                            : MachineCodeKind::Object);
 }
 
-llvm::Expected<std::string> compileToSharedObject(Workload &workload,
-                                                  ModuleOp schedule,
-                                                  llvm::StringRef dir,
-                                                  llvm::StringRef stem) {
-  auto object = compileToStage(workload, schedule, EmitStage::Object);
+llvm::Expected<std::string>
+compileToSharedObject(Workload &workload, ModuleOp schedule,
+                      llvm::StringRef dir, llvm::StringRef stem,
+                      const LoweringTarget &target) {
+  auto object = compileToStage(workload, schedule, EmitStage::Object, target);
   if (!object)
     return object.takeError();
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
@@ -100,7 +107,8 @@ llvm::Expected<std::string> compileToSharedObject(Workload &workload,
       return makeError(objectPath + ": cannot write: " + ec.message());
     os << *object;
   }
-  if (llvm::Error err = linkSharedObject(objectPath, sharedPath))
+  if (llvm::Error err = linkSharedObject(objectPath, sharedPath,
+                                         target.kind == TargetKind::Hwacc))
     return std::move(err);
   llvm::sys::fs::remove(objectPath);
   return std::string(sharedPath.str());

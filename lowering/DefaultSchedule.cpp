@@ -30,11 +30,12 @@ innermostParallelPermutation(const std::vector<std::string> &iteratorTypes) {
   return permutation;
 }
 
-std::string defaultScheduleText(const Workload &workload) {
+std::string defaultScheduleText(const Workload &workload,
+                                bool forAccelerator) {
   // One interchange per op name, when all its instances agree on the order.
   std::map<std::string, std::vector<std::string>> iteratorsByOp;
   std::map<std::string, bool> conflicting;
-  for (const Task &task : workload.tasks) {
+  for (const Task &task : forAccelerator ? std::vector<Task>() : workload.tasks) {
     auto [it, inserted] = iteratorsByOp.emplace(task.opName, task.iteratorTypes);
     if (!inserted && it->second != task.iteratorTypes)
       conflicting[task.opName] = true;
@@ -59,8 +60,11 @@ std::string defaultScheduleText(const Workload &workload) {
                        ", ") +
             "] : (!transform.any_op) -> !transform.any_op\n";
   }
-  return "// hatc default schedule: reductions before the innermost parallel "
-         "loop.\n"
+  return std::string(forAccelerator
+                         ? "// hatc default schedule for hwacc: none; the "
+                           "accelerator lowering tiles.\n"
+                         : "// hatc default schedule: reductions before the "
+                           "innermost parallel loop.\n") +
          "module attributes {transform.with_named_sequence} {\n"
          "  transform.named_sequence @__transform_main(%root: !transform.any_op "
          "{transform.readonly}) {\n" +

@@ -5,7 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/Registration.h"
+#include "hatc/IR/Hwacc.h"
 #include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Lowering/HwaccPipeline.h"
+#include "hatc/Lowering/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -20,12 +23,15 @@ void registerAllDialects(mlir::DialectRegistry &registry) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
+  registry.insert<hwacc::HwaccDialect>();
 }
 
 void registerAllPasses() {
   static bool done = [] {
     mlir::registerAllPasses();
     registerCpuPipelines();
+    registerHatcPasses();
+    registerHwaccPipelines();
     return true;
   }();
   (void)done;

@@ -9,32 +9,55 @@
 
 namespace hatc {
 
-llvm::Expected<CompileInputs> loadCompileInputs(const std::string &workloadPath,
-                                                const std::string &targetSpec,
-                                                const std::string &schedulePath,
-                                                const std::string &entryName) {
+llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   CompileInputs inputs;
-  if (targetSpec == "gpu" || targetSpec == "hwacc")
-    return makeError("target '" + targetSpec +
-                     "' is not supported by this build yet (only cpu)");
+  std::string targetSpec =
+      request.targetConfig.empty() ? request.targetSpec : request.targetConfig;
+  if (targetSpec == "gpu")
+    return makeError("target 'gpu' is not supported by this build yet");
   auto target = resolveTarget(targetSpec);
   if (!target)
     return target.takeError();
-  if (target->kind != TargetKind::Cpu)
-    return makeError(std::string("target kind '") +
-                     targetKindName(target->kind) +
-                     "' cannot be compiled for by this build yet (only cpu)");
+  if (target->kind == TargetKind::Gpu)
+    return makeError(target->path + ": gpu targets are not supported by this "
+                                    "build yet");
   inputs.target = std::move(*target);
+  inputs.lowering.kind = inputs.target.kind;
+  if (inputs.target.kind == TargetKind::Hwacc) {
+    if (auto error = HwaccParams::fromJson(inputs.target.params,
+                                           inputs.target.path,
+                                           inputs.lowering.hwacc.params))
+      return makeError(*error);
+  }
+  if (!request.configPath.empty()) {
+    if (inputs.target.kind != TargetKind::Hwacc)
+      return makeError("--config takes hwacc knobs; for the cpu give a "
+                       "--schedule");
+    auto buffer = llvm::MemoryBuffer::getFile(request.configPath, true);
+    if (!buffer)
+      return makeError(request.configPath + ": cannot read: " +
+                       buffer.getError().message());
+    nlohmann::json config = nlohmann::json::parse(
+        (*buffer)->getBuffer().begin(), (*buffer)->getBuffer().end(), nullptr,
+        /*allow_exceptions=*/false);
+    if (config.is_discarded())
+      return makeError(request.configPath + ": not valid JSON");
+    if (llvm::Error err = applyHwaccKnobs(config, request.configPath,
+                                          inputs.lowering.hwacc))
+      return std::move(err);
+  }
 
   inputs.context = std::make_unique<mlir::MLIRContext>(
       mlir::MLIRContext::Threading::DISABLED);
   initContext(*inputs.context);
-  auto workload = loadWorkload(*inputs.context, workloadPath, entryName);
+  auto workload =
+      loadWorkload(*inputs.context, request.workloadPath, request.entryName);
   if (!workload)
     return workload.takeError();
   inputs.workload = std::move(*workload);
-  if (schedulePath.empty()) {
-    inputs.scheduleText = defaultScheduleText(inputs.workload);
+  if (request.schedulePath.empty()) {
+    inputs.scheduleText = defaultScheduleText(
+        inputs.workload, inputs.target.kind == TargetKind::Hwacc);
     auto schedule = parseSchedule(*inputs.context, inputs.scheduleText,
                                   "<default schedule>");
     if (!schedule)
@@ -42,15 +65,14 @@ llvm::Expected<CompileInputs> loadCompileInputs(const std::string &workloadPath,
     inputs.schedule = std::move(*schedule);
     return inputs;
   }
-  auto schedule = loadSchedule(*inputs.context, schedulePath);
+  auto schedule = loadSchedule(*inputs.context, request.schedulePath);
   if (!schedule)
     return schedule.takeError();
   inputs.schedule = std::move(*schedule);
-  inputs.scheduleName = schedulePath;
-  if (auto buffer = llvm::MemoryBuffer::getFile(schedulePath, true))
+  inputs.scheduleName = request.schedulePath;
+  if (auto buffer = llvm::MemoryBuffer::getFile(request.schedulePath, true))
     inputs.scheduleText = (*buffer)->getBuffer().str();
   return inputs;
 }
-
 
 } // namespace hatc

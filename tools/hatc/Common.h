@@ -2,6 +2,7 @@
 #ifndef HATC_TOOLS_COMMON_H
 #define HATC_TOOLS_COMMON_H
 
+#include "hatc/Lowering/Compiler.h"
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Runtime/Target.h"
 
@@ -24,15 +25,23 @@ struct CompileInputs {
   mlir::OwningOpRef<mlir::ModuleOp> schedule; // given, or the default one
   std::string scheduleName = "default";      // its path, or "default"
   std::string scheduleText;
+  LoweringTarget lowering; // the target's kind and, for hwacc, its options
+};
+
+/// What the user named on the command line.
+struct CompileRequest {
+  std::string workloadPath;
+  std::string targetSpec = "cpu"; // --target
+  std::string targetConfig;       // --target-config (overrides --target)
+  std::string schedulePath;       // --schedule
+  std::string configPath;         // --config (knobs, for hwacc)
+  std::string entryName;          // --entry
 };
 
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can
 /// compile for are accepted.
-llvm::Expected<CompileInputs> loadCompileInputs(const std::string &workloadPath,
-                                                const std::string &targetSpec,
-                                                const std::string &schedulePath,
-                                                const std::string &entryName);
+llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request);
 
 } // namespace hatc
 

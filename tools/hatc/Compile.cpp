@@ -12,16 +12,20 @@
 namespace hatc {
 
 int compileCommand(const Args &args) {
-  std::string workloadPath, targetSpec = "cpu", schedulePath, emit = "mlir",
-                            output = "-", entry;
+  CompileRequest request;
+  std::string emit = "mlir", output = "-";
   FlagParser parser("hatc compile",
                     "Applies the schedule and lowers the workload, printing "
                     "the stage asked for.");
-  parser.positional("WORKLOAD.mlir", &workloadPath,
+  parser.positional("WORKLOAD.mlir", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
-  parser.option("--target", &targetSpec, "T",
-                "cpu (default) or a target .json");
-  parser.option("--schedule", &schedulePath, "S.mlir",
+  parser.option("--target", &request.targetSpec, "T",
+                "cpu (default), hwacc, or a target .json");
+  parser.option("--target-config", &request.targetConfig, "F.json",
+                "target description (overrides --target)");
+  parser.option("--config", &request.configPath, "C.json",
+                "hwacc knobs: tile, dataflow, loop_order, double_buffer");
+  parser.option("--schedule", &request.schedulePath, "S.mlir",
                 "transform-dialect script (@__transform_main); default: "
                 "the built-in one\n"
                 "                          (see --emit schedule)");
@@ -29,7 +33,7 @@ int compileCommand(const Args &args) {
                 "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj |\n"
                 "                          schedule (the transform script used)");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
-  parser.option("--entry", &entry, "NAME",
+  parser.option("--entry", &request.entryName, "NAME",
                 "entry function when the file has several");
   if (llvm::Error err = parser.parse(args))
     return reportError(std::move(err));
@@ -47,12 +51,13 @@ int compileCommand(const Args &args) {
     return reportError(makeError("hatc compile: --emit obj writes binary; "
                                  "give -o FILE or redirect stdout"));
 
-  auto inputs = loadCompileInputs(workloadPath, targetSpec, schedulePath, entry);
+  auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
   llvm::Expected<std::string> text = inputs->scheduleText;
   if (stage)
-    text = compileToStage(inputs->workload, inputs->schedule.get(), *stage);
+    text = compileToStage(inputs->workload, inputs->schedule.get(), *stage,
+                          inputs->lowering);
   if (!text)
     return reportError(text.takeError());
 

@@ -8,6 +8,7 @@
 #include "hatc/Measure/Reference.h"
 #include "hatc/Measure/Timing.h"
 #include "hatc/Runtime/CpuKernel.h"
+#include "hatc/Runtime/HwaccDevice.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -48,7 +49,7 @@ struct ScratchDir {
 } // namespace
 
 int runCommand(const Args &args) {
-  std::string workloadPath, targetSpec = "cpu", schedulePath, entry;
+  CompileRequest request;
   int64_t repeat = 10, warmup = 1, seed = 0,
           threads = std::max(1u, std::thread::hardware_concurrency());
   bool check = false, json = false;
@@ -57,11 +58,15 @@ int runCommand(const Args &args) {
                     "from a seeded RNG,\nreports the median time and "
                     "GFLOP/s and, with --check, the error against an\n"
                     "independent reference (OpenBLAS / plain loops).");
-  parser.positional("WORKLOAD.mlir", &workloadPath,
+  parser.positional("WORKLOAD.mlir", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
-  parser.option("--target", &targetSpec, "T",
-                "cpu (default) or a target .json");
-  parser.option("--schedule", &schedulePath, "S.mlir",
+  parser.option("--target", &request.targetSpec, "T",
+                "cpu (default), hwacc, or a target .json");
+  parser.option("--target-config", &request.targetConfig, "F.json",
+                "target description (overrides --target)");
+  parser.option("--config", &request.configPath, "C.json",
+                "hwacc knobs: tile, dataflow, loop_order, double_buffer");
+  parser.option("--schedule", &request.schedulePath, "S.mlir",
                 "transform-dialect script; default: the built-in one");
   parser.flag("--check", &check, "compare the outputs with the reference");
   parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
@@ -69,7 +74,7 @@ int runCommand(const Args &args) {
   parser.option("--threads", &threads, "N",
                 "threads for parallel loops (default: all cores)", 1);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
-  parser.option("--entry", &entry, "NAME",
+  parser.option("--entry", &request.entryName, "NAME",
                 "entry function when the file has several");
   parser.flag("--json", &json, "print one JSON object on stdout");
   if (llvm::Error err = parser.parse(args))
@@ -79,7 +84,7 @@ int runCommand(const Args &args) {
     return kExitOk;
   }
 
-  auto inputs = loadCompileInputs(workloadPath, targetSpec, schedulePath, entry);
+  auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
   Workload &workload = inputs->workload;
@@ -92,8 +97,9 @@ int runCommand(const Args &args) {
     return reportError(makeError("cannot create a scratch folder: " +
                                  ec.message()));
   auto compileStart = std::chrono::steady_clock::now();
-  auto sharedObject = compileToSharedObject(workload, inputs->schedule.get(),
-                                            scratch.path, "kernel");
+  auto sharedObject =
+      compileToSharedObject(workload, inputs->schedule.get(), scratch.path,
+                            "kernel", inputs->lowering);
   if (!sharedObject)
     return reportError(sharedObject.takeError());
   double compileSeconds = secondsSince(compileStart);
@@ -113,6 +119,26 @@ int runCommand(const Args &args) {
   for (HostBuffer &b : buffers)
     argPointers.push_back(&b);
 
+  // hwacc kernels drive a device model: functional for the check, then
+  // timing-only for the cycles.
+  bool onHwacc = inputs->target.kind == TargetKind::Hwacc;
+  std::unique_ptr<HwaccDevice> device;
+  if (onHwacc) {
+    device = std::make_unique<HwaccDevice>(inputs->lowering.hwacc.params);
+    setCurrentHwaccDevice(device.get());
+  }
+  struct ClearDevice {
+    ~ClearDevice() { setCurrentHwaccDevice(nullptr); }
+  } clearDevice;
+  auto deviceFault = [&]() -> std::optional<std::string> {
+    if (!device)
+      return std::nullopt;
+    device->fence();
+    if (device->error().empty())
+      return std::nullopt;
+    return "hwacc device fault: " + device->error();
+  };
+
   std::optional<CheckResult> checkResult;
   if (check) {
     std::vector<RefTensor> refInputs;
@@ -126,6 +152,8 @@ int runCommand(const Args &args) {
     for (size_t o = 0; o < workload.outputs.size(); ++o)
       buffers[workload.inputs.size() + o].poison();
     kernel->run(argPointers);
+    if (auto fault = deviceFault())
+      return reportError(makeError(*fault));
     std::vector<CheckResult> perOutput;
     for (size_t o = 0; o < workload.outputs.size(); ++o)
       perOutput.push_back(compareWithReference(
@@ -134,6 +162,17 @@ int runCommand(const Args &args) {
     checkResult = combine(perOutput);
   }
 
+  std::optional<HwaccStats> hwaccStats;
+  if (onHwacc) {
+    device->reset();
+    device->setTimingOnly(true);
+    kernel->run(argPointers);
+    if (auto fault = deviceFault())
+      return reportError(makeError(*fault));
+    hwaccStats = device->stats();
+    repeat = 1; // the model is deterministic; host time is not the metric
+    warmup = 0;
+  }
   for (int64_t i = 0; i < warmup; ++i)
     kernel->run(argPointers);
   std::vector<double> samples;
@@ -144,6 +183,16 @@ int runCommand(const Args &args) {
   }
   TimingStats stats = summarizeTimings(samples);
   double gflops = stats.median > 0 ? workload.flops() / stats.median / 1e9 : 0;
+  const HwaccParams &hw = inputs->lowering.hwacc.params;
+  double modeledSeconds = 0;
+  if (hwaccStats) {
+    // On hwacc the modeled accelerator time is the metric; GFLOP/s count
+    // the accelerator's multiply-adds.
+    modeledSeconds = hwaccStats->seconds(hw.clockGHz);
+    gflops = modeledSeconds > 0
+                 ? 2.0 * double(hwaccStats->macs) / modeledSeconds / 1e9
+                 : 0;
+  }
 
   if (json) {
     nlohmann::json out = {
@@ -156,14 +205,28 @@ int runCommand(const Args &args) {
         {"schedule", inputs->scheduleName},
         {"threads", threads},
         {"repeat", repeat},
-        {"median_s", stats.median},
-        {"min_s", stats.min},
-        {"cv", stats.cv},
+        {"median_s", hwaccStats ? modeledSeconds : stats.median},
+        {"min_s", hwaccStats ? modeledSeconds : stats.min},
+        {"cv", hwaccStats ? 0.0 : stats.cv},
+        {"host_s", stats.median},
         {"flops", workload.flops()},
         {"gflops", gflops},
         {"compile_s", compileSeconds},
         {"checked", check},
     };
+    if (hwaccStats) {
+      nlohmann::json device = hwaccStats->toJson(hw.dim, hw.clockGHz);
+      out["cycles"] = hwaccStats->totalCycles;
+      out["utilization"] = hwaccStats->utilization(hw.dim);
+      out["dma_bytes"] = hwaccStats->dmaBytesIn + hwaccStats->dmaBytesOut;
+      out["modeled_s"] = modeledSeconds;
+      out["device"] = device;
+      out["hwacc_config"] = {
+          {"tile", inputs->lowering.hwacc.tile},
+          {"dataflow", inputs->lowering.hwacc.dataflow},
+          {"loop_order", inputs->lowering.hwacc.loopOrder},
+          {"double_buffer", inputs->lowering.hwacc.doubleBuffer}};
+    }
     if (checkResult) {
       out["max_rel_err"] = checkResult->maxRelErr;
       out["max_abs_err"] = checkResult->maxAbsErr;
@@ -175,15 +238,33 @@ int runCommand(const Args &args) {
     llvm::outs() << llvm::formatv("workload  {0}\n          ({1} @{2})\n",
                                   workload.key(), workload.path,
                                   workload.entryName);
-    llvm::outs() << llvm::formatv("target    {0} ({1}, {2} threads)\n",
-                                  targetKindName(inputs->target.kind),
-                                  HostCpu::get().cpuName, threads);
-    llvm::outs() << "schedule  " << inputs->scheduleName << "\n";
-    llvm::outs() << llvm::formatv(
-        "time      median {0}  (min {1}, cv {2:f1}%, {3} runs; compile {4})\n",
-        formatSeconds(stats.median), formatSeconds(stats.min), stats.cv * 100,
-        stats.count, formatSeconds(compileSeconds));
-    llvm::outs() << llvm::formatv("speed     {0:f2} GFLOP/s\n", gflops);
+    if (hwaccStats) {
+      llvm::outs() << llvm::formatv(
+          "target    hwacc ({0}, {1}x{1} PEs, {2} GHz)\n",
+          inputs->target.name, hw.dim, hw.clockGHz);
+      llvm::outs() << "schedule  " << inputs->scheduleName << "\n";
+      llvm::outs() << llvm::formatv(
+          "cycles    {0} ({1} modeled; compute {2}, utilization {3:f1}%)\n",
+          hwaccStats->totalCycles, formatSeconds(modeledSeconds),
+          hwaccStats->computeCycles,
+          100 * hwaccStats->utilization(hw.dim));
+      llvm::outs() << llvm::formatv("dma       {0} bytes in, {1} bytes out\n",
+                                    hwaccStats->dmaBytesIn,
+                                    hwaccStats->dmaBytesOut);
+      llvm::outs() << llvm::formatv("speed     {0:f2} GFLOP/s (modeled)\n",
+                                    gflops);
+    } else {
+      llvm::outs() << llvm::formatv("target    {0} ({1}, {2} threads)\n",
+                                    targetKindName(inputs->target.kind),
+                                    HostCpu::get().cpuName, threads);
+      llvm::outs() << "schedule  " << inputs->scheduleName << "\n";
+      llvm::outs() << llvm::formatv(
+          "time      median {0}  (min {1}, cv {2:f1}%, {3} runs; compile "
+          "{4})\n",
+          formatSeconds(stats.median), formatSeconds(stats.min),
+          stats.cv * 100, stats.count, formatSeconds(compileSeconds));
+      llvm::outs() << llvm::formatv("speed     {0:f2} GFLOP/s\n", gflops);
+    }
     if (checkResult)
       llvm::outs() << llvm::formatv("check     {0} (max rel err {1:e2}{2})\n",
                                     checkResult->correct ? "correct" : "WRONG",

@@ -8,7 +8,9 @@
 #ifndef HATC_LOWERING_COMPILER_H
 #define HATC_LOWERING_COMPILER_H
 
+#include "hatc/Lowering/HwaccPipeline.h"
 #include "hatc/Lowering/Workload.h"
+#include "hatc/Runtime/Target.h"
 
 #include "llvm/Support/Error.h"
 
@@ -22,19 +24,27 @@ enum class EmitStage { Scheduled, LLVMDialect, LLVMIR, Assembly, Object };
 /// "mlir", "mlir-llvm", "llvm", "asm", "obj".
 std::optional<EmitStage> parseEmitStage(llvm::StringRef name);
 
+/// Where the code goes: the host CPU alone, or hwacc (GEMM-like ops on the
+/// accelerator through its C ABI, the rest on the host).
+struct LoweringTarget {
+  TargetKind kind = TargetKind::Cpu;
+  HwaccPipelineOptions hwacc; // used when kind == Hwacc
+};
+
 /// Applies `schedule` (null: none, the linalg ops lower to plain loops) to
 /// the workload's module in place and lowers it up to `stage`; returns that
 /// stage's text (or object bytes).
 llvm::Expected<std::string> compileToStage(Workload &workload,
                                            mlir::ModuleOp schedule,
-                                           EmitStage stage);
+                                           EmitStage stage,
+                                           const LoweringTarget &target = {});
 
 /// The whole path: writes `<dir>/<stem>.o` and `<dir>/<stem>.so` and returns
 /// the shared object's path.
-llvm::Expected<std::string> compileToSharedObject(Workload &workload,
-                                                  mlir::ModuleOp schedule,
-                                                  llvm::StringRef dir,
-                                                  llvm::StringRef stem);
+llvm::Expected<std::string>
+compileToSharedObject(Workload &workload, mlir::ModuleOp schedule,
+                      llvm::StringRef dir, llvm::StringRef stem,
+                      const LoweringTarget &target = {});
 
 } // namespace hatc
 

@@ -22,8 +22,11 @@ namespace hatc {
 std::vector<int64_t>
 innermostParallelPermutation(const std::vector<std::string> &iteratorTypes);
 
-/// The default schedule for `workload`, as transform-dialect text.
-std::string defaultScheduleText(const Workload &workload);
+/// The default schedule for `workload`, as transform-dialect text. With
+/// `forAccelerator` it is empty: the hwacc lowering tiles GEMM-like ops
+/// itself and needs them as named ops.
+std::string defaultScheduleText(const Workload &workload,
+                                bool forAccelerator = false);
 
 } // namespace hatc
 

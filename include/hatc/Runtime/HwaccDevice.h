@@ -41,6 +41,11 @@ struct HwaccParams {
   static std::optional<std::string> fromJson(const nlohmann::json &json,
                                              const std::string &origin,
                                              HwaccParams &out);
+  /// Checks values built in code the way fromJson checks a file (power-of-two
+  /// dim in [2, 256], positive bandwidth and clock, latency >= 0, memories
+  /// that hold a few DIM x DIM blocks); the error names the JSON field.
+  /// Returns nullopt when the parameters are usable.
+  std::optional<std::string> validate() const;
 };
 
 struct HwaccStats {
@@ -53,7 +58,9 @@ struct HwaccStats {
   /// Cycles a queue waited, by cause: "exec_wait_load" (an operand not yet
   /// moved in), "exec_wait_store" (accumulator rows not yet moved out),
   /// "load_wait_exec" (scratchpad rows still being read),
-  /// "store_wait_exec" (results not yet computed).
+  /// "store_wait_exec" (results not yet computed). Two rarer causes exist
+  /// for programs that mix mvin_acc and mvout on the same rows:
+  /// "load_wait_store" and "store_wait_load". All six keys are always present.
   std::map<std::string, int64_t> stallCycles;
 
   /// macs / (totalCycles * dim^2): the fraction of PE-cycles doing work.
@@ -88,9 +95,13 @@ public:
              int64_t cols);
   void fence();
 
-  /// Statistics since construction or the last reset (fence first).
+  /// Statistics since construction or the last reset. totalCycles always
+  /// covers every instruction issued so far (what a fence would wait for), so
+  /// no fence is needed before reading it.
   const HwaccStats &stats() const;
-  /// Clears memories, queues and statistics.
+  /// Clears memories, queues, statistics, the configuration (back to the
+  /// defaults: f32, weight-stationary, accumulator output, scale 1, no relu),
+  /// the preloaded weights and error(): the device is as if just built.
   void reset();
   /// The first invalid instruction (an address out of range, a size above
   /// DIM, a compute without preload, ...), described; such an instruction is

@@ -1,0 +1,93 @@
+//===- HwaccPipeline.cpp - The hwacc lowering channel as one pipeline -----===//
+#include "hatc/Lowering/HwaccPipeline.h"
+#include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Support/Error.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace hatc {
+
+llvm::Error buildHwaccPipeline(OpPassManager &pm,
+                               const HwaccPipelineOptions &options) {
+  if (llvm::Error err = buildCpuBufferizePipeline(pm, CpuPipelineOptions()))
+    return err;
+  const HwaccParams &p = options.params;
+  std::string text =
+      "hatc-lower-linalg-to-hwacc{array-dim=" + std::to_string(p.dim) +
+      " scratchpad-rows=" + std::to_string(p.scratchpadRows(4)) +
+      " accumulator-rows=" + std::to_string(p.accumulatorRows()) +
+      " dataflow=" + options.dataflow + " loop-order=" + options.loopOrder +
+      " double-buffer=" + (options.doubleBuffer ? "1" : "0");
+  if (!options.tile.empty())
+    text += " tile=" + llvm::join(llvm::map_range(options.tile,
+                                                  [](int64_t t) {
+                                                    return std::to_string(t);
+                                                  }),
+                                  ",");
+  text += "},func.func(hatc-lower-hwacc),hatc-convert-hwacc-to-llvm,canonicalize";
+  std::string errors;
+  llvm::raw_string_ostream os(errors);
+  if (failed(parsePassPipeline(text, pm, os)))
+    return makeError("internal error: bad hwacc pipeline: " + os.str());
+  return buildCpuToLLVMPipeline(pm);
+}
+
+llvm::Error applyHwaccKnobs(const nlohmann::json &config,
+                            const std::string &origin,
+                            HwaccPipelineOptions &options) {
+  const nlohmann::json &knobs =
+      config.is_object() && config.contains("knobs") ? config["knobs"] : config;
+  if (!knobs.is_object())
+    return makeError(origin + ": a config is a JSON object of knobs");
+  for (const auto &[key, value] : knobs.items()) {
+    if (key == "tile") {
+      if (!value.is_array() || value.size() != 3 ||
+          !llvm::all_of(value, [](const nlohmann::json &v) {
+            return v.is_number_integer() && v.get<int64_t>() > 0;
+          }))
+        return makeError(origin + ": knob \"tile\" must be three positive "
+                                  "integers [tm, tn, tk], got " +
+                         value.dump());
+      options.tile = value.get<std::vector<int64_t>>();
+    } else if (key == "dataflow") {
+      if (!value.is_string() || (value != "ws" && value != "os"))
+        return makeError(origin + ": knob \"dataflow\" must be \"ws\" or "
+                                  "\"os\", got " +
+                         value.dump());
+      options.dataflow = value.get<std::string>();
+    } else if (key == "loop_order") {
+      if (!value.is_string() || (value != "mnk" && value != "nmk"))
+        return makeError(origin + ": knob \"loop_order\" must be \"mnk\" "
+                                  "or \"nmk\", got " +
+                         value.dump());
+      options.loopOrder = value.get<std::string>();
+    } else if (key == "double_buffer") {
+      if (!value.is_boolean())
+        return makeError(origin + ": knob \"double_buffer\" must be true or "
+                                  "false, got " +
+                         value.dump());
+      options.doubleBuffer = value.get<bool>();
+    } else if (key != "sketch") {
+      return makeError(origin + ": unknown hwacc knob \"" + key +
+                       "\" (known: tile, dataflow, loop_order, double_buffer)");
+    }
+  }
+  return llvm::Error::success();
+}
+
+void registerHwaccPipelines() {
+  PassPipelineRegistration<>(
+      "hatc-hwacc-lowering",
+      "hatc hwacc: scheduled linalg on tensors to LLVM dialect calls of the "
+      "hatc_hwacc_* ABI plus host code (default 16x16 target)",
+      [](OpPassManager &pm) {
+        if (llvm::Error err = buildHwaccPipeline(pm, HwaccPipelineOptions()))
+          llvm::errs() << "hatc: " << errorMessage(std::move(err)) << "\n";
+      });
+}
+
+} // namespace hatc

@@ -1,0 +1,101 @@
+//===- Passes.td - hatc's passes ------------------------------*- tablegen -*-===//
+#ifndef HATC_LOWERING_PASSES_TD
+#define HATC_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerLinalgToHwacc : Pass<"hatc-lower-linalg-to-hwacc", "mlir::ModuleOp"> {
+  let summary = "Offload matmul, batch_matmul and conv_2d (via im2col) to hwacc";
+  let description = [{
+    Runs on bufferized IR. Each `linalg.matmul` with f32 or i8 x i8 -> i32
+    operands becomes a `hwacc.matmul`; `linalg.batch_matmul` becomes a loop
+    of them over the batch; `linalg.conv_2d_nhwc_hwcf` becomes a host im2col
+    (a `linalg.generic` copy into an (N*OH*OW) x (KH*KW*C) buffer) and a
+    `hwacc.matmul` with the filter viewed as (KH*KW*C) x F. A
+    `linalg.fill` of zero right before the op, into the same buffer, is
+    folded away (the accelerator overwrites); otherwise the op accumulates.
+    Every other op stays on the host.
+
+    Tile factors come from the op's `hwacc.tile` attribute (set by a
+    schedule), else from the pass options, else [4*dim, 4*dim, 4*dim]
+    clamped to the problem. Also `hwacc.dataflow`, `hwacc.loop_order`,
+    `hwacc.double_buffer` and `hwacc.on_host` (leave the op on the host).
+    The module gets a `hwacc.target` from the options unless it has one.
+
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%C : memref<64x48xf32>)
+    linalg.matmul ins(%A, %B : ...) outs(%C : memref<64x48xf32>)
+    // becomes
+    hwacc.matmul ins(%A, %B : ...) outs(%C : memref<64x48xf32>)
+                 tile [64, 48, 32] dataflow "ws" loop_order "mnk" double_buffer
+    ```
+  }];
+  let options = [
+    Option<"arrayDim", "array-dim", "int64_t", "16", "PEs per side of the array">,
+    Option<"scratchpadRows", "scratchpad-rows", "int64_t", "4096",
+           "scratchpad rows (of dim f32 elements)">,
+    Option<"accumulatorRows", "accumulator-rows", "int64_t", "1024",
+           "accumulator rows (of dim 4-byte elements)">,
+    ListOption<"tile", "tile", "int64_t", "default tile factors tm,tn,tk">,
+    Option<"dataflow", "dataflow", "std::string", "\"ws\"", "ws or os">,
+    Option<"loopOrder", "loop-order", "std::string", "\"mnk\"", "mnk or nmk">,
+    Option<"doubleBuffer", "double-buffer", "bool", "true",
+           "alternate two scratchpad regions">
+  ];
+  let dependentDialects = ["::hatc::hwacc::HwaccDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def LowerHwacc : Pass<"hatc-lower-hwacc", "mlir::func::FuncOp"> {
+  let summary = "hwacc.matmul -> hwacc.config/mvin/preload/compute/mvout/fence";
+  let description = [{
+    Expands each `hwacc.matmul` into loops over its tiles (in `loop_order`)
+    that move DIM x DIM blocks into the scratchpad (two regions each for A
+    and B when double-buffered, alternating with the k tile), preload the
+    weight blocks, stream the A blocks through the array, and move the C
+    blocks out of the accumulator when their k loop is done. Edge blocks get
+    their true row and column counts, so no shape needs padding. With
+    weight-stationary dataflow a weight block is latched once and reused for
+    every A block of the tile (re-preloading the latched block is free).
+
+    ```mlir
+    hwacc.matmul ins(%A, %B ...) outs(%C ...) tile [16, 16, 16] ...
+    // becomes (one tile)
+    hwacc.config dataflow "ws" elem f32 out f32 scale 1.0 relu false
+    hwacc.mvin %A[%i, %k] to sp[%a] size [%m, %kk] : memref<...>
+    hwacc.mvin %B[%k, %j] to sp[%b] size [%kk, %n] : memref<...>
+    hwacc.preload sp[%b] acc[%c] size [%kk, %n]
+    hwacc.compute sp[%a] size [%m, %kk]
+    hwacc.mvout %C[%i, %j] from acc[%c] size [%m, %n] : memref<...>
+    hwacc.fence
+    ```
+  }];
+  let dependentDialects = ["::hatc::hwacc::HwaccDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def ConvertHwaccToLLVM : Pass<"hatc-convert-hwacc-to-llvm", "mlir::ModuleOp"> {
+  let summary = "hwacc instructions -> llvm.call @hatc_hwacc_* (the C ABI)";
+  let description = [{
+    Each instruction-level op becomes a call of its `hatc_hwacc_*` function
+    (runtime/HwaccAbi.h); memref operands become element pointers computed
+    from their strided metadata, sizes and addresses i64.
+
+    ```mlir
+    hwacc.mvin %A[%i, %k] to sp[%a] size [%m, %kk] : memref<64x32xf32>
+    // becomes
+    llvm.call @hatc_hwacc_mvin(%ptr, %stride, %a64, %m64, %kk64)
+        : (!llvm.ptr, i64, i64, i64, i64) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+#endif // HATC_LOWERING_PASSES_TD
