@@ -39,7 +39,7 @@ constexpr const char *kDeallocationPipeline =
 constexpr const char *kToLLVMPipeline =
     "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
-    "expand-strided-metadata,lower-affine,arith-expand,finalize-memref-to-llvm,"
+    "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
     "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,"
     "convert-openmp-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"

@@ -26,8 +26,10 @@ struct Ix {
   Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
   Value mul(Value x, int64_t y) { return mul(x, c(y)); }
   Value min(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
+  /// x >= 0 here, so (x + y - 1) / y; arith.ceildivsi would need
+  /// arith-expand, which also rewrites the host's float max/min.
   Value ceilDiv(Value x, int64_t y) {
-    return b.create<arith::CeilDivSIOp>(loc, x, c(y));
+    return b.create<arith::DivUIOp>(loc, add(x, c(y - 1)), c(y));
   }
   Value eq(Value x, Value y) {
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, x, y);
