@@ -14,6 +14,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/xxhash.h"
 
 using namespace mlir;
 
@@ -259,6 +260,14 @@ func::FuncOp Workload::entry() {
 std::string Workload::key() const {
   return llvm::join(llvm::map_range(tasks, [](const Task &t) { return t.key; }),
                     "+");
+}
+
+std::string Workload::hash() const {
+  if (tasks.size() == 1)
+    return tasks.front().hash;
+  uint64_t h = llvm::xxh3_64bits(llvm::join(
+      llvm::map_range(tasks, [](const Task &t) { return t.hash; }), "+"));
+  return llvm::utohexstr(h, /*LowerCase=*/true, /*Width=*/16);
 }
 
 double Workload::flops() const {

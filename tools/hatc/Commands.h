@@ -20,6 +20,10 @@ using Args = std::vector<std::string>;
 
 int runCommand(const Args &args);
 int compileCommand(const Args &args);
+int bestCommand(const Args &args);
+int replayCommand(const Args &args);
+int exportCommand(const Args &args);
+int dbCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);

@@ -1,6 +1,6 @@
 //===- main.cpp - hatc: the hardware-adaptable tuning compiler CLI --------===//
 #include "Commands.h"
-#include "hatc/Config.h"
+#include "hatc/Support/Version.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/ErrorHandling.h"
@@ -23,12 +23,17 @@ const Subcommand kSubcommands[] = {
     {"run", runCommand, "compile a workload, run it, time it, check it"},
     {"compile", compileCommand, "show a workload at any stage: scheduled "
                                 "MLIR, LLVM dialect, LLVM IR, asm, object"},
+    {"best", bestCommand, "the best tuned record of a workload on a target"},
+    {"replay", replayCommand, "import a JSON-lines tuning log into a database"},
+    {"export", exportCommand, "write a database's records as a JSON-lines log"},
+    {"db", dbCommand, "database maintenance: db stats"},
 };
 
 void printUsage(llvm::raw_ostream &os) {
   os << "usage: hatc <command> [args]   (hatc <command> --help for more)\n\n"
         "hatc compiles MLIR linalg workloads with transform-dialect "
-        "schedules\nand runs them on the CPU.\n\ncommands:\n";
+        "schedules,\nruns them on the CPU or the hwacc accelerator model, "
+        "and keeps tuning\nresults in a SQLite database.\n\ncommands:\n";
   for (const Subcommand &cmd : kSubcommands) {
     std::string name = cmd.name;
     name.resize(10, ' ');
@@ -55,8 +60,7 @@ int main(int argc, char **argv) {
     return kExitOk;
   }
   if (command == "--version" || command == "version") {
-    llvm::outs() << "hatc " << HATC_GIT_REVISION << " (LLVM "
-                 << HATC_LLVM_VERSION << ")\n";
+    llvm::outs() << compilerVersion() << "\n";
     return kExitOk;
   }
   Args args(argv + 2, argv + argc);

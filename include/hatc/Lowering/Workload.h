@@ -43,6 +43,8 @@ struct Workload {
   mlir::func::FuncOp entry();
   /// Keys of the tasks joined by '+': "matmul_f32_...+generic_f32_...".
   std::string key() const;
+  /// Structural hash of the whole workload: of its tasks' hashes, in order.
+  std::string hash() const;
   double flops() const;
 };
 

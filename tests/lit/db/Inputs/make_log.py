@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""make_log.py KEY.json [--bad] : writes a hatc-log v1 for matmul_odd on cpu.
+
+KEY.json is what `hatc best --print-key` prints (workload key and hash,
+target, compiler version); the records below are stamped with it, so the
+log matches this build and machine. Four configs with known latencies, one
+BUILD_ERROR, and one record of another target. With --bad, malformed lines
+are mixed in (a truncated line, a wrong type, an unknown version, garbage).
+"""
+import json
+import sys
+
+
+def fnv1a64(text):
+    h = 0xcbf29ce484222325
+    for byte in text.encode():
+        h ^= byte
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+key = json.load(open(sys.argv[1]))
+bad = "--bad" in sys.argv[2:]
+lines = []
+
+
+def record(config, latency, error="OK", target=None, t=1700000000.0):
+    target = target or (key["target_kind"], key["target_name"], key["target_fingerprint"])
+    config = {"sketch": "cpu_matmul", **config}
+    lines.append(json.dumps({
+        "format": "hatc-log", "version": 1,
+        "workload_key": key["workload_key"], "workload_hash": key["workload_hash"],
+        "target_kind": target[0], "target_name": target[1], "target_fingerprint": target[2],
+        "compiler_version": key["compiler_version"], "created_at": t,
+        "sketch": "cpu_matmul", "config": config, "config_hash": fnv1a64(canonical(config)),
+        "script": f"// schedule for tile {config['tile']}\n",
+        "samples": [] if latency is None else [latency, latency * 1.01, latency * 0.99],
+        "latency_s": latency, "cycles": None, "error": error, "extras": {},
+    }))
+
+
+record({"tile": [32, 32, 16]}, 3.0e-4)
+record({"tile": [64, 64, 16]}, 1.5e-4)   # the best
+if bad:
+    lines.append(lines[-1][: len(lines[-1]) // 2])  # truncated
+    lines.append(lines[0].replace('"latency_s": 0.0003', '"latency_s": "fast"'))
+    lines.append(lines[0].replace('"version": 1', '"version": 99'))
+    lines.append("\x00\x01garbage\xff")
+record({"tile": [128, 128, 32]}, 2.2e-4)
+record({"tile": [8, 8, 8]}, None, error="BUILD_ERROR")
+record({"tile": [16, 16, 16]}, 1.0e-5, target=("cpu", "other", "cpu:other:64c:0"))
+record({"tile": [256, 64, 16]}, 4.0e-4)
+print("\n".join(lines))

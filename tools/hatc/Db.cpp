@@ -1,0 +1,296 @@
+//===- Db.cpp - hatc best / replay / export / db stats --------------------===//
+//
+// The tuning database from the command line. Every record carries its
+// provenance; `best` only returns records of this compiler version and this
+// target's fingerprint unless --allow-stale says otherwise (and then flags
+// them).
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "Flags.h"
+#include "hatc/Db/Database.h"
+#include "hatc/Db/Jsonl.h"
+#include "hatc/Lowering/Registration.h"
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Runtime/Target.h"
+#include "hatc/Support/Error.h"
+#include "hatc/Support/Version.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace hatc {
+
+namespace {
+
+/// Parses flags; returns the exit code to stop with, or nullopt to go on.
+std::optional<int> parseOrExit(FlagParser &parser, const Args &args) {
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
+nlohmann::json recordJson(const db::Record &record) {
+  nlohmann::json json = nlohmann::json::parse(db::recordToJsonLine(record));
+  json["id"] = record.id;
+  json["stale"] = record.stale;
+  json.erase("ir");
+  return json;
+}
+
+std::unique_ptr<db::Database> openExisting(const std::string &path,
+                                           bool readOnly) {
+  if (!llvm::sys::fs::exists(path))
+    throw DbError(path + ": no such database");
+  db::OpenOptions options;
+  options.readOnly = readOnly;
+  return db::Database::open(path, options);
+}
+
+} // namespace
+
+int bestCommand(const Args &args) {
+  std::string workloadPath, targetSpec = "cpu", dbPath, entry;
+  int64_t top = 1;
+  bool allowStale = false, emitSchedule = false, json = false, printKey = false;
+  FlagParser parser("hatc best",
+                    "Looks up the best record (lowest median latency; cycles "
+                    "on hwacc) of the\nworkload on the target, among OK "
+                    "records of this compiler version and target\n"
+                    "fingerprint.");
+  parser.positional("WORKLOAD.mlir", &workloadPath, "the workload");
+  parser.option("--target", &targetSpec, "T",
+                "cpu (default), hwacc, or a target .json");
+  parser.option("--db", &dbPath, "DB", "the tuning database");
+  parser.option("--top", &top, "K", "the K best distinct configs", 1);
+  parser.flag("--allow-stale", &allowStale,
+              "also records of other compiler versions or fingerprints "
+              "(flagged stale)");
+  parser.flag("--emit-schedule", &emitSchedule,
+              "print the best record's transform script");
+  parser.flag("--print-key", &printKey,
+              "print what records are matched on (key, hash, fingerprint, "
+              "compiler version) and exit");
+  parser.option("--entry", &entry, "NAME", "entry function");
+  parser.flag("--json", &json, "one JSON object per record on stdout");
+  if (auto code = parseOrExit(parser, args))
+    return *code;
+  if (dbPath.empty() && !printKey)
+    return reportError(makeError("hatc best: missing --db DB"));
+
+  auto target = resolveTarget(targetSpec);
+  if (!target)
+    return reportError(target.takeError());
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  initContext(context);
+  auto workload = loadWorkload(context, workloadPath, entry);
+  if (!workload)
+    return reportError(workload.takeError());
+  db::TargetKey key{targetKindName(target->kind), target->fingerprint(),
+                    target->name};
+  if (printKey) {
+    llvm::outs() << nlohmann::json{{"workload_key", workload->key()},
+                                   {"workload_hash", workload->hash()},
+                                   {"target_kind", key.kind},
+                                   {"target_name", key.name},
+                                   {"target_fingerprint", key.fingerprint},
+                                   {"compiler_version", compilerVersion()}}
+                        .dump()
+                 << "\n";
+    return kExitOk;
+  }
+
+  auto database = openExisting(dbPath, /*readOnly=*/true);
+  db::QueryOptions options;
+  options.allowStale = allowStale;
+  options.workloadHash = workload->hash();
+  std::vector<db::Record> found =
+      database->topK(workload->key(), key, compilerVersion(), size_t(top),
+                     options);
+  if (found.empty()) {
+    db::QueryOptions stale = options;
+    stale.allowStale = true;
+    size_t staleCount =
+        allowStale ? 0
+                   : database->topK(workload->key(), key, compilerVersion(),
+                                    1000, stale)
+                         .size();
+    std::string hint =
+        staleCount ? llvm::formatv(" ({0} stale records of other compiler "
+                                   "versions or machines; --allow-stale "
+                                   "takes them)",
+                                   staleCount)
+                         .str()
+                   : "";
+    return reportError(makeError("no tuned record for " + workload->key() +
+                                 " on " + key.kind + " (" + key.name +
+                                 ") in " + dbPath + hint));
+  }
+  if (emitSchedule) {
+    llvm::outs() << found.front().script;
+    if (!found.front().script.empty() && found.front().script.back() != '\n')
+      llvm::outs() << "\n";
+    return kExitOk;
+  }
+  for (const db::Record &record : found) {
+    if (json) {
+      llvm::outs() << recordJson(record).dump() << "\n";
+      continue;
+    }
+    std::string metric =
+        record.cycles ? llvm::formatv("{0} cycles", *record.cycles).str()
+                      : llvm::formatv("{0:e3} s", record.latencyS.value_or(0))
+                            .str();
+    llvm::outs() << llvm::formatv("{0}  {1}  {2}  {3}{4}\n", metric,
+                                  record.sketch, record.configJson,
+                                  record.compilerVersion,
+                                  record.stale ? "  (stale)" : "");
+  }
+  return kExitOk;
+}
+
+int replayCommand(const Args &args) {
+  std::string logPath, dbPath;
+  int64_t remeasure = 0;
+  bool strict = false, json = false;
+  FlagParser parser("hatc replay",
+                    "Imports a JSON-lines tuning log (or - for stdin) into a "
+                    "database. Bad lines\nare reported with their line "
+                    "numbers and skipped; importing twice changes\nnothing.");
+  parser.positional("LOG.jsonl", &logPath, "the log, or - for stdin");
+  parser.option("--db", &dbPath, "DB", "the database (created if missing)");
+  parser.option("--remeasure", &remeasure, "K",
+                "re-measure the top K configs per task on this machine", 0);
+  parser.flag("--strict", &strict, "exit 1 if any line was bad");
+  parser.flag("--json", &json, "print the import statistics as JSON");
+  if (auto code = parseOrExit(parser, args))
+    return *code;
+  if (dbPath.empty())
+    return reportError(makeError("hatc replay: missing --db DB"));
+  if (remeasure > 0)
+    return reportError(makeError("hatc replay: --remeasure needs the "
+                                 "measurement harness, which this build does "
+                                 "not have yet"));
+  if (logPath != "-" && !llvm::sys::fs::exists(logPath))
+    return reportError(makeError(logPath + ": no such file"));
+
+  auto database = db::Database::open(dbPath);
+  db::ImportStats stats;
+  if (logPath == "-") {
+    stats = db::importJsonl(*database, std::cin);
+  } else {
+    std::ifstream in(logPath, std::ios::binary);
+    if (!in)
+      return reportError(makeError(logPath + ": cannot read"));
+    stats = db::importJsonl(*database, in);
+  }
+  std::string name = logPath == "-" ? "<stdin>" : logPath;
+  for (const db::BadLine &bad : stats.badLines)
+    llvm::errs() << name << ":" << bad.line << ": skipped: " << bad.reason
+                 << "\n";
+  if (stats.bad > stats.badLines.size())
+    llvm::errs() << name << ": " << (stats.bad - stats.badLines.size())
+                 << " more bad lines not shown\n";
+  if (json)
+    llvm::outs() << nlohmann::json{{"lines", stats.linesRead},
+                                   {"imported", stats.imported},
+                                   {"duplicates", stats.duplicates},
+                                   {"blank", stats.blank},
+                                   {"bad", stats.bad}}
+                        .dump()
+                 << "\n";
+  else
+    llvm::errs() << llvm::formatv("{0}: {1} lines: {2} imported, {3} "
+                                  "already there, {4} bad\n",
+                                  name, stats.linesRead, stats.imported,
+                                  stats.duplicates, stats.bad);
+  return strict && stats.bad ? kExitUserError : kExitOk;
+}
+
+int exportCommand(const Args &args) {
+  std::string dbPath, output = "-";
+  FlagParser parser("hatc export",
+                    "Writes every record of a database as a JSON-lines log "
+                    "(format hatc-log v1),\nwhich `hatc replay` imports on "
+                    "any machine.");
+  parser.option("--db", &dbPath, "DB", "the database");
+  parser.option("-o", &output, "OUT", "output file (default: stdout)");
+  if (auto code = parseOrExit(parser, args))
+    return *code;
+  if (dbPath.empty())
+    return reportError(makeError("hatc export: missing --db DB"));
+  auto database = openExisting(dbPath, /*readOnly=*/true);
+  if (output == "-") {
+    db::exportJsonl(*database, std::cout);
+    std::cout.flush();
+    return kExitOk;
+  }
+  // Write next to the target and rename, so a failed export never leaves a
+  // truncated log behind.
+  std::string partial = output + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out)
+      return reportError(makeError(output + ": cannot write"));
+    db::exportJsonl(*database, out);
+    if (!out.flush())
+      return reportError(makeError(output + ": write failed"));
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(partial, output))
+    return reportError(makeError(output + ": " + ec.message()));
+  return kExitOk;
+}
+
+int dbCommand(const Args &args) {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    llvm::outs() << "usage: hatc db stats --db DB [--json]\n\nDatabase "
+                    "maintenance.\n";
+    return args.empty() ? kExitUserError : kExitOk;
+  }
+  if (args[0] != "stats")
+    return reportError(makeError("hatc db: unknown subcommand '" + args[0] +
+                                 "' (expected stats)"));
+  std::string dbPath;
+  bool json = false;
+  FlagParser parser("hatc db stats",
+                    "Tasks, targets, records and errors by code.");
+  parser.option("--db", &dbPath, "DB", "the database");
+  parser.flag("--json", &json, "one JSON object on stdout");
+  if (auto code = parseOrExit(parser, Args(args.begin() + 1, args.end())))
+    return *code;
+  if (dbPath.empty())
+    return reportError(makeError("hatc db stats: missing --db DB"));
+  auto database = openExisting(dbPath, /*readOnly=*/true);
+  db::DbStats stats = database->stats();
+  if (json) {
+    llvm::outs() << nlohmann::json{{"db", dbPath},
+                                   {"schema_version", stats.schemaVersion},
+                                   {"tasks", stats.tasks},
+                                   {"targets", stats.targets},
+                                   {"records", stats.records},
+                                   {"errors", stats.errorsByCode}}
+                        .dump()
+                 << "\n";
+    return kExitOk;
+  }
+  llvm::outs() << llvm::formatv("{0} (schema v{1})\n  tasks    {2}\n  targets  "
+                                "{3}\n  records  {4}\n",
+                                dbPath, stats.schemaVersion, stats.tasks,
+                                stats.targets, stats.records);
+  for (const auto &[code, count] : stats.errorsByCode)
+    if (count)
+      llvm::outs() << llvm::formatv("    {0,-18} {1}\n", code, count);
+  return kExitOk;
+}
+
+} // namespace hatc
