@@ -4,11 +4,7 @@
 #include "Flags.h"
 #include "hatc/Lowering/CodeGen.h"
 #include "hatc/Lowering/Compiler.h"
-#include "hatc/Measure/Check.h"
-#include "hatc/Measure/Reference.h"
-#include "hatc/Measure/Timing.h"
-#include "hatc/Runtime/CpuKernel.h"
-#include "hatc/Runtime/HwaccDevice.h"
+#include "hatc/Measure/Execute.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -103,96 +99,25 @@ int runCommand(const Args &args) {
   if (!sharedObject)
     return reportError(sharedObject.takeError());
   double compileSeconds = secondsSince(compileStart);
-  auto kernel = CpuKernel::load(*sharedObject);
-  if (!kernel)
-    return reportError(kernel.takeError());
-  kernel->setNumThreads(int(threads));
 
-  std::vector<HostBuffer> buffers;
-  for (auto [i, spec] : llvm::enumerate(workload.inputs)) {
-    buffers.emplace_back(spec);
-    buffers.back().fillRandom(uint64_t(seed) * 1000003u + i);
-  }
-  for (const TensorSpec &spec : workload.outputs)
-    buffers.emplace_back(spec);
-  std::vector<HostBuffer *> argPointers;
-  for (HostBuffer &b : buffers)
-    argPointers.push_back(&b);
-
-  // hwacc kernels drive a device model: functional for the check, then
-  // timing-only for the cycles.
-  bool onHwacc = inputs->target.kind == TargetKind::Hwacc;
-  std::unique_ptr<HwaccDevice> device;
-  if (onHwacc) {
-    device = std::make_unique<HwaccDevice>(inputs->lowering.hwacc.params);
-    setCurrentHwaccDevice(device.get());
-  }
-  struct ClearDevice {
-    ~ClearDevice() { setCurrentHwaccDevice(nullptr); }
-  } clearDevice;
-  auto deviceFault = [&]() -> std::optional<std::string> {
-    if (!device)
-      return std::nullopt;
-    device->fence();
-    if (device->error().empty())
-      return std::nullopt;
-    return "hwacc device fault: " + device->error();
-  };
-
-  std::optional<CheckResult> checkResult;
-  if (check) {
-    std::vector<RefTensor> refInputs;
-    for (size_t i = 0; i < workload.inputs.size(); ++i)
-      refInputs.push_back({workload.inputs[i].shape, buffers[i].toDoubles()});
-    auto entryFn = (*original).lookupSymbol<mlir::func::FuncOp>(
-        workload.entryName);
-    auto reference = evaluateReference(entryFn, refInputs);
-    if (!reference)
-      return reportError(reference.takeError());
-    for (size_t o = 0; o < workload.outputs.size(); ++o)
-      buffers[workload.inputs.size() + o].poison();
-    kernel->run(argPointers);
-    if (auto fault = deviceFault())
-      return reportError(makeError(*fault));
-    std::vector<CheckResult> perOutput;
-    for (size_t o = 0; o < workload.outputs.size(); ++o)
-      perOutput.push_back(compareWithReference(
-          buffers[workload.inputs.size() + o].toDoubles(),
-          (*reference)[o].data, defaultTolerance(workload.outputs[o].kind)));
-    checkResult = combine(perOutput);
-  }
-
-  std::optional<HwaccStats> hwaccStats;
-  if (onHwacc) {
-    device->reset();
-    device->setTimingOnly(true);
-    kernel->run(argPointers);
-    if (auto fault = deviceFault())
-      return reportError(makeError(*fault));
-    hwaccStats = device->stats();
-    repeat = 1; // the model is deterministic; host time is not the metric
-    warmup = 0;
-  }
-  for (int64_t i = 0; i < warmup; ++i)
-    kernel->run(argPointers);
-  std::vector<double> samples;
-  for (int64_t i = 0; i < repeat; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    kernel->run(argPointers);
-    samples.push_back(secondsSince(start));
-  }
-  TimingStats stats = summarizeTimings(samples);
-  double gflops = stats.median > 0 ? workload.flops() / stats.median / 1e9 : 0;
+  ExecuteOptions options;
+  options.threads = int(threads);
+  options.seed = uint64_t(seed);
+  options.check = check;
+  options.warmup = warmup;
+  options.minRepeat = options.maxRepeat = repeat;
+  auto executed = executeKernel(
+      *sharedObject, workload,
+      (*original).lookupSymbol<mlir::func::FuncOp>(workload.entryName),
+      inputs->lowering, options);
+  if (!executed)
+    return reportError(executed.takeError());
+  const TimingStats &stats = executed->timing;
+  const std::optional<CheckResult> &checkResult = executed->check;
+  const std::optional<HwaccStats> &hwaccStats = executed->hwacc;
   const HwaccParams &hw = inputs->lowering.hwacc.params;
-  double modeledSeconds = 0;
-  if (hwaccStats) {
-    // On hwacc the modeled accelerator time is the metric; GFLOP/s count
-    // the accelerator's multiply-adds.
-    modeledSeconds = hwaccStats->seconds(hw.clockGHz);
-    gflops = modeledSeconds > 0
-                 ? 2.0 * double(hwaccStats->macs) / modeledSeconds / 1e9
-                 : 0;
-  }
+  double modeledSeconds = executed->modeledSeconds;
+  double gflops = executed->gflops;
 
   if (json) {
     nlohmann::json out = {
@@ -204,7 +129,7 @@ int runCommand(const Args &args) {
         {"cpu", HostCpu::get().cpuName},
         {"schedule", inputs->scheduleName},
         {"threads", threads},
-        {"repeat", repeat},
+        {"repeat", int64_t(stats.count)},
         {"median_s", hwaccStats ? modeledSeconds : stats.median},
         {"min_s", hwaccStats ? modeledSeconds : stats.min},
         {"cv", hwaccStats ? 0.0 : stats.cv},

@@ -1,0 +1,71 @@
+//===- Execute.h - Run a compiled kernel: check, time, model ----*- C++ -*-===//
+//
+// The one place a compiled kernel is run for a measurement: inputs from a
+// seeded RNG, outputs poisoned, one checked run against the independent
+// reference, then timing (CPU: warm-up, repeats until a minimum measured
+// time, median and coefficient of variation; hwacc: one timing-only run of
+// the device model). `hatc run` and the measurement workers both use it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_MEASURE_EXECUTE_H
+#define HATC_MEASURE_EXECUTE_H
+
+#include "hatc/Lowering/Compiler.h"
+#include "hatc/Measure/Check.h"
+#include "hatc/Measure/Timing.h"
+#include "hatc/Runtime/Buffer.h"
+#include "hatc/Runtime/HwaccDevice.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace hatc {
+
+struct ExecuteOptions {
+  int threads = 1;
+  uint64_t seed = 0;
+  bool check = false;
+  int64_t warmup = 1;
+  /// Timed runs: at least minRepeat, then more until minTimeSeconds of
+  /// measured time, at most maxRepeat.
+  int64_t minRepeat = 10;
+  int64_t maxRepeat = 10;
+  double minTimeSeconds = 0;
+  /// Evict the caches (write a buffer larger than the LLC) before each run.
+  bool flushCache = false;
+  /// Called right before the kernel first runs: a run-time budget starts
+  /// here, not while inputs and the reference are being prepared.
+  std::function<void()> onRunStart;
+  /// Test hook: called on the outputs after the checked run, before the
+  /// comparison (fault injection corrupts them here).
+  std::function<void(std::vector<HostBuffer> &outputs)> afterCheckedRun;
+};
+
+struct ExecuteResult {
+  std::optional<CheckResult> check; // when options.check
+  std::vector<double> samples;      // host seconds per timed run
+  TimingStats timing;
+  std::optional<HwaccStats> hwacc; // hwacc: the timing-only run's statistics
+  double modeledSeconds = 0;       // hwacc: cycles / clock
+  /// The measure a tuner compares: median host seconds on the CPU, modeled
+  /// seconds on hwacc.
+  double seconds = 0;
+  double gflops = 0;
+};
+
+/// Runs the kernel in `sharedObject`, compiled from `workload` for
+/// `target`. `referenceEntry` is the workload's entry as written (before any
+/// schedule), for the check. Device faults are errors.
+llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
+                                            const Workload &workload,
+                                            mlir::func::FuncOp referenceEntry,
+                                            const LoweringTarget &target,
+                                            const ExecuteOptions &options);
+
+} // namespace hatc
+
+#endif // HATC_MEASURE_EXECUTE_H

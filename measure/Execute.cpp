@@ -1,0 +1,151 @@
+//===- Execute.cpp - Run a compiled kernel: check, time, model ------------===//
+#include "hatc/Measure/Execute.h"
+#include "hatc/Measure/Reference.h"
+#include "hatc/Runtime/CpuKernel.h"
+#include "hatc/Support/Error.h"
+
+#include <chrono>
+#include <cstring>
+
+namespace hatc {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// Writes and reads a buffer larger than any last-level cache here.
+void flushCaches() {
+  static std::vector<char> scratch(64 << 20);
+  static volatile char sink;
+  std::memset(scratch.data(), int(scratch[0] + 1), scratch.size());
+  sink = scratch[scratch.size() / 2];
+}
+
+/// Makes `device` the current one for this scope.
+struct CurrentDevice {
+  explicit CurrentDevice(HwaccDevice *device) { setCurrentHwaccDevice(device); }
+  ~CurrentDevice() { setCurrentHwaccDevice(nullptr); }
+};
+
+} // namespace
+
+llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
+                                            const Workload &workload,
+                                            mlir::func::FuncOp referenceEntry,
+                                            const LoweringTarget &target,
+                                            const ExecuteOptions &options) {
+  auto kernel = CpuKernel::load(sharedObject);
+  if (!kernel)
+    return kernel.takeError();
+  kernel->setNumThreads(options.threads);
+
+  std::vector<HostBuffer> buffers;
+  for (auto [i, spec] : llvm::enumerate(workload.inputs)) {
+    buffers.emplace_back(spec);
+    buffers.back().fillRandom(options.seed * 1000003u + i);
+  }
+  size_t numInputs = buffers.size();
+  for (const TensorSpec &spec : workload.outputs)
+    buffers.emplace_back(spec);
+  std::vector<HostBuffer *> args;
+  for (HostBuffer &b : buffers)
+    args.push_back(&b);
+
+  // hwacc kernels drive a device model: functional for the check, then
+  // timing-only for the cycles.
+  bool onHwacc = target.kind == TargetKind::Hwacc;
+  std::unique_ptr<HwaccDevice> device;
+  if (onHwacc)
+    device = std::make_unique<HwaccDevice>(target.hwacc.params);
+  CurrentDevice current(device.get());
+  auto deviceFault = [&]() -> llvm::Error {
+    if (!device)
+      return llvm::Error::success();
+    device->fence();
+    if (device->error().empty())
+      return llvm::Error::success();
+    return makeError("hwacc device fault: " + device->error());
+  };
+
+  ExecuteResult result;
+  std::vector<RefTensor> reference;
+  if (options.check) {
+    std::vector<RefTensor> refInputs;
+    for (size_t i = 0; i < numInputs; ++i)
+      refInputs.push_back({workload.inputs[i].shape, buffers[i].toDoubles()});
+    auto ref = evaluateReference(referenceEntry, refInputs);
+    if (!ref)
+      return ref.takeError();
+    reference = std::move(*ref);
+  }
+  if (options.onRunStart)
+    options.onRunStart();
+
+  if (options.check) {
+    for (size_t o = numInputs; o < buffers.size(); ++o)
+      buffers[o].poison();
+    kernel->run(args);
+    if (llvm::Error err = deviceFault())
+      return std::move(err);
+    if (options.afterCheckedRun) {
+      std::vector<HostBuffer> outputs;
+      for (size_t o = numInputs; o < buffers.size(); ++o)
+        outputs.push_back(std::move(buffers[o]));
+      options.afterCheckedRun(outputs);
+      for (size_t o = numInputs; o < buffers.size(); ++o)
+        buffers[o] = std::move(outputs[o - numInputs]);
+    }
+    std::vector<CheckResult> perOutput;
+    for (size_t o = 0; o < workload.outputs.size(); ++o)
+      perOutput.push_back(compareWithReference(
+          buffers[numInputs + o].toDoubles(), reference[o].data,
+          defaultTolerance(workload.outputs[o].kind)));
+    result.check = combine(perOutput);
+  }
+
+  if (onHwacc) {
+    // The model is deterministic: one timing-only run gives the cycles.
+    device->reset();
+    device->setTimingOnly(true);
+    auto start = std::chrono::steady_clock::now();
+    kernel->run(args);
+    if (llvm::Error err = deviceFault())
+      return std::move(err);
+    result.samples.push_back(secondsSince(start));
+    result.timing = summarizeTimings(result.samples);
+    result.hwacc = device->stats();
+    result.modeledSeconds = result.hwacc->seconds(target.hwacc.params.clockGHz);
+    result.seconds = result.modeledSeconds;
+    result.gflops = result.modeledSeconds > 0
+                        ? 2.0 * double(result.hwacc->macs) /
+                              result.modeledSeconds / 1e9
+                        : 0;
+    return result;
+  }
+
+  for (int64_t i = 0; i < options.warmup; ++i)
+    kernel->run(args);
+  double measured = 0;
+  for (int64_t i = 0; i < std::max<int64_t>(1, options.maxRepeat); ++i) {
+    if (i >= options.minRepeat && measured >= options.minTimeSeconds)
+      break;
+    if (options.flushCache)
+      flushCaches();
+    auto start = std::chrono::steady_clock::now();
+    kernel->run(args);
+    double seconds = secondsSince(start);
+    result.samples.push_back(seconds);
+    measured += seconds;
+  }
+  result.timing = summarizeTimings(result.samples);
+  result.seconds = result.timing.median;
+  result.gflops =
+      result.seconds > 0 ? workload.flops() / result.seconds / 1e9 : 0;
+  return result;
+}
+
+} // namespace hatc
