@@ -24,6 +24,7 @@ int bestCommand(const Args &args);
 int replayCommand(const Args &args);
 int exportCommand(const Args &args);
 int dbCommand(const Args &args);
+int spaceCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);

@@ -1,0 +1,124 @@
+//===- Sketch.h - Schedule spaces: sketches with knobs ---------*- C++ -*-===//
+//
+// A sketch is a parameterized schedule for one kind of op on one kind of
+// target: knobs with finite domains, constraints (isValid, with a reason),
+// and a printer that turns a config into a transform-dialect script that
+// stock `mlir-opt-19 --transform-interpreter` accepts. A config is the
+// sketch name plus one value per knob, as JSON ({"sketch": ..., knobs...});
+// its canonical text is what the database hashes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TUNER_SKETCH_H
+#define HATC_TUNER_SKETCH_H
+
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Runtime/Target.h"
+
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace hatc::tuner {
+
+using Rng = std::mt19937_64;
+using Config = nlohmann::json; // {"sketch": "...", "<knob>": value, ...}
+
+/// A knob and its domain, in an order where neighbours are similar (so a
+/// mutation can step to the next value).
+struct KnobSpec {
+  std::string name;
+  std::vector<nlohmann::json> domain;
+};
+
+/// What the sketches need to know about a workload: its anchor op (the one
+/// the schedule is built around) and that op's sizes.
+struct WorkloadShape {
+  enum class Anchor { Matmul, BatchMatmul, Conv2D, Elementwise, Other };
+  Anchor anchor = Anchor::Other;
+  std::string anchorOp;           // "linalg.matmul", ...
+  std::vector<int64_t> loopRanges; // of the anchor
+  std::string elemType;           // of the anchor's first input: "f32", "i8"
+  std::string accType;            // of its output
+  /// An all-parallel linalg.generic consuming the anchor's result (bias +
+  /// ReLU after a matmul): a fusion candidate.
+  bool hasElementwiseConsumer = false;
+  int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
+};
+
+WorkloadShape analyzeWorkload(Workload &workload);
+
+/// Facts about the target that constraints use.
+struct TargetFacts {
+  TargetKind kind = TargetKind::Cpu;
+  int64_t vectorLanes = 16; // f32 lanes of the widest vector unit
+  int64_t vectorRegisters = 32;
+  int64_t l2Bytes = 1 << 20;
+  int64_t cores = 2;
+  // hwacc
+  int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024;
+
+  static llvm::Expected<TargetFacts> of(const Target &target);
+};
+
+class Sketch {
+public:
+  virtual ~Sketch() = default;
+  virtual std::string name() const = 0;
+  const std::vector<KnobSpec> &knobs() const { return specs; }
+
+  /// Why `config` cannot work (a constraint it breaks), or nullopt. Cheap:
+  /// no building.
+  virtual std::optional<std::string> invalidReason(const Config &config) const;
+  bool isValid(const Config &config) const { return !invalidReason(config); }
+  /// The transform-dialect script for a valid config.
+  virtual std::string script(const Config &config) const = 0;
+
+  /// Any value of each knob, valid or not.
+  Config sampleAny(Rng &rng) const;
+  /// A valid config (rejection sampling); nullopt if none was found.
+  std::optional<Config> sample(Rng &rng, int tries = 2000) const;
+  /// One or two knobs moved, to a neighbouring value or a random one.
+  Config mutate(const Config &config, Rng &rng) const;
+  /// Each knob from either parent.
+  Config crossover(const Config &a, const Config &b, Rng &rng) const;
+
+protected:
+  /// Domain membership and the sketch name; subclasses add their rules.
+  std::optional<std::string> checkDomains(const Config &config) const;
+  std::vector<KnobSpec> specs;
+};
+
+/// The sketches that apply to `workload` on `target` (possibly none).
+std::vector<std::unique_ptr<Sketch>>
+sketchesFor(const WorkloadShape &shape, const TargetFacts &target);
+
+/// All sketches of a workload on a target, as one space.
+class SearchSpace {
+public:
+  SearchSpace(WorkloadShape shape, TargetFacts target);
+  bool empty() const { return sketches.empty(); }
+  const std::vector<std::unique_ptr<Sketch>> &all() const { return sketches; }
+  const Sketch *find(const std::string &name) const;
+  const WorkloadShape &shape() const { return workloadShape; }
+
+  std::optional<Config> sample(Rng &rng) const;
+  Config mutate(const Config &config, Rng &rng) const;
+  Config crossover(const Config &a, const Config &b, Rng &rng) const;
+  std::optional<std::string> invalidReason(const Config &config) const;
+  /// The script of a valid config; an error for an unknown sketch.
+  llvm::Expected<std::string> script(const Config &config) const;
+
+private:
+  WorkloadShape workloadShape;
+  TargetFacts targetFacts;
+  std::vector<std::unique_ptr<Sketch>> sketches;
+};
+
+} // namespace hatc::tuner
+
+#endif // HATC_TUNER_SKETCH_H

@@ -1,0 +1,106 @@
+//===- Space.cpp - hatc space: inspect a workload's schedule space --------===//
+#include "Commands.h"
+#include "Common.h"
+#include "Flags.h"
+#include "hatc/Support/Error.h"
+#include "hatc/Tuner/Sketch.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace hatc {
+
+int spaceCommand(const Args &args) {
+  CompileRequest request;
+  int64_t samples = 0, seed = 0;
+  std::string scriptFor;
+  bool any = false;
+  FlagParser parser("hatc space",
+                    "Shows the schedule space of a workload on a target: "
+                    "its sketches and knob\ndomains, random configs (--sample "
+                    "N, one JSON object per line, with the reason\nwhen "
+                    "--any lets invalid ones through), or the transform "
+                    "script of a config.");
+  parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
+  parser.option("--target", &request.targetSpec, "T",
+                "cpu (default), hwacc, or a target .json");
+  parser.option("--sample", &samples, "N", "print N random configs", 0);
+  parser.option("--seed", &seed, "S", "RNG seed (default 0)", 0);
+  parser.flag("--any", &any,
+              "sample every knob freely; print why invalid ones are");
+  parser.option("--script", &scriptFor, "CONFIG",
+                "print the transform script of CONFIG (JSON text or a "
+                ".json file)");
+  parser.option("--entry", &request.entryName, "NAME", "entry function");
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  auto inputs = loadCompileInputs(request);
+  if (!inputs)
+    return reportError(inputs.takeError());
+  auto facts = tuner::TargetFacts::of(inputs->target);
+  if (!facts)
+    return reportError(facts.takeError());
+  tuner::SearchSpace space(tuner::analyzeWorkload(inputs->workload), *facts);
+  if (space.empty())
+    return reportError(makeError("no sketch applies to " +
+                                 inputs->workload.key() + " on " +
+                                 targetKindName(inputs->target.kind)));
+
+  if (!scriptFor.empty()) {
+    std::string text = scriptFor;
+    if (llvm::StringRef(scriptFor).ends_with(".json")) {
+      auto buffer = llvm::MemoryBuffer::getFile(scriptFor, true);
+      if (!buffer)
+        return reportError(makeError(scriptFor + ": cannot read: " +
+                                     buffer.getError().message()));
+      text = (*buffer)->getBuffer().str();
+    }
+    nlohmann::json config =
+        nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (config.is_discarded())
+      return reportError(makeError("--script: not valid JSON: " + text));
+    auto script = space.script(config);
+    if (!script)
+      return reportError(script.takeError());
+    llvm::outs() << *script;
+    return kExitOk;
+  }
+
+  tuner::Rng rng{static_cast<uint64_t>(seed)};
+  if (samples > 0) {
+    for (int64_t i = 0; i < samples; ++i) {
+      if (any) {
+        std::uniform_int_distribution<size_t> pick(0, space.all().size() - 1);
+        tuner::Config config = space.all()[pick(rng)]->sampleAny(rng);
+        auto reason = space.invalidReason(config);
+        nlohmann::json line = {{"config", config}, {"valid", !reason}};
+        if (reason)
+          line["reason"] = *reason;
+        llvm::outs() << line.dump() << "\n";
+        continue;
+      }
+      auto config = space.sample(rng);
+      if (!config)
+        return reportError(makeError("no valid config found"));
+      llvm::outs() << config->dump() << "\n";
+    }
+    return kExitOk;
+  }
+  llvm::outs() << "workload  " << inputs->workload.key() << "\n";
+  for (const auto &sketch : space.all()) {
+    llvm::outs() << "sketch    " << sketch->name() << "\n";
+    for (const tuner::KnobSpec &knob : sketch->knobs()) {
+      std::string domain;
+      for (const nlohmann::json &v : knob.domain)
+        domain += (domain.empty() ? "" : " ") + v.dump();
+      llvm::outs() << "  " << knob.name << ": " << domain << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+} // namespace hatc

@@ -1,0 +1,615 @@
+//===- Sketches.cpp - The CPU and hwacc sketches --------------------------===//
+//
+//   cpu_matmul       matmul / batch_matmul (+ a fused elementwise consumer):
+//                    threads x cache tiles x vectorized register tile
+//   cpu_conv         conv_2d_nhwc_hwcf: direct, tiled, 1-D-decomposed,
+//                    vectorized
+//   cpu_elementwise  all-parallel generics: threads x vectorized tiles
+//   hwacc_gemm       tile factors, loop order, double buffering, dataflow
+//
+// Each prints a transform script; the constraints in invalidReason keep the
+// configs the script cannot handle (a dynamic tile the vectorizer cannot
+// take, a register tile that spills, a tile that overflows a memory) from
+// ever being built.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Tuner/Sketch.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace hatc::tuner {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<json> ints(std::initializer_list<int64_t> values) {
+  return std::vector<json>(values.begin(), values.end());
+}
+
+std::string list(const std::vector<int64_t> &values) {
+  return "[" +
+         llvm::join(llvm::map_range(values,
+                                    [](int64_t v) { return std::to_string(v); }),
+                    ", ") +
+         "]";
+}
+
+/// `n` results of !transform.any_op, for a tiling op's type signature.
+std::string anyOps(size_t n) {
+  std::vector<std::string> types(n, "!transform.any_op");
+  return llvm::join(types, ", ");
+}
+
+std::string zeroOf(const std::string &type) {
+  return type[0] == 'f' ? "0.0 : " + type : "0 : " + type;
+}
+
+/// A transform script being written: one named sequence over %root.
+class Script {
+public:
+  explicit Script(std::string comment) {
+    text = "// " + comment +
+           "\nmodule attributes {transform.with_named_sequence} {\n"
+           "  transform.named_sequence @__transform_main(%root: "
+           "!transform.any_op {transform.readonly}) {\n";
+  }
+  Script &line(const std::string &l) {
+    text += "    " + l + "\n";
+    return *this;
+  }
+  std::string match(const std::string &op) {
+    std::string h = fresh("op");
+    line(h + " = transform.structured.match ops{[\"" + op +
+         "\"]} in %root : (!transform.any_op) -> !transform.any_op");
+    return h;
+  }
+  /// scf.forall over threads; returns {tiled op, forall}.
+  std::pair<std::string, std::string>
+  forall(const std::string &op, const std::vector<int64_t> &numThreads) {
+    std::string t = fresh("par"), f = fresh("forall");
+    line(t + ", " + f + " = transform.structured.tile_using_forall " + op +
+         " num_threads " + list(numThreads) +
+         " : (!transform.any_op) -> (!transform.any_op, !transform.any_op)");
+    return {t, f};
+  }
+  /// scf.for tiling; returns {tiled op, loops handle prefix}. Loop i is
+  /// "<prefix>#i".
+  std::pair<std::string, std::string>
+  tile(const std::string &op, const std::vector<int64_t> &sizes,
+       const std::vector<int64_t> &interchange = {}) {
+    size_t loops = llvm::count_if(sizes, [](int64_t s) { return s != 0; });
+    std::string t = fresh("tiled"), l = fresh("loops");
+    line(t + ", " + l + ":" + std::to_string(loops) +
+         " = transform.structured.tile_using_for " + op + " tile_sizes " +
+         list(sizes) +
+         (interchange.empty() ? "" : " interchange = " + list(interchange)) +
+         " : (!transform.any_op) -> (" + anyOps(loops + 1) + ")");
+    return {t, l};
+  }
+  std::string func() {
+    if (funcHandle.empty())
+      funcHandle = match("func.func");
+    return funcHandle;
+  }
+  /// Vector patterns that turn vectorized contractions into vector.fma.
+  void lowerContractions() {
+    std::string f = func();
+    line("transform.apply_patterns to " + f + " {");
+    line("  transform.apply_patterns.vector.reduction_to_contract");
+    line("  transform.apply_patterns.vector.transfer_permutation_patterns");
+    line("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim");
+    line("  transform.apply_patterns.canonicalization");
+    line("} : !transform.any_op");
+    line("transform.apply_patterns to " + f + " {");
+    line("  transform.apply_patterns.vector.lower_contraction "
+         "lowering_strategy = \"outerproduct\"");
+    line("  transform.apply_patterns.vector.lower_outerproduct");
+    line("  transform.apply_patterns.canonicalization");
+    line("} : !transform.any_op");
+  }
+  void cleanup() {
+    std::string f = func();
+    line("transform.apply_patterns to " + f + " {");
+    line("  transform.apply_patterns.canonicalization");
+    line("} : !transform.any_op");
+    line("transform.apply_cse to " + f + " : !transform.any_op");
+  }
+  std::string finish() {
+    return text + "    transform.yield\n  }\n}\n";
+  }
+  std::string fresh(const std::string &base) {
+    return "%" + base + std::to_string(counter++);
+  }
+
+private:
+  std::string text, funcHandle;
+  int counter = 0;
+};
+
+int64_t knob(const Config &c, const char *name) { return c.at(name).get<int64_t>(); }
+
+//===----------------------------------------------------------------------===//
+// cpu_matmul
+//===----------------------------------------------------------------------===//
+
+class CpuMatmulSketch : public Sketch {
+public:
+  CpuMatmulSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    batched = shape.anchor == WorkloadShape::Anchor::BatchMatmul;
+    size_t off = batched ? 1 : 0;
+    if (batched)
+      B = shape.loopRanges[0];
+    M = shape.loopRanges[off];
+    N = shape.loopRanges[off + 1];
+    K = shape.loopRanges[off + 2];
+    specs = {{"par", ints({1, 2, 4})},
+             {"mc", ints({8, 16, 32, 64, 128, 256})},
+             {"nc", ints({16, 32, 64, 128, 256, 512})},
+             {"kc", ints({16, 32, 64, 128, 256, 512})},
+             {"mr", ints({1, 2, 4, 6, 8})},
+             {"nr", ints({16, 32, 48, 64})},
+             {"k_unroll", ints({1, 2, 4})},
+             {"order", {"mnk", "nmk"}},
+             {"pack", ints({0, 1})}};
+    if (shape.hasElementwiseConsumer && !batched)
+      specs.push_back({"fuse", ints({0, 1})});
+  }
+  std::string name() const override { return "cpu_matmul"; }
+
+  /// Tile sizes clamped to what a thread's part of the problem has.
+  struct Tiles {
+    int64_t rows, mc, nc, kc;
+  };
+  Tiles tiles(const Config &c) const {
+    int64_t par = knob(c, "par");
+    // Threads split the batch when there is one, else the rows.
+    int64_t rows = batched ? M : (M + par - 1) / par;
+    return {rows, std::min(knob(c, "mc"), rows), std::min(knob(c, "nc"), N),
+            std::min(knob(c, "kc"), K)};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr");
+    bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
+    Tiles t = tiles(c);
+    if (par > target.cores * 2)
+      return llvm::formatv("par {0} oversubscribes {1} cores", par,
+                           target.cores)
+          .str();
+    if (nr % target.vectorLanes)
+      return llvm::formatv("nr={0} is not a multiple of the {1} vector lanes",
+                           nr, target.vectorLanes)
+          .str();
+    int64_t vectors = nr / target.vectorLanes;
+    int64_t registers = mr * vectors + vectors + 1;
+    if (registers > target.vectorRegisters)
+      return llvm::formatv("a {0}x{1} register tile needs {2} vector "
+                           "registers, the target has {3}",
+                           mr, nr, registers, target.vectorRegisters)
+          .str();
+    int64_t elemBytes = shape.elemType == "i8" ? 1 : 4;
+    if (t.kc * t.nc * elemBytes > target.l2Bytes)
+      return llvm::formatv("the B panel kc x nc = {0}x{1} ({2} KiB) exceeds "
+                           "the L2 cache ({3} KiB)",
+                           t.kc, t.nc, t.kc * t.nc * elemBytes / 1024,
+                           target.l2Bytes / 1024)
+          .str();
+    if (batched && B % par)
+      return llvm::formatv("par={0} does not divide the batch {1}", par, B)
+          .str();
+    if (!batched && M % par && !pack)
+      return llvm::formatv("par={0} does not divide M={1}; needs pack=1 "
+                           "(padding)",
+                           par, M)
+          .str();
+    if (!pack && (t.rows % t.mc || N % t.nc || K % t.kc))
+      return llvm::formatv("cache tiles {0}x{1}x{2} do not divide "
+                           "{3}x{4}x{5}; needs pack=1 (padding)",
+                           t.mc, t.nc, t.kc, t.rows, N, K)
+          .str();
+    // Without padding the register tile must divide the cache tile; with
+    // it, the packed panels are padded to a multiple of the register tile.
+    if (!pack && t.mc % mr)
+      return llvm::formatv("register rows mr={0} do not divide the cache "
+                           "tile mc={1}; needs pack=1 (padding)",
+                           mr, t.mc)
+          .str();
+    if (!pack && t.nc % nr)
+      return llvm::formatv("register cols nr={0} do not divide the cache "
+                           "tile nc={1}; needs pack=1 (padding)",
+                           nr, t.nc)
+          .str();
+    if (mr > t.mc || nr > t.nc + target.vectorLanes - 1)
+      return llvm::formatv("the {0}x{1} register tile is larger than the "
+                           "{2}x{3} cache tile",
+                           mr, nr, t.mc, t.nc)
+          .str();
+    if (fuse) {
+      if (M % par)
+        return llvm::formatv("fusion needs par={0} to divide M={1}", par, M)
+            .str();
+      if (N % target.vectorLanes)
+        return llvm::formatv("fusion vectorizes the consumer by {0} lanes, "
+                             "which do not divide N={1}",
+                             target.vectorLanes, N)
+            .str();
+    }
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    Tiles t = tiles(c);
+    int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr"),
+            unroll = knob(c, "k_unroll");
+    bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
+    bool nmk = c.at("order") == "nmk";
+    Script s("hatc sketch cpu_matmul: " + c.dump());
+    std::string op = s.match(shape.anchorOp);
+    std::string consumer;
+    if (fuse) {
+      // Tile the consumer over threads and pull the matmul (and its fill)
+      // into each thread's tile.
+      std::string cons = s.fresh("consumer");
+      s.line(cons + " = transform.get_consumers_of_result " + op +
+             "[0] : (!transform.any_op) -> !transform.any_op");
+      std::string fill = s.fresh("fill");
+      s.line(fill + " = transform.get_producer_of_operand " + op +
+             "[2] : (!transform.any_op) -> !transform.any_op");
+      auto [tiledConsumer, forall] = s.forall(cons, {par, 0});
+      std::string fused = s.fresh("fused"), forall2 = s.fresh("forall");
+      s.line(fused + ", " + forall2 +
+             " = transform.structured.fuse_into_containing_op " + op +
+             " into " + forall +
+             " : (!transform.any_op, !transform.any_op) -> "
+             "(!transform.any_op, !transform.any_op)");
+      std::string fusedFill = s.fresh("fused"), forall3 = s.fresh("forall");
+      s.line(fusedFill + ", " + forall3 +
+             " = transform.structured.fuse_into_containing_op " + fill +
+             " into " + forall2 +
+             " : (!transform.any_op, !transform.any_op) -> "
+             "(!transform.any_op, !transform.any_op)");
+      op = fused;
+      consumer = tiledConsumer;
+    } else if (par > 1) {
+      op = s.forall(op, batched ? std::vector<int64_t>{par, 0, 0, 0}
+                                : std::vector<int64_t>{par, 0, 0})
+               .first;
+    }
+    std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
+    std::vector<int64_t> reg = {mr, nr, 1};
+    std::vector<int64_t> order =
+        nmk ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0, 1, 2};
+    if (batched) {
+      cache.insert(cache.begin(), 1);
+      reg.insert(reg.begin(), 0);
+      order = nmk ? std::vector<int64_t>{0, 2, 1, 3}
+                  : std::vector<int64_t>{0, 1, 2, 3};
+    }
+    op = s.tile(op, cache, order).first;
+    if (pack) {
+      // Pad the cache tile to its static size, copying the A and B panels
+      // into contiguous buffers (packing); the pads become fill + copy.
+      std::string zero = zeroOf(shape.elemType), acc = zeroOf(shape.accType);
+      std::string padded = s.fresh("padded"), pad = s.fresh("pad"),
+                  copy = s.fresh("copy");
+      std::string dims = batched ? "[0, 1, 2, 3]" : "[0, 1, 2]";
+      std::string multiple = batched ? list({1, mr, nr, 1}) : list({mr, nr, 1});
+      s.line(padded + ", " + pad + ", " + copy +
+             " = transform.structured.pad " + op + " pad_to_multiple_of " +
+             multiple + " {padding_values = [" +
+             zero + ", " + zero + ", " + acc + "], padding_dimensions = " +
+             dims +
+             ", pack_paddings = [1, 1, 0], copy_back_op = \"linalg.copy\"} : "
+             "(!transform.any_op) -> (!transform.any_op, !transform.any_op, "
+             "!transform.any_op)");
+      std::string pads = s.fresh("pads"), dps = s.fresh("dps");
+      s.line(pads + " = transform.structured.match ops{[\"tensor.pad\"]} in "
+                    "%root : (!transform.any_op) -> !transform.any_op");
+      s.line(dps + " = transform.structured.rewrite_in_destination_passing_"
+                   "style " +
+             pads + " : (!transform.any_op) -> !transform.any_op");
+      op = padded;
+    }
+    auto [micro, loops] = s.tile(op, reg);
+    s.line("transform.structured.vectorize " + micro + " : !transform.any_op");
+    if (fuse) {
+      auto [tile, l] = s.tile(consumer, {1, target.vectorLanes});
+      s.line("transform.structured.vectorize " + tile + " : !transform.any_op");
+    }
+    s.lowerContractions();
+    std::string kLoop = loops + "#2";
+    s.line("transform.loop.hoist_loop_invariant_subsets " + kLoop +
+           " : !transform.any_op");
+    if (unroll > 1)
+      s.line("transform.loop.unroll " + kLoop + " {factor = " +
+             std::to_string(unroll) + "} : !transform.any_op");
+    s.cleanup();
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  bool batched = false;
+  int64_t B = 1, M = 0, N = 0, K = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// cpu_conv
+//===----------------------------------------------------------------------===//
+
+class CpuConvSketch : public Sketch {
+public:
+  CpuConvSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    // Loops: n, oh, ow, f, kh, kw, c.
+    const auto &r = shape.loopRanges;
+    OH = r[1], OW = r[2], F = r[3], C = r[6];
+    specs = {{"par", ints({1, 2, 4})},
+             {"ow_t", ints({1, 2, 4, 7, 8, 14})},
+             {"f_t", ints({16, 32, 48, 64})},
+             {"c_t", ints({1, 4, 8, 16, 32, 64})},
+             {"hoist", ints({0, 1})}};
+  }
+  std::string name() const override { return "cpu_conv"; }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t par = knob(c, "par"), ow = knob(c, "ow_t"), f = knob(c, "f_t"),
+            ch = knob(c, "c_t");
+    if (OH % par)
+      return llvm::formatv("par={0} does not divide the {1} output rows", par,
+                           OH)
+          .str();
+    if (OW % ow)
+      return llvm::formatv("ow_t={0} does not divide the output width {1}", ow,
+                           OW)
+          .str();
+    if (F % f)
+      return llvm::formatv("f_t={0} does not divide the {1} filters", f, F)
+          .str();
+    if (C % ch)
+      return llvm::formatv("c_t={0} does not divide the {1} channels", ch, C)
+          .str();
+    if (f % target.vectorLanes)
+      return llvm::formatv("f_t={0} is not a multiple of the {1} vector "
+                           "lanes",
+                           f, target.vectorLanes)
+          .str();
+    int64_t vectors = f / target.vectorLanes;
+    int64_t registers = ow * vectors + vectors + 1;
+    if (registers > target.vectorRegisters)
+      return llvm::formatv("an ow_t x f_t = {0}x{1} register tile needs {2} "
+                           "vector registers, the target has {3}",
+                           ow, f, registers, target.vectorRegisters)
+          .str();
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    int64_t par = knob(c, "par");
+    Script s("hatc sketch cpu_conv: " + c.dump());
+    std::string op = s.match(shape.anchorOp);
+    if (par > 1)
+      op = s.forall(op, {0, par, 0, 0}).first;
+    auto [tiled, loops] = s.tile(op, {1, 1, knob(c, "ow_t"), knob(c, "f_t"),
+                                      1, 1, knob(c, "c_t")});
+    std::string decomposed = s.fresh("conv1d");
+    s.line(decomposed + " = transform.structured.decompose " + tiled +
+           " : (!transform.any_op) -> !transform.any_op");
+    s.line("transform.structured.vectorize " + decomposed +
+           " : !transform.any_op");
+    s.lowerContractions();
+    if (knob(c, "hoist"))
+      s.line("transform.loop.hoist_loop_invariant_subsets " + loops +
+             "#6 : !transform.any_op");
+    s.cleanup();
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  int64_t OH = 1, OW = 1, F = 1, C = 1;
+};
+
+//===----------------------------------------------------------------------===//
+// cpu_elementwise
+//===----------------------------------------------------------------------===//
+
+class CpuElementwiseSketch : public Sketch {
+public:
+  CpuElementwiseSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    specs = {{"par", ints({1, 2, 4})},
+             {"rows", ints({1, 2, 4, 8})},
+             {"cols", ints({16, 32, 64, 128, 256})}};
+  }
+  std::string name() const override { return "cpu_elementwise"; }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = checkDomains(c))
+      return reason;
+    const auto &r = shape.loopRanges;
+    if (r.size() < 2)
+      return "cpu_elementwise needs at least two loops";
+    int64_t outer = 1;
+    for (size_t i = 0; i + 1 < r.size(); ++i)
+      outer *= r[i];
+    int64_t par = knob(c, "par"), rows = knob(c, "rows"), cols = knob(c, "cols");
+    if (r.front() % (par * rows))
+      return llvm::formatv("par x rows = {0} does not divide the {1} outer "
+                           "iterations",
+                           par * rows, r.front())
+          .str();
+    if (r.back() % cols)
+      return llvm::formatv("cols={0} does not divide the inner extent {1}",
+                           cols, r.back())
+          .str();
+    if (cols % target.vectorLanes)
+      return llvm::formatv("cols={0} is not a multiple of the {1} lanes", cols,
+                           target.vectorLanes)
+          .str();
+    (void)outer;
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    size_t loops = shape.loopRanges.size();
+    Script s("hatc sketch cpu_elementwise: " + c.dump());
+    std::string op = s.match(shape.anchorOp);
+    int64_t par = knob(c, "par");
+    if (par > 1) {
+      std::vector<int64_t> threads(loops, 0);
+      threads[0] = par;
+      op = s.forall(op, threads).first;
+    }
+    std::vector<int64_t> sizes(loops, 1);
+    sizes[0] = knob(c, "rows");
+    sizes[loops - 1] = knob(c, "cols");
+    std::string tiled = s.tile(op, sizes).first;
+    s.line("transform.structured.vectorize " + tiled + " : !transform.any_op");
+    s.cleanup();
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+};
+
+//===----------------------------------------------------------------------===//
+// hwacc_gemm
+//===----------------------------------------------------------------------===//
+
+class HwaccGemmSketch : public Sketch {
+public:
+  HwaccGemmSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    int64_t d = target.arrayDim;
+    std::vector<json> tiles = ints({d, 2 * d, 4 * d, 8 * d, 16 * d});
+    specs = {{"tm", tiles},
+             {"tn", tiles},
+             {"tk", tiles},
+             {"loop_order", {"mnk", "nmk"}},
+             {"double_buffer", {false, true}},
+             {"dataflow", {"ws", "os"}}};
+    // The GEMM the accelerator sees: conv through im2col.
+    const auto &r = shape.loopRanges;
+    switch (shape.anchor) {
+    case WorkloadShape::Anchor::Matmul:
+      M = r[0], N = r[1], K = r[2];
+      break;
+    case WorkloadShape::Anchor::BatchMatmul:
+      M = r[1], N = r[2], K = r[3];
+      break;
+    case WorkloadShape::Anchor::Conv2D:
+      M = r[0] * r[1] * r[2], N = r[3], K = r[4] * r[5] * r[6];
+      break;
+    default:
+      break;
+    }
+  }
+  std::string name() const override { return "hwacc_gemm"; }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t d = target.arrayDim;
+    int64_t tm = knob(c, "tm"), tn = knob(c, "tn"), tk = knob(c, "tk");
+    auto roundUp = [&](int64_t x) { return (x + d - 1) / d * d; };
+    // Tiles past the problem only waste memory (and the lowering clamps
+    // them, so they would measure the same as a smaller one).
+    if (tm > roundUp(M) || tn > roundUp(N) || tk > roundUp(K))
+      return llvm::formatv("tile {0}x{1}x{2} is larger than the GEMM "
+                           "{3}x{4}x{5}",
+                           tm, tn, tk, M, N, K)
+          .str();
+    int64_t buffers = c.at("double_buffer").get<bool>() ? 2 : 1;
+    int64_t spRows = target.scratchpadRows * (shape.elemType == "i8" ? 4 : 1);
+    int64_t need = buffers * (tm * tk + tk * tn) / d;
+    if (need > spRows)
+      return llvm::formatv("A and B tiles need {0} scratchpad rows, the "
+                           "target has {1}",
+                           need, spRows)
+          .str();
+    if (tm * tn / d > target.accumulatorRows)
+      return llvm::formatv("the C tile needs {0} accumulator rows, the target "
+                           "has {1}",
+                           tm * tn / d, target.accumulatorRows)
+          .str();
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    Script s("hatc sketch hwacc_gemm: " + c.dump());
+    std::string tile = s.fresh("tile"), order = s.fresh("order"),
+                db = s.fresh("db"), flow = s.fresh("dataflow");
+    s.line(tile + " = transform.param.constant array<i64: " +
+           std::to_string(knob(c, "tm")) + ", " +
+           std::to_string(knob(c, "tn")) + ", " +
+           std::to_string(knob(c, "tk")) + "> -> !transform.any_param");
+    s.line(order + " = transform.param.constant \"" +
+           c.at("loop_order").get<std::string>() + "\" -> !transform.any_param");
+    s.line(db + " = transform.param.constant " +
+           std::string(c.at("double_buffer").get<bool>() ? "true" : "false") +
+           " -> !transform.any_param");
+    s.line(flow + " = transform.param.constant \"" +
+           c.at("dataflow").get<std::string>() + "\" -> !transform.any_param");
+    for (const char *opName : {"linalg.matmul", "linalg.batch_matmul",
+                               "linalg.conv_2d_nhwc_hwcf"}) {
+      std::string op = s.match(opName);
+      for (auto [attr, param] :
+           {std::pair{"hwacc.tile", tile}, {"hwacc.loop_order", order},
+            {"hwacc.double_buffer", db}, {"hwacc.dataflow", flow}})
+        s.line("transform.annotate " + op + " \"" + attr + "\" = " + param +
+               " : !transform.any_op, !transform.any_param");
+    }
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  int64_t M = 1, N = 1, K = 1;
+};
+
+} // namespace
+
+std::vector<std::unique_ptr<Sketch>>
+sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
+  std::vector<std::unique_ptr<Sketch>> sketches;
+  using A = WorkloadShape::Anchor;
+  if (target.kind == TargetKind::Hwacc) {
+    if (shape.gemmOps > 0 &&
+        (shape.anchor == A::Matmul || shape.anchor == A::BatchMatmul ||
+         shape.anchor == A::Conv2D))
+      sketches.push_back(std::make_unique<HwaccGemmSketch>(shape, target));
+    return sketches;
+  }
+  if (target.kind != TargetKind::Cpu)
+    return sketches;
+  switch (shape.anchor) {
+  case A::Matmul:
+  case A::BatchMatmul:
+    sketches.push_back(std::make_unique<CpuMatmulSketch>(shape, target));
+    break;
+  case A::Conv2D:
+    sketches.push_back(std::make_unique<CpuConvSketch>(shape, target));
+    break;
+  case A::Elementwise:
+    sketches.push_back(std::make_unique<CpuElementwiseSketch>(shape, target));
+    break;
+  case A::Other:
+    break;
+  }
+  return sketches;
+}
+
+} // namespace hatc::tuner
