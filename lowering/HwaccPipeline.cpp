@@ -71,9 +71,19 @@ llvm::Error applyHwaccKnobs(const nlohmann::json &config,
                                   "false, got " +
                          value.dump());
       options.doubleBuffer = value.get<bool>();
+    } else if (key == "tm" || key == "tn" || key == "tk") {
+      // The hwacc_gemm sketch's spelling of "tile".
+      for (const char *name : {"tm", "tn", "tk"})
+        if (!knobs.contains(name) || !knobs[name].is_number_integer() ||
+            knobs[name].get<int64_t>() <= 0)
+          return makeError(origin + ": knobs \"tm\", \"tn\", \"tk\" go "
+                                    "together, each a positive integer");
+      options.tile = {knobs["tm"].get<int64_t>(), knobs["tn"].get<int64_t>(),
+                      knobs["tk"].get<int64_t>()};
     } else if (key != "sketch") {
       return makeError(origin + ": unknown hwacc knob \"" + key +
-                       "\" (known: tile, dataflow, loop_order, double_buffer)");
+                       "\" (known: tile or tm/tn/tk, dataflow, loop_order, "
+                       "double_buffer)");
     }
   }
   return llvm::Error::success();

@@ -25,6 +25,7 @@ int replayCommand(const Args &args);
 int exportCommand(const Args &args);
 int dbCommand(const Args &args);
 int spaceCommand(const Args &args);
+int measureCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);

@@ -1,0 +1,594 @@
+//===- Features.cpp - Cost-model features of (task, config, target) -------===//
+//
+// One function per sketch fills the knob and derived features; the common
+// part (sketch, op, element type, problem size) is shared. The estimates
+// here (bytes moved, cycles) are deliberately simple: they only have to
+// order configs roughly the way the hardware does, so the trees can learn
+// the rest from measurements.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hatc/CostModel/Features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace hatc::cost_model {
+namespace {
+
+using json = nlohmann::json;
+
+struct FeatureInfo {
+  FeatureId id;
+  const char *name;
+  const char *description;
+};
+
+// The single source of names and documentation; checked against the enum
+// order at start-up (featureTable below).
+const FeatureInfo kFeatureInfo[] = {
+    {FSketchCpuMatmul, "sketch_cpu_matmul", "1 if the sketch is cpu_matmul"},
+    {FSketchCpuConv, "sketch_cpu_conv", "1 if the sketch is cpu_conv"},
+    {FSketchCpuElementwise, "sketch_cpu_elementwise",
+     "1 if the sketch is cpu_elementwise"},
+    {FSketchHwaccGemm, "sketch_hwacc_gemm", "1 if the sketch is hwacc_gemm"},
+    {FOpMatmul, "op_matmul", "1 if the anchor op is a matmul"},
+    {FOpBatchMatmul, "op_batch_matmul", "1 if the anchor op is a batch matmul"},
+    {FOpConv2d, "op_conv2d", "1 if the anchor op is a 2-D convolution"},
+    {FOpElementwise, "op_elementwise",
+     "1 if the anchor op is an all-parallel elementwise op"},
+    {FLog2ElemBytes, "log2_elem_bytes", "log2 bytes of the input element type"},
+    {FElemIsFloat, "elem_is_float", "1 for a floating-point element type"},
+    {FTargetIsHwacc, "target_is_hwacc", "1 when the target is the hwacc array"},
+    {FLog2Flops, "log2_flops",
+     "log2 of the op's arithmetic (2 per MAC; 1 per point for elementwise)"},
+    {FLog2GemmM, "log2_gemm_m",
+     "log2 M of the GEMM view (conv: N*OH*OW; elementwise: outer points)"},
+    {FLog2GemmN, "log2_gemm_n",
+     "log2 N of the GEMM view (conv: F; elementwise: innermost extent)"},
+    {FLog2GemmK, "log2_gemm_k",
+     "log2 K of the GEMM view (conv: KH*KW*C; elementwise: 0)"},
+    {FLog2Batch, "log2_batch", "log2 of the batch of a batch matmul"},
+    {FLog2Par, "log2_par", "log2 of the thread count (cpu sketches)"},
+    {FLog2Mc, "log2_mc", "cpu_matmul: log2 cache tile rows (knob)"},
+    {FLog2Nc, "log2_nc", "cpu_matmul: log2 cache tile columns (knob)"},
+    {FLog2Kc, "log2_kc", "cpu_matmul: log2 cache tile depth (knob)"},
+    {FLog2Mr, "log2_mr", "cpu_matmul: log2 register tile rows (knob)"},
+    {FLog2Nr, "log2_nr", "cpu_matmul: log2 register tile columns (knob)"},
+    {FLog2KUnroll, "log2_k_unroll", "cpu_matmul: log2 k-loop unroll (knob)"},
+    {FOrderNmk, "order_nmk", "cpu_matmul: 1 for the nmk cache-tile order"},
+    {FPack, "pack", "cpu_matmul: 1 when panels are padded/packed"},
+    {FFuse, "fuse", "cpu_matmul: 1 when the elementwise consumer is fused"},
+    {FLog2OwT, "log2_ow_t", "cpu_conv: log2 output-width tile (knob)"},
+    {FLog2FT, "log2_f_t", "cpu_conv: log2 filter tile (knob)"},
+    {FLog2CT, "log2_c_t", "cpu_conv: log2 channel tile (knob)"},
+    {FHoist, "hoist", "cpu_conv: 1 when loop-invariant subsets are hoisted"},
+    {FLog2Rows, "log2_rows", "cpu_elementwise: log2 rows per tile (knob)"},
+    {FLog2Cols, "log2_cols", "cpu_elementwise: log2 columns per tile (knob)"},
+    {FLog2Tm, "log2_tm", "hwacc_gemm: log2 tile M (knob)"},
+    {FLog2Tn, "log2_tn", "hwacc_gemm: log2 tile N (knob)"},
+    {FLog2Tk, "log2_tk", "hwacc_gemm: log2 tile K (knob)"},
+    {FLoopOrderNmk, "loop_order_nmk", "hwacc_gemm: 1 for the nmk tile order"},
+    {FDoubleBuffer, "double_buffer", "hwacc_gemm: 1 when double-buffered"},
+    {FDataflowOs, "dataflow_os", "hwacc_gemm: 1 for output-stationary"},
+    {FLog2TilesM, "log2_tiles_m",
+     "log2 trip count of the M tile loop (per thread; conv: ow tiles; "
+     "elementwise: row tiles)"},
+    {FLog2TilesN, "log2_tiles_n",
+     "log2 trip count of the N tile loop (conv: filter tiles; elementwise: "
+     "column tiles)"},
+    {FLog2TilesK, "log2_tiles_k",
+     "log2 trip count of the K tile loop (conv: KH*KW*channel tiles)"},
+    {FLog2ATileBytes, "log2_a_tile_bytes",
+     "log2 bytes of the A (input) tile: mc*kc, ow_t*c_t, rows*cols, tm*tk"},
+    {FLog2BTileBytes, "log2_b_tile_bytes",
+     "log2 bytes of the B (weight) tile: kc*nc, c_t*f_t, tk*tn"},
+    {FLog2CTileBytes, "log2_c_tile_bytes",
+     "log2 bytes of the C (output/accumulator) tile"},
+    {FL1Ratio, "l1_ratio",
+     "innermost working set / L1 (matmul: A and B slivers of the register "
+     "tile over kc)"},
+    {FL2Ratio, "l2_ratio",
+     "panel kept in L2 / L2 (matmul: B panel kc*nc; conv: filter block; "
+     "elementwise: tile)"},
+    {FTileWsL2Ratio, "tile_ws_l2_ratio", "A+B+C cache tiles / L2"},
+    {FRegRatio, "reg_ratio",
+     "vector registers the register tile needs / the register file"},
+    {FLog2RegVectors, "log2_reg_vectors",
+     "log2 vector registers of the accumulator tile"},
+    {FLaneUtil, "lane_util",
+     "useful fraction of vector lanes along the vectorized dim (N % lanes "
+     "waste)"},
+    {FLog2ArithIntensity, "log2_arith_intensity",
+     "log2 flops per byte moved from memory for this tiling (tile reuse "
+     "model)"},
+    {FLog2WorkPerThread, "log2_work_per_thread",
+     "log2 output elements each thread computes"},
+    {FParImbalance, "par_imbalance",
+     "slowest thread's share * threads / work - 1 (0 when threads divide "
+     "the parallel dim)"},
+    {FParPerCore, "par_per_core", "threads / cores (> 1 oversubscribes)"},
+    {FPadWaste, "pad_waste",
+     "padded volume / true volume - 1 (cpu_matmul pack=1; hwacc edge tiles)"},
+    {FSpOccupancy, "sp_occupancy",
+     "hwacc: scratchpad rows the A and B tiles use (x2 double-buffered) / "
+     "scratchpad rows"},
+    {FAccOccupancy, "acc_occupancy",
+     "hwacc: accumulator rows the C tile uses / accumulator rows"},
+    {FArrayUtil, "array_util",
+     "hwacc: PE utilization from edge blocks, prod(X / roundUp(X, dim))"},
+    {FTileEff, "tile_eff",
+     "hwacc: tile efficiency, prod(X / (ceil(X / tx) * tx)) for M, N, K"},
+    {FDmaBytesPerMac, "dma_bytes_per_mac",
+     "hwacc: DMA bytes moved per MAC for the tiling"},
+    {FDmaComputeRatio, "dma_compute_ratio",
+     "hwacc: estimated DMA cycles / compute cycles (> 1: memory bound)"},
+    {FLog2BlocksPerTile, "log2_blocks_per_tile",
+     "hwacc: log2 dim x dim blocks of work per C tile and k step"},
+};
+static_assert(sizeof(kFeatureInfo) / sizeof(kFeatureInfo[0]) == kFeatureCount,
+              "every FeatureId needs a name and a description");
+
+struct FeatureTable {
+  std::vector<std::string> names, descriptions;
+  FeatureTable() {
+    for (int i = 0; i < kFeatureCount; ++i) {
+      // The table must list the enumerators in order; a slip would silently
+      // mislabel every later feature.
+      if (kFeatureInfo[i].id != i)
+        std::abort();
+      names.push_back(kFeatureInfo[i].name);
+      descriptions.push_back(kFeatureInfo[i].description);
+    }
+  }
+};
+
+const FeatureTable &featureTable() {
+  static const FeatureTable table;
+  return table;
+}
+
+//===----------------------------------------------------------------------===//
+// Reading plain inputs
+//===----------------------------------------------------------------------===//
+
+/// A numeric knob: numbers as they are, booleans as 0/1, anything else
+/// (missing, a string, null) as 0.
+int64_t intKnob(const json &config, const char *name) {
+  if (!config.is_object())
+    return 0;
+  auto it = config.find(name);
+  if (it == config.end())
+    return 0;
+  if (it->is_boolean())
+    return it->get<bool>() ? 1 : 0;
+  if (it->is_number_integer())
+    return it->get<int64_t>();
+  if (it->is_number())
+    return int64_t(it->get<double>());
+  return 0;
+}
+
+/// A categorical knob: 1 when it equals `value` (a string), else 0.
+float choiceKnob(const json &config, const char *name, const char *value) {
+  if (!config.is_object())
+    return 0;
+  auto it = config.find(name);
+  return it != config.end() && it->is_string() &&
+                 it->get<std::string>() == value
+             ? 1.0f
+             : 0.0f;
+}
+
+std::string stringField(const json &object, const char *name) {
+  if (!object.is_object())
+    return "";
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+/// The defaults are the tuner's TargetFacts defaults, so a description with
+/// fields left out describes the same machine the sketches assumed.
+struct TargetParams {
+  bool hwacc = false;
+  int64_t vectorLanes = 16, vectorRegisters = 32, l1Bytes = 32 * 1024,
+          l2Bytes = 1 << 20, cores = 2;
+  int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024,
+          dmaBytesPerCycle = 16;
+
+  explicit TargetParams(const json &target) {
+    hwacc = stringField(target, "kind") == "hwacc";
+    auto read = [&](const char *name, int64_t &field) {
+      int64_t value = intKnob(target, name);
+      if (value > 0)
+        field = value;
+    };
+    read("vector_lanes", vectorLanes);
+    read("vector_registers", vectorRegisters);
+    read("l1_bytes", l1Bytes);
+    read("l2_bytes", l2Bytes);
+    read("cores", cores);
+    read("array_dim", arrayDim);
+    read("scratchpad_rows", scratchpadRows);
+    read("accumulator_rows", accumulatorRows);
+    read("dma_bytes_per_cycle", dmaBytesPerCycle);
+  }
+};
+
+/// Bytes of an MLIR element type name ("f32" -> 4, "i8" -> 1, "bf16" -> 2).
+int64_t elemBytesOf(const std::string &type) {
+  size_t digits = type.find_first_of("0123456789");
+  if (digits == std::string::npos)
+    return 4;
+  int64_t bits = std::atoll(type.c_str() + digits);
+  return bits >= 8 ? bits / 8 : 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Arithmetic helpers
+//===----------------------------------------------------------------------===//
+
+/// log2 of a size; 0 for anything not positive (a missing knob), so absent
+/// values and size 1 look alike, which is what "unused = 0" wants.
+double log2Of(double x) { return x > 0 ? std::log2(x) : 0.0; }
+
+int64_t ceilDiv(int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : a; }
+int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
+/// A knob used as a size: at least 1, so missing knobs cannot divide by 0.
+int64_t atLeast1(int64_t x) { return std::max<int64_t>(x, 1); }
+
+double product(const std::vector<int64_t> &values, size_t begin, size_t end) {
+  double p = 1;
+  for (size_t i = begin; i < end && i < values.size(); ++i)
+    p *= double(std::max<int64_t>(values[i], 1));
+  return p;
+}
+
+/// Extra share of the slowest thread when `threads` split `work` units in
+/// ceil-sized chunks (0 when they divide evenly).
+double imbalance(int64_t work, int64_t threads) {
+  if (work <= 0 || threads <= 1)
+    return 0;
+  return double(ceilDiv(work, threads) * threads) / double(work) - 1.0;
+}
+
+/// Efficiency of covering `extent` with whole tiles of `tile`.
+double edgeEfficiency(int64_t extent, int64_t tile) {
+  if (extent <= 0)
+    return 1;
+  return double(extent) / double(roundUp(extent, atLeast1(tile)));
+}
+
+/// Rows after padding each cache tile of `rows` (size `cacheTile`) up to a
+/// multiple of `regTile`: what transform.structured.pad does when packing.
+int64_t paddedExtent(int64_t rows, int64_t cacheTile, int64_t regTile) {
+  cacheTile = atLeast1(cacheTile);
+  regTile = atLeast1(regTile);
+  int64_t full = rows / cacheTile, rest = rows % cacheTile;
+  return full * roundUp(cacheTile, regTile) + roundUp(rest, regTile);
+}
+
+/// The data moved by a three-level tiled GEMM (M, N, K with tiles tm, tn,
+/// tk): A is read once per N tile, B once per M tile, and C read and written
+/// once per K tile unless it stays resident across K (an accumulator).
+double gemmBytesMoved(double M, double N, double K, int64_t tm, int64_t tn,
+                      int64_t tk, int64_t elemBytes, int64_t accBytes,
+                      bool cResident) {
+  double tilesM = std::ceil(M / atLeast1(tm)), tilesN = std::ceil(N / atLeast1(tn)),
+         tilesK = std::ceil(K / atLeast1(tk));
+  double a = M * K * tilesN * elemBytes;
+  double b = K * N * tilesM * elemBytes;
+  double c = M * N * accBytes * (cResident ? 1.0 : 2.0 * tilesK);
+  return a + b + c;
+}
+
+/// The problem in GEMM terms plus what the sketches parallelize over.
+struct Problem {
+  double batch = 1, M = 1, N = 1, K = 0, flops = 0;
+  int64_t elemBytes = 4, accBytes = 4;
+};
+
+Problem problemOf(const FeatureInput &in) {
+  Problem p;
+  const auto &r = in.loopRanges;
+  p.elemBytes = elemBytesOf(in.elemType);
+  p.accBytes = std::max<int64_t>(p.elemBytes, 4);
+  if (in.opKind == "matmul" && r.size() >= 3) {
+    p.M = r[0], p.N = r[1], p.K = r[2];
+  } else if (in.opKind == "batch_matmul" && r.size() >= 4) {
+    p.batch = r[0], p.M = r[1], p.N = r[2], p.K = r[3];
+  } else if (in.opKind == "conv2d" && r.size() >= 7) {
+    p.M = product(r, 0, 3), p.N = r[3], p.K = product(r, 4, 7);
+  } else if (!r.empty()) {
+    // Elementwise and anything else: outer points x innermost extent.
+    p.M = product(r, 0, r.size() - 1), p.N = std::max<int64_t>(r.back(), 1);
+  }
+  p.flops = p.K > 0 ? 2 * p.batch * p.M * p.N * p.K : p.batch * p.M * p.N;
+  return p;
+}
+
+using Features = std::vector<float>;
+
+void set(Features &f, FeatureId id, double value) {
+  // Trees cannot split on NaN the way we mean, and inf breaks the DMatrix.
+  f[id] = std::isfinite(value) ? float(value) : 0.0f;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-sketch features
+//===----------------------------------------------------------------------===//
+
+void cpuCommon(Features &f, const TargetParams &t, int64_t par,
+               int64_t parallelExtent, double workPerThread) {
+  set(f, FLog2Par, log2Of(par));
+  set(f, FLog2WorkPerThread, log2Of(workPerThread));
+  set(f, FParImbalance, imbalance(parallelExtent, par));
+  set(f, FParPerCore, double(par) / double(t.cores));
+}
+
+void cpuMatmul(Features &f, const FeatureInput &in, const Problem &p,
+               const TargetParams &t) {
+  const json &c = in.config;
+  int64_t par = atLeast1(intKnob(c, "par"));
+  int64_t mc = intKnob(c, "mc"), nc = intKnob(c, "nc"), kc = intKnob(c, "kc"),
+          mr = intKnob(c, "mr"), nr = intKnob(c, "nr");
+  bool pack = intKnob(c, "pack") != 0;
+  set(f, FLog2Mc, log2Of(mc));
+  set(f, FLog2Nc, log2Of(nc));
+  set(f, FLog2Kc, log2Of(kc));
+  set(f, FLog2Mr, log2Of(mr));
+  set(f, FLog2Nr, log2Of(nr));
+  set(f, FLog2KUnroll, log2Of(intKnob(c, "k_unroll")));
+  set(f, FOrderNmk, choiceKnob(c, "order", "nmk"));
+  set(f, FPack, pack);
+  set(f, FFuse, intKnob(c, "fuse") != 0);
+
+  bool batched = in.opKind == "batch_matmul";
+  int64_t M = int64_t(p.M), N = int64_t(p.N), K = int64_t(std::max(p.K, 1.0)),
+          B = int64_t(p.batch);
+  // As the sketch does: threads split the batch when there is one, else the
+  // rows; cache tiles are clamped to a thread's part of the problem.
+  int64_t rows = batched ? M : ceilDiv(M, par);
+  int64_t mcEff = std::min(atLeast1(mc), rows), ncEff = std::min(atLeast1(nc), N),
+          kcEff = std::min(atLeast1(kc), K);
+  int64_t eb = p.elemBytes, ab = p.accBytes;
+  double work = batched ? double(ceilDiv(B, par)) * M * N : double(rows) * N;
+  cpuCommon(f, t, par, batched ? B : M, work);
+
+  set(f, FLog2TilesM, log2Of(ceilDiv(rows, mcEff)));
+  set(f, FLog2TilesN, log2Of(ceilDiv(N, ncEff)));
+  set(f, FLog2TilesK, log2Of(ceilDiv(K, kcEff)));
+  double aTile = double(mcEff) * kcEff * eb, bPanel = double(kcEff) * ncEff * eb,
+         cTile = double(mcEff) * ncEff * ab;
+  set(f, FLog2ATileBytes, log2Of(aTile));
+  set(f, FLog2BTileBytes, log2Of(bPanel));
+  set(f, FLog2CTileBytes, log2Of(cTile));
+  // The micro-kernel streams an mr x kc sliver of A and a kc x nr sliver of
+  // B through L1 for every register tile.
+  double slivers = double(atLeast1(mr) + atLeast1(nr)) * kcEff * eb;
+  set(f, FL1Ratio, slivers / double(t.l1Bytes));
+  set(f, FL2Ratio, bPanel / double(t.l2Bytes));
+  set(f, FTileWsL2Ratio, (aTile + bPanel + cTile) / double(t.l2Bytes));
+
+  // Register tile: mr rows of nr/lanes accumulators, one B row of vectors
+  // and a broadcast A element (the sketch's own register count).
+  int64_t vectors = ceilDiv(atLeast1(nr), t.vectorLanes);
+  set(f, FRegRatio,
+      double(atLeast1(mr) * vectors + vectors + 1) / double(t.vectorRegisters));
+  set(f, FLog2RegVectors, log2Of(double(atLeast1(mr) * vectors)));
+  set(f, FLaneUtil, edgeEfficiency(N, t.vectorLanes));
+
+  double bytes = gemmBytesMoved(p.M, p.N, double(K), mcEff, ncEff, kcEff, eb, ab,
+                                /*cResident=*/false);
+  set(f, FLog2ArithIntensity, log2Of(2.0 * p.M * p.N * K / bytes));
+
+  if (pack) {
+    // Each thread's rows are cut into cache tiles, each padded to a multiple
+    // of mr (and N likewise of nr); K is not padded.
+    double paddedRows = 0;
+    if (batched) {
+      paddedRows = double(paddedExtent(M, mcEff, mr));
+    } else {
+      int64_t chunk = ceilDiv(M, par);
+      for (int64_t i = 0; i < par; ++i) {
+        int64_t mine = std::max<int64_t>(0, std::min(chunk, M - i * chunk));
+        paddedRows += double(paddedExtent(mine, std::min(mcEff, atLeast1(mine)), mr));
+      }
+    }
+    double paddedCols = double(paddedExtent(N, ncEff, nr));
+    set(f, FPadWaste, paddedRows * paddedCols / (double(M) * double(N)) - 1.0);
+  }
+}
+
+void cpuConv(Features &f, const FeatureInput &in, const Problem &p,
+             const TargetParams &t) {
+  const json &c = in.config;
+  const auto &r = in.loopRanges;
+  int64_t par = atLeast1(intKnob(c, "par"));
+  int64_t owT = intKnob(c, "ow_t"), fT = intKnob(c, "f_t"), cT = intKnob(c, "c_t");
+  set(f, FLog2OwT, log2Of(owT));
+  set(f, FLog2FT, log2Of(fT));
+  set(f, FLog2CT, log2Of(cT));
+  set(f, FHoist, intKnob(c, "hoist") != 0);
+  if (r.size() < 7)
+    return;
+  int64_t n = r[0], oh = r[1], ow = r[2], filters = r[3], kh = r[4], kw = r[5],
+          ch = r[6];
+  owT = std::min(atLeast1(owT), atLeast1(ow));
+  fT = std::min(atLeast1(fT), atLeast1(filters));
+  cT = std::min(atLeast1(cT), atLeast1(ch));
+  int64_t eb = p.elemBytes, ab = p.accBytes;
+  // Threads split the output rows.
+  cpuCommon(f, t, par, oh,
+            double(n) * ceilDiv(oh, par) * double(ow) * double(filters));
+
+  set(f, FLog2TilesM, log2Of(ceilDiv(ow, owT)));
+  set(f, FLog2TilesN, log2Of(ceilDiv(filters, fT)));
+  set(f, FLog2TilesK, log2Of(double(kh) * kw * ceilDiv(ch, cT)));
+  double aTile = double(owT) * cT * eb, bTile = double(cT) * fT * eb,
+         cTile = double(owT) * fT * ab;
+  set(f, FLog2ATileBytes, log2Of(aTile));
+  set(f, FLog2BTileBytes, log2Of(bTile));
+  set(f, FLog2CTileBytes, log2Of(cTile));
+  set(f, FL1Ratio, (aTile + bTile + cTile) / double(t.l1Bytes));
+  // The filter block of one f tile is reused by every output position.
+  double filterBlock = double(kh) * kw * ch * fT * eb;
+  set(f, FL2Ratio, filterBlock / double(t.l2Bytes));
+  double inputRows = double(kh) * kw * ch * owT * eb;
+  set(f, FTileWsL2Ratio, (inputRows + filterBlock + cTile) / double(t.l2Bytes));
+
+  int64_t vectors = ceilDiv(fT, t.vectorLanes);
+  set(f, FRegRatio, double(owT * vectors + vectors + 1) / double(t.vectorRegisters));
+  set(f, FLog2RegVectors, log2Of(double(owT * vectors)));
+  set(f, FLaneUtil, edgeEfficiency(filters, t.vectorLanes));
+
+  // The output tile stays in registers over the whole reduction.
+  double bytes = gemmBytesMoved(p.M, p.N, p.K, owT, fT, int64_t(p.K), eb, ab,
+                                /*cResident=*/true);
+  set(f, FLog2ArithIntensity, log2Of(2.0 * p.M * p.N * p.K / bytes));
+}
+
+void cpuElementwise(Features &f, const FeatureInput &in, const Problem &p,
+                    const TargetParams &t) {
+  const json &c = in.config;
+  const auto &r = in.loopRanges;
+  int64_t par = atLeast1(intKnob(c, "par"));
+  int64_t rows = intKnob(c, "rows"), cols = intKnob(c, "cols");
+  set(f, FLog2Rows, log2Of(rows));
+  set(f, FLog2Cols, log2Of(cols));
+  if (r.empty())
+    return;
+  rows = atLeast1(rows);
+  cols = atLeast1(cols);
+  int64_t outer = atLeast1(r.front()), inner = atLeast1(r.back());
+  double middle = r.size() > 2 ? product(r, 1, r.size() - 1) : 1.0;
+  double points = p.M * p.N;
+  cpuCommon(f, t, par, outer, points / outer * ceilDiv(outer, par));
+
+  set(f, FLog2TilesM, log2Of(double(ceilDiv(ceilDiv(outer, par), rows)) * middle));
+  set(f, FLog2TilesN, log2Of(ceilDiv(inner, cols)));
+  double tile = double(rows) * cols * p.elemBytes;
+  set(f, FLog2ATileBytes, log2Of(tile));
+  set(f, FLog2CTileBytes, log2Of(tile));
+  set(f, FL1Ratio, 2 * tile / double(t.l1Bytes));
+  set(f, FL2Ratio, 2 * tile / double(t.l2Bytes));
+  set(f, FTileWsL2Ratio, 2 * tile / double(t.l2Bytes));
+  int64_t vectors = rows * ceilDiv(cols, t.vectorLanes);
+  set(f, FRegRatio, double(vectors) / double(t.vectorRegisters));
+  set(f, FLog2RegVectors, log2Of(vectors));
+  set(f, FLaneUtil, edgeEfficiency(inner, t.vectorLanes));
+  // Every point is read and written once whatever the tiling.
+  set(f, FLog2ArithIntensity, log2Of(1.0 / (2.0 * p.elemBytes)));
+}
+
+void hwaccGemm(Features &f, const FeatureInput &in, const Problem &p,
+               const TargetParams &t) {
+  const json &c = in.config;
+  int64_t tm = intKnob(c, "tm"), tn = intKnob(c, "tn"), tk = intKnob(c, "tk");
+  bool doubleBuffer = intKnob(c, "double_buffer") != 0;
+  set(f, FLog2Tm, log2Of(tm));
+  set(f, FLog2Tn, log2Of(tn));
+  set(f, FLog2Tk, log2Of(tk));
+  set(f, FLoopOrderNmk, choiceKnob(c, "loop_order", "nmk"));
+  set(f, FDoubleBuffer, doubleBuffer);
+  set(f, FDataflowOs, choiceKnob(c, "dataflow", "os"));
+
+  int64_t d = t.arrayDim;
+  int64_t M = int64_t(p.M), N = int64_t(p.N), K = int64_t(std::max(p.K, 1.0));
+  // The lowering clamps tiles to the dim-rounded problem.
+  tm = std::min(atLeast1(tm), roundUp(M, d));
+  tn = std::min(atLeast1(tn), roundUp(N, d));
+  tk = std::min(atLeast1(tk), roundUp(K, d));
+  int64_t eb = p.elemBytes;
+
+  set(f, FLog2TilesM, log2Of(ceilDiv(M, tm)));
+  set(f, FLog2TilesN, log2Of(ceilDiv(N, tn)));
+  set(f, FLog2TilesK, log2Of(ceilDiv(K, tk)));
+  set(f, FLog2ATileBytes, log2Of(double(tm) * tk * eb));
+  set(f, FLog2BTileBytes, log2Of(double(tk) * tn * eb));
+  set(f, FLog2CTileBytes, log2Of(double(tm) * tn * 4));
+
+  // Scratchpad rows are dim elements wide; the target counts f32 rows, and
+  // an i8 row packs four times as many elements (as the sketch assumes).
+  double spRows = double(t.scratchpadRows) * (eb == 1 ? 4 : 1);
+  double buffers = doubleBuffer ? 2 : 1;
+  set(f, FSpOccupancy, buffers * double(tm * tk + tk * tn) / d / spRows);
+  set(f, FAccOccupancy, double(tm) * tn / d / double(t.accumulatorRows));
+
+  // Edge blocks carry their true sizes, so the array only wastes the part
+  // of the last dim-block; whole tiles are what the scratchpad and the DMA
+  // see, so their edges cost occupancy and overlap.
+  double arrayUtil =
+      edgeEfficiency(M, d) * edgeEfficiency(N, d) * edgeEfficiency(K, d);
+  double tileEff =
+      edgeEfficiency(M, tm) * edgeEfficiency(N, tn) * edgeEfficiency(K, tk);
+  set(f, FArrayUtil, arrayUtil);
+  set(f, FTileEff, tileEff);
+  set(f, FPadWaste, 1.0 / tileEff - 1.0);
+
+  // C stays in the accumulator across the k loop and leaves once.
+  double bytes = gemmBytesMoved(p.M, p.N, double(K), tm, tn, tk, eb, p.accBytes,
+                                /*cResident=*/true);
+  double macs = p.M * p.N * double(K);
+  set(f, FDmaBytesPerMac, bytes / macs);
+  set(f, FLog2ArithIntensity, log2Of(2.0 * macs / bytes));
+  double dmaCycles = bytes / double(t.dmaBytesPerCycle);
+  double computeCycles = macs / (double(d) * d) / arrayUtil;
+  set(f, FDmaComputeRatio, dmaCycles / computeCycles);
+  set(f, FLog2BlocksPerTile,
+      log2Of(double(ceilDiv(tm, d)) * ceilDiv(tn, d) * ceilDiv(tk, d)));
+}
+
+} // namespace
+
+size_t featureCount() { return kFeatureCount; }
+
+const std::vector<std::string> &featureNames() { return featureTable().names; }
+
+const std::vector<std::string> &featureDescriptions() {
+  return featureTable().descriptions;
+}
+
+int featureIndex(const std::string &name) {
+  const auto &names = featureNames();
+  auto it = std::find(names.begin(), names.end(), name);
+  return it == names.end() ? -1 : int(it - names.begin());
+}
+
+std::vector<float> extractFeatures(const FeatureInput &in) {
+  Features f(kFeatureCount, 0.0f);
+  TargetParams target(in.target);
+  Problem problem = problemOf(in);
+  std::string sketch = stringField(in.config, "sketch");
+
+  set(f, FSketchCpuMatmul, sketch == "cpu_matmul");
+  set(f, FSketchCpuConv, sketch == "cpu_conv");
+  set(f, FSketchCpuElementwise, sketch == "cpu_elementwise");
+  set(f, FSketchHwaccGemm, sketch == "hwacc_gemm");
+  set(f, FOpMatmul, in.opKind == "matmul");
+  set(f, FOpBatchMatmul, in.opKind == "batch_matmul");
+  set(f, FOpConv2d, in.opKind == "conv2d");
+  set(f, FOpElementwise, in.opKind == "elementwise");
+  set(f, FLog2ElemBytes, log2Of(problem.elemBytes));
+  set(f, FElemIsFloat, !in.elemType.empty() && (in.elemType[0] == 'f' ||
+                                                in.elemType[0] == 'b'));
+  set(f, FTargetIsHwacc, target.hwacc);
+  set(f, FLog2Flops, log2Of(problem.flops));
+  set(f, FLog2GemmM, log2Of(problem.M));
+  set(f, FLog2GemmN, log2Of(problem.N));
+  set(f, FLog2GemmK, log2Of(problem.K));
+  set(f, FLog2Batch, log2Of(problem.batch));
+
+  if (sketch == "cpu_matmul")
+    cpuMatmul(f, in, problem, target);
+  else if (sketch == "cpu_conv")
+    cpuConv(f, in, problem, target);
+  else if (sketch == "cpu_elementwise")
+    cpuElementwise(f, in, problem, target);
+  else if (sketch == "hwacc_gemm")
+    hwaccGemm(f, in, problem, target);
+  return f;
+}
+
+} // namespace hatc::cost_model

@@ -1,0 +1,58 @@
+//===- Recording.h - Measured candidates -> database records ---*- C++ -*-===//
+//
+// Every measured candidate, errors included, becomes a db::Record with its
+// full provenance; the same record goes to the database and to the
+// JSON-lines log. A Recorder commits and appends as results arrive, so an
+// interrupted session keeps everything measured.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TUNER_RECORDING_H
+#define HATC_TUNER_RECORDING_H
+
+#include "hatc/Db/Database.h"
+#include "hatc/Db/Jsonl.h"
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Measure/Harness.h"
+#include "hatc/Runtime/Target.h"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace hatc::tuner {
+
+/// The request that measures `config` (whose transform script is
+/// `script`) of `workload` on `target`.
+MeasureRequest makeRequest(const Workload &workload, const Target &target,
+                           const nlohmann::json &config,
+                           const std::string &script);
+
+/// A result for a config rejected before building (INVALID_CONFIG).
+MeasureResult invalidConfigResult(const std::string &reason);
+
+db::Record makeRecord(const Workload &workload, const Target &target,
+                      const nlohmann::json &config, const std::string &script,
+                      const MeasureResult &result);
+
+/// The higher-is-better measure of a result: GFLOP/s on the CPU; on hwacc
+/// also GFLOP/s of modeled time (cycles would need the clock); 0 for errors.
+double throughputOf(const MeasureResult &result);
+
+/// Commits records to an optional database and an optional log.
+class Recorder {
+public:
+  /// Either path may be empty. Throws DbError naming a file it cannot open.
+  Recorder(const std::string &dbPath, const std::string &logPath);
+  /// Returns false when the database already had this record.
+  bool record(const db::Record &record);
+  db::Database *database() { return db.get(); }
+
+private:
+  std::unique_ptr<db::Database> db;
+  std::optional<db::JsonlWriter> log;
+};
+
+} // namespace hatc::tuner
+
+#endif // HATC_TUNER_RECORDING_H

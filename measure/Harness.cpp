@@ -1,0 +1,791 @@
+//===- Harness.cpp - Measuring candidates in hatc-worker processes --------===//
+//
+// The parent side of the worker protocol (see Worker.h): a pool of worker
+// processes, a single-threaded poll() loop that reads their messages and
+// stderr, and the deadlines that decide when a worker is killed. The parent
+// never runs candidate code itself, so whatever a candidate does, the worst
+// outcome is a dead worker and an error code.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Measure/Harness.h"
+#include "hatc/Measure/Worker.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace hatc {
+
+Measurer::~Measurer() = default;
+
+std::string signalName(int signal) {
+  switch (signal) {
+  case SIGSEGV: return "SIGSEGV";
+  case SIGABRT: return "SIGABRT";
+  case SIGBUS: return "SIGBUS";
+  case SIGFPE: return "SIGFPE";
+  case SIGILL: return "SIGILL";
+  case SIGKILL: return "SIGKILL";
+  case SIGTERM: return "SIGTERM";
+  case SIGTRAP: return "SIGTRAP";
+  case SIGSYS: return "SIGSYS";
+  case SIGPIPE: return "SIGPIPE";
+  case SIGXCPU: return "SIGXCPU";
+  case SIGXFSZ: return "SIGXFSZ";
+  case SIGINT: return "SIGINT";
+  case SIGHUP: return "SIGHUP";
+  default: return "signal " + std::to_string(signal);
+  }
+}
+
+std::string defaultWorkerPath() {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return "hatc-worker";
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(
+      llvm::StringRef(self, size_t(n))));
+  llvm::sys::path::append(path, "hatc-worker");
+  return std::string(path);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using db::ErrorCode;
+using nlohmann::json;
+
+/// Consecutive workers that die or stall before "ready" before the queued
+/// candidates are failed instead of retried forever (a missing library, a
+/// broken build).
+constexpr int kMaxStartFailures = 3;
+/// How much of a worker's stderr is kept to explain its death.
+constexpr size_t kStderrTail = 4096;
+
+Clock::duration toDuration(double seconds) {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(0.0, seconds)));
+}
+
+double secondsBetween(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+/// "2 s", "0.5 s": as the limit was written, not "2.00 s".
+std::string formatSeconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", seconds);
+  return text;
+}
+
+/// The last non-empty line of a worker's stderr, for a death's message.
+std::string lastLine(const std::string &text) {
+  size_t end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos)
+    return "";
+  size_t begin = text.find_last_of('\n', end);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  std::string line = text.substr(begin, end + 1 - begin);
+  if (line.size() > 300)
+    line = line.substr(0, 300) + "...";
+  return line;
+}
+
+enum class Phase {
+  Dead,     // no process
+  Starting, // spawned, waiting for "ready" (set-up timeout)
+  Idle,     // ready for a request
+  Building, // build sent (build timeout)
+  RunSetup, // run sent, not started yet (set-up timeout)
+  Running,  // "run started" received (run timeout)
+};
+
+const char *phaseWhat(Phase phase) {
+  switch (phase) {
+  case Phase::Building: return "during the build";
+  case Phase::RunSetup: return "while setting up the run";
+  case Phase::Running: return "during the run";
+  default: return "while idle";
+  }
+}
+
+struct WorkerProcess {
+  pid_t pid = -1;
+  int channel = -1; // our end of the socket pair: requests out, replies in
+  int stderrPipe = -1;
+  std::string inbox; // bytes of a reply line not yet complete
+  std::string stderrTail;
+  Phase phase = Phase::Dead;
+  Clock::time_point deadline;
+  Clock::time_point phaseStart; // when the build or run was sent
+  int candidate = -1;           // index of the candidate in its batch
+  int64_t requestId = 0;
+};
+
+struct Candidate {
+  const MeasureRequest *request = nullptr;
+  MeasureResult result;
+  std::string dir;
+  std::string sharedObject;
+  bool built = false;
+  bool done = false; // result final (failed, or measured)
+};
+
+class ProcessMeasurer : public Measurer {
+public:
+  ProcessMeasurer(std::string workerPath, MeasureOptions options,
+                  std::string scratch)
+      : workerPath(std::move(workerPath)), options(options),
+        scratch(std::move(scratch)) {
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    if (this->options.buildWorkers <= 0)
+      this->options.buildWorkers = int(cores);
+    if (this->options.threads <= 0)
+      this->options.threads = int(cores);
+    prepareSpawn();
+  }
+
+  ~ProcessMeasurer() override {
+    for (WorkerProcess &worker : workers)
+      if (worker.phase != Phase::Dead)
+        reap(worker);
+    llvm::sys::fs::remove_directories(scratch);
+  }
+
+  std::vector<MeasureResult>
+  measure(const std::vector<MeasureRequest> &batch) override {
+    if (batch.empty())
+      return {};
+    candidates.assign(batch.size(), Candidate());
+    llvm::SmallString<128> batchDir(scratch);
+    llvm::sys::path::append(batchDir, "batch-" + std::to_string(++batches));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      candidates[i].request = &batch[i];
+      llvm::SmallString<128> dir(batchDir);
+      llvm::sys::path::append(dir, "c" + std::to_string(i));
+      candidates[i].dir = std::string(dir);
+    }
+    buildAll();
+    runAll();
+    llvm::sys::fs::remove_directories(batchDir);
+
+    std::vector<MeasureResult> results;
+    results.reserve(candidates.size());
+    for (Candidate &candidate : candidates)
+      results.push_back(std::move(candidate.result));
+    candidates.clear();
+    return results;
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Phases
+  //===--------------------------------------------------------------------===//
+
+  void buildAll() {
+    std::deque<int> queue;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      queue.push_back(int(i));
+    size_t slots =
+        std::min(size_t(options.buildWorkers), candidates.size());
+    if (workers.size() < slots)
+      workers.resize(slots);
+    while (!queue.empty() || anyIn({Phase::Building})) {
+      if (startFailures >= kMaxStartFailures) {
+        failQueued(queue, ErrorCode::BuildError);
+        continue;
+      }
+      for (size_t slot = 0; slot < slots && !queue.empty(); ++slot) {
+        WorkerProcess &worker = workers[slot];
+        if (worker.phase == Phase::Dead)
+          spawn(worker);
+        if (worker.phase == Phase::Idle) {
+          sendBuild(worker, queue.front());
+          queue.pop_front();
+        }
+      }
+      pump();
+    }
+  }
+
+  void runAll() {
+    std::deque<int> queue;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      if (candidates[i].built && !candidates[i].done)
+        queue.push_back(int(i));
+    if (queue.empty())
+      return;
+    if (workers.empty())
+      workers.resize(1);
+    // One runner, one run at a time; the other workers stay idle.
+    WorkerProcess &runner = workers[0];
+    while (!queue.empty() || anyIn({Phase::RunSetup, Phase::Running})) {
+      if (startFailures >= kMaxStartFailures) {
+        failQueued(queue, ErrorCode::RunError);
+        continue;
+      }
+      // A worker still starting up (left over from the builds) would compete
+      // with the kernel for the cores: let it finish first.
+      bool othersStarting = false;
+      for (size_t i = 1; i < workers.size(); ++i)
+        othersStarting |= workers[i].phase == Phase::Starting;
+      if (!queue.empty() && !othersStarting) {
+        if (runner.phase == Phase::Dead)
+          spawn(runner);
+        if (runner.phase == Phase::Idle) {
+          sendRun(runner, queue.front());
+          queue.pop_front();
+        }
+      }
+      pump();
+    }
+  }
+
+  void failQueued(std::deque<int> &queue, ErrorCode code) {
+    for (int index : queue)
+      finish(index, code,
+             "hatc-worker (" + workerPath + ") failed to start " +
+                 std::to_string(kMaxStartFailures) +
+                 " times in a row: " + lastStartError);
+    queue.clear();
+    startFailures = 0;
+  }
+
+  bool anyIn(std::initializer_list<Phase> phases) const {
+    for (const WorkerProcess &worker : workers)
+      for (Phase phase : phases)
+        if (worker.phase == phase)
+          return true;
+    return false;
+  }
+
+  void finish(int index, ErrorCode code, const std::string &message) {
+    Candidate &candidate = candidates[size_t(index)];
+    candidate.result.error = code;
+    candidate.result.message = message;
+    candidate.done = true;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Requests
+  //===--------------------------------------------------------------------===//
+
+  void sendBuild(WorkerProcess &worker, int index) {
+    Candidate &candidate = candidates[size_t(index)];
+    const MeasureRequest &request = *candidate.request;
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(candidate.dir)) {
+      finish(index, ErrorCode::BuildError,
+             "cannot create build folder " + candidate.dir + ": " +
+                 ec.message());
+      return;
+    }
+    json message = {{"type", "build"},
+                    {"id", ++requestIds},
+                    {"workload", request.workloadPath},
+                    {"entry", request.entry},
+                    {"target", request.target},
+                    {"config", request.config},
+                    {"script", request.script},
+                    {"sketch", request.sketch},
+                    {"fault", request.fault},
+                    {"dir", candidate.dir}};
+    dispatch(worker, index, Phase::Building, options.buildTimeoutS, message);
+  }
+
+  void sendRun(WorkerProcess &worker, int index) {
+    Candidate &candidate = candidates[size_t(index)];
+    const MeasureRequest &request = *candidate.request;
+    json message = {
+        {"type", "run"},
+        {"id", ++requestIds},
+        {"workload", request.workloadPath},
+        {"entry", request.entry},
+        {"target", request.target},
+        {"config", request.config},
+        {"fault", request.fault},
+        {"so", candidate.sharedObject},
+        {"options",
+         {{"threads", options.threads},
+          {"seed", options.seed},
+          {"check", options.check},
+          {"warmup", options.warmup},
+          {"min_repeat", options.minRepeat},
+          {"max_repeat", options.maxRepeat},
+          {"min_time_s", options.minTimeS},
+          {"flush_cache", options.flushCache}}}};
+    dispatch(worker, index, Phase::RunSetup, options.setupTimeoutS, message);
+  }
+
+  void dispatch(WorkerProcess &worker, int index, Phase phase,
+                double timeoutS, const json &message) {
+    worker.phase = phase;
+    worker.candidate = index;
+    worker.requestId = message["id"].get<int64_t>();
+    worker.phaseStart = Clock::now();
+    worker.deadline = worker.phaseStart + toDuration(timeoutS);
+    std::string line =
+        message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    const char *data = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      // MSG_NOSIGNAL: a dead worker is an EPIPE here, not a SIGPIPE that
+      // would take the tuner down.
+      ssize_t n = ::send(worker.channel, data, left, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        onExit(worker);
+        return;
+      }
+      data += n;
+      left -= size_t(n);
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // The event loop
+  //===--------------------------------------------------------------------===//
+
+  /// Waits for the next message, stderr output, death or deadline, and
+  /// handles it.
+  void pump() {
+    std::vector<pollfd> fds;
+    std::vector<size_t> owners;
+    std::optional<Clock::time_point> nearest;
+    for (size_t i = 0; i < workers.size(); ++i) {
+      WorkerProcess &worker = workers[i];
+      if (worker.phase == Phase::Dead)
+        continue;
+      fds.push_back({worker.channel, POLLIN, 0});
+      owners.push_back(i);
+      if (worker.stderrPipe >= 0) {
+        fds.push_back({worker.stderrPipe, POLLIN, 0});
+        owners.push_back(i);
+      }
+      if (worker.phase != Phase::Idle &&
+          (!nearest || worker.deadline < *nearest))
+        nearest = worker.deadline;
+    }
+    if (fds.empty())
+      return;
+    int timeoutMs = -1;
+    if (nearest) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      *nearest - Clock::now())
+                      .count();
+      timeoutMs = int(std::clamp<int64_t>(left + 1, 0, 60 * 60 * 1000));
+    }
+    int ready = ::poll(fds.data(), fds.size(), timeoutMs);
+    if (ready < 0 && errno != EINTR)
+      ready = 0;
+    for (size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+      if (!fds[i].revents)
+        continue;
+      WorkerProcess &worker = workers[owners[i]];
+      if (fds[i].fd == worker.stderrPipe)
+        readStderr(worker);
+      else if (fds[i].fd == worker.channel)
+        readChannel(worker);
+    }
+    Clock::time_point now = Clock::now();
+    for (WorkerProcess &worker : workers)
+      if (worker.phase != Phase::Dead && worker.phase != Phase::Idle &&
+          now >= worker.deadline)
+        onTimeout(worker);
+  }
+
+  void readStderr(WorkerProcess &worker) {
+    char buffer[8192];
+    for (;;) {
+      ssize_t n = ::read(worker.stderrPipe, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return; // EAGAIN: drained for now
+      if (n == 0) {
+        ::close(worker.stderrPipe);
+        worker.stderrPipe = -1;
+        return;
+      }
+      worker.stderrTail.append(buffer, size_t(n));
+      if (worker.stderrTail.size() > 2 * kStderrTail)
+        worker.stderrTail.erase(0, worker.stderrTail.size() - kStderrTail);
+    }
+  }
+
+  void readChannel(WorkerProcess &worker) {
+    char buffer[1 << 16];
+    ssize_t n = ::read(worker.channel, buffer, sizeof(buffer));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      return;
+    if (n <= 0) {
+      onExit(worker);
+      return;
+    }
+    worker.inbox.append(buffer, size_t(n));
+    size_t newline;
+    while (worker.phase != Phase::Dead &&
+           (newline = worker.inbox.find('\n')) != std::string::npos) {
+      std::string line = worker.inbox.substr(0, newline);
+      worker.inbox.erase(0, newline + 1);
+      onLine(worker, line);
+    }
+  }
+
+  void onLine(WorkerProcess &worker, const std::string &line) {
+    // A garbled message (wrong field types) must not throw out of measure().
+    try {
+      handleMessage(worker, line);
+    } catch (const json::exception &e) {
+      protocolError(worker, std::string("bad message (") + e.what() +
+                                "): " + line.substr(0, 200));
+    }
+  }
+
+  void handleMessage(WorkerProcess &worker, const std::string &line) {
+    json message = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (message.is_discarded() || !message.is_object() ||
+        !message.contains("type") || !message["type"].is_string())
+      return protocolError(worker, "unreadable message: " + line.substr(0, 200));
+    std::string type = message["type"].get<std::string>();
+    if (type == "ready" && worker.phase == Phase::Starting) {
+      if (message.value("protocol", 0) != worker::kProtocolVersion)
+        return protocolError(worker, "protocol version " +
+                                         message["protocol"].dump() +
+                                         ", expected " +
+                                         std::to_string(worker::kProtocolVersion));
+      worker.phase = Phase::Idle;
+      startFailures = 0;
+      return;
+    }
+    bool ours = message.contains("id") && message["id"].is_number_integer() &&
+                message["id"].get<int64_t>() == worker.requestId;
+    if (type == "run_started" && worker.phase == Phase::RunSetup && ours) {
+      worker.phase = Phase::Running;
+      worker.deadline = Clock::now() + toDuration(options.runTimeoutS);
+      return;
+    }
+    if (type == "result" && ours && worker.phase == Phase::Building)
+      return finishBuild(worker, message);
+    if (type == "result" && ours &&
+        (worker.phase == Phase::RunSetup || worker.phase == Phase::Running))
+      return finishRun(worker, message);
+    protocolError(worker, "unexpected message " + line.substr(0, 200));
+  }
+
+  /// Error code and message of a result message into `result`; true if OK.
+  bool readOutcome(const json &message, MeasureResult &result) {
+    std::string name = message.value("error", std::string("RUN_ERROR"));
+    std::optional<ErrorCode> code = db::parseErrorCode(name);
+    result.error = code ? *code : ErrorCode::RunError;
+    result.message = message.value("message", std::string());
+    if (!code)
+      result.message = "hatc-worker reported unknown error code " + name +
+                       ": " + result.message;
+    if (message.contains("extras") && message["extras"].is_object())
+      result.extras.update(message["extras"]);
+    return result.error == ErrorCode::Ok;
+  }
+
+  void finishBuild(WorkerProcess &worker, const json &message) {
+    Candidate &candidate = candidates[size_t(worker.candidate)];
+    MeasureResult &result = candidate.result;
+    result.buildSeconds = secondsBetween(worker.phaseStart, Clock::now());
+    if (!candidate.request->sketch.empty())
+      result.extras["sketch"] = candidate.request->sketch;
+    if (readOutcome(message, result) && message.contains("so") &&
+        message["so"].is_string()) {
+      candidate.sharedObject = message["so"].get<std::string>();
+      candidate.built = true;
+    } else {
+      if (result.ok()) {
+        result.error = ErrorCode::BuildError;
+        result.message = "hatc-worker reported a build without a shared object";
+      }
+      candidate.done = true;
+    }
+    worker.phase = Phase::Idle;
+    worker.candidate = -1;
+  }
+
+  void finishRun(WorkerProcess &worker, const json &message) {
+    Candidate &candidate = candidates[size_t(worker.candidate)];
+    MeasureResult &result = candidate.result;
+    result.runSeconds = secondsBetween(worker.phaseStart, Clock::now());
+    bool ok = readOutcome(message, result);
+    result.maxRelErr = message.value("max_rel_err", 0.0);
+    if (ok) {
+      if (message.contains("samples") && message["samples"].is_array())
+        result.samples = message["samples"].get<std::vector<double>>();
+      result.seconds = message.value("seconds", 0.0);
+      result.cv = message.value("cv", 0.0);
+      result.gflops = message.value("gflops", 0.0);
+      if (message.contains("cycles") && message["cycles"].is_number_integer())
+        result.cycles = message["cycles"].get<int64_t>();
+    }
+    candidate.done = true;
+    worker.phase = Phase::Idle;
+    worker.candidate = -1;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Deaths and deadlines
+  //===--------------------------------------------------------------------===//
+
+  /// The worker's channel closed: it died (or is dying). Reap it and record
+  /// how, for the candidate it held.
+  void onExit(WorkerProcess &worker) {
+    Phase phase = worker.phase;
+    int index = worker.candidate;
+    Clock::time_point started = worker.phaseStart;
+    int status = reap(worker);
+    std::string tail = lastLine(worker.stderrTail);
+    std::string how;
+    bool outOfMemory = false;
+    if (WIFSIGNALED(status)) {
+      how = "crashed (" + signalName(WTERMSIG(status)) + ")";
+    } else if (WIFEXITED(status) &&
+               WEXITSTATUS(status) == worker::kExitOutOfMemory) {
+      outOfMemory = true;
+      how = "ran out of memory";
+      if (options.memoryLimitBytes)
+        how += " (address-space limit " +
+               std::to_string(options.memoryLimitBytes >> 20) + " MiB)";
+    } else {
+      how = "exited with status " +
+            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    if (phase == Phase::Starting) {
+      ++startFailures;
+      lastStartError = how + (tail.empty() ? "" : ": " + tail);
+      return;
+    }
+    if (index < 0)
+      return; // died between requests: replaced when next needed
+    std::string message = "hatc-worker " + how + " " + phaseWhat(phase);
+    if (!tail.empty() && !outOfMemory)
+      message += ": " + tail;
+    ErrorCode code = outOfMemory            ? ErrorCode::OutOfMemory
+                     : phase == Phase::Building ? ErrorCode::BuildError
+                                                : ErrorCode::RunError;
+    recordPhaseTime(index, phase, started);
+    finish(index, code, message);
+  }
+
+  void onTimeout(WorkerProcess &worker) {
+    Phase phase = worker.phase;
+    int index = worker.candidate;
+    Clock::time_point started = worker.phaseStart;
+    reap(worker);
+    if (phase == Phase::Starting) {
+      ++startFailures;
+      lastStartError = "not ready within the set-up timeout (" +
+                       formatSeconds(options.setupTimeoutS) + ")";
+      return;
+    }
+    if (index < 0)
+      return;
+    recordPhaseTime(index, phase, started);
+    if (phase == Phase::Building)
+      return finish(index, ErrorCode::BuildTimeout,
+                    "build took longer than " +
+                        formatSeconds(options.buildTimeoutS));
+    if (phase == Phase::RunSetup)
+      return finish(index, ErrorCode::RunTimeout,
+                    "run set-up (loading the kernel, inputs, reference) took "
+                    "longer than " +
+                        formatSeconds(options.setupTimeoutS));
+    finish(index, ErrorCode::RunTimeout,
+           "run took longer than " + formatSeconds(options.runTimeoutS));
+  }
+
+  void recordPhaseTime(int index, Phase phase, Clock::time_point started) {
+    double seconds = secondsBetween(started, Clock::now());
+    MeasureResult &result = candidates[size_t(index)].result;
+    (phase == Phase::Building ? result.buildSeconds : result.runSeconds) =
+        seconds;
+  }
+
+  void protocolError(WorkerProcess &worker, const std::string &what) {
+    Phase phase = worker.phase;
+    int index = worker.candidate;
+    Clock::time_point started = worker.phaseStart;
+    reap(worker);
+    if (phase == Phase::Starting) {
+      ++startFailures;
+      lastStartError = "protocol error: " + what;
+      return;
+    }
+    if (index < 0)
+      return;
+    recordPhaseTime(index, phase, started);
+    finish(index,
+           phase == Phase::Building ? ErrorCode::BuildError
+                                    : ErrorCode::RunError,
+           "hatc-worker protocol error " + std::string(phaseWhat(phase)) +
+               ": " + what);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Processes
+  //===--------------------------------------------------------------------===//
+
+  /// argv and envp are built once, before any fork: between fork and exec
+  /// the child may only make async-signal-safe calls.
+  void prepareSpawn() {
+    argvStorage = {workerPath};
+    if (options.allowFaults)
+      argvStorage.push_back("--allow-faults");
+    // Temporaries of the worker and its children (the linker's) land in the
+    // scratch folder, which is removed even when a worker was killed.
+    for (char **env = environ; env && *env; ++env)
+      if (std::strncmp(*env, "TMPDIR=", 7) != 0)
+        envStorage.push_back(*env);
+    envStorage.push_back("TMPDIR=" + scratch);
+    for (std::string &arg : argvStorage)
+      argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    for (std::string &var : envStorage)
+      envp.push_back(var.data());
+    envp.push_back(nullptr);
+    execFailure = "hatc-worker: cannot execute " + workerPath + "\n";
+  }
+
+  void spawn(WorkerProcess &worker) {
+    worker = WorkerProcess();
+    int channel[2], errors[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+      ++startFailures;
+      lastStartError = std::string("socketpair: ") + std::strerror(errno);
+      return;
+    }
+    if (::pipe2(errors, O_CLOEXEC) != 0) {
+      ++startFailures;
+      lastStartError = std::string("pipe: ") + std::strerror(errno);
+      ::close(channel[0]);
+      ::close(channel[1]);
+      return;
+    }
+    rlimit memory{rlim_t(options.memoryLimitBytes),
+                  rlim_t(options.memoryLimitBytes)};
+    rlimit noCore{0, 0};
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      // Its own process group, so a kill reaches the linker it may be
+      // running too; no core files from crashing candidates.
+      ::setpgid(0, 0);
+      // A worker spinning in a candidate's loop would outlive a parent that
+      // died; this takes it down with the parent (strictly: with the thread
+      // that forked it, so measure() from a long-lived thread).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent)
+        ::_exit(127);
+      if (options.memoryLimitBytes)
+        ::setrlimit(RLIMIT_AS, &memory);
+      ::setrlimit(RLIMIT_CORE, &noCore);
+      // dup2 clears close-on-exec on the copies, the originals close.
+      if (::dup2(channel[1], 0) < 0 || ::dup2(channel[1], 1) < 0 ||
+          ::dup2(errors[1], 2) < 0)
+        ::_exit(127);
+      ::execve(argv[0], argv.data(), envp.data());
+      ssize_t ignored = ::write(2, execFailure.data(), execFailure.size());
+      (void)ignored;
+      ::_exit(127);
+    }
+    ::close(channel[1]);
+    ::close(errors[1]);
+    if (pid < 0) {
+      ++startFailures;
+      lastStartError = std::string("fork: ") + std::strerror(errno);
+      ::close(channel[0]);
+      ::close(errors[0]);
+      return;
+    }
+    // Also from the parent: a kill(-pid) right after fork must not miss.
+    ::setpgid(pid, pid);
+    ::fcntl(errors[0], F_SETFL, ::fcntl(errors[0], F_GETFL) | O_NONBLOCK);
+    worker.pid = pid;
+    worker.channel = channel[0];
+    worker.stderrPipe = errors[0];
+    worker.phase = Phase::Starting;
+    worker.phaseStart = Clock::now();
+    worker.deadline = worker.phaseStart + toDuration(options.setupTimeoutS);
+  }
+
+  /// Kills the worker's process group, waits for the worker and returns its
+  /// wait status. Killing an already-dead worker is harmless and still
+  /// clears out anything it left running (the linker).
+  int reap(WorkerProcess &worker) {
+    ::kill(-worker.pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (worker.stderrPipe >= 0) {
+      readStderr(worker);
+      if (worker.stderrPipe >= 0)
+        ::close(worker.stderrPipe);
+    }
+    ::close(worker.channel);
+    worker.channel = worker.stderrPipe = -1;
+    worker.pid = -1;
+    worker.phase = Phase::Dead;
+    worker.candidate = -1;
+    worker.inbox.clear();
+    return status;
+  }
+
+  std::string workerPath;
+  MeasureOptions options;
+  std::string scratch;
+  std::vector<WorkerProcess> workers;
+  std::vector<Candidate> candidates; // of the batch being measured
+  int64_t requestIds = 0;
+  int64_t batches = 0;
+  int startFailures = 0;
+  std::string lastStartError;
+
+  std::vector<std::string> argvStorage, envStorage;
+  std::vector<char *> argv, envp;
+  std::string execFailure;
+};
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Measurer>>
+makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
+  if (!llvm::sys::fs::can_execute(workerPath) ||
+      llvm::sys::fs::is_directory(workerPath))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        workerPath + ": not an executable hatc-worker");
+  llvm::SmallString<128> scratch;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("hatc-measure", scratch))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "cannot create a scratch folder for the measurer: " + ec.message());
+  return std::make_unique<ProcessMeasurer>(workerPath, options,
+                                           std::string(scratch));
+}
+
+} // namespace hatc

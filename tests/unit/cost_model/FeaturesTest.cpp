@@ -1,0 +1,324 @@
+//===- FeaturesTest.cpp - Tests of the cost-model features ----------------===//
+//
+// Known values for hand-made configs of each sketch (computed by hand in the
+// comments), the fixed layout and its names, and robustness to missing
+// knobs and odd inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hatc/CostModel/Features.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+using namespace hatc::cost_model;
+using json = nlohmann::json;
+
+namespace {
+
+json cpuTarget() {
+  return {{"kind", "cpu"},          {"vector_lanes", 16},
+          {"vector_registers", 32}, {"l2_bytes", 1 << 20},
+          {"cores", 2}};
+}
+
+json hwaccTarget() {
+  return {{"kind", "hwacc"},
+          {"array_dim", 16},
+          {"scratchpad_rows", 4096},
+          {"accumulator_rows", 1024},
+          {"dma_bytes_per_cycle", 16}};
+}
+
+FeatureInput matmul1024() {
+  FeatureInput in;
+  in.opKind = "matmul";
+  in.loopRanges = {1024, 1024, 1024};
+  in.elemType = "f32";
+  in.config = {{"sketch", "cpu_matmul"}, {"par", 2},    {"mc", 64},
+               {"nc", 256},              {"kc", 128},   {"mr", 6},
+               {"nr", 32},               {"k_unroll", 2}, {"order", "nmk"},
+               {"pack", 0}};
+  in.target = cpuTarget();
+  return in;
+}
+
+FeatureInput hwaccOdd() {
+  FeatureInput in;
+  in.opKind = "matmul";
+  in.loopRanges = {257, 128, 64};
+  in.elemType = "f32";
+  in.config = {{"sketch", "hwacc_gemm"}, {"tm", 64},
+               {"tn", 128},              {"tk", 64},
+               {"loop_order", "mnk"},    {"double_buffer", true},
+               {"dataflow", "ws"}};
+  in.target = hwaccTarget();
+  return in;
+}
+
+void expectAllFinite(const std::vector<float> &f) {
+  for (size_t i = 0; i < f.size(); ++i)
+    EXPECT_TRUE(std::isfinite(f[i])) << featureNames()[i];
+}
+
+} // namespace
+
+TEST(CostModelFeatures, FixedLengthForEverySketch) {
+  std::vector<FeatureInput> inputs = {matmul1024(), hwaccOdd()};
+  FeatureInput conv;
+  conv.opKind = "conv2d";
+  conv.loopRanges = {1, 56, 56, 64, 3, 3, 64};
+  conv.elemType = "f32";
+  conv.config = {{"sketch", "cpu_conv"}, {"par", 2}, {"ow_t", 8},
+                 {"f_t", 32},            {"c_t", 16}, {"hoist", 1}};
+  conv.target = cpuTarget();
+  inputs.push_back(conv);
+  FeatureInput ew;
+  ew.opKind = "elementwise";
+  ew.loopRanges = {128, 3072};
+  ew.elemType = "f32";
+  ew.config = {{"sketch", "cpu_elementwise"}, {"par", 2}, {"rows", 4},
+               {"cols", 64}};
+  ew.target = cpuTarget();
+  inputs.push_back(ew);
+  for (const FeatureInput &in : inputs) {
+    std::vector<float> f = extractFeatures(in);
+    EXPECT_EQ(f.size(), size_t(kFeatureCount));
+    EXPECT_EQ(f.size(), featureCount());
+    expectAllFinite(f);
+  }
+}
+
+TEST(CostModelFeatures, NamesMatchLayout) {
+  const auto &names = featureNames();
+  const auto &docs = featureDescriptions();
+  ASSERT_EQ(names.size(), size_t(kFeatureCount));
+  ASSERT_EQ(docs.size(), size_t(kFeatureCount));
+  std::set<std::string> unique(names.begin(), names.end());
+  EXPECT_EQ(unique.size(), names.size()) << "feature names must be unique";
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_FALSE(names[i].empty());
+    EXPECT_FALSE(docs[i].empty()) << names[i];
+    EXPECT_EQ(featureIndex(names[i]), int(i));
+  }
+  EXPECT_EQ(featureIndex("l2_ratio"), FL2Ratio);
+  EXPECT_EQ(featureIndex("sketch_hwacc_gemm"), FSketchHwaccGemm);
+  EXPECT_EQ(featureIndex("no_such_feature"), -1);
+}
+
+TEST(CostModelFeatures, CpuMatmulKnownValues) {
+  std::vector<float> f = extractFeatures(matmul1024());
+  EXPECT_EQ(f[FSketchCpuMatmul], 1);
+  EXPECT_EQ(f[FSketchHwaccGemm], 0);
+  EXPECT_EQ(f[FOpMatmul], 1);
+  EXPECT_EQ(f[FTargetIsHwacc], 0);
+  EXPECT_FLOAT_EQ(f[FLog2ElemBytes], 2);
+  EXPECT_FLOAT_EQ(f[FLog2Flops], 31); // 2 * 2^30
+  EXPECT_FLOAT_EQ(f[FLog2GemmM], 10);
+  // Knobs in log2 space, choices as 0/1.
+  EXPECT_FLOAT_EQ(f[FLog2Par], 1);
+  EXPECT_FLOAT_EQ(f[FLog2Mc], 6);
+  EXPECT_FLOAT_EQ(f[FLog2Nc], 8);
+  EXPECT_FLOAT_EQ(f[FLog2Kc], 7);
+  EXPECT_FLOAT_EQ(f[FLog2Mr], std::log2(6.0f));
+  EXPECT_FLOAT_EQ(f[FLog2Nr], 5);
+  EXPECT_FLOAT_EQ(f[FLog2KUnroll], 1);
+  EXPECT_EQ(f[FOrderNmk], 1);
+  EXPECT_EQ(f[FPack], 0);
+  // Two threads get 512 rows each: 512/64 = 8 row tiles, 1024/256 = 4
+  // column tiles, 1024/128 = 8 k tiles.
+  EXPECT_FLOAT_EQ(f[FLog2TilesM], 3);
+  EXPECT_FLOAT_EQ(f[FLog2TilesN], 2);
+  EXPECT_FLOAT_EQ(f[FLog2TilesK], 3);
+  // B panel kc x nc = 128 x 256 x 4 B = 128 KiB = 1/8 of the 1 MiB L2.
+  EXPECT_FLOAT_EQ(f[FL2Ratio], 0.125f);
+  EXPECT_FLOAT_EQ(f[FLog2BTileBytes], 17);
+  EXPECT_FLOAT_EQ(f[FLog2ATileBytes], 15); // 64 x 128 x 4
+  EXPECT_FLOAT_EQ(f[FLog2CTileBytes], 16); // 64 x 256 x 4
+  // 6 x 32 register tile: 6 rows x 2 vectors + 2 for B + 1 broadcast = 15
+  // of 32 registers.
+  EXPECT_FLOAT_EQ(f[FRegRatio], 15.0f / 32.0f);
+  EXPECT_FLOAT_EQ(f[FLog2RegVectors], std::log2(12.0f));
+  EXPECT_FLOAT_EQ(f[FLaneUtil], 1);
+  EXPECT_FLOAT_EQ(f[FParImbalance], 0);
+  EXPECT_FLOAT_EQ(f[FParPerCore], 1);
+  EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], 19); // 512 x 1024
+  EXPECT_FLOAT_EQ(f[FPadWaste], 0);
+  // Bytes: A 4 MiB x 4 column tiles + B 4 MiB x 16 row tiles + C 4 MiB x 2
+  // x 8 k tiles = 144 MiB for 2^31 flops.
+  EXPECT_NEAR(f[FLog2ArithIntensity], std::log2(2048.0 / 144.0), 1e-5);
+  // hwacc features stay 0 on the CPU.
+  EXPECT_EQ(f[FSpOccupancy], 0);
+  EXPECT_EQ(f[FArrayUtil], 0);
+}
+
+TEST(CostModelFeatures, CpuMatmulPackedPaddingAndImbalance) {
+  FeatureInput in;
+  in.opKind = "matmul";
+  in.loopRanges = {257, 129, 67};
+  in.elemType = "f32";
+  in.config = {{"sketch", "cpu_matmul"}, {"par", 1},  {"mc", 64},
+               {"nc", 64},               {"kc", 64},  {"mr", 4},
+               {"nr", 32},               {"k_unroll", 1}, {"order", "mnk"},
+               {"pack", 1}};
+  in.target = cpuTarget();
+  std::vector<float> f = extractFeatures(in);
+  // Rows: 4 tiles of 64 + a 1-row tile padded to mr=4 -> 260. Columns: 2
+  // tiles of 64 + 1 column padded to nr=32 -> 160.
+  EXPECT_NEAR(f[FPadWaste], 260.0 * 160.0 / (257.0 * 129.0) - 1.0, 1e-6);
+  EXPECT_FLOAT_EQ(f[FLog2TilesM], std::log2(5.0f));
+  EXPECT_FLOAT_EQ(f[FLog2TilesK], std::log2(2.0f));
+  EXPECT_NEAR(f[FLaneUtil], 129.0 / 144.0, 1e-6);
+
+  // Two threads on 257 rows: the first gets 129, so 258 / 257 - 1.
+  in.config["par"] = 2;
+  f = extractFeatures(in);
+  EXPECT_NEAR(f[FParImbalance], 258.0 / 257.0 - 1.0, 1e-6);
+  EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], std::log2(129.0f * 129.0f));
+}
+
+TEST(CostModelFeatures, HwaccGemmKnownValues) {
+  std::vector<float> f = extractFeatures(hwaccOdd());
+  EXPECT_EQ(f[FSketchHwaccGemm], 1);
+  EXPECT_EQ(f[FTargetIsHwacc], 1);
+  EXPECT_FLOAT_EQ(f[FLog2Tm], 6);
+  EXPECT_FLOAT_EQ(f[FLog2Tn], 7);
+  EXPECT_FLOAT_EQ(f[FLog2Tk], 6);
+  EXPECT_EQ(f[FDoubleBuffer], 1);
+  EXPECT_EQ(f[FDataflowOs], 0);
+  EXPECT_EQ(f[FLoopOrderNmk], 0);
+  // 257 rows in tiles of 64: 5 tiles, 320 rows' worth.
+  EXPECT_FLOAT_EQ(f[FLog2TilesM], std::log2(5.0f));
+  EXPECT_FLOAT_EQ(f[FLog2TilesN], 0);
+  EXPECT_FLOAT_EQ(f[FLog2TilesK], 0);
+  EXPECT_NEAR(f[FTileEff], 257.0 / 320.0, 1e-6);
+  EXPECT_NEAR(f[FPadWaste], 320.0 / 257.0 - 1.0, 1e-6);
+  // The array only wastes the last 16-row block: 257 / 272.
+  EXPECT_NEAR(f[FArrayUtil], 257.0 / 272.0, 1e-6);
+  // Scratchpad: 2 buffers x (64x64 + 64x128) / 16 = 1536 of 4096 rows.
+  EXPECT_NEAR(f[FSpOccupancy], 1536.0 / 4096.0, 1e-6);
+  // Accumulator: 64 x 128 / 16 = 512 of 1024 rows.
+  EXPECT_NEAR(f[FAccOccupancy], 0.5, 1e-6);
+  // DMA: A 257x64x4 once (one column tile), B 64x128x4 per row tile (5), C
+  // 257x128x4 out once.
+  double bytes = 257 * 64 * 4 + 5 * 64 * 128 * 4 + 257 * 128 * 4;
+  double macs = 257.0 * 128 * 64;
+  EXPECT_NEAR(f[FDmaBytesPerMac], bytes / macs, 1e-6);
+  double compute = macs / 256 / (257.0 / 272.0);
+  EXPECT_NEAR(f[FDmaComputeRatio], bytes / 16 / compute, 1e-5);
+  EXPECT_FLOAT_EQ(f[FLog2BlocksPerTile], 7); // 4 x 8 x 4 blocks
+  // No CPU knobs.
+  EXPECT_EQ(f[FLog2Par], 0);
+  EXPECT_EQ(f[FRegRatio], 0);
+}
+
+TEST(CostModelFeatures, HwaccInt8ScratchpadHoldsFourTimesMore) {
+  FeatureInput in = hwaccOdd();
+  in.elemType = "i8";
+  std::vector<float> f = extractFeatures(in);
+  EXPECT_NEAR(f[FSpOccupancy], 1536.0 / (4 * 4096.0), 1e-6);
+  EXPECT_EQ(f[FElemIsFloat], 0);
+  EXPECT_FLOAT_EQ(f[FLog2ElemBytes], 0);
+}
+
+TEST(CostModelFeatures, ConvKnownValues) {
+  FeatureInput in;
+  in.opKind = "conv2d";
+  in.loopRanges = {1, 56, 56, 64, 3, 3, 64};
+  in.elemType = "f32";
+  in.config = {{"sketch", "cpu_conv"}, {"par", 2}, {"ow_t", 8},
+               {"f_t", 32},            {"c_t", 16}, {"hoist", 1}};
+  in.target = cpuTarget();
+  std::vector<float> f = extractFeatures(in);
+  EXPECT_EQ(f[FSketchCpuConv], 1);
+  EXPECT_EQ(f[FOpConv2d], 1);
+  EXPECT_EQ(f[FHoist], 1);
+  EXPECT_FLOAT_EQ(f[FLog2GemmM], std::log2(56.0f * 56.0f));
+  EXPECT_FLOAT_EQ(f[FLog2GemmK], std::log2(576.0f));
+  EXPECT_FLOAT_EQ(f[FLog2TilesM], std::log2(7.0f));
+  EXPECT_FLOAT_EQ(f[FLog2TilesN], 1);
+  EXPECT_FLOAT_EQ(f[FLog2TilesK], std::log2(36.0f)); // 3 x 3 x 64/16
+  EXPECT_FLOAT_EQ(f[FRegRatio], 19.0f / 32.0f);    // 8 x 2 + 2 + 1
+  EXPECT_FLOAT_EQ(f[FL2Ratio], 3 * 3 * 64 * 32 * 4 / float(1 << 20));
+  EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], std::log2(28.0f * 56 * 64));
+}
+
+TEST(CostModelFeatures, ElementwiseKnownValues) {
+  FeatureInput in;
+  in.opKind = "elementwise";
+  in.loopRanges = {128, 3072};
+  in.elemType = "f32";
+  in.config = {{"sketch", "cpu_elementwise"}, {"par", 2}, {"rows", 4},
+               {"cols", 64}};
+  in.target = cpuTarget();
+  std::vector<float> f = extractFeatures(in);
+  EXPECT_EQ(f[FSketchCpuElementwise], 1);
+  EXPECT_FLOAT_EQ(f[FLog2Flops], std::log2(128.0f * 3072));
+  EXPECT_FLOAT_EQ(f[FLog2TilesM], 4);                  // 64 rows / 4
+  EXPECT_FLOAT_EQ(f[FLog2TilesN], std::log2(48.0f)); // 3072 / 64
+  EXPECT_FLOAT_EQ(f[FRegRatio], 16.0f / 32.0f);      // 4 x 4 vectors
+}
+
+TEST(CostModelFeatures, DifferentConfigsGiveDifferentVectors) {
+  std::vector<json> configs;
+  for (int mc : {32, 64})
+    for (int nr : {16, 32})
+      for (const char *order : {"mnk", "nmk"})
+        for (int pack : {0, 1})
+          configs.push_back({{"sketch", "cpu_matmul"}, {"par", 2},
+                             {"mc", mc}, {"nc", 256}, {"kc", 128},
+                             {"mr", 4}, {"nr", nr}, {"k_unroll", 1},
+                             {"order", order}, {"pack", pack}});
+  for (int tm : {16, 64})
+    for (bool db : {false, true})
+      for (const char *flow : {"ws", "os"})
+        configs.push_back({{"sketch", "hwacc_gemm"}, {"tm", tm}, {"tn", 64},
+                           {"tk", 64}, {"loop_order", "mnk"},
+                           {"double_buffer", db}, {"dataflow", flow}});
+  std::set<std::vector<float>> seen;
+  for (const json &config : configs) {
+    FeatureInput in = matmul1024();
+    in.config = config;
+    if (config["sketch"] == "hwacc_gemm")
+      in.target = hwaccTarget();
+    EXPECT_TRUE(seen.insert(extractFeatures(in)).second)
+        << "same features as another config: " << config.dump();
+  }
+}
+
+TEST(CostModelFeatures, MissingKnobsReadAsZero) {
+  FeatureInput in = matmul1024();
+  in.config = {{"sketch", "cpu_matmul"}};
+  in.target = json::object();
+  std::vector<float> f = extractFeatures(in);
+  ASSERT_EQ(f.size(), size_t(kFeatureCount));
+  expectAllFinite(f);
+  EXPECT_EQ(f[FSketchCpuMatmul], 1);
+  EXPECT_EQ(f[FLog2Mc], 0);
+  EXPECT_EQ(f[FLog2Nr], 0);
+  EXPECT_EQ(f[FOrderNmk], 0);
+
+  // Mistyped knobs, no loops, unknown sketch, non-object JSON: still a
+  // full vector of finite values.
+  in.config = {{"sketch", "hwacc_gemm"}, {"tm", "big"}, {"double_buffer", nullptr}};
+  in.loopRanges = {};
+  f = extractFeatures(in);
+  ASSERT_EQ(f.size(), size_t(kFeatureCount));
+  expectAllFinite(f);
+  EXPECT_EQ(f[FLog2Tm], 0);
+
+  for (const char *sketch : {"cpu_conv", "cpu_elementwise", "nonsense"}) {
+    in.config = {{"sketch", sketch}};
+    in.loopRanges = {0, 0, 0, 0, 0, 0, 0};
+    f = extractFeatures(in);
+    ASSERT_EQ(f.size(), size_t(kFeatureCount));
+    expectAllFinite(f);
+  }
+  in.config = json();
+  in.target = json::array();
+  f = extractFeatures(in);
+  ASSERT_EQ(f.size(), size_t(kFeatureCount));
+  expectAllFinite(f);
+}

@@ -1,0 +1,463 @@
+//===- HarnessTest.cpp - Worker processes, timeouts, error codes ----------===//
+//
+// Every test drives real hatc-worker processes on small workloads. Faults are
+// injected through MeasureRequest::fault (workers started with
+// --allow-faults); each bad candidate must come back with its error code,
+// and a good candidate queued after it must still measure normally.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Measure/Harness.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace hatc;
+using db::ErrorCode;
+
+namespace {
+
+std::string sourcePath(const std::string &relative) {
+  return std::string(HATC_SOURCE_DIR_FOR_TESTS) + "/" + relative;
+}
+
+std::string readFile(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  EXPECT_TRUE(bool(buffer)) << path;
+  return buffer ? (*buffer)->getBuffer().str() : "";
+}
+
+MeasureRequest request(const std::string &fault = "",
+                       nlohmann::json target = "cpu") {
+  MeasureRequest r;
+  r.workloadPath = sourcePath("examples/matmul_odd.mlir");
+  r.target = std::move(target);
+  r.fault = fault;
+  return r;
+}
+
+/// Short timeouts and few repeats keep the suite quick on two cores.
+MeasureOptions fastOptions() {
+  MeasureOptions options;
+  options.buildTimeoutS = 30;
+  options.runTimeoutS = 2;
+  options.setupTimeoutS = 30;
+  options.memoryLimitBytes = size_t(2) << 30;
+  options.buildWorkers = 2;
+  options.threads = 1;
+  options.warmup = 1;
+  options.minRepeat = 3;
+  options.maxRepeat = 10;
+  options.minTimeS = 0.01;
+  options.allowFaults = true;
+  return options;
+}
+
+std::unique_ptr<Measurer> makeMeasurer(const MeasureOptions &options) {
+  auto measurer = makeProcessMeasurer(HATC_WORKER_PATH, options);
+  if (!measurer) {
+    ADD_FAILURE() << llvm::toString(measurer.takeError());
+    return nullptr;
+  }
+  return std::move(*measurer);
+}
+
+std::string describe(const MeasureResult &result) {
+  return std::string(db::errorCodeName(result.error)) + ": " + result.message;
+}
+
+/// A measured cpu candidate: checked, timed, with plausible numbers.
+void expectMeasured(const MeasureResult &result) {
+  ASSERT_EQ(result.error, ErrorCode::Ok) << describe(result);
+  EXPECT_TRUE(result.message.empty()) << result.message;
+  EXPECT_GE(result.samples.size(), 3u);
+  EXPECT_GT(result.seconds, 0);
+  EXPECT_LT(result.seconds, 1.0); // 257x67x129: well under a millisecond
+  EXPECT_GT(result.gflops, 0);
+  EXPECT_GE(result.cv, 0);
+  EXPECT_LT(result.maxRelErr, 1e-3);
+  EXPECT_GT(result.buildSeconds, 0);
+  EXPECT_GT(result.runSeconds, 0);
+  EXPECT_EQ(result.extras.value("workload", ""), "matmul_f32_M257_N129_K67");
+  EXPECT_EQ(result.extras.value("nan_count", -1), 0);
+}
+
+void expectError(const MeasureResult &result, ErrorCode code,
+                 const std::string &inMessage) {
+  EXPECT_EQ(result.error, code) << describe(result);
+  EXPECT_NE(result.message.find(inMessage), std::string::npos)
+      << "expected '" << inMessage << "' in: " << result.message;
+  EXPECT_EQ(result.message.find('\n'), std::string::npos) << result.message;
+  EXPECT_TRUE(result.samples.empty());
+  EXPECT_EQ(result.seconds, 0);
+}
+
+} // namespace
+
+TEST(MeasureHarness, GoodCpuCandidateMeasures) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  MeasureRequest good = request();
+  good.sketch = "default";
+  auto results = measurer->measure({good});
+  ASSERT_EQ(results.size(), 1u);
+  expectMeasured(results[0]);
+  EXPECT_FALSE(results[0].cycles);
+  EXPECT_EQ(results[0].extras.value("sketch", ""), "default");
+  EXPECT_EQ(results[0].extras.value("schedule", ""), "default");
+  EXPECT_GT(results[0].extras.value("flops", 0.0), 4e6);
+}
+
+TEST(MeasureHarness, EmptyBatchGivesNoResults) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  EXPECT_TRUE(measurer->measure({}).empty());
+}
+
+/// One fault, then a good candidate in the same batch.
+struct FaultCase {
+  const char *fault;
+  ErrorCode code;
+  const char *inMessage;
+};
+
+void PrintTo(const FaultCase &fault, std::ostream *os) { *os << fault.fault; }
+
+class MeasureHarnessFault : public testing::TestWithParam<FaultCase> {};
+
+TEST_P(MeasureHarnessFault, RecordedAndTheNextCandidateMeasures) {
+  const FaultCase &fault = GetParam();
+  MeasureOptions options = fastOptions();
+  options.buildTimeoutS = 3; // build_hang
+  auto measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure({request(fault.fault), request()});
+  ASSERT_EQ(results.size(), 2u);
+  expectError(results[0], fault.code, fault.inMessage);
+  expectMeasured(results[1]);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, MeasureHarnessFault,
+    testing::Values(
+        FaultCase{"segfault", ErrorCode::RunError,
+                  "hatc-worker crashed (SIGSEGV) during the run"},
+        FaultCase{"abort", ErrorCode::RunError,
+                  "hatc-worker crashed (SIGABRT) during the run"},
+        FaultCase{"hang", ErrorCode::RunTimeout, "run took longer than 2 s"},
+        FaultCase{"oom", ErrorCode::OutOfMemory,
+                  "ran out of memory (address-space limit 2048 MiB) during "
+                  "the run"},
+        FaultCase{"wrong", ErrorCode::WrongAnswer,
+                  "result check failed: max rel err"},
+        FaultCase{"build_hang", ErrorCode::BuildTimeout,
+                  "build took longer than 3 s"},
+        FaultCase{"build_crash", ErrorCode::BuildError,
+                  "hatc-worker crashed (SIGSEGV) during the build"}),
+    [](const testing::TestParamInfo<FaultCase> &info) {
+      return std::string(info.param.fault);
+    });
+
+TEST(MeasureHarness, AllFaultsInOneBatchThenGoodCandidatesMeasure) {
+  MeasureOptions options = fastOptions();
+  options.buildTimeoutS = 3;
+  auto measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  std::vector<MeasureRequest> batch = {
+      request(),           request("segfault"), request("abort"),
+      request("hang"),     request("oom"),      request("wrong"),
+      request("build_hang"), request("build_crash"), request()};
+  auto results = measurer->measure(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  expectMeasured(results[0]);
+  expectError(results[1], ErrorCode::RunError, "SIGSEGV");
+  expectError(results[2], ErrorCode::RunError, "SIGABRT");
+  expectError(results[3], ErrorCode::RunTimeout, "run took longer");
+  expectError(results[4], ErrorCode::OutOfMemory, "out of memory");
+  expectError(results[5], ErrorCode::WrongAnswer, "max rel err");
+  EXPECT_GT(results[5].maxRelErr, 1e-3);
+  expectError(results[6], ErrorCode::BuildTimeout, "build took longer");
+  expectError(results[7], ErrorCode::BuildError, "SIGSEGV");
+  expectMeasured(results[8]);
+
+  // The pool replaced what died: a second batch measures normally.
+  auto again = measurer->measure({request(), request("abort"), request()});
+  ASSERT_EQ(again.size(), 3u);
+  expectMeasured(again[0]);
+  expectError(again[1], ErrorCode::RunError, "SIGABRT");
+  expectMeasured(again[2]);
+}
+
+TEST(MeasureHarness, MixedCpuAndHwaccBatch) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  // A target description handed over as JSON, with the file it came from.
+  nlohmann::json big = nlohmann::json::parse(
+      readFile(sourcePath("configs/targets/hwacc-32x32.json")));
+  big["path"] = sourcePath("configs/targets/hwacc-32x32.json");
+  MeasureRequest tiled = request("", "hwacc");
+  tiled.config = {{"tile", {64, 64, 32}}, {"dataflow", "os"}};
+  MeasureRequest scheduled = request();
+  scheduled.script = readFile(sourcePath("tests/lit/Inputs/tile_forall.mlir"));
+  std::vector<MeasureRequest> batch = {request(), request("", "hwacc"), tiled,
+                                       request("", big), scheduled};
+  auto results = measurer->measure(batch);
+  ASSERT_EQ(results.size(), batch.size());
+
+  for (size_t i : {0, 4}) {
+    SCOPED_TRACE(i);
+    expectMeasured(results[i]);
+    EXPECT_FALSE(results[i].cycles);
+  }
+  EXPECT_EQ(results[4].extras.value("schedule", ""), "script");
+  for (size_t i : {1, 2, 3}) {
+    SCOPED_TRACE(i);
+    const MeasureResult &r = results[i];
+    ASSERT_EQ(r.error, ErrorCode::Ok) << describe(r);
+    ASSERT_TRUE(r.cycles);
+    EXPECT_GT(*r.cycles, 0);
+    EXPECT_LT(r.maxRelErr, 1e-3);
+    EXPECT_GT(r.gflops, 0);
+    ASSERT_TRUE(r.extras.contains("device"));
+    EXPECT_EQ(r.extras["device"].value("total_cycles", int64_t(-1)),
+              *r.cycles);
+    EXPECT_GT(r.extras.value("utilization", 0.0), 0);
+    EXPECT_LE(r.extras.value("utilization", 2.0), 1);
+    EXPECT_GT(r.extras.value("dma_bytes", 0), 0);
+    // hwacc reports modeled time: cycles at the device clock.
+    EXPECT_DOUBLE_EQ(r.seconds, r.extras.value("modeled_s", -1.0));
+    EXPECT_EQ(r.extras.value("target", ""), "hwacc");
+  }
+  EXPECT_EQ(results[2].extras["hwacc_config"]["dataflow"], "os");
+  EXPECT_EQ(results[2].extras["hwacc_config"]["tile"],
+            nlohmann::json({64, 64, 32}));
+  EXPECT_EQ(results[3].extras.value("target_name", ""), "hwacc-32x32");
+  // Different arrays and tilings model different times.
+  EXPECT_NE(*results[1].cycles, *results[3].cycles);
+}
+
+TEST(MeasureHarness, ScheduleThatFailsToApplyIsBuildError) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  MeasureRequest failsToApply = request();
+  failsToApply.script =
+      readFile(sourcePath("tests/lit/Inputs/bad_vectorize_schedule.mlir"));
+  MeasureRequest invalidOp = request();
+  invalidOp.script =
+      readFile(sourcePath("tests/lit/Inputs/bad_tile_schedule.mlir"));
+  MeasureRequest notMlir = request();
+  notMlir.script = "this is not a schedule";
+  MeasureRequest noWorkload = request();
+  noWorkload.workloadPath = "/nonexistent/w.mlir";
+  auto results =
+      measurer->measure({failsToApply, invalidOp, notMlir, noWorkload, request()});
+  ASSERT_EQ(results.size(), 5u);
+  expectError(results[0], ErrorCode::BuildError, "schedule failed");
+  expectError(results[0], ErrorCode::BuildError,
+              "Attempted to vectorize, but failed");
+  expectError(results[1], ErrorCode::BuildError,
+              "'transform.structured.tile_using_for' op expected number of "
+              "loops to tile");
+  expectError(results[2], ErrorCode::BuildError, "<schedule>:1:");
+  expectError(results[3], ErrorCode::BuildError, "/nonexistent/w.mlir");
+  expectMeasured(results[4]);
+}
+
+TEST(MeasureHarness, RejectedConfigsAndTargets) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  MeasureRequest badTile = request("", "hwacc");
+  badTile.config = {{"tile", {0, 16}}};
+  MeasureRequest unknownKnob = request("", "hwacc");
+  unknownKnob.config = {{"knobs", {{"unroll", 4}}}};
+  MeasureRequest gpu = request("", {{"kind", "gpu"}, {"name", "a100"}});
+  MeasureRequest badKind = request("", {{"kind", "tpu"}});
+  MeasureRequest badArray =
+      request("", {{"kind", "hwacc"}, {"array_dim", 3}, {"path", "odd.json"}});
+  MeasureRequest unknownFault = request("explode");
+  auto results = measurer->measure(
+      {badTile, unknownKnob, gpu, badKind, badArray, unknownFault, request()});
+  ASSERT_EQ(results.size(), 7u);
+  expectError(results[0], ErrorCode::InvalidConfig, "knob \"tile\"");
+  expectError(results[1], ErrorCode::InvalidConfig,
+              "unknown hwacc knob \"unroll\"");
+  expectError(results[2], ErrorCode::DeviceUnavailable, "gpu targets");
+  expectError(results[3], ErrorCode::InvalidConfig, "unknown target kind");
+  expectError(results[4], ErrorCode::InvalidConfig, "odd.json");
+  expectError(results[5], ErrorCode::InvalidConfig, "unknown fault");
+  expectMeasured(results[6]);
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_EQ(results[i].runSeconds, 0) << i; // rejected before any run
+}
+
+TEST(MeasureHarness, FaultsAreRefusedWithoutAllowFaults) {
+  MeasureOptions options = fastOptions();
+  options.allowFaults = false;
+  auto measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure({request("segfault"), request()});
+  ASSERT_EQ(results.size(), 2u);
+  expectError(results[0], ErrorCode::InvalidConfig, "--allow-faults");
+  expectMeasured(results[1]);
+}
+
+TEST(MeasureHarness, ScratchFoldersAreRemoved) {
+  llvm::SmallString<128> tmp;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("harness-test", tmp));
+  const char *oldTmp = std::getenv("TMPDIR");
+  std::string saved = oldTmp ? oldTmp : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  auto countEntries = [](const std::string &dir, bool recursive) {
+    int count = 0;
+    std::error_code ec;
+    if (recursive) {
+      for (llvm::sys::fs::recursive_directory_iterator it(dir, ec), end;
+           !ec && it != end; it.increment(ec))
+        ++count;
+    } else {
+      for (llvm::sys::fs::directory_iterator it(dir, ec), end;
+           !ec && it != end; it.increment(ec))
+        ++count;
+    }
+    return count;
+  };
+  {
+    MeasureOptions options = fastOptions();
+    options.buildTimeoutS = 3;
+    auto measurer = makeMeasurer(options);
+    ASSERT_TRUE(measurer);
+    auto results = measurer->measure(
+        {request(), request("build_hang"), request("segfault")});
+    ASSERT_EQ(results.size(), 3u);
+    expectMeasured(results[0]);
+    // One scratch folder for the measurer; the batch's builds are gone.
+    EXPECT_EQ(countEntries(std::string(tmp), false), 1);
+    std::error_code ec;
+    llvm::sys::fs::directory_iterator scratch(tmp, ec);
+    ASSERT_FALSE(ec);
+    EXPECT_EQ(countEntries(scratch->path(), true), 0) << scratch->path();
+  }
+  EXPECT_EQ(countEntries(std::string(tmp), true), 0);
+  if (oldTmp)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  llvm::sys::fs::remove_directories(tmp);
+}
+
+TEST(MeasureHarness, MissingWorkerIsAnError) {
+  auto measurer = makeProcessMeasurer("/nonexistent/hatc-worker", {});
+  ASSERT_FALSE(measurer);
+  EXPECT_EQ(llvm::toString(measurer.takeError()),
+            "/nonexistent/hatc-worker: not an executable hatc-worker");
+}
+
+TEST(MeasureHarness, WorkerThatNeverStartsFailsTheBatchInsteadOfLooping) {
+  auto measurer = makeProcessMeasurer("/bin/true", fastOptions());
+  ASSERT_TRUE(bool(measurer)) << llvm::toString(measurer.takeError());
+  auto results = (*measurer)->measure({request(), request()});
+  ASSERT_EQ(results.size(), 2u);
+  for (const MeasureResult &r : results)
+    expectError(r, ErrorCode::BuildError, "failed to start 3 times in a row");
+}
+
+/// A stand-in worker: a shell script that breaks the protocol on purpose.
+class FakeWorker {
+public:
+  explicit FakeWorker(const std::string &body) {
+    EXPECT_FALSE(llvm::sys::fs::createUniqueDirectory("fake-worker", dir));
+    path = std::string(dir) + "/worker.sh";
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec);
+    EXPECT_FALSE(ec) << path;
+    out << "#!/bin/bash\n" << body;
+    out.close();
+    llvm::sys::fs::setPermissions(path, llvm::sys::fs::all_read |
+                                            llvm::sys::fs::all_exe |
+                                            llvm::sys::fs::owner_write);
+  }
+  ~FakeWorker() { llvm::sys::fs::remove_directories(dir); }
+  std::string path;
+
+private:
+  llvm::SmallString<128> dir;
+};
+
+TEST(MeasureHarness, GarbageFromAWorkerIsContained) {
+  FakeWorker fake("echo '{\"type\":\"ready\",\"protocol\":1}'\n"
+                  "read -r line\n"
+                  "echo 'this is not JSON'\n"
+                  "sleep 100\n");
+  auto measurer = makeProcessMeasurer(fake.path, fastOptions());
+  ASSERT_TRUE(bool(measurer)) << llvm::toString(measurer.takeError());
+  auto results = (*measurer)->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectError(results[0], ErrorCode::BuildError,
+              "hatc-worker protocol error during the build: unreadable "
+              "message: this is not JSON");
+}
+
+TEST(MeasureHarness, WorkerOfAnotherProtocolVersionIsRefused) {
+  FakeWorker fake("echo '{\"type\":\"ready\",\"protocol\":99}'\n"
+                  "sleep 100\n");
+  auto measurer = makeProcessMeasurer(fake.path, fastOptions());
+  ASSERT_TRUE(bool(measurer)) << llvm::toString(measurer.takeError());
+  auto results = (*measurer)->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectError(results[0], ErrorCode::BuildError,
+              "protocol error: protocol version 99, expected 1");
+}
+
+TEST(MeasureHarness, SilentWorkersHitTheSetUpTimeout) {
+  FakeWorker silent("sleep 100\n");
+  MeasureOptions options = fastOptions();
+  options.setupTimeoutS = 0.3;
+  auto measurer = makeProcessMeasurer(silent.path, options);
+  ASSERT_TRUE(bool(measurer)) << llvm::toString(measurer.takeError());
+  auto results = (*measurer)->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectError(results[0], ErrorCode::BuildError,
+              "not ready within the set-up timeout (0.3 s)");
+
+  // Builds, but never starts the run: the set-up timeout applies there too.
+  FakeWorker stuck(R"sh(echo '{"type":"ready","protocol":1}'
+while read -r line; do
+  id=$(echo "$line" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+  case "$line" in
+    *'"type":"build"'*) echo "{\"type\":\"result\",\"id\":$id,\"error\":\"OK\",\"so\":\"k.so\"}";;
+    *) sleep 100;;
+  esac
+done
+)sh");
+  options.setupTimeoutS = 1;
+  auto stuckMeasurer = makeProcessMeasurer(stuck.path, options);
+  ASSERT_TRUE(bool(stuckMeasurer))
+      << llvm::toString(stuckMeasurer.takeError());
+  results = (*stuckMeasurer)->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectError(results[0], ErrorCode::RunTimeout,
+              "run set-up (loading the kernel, inputs, reference) took "
+              "longer than 1 s");
+}
+
+TEST(MeasureHarness, DefaultWorkerPathIsNextToTheExecutable) {
+  std::string path = defaultWorkerPath();
+  EXPECT_EQ(llvm::sys::path::filename(path), "hatc-worker");
+  EXPECT_EQ(llvm::sys::path::parent_path(path),
+            llvm::sys::path::parent_path(HATC_WORKER_PATH));
+}
+
+TEST(MeasureHarness, SignalNames) {
+  EXPECT_EQ(signalName(SIGSEGV), "SIGSEGV");
+  EXPECT_EQ(signalName(SIGABRT), "SIGABRT");
+  EXPECT_EQ(signalName(63), "signal 63");
+}

@@ -1,0 +1,93 @@
+//===- Recording.cpp - Measured candidates -> database records ------------===//
+#include "hatc/Tuner/Recording.h"
+#include "hatc/Support/Version.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <chrono>
+
+namespace hatc::tuner {
+
+MeasureRequest makeRequest(const Workload &workload, const Target &target,
+                           const nlohmann::json &config,
+                           const std::string &script) {
+  MeasureRequest request;
+  request.workloadPath = workload.path;
+  request.entry = workload.entryName;
+  request.target = target.params;
+  if (!target.path.empty())
+    request.target["path"] = target.path;
+  request.sketch = config.value("sketch", "");
+  request.config = config;
+  request.script = script;
+  return request;
+}
+
+MeasureResult invalidConfigResult(const std::string &reason) {
+  MeasureResult result;
+  result.error = db::ErrorCode::InvalidConfig;
+  result.message = reason;
+  return result;
+}
+
+double throughputOf(const MeasureResult &result) {
+  return result.ok() ? result.gflops : 0.0;
+}
+
+db::Record makeRecord(const Workload &workload, const Target &target,
+                      const nlohmann::json &config, const std::string &script,
+                      const MeasureResult &result) {
+  db::Record record;
+  record.workloadKey = workload.key();
+  record.workloadHash = workload.hash();
+  if (auto buffer = llvm::MemoryBuffer::getFile(workload.path, true))
+    record.workloadIr = (*buffer)->getBuffer().str();
+  record.targetKind = targetKindName(target.kind);
+  record.targetName = target.name;
+  record.targetFingerprint = target.fingerprint();
+  record.compilerVersion = compilerVersion();
+  record.createdAt = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  record.sketch = config.value("sketch", "");
+  record.configJson = config.dump();
+  record.script = script;
+  record.error = result.error;
+  if (result.ok()) {
+    record.samples = result.samples;
+    if (result.cycles)
+      record.cycles = result.cycles;
+    else
+      record.latencyS = result.seconds;
+  }
+  nlohmann::json extras = result.extras;
+  if (!extras.is_object())
+    extras = nlohmann::json::object();
+  if (!result.message.empty())
+    extras["message"] = result.message;
+  extras["gflops"] = result.gflops;
+  extras["seconds"] = result.seconds;
+  extras["max_rel_err"] = result.maxRelErr;
+  extras["build_s"] = result.buildSeconds;
+  extras["run_s"] = result.runSeconds;
+  record.extrasJson = extras.dump();
+  return record;
+}
+
+Recorder::Recorder(const std::string &dbPath, const std::string &logPath) {
+  if (!dbPath.empty())
+    db = db::Database::open(dbPath);
+  if (!logPath.empty())
+    log.emplace(logPath, db::JsonlWriter::Options{/*fsyncEachRecord=*/false});
+}
+
+bool Recorder::record(const db::Record &record) {
+  bool inserted = true;
+  if (db)
+    inserted = db->commitRecord(record).inserted;
+  if (log)
+    log->write(record);
+  return inserted;
+}
+
+} // namespace hatc::tuner
