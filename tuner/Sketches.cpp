@@ -377,6 +377,11 @@ public:
     if (C % ch)
       return llvm::formatv("c_t={0} does not divide the {1} channels", ch, C)
           .str();
+    if (knob(c, "hoist") && ch == C)
+      return llvm::formatv("hoist=1 needs a channel loop to hoist out of, but "
+                           "c_t={0} covers all {1} channels",
+                           ch, C)
+          .str();
     if (f % target.vectorLanes)
       return llvm::formatv("f_t={0} is not a multiple of the {1} vector "
                            "lanes",
