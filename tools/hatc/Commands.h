@@ -26,6 +26,7 @@ int exportCommand(const Args &args);
 int dbCommand(const Args &args);
 int spaceCommand(const Args &args);
 int measureCommand(const Args &args);
+int tuneCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);

@@ -27,6 +27,7 @@ const Subcommand kSubcommands[] = {
     {"replay", replayCommand, "import a JSON-lines tuning log into a database"},
     {"export", exportCommand, "write a database's records as a JSON-lines log"},
     {"db", dbCommand, "database maintenance: db stats"},
+    {"tune", tuneCommand, "search schedules with evolution + an XGBoost cost model"},
     {"measure", measureCommand, "measure a batch of configs in isolated workers"},
     {"space", spaceCommand, "a workload's schedule space: knobs, samples, scripts"},
 };

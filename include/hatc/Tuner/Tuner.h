@@ -1,0 +1,120 @@
+//===- Tuner.h - Evolutionary search guided by a cost model ----*- C++ -*-===//
+//
+// Life cycle (after TVM MetaSchedule's): a Tuner gets tasks, a Measurer, a
+// CostModel and a Recorder. run() first loads what the database already has
+// for each task (those configs are never measured again, and the model is
+// rebuilt from them), measures the default schedule once, then repeats:
+// pick a task (the one with the largest expected gain), propose a batch
+// (evolution scored by the model, plus epsilon-greedy random picks),
+// measure it, record every result, update the model. It stops at the trial
+// budget, the time budget, after `earlyStop` trials without improvement, or
+// when interrupted (between batches, keeping everything measured).
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TUNER_TUNER_H
+#define HATC_TUNER_TUNER_H
+
+#include "hatc/CostModel/CostModel.h"
+#include "hatc/Measure/Harness.h"
+#include "hatc/Tuner/Recording.h"
+#include "hatc/Tuner/Sketch.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace hatc::tuner {
+
+struct TuneOptions {
+  int64_t trials = 64;      // measured configs per run, over all tasks
+  double timeBudgetS = 0;   // 0: none
+  uint64_t seed = 0;
+  int64_t batchSize = 8;
+  /// "xgboost": evolution scored by XGBoost; "random-model": the same
+  /// evolution scored by a random model (ablation); "random": plain random
+  /// sampling, no evolution.
+  std::string search = "xgboost";
+  std::string objective = "reg:squarederror"; // XGBoost's
+  double epsilon = 0.1;     // share of each batch sampled at random
+  int64_t population = 128; // evolution population
+  int64_t generations = 4;
+  int64_t earlyStop = 0;    // stop after this many trials without a new best
+  bool countExisting = true; // records already in the database use budget
+  std::string modelPath;    // save the model here after each batch
+};
+
+/// One task: a workload (an entry function) on a target.
+struct TuneTask {
+  Workload workload;
+  Target target;
+  std::unique_ptr<SearchSpace> space;
+  WorkloadShape shape;
+  TargetFacts facts;
+};
+
+/// What happened to a task, for the progress line, the caller and tests.
+struct TaskStatus {
+  std::string name;           // the workload key
+  int64_t trials = 0;         // measured by this run
+  int64_t existing = 0;       // found in the database
+  double bestThroughput = 0;  // GFLOP/s (modeled on hwacc)
+  double defaultThroughput = 0;
+  std::optional<int64_t> bestCycles, defaultCycles;
+  nlohmann::json bestConfig;
+  std::vector<double> curve;  // best throughput so far, per trial
+  std::vector<std::string> measuredOrder; // configs, in measurement order
+};
+
+class Tuner {
+public:
+  Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
+        std::unique_ptr<cost_model::CostModel> model, Recorder &recorder,
+        TuneOptions options);
+
+  /// Progress after each batch (task index, status, trials done, budget).
+  std::function<void(size_t, const TaskStatus &, int64_t, int64_t)> onBatch;
+  /// Set from a signal handler: the tuner stops before the next batch.
+  std::atomic<bool> *interrupted = nullptr;
+
+  void run();
+  const std::vector<TaskStatus> &status() const { return statuses; }
+  int64_t trialsDone() const { return done; }
+  bool wasInterrupted() const { return stoppedByInterrupt; }
+
+private:
+  struct Candidate {
+    nlohmann::json config;
+    std::string script;
+  };
+  void loadExisting(size_t task);
+  std::vector<Candidate> propose(size_t task, int64_t count);
+  void measureBatch(size_t task, std::vector<Candidate> batch);
+  size_t pickTask();
+  std::vector<float> features(size_t task, const nlohmann::json &config) const;
+  cost_model::Sample sample(size_t task, const nlohmann::json &config,
+                            double throughput) const;
+
+  std::vector<TuneTask> tasks;
+  Measurer &measurer;
+  std::unique_ptr<cost_model::CostModel> model;
+  Recorder &recorder;
+  TuneOptions options;
+  Rng rng;
+  std::vector<TaskStatus> statuses;
+  std::vector<std::set<std::string>> measured; // canonical configs per task
+  std::vector<std::vector<std::pair<nlohmann::json, double>>> history;
+  std::vector<int64_t> sinceImprovement;
+  std::vector<bool> exhausted; // no unmeasured valid config left
+  int64_t done = 0;
+  bool stoppedByInterrupt = false;
+};
+
+/// "default" configs stand for the default schedule.
+bool isDefaultConfig(const nlohmann::json &config);
+
+} // namespace hatc::tuner
+
+#endif // HATC_TUNER_TUNER_H

@@ -1,0 +1,259 @@
+//===- Tune.cpp - hatc tune: search schedules, record, resume -------------===//
+#include "Commands.h"
+#include "Common.h"
+#include "Flags.h"
+#include "hatc/Lowering/Registration.h"
+#include "hatc/Support/Error.h"
+#include "hatc/Tuner/Tuner.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <unistd.h>
+
+namespace hatc {
+
+namespace {
+
+std::atomic<bool> gInterrupted{false};
+
+extern "C" void onSigint(int) {
+  if (gInterrupted.exchange(true))
+    _exit(130); // a second Ctrl-C: stop now
+  const char message[] =
+      "\nhatc tune: stopping after the current batch (Ctrl-C again to quit "
+      "now)\n";
+  ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
+  (void)ignored;
+}
+
+/// The public functions with a body: each is a task.
+llvm::Expected<std::vector<std::string>> entriesOf(mlir::MLIRContext &context,
+                                                   const std::string &path) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
+  if (!module)
+    return makeError(path + ": cannot parse (run `hatc run` on it for the "
+                            "error)");
+  std::vector<std::string> names;
+  for (auto func : module->getOps<mlir::func::FuncOp>())
+    if (!func.isExternal() && func.isPublic())
+      names.push_back(func.getSymName().str());
+  return names;
+}
+
+std::string formatDuration(double seconds) {
+  int s = int(seconds + 0.5);
+  return llvm::formatv("{0}:{1:2}", s / 60, s % 60).str();
+}
+
+std::string metricOf(const tuner::TaskStatus &s) {
+  if (s.bestCycles)
+    return llvm::formatv("{0} cycles", *s.bestCycles).str();
+  return llvm::formatv("{0:f1} GFLOP/s", s.bestThroughput).str();
+}
+
+double speedupOf(const tuner::TaskStatus &s) {
+  return s.defaultThroughput > 0 ? s.bestThroughput / s.defaultThroughput : 0;
+}
+
+} // namespace
+
+int tuneCommand(const Args &args) {
+  CompileRequest request;
+  std::string dbPath, logPath, search = "xgboost", timeBudget = "0";
+  int64_t trials = 64, seed = 0, batch = 8, earlyStop = 0, threads = 0;
+  bool json = false, noCheck = false;
+  FlagParser parser(
+      "hatc tune",
+      "Searches the schedule space of each public function of the workload "
+      "on the target\nwith an evolutionary search guided by an XGBoost cost "
+      "model. Every measured\nconfig goes into the database (and log); "
+      "running the same command again resumes:\nmeasured configs are not "
+      "measured again and the model is rebuilt from the database.");
+  parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
+  parser.option("--target", &request.targetSpec, "T",
+                "cpu (default), hwacc, or a target .json");
+  parser.option("--db", &dbPath, "DB", "the tuning database (required)");
+  parser.option("--trials", &trials, "N",
+                "measured configs in all, those already in the database "
+                "included (default 64)",
+                1);
+  parser.option("--log", &logPath, "L.jsonl", "also append records here");
+  parser.option("--seed", &seed, "S", "one seed makes a run reproducible", 0);
+  parser.option("--time-budget", &timeBudget, "SECONDS",
+                "stop after this long (default: no limit)");
+  parser.option("--batch", &batch, "N", "configs per measured batch (8)", 1);
+  parser.option("--search", &search, "S",
+                "xgboost (default), random-model (ablation) or random");
+  parser.option("--early-stop", &earlyStop, "N",
+                "stop after N trials without a new best (default: never)", 0);
+  parser.option("--threads", &threads, "N", "kernel threads (default: all)",
+                0);
+  parser.flag("--no-check", &noCheck, "skip the reference check");
+  parser.option("--entry", &request.entryName, "NAME",
+                "tune only this function");
+  parser.flag("--json", &json, "one JSON object per task on stdout at the end");
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  if (dbPath.empty())
+    return reportError(makeError("hatc tune: missing --db DB"));
+  if (search != "xgboost" && search != "random-model" && search != "random")
+    return reportError(makeError("hatc tune: --search expects xgboost, "
+                                 "random-model or random, got '" +
+                                 search + "'"));
+  char *end = nullptr;
+  double budgetSeconds = std::strtod(timeBudget.c_str(), &end);
+  if (timeBudget.empty() || *end || budgetSeconds < 0)
+    return reportError(makeError("hatc tune: --time-budget expects seconds, "
+                                 "got '" +
+                                 timeBudget + "'"));
+
+  // Every public function is a task (or just --entry).
+  std::vector<std::string> entries = {request.entryName};
+  if (request.entryName.empty()) {
+    mlir::MLIRContext probe;
+    initContext(probe);
+    auto names = entriesOf(probe, request.workloadPath);
+    if (!names)
+      return reportError(names.takeError());
+    entries = *names;
+    if (entries.empty())
+      entries = {""}; // let loading report it
+  }
+  std::vector<tuner::TuneTask> tasks;
+  std::vector<CompileInputs> keepAlive;
+  for (const std::string &entry : entries) {
+    CompileRequest one = request;
+    one.entryName = entry;
+    auto inputs = loadCompileInputs(one);
+    if (!inputs)
+      return reportError(inputs.takeError());
+    auto facts = tuner::TargetFacts::of(inputs->target);
+    if (!facts)
+      return reportError(facts.takeError());
+    tuner::TuneTask task;
+    task.shape = tuner::analyzeWorkload(inputs->workload);
+    task.facts = *facts;
+    task.space = std::make_unique<tuner::SearchSpace>(task.shape, task.facts);
+    if (task.space->empty())
+      return reportError(makeError("no sketch applies to " +
+                                   inputs->workload.key() + " on " +
+                                   targetKindName(inputs->target.kind) +
+                                   "; nothing to tune"));
+    task.workload = std::move(inputs->workload);
+    task.target = inputs->target;
+    tasks.push_back(std::move(task));
+    keepAlive.push_back(std::move(*inputs)); // owns the MLIR context
+  }
+
+  MeasureOptions measureOptions;
+  measureOptions.threads = int(threads);
+  measureOptions.check = !noCheck;
+  auto measurer = makeProcessMeasurer(defaultWorkerPath(), measureOptions);
+  if (!measurer)
+    return reportError(measurer.takeError());
+  tuner::Recorder recorder(dbPath, logPath);
+
+  tuner::TuneOptions options;
+  options.trials = trials;
+  options.timeBudgetS = budgetSeconds;
+  options.seed = uint64_t(seed);
+  options.batchSize = batch;
+  options.search = search;
+  options.earlyStop = earlyStop;
+  options.modelPath = search == "xgboost" ? dbPath + ".model" : "";
+  std::unique_ptr<cost_model::CostModel> model;
+  if (search == "xgboost") {
+    cost_model::XGBoostOptions xgb;
+    xgb.objective = options.objective;
+    xgb.seed = uint64_t(seed);
+    model = cost_model::makeXGBoostModel(xgb);
+  } else if (search == "random-model") {
+    model = cost_model::makeRandomModel(uint64_t(seed));
+  }
+
+  tuner::Tuner tuner(std::move(tasks), **measurer, std::move(model), recorder,
+                     options);
+  tuner.interrupted = &gInterrupted;
+  gInterrupted = false;
+  struct sigaction action = {}, previous = {};
+  action.sa_handler = onSigint;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous);
+
+  bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
+  auto start = std::chrono::steady_clock::now();
+  tuner.onBatch = [&](size_t, const tuner::TaskStatus &s, int64_t done,
+                      int64_t budget) {
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    double eta = done > 0 ? elapsed / double(done) * double(budget - done) : 0;
+    std::string speedup =
+        speedupOf(s) > 0 ? llvm::formatv(" ({0:f2}x default)", speedupOf(s)).str()
+                         : "";
+    std::string line = llvm::formatv(
+        "[tune] trial {0}/{1}  {2}  best {3}{4}  elapsed {5}  ETA {6}", done,
+        budget, s.name, metricOf(s), speedup, formatDuration(elapsed),
+        formatDuration(eta));
+    if (terminal)
+      llvm::errs() << "\r\x1b[2K" << line;
+    else
+      llvm::errs() << line << "\n";
+    llvm::errs().flush();
+  };
+  tuner.run();
+  sigaction(SIGINT, &previous, nullptr);
+  if (terminal)
+    llvm::errs() << "\n";
+
+  for (const tuner::TaskStatus &s : tuner.status()) {
+    if (json) {
+      nlohmann::json out = {{"workload", s.name},
+                            {"target", request.targetSpec},
+                            {"trials", s.trials},
+                            {"existing", s.existing},
+                            {"best_gflops", s.bestThroughput},
+                            {"default_gflops", s.defaultThroughput},
+                            {"speedup", speedupOf(s)},
+                            {"best_config", s.bestConfig},
+                            {"interrupted", tuner.wasInterrupted()}};
+      if (s.bestCycles)
+        out["best_cycles"] = *s.bestCycles;
+      if (s.defaultCycles)
+        out["default_cycles"] = *s.defaultCycles;
+      llvm::outs() << out.dump() << "\n";
+      continue;
+    }
+    llvm::outs() << llvm::formatv(
+        "{0}: best {1} ({2:f2}x the default schedule) after {3} trials{4}\n"
+        "  {5}\n",
+        s.name, metricOf(s), speedupOf(s), s.trials + s.existing,
+        s.existing ? llvm::formatv(" ({0} from earlier runs)", s.existing).str()
+                   : std::string(),
+        s.bestConfig.dump());
+  }
+  if (tuner.wasInterrupted()) {
+    std::string command = "hatc tune";
+    for (const std::string &a : args)
+      command += " " + a;
+    llvm::errs() << "hatc tune: interrupted after " << tuner.trialsDone()
+                 << " trials; everything measured is in " << dbPath
+                 << ". Resume with:\n  " << command << "\n";
+    return 130;
+  }
+  return kExitOk;
+}
+
+} // namespace hatc

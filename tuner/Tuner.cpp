@@ -1,0 +1,378 @@
+//===- Tuner.cpp - Evolutionary search guided by a cost model -------------===//
+#include "hatc/Tuner/Tuner.h"
+#include "hatc/CostModel/Features.h"
+#include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Support/Version.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+namespace hatc::tuner {
+
+bool isDefaultConfig(const nlohmann::json &config) {
+  return config.is_object() && config.value("sketch", "") == "default";
+}
+
+static const nlohmann::json kDefaultConfig = {{"sketch", "default"}};
+
+Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
+             std::unique_ptr<cost_model::CostModel> model, Recorder &recorder,
+             TuneOptions options)
+    : tasks(std::move(tasks)), measurer(measurer), model(std::move(model)),
+      recorder(recorder), options(std::move(options)), rng(this->options.seed) {
+  statuses.resize(this->tasks.size());
+  measured.resize(this->tasks.size());
+  history.resize(this->tasks.size());
+  sinceImprovement.assign(this->tasks.size(), 0);
+  exhausted.assign(this->tasks.size(), false);
+  for (size_t t = 0; t < this->tasks.size(); ++t)
+    statuses[t].name = this->tasks[t].workload.key();
+}
+
+static std::string opKindOf(WorkloadShape::Anchor anchor) {
+  switch (anchor) {
+  case WorkloadShape::Anchor::Matmul: return "matmul";
+  case WorkloadShape::Anchor::BatchMatmul: return "batch_matmul";
+  case WorkloadShape::Anchor::Conv2D: return "conv2d";
+  case WorkloadShape::Anchor::Elementwise: return "elementwise";
+  case WorkloadShape::Anchor::Other: return "other";
+  }
+  return "other";
+}
+
+std::vector<float> Tuner::features(size_t t,
+                                   const nlohmann::json &config) const {
+  const TuneTask &task = tasks[t];
+  cost_model::FeatureInput input;
+  input.opKind = opKindOf(task.shape.anchor);
+  input.loopRanges = task.shape.loopRanges;
+  input.elemType = task.shape.elemType;
+  input.config = config;
+  const TargetFacts &f = task.facts;
+  input.target = {{"kind", targetKindName(f.kind)},
+                  {"vector_lanes", f.vectorLanes},
+                  {"vector_registers", f.vectorRegisters},
+                  {"l2_bytes", f.l2Bytes},
+                  {"cores", f.cores},
+                  {"array_dim", f.arrayDim},
+                  {"scratchpad_rows", f.scratchpadRows},
+                  {"accumulator_rows", f.accumulatorRows},
+                  {"dma_bytes_per_cycle",
+                   task.target.params.value("dma_bytes_per_cycle", 16.0)}};
+  return cost_model::extractFeatures(input);
+}
+
+cost_model::Sample Tuner::sample(size_t t, const nlohmann::json &config,
+                                 double throughput) const {
+  return {tasks[t].workload.key() + "@" + tasks[t].target.fingerprint(),
+          features(t, config), throughput};
+}
+
+void Tuner::loadExisting(size_t t) {
+  db::Database *database = recorder.database();
+  if (!database)
+    return;
+  const TuneTask &task = tasks[t];
+  db::TargetKey key{targetKindName(task.target.kind),
+                    task.target.fingerprint(), task.target.name};
+  std::string version = compilerVersion();
+  TaskStatus &status = statuses[t];
+  for (const db::Record &record :
+       database->records(task.workload.key(), key)) {
+    if (record.compilerVersion != version ||
+        record.targetFingerprint != key.fingerprint ||
+        record.workloadHash != task.workload.hash())
+      continue; // stale: another build or machine measured it
+    nlohmann::json config =
+        nlohmann::json::parse(record.configJson, nullptr, false);
+    if (config.is_discarded() || !measured[t].insert(config.dump()).second)
+      continue;
+    double throughput = 0;
+    if (record.error == db::ErrorCode::Ok) {
+      nlohmann::json extras =
+          nlohmann::json::parse(record.extrasJson, nullptr, false);
+      throughput = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+    }
+    ++status.existing;
+    history[t].push_back({config, throughput});
+    if (isDefaultConfig(config)) {
+      status.defaultThroughput = throughput;
+      status.defaultCycles = record.cycles;
+    }
+    if (throughput > status.bestThroughput) {
+      status.bestThroughput = throughput;
+      status.bestConfig = config;
+      status.bestCycles = record.cycles;
+    }
+  }
+}
+
+size_t Tuner::pickTask() {
+  // Every task gets a first batch; then the one whose best moved most in
+  // its last batches, weighted by its time share (Ansor's gradient-style
+  // allocation, simplified): improving tasks earn more trials, converged
+  // ones fewer.
+  for (size_t t = 0; t < tasks.size(); ++t)
+    if (statuses[t].trials == 0 && !exhausted[t])
+      return t;
+  size_t best = 0;
+  double bestGain = -1;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    if (exhausted[t] || statuses[t].curve.empty())
+      continue;
+    const std::vector<double> &curve = statuses[t].curve;
+    size_t window = size_t(std::max<int64_t>(1, options.batchSize));
+    double now = curve.back();
+    double before = curve.size() > window ? curve[curve.size() - 1 - window]
+                                          : 0.0;
+    double improvement = now > 0 ? (now - before) / now : 1.0;
+    double seconds = now > 0 ? tasks[t].workload.flops() / (now * 1e9) : 1.0;
+    double gain = seconds * (improvement + 0.05) /
+                  double(statuses[t].trials + statuses[t].existing + 1);
+    if (gain > bestGain) {
+      bestGain = gain;
+      best = t;
+    }
+  }
+  return best;
+}
+
+std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
+  const SearchSpace &space = *tasks[t].space;
+  std::vector<Candidate> out;
+  std::set<std::string> chosen;
+  auto take = [&](const nlohmann::json &config) {
+    std::string key = config.dump();
+    if (measured[t].count(key) || !chosen.insert(key).second)
+      return false;
+    auto script = space.script(config);
+    if (!script) {
+      llvm::consumeError(script.takeError());
+      return false;
+    }
+    out.push_back({config, *script});
+    return true;
+  };
+  // The default schedule is measured first, once: the baseline.
+  if (!measured[t].count(kDefaultConfig.dump()) && count > 0) {
+    out.push_back({kDefaultConfig,
+                   defaultScheduleText(tasks[t].workload,
+                                       tasks[t].target.kind ==
+                                           TargetKind::Hwacc)});
+    chosen.insert(kDefaultConfig.dump());
+  }
+  auto fillRandom = [&](int64_t target) {
+    for (int tries = 0; int64_t(out.size()) < target && tries < 4000;
+         ++tries)
+      if (auto config = space.sample(rng))
+        take(*config);
+  };
+  if (options.search == "random" || !model) {
+    fillRandom(count);
+    return out;
+  }
+
+  // Evolution: start from the best measured configs plus random ones,
+  // breed by mutation and crossover, keep the best-scored, for a few
+  // generations.
+  std::vector<std::pair<nlohmann::json, double>> measuredSorted = history[t];
+  std::stable_sort(measuredSorted.begin(), measuredSorted.end(),
+                   [](const auto &a, const auto &b) {
+                     return a.second > b.second;
+                   });
+  std::vector<nlohmann::json> population;
+  std::set<std::string> inPopulation;
+  auto add = [&](const nlohmann::json &config) {
+    if (isDefaultConfig(config) || space.invalidReason(config))
+      return;
+    if (inPopulation.insert(config.dump()).second)
+      population.push_back(config);
+  };
+  for (size_t i = 0; i < measuredSorted.size() && population.size() < 16; ++i)
+    if (measuredSorted[i].second > 0)
+      add(measuredSorted[i].first);
+  for (int tries = 0;
+       int64_t(population.size()) < options.population && tries < 4000;
+       ++tries)
+    if (auto config = space.sample(rng))
+      add(*config);
+  if (population.empty())
+    return out;
+
+  auto score = [&](const std::vector<nlohmann::json> &configs) {
+    std::vector<std::vector<float>> rows;
+    for (const nlohmann::json &c : configs)
+      rows.push_back(features(t, c));
+    try {
+      return model->predict(rows);
+    } catch (const std::exception &e) {
+      llvm::errs() << "hatc tune: cost model failed (" << e.what()
+                   << "); scoring at random\n";
+      std::vector<double> random(configs.size());
+      std::uniform_real_distribution<double> u(0, 1);
+      for (double &r : random)
+        r = u(rng);
+      return random;
+    }
+  };
+  std::vector<double> scores = score(population);
+  for (int64_t g = 0; g < options.generations; ++g) {
+    std::vector<nlohmann::json> children;
+    std::uniform_int_distribution<size_t> pick(0, population.size() - 1);
+    auto tournament = [&]() -> const nlohmann::json & {
+      size_t a = pick(rng), b = pick(rng);
+      return scores[a] >= scores[b] ? population[a] : population[b];
+    };
+    std::bernoulli_distribution mutateNotCross(0.6);
+    std::set<std::string> childKeys;
+    for (int64_t i = 0; i < options.population; ++i) {
+      nlohmann::json child = mutateNotCross(rng)
+                                 ? space.mutate(tournament(), rng)
+                                 : space.crossover(tournament(), tournament(),
+                                                   rng);
+      std::string key = child.dump();
+      if (inPopulation.count(key) || !childKeys.insert(key).second ||
+          space.invalidReason(child))
+        continue;
+      children.push_back(std::move(child));
+    }
+    std::vector<double> childScores = score(children);
+    // Keep the best `population` of parents and children.
+    std::vector<size_t> order(population.size() + children.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    auto scoreOf = [&](size_t i) {
+      return i < population.size() ? scores[i]
+                                   : childScores[i - population.size()];
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return scoreOf(a) > scoreOf(b);
+    });
+    std::vector<nlohmann::json> next;
+    std::vector<double> nextScores;
+    for (size_t i = 0; i < order.size() && int64_t(next.size()) < options.population; ++i) {
+      size_t o = order[i];
+      next.push_back(o < population.size() ? population[o]
+                                           : children[o - population.size()]);
+      nextScores.push_back(scoreOf(o));
+    }
+    population = std::move(next);
+    scores = std::move(nextScores);
+    inPopulation.clear();
+    for (const nlohmann::json &c : population)
+      inPopulation.insert(c.dump());
+  }
+  // Exploit the best-scored unmeasured configs, explore with random ones.
+  int64_t exploit = count - int64_t(std::llround(options.epsilon * count));
+  for (size_t i = 0; i < population.size() && int64_t(out.size()) < exploit;
+       ++i)
+    take(population[i]);
+  fillRandom(count);
+  return out;
+}
+
+void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
+  TuneTask &task = tasks[t];
+  TaskStatus &status = statuses[t];
+  std::vector<MeasureRequest> requests;
+  for (const Candidate &c : batch)
+    requests.push_back(makeRequest(task.workload, task.target, c.config,
+                                   c.script));
+  std::vector<MeasureResult> results = measurer.measure(requests);
+  std::vector<cost_model::Sample> samples;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Candidate &c = batch[i];
+    const MeasureResult &r = results[i];
+    recorder.record(makeRecord(task.workload, task.target, c.config, c.script,
+                               r));
+    measured[t].insert(c.config.dump());
+    double throughput = throughputOf(r);
+    history[t].push_back({c.config, throughput});
+    status.measuredOrder.push_back(c.config.dump());
+    ++status.trials;
+    ++done;
+    if (isDefaultConfig(c.config)) {
+      status.defaultThroughput = throughput;
+      status.defaultCycles = r.cycles;
+    }
+    if (throughput > status.bestThroughput) {
+      status.bestThroughput = throughput;
+      status.bestConfig = c.config;
+      status.bestCycles = r.cycles;
+      sinceImprovement[t] = 0;
+    } else {
+      ++sinceImprovement[t];
+    }
+    status.curve.push_back(status.bestThroughput);
+    samples.push_back(sample(t, c.config, throughput));
+  }
+  if (model) {
+    try {
+      model->update(samples);
+      if (!options.modelPath.empty())
+        model->save(options.modelPath);
+    } catch (const std::exception &e) {
+      llvm::errs() << "hatc tune: cost model update failed (" << e.what()
+                   << "); continuing with the model as it was\n";
+    }
+  }
+}
+
+void Tuner::run() {
+  for (size_t t = 0; t < tasks.size(); ++t)
+    loadExisting(t);
+  if (model) {
+    // The database is the source of truth: the model is rebuilt from it.
+    std::vector<cost_model::Sample> samples;
+    for (size_t t = 0; t < tasks.size(); ++t)
+      for (const auto &[config, throughput] : history[t])
+        samples.push_back(sample(t, config, throughput));
+    if (!samples.empty()) {
+      try {
+        model->update(samples);
+      } catch (const std::exception &e) {
+        llvm::errs() << "hatc tune: cost model training failed (" << e.what()
+                     << ")\n";
+      }
+    }
+  }
+  int64_t existing = 0;
+  for (const TaskStatus &s : statuses)
+    existing += s.existing;
+  int64_t budget = options.trials - (options.countExisting ? existing : 0);
+  auto start = std::chrono::steady_clock::now();
+  while (done < budget) {
+    if (interrupted && interrupted->load()) {
+      stoppedByInterrupt = true;
+      return;
+    }
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    if (options.timeBudgetS > 0 && elapsed >= options.timeBudgetS)
+      return;
+    if (options.earlyStop > 0 &&
+        std::all_of(sinceImprovement.begin(), sinceImprovement.end(),
+                    [&](int64_t n) { return n >= options.earlyStop; }))
+      return;
+    size_t t = pickTask();
+    int64_t count = std::min(options.batchSize, budget - done);
+    std::vector<Candidate> batch = propose(t, count);
+    if (batch.empty()) {
+      // This task's space is exhausted; stop when every task's is.
+      exhausted[t] = true;
+      if (std::all_of(exhausted.begin(), exhausted.end(),
+                      [](bool e) { return e; }))
+        return;
+      continue;
+    }
+    measureBatch(t, std::move(batch));
+    if (onBatch)
+      onBatch(t, statuses[t], done, budget);
+  }
+}
+
+} // namespace hatc::tuner
