@@ -27,6 +27,7 @@ int dbCommand(const Args &args);
 int spaceCommand(const Args &args);
 int measureCommand(const Args &args);
 int tuneCommand(const Args &args);
+int reportCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);

@@ -28,6 +28,7 @@ const Subcommand kSubcommands[] = {
     {"export", exportCommand, "write a database's records as a JSON-lines log"},
     {"db", dbCommand, "database maintenance: db stats"},
     {"tune", tuneCommand, "search schedules with evolution + an XGBoost cost model"},
+    {"report", reportCommand, "an HTML report of a tuning database"},
     {"measure", measureCommand, "measure a batch of configs in isolated workers"},
     {"space", spaceCommand, "a workload's schedule space: knobs, samples, scripts"},
 };

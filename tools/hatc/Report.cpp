@@ -1,0 +1,215 @@
+//===- Report.cpp - hatc report: an HTML summary of a tuning database -----===//
+//
+// One self-contained HTML file: a table per task (best, default, speedup,
+// trials, errors by code) and each task's tuning curve (best so far against
+// trials) drawn as inline SVG. No scripts, no external files.
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "Flags.h"
+#include "hatc/Db/Database.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace hatc {
+
+namespace {
+
+struct TaskSummary {
+  std::string workload, targetKind, targetName, fingerprint;
+  int64_t trials = 0;
+  std::map<std::string, int64_t> errors;
+  double best = 0, defaultValue = 0; // GFLOP/s
+  std::optional<int64_t> bestCycles, defaultCycles;
+  std::string bestConfig, bestVersion;
+  std::vector<double> curve; // best so far, per trial
+};
+
+std::string escape(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '&': out += "&amp;"; break;
+    case '"': out += "&quot;"; break;
+    default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string curveSvg(const std::vector<double> &curve, double baseline) {
+  const double width = 560, height = 220, left = 60, bottom = 30, top = 12,
+               right = 12;
+  double maxY = baseline;
+  for (double v : curve)
+    maxY = std::max(maxY, v);
+  if (maxY <= 0)
+    maxY = 1;
+  size_t n = std::max<size_t>(curve.size(), 2);
+  auto x = [&](size_t i) {
+    return left + (width - left - right) * double(i) / double(n - 1);
+  };
+  auto y = [&](double v) {
+    return top + (height - top - bottom) * (1 - v / (maxY * 1.05));
+  };
+  std::string svg = llvm::formatv("<svg width=\"{0}\" height=\"{1}\" "
+                                  "viewBox=\"0 0 {0} {1}\" role=\"img\">",
+                                  width, height);
+  svg += llvm::formatv("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" "
+                       "class=\"axis\"/><line x1=\"{0}\" y1=\"{2}\" "
+                       "x2=\"{3}\" y2=\"{2}\" class=\"axis\"/>",
+                       left, top, height - bottom, width - right);
+  for (int tick = 0; tick <= 4; ++tick) {
+    double v = maxY * 1.05 * tick / 4;
+    svg += llvm::formatv("<text x=\"{0}\" y=\"{1}\" class=\"tick\" "
+                         "text-anchor=\"end\">{2:f1}</text>",
+                         left - 6, y(v) + 4, v);
+  }
+  svg += llvm::formatv("<text x=\"{0}\" y=\"{1}\" class=\"tick\" "
+                       "text-anchor=\"middle\">trials ({2})</text>",
+                       (left + width) / 2, height - 6, curve.size());
+  if (baseline > 0)
+    svg += llvm::formatv("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" "
+                         "class=\"baseline\"/><text x=\"{2}\" y=\"{3}\" "
+                         "class=\"tick\" text-anchor=\"end\">default</text>",
+                         left, y(baseline), width - right, y(baseline) - 4);
+  std::string points;
+  for (size_t i = 0; i < curve.size(); ++i)
+    points += llvm::formatv("{0:f1},{1:f1} ", x(i), y(curve[i]));
+  svg += "<polyline class=\"curve\" points=\"" + points + "\"/></svg>";
+  return svg;
+}
+
+} // namespace
+
+int reportCommand(const Args &args) {
+  std::string dbPath, output = "report.html";
+  FlagParser parser("hatc report",
+                    "Writes a self-contained HTML report of a tuning "
+                    "database: per task the best\nand default schedules, "
+                    "speedup, trials, errors by code, and the tuning curve.");
+  parser.option("--db", &dbPath, "DB", "the tuning database");
+  parser.option("-o", &output, "OUT.html", "output file (report.html)");
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  if (dbPath.empty())
+    return reportError(makeError("hatc report: missing --db DB"));
+  if (!llvm::sys::fs::exists(dbPath))
+    return reportError(makeError(dbPath + ": no such database"));
+  db::OpenOptions openOptions;
+  openOptions.readOnly = true;
+  auto database = db::Database::open(dbPath, openOptions);
+
+  std::map<std::string, TaskSummary> tasks; // in key order
+  std::vector<std::string> order;
+  database->forEachRecord([&](const db::Record &r) {
+    std::string key = r.workloadKey + "|" + r.targetKind + "|" + r.targetName +
+                      "|" + r.targetFingerprint;
+    auto [it, inserted] = tasks.try_emplace(key);
+    TaskSummary &t = it->second;
+    if (inserted) {
+      order.push_back(key);
+      t.workload = r.workloadKey;
+      t.targetKind = r.targetKind;
+      t.targetName = r.targetName;
+      t.fingerprint = r.targetFingerprint;
+    }
+    ++t.trials;
+    ++t.errors[db::errorCodeName(r.error)];
+    double gflops = 0;
+    if (r.error == db::ErrorCode::Ok) {
+      nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);
+      gflops = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+    }
+    if (r.sketch == "default") {
+      t.defaultValue = gflops;
+      t.defaultCycles = r.cycles;
+    }
+    if (gflops > t.best) {
+      t.best = gflops;
+      t.bestCycles = r.cycles;
+      t.bestConfig = r.configJson;
+      t.bestVersion = r.compilerVersion;
+    }
+    t.curve.push_back(t.best);
+  });
+
+  std::string html =
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>hatc tuning "
+      "report</title><style>"
+      "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+      "table{border-collapse:collapse;margin:1em 0}"
+      "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+      "th{background:#f3f3f3}code{font-size:90%;word-break:break-all}h2,td{word-break:break-all}"
+      ".axis{stroke:#555}.baseline{stroke:#c44;stroke-dasharray:4 3}"
+      ".curve{fill:none;stroke:#26a;stroke-width:2}.tick{font-size:11px;"
+      "fill:#555}section{margin-bottom:2.5em}"
+      "</style></head><body><h1>hatc tuning report</h1>";
+  html += "<p>Database <code>" + escape(dbPath) + "</code>: " +
+          std::to_string(tasks.size()) + " tasks.</p>";
+  html += "<table><tr><th>task</th><th>target</th><th>best</th><th>default"
+          "</th><th>speedup</th><th>trials</th><th>errors</th></tr>";
+  auto metric = [](double gflops, const std::optional<int64_t> &cycles) {
+    if (cycles)
+      return llvm::formatv("{0} cycles", *cycles).str();
+    return llvm::formatv("{0:f1} GFLOP/s", gflops).str();
+  };
+  for (const std::string &key : order) {
+    const TaskSummary &t = tasks[key];
+    std::string errors;
+    for (const auto &[code, count] : t.errors)
+      if (code != "OK")
+        errors += (errors.empty() ? "" : ", ") + code + " " +
+                  std::to_string(count);
+    std::string speedup =
+        t.defaultValue > 0 ? llvm::formatv("{0:f2}x", t.best / t.defaultValue)
+                                 .str()
+                           : "-";
+    html += "<tr><td><a href=\"#" + escape(key) + "\">" + escape(t.workload) +
+            "</a></td><td>" + escape(t.targetKind + " " + t.targetName) +
+            "</td><td>" + metric(t.best, t.bestCycles) + "</td><td>" +
+            (t.defaultValue > 0 ? metric(t.defaultValue, t.defaultCycles)
+                                : std::string("-")) +
+            "</td><td>" + speedup + "</td><td>" + std::to_string(t.trials) +
+            "</td><td>" + (errors.empty() ? "none" : escape(errors)) +
+            "</td></tr>";
+  }
+  html += "</table>";
+  for (const std::string &key : order) {
+    const TaskSummary &t = tasks[key];
+    html += "<section id=\"" + escape(key) + "\"><h2>" + escape(t.workload) +
+            " on " + escape(t.targetKind + " " + t.targetName) + "</h2>";
+    html += "<p>Best so far (GFLOP/s" +
+            std::string(t.targetKind == "hwacc" ? ", modeled" : "") +
+            ") against trials; the dashed line is the default schedule.</p>";
+    html += curveSvg(t.curve, t.defaultValue);
+    html += "<p>Best config: <code>" + escape(t.bestConfig) +
+            "</code><br>Compiler: <code>" + escape(t.bestVersion) +
+            "</code><br>Target fingerprint: <code>" + escape(t.fingerprint) +
+            "</code></p></section>";
+  }
+  html += "</body></html>\n";
+
+  std::error_code ec;
+  llvm::raw_fd_ostream os(output, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return reportError(makeError(output + ": cannot write: " + ec.message()));
+  os << html;
+  llvm::errs() << "hatc report: " << tasks.size() << " tasks -> " << output
+               << "\n";
+  return kExitOk;
+}
+
+} // namespace hatc
