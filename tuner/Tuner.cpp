@@ -12,6 +12,13 @@
 
 namespace hatc::tuner {
 
+cost_model::XGBoostOptions Tuner::xgboostOptions() const {
+  cost_model::XGBoostOptions xgb;
+  xgb.objective = options.objective;
+  xgb.seed = options.seed;
+  return xgb;
+}
+
 bool isDefaultConfig(const nlohmann::json &config) {
   return config.is_object() && config.value("sketch", "") == "default";
 }
@@ -325,12 +332,22 @@ void Tuner::run() {
   for (size_t t = 0; t < tasks.size(); ++t)
     loadExisting(t);
   if (model) {
-    // The database is the source of truth: the model is rebuilt from it.
+    // The database is the source of truth. A saved model is reused when it
+    // was trained on exactly what the database holds for these tasks; one
+    // of another feature schema, a corrupt one or a stale one is rebuilt
+    // from the database.
     std::vector<cost_model::Sample> samples;
     for (size_t t = 0; t < tasks.size(); ++t)
       for (const auto &[config, throughput] : history[t])
         samples.push_back(sample(t, config, throughput));
-    if (!samples.empty()) {
+    bool reused = !options.modelPath.empty() && !samples.empty() &&
+                  model->load(options.modelPath) &&
+                  model->sampleCount() == samples.size();
+    if (!reused && model->sampleCount() > 0)
+      model = options.search == "random-model"
+                  ? cost_model::makeRandomModel(options.seed)
+                  : cost_model::makeXGBoostModel(xgboostOptions());
+    if (!reused && !samples.empty()) {
       try {
         model->update(samples);
       } catch (const std::exception &e) {

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <set>
 
 using namespace hatc;
@@ -191,4 +192,37 @@ TEST(Tuner, StopsWhenInterrupted) {
   tuner.run();
   EXPECT_TRUE(tuner.wasInterrupted());
   EXPECT_EQ(tuner.trialsDone(), 16);
+}
+
+TEST(Tuner, CorruptOrStaleModelFileIsRebuiltFromTheDatabase) {
+  std::string db = tempDb();
+  std::string modelPath = db + ".model";
+  FakeMeasurer first;
+  {
+    Recorder recorder(db, "");
+    std::vector<TuneTask> tasks;
+    tasks.push_back(makeTask("matmul_1024.mlir"));
+    TuneOptions o = options(16, "xgboost");
+    o.modelPath = modelPath;
+    Tuner tuner(std::move(tasks), first, modelFor("xgboost"), recorder, o);
+    tuner.run();
+  }
+  {
+    std::ofstream(modelPath) << "not a model";
+  }
+  FakeMeasurer second;
+  Recorder recorder(db, "");
+  std::vector<TuneTask> tasks;
+  tasks.push_back(makeTask("matmul_1024.mlir"));
+  TuneOptions o = options(32, "xgboost");
+  o.modelPath = modelPath;
+  Tuner tuner(std::move(tasks), second, modelFor("xgboost"), recorder, o);
+  tuner.run();
+  EXPECT_EQ(second.calls, 16);
+  EXPECT_GT(tuner.status()[0].bestThroughput, 0);
+  auto reloaded = cost_model::makeXGBoostModel();
+  EXPECT_TRUE(reloaded->load(modelPath)); // saved again after the batch
+  EXPECT_EQ(reloaded->sampleCount(), 32u);
+  llvm::sys::fs::remove(db);
+  llvm::sys::fs::remove(modelPath);
 }

@@ -90,6 +90,7 @@ private:
     std::string script;
   };
   void loadExisting(size_t task);
+  cost_model::XGBoostOptions xgboostOptions() const;
   std::vector<Candidate> propose(size_t task, int64_t count);
   void measureBatch(size_t task, std::vector<Candidate> batch);
   size_t pickTask();
