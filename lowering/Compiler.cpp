@@ -28,6 +28,7 @@ std::optional<EmitStage> parseEmitStage(llvm::StringRef name) {
       .Case("llvm", EmitStage::LLVMIR)
       .Case("asm", EmitStage::Assembly)
       .Case("obj", EmitStage::Object)
+      .Case("ptx", EmitStage::Ptx)
       .Default(std::nullopt);
 }
 
@@ -44,9 +45,10 @@ static llvm::Error lowerToLLVMDialect(Workload &workload,
   prepareEntryForCpu(module, workload.entryName);
   PassManager pm(module.getContext());
   llvm::Error err =
-      target.kind == TargetKind::Hwacc
-          ? buildHwaccPipeline(pm, target.hwacc)
-          : buildCpuLoweringPipeline(pm, CpuPipelineOptions());
+      target.kind == TargetKind::Hwacc ? buildHwaccPipeline(pm, target.hwacc)
+      : target.kind == TargetKind::Gpu ? buildGpuPipeline(pm, target.gpu)
+                                       : buildCpuLoweringPipeline(
+                                             pm, CpuPipelineOptions());
   if (err)
     return err;
   DiagnosticCapture capture(module.getContext());
@@ -58,8 +60,13 @@ static llvm::Error lowerToLLVMDialect(Workload &workload,
 llvm::Expected<std::string> compileToStage(Workload &workload,
                                            ModuleOp schedule, EmitStage stage,
                                            const LoweringTarget &target) {
-  if (target.kind == TargetKind::Gpu)
-    return makeError("the gpu target is not supported by this build yet");
+  bool gpu = target.kind == TargetKind::Gpu;
+  if (stage == EmitStage::Ptx && !gpu)
+    return makeError("--emit ptx is for the gpu target");
+  if (gpu && stage != EmitStage::Scheduled && stage != EmitStage::LLVMDialect &&
+      stage != EmitStage::Ptx)
+    return makeError("for the gpu target, --emit takes mlir, mlir-llvm or "
+                     "ptx");
   if (schedule)
     if (llvm::Error err = applySchedule(*workload.module, schedule))
       return std::move(err);
@@ -69,6 +76,8 @@ llvm::Expected<std::string> compileToStage(Workload &workload,
     return std::move(err);
   if (stage == EmitStage::LLVMDialect)
     return printModule(*workload.module);
+  if (stage == EmitStage::Ptx)
+    return extractPtx(*workload.module);
 
   llvm::LLVMContext llvmContext;
   auto llvmModule =

@@ -28,6 +28,7 @@ int spaceCommand(const Args &args);
 int measureCommand(const Args &args);
 int tuneCommand(const Args &args);
 int reportCommand(const Args &args);
+int coordCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);

@@ -1,6 +1,7 @@
 //===- Common.cpp - Pieces shared by hatc's subcommands -------------------===//
 #include "Common.h"
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Support/Error.h"
@@ -13,15 +14,19 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   CompileInputs inputs;
   std::string targetSpec =
       request.targetConfig.empty() ? request.targetSpec : request.targetConfig;
-  if (targetSpec == "gpu")
-    return makeError("target 'gpu' is not supported by this build yet");
   auto target = resolveTarget(targetSpec);
   if (!target)
     return target.takeError();
-  if (target->kind == TargetKind::Gpu)
-    return makeError(target->path + ": gpu targets are not supported by this "
-                                    "build yet");
   inputs.target = std::move(*target);
+  if (inputs.target.kind == TargetKind::Gpu) {
+    auto chip = inputs.target.params.find("chip");
+    if (chip != inputs.target.params.end()) {
+      if (!chip->is_string())
+        return makeError(inputs.target.path + ": \"chip\" must be a string "
+                                              "like \"sm_90\"");
+      inputs.lowering.gpu.chip = chip->get<std::string>();
+    }
+  }
   inputs.lowering.kind = inputs.target.kind;
   if (inputs.target.kind == TargetKind::Hwacc) {
     if (auto error = HwaccParams::fromJson(inputs.target.params,
@@ -56,8 +61,15 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
     return workload.takeError();
   inputs.workload = std::move(*workload);
   if (request.schedulePath.empty()) {
-    inputs.scheduleText = defaultScheduleText(
-        inputs.workload, inputs.target.kind == TargetKind::Hwacc);
+    if (inputs.target.kind == TargetKind::Gpu) {
+      auto text = defaultGpuScheduleText(inputs.workload);
+      if (!text)
+        return text.takeError();
+      inputs.scheduleText = *text;
+    } else {
+      inputs.scheduleText = defaultScheduleText(
+          inputs.workload, inputs.target.kind == TargetKind::Hwacc);
+    }
     auto schedule = parseSchedule(*inputs.context, inputs.scheduleText,
                                   "<default schedule>");
     if (!schedule)

@@ -31,6 +31,7 @@ int compileCommand(const Args &args) {
                 "                          (see --emit schedule)");
   parser.option("--emit", &emit, "STAGE",
                 "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj |\n"
+                "                          ptx (gpu) |\n"
                 "                          schedule (the transform script used)");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
   parser.option("--entry", &request.entryName, "NAME",
@@ -44,7 +45,7 @@ int compileCommand(const Args &args) {
   std::optional<EmitStage> stage = parseEmitStage(emit);
   if (!stage && emit != "schedule")
     return reportError(makeError("hatc compile: --emit expects mlir, "
-                                 "mlir-llvm, llvm, asm, obj or schedule, got '" +
+                                 "mlir-llvm, llvm, asm, obj, ptx or schedule, got '" +
                                  emit + "'"));
   if (stage && *stage == EmitStage::Object && output == "-" &&
       llvm::sys::Process::StandardOutIsDisplayed())

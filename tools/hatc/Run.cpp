@@ -12,10 +12,23 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <dlfcn.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 namespace hatc {
+
+/// DEVICE_UNAVAILABLE, in one line: why this build cannot run on a GPU here.
+std::string gpuUnavailableReason() {
+  if (void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    dlclose(driver);
+    return "DEVICE_UNAVAILABLE: an NVIDIA driver is present, but this build "
+           "cannot launch GPU kernels yet (hatc compile --target gpu --emit "
+           "ptx works)";
+  }
+  return "DEVICE_UNAVAILABLE: no NVIDIA driver (libcuda.so.1) on this "
+         "machine; hatc compile --target gpu --emit ptx still works";
+}
 
 namespace {
 
@@ -83,6 +96,8 @@ int runCommand(const Args &args) {
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
+  if (inputs->target.kind == TargetKind::Gpu)
+    return reportError(makeError(gpuUnavailableReason()));
   Workload &workload = inputs->workload;
   // The reference reads the workload as written, before any schedule.
   mlir::OwningOpRef<mlir::ModuleOp> original = workload.module->clone();

@@ -31,6 +31,7 @@ const Subcommand kSubcommands[] = {
     {"report", reportCommand, "an HTML report of a tuning database"},
     {"measure", measureCommand, "measure a batch of configs in isolated workers"},
     {"space", spaceCommand, "a workload's schedule space: knobs, samples, scripts"},
+    {"coord", coordCommand, "runtime coordinator: dispatch benchmark across backends"},
 };
 
 void printUsage(llvm::raw_ostream &os) {

@@ -8,6 +8,7 @@
 #ifndef HATC_LOWERING_COMPILER_H
 #define HATC_LOWERING_COMPILER_H
 
+#include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/HwaccPipeline.h"
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Runtime/Target.h"
@@ -19,9 +20,9 @@
 
 namespace hatc {
 
-enum class EmitStage { Scheduled, LLVMDialect, LLVMIR, Assembly, Object };
+enum class EmitStage { Scheduled, LLVMDialect, LLVMIR, Assembly, Object, Ptx };
 
-/// "mlir", "mlir-llvm", "llvm", "asm", "obj".
+/// "mlir", "mlir-llvm", "llvm", "asm", "obj", "ptx".
 std::optional<EmitStage> parseEmitStage(llvm::StringRef name);
 
 /// Where the code goes: the host CPU alone, or hwacc (GEMM-like ops on the
@@ -29,6 +30,7 @@ std::optional<EmitStage> parseEmitStage(llvm::StringRef name);
 struct LoweringTarget {
   TargetKind kind = TargetKind::Cpu;
   HwaccPipelineOptions hwacc; // used when kind == Hwacc
+  GpuOptions gpu;             // used when kind == Gpu
 };
 
 /// Applies `schedule` (null: none, the linalg ops lower to plain loops) to

@@ -1,0 +1,502 @@
+//===- Coord.cpp - hatc coord: the runtime coordinator's benchmark --------===//
+//
+// `hatc coord bench` runs one seeded mixed stream of tasks under every
+// policy, on the real backends (kernels run; hwacc devices are paced, see
+// hatc/Runtime/Coordinator.h) or, with --simulate, on a virtual clock at
+// any scale. Results of the real run are checked two ways:
+//   - before the timed runs, every workload on every backend that can run
+//     it goes through the coordinator (forced placement, hwacc functional)
+//     and its outputs are compared with the independent reference;
+//   - in each timed run, the first task of each workload keeps its outputs
+//     and those that ran with real results (the CPU; hwacc with --check-all)
+//     are compared too. --check-all checks every task (hwacc tasks then run
+//     the device model functionally, which costs host time).
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "Flags.h"
+#include "hatc/Measure/Check.h"
+#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Runtime/Target.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <nlohmann/json.hpp>
+#include <limits>
+
+namespace hatc {
+
+using namespace coord;
+
+namespace {
+
+/// The default mix: GEMMs of several sizes, convolutions, elementwise, with
+/// relative frequencies (small ops more often, as in a real model).
+struct MixEntry {
+  const char *name;
+  double weight;
+};
+const MixEntry kDefaultMix[] = {
+    {"matmul_1024", 1},   {"bert_ffn_matmul", 2},  {"attention_batch_matmul", 3},
+    {"resnet50_conv3x3", 2}, {"conv3x3_stride2", 2}, {"bias_relu", 4},
+    {"matmul_odd", 3},    {"matmul_i8", 2},
+};
+
+struct CheckTally {
+  int tasks = 0;
+  int wrong = 0;
+  double worstRelErr = 0;
+  void add(const CheckResult &result) {
+    ++tasks;
+    wrong += result.correct ? 0 : 1;
+    worstRelErr = std::max(worstRelErr, result.maxRelErr);
+  }
+};
+
+nlohmann::json summaryJson(const RunSummary &summary,
+                           const std::vector<BackendSpec> &backends) {
+  nlohmann::json out = {{"policy", summary.policy},
+                        {"mode", summary.mode},
+                        {"tasks", summary.tasks},
+                        {"makespan_s", summary.makespanS},
+                        {"throughput_tps", summary.throughput},
+                        {"failed_tasks", summary.failedTasks},
+                        {"retries", summary.retries}};
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t b = 0; b < summary.backends.size(); ++b)
+    list.push_back({{"name", summary.backends[b].name},
+                    {"kind", backendKindName(backends[b].kind)},
+                    {"tasks", summary.backends[b].tasks},
+                    {"busy_s", summary.backends[b].busyS},
+                    {"utilization", summary.backends[b].utilization}});
+  out["backends"] = list;
+  return out;
+}
+
+std::vector<std::string> splitList(const std::string &text) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(text).split(parts, ',', -1, false);
+  std::vector<std::string> out;
+  for (llvm::StringRef part : parts)
+    out.push_back(part.trim().str());
+  return out;
+}
+
+/// Resolves the mix: names from the default mix (or given by --workloads,
+/// as example names or .mlir paths) to paths and weights.
+llvm::Error resolveMix(const std::string &list, std::vector<std::string> &paths,
+                       std::vector<double> &weights) {
+  std::string examples = configsDir() + "/../examples/";
+  if (list.empty()) {
+    for (const MixEntry &entry : kDefaultMix) {
+      paths.push_back(examples + entry.name + ".mlir");
+      weights.push_back(entry.weight);
+    }
+    return llvm::Error::success();
+  }
+  for (const std::string &name : splitList(list)) {
+    double weight = 1;
+    for (const MixEntry &entry : kDefaultMix)
+      if (name == entry.name)
+        weight = entry.weight;
+    paths.push_back(llvm::StringRef(name).ends_with(".mlir")
+                        ? name
+                        : examples + name + ".mlir");
+    weights.push_back(weight);
+  }
+  if (paths.empty())
+    return makeError("--workloads: empty list");
+  return llvm::Error::success();
+}
+
+void printTable(const std::vector<RunSummary> &runs) {
+  llvm::errs() << llvm::formatv("{0,-14} {1,12} {2,10} {3,7}  {4}\n", "policy",
+                                "makespan", "tasks/s", "retries",
+                                "utilization per backend");
+  for (const RunSummary &run : runs) {
+    std::string util;
+    for (const BackendUsage &usage : run.backends)
+      util += llvm::formatv("{0} {1:f0}% ({2})  ", usage.name,
+                            100 * usage.utilization, usage.tasks)
+                  .str();
+    llvm::errs() << llvm::formatv("{0,-14} {1,10:f4} s {2,10:f1} {3,7}  {4}\n",
+                                  run.policy, run.makespanS, run.throughput,
+                                  run.retries, util);
+  }
+}
+
+/// Adds "gain_vs_best_static" to the dynamic run and prints everything.
+void report(std::vector<RunSummary> &runs,
+            const std::vector<BackendSpec> &backends,
+            std::vector<nlohmann::json> &objects, bool json) {
+  double bestStatic = std::numeric_limits<double>::infinity();
+  std::string bestStaticName;
+  for (const RunSummary &run : runs)
+    if (run.policy != "dynamic" && run.makespanS < bestStatic) {
+      bestStatic = run.makespanS;
+      bestStaticName = run.policy;
+    }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].policy != "dynamic" || bestStaticName.empty())
+      continue;
+    double gain = (bestStatic - runs[i].makespanS) / bestStatic;
+    objects[i]["best_static"] = bestStaticName;
+    objects[i]["best_static_makespan_s"] = bestStatic;
+    objects[i]["gain_vs_best_static"] = gain;
+    llvm::errs() << llvm::formatv(
+        "dynamic vs best static ({0}): {1:f4} s vs {2:f4} s, {3:f1}% "
+        "shorter\n",
+        bestStaticName, runs[i].makespanS, bestStatic, 100 * gain);
+  }
+  printTable(runs);
+  for (const nlohmann::json &object : objects) {
+    if (json) {
+      llvm::outs() << object.dump() << "\n";
+      continue;
+    }
+  }
+  llvm::outs().flush();
+}
+
+struct BenchFlags {
+  std::string dbPath, workloads, hwaccTarget = "hwacc", policies;
+  int64_t tasks = 200, seed = 1, hwacc = 1, backends = 8, cpuCores = 0,
+          cpuThreadsPerTask = 1;
+  std::string timeScale = "1", transferGBps = "16";
+  bool json = false, simulate = false, checkAll = false, allowStale = false;
+};
+
+llvm::Expected<double> parseDouble(const std::string &flag,
+                                   const std::string &text) {
+  double value;
+  if (llvm::StringRef(text).getAsDouble(value) || !(value >= 0))
+    return makeError(flag + ": expected a non-negative number, got '" + text +
+                     "'");
+  return value;
+}
+
+std::vector<PolicyKind> policiesOf(const BenchFlags &flags,
+                                   llvm::Error &error) {
+  // Dynamic last: its gain is computed against the static runs before it.
+  std::vector<PolicyKind> kinds = {PolicyKind::AllCpu, PolicyKind::AllHwacc,
+                                   PolicyKind::RoundRobin,
+                                   PolicyKind::StaticByOp, PolicyKind::Dynamic};
+  if (flags.policies.empty())
+    return kinds;
+  kinds.clear();
+  for (const std::string &name : splitList(flags.policies)) {
+    auto kind = parsePolicyKind(name);
+    if (!kind) {
+      error = makeError("--policies: unknown policy '" + name +
+                        "' (dynamic, all-cpu, all-hwacc, round-robin, "
+                        "static-by-op)");
+      return {};
+    }
+    kinds.push_back(*kind);
+  }
+  return kinds;
+}
+
+int simulateBench(const BenchFlags &flags, const std::vector<std::string> &paths,
+                  const std::vector<double> &weights, double transfer) {
+  auto infos = describeWorkloads(paths);
+  if (!infos)
+    return reportError(infos.takeError());
+  // N backends: half CPU pools of this machine's cores, half hwacc devices
+  // alternating the 16x16 and the 32x32 array.
+  std::vector<BackendSpec> specs;
+  int64_t cpus = flags.backends / 2, hwaccs = flags.backends - cpus;
+  for (int64_t i = 0; i < cpus; ++i) {
+    BackendSpec spec = cpuBackend(int(flags.cpuCores), int(flags.cpuThreadsPerTask));
+    spec.name = "cpu" + std::to_string(i);
+    specs.push_back(spec);
+  }
+  for (int64_t i = 0; i < hwaccs; ++i) {
+    std::string target =
+        i % 2 == 0 ? flags.hwaccTarget : configsDir() + "/targets/hwacc-32x32.json";
+    auto spec = hwaccBackend(target, "hwacc" + std::to_string(i), transfer);
+    if (!spec)
+      return reportError(spec.takeError());
+    specs.push_back(*spec);
+  }
+  IndexOptions indexOptions;
+  indexOptions.allowStale = flags.allowStale;
+  ScheduleIndex index(specs, indexOptions);
+  index.load(flags.dbPath);
+  LatencyModel model(specs);
+  for (const WorkloadInfo &info : *infos)
+    model.addWorkload(info, &index);
+  std::vector<StreamTask> stream =
+      makeStream(infos->size(), weights, size_t(flags.tasks), uint64_t(flags.seed));
+  llvm::Error error = llvm::Error::success();
+  std::vector<PolicyKind> kinds = policiesOf(flags, error);
+  if (error)
+    return reportError(std::move(error));
+  std::vector<RunSummary> runs;
+  std::vector<nlohmann::json> objects;
+  SimOptions options;
+  options.seed = uint64_t(flags.seed);
+  for (PolicyKind kind : kinds) {
+    std::unique_ptr<Policy> policy = makePolicy(kind, model);
+    runs.push_back(simulate(model, *policy, stream, options));
+    objects.push_back(summaryJson(runs.back(), specs));
+  }
+  report(runs, specs, objects, flags.json);
+  return kExitOk;
+}
+
+int realBench(const BenchFlags &flags, const std::vector<std::string> &paths,
+              const std::vector<double> &weights, double transfer,
+              double timeScale) {
+  CoordinatorOptions options;
+  options.dbPath = flags.dbPath;
+  options.cpuCores = int(flags.cpuCores);
+  options.cpuThreadsPerTask = int(flags.cpuThreadsPerTask);
+  for (int64_t i = 0; i < flags.hwacc; ++i)
+    options.hwaccTargets.push_back(flags.hwaccTarget);
+  options.transferBytesPerS = transfer;
+  options.timeScale = timeScale;
+  options.index.allowStale = flags.allowStale;
+  auto created = Coordinator::create(options);
+  if (!created)
+    return reportError(created.takeError());
+  Coordinator &coord = **created;
+  const std::vector<BackendSpec> &backends = coord.backends();
+
+  std::vector<int> ids;
+  llvm::errs() << "coord: compiling " << paths.size() << " workloads for "
+               << backends.size() << " backends\n";
+  for (const std::string &path : paths) {
+    auto id = coord.addWorkload(path);
+    if (!id)
+      return reportError(id.takeError());
+    ids.push_back(*id);
+  }
+  // References, once per workload, of the coordinator's seeded inputs.
+  std::vector<std::vector<std::vector<double>>> references;
+  for (int id : ids) {
+    auto ref = coord.referenceOutputs(id, coord.defaultInputs(id));
+    if (!ref)
+      return reportError(ref.takeError());
+    references.push_back(std::move(*ref));
+  }
+  struct Checked {
+    int workload;
+    std::vector<HostBuffer> outputs;
+    std::future<TaskResult> future;
+    bool functional;
+  };
+  auto makeArgs = [&](int id, std::vector<HostBuffer> &outputs) {
+    std::vector<HostBuffer *> args;
+    for (const HostBuffer &input : coord.defaultInputs(id))
+      args.push_back(const_cast<HostBuffer *>(&input));
+    for (HostBuffer &output : outputs) {
+      output.poison();
+      args.push_back(&output);
+    }
+    return args;
+  };
+  CheckTally tally;
+  auto compare = [&](Checked &checked, const TaskResult &result) {
+    std::vector<CheckResult> perOutput;
+    const auto &ref = references[checked.workload];
+    for (size_t o = 0; o < checked.outputs.size(); ++o)
+      perOutput.push_back(compareWithReference(
+          checked.outputs[o].toDoubles(), ref[o],
+          defaultTolerance(checked.outputs[o].spec().kind)));
+    CheckResult combined = combine(perOutput);
+    tally.add(combined);
+    if (!combined.correct)
+      llvm::errs() << llvm::formatv(
+          "coord: WRONG result for {0} on {1}: max rel err {2:e2}\n",
+          coord.model().workload(checked.workload).key,
+          backends[result.backend].name, combined.maxRelErr);
+  };
+  // 1. Every workload on every backend that can run it, functional.
+  std::vector<Checked> verify;
+  int verified = 0;
+  for (size_t w = 0; w < ids.size(); ++w) {
+    for (size_t b = 0; b < backends.size(); ++b) {
+      if (!coord.model().canRun(ids[w], int(b)))
+        continue;
+      Checked checked{ids[w], coord.outputBuffers(ids[w]), {}, true};
+      SubmitOptions submitOptions;
+      submitOptions.functional = true;
+      submitOptions.forceBackend = int(b);
+      checked.future = coord.submit(ids[w], makeArgs(ids[w], checked.outputs),
+                                    submitOptions);
+      verify.push_back(std::move(checked));
+    }
+  }
+  for (Checked &checked : verify) {
+    TaskResult result = checked.future.get();
+    if (!result.ok)
+      return reportError(makeError("coord: verification run of " +
+                                   coord.model().workload(checked.workload).key +
+                                   " failed: " + result.error));
+    compare(checked, result);
+    ++verified;
+  }
+  llvm::errs() << "coord: verified " << verified
+               << " (workload, backend) pairs against the reference: "
+               << (tally.wrong ? "WRONG results" : "all correct") << "\n";
+  for (size_t w = 0; w < ids.size(); ++w)
+    for (size_t b = 0; b < backends.size(); ++b)
+      if (coord.model().canRun(ids[w], int(b)))
+        llvm::errs() << llvm::formatv(
+            "  {0,-58} {1,-7} schedule {2,-10} predicted {3:e2} s ({4})\n",
+            coord.model().workload(ids[w]).key, backends[b].name,
+            coord.scheduleOf(ids[w], int(b)),
+            coord.model().predict(ids[w], int(b)),
+            predictionSourceName(coord.model().source(ids[w], int(b))));
+
+  // 2. The timed runs.
+  std::vector<StreamTask> stream =
+      makeStream(ids.size(), weights, size_t(flags.tasks), uint64_t(flags.seed));
+  llvm::Error error = llvm::Error::success();
+  std::vector<PolicyKind> kinds = policiesOf(flags, error);
+  if (error)
+    return reportError(std::move(error));
+  std::vector<RunSummary> runs;
+  std::vector<nlohmann::json> objects;
+  for (PolicyKind kind : kinds) {
+    coord.setPolicy(kind);
+    CheckTally before = tally;
+    std::vector<bool> sampled(ids.size(), false);
+    std::vector<std::future<TaskResult>> futures;
+    std::vector<Checked> checks;
+    std::vector<int> checkOf(stream.size(), -1);
+    for (size_t t = 0; t < stream.size(); ++t) {
+      int w = stream[t].workload;
+      if (!flags.checkAll && sampled[w]) {
+        futures.push_back(coord.submit(ids[w]));
+        continue;
+      }
+      sampled[w] = true;
+      Checked checked{ids[w], coord.outputBuffers(ids[w]), {}, flags.checkAll};
+      SubmitOptions submitOptions;
+      submitOptions.functional = flags.checkAll;
+      futures.push_back(coord.submit(
+          ids[w], makeArgs(ids[w], checked.outputs), submitOptions));
+      checkOf[t] = int(checks.size());
+      checks.push_back(std::move(checked));
+    }
+    std::vector<TaskResult> results;
+    for (std::future<TaskResult> &future : futures)
+      results.push_back(future.get());
+    for (size_t t = 0; t < stream.size(); ++t) {
+      if (checkOf[t] < 0 || !results[t].ok)
+        continue;
+      Checked &checked = checks[checkOf[t]];
+      // A paced hwacc task computed nothing (see the header): only real
+      // results are compared.
+      if (backends[results[t].backend].kind == BackendKind::Hwacc &&
+          !checked.functional)
+        continue;
+      compare(checked, results[t]);
+    }
+    runs.push_back(summarize(policyKindName(kind), "real", backends, results));
+    nlohmann::json object = summaryJson(runs.back(), backends);
+    object["checked"] = {{"tasks", tally.tasks - before.tasks},
+                         {"wrong", tally.wrong - before.wrong},
+                         {"verified_pairs", verified},
+                         {"correct", tally.wrong == 0}};
+    object["time_scale"] = timeScale;
+    objects.push_back(object);
+    for (const TaskResult &result : results)
+      for (const std::string &failure : result.failures)
+        llvm::errs() << "coord: " << policyKindName(kind)
+                     << ": task failed on " << failure << " (retried)\n";
+  }
+  report(runs, backends, objects, flags.json);
+  if (tally.wrong) {
+    llvm::errs() << "hatc: error: " << tally.wrong << " of " << tally.tasks
+                 << " checked results are wrong\n";
+    return kExitCheckFailed;
+  }
+  return kExitOk;
+}
+
+int benchCommand(const Args &args) {
+  BenchFlags flags;
+  FlagParser parser(
+      "hatc coord bench",
+      "Runs one seeded mixed stream of tasks (GEMMs, convs, elementwise) "
+      "under every\npolicy (all-cpu, all-hwacc, round-robin, static-by-op, "
+      "dynamic) and reports\nmakespan, throughput, per-backend utilization "
+      "and the dynamic policy's gain\nover the best static one. Kernels use "
+      "the database's best schedules (default\nschedules on a miss); "
+      "results are checked against the reference.");
+  parser.option("--db", &flags.dbPath, "DB",
+                "tuning database (missing/corrupt: fallback, one warning)");
+  parser.option("--tasks", &flags.tasks, "N", "tasks in the stream (200)", 1);
+  parser.option("--seed", &flags.seed, "S", "stream seed (1)", 0);
+  parser.option("--workloads", &flags.workloads, "A,B,...",
+                "example names or .mlir paths (default: the 8-workload mix)");
+  parser.option("--policies", &flags.policies, "P,...",
+                "only these policies");
+  parser.option("--hwacc", &flags.hwacc, "N", "hwacc devices (1)", 0);
+  parser.option("--hwacc-target", &flags.hwaccTarget, "T",
+                "hwacc target of the devices (hwacc or a .json)");
+  parser.option("--cpu-cores", &flags.cpuCores, "N",
+                "cores of the CPU pool (0: all)", 0);
+  parser.option("--cpu-threads-per-task", &flags.cpuThreadsPerTask, "K",
+                "cores each CPU task gets (1)", 1);
+  parser.option("--transfer-gbps", &flags.transferGBps, "G",
+                "host<->hwacc bandwidth in GB/s for the transfer cost (16; 0: "
+                "none)");
+  parser.option("--time-scale", &flags.timeScale, "X",
+                "hwacc pacing: modeled seconds x X of wall time (1)");
+  parser.flag("--check-all", &flags.checkAll,
+              "check every task (hwacc tasks run functionally: slower)");
+  parser.flag("--allow-stale", &flags.allowStale,
+              "use records of other compiler versions or machines");
+  parser.flag("--simulate", &flags.simulate,
+              "virtual clock, no kernels: evaluate policies at scale");
+  parser.option("--backends", &flags.backends, "N",
+                "--simulate: backends (half CPU pools, half hwacc; 8)", 2);
+  parser.flag("--json", &flags.json, "one JSON object per policy on stdout");
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  auto transfer = parseDouble("--transfer-gbps", flags.transferGBps);
+  if (!transfer)
+    return reportError(transfer.takeError());
+  auto timeScale = parseDouble("--time-scale", flags.timeScale);
+  if (!timeScale)
+    return reportError(timeScale.takeError());
+  if (*timeScale <= 0)
+    return reportError(makeError("--time-scale: must be positive"));
+  std::vector<std::string> paths;
+  std::vector<double> weights;
+  if (llvm::Error err = resolveMix(flags.workloads, paths, weights))
+    return reportError(std::move(err));
+  double bytesPerS = *transfer * 1e9;
+  if (flags.simulate)
+    return simulateBench(flags, paths, weights, bytesPerS);
+  return realBench(flags, paths, weights, bytesPerS, *timeScale);
+}
+
+} // namespace
+
+int coordCommand(const Args &args) {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    llvm::outs() << "usage: hatc coord bench [flags]   (hatc coord bench "
+                    "--help)\n\nThe runtime coordinator: database-driven "
+                    "schedule lookup and dynamic\nassignment of tasks to the "
+                    "CPU and hwacc devices.\n";
+    return args.empty() ? kExitUserError : kExitOk;
+  }
+  if (args[0] == "bench")
+    return benchCommand(Args(args.begin() + 1, args.end()));
+  return reportError(makeError("hatc coord: unknown subcommand '" + args[0] +
+                               "' (expected bench)"));
+}
+
+} // namespace hatc
