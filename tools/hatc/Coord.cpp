@@ -25,6 +25,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <limits>
 
 namespace hatc {
@@ -163,7 +164,7 @@ void report(std::vector<RunSummary> &runs,
 
 struct BenchFlags {
   std::string dbPath, workloads, hwaccTarget = "hwacc", policies;
-  int64_t tasks = 200, seed = 1, hwacc = 1, backends = 8, cpuCores = 0,
+  int64_t tasks = 200, seed = 1, repeat = 3, hwacc = 1, backends = 8, cpuCores = 0,
           cpuThreadsPerTask = 1;
   std::string timeScale = "1", transferGBps = "16";
   bool json = false, simulate = false, checkAll = false, allowStale = false;
@@ -267,7 +268,12 @@ int realBench(const BenchFlags &flags, const std::vector<std::string> &paths,
   const std::vector<BackendSpec> &backends = coord.backends();
 
   std::vector<int> ids;
-  llvm::errs() << "coord: compiling " << paths.size() << " workloads for "
+  std::string names;
+  for (const BackendSpec &spec : backends)
+    names += " " + spec.name;
+  llvm::errs() << "coord: backends:" << names
+               << " (gpu: absent, no GPU runtime in this build)\n"
+               << "coord: compiling " << paths.size() << " workloads for "
                << backends.size() << " backends\n";
   for (const std::string &path : paths) {
     auto id = coord.addWorkload(path);
@@ -363,53 +369,75 @@ int realBench(const BenchFlags &flags, const std::vector<std::string> &paths,
   std::vector<RunSummary> runs;
   std::vector<nlohmann::json> objects;
   for (PolicyKind kind : kinds) {
-    coord.setPolicy(kind);
-    CheckTally before = tally;
-    std::vector<bool> sampled(ids.size(), false);
-    std::vector<std::future<TaskResult>> futures;
-    std::vector<Checked> checks;
-    std::vector<int> checkOf(stream.size(), -1);
-    for (size_t t = 0; t < stream.size(); ++t) {
-      int w = stream[t].workload;
-      if (!flags.checkAll && sampled[w]) {
-        futures.push_back(coord.submit(ids[w]));
-        continue;
+    // Each policy runs the same stream `repeat` times from a fresh state
+    // (corrections and queues reset); the run with the median makespan is
+    // reported, all makespans are listed.
+    std::vector<std::pair<RunSummary, CheckTally>> repeats;
+    CheckTally policyTally;
+    for (int64_t rep = 0; rep < flags.repeat; ++rep) {
+      coord.setPolicy(kind);
+      CheckTally before = tally;
+      std::vector<bool> sampled(ids.size(), false);
+      std::vector<std::future<TaskResult>> futures;
+      std::vector<Checked> checks;
+      std::vector<int> checkOf(stream.size(), -1);
+      for (size_t t = 0; t < stream.size(); ++t) {
+        int w = stream[t].workload;
+        if (!flags.checkAll && sampled[w]) {
+          futures.push_back(coord.submit(ids[w]));
+          continue;
+        }
+        sampled[w] = true;
+        Checked checked{ids[w], coord.outputBuffers(ids[w]), {},
+                        flags.checkAll};
+        SubmitOptions submitOptions;
+        submitOptions.functional = flags.checkAll;
+        futures.push_back(coord.submit(
+            ids[w], makeArgs(ids[w], checked.outputs), submitOptions));
+        checkOf[t] = int(checks.size());
+        checks.push_back(std::move(checked));
       }
-      sampled[w] = true;
-      Checked checked{ids[w], coord.outputBuffers(ids[w]), {}, flags.checkAll};
-      SubmitOptions submitOptions;
-      submitOptions.functional = flags.checkAll;
-      futures.push_back(coord.submit(
-          ids[w], makeArgs(ids[w], checked.outputs), submitOptions));
-      checkOf[t] = int(checks.size());
-      checks.push_back(std::move(checked));
+      std::vector<TaskResult> results;
+      for (std::future<TaskResult> &future : futures)
+        results.push_back(future.get());
+      for (size_t t = 0; t < stream.size(); ++t) {
+        if (checkOf[t] < 0 || !results[t].ok)
+          continue;
+        Checked &checked = checks[checkOf[t]];
+        // A paced hwacc task computed nothing (see the header): only real
+        // results are compared.
+        if (backends[results[t].backend].kind == BackendKind::Hwacc &&
+            !checked.functional)
+          continue;
+        compare(checked, results[t]);
+      }
+      for (const TaskResult &result : results)
+        for (const std::string &failure : result.failures)
+          llvm::errs() << "coord: " << policyKindName(kind)
+                       << ": task failed on " << failure << " (retried)\n";
+      CheckTally delta;
+      delta.tasks = tally.tasks - before.tasks;
+      delta.wrong = tally.wrong - before.wrong;
+      policyTally.tasks += delta.tasks;
+      policyTally.wrong += delta.wrong;
+      repeats.push_back(
+          {summarize(policyKindName(kind), "real", backends, results), delta});
     }
-    std::vector<TaskResult> results;
-    for (std::future<TaskResult> &future : futures)
-      results.push_back(future.get());
-    for (size_t t = 0; t < stream.size(); ++t) {
-      if (checkOf[t] < 0 || !results[t].ok)
-        continue;
-      Checked &checked = checks[checkOf[t]];
-      // A paced hwacc task computed nothing (see the header): only real
-      // results are compared.
-      if (backends[results[t].backend].kind == BackendKind::Hwacc &&
-          !checked.functional)
-        continue;
-      compare(checked, results[t]);
-    }
-    runs.push_back(summarize(policyKindName(kind), "real", backends, results));
+    std::vector<double> makespans;
+    for (auto &run : repeats)
+      makespans.push_back(run.first.makespanS);
+    std::sort(repeats.begin(), repeats.end(), [](auto &a, auto &b) {
+      return a.first.makespanS < b.first.makespanS;
+    });
+    runs.push_back(repeats[repeats.size() / 2].first);
     nlohmann::json object = summaryJson(runs.back(), backends);
-    object["checked"] = {{"tasks", tally.tasks - before.tasks},
-                         {"wrong", tally.wrong - before.wrong},
+    object["makespans_s"] = makespans;
+    object["checked"] = {{"tasks", policyTally.tasks},
+                         {"wrong", policyTally.wrong},
                          {"verified_pairs", verified},
                          {"correct", tally.wrong == 0}};
     object["time_scale"] = timeScale;
     objects.push_back(object);
-    for (const TaskResult &result : results)
-      for (const std::string &failure : result.failures)
-        llvm::errs() << "coord: " << policyKindName(kind)
-                     << ": task failed on " << failure << " (retried)\n";
   }
   report(runs, backends, objects, flags.json);
   if (tally.wrong) {
@@ -434,6 +462,10 @@ int benchCommand(const Args &args) {
                 "tuning database (missing/corrupt: fallback, one warning)");
   parser.option("--tasks", &flags.tasks, "N", "tasks in the stream (200)", 1);
   parser.option("--seed", &flags.seed, "S", "stream seed (1)", 0);
+  parser.option("--repeat", &flags.repeat, "R",
+                "real mode: runs per policy, the median makespan is reported "
+                "(3)",
+                1);
   parser.option("--workloads", &flags.workloads, "A,B,...",
                 "example names or .mlir paths (default: the 8-workload mix)");
   parser.option("--policies", &flags.policies, "P,...",

@@ -1,0 +1,173 @@
+//===- IndexTest.cpp - The schedule index: hits, misses, staleness, faults ===//
+#include "CoordTestUtil.h"
+
+#include "hatc/Db/Database.h"
+#include "hatc/Support/Version.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace hatc;
+using namespace hatc::coord;
+using namespace hatc::coord::testing;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("hatc-coord-test-" + std::to_string(::getpid()) + "-" +
+            std::to_string(counter++));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string &name) const {
+    return (path / name).string();
+  }
+  static inline int counter = 0;
+};
+
+db::Record cpuRecord(const std::string &key, double latency,
+                     const std::string &config) {
+  db::Record record;
+  record.workloadKey = key;
+  record.workloadHash = "h-" + key;
+  record.targetKind = "cpu";
+  record.targetName = "host";
+  record.targetFingerprint = "cpu-fp";
+  record.compilerVersion = compilerVersion();
+  record.sketch = "cpu_matmul";
+  record.configJson = config;
+  record.script = "// script " + config;
+  record.samples = {latency};
+  record.extrasJson = R"({"threads":1})";
+  return record;
+}
+
+db::Record hwaccRecord(const std::string &key, int64_t cycles) {
+  db::Record record = cpuRecord(key, 0, R"({"tm":64})");
+  record.targetKind = "hwacc";
+  record.targetName = "hwacc-16";
+  record.targetFingerprint = "hwacc-fp-16";
+  record.samples.clear();
+  record.cycles = cycles;
+  return record;
+}
+
+struct Warnings {
+  std::vector<std::string> lines;
+  WarnFn fn() {
+    return [this](const std::string &line) { lines.push_back(line); };
+  }
+};
+
+TEST(CoordIndex, HitsMissesAndTheBestRecord) {
+  TempDir dir;
+  std::string path = dir.file("t.db");
+  {
+    auto database = db::Database::open(path);
+    database->commitRecord(cpuRecord("gemm", 0.5, R"({"a":1})"));
+    database->commitRecord(cpuRecord("gemm", 0.2, R"({"a":2})"));
+    database->commitRecord(cpuRecord("gemm", 0.3, R"({"a":3})"));
+    database->commitRecord(hwaccRecord("gemm", 2000000));
+  }
+  Warnings warnings;
+  ScheduleIndex index({fakeCpu(), fakeHwacc()}, {}, warnings.fn());
+  ASSERT_TRUE(index.load(path));
+  EXPECT_TRUE(warnings.lines.empty());
+  const IndexEntry *cpu = index.lookup("gemm", "h-gemm", 0);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_DOUBLE_EQ(cpu->seconds, 0.2);
+  EXPECT_EQ(cpu->configJson, R"({"a":2})");
+  EXPECT_FALSE(cpu->stale);
+  const IndexEntry *hw = index.lookup("gemm", "h-gemm", 1);
+  ASSERT_NE(hw, nullptr);
+  EXPECT_DOUBLE_EQ(hw->seconds, 2e-3) << "cycles / 1 GHz";
+  EXPECT_EQ(index.lookup("conv", "", 0), nullptr);
+  EXPECT_EQ(index.lookup("gemm", "another-hash", 0), nullptr)
+      << "another structural hash is another op";
+  // Predictions come from the records.
+  LatencyModel model({fakeCpu(), fakeHwacc()});
+  int w = model.addWorkload(fakeWorkload("gemm", OpKind::Gemm, 1e9), &index);
+  EXPECT_EQ(model.source(w, 0), PredictionSource::Database);
+  EXPECT_DOUBLE_EQ(model.predict(w, 0), 0.2);
+  EXPECT_DOUBLE_EQ(model.predict(w, 1), 2e-3);
+}
+
+TEST(CoordIndex, StaleRecordsOnlyWhenAllowed) {
+  TempDir dir;
+  std::string path = dir.file("t.db");
+  {
+    auto database = db::Database::open(path);
+    db::Record old = cpuRecord("gemm", 0.1, R"({"a":1})");
+    old.compilerVersion = "hatc-0000+llvm-18";
+    database->commitRecord(old);
+    db::Record otherMachine = cpuRecord("conv", 0.1, R"({"a":1})");
+    otherMachine.targetFingerprint = "another-cpu";
+    database->commitRecord(otherMachine);
+  }
+  ScheduleIndex strict({fakeCpu()}, {});
+  ASSERT_TRUE(strict.load(path));
+  EXPECT_EQ(strict.lookup("gemm", "", 0), nullptr);
+  EXPECT_EQ(strict.lookup("conv", "", 0), nullptr);
+  EXPECT_TRUE(strict.hasStale("gemm", "", 0));
+  IndexOptions options;
+  options.allowStale = true;
+  ScheduleIndex lenient({fakeCpu()}, options);
+  ASSERT_TRUE(lenient.load(path));
+  const IndexEntry *entry = lenient.lookup("gemm", "", 0);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_TRUE(entry->stale);
+  ASSERT_NE(lenient.lookup("conv", "", 0), nullptr);
+}
+
+TEST(CoordIndex, RefreshSeesNewResultsAndHoldsNoLock) {
+  TempDir dir;
+  std::string path = dir.file("t.db");
+  db::Database::open(path)->commitRecord(cpuRecord("gemm", 0.5, R"({"a":1})"));
+  ScheduleIndex index({fakeCpu()}, {});
+  ASSERT_TRUE(index.load(path));
+  EXPECT_DOUBLE_EQ(index.lookup("gemm", "", 0)->seconds, 0.5);
+  // The index closed the database: a writer gets the lock at once.
+  db::OpenOptions open;
+  open.busyTimeoutMs = 10;
+  open.busyDeadlineMs = 50;
+  auto writer = db::Database::open(path, open);
+  writer->commitRecord(cpuRecord("gemm", 0.1, R"({"a":2})"));
+  EXPECT_DOUBLE_EQ(index.lookup("gemm", "", 0)->seconds, 0.5)
+      << "nothing changes until refresh";
+  ASSERT_TRUE(index.refresh());
+  EXPECT_DOUBLE_EQ(index.lookup("gemm", "", 0)->seconds, 0.1);
+}
+
+TEST(CoordIndex, MissingOrCorruptDatabaseFallsBackWithOneWarning) {
+  TempDir dir;
+  Warnings warnings;
+  ScheduleIndex missing({fakeCpu()}, {}, warnings.fn());
+  EXPECT_FALSE(missing.load(dir.file("nope.db")));
+  EXPECT_TRUE(missing.usingFallback());
+  EXPECT_FALSE(missing.refresh());
+  ASSERT_EQ(warnings.lines.size(), 1u);
+  EXPECT_NE(warnings.lines[0].find("nope.db"), std::string::npos);
+
+  std::string corrupt = dir.file("corrupt.db");
+  std::ofstream(corrupt) << "this is not a SQLite database, not at all......"
+                         << std::string(4096, 'x');
+  warnings.lines.clear();
+  ScheduleIndex broken({fakeCpu()}, {}, warnings.fn());
+  EXPECT_FALSE(broken.load(corrupt));
+  EXPECT_FALSE(broken.refresh());
+  ASSERT_EQ(warnings.lines.size(), 1u) << "one warning, however often";
+  EXPECT_NE(warnings.lines[0].find("corrupt.db"), std::string::npos);
+  EXPECT_EQ(broken.lookup("gemm", "", 0), nullptr);
+  // Predictions still exist: from FLOP counts.
+  LatencyModel model({fakeCpu()});
+  int w = model.addWorkload(fakeWorkload("gemm", OpKind::Gemm, 3e9), &broken);
+  EXPECT_EQ(model.source(w, 0), PredictionSource::Roofline);
+  EXPECT_GT(model.predict(w, 0), 0);
+}
+
+} // namespace
