@@ -4,6 +4,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ int coordCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);
+
+class FlagParser;
+/// Parses a subcommand's flags: returns the exit code to stop with (after
+/// printing the error, or the usage for --help), or nullopt to go on.
+std::optional<int> parseFlags(FlagParser &parser, const Args &args);
 
 } // namespace hatc
 

@@ -1,5 +1,7 @@
 //===- Common.cpp - Pieces shared by hatc's subcommands -------------------===//
 #include "Common.h"
+#include "Commands.h"
+#include "Flags.h"
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/Registration.h"
@@ -7,8 +9,38 @@
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace hatc {
+
+void addTargetFlags(FlagParser &parser, CompileRequest &request) {
+  parser.option("--target", &request.targetSpec, "T",
+                "cpu (default), hwacc, gpu, or a target .json");
+  parser.option("--target-config", &request.targetConfig, "F.json",
+                "target description (overrides --target)");
+  parser.option("--entry", &request.entryName, "NAME",
+                "entry function when the file has several");
+}
+
+void addCompileFlags(FlagParser &parser, CompileRequest &request) {
+  addTargetFlags(parser, request);
+  parser.option("--schedule", &request.schedulePath, "S.mlir",
+                "transform-dialect script (@__transform_main); default: the "
+                "built-in one\n"
+                "                          (see hatc compile --emit schedule)");
+  parser.option("--config", &request.configPath, "C.json",
+                "hwacc knobs: tile, dataflow, loop_order, double_buffer");
+}
+
+std::optional<int> parseFlags(FlagParser &parser, const Args &args) {
+  if (llvm::Error err = parser.parse(args))
+    return reportError(std::move(err));
+  if (parser.helpRequested()) {
+    llvm::outs() << parser.usage();
+    return kExitOk;
+  }
+  return std::nullopt;
+}
 
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   CompileInputs inputs;

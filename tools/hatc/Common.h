@@ -38,6 +38,13 @@ struct CompileRequest {
   std::string entryName;          // --entry
 };
 
+class FlagParser;
+/// --target, --target-config and --entry, shared by every subcommand that
+/// loads a workload for a target.
+void addTargetFlags(FlagParser &parser, CompileRequest &request);
+/// Those plus --schedule and --config: the subcommands that compile.
+void addCompileFlags(FlagParser &parser, CompileRequest &request);
+
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can
 /// compile for are accepted.

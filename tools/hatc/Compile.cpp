@@ -19,29 +19,14 @@ int compileCommand(const Args &args) {
                     "the stage asked for.");
   parser.positional("WORKLOAD.mlir", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
-  parser.option("--target", &request.targetSpec, "T",
-                "cpu (default), hwacc, or a target .json");
-  parser.option("--target-config", &request.targetConfig, "F.json",
-                "target description (overrides --target)");
-  parser.option("--config", &request.configPath, "C.json",
-                "hwacc knobs: tile, dataflow, loop_order, double_buffer");
-  parser.option("--schedule", &request.schedulePath, "S.mlir",
-                "transform-dialect script (@__transform_main); default: "
-                "the built-in one\n"
-                "                          (see --emit schedule)");
+  addCompileFlags(parser, request);
   parser.option("--emit", &emit, "STAGE",
                 "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj |\n"
                 "                          ptx (gpu) |\n"
                 "                          schedule (the transform script used)");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
-  parser.option("--entry", &request.entryName, "NAME",
-                "entry function when the file has several");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
   std::optional<EmitStage> stage = parseEmitStage(emit);
   if (!stage && emit != "schedule")
     return reportError(makeError("hatc compile: --emit expects mlir, "

@@ -491,12 +491,8 @@ int benchCommand(const Args &args) {
   parser.option("--backends", &flags.backends, "N",
                 "--simulate: backends (half CPU pools, half hwacc; 8)", 2);
   parser.flag("--json", &flags.json, "one JSON object per policy on stdout");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
   auto transfer = parseDouble("--transfer-gbps", flags.transferGBps);
   if (!transfer)
     return reportError(transfer.takeError());

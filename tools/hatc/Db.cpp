@@ -29,16 +29,6 @@ namespace hatc {
 
 namespace {
 
-/// Parses flags; returns the exit code to stop with, or nullopt to go on.
-std::optional<int> parseOrExit(FlagParser &parser, const Args &args) {
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
-  return std::nullopt;
-}
 
 nlohmann::json recordJson(const db::Record &record) {
   nlohmann::json json = nlohmann::json::parse(db::recordToJsonLine(record));
@@ -83,7 +73,7 @@ int bestCommand(const Args &args) {
               "compiler version) and exit");
   parser.option("--entry", &entry, "NAME", "entry function");
   parser.flag("--json", &json, "one JSON object per record on stdout");
-  if (auto code = parseOrExit(parser, args))
+  if (auto code = parseFlags(parser, args))
     return *code;
   if (dbPath.empty() && !printKey)
     return reportError(makeError("hatc best: missing --db DB"));
@@ -173,7 +163,7 @@ int replayCommand(const Args &args) {
                 "re-measure the top K configs per task on this machine", 0);
   parser.flag("--strict", &strict, "exit 1 if any line was bad");
   parser.flag("--json", &json, "print the import statistics as JSON");
-  if (auto code = parseOrExit(parser, args))
+  if (auto code = parseFlags(parser, args))
     return *code;
   if (dbPath.empty())
     return reportError(makeError("hatc replay: missing --db DB"));
@@ -225,7 +215,7 @@ int exportCommand(const Args &args) {
                     "any machine.");
   parser.option("--db", &dbPath, "DB", "the database");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
-  if (auto code = parseOrExit(parser, args))
+  if (auto code = parseFlags(parser, args))
     return *code;
   if (dbPath.empty())
     return reportError(makeError("hatc export: missing --db DB"));
@@ -266,7 +256,7 @@ int dbCommand(const Args &args) {
                     "Tasks, targets, records and errors by code.");
   parser.option("--db", &dbPath, "DB", "the database");
   parser.flag("--json", &json, "one JSON object on stdout");
-  if (auto code = parseOrExit(parser, Args(args.begin() + 1, args.end())))
+  if (auto code = parseFlags(parser, Args(args.begin() + 1, args.end())))
     return *code;
   if (dbPath.empty())
     return reportError(makeError("hatc db stats: missing --db DB"));

@@ -66,8 +66,7 @@ int measureCommand(const Args &args) {
                     "process (crashes, hangs and wrong answers become\n"
                     "typed errors), and every result is recorded.");
   parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
-  parser.option("--target", &request.targetSpec, "T",
-                "cpu (default), hwacc, or a target .json");
+  addTargetFlags(parser, request);
   parser.option("--configs", &configsPath, "C.jsonl",
                 "configs to measure, one JSON object per line");
   parser.option("--random", &random, "N", "measure N random valid configs", 1);
@@ -85,14 +84,9 @@ int measureCommand(const Args &args) {
                 "seconds per run (default 30)");
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--flush-cache", &flushCache, "evict caches between runs");
-  parser.option("--entry", &request.entryName, "NAME", "entry function");
   parser.flag("--json", &json, "one JSON object per result on stdout");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
   if (configsPath.empty() == (random == 0))
     return reportError(makeError("hatc measure: give exactly one of "
                                  "--configs C.jsonl and --random N"));

@@ -98,12 +98,8 @@ int reportCommand(const Args &args) {
                     "speedup, trials, errors by code, and the tuning curve.");
   parser.option("--db", &dbPath, "DB", "the tuning database");
   parser.option("-o", &output, "OUT.html", "output file (report.html)");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc report: missing --db DB"));
   if (!llvm::sys::fs::exists(dbPath))

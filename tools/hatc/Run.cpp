@@ -69,29 +69,16 @@ int runCommand(const Args &args) {
                     "independent reference (OpenBLAS / plain loops).");
   parser.positional("WORKLOAD.mlir", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
-  parser.option("--target", &request.targetSpec, "T",
-                "cpu (default), hwacc, or a target .json");
-  parser.option("--target-config", &request.targetConfig, "F.json",
-                "target description (overrides --target)");
-  parser.option("--config", &request.configPath, "C.json",
-                "hwacc knobs: tile, dataflow, loop_order, double_buffer");
-  parser.option("--schedule", &request.schedulePath, "S.mlir",
-                "transform-dialect script; default: the built-in one");
+  addCompileFlags(parser, request);
   parser.flag("--check", &check, "compare the outputs with the reference");
   parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
   parser.option("--warmup", &warmup, "N", "untimed runs first (default 1)", 0);
   parser.option("--threads", &threads, "N",
                 "threads for parallel loops (default: all cores)", 1);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
-  parser.option("--entry", &request.entryName, "NAME",
-                "entry function when the file has several");
   parser.flag("--json", &json, "print one JSON object on stdout");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
 
   auto inputs = loadCompileInputs(request);
   if (!inputs)

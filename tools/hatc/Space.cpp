@@ -22,8 +22,7 @@ int spaceCommand(const Args &args) {
                     "--any lets invalid ones through), or the transform "
                     "script of a config.");
   parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
-  parser.option("--target", &request.targetSpec, "T",
-                "cpu (default), hwacc, or a target .json");
+  addTargetFlags(parser, request);
   parser.option("--sample", &samples, "N", "print N random configs", 0);
   parser.option("--seed", &seed, "S", "RNG seed (default 0)", 0);
   parser.flag("--any", &any,
@@ -31,13 +30,8 @@ int spaceCommand(const Args &args) {
   parser.option("--script", &scriptFor, "CONFIG",
                 "print the transform script of CONFIG (JSON text or a "
                 ".json file)");
-  parser.option("--entry", &request.entryName, "NAME", "entry function");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());

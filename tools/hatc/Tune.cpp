@@ -78,8 +78,7 @@ int tuneCommand(const Args &args) {
       "running the same command again resumes:\nmeasured configs are not "
       "measured again and the model is rebuilt from the database.");
   parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
-  parser.option("--target", &request.targetSpec, "T",
-                "cpu (default), hwacc, or a target .json");
+  addTargetFlags(parser, request);
   parser.option("--db", &dbPath, "DB", "the tuning database (required)");
   parser.option("--trials", &trials, "N",
                 "measured configs in all, those already in the database "
@@ -97,15 +96,9 @@ int tuneCommand(const Args &args) {
   parser.option("--threads", &threads, "N", "kernel threads (default: all)",
                 0);
   parser.flag("--no-check", &noCheck, "skip the reference check");
-  parser.option("--entry", &request.entryName, "NAME",
-                "tune only this function");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
-  if (llvm::Error err = parser.parse(args))
-    return reportError(std::move(err));
-  if (parser.helpRequested()) {
-    llvm::outs() << parser.usage();
-    return kExitOk;
-  }
+  if (auto exit = parseFlags(parser, args))
+    return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc tune: missing --db DB"));
   if (search != "xgboost" && search != "random-model" && search != "random")
