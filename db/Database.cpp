@@ -165,24 +165,20 @@ std::optional<double> medianOf(std::vector<double> samples) {
 }
 
 std::string normalizeRecord(Record &record) {
-  struct Required {
-    const std::string &value;
-    const char *name;
-  };
-  for (const Required &field :
-       {Required{record.workloadKey, "workload key"},
-        Required{record.workloadHash, "workload hash"},
-        Required{record.targetKind, "target kind"},
-        Required{record.targetFingerprint, "target fingerprint"},
-        Required{record.compilerVersion, "compiler version"},
-        Required{record.sketch, "sketch"}})
-    if (field.value.empty())
-      return std::string("missing ") + field.name;
-
   struct Text {
     const std::string &value;
     const char *name;
   };
+  for (const Text &field :
+       {Text{record.workloadKey, "workload key"},
+        Text{record.workloadHash, "workload hash"},
+        Text{record.targetKind, "target kind"},
+        Text{record.targetFingerprint, "target fingerprint"},
+        Text{record.compilerVersion, "compiler version"},
+        Text{record.sketch, "sketch"}})
+    if (field.value.empty())
+      return std::string("missing ") + field.name;
+
   for (const Text &field :
        {Text{record.workloadKey, "workload key"},
         Text{record.workloadHash, "workload hash"},
