@@ -173,7 +173,7 @@ llvm::Expected<std::string> emitMachineCode(llvm::Module &module,
 
 llvm::Error linkSharedObject(llvm::StringRef objectPath,
                              llvm::StringRef sharedObjectPath,
-                             bool withHwaccRuntime) {
+                             llvm::StringRef hatcRuntime) {
   // Any C compiler driver links; prefer the one matching our LLVM.
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("clang-19");
   if (!driver)
@@ -187,11 +187,11 @@ llvm::Error linkSharedObject(llvm::StringRef objectPath,
       objectPath.str(), "-L" + libdir,
       "-Wl,-rpath," + libdir, "-lomp",
       "-lmlir_c_runner_utils", "-lm"};
-  if (withHwaccRuntime) {
+  if (!hatcRuntime.empty()) {
     std::string hatcLibdir = HATC_LIBRARY_DIR;
     argv.push_back("-L" + hatcLibdir);
     argv.push_back("-Wl,-rpath," + hatcLibdir);
-    argv.push_back("-lhatc_hwacc_rt");
+    argv.push_back(("-l" + hatcRuntime).str());
   }
   llvm::SmallVector<llvm::StringRef> args(argv.begin(), argv.end());
   std::string message;

@@ -60,13 +60,8 @@ static llvm::Error lowerToLLVMDialect(Workload &workload,
 llvm::Expected<std::string> compileToStage(Workload &workload,
                                            ModuleOp schedule, EmitStage stage,
                                            const LoweringTarget &target) {
-  bool gpu = target.kind == TargetKind::Gpu;
-  if (stage == EmitStage::Ptx && !gpu)
+  if (stage == EmitStage::Ptx && target.kind != TargetKind::Gpu)
     return makeError("--emit ptx is for the gpu target");
-  if (gpu && stage != EmitStage::Scheduled && stage != EmitStage::LLVMDialect &&
-      stage != EmitStage::Ptx)
-    return makeError("for the gpu target, --emit takes mlir, mlir-llvm or "
-                     "ptx");
   if (schedule)
     if (llvm::Error err = applySchedule(*workload.module, schedule))
       return std::move(err);
@@ -116,8 +111,10 @@ compileToSharedObject(Workload &workload, ModuleOp schedule,
       return makeError(objectPath + ": cannot write: " + ec.message());
     os << *object;
   }
-  if (llvm::Error err = linkSharedObject(objectPath, sharedPath,
-                                         target.kind == TargetKind::Hwacc))
+  llvm::StringRef runtime = target.kind == TargetKind::Hwacc ? "hatc_hwacc_rt"
+                            : target.kind == TargetKind::Gpu ? "hatc_cuda_rt"
+                                                             : "";
+  if (llvm::Error err = linkSharedObject(objectPath, sharedPath, runtime))
     return std::move(err);
   llvm::sys::fs::remove(objectPath);
   return std::string(sharedPath.str());

@@ -1,5 +1,6 @@
 //===- GpuPipeline.cpp - Scheduled linalg -> NVVM -> PTX ------------------===//
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -10,8 +11,33 @@ using namespace mlir;
 
 namespace hatc {
 
+llvm::Error gpuOptionsFromTarget(const Target &target, GpuOptions &options) {
+  std::string origin = target.path.empty() ? "target '" + target.name + "'"
+                                           : target.path;
+  auto chip = target.params.find("chip");
+  std::string value = "auto";
+  if (chip != target.params.end()) {
+    if (!chip->is_string() ||
+        !(chip->get<std::string>() == "auto" ||
+          llvm::StringRef(chip->get<std::string>()).starts_with("sm_")))
+      return makeError(origin + ": \"chip\" must be \"auto\" or a string "
+                                "like \"sm_90\", got " + chip->dump());
+    value = chip->get<std::string>();
+  }
+  if (value == "auto") {
+    auto device = cuda::deviceInfo();
+    value = device ? device->chip() : "sm_90";
+  }
+  options.chip = value;
+  return llvm::Error::success();
+}
+
 llvm::Error buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
+  // Results become out-params, so the caller passes every buffer (device
+  // memory) and no host code touches data.
   std::string text =
+      "buffer-results-to-out-params{hoist-static-allocs=1},canonicalize,"
+      "hatc-gpu-workgroup-copies,"
       "func.func(convert-linalg-to-loops),gpu-lower-to-nvvm-pipeline{"
       "cubin-chip=" +
       options.chip + " cubin-format=isa}";
@@ -22,81 +48,137 @@ llvm::Error buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload) {
+std::string gpuScheduleText(const GpuSchedule &g, bool withMatmul,
+                            const std::string &comment) {
+  auto list = [](std::initializer_list<int64_t> values) {
+    std::string text;
+    for (int64_t v : values)
+      text += (text.empty() ? "" : ", ") + std::to_string(v);
+    return "[" + text + "]";
+  };
+  const std::string any = "!transform.any_op";
+  const std::string anyPair = "(" + any + ") -> (" + any + ", " + any + ")";
   std::string body;
-  int n = 0;
-  bool sawFill = false;
-  for (const Task &task : workload.tasks) {
-    bool matmul = task.opName == "linalg.matmul";
-    bool parallel2d =
-        task.iteratorTypes.size() == 2 &&
-        task.iteratorTypes == std::vector<std::string>{"parallel", "parallel"};
-    if (!matmul && !parallel2d)
-      return makeError("no GPU schedule for " + task.key +
-                       " yet (matmuls and 2-D elementwise ops only)");
-    std::string i = std::to_string(n++);
-    body += "    %op" + i + " = transform.structured.match ops{[\"" +
-            task.opName + "\"]} in %root : (!transform.any_op) -> "
-                          "!transform.any_op\n";
-    body += "    %blk" + i + ", %grid" + i +
-            " = transform.structured.tile_using_forall %op" + i +
-            " tile_sizes [64, 64] (mapping = [#gpu.block<y>, #gpu.block<x>]) "
-            ": (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n";
-    if (matmul && !sawFill) {
-      // The zero fill of the accumulator moves into the same blocks.
-      sawFill = true;
-      body += "    %fill = transform.structured.match ops{[\"linalg.fill\"]} "
-              "in %root : (!transform.any_op) -> !transform.any_op\n";
-      body += "    %fblk, %fgrid = transform.structured.fuse_into_containing_op "
-              "%fill into %grid" +
-              i +
-              " : (!transform.any_op, !transform.any_op) -> "
-              "(!transform.any_op, !transform.any_op)\n";
-      body += "    %fthr, %fthreads = transform.structured.tile_using_forall "
-              "%fblk tile_sizes [4, 4] (mapping = [#gpu.thread<y>, "
-              "#gpu.thread<x>]) : (!transform.any_op) -> (!transform.any_op, "
-              "!transform.any_op)\n";
-    }
-    body += "    %thr" + i + ", %threads" + i +
-            " = transform.structured.tile_using_forall %blk" + i +
-            " tile_sizes [4, 4] (mapping = [#gpu.thread<y>, #gpu.thread<x>]) "
-            ": (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n";
-    if (matmul)
-      body += "    %k" + i + ", %kloop" + i +
-              " = transform.structured.tile_using_for %thr" + i +
-              " tile_sizes [0, 0, 8] : (!transform.any_op) -> "
-              "(!transform.any_op, !transform.any_op)\n";
+  auto line = [&](const std::string &l) { body += "    " + l + "\n"; };
+  std::string blocks = list({g.blockM, g.blockN}),
+              threads = list({g.blockM / g.threadM, g.blockN / g.threadN});
+  const std::string blockMap = "(mapping = [#gpu.block<y>, #gpu.block<x>])",
+                    threadMap = "(mapping = [#gpu.thread<y>, #gpu.thread<x>])";
+  // Fills and all-parallel generics: blocks of threads, each its own launch.
+  for (const char *op : {"linalg.fill", "linalg.generic"}) {
+    std::string h = std::string(op).substr(7);
+    line("%" + h + " = transform.structured.match ops{[\"" + op +
+         "\"]} in %root : (" + any + ") -> " + any);
+    line("%" + h + "_blk, %" + h +
+         "_grid = transform.structured.tile_using_forall %" + h +
+         " tile_sizes " + blocks + " " + blockMap + " : " + anyPair);
+    line("%" + h + "_thr, %" + h +
+         "_threads = transform.structured.tile_using_forall %" + h +
+         "_blk num_threads " + threads + " " + threadMap + " : " + anyPair);
   }
-  return "// hatc default GPU schedule: 64x64 blocks of 16x16 threads.\n"
-         "module attributes {transform.with_named_sequence} {\n"
-         "  transform.named_sequence @__transform_main(%root: !transform.any_op "
-         "{transform.consumed}) {\n" +
-         body +
-         "    %bufferized = transform.bufferization.one_shot_bufferize %root "
-         "{bufferize_function_boundaries = true, "
-         "function_boundary_type_conversion = 1 : i32} : (!transform.any_op) "
-         "-> !transform.any_op\n"
-         "    %func = transform.structured.match ops{[\"func.func\"]} in "
-         "%bufferized : (!transform.any_op) -> !transform.any_op\n"
-         "    transform.apply_cse to %func : !transform.any_op\n"
-         "    transform.apply_patterns to %func {\n"
-         "      transform.apply_patterns.canonicalization\n"
-         "    } : !transform.any_op\n"
-         "    transform.apply_cse to %func : !transform.any_op\n"
-         // One gpu.launch per block-mapped loop nest (one per op).
-         "    %grids = transform.structured.match ops{[\"scf.forall\"]} "
-         "attributes {mapping = [#gpu.block<y>, #gpu.block<x>]} in %func : "
-         "(!transform.any_op) -> !transform.any_op\n"
-         "    transform.foreach %grids : !transform.any_op {\n"
-         "    ^bb0(%grid: !transform.any_op):\n"
-         "      %launch = transform.gpu.map_forall_to_blocks %grid "
-         "generate_gpu_launch : (!transform.any_op) -> !transform.any_op\n"
-         "      transform.gpu.map_nested_forall_to_threads %launch block_dims = "
-         "[16, 16, 1] : (!transform.any_op) -> !transform.any_op\n"
-         "    }\n"
-         "    transform.yield\n"
-         "  }\n"
-         "}\n";
+  if (withMatmul) {
+    line("%mm = transform.structured.match ops{[\"linalg.matmul\"]} in "
+         "%root : (" + any + ") -> " + any);
+    line("%mm_blk, %mm_grid = transform.structured.tile_using_forall %mm "
+         "tile_sizes " + blocks + " " + blockMap + " : " + anyPair);
+    line("%mm_k, %mm_kloop = transform.structured.tile_using_for %mm_blk "
+         "tile_sizes " + list({0, 0, g.blockK}) + " : " + anyPair);
+  }
+  line("%bufferized = transform.bufferization.one_shot_bufferize %root "
+       "{bufferize_function_boundaries = true, "
+       "function_boundary_type_conversion = 1 : i32} : (" + any + ") -> " +
+       any);
+  if (withMatmul) {
+    line("%mm_buf = transform.structured.match ops{[\"linalg.matmul\"]} in "
+         "%bufferized : (" + any + ") -> " + any);
+    std::string tile = "%mm_buf";
+    if (g.promote) {
+      // A and B tiles of each k step to shared memory (the copies are
+      // shared out among the threads by hatc-gpu-workgroup-copies).
+      line("%mm_shared = transform.structured.promote %mm_buf "
+           "{operands_to_promote = [0, 1], mapping = "
+           "[#gpu.memory_space<workgroup>]} : (" + any + ") -> " + any);
+      tile = "%mm_shared";
+    }
+    line("%mm_thr, %mm_threads = transform.structured.tile_using_forall " +
+         tile + " num_threads " + threads + " " + threadMap + " : " +
+         anyPair);
+  }
+  line("%func = transform.structured.match ops{[\"func.func\"]} in "
+       "%bufferized : (" + any + ") -> " + any);
+  line("transform.apply_patterns to %func {");
+  line("  transform.apply_patterns.canonicalization");
+  line("} : " + any);
+  line("transform.apply_cse to %func : " + any);
+  line("%width = transform.param.constant " + std::to_string(g.vectorWidth) +
+       " : i64 -> !transform.param<i64>");
+  // One gpu.launch per block-mapped loop nest (one per op).
+  line("%grids = transform.structured.match ops{[\"scf.forall\"]} "
+       "attributes {mapping = [#gpu.block<y>, #gpu.block<x>]} in %func : (" +
+       any + ") -> " + any);
+  line("transform.foreach %grids : " + any + " {");
+  line("^bb0(%grid: " + any + "):");
+  line("  %launch = transform.gpu.map_forall_to_blocks %grid "
+       "generate_gpu_launch : (" + any + ") -> " + any);
+  line("  %mapped = transform.gpu.map_nested_forall_to_threads %launch "
+       "block_dims = " +
+       list({g.blockN / g.threadN, g.blockM / g.threadM, 1}) + " : (" + any +
+       ") -> " + any);
+  line("  transform.annotate %mapped \"hatc.copy_vector_width\" = %width : " +
+       any + ", !transform.param<i64>");
+  line("}");
+  return "// " + comment +
+         "\nmodule attributes {transform.with_named_sequence} {\n"
+         "  transform.named_sequence @__transform_main(%root: "
+         "!transform.any_op {transform.consumed}) {\n" +
+         body + "    transform.yield\n  }\n}\n";
+}
+
+llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload) {
+  bool withMatmul = false;
+  int64_t M = 0, N = 0, K = 0;
+  for (const Task &task : workload.tasks) {
+    bool parallel2d =
+        task.iteratorTypes == std::vector<std::string>{"parallel", "parallel"};
+    if (task.opName == "linalg.matmul" && !withMatmul) {
+      withMatmul = true;
+      M = task.loopRanges[0], N = task.loopRanges[1], K = task.loopRanges[2];
+    } else if (task.opName == "linalg.matmul" ||
+               (task.opName != "linalg.generic" && task.opName != "linalg.fill") ||
+               !parallel2d) {
+      return makeError("no GPU schedule for " + task.key +
+                       " (one matmul and 2-D elementwise ops only)");
+    }
+  }
+  // Tiles that divide the shape (thread tiles must be static): the largest
+  // block tile <= 64 and thread count <= 16 per dimension.
+  auto largestDivisor = [](int64_t n, int64_t atMost) {
+    for (int64_t d = std::min(n, atMost); d > 1; --d)
+      if (n % d == 0)
+        return d;
+    return int64_t(1);
+  };
+  if (!withMatmul && !workload.tasks.empty()) {
+    M = workload.tasks.back().loopRanges[0];
+    N = workload.tasks.back().loopRanges[1];
+  }
+  GpuSchedule g;
+  g.blockM = largestDivisor(M, 64);
+  g.blockN = largestDivisor(N, 64);
+  g.threadM = g.blockM / largestDivisor(g.blockM, 16);
+  g.threadN = g.blockN / largestDivisor(g.blockN, 16);
+  g.promote = withMatmul && g.blockM == 64 && g.blockN == 64 &&
+              K % g.blockK == 0;
+  return gpuScheduleText(g, withMatmul,
+                         "hatc default GPU schedule: " +
+                             std::to_string(g.blockM) + "x" +
+                             std::to_string(g.blockN) + " blocks of " +
+                             std::to_string(g.blockM / g.threadM) + "x" +
+                             std::to_string(g.blockN / g.threadN) +
+                             " threads" +
+                             std::string(g.promote ? ", A/B tiles in shared "
+                                                     "memory"
+                                                   : ""));
 }
 
 llvm::Expected<std::string> extractPtx(ModuleOp module) {

@@ -253,7 +253,7 @@ private:
     auto strides = llvm::to_vector(op.getStrides().getValues<int64_t>());
     auto dilations = llvm::to_vector(op.getDilations().getValues<int64_t>());
     int64_t n = outT.getDimSize(0), oh = outT.getDimSize(1),
-            ow = outT.getDimSize(2), f = outT.getDimSize(3);
+            ow = outT.getDimSize(2);
     int64_t kh = fT.getDimSize(0), kw = fT.getDimSize(1),
             c = fT.getDimSize(2);
     Location loc = op.getLoc();

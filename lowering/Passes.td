@@ -98,4 +98,50 @@ def ConvertHwaccToLLVM : Pass<"hatc-convert-hwacc-to-llvm", "mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def GpuWorkgroupCopies : Pass<"hatc-gpu-workgroup-copies", "mlir::ModuleOp"> {
+  let summary = "Move workgroup buffers into gpu.launch and share their copies "
+                "among the block's threads";
+  let description = [{
+    `transform.structured.promote` with the workgroup memory space allocates
+    its tiles at the top of the host function and fills them with a
+    `memref.copy` that every thread would run whole. This pass makes such a
+    schedule runnable and fast:
+
+    - each `memref.alloc` in `#gpu.address_space<workgroup>` becomes a
+      workgroup attribution of every `gpu.launch` that uses it (shared memory
+      on NVVM); the host alloc and its deallocs go away;
+    - each `memref.copy` inside a `gpu.launch` into or out of workgroup memory
+      becomes a loop in which thread t of the block moves chunks t, t + T,
+      t + 2T, ... (T threads), each chunk a `vector.load`/`vector.store` of
+      `vector-width` elements (or the launch's `hatc.copy_vector_width`
+      attribute) along the innermost dimension (narrower where the innermost
+      size does not divide). The barriers `promote` put around the
+      copies keep them ordered with the compute.
+
+    ```mlir
+    %a = memref.alloc() : memref<64x16xf32, #gpu.address_space<workgroup>>
+    gpu.launch ... {
+      memref.copy %tile, %a : memref<64x16xf32, strided<[1024, 1], offset: ?>>
+                           to memref<64x16xf32, #gpu.address_space<workgroup>>
+    }
+    // becomes
+    gpu.launch ... workgroup(%a : memref<64x16xf32, #gpu.address_space<workgroup>>) {
+      scf.for %c = %tid to %c256 step %nthreads {
+        %v = vector.load %tile[%r, %col] : ..., vector<4xf32>
+        vector.store %v, %a[%r, %col] : ..., vector<4xf32>
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "4",
+           "elements per load/store of a copy (1, 2 or 4)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // HATC_LOWERING_PASSES_TD

@@ -2,6 +2,7 @@
 #include "hatc/Measure/Execute.h"
 #include "hatc/Measure/Reference.h"
 #include "hatc/Runtime/CpuKernel.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
 #include <chrono>
@@ -29,6 +30,54 @@ void flushCaches() {
 struct CurrentDevice {
   explicit CurrentDevice(HwaccDevice *device) { setCurrentHwaccDevice(device); }
   ~CurrentDevice() { setCurrentHwaccDevice(nullptr); }
+};
+
+/// GPU kernels: every buffer gets a device copy; the kernel's host side is
+/// called with the device pointers and launches on the runtime's stream.
+class GpuBuffers {
+public:
+  llvm::Error init(const std::vector<HostBuffer *> &args, size_t numInputs) {
+    if (auto reason = cuda::unavailableReason())
+      return makeError("DEVICE_UNAVAILABLE: " + *reason);
+    for (auto [i, host] : llvm::enumerate(args)) {
+      std::string error;
+      device.push_back(cuda::DeviceBuffer::allocate(host->spec().byteSize(),
+                                                    error));
+      if (!error.empty())
+        return makeError(error);
+      pointers.push_back(device.back().data());
+      if (i < numInputs && !device.back().upload(host->data()))
+        return fault();
+    }
+    return llvm::Error::success();
+  }
+  /// The driver's first error since the last call, if any.
+  llvm::Error fault() {
+    std::string error = cuda::takeError();
+    if (error.empty())
+      return llvm::Error::success();
+    return makeError("GPU fault: " + error);
+  }
+  /// Poisons the device outputs (a copy of the poisoned host buffers).
+  llvm::Error poison(const std::vector<HostBuffer *> &args, size_t numInputs) {
+    for (size_t o = numInputs; o < args.size(); ++o) {
+      args[o]->poison();
+      if (!device[o].upload(args[o]->data()))
+        return fault();
+    }
+    return llvm::Error::success();
+  }
+  llvm::Error download(const std::vector<HostBuffer *> &args,
+                       size_t numInputs) {
+    for (size_t o = numInputs; o < args.size(); ++o)
+      if (!device[o].download(args[o]->data()))
+        return fault();
+    return fault();
+  }
+  std::vector<void *> pointers;
+
+private:
+  std::vector<cuda::DeviceBuffer> device;
 };
 
 } // namespace
@@ -62,7 +111,15 @@ llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
   if (onHwacc)
     device = std::make_unique<HwaccDevice>(target.hwacc.params);
   CurrentDevice current(device.get());
+  bool onGpu = target.kind == TargetKind::Gpu;
+  GpuBuffers gpu;
+  if (onGpu)
+    if (llvm::Error err = gpu.init(args, numInputs))
+      return std::move(err);
+  auto run = [&] { kernel->run(args, gpu.pointers); };
   auto deviceFault = [&]() -> llvm::Error {
+    if (onGpu)
+      return gpu.fault();
     if (!device)
       return llvm::Error::success();
     device->fence();
@@ -88,9 +145,15 @@ llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
   if (options.check) {
     for (size_t o = numInputs; o < buffers.size(); ++o)
       buffers[o].poison();
-    kernel->run(args);
+    if (onGpu)
+      if (llvm::Error err = gpu.poison(args, numInputs))
+        return std::move(err);
+    run();
     if (llvm::Error err = deviceFault())
       return std::move(err);
+    if (onGpu)
+      if (llvm::Error err = gpu.download(args, numInputs))
+        return std::move(err);
     if (options.afterCheckedRun) {
       std::vector<HostBuffer> outputs;
       for (size_t o = numInputs; o < buffers.size(); ++o)
@@ -128,16 +191,27 @@ llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
   }
 
   for (int64_t i = 0; i < options.warmup; ++i)
-    kernel->run(args);
+    run();
+  if (llvm::Error err = deviceFault())
+    return std::move(err);
+  std::optional<cuda::EventTimer> events;
+  if (onGpu)
+    events.emplace();
   double measured = 0;
   for (int64_t i = 0; i < std::max<int64_t>(1, options.maxRepeat); ++i) {
     if (i >= options.minRepeat && measured >= options.minTimeSeconds)
       break;
-    if (options.flushCache)
+    if (options.flushCache && !onGpu)
       flushCaches();
     auto start = std::chrono::steady_clock::now();
-    kernel->run(args);
-    double seconds = secondsSince(start);
+    if (events)
+      events->start();
+    run();
+    // GPU: the kernel's own time on the stream, from CUDA events.
+    double seconds = events ? events->stopMilliseconds() / 1e3
+                            : secondsSince(start);
+    if (llvm::Error err = deviceFault())
+      return std::move(err);
     result.samples.push_back(seconds);
     measured += seconds;
   }

@@ -685,8 +685,9 @@ private:
       ::close(channel[1]);
       return;
     }
-    rlimit memory{rlim_t(options.memoryLimitBytes),
-                  rlim_t(options.memoryLimitBytes)};
+    // Soft limit only: a worker asked to run GPU kernels lifts it, since the
+    // CUDA driver reserves far more address space than it uses.
+    rlimit memory{rlim_t(options.memoryLimitBytes), RLIM_INFINITY};
     rlimit noCore{0, 0};
     pid_t parent = ::getpid();
     pid_t pid = ::fork();

@@ -12,9 +12,11 @@
 #include "hatc/Db/Record.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Measure/Execute.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
 
@@ -32,9 +34,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fcntl.h>
+#include <limits>
 #include <new>
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -210,11 +214,6 @@ std::optional<Failure> setUpTarget(const json &request, TargetSetup &setup) {
     return Failure{ErrorCode::InvalidConfig,
                    "target: expected a target description or a name, got " +
                        spec.dump()};
-  // No gpu.json ships until the GPU backend does; the kind alone says enough.
-  if (spec.is_string() && spec.get<std::string>() == "gpu")
-    return Failure{ErrorCode::DeviceUnavailable,
-                   "target 'gpu': gpu targets are not supported by this build "
-                   "yet"};
   auto resolve = [&]() -> llvm::Expected<Target> {
     if (spec.is_null())
       return resolveTarget("cpu");
@@ -235,11 +234,20 @@ std::optional<Failure> setUpTarget(const json &request, TargetSetup &setup) {
   setup.origin = setup.target.path.empty()
                      ? "target '" + setup.target.name + "'"
                      : setup.target.path;
-  if (setup.target.kind == TargetKind::Gpu)
-    return Failure{ErrorCode::DeviceUnavailable,
-                   setup.origin +
-                       ": gpu targets are not supported by this build yet"};
   setup.lowering.kind = setup.target.kind;
+  if (setup.target.kind == TargetKind::Gpu) {
+    // The CUDA driver maps terabytes of (unused) address space: RLIMIT_AS
+    // cannot bound a GPU worker, so it goes (the harness leaves the hard
+    // limit unlimited for this).
+    rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    ::setrlimit(RLIMIT_AS, &unlimited);
+    if (auto reason = cuda::unavailableReason())
+      return Failure{ErrorCode::DeviceUnavailable, *reason};
+    if (llvm::Error err =
+            gpuOptionsFromTarget(setup.target, setup.lowering.gpu))
+      return Failure{ErrorCode::InvalidConfig, errorMessage(std::move(err))};
+    return std::nullopt; // gpu knobs live in the schedule script
+  }
   if (setup.target.kind != TargetKind::Hwacc)
     return std::nullopt; // cpu knobs live in the schedule script
   if (auto error = HwaccParams::fromJson(setup.target.params, setup.origin,
@@ -353,9 +361,17 @@ private:
     if (!workload)
       return failureMessage(id, ErrorCode::BuildError,
                             errorMessage(workload.takeError()));
-    bool onHwacc = setup.lowering.kind == TargetKind::Hwacc;
-    std::string text =
-        script.empty() ? defaultScheduleText(*workload, onHwacc) : script;
+    std::string text = script;
+    if (text.empty() && setup.lowering.kind == TargetKind::Gpu) {
+      auto gpuDefault = defaultGpuScheduleText(*workload);
+      if (!gpuDefault)
+        return failureMessage(id, ErrorCode::InvalidConfig,
+                              errorMessage(gpuDefault.takeError()));
+      text = *gpuDefault;
+    } else if (text.empty()) {
+      text = defaultScheduleText(*workload,
+                                 setup.lowering.kind == TargetKind::Hwacc);
+    }
     auto schedule = parseSchedule(
         context, text, script.empty() ? "<default schedule>" : "<schedule>");
     if (!schedule)
@@ -436,10 +452,15 @@ private:
                    {"min_s", executed->timing.min},
                    {"max_s", executed->timing.max},
                    {"mean_s", executed->timing.mean}};
+    // JSON has no NaN or infinity (they would arrive as null): an error that
+    // large travels as the largest double.
+    auto jsonSafe = [](double v) {
+      return std::isfinite(v) ? v : std::numeric_limits<double>::max();
+    };
     double maxRelErr = 0;
     if (executed->check) {
       maxRelErr = executed->check->maxRelErr;
-      extras["max_abs_err"] = executed->check->maxAbsErr;
+      extras["max_abs_err"] = jsonSafe(executed->check->maxAbsErr);
       extras["nan_count"] = executed->check->nanCount;
       extras["checked"] = true;
     }
@@ -457,7 +478,7 @@ private:
           {"double_buffer", setup.lowering.hwacc.doubleBuffer}};
     }
     reply["extras"] = std::move(extras);
-    reply["max_rel_err"] = maxRelErr;
+    reply["max_rel_err"] = jsonSafe(maxRelErr);
     if (executed->check && !executed->check->correct) {
       std::string text =
           "result check failed: max rel err " +

@@ -2,6 +2,8 @@
 #include "hatc/Runtime/CpuKernel.h"
 #include "hatc/Support/Error.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <dlfcn.h>
 
 namespace hatc {
@@ -48,12 +50,16 @@ void CpuKernel::setNumThreads(int threads) {
     setThreads(threads);
 }
 
-void CpuKernel::run(const std::vector<HostBuffer *> &args) {
+void CpuKernel::run(const std::vector<HostBuffer *> &args,
+                    const std::vector<void *> &data) {
   std::vector<std::vector<int64_t>> descriptors;
   descriptors.reserve(args.size());
   std::vector<void *> pointers;
-  for (HostBuffer *buffer : args) {
+  for (auto [i, buffer] : llvm::enumerate(args)) {
     descriptors.push_back(buffer->memrefDescriptor());
+    if (i < data.size()) // allocated and aligned pointers
+      descriptors.back()[0] = descriptors.back()[1] =
+          reinterpret_cast<int64_t>(data[i]);
     pointers.push_back(descriptors.back().data());
   }
   entry(pointers.data());

@@ -1,5 +1,6 @@
 //===- Target.cpp - Target descriptions --------------------------------===//
 #include "hatc/Runtime/Target.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Config.h"
 #include "hatc/Support/Error.h"
 
@@ -44,7 +45,16 @@ std::string Target::fingerprint() const {
            std::to_string(std::thread::hardware_concurrency()) + "c:" +
            llvm::utohexstr(hash, /*LowerCase=*/true);
   }
-  case TargetKind::Gpu:
+  case TargetKind::Gpu: {
+    // The GPU found here and its driver: tunings do not carry across them.
+    std::string device = "none";
+    if (auto info = cuda::deviceInfo())
+      device = info->name + "/" + info->chip() + "/driver" +
+               std::to_string(info->driverVersion);
+    return "gpu:" + name + ":" + device + ":" +
+           llvm::utohexstr(llvm::xxh3_64bits(params.dump()),
+                           /*LowerCase=*/true);
+  }
   case TargetKind::Hwacc: {
     std::string text = params.dump();
     return std::string(targetKindName(kind)) + ":" + name + ":" +

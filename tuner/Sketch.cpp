@@ -1,5 +1,6 @@
 //===- Sketch.cpp - Knob domains, sampling, mutation, the search space ----===//
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Runtime/HwaccDevice.h"
 #include "hatc/Support/Error.h"
 
@@ -90,6 +91,12 @@ llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
     facts.arrayDim = params.dim;
     facts.scratchpadRows = params.scratchpadRows(4);
     facts.accumulatorRows = params.accumulatorRows();
+    return facts;
+  }
+  if (target.kind == TargetKind::Gpu) {
+    if (auto device = cuda::deviceInfo())
+      if (device->sharedBytesPerBlock)
+        facts.gpuSharedBytes = int64_t(device->sharedBytesPerBlock);
     return facts;
   }
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();

@@ -1,4 +1,4 @@
-//===- Sketches.cpp - The CPU and hwacc sketches --------------------------===//
+//===- Sketches.cpp - The CPU, hwacc and GPU sketches ---------------------===//
 //
 //   cpu_matmul       matmul / batch_matmul (+ a fused elementwise consumer):
 //                    threads x cache tiles x vectorized register tile
@@ -6,6 +6,8 @@
 //                    vectorized
 //   cpu_elementwise  all-parallel generics: threads x vectorized tiles
 //   hwacc_gemm       tile factors, loop order, double buffering, dataflow
+//   gpu_matmul       blocks x threads x k steps, shared-memory A/B tiles
+//   gpu_elementwise  2-D all-parallel ops: blocks x threads
 //
 // Each prints a transform script; the constraints in invalidReason keep the
 // configs the script cannot handle (a dynamic tile the vectorizer cannot
@@ -14,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Lowering/GpuPipeline.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -585,6 +588,113 @@ private:
   int64_t M = 1, N = 1, K = 1;
 };
 
+//===----------------------------------------------------------------------===//
+// gpu_matmul, gpu_elementwise
+//===----------------------------------------------------------------------===//
+
+/// The divisors of n up to atMost, ascending.
+std::vector<json> divisorsUpTo(int64_t n, int64_t atMost) {
+  std::vector<json> out;
+  for (int64_t d = 1; d <= std::min(n, atMost); ++d)
+    if (n % d == 0)
+      out.push_back(d);
+  return out;
+}
+
+/// Blocks of bm x bn outputs (divisors of the shape, so thread tiles are
+/// static), tm x tn per thread; for matmuls a k step bk and optionally its
+/// A and B tiles in shared memory, copied vec elements at a time. The script
+/// comes from lowering's gpuScheduleText, as the default GPU schedule does.
+class GpuSketch : public Sketch {
+public:
+  GpuSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target),
+        matmul(shape.anchor == WorkloadShape::Anchor::Matmul) {
+    const auto &r = shape.loopRanges;
+    specs = {{"bm", divisorsUpTo(r[0], 128)},
+             {"bn", divisorsUpTo(r[1], 128)},
+             {"tm", ints({1, 2, 4, 8})},
+             {"tn", ints({1, 2, 4, 8})}};
+    if (matmul) {
+      specs.push_back({"bk", ints({4, 8, 16, 32})});
+      specs.push_back({"promote", {false, true}});
+      specs.push_back({"vec", ints({1, 2, 4})});
+    }
+  }
+  std::string name() const override {
+    return matmul ? "gpu_matmul" : "gpu_elementwise";
+  }
+
+  GpuSchedule schedule(const Config &c) const {
+    GpuSchedule g;
+    g.blockM = knob(c, "bm"), g.blockN = knob(c, "bn");
+    g.threadM = knob(c, "tm"), g.threadN = knob(c, "tn");
+    if (matmul) {
+      g.blockK = knob(c, "bk");
+      g.promote = c.at("promote").get<bool>();
+      g.vectorWidth = knob(c, "vec");
+    }
+    return g;
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = checkDomains(c))
+      return reason;
+    GpuSchedule g = schedule(c);
+    if (g.blockM % g.threadM || g.blockN % g.threadN)
+      return llvm::formatv("thread tile {0}x{1} does not divide the block "
+                           "tile {2}x{3}",
+                           g.threadM, g.threadN, g.blockM, g.blockN)
+          .str();
+    int64_t threads = (g.blockM / g.threadM) * (g.blockN / g.threadN);
+    if (threads < 32 || threads > target.gpuMaxThreads)
+      return llvm::formatv("{0} threads per block (needs 32 to {1})", threads,
+                           target.gpuMaxThreads)
+          .str();
+    if (g.threadM * g.threadN > 64)
+      return llvm::formatv("{0} outputs per thread would spill registers",
+                           g.threadM * g.threadN)
+          .str();
+    if (!matmul)
+      return std::nullopt;
+    int64_t K = shape.loopRanges[2];
+    if (g.blockK > K)
+      return llvm::formatv("bk={0} exceeds K={1}", g.blockK, K).str();
+    if (!g.promote) {
+      if (g.vectorWidth != 1)
+        return std::string("vec applies to shared-memory copies only "
+                           "(promote=false needs vec=1)");
+      return std::nullopt;
+    }
+    if (K % g.blockK)
+      return llvm::formatv("promotion needs bk={0} to divide K={1}", g.blockK,
+                           K)
+          .str();
+    int64_t bytes = 4 * (g.blockM * g.blockK + g.blockK * g.blockN);
+    if (bytes > target.gpuSharedBytes)
+      return llvm::formatv("A and B tiles need {0} bytes of shared memory, a "
+                           "block has {1}",
+                           bytes, target.gpuSharedBytes)
+          .str();
+    if (g.blockK % g.vectorWidth || g.blockN % g.vectorWidth)
+      return llvm::formatv("vec={0} does not divide the copied rows (bk={1}, "
+                           "bn={2})",
+                           g.vectorWidth, g.blockK, g.blockN)
+          .str();
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    return gpuScheduleText(schedule(c), matmul,
+                           "hatc sketch " + name() + ": " + c.dump());
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  bool matmul;
+};
+
 } // namespace
 
 std::vector<std::unique_ptr<Sketch>>
@@ -596,6 +706,16 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
         (shape.anchor == A::Matmul || shape.anchor == A::BatchMatmul ||
          shape.anchor == A::Conv2D))
       sketches.push_back(std::make_unique<HwaccGemmSketch>(shape, target));
+    return sketches;
+  }
+  if (target.kind == TargetKind::Gpu) {
+    // One matmul (with fills and elementwise consumers), or 2-D elementwise.
+    bool matmul = shape.anchorOp == "linalg.matmul" && shape.gemmOps == 1 &&
+                  shape.elemType == "f32" && shape.accType == "f32";
+    bool elementwise = shape.anchor == A::Elementwise &&
+                       shape.loopRanges.size() == 2 && shape.gemmOps == 0;
+    if (matmul || elementwise)
+      sketches.push_back(std::make_unique<GpuSketch>(shape, target));
     return sketches;
   }
   if (target.kind != TargetKind::Cpu)

@@ -18,6 +18,8 @@ config.environment["OMP_WAIT_POLICY"] = "passive"
 
 config.substitutions.append(("%hatc_src", config.hatc_src_root))
 config.substitutions.append(("%examples", os.path.join(config.hatc_src_root, "examples")))
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.hatc_obj_root, "lib", "libhatc_fake_cuda.so")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 # `%expect-exit N cmd...` runs cmd, shows its output, and passes only if it
 # exits with N: tests that a failure is a clean user error (1), not a crash.

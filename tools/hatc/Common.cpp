@@ -4,6 +4,7 @@
 #include "Flags.h"
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Support/Error.h"
@@ -42,6 +43,16 @@ std::optional<int> parseFlags(FlagParser &parser, const Args &args) {
   return std::nullopt;
 }
 
+llvm::Error requireDevice(const Target &target) {
+  if (target.kind != TargetKind::Gpu)
+    return llvm::Error::success();
+  if (auto reason = cuda::unavailableReason())
+    return makeError("DEVICE_UNAVAILABLE: " + *reason +
+                     " (hatc compile --target gpu --emit ptx works without "
+                     "one)");
+  return llvm::Error::success();
+}
+
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   CompileInputs inputs;
   std::string targetSpec =
@@ -50,15 +61,10 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   if (!target)
     return target.takeError();
   inputs.target = std::move(*target);
-  if (inputs.target.kind == TargetKind::Gpu) {
-    auto chip = inputs.target.params.find("chip");
-    if (chip != inputs.target.params.end()) {
-      if (!chip->is_string())
-        return makeError(inputs.target.path + ": \"chip\" must be a string "
-                                              "like \"sm_90\"");
-      inputs.lowering.gpu.chip = chip->get<std::string>();
-    }
-  }
+  if (inputs.target.kind == TargetKind::Gpu)
+    if (llvm::Error err =
+            gpuOptionsFromTarget(inputs.target, inputs.lowering.gpu))
+      return std::move(err);
   inputs.lowering.kind = inputs.target.kind;
   if (inputs.target.kind == TargetKind::Hwacc) {
     if (auto error = HwaccParams::fromJson(inputs.target.params,

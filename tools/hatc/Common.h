@@ -48,6 +48,10 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request);
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can
 /// compile for are accepted.
+/// DEVICE_UNAVAILABLE, in one line, when `target` is a GPU and there is
+/// none here (or no driver); success otherwise.
+llvm::Error requireDevice(const Target &target);
+
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request);
 
 } // namespace hatc

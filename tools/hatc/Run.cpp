@@ -5,6 +5,7 @@
 #include "hatc/Lowering/CodeGen.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Measure/Execute.h"
+#include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -12,23 +13,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <dlfcn.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 namespace hatc {
-
-/// DEVICE_UNAVAILABLE, in one line: why this build cannot run on a GPU here.
-std::string gpuUnavailableReason() {
-  if (void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
-    dlclose(driver);
-    return "DEVICE_UNAVAILABLE: an NVIDIA driver is present, but this build "
-           "cannot launch GPU kernels yet (hatc compile --target gpu --emit "
-           "ptx works)";
-  }
-  return "DEVICE_UNAVAILABLE: no NVIDIA driver (libcuda.so.1) on this "
-         "machine; hatc compile --target gpu --emit ptx still works";
-}
 
 namespace {
 
@@ -83,8 +71,8 @@ int runCommand(const Args &args) {
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
-  if (inputs->target.kind == TargetKind::Gpu)
-    return reportError(makeError(gpuUnavailableReason()));
+  if (llvm::Error err = requireDevice(inputs->target))
+    return reportError(std::move(err));
   Workload &workload = inputs->workload;
   // The reference reads the workload as written, before any schedule.
   mlir::OwningOpRef<mlir::ModuleOp> original = workload.module->clone();
@@ -129,6 +117,9 @@ int runCommand(const Args &args) {
         {"target", targetKindName(inputs->target.kind)},
         {"target_name", inputs->target.name},
         {"cpu", HostCpu::get().cpuName},
+        {"gpu", inputs->target.kind == TargetKind::Gpu && cuda::deviceInfo()
+                    ? nlohmann::json(cuda::deviceInfo()->name)
+                    : nlohmann::json()},
         {"schedule", inputs->scheduleName},
         {"threads", threads},
         {"repeat", int64_t(stats.count)},
@@ -181,9 +172,17 @@ int runCommand(const Args &args) {
       llvm::outs() << llvm::formatv("speed     {0:f2} GFLOP/s (modeled)\n",
                                     gflops);
     } else {
-      llvm::outs() << llvm::formatv("target    {0} ({1}, {2} threads)\n",
-                                    targetKindName(inputs->target.kind),
-                                    HostCpu::get().cpuName, threads);
+      if (auto gpu = inputs->target.kind == TargetKind::Gpu
+                         ? cuda::deviceInfo()
+                         : std::nullopt)
+        llvm::outs() << llvm::formatv(
+            "target    gpu ({0}, {1}, {2} SMs; PTX for {3}; CUDA events)\n",
+            gpu->name, gpu->chip(), gpu->multiprocessors,
+            inputs->lowering.gpu.chip);
+      else
+        llvm::outs() << llvm::formatv("target    {0} ({1}, {2} threads)\n",
+                                      targetKindName(inputs->target.kind),
+                                      HostCpu::get().cpuName, threads);
       llvm::outs() << "schedule  " << inputs->scheduleName << "\n";
       llvm::outs() << llvm::formatv(
           "time      median {0}  (min {1}, cv {2:f1}%, {3} runs; compile "

@@ -132,6 +132,8 @@ int tuneCommand(const Args &args) {
     auto inputs = loadCompileInputs(one);
     if (!inputs)
       return reportError(inputs.takeError());
+    if (llvm::Error err = requireDevice(inputs->target))
+      return reportError(std::move(err));
     auto facts = tuner::TargetFacts::of(inputs->target);
     if (!facts)
       return reportError(facts.takeError());

@@ -51,11 +51,12 @@ llvm::Expected<std::string> emitMachineCode(llvm::Module &module,
 llvm::Error optimizeForHost(llvm::Module &module);
 
 /// Links an object file into a shared object that loads libomp and MLIR's C
-/// runner utils (and, for hwacc kernels, the device runtime
-/// libhatc_hwacc_rt) on its own (rpath), with the system C compiler driver.
+/// runner utils (and `hatcRuntime`, one of hatc's device runtimes such as
+/// "hatc_hwacc_rt" or "hatc_cuda_rt", when not empty) on its own (rpath),
+/// with the system C compiler driver.
 llvm::Error linkSharedObject(llvm::StringRef objectPath,
                              llvm::StringRef sharedObjectPath,
-                             bool withHwaccRuntime = false);
+                             llvm::StringRef hatcRuntime = "");
 
 } // namespace hatc
 

@@ -12,6 +12,7 @@
 #define HATC_LOWERING_GPUPIPELINE_H
 
 #include "hatc/Lowering/Workload.h"
+#include "hatc/Runtime/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -25,12 +26,32 @@ struct GpuOptions {
   std::string chip = "sm_90"; // the PTX target architecture
 };
 
+/// The target's "chip": "sm_NN", or "auto" (the default): the GPU here, or
+/// sm_90 where there is none.
+llvm::Error gpuOptionsFromTarget(const Target &target, GpuOptions &options);
+
 llvm::Error buildGpuPipeline(mlir::OpPassManager &pm,
                              const GpuOptions &options);
 
-/// A default GPU schedule: every matmul and 2-D all-parallel op tiled into
-/// 64x64 blocks of 16x16 threads (4x4 outputs each; matmuls step k by 8),
-/// bufferized and mapped to gpu.launch. Errors for ops it cannot map.
+/// The knobs of a GPU schedule: blocks of blockM x blockN outputs, each
+/// thread threadM x threadN of them; matmuls step k by blockK, optionally
+/// with the A and B tiles of a step in shared memory, copied vectorWidth
+/// elements at a time.
+struct GpuSchedule {
+  int64_t blockM = 64, blockN = 64, threadM = 4, threadN = 4, blockK = 16;
+  bool promote = true;
+  int64_t vectorWidth = 4;
+};
+
+/// The transform script of `schedule` for a workload of fills, 2-D
+/// all-parallel generics and (withMatmul) one matmul: every op gets its own
+/// gpu.launch of (blockN/threadN) x (blockM/threadM) threads per block.
+/// Stock mlir-opt-19 --transform-interpreter accepts it.
+std::string gpuScheduleText(const GpuSchedule &schedule, bool withMatmul,
+                            const std::string &comment);
+
+/// The default GPU schedule (GpuSchedule's defaults; shared memory only
+/// where the tiles divide the shape). Errors for ops it cannot map.
 llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload);
 
 /// The PTX of every gpu.binary in `module` (after the pipeline).

@@ -47,7 +47,7 @@
 //                      with a dedicated status) or LLVM's bad-alloc handler
 //                      fired. A C malloc that fails inside generated code
 //                      usually surfaces as a SIGSEGV instead: RUN_ERROR.
-//   DEVICE_UNAVAILABLE the target is a gpu (not supported by this build)
+//   DEVICE_UNAVAILABLE a gpu target, and no usable GPU or CUDA driver here
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_MEASURE_HARNESS_H
@@ -88,7 +88,8 @@ struct MeasureOptions {
   double runTimeoutS = 30;
   /// Worker start-up, and a run's set-up before the kernel first runs.
   double setupTimeoutS = 120;
-  /// RLIMIT_AS of each worker (0: no limit).
+  /// RLIMIT_AS of each worker (0: no limit); workers running GPU kernels
+  /// lift it (the CUDA driver reserves terabytes of address space).
   size_t memoryLimitBytes = size_t(4) << 30;
   int buildWorkers = 0; // 0: one per core
   int threads = 0;      // kernel threads; 0: all cores

@@ -1,6 +1,7 @@
 //===- CpuKernel.h - A compiled kernel loaded into this process -*- C++ -*-===//
 //
-// Loads a shared object produced by hatc's CPU compile path and calls its
+// Loads a shared object produced by hatc's compile path (CPU, hwacc or the
+// host side of a GPU kernel) and calls its
 // packed entry `hatc_entry(void **args)` with one memref descriptor per
 // argument: inputs first, then outputs.
 //
@@ -29,7 +30,10 @@ public:
   /// Threads that scf.forall loops (OpenMP parallel regions) may use.
   void setNumThreads(int threads);
   /// Calls the kernel; `args` are inputs then outputs, in entry order.
-  void run(const std::vector<HostBuffer *> &args);
+  /// `data`, when given, replaces the buffers' storage in the descriptors
+  /// (device memory of the same shape, for GPU kernels).
+  void run(const std::vector<HostBuffer *> &args,
+           const std::vector<void *> &data = {});
 
 private:
   CpuKernel() = default;

@@ -61,6 +61,8 @@ struct TargetFacts {
   int64_t cores = 2;
   // hwacc
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024;
+  // gpu
+  int64_t gpuMaxThreads = 1024, gpuSharedBytes = 48 * 1024;
 
   static llvm::Expected<TargetFacts> of(const Target &target);
 };

@@ -273,7 +273,10 @@ TEST(MeasureHarness, ScheduleThatFailsToApplyIsBuildError) {
 }
 
 TEST(MeasureHarness, RejectedConfigsAndTargets) {
+  // Workers inherit it: no CUDA driver, even on a machine with a GPU.
+  ::setenv("HATC_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
   auto measurer = makeMeasurer(fastOptions());
+  ::unsetenv("HATC_CUDA_DRIVER");
   ASSERT_TRUE(measurer);
   MeasureRequest badTile = request("", "hwacc");
   badTile.config = {{"tile", {0, 16}}};
@@ -290,7 +293,8 @@ TEST(MeasureHarness, RejectedConfigsAndTargets) {
   expectError(results[0], ErrorCode::InvalidConfig, "knob \"tile\"");
   expectError(results[1], ErrorCode::InvalidConfig,
               "unknown hwacc knob \"unroll\"");
-  expectError(results[2], ErrorCode::DeviceUnavailable, "gpu targets");
+  expectError(results[2], ErrorCode::DeviceUnavailable,
+              "no CUDA driver: cannot load /nonexistent/libcuda.so.1");
   expectError(results[3], ErrorCode::InvalidConfig, "unknown target kind");
   expectError(results[4], ErrorCode::InvalidConfig, "odd.json");
   expectError(results[5], ErrorCode::InvalidConfig, "unknown fault");
