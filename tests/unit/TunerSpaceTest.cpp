@@ -151,3 +151,74 @@ TEST(TunerSpace, NoSketchForWhatCannotBeTuned) {
   facts.kind = TargetKind::Hwacc;
   EXPECT_TRUE(SearchSpace(analyzeWorkload(ew), facts).empty());
 }
+
+TEST(TunerSpace, GpuSketchesCoverMatmulAndElementwise) {
+  TargetFacts gpu;
+  gpu.kind = TargetKind::Gpu;
+  Workload mm = load("matmul_1024.mlir");
+  SearchSpace matmul(analyzeWorkload(mm), gpu);
+  ASSERT_FALSE(matmul.empty());
+  EXPECT_EQ(matmul.all()[0]->name(), "gpu_matmul");
+  Workload ew = load("bias_relu.mlir");
+  SearchSpace elementwise(analyzeWorkload(ew), gpu);
+  ASSERT_FALSE(elementwise.empty());
+  EXPECT_EQ(elementwise.all()[0]->name(), "gpu_elementwise");
+  // No GPU sketch for convolutions, batch matmuls or i8.
+  for (const char *example : {"resnet50_conv3x3.mlir",
+                              "attention_batch_matmul.mlir", "matmul_i8.mlir"}) {
+    Workload w = load(example);
+    EXPECT_TRUE(SearchSpace(analyzeWorkload(w), gpu).empty()) << example;
+  }
+}
+
+TEST(TunerSpace, GpuConstraintsExplainThemselves) {
+  TargetFacts gpu;
+  gpu.kind = TargetKind::Gpu;
+  gpu.gpuSharedBytes = 48 * 1024;
+  Workload mm = load("matmul_1024.mlir");
+  SearchSpace space(analyzeWorkload(mm), gpu);
+  Config good = {{"sketch", "gpu_matmul"}, {"bm", 64}, {"bn", 64},
+                 {"tm", 4},  {"tn", 4},    {"bk", 16},
+                 {"promote", true}, {"vec", 4}};
+  EXPECT_EQ(space.invalidReason(good), std::nullopt);
+  auto reasonWith = [&](const char *knob, nlohmann::json value) {
+    Config c = good;
+    c[knob] = value;
+    return space.invalidReason(c).value_or("");
+  };
+  Config few = good;
+  few["bm"] = 16, few["tm"] = 8, few["tn"] = 8; // 2 x 8 threads
+  EXPECT_NE(space.invalidReason(few).value_or("").find("16 threads per block"),
+            std::string::npos)
+      << space.invalidReason(few).value_or("");
+  EXPECT_NE(reasonWith("bm", 3).find("knob 'bm' = 3"), std::string::npos)
+      << reasonWith("bm", 3);
+  Config big = good; // 128x32 + 32x128 floats = 32 KiB
+  big["bm"] = 128, big["bn"] = 128, big["bk"] = 32, big["tm"] = 8, big["tn"] = 8;
+  gpu.gpuSharedBytes = 16 * 1024;
+  SearchSpace small(analyzeWorkload(mm), gpu);
+  EXPECT_NE(small.invalidReason(big).value_or("").find("32768 bytes of shared"),
+            std::string::npos)
+      << small.invalidReason(big).value_or("");
+  EXPECT_EQ(space.invalidReason(big), std::nullopt);
+  EXPECT_NE(reasonWith("promote", false).find("vec"), std::string::npos);
+  Config slim = good;
+  slim["tm"] = 1, slim["tn"] = 1, slim["bm"] = 16, slim["bn"] = 16;
+  EXPECT_EQ(space.invalidReason(slim), std::nullopt); // 256 threads
+  // The script: blocks and threads as configured, promotion, copy width.
+  auto script = space.script(good);
+  ASSERT_TRUE(bool(script));
+  EXPECT_NE(script->find("tile_sizes [64, 64] (mapping = [#gpu.block<y>"),
+            std::string::npos);
+  EXPECT_NE(script->find("num_threads [16, 16] (mapping = [#gpu.thread<y>"),
+            std::string::npos);
+  EXPECT_NE(script->find("tile_sizes [0, 0, 16]"), std::string::npos);
+  EXPECT_NE(script->find("mapping = [#gpu.memory_space<workgroup>]"),
+            std::string::npos);
+  EXPECT_NE(script->find("transform.param.constant 4 : i64"),
+            std::string::npos);
+  Config noPromote = good;
+  noPromote["promote"] = false, noPromote["vec"] = 1;
+  EXPECT_EQ(space.script(noPromote)->find("structured.promote"),
+            std::string::npos);
+}
