@@ -150,8 +150,7 @@ llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload) {
                        " (one matmul and 2-D elementwise ops only)");
     }
   }
-  // Tiles that divide the shape (thread tiles must be static): the largest
-  // block tile <= 64 and thread count <= 16 per dimension.
+  // Tiles that divide the shape (thread tiles must be static).
   auto largestDivisor = [](int64_t n, int64_t atMost) {
     for (int64_t d = std::min(n, atMost); d > 1; --d)
       if (n % d == 0)
@@ -165,8 +164,12 @@ llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload) {
   GpuSchedule g;
   g.blockM = largestDivisor(M, 64);
   g.blockN = largestDivisor(N, 64);
-  g.threadM = g.blockM / largestDivisor(g.blockM, 16);
-  g.threadN = g.blockN / largestDivisor(g.blockN, 16);
+  int64_t threadsM = largestDivisor(g.blockM, 16),
+          threadsN = largestDivisor(g.blockN, 16);
+  if (threadsM * threadsN < 32) // a prime-ish shape: more threads along N
+    threadsN = largestDivisor(g.blockN, 1024 / threadsM);
+  g.threadM = g.blockM / threadsM;
+  g.threadN = g.blockN / threadsN;
   g.promote = withMatmul && g.blockM == 64 && g.blockN == 64 &&
               K % g.blockK == 0;
   return gpuScheduleText(g, withMatmul,

@@ -50,8 +50,10 @@ struct GpuSchedule {
 std::string gpuScheduleText(const GpuSchedule &schedule, bool withMatmul,
                             const std::string &comment);
 
-/// The default GPU schedule (GpuSchedule's defaults; shared memory only
-/// where the tiles divide the shape). Errors for ops it cannot map.
+/// The default GPU schedule: the largest block tiles up to 64x64 and up to
+/// 16x16 threads that divide the shape (more threads along N when that
+/// leaves fewer than 32), k steps of 16, shared memory where 64x64 blocks
+/// and the k step divide the shape. Errors for ops it cannot map.
 llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload);
 
 /// The PTX of every gpu.binary in `module` (after the pipeline).
