@@ -80,10 +80,17 @@ llvm::Error applyHwaccKnobs(const nlohmann::json &config,
                                     "together, each a positive integer");
       options.tile = {knobs["tm"].get<int64_t>(), knobs["tn"].get<int64_t>(),
                       knobs["tk"].get<int64_t>()};
+    } else if (key == "host_ops") {
+      // Which GEMMs stay on the host: the hwacc_gemm sketch's script marks
+      // them (hwacc.on_host); nothing for the pass options.
+      if (!value.is_number_integer() || value.get<int64_t>() < 0)
+        return makeError(origin + ": knob \"host_ops\" must be a bit mask "
+                                  "(a non-negative integer), got " +
+                         value.dump());
     } else if (key != "sketch") {
       return makeError(origin + ": unknown hwacc knob \"" + key +
                        "\" (known: tile or tm/tn/tk, dataflow, loop_order, "
-                       "double_buffer)");
+                       "double_buffer, host_ops)");
     }
   }
   return llvm::Error::success();

@@ -94,7 +94,40 @@ public:
       if (failed(result))
         return signalPassFailure();
     }
+    bracketHostWork(module);
   }
+
+  /// hatc_hwacc_host_begin/end calls around each linalg op left on the host,
+  /// so the device model counts its wall time (see HwaccAbi.h).
+  void bracketHostWork(ModuleOp module) {
+    SmallVector<linalg::LinalgOp> hostOps;
+    module.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() &&
+          !op->getParentOfType<linalg::LinalgOp>())
+        hostOps.push_back(op);
+    });
+    if (hostOps.empty())
+      return;
+    OpBuilder b(module.getBodyRegion());
+    auto declare = [&](StringRef name) {
+      if (!module.lookupSymbol<func::FuncOp>(name)) {
+        b.setInsertionPointToStart(module.getBody());
+        auto fn = b.create<func::FuncOp>(module.getLoc(), name,
+                                         b.getFunctionType({}, {}));
+        fn.setPrivate();
+      }
+    };
+    declare(kHostBegin);
+    declare(kHostEnd);
+    for (linalg::LinalgOp op : hostOps) {
+      b.setInsertionPoint(op);
+      b.create<func::CallOp>(op.getLoc(), kHostBegin, TypeRange{});
+      b.setInsertionPointAfter(op);
+      b.create<func::CallOp>(op.getLoc(), kHostEnd, TypeRange{});
+    }
+  }
+  static constexpr llvm::StringLiteral kHostBegin = "hatc_hwacc_host_begin";
+  static constexpr llvm::StringLiteral kHostEnd = "hatc_hwacc_host_end";
 
 private:
   /// Settings for one op: its hwacc.* attributes, else the pass options,

@@ -14,7 +14,9 @@ def LowerLinalgToHwacc : Pass<"hatc-lower-linalg-to-hwacc", "mlir::ModuleOp"> {
     `hwacc.matmul` with the filter viewed as (KH*KW*C) x F. A
     `linalg.fill` of zero right before the op, into the same buffer, is
     folded away (the accelerator overwrites); otherwise the op accumulates.
-    Every other op stays on the host.
+    Every other op stays on the host, between calls to
+    `hatc_hwacc_host_begin` and `hatc_hwacc_host_end`, so that the device
+    model adds its wall time to the modeled time.
 
     Tile factors come from the op's `hwacc.tile` attribute (set by a
     schedule), else from the pass options, else [4*dim, 4*dim, 4*dim]
@@ -44,6 +46,7 @@ def LowerLinalgToHwacc : Pass<"hatc-lower-linalg-to-hwacc", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::hatc::hwacc::HwaccDialect",
                            "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];

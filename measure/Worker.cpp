@@ -471,6 +471,7 @@ private:
       extras["utilization"] = stats.utilization(hw.dim);
       extras["dma_bytes"] = stats.dmaBytesIn + stats.dmaBytesOut;
       extras["modeled_s"] = executed->modeledSeconds;
+      extras["host_ops_s"] = stats.hostSeconds;
       extras["hwacc_config"] = {
           {"tile", setup.lowering.hwacc.tile},
           {"dataflow", setup.lowering.hwacc.dataflow},

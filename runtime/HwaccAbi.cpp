@@ -56,4 +56,8 @@ void hatc_hwacc_mvout(void *dram, int64_t stride, int64_t acc_row,
 
 void hatc_hwacc_fence(void) { device().fence(); }
 
+void hatc_hwacc_host_begin(void) { device().hostBegin(); }
+
+void hatc_hwacc_host_end(void) { device().hostEnd(); }
+
 } // extern "C"

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -193,6 +194,7 @@ nlohmann::json HwaccStats::toJson(int64_t dim, double clockGHz) const {
           {"dma_bytes_in", dmaBytesIn},
           {"dma_bytes_out", dmaBytesOut},
           {"instructions", instructions},
+          {"host_s", hostSeconds},
           {"stall_cycles", stalls},
           {"utilization", utilization(dim)},
           {"seconds", seconds(clockGHz)}};
@@ -309,7 +311,11 @@ struct HwaccDevice::Impl {
     reset();
   }
 
+  std::chrono::steady_clock::time_point hostStart;
+  bool inHost = false;
+
   void reset() {
+    inHost = false;
     dataflow = Dataflow::WeightStationary;
     elem = Elem::F32;
     out = OutType::Acc;
@@ -825,6 +831,22 @@ void HwaccDevice::mvout(void *dram, int64_t stride, int64_t accRow,
   impl->mvout(dram, stride, accRow, rows, cols);
 }
 void HwaccDevice::fence() { impl->fence(); }
+
+void HwaccDevice::hostBegin() {
+  impl->fence();
+  impl->hostStart = std::chrono::steady_clock::now();
+  impl->inHost = true;
+}
+
+void HwaccDevice::hostEnd() {
+  if (!impl->inHost)
+    return;
+  impl->inHost = false;
+  impl->stats.hostSeconds += std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() -
+                                 impl->hostStart)
+                                 .count();
+}
 
 const HwaccStats &HwaccDevice::stats() const { return impl->stats; }
 void HwaccDevice::reset() { impl->reset(); }

@@ -5,7 +5,8 @@
 //   cpu_conv         conv_2d_nhwc_hwcf: direct, tiled, 1-D-decomposed,
 //                    vectorized
 //   cpu_elementwise  all-parallel generics: threads x vectorized tiles
-//   hwacc_gemm       tile factors, loop order, double buffering, dataflow
+//   hwacc_gemm       tile factors, loop order, double buffering, dataflow,
+//                    which GEMMs stay on the host (with several)
 //   gpu_matmul       blocks x threads x k steps, shared-memory A/B tiles
 //   gpu_elementwise  2-D all-parallel ops: blocks x threads
 //
@@ -508,6 +509,15 @@ public:
              {"loop_order", {"mnk", "nmk"}},
              {"double_buffer", {false, true}},
              {"dataflow", {"ws", "os"}}};
+    // With several GEMMs, which stay on the host: bit i keeps the i-th (in
+    // program order) there. Not all of them: that would be the cpu target.
+    gemms = std::min<int64_t>(shape.gemmOps, 4);
+    if (gemms >= 2) {
+      std::vector<json> masks;
+      for (int64_t mask = 0; mask + 1 < (int64_t(1) << gemms); ++mask)
+        masks.push_back(mask);
+      specs.push_back({"host_ops", masks});
+    }
     // The GEMM the accelerator sees: conv through im2col.
     const auto &r = shape.loopRanges;
     switch (shape.anchor) {
@@ -570,6 +580,22 @@ public:
            " -> !transform.any_param");
     s.line(flow + " = transform.param.constant \"" +
            c.at("dataflow").get<std::string>() + "\" -> !transform.any_param");
+    int64_t hostOps = c.contains("host_ops") ? knob(c, "host_ops") : 0;
+    if (hostOps != 0) {
+      std::string all = s.fresh("gemms");
+      s.line(all + " = transform.structured.match ops{[\"linalg.matmul\", "
+                   "\"linalg.batch_matmul\", \"linalg.conv_2d_nhwc_hwcf\"]} "
+                   "in %root : (!transform.any_op) -> !transform.any_op");
+      std::vector<std::string> each;
+      for (int64_t i = 0; i < gemms; ++i)
+        each.push_back(s.fresh("gemm"));
+      s.line(llvm::join(each, ", ") + " = transform.split_handle " + all +
+             " : (!transform.any_op) -> (" + anyOps(each.size()) + ")");
+      for (int64_t i = 0; i < gemms; ++i)
+        if (hostOps & (int64_t(1) << i))
+          s.line("transform.annotate " + each[i] +
+                 " \"hwacc.on_host\" : !transform.any_op");
+    }
     for (const char *opName : {"linalg.matmul", "linalg.batch_matmul",
                                "linalg.conv_2d_nhwc_hwcf"}) {
       std::string op = s.match(opName);
@@ -586,6 +612,7 @@ private:
   WorkloadShape shape;
   TargetFacts target;
   int64_t M = 1, N = 1, K = 1;
+  int64_t gemms = 1;
 };
 
 //===----------------------------------------------------------------------===//

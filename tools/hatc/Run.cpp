@@ -123,8 +123,8 @@ int runCommand(const Args &args) {
         {"schedule", inputs->scheduleName},
         {"threads", threads},
         {"repeat", int64_t(stats.count)},
-        {"median_s", hwaccStats ? modeledSeconds : stats.median},
-        {"min_s", hwaccStats ? modeledSeconds : stats.min},
+        {"median_s", hwaccStats ? executed->seconds : stats.median},
+        {"min_s", hwaccStats ? executed->seconds : stats.min},
         {"cv", hwaccStats ? 0.0 : stats.cv},
         {"host_s", stats.median},
         {"flops", workload.flops()},
@@ -138,6 +138,7 @@ int runCommand(const Args &args) {
       out["utilization"] = hwaccStats->utilization(hw.dim);
       out["dma_bytes"] = hwaccStats->dmaBytesIn + hwaccStats->dmaBytesOut;
       out["modeled_s"] = modeledSeconds;
+      out["host_ops_s"] = hwaccStats->hostSeconds;
       out["device"] = device;
       out["hwacc_config"] = {
           {"tile", inputs->lowering.hwacc.tile},
@@ -166,6 +167,11 @@ int runCommand(const Args &args) {
           hwaccStats->totalCycles, formatSeconds(modeledSeconds),
           hwaccStats->computeCycles,
           100 * hwaccStats->utilization(hw.dim));
+      if (hwaccStats->hostSeconds > 0)
+        llvm::outs() << llvm::formatv(
+            "host ops  {0} (ops left on the host, measured; total {1})\n",
+            formatSeconds(hwaccStats->hostSeconds),
+            formatSeconds(executed->seconds));
       llvm::outs() << llvm::formatv("dma       {0} bytes in, {1} bytes out\n",
                                     hwaccStats->dmaBytesIn,
                                     hwaccStats->dmaBytesOut);

@@ -55,6 +55,9 @@ struct HwaccStats {
   int64_t macs = 0;          // useful multiply-accumulates
   int64_t dmaBytesIn = 0, dmaBytesOut = 0;
   int64_t instructions = 0;
+  /// Wall seconds of host work between hostBegin/hostEnd (ops kept on the
+  /// host), which the device does not overlap.
+  double hostSeconds = 0;
   /// Cycles a queue waited, by cause: "exec_wait_load" (an operand not yet
   /// moved in), "exec_wait_store" (accumulator rows not yet moved out),
   /// "load_wait_exec" (scratchpad rows still being read),
@@ -65,7 +68,12 @@ struct HwaccStats {
 
   /// macs / (totalCycles * dim^2): the fraction of PE-cycles doing work.
   double utilization(int64_t dim) const;
+  /// The device's modeled time (cycles / clock), without host work.
   double seconds(double clockGHz) const { return totalCycles / (clockGHz * 1e9); }
+  /// Modeled device time plus host work: what the workload takes.
+  double totalSeconds(double clockGHz) const {
+    return seconds(clockGHz) + hostSeconds;
+  }
   nlohmann::json toJson(int64_t dim, double clockGHz) const;
 };
 
@@ -94,6 +102,10 @@ public:
   void mvout(void *dram, int64_t stride, int64_t accRow, int64_t rows,
              int64_t cols);
   void fence();
+  /// Host work starts (after a fence) / ends: its wall time goes to
+  /// stats().hostSeconds.
+  void hostBegin();
+  void hostEnd();
 
   /// Statistics since construction or the last reset. totalCycles always
   /// covers every instruction issued so far (what a fence would wait for), so

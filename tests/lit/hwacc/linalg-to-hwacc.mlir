@@ -17,11 +17,17 @@ func.func @matmul(%A: memref<40x24xf32>, %B: memref<24x20xf32>, %C: memref<40x20
 // -----
 
 // No fill: C += A * B. Tiles and dataflow from the op's attributes; the
-// ReLU after it stays on the host.
+// ReLU after it stays on the host, bracketed so the device model counts its
+// wall time.
+// CHECK-DAG: func.func private @hatc_hwacc_host_begin()
+// CHECK-DAG: func.func private @hatc_hwacc_host_end()
 // CHECK-LABEL: func.func @matmul_attrs_relu
 // CHECK: hwacc.matmul {{.*}} tile [32, 32, 16] dataflow "os" loop_order "nmk" accumulate
-// CHECK: linalg.generic
+// CHECK-NEXT: call @hatc_hwacc_host_begin() : () -> ()
+// CHECK-NEXT: linalg.generic
 // CHECK: arith.maximumf
+// CHECK: call @hatc_hwacc_host_end() : () -> ()
+// CHECK-NEXT: return
 func.func @matmul_attrs_relu(%A: memref<64x16xf32>, %B: memref<16x64xf32>, %C: memref<64x64xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.matmul {hwacc.tile = array<i64: 32, 32, 16>, hwacc.dataflow = "os", hwacc.loop_order = "nmk", hwacc.double_buffer = false}
@@ -73,7 +79,9 @@ func.func @conv(%I: memref<1x15x15x4xf32>, %F: memref<3x3x4x8xf32>, %O: memref<1
 // CHECK-LABEL: func.func @types
 // CHECK: hwacc.matmul ins({{.*}} : memref<32x32xi8>, memref<32x32xi8>) outs({{.*}} : memref<32x32xi32>)
 // CHECK: linalg.matmul ins({{.*}} : memref<32x32xf32>, memref<32x32xf32>) outs({{.*}} : memref<32x32xf64>)
-// CHECK: linalg.matmul {hwacc.on_host}
+// CHECK: call @hatc_hwacc_host_begin()
+// CHECK-NEXT: linalg.matmul {hwacc.on_host}
+// CHECK-NEXT: call @hatc_hwacc_host_end()
 func.func @types(%A: memref<32x32xi8>, %B: memref<32x32xi8>, %C: memref<32x32xi32>,
                  %X: memref<32x32xf32>, %Y: memref<32x32xf64>) {
   linalg.matmul ins(%A, %B : memref<32x32xi8>, memref<32x32xi8>) outs(%C : memref<32x32xi32>)

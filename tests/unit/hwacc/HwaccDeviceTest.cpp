@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -960,3 +961,27 @@ TEST(HwaccAbiDeathTest, NoCurrentDeviceAborts) {
 }
 
 } // namespace
+
+TEST(HwaccTiming, HostWorkIsTimedAndAddedAfterTheDevice) {
+  HwaccParams p;
+  HwaccDevice dev(p, /*timingOnly=*/true);
+  std::vector<float> dram(static_cast<size_t>(p.dim * p.dim));
+  dev.mvin(dram.data(), p.dim, 0, p.dim, p.dim);
+  const int64_t cycles = dev.stats().totalCycles;
+  dev.hostBegin(); // waits for the device, then times the host
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start <
+         std::chrono::milliseconds(2)) {
+  }
+  dev.hostEnd();
+  dev.hostEnd(); // unmatched: ignored
+  EXPECT_EQ(dev.stats().totalCycles, cycles); // the device's time is its own
+  EXPECT_GE(dev.stats().hostSeconds, 0.002);
+  EXPECT_LT(dev.stats().hostSeconds, 1.0);
+  EXPECT_DOUBLE_EQ(dev.stats().totalSeconds(p.clockGHz),
+                   dev.stats().seconds(p.clockGHz) + dev.stats().hostSeconds);
+  EXPECT_EQ(dev.stats().toJson(p.dim, p.clockGHz).at("host_s"),
+            dev.stats().hostSeconds);
+  dev.reset();
+  EXPECT_EQ(dev.stats().hostSeconds, 0);
+}
