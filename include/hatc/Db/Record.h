@@ -95,7 +95,8 @@ struct Record {
   /// Median latency in seconds. Derived from `samples` when unset; always
   /// unset for records whose error is not Ok.
   std::optional<double> latencyS;
-  /// Modeled cycles (hwacc); unset for other targets and for errors.
+  /// Modeled cycles (hwacc), host work between device instructions included
+  /// at the device clock; unset for other targets and for errors.
   std::optional<int64_t> cycles;
   ErrorCode error = ErrorCode::Ok;
   /// Anything else as a JSON object text (utilization, bytes moved, ...).

@@ -114,7 +114,9 @@ struct MeasureResult {
   /// seconds on hwacc. 0 unless error is Ok.
   double seconds = 0;
   double cv = 0;
-  std::optional<int64_t> cycles; // hwacc
+  /// hwacc: the workload's cycles at the device clock (the device's modeled
+  /// cycles plus host work converted at the clock).
+  std::optional<int64_t> cycles;
   double gflops = 0;
   double maxRelErr = 0; // of the checked run (also for WRONG_ANSWER)
   /// Wall time of each phase as the parent saw it (a timeout's is about the
