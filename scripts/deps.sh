@@ -9,7 +9,7 @@ HATC_PACKAGES=(
   libxgboost-dev xgboost libzstd-dev
   libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-dev libdnnl-dev
+  libopenblas-dev libdnnl-dev ocl-icd-opencl-dev
 )
 
 missing=()
