@@ -15,6 +15,7 @@
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Tuner/Tuner.h"
 
 #include "mlir/IR/MLIRContext.h"
 
@@ -74,24 +75,8 @@ int main(int argc, char **argv) {
       shapes[group] = {tuner::analyzeWorkload(*workload), *facts};
     }
     const auto &[shape, facts] = shapes[group];
-    cost_model::FeatureInput input;
-    using A = tuner::WorkloadShape::Anchor;
-    input.opKind = shape.anchor == A::Matmul        ? "matmul"
-                   : shape.anchor == A::BatchMatmul ? "batch_matmul"
-                   : shape.anchor == A::Conv2D      ? "conv2d"
-                   : shape.anchor == A::Elementwise ? "elementwise"
-                                                    : "other";
-    input.loopRanges = shape.loopRanges;
-    input.elemType = shape.elemType;
-    input.config = nlohmann::json::parse(r.configJson);
-    input.target = {{"kind", r.targetKind},
-                    {"vector_lanes", facts.vectorLanes},
-                    {"vector_registers", facts.vectorRegisters},
-                    {"l2_bytes", facts.l2Bytes},
-                    {"cores", facts.cores},
-                    {"array_dim", facts.arrayDim},
-                    {"scratchpad_rows", facts.scratchpadRows},
-                    {"accumulator_rows", facts.accumulatorRows}};
+    cost_model::FeatureInput input = tuner::featureInputOf(
+        shape, facts, nlohmann::json::parse(r.configJson));
     double throughput = 0;
     if (r.error == db::ErrorCode::Ok) {
       nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);

@@ -33,6 +33,11 @@ const FeatureInfo kFeatureInfo[] = {
     {FSketchCpuElementwise, "sketch_cpu_elementwise",
      "1 if the sketch is cpu_elementwise"},
     {FSketchHwaccGemm, "sketch_hwacc_gemm", "1 if the sketch is hwacc_gemm"},
+    {FSketchCpuConvIm2col, "sketch_cpu_conv_im2col",
+     "1 if the sketch is cpu_conv_im2col"},
+    {FSketchGpuMatmul, "sketch_gpu_matmul", "1 if the sketch is gpu_matmul"},
+    {FSketchGpuElementwise, "sketch_gpu_elementwise",
+     "1 if the sketch is gpu_elementwise"},
     {FOpMatmul, "op_matmul", "1 if the anchor op is a matmul"},
     {FOpBatchMatmul, "op_batch_matmul", "1 if the anchor op is a batch matmul"},
     {FOpConv2d, "op_conv2d", "1 if the anchor op is a 2-D convolution"},
@@ -41,6 +46,7 @@ const FeatureInfo kFeatureInfo[] = {
     {FLog2ElemBytes, "log2_elem_bytes", "log2 bytes of the input element type"},
     {FElemIsFloat, "elem_is_float", "1 for a floating-point element type"},
     {FTargetIsHwacc, "target_is_hwacc", "1 when the target is the hwacc array"},
+    {FTargetIsGpu, "target_is_gpu", "1 when the target is a GPU"},
     {FLog2Flops, "log2_flops",
      "log2 of the op's arithmetic (2 per MAC; 1 per point for elementwise)"},
     {FLog2GemmM, "log2_gemm_m",
@@ -72,6 +78,20 @@ const FeatureInfo kFeatureInfo[] = {
     {FLoopOrderNmk, "loop_order_nmk", "hwacc_gemm: 1 for the nmk tile order"},
     {FDoubleBuffer, "double_buffer", "hwacc_gemm: 1 when double-buffered"},
     {FDataflowOs, "dataflow_os", "hwacc_gemm: 1 for output-stationary"},
+    {FLog2Copy, "log2_copy",
+     "cpu_conv_im2col: log2 patch elements gathered per step (knob)"},
+    {FLog2GpuBm, "log2_gpu_bm", "gpu sketches: log2 block tile rows (knob)"},
+    {FLog2GpuBn, "log2_gpu_bn", "gpu sketches: log2 block tile columns (knob)"},
+    {FLog2GpuTm, "log2_gpu_tm", "gpu sketches: log2 thread tile rows (knob)"},
+    {FLog2GpuTn, "log2_gpu_tn",
+     "gpu sketches: log2 thread tile columns (knob)"},
+    {FLog2GpuBk, "log2_gpu_bk", "gpu_matmul: log2 k step (knob)"},
+    {FGpuPromote, "gpu_promote",
+     "gpu_matmul: 1 when A/B tiles go through shared memory"},
+    {FLog2GpuVec, "log2_gpu_vec",
+     "gpu_matmul: log2 elements per shared-memory copy (knob)"},
+    {FGpuRegTile, "gpu_reg_tile",
+     "gpu_matmul: 1 when each thread's tile is register-held outer products"},
     {FLog2TilesM, "log2_tiles_m",
      "log2 trip count of the M tile loop (per thread; conv: ow tiles; "
      "elementwise: row tiles)"},
@@ -126,6 +146,16 @@ const FeatureInfo kFeatureInfo[] = {
      "hwacc: estimated DMA cycles / compute cycles (> 1: memory bound)"},
     {FLog2BlocksPerTile, "log2_blocks_per_tile",
      "hwacc: log2 dim x dim blocks of work per C tile and k step"},
+    {FLog2GpuThreads, "log2_gpu_threads", "gpu: log2 threads per block"},
+    {FLog2GpuBlocks, "log2_gpu_blocks", "gpu: log2 blocks in the grid"},
+    {FGpuWaveEff, "gpu_wave_eff",
+     "gpu: blocks / (waves x multiprocessors), how full the last wave is "
+     "(one block per multiprocessor a wave)"},
+    {FGpuSharedRatio, "gpu_shared_ratio",
+     "gpu_matmul: shared memory the A/B tiles use / shared memory per block"},
+    {FGpuCoalescing, "gpu_coalescing",
+     "gpu: useful fraction of a warp's global accesses along a row "
+     "(1 / thread tile columns: neighbouring threads own tn-wide chunks)"},
 };
 static_assert(sizeof(kFeatureInfo) / sizeof(kFeatureInfo[0]) == kFeatureCount,
               "every FeatureId needs a name and a description");
@@ -191,7 +221,8 @@ std::string stringField(const json &object, const char *name) {
 /// The defaults are the tuner's TargetFacts defaults, so a description with
 /// fields left out describes the same machine the sketches assumed.
 struct TargetParams {
-  bool hwacc = false;
+  bool hwacc = false, gpu = false;
+  int64_t gpuSharedBytes = 48 * 1024, gpuMultiprocessors = 132;
   int64_t vectorLanes = 16, vectorRegisters = 32, l1Bytes = 32 * 1024,
           l2Bytes = 1 << 20, cores = 2;
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024,
@@ -199,6 +230,7 @@ struct TargetParams {
 
   explicit TargetParams(const json &target) {
     hwacc = stringField(target, "kind") == "hwacc";
+    gpu = stringField(target, "kind") == "gpu";
     auto read = [&](const char *name, int64_t &field) {
       int64_t value = intKnob(target, name);
       if (value > 0)
@@ -213,6 +245,8 @@ struct TargetParams {
     read("scratchpad_rows", scratchpadRows);
     read("accumulator_rows", accumulatorRows);
     read("dma_bytes_per_cycle", dmaBytesPerCycle);
+    read("gpu_shared_bytes", gpuSharedBytes);
+    read("gpu_multiprocessors", gpuMultiprocessors);
   }
 };
 
@@ -540,6 +574,62 @@ void hwaccGemm(Features &f, const FeatureInput &in, const Problem &p,
       log2Of(double(ceilDiv(tm, d)) * ceilDiv(tn, d) * ceilDiv(tk, d)));
 }
 
+/// The conv's GEMM (patch rows x filters x patch length) tiled as
+/// cpu_matmul tiles a matmul, plus the patch copy.
+void cpuConvIm2col(Features &f, const FeatureInput &in, const Problem &p,
+                   const TargetParams &t) {
+  FeatureInput gemm = in;
+  gemm.opKind = "matmul";
+  cpuMatmul(f, gemm, p, t);
+  set(f, FLog2Copy, log2Of(intKnob(in.config, "copy")));
+}
+
+void gpuKernel(Features &f, const FeatureInput &in, const Problem &p,
+               const TargetParams &t) {
+  const json &c = in.config;
+  int64_t bm = atLeast1(intKnob(c, "bm")), bn = atLeast1(intKnob(c, "bn")),
+          tm = atLeast1(intKnob(c, "tm")), tn = atLeast1(intKnob(c, "tn")),
+          bk = intKnob(c, "bk");
+  bool promote = intKnob(c, "promote") != 0;
+  set(f, FLog2GpuBm, log2Of(bm));
+  set(f, FLog2GpuBn, log2Of(bn));
+  set(f, FLog2GpuTm, log2Of(tm));
+  set(f, FLog2GpuTn, log2Of(tn));
+  set(f, FLog2GpuBk, log2Of(bk));
+  set(f, FGpuPromote, promote);
+  set(f, FLog2GpuVec, log2Of(intKnob(c, "vec")));
+  set(f, FGpuRegTile, intKnob(c, "reg") != 0);
+  int64_t M = int64_t(p.M), N = int64_t(p.N);
+  double threads = double(bm / tm) * double(bn / tn);
+  double blocks = double(ceilDiv(M, bm)) * double(ceilDiv(N, bn));
+  set(f, FLog2GpuThreads, log2Of(threads));
+  set(f, FLog2GpuBlocks, log2Of(blocks));
+  double sms = double(atLeast1(t.gpuMultiprocessors));
+  set(f, FGpuWaveEff, blocks / (std::ceil(blocks / sms) * sms));
+  set(f, FGpuCoalescing, 1.0 / double(tn));
+  set(f, FLog2WorkPerThread, log2Of(double(tm * tn)));
+  set(f, FLog2TilesM, log2Of(ceilDiv(M, bm)));
+  set(f, FLog2TilesN, log2Of(ceilDiv(N, bn)));
+  set(f, FLog2CTileBytes, log2Of(double(bm) * bn * p.accBytes));
+  if (p.K <= 0)
+    return;
+  int64_t K = int64_t(p.K), step = bk > 0 ? bk : K;
+  set(f, FLog2TilesK, log2Of(ceilDiv(K, step)));
+  double aTile = double(bm) * step * p.elemBytes,
+         bTile = double(step) * bn * p.elemBytes;
+  set(f, FLog2ATileBytes, log2Of(aTile));
+  set(f, FLog2BTileBytes, log2Of(bTile));
+  if (promote)
+    set(f, FGpuSharedRatio, (aTile + bTile) / double(t.gpuSharedBytes));
+  // With shared tiles a block reads A and B once per block tile; without,
+  // each thread reads its rows and columns itself (the caches catch some).
+  double bytes = promote ? gemmBytesMoved(p.M, p.N, p.K, bm, bn, step,
+                                          p.elemBytes, p.accBytes, true)
+                         : gemmBytesMoved(p.M, p.N, p.K, tm, tn, step,
+                                          p.elemBytes, p.accBytes, true);
+  set(f, FLog2ArithIntensity, log2Of(2.0 * p.M * p.N * p.K / bytes));
+}
+
 } // namespace
 
 size_t featureCount() { return kFeatureCount; }
@@ -566,6 +656,9 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
   set(f, FSketchCpuConv, sketch == "cpu_conv");
   set(f, FSketchCpuElementwise, sketch == "cpu_elementwise");
   set(f, FSketchHwaccGemm, sketch == "hwacc_gemm");
+  set(f, FSketchCpuConvIm2col, sketch == "cpu_conv_im2col");
+  set(f, FSketchGpuMatmul, sketch == "gpu_matmul");
+  set(f, FSketchGpuElementwise, sketch == "gpu_elementwise");
   set(f, FOpMatmul, in.opKind == "matmul");
   set(f, FOpBatchMatmul, in.opKind == "batch_matmul");
   set(f, FOpConv2d, in.opKind == "conv2d");
@@ -574,6 +667,7 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
   set(f, FElemIsFloat, !in.elemType.empty() && (in.elemType[0] == 'f' ||
                                                 in.elemType[0] == 'b'));
   set(f, FTargetIsHwacc, target.hwacc);
+  set(f, FTargetIsGpu, target.gpu);
   set(f, FLog2Flops, log2Of(problem.flops));
   set(f, FLog2GemmM, log2Of(problem.M));
   set(f, FLog2GemmN, log2Of(problem.N));
@@ -588,6 +682,10 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
     cpuElementwise(f, in, problem, target);
   else if (sketch == "hwacc_gemm")
     hwaccGemm(f, in, problem, target);
+  else if (sketch == "cpu_conv_im2col")
+    cpuConvIm2col(f, in, problem, target);
+  else if (sketch == "gpu_matmul" || sketch == "gpu_elementwise")
+    gpuKernel(f, in, problem, target);
   return f;
 }
 

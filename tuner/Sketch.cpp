@@ -94,9 +94,12 @@ llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
     return facts;
   }
   if (target.kind == TargetKind::Gpu) {
-    if (auto device = cuda::deviceInfo())
+    if (auto device = cuda::deviceInfo()) {
       if (device->sharedBytesPerBlock)
         facts.gpuSharedBytes = int64_t(device->sharedBytesPerBlock);
+      if (device->multiprocessors > 0)
+        facts.gpuMultiprocessors = device->multiprocessors;
+    }
     return facts;
   }
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();

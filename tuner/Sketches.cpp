@@ -4,6 +4,8 @@
 //                    threads x cache tiles x vectorized register tile
 //   cpu_conv         conv_2d_nhwc_hwcf: direct, tiled, 1-D-decomposed,
 //                    vectorized
+//   cpu_conv_im2col  conv_2d_nhwc_hwcf as a GEMM on its patch matrix, each
+//                    thread building its own patch rows
 //   cpu_elementwise  all-parallel generics: threads x vectorized tiles
 //   hwacc_gemm       tile factors, loop order, double buffering, dataflow,
 //                    which GEMMs stay on the host (with several)
@@ -30,6 +32,31 @@ using json = nlohmann::json;
 
 std::vector<json> ints(std::initializer_list<int64_t> values) {
   return std::vector<json>(values.begin(), values.end());
+}
+
+/// Thread counts for `par` knobs: powers of two up to the core count (at
+/// least 4, so a small machine still sees oversubscription), and the core
+/// count itself.
+std::vector<json> threadCounts(const TargetFacts &target) {
+  std::vector<json> out;
+  int64_t most = std::max<int64_t>(4, target.cores);
+  for (int64_t p = 1; p <= most; p *= 2)
+    out.push_back(p);
+  if (target.cores > 4 && (target.cores & (target.cores - 1)))
+    out.push_back(target.cores);
+  return out;
+}
+
+/// The divisors of n in [lo, hi], ascending; {n} when there are none (a
+/// small extent is one whole tile).
+std::vector<json> divisorsIn(int64_t n, int64_t lo, int64_t hi) {
+  std::vector<json> out;
+  for (int64_t d = std::max<int64_t>(lo, 1); d <= std::min(n, hi); ++d)
+    if (n % d == 0)
+      out.push_back(d);
+  if (out.empty())
+    out.push_back(n);
+  return out;
 }
 
 std::string list(const std::vector<int64_t> &values) {
@@ -120,6 +147,26 @@ public:
     line("} : !transform.any_op");
     line("transform.apply_cse to " + f + " : !transform.any_op");
   }
+  /// Tiles `op` by the register tile `sizes` and vectorizes it; returns the
+  /// loops handle prefix.
+  std::string vectorizedTile(const std::string &op,
+                             const std::vector<int64_t> &sizes) {
+    auto [micro, loops] = tile(op, sizes);
+    line("transform.structured.vectorize " + micro + " : !transform.any_op");
+    return loops;
+  }
+  /// After vectorizedTile (and any other vectorization): contractions to
+  /// vector.fma, the accumulator hoisted out of the k loop `kLoop`, which is
+  /// unrolled, and a cleanup.
+  void finishRegisterTile(const std::string &kLoop, int64_t unroll) {
+    lowerContractions();
+    line("transform.loop.hoist_loop_invariant_subsets " + kLoop +
+         " : !transform.any_op");
+    if (unroll > 1)
+      line("transform.loop.unroll " + kLoop + " {factor = " +
+           std::to_string(unroll) + "} : !transform.any_op");
+    cleanup();
+  }
   std::string finish() {
     return text + "    transform.yield\n  }\n}\n";
   }
@@ -133,6 +180,42 @@ private:
 };
 
 int64_t knob(const Config &c, const char *name) { return c.at(name).get<int64_t>(); }
+
+/// Why an mr x nr register tile of accumulators (plus a row of B and a
+/// broadcast A element) cannot be vectorized without spilling, or nullopt.
+/// The knobs are named in the reason: `rowsKnob` (mr) and `colsKnob` (nr,
+/// the vectorized dim).
+std::optional<std::string>
+registerTileReason(int64_t mr, int64_t nr, const TargetFacts &target,
+                   const char *rowsKnob = "mr", const char *colsKnob = "nr") {
+  if (nr % target.vectorLanes)
+    return llvm::formatv("{0}={1} is not a multiple of the {2} vector lanes",
+                         colsKnob, nr, target.vectorLanes)
+        .str();
+  int64_t vectors = nr / target.vectorLanes;
+  int64_t registers = mr * vectors + vectors + 1;
+  if (registers > target.vectorRegisters)
+    return llvm::formatv("a {0}x{1} register tile needs {2} vector "
+                         "registers, the target has {3} ({4} x {5} too big)",
+                         mr, nr, registers, target.vectorRegisters, rowsKnob,
+                         colsKnob)
+        .str();
+  return std::nullopt;
+}
+
+/// Why a kc x nc B panel does not stay in L2, or nullopt.
+std::optional<std::string> panelReason(int64_t kc, int64_t nc,
+                                       const std::string &elemType,
+                                       const TargetFacts &target) {
+  int64_t elemBytes = elemType == "i8" ? 1 : 4;
+  if (kc * nc * elemBytes > target.l2Bytes)
+    return llvm::formatv("the B panel kc x nc = {0}x{1} ({2} KiB) exceeds "
+                         "the L2 cache ({3} KiB)",
+                         kc, nc, kc * nc * elemBytes / 1024,
+                         target.l2Bytes / 1024)
+        .str();
+  return std::nullopt;
+}
 
 //===----------------------------------------------------------------------===//
 // cpu_matmul
@@ -149,7 +232,7 @@ public:
     M = shape.loopRanges[off];
     N = shape.loopRanges[off + 1];
     K = shape.loopRanges[off + 2];
-    specs = {{"par", ints({1, 2, 4})},
+    specs = {{"par", threadCounts(target)},
              {"mc", ints({8, 16, 32, 64, 128, 256})},
              {"nc", ints({16, 32, 64, 128, 256, 512})},
              {"kc", ints({16, 32, 64, 128, 256, 512})},
@@ -185,24 +268,10 @@ public:
       return llvm::formatv("par {0} oversubscribes {1} cores", par,
                            target.cores)
           .str();
-    if (nr % target.vectorLanes)
-      return llvm::formatv("nr={0} is not a multiple of the {1} vector lanes",
-                           nr, target.vectorLanes)
-          .str();
-    int64_t vectors = nr / target.vectorLanes;
-    int64_t registers = mr * vectors + vectors + 1;
-    if (registers > target.vectorRegisters)
-      return llvm::formatv("a {0}x{1} register tile needs {2} vector "
-                           "registers, the target has {3}",
-                           mr, nr, registers, target.vectorRegisters)
-          .str();
-    int64_t elemBytes = shape.elemType == "i8" ? 1 : 4;
-    if (t.kc * t.nc * elemBytes > target.l2Bytes)
-      return llvm::formatv("the B panel kc x nc = {0}x{1} ({2} KiB) exceeds "
-                           "the L2 cache ({3} KiB)",
-                           t.kc, t.nc, t.kc * t.nc * elemBytes / 1024,
-                           target.l2Bytes / 1024)
-          .str();
+    if (auto reason = registerTileReason(mr, nr, target))
+      return reason;
+    if (auto reason = panelReason(t.kc, t.nc, shape.elemType, target))
+      return reason;
     if (batched && B % par)
       return llvm::formatv("par={0} does not divide the batch {1}", par, B)
           .str();
@@ -319,20 +388,12 @@ public:
              pads + " : (!transform.any_op) -> !transform.any_op");
       op = padded;
     }
-    auto [micro, loops] = s.tile(op, reg);
-    s.line("transform.structured.vectorize " + micro + " : !transform.any_op");
+    std::string loops = s.vectorizedTile(op, reg);
     if (fuse) {
       auto [tile, l] = s.tile(consumer, {1, target.vectorLanes});
       s.line("transform.structured.vectorize " + tile + " : !transform.any_op");
     }
-    s.lowerContractions();
-    std::string kLoop = loops + "#2";
-    s.line("transform.loop.hoist_loop_invariant_subsets " + kLoop +
-           " : !transform.any_op");
-    if (unroll > 1)
-      s.line("transform.loop.unroll " + kLoop + " {factor = " +
-             std::to_string(unroll) + "} : !transform.any_op");
-    s.cleanup();
+    s.finishRegisterTile(loops + "#2", unroll);
     return s.finish();
   }
 
@@ -354,7 +415,7 @@ public:
     // Loops: n, oh, ow, f, kh, kw, c.
     const auto &r = shape.loopRanges;
     OH = r[1], OW = r[2], F = r[3], C = r[6];
-    specs = {{"par", ints({1, 2, 4})},
+    specs = {{"par", threadCounts(target)},
              {"ow_t", ints({1, 2, 4, 7, 8, 14})},
              {"f_t", ints({16, 32, 48, 64})},
              {"c_t", ints({1, 4, 8, 16, 32, 64})},
@@ -386,19 +447,7 @@ public:
                            "c_t={0} covers all {1} channels",
                            ch, C)
           .str();
-    if (f % target.vectorLanes)
-      return llvm::formatv("f_t={0} is not a multiple of the {1} vector "
-                           "lanes",
-                           f, target.vectorLanes)
-          .str();
-    int64_t vectors = f / target.vectorLanes;
-    int64_t registers = ow * vectors + vectors + 1;
-    if (registers > target.vectorRegisters)
-      return llvm::formatv("an ow_t x f_t = {0}x{1} register tile needs {2} "
-                           "vector registers, the target has {3}",
-                           ow, f, registers, target.vectorRegisters)
-          .str();
-    return std::nullopt;
+    return registerTileReason(ow, f, target, "ow_t", "f_t");
   }
 
   std::string script(const Config &c) const override {
@@ -429,6 +478,130 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
+// cpu_conv_im2col
+//===----------------------------------------------------------------------===//
+
+/// The convolution of one image as a GEMM: convert_conv2d_to_img2col builds
+/// the (OH*OW) x (KH*KW*C) patch matrix and a contraction with the
+/// (KH*KW*C) x F filter, the unit batch dim is folded away (the vectorizer
+/// turns a contraction with a leading unit dim into scalar code), the GEMM
+/// is tiled like cpu_matmul (threads over patch rows, cache tiles, a
+/// vectorized register tile) and each thread builds its own rows of the
+/// patch matrix (the im2col generic fused into the thread's loop), `copy`
+/// elements at a time.
+class CpuConvIm2colSketch : public Sketch {
+public:
+  CpuConvIm2colSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    // Loops: n, oh, ow, f, kh, kw, c.
+    const auto &r = shape.loopRanges;
+    images = r[0], M = r[1] * r[2], N = r[3], K = r[4] * r[5] * r[6];
+    specs = {{"par", threadCounts(target)},
+             {"mc", divisorsIn(M, 8, 256)},
+             {"nc", divisorsIn(N, 16, 512)},
+             {"kc", divisorsIn(K, 16, 1024)},
+             {"mr", ints({1, 2, 4, 6, 7, 8})},
+             {"nr", ints({16, 32, 48, 64})},
+             {"k_unroll", ints({1, 2, 4})},
+             {"copy", ints({16, 32, 64})}};
+  }
+  std::string name() const override { return "cpu_conv_im2col"; }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t par = knob(c, "par"), mc = knob(c, "mc"), nc = knob(c, "nc"),
+            kc = knob(c, "kc"), mr = knob(c, "mr"), nr = knob(c, "nr"),
+            copy = knob(c, "copy");
+    if (images != 1)
+      return llvm::formatv("cpu_conv_im2col takes one image, not {0}", images)
+          .str();
+    if (par > target.cores * 2)
+      return llvm::formatv("par {0} oversubscribes {1} cores", par,
+                           target.cores)
+          .str();
+    if (M % par)
+      return llvm::formatv("par={0} does not divide the {1} patch rows", par,
+                           M)
+          .str();
+    if ((M / par) % mc)
+      return llvm::formatv("mc={0} does not divide a thread's {1} patch rows",
+                           mc, M / par)
+          .str();
+    if (N % nc)
+      return llvm::formatv("nc={0} does not divide the {1} filters", nc, N)
+          .str();
+    if (mc % mr || nc % nr)
+      return llvm::formatv("the {0}x{1} register tile does not divide the "
+                           "{2}x{3} cache tile",
+                           mr, nr, mc, nc)
+          .str();
+    if (auto reason = registerTileReason(mr, nr, target))
+      return reason;
+    if (auto reason = panelReason(kc, nc, shape.elemType, target))
+      return reason;
+    if (K % copy || copy % target.vectorLanes)
+      return llvm::formatv("copy={0} must divide the patch length {1} and be "
+                           "a multiple of the {2} vector lanes",
+                           copy, K, target.vectorLanes)
+          .str();
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    int64_t par = knob(c, "par");
+    Script s("hatc sketch cpu_conv_im2col: " + c.dump());
+    std::string conv = s.match(shape.anchorOp);
+    s.line(s.fresh("im2col") + ", " + s.fresh("expand") +
+           " = transform.structured.convert_conv2d_to_img2col " + conv +
+           " : (!transform.any_op) -> (!transform.any_op, !transform.any_op)");
+    // Without the unit batch dim the contraction is a plain matmul (patch
+    // rows, filters, patch length) and the patch copy 2-D; the rewrite
+    // replaces both ops, so they are matched again: the GEMM by its result
+    // type, the copy as the producer of its first operand.
+    std::string f = s.func();
+    s.line("transform.apply_patterns to " + f + " {");
+    s.line("  transform.apply_patterns.linalg.fold_unit_extent_dims_via_"
+           "reshapes");
+    s.line("  transform.apply_patterns.canonicalization");
+    s.line("} : !transform.any_op");
+    std::string gemm = s.fresh("gemm"), im2col = s.fresh("im2col");
+    s.line(gemm + " = transform.structured.match ops{[\"linalg.generic\"]} "
+                  "filter_result_type = tensor<" +
+           std::to_string(M) + "x" + std::to_string(N) + "x" + shape.accType +
+           "> in %root : (!transform.any_op) -> !transform.any_op");
+    s.line(im2col + " = transform.get_producer_of_operand " + gemm +
+           "[0] : (!transform.any_op) -> !transform.any_op");
+    if (par > 1) {
+      auto [tiled, forall] = s.forall(gemm, {par, 0, 0});
+      std::string fused = s.fresh("fused"), forall2 = s.fresh("forall");
+      s.line(fused + ", " + forall2 +
+             " = transform.structured.fuse_into_containing_op " + im2col +
+             " into " + forall +
+             " : (!transform.any_op, !transform.any_op) -> "
+             "(!transform.any_op, !transform.any_op)");
+      gemm = tiled;
+      im2col = fused;
+    }
+    // The patch copy: a gather of `copy` elements per step.
+    std::string copy = s.tile(im2col, {1, knob(c, "copy")}).first;
+    s.line("transform.structured.vectorize " + copy +
+           " {vectorize_nd_extract} : !transform.any_op");
+    std::string cache =
+        s.tile(gemm, {knob(c, "mc"), knob(c, "nc"), knob(c, "kc")}).first;
+    std::string loops =
+        s.vectorizedTile(cache, {knob(c, "mr"), knob(c, "nr"), 1});
+    s.finishRegisterTile(loops + "#2", knob(c, "k_unroll"));
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  int64_t images = 1, M = 1, N = 1, K = 1; // M x N x K: the GEMM per image
+};
+
+//===----------------------------------------------------------------------===//
 // cpu_elementwise
 //===----------------------------------------------------------------------===//
 
@@ -436,7 +609,7 @@ class CpuElementwiseSketch : public Sketch {
 public:
   CpuElementwiseSketch(const WorkloadShape &shape, const TargetFacts &target)
       : shape(shape), target(target) {
-    specs = {{"par", ints({1, 2, 4})},
+    specs = {{"par", threadCounts(target)},
              {"rows", ints({1, 2, 4, 8})},
              {"cols", ints({16, 32, 64, 128, 256})}};
   }
@@ -586,10 +759,17 @@ public:
       s.line(all + " = transform.structured.match ops{[\"linalg.matmul\", "
                    "\"linalg.batch_matmul\", \"linalg.conv_2d_nhwc_hwcf\"]} "
                    "in %root : (!transform.any_op) -> !transform.any_op");
+      // One handle per GEMM the knob can pick, and with more GEMMs than
+      // that, one for the rest (they stay on the accelerator). Only then:
+      // MLIR 19's split_handle crashes on an overflow result it does not
+      // need.
+      bool overflow = shape.gemmOps > gemms;
       std::vector<std::string> each;
-      for (int64_t i = 0; i < gemms; ++i)
+      for (int64_t i = 0; i < gemms + (overflow ? 1 : 0); ++i)
         each.push_back(s.fresh("gemm"));
       s.line(llvm::join(each, ", ") + " = transform.split_handle " + all +
+             (overflow ? " {overflow_result = " + std::to_string(gemms) + "}"
+                       : std::string()) +
              " : (!transform.any_op) -> (" + anyOps(each.size()) + ")");
       for (int64_t i = 0; i < gemms; ++i)
         if (hostOps & (int64_t(1) << i))
@@ -619,18 +799,10 @@ private:
 // gpu_matmul, gpu_elementwise
 //===----------------------------------------------------------------------===//
 
-/// The divisors of n up to atMost, ascending.
-std::vector<json> divisorsUpTo(int64_t n, int64_t atMost) {
-  std::vector<json> out;
-  for (int64_t d = 1; d <= std::min(n, atMost); ++d)
-    if (n % d == 0)
-      out.push_back(d);
-  return out;
-}
-
 /// Blocks of bm x bn outputs (divisors of the shape, so thread tiles are
 /// static), tm x tn per thread; for matmuls a k step bk and optionally its
-/// A and B tiles in shared memory, copied vec elements at a time. The script
+/// A and B tiles in shared memory, copied vec elements at a time, and the
+/// thread's tile as register-held outer products (reg). The script
 /// comes from lowering's gpuScheduleText, as the default GPU schedule does.
 class GpuSketch : public Sketch {
 public:
@@ -638,14 +810,15 @@ public:
       : shape(shape), target(target),
         matmul(shape.anchor == WorkloadShape::Anchor::Matmul) {
     const auto &r = shape.loopRanges;
-    specs = {{"bm", divisorsUpTo(r[0], 128)},
-             {"bn", divisorsUpTo(r[1], 128)},
+    specs = {{"bm", divisorsIn(r[0], 1, 128)},
+             {"bn", divisorsIn(r[1], 1, 128)},
              {"tm", ints({1, 2, 4, 8})},
              {"tn", ints({1, 2, 4, 8})}};
     if (matmul) {
       specs.push_back({"bk", ints({4, 8, 16, 32})});
       specs.push_back({"promote", {false, true}});
       specs.push_back({"vec", ints({1, 2, 4})});
+      specs.push_back({"reg", {false, true}});
     }
   }
   std::string name() const override {
@@ -660,6 +833,7 @@ public:
       g.blockK = knob(c, "bk");
       g.promote = c.at("promote").get<bool>();
       g.vectorWidth = knob(c, "vec");
+      g.registerTile = c.at("reg").get<bool>();
     }
     return g;
   }
@@ -754,6 +928,7 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
     break;
   case A::Conv2D:
     sketches.push_back(std::make_unique<CpuConvSketch>(shape, target));
+    sketches.push_back(std::make_unique<CpuConvIm2colSketch>(shape, target));
     break;
   case A::Elementwise:
     sketches.push_back(std::make_unique<CpuElementwiseSketch>(shape, target));

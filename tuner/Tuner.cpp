@@ -50,15 +50,15 @@ static std::string opKindOf(WorkloadShape::Anchor anchor) {
   return "other";
 }
 
-std::vector<float> Tuner::features(size_t t,
-                                   const nlohmann::json &config) const {
-  const TuneTask &task = tasks[t];
+cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
+                                        const TargetFacts &f,
+                                        const nlohmann::json &config,
+                                        double dmaBytesPerCycle) {
   cost_model::FeatureInput input;
-  input.opKind = opKindOf(task.shape.anchor);
-  input.loopRanges = task.shape.loopRanges;
-  input.elemType = task.shape.elemType;
+  input.opKind = opKindOf(shape.anchor);
+  input.loopRanges = shape.loopRanges;
+  input.elemType = shape.elemType;
   input.config = config;
-  const TargetFacts &f = task.facts;
   input.target = {{"kind", targetKindName(f.kind)},
                   {"vector_lanes", f.vectorLanes},
                   {"vector_registers", f.vectorRegisters},
@@ -67,9 +67,18 @@ std::vector<float> Tuner::features(size_t t,
                   {"array_dim", f.arrayDim},
                   {"scratchpad_rows", f.scratchpadRows},
                   {"accumulator_rows", f.accumulatorRows},
-                  {"dma_bytes_per_cycle",
-                   task.target.params.value("dma_bytes_per_cycle", 16.0)}};
-  return cost_model::extractFeatures(input);
+                  {"dma_bytes_per_cycle", dmaBytesPerCycle},
+                  {"gpu_shared_bytes", f.gpuSharedBytes},
+                  {"gpu_multiprocessors", f.gpuMultiprocessors}};
+  return input;
+}
+
+std::vector<float> Tuner::features(size_t t,
+                                   const nlohmann::json &config) const {
+  const TuneTask &task = tasks[t];
+  return cost_model::extractFeatures(featureInputOf(
+      task.shape, task.facts, config,
+      task.target.params.value("dma_bytes_per_cycle", 16.0)));
 }
 
 cost_model::Sample Tuner::sample(size_t t, const nlohmann::json &config,

@@ -74,9 +74,9 @@ TEST(TunerSpace, SamplesAreValidAndSeeded) {
 TEST(TunerSpace, MutationAndCrossoverStayInTheDomain) {
   Workload w = load("resnet50_conv3x3.mlir");
   SearchSpace space(analyzeWorkload(w), cpuFacts());
-  const Sketch &sketch = *space.all().front();
+  const Sketch &sketch = *space.all().front(); // cpu_conv (of two)
   Rng rng(3);
-  Config a = *space.sample(rng), b = *space.sample(rng);
+  Config a = *sketch.sample(rng), b = *sketch.sample(rng);
   int changed = 0;
   for (int i = 0; i < 200; ++i) {
     Config m = space.mutate(a, rng);
@@ -179,7 +179,7 @@ TEST(TunerSpace, GpuConstraintsExplainThemselves) {
   SearchSpace space(analyzeWorkload(mm), gpu);
   Config good = {{"sketch", "gpu_matmul"}, {"bm", 64}, {"bn", 64},
                  {"tm", 4},  {"tn", 4},    {"bk", 16},
-                 {"promote", true}, {"vec", 4}};
+                 {"promote", true}, {"vec", 4}, {"reg", true}};
   EXPECT_EQ(space.invalidReason(good), std::nullopt);
   auto reasonWith = [&](const char *knob, nlohmann::json value) {
     Config c = good;
@@ -221,4 +221,111 @@ TEST(TunerSpace, GpuConstraintsExplainThemselves) {
   noPromote["promote"] = false, noPromote["vec"] = 1;
   EXPECT_EQ(space.script(noPromote)->find("structured.promote"),
             std::string::npos);
+  // Register tiles: k steps of 1 per thread, vectorized, C hoisted.
+  EXPECT_NE(script->find("tile_sizes [0, 0, 1]"), std::string::npos);
+  EXPECT_NE(script->find("hoist_redundant_vector_transfers"),
+            std::string::npos);
+  Config scalar = good;
+  scalar["reg"] = false;
+  EXPECT_EQ(space.script(scalar)->find("hoist_redundant_vector_transfers"),
+            std::string::npos);
+}
+
+TEST(TunerSpace, ConvIsTunedDirectOrThroughIm2col) {
+  Workload conv = load("resnet50_conv3x3.mlir");
+  SearchSpace space(analyzeWorkload(conv), cpuFacts());
+  ASSERT_EQ(space.all().size(), 2u);
+  EXPECT_EQ(space.all()[0]->name(), "cpu_conv");
+  EXPECT_EQ(space.all()[1]->name(), "cpu_conv_im2col");
+  // The GEMM of the patch matrix: 3136 x 64 x 576.
+  Config good = {{"sketch", "cpu_conv_im2col"}, {"par", 2},  {"mc", 56},
+                 {"nc", 64},                    {"kc", 64},  {"mr", 7},
+                 {"nr", 32},                    {"k_unroll", 2},
+                 {"copy", 64}};
+  EXPECT_EQ(space.invalidReason(good), std::nullopt);
+  auto reasonWith = [&](const char *knob, nlohmann::json value) {
+    Config c = good;
+    c[knob] = value;
+    return space.invalidReason(c).value_or("");
+  };
+  EXPECT_NE(reasonWith("mc", 64).find("mc=64 does not divide a thread's "
+                                      "1568 patch rows"),
+            std::string::npos)
+      << reasonWith("mc", 64);
+  EXPECT_NE(reasonWith("mr", 6).find("register tile does not divide"),
+            std::string::npos);
+  EXPECT_NE(reasonWith("nr", 48).find("register tile does not divide"),
+            std::string::npos);
+  auto script = space.script(good);
+  ASSERT_TRUE(bool(script));
+  for (const char *piece :
+       {"convert_conv2d_to_img2col", "fold_unit_extent_dims_via_reshapes",
+        "filter_result_type = tensor<3136x64xf32>",
+        "num_threads [2, 0, 0]", "fuse_into_containing_op",
+        "tile_sizes [1, 64]", "{vectorize_nd_extract}",
+        "tile_sizes [56, 64, 64]", "tile_sizes [7, 32, 1]",
+        "transform.loop.unroll"})
+    EXPECT_NE(script->find(piece), std::string::npos) << piece;
+
+  // Batches of images stay with the direct sketch.
+  WorkloadShape batched = analyzeWorkload(conv);
+  batched.loopRanges[0] = 2;
+  SearchSpace two(batched, cpuFacts());
+  EXPECT_NE(two.invalidReason(good).value_or("").find("takes one image, not 2"),
+            std::string::npos);
+}
+
+TEST(TunerSpace, ThreadCountsFollowTheCores) {
+  Workload w = load("matmul_1024.mlir");
+  auto parDomain = [&](int64_t cores) {
+    TargetFacts facts = cpuFacts();
+    facts.cores = cores;
+    SearchSpace space(analyzeWorkload(w), facts);
+    std::vector<int64_t> values;
+    for (const auto &v : space.all()[0]->knobs()[0].domain)
+      values.push_back(v.get<int64_t>());
+    return values;
+  };
+  EXPECT_EQ(parDomain(2), (std::vector<int64_t>{1, 2, 4}));
+  EXPECT_EQ(parDomain(6), (std::vector<int64_t>{1, 2, 4, 6}));
+  EXPECT_EQ(parDomain(16), (std::vector<int64_t>{1, 2, 4, 8, 16}));
+}
+
+TEST(TunerSpace, HostOpsPicksAmongTheFirstFourGemms) {
+  // Six GEMMs: the knob covers the first four; the rest stay on the array.
+  Workload w = load("matmul_1024.mlir");
+  WorkloadShape shape = analyzeWorkload(w);
+  shape.gemmOps = 6;
+  TargetFacts facts;
+  facts.kind = TargetKind::Hwacc;
+  SearchSpace space(shape, facts);
+  const Sketch &sketch = *space.all()[0];
+  ASSERT_EQ(sketch.knobs().back().name, "host_ops");
+  EXPECT_EQ(sketch.knobs().back().domain.size(), 15u); // masks 0..14
+  Config c = {{"sketch", "hwacc_gemm"}, {"tm", 64},
+              {"tn", 64},               {"tk", 64},
+              {"loop_order", "mnk"},    {"double_buffer", true},
+              {"dataflow", "ws"},       {"host_ops", 5}};
+  auto script = space.script(c);
+  ASSERT_TRUE(bool(script)) << errorMessage(script.takeError());
+  EXPECT_NE(script->find("{overflow_result = 4} : (!transform.any_op) -> "
+                         "(!transform.any_op, !transform.any_op, "
+                         "!transform.any_op, !transform.any_op, "
+                         "!transform.any_op)"),
+            std::string::npos)
+      << *script;
+  size_t onHost = 0;
+  for (size_t at = script->find("hwacc.on_host"); at != std::string::npos;
+       at = script->find("hwacc.on_host", at + 1))
+    ++onHost;
+  EXPECT_EQ(onHost, 2u); // bits 0 and 2
+
+  // As many GEMMs as the knob covers: no overflow handle (MLIR 19's
+  // split_handle crashes on one it does not fill).
+  shape.gemmOps = 2;
+  SearchSpace two(shape, facts);
+  c["host_ops"] = 1;
+  script = two.script(c);
+  ASSERT_TRUE(bool(script)) << errorMessage(script.takeError());
+  EXPECT_EQ(script->find("overflow_result"), std::string::npos) << *script;
 }

@@ -13,7 +13,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -136,9 +135,7 @@ int runCommand(const Args &args) {
     if (hwaccStats) {
       nlohmann::json device = hwaccStats->toJson(hw.dim, hw.clockGHz);
       // As in measured records: host work included at the device clock.
-      out["cycles"] = hwaccStats->totalCycles +
-                      int64_t(std::llround(hwaccStats->hostSeconds *
-                                           hw.clockGHz * 1e9));
+      out["cycles"] = hwaccStats->workloadCycles(hw.clockGHz);
       out["utilization"] = hwaccStats->utilization(hw.dim);
       out["dma_bytes"] = hwaccStats->dmaBytesIn + hwaccStats->dmaBytesOut;
       out["modeled_s"] = modeledSeconds;

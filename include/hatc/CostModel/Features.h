@@ -34,18 +34,19 @@ struct FeatureInput {
   std::vector<int64_t> loopRanges;
   /// Element type of the anchor's first input: "f32", "i8", ...
   std::string elemType;
-  /// {"sketch": "cpu_matmul"|"cpu_conv"|"cpu_elementwise"|"hwacc_gemm",
-  ///  knobs...}, as the tuner's sketches write it. Missing or mistyped knobs
-  /// read as 0.
+  /// {"sketch": "cpu_matmul"|"cpu_conv"|"cpu_conv_im2col"|"cpu_elementwise"|
+  ///  "hwacc_gemm"|"gpu_matmul"|"gpu_elementwise", knobs...}, as the tuner's
+  /// sketches write it. Missing or mistyped knobs read as 0.
   nlohmann::json config;
-  /// {"kind": "cpu"|"hwacc", "vector_lanes", "vector_registers", "l2_bytes",
-  ///  "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
-  ///  "dma_bytes_per_cycle"}; missing fields take the tuner's defaults.
+  /// {"kind": "cpu"|"hwacc"|"gpu", "vector_lanes", "vector_registers",
+  ///  "l2_bytes", "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
+  ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors"};
+  ///  missing fields take the tuner's defaults.
   nlohmann::json target;
 };
 
 /// Version of the feature layout; saved models carry it.
-constexpr int kFeatureSchemaVersion = 1;
+constexpr int kFeatureSchemaVersion = 2;
 
 /// Positions in the feature vector. featureDescriptions() says what each
 /// one measures; the names are the enumerators without the F, in snake case.
@@ -55,6 +56,9 @@ enum FeatureId : int {
   FSketchCpuConv,
   FSketchCpuElementwise,
   FSketchHwaccGemm,
+  FSketchCpuConvIm2col,
+  FSketchGpuMatmul,
+  FSketchGpuElementwise,
   FOpMatmul,
   FOpBatchMatmul,
   FOpConv2d,
@@ -62,6 +66,7 @@ enum FeatureId : int {
   FLog2ElemBytes,
   FElemIsFloat,
   FTargetIsHwacc,
+  FTargetIsGpu,
   // Problem size (the GEMM view: conv through im2col).
   FLog2Flops,
   FLog2GemmM,
@@ -91,6 +96,15 @@ enum FeatureId : int {
   FLoopOrderNmk,
   FDoubleBuffer,
   FDataflowOs,
+  FLog2Copy,
+  FLog2GpuBm,
+  FLog2GpuBn,
+  FLog2GpuTm,
+  FLog2GpuTn,
+  FLog2GpuBk,
+  FGpuPromote,
+  FLog2GpuVec,
+  FGpuRegTile,
   // Derived from the tiling.
   FLog2TilesM,
   FLog2TilesN,
@@ -117,6 +131,12 @@ enum FeatureId : int {
   FDmaBytesPerMac,
   FDmaComputeRatio,
   FLog2BlocksPerTile,
+  // GPU only.
+  FLog2GpuThreads,
+  FLog2GpuBlocks,
+  FGpuWaveEff,
+  FGpuSharedRatio,
+  FGpuCoalescing,
   kFeatureCount
 };
 

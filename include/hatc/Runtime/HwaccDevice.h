@@ -12,6 +12,7 @@
 #ifndef HATC_RUNTIME_HWACCDEVICE_H
 #define HATC_RUNTIME_HWACCDEVICE_H
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -73,6 +74,12 @@ struct HwaccStats {
   /// Modeled device time plus host work: what the workload takes.
   double totalSeconds(double clockGHz) const {
     return seconds(clockGHz) + hostSeconds;
+  }
+  /// totalSeconds in cycles of the device clock: what measured records and
+  /// `hatc run --json` report as a workload's cycles, so ranking by cycles
+  /// ranks by time.
+  int64_t workloadCycles(double clockGHz) const {
+    return totalCycles + int64_t(std::llround(hostSeconds * clockGHz * 1e9));
   }
   nlohmann::json toJson(int64_t dim, double clockGHz) const;
 };

@@ -62,7 +62,8 @@ struct TargetFacts {
   // hwacc
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024;
   // gpu
-  int64_t gpuMaxThreads = 1024, gpuSharedBytes = 48 * 1024;
+  int64_t gpuMaxThreads = 1024, gpuSharedBytes = 48 * 1024,
+          gpuMultiprocessors = 132;
 
   static llvm::Expected<TargetFacts> of(const Target &target);
 };

@@ -15,6 +15,7 @@
 #define HATC_TUNER_TUNER_H
 
 #include "hatc/CostModel/CostModel.h"
+#include "hatc/CostModel/Features.h"
 #include "hatc/Measure/Harness.h"
 #include "hatc/Tuner/Recording.h"
 #include "hatc/Tuner/Sketch.h"
@@ -45,6 +46,13 @@ struct TuneOptions {
   bool countExisting = true; // records already in the database use budget
   std::string modelPath;    // save the model here after each batch
 };
+
+/// What the cost model reads of a candidate: the anchor op, the config and
+/// the target's facts (dmaBytesPerCycle: the hwacc DMA bandwidth).
+cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
+                                        const TargetFacts &facts,
+                                        const nlohmann::json &config,
+                                        double dmaBytesPerCycle = 16);
 
 /// One task: a workload (an entry function) on a target.
 struct TuneTask {

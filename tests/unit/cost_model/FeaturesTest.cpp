@@ -245,6 +245,76 @@ TEST(CostModelFeatures, ConvKnownValues) {
   EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], std::log2(28.0f * 56 * 64));
 }
 
+TEST(CostModelFeatures, ConvIm2colIsTheGemmOfThePatchMatrix) {
+  FeatureInput in;
+  in.opKind = "conv2d";
+  in.loopRanges = {1, 56, 56, 64, 3, 3, 64};
+  in.elemType = "f32";
+  in.config = {{"sketch", "cpu_conv_im2col"}, {"par", 2},  {"mc", 56},
+               {"nc", 64},                    {"kc", 64},  {"mr", 7},
+               {"nr", 32},                    {"k_unroll", 2},
+               {"copy", 64}};
+  in.target = cpuTarget();
+  std::vector<float> f = extractFeatures(in);
+  EXPECT_EQ(f[FSketchCpuConvIm2col], 1);
+  EXPECT_EQ(f[FSketchCpuConv], 0);
+  EXPECT_FLOAT_EQ(f[FLog2Copy], 6);
+  EXPECT_FLOAT_EQ(f[FLog2Mc], std::log2(56.0f));
+  EXPECT_FLOAT_EQ(f[FLog2TilesM], std::log2(28.0f)); // 1568 rows / 56
+  EXPECT_FLOAT_EQ(f[FLog2TilesN], 0);                // 64 / 64
+  EXPECT_FLOAT_EQ(f[FLog2TilesK], std::log2(9.0f));  // 576 / 64
+  EXPECT_FLOAT_EQ(f[FRegRatio], 17.0f / 32.0f);      // 7 x 2 + 2 + 1
+  EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], std::log2(1568.0f * 64));
+}
+
+TEST(CostModelFeatures, GpuKnownValues) {
+  FeatureInput in = matmul1024();
+  in.config = {{"sketch", "gpu_matmul"}, {"bm", 64}, {"bn", 128},
+               {"tm", 4},  {"tn", 8},    {"bk", 16},
+               {"promote", true}, {"vec", 4}, {"reg", true}};
+  in.target = {{"kind", "gpu"},
+               {"gpu_shared_bytes", 48 * 1024},
+               {"gpu_multiprocessors", 132}};
+  std::vector<float> f = extractFeatures(in);
+  EXPECT_EQ(f[FSketchGpuMatmul], 1);
+  EXPECT_EQ(f[FTargetIsGpu], 1);
+  EXPECT_EQ(f[FTargetIsHwacc], 0);
+  EXPECT_FLOAT_EQ(f[FLog2GpuThreads], 8);          // 16 x 16
+  EXPECT_FLOAT_EQ(f[FLog2GpuBlocks], 7);           // 16 x 8
+  EXPECT_FLOAT_EQ(f[FGpuWaveEff], 128.0f / 132);   // one wave, 4 SMs idle
+  EXPECT_FLOAT_EQ(f[FGpuCoalescing], 1.0f / 8);
+  EXPECT_FLOAT_EQ(f[FLog2GpuBk], 4);
+  EXPECT_EQ(f[FGpuPromote], 1);
+  EXPECT_FLOAT_EQ(f[FLog2GpuVec], 2);
+  EXPECT_EQ(f[FGpuRegTile], 1);
+  // (64 x 16 + 16 x 128) floats of 48 KiB.
+  EXPECT_FLOAT_EQ(f[FGpuSharedRatio], 3072.0f * 4 / (48 * 1024));
+  EXPECT_FLOAT_EQ(f[FLog2TilesK], 6); // 1024 / 16
+  EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], 5);
+
+  // Without promotion no shared memory, and each thread reads its own
+  // operands: lower arithmetic intensity.
+  FeatureInput direct = in;
+  direct.config["promote"] = false;
+  direct.config["vec"] = 1;
+  std::vector<float> g = extractFeatures(direct);
+  EXPECT_EQ(g[FGpuSharedRatio], 0);
+  EXPECT_LT(g[FLog2ArithIntensity], f[FLog2ArithIntensity]);
+
+  FeatureInput ew;
+  ew.opKind = "elementwise";
+  ew.loopRanges = {128, 3072};
+  ew.elemType = "f32";
+  ew.config = {{"sketch", "gpu_elementwise"}, {"bm", 4}, {"bn", 128},
+               {"tm", 1}, {"tn", 4}};
+  ew.target = in.target;
+  std::vector<float> e = extractFeatures(ew);
+  EXPECT_EQ(e[FSketchGpuElementwise], 1);
+  EXPECT_FLOAT_EQ(e[FLog2GpuThreads], 7);                // 4 x 32
+  EXPECT_FLOAT_EQ(e[FLog2GpuBlocks], std::log2(768.0f)); // 32 x 24
+  expectAllFinite(e);
+}
+
 TEST(CostModelFeatures, ElementwiseKnownValues) {
   FeatureInput in;
   in.opKind = "elementwise";
@@ -309,7 +379,8 @@ TEST(CostModelFeatures, MissingKnobsReadAsZero) {
   expectAllFinite(f);
   EXPECT_EQ(f[FLog2Tm], 0);
 
-  for (const char *sketch : {"cpu_conv", "cpu_elementwise", "nonsense"}) {
+  for (const char *sketch : {"cpu_conv", "cpu_conv_im2col", "cpu_elementwise",
+                             "gpu_matmul", "gpu_elementwise", "nonsense"}) {
     in.config = {{"sketch", sketch}};
     in.loopRanges = {0, 0, 0, 0, 0, 0, 0};
     f = extractFeatures(in);
