@@ -61,7 +61,9 @@ llvm::Error applySchedule(ModuleOp payload, ModuleOp schedule) {
   if (!entry)
     return makeError("schedule has no @__transform_main");
   transform::TransformOptions options;
-  options.enableExpensiveChecks(false);
+  // Checks that a handle is not used after a transform invalidated it: a
+  // script that does so is an error here, not undefined behaviour.
+  options.enableExpensiveChecks(true);
   if (failed(transform::applyTransformNamedSequence(payload, entry, schedule,
                                                     options)))
     return capture.takeError("schedule failed");

@@ -16,8 +16,11 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
+#include <thread>
 
 namespace hatc {
 
@@ -162,8 +165,12 @@ int measureCommand(const Args &args) {
   tuner::Recorder recorder(dbPath, logPath);
 
   // Measure in small batches and record each as it finishes, so an
-  // interrupted run keeps what it measured.
-  const size_t batchSize = 8;
+  // interrupted run keeps what it measured; a batch keeps every build
+  // worker busy.
+  size_t builders = buildWorkers > 0
+                        ? size_t(buildWorkers)
+                        : std::max(1u, std::thread::hardware_concurrency());
+  const size_t batchSize = std::max<size_t>(8, 2 * builders);
   std::map<std::string, int> errorCounts;
   for (size_t start = 0; start < candidates.size(); start += batchSize) {
     size_t end = std::min(candidates.size(), start + batchSize);

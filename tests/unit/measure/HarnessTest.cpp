@@ -197,6 +197,61 @@ TEST(MeasureHarness, AllFaultsInOneBatchThenGoodCandidatesMeasure) {
   expectMeasured(again[2]);
 }
 
+TEST(MeasureHarness, RunTimerStartsWhenTheRunStarts) {
+  // 3 s of set-up (loading, reference) against a 2 s run timeout: only the
+  // run itself is timed against it.
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure({request("slow_setup"), request("hang")});
+  ASSERT_EQ(results.size(), 2u);
+  expectMeasured(results[0]);
+  EXPECT_GT(results[0].runSeconds, 3.0);
+  expectError(results[1], ErrorCode::RunTimeout, "run took longer than 2 s");
+}
+
+TEST(MeasureHarness, RepeatsUntilTheMinimumTimeThenStopsAtTheCap) {
+  MeasureOptions options = fastOptions();
+  options.minRepeat = 3;
+  options.maxRepeat = 100000;
+  options.minTimeS = 0.2;
+  auto measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectMeasured(results[0]);
+  double total = 0;
+  for (double s : results[0].samples)
+    total += s;
+  // A sub-millisecond kernel needs many more than minRepeat runs for 0.2 s,
+  // and stops soon after reaching it.
+  EXPECT_GT(results[0].samples.size(), 3u);
+  EXPECT_GE(total, 0.2);
+  EXPECT_LT(total, 0.2 + 10 * results[0].seconds + 0.05);
+
+  options.minTimeS = 60;
+  options.maxRepeat = 7;
+  measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  results = measurer->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectMeasured(results[0]);
+  EXPECT_EQ(results[0].samples.size(), 7u);
+}
+
+TEST(MeasureHarness, CacheFlushBetweenRepeatsIsOptional) {
+  // The worker says whether it flushed (timings are not asserted on).
+  for (bool flush : {false, true}) {
+    MeasureOptions options = fastOptions();
+    options.flushCache = flush;
+    auto measurer = makeMeasurer(options);
+    ASSERT_TRUE(measurer);
+    auto results = measurer->measure({request()});
+    ASSERT_EQ(results.size(), 1u);
+    expectMeasured(results[0]);
+    EXPECT_EQ(results[0].extras.value("flush_cache", !flush), flush);
+  }
+}
+
 TEST(MeasureHarness, MixedCpuAndHwaccBatch) {
   auto measurer = makeMeasurer(fastOptions());
   ASSERT_TRUE(measurer);
