@@ -34,11 +34,13 @@ llvm::Error gpuOptionsFromTarget(const Target &target, GpuOptions &options) {
 
 llvm::Error buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
   // Results become out-params, so the caller passes every buffer (device
-  // memory) and no host code touches data.
+  // memory), temporaries between launches are allocated on the device, and
+  // no host code touches data.
   std::string text =
       "buffer-results-to-out-params{hoist-static-allocs=1},canonicalize,"
-      "hatc-gpu-workgroup-copies,"
-      "func.func(convert-linalg-to-loops),gpu-lower-to-nvvm-pipeline{"
+      "hatc-gpu-workgroup-copies,hatc-gpu-device-buffers,"
+      "func.func(convert-linalg-to-loops),hatc-gpu-fp-contract,"
+      "gpu-lower-to-nvvm-pipeline{"
       "cubin-chip=" +
       options.chip + " cubin-format=isa}";
   std::string errors;
@@ -103,19 +105,57 @@ std::string gpuScheduleText(const GpuSchedule &g, bool withMatmul,
     line("%mm_thr, %mm_threads = transform.structured.tile_using_forall " +
          tile + " num_threads " + threads + " " + threadMap + " : " +
          anyPair);
+    if (g.registerTile) {
+      // Each k of the thread's tile is a vectorized outer product.
+      line("%mm_kr, %mm_krloop = transform.structured.tile_using_for "
+           "%mm_thr tile_sizes [0, 0, 1] : " + anyPair);
+      line("transform.structured.vectorize %mm_kr : " + any);
+    }
   }
   line("%func = transform.structured.match ops{[\"func.func\"]} in "
        "%bufferized : (" + any + ") -> " + any);
-  line("transform.apply_patterns to %func {");
+  std::string func = "%func";
+  if (withMatmul && g.registerTile) {
+    // tm x tn outer products of FMAs (scalars once NVPTX splits the vectors),
+    // the C tile in registers across the k step (hoisted transfers), and the
+    // vector ops lowered to what the NVVM conversion takes (loads, stores,
+    // inserts and extracts).
+    line("transform.apply_patterns to %func {");
+    line("  transform.apply_patterns.vector.reduction_to_contract");
+    line("  transform.apply_patterns.vector.transfer_permutation_patterns");
+    line("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim");
+    line("  transform.apply_patterns.canonicalization");
+    line("} : " + any);
+    line("transform.apply_patterns to %func {");
+    line("  transform.apply_patterns.vector.lower_contraction "
+         "lowering_strategy = \"outerproduct\"");
+    line("  transform.apply_patterns.vector.lower_outerproduct");
+    line("  transform.apply_patterns.canonicalization");
+    line("} : " + any);
+    line("%hoisted = transform.structured.hoist_redundant_vector_transfers "
+         "%func : (" + any + ") -> " + any);
+    func = "%hoisted";
+    line("transform.apply_patterns to %hoisted {");
+    line("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim");
+    line("  transform.apply_patterns.vector.lower_broadcast");
+    line("  transform.apply_patterns.vector.lower_transpose");
+    line("  transform.apply_patterns.vector.transfer_permutation_patterns");
+    line("  transform.apply_patterns.vector.lower_transfer "
+         "max_transfer_rank = 1");
+    line("  transform.apply_patterns.vector.lower_shape_cast");
+    line("  transform.apply_patterns.canonicalization");
+    line("} : " + any);
+  }
+  line("transform.apply_patterns to " + func + " {");
   line("  transform.apply_patterns.canonicalization");
   line("} : " + any);
-  line("transform.apply_cse to %func : " + any);
+  line("transform.apply_cse to " + func + " : " + any);
   line("%width = transform.param.constant " + std::to_string(g.vectorWidth) +
        " : i64 -> !transform.param<i64>");
   // One gpu.launch per block-mapped loop nest (one per op).
   line("%grids = transform.structured.match ops{[\"scf.forall\"]} "
-       "attributes {mapping = [#gpu.block<y>, #gpu.block<x>]} in %func : (" +
-       any + ") -> " + any);
+       "attributes {mapping = [#gpu.block<y>, #gpu.block<x>]} in " + func +
+       " : (" + any + ") -> " + any);
   line("transform.foreach %grids : " + any + " {");
   line("^bb0(%grid: " + any + "):");
   line("  %launch = transform.gpu.map_forall_to_blocks %grid "
@@ -181,7 +221,8 @@ llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload) {
                              " threads" +
                              std::string(g.promote ? ", A/B tiles in shared "
                                                      "memory"
-                                                   : ""));
+                                                   : "") +
+                             std::string(withMatmul ? ", register-tiled" : ""));
 }
 
 llvm::Expected<std::string> extractPtx(ModuleOp module) {

@@ -147,4 +147,59 @@ def GpuWorkgroupCopies : Pass<"hatc-gpu-workgroup-copies", "mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def GpuDeviceBuffers : Pass<"hatc-gpu-device-buffers", "mlir::ModuleOp"> {
+  let summary = "Allocate the host functions' temporaries in GPU memory";
+  let description = [{
+    On the GPU target every buffer the kernels touch must be device memory:
+    the caller passes the arguments and results (device pointers), but a
+    temporary between two launches (a matmul's result feeding its bias +
+    ReLU) is still a host `memref.alloc` after bufferization. This pass
+    turns each such alloc at the top level of a host function into a
+    `gpu.alloc` (and frees it with `gpu.dealloc` before every return,
+    replacing any `memref.dealloc`), synchronous through `gpu.wait`:
+
+    ```mlir
+    %t = memref.alloc() : memref<128x3072xf32>
+    gpu.launch ... { ... %t ... }
+    return
+    // becomes
+    %w0 = gpu.wait async
+    %t, %w1 = gpu.alloc async [%w0] () : memref<128x3072xf32>
+    gpu.wait [%w1]
+    gpu.launch ... { ... %t ... }
+    %w2 = gpu.wait async
+    %w3 = gpu.dealloc async [%w2] %t : memref<128x3072xf32>
+    gpu.wait [%w3]
+    return
+    ```
+
+    A temporary that host code reads or writes itself, or one allocated
+    inside a host loop, is an error: it cannot live on the device.
+    Workgroup buffers (`hatc-gpu-workgroup-copies`) are left alone.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def GpuFpContract : Pass<"hatc-gpu-fp-contract", "mlir::ModuleOp"> {
+  let summary = "Let the GPU kernels fuse multiplies and adds (FMA)";
+  let description = [{
+    Adds `contract` to the fast-math flags of every floating-point `arith`
+    op inside a `gpu.launch`. Without it LLVM's NVPTX backend must keep a
+    multiply and the add that consumes it apart (`mul.rn.f32` +
+    `add.rn.f32`, two roundings, two instructions); with it they become one
+    `fma.rn.f32`, which is also the more accurate result. Host code and CPU
+    kernels are untouched.
+
+    ```mlir
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    // becomes
+    %p = arith.mulf %a, %b fastmath<contract> : f32
+    %s = arith.addf %c, %p fastmath<contract> : f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // HATC_LOWERING_PASSES_TD

@@ -545,6 +545,10 @@ private:
     candidate.done = true;
     worker.phase = Phase::Idle;
     worker.candidate = -1;
+    // The worker cannot measure again (a GPU fault left its CUDA context
+    // unusable): replace it before the next candidate, not after blaming it.
+    if (message.value("retire", false))
+      reap(worker);
   }
 
   //===--------------------------------------------------------------------===//

@@ -21,6 +21,7 @@
 #include "hatc/Support/Error.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -39,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <sys/resource.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -162,7 +164,8 @@ private:
 
 const std::vector<std::string> &knownFaults() {
   static const std::vector<std::string> faults = {
-      "segfault", "abort", "hang", "oom", "wrong", "build_hang", "build_crash"};
+      "segfault",   "abort",       "hang",      "oom",
+      "wrong",      "build_hang",  "build_crash", "slow_setup"};
   return faults;
 }
 
@@ -271,9 +274,8 @@ std::optional<Failure> checkFault(const std::string &fault, bool allowed) {
     known |= name == fault;
   if (!known)
     return Failure{ErrorCode::InvalidConfig,
-                   "unknown fault \"" + fault +
-                       "\" (known: segfault, abort, hang, oom, wrong, "
-                       "build_hang, build_crash)"};
+                   "unknown fault \"" + fault + "\" (known: " +
+                       llvm::join(knownFaults(), ", ") + ")"};
   if (!allowed)
     return Failure{ErrorCode::InvalidConfig,
                    "fault injection (\"" + fault +
@@ -436,6 +438,9 @@ private:
         outputs[0].fromDoubles(values);
       };
 
+    // Set-up that outlasts the run timeout: it must not count against it.
+    if (fault == "slow_setup")
+      std::this_thread::sleep_for(std::chrono::seconds(3));
     auto start = std::chrono::steady_clock::now();
     auto executed = executeKernel(sharedObject, *workload, workload->entry(),
                                   setup.lowering, execute);
@@ -448,6 +453,7 @@ private:
                    {"flops", workload->flops()},
                    {"threads", execute.threads},
                    {"repeat", executed->timing.count},
+                   {"flush_cache", execute.flushCache && !executed->hwacc},
                    {"host_s", executed->timing.median},
                    {"min_s", executed->timing.min},
                    {"max_s", executed->timing.max},
@@ -502,10 +508,8 @@ private:
     // at the clock, so ranking by cycles ranks by time (extras.device has
     // the device's own).
     if (executed->hwacc)
-      reply["cycles"] =
-          executed->hwacc->totalCycles +
-          int64_t(std::llround(executed->hwacc->hostSeconds *
-                               setup.lowering.hwacc.params.clockGHz * 1e9));
+      reply["cycles"] = executed->hwacc->workloadCycles(
+          setup.lowering.hwacc.params.clockGHz);
     return reply;
   }
 
@@ -571,7 +575,14 @@ int runWorker(const WorkerOptions &options) {
     ++lineNumber;
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
-    channel.send(worker.handle(line, lineNumber));
+    json reply = worker.handle(line, lineNumber);
+    // After a sticky GPU error every later call fails: say so, and leave.
+    bool retire = cuda::contextLost();
+    if (retire)
+      reply["retire"] = true;
+    channel.send(reply);
+    if (retire)
+      return worker::kExitOk;
   }
   return worker::kExitOk;
 }

@@ -8,6 +8,7 @@
 #include "Driver.h"
 #include "hatc/Runtime/Cuda.h"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -51,9 +52,23 @@ std::string Driver::describe(CUresult result) const {
   return out;
 }
 
+/// Set by check(); read without loading the driver (contextLost()).
+static std::atomic<bool> stickyErrorSeen{false};
+
+/// Errors after which the context is corrupt and every call fails: the
+/// process must start over (CUDA_ERROR_ILLEGAL_ADDRESS, _LAUNCH_TIMEOUT,
+/// _HARDWARE_STACK_ERROR, _ILLEGAL_INSTRUCTION, _MISALIGNED_ADDRESS,
+/// _INVALID_ADDRESS_SPACE, _INVALID_PC, _LAUNCH_FAILED, _UNKNOWN).
+static bool isSticky(CUresult result) {
+  return result == 700 || result == 702 ||
+         (result >= 714 && result <= 719) || result == 999;
+}
+
 bool Driver::check(CUresult result, const char *what) {
   if (result == 0)
     return true;
+  if (isSticky(result))
+    stickyErrorSeen = true;
   std::lock_guard<std::mutex> lock(errorMutex);
   if (firstError.empty())
     firstError = std::string(what) + ": " + describe(result);
@@ -109,7 +124,6 @@ Driver::Driver() {
             resolve(library, "cuMemAlloc_v2", cuMemAlloc) &&
             resolve(library, "cuMemAllocManaged", cuMemAllocManaged) &&
             resolve(library, "cuMemFree_v2", cuMemFree) &&
-            resolve(library, "cuMemcpy", cuMemcpy) &&
             resolve(library, "cuMemcpyAsync", cuMemcpyAsync) &&
             resolve(library, "cuMemsetD32Async", cuMemsetD32Async) &&
             resolve(library, "cuMemsetD16Async", cuMemsetD16Async);
@@ -212,6 +226,8 @@ std::optional<DeviceInfo> deviceInfo() {
 
 std::string takeError() { return Driver::get().takeError(); }
 
+bool contextLost() { return stickyErrorSeen.load(); }
+
 bool synchronize() {
   Driver &d = Driver::get();
   if (!d.usable())
@@ -259,20 +275,29 @@ DeviceBuffer::~DeviceBuffer() {
   d.cuMemFree(reinterpret_cast<CUdeviceptr>(pointer));
 }
 
+// Copies go on the kernel stream and are waited for: a synchronous cuMemcpy
+// runs on the legacy default stream, which the (non-blocking) kernel stream
+// does not wait for, and from pageable memory it may return before the DMA
+// lands, so a kernel could read stale inputs or an output could be read
+// before the kernel wrote it.
 bool DeviceBuffer::upload(const void *host) {
   Driver &d = Driver::get();
   d.makeCurrent();
-  return d.check(d.cuMemcpy(reinterpret_cast<CUdeviceptr>(pointer),
-                            reinterpret_cast<CUdeviceptr>(host), bytes),
-                 "copying to the GPU");
+  return d.check(d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(pointer),
+                                 reinterpret_cast<CUdeviceptr>(host), bytes,
+                                 d.kernelStream),
+                 "copying to the GPU") &&
+         synchronize();
 }
 
 bool DeviceBuffer::download(void *host) const {
   Driver &d = Driver::get();
   d.makeCurrent();
-  return d.check(d.cuMemcpy(reinterpret_cast<CUdeviceptr>(host),
-                            reinterpret_cast<CUdeviceptr>(pointer), bytes),
-                 "copying from the GPU");
+  return d.check(d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(host),
+                                 reinterpret_cast<CUdeviceptr>(pointer), bytes,
+                                 d.kernelStream),
+                 "copying from the GPU") &&
+         synchronize();
 }
 
 bool DeviceBuffer::fill32(unsigned word) {

@@ -7,31 +7,63 @@
 // nothing, so a checked run sees its poisoned outputs (NaN) and fails the
 // check, as it must.
 //
+// Like a real device it faults on a kernel argument that points outside
+// device memory (a host buffer handed to a kernel), and such a fault is
+// sticky: every later call fails with it, as CUDA's illegal-address errors
+// do, until the process ends.
+//
 //   HATC_CUDA_DRIVER=libhatc_fake_cuda.so     use it instead of libcuda.so.1
 //   HATC_FAKE_CUDA_INIT_ERROR=N               cuInit returns N
 //   HATC_FAKE_CUDA_DEVICES=N                  devices seen (default 1)
-//   HATC_FAKE_CUDA_LOG=FILE                   append one line per module load
-//                                             and kernel launch
+//   HATC_FAKE_CUDA_LOG=FILE                   append one line per module load,
+//                                             kernel launch and fault, and at
+//                                             exit the device memory not freed
+//   HATC_FAKE_CUDA_FAULT_ONCE=FILE            if FILE exists, the next launch
+//                                             removes it and faults (sticky)
 //
 //===----------------------------------------------------------------------===//
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace {
 
 using CUresult = int;
 constexpr CUresult kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2,
-                   kNoDevice = 100, kInvalidImage = 200, kNotFound = 500;
+                   kNoDevice = 100, kInvalidImage = 200, kNotFound = 500,
+                   kIllegalAddress = 700;
 
 struct Module {
   std::string ptx;
 };
 struct Function {
   std::string name;
+  std::vector<int> paramBytes; // of each .param, from the PTX signature
 };
+
+/// Device memory (host memory here): start -> size, and the sticky fault.
+struct Device {
+  std::mutex mutex;
+  std::map<uintptr_t, size_t> allocations;
+  CUresult sticky = kSuccess;
+
+  bool contains(uint64_t address) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = allocations.upper_bound(uintptr_t(address));
+    if (it == allocations.begin())
+      return false;
+    --it;
+    return address <= it->first + it->second;
+  }
+  ~Device();
+};
+Device device;
 struct Event {
   std::chrono::steady_clock::time_point at;
 };
@@ -49,6 +81,33 @@ void log(const std::string &line) {
     std::fprintf(f, "%s\n", line.c_str());
     std::fclose(f);
   }
+}
+
+Device::~Device() {
+  size_t bytes = 0;
+  for (const auto &entry : allocations)
+    bytes += entry.second;
+  if (!allocations.empty())
+    log("leak " + std::to_string(allocations.size()) + " buffers " +
+        std::to_string(bytes) + " bytes");
+}
+
+/// The byte sizes of the parameters of `.entry name(...)` in `ptx`.
+std::vector<int> entryParams(const std::string &ptx, const std::string &name) {
+  std::vector<int> sizes;
+  size_t at = ptx.find(".entry " + name + "(");
+  if (at == std::string::npos)
+    return sizes;
+  size_t end = ptx.find(')', at);
+  for (size_t p = ptx.find(".param ", at); p < end;
+       p = ptx.find(".param ", p + 1)) {
+    std::string type = ptx.substr(p + 7, 4);
+    sizes.push_back(type == ".u64" || type == ".b64" || type == ".s64" ||
+                            type == ".f64"
+                        ? 8
+                        : 4);
+  }
+  return sizes;
 }
 
 /// The name of the first `.entry` in `ptx`, or "".
@@ -74,6 +133,7 @@ CUresult cuGetErrorName(CUresult r, const char **name) {
   case kNoDevice: *name = "CUDA_ERROR_NO_DEVICE"; break;
   case kInvalidImage: *name = "CUDA_ERROR_INVALID_IMAGE"; break;
   case kNotFound: *name = "CUDA_ERROR_NOT_FOUND"; break;
+  case kIllegalAddress: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; break;
   default: *name = "CUDA_ERROR_UNKNOWN"; break;
   }
   return kSuccess;
@@ -149,16 +209,37 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   const std::string &ptx = static_cast<Module *>(module)->ptx;
   if (ptx.find(".entry " + std::string(name) + "(") == std::string::npos)
     return kNotFound;
-  *function = new Function{name};
+  *function = new Function{name, entryParams(ptx, name)};
   return kSuccess;
 }
 
 CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
                         void *, void **params, void **) {
+  if (device.sticky)
+    return device.sticky;
   if (!params || gx * gy * gz == 0 || bx * by * bz == 0 ||
       bx * by * bz > 1024)
     return kInvalidValue;
+  auto *f = static_cast<Function *>(function);
+  // A 64-bit argument too large to be a size or a stride is a pointer: the
+  // kernel would dereference it, so it must be device memory.
+  for (size_t i = 0; i < f->paramBytes.size(); ++i) {
+    if (f->paramBytes[i] != 8)
+      continue;
+    uint64_t value = 0;
+    std::memcpy(&value, params[i], 8);
+    if (value >= (uint64_t(1) << 32) && !device.contains(value)) {
+      log("fault " + f->name + ": argument " + std::to_string(i) +
+          " is not device memory");
+      return device.sticky = kIllegalAddress;
+    }
+  }
+  if (const char *once = std::getenv("HATC_FAKE_CUDA_FAULT_ONCE"))
+    if (std::remove(once) == 0) {
+      log("fault " + f->name + ": injected");
+      return device.sticky = kIllegalAddress;
+    }
   char line[256];
   std::snprintf(line, sizeof(line), "launch %s grid %u,%u,%u block %u,%u,%u "
                 "dynamic-shared %u",
@@ -173,7 +254,7 @@ CUresult cuStreamCreate(void **stream, unsigned) {
   *stream = &token;
   return kSuccess;
 }
-CUresult cuStreamSynchronize(void *) { return kSuccess; }
+CUresult cuStreamSynchronize(void *) { return device.sticky; }
 CUresult cuStreamWaitEvent(void *, void *, unsigned) { return kSuccess; }
 
 CUresult cuEventCreate(void **event, unsigned) {
@@ -188,7 +269,7 @@ CUresult cuEventRecord(void *event, void *) {
   static_cast<Event *>(event)->at = std::chrono::steady_clock::now();
   return kSuccess;
 }
-CUresult cuEventSynchronize(void *) { return kSuccess; }
+CUresult cuEventSynchronize(void *) { return device.sticky; }
 CUresult cuEventElapsedTime(float *ms, void *begin, void *end) {
   *ms = std::chrono::duration<float, std::milli>(
             static_cast<Event *>(end)->at - static_cast<Event *>(begin)->at)
@@ -198,10 +279,14 @@ CUresult cuEventElapsedTime(float *ms, void *begin, void *end) {
 
 // Device memory is host memory; device pointers are host addresses.
 CUresult cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
+  if (device.sticky)
+    return device.sticky;
   void *p = std::malloc(bytes);
   if (!p)
     return kOutOfMemory;
   *pointer = reinterpret_cast<unsigned long long>(p);
+  std::lock_guard<std::mutex> lock(device.mutex);
+  device.allocations[uintptr_t(p)] = bytes;
   return kSuccess;
 }
 CUresult cuMemAllocManaged(unsigned long long *pointer, size_t bytes,
@@ -209,18 +294,21 @@ CUresult cuMemAllocManaged(unsigned long long *pointer, size_t bytes,
   return cuMemAlloc_v2(pointer, bytes);
 }
 CUresult cuMemFree_v2(unsigned long long pointer) {
+  {
+    std::lock_guard<std::mutex> lock(device.mutex);
+    if (!device.allocations.erase(uintptr_t(pointer)))
+      return kInvalidValue;
+  }
   std::free(reinterpret_cast<void *>(pointer));
-  return kSuccess;
-}
-CUresult cuMemcpy(unsigned long long dst, unsigned long long src,
-                  size_t bytes) {
-  std::memcpy(reinterpret_cast<void *>(dst), reinterpret_cast<void *>(src),
-              bytes);
   return kSuccess;
 }
 CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
                        size_t bytes, void *) {
-  return cuMemcpy(dst, src, bytes);
+  if (device.sticky)
+    return device.sticky;
+  std::memcpy(reinterpret_cast<void *>(dst), reinterpret_cast<void *>(src),
+              bytes);
+  return kSuccess;
 }
 CUresult cuMemsetD32Async(unsigned long long dst, unsigned value, size_t n,
                           void *) {

@@ -36,11 +36,15 @@ llvm::Error buildGpuPipeline(mlir::OpPassManager &pm,
 /// The knobs of a GPU schedule: blocks of blockM x blockN outputs, each
 /// thread threadM x threadN of them; matmuls step k by blockK, optionally
 /// with the A and B tiles of a step in shared memory, copied vectorWidth
-/// elements at a time.
+/// elements at a time, and (registerTile) each thread's tile computed as
+/// vectorized outer products with its C tile in registers across the step
+/// (threadM + threadN operand loads per threadM x threadN FMAs, instead of
+/// two loads and a C access per FMA).
 struct GpuSchedule {
   int64_t blockM = 64, blockN = 64, threadM = 4, threadN = 4, blockK = 16;
   bool promote = true;
   int64_t vectorWidth = 4;
+  bool registerTile = true;
 };
 
 /// The transform script of `schedule` for a workload of fills, 2-D
@@ -53,7 +57,8 @@ std::string gpuScheduleText(const GpuSchedule &schedule, bool withMatmul,
 /// The default GPU schedule: the largest block tiles up to 64x64 and up to
 /// 16x16 threads that divide the shape (more threads along N when that
 /// leaves fewer than 32), k steps of 16, shared memory where 64x64 blocks
-/// and the k step divide the shape. Errors for ops it cannot map.
+/// and the k step divide the shape, register tiles. Errors for ops it
+/// cannot map.
 llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload);
 
 /// The PTX of every gpu.binary in `module` (after the pipeline).

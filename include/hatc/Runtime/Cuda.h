@@ -92,6 +92,12 @@ private:
 /// Waits for all work on the kernel stream; false on an error.
 bool synchronize();
 
+/// True once the driver reported an error that leaves the context unusable
+/// for the rest of the process (an illegal address, a launch failure, ...:
+/// CUDA's "sticky" errors). Every later call fails too, so a measurement
+/// worker that sees it must be replaced.
+bool contextLost();
+
 } // namespace hatc::cuda
 
 #endif // HATC_RUNTIME_CUDA_H
