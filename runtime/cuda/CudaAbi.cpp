@@ -14,6 +14,7 @@
 #include "Driver.h"
 
 #include <cstdint>
+#include <string>
 
 using namespace hatc::cuda;
 
@@ -168,6 +169,31 @@ void mgpuMemset16(void *dst, unsigned short value, size_t count,
 
 void mgpuSetDefaultDevice(int32_t /*device*/) {
   // One device per process, chosen by $HATC_CUDA_DEVICE.
+}
+
+// For programs that call a compiled kernel's hatc_entry themselves (the GPU
+// kit's runner, from Python): the kernel's time on the runtime's stream, as
+// the measurer takes it (CUDA events around the call), in milliseconds;
+// negative, with the reason in *error (a static buffer), on a failure.
+double hatc_cuda_time_call_ms(void (*entry)(void **), void **args,
+                              const char **error) {
+  static thread_local std::string message;
+  message.clear();
+  double ms = -1;
+  {
+    hatc::cuda::EventTimer timer;
+    timer.start();
+    entry(args);
+    ms = timer.stopMilliseconds();
+  }
+  message = hatc::cuda::takeError();
+  if (!message.empty())
+    ms = -1;
+  else if (ms < 0)
+    message = "CUDA events failed";
+  if (error)
+    *error = message.c_str();
+  return ms;
 }
 
 } // extern "C"
