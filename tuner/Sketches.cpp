@@ -105,6 +105,25 @@ public:
          " : (!transform.any_op) -> (!transform.any_op, !transform.any_op)");
     return {t, f};
   }
+  /// fuse_into_containing_op; returns {fused producer, containing op}.
+  std::pair<std::string, std::string> fuse(const std::string &producer,
+                                           const std::string &containing) {
+    std::string fused = fresh("fused"), loop = fresh("forall");
+    line(fused + ", " + loop +
+         " = transform.structured.fuse_into_containing_op " + producer +
+         " into " + containing +
+         " : (!transform.any_op, !transform.any_op) -> "
+         "(!transform.any_op, !transform.any_op)");
+    return {fused, loop};
+  }
+  /// The op producing operand `operand` of `op`.
+  std::string producerOf(const std::string &op, int operand) {
+    std::string h = fresh("producer");
+    line(h + " = transform.get_producer_of_operand " + op + "[" +
+         std::to_string(operand) +
+         "] : (!transform.any_op) -> !transform.any_op");
+    return h;
+  }
   /// scf.for tiling; returns {tiled op, loops handle prefix}. Loop i is
   /// "<prefix>#i".
   std::pair<std::string, std::string>
@@ -330,22 +349,10 @@ public:
       std::string cons = s.fresh("consumer");
       s.line(cons + " = transform.get_consumers_of_result " + op +
              "[0] : (!transform.any_op) -> !transform.any_op");
-      std::string fill = s.fresh("fill");
-      s.line(fill + " = transform.get_producer_of_operand " + op +
-             "[2] : (!transform.any_op) -> !transform.any_op");
+      std::string fill = s.producerOf(op, 2);
       auto [tiledConsumer, forall] = s.forall(cons, {par, 0});
-      std::string fused = s.fresh("fused"), forall2 = s.fresh("forall");
-      s.line(fused + ", " + forall2 +
-             " = transform.structured.fuse_into_containing_op " + op +
-             " into " + forall +
-             " : (!transform.any_op, !transform.any_op) -> "
-             "(!transform.any_op, !transform.any_op)");
-      std::string fusedFill = s.fresh("fused"), forall3 = s.fresh("forall");
-      s.line(fusedFill + ", " + forall3 +
-             " = transform.structured.fuse_into_containing_op " + fill +
-             " into " + forall2 +
-             " : (!transform.any_op, !transform.any_op) -> "
-             "(!transform.any_op, !transform.any_op)");
+      auto [fused, forall2] = s.fuse(op, forall);
+      s.fuse(fill, forall2);
       op = fused;
       consumer = tiledConsumer;
     } else if (par > 1) {
@@ -565,23 +572,16 @@ public:
            "reshapes");
     s.line("  transform.apply_patterns.canonicalization");
     s.line("} : !transform.any_op");
-    std::string gemm = s.fresh("gemm"), im2col = s.fresh("im2col");
+    std::string gemm = s.fresh("gemm");
     s.line(gemm + " = transform.structured.match ops{[\"linalg.generic\"]} "
                   "filter_result_type = tensor<" +
            std::to_string(M) + "x" + std::to_string(N) + "x" + shape.accType +
            "> in %root : (!transform.any_op) -> !transform.any_op");
-    s.line(im2col + " = transform.get_producer_of_operand " + gemm +
-           "[0] : (!transform.any_op) -> !transform.any_op");
+    std::string im2col = s.producerOf(gemm, 0);
     if (par > 1) {
       auto [tiled, forall] = s.forall(gemm, {par, 0, 0});
-      std::string fused = s.fresh("fused"), forall2 = s.fresh("forall");
-      s.line(fused + ", " + forall2 +
-             " = transform.structured.fuse_into_containing_op " + im2col +
-             " into " + forall +
-             " : (!transform.any_op, !transform.any_op) -> "
-             "(!transform.any_op, !transform.any_op)");
+      im2col = s.fuse(im2col, forall).first;
       gemm = tiled;
-      im2col = fused;
     }
     // The patch copy: a gather of `copy` elements per step.
     std::string copy = s.tile(im2col, {1, knob(c, "copy")}).first;
