@@ -1,5 +1,6 @@
 //===- GpuPipeline.cpp - Scheduled linalg -> NVVM -> PTX ------------------===//
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Lowering/Schedule.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
@@ -120,18 +121,7 @@ std::string gpuScheduleText(const GpuSchedule &g, bool withMatmul,
     // the C tile in registers across the k step (hoisted transfers), and the
     // vector ops lowered to what the NVVM conversion takes (loads, stores,
     // inserts and extracts).
-    line("transform.apply_patterns to %func {");
-    line("  transform.apply_patterns.vector.reduction_to_contract");
-    line("  transform.apply_patterns.vector.transfer_permutation_patterns");
-    line("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim");
-    line("  transform.apply_patterns.canonicalization");
-    line("} : " + any);
-    line("transform.apply_patterns to %func {");
-    line("  transform.apply_patterns.vector.lower_contraction "
-         "lowering_strategy = \"outerproduct\"");
-    line("  transform.apply_patterns.vector.lower_outerproduct");
-    line("  transform.apply_patterns.canonicalization");
-    line("} : " + any);
+    body += contractionsToFmaText("%func", "    ");
     line("%hoisted = transform.structured.hoist_redundant_vector_transfers "
          "%func : (" + any + ") -> " + any);
     func = "%hoisted";

@@ -198,11 +198,12 @@ llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
   std::optional<cuda::EventTimer> events;
   if (onGpu)
     events.emplace();
+  result.flushedCaches = options.flushCache && !onGpu;
   double measured = 0;
   for (int64_t i = 0; i < std::max<int64_t>(1, options.maxRepeat); ++i) {
     if (i >= options.minRepeat && measured >= options.minTimeSeconds)
       break;
-    if (options.flushCache && !onGpu)
+    if (result.flushedCaches)
       flushCaches();
     auto start = std::chrono::steady_clock::now();
     if (events)

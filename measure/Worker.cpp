@@ -453,7 +453,7 @@ private:
                    {"flops", workload->flops()},
                    {"threads", execute.threads},
                    {"repeat", executed->timing.count},
-                   {"flush_cache", execute.flushCache && !executed->hwacc},
+                   {"flush_cache", executed->flushedCaches},
                    {"host_s", executed->timing.median},
                    {"min_s", executed->timing.min},
                    {"max_s", executed->timing.max},

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 #include "hatc/Tuner/Sketch.h"
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Lowering/Schedule.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -144,21 +145,7 @@ public:
     return funcHandle;
   }
   /// Vector patterns that turn vectorized contractions into vector.fma.
-  void lowerContractions() {
-    std::string f = func();
-    line("transform.apply_patterns to " + f + " {");
-    line("  transform.apply_patterns.vector.reduction_to_contract");
-    line("  transform.apply_patterns.vector.transfer_permutation_patterns");
-    line("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim");
-    line("  transform.apply_patterns.canonicalization");
-    line("} : !transform.any_op");
-    line("transform.apply_patterns to " + f + " {");
-    line("  transform.apply_patterns.vector.lower_contraction "
-         "lowering_strategy = \"outerproduct\"");
-    line("  transform.apply_patterns.vector.lower_outerproduct");
-    line("  transform.apply_patterns.canonicalization");
-    line("} : !transform.any_op");
-  }
+  void lowerContractions() { text += contractionsToFmaText(func(), "    "); }
   void cleanup() {
     std::string f = func();
     line("transform.apply_patterns to " + f + " {");

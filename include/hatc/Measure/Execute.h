@@ -55,6 +55,9 @@ struct ExecuteResult {
   /// seconds on hwacc.
   double seconds = 0;
   double gflops = 0;
+  /// Caches were flushed before each timed run (options.flushCache, on the
+  /// CPU; GPU and hwacc runs have no host caches to flush).
+  bool flushedCaches = false;
 };
 
 /// Runs the kernel in `sharedObject`, compiled from `workload` for
