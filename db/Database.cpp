@@ -226,6 +226,8 @@ std::string normalizeRecord(Record &record) {
     return "latency must be a non-negative finite number of seconds";
   if (record.cycles && *record.cycles < 0)
     return "cycles must be non-negative";
+  if (record.threads && *record.threads < 1)
+    return "threads must be at least 1";
 
   if (record.error != ErrorCode::Ok) {
     // A failed candidate has no performance; keeping a number around would
@@ -253,7 +255,7 @@ namespace {
 // migrations below produce from version 1, column order included (the
 // migration test checks that), so a migrated file is no different from a new
 // one for anyone reading it with the sqlite3 shell.
-constexpr const char *kSchemaV2 = R"sql(
+constexpr const char *kSchemaV3 = R"sql(
 CREATE TABLE workloads(
   id INTEGER PRIMARY KEY,
   key TEXT NOT NULL,
@@ -281,6 +283,7 @@ CREATE TABLE records(
   created_at REAL NOT NULL,
   cycles INTEGER,
   extras_json TEXT NOT NULL DEFAULT '{}',
+  threads INTEGER,
   UNIQUE(workload_id, target_id, config_hash, compiler_version));
 CREATE INDEX records_ok_by_latency ON records(
   workload_id, target_id, compiler_version, latency_s, created_at)
@@ -288,6 +291,7 @@ CREATE INDEX records_ok_by_latency ON records(
 CREATE INDEX records_ok_by_cycles ON records(
   workload_id, target_id, compiler_version, cycles, created_at)
   WHERE error = 'OK';
+CREATE INDEX workloads_by_hash ON workloads(hash);
 )sql";
 
 // Version 1 -> 2: targets gain a name (the target description a record came
@@ -328,11 +332,31 @@ CREATE INDEX records_ok_by_cycles ON records(
   WHERE error = 'OK';
 )sql";
 
+// Version 2 -> 3: workload hashes move from llvm::hash_combine (16 hex
+// digits, not stable across LLVM releases) to a documented scheme ("w1-" and
+// xxh3-128 of a canonical text, hatc/Lowering/Workload.h). SQL cannot
+// compute those, so the rows are re-keyed by OpenOptions::rehash right after
+// (and at every later writable open, for rows it could not re-key yet); the
+// version bump keeps an older hatc, which would compute the old hashes and
+// miss every record, away from the file.
+//
+// Records also gain the kernel thread count they were measured with, a
+// typed column instead of a value inside extras_json.
+constexpr const char *kMigrateV2ToV3 = R"sql(
+ALTER TABLE records ADD COLUMN threads INTEGER;
+UPDATE records SET threads = json_extract(extras_json, '$.threads')
+  WHERE json_valid(extras_json)
+    AND json_type(extras_json, '$.threads') = 'integer';
+CREATE INDEX workloads_by_hash ON workloads(hash);
+)sql";
+
 /// migrations[v] upgrades version v to v + 1.
 const char *migrationFrom(int version) {
   switch (version) {
   case 1:
     return kMigrateV1ToV2;
+  case 2:
+    return kMigrateV2ToV3;
   default:
     return nullptr;
   }
@@ -342,7 +366,7 @@ constexpr const char *kRecordColumns =
     "r.id, w.key, w.hash, w.ir, t.kind, t.name, t.fingerprint, "
     "r.compiler_version, r.created_at, r.sketch, r.config_json, "
     "r.config_hash, r.script, r.samples_json, r.latency_s, r.cycles, "
-    "r.error, r.extras_json";
+    "r.error, r.extras_json, r.threads";
 constexpr const char *kRecordJoins =
     " FROM records r JOIN workloads w ON w.id = r.workload_id"
     " JOIN targets t ON t.id = r.target_id";
@@ -391,8 +415,10 @@ Record readRecord(sqlite::Statement &stmt, const std::string &path,
                   code + "'");
   record.error = *error;
   record.extrasJson = stmt.text(17);
+  if (!stmt.isNull(18))
+    record.threads = stmt.int64(18);
   if (hasStale)
-    record.stale = stmt.int64(18) != 0;
+    record.stale = stmt.int64(19) != 0;
   return record;
 }
 
@@ -446,6 +472,10 @@ void Database::initialize() {
     throw notOurs();
 
   if (options.readOnly) {
+    if (version == 0)
+      throw DbError("'" + dbPath +
+                    "' is empty: no tuning records yet (hatc tune or hatc "
+                    "replay --db writes them)");
     if (version < kSchemaVersion)
       throw DbError("tuning database '" + dbPath + "' has schema version " +
                     std::to_string(version) + " and needs an upgrade to " +
@@ -481,13 +511,69 @@ void Database::initialize() {
                                   .value_or(0) != 0)
         throw notOurs();
       if (current == 0)
-        conn->exec(kSchemaV2);
+        conn->exec(kSchemaV3);
       else
         migrate(current);
       conn->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     });
   }
   conn->exec("PRAGMA foreign_keys = ON");
+  rekeyLegacyWorkloads();
+}
+
+// A legacy hash is the 16 hex digits of llvm::hash_combine; every later
+// scheme has a "wN-" prefix.
+static constexpr const char *kLegacyHashRows =
+    "SELECT id, key, hash, ir FROM workloads "
+    "WHERE instr(hash, '-') = 0 AND ir IS NOT NULL";
+
+void Database::rekeyLegacyWorkloads() {
+  if (!options.rehash)
+    return;
+  struct Row {
+    int64_t id;
+    std::string key, hash, ir;
+  };
+  auto legacyRows = [&] {
+    std::vector<Row> rows;
+    sqlite::Statement &select = conn->cached(kLegacyHashRows);
+    while (select.step())
+      rows.push_back({select.int64(0), select.text(1), select.text(2),
+                      select.text(3)});
+    select.reset();
+    return rows;
+  };
+  if (legacyRows().empty())
+    return; // the common case: one cheap read, no write lock
+  writeTransaction([&] {
+    for (const Row &row : legacyRows()) {
+      std::optional<std::string> hash = options.rehash(row.key, row.ir);
+      if (!hash || hash->empty() || *hash == row.hash)
+        continue; // cannot re-key it here: left for a later open
+      sqlite::Statement &find =
+          conn->cached("SELECT id FROM workloads WHERE key = ?1 AND hash = ?2");
+      find.bind(1, row.key).bind(2, *hash);
+      std::optional<int64_t> existing = find.scalar();
+      if (!existing) {
+        conn->cached("UPDATE workloads SET hash = ?1 WHERE id = ?2")
+            .bind(1, *hash)
+            .bind(2, row.id)
+            .run();
+        continue;
+      }
+      // The same workload already has rows under its new hash (records
+      // replayed or measured since): merge, keeping the older duplicate.
+      conn->cached("UPDATE OR IGNORE records SET workload_id = ?1 "
+                   "WHERE workload_id = ?2")
+          .bind(1, *existing)
+          .bind(2, row.id)
+          .run();
+      conn->cached("DELETE FROM records WHERE workload_id = ?1")
+          .bind(1, row.id)
+          .run();
+      conn->cached("DELETE FROM workloads WHERE id = ?1").bind(1, row.id).run();
+    }
+  });
 }
 
 void Database::migrate(int fromVersion) {
@@ -525,7 +611,48 @@ void Database::writeTransaction(const std::function<void()> &body) {
   }
 }
 
-CommitResult Database::insertOne(const Record &record) {
+std::string Database::currentHash(const std::string &key,
+                                  const std::string &hash,
+                                  const std::string &ir) {
+  if (!options.rehash || hash.find('-') != std::string::npos)
+    return hash; // not of the legacy scheme, or nobody here to re-key it
+  std::string cacheKey = key + '\n' + hash;
+  auto cached = rehashed.find(cacheKey);
+  if (cached != rehashed.end())
+    return cached->second;
+  std::string text = ir;
+  if (text.empty()) {
+    // A log carries the IR on a workload's first line only; an earlier
+    // import may have stored it.
+    sqlite::Statement &stored = conn->cached(
+        "SELECT ir FROM workloads WHERE key = ?1 AND hash = ?2 AND ir IS NOT "
+        "NULL");
+    stored.bind(1, key).bind(2, hash);
+    if (stored.step())
+      text = stored.text(0);
+    stored.reset();
+  }
+  if (text.empty())
+    return hash; // cannot be re-keyed: kept under its old hash
+  std::optional<std::string> fresh = options.rehash(key, text);
+  std::string result = fresh && !fresh->empty() ? *fresh : hash;
+  rehashed.emplace(cacheKey, result);
+  return result;
+}
+
+CommitResult Database::insertOne(const Record &original) {
+  // Records of the legacy hash scheme (an old log replayed) are stored
+  // under their workload's current hash.
+  Record rekeyed;
+  const Record *recordPtr = &original;
+  std::string hash = currentHash(original.workloadKey, original.workloadHash,
+                                 original.workloadIr);
+  if (hash != original.workloadHash) {
+    rekeyed = original;
+    rekeyed.workloadHash = hash;
+    recordPtr = &rekeyed;
+  }
+  const Record &record = *recordPtr;
   // Workload: keep the first non-empty IR seen.
   sqlite::Statement &insertWorkload =
       conn->cached("INSERT INTO workloads(key, hash, ir) VALUES(?1, ?2, ?3) "
@@ -568,8 +695,8 @@ CommitResult Database::insertOne(const Record &record) {
   sqlite::Statement &insertRecord = conn->cached(
       "INSERT OR IGNORE INTO records(workload_id, target_id, sketch, "
       "config_json, config_hash, script, latency_s, cycles, samples_json, "
-      "error, compiler_version, created_at, extras_json) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      "error, compiler_version, created_at, extras_json, threads) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   insertRecord.bind(1, *workloadId)
       .bind(2, *targetId)
       .bind(3, record.sketch)
@@ -582,7 +709,8 @@ CommitResult Database::insertOne(const Record &record) {
       .bind(10, errorCodeName(record.error))
       .bind(11, record.compilerVersion)
       .bind(12, record.createdAt)
-      .bind(13, record.extrasJson);
+      .bind(13, record.extrasJson)
+      .bind(14, record.threads);
   insertRecord.run();
   if (conn->changes() == 1)
     return {true, sqlite3_last_insert_rowid(conn->handle())};

@@ -208,6 +208,7 @@ std::string parseJsonLine(std::string_view line, Record &record) {
             fields.numberArray("samples", record.samples) &&
             fields.optionalNumber("latency_s", record.latencyS) &&
             fields.optionalInteger("cycles", record.cycles) &&
+            fields.optionalInteger("threads", record.threads) &&
             fields.string("error", error) &&
             fields.object_("extras", record.extrasJson, false);
   if (!ok)
@@ -258,6 +259,8 @@ std::string recordToJsonLine(const Record &input) {
       record.latencyS ? ordered_json(*record.latencyS) : ordered_json();
   line["cycles"] =
       record.cycles ? ordered_json(*record.cycles) : ordered_json();
+  if (record.threads)
+    line["threads"] = *record.threads;
   line["error"] = errorCodeName(record.error);
   line["extras"] = ordered_json::parse(record.extrasJson);
   // normalizeRecord checked the text is UTF-8, so strict dumping cannot

@@ -22,6 +22,7 @@
 #include "hatc/Db/Record.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -140,6 +141,31 @@ private:
   bool gotRow = false;
 };
 
+/// Whether this process may create files next to `path` (a -shm file).
+inline bool folderWritable(const std::string &path) {
+  std::string::size_type slash = path.rfind('/');
+  std::string folder = slash == std::string::npos ? "."
+                       : slash == 0              ? "/"
+                                                 : path.substr(0, slash);
+  return ::access(folder.c_str(), W_OK) == 0;
+}
+
+/// `path` as the path part of a SQLite file: URI.
+inline std::string uriEscape(const std::string &path) {
+  static const char *hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x21 || c > 0x7e) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
 class Connection {
 public:
   using Clock = std::chrono::steady_clock;
@@ -149,7 +175,16 @@ public:
       : dbPath(std::move(path)), busyDeadline(busyDeadlineMs) {
     int flags = readOnly ? SQLITE_OPEN_READONLY
                          : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(dbPath.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX,
+    // A reader of a WAL database needs its -shm file, which it cannot
+    // create in a folder it may not write: there the file is opened as
+    // immutable (no locks, no -shm). Nobody can be writing it there either,
+    // short of another user with more rights.
+    std::string name = dbPath;
+    if (readOnly && !folderWritable(dbPath)) {
+      name = "file:" + uriEscape(dbPath) + "?immutable=1";
+      flags |= SQLITE_OPEN_URI;
+    }
+    int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
       std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);

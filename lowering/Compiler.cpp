@@ -21,6 +21,35 @@ using namespace mlir;
 
 namespace hatc {
 
+llvm::Expected<LoweringTarget> loweringTargetFor(const Target &target,
+                                                 const std::string &origin,
+                                                 const nlohmann::json &knobs,
+                                                 const std::string &knobsOrigin) {
+  LoweringTarget lowering;
+  lowering.kind = target.kind;
+  if (!knobs.is_null() && target.kind != TargetKind::Hwacc)
+    return makeError(knobsOrigin + ": knobs are for hwacc; on " +
+                     targetKindName(target.kind) +
+                     " a schedule (--schedule) says how to compile");
+  switch (target.kind) {
+  case TargetKind::Gpu:
+    if (llvm::Error err = gpuOptionsFromTarget(target, lowering.gpu))
+      return std::move(err);
+    break;
+  case TargetKind::Hwacc:
+    if (auto error =
+            HwaccParams::fromJson(target.params, origin, lowering.hwacc.params))
+      return makeError(*error);
+    if (!knobs.is_null() && !(knobs.is_object() && knobs.empty()))
+      if (llvm::Error err = applyHwaccKnobs(knobs, knobsOrigin, lowering.hwacc))
+        return std::move(err);
+    break;
+  case TargetKind::Cpu:
+    break;
+  }
+  return lowering;
+}
+
 std::optional<EmitStage> parseEmitStage(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<EmitStage>>(name)
       .Case("mlir", EmitStage::Scheduled)

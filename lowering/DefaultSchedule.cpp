@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/GpuPipeline.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -30,8 +31,10 @@ innermostParallelPermutation(const std::vector<std::string> &iteratorTypes) {
   return permutation;
 }
 
-std::string defaultScheduleText(const Workload &workload,
-                                bool forAccelerator) {
+namespace {
+
+std::string hostDefaultScheduleText(const Workload &workload,
+                                    bool forAccelerator) {
   // One interchange per op name, when all its instances agree on the order.
   std::map<std::string, std::vector<std::string>> iteratorsByOp;
   std::map<std::string, bool> conflicting;
@@ -72,6 +75,21 @@ std::string defaultScheduleText(const Workload &workload,
          "    transform.yield\n"
          "  }\n"
          "}\n";
+}
+
+} // namespace
+
+llvm::Expected<std::string> defaultScheduleFor(const Workload &workload,
+                                               TargetKind kind) {
+  switch (kind) {
+  case TargetKind::Gpu:
+    return defaultGpuScheduleText(workload);
+  case TargetKind::Hwacc:
+    return hostDefaultScheduleText(workload, /*forAccelerator=*/true);
+  case TargetKind::Cpu:
+    break;
+  }
+  return hostDefaultScheduleText(workload, /*forAccelerator=*/false);
 }
 
 } // namespace hatc

@@ -1,5 +1,6 @@
 //===- Workload.cpp - Parse, validate and describe linalg workloads -------===//
 #include "hatc/Lowering/Workload.h"
+#include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 
@@ -165,6 +166,47 @@ std::string elementTypesTag(linalg::LinalgOp op) {
 
 } // namespace
 
+std::string canonicalForm(Operation *op) {
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << kWorkloadHashScheme << "\nop " << op->getName().getStringRef()
+     << "\n";
+  for (AffineMap map : linalgOp.getIndexingMapsArray()) {
+    os << "map ";
+    map.print(os);
+    os << "\n";
+  }
+  os << "iterators";
+  for (utils::IteratorType it : linalgOp.getIteratorTypesArray())
+    os << " " << utils::stringifyIteratorType(it);
+  os << "\n";
+  for (OpOperand &operand : op->getOpOperands())
+    os << "operand " << typeString(operand.get().getType()) << "\n";
+  for (Operation &bodyOp : linalgOp.getBlock()->getOperations()) {
+    os << "body " << bodyOp.getName().getStringRef() << " ";
+    bodyOp.getAttrDictionary().print(os);
+    os << "\n";
+  }
+  for (NamedAttribute attr : op->getAttrs()) {
+    if (attr.getName() == "operandSegmentSizes" ||
+        attr.getName().strref().starts_with("hatc."))
+      continue;
+    os << "attr " << attr.getName().strref() << " = ";
+    attr.getValue().print(os);
+    os << "\n";
+  }
+  return text;
+}
+
+std::string structuralHash(llvm::StringRef canonicalText) {
+  llvm::XXH128_hash_t h = llvm::xxh3_128bits(llvm::ArrayRef<uint8_t>(
+      canonicalText.bytes_begin(), canonicalText.size()));
+  return std::string(kWorkloadHashScheme) + "-" +
+         llvm::utohexstr(h.high64, /*LowerCase=*/true, /*Width=*/16) +
+         llvm::utohexstr(h.low64, /*LowerCase=*/true, /*Width=*/16);
+}
+
 Task describeTask(Operation *op) {
   auto linalgOp = cast<linalg::LinalgOp>(op);
   Task task;
@@ -223,33 +265,11 @@ Task describeTask(Operation *op) {
                "_" + iters;
   }
 
-  // Structural hash: what the op computes, not how the file spells it.
-  llvm::hash_code hash = llvm::hash_value(task.opName);
-  for (AffineMap map : linalgOp.getIndexingMapsArray()) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    map.print(os);
-    hash = llvm::hash_combine(hash, text);
-  }
-  hash = llvm::hash_combine(hash, llvm::join(task.iteratorTypes, ","));
-  for (OpOperand &operand : op->getOpOperands())
-    hash = llvm::hash_combine(hash, typeString(operand.get().getType()));
-  for (Operation &bodyOp : linalgOp.getBlock()->getOperations()) {
-    std::string attrs;
-    llvm::raw_string_ostream os(attrs);
-    bodyOp.getAttrDictionary().print(os);
-    hash = llvm::hash_combine(hash, bodyOp.getName().getStringRef(), attrs);
-  }
-  for (NamedAttribute attr : op->getAttrs()) {
-    if (attr.getName() == "operandSegmentSizes" ||
-        attr.getName().strref().starts_with("hatc."))
-      continue;
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    attr.getValue().print(os);
-    hash = llvm::hash_combine(hash, attr.getName().strref(), text);
-  }
-  task.hash = llvm::utohexstr(static_cast<uint64_t>(size_t(hash)), /*LowerCase=*/true, /*Width=*/16);
+  // Structural hash: what the op computes, not how the file spells it. The
+  // value is persisted (databases, logs), so it comes from a documented
+  // canonical text and xxh3 (a fixed algorithm), never from
+  // llvm::hash_combine, whose values may change between runs and releases.
+  task.hash = structuralHash(canonicalForm(op));
   return task;
 }
 
@@ -265,9 +285,8 @@ std::string Workload::key() const {
 std::string Workload::hash() const {
   if (tasks.size() == 1)
     return tasks.front().hash;
-  uint64_t h = llvm::xxh3_64bits(llvm::join(
+  return structuralHash(llvm::join(
       llvm::map_range(tasks, [](const Task &t) { return t.hash; }), "+"));
-  return llvm::utohexstr(h, /*LowerCase=*/true, /*Width=*/16);
 }
 
 double Workload::flops() const {
@@ -332,6 +351,21 @@ static llvm::Expected<Workload> finishLoading(OwningOpRef<ModuleOp> module,
     entry.walk([&](linalg::LinalgOp op) {
       workload.tasks.push_back(describeTask(op));
     });
+  // An op that reads its output (a reduction accumulating into it) while
+  // that output is a bare tensor.empty computes from uninitialized memory:
+  // valid IR, but no schedule can match the reference. Said up front,
+  // because the symptom (a huge error, NaNs) points elsewhere.
+  entry.walk([&](linalg::LinalgOp op) {
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (init.get().getDefiningOp<tensor::EmptyOp>() &&
+          op.payloadUsesValueFromOperand(&init))
+        workload.warnings.push_back(
+            formatLocation(op->getLoc()) + ": " +
+            op->getName().getStringRef().str() +
+            " accumulates into a tensor.empty that nothing initialized; its "
+            "result depends on uninitialized memory (fill it first, e.g. "
+            "with linalg.fill)");
+  });
   workload.module = std::move(module);
   return workload;
 }
@@ -367,6 +401,43 @@ llvm::Expected<Workload> parseWorkload(MLIRContext &context,
   sourceMgr.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(source, bufferName), llvm::SMLoc());
   return parseFromSourceMgr(context, sourceMgr, bufferName, entryName);
+}
+
+std::function<std::optional<std::string>(const std::string &,
+                                         const std::string &)>
+workloadRehasher() {
+  // One context for every row of a re-keying pass.
+  auto context = std::make_shared<MLIRContext>(MLIRContext::Threading::DISABLED);
+  initContext(*context);
+  return [context](const std::string &key,
+                   const std::string &ir) -> std::optional<std::string> {
+    if (ir.empty())
+      return std::nullopt;
+    // Which entry function of the file is this workload: the one whose key
+    // matches (a file may hold several tasks).
+    std::vector<std::string> entries;
+    {
+      DiagnosticCapture quiet(context.get());
+      OwningOpRef<ModuleOp> module =
+          parseSourceString<ModuleOp>(ir, ParserConfig(context.get()));
+      if (!module)
+        return std::nullopt;
+      for (auto func : module->getOps<func::FuncOp>())
+        if (!func.isExternal() && func.isPublic())
+          entries.push_back(func.getSymName().str());
+    }
+    for (const std::string &entry : entries) {
+      DiagnosticCapture quiet(context.get());
+      auto workload = parseWorkload(*context, ir, "<stored workload>", entry);
+      if (!workload) {
+        llvm::consumeError(workload.takeError());
+        continue;
+      }
+      if (workload->key() == key)
+        return workload->hash();
+    }
+    return std::nullopt;
+  };
 }
 
 } // namespace hatc

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "hatc/Measure/Harness.h"
 #include "hatc/Measure/Worker.h"
+#include "hatc/Runtime/Target.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -155,11 +156,11 @@ public:
                   std::string scratch)
       : workerPath(std::move(workerPath)), options(options),
         scratch(std::move(scratch)) {
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    int cores = hostCores();
     if (this->options.buildWorkers <= 0)
-      this->options.buildWorkers = int(cores);
+      this->options.buildWorkers = cores;
     if (this->options.threads <= 0)
-      this->options.threads = int(cores);
+      this->options.threads = cores;
     prepareSpawn();
   }
 
@@ -541,6 +542,9 @@ private:
       result.gflops = message.value("gflops", 0.0);
       if (message.contains("cycles") && message["cycles"].is_number_integer())
         result.cycles = message["cycles"].get<int64_t>();
+      if (message.contains("threads") &&
+          message["threads"].is_number_integer())
+        result.threads = message["threads"].get<int>();
     }
     candidate.done = true;
     worker.phase = Phase::Idle;

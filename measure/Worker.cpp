@@ -237,7 +237,6 @@ std::optional<Failure> setUpTarget(const json &request, TargetSetup &setup) {
   setup.origin = setup.target.path.empty()
                      ? "target '" + setup.target.name + "'"
                      : setup.target.path;
-  setup.lowering.kind = setup.target.kind;
   if (setup.target.kind == TargetKind::Gpu) {
     // The CUDA driver maps terabytes of (unused) address space: RLIMIT_AS
     // cannot bound a GPU worker, so it goes (the harness leaves the hard
@@ -246,22 +245,15 @@ std::optional<Failure> setUpTarget(const json &request, TargetSetup &setup) {
     ::setrlimit(RLIMIT_AS, &unlimited);
     if (auto reason = cuda::unavailableReason())
       return Failure{ErrorCode::DeviceUnavailable, *reason};
-    if (llvm::Error err =
-            gpuOptionsFromTarget(setup.target, setup.lowering.gpu))
-      return Failure{ErrorCode::InvalidConfig, errorMessage(std::move(err))};
-    return std::nullopt; // gpu knobs live in the schedule script
   }
-  if (setup.target.kind != TargetKind::Hwacc)
-    return std::nullopt; // cpu knobs live in the schedule script
-  if (auto error = HwaccParams::fromJson(setup.target.params, setup.origin,
-                                         setup.lowering.hwacc.params))
-    return Failure{ErrorCode::InvalidConfig, *error};
-  json config = request.contains("config") ? request["config"] : json();
-  if (config.is_null() || (config.is_object() && config.empty()))
-    return std::nullopt;
-  if (llvm::Error err =
-          applyHwaccKnobs(config, "config", setup.lowering.hwacc))
-    return Failure{ErrorCode::InvalidConfig, errorMessage(std::move(err))};
+  // cpu and gpu knobs live in the schedule script; hwacc's in the config.
+  json knobs;
+  if (setup.target.kind == TargetKind::Hwacc && request.contains("config"))
+    knobs = request["config"];
+  auto lowering = loweringTargetFor(setup.target, setup.origin, knobs);
+  if (!lowering)
+    return Failure{ErrorCode::InvalidConfig, errorMessage(lowering.takeError())};
+  setup.lowering = std::move(*lowering);
   return std::nullopt;
 }
 
@@ -364,15 +356,12 @@ private:
       return failureMessage(id, ErrorCode::BuildError,
                             errorMessage(workload.takeError()));
     std::string text = script;
-    if (text.empty() && setup.lowering.kind == TargetKind::Gpu) {
-      auto gpuDefault = defaultGpuScheduleText(*workload);
-      if (!gpuDefault)
+    if (text.empty()) {
+      auto fallback = defaultScheduleFor(*workload, setup.lowering.kind);
+      if (!fallback)
         return failureMessage(id, ErrorCode::InvalidConfig,
-                              errorMessage(gpuDefault.takeError()));
-      text = *gpuDefault;
-    } else if (text.empty()) {
-      text = defaultScheduleText(*workload,
-                                 setup.lowering.kind == TargetKind::Hwacc);
+                              errorMessage(fallback.takeError()));
+      text = std::move(*fallback);
     }
     auto schedule = parseSchedule(
         context, text, script.empty() ? "<default schedule>" : "<schedule>");
@@ -449,6 +438,8 @@ private:
                             errorMessage(executed.takeError()));
     json reply = resultMessage(id);
     reply["run_s"] = secondsSince(start);
+    if (setup.target.kind == TargetKind::Cpu)
+      reply["threads"] = execute.threads;
     json extras = {{"workload", workload->key()},
                    {"flops", workload->flops()},
                    {"threads", execute.threads},

@@ -12,6 +12,7 @@
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -87,8 +88,30 @@ llvm::Expected<Target> parseTarget(const nlohmann::json &json,
   if (nameIt != json.end() && !nameIt->is_string())
     return makeError(origin + ": field \"name\" must be a string");
   target.name = nameIt != json.end() ? nameIt->get<std::string>() : kind;
+  auto threadsIt = json.find("threads");
+  if (threadsIt != json.end()) {
+    if (!threadsIt->is_number_integer() || threadsIt->get<int64_t>() < 1 ||
+        threadsIt->get<int64_t>() > kMaxThreads)
+      return makeError(origin + ": field \"threads\" must be an integer "
+                                "from 1 to " +
+                       std::to_string(kMaxThreads) + ", got " +
+                       threadsIt->dump());
+    target.threads = threadsIt->get<int>();
+  }
   target.params = json;
   return target;
+}
+
+int hostCores() {
+  return int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int resolveThreads(int64_t requested, const Target &target) {
+  if (requested > 0)
+    return int(std::min<int64_t>(requested, kMaxThreads));
+  if (target.threads > 0)
+    return target.threads;
+  return hostCores();
 }
 
 llvm::Expected<Target> resolveTarget(const std::string &spec) {

@@ -53,6 +53,8 @@ db::Record makeRecord(const Workload &workload, const Target &target,
   record.configJson = config.dump();
   record.script = script;
   record.error = result.error;
+  if (result.threads)
+    record.threads = *result.threads;
   if (result.ok()) {
     record.samples = result.samples;
     if (result.cycles)
@@ -74,9 +76,16 @@ db::Record makeRecord(const Workload &workload, const Target &target,
   return record;
 }
 
+std::unique_ptr<db::Database> openStore(const std::string &path,
+                                        db::OpenOptions options) {
+  if (!options.readOnly)
+    options.rehash = workloadRehasher();
+  return db::Database::open(path, options);
+}
+
 Recorder::Recorder(const std::string &dbPath, const std::string &logPath) {
   if (!dbPath.empty())
-    db = db::Database::open(dbPath);
+    db = openStore(dbPath);
   if (!logPath.empty())
     log.emplace(logPath, db::JsonlWriter::Options{/*fsyncEachRecord=*/false});
 }

@@ -23,6 +23,12 @@ bool isDefaultConfig(const nlohmann::json &config) {
   return config.is_object() && config.value("sketch", "") == "default";
 }
 
+void TaskStatus::noteError(db::ErrorCode code, const std::string &message) {
+  ++errorCounts[code];
+  if (!message.empty())
+    errorExamples.emplace(code, message);
+}
+
 static const nlohmann::json kDefaultConfig = {{"sketch", "default"}};
 
 Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
@@ -107,11 +113,13 @@ void Tuner::loadExisting(size_t t) {
     if (config.is_discarded() || !measured[t].insert(config.dump()).second)
       continue;
     double throughput = 0;
-    if (record.error == db::ErrorCode::Ok) {
-      nlohmann::json extras =
-          nlohmann::json::parse(record.extrasJson, nullptr, false);
+    nlohmann::json extras =
+        nlohmann::json::parse(record.extrasJson, nullptr, false);
+    if (record.error == db::ErrorCode::Ok)
       throughput = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
-    }
+    else
+      status.noteError(record.error,
+                       extras.is_object() ? extras.value("message", "") : "");
     ++status.existing;
     history[t].push_back({config, throughput});
     if (isDefaultConfig(config)) {
@@ -172,12 +180,22 @@ std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
     out.push_back({config, *script});
     return true;
   };
-  // The default schedule is measured first, once: the baseline.
+  // The default schedule is measured first, once: the baseline. Its script
+  // is the one every other caller gets for this target (a GPU's mapping,
+  // nothing on hwacc), or, where the target has none for this workload, the
+  // reason goes into the record as the measurer's error.
   if (!measured[t].count(kDefaultConfig.dump()) && count > 0) {
-    out.push_back({kDefaultConfig,
-                   defaultScheduleText(tasks[t].workload,
-                                       tasks[t].target.kind ==
-                                           TargetKind::Hwacc)});
+    auto script = defaultScheduleFor(tasks[t].workload, tasks[t].target.kind);
+    if (script) {
+      out.push_back({kDefaultConfig, std::move(*script)});
+    } else {
+      llvm::errs() << "hatc tune: " << tasks[t].workload.key()
+                   << ": no default schedule on "
+                   << targetKindName(tasks[t].target.kind) << " ("
+                   << llvm::toString(script.takeError())
+                   << "); tuning without that baseline\n";
+      measured[t].insert(kDefaultConfig.dump());
+    }
     chosen.insert(kDefaultConfig.dump());
   }
   auto fillRandom = [&](int64_t target) {
@@ -306,6 +324,8 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
                                r));
     measured[t].insert(c.config.dump());
     double throughput = throughputOf(r);
+    if (!r.ok())
+      status.noteError(r.error, r.message);
     history[t].push_back({c.config, throughput});
     status.measuredOrder.push_back(c.config.dump());
     ++status.trials;

@@ -113,17 +113,14 @@ bool ScheduleIndex::load(const std::string &path) {
         entry.sketch = record.sketch;
         entry.stale = isStale;
         entry.recordId = record.id;
-        nlohmann::json extras = nlohmann::json::parse(
-            record.extrasJson, nullptr, /*allow_exceptions=*/false);
         if (record.cycles) {
           double clock = target.hwacc.clockGHz > 0 ? target.hwacc.clockGHz : 1;
           entry.seconds = double(*record.cycles) / (clock * 1e9);
         } else {
           entry.seconds = record.latencyS.value_or(0);
         }
-        if (extras.is_object() && extras.contains("threads") &&
-            extras["threads"].is_number_integer())
-          entry.threads = extras["threads"].get<int>();
+        if (record.threads)
+          entry.threads = int(*record.threads);
         held = std::move(entry);
         heldMetric = metricOf(record);
       }

@@ -112,8 +112,14 @@ KernelCache::compile(size_t index, const BackendSpec &backend,
   if (!workload)
     return workload.takeError();
   bool onHwacc = backend.kind == BackendKind::Hwacc;
-  std::string text =
-      script.empty() ? defaultScheduleText(*workload, onHwacc) : script;
+  std::string text = script;
+  if (text.empty()) {
+    auto fallback = defaultScheduleFor(
+        *workload, onHwacc ? TargetKind::Hwacc : TargetKind::Cpu);
+    if (!fallback)
+      return fallback.takeError();
+    text = std::move(*fallback);
+  }
   auto schedule = parseSchedule(impl->context, text,
                                 script.empty() ? "<default schedule>"
                                                : "<tuned schedule>");

@@ -56,7 +56,8 @@ TEST(Workload, ExtractsTasksWithKeysAndFlops) {
   EXPECT_DOUBLE_EQ(w.flops(), 2.0 * 33 * 9 * 17);
   EXPECT_EQ(w.tasks[0].iteratorTypes,
             (std::vector<std::string>{"parallel", "parallel", "reduction"}));
-  EXPECT_EQ(w.tasks[0].hash.size(), 16u);
+  EXPECT_EQ(w.tasks[0].hash.size(), 35u); // "w1-" and 32 hex digits
+  EXPECT_EQ(w.tasks[0].hash.rfind("w1-", 0), 0u);
 }
 
 TEST(Workload, StructuralHashIgnoresNamesButNotShapes) {
@@ -120,7 +121,7 @@ static void compileRunCheck(const char *source, const std::string &schedule) {
   auto original = w.module->clone();
   auto scheduleModule =
       parseSchedule(test::context(),
-                    schedule.empty() ? defaultScheduleText(w) : schedule,
+                    schedule.empty() ? llvm::cantFail(defaultScheduleFor(w, TargetKind::Cpu)) : schedule,
                     "schedule.mlir");
   ASSERT_TRUE(bool(scheduleModule)) << errorMessage(scheduleModule.takeError());
   llvm::SmallString<128> dir;

@@ -10,6 +10,7 @@
 #include "hatc/Config.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Tuner.h"
+#include "hatc/Lowering/DefaultSchedule.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -34,6 +35,7 @@ public:
     for (const MeasureRequest &r : batch) {
       ++calls;
       seen.push_back(r.config.dump());
+      scripts.push_back(r.script);
       MeasureResult result;
       const nlohmann::json &c = r.config;
       double value = 100; // the default schedule
@@ -55,6 +57,7 @@ public:
   }
   int calls = 0;
   std::vector<std::string> seen;
+  std::vector<std::string> scripts;
 };
 
 struct Fixture {
@@ -63,11 +66,12 @@ struct Fixture {
   std::string dir;
 };
 
-TuneTask makeTask(const std::string &example) {
+TuneTask makeTask(const std::string &example,
+                  const std::string &targetSpec = "hwacc") {
   auto w = loadWorkload(test::context(),
                         std::string(HATC_SOURCE_DIR) + "/examples/" + example);
   EXPECT_TRUE(bool(w));
-  auto target = resolveTarget("hwacc");
+  auto target = resolveTarget(targetSpec);
   EXPECT_TRUE(bool(target));
   TuneTask task;
   task.shape = analyzeWorkload(*w);
@@ -225,4 +229,35 @@ TEST(Tuner, CorruptOrStaleModelFileIsRebuiltFromTheDatabase) {
   EXPECT_EQ(reloaded->sampleCount(), 32u);
   llvm::sys::fs::remove(db);
   llvm::sys::fs::remove(modelPath);
+}
+
+// The baseline each task measures first is the target's own default
+// schedule: a GPU task once got the CPU's interchange script, which cannot
+// run on a GPU at all.
+TEST(Tuner, BaselineIsTheTargetsDefaultSchedule) {
+  for (const char *spec : {"cpu", "gpu", "hwacc"}) {
+    SCOPED_TRACE(spec);
+    FakeMeasurer measurer;
+    Recorder recorder("", "");
+    std::vector<TuneTask> tasks;
+    tasks.push_back(makeTask("matmul_1024.mlir", spec));
+    std::string expected = llvm::cantFail(
+        defaultScheduleFor(tasks[0].workload, tasks[0].target.kind));
+    Tuner tuner(std::move(tasks), measurer, nullptr, recorder,
+                options(4, "random"));
+    tuner.run();
+    ASSERT_FALSE(measurer.seen.empty());
+    EXPECT_EQ(measurer.seen[0], R"({"sketch":"default"})");
+    EXPECT_EQ(measurer.scripts[0], expected);
+  }
+  // What tells them apart: the GPU's maps loops to blocks and threads.
+  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
+                                             "/examples/matmul_1024.mlir");
+  ASSERT_TRUE(bool(w));
+  EXPECT_NE(llvm::cantFail(defaultScheduleFor(*w, TargetKind::Gpu))
+                .find("gpu"),
+            std::string::npos);
+  EXPECT_EQ(llvm::cantFail(defaultScheduleFor(*w, TargetKind::Cpu))
+                .find("gpu"),
+            std::string::npos);
 }

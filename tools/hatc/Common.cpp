@@ -33,6 +33,14 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request) {
                 "hwacc knobs: tile, dataflow, loop_order, double_buffer");
 }
 
+void addThreadsFlag(FlagParser &parser, int64_t &threads) {
+  parser.option("--threads", &threads, "N",
+                "kernel threads (default: the target's \"threads\", else "
+                "one per core: " +
+                    std::to_string(hostCores()) + ")",
+                1, kMaxThreads);
+}
+
 std::optional<int> parseFlags(FlagParser &parser, const Args &args) {
   if (llvm::Error err = parser.parse(args))
     return reportError(std::move(err));
@@ -61,34 +69,27 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   if (!target)
     return target.takeError();
   inputs.target = std::move(*target);
-  if (inputs.target.kind == TargetKind::Gpu)
-    if (llvm::Error err =
-            gpuOptionsFromTarget(inputs.target, inputs.lowering.gpu))
-      return std::move(err);
-  inputs.lowering.kind = inputs.target.kind;
-  if (inputs.target.kind == TargetKind::Hwacc) {
-    if (auto error = HwaccParams::fromJson(inputs.target.params,
-                                           inputs.target.path,
-                                           inputs.lowering.hwacc.params))
-      return makeError(*error);
-  }
+  nlohmann::json knobs;
   if (!request.configPath.empty()) {
-    if (inputs.target.kind != TargetKind::Hwacc)
-      return makeError("--config takes hwacc knobs; for the cpu give a "
-                       "--schedule");
     auto buffer = llvm::MemoryBuffer::getFile(request.configPath, true);
     if (!buffer)
       return makeError(request.configPath + ": cannot read: " +
                        buffer.getError().message());
-    nlohmann::json config = nlohmann::json::parse(
-        (*buffer)->getBuffer().begin(), (*buffer)->getBuffer().end(), nullptr,
-        /*allow_exceptions=*/false);
-    if (config.is_discarded())
+    knobs = nlohmann::json::parse((*buffer)->getBuffer().begin(),
+                                  (*buffer)->getBuffer().end(), nullptr,
+                                  /*allow_exceptions=*/false);
+    if (knobs.is_discarded())
       return makeError(request.configPath + ": not valid JSON");
-    if (llvm::Error err = applyHwaccKnobs(config, request.configPath,
-                                          inputs.lowering.hwacc))
-      return std::move(err);
+    if (knobs.is_null())
+      knobs = nlohmann::json::object(); // given, if empty
   }
+  auto lowering = loweringTargetFor(
+      inputs.target,
+      inputs.target.path.empty() ? inputs.target.name : inputs.target.path,
+      knobs, request.configPath);
+  if (!lowering)
+    return lowering.takeError();
+  inputs.lowering = std::move(*lowering);
 
   inputs.context = std::make_unique<mlir::MLIRContext>(
       mlir::MLIRContext::Threading::DISABLED);
@@ -99,15 +100,10 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
     return workload.takeError();
   inputs.workload = std::move(*workload);
   if (request.schedulePath.empty()) {
-    if (inputs.target.kind == TargetKind::Gpu) {
-      auto text = defaultGpuScheduleText(inputs.workload);
-      if (!text)
-        return text.takeError();
-      inputs.scheduleText = *text;
-    } else {
-      inputs.scheduleText = defaultScheduleText(
-          inputs.workload, inputs.target.kind == TargetKind::Hwacc);
-    }
+    auto text = defaultScheduleFor(inputs.workload, inputs.target.kind);
+    if (!text)
+      return text.takeError();
+    inputs.scheduleText = std::move(*text);
     auto schedule = parseSchedule(*inputs.context, inputs.scheduleText,
                                   "<default schedule>");
     if (!schedule)

@@ -44,6 +44,10 @@ class FlagParser;
 void addTargetFlags(FlagParser &parser, CompileRequest &request);
 /// Those plus --schedule and --config: the subcommands that compile.
 void addCompileFlags(FlagParser &parser, CompileRequest &request);
+/// --threads N, the same for every subcommand that runs kernels: 1 to
+/// kMaxThreads; left at 0 it means the target's "threads", else one per
+/// core (resolveThreads).
+void addThreadsFlag(FlagParser &parser, int64_t &threads);
 
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can

@@ -15,6 +15,7 @@
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Support/Version.h"
+#include "hatc/Tuner/Recording.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
@@ -44,7 +45,7 @@ std::unique_ptr<db::Database> openExisting(const std::string &path,
     throw DbError(path + ": no such database");
   db::OpenOptions options;
   options.readOnly = readOnly;
-  return db::Database::open(path, options);
+  return tuner::openStore(path, options);
 }
 
 } // namespace
@@ -174,7 +175,7 @@ int replayCommand(const Args &args) {
   if (logPath != "-" && !llvm::sys::fs::exists(logPath))
     return reportError(makeError(logPath + ": no such file"));
 
-  auto database = db::Database::open(dbPath);
+  auto database = tuner::openStore(dbPath);
   db::ImportStats stats;
   if (logPath == "-") {
     stats = db::importJsonl(*database, std::cin);

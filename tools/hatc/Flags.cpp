@@ -25,17 +25,24 @@ void FlagParser::option(const std::string &name, std::string *out,
 
 void FlagParser::option(const std::string &name, int64_t *out,
                         const std::string &metavar, const std::string &help,
-                        int64_t minimum) {
+                        int64_t minimum, int64_t maximum) {
   std::string cmd = command;
   specs.push_back(
       {name, metavar, help, true,
-       [out, name, minimum, cmd](const std::string &v) -> llvm::Error {
+       [out, name, minimum, maximum,
+        cmd](const std::string &v) -> llvm::Error {
          char *end = nullptr;
          errno = 0;
          long long value = std::strtoll(v.c_str(), &end, 10);
-         if (v.empty() || *end != '\0' || errno != 0 || value < minimum)
-           return makeError(cmd + ": " + name + " expects an integer >= " +
-                            std::to_string(minimum) + ", got '" + v + "'");
+         if (v.empty() || *end != '\0' || errno != 0 || value < minimum ||
+             value > maximum)
+           return makeError(
+               cmd + ": " + name + " expects an integer " +
+               (maximum == INT64_MAX
+                    ? ">= " + std::to_string(minimum)
+                    : "from " + std::to_string(minimum) + " to " +
+                          std::to_string(maximum)) +
+               ", got '" + v + "'");
          *out = value;
          return llvm::Error::success();
        }});

@@ -11,6 +11,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,9 +26,10 @@ public:
   void flag(const std::string &name, bool *out, const std::string &help);
   void option(const std::string &name, std::string *out,
               const std::string &metavar, const std::string &help);
-  /// Integer option with an inclusive lower bound.
+  /// Integer option with inclusive bounds.
   void option(const std::string &name, int64_t *out, const std::string &metavar,
-              const std::string &help, int64_t minimum = 0);
+              const std::string &help, int64_t minimum = 0,
+              int64_t maximum = INT64_MAX);
   void positional(const std::string &name, std::string *out,
                   const std::string &help, bool required = true);
 

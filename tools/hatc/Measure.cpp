@@ -76,8 +76,7 @@ int measureCommand(const Args &args) {
   parser.option("--seed", &seed, "S", "RNG seed for --random (default 0)", 0);
   parser.option("--db", &dbPath, "DB", "record every result in this database");
   parser.option("--log", &logPath, "L.jsonl", "and append it to this log");
-  parser.option("--threads", &threads, "N",
-                "kernel threads (default: all cores)", 0);
+  addThreadsFlag(parser, threads);
   parser.option("--build-workers", &buildWorkers, "N",
                 "parallel builds (default: all cores)", 0);
   parser.option("--repeat", &repeat, "N", "minimum timed runs (default 3)", 1);
@@ -154,7 +153,7 @@ int measureCommand(const Args &args) {
   MeasureOptions options;
   options.buildTimeoutS = *buildSeconds;
   options.runTimeoutS = *runSeconds;
-  options.threads = int(threads);
+  options.threads = resolveThreads(threads, inputs->target);
   options.buildWorkers = int(buildWorkers);
   options.minRepeat = repeat;
   options.check = !noCheck;

@@ -47,8 +47,7 @@ struct ScratchDir {
 
 int runCommand(const Args &args) {
   CompileRequest request;
-  int64_t repeat = 10, warmup = 1, seed = 0,
-          threads = std::max(1u, std::thread::hardware_concurrency());
+  int64_t repeat = 10, warmup = 1, seed = 0, threads = 0;
   bool check = false, json = false;
   FlagParser parser("hatc run",
                     "Compiles the workload for the target, runs it on inputs "
@@ -61,8 +60,7 @@ int runCommand(const Args &args) {
   parser.flag("--check", &check, "compare the outputs with the reference");
   parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
   parser.option("--warmup", &warmup, "N", "untimed runs first (default 1)", 0);
-  parser.option("--threads", &threads, "N",
-                "threads for parallel loops (default: all cores)", 1);
+  addThreadsFlag(parser, threads);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
   parser.flag("--json", &json, "print one JSON object on stdout");
   if (auto exit = parseFlags(parser, args))
@@ -73,6 +71,7 @@ int runCommand(const Args &args) {
     return reportError(inputs.takeError());
   if (llvm::Error err = requireDevice(inputs->target))
     return reportError(std::move(err));
+  threads = resolveThreads(threads, inputs->target);
   Workload &workload = inputs->workload;
   // The reference reads the workload as written, before any schedule.
   mlir::OwningOpRef<mlir::ModuleOp> original = workload.module->clone();
@@ -214,6 +213,8 @@ int runCommand(const Args &args) {
                                   "rel err {0:e2} (tolerance {1:e1})\n",
                                   checkResult->maxRelErr,
                                   defaultTolerance(workload.outputs[0].kind));
+    for (const std::string &warning : workload.warnings)
+      llvm::errs() << "  likely cause: " << warning << "\n";
     return kExitCheckFailed;
   }
   return kExitOk;

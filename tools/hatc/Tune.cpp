@@ -3,6 +3,7 @@
 #include "Common.h"
 #include "Flags.h"
 #include "hatc/Lowering/Registration.h"
+#include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Tuner.h"
 
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <unistd.h>
 
@@ -23,7 +25,7 @@ namespace {
 
 std::atomic<bool> gInterrupted{false};
 
-extern "C" void onSigint(int) {
+extern "C" void onInterrupt(int) {
   if (gInterrupted.exchange(true))
     _exit(130); // a second Ctrl-C: stop now
   const char message[] =
@@ -36,11 +38,11 @@ extern "C" void onSigint(int) {
 /// The public functions with a body: each is a task.
 llvm::Expected<std::vector<std::string>> entriesOf(mlir::MLIRContext &context,
                                                    const std::string &path) {
+  DiagnosticCapture capture(&context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
   if (!module)
-    return makeError(path + ": cannot parse (run `hatc run` on it for the "
-                            "error)");
+    return capture.takeError("");
   std::vector<std::string> names;
   for (auto func : module->getOps<mlir::func::FuncOp>())
     if (!func.isExternal() && func.isPublic())
@@ -54,6 +56,8 @@ std::string formatDuration(double seconds) {
 }
 
 std::string metricOf(const tuner::TaskStatus &s) {
+  if (s.bestThroughput <= 0)
+    return "none yet";
   if (s.bestCycles)
     return llvm::formatv("{0} cycles", *s.bestCycles).str();
   return llvm::formatv("{0:f1} GFLOP/s", s.bestThroughput).str();
@@ -61,6 +65,62 @@ std::string metricOf(const tuner::TaskStatus &s) {
 
 double speedupOf(const tuner::TaskStatus &s) {
   return s.defaultThroughput > 0 ? s.bestThroughput / s.defaultThroughput : 0;
+}
+
+/// What to try when most trials of a task end with `code`.
+const char *hintFor(db::ErrorCode code) {
+  switch (code) {
+  case db::ErrorCode::WrongAnswer:
+    return "the kernels disagree with the reference; an output built on an "
+           "uninitialized tensor.empty (no linalg.fill) holds garbage, so "
+           "fill it first; `hatc run W --check` shows the error of the "
+           "default schedule";
+  case db::ErrorCode::BuildError:
+  case db::ErrorCode::BuildTimeout:
+    return "the schedules do not build; `hatc space W --target T --script "
+           "CONFIG` prints a config's script and `hatc compile W --schedule "
+           "S.mlir` shows the compiler's error";
+  case db::ErrorCode::RunError:
+    return "the kernels crash; `hatc run W --target T` runs the default "
+           "schedule in this process, where a debugger can see it";
+  case db::ErrorCode::RunTimeout:
+    return "the kernels run past the worker's time limit; try a smaller "
+           "shape, or more --threads";
+  case db::ErrorCode::OutOfMemory:
+    return "the workload's buffers do not fit the worker's memory limit; "
+           "try a smaller shape";
+  case db::ErrorCode::DeviceUnavailable:
+    return "the target's device is not here; tune on a machine that has it";
+  case db::ErrorCode::InvalidConfig:
+    return "the space's configs are rejected for this target; `hatc space W "
+           "--target T --sample 5` shows why";
+  case db::ErrorCode::Ok:
+    break;
+  }
+  return "";
+}
+
+/// One line: which task failed how often, its dominant error with an
+/// example message, and a hint.
+std::string failureSummary(const tuner::TaskStatus &s,
+                           const CompileRequest &request) {
+  db::ErrorCode dominant = db::ErrorCode::Ok;
+  int64_t most = 0, all = 0;
+  for (const auto &[code, count] : s.errorCounts) {
+    all += count;
+    if (count > most) {
+      most = count;
+      dominant = code;
+    }
+  }
+  std::string example = s.errorExamples.count(dominant)
+                            ? ": " + s.errorExamples.at(dominant)
+                            : std::string();
+  return llvm::formatv("hatc tune: {0} on {1}: all {2} trials failed, {3} "
+                       "with {4}{5}\n  hint: {6}",
+                       s.name, request.targetSpec, all, most,
+                       db::errorCodeName(dominant), example, hintFor(dominant))
+      .str();
 }
 
 } // namespace
@@ -93,8 +153,7 @@ int tuneCommand(const Args &args) {
                 "xgboost (default), random-model (ablation) or random");
   parser.option("--early-stop", &earlyStop, "N",
                 "stop after N trials without a new best (default: never)", 0);
-  parser.option("--threads", &threads, "N", "kernel threads (default: all)",
-                0);
+  addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
   if (auto exit = parseFlags(parser, args))
@@ -124,8 +183,10 @@ int tuneCommand(const Args &args) {
     if (entries.empty())
       entries = {""}; // let loading report it
   }
-  std::vector<tuner::TuneTask> tasks;
+  int kernelThreads = 1;
+  // The contexts own every task's IR: declared first, destroyed last.
   std::vector<CompileInputs> keepAlive;
+  std::vector<tuner::TuneTask> tasks;
   for (const std::string &entry : entries) {
     CompileRequest one = request;
     one.entryName = entry;
@@ -137,6 +198,7 @@ int tuneCommand(const Args &args) {
     auto facts = tuner::TargetFacts::of(inputs->target);
     if (!facts)
       return reportError(facts.takeError());
+    kernelThreads = resolveThreads(threads, inputs->target);
     tuner::TuneTask task;
     task.shape = tuner::analyzeWorkload(inputs->workload);
     task.facts = *facts;
@@ -146,19 +208,30 @@ int tuneCommand(const Args &args) {
                                    inputs->workload.key() + " on " +
                                    targetKindName(inputs->target.kind) +
                                    "; nothing to tune"));
+    for (const std::string &warning : inputs->workload.warnings)
+      llvm::errs() << "hatc tune: warning: " << warning << "\n";
     task.workload = std::move(inputs->workload);
     task.target = inputs->target;
     tasks.push_back(std::move(task));
     keepAlive.push_back(std::move(*inputs)); // owns the MLIR context
   }
 
+  // The database and log once the tasks are known to be tunable here (a
+  // target without its device leaves no empty database behind); a bad path
+  // is one line, and exit 1.
+  std::optional<tuner::Recorder> recorder;
+  try {
+    recorder.emplace(dbPath, logPath);
+  } catch (const std::exception &e) {
+    return reportError(makeError(std::string("hatc tune: ") + e.what()));
+  }
+
   MeasureOptions measureOptions;
-  measureOptions.threads = int(threads);
+  measureOptions.threads = kernelThreads;
   measureOptions.check = !noCheck;
   auto measurer = makeProcessMeasurer(defaultWorkerPath(), measureOptions);
   if (!measurer)
     return reportError(measurer.takeError());
-  tuner::Recorder recorder(dbPath, logPath);
 
   tuner::TuneOptions options;
   options.trials = trials;
@@ -178,14 +251,17 @@ int tuneCommand(const Args &args) {
     model = cost_model::makeRandomModel(uint64_t(seed));
   }
 
-  tuner::Tuner tuner(std::move(tasks), **measurer, std::move(model), recorder,
+  tuner::Tuner tuner(std::move(tasks), **measurer, std::move(model), *recorder,
                      options);
   tuner.interrupted = &gInterrupted;
   gInterrupted = false;
-  struct sigaction action = {}, previous = {};
-  action.sa_handler = onSigint;
+  // SIGTERM (a job scheduler, `timeout`, `kill`) stops like Ctrl-C: the
+  // current batch is finished and recorded, and the resume command printed.
+  struct sigaction action = {}, previousInt = {}, previousTerm = {};
+  action.sa_handler = onInterrupt;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, &previous);
+  sigaction(SIGINT, &action, &previousInt);
+  sigaction(SIGTERM, &action, &previousTerm);
 
   bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
   auto start = std::chrono::steady_clock::now();
@@ -209,7 +285,8 @@ int tuneCommand(const Args &args) {
     llvm::errs().flush();
   };
   tuner.run();
-  sigaction(SIGINT, &previous, nullptr);
+  sigaction(SIGINT, &previousInt, nullptr);
+  sigaction(SIGTERM, &previousTerm, nullptr);
   if (terminal)
     llvm::errs() << "\n";
 
@@ -224,6 +301,11 @@ int tuneCommand(const Args &args) {
                             {"speedup", speedupOf(s)},
                             {"best_config", s.bestConfig},
                             {"interrupted", tuner.wasInterrupted()}};
+      nlohmann::json errors = nlohmann::json::object();
+      for (const auto &[code, count] : s.errorCounts)
+        errors[db::errorCodeName(code)] = count;
+      out["errors"] = errors;
+      out["failed"] = s.bestThroughput <= 0 && s.trials + s.existing > 0;
       if (s.bestCycles)
         out["best_cycles"] = *s.bestCycles;
       if (s.defaultCycles)
@@ -231,6 +313,8 @@ int tuneCommand(const Args &args) {
       llvm::outs() << out.dump() << "\n";
       continue;
     }
+    if (s.bestThroughput <= 0)
+      continue; // no result: the failure summary on stderr says why
     llvm::outs() << llvm::formatv(
         "{0}: best {1} ({2:f2}x the default schedule) after {3} trials{4}\n"
         "  {5}\n",
@@ -238,6 +322,15 @@ int tuneCommand(const Args &args) {
         s.existing ? llvm::formatv(" ({0} from earlier runs)", s.existing).str()
                    : std::string(),
         s.bestConfig.dump());
+  }
+  // A task none of whose trials worked has no result: say what went wrong
+  // instead of printing a best of 0.
+  bool anyFailed = false;
+  for (const tuner::TaskStatus &s : tuner.status()) {
+    if (s.bestThroughput > 0 || s.trials + s.existing == 0)
+      continue;
+    anyFailed = true;
+    llvm::errs() << failureSummary(s, request) << "\n";
   }
   if (tuner.wasInterrupted()) {
     std::string command = "hatc tune";
@@ -248,7 +341,7 @@ int tuneCommand(const Args &args) {
                  << ". Resume with:\n  " << command << "\n";
     return 130;
   }
-  return kExitOk;
+  return anyFailed ? kExitUserError : kExitOk;
 }
 
 } // namespace hatc

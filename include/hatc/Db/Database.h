@@ -77,6 +77,14 @@ struct OpenOptions {
   /// fsync every commit (`synchronous=FULL`). With false (`NORMAL`) a
   /// commit survives a crash of the process but may be lost on power loss.
   bool durable = true;
+  /// Recomputes a workload's structural hash from its key and stored IR
+  /// (hatc::workloadRehasher; the database knows no IR). A writable open
+  /// re-keys the rows whose hash is of the legacy scheme (16 hex digits, no
+  /// "wN-" prefix) with it, merging into rows already under the new hash;
+  /// rows without IR, or that it returns nothing for, stay as they are.
+  std::function<std::optional<std::string>(const std::string &key,
+                                           const std::string &ir)>
+      rehash;
 };
 
 /// Result of committing one record.
@@ -102,7 +110,7 @@ struct DbStats {
 class Database {
 public:
   /// The schema version this build reads and writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   /// Opens (creating when missing, unless read-only) and, if needed,
   /// upgrades the database at `path`. Throws DbError when the file is not a
@@ -155,7 +163,13 @@ private:
   Database(std::string path, const OpenOptions &options);
   void initialize();
   void migrate(int fromVersion);
-  CommitResult insertOne(const Record &normalized);
+  void rekeyLegacyWorkloads();
+  /// `hash` of a record being stored, or its re-keyed value when it is of
+  /// the legacy scheme and OpenOptions::rehash can compute the new one.
+  std::string currentHash(const std::string &key, const std::string &hash,
+                          const std::string &ir);
+  std::map<std::string, std::string> rehashed; // "key\nold hash" -> new
+  CommitResult insertOne(const Record &original);
   std::vector<Record> query(const std::string &workloadKey,
                             const TargetKey &target,
                             const std::string &compilerVersion,

@@ -99,6 +99,9 @@ struct Record {
   /// at the device clock; unset for other targets and for errors.
   std::optional<int64_t> cycles;
   ErrorCode error = ErrorCode::Ok;
+  /// Kernel threads the candidate ran with (cpu); unset where it does not
+  /// apply (hwacc, gpu) or was not recorded (records older than schema 3).
+  std::optional<int64_t> threads;
   /// Anything else as a JSON object text (utilization, bytes moved, ...).
   std::string extrasJson = "{}";
 

@@ -33,6 +33,16 @@ struct LoweringTarget {
   GpuOptions gpu;             // used when kind == Gpu
 };
 
+/// The one place a target description becomes what lowering needs: its
+/// kind; for hwacc, the device parameters and the accelerator knobs (when
+/// `knobs` is not null; knobs on another kind are an error); for a GPU, the
+/// launch options. `origin`
+/// and `knobsOrigin` name the description and the knobs in errors.
+llvm::Expected<LoweringTarget>
+loweringTargetFor(const Target &target, const std::string &origin,
+                  const nlohmann::json &knobs = nlohmann::json(),
+                  const std::string &knobsOrigin = "config");
+
 /// Applies `schedule` (null: none, the linalg ops lower to plain loops) to
 /// the workload's module in place and lowers it up to `stage`; returns that
 /// stage's text (or object bytes).

@@ -11,6 +11,9 @@
 #define HATC_LOWERING_DEFAULTSCHEDULE_H
 
 #include "hatc/Lowering/Workload.h"
+#include "hatc/Runtime/Target.h"
+
+#include "llvm/Support/Error.h"
 
 #include <string>
 #include <vector>
@@ -22,11 +25,14 @@ namespace hatc {
 std::vector<int64_t>
 innermostParallelPermutation(const std::vector<std::string> &iteratorTypes);
 
-/// The default schedule for `workload`, as transform-dialect text. With
-/// `forAccelerator` it is empty: the hwacc lowering tiles GEMM-like ops
-/// itself and needs them as named ops.
-std::string defaultScheduleText(const Workload &workload,
-                                bool forAccelerator = false);
+/// The schedule used when none is given, as transform-dialect text: the one
+/// place that decides it for every caller (CLI, worker, tuner baseline,
+/// coordinator). On the CPU, the interchange above; on hwacc, none (the
+/// accelerator lowering tiles GEMM-like ops itself and needs them as named
+/// ops); on a GPU, the mapping of defaultGpuScheduleText (GpuPipeline.h),
+/// which can fail for ops it cannot map.
+llvm::Expected<std::string> defaultScheduleFor(const Workload &workload,
+                                               TargetKind kind);
 
 } // namespace hatc
 

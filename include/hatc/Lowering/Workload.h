@@ -17,6 +17,8 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,7 @@ namespace hatc {
 struct Task {
   std::string opName;      // "linalg.matmul"
   std::string key;         // "matmul_f32_M1024_N1024_K1024"
-  std::string hash;        // 16 hex digits, structural hash of the op
+  std::string hash;        // structuralHash(canonicalForm(op))
   double flops = 0;        // arithmetic ops of the body x iteration points
   std::vector<int64_t> loopRanges;
   std::vector<std::string> iteratorTypes; // "parallel" | "reduction"
@@ -39,6 +41,9 @@ struct Workload {
   std::vector<TensorSpec> inputs;  // entry arguments
   std::vector<TensorSpec> outputs; // entry results
   std::vector<Task> tasks;         // compute ops, in program order
+  /// Valid but suspicious IR, one line each with its location (an op that
+  /// accumulates into an uninitialized tensor.empty).
+  std::vector<std::string> warnings;
 
   mlir::func::FuncOp entry();
   /// Keys of the tasks joined by '+': "matmul_f32_...+generic_f32_...".
@@ -61,6 +66,31 @@ llvm::Expected<Workload> parseWorkload(mlir::MLIRContext &context,
 
 /// Task extraction for one op (exposed for tests and the tuner).
 Task describeTask(mlir::Operation *linalgOp);
+
+/// Workload hashes are persisted (databases, logs, deployed libraries), so
+/// they are defined by text, not by in-memory hashing:
+///
+///   hash = "w1-" + hex(xxh3_128(canonicalForm(op)))   (32 hex digits)
+///
+/// The canonical form names what the op computes, one fact a line, in a
+/// fixed order: the scheme ("w1"), the op name, each indexing map, the
+/// iterator types, each operand's type, each body op with its attributes,
+/// and the op's attributes (hatc's own `hatc.*` ones excluded). A workload
+/// of several ops hashes the '+'-joined hashes of its ops the same way.
+/// Changing any of this changes the scheme's number, and databases of an
+/// older scheme are re-keyed when opened (see workloadRehasher).
+inline constexpr const char *kWorkloadHashScheme = "w1";
+std::string canonicalForm(mlir::Operation *linalgOp);
+/// "w1-" and 32 hex digits of xxh3-128 of `canonicalText`.
+std::string structuralHash(llvm::StringRef canonicalText);
+
+/// Recomputes the hash of the workload stored as `ir` (a workload file's
+/// text) whose key is `key`, for re-keying records of an older hash scheme:
+/// the function the database's OpenOptions::rehash wants. Empty when the IR
+/// is missing, does not parse, or has no entry with that key.
+std::function<std::optional<std::string>(const std::string &key,
+                                         const std::string &ir)>
+workloadRehasher();
 
 } // namespace hatc
 

@@ -92,7 +92,7 @@ struct MeasureOptions {
   /// lift it (the CUDA driver reserves terabytes of address space).
   size_t memoryLimitBytes = size_t(4) << 30;
   int buildWorkers = 0; // 0: one per core
-  int threads = 0;      // kernel threads; 0: all cores
+  int threads = 0;      // kernel threads; 0: one per core (hostCores)
   int64_t warmup = 1;
   int64_t minRepeat = 3;
   int64_t maxRepeat = 50;
@@ -118,6 +118,8 @@ struct MeasureResult {
   /// cycles plus host work converted at the clock).
   std::optional<int64_t> cycles;
   double gflops = 0;
+  /// Kernel threads the candidate ran with (cpu targets); unset elsewhere.
+  std::optional<int> threads;
   double maxRelErr = 0; // of the checked run (also for WRONG_ANSWER)
   /// Wall time of each phase as the parent saw it (a timeout's is about the
   /// limit; 0 for a phase that did not happen).

@@ -23,6 +23,9 @@ struct Target {
   TargetKind kind = TargetKind::Cpu;
   std::string name;        // "host", "hwacc-16x16", ...
   std::string path;        // the JSON it came from, empty for built-ins
+  /// Kernel threads a description asks for ("threads", 1..kMaxThreads); 0
+  /// when it leaves it to the run (see resolveThreads).
+  int threads = 0;
   nlohmann::json params;   // the whole description
 
   /// What makes measurements on this target comparable: the CPU model and
@@ -35,6 +38,15 @@ llvm::Expected<Target> resolveTarget(const std::string &spec);
 /// Parses and validates a target description; `origin` names it in errors.
 llvm::Expected<Target> parseTarget(const nlohmann::json &json,
                                    const std::string &origin);
+
+/// The most kernel threads a run or a target description may ask for.
+inline constexpr int kMaxThreads = 1024;
+/// Cores of this machine (at least 1).
+int hostCores();
+/// The one rule for how many threads kernels run with: `requested` when it
+/// is positive (--threads), else the target description's "threads", else
+/// one per core.
+int resolveThreads(int64_t requested, const Target &target);
 
 /// The folder holding configs/ (HATC_HOME, else the source tree).
 std::string configsDir();

@@ -39,6 +39,11 @@ db::Record makeRecord(const Workload &workload, const Target &target,
 /// also GFLOP/s of modeled time (cycles would need the clock); 0 for errors.
 double throughputOf(const MeasureResult &result);
 
+/// Opens the tuning database the way every hatc command does: a writable
+/// open also re-keys workloads of an older hash scheme (workloadRehasher).
+std::unique_ptr<db::Database> openStore(const std::string &path,
+                                        db::OpenOptions options = {});
+
 /// Commits records to an optional database and an optional log.
 class Recorder {
 public:

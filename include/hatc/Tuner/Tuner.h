@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -74,6 +75,12 @@ struct TaskStatus {
   nlohmann::json bestConfig;
   std::vector<double> curve;  // best throughput so far, per trial
   std::vector<std::string> measuredOrder; // configs, in measurement order
+  /// Failed trials (this run's and the database's) by error code, and the
+  /// first message seen for each code: what `tune` reports when no trial
+  /// of the task worked.
+  std::map<db::ErrorCode, int64_t> errorCounts;
+  std::map<db::ErrorCode, std::string> errorExamples;
+  void noteError(db::ErrorCode code, const std::string &message);
 };
 
 class Tuner {

@@ -43,7 +43,7 @@ db::Record cpuRecord(const std::string &key, double latency,
   record.configJson = config;
   record.script = "// script " + config;
   record.samples = {latency};
-  record.extrasJson = R"({"threads":1})";
+  record.threads = 1;
   return record;
 }
 
@@ -70,7 +70,9 @@ TEST(CoordIndex, HitsMissesAndTheBestRecord) {
   {
     auto database = db::Database::open(path);
     database->commitRecord(cpuRecord("gemm", 0.5, R"({"a":1})"));
-    database->commitRecord(cpuRecord("gemm", 0.2, R"({"a":2})"));
+    db::Record fastest = cpuRecord("gemm", 0.2, R"({"a":2})");
+    fastest.threads = 2; // the typed field, not a value inside extras
+    database->commitRecord(fastest);
     database->commitRecord(cpuRecord("gemm", 0.3, R"({"a":3})"));
     database->commitRecord(hwaccRecord("gemm", 2000000));
   }
@@ -82,6 +84,7 @@ TEST(CoordIndex, HitsMissesAndTheBestRecord) {
   ASSERT_NE(cpu, nullptr);
   EXPECT_DOUBLE_EQ(cpu->seconds, 0.2);
   EXPECT_EQ(cpu->configJson, R"({"a":2})");
+  EXPECT_EQ(cpu->threads, 2);
   EXPECT_FALSE(cpu->stale);
   const IndexEntry *hw = index.lookup("gemm", "h-gemm", 1);
   ASSERT_NE(hw, nullptr);

@@ -105,7 +105,7 @@ TEST(DbMigration, UpgradesVersionOneFixtureKeepingEveryRecord) {
   ScratchDir scratch;
   std::string path = buildV1Fixture(scratch);
   std::unique_ptr<Database> db = Database::open(path);
-  EXPECT_EQ(db->schemaVersion(), 2);
+  EXPECT_EQ(db->schemaVersion(), Database::kSchemaVersion);
   EXPECT_EQ(db->integrityCheck(), "ok");
 
   DbStats stats = db->stats();
@@ -231,7 +231,73 @@ TEST(DbMigration, RefusesNewerRollbackJournalDatabaseWithoutModifyingIt) {
   ScratchDir scratch;
   std::string path = scratch.path("newer-journal.db");
   execRaw(path, "CREATE TABLE future(x); INSERT INTO future VALUES(1);"
-                "PRAGMA user_version = 3;");
-  expectRefusedUnchanged(path, 3);
+                "PRAGMA user_version = 4;");
+  expectRefusedUnchanged(path, 4);
   EXPECT_EQ(queryRaw(path, "PRAGMA journal_mode")[0][0], "delete");
+}
+
+// Version 2 files carry hashes of llvm::hash_combine; opening with a
+// re-keyer moves each workload to its new hash, merging into the rows that
+// records measured since already created under it.
+TEST(DbMigration, ReKeysLegacyWorkloadHashes) {
+  ScratchDir scratch;
+  std::string path = scratch.path("legacy.db");
+  Record old = makeRecord("{\"c\":1}", 2e-3);
+  old.workloadHash = "0123456789abcdef";
+  old.workloadIr = "IR of the workload";
+  Record oldOther = makeRecord("{\"c\":2}", 3e-3);
+  oldOther.workloadHash = old.workloadHash;
+  oldOther.workloadIr = old.workloadIr;
+  oldOther.extrasJson = R"({"threads":2})"; // where version 2 kept it
+  Record fresh = makeRecord("{\"c\":1}", 1e-3);
+  fresh.workloadHash = "w1-new";
+  Record noIr = makeRecord("{\"c\":3}", 1e-3);
+  noIr.workloadKey = "another_key";
+  noIr.workloadHash = "fedcba9876543210";
+  {
+    std::unique_ptr<Database> db = Database::open(path);
+    db->commitRecords({old, oldOther, fresh, noIr});
+  }
+  // What a version-2 file looks like: no hash index, no threads column,
+  // user_version 2.
+  execRaw(path, "DROP INDEX workloads_by_hash; "
+                "ALTER TABLE records DROP COLUMN threads; "
+                "PRAGMA user_version = 2;");
+
+  int calls = 0;
+  OpenOptions options;
+  options.rehash = [&](const std::string &key,
+                       const std::string &ir) -> std::optional<std::string> {
+    ++calls;
+    EXPECT_EQ(key, old.workloadKey);
+    EXPECT_EQ(ir, "IR of the workload");
+    return std::string("w1-new");
+  };
+  std::unique_ptr<Database> db = Database::open(path, options);
+  EXPECT_EQ(db->schemaVersion(), Database::kSchemaVersion);
+  EXPECT_EQ(calls, 1); // the row without IR cannot be re-keyed: not asked
+  EXPECT_EQ(queryRaw(path, "SELECT hash FROM workloads ORDER BY hash"),
+            (std::vector<std::vector<std::string>>{{"fedcba9876543210"},
+                                                   {"w1-new"}}));
+  // {"c":1} existed under both hashes: the one already under the new hash
+  // stays; {"c":2} moved over.
+  QueryOptions byHash;
+  byHash.workloadHash = "w1-new";
+  std::vector<Record> records =
+      db->topK(old.workloadKey, cpuTarget(old.targetFingerprint),
+               old.compilerVersion, 10, byHash);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].configJson, "{\"c\":1}");
+  EXPECT_DOUBLE_EQ(records[0].latencyS.value_or(0), 1e-3);
+  EXPECT_EQ(records[1].configJson, "{\"c\":2}");
+  EXPECT_EQ(records[1].threads, std::optional<int64_t>(2));
+  EXPECT_EQ(records[0].threads, std::nullopt);
+  EXPECT_EQ(db->stats().records, 3);
+  EXPECT_EQ(db->integrityCheck(), "ok");
+  db.reset();
+
+  // Nothing left to re-key: a second open does not ask again.
+  calls = 0;
+  Database::open(path, options);
+  EXPECT_EQ(calls, 0);
 }
