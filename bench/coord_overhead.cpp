@@ -10,8 +10,8 @@
 //   build/bin/hatc-bench-coord [--benchmark_filter=...]
 //
 //===----------------------------------------------------------------------===//
+#include "hatc/Coord/Coordinator.h"
 #include "hatc/Db/Database.h"
-#include "hatc/Runtime/Coordinator.h"
 #include "hatc/Support/Version.h"
 
 #include <benchmark/benchmark.h>

@@ -36,8 +36,8 @@
 // HwaccExec::TimingOnly each task re-runs the timing model instead.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HATC_RUNTIME_COORDINATOR_H
-#define HATC_RUNTIME_COORDINATOR_H
+#ifndef HATC_COORD_COORDINATOR_H
+#define HATC_COORD_COORDINATOR_H
 
 #include "hatc/Runtime/Buffer.h"
 #include "hatc/Runtime/HwaccDevice.h"
@@ -485,4 +485,4 @@ private:
 
 } // namespace hatc::coord
 
-#endif // HATC_RUNTIME_COORDINATOR_H
+#endif // HATC_COORD_COORDINATOR_H

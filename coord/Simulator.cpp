@@ -9,7 +9,7 @@
 // learn; a policy that trusts predictions blindly pays for it.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Coordinator.h"
 
 #include <algorithm>
 #include <deque>

@@ -5,7 +5,7 @@
 // holds it to about a microsecond) and the simulator can run it at scale.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Coordinator.h"
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
 

@@ -5,13 +5,13 @@
 // reference), and one shared object per (workload, target, schedule):
 // identical hwacc devices share a kernel. hwacc kernels are calibrated when
 // compiled: one timing-only run gives their modeled seconds (see the pacing
-// note in hatc/Runtime/Coordinator.h).
+// note in hatc/Coord/Coordinator.h).
 //
 //===----------------------------------------------------------------------===//
-#ifndef HATC_RUNTIME_COORD_KERNELCACHE_H
-#define HATC_RUNTIME_COORD_KERNELCACHE_H
+#ifndef HATC_COORD_KERNELCACHE_H
+#define HATC_COORD_KERNELCACHE_H
 
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Coordinator.h"
 #include "hatc/Runtime/CpuKernel.h"
 
 #include <map>
@@ -55,4 +55,4 @@ private:
 
 } // namespace hatc::coord
 
-#endif // HATC_RUNTIME_COORD_KERNELCACHE_H
+#endif // HATC_COORD_KERNELCACHE_H
