@@ -10,7 +10,9 @@
 //   build/bin/hatc-bench-coord [--benchmark_filter=...]
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Coord/Coordinator.h"
+#include "hatc/Coord/Index.h"
+#include "hatc/Coord/LatencyModel.h"
+#include "hatc/Coord/Policy.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Support/Version.h"
 

@@ -6,7 +6,7 @@
 // swaps the map.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Coord/Coordinator.h"
+#include "hatc/Coord/Index.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Support/Version.h"
 

@@ -16,6 +16,8 @@
 #include "Commands.h"
 #include "Flags.h"
 #include "hatc/Coord/Coordinator.h"
+#include "hatc/Coord/KernelCache.h"
+#include "hatc/Coord/Simulator.h"
 #include "hatc/Measure/Check.h"
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
