@@ -10,8 +10,10 @@
 //   build/bin/hatc-bench-coord [--benchmark_filter=...]
 //
 //===----------------------------------------------------------------------===//
+#include "hatc/Coord/Index.h"
+#include "hatc/Coord/LatencyModel.h"
+#include "hatc/Coord/Policy.h"
 #include "hatc/Db/Database.h"
-#include "hatc/Runtime/Coordinator.h"
 #include "hatc/Support/Version.h"
 
 #include <benchmark/benchmark.h>

@@ -2,7 +2,7 @@
 //
 // `hatc coord bench` runs one seeded mixed stream of tasks under every
 // policy, on the real backends (kernels run; hwacc devices are paced, see
-// hatc/Runtime/Coordinator.h) or, with --simulate, on a virtual clock at
+// hatc/Coord/Coordinator.h) or, with --simulate, on a virtual clock at
 // any scale. Results of the real run are checked two ways:
 //   - before the timed runs, every workload on every backend that can run
 //     it goes through the coordinator (forced placement, hwacc functional)
@@ -15,8 +15,10 @@
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
 #include "Flags.h"
+#include "hatc/Coord/Coordinator.h"
+#include "hatc/Coord/KernelCache.h"
+#include "hatc/Coord/Simulator.h"
 #include "hatc/Measure/Check.h"
-#include "hatc/Runtime/Coordinator.h"
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
 

@@ -2,7 +2,7 @@
 #ifndef HATC_TESTS_UNIT_COORD_COORDTESTUTIL_H
 #define HATC_TESTS_UNIT_COORD_COORDTESTUTIL_H
 
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Backend.h"
 
 #include <string>
 

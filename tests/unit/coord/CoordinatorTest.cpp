@@ -4,8 +4,8 @@
 // seconds of compiling, milliseconds of running.
 //
 //===----------------------------------------------------------------------===//
+#include "hatc/Coord/Coordinator.h"
 #include "hatc/Measure/Check.h"
-#include "hatc/Runtime/Coordinator.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,8 @@
 //===- IndexTest.cpp - The schedule index: hits, misses, staleness, faults ===//
 #include "CoordTestUtil.h"
 
+#include "hatc/Coord/Index.h"
+#include "hatc/Coord/LatencyModel.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Support/Version.h"
 

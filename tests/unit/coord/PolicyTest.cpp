@@ -1,6 +1,10 @@
 //===- PolicyTest.cpp - Predictions, queues and policies ------------------===//
 #include "CoordTestUtil.h"
 
+#include "hatc/Coord/LatencyModel.h"
+#include "hatc/Coord/Policy.h"
+#include "hatc/Coord/Simulator.h"
+
 #include <gtest/gtest.h>
 
 using namespace hatc::coord;

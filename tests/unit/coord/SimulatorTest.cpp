@@ -1,6 +1,8 @@
 //===- SimulatorTest.cpp - Policies at scale on a virtual clock -----------===//
 #include "CoordTestUtil.h"
 
+#include "hatc/Coord/Simulator.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>

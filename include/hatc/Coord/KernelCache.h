@@ -1,18 +1,24 @@
 //===- KernelCache.h - Compiled kernels per (workload, target) -*- C++ -*-===//
 //
-// Private to hatc_coord. Owns the MLIR context (only the thread that adds
-// workloads or refreshes uses it), the pristine workloads (for the
-// reference), and one shared object per (workload, target, schedule):
-// identical hwacc devices share a kernel. hwacc kernels are calibrated when
-// compiled: one timing-only run gives their modeled seconds (see the pacing
-// note in hatc/Runtime/Coordinator.h).
+// KernelCache: where the coordinator's workloads are loaded and its kernels
+// compiled. Owns the MLIR context (only the thread that adds workloads or
+// refreshes uses it), the pristine workloads (for the reference), and one
+// shared object per (workload, target, schedule): identical hwacc devices
+// share a kernel. hwacc kernels are calibrated when compiled: one
+// timing-only run gives their modeled seconds (see the pacing note in
+// hatc/Coord/Coordinator.h). The Coordinator owns one; describeWorkloads()
+// uses one to describe workloads without compiling them.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HATC_RUNTIME_COORD_KERNELCACHE_H
-#define HATC_RUNTIME_COORD_KERNELCACHE_H
+#ifndef HATC_COORD_KERNELCACHE_H
+#define HATC_COORD_KERNELCACHE_H
 
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Backend.h"
+#include "hatc/Coord/Index.h"
+#include "hatc/Runtime/Buffer.h"
 #include "hatc/Runtime/CpuKernel.h"
+
+#include "llvm/Support/Error.h"
 
 #include <map>
 #include <memory>
@@ -53,6 +59,11 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
+/// Parses workload files (no compile) and describes them: what the
+/// simulator needs.
+llvm::Expected<std::vector<WorkloadInfo>>
+describeWorkloads(const std::vector<std::string> &paths);
+
 } // namespace hatc::coord
 
-#endif // HATC_RUNTIME_COORD_KERNELCACHE_H
+#endif // HATC_COORD_KERNELCACHE_H

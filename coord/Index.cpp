@@ -6,8 +6,8 @@
 // swaps the map.
 //
 //===----------------------------------------------------------------------===//
+#include "hatc/Coord/Index.h"
 #include "hatc/Db/Database.h"
-#include "hatc/Runtime/Coordinator.h"
 #include "hatc/Support/Version.h"
 
 #include <nlohmann/json.hpp>

@@ -11,9 +11,8 @@
 // dynamic policy use what the tasks before it taught the latency model.
 //
 //===----------------------------------------------------------------------===//
-#include "KernelCache.h"
-
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Coordinator.h"
+#include "hatc/Coord/KernelCache.h"
 #include "hatc/Support/Error.h"
 
 #include <chrono>

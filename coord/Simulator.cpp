@@ -9,12 +9,13 @@
 // learn; a policy that trusts predictions blindly pays for it.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Runtime/Coordinator.h"
+#include "hatc/Coord/Simulator.h"
 
 #include <algorithm>
 #include <deque>
 #include <limits>
 #include <queue>
+#include <random>
 
 namespace hatc::coord {
 
@@ -199,6 +200,20 @@ RunSummary simulate(LatencyModel &model, Policy &policy,
   if (results)
     *results = std::move(out);
   return summary;
+}
+
+std::vector<StreamTask> makeStream(size_t workloads,
+                                   const std::vector<double> &weights,
+                                   size_t count, uint64_t seed) {
+  std::vector<double> w = weights;
+  if (w.size() != workloads)
+    w.assign(workloads, 1.0);
+  std::mt19937_64 rng(seed);
+  std::discrete_distribution<int> pick(w.begin(), w.end());
+  std::vector<StreamTask> stream(count);
+  for (StreamTask &task : stream)
+    task.workload = pick(rng);
+  return stream;
 }
 
 } // namespace hatc::coord

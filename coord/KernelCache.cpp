@@ -1,5 +1,5 @@
 //===- KernelCache.cpp - Compiled kernels per (workload, target) ----------===//
-#include "KernelCache.h"
+#include "hatc/Coord/KernelCache.h"
 
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Lowering/DefaultSchedule.h"
