@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Support/Error.h"
 
@@ -47,14 +48,10 @@ int compileCommand(const Args &args) {
   if (!text)
     return reportError(text.takeError());
 
-  std::error_code ec;
-  llvm::raw_fd_ostream os(output, ec,
-                          stage == EmitStage::Object
-                              ? llvm::sys::fs::OF_None
-                              : llvm::sys::fs::OF_Text);
-  if (ec)
-    return reportError(makeError(output + ": cannot write: " + ec.message()));
-  os << *text;
+  if (llvm::Error err = writeOutputFile(
+          output, [&](llvm::raw_ostream &os) { os << *text; },
+          /*binary=*/stage == EmitStage::Object))
+    return reportError(std::move(err));
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Db/Jsonl.h"
 #include "hatc/Lowering/Registration.h"
@@ -220,24 +221,11 @@ int exportCommand(const Args &args) {
   if (dbPath.empty())
     return reportError(makeError("hatc export: missing --db DB"));
   auto database = openExisting(dbPath, /*readOnly=*/true);
-  if (output == "-") {
-    db::exportJsonl(*database, std::cout);
-    std::cout.flush();
-    return kExitOk;
-  }
-  // Write next to the target and rename, so a failed export never leaves a
-  // truncated log behind.
-  std::string partial = output + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return reportError(makeError(output + ": cannot write"));
-    db::exportJsonl(*database, out);
-    if (!out.flush())
-      return reportError(makeError(output + ": write failed"));
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(partial, output))
-    return reportError(makeError(output + ": " + ec.message()));
+  if (llvm::Error err = writeOutputFile(output, [&](llvm::raw_ostream &os) {
+        db::exportJsonl(*database,
+                        [&](const std::string &line) { os << line << '\n'; });
+      }))
+    return reportError(std::move(err));
   return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Support/Error.h"
 
@@ -198,11 +199,9 @@ int reportCommand(const Args &args) {
   }
   html += "</body></html>\n";
 
-  std::error_code ec;
-  llvm::raw_fd_ostream os(output, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return reportError(makeError(output + ": cannot write: " + ec.message()));
-  os << html;
+  if (llvm::Error err = writeOutputFile(
+          output, [&](llvm::raw_ostream &os) { os << html; }))
+    return reportError(std::move(err));
   llvm::errs() << "hatc report: " << tasks.size() << " tasks -> " << output
                << "\n";
   return kExitOk;
