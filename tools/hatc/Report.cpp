@@ -112,8 +112,7 @@ int reportCommand(const Args &args) {
   std::map<std::string, TaskSummary> tasks; // in key order
   std::vector<std::string> order;
   database->forEachRecord([&](const db::Record &r) {
-    std::string key = r.workloadKey + "|" + r.targetKind + "|" + r.targetName +
-                      "|" + r.targetFingerprint;
+    std::string key = db::taskKeyOf(r);
     auto [it, inserted] = tasks.try_emplace(key);
     TaskSummary &t = it->second;
     if (inserted) {
@@ -163,8 +162,10 @@ int reportCommand(const Args &args) {
       return llvm::formatv("{0} cycles", *cycles).str();
     return llvm::formatv("{0:f1} GFLOP/s", gflops).str();
   };
-  for (const std::string &key : order) {
-    const TaskSummary &t = tasks[key];
+  // Anchors by position: task keys hold characters an id cannot.
+  auto anchor = [](size_t i) { return "task-" + std::to_string(i + 1); };
+  for (size_t i = 0; i < order.size(); ++i) {
+    const TaskSummary &t = tasks[order[i]];
     std::string errors;
     for (const auto &[code, count] : t.errors)
       if (code != "OK")
@@ -174,7 +175,7 @@ int reportCommand(const Args &args) {
         t.defaultValue > 0 ? llvm::formatv("{0:f2}x", t.best / t.defaultValue)
                                  .str()
                            : "-";
-    html += "<tr><td><a href=\"#" + escape(key) + "\">" + escape(t.workload) +
+    html += "<tr><td><a href=\"#" + anchor(i) + "\">" + escape(t.workload) +
             "</a></td><td>" + escape(t.targetKind + " " + t.targetName) +
             "</td><td>" + metric(t.best, t.bestCycles) + "</td><td>" +
             (t.defaultValue > 0 ? metric(t.defaultValue, t.defaultCycles)
@@ -184,9 +185,9 @@ int reportCommand(const Args &args) {
             "</td></tr>";
   }
   html += "</table>";
-  for (const std::string &key : order) {
-    const TaskSummary &t = tasks[key];
-    html += "<section id=\"" + escape(key) + "\"><h2>" + escape(t.workload) +
+  for (size_t i = 0; i < order.size(); ++i) {
+    const TaskSummary &t = tasks[order[i]];
+    html += "<section id=\"" + anchor(i) + "\"><h2>" + escape(t.workload) +
             " on " + escape(t.targetKind + " " + t.targetName) + "</h2>";
     html += "<p>Best so far (GFLOP/s" +
             std::string(t.targetKind == "hwacc" ? ", modeled" : "") +
