@@ -47,7 +47,7 @@ std::string escape(const std::string &text) {
 }
 
 std::string curveSvg(const std::vector<double> &curve, double baseline) {
-  const double width = 560, height = 220, left = 60, bottom = 30, top = 12,
+  const double width = 560, height = 230, left = 60, bottom = 34, top = 12,
                right = 12;
   double maxY = baseline;
   for (double v : curve)
@@ -74,9 +74,24 @@ std::string curveSvg(const std::vector<double> &curve, double baseline) {
                          "text-anchor=\"end\">{2:f1}</text>",
                          left - 6, y(v) + 4, v);
   }
+  // Trial numbers (1-based) on the x axis: 1, then every `step`, a round
+  // number giving at most 6 labels.
+  size_t step = 1;
+  for (size_t scale = 1; curve.size() / step > 6; scale *= 10)
+    for (size_t m : {1, 2, 5})
+      if (curve.size() / step > 6)
+        step = m * scale;
+  for (size_t trial = 1; trial <= curve.size();
+       trial = trial == 1 && step > 1 ? step : trial + step)
+    svg += llvm::formatv("<line x1=\"{0:f1}\" y1=\"{1}\" x2=\"{0:f1}\" "
+                         "y2=\"{2}\" class=\"axis\"/><text x=\"{0:f1}\" "
+                         "y=\"{3}\" class=\"tick xtick\" "
+                         "text-anchor=\"middle\">{4}</text>",
+                         x(trial - 1), height - bottom, height - bottom + 4,
+                         height - bottom + 14, trial);
   svg += llvm::formatv("<text x=\"{0}\" y=\"{1}\" class=\"tick\" "
-                       "text-anchor=\"middle\">trials ({2})</text>",
-                       (left + width) / 2, height - 6, curve.size());
+                       "text-anchor=\"middle\">trial ({2} in all)</text>",
+                       (left + width) / 2, height - 2, curve.size());
   if (baseline > 0)
     svg += llvm::formatv("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" "
                          "class=\"baseline\"/><text x=\"{2}\" y=\"{3}\" "
