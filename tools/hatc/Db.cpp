@@ -48,6 +48,25 @@ std::unique_ptr<db::Database> openExisting(const std::string &path,
   return db::Database::open(path, options);
 }
 
+/// What `tune` and `report` show first, GFLOP/s, then the latency it comes
+/// from: cycles and modeled time on hwacc, the median elsewhere.
+std::string recordMetric(const db::Record &record) {
+  nlohmann::json extras =
+      nlohmann::json::parse(record.extrasJson, nullptr, false);
+  double gflops = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+  // On hwacc, extras.seconds is the modeled time the cycles stand for (the
+  // stored latency is the host's wall time of the timing-only run).
+  double seconds =
+      record.cycles || !record.latencyS
+          ? (extras.is_object() ? extras.value("seconds", 0.0) : 0.0)
+          : *record.latencyS;
+  if (record.cycles)
+    return llvm::formatv("{0:f2} GFLOP/s (modeled; {1} cycles, {2})", gflops,
+                         *record.cycles, formatSeconds(seconds));
+  return llvm::formatv("{0:f2} GFLOP/s (median {1})", gflops,
+                       formatSeconds(seconds));
+}
+
 } // namespace
 
 int bestCommand(const Args &args) {
@@ -58,7 +77,9 @@ int bestCommand(const Args &args) {
                     "Looks up the best record (lowest median latency; cycles "
                     "on hwacc) of the\nworkload on the target, among OK "
                     "records of this compiler version and target\n"
-                    "fingerprint.");
+                    "fingerprint. Prints GFLOP/s with the latency (cycles on "
+                    "hwacc), the sketch,\nthe config and the compiler "
+                    "version.");
   parser.positional("WORKLOAD.mlir", &workloadPath, "the workload");
   parser.option("--target", &targetSpec, "T",
                 "cpu (default), hwacc, or a target .json");
@@ -138,13 +159,9 @@ int bestCommand(const Args &args) {
       llvm::outs() << recordJson(record).dump() << "\n";
       continue;
     }
-    std::string metric =
-        record.cycles ? llvm::formatv("{0} cycles", *record.cycles).str()
-                      : llvm::formatv("{0:e3} s", record.latencyS.value_or(0))
-                            .str();
-    llvm::outs() << llvm::formatv("{0}  {1}  {2}  {3}{4}\n", metric,
-                                  record.sketch, record.configJson,
-                                  record.compilerVersion,
+    llvm::outs() << llvm::formatv("{0}  {1}  {2}  {3}{4}\n",
+                                  recordMetric(record), record.sketch,
+                                  record.configJson, record.compilerVersion,
                                   record.stale ? "  (stale)" : "");
   }
   return kExitOk;
