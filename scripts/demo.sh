@@ -20,7 +20,7 @@ for f in examples/*.mlir; do
   for t in cpu hwacc; do
     [[ $t == hwacc && $f == *bias_relu.mlir && $f != *matmul* ]] && continue
     $HATC run "$f" --target $t --check --repeat 3 --json |
-      python3 -c 'import json,sys; r=json.load(sys.stdin); print("  %-58s %-6s correct=%s" % (r["workload"][:58], r["target"], r["correct"]))'
+      python3 -c 'import json,sys; r=json.load(sys.stdin); print("  %-6s correct=%-5s %s  (%s)" % (r["target"], r["correct"], r["workload"], r["file"]))'
   done
 done
 
