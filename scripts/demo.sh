@@ -28,6 +28,7 @@ echo
 echo "== tuning into $DB ($TRIALS trials per task; run again to resume/extend) =="
 for f in examples/matmul_1024.mlir examples/resnet50_conv3x3.mlir; do
   for t in hwacc cpu; do
+    echo "-- tuning $(basename "$f") on $t"
     $HATC tune "$f" --target $t --db "$DB" --trials "$TRIALS" --seed 1 --log "${DB%.db}.jsonl"
   done
 done
