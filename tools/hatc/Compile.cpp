@@ -6,7 +6,6 @@
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Support/Error.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 

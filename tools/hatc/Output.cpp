@@ -67,7 +67,8 @@ llvm::Error writeOutputFile(llvm::StringRef path,
   // Through a symlink, replace the file it points at, not the link.
   llvm::SmallString<256> target(path);
   llvm::sys::fs::file_status status;
-  if (!llvm::sys::fs::status(path, status)) {
+  bool replacing = !llvm::sys::fs::status(path, status);
+  if (replacing) {
     if (!llvm::sys::fs::is_regular_file(status))
       return writeInPlace(path, write, binary);
     llvm::SmallString<256> real;
@@ -89,8 +90,11 @@ llvm::Error writeOutputFile(llvm::StringRef path,
     return cannotWrite(path, ec);
   };
 
-  std::error_code ec;
-  {
+  // The replacement keeps the permissions of the file it replaces.
+  std::error_code ec =
+      replacing ? llvm::sys::fs::setPermissions(fd, status.permissions())
+                : std::error_code();
+  if (!ec) {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/false);
     write(os);
     os.flush();
