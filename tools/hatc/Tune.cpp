@@ -189,7 +189,7 @@ int tuneCommand(const Args &args) {
 
   bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
   auto start = std::chrono::steady_clock::now();
-  size_t shownTask = tasks.size(); // none yet
+  size_t shownTask = keepAlive.size(); // none yet (tasks moved into tuner)
   tuner.onBatch = [&](size_t t, const tuner::TaskStatus &s, int64_t done,
                       int64_t budget) {
     double elapsed = std::chrono::duration<double>(
