@@ -911,7 +911,9 @@ DbStats Database::stats() {
   auto count = [&](const char *sql) {
     return conn->cached(sql).scalar().value_or(0);
   };
-  stats.tasks = count("SELECT count(*) FROM workloads");
+  // A task is a (workload, target) pair with records: taskKeyOf.
+  stats.tasks = count("SELECT count(*) FROM (SELECT DISTINCT workload_id, "
+                      "target_id FROM records)");
   stats.targets = count("SELECT count(*) FROM targets");
   stats.records = count("SELECT count(*) FROM records");
   for (ErrorCode code : allErrorCodes())

@@ -332,6 +332,18 @@ void JsonlWriter::write(const Record &input) {
                   "': " + std::strerror(errno));
 }
 
+void JsonlWriter::close() {
+  if (fd < 0)
+    return;
+  int closing = fd;
+  fd = -1;
+  // After a failed close() the descriptor is gone either way (Linux), so it
+  // is not retried on EINTR.
+  if (::close(closing) != 0)
+    throw DbError("cannot write to tuning log '" + logPath +
+                  "': " + std::strerror(errno));
+}
+
 //===----------------------------------------------------------------------===//
 // Import and export
 //===----------------------------------------------------------------------===//
@@ -400,7 +412,8 @@ ImportStats importJsonlFile(Database &db, const std::string &path) {
   return stats;
 }
 
-size_t exportJsonl(Database &db, std::ostream &output) {
+size_t exportJsonl(Database &db,
+                   const std::function<void(const std::string &)> &writeLine) {
   size_t count = 0;
   std::unordered_set<std::string> workloadsWithIr;
   db.forEachRecord([&](const Record &stored) {
@@ -411,10 +424,20 @@ size_t exportJsonl(Database &db, std::ostream &output) {
         !workloadsWithIr.insert(record.workloadKey + '\n' + record.workloadHash)
              .second)
       record.workloadIr.clear();
-    output << recordToJsonLine(record) << '\n';
+    writeLine(recordToJsonLine(record));
     ++count;
   });
-  output.flush();
+  return count;
+}
+
+size_t exportJsonl(Database &db, std::ostream &output) {
+  // A stream keeps no error code; the caller knows what it was writing to.
+  size_t count = exportJsonl(db, [&](const std::string &line) {
+    if (!(output << line << '\n'))
+      throw DbError("write failed while exporting the tuning log");
+  });
+  if (!output.flush())
+    throw DbError("write failed while exporting the tuning log");
   return count;
 }
 

@@ -20,7 +20,7 @@ for f in examples/*.mlir; do
   for t in cpu hwacc; do
     [[ $t == hwacc && $f == *bias_relu.mlir && $f != *matmul* ]] && continue
     $HATC run "$f" --target $t --check --repeat 3 --json |
-      python3 -c 'import json,sys; r=json.load(sys.stdin); print("  %-58s %-6s correct=%s" % (r["workload"][:58], r["target"], r["correct"]))'
+      python3 -c 'import json,sys; r=json.load(sys.stdin); print("  %-6s correct=%-5s %s  (%s)" % (r["target"], r["correct"], r["workload"], r["file"]))'
   done
 done
 
@@ -28,6 +28,7 @@ echo
 echo "== tuning into $DB ($TRIALS trials per task; run again to resume/extend) =="
 for f in examples/matmul_1024.mlir examples/resnet50_conv3x3.mlir; do
   for t in hwacc cpu; do
+    echo "-- tuning $(basename "$f") on $t"
     $HATC tune "$f" --target $t --db "$DB" --trials "$TRIALS" --seed 1 --log "${DB%.db}.jsonl"
   done
 done

@@ -99,4 +99,9 @@ bool Recorder::record(const db::Record &record) {
   return inserted;
 }
 
+void Recorder::close() {
+  if (log)
+    log->close();
+}
+
 } // namespace hatc::tuner

@@ -2,10 +2,10 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Support/Error.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -14,9 +14,17 @@ namespace hatc {
 int compileCommand(const Args &args) {
   CompileRequest request;
   std::string emit = "mlir", output = "-";
-  FlagParser parser("hatc compile",
-                    "Applies the schedule and lowers the workload, printing "
-                    "the stage asked for.");
+  FlagParser parser(
+      "hatc compile",
+      "Applies the schedule and lowers the workload, printing the stage asked "
+      "for.\n\n"
+      "--emit obj writes an ELF object defining hatc_entry(void **args) and\n"
+      "_mlir_ciface_<entry>. Its parallel loops call the OpenMP runtime (and\n"
+      "some copies MLIR's C runner utilities), so link it with\n"
+      "  clang-19 -fopenmp main.c kernel.o -L/usr/lib/llvm-19/lib \\\n"
+      "    -Wl,-rpath,/usr/lib/llvm-19/lib -lmlir_c_runner_utils -lm\n"
+      "and, for --target hwacc, also -Lbuild/lib -lhatc_hwacc_rt (the device\n"
+      "model behind the hatc_hwacc_* calls; see docs/hwacc.md).");
   parser.positional("WORKLOAD.mlir", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
   addCompileFlags(parser, request);
@@ -47,14 +55,10 @@ int compileCommand(const Args &args) {
   if (!text)
     return reportError(text.takeError());
 
-  std::error_code ec;
-  llvm::raw_fd_ostream os(output, ec,
-                          stage == EmitStage::Object
-                              ? llvm::sys::fs::OF_None
-                              : llvm::sys::fs::OF_Text);
-  if (ec)
-    return reportError(makeError(output + ": cannot write: " + ec.message()));
-  os << *text;
+  if (llvm::Error err = writeOutputFile(
+          output, [&](llvm::raw_ostream &os) { os << *text; },
+          /*binary=*/stage == EmitStage::Object))
+    return reportError(std::move(err));
   return kExitOk;
 }
 

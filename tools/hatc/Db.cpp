@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Db/Jsonl.h"
 #include "hatc/Lowering/Registration.h"
@@ -48,6 +49,25 @@ std::unique_ptr<db::Database> openExisting(const std::string &path,
   return tuner::openStore(path, options);
 }
 
+/// What `tune` and `report` show first, GFLOP/s, then the latency it comes
+/// from: cycles and modeled time on hwacc, the median elsewhere.
+std::string recordMetric(const db::Record &record) {
+  nlohmann::json extras =
+      nlohmann::json::parse(record.extrasJson, nullptr, false);
+  double gflops = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+  // On hwacc, extras.seconds is the modeled time the cycles stand for (the
+  // stored latency is the host's wall time of the timing-only run).
+  double seconds =
+      record.cycles || !record.latencyS
+          ? (extras.is_object() ? extras.value("seconds", 0.0) : 0.0)
+          : *record.latencyS;
+  if (record.cycles)
+    return llvm::formatv("{0:f2} GFLOP/s (modeled; {1} cycles, {2})", gflops,
+                         *record.cycles, formatSeconds(seconds));
+  return llvm::formatv("{0:f2} GFLOP/s (median {1})", gflops,
+                       formatSeconds(seconds));
+}
+
 } // namespace
 
 int bestCommand(const Args &args) {
@@ -58,7 +78,9 @@ int bestCommand(const Args &args) {
                     "Looks up the best record (lowest median latency; cycles "
                     "on hwacc) of the\nworkload on the target, among OK "
                     "records of this compiler version and target\n"
-                    "fingerprint.");
+                    "fingerprint. Prints GFLOP/s with the latency (cycles on "
+                    "hwacc), the sketch,\nthe config and the compiler "
+                    "version.");
   parser.positional("WORKLOAD.mlir", &workloadPath, "the workload");
   parser.option("--target", &targetSpec, "T",
                 "cpu (default), hwacc, or a target .json");
@@ -138,13 +160,9 @@ int bestCommand(const Args &args) {
       llvm::outs() << recordJson(record).dump() << "\n";
       continue;
     }
-    std::string metric =
-        record.cycles ? llvm::formatv("{0} cycles", *record.cycles).str()
-                      : llvm::formatv("{0:e3} s", record.latencyS.value_or(0))
-                            .str();
-    llvm::outs() << llvm::formatv("{0}  {1}  {2}  {3}{4}\n", metric,
-                                  record.sketch, record.configJson,
-                                  record.compilerVersion,
+    llvm::outs() << llvm::formatv("{0}  {1}  {2}  {3}{4}\n",
+                                  recordMetric(record), record.sketch,
+                                  record.configJson, record.compilerVersion,
                                   record.stale ? "  (stale)" : "");
   }
   return kExitOk;
@@ -221,24 +239,11 @@ int exportCommand(const Args &args) {
   if (dbPath.empty())
     return reportError(makeError("hatc export: missing --db DB"));
   auto database = openExisting(dbPath, /*readOnly=*/true);
-  if (output == "-") {
-    db::exportJsonl(*database, std::cout);
-    std::cout.flush();
-    return kExitOk;
-  }
-  // Write next to the target and rename, so a failed export never leaves a
-  // truncated log behind.
-  std::string partial = output + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return reportError(makeError(output + ": cannot write"));
-    db::exportJsonl(*database, out);
-    if (!out.flush())
-      return reportError(makeError(output + ": write failed"));
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(partial, output))
-    return reportError(makeError(output + ": " + ec.message()));
+  if (llvm::Error err = writeOutputFile(output, [&](llvm::raw_ostream &os) {
+        db::exportJsonl(*database,
+                        [&](const std::string &line) { os << line << '\n'; });
+      }))
+    return reportError(std::move(err));
   return kExitOk;
 }
 

@@ -228,6 +228,7 @@ int measureCommand(const Args &args) {
       llvm::outs().flush();
     }
   }
+  recorder.close();
   std::string summary;
   for (const auto &[code, count] : errorCounts)
     summary += (summary.empty() ? "" : ", ") + std::to_string(count) + " " + code;

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Support/Error.h"
 
@@ -46,7 +47,7 @@ std::string escape(const std::string &text) {
 }
 
 std::string curveSvg(const std::vector<double> &curve, double baseline) {
-  const double width = 560, height = 220, left = 60, bottom = 30, top = 12,
+  const double width = 560, height = 230, left = 60, bottom = 34, top = 12,
                right = 12;
   double maxY = baseline;
   for (double v : curve)
@@ -73,9 +74,24 @@ std::string curveSvg(const std::vector<double> &curve, double baseline) {
                          "text-anchor=\"end\">{2:f1}</text>",
                          left - 6, y(v) + 4, v);
   }
+  // Trial numbers (1-based) on the x axis: 1, then every `step`, a round
+  // number giving at most 6 labels.
+  size_t step = 1;
+  for (size_t scale = 1; curve.size() / step > 6; scale *= 10)
+    for (size_t m : {1, 2, 5})
+      if (curve.size() / step > 6)
+        step = m * scale;
+  for (size_t trial = 1; trial <= curve.size();
+       trial = trial == 1 && step > 1 ? step : trial + step)
+    svg += llvm::formatv("<line x1=\"{0:f1}\" y1=\"{1}\" x2=\"{0:f1}\" "
+                         "y2=\"{2}\" class=\"axis\"/><text x=\"{0:f1}\" "
+                         "y=\"{3}\" class=\"tick xtick\" "
+                         "text-anchor=\"middle\">{4}</text>",
+                         x(trial - 1), height - bottom, height - bottom + 4,
+                         height - bottom + 14, trial);
   svg += llvm::formatv("<text x=\"{0}\" y=\"{1}\" class=\"tick\" "
-                       "text-anchor=\"middle\">trials ({2})</text>",
-                       (left + width) / 2, height - 6, curve.size());
+                       "text-anchor=\"middle\">trial ({2} in all)</text>",
+                       (left + width) / 2, height - 2, curve.size());
   if (baseline > 0)
     svg += llvm::formatv("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" "
                          "class=\"baseline\"/><text x=\"{2}\" y=\"{3}\" "
@@ -111,8 +127,7 @@ int reportCommand(const Args &args) {
   std::map<std::string, TaskSummary> tasks; // in key order
   std::vector<std::string> order;
   database->forEachRecord([&](const db::Record &r) {
-    std::string key = r.workloadKey + "|" + r.targetKind + "|" + r.targetName +
-                      "|" + r.targetFingerprint;
+    std::string key = db::taskKeyOf(r);
     auto [it, inserted] = tasks.try_emplace(key);
     TaskSummary &t = it->second;
     if (inserted) {
@@ -162,8 +177,10 @@ int reportCommand(const Args &args) {
       return llvm::formatv("{0} cycles", *cycles).str();
     return llvm::formatv("{0:f1} GFLOP/s", gflops).str();
   };
-  for (const std::string &key : order) {
-    const TaskSummary &t = tasks[key];
+  // Anchors by position: task keys hold characters an id cannot.
+  auto anchor = [](size_t i) { return "task-" + std::to_string(i + 1); };
+  for (size_t i = 0; i < order.size(); ++i) {
+    const TaskSummary &t = tasks[order[i]];
     std::string errors;
     for (const auto &[code, count] : t.errors)
       if (code != "OK")
@@ -173,7 +190,7 @@ int reportCommand(const Args &args) {
         t.defaultValue > 0 ? llvm::formatv("{0:f2}x", t.best / t.defaultValue)
                                  .str()
                            : "-";
-    html += "<tr><td><a href=\"#" + escape(key) + "\">" + escape(t.workload) +
+    html += "<tr><td><a href=\"#" + anchor(i) + "\">" + escape(t.workload) +
             "</a></td><td>" + escape(t.targetKind + " " + t.targetName) +
             "</td><td>" + metric(t.best, t.bestCycles) + "</td><td>" +
             (t.defaultValue > 0 ? metric(t.defaultValue, t.defaultCycles)
@@ -183,9 +200,9 @@ int reportCommand(const Args &args) {
             "</td></tr>";
   }
   html += "</table>";
-  for (const std::string &key : order) {
-    const TaskSummary &t = tasks[key];
-    html += "<section id=\"" + escape(key) + "\"><h2>" + escape(t.workload) +
+  for (size_t i = 0; i < order.size(); ++i) {
+    const TaskSummary &t = tasks[order[i]];
+    html += "<section id=\"" + anchor(i) + "\"><h2>" + escape(t.workload) +
             " on " + escape(t.targetKind + " " + t.targetName) + "</h2>";
     html += "<p>Best so far (GFLOP/s" +
             std::string(t.targetKind == "hwacc" ? ", modeled" : "") +
@@ -198,11 +215,9 @@ int reportCommand(const Args &args) {
   }
   html += "</body></html>\n";
 
-  std::error_code ec;
-  llvm::raw_fd_ostream os(output, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return reportError(makeError(output + ": cannot write: " + ec.message()));
-  os << html;
+  if (llvm::Error err = writeOutputFile(
+          output, [&](llvm::raw_ostream &os) { os << html; }))
+    return reportError(std::move(err));
   llvm::errs() << "hatc report: " << tasks.size() << " tasks -> " << output
                << "\n";
   return kExitOk;

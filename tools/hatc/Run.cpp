@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "Output.h"
 #include "hatc/Lowering/CodeGen.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Measure/Execute.h"
@@ -24,14 +25,6 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
       .count();
-}
-
-std::string formatSeconds(double s) {
-  if (s < 1e-3)
-    return llvm::formatv("{0:f2} us", s * 1e6);
-  if (s < 1)
-    return llvm::formatv("{0:f3} ms", s * 1e3);
-  return llvm::formatv("{0:f3} s", s);
 }
 
 /// Removes the kernel's scratch folder however run() returns.
@@ -107,6 +100,12 @@ int runCommand(const Args &args) {
   const HwaccParams &hw = inputs->lowering.hwacc.params;
   double modeledSeconds = executed->modeledSeconds;
   double gflops = executed->gflops;
+  // The workload's cycles, the number the text, --json and the tuner's
+  // records (hatc-worker) all report: device cycles plus host work at the
+  // device clock (HwaccStats::workloadCycles).
+  std::optional<int64_t> cycles;
+  if (hwaccStats)
+    cycles = hwaccStats->workloadCycles(hw.clockGHz);
 
   if (json) {
     nlohmann::json out = {
@@ -134,7 +133,7 @@ int runCommand(const Args &args) {
     if (hwaccStats) {
       nlohmann::json device = hwaccStats->toJson(hw.dim, hw.clockGHz);
       // As in measured records: host work included at the device clock.
-      out["cycles"] = hwaccStats->workloadCycles(hw.clockGHz);
+      out["cycles"] = *cycles;
       out["utilization"] = hwaccStats->utilization(hw.dim);
       out["dma_bytes"] = hwaccStats->dmaBytesIn + hwaccStats->dmaBytesOut;
       out["modeled_s"] = modeledSeconds;
@@ -163,9 +162,12 @@ int runCommand(const Args &args) {
           inputs->target.name, hw.dim, hw.clockGHz);
       llvm::outs() << "schedule  " << inputs->scheduleName << "\n";
       llvm::outs() << llvm::formatv(
-          "cycles    {0} ({1} modeled; compute {2}, utilization {3:f1}%)\n",
-          hwaccStats->totalCycles, formatSeconds(modeledSeconds),
-          hwaccStats->computeCycles,
+          "cycles    {0} = device {1} + host ops {2} ({3} at {4} GHz)\n",
+          *cycles, hwaccStats->totalCycles, *cycles - hwaccStats->totalCycles,
+          formatSeconds(executed->seconds), hw.clockGHz);
+      llvm::outs() << llvm::formatv(
+          "device    {0} modeled (compute {1} cycles, utilization {2:f1}%)\n",
+          formatSeconds(modeledSeconds), hwaccStats->computeCycles,
           100 * hwaccStats->utilization(hw.dim));
       if (hwaccStats->hostSeconds > 0)
         llvm::outs() << llvm::formatv(

@@ -265,7 +265,8 @@ int tuneCommand(const Args &args) {
 
   bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
   auto start = std::chrono::steady_clock::now();
-  tuner.onBatch = [&](size_t, const tuner::TaskStatus &s, int64_t done,
+  size_t shownTask = keepAlive.size(); // none yet (tasks moved into tuner)
+  tuner.onBatch = [&](size_t t, const tuner::TaskStatus &s, int64_t done,
                       int64_t budget) {
     double elapsed = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
@@ -274,19 +275,29 @@ int tuneCommand(const Args &args) {
     std::string speedup =
         speedupOf(s) > 0 ? llvm::formatv(" ({0:f2}x default)", speedupOf(s)).str()
                          : "";
-    std::string line = llvm::formatv(
-        "[tune] trial {0}/{1}  {2}  best {3}{4}  elapsed {5}  ETA {6}", done,
-        budget, s.name, metricOf(s), speedup, formatDuration(elapsed),
-        formatDuration(eta));
-    if (terminal)
-      llvm::errs() << "\r\x1b[2K" << line;
-    else
-      llvm::errs() << line << "\n";
+    const Target &target = keepAlive[t].target;
+    std::string task = s.name + " on " + targetKindName(target.kind) + " (" +
+                       target.name + ")";
+    std::string progress = llvm::formatv(
+        "best {0}{1}  elapsed {2}  ETA {3}", metricOf(s), speedup,
+        formatDuration(elapsed), formatDuration(eta));
+    std::string trial = llvm::formatv("[tune] trial {0}/{1}", done, budget);
+    if (!terminal) {
+      llvm::errs() << trial << "  " << task << "  " << progress << "\n";
+    } else {
+      // The line rewritten in place must fit one row, so the task, in full,
+      // gets a line of its own whenever it changes.
+      if (t != shownTask)
+        llvm::errs() << "\r\x1b[2K[tune] " << task << "\n";
+      shownTask = t;
+      llvm::errs() << "\r\x1b[2K" << trial << "  " << progress;
+    }
     llvm::errs().flush();
   };
   tuner.run();
   sigaction(SIGINT, &previousInt, nullptr);
   sigaction(SIGTERM, &previousTerm, nullptr);
+  recorder->close();
   if (terminal)
     llvm::errs() << "\n";
 

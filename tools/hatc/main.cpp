@@ -73,7 +73,17 @@ int main(int argc, char **argv) {
     if (command != cmd.name)
       continue;
     try {
-      return cmd.run(args);
+      int code = cmd.run(args);
+      // Whatever a command printed on stdout is part of its result: a lost
+      // write (a full disk) is an error, said once, not a fatal error at exit.
+      llvm::outs().flush();
+      if (std::error_code ec = llvm::outs().error()) {
+        llvm::outs().clear_error();
+        llvm::errs() << "hatc: error: cannot write <stdout>: " << ec.message()
+                     << "\n";
+        return kExitUserError;
+      }
+      return code;
     } catch (const std::exception &e) {
       llvm::errs() << "hatc: error: " << e.what() << "\n";
       return kExitUserError;

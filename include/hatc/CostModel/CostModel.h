@@ -1,6 +1,6 @@
 //===- CostModel.h - Learned ranking of candidate schedules -----*- C++ -*-===//
 //
-// The tuner's cost model (DESIGN.md): it learns from measured candidates and
+// The tuner's cost model (docs/design.md): it learns from measured candidates and
 // scores unmeasured ones so the search measures only the promising few.
 //
 // Life cycle (as in TVM MetaSchedule): after each measured batch the tuner

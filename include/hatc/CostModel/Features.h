@@ -2,7 +2,7 @@
 //
 // Turns one candidate schedule into a fixed-length float vector for the cost
 // model. The inputs are plain data (strings, sizes, JSON) rather than tuner
-// types, so this library knows nothing of the tuner (DESIGN.md: arrows point
+// types, so this library knows nothing of the tuner (docs/design.md: arrows point
 // one way) and a test can build inputs by hand.
 //
 // Every sketch uses the same layout; features that do not apply to a sketch

@@ -99,7 +99,7 @@ struct CommitResult {
 /// Counts for `hatc db stats`.
 struct DbStats {
   int schemaVersion = 0;
-  int64_t tasks = 0;   ///< Distinct workloads.
+  int64_t tasks = 0;   ///< Tuning tasks with records (see taskKeyOf).
   int64_t targets = 0; ///< Distinct (kind, name, fingerprint).
   int64_t records = 0;
   /// Records per error code name ("OK", "BUILD_ERROR", ...); every known

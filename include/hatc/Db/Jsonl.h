@@ -28,6 +28,7 @@
 #include "hatc/Db/Record.h"
 
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -75,6 +76,10 @@ public:
   /// Appends `record` as one line. Throws DbError when the record is invalid
   /// or the write fails.
   void write(const Record &record);
+  /// Closes the log, checked (a file system may report a lost write only
+  /// then); throws DbError when that fails. The destructor closes a log
+  /// still open without checking: call close() where the result matters.
+  void close();
   const std::string &path() const { return logPath; }
 
 private:
@@ -112,8 +117,13 @@ ImportStats importJsonlFile(Database &db, const std::string &path);
 /// Writes every record of `db` to `output` as log lines, in insertion order;
 /// importing the output into an empty database gives the same records. A
 /// workload's IR is written once, on its first record. Returns the number of
-/// records written.
+/// records written. Throws DbError when a write to `output` fails (a full
+/// disk): an export is whole or an error.
 size_t exportJsonl(Database &db, std::ostream &output);
+/// The same lines, each (without its newline) handed to `writeLine`, for a
+/// caller that writes them elsewhere and checks the writes itself.
+size_t exportJsonl(Database &db,
+                   const std::function<void(const std::string &)> &writeLine);
 
 } // namespace db
 } // namespace hatc

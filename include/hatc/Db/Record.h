@@ -132,6 +132,19 @@ std::optional<double> medianOf(std::vector<double> samples);
 /// valid, otherwise the reason (e.g. "missing workload key"). Never throws.
 std::string normalizeRecord(Record &record);
 
+/// A tuning task: one workload (key and structural hash) on one target
+/// (kind, name, fingerprint), whatever the compiler version. It is what
+/// `hatc tune` tunes, `hatc best` answers for, `hatc report` draws a curve of
+/// and DbStats::tasks counts (there as distinct (workload, target) row pairs,
+/// which the tables' UNIQUE keys make the same thing). Returns a key equal
+/// for the records of one task and different otherwise.
+inline std::string taskKeyOf(const Record &record) {
+  // '\n' appears in none of the fields (keys, hashes, names, fingerprints).
+  return record.workloadKey + '\n' + record.workloadHash + '\n' +
+         record.targetKind + '\n' + record.targetName + '\n' +
+         record.targetFingerprint;
+}
+
 } // namespace db
 } // namespace hatc
 

@@ -2,7 +2,10 @@
  *
  * Host code compiled by hatc drives the hwacc accelerator through these calls
  * (emitted by hatc-convert-hwacc-to-llvm). They act on the calling thread's
- * current device (hatc::setCurrentHwaccDevice). Addresses are in rows: a
+ * current device: the one a measurer set (hatc::setCurrentHwaccDevice), the
+ * one hatc_hwacc_create_device made, or else a device of the default target
+ * (configs/targets/hwacc.json, 16x16) created on the thread's first call, so
+ * a C program can call them directly. Addresses are in rows: a
  * scratchpad row holds DIM input elements, an accumulator row DIM accumulator
  * elements (f32 for f32 inputs, i32 for i8 inputs). DRAM pointers point at
  * the first element moved; strides count elements. All sizes are >= 1 and
@@ -19,6 +22,24 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Makes a new device the calling thread's current one, owned by this library
+ * (one made by an earlier call on this thread is freed). target_json: a
+ * target description (a file like configs/targets/hwacc.json), or NULL for
+ * the default target. Returns 0, or -1 with the reason in hatc_hwacc_last_error() (the
+ * current device is then unchanged). */
+int hatc_hwacc_create_device(const char *target_json);
+/* Frees the device hatc_hwacc_create_device (or a first call) made on this
+ * thread; the next call creates a default one again. */
+void hatc_hwacc_destroy_device(void);
+/* Why the last hatc_hwacc_create_device on this thread failed; "" when it
+ * did not. */
+const char *hatc_hwacc_last_error(void);
+/* The current device's first invalid instruction, described; "" when every
+ * instruction was valid. Invalid instructions are skipped, not fatal. */
+const char *hatc_hwacc_device_error(void);
+/* The current device's modeled cycles so far (every instruction issued). */
+int64_t hatc_hwacc_cycles(void);
 
 /* dataflow: 0 output-stationary, 1 weight-stationary.
  * elem: 0 f32 inputs (f32 accumulation), 1 i8 inputs (i32 accumulation).

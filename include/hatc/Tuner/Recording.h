@@ -50,7 +50,11 @@ public:
   /// Either path may be empty. Throws DbError naming a file it cannot open.
   Recorder(const std::string &dbPath, const std::string &logPath);
   /// Returns false when the database already had this record.
+  /// Throws DbError when the record cannot be committed or appended to the
+  /// log (a full disk): nothing measured is acknowledged unsaved.
   bool record(const db::Record &record);
+  /// Closes the log, checked; throws DbError when that fails.
+  void close();
   db::Database *database() { return db.get(); }
 
 private:

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <thread>
 
 using namespace hatc;
@@ -300,7 +301,8 @@ TEST_F(DbStore, StatsCountTasksTargetsRecordsAndErrors) {
   conv.error = ErrorCode::OutOfMemory;
   db->commitRecord(conv);
   DbStats stats = db->stats();
-  EXPECT_EQ(stats.tasks, 2);
+  // matmul on fp-cpu-A, matmul on fp-cpu-B, conv on fp-cpu-A.
+  EXPECT_EQ(stats.tasks, 3);
   EXPECT_EQ(stats.targets, 2); // cpu-avx2 on fp-cpu-A and on fp-cpu-B
   EXPECT_EQ(stats.records, 9);
   EXPECT_EQ(stats.errorsByCode["OK"], 6);
@@ -355,6 +357,28 @@ TEST_F(DbStore, FreshIsPreferredOverFasterStale) {
   ASSERT_TRUE(best);
   EXPECT_EQ(best->configJson, "{\"c\":2}");
   EXPECT_FALSE(best->stale);
+}
+
+// `db stats` and `report` count tasks the same way: one per (workload,
+// target), two workloads on two targets being four, not two.
+TEST_F(DbStore, StatsCountTheTasksTaskKeyOfTellsApart) {
+  for (const char *workload : {"matmul_f32", "conv_f32"})
+    for (const char *fingerprint : {"fp-cpu-A", "fp-cpu-B"})
+      for (const char *config : {"{\"c\":1}", "{\"c\":2}"}) {
+        Record record = makeRecord(config, 1e-3, "hatc-test-1", fingerprint);
+        record.workloadKey = workload;
+        record.workloadHash = std::string("wh-") + workload;
+        db->commitRecord(record);
+      }
+  // Another compiler version is the same task.
+  Record older = makeRecord("{\"c\":1}", 1e-3, "hatc-test-0", "fp-cpu-A");
+  older.workloadKey = "matmul_f32";
+  older.workloadHash = "wh-matmul_f32";
+  db->commitRecord(older);
+  std::set<std::string> keys;
+  db->forEachRecord([&](const Record &r) { keys.insert(taskKeyOf(r)); });
+  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_EQ(db->stats().tasks, 4);
 }
 
 TEST_F(DbStore, WorkloadHashFilterSeparatesOpsWithTheSameKey) {

@@ -954,10 +954,83 @@ TEST(HwaccAbi, CallsDriveTheCurrentDevice) {
     ASSERT_EQ(C[i], ref[i]) << "at " << i;
 }
 
-TEST(HwaccAbiDeathTest, NoCurrentDeviceAborts) {
-  setCurrentHwaccDevice(nullptr);
-  EXPECT_DEATH(hatc_hwacc_fence(), "hatc_hwacc: no current device");
-  EXPECT_DEATH(hatc_hwacc_compute(0, 1, 1), "hatc_hwacc: no current device");
+/// C = A * B (f32, M x K times K x N, all <= 16) through the C ABI alone,
+/// as a C program would call it; returns C.
+std::vector<float> abiMatmul(const std::vector<float> &A,
+                             const std::vector<float> &B, int64_t M,
+                             int64_t N, int64_t K) {
+  std::vector<float> C(static_cast<size_t>(M * N), -1.0f);
+  hatc_hwacc_config(kWS, kF32, kOutAcc, 1.0f, 0);
+  hatc_hwacc_mvin(B.data(), N, /*sp_row=*/0, K, N);
+  hatc_hwacc_mvin(A.data(), K, /*sp_row=*/16, M, K);
+  hatc_hwacc_preload(/*sp_row=*/0, /*acc_row=*/0, K, N, /*accumulate=*/0);
+  hatc_hwacc_compute(/*sp_row=*/16, M, K);
+  hatc_hwacc_mvout(C.data(), N, /*acc_row=*/0, M, N);
+  hatc_hwacc_fence();
+  return C;
+}
+
+TEST(HwaccAbi, AThreadWithoutADeviceGetsADefaultOne) {
+  // A fresh thread has no current device: a plain C caller.
+  std::thread([] {
+    ASSERT_EQ(currentHwaccDevice(), nullptr);
+    const int64_t M = 4, N = 5, K = 3;
+    std::vector<float> A(M * K), B(K * N);
+    for (size_t i = 0; i < A.size(); ++i)
+      A[i] = float(i % 7) - 3;
+    for (size_t i = 0; i < B.size(); ++i)
+      B[i] = float(i % 5) * 0.5f;
+    std::vector<float> C = abiMatmul(A, B, M, N, K);
+    ASSERT_NE(currentHwaccDevice(), nullptr);
+    EXPECT_EQ(currentHwaccDevice()->params().dim, HwaccParams().dim);
+    EXPECT_STREQ(hatc_hwacc_device_error(), "");
+    EXPECT_EQ(hatc_hwacc_cycles(), currentHwaccDevice()->stats().totalCycles);
+    EXPECT_GT(hatc_hwacc_cycles(), 0);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float ref = 0;
+        for (int64_t p = 0; p < K; ++p)
+          ref += A[i * K + p] * B[p * N + j];
+        EXPECT_EQ(C[i * N + j], ref) << "at " << i << "," << j;
+      }
+    hatc_hwacc_destroy_device();
+    EXPECT_EQ(currentHwaccDevice(), nullptr);
+  }).join();
+}
+
+TEST(HwaccAbi, CreateDeviceReadsATargetDescription) {
+  std::thread([] {
+    ASSERT_EQ(hatc_hwacc_create_device(HATC_HWACC_TARGETS_DIR
+                                       "/hwacc-32x32.json"),
+              0);
+    EXPECT_STREQ(hatc_hwacc_last_error(), "");
+    ASSERT_NE(currentHwaccDevice(), nullptr);
+    EXPECT_EQ(currentHwaccDevice()->params().dim, 32);
+
+    // A bad file: one message naming it, and the device stays as it was.
+    EXPECT_EQ(hatc_hwacc_create_device("/nonexistent/target.json"), -1);
+    EXPECT_STREQ(hatc_hwacc_last_error(), "/nonexistent/target.json: cannot "
+                                          "read the target description");
+    EXPECT_EQ(currentHwaccDevice()->params().dim, 32);
+
+    // An invalid instruction is reported, not fatal.
+    hatc_hwacc_compute(0, 1, 1); // no weights latched
+    EXPECT_STRNE(hatc_hwacc_device_error(), "");
+    hatc_hwacc_destroy_device();
+    EXPECT_EQ(currentHwaccDevice(), nullptr);
+  }).join();
+}
+
+TEST(HwaccAbi, DestroyLeavesAnotherCurrentDeviceAlone) {
+  std::thread([] {
+    HwaccDevice dev(HwaccParams{});
+    setCurrentHwaccDevice(&dev);
+    hatc_hwacc_destroy_device(); // made nothing here: no effect
+    EXPECT_EQ(currentHwaccDevice(), &dev);
+    hatc_hwacc_fence();
+    EXPECT_EQ(dev.stats().instructions, 1);
+    setCurrentHwaccDevice(nullptr);
+  }).join();
 }
 
 } // namespace

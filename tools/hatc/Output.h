@@ -1,0 +1,37 @@
+//===- Output.h - Output files written whole or not at all -----*- C++ -*-===//
+//
+// Every file a subcommand writes for the user goes through writeOutputFile:
+// each write, the flush, the sync and the close are checked, and a failure is
+// an error naming the file. A regular file is written to a temporary next to
+// it and renamed over it only once everything succeeded, so a full disk
+// leaves the old file (or none), never a truncated one.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TOOLS_OUTPUT_H
+#define HATC_TOOLS_OUTPUT_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace hatc {
+
+/// Writes `path` with what `write` streams into it: "-" is stdout (flushed
+/// and checked); a path that exists and is not a regular file (/dev/full, a
+/// FIFO, a terminal) is written in place; anything else is replaced
+/// atomically (temporary in the same folder, then rename; the temporary is
+/// removed on failure or on a fatal signal). The error reads
+/// "cannot write PATH: REASON".
+llvm::Error writeOutputFile(llvm::StringRef path,
+                            llvm::function_ref<void(llvm::raw_ostream &)> write,
+                            bool binary = false);
+
+/// A duration for people: "12.34 us", "5.678 ms", "1.234 s".
+std::string formatSeconds(double seconds);
+
+} // namespace hatc
+
+#endif // HATC_TOOLS_OUTPUT_H
