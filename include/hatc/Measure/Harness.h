@@ -24,6 +24,11 @@
 //        and replaced the same way.
 //      Each candidate's build folder lives under the scratch folder and is
 //      removed when the batch is done.
+//      Every wait is bounded (poll, writes of requests, reaping after
+//      SIGKILL). A request that cannot be written because the worker died
+//      between requests (one that answered OUT_OF_MEMORY exits) goes to a
+//      fresh worker: only the candidate whose request a worker took is
+//      charged with that worker's death.
 //   3. Destruction kills the workers' process groups, reaps them and removes
 //      the scratch folder.
 // A measurer is not thread-safe: one measure() at a time.
@@ -79,7 +84,10 @@ struct MeasureRequest {
   std::string script;     // transform-dialect text; empty: the default
   /// Test-only fault injection, honoured when MeasureOptions::allowFaults:
   /// "segfault", "abort", "hang", "oom", "wrong" (in the run),
-  /// "build_hang", "build_crash" (in the build).
+  /// "oom_reply" (the run throws std::bad_alloc: the worker answers
+  /// OUT_OF_MEMORY and exits), "exit_after_reply" (a normal run, then the
+  /// worker exits without a word), "build_hang", "build_crash" (in the
+  /// build).
   std::string fault;
 };
 

@@ -197,6 +197,38 @@ TEST(MeasureHarness, AllFaultsInOneBatchThenGoodCandidatesMeasure) {
   expectMeasured(again[2]);
 }
 
+// A worker that answers OUT_OF_MEMORY exits right after; the next run is
+// already queued. Only the candidate that ran out of memory is charged: the
+// next one goes to a fresh worker and measures (before, it was sent to the
+// dying worker and recorded as OUT_OF_MEMORY, or the harness hung).
+TEST(MeasureHarness, OutOfMemoryReplyIsChargedToItsCandidateOnly) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure(
+      {request("oom_reply"), request(), request("oom_reply"), request()});
+  ASSERT_EQ(results.size(), 4u);
+  expectError(results[0], ErrorCode::OutOfMemory,
+              "out of memory (std::bad_alloc)");
+  expectMeasured(results[1]);
+  expectError(results[2], ErrorCode::OutOfMemory,
+              "out of memory (std::bad_alloc)");
+  expectMeasured(results[3]);
+}
+
+// A worker that dies between two requests without a word: the next request
+// fails to send (EPIPE), and its candidate is measured by a fresh worker
+// instead of being blamed for a death it did not cause.
+TEST(MeasureHarness, WorkerDyingBetweenRequestsIsNotTheNextCandidatesFault) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure(
+      {request("exit_after_reply"), request(), request("exit_after_reply"),
+       request()});
+  ASSERT_EQ(results.size(), 4u);
+  for (const MeasureResult &result : results)
+    expectMeasured(result);
+}
+
 TEST(MeasureHarness, RunTimerStartsWhenTheRunStarts) {
   // 3 s of set-up (loading, reference) against a 2 s run timeout: only the
   // run itself is timed against it.
