@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <fcntl.h>
 #include <optional>
 #include <poll.h>
@@ -892,6 +893,37 @@ private:
 
 } // namespace
 
+std::vector<std::string> removeStaleScratchFolders(const std::string &dir) {
+  std::vector<std::string> removed;
+  llvm::StringRef prefix = kScratchPrefix;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    if (!name.consume_front(prefix) || !name.consume_front("-"))
+      continue;
+    // "<pid>-<random>": folders without a pid (an older hatc's) have no
+    // owner to ask about, so they stay.
+    auto [pidText, rest] = name.split('-');
+    int64_t pid = 0;
+    if (rest.empty() || pidText.getAsInteger(10, pid) || pid <= 0 ||
+        pid > std::numeric_limits<pid_t>::max())
+      continue;
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status, /*follow=*/false) ||
+        status.type() != llvm::sys::fs::file_type::directory_file ||
+        status.getUser() != ::geteuid())
+      continue;
+    // Alive, or alive under another user (EPERM): not ours to judge. A pid
+    // reused since errs on the side of keeping the folder.
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH)
+      continue;
+    if (!llvm::sys::fs::remove_directories(it->path()))
+      removed.push_back(it->path());
+  }
+  return removed;
+}
+
 llvm::Expected<std::unique_ptr<Measurer>>
 makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
   if (!llvm::sys::fs::can_execute(workerPath) ||
@@ -899,9 +931,16 @@ makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         workerPath + ": not an executable hatc-worker");
+  // A tune killed with SIGKILL never ran its destructor: its scratch folder
+  // (possibly gigabytes of kernels) is still there. The folder names carry
+  // the owner's pid so that the next measurer can tell.
+  llvm::SmallString<128> temp;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
+  removeStaleScratchFolders(std::string(temp));
   llvm::SmallString<128> scratch;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory("hatc-measure", scratch))
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          std::string(kScratchPrefix) + "-" + std::to_string(::getpid()),
+          scratch))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "cannot create a scratch folder for the measurer: " + ec.message());

@@ -7,8 +7,9 @@
 // measure() itself never fails because of a candidate.
 //
 // Life cycle of a process measurer (makeProcessMeasurer):
-//   1. Construction checks that the worker is executable and creates a
-//      private scratch folder; nothing is started yet.
+//   1. Construction checks that the worker is executable, removes the
+//      scratch folders of measurers that were killed (removeStaleScratchFolders)
+//      and creates its own; nothing is started yet.
 //   2. measure(batch) runs two phases.
 //      Build: every candidate is compiled to a shared object, in parallel on
 //        up to `buildWorkers` workers (spawned lazily, kept across batches:
@@ -154,6 +155,18 @@ public:
 /// executable file or the scratch folder cannot be created.
 llvm::Expected<std::unique_ptr<Measurer>>
 makeProcessMeasurer(const std::string &workerPath, MeasureOptions options = {});
+
+/// Scratch folders are `<temp>/hatc-measure-<pid>-<random>`, <pid> being
+/// the measuring process.
+inline constexpr const char *kScratchPrefix = "hatc-measure";
+
+/// Removes the scratch folders in `dir` (the temporary folder) left behind
+/// by measurers whose process is gone (killed with SIGKILL, so no destructor
+/// ran): named with a pid that is not alive, and owned by this user.
+/// Folders of live processes, of other users and without a pid stay.
+/// makeProcessMeasurer calls it on the temporary folder. Returns the paths
+/// it removed.
+std::vector<std::string> removeStaleScratchFolders(const std::string &dir);
 
 /// `hatc-worker` next to the running executable (build/bin/hatc-worker for
 /// build/bin/hatc), found through /proc/self/exe.
