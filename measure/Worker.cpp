@@ -465,9 +465,14 @@ private:
     auto start = std::chrono::steady_clock::now();
     auto executed = executeKernel(sharedObject, *workload, workload->entry(),
                                   setup.lowering, execute);
-    if (!executed)
-      return failureMessage(id, ErrorCode::RunError,
-                            errorMessage(executed.takeError()));
+    if (!executed) {
+      // A buffer that does not fit failed cleanly (nothing was half-built):
+      // OUT_OF_MEMORY, and this worker carries on.
+      llvm::Error err = executed.takeError();
+      ErrorCode code = err.isA<AllocationError>() ? ErrorCode::OutOfMemory
+                                                  : ErrorCode::RunError;
+      return failureMessage(id, code, errorMessage(std::move(err)));
+    }
     json reply = resultMessage(id);
     reply["run_s"] = secondsSince(start);
     json extras = {{"workload", workload->key()},

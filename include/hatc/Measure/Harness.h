@@ -51,7 +51,9 @@
 //   OUT_OF_MEMORY      the worker hit its address-space limit (RLIMIT_AS):
 //                      operator new failed (the worker's new-handler exits
 //                      with a dedicated status) or LLVM's bad-alloc handler
-//                      fired. A C malloc that fails inside generated code
+//                      fired; or the workload's buffers do not fit (the
+//                      message names the size, the operand and its shape;
+//                      the worker carries on). A C malloc that fails inside generated code
 //                      usually surfaces as a SIGSEGV instead: RUN_ERROR.
 //   DEVICE_UNAVAILABLE a gpu target, and no usable GPU or CUDA driver here
 //
