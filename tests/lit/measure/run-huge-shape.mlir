@@ -16,6 +16,15 @@
 // WORKER: {{.*}}"error":"OUT_OF_MEMORY",{{.*}}"id":1,"message":"cannot allocate 37.3 GiB for operand 0 (tensor<100000x100000xf32>) of matmul_f32_M100000_N100000_K100000 in {{.*}}run-huge-shape.mlir","type":"result"}
 // WORKER: {{.*}}"error":"OK",{{.*}}"id":2,
 
+// The case that used to hang or blame the wrong candidate: hatc measure of
+// two random configs. Each is charged with its own OUT_OF_MEMORY (the
+// worker's address-space limit is 4 GiB) and the run ends; `timeout` only
+// turns a hang into a failure.
+// RUN: timeout 300 hatc measure %s --target cpu --random 2 --seed 1 --json | FileCheck %s --check-prefix=MEASURE
+// MEASURE: "error":"OUT_OF_MEMORY","gflops":0.0,"index":0,"message":"cannot allocate 37.3 GiB for operand 0 (tensor<100000x100000xf32>) of matmul_f32_M100000_N100000_K100000 in {{.*}}run-huge-shape.mlir"
+// MEASURE-NEXT: "error":"OUT_OF_MEMORY","gflops":0.0,"index":1,"message":"cannot allocate 37.3 GiB for operand 0
+// MEASURE-NOT: "index":2
+
 func.func @matmul_huge(%A: tensor<100000x100000xf32>, %B: tensor<100000x100000xf32>) -> tensor<100000x100000xf32> {
   %zero = arith.constant 0.0 : f32
   %init = tensor.empty() : tensor<100000x100000xf32>
