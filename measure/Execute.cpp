@@ -5,8 +5,11 @@
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <chrono>
 #include <cstring>
+#include <new>
 
 namespace hatc {
 
@@ -80,26 +83,47 @@ private:
   std::vector<cuda::DeviceBuffer> device;
 };
 
-} // namespace
+/// The workload's buffers, inputs then outputs (the entry's operands in
+/// order). A shape too big for this machine (or for the worker's memory
+/// limit) is one clear error, not a std::bad_alloc from deep inside.
+llvm::Error allocateBuffers(const Workload &workload,
+                            std::vector<HostBuffer> &buffers) {
+  size_t numInputs = workload.inputs.size();
+  buffers.reserve(numInputs + workload.outputs.size());
+  for (size_t i = 0; i < numInputs + workload.outputs.size(); ++i) {
+    bool isInput = i < numInputs;
+    const TensorSpec &spec =
+        isInput ? workload.inputs[i] : workload.outputs[i - numInputs];
+    try {
+      buffers.emplace_back(spec);
+    } catch (const std::bad_alloc &) {
+      return llvm::make_error<AllocationError>(
+          "cannot allocate " + formatBytes(double(spec.byteSize())) +
+          " for " +
+          (isInput ? "operand " + std::to_string(i)
+                   : "result " + std::to_string(i - numInputs)) +
+          " (tensor<" + spec.str() + ">) of " + workload.key() + " in " +
+          workload.path);
+    }
+  }
+  return llvm::Error::success();
+}
 
-llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
-                                            const Workload &workload,
-                                            mlir::func::FuncOp referenceEntry,
-                                            const LoweringTarget &target,
-                                            const ExecuteOptions &options) {
+llvm::Expected<ExecuteResult>
+executeKernelImpl(const std::string &sharedObject, const Workload &workload,
+                  mlir::func::FuncOp referenceEntry,
+                  const LoweringTarget &target, const ExecuteOptions &options) {
   auto kernel = CpuKernel::load(sharedObject);
   if (!kernel)
     return kernel.takeError();
   kernel->setNumThreads(options.threads);
 
   std::vector<HostBuffer> buffers;
-  for (auto [i, spec] : llvm::enumerate(workload.inputs)) {
-    buffers.emplace_back(spec);
-    buffers.back().fillRandom(options.seed * 1000003u + i);
-  }
-  size_t numInputs = buffers.size();
-  for (const TensorSpec &spec : workload.outputs)
-    buffers.emplace_back(spec);
+  if (llvm::Error err = allocateBuffers(workload, buffers))
+    return std::move(err);
+  size_t numInputs = workload.inputs.size();
+  for (size_t i = 0; i < numInputs; ++i)
+    buffers[i].fillRandom(options.seed * 1000003u + i);
   std::vector<HostBuffer *> args;
   for (HostBuffer &b : buffers)
     args.push_back(&b);
@@ -222,6 +246,41 @@ llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
   result.gflops =
       result.seconds > 0 ? workload.flops() / result.seconds / 1e9 : 0;
   return result;
+}
+
+} // namespace
+
+char AllocationError::ID = 0;
+
+std::string formatBytes(double bytes) {
+  if (bytes >= double(1 << 30))
+    return llvm::formatv("{0:f1} GiB", bytes / double(1 << 30)).str();
+  if (bytes >= double(1 << 20))
+    return llvm::formatv("{0:f1} MiB", bytes / double(1 << 20)).str();
+  return llvm::formatv("{0} bytes", int64_t(bytes)).str();
+}
+
+llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
+                                            const Workload &workload,
+                                            mlir::func::FuncOp referenceEntry,
+                                            const LoweringTarget &target,
+                                            const ExecuteOptions &options) {
+  // The buffers say which operand did not fit; anything else that runs out
+  // (the reference's double copies, the comparison) still says what and
+  // where instead of ending the process with a bare std::bad_alloc.
+  try {
+    return executeKernelImpl(sharedObject, workload, referenceEntry, target,
+                             options);
+  } catch (const std::bad_alloc &) {
+    double bytes = 0;
+    for (const TensorSpec &spec : workload.inputs)
+      bytes += double(spec.byteSize());
+    for (const TensorSpec &spec : workload.outputs)
+      bytes += double(spec.byteSize());
+    return llvm::make_error<AllocationError>(
+        "out of memory running " + workload.key() + " in " + workload.path +
+        " (its operands alone take " + formatBytes(bytes) + ")");
+  }
 }
 
 } // namespace hatc

@@ -11,6 +11,7 @@
 #include "hatc/Measure/Worker.h"
 #include "hatc/Runtime/Target.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -22,7 +23,9 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <fcntl.h>
+#include <optional>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -80,10 +83,31 @@ using nlohmann::json;
 constexpr int kMaxStartFailures = 3;
 /// How much of a worker's stderr is kept to explain its death.
 constexpr size_t kStderrTail = 4096;
+/// Times a candidate's request may fail to reach a worker (it died or
+/// stopped reading before taking it) before the candidate is failed: the
+/// request is sent again to a fresh worker, since nothing of the candidate
+/// ran, but not forever.
+constexpr int kMaxUndelivered = 3;
+/// Bounds on waits that have no phase deadline of their own: writing a
+/// request (a worker that stopped reading its input is broken), reaping a
+/// worker after SIGKILL (one stuck in the kernel, in uninterruptible sleep),
+/// and poll() when no worker has a deadline (the loop looks again).
+constexpr double kSendTimeoutS = 10;
+constexpr double kReapTimeoutS = 5;
+constexpr int kIdlePollMs = 1000;
 
 Clock::duration toDuration(double seconds) {
   return std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(std::max(0.0, seconds)));
+}
+
+/// poll()'s timeout until `deadline`: never negative (that would mean
+/// "forever"), rounded up so a wake-up is not a hair early.
+int millisecondsUntil(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - Clock::now())
+                  .count();
+  return int(std::clamp<int64_t>(left + 1, 0, 60 * 60 * 1000));
 }
 
 double secondsBetween(Clock::time_point from, Clock::time_point to) {
@@ -148,6 +172,7 @@ struct Candidate {
   std::string sharedObject;
   bool built = false;
   bool done = false; // result final (failed, or measured)
+  int undelivered = 0; // requests that never reached a live worker
 };
 
 class ProcessMeasurer : public Measurer {
@@ -168,6 +193,7 @@ public:
     for (WorkerProcess &worker : workers)
       if (worker.phase != Phase::Dead)
         reap(worker);
+    reapLeftovers();
     llvm::sys::fs::remove_directories(scratch);
   }
 
@@ -219,8 +245,10 @@ private:
         if (worker.phase == Phase::Dead)
           spawn(worker);
         if (worker.phase == Phase::Idle) {
-          sendBuild(worker, queue.front());
+          int index = queue.front();
           queue.pop_front();
+          if (!sendBuild(worker, index))
+            redeliver(queue, index, ErrorCode::BuildError);
         }
       }
       pump();
@@ -252,8 +280,10 @@ private:
         if (runner.phase == Phase::Dead)
           spawn(runner);
         if (runner.phase == Phase::Idle) {
-          sendRun(runner, queue.front());
+          int index = queue.front();
           queue.pop_front();
+          if (!sendRun(runner, index))
+            redeliver(queue, index, ErrorCode::RunError);
         }
       }
       pump();
@@ -268,6 +298,21 @@ private:
                  " times in a row: " + lastStartError);
     queue.clear();
     startFailures = 0;
+  }
+
+  /// A request that never reached a live worker: nothing of the candidate
+  /// ran, so it goes back to the front of the queue for a fresh worker
+  /// instead of taking the blame for the worker's death.
+  void redeliver(std::deque<int> &queue, int index, ErrorCode code) {
+    Candidate &candidate = candidates[size_t(index)];
+    if (++candidate.undelivered < kMaxUndelivered) {
+      queue.push_front(index);
+      return;
+    }
+    finish(index, code,
+           "hatc-worker (" + workerPath + ") died before taking the request " +
+               std::to_string(kMaxUndelivered) +
+               " times in a row: " + lastUndelivered);
   }
 
   bool anyIn(std::initializer_list<Phase> phases) const {
@@ -289,7 +334,8 @@ private:
   // Requests
   //===--------------------------------------------------------------------===//
 
-  void sendBuild(WorkerProcess &worker, int index) {
+  /// Sends the candidate's build; false if it never reached the worker.
+  bool sendBuild(WorkerProcess &worker, int index) {
     Candidate &candidate = candidates[size_t(index)];
     const MeasureRequest &request = *candidate.request;
     if (std::error_code ec =
@@ -297,7 +343,7 @@ private:
       finish(index, ErrorCode::BuildError,
              "cannot create build folder " + candidate.dir + ": " +
                  ec.message());
-      return;
+      return true;
     }
     json message = {{"type", "build"},
                     {"id", ++requestIds},
@@ -309,10 +355,12 @@ private:
                     {"sketch", request.sketch},
                     {"fault", request.fault},
                     {"dir", candidate.dir}};
-    dispatch(worker, index, Phase::Building, options.buildTimeoutS, message);
+    return dispatch(worker, index, Phase::Building, options.buildTimeoutS,
+                    message);
   }
 
-  void sendRun(WorkerProcess &worker, int index) {
+  /// Sends the candidate's run; false if it never reached the worker.
+  bool sendRun(WorkerProcess &worker, int index) {
     Candidate &candidate = candidates[size_t(index)];
     const MeasureRequest &request = *candidate.request;
     json message = {
@@ -333,33 +381,61 @@ private:
           {"max_repeat", options.maxRepeat},
           {"min_time_s", options.minTimeS},
           {"flush_cache", options.flushCache}}}};
-    dispatch(worker, index, Phase::RunSetup, options.setupTimeoutS, message);
+    return dispatch(worker, index, Phase::RunSetup, options.setupTimeoutS,
+                    message);
   }
 
-  void dispatch(WorkerProcess &worker, int index, Phase phase,
+  /// Writes the request and starts its phase. A worker can die between two
+  /// requests (one that answered OUT_OF_MEMORY exits right after): then the
+  /// write fails, the worker is reaped and false is returned, and the
+  /// candidate is not charged with a death it did not cause. The channel is
+  /// non-blocking, so a worker that stopped reading cannot stall us either.
+  bool dispatch(WorkerProcess &worker, int index, Phase phase,
                 double timeoutS, const json &message) {
-    worker.phase = phase;
-    worker.candidate = index;
-    worker.requestId = message["id"].get<int64_t>();
-    worker.phaseStart = Clock::now();
-    worker.deadline = worker.phaseStart + toDuration(timeoutS);
     std::string line =
         message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     const char *data = line.data();
     size_t left = line.size();
+    Clock::time_point sendDeadline =
+        Clock::now() + toDuration(kSendTimeoutS);
     while (left > 0) {
       // MSG_NOSIGNAL: a dead worker is an EPIPE here, not a SIGPIPE that
       // would take the tuner down.
       ssize_t n = ::send(worker.channel, data, left, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd out{worker.channel, POLLOUT, 0};
+        if (::poll(&out, 1, millisecondsUntil(sendDeadline)) == 0 &&
+            Clock::now() >= sendDeadline)
+          return undelivered(worker, "stopped reading its requests (" +
+                                         formatSeconds(kSendTimeoutS) + ")");
+        continue;
+      }
       if (n <= 0) {
-        onExit(worker);
-        return;
+        std::string why = n < 0 ? std::strerror(errno) : "nothing written";
+        std::optional<int> status = reap(worker);
+        bool outOfMemory = false;
+        return undelivered(worker, describeExit(status, outOfMemory) + " (" +
+                                       why + ")", /*reaped=*/true);
       }
       data += n;
       left -= size_t(n);
     }
+    worker.phase = phase;
+    worker.candidate = index;
+    worker.requestId = message["id"].get<int64_t>();
+    worker.phaseStart = Clock::now();
+    worker.deadline = worker.phaseStart + toDuration(timeoutS);
+    return true;
+  }
+
+  bool undelivered(WorkerProcess &worker, const std::string &how,
+                   bool reaped = false) {
+    if (!reaped)
+      reap(worker);
+    lastUndelivered = how;
+    return false;
   }
 
   //===--------------------------------------------------------------------===//
@@ -388,13 +464,10 @@ private:
     }
     if (fds.empty())
       return;
-    int timeoutMs = -1;
-    if (nearest) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      *nearest - Clock::now())
-                      .count();
-      timeoutMs = int(std::clamp<int64_t>(left + 1, 0, 60 * 60 * 1000));
-    }
+    // Never -1: with no deadline to wait for, the caller's loop must get to
+    // look at its queue again rather than sleep on idle workers forever.
+    int timeoutMs = nearest ? std::min(millisecondsUntil(*nearest), 60 * 1000)
+                            : kIdlePollMs;
     int ready = ::poll(fds.data(), fds.size(), timeoutMs);
     if (ready < 0 && errno != EINTR)
       ready = 0;
@@ -526,6 +599,8 @@ private:
     }
     worker.phase = Phase::Idle;
     worker.candidate = -1;
+    if (message.value("retire", false))
+      reap(worker);
   }
 
   void finishRun(WorkerProcess &worker, const json &message) {
@@ -550,7 +625,8 @@ private:
     worker.phase = Phase::Idle;
     worker.candidate = -1;
     // The worker cannot measure again (a GPU fault left its CUDA context
-    // unusable): replace it before the next candidate, not after blaming it.
+    // unusable, or it answered OUT_OF_MEMORY and is exiting): replace it
+    // before the next candidate, not after blaming it.
     if (message.value("retire", false))
       reap(worker);
   }
@@ -565,23 +641,10 @@ private:
     Phase phase = worker.phase;
     int index = worker.candidate;
     Clock::time_point started = worker.phaseStart;
-    int status = reap(worker);
+    std::optional<int> status = reap(worker);
     std::string tail = lastLine(worker.stderrTail);
-    std::string how;
     bool outOfMemory = false;
-    if (WIFSIGNALED(status)) {
-      how = "crashed (" + signalName(WTERMSIG(status)) + ")";
-    } else if (WIFEXITED(status) &&
-               WEXITSTATUS(status) == worker::kExitOutOfMemory) {
-      outOfMemory = true;
-      how = "ran out of memory";
-      if (options.memoryLimitBytes)
-        how += " (address-space limit " +
-               std::to_string(options.memoryLimitBytes >> 20) + " MiB)";
-    } else {
-      how = "exited with status " +
-            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    }
+    std::string how = describeExit(status, outOfMemory);
     if (phase == Phase::Starting) {
       ++startFailures;
       lastStartError = how + (tail.empty() ? "" : ": " + tail);
@@ -597,6 +660,26 @@ private:
                                                 : ErrorCode::RunError;
     recordPhaseTime(index, phase, started);
     finish(index, code, message);
+  }
+
+  /// How a reaped worker ended, for messages; sets outOfMemory when it
+  /// exited with the worker's out-of-memory status.
+  std::string describeExit(std::optional<int> status, bool &outOfMemory) {
+    outOfMemory = false;
+    if (!status)
+      return "did not exit after SIGKILL";
+    if (WIFSIGNALED(*status))
+      return "crashed (" + signalName(WTERMSIG(*status)) + ")";
+    if (WIFEXITED(*status) && WEXITSTATUS(*status) == worker::kExitOutOfMemory) {
+      outOfMemory = true;
+      std::string how = "ran out of memory";
+      if (options.memoryLimitBytes)
+        how += " (address-space limit " +
+               std::to_string(options.memoryLimitBytes >> 20) + " MiB)";
+      return how;
+    }
+    return "exited with status " +
+           std::to_string(WIFEXITED(*status) ? WEXITSTATUS(*status) : -1);
   }
 
   void onTimeout(WorkerProcess &worker) {
@@ -733,6 +816,9 @@ private:
     // Also from the parent: a kill(-pid) right after fork must not miss.
     ::setpgid(pid, pid);
     ::fcntl(errors[0], F_SETFL, ::fcntl(errors[0], F_GETFL) | O_NONBLOCK);
+    // Our end only (the worker's is another file description): sends and
+    // reads here must never block the loop.
+    ::fcntl(channel[0], F_SETFL, ::fcntl(channel[0], F_GETFL) | O_NONBLOCK);
     worker.pid = pid;
     worker.channel = channel[0];
     worker.stderrPipe = errors[0];
@@ -743,12 +829,31 @@ private:
 
   /// Kills the worker's process group, waits for the worker and returns its
   /// wait status. Killing an already-dead worker is harmless and still
-  /// clears out anything it left running (the linker).
-  int reap(WorkerProcess &worker) {
+  /// clears out anything it left running (the linker). The wait is bounded:
+  /// a worker that has not gone kReapTimeoutS after SIGKILL (uninterruptible
+  /// sleep) is left to reapLeftovers() and its status is unknown (nullopt).
+  std::optional<int> reap(WorkerProcess &worker) {
     ::kill(-worker.pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
+    std::optional<int> status;
+    Clock::time_point deadline = Clock::now() + toDuration(kReapTimeoutS);
+    for (;;) {
+      int raw = 0;
+      pid_t done = ::waitpid(worker.pid, &raw, WNOHANG);
+      if (done == worker.pid) {
+        status = raw;
+        break;
+      }
+      if (done < 0 && errno == EINTR)
+        continue;
+      if (done < 0)
+        break; // not our child any more: nothing to wait for
+      if (Clock::now() >= deadline) {
+        leftovers.push_back(worker.pid);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    reapLeftovers();
     if (worker.stderrPipe >= 0) {
       readStderr(worker);
       if (worker.stderrPipe >= 0)
@@ -763,6 +868,16 @@ private:
     return status;
   }
 
+  /// Workers that outlived their reap: collected when they finally go,
+  /// never waited for.
+  void reapLeftovers() {
+    llvm::erase_if(leftovers, [](pid_t pid) {
+      int raw = 0;
+      pid_t done = ::waitpid(pid, &raw, WNOHANG);
+      return done == pid || (done < 0 && errno != EINTR);
+    });
+  }
+
   std::string workerPath;
   MeasureOptions options;
   std::string scratch;
@@ -772,6 +887,8 @@ private:
   int64_t batches = 0;
   int startFailures = 0;
   std::string lastStartError;
+  std::string lastUndelivered; // why the last request did not reach a worker
+  std::vector<pid_t> leftovers; // killed workers not reaped yet
 
   std::vector<std::string> argvStorage, envStorage;
   std::vector<char *> argv, envp;
@@ -780,6 +897,37 @@ private:
 
 } // namespace
 
+std::vector<std::string> removeStaleScratchFolders(const std::string &dir) {
+  std::vector<std::string> removed;
+  llvm::StringRef prefix = kScratchPrefix;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    if (!name.consume_front(prefix) || !name.consume_front("-"))
+      continue;
+    // "<pid>-<random>": folders without a pid (an older hatc's) have no
+    // owner to ask about, so they stay.
+    auto [pidText, rest] = name.split('-');
+    int64_t pid = 0;
+    if (rest.empty() || pidText.getAsInteger(10, pid) || pid <= 0 ||
+        pid > std::numeric_limits<pid_t>::max())
+      continue;
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status, /*follow=*/false) ||
+        status.type() != llvm::sys::fs::file_type::directory_file ||
+        status.getUser() != ::geteuid())
+      continue;
+    // Alive, or alive under another user (EPERM): not ours to judge. A pid
+    // reused since errs on the side of keeping the folder.
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH)
+      continue;
+    if (!llvm::sys::fs::remove_directories(it->path()))
+      removed.push_back(it->path());
+  }
+  return removed;
+}
+
 llvm::Expected<std::unique_ptr<Measurer>>
 makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
   if (!llvm::sys::fs::can_execute(workerPath) ||
@@ -787,9 +935,16 @@ makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         workerPath + ": not an executable hatc-worker");
+  // A tune killed with SIGKILL never ran its destructor: its scratch folder
+  // (possibly gigabytes of kernels) is still there. The folder names carry
+  // the owner's pid so that the next measurer can tell.
+  llvm::SmallString<128> temp;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
+  removeStaleScratchFolders(std::string(temp));
   llvm::SmallString<128> scratch;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory("hatc-measure", scratch))
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          std::string(kScratchPrefix) + "-" + std::to_string(::getpid()),
+          scratch))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "cannot create a scratch folder for the measurer: " + ec.message());

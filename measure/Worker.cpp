@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -157,6 +158,11 @@ public:
     }
   }
 
+  /// Nothing more will be read: a peer's later write fails (EPIPE) rather
+  /// than vanishing into a socket nobody reads. Only for a socket (the
+  /// harness's); a pipe (standalone use) just keeps its data.
+  void stopReading() { ::shutdown(in, SHUT_RD); }
+
 private:
   int in, out;
   std::string pending;
@@ -164,8 +170,9 @@ private:
 
 const std::vector<std::string> &knownFaults() {
   static const std::vector<std::string> faults = {
-      "segfault",   "abort",       "hang",      "oom",
-      "wrong",      "build_hang",  "build_crash", "slow_setup"};
+      "segfault",   "abort",       "hang",        "oom",
+      "wrong",      "build_hang",  "build_crash", "slow_setup",
+      "oom_reply",  "exit_after_reply"};
   return faults;
 }
 
@@ -323,13 +330,23 @@ public:
                             "request line " + std::to_string(lineNumber) +
                                 ": " + bad.message);
     } catch (const std::bad_alloc &) {
-      // Thrown directly (HostBuffer), not through the new-handler: the reply
-      // can still go out, but the process is not to be trusted after it.
-      channel.send(failureMessage(id, ErrorCode::OutOfMemory,
-                                  "out of memory (std::bad_alloc)"));
+      // Thrown directly, not through the new-handler: the reply can still go
+      // out, but the process is not to be trusted after it. Stop reading
+      // first, so a request the parent sends after this reply fails to send
+      // (EPIPE) and goes to a fresh worker instead of dying with us; and say
+      // "retire" so the parent replaces us before it even tries.
+      channel.stopReading();
+      json reply = failureMessage(id, ErrorCode::OutOfMemory,
+                                  "out of memory (std::bad_alloc)");
+      reply["retire"] = true;
+      channel.send(reply);
       ::_exit(worker::kExitOutOfMemory);
     }
   }
+
+  /// The worker is to exit after this reply without saying so
+  /// (fault "exit_after_reply": how any worker dying between requests looks).
+  bool leavingSilently() const { return exitAfterReply; }
 
 private:
   json build(const json &request, const json &id, const std::string &dir) {
@@ -427,15 +444,24 @@ private:
         outputs[0].fromDoubles(values);
       };
 
+    exitAfterReply = fault == "exit_after_reply";
     // Set-up that outlasts the run timeout: it must not count against it.
     if (fault == "slow_setup")
       std::this_thread::sleep_for(std::chrono::seconds(3));
+    // A std::bad_alloc that escapes into handle(), which answers it and exits.
+    if (fault == "oom_reply")
+      throw std::bad_alloc();
     auto start = std::chrono::steady_clock::now();
     auto executed = executeKernel(sharedObject, *workload, workload->entry(),
                                   setup.lowering, execute);
-    if (!executed)
-      return failureMessage(id, ErrorCode::RunError,
-                            errorMessage(executed.takeError()));
+    if (!executed) {
+      // A buffer that does not fit failed cleanly (nothing was half-built):
+      // OUT_OF_MEMORY, and this worker carries on.
+      llvm::Error err = executed.takeError();
+      ErrorCode code = err.isA<AllocationError>() ? ErrorCode::OutOfMemory
+                                                  : ErrorCode::RunError;
+      return failureMessage(id, code, errorMessage(std::move(err)));
+    }
     json reply = resultMessage(id);
     reply["run_s"] = secondsSince(start);
     if (setup.target.kind == TargetKind::Cpu)
@@ -530,6 +556,7 @@ private:
   Channel &channel;
   WorkerOptions options;
   mlir::MLIRContext context;
+  bool exitAfterReply = false;
 };
 
 } // namespace
@@ -571,8 +598,10 @@ int runWorker(const WorkerOptions &options) {
     bool retire = cuda::contextLost();
     if (retire)
       reply["retire"] = true;
+    if (worker.leavingSilently())
+      channel.stopReading();
     channel.send(reply);
-    if (retire)
+    if (retire || worker.leavingSilently())
       return worker::kExitOk;
   }
   return worker::kExitOk;

@@ -9,8 +9,17 @@
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Support/Error.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
 
 namespace hatc {
 
@@ -31,6 +40,76 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request) {
                 "                          (see hatc compile --emit schedule)");
   parser.option("--config", &request.configPath, "C.json",
                 "hwacc knobs: tile, dataflow, loop_order, double_buffer");
+  parser.option("--compile-timeout", &request.compileTimeout, "SEC",
+                "give up compiling after SEC seconds with BUILD_TIMEOUT "
+                "(default 300; 0: no limit)");
+}
+
+llvm::Expected<double> compileTimeoutSeconds(const CompileRequest &request) {
+  double seconds = 0;
+  if (llvm::StringRef(request.compileTimeout).getAsDouble(seconds) ||
+      !std::isfinite(seconds) || seconds < 0)
+    return makeError("--compile-timeout expects seconds (0 or more), got '" +
+                     request.compileTimeout + "'");
+  return seconds;
+}
+
+struct CompileWatchdog::State {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool disarmed = false;
+  std::string message;
+  std::string scratchDir;
+  std::thread thread;
+};
+
+CompileWatchdog::CompileWatchdog(double limitS, std::string what,
+                                 std::string scratchDir) {
+  if (limitS <= 0)
+    return;
+  state = std::make_unique<State>();
+  char limit[32];
+  std::snprintf(limit, sizeof(limit), "%g s", limitS);
+  state->message = "hatc: error: BUILD_TIMEOUT: " + what +
+                   " took longer than " + limit + " (--compile-timeout)\n";
+  state->scratchDir = std::move(scratchDir);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::duration<double>(limitS));
+  State *shared = state.get();
+  state->thread = std::thread([shared, deadline] {
+    std::unique_lock<std::mutex> lock(shared->mutex);
+    if (shared->wake.wait_until(lock, deadline,
+                                [shared] { return shared->disarmed; }))
+      return;
+    // Whatever the compiling thread prints after this is cut off by the
+    // exit; ours is the last word.
+    llvm::outs().flush();
+    if (!shared->scratchDir.empty())
+      llvm::sys::fs::remove_directories(shared->scratchDir);
+    ssize_t ignored =
+        ::write(2, shared->message.data(), shared->message.size());
+    (void)ignored;
+    ::_exit(kExitUserError);
+  });
+}
+
+void CompileWatchdog::setScratchDir(std::string dir) {
+  if (!state)
+    return;
+  std::lock_guard<std::mutex> lock(state->mutex);
+  state->scratchDir = std::move(dir);
+}
+
+CompileWatchdog::~CompileWatchdog() {
+  if (!state)
+    return;
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->disarmed = true;
+  }
+  state->wake.notify_one();
+  state->thread.join();
 }
 
 void addThreadsFlag(FlagParser &parser, int64_t &threads) {

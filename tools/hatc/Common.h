@@ -36,6 +36,7 @@ struct CompileRequest {
   std::string schedulePath;       // --schedule
   std::string configPath;         // --config (knobs, for hwacc)
   std::string entryName;          // --entry
+  std::string compileTimeout = "300"; // --compile-timeout, seconds; 0: none
 };
 
 class FlagParser;
@@ -57,6 +58,38 @@ void addThreadsFlag(FlagParser &parser, int64_t &threads);
 llvm::Error requireDevice(const Target &target);
 
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request);
+
+/// Ends the process with one line, "hatc: error: BUILD_TIMEOUT: ...", and
+/// exit status 1 when the compile it guards (from construction to
+/// destruction) outlasts its limit.
+///
+/// Why a watchdog thread that ends the process, and not a compile in a
+/// forked child: LLVM and MLIR passes have no cancellation points, so a
+/// compile stuck in a fully unrolled loop nest cannot be asked to stop; and
+/// forking after the MLIRContext has started its thread pool is unsafe (the
+/// child has none of its threads, so the first parallel pass would wait
+/// forever, and locks other threads held at the fork stay held). The CLI
+/// has nothing to save at this point, so ending the process is clean; the
+/// scratch folder, if any, is removed first.
+class CompileWatchdog {
+public:
+  /// `limitS` <= 0: no limit (nothing is started). `what` names the compile
+  /// in the message ("compiling W.mlir for cpu").
+  CompileWatchdog(double limitS, std::string what, std::string scratchDir = "");
+  ~CompileWatchdog();
+  CompileWatchdog(const CompileWatchdog &) = delete;
+  CompileWatchdog &operator=(const CompileWatchdog &) = delete;
+  /// The folder to remove before exiting on a timeout.
+  void setScratchDir(std::string dir);
+
+private:
+  struct State;
+  std::unique_ptr<State> state;
+};
+
+/// --compile-timeout of `request` in seconds (0: none), or an error naming
+/// the bad value.
+llvm::Expected<double> compileTimeoutSeconds(const CompileRequest &request);
 
 } // namespace hatc
 

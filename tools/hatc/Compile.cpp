@@ -45,19 +45,30 @@ int compileCommand(const Args &args) {
     return reportError(makeError("hatc compile: --emit obj writes binary; "
                                  "give -o FILE or redirect stdout"));
 
-  auto inputs = loadCompileInputs(request);
-  if (!inputs)
-    return reportError(inputs.takeError());
-  llvm::Expected<std::string> text = inputs->scheduleText;
-  if (stage)
-    text = compileToStage(inputs->workload, inputs->schedule.get(), *stage,
-                          inputs->lowering);
-  if (!text)
-    return reportError(text.takeError());
+  auto compileLimit = compileTimeoutSeconds(request);
+  if (!compileLimit)
+    return reportError(compileLimit.takeError());
+  std::string text;
+  {
+    CompileWatchdog watchdog(*compileLimit, "compiling " +
+                                                request.workloadPath +
+                                                " for " + request.targetSpec);
+    auto inputs = loadCompileInputs(request);
+    if (!inputs)
+      return reportError(inputs.takeError());
+    text = inputs->scheduleText;
+    if (stage) {
+      auto compiled = compileToStage(inputs->workload, inputs->schedule.get(),
+                                     *stage, inputs->lowering);
+      if (!compiled)
+        return reportError(compiled.takeError());
+      text = std::move(*compiled);
+    }
+  }
 
   if (llvm::Error err = writeOutputFile(
-          output, [&](llvm::raw_ostream &os) { os << *text; },
-          /*binary=*/stage == EmitStage::Object))
+          output, [&](llvm::raw_ostream &os) { os << text; },
+          /*binary=*/stage && *stage == EmitStage::Object))
     return reportError(std::move(err));
   return kExitOk;
 }

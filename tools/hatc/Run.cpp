@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 namespace hatc {
@@ -59,6 +60,14 @@ int runCommand(const Args &args) {
   if (auto exit = parseFlags(parser, args))
     return *exit;
 
+  auto compileLimit = compileTimeoutSeconds(request);
+  if (!compileLimit)
+    return reportError(compileLimit.takeError());
+  // Loading applies nothing yet, but a huge workload parses slowly too: the
+  // limit covers everything up to a loadable kernel.
+  std::optional<CompileWatchdog> watchdog;
+  watchdog.emplace(*compileLimit, "compiling " + request.workloadPath +
+                                      " for " + request.targetSpec);
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
@@ -74,6 +83,7 @@ int runCommand(const Args &args) {
           llvm::sys::fs::createUniqueDirectory("hatc-run", scratch.path))
     return reportError(makeError("cannot create a scratch folder: " +
                                  ec.message()));
+  watchdog->setScratchDir(std::string(scratch.path));
   auto compileStart = std::chrono::steady_clock::now();
   auto sharedObject =
       compileToSharedObject(workload, inputs->schedule.get(), scratch.path,
@@ -81,6 +91,7 @@ int runCommand(const Args &args) {
   if (!sharedObject)
     return reportError(sharedObject.takeError());
   double compileSeconds = secondsSince(compileStart);
+  watchdog.reset(); // the run has no limit here: --repeat is the user's call
 
   ExecuteOptions options;
   options.threads = int(threads);

@@ -20,6 +20,8 @@
 #include "llvm/Support/Error.h"
 
 #include <functional>
+#include <string>
+#include <system_error>
 #include <optional>
 #include <vector>
 
@@ -60,9 +62,29 @@ struct ExecuteResult {
   bool flushedCaches = false;
 };
 
+/// Host memory for the workload's buffers (or the reference) could not be
+/// allocated: the message says how much, for which operand of which
+/// workload. The measurement worker records it as OUT_OF_MEMORY.
+class AllocationError : public llvm::ErrorInfo<AllocationError> {
+public:
+  static char ID;
+  explicit AllocationError(std::string message) : text(std::move(message)) {}
+  void log(llvm::raw_ostream &os) const override { os << text; }
+  std::error_code convertToErrorCode() const override {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+
+private:
+  std::string text;
+};
+
+/// "37.3 GiB", "512.0 MiB", "100 bytes".
+std::string formatBytes(double bytes);
+
 /// Runs the kernel in `sharedObject`, compiled from `workload` for
 /// `target`. `referenceEntry` is the workload's entry as written (before any
-/// schedule), for the check. Device faults are errors.
+/// schedule), for the check. Device faults are errors; so is memory that
+/// cannot be allocated (an AllocationError), never a std::bad_alloc.
 llvm::Expected<ExecuteResult> executeKernel(const std::string &sharedObject,
                                             const Workload &workload,
                                             mlir::func::FuncOp referenceEntry,

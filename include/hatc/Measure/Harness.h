@@ -7,8 +7,9 @@
 // measure() itself never fails because of a candidate.
 //
 // Life cycle of a process measurer (makeProcessMeasurer):
-//   1. Construction checks that the worker is executable and creates a
-//      private scratch folder; nothing is started yet.
+//   1. Construction checks that the worker is executable, removes the
+//      scratch folders of measurers that were killed (removeStaleScratchFolders)
+//      and creates its own; nothing is started yet.
 //   2. measure(batch) runs two phases.
 //      Build: every candidate is compiled to a shared object, in parallel on
 //        up to `buildWorkers` workers (spawned lazily, kept across batches:
@@ -24,6 +25,11 @@
 //        and replaced the same way.
 //      Each candidate's build folder lives under the scratch folder and is
 //      removed when the batch is done.
+//      Every wait is bounded (poll, writes of requests, reaping after
+//      SIGKILL). A request that cannot be written because the worker died
+//      between requests (one that answered OUT_OF_MEMORY exits) goes to a
+//      fresh worker: only the candidate whose request a worker took is
+//      charged with that worker's death.
 //   3. Destruction kills the workers' process groups, reaps them and removes
 //      the scratch folder.
 // A measurer is not thread-safe: one measure() at a time.
@@ -45,7 +51,9 @@
 //   OUT_OF_MEMORY      the worker hit its address-space limit (RLIMIT_AS):
 //                      operator new failed (the worker's new-handler exits
 //                      with a dedicated status) or LLVM's bad-alloc handler
-//                      fired. A C malloc that fails inside generated code
+//                      fired; or the workload's buffers do not fit (the
+//                      message names the size, the operand and its shape;
+//                      the worker carries on). A C malloc that fails inside generated code
 //                      usually surfaces as a SIGSEGV instead: RUN_ERROR.
 //   DEVICE_UNAVAILABLE a gpu target, and no usable GPU or CUDA driver here
 //
@@ -79,7 +87,10 @@ struct MeasureRequest {
   std::string script;     // transform-dialect text; empty: the default
   /// Test-only fault injection, honoured when MeasureOptions::allowFaults:
   /// "segfault", "abort", "hang", "oom", "wrong" (in the run),
-  /// "build_hang", "build_crash" (in the build).
+  /// "oom_reply" (the run throws std::bad_alloc: the worker answers
+  /// OUT_OF_MEMORY and exits), "exit_after_reply" (a normal run, then the
+  /// worker exits without a word), "build_hang", "build_crash" (in the
+  /// build).
   std::string fault;
 };
 
@@ -148,6 +159,18 @@ public:
 /// executable file or the scratch folder cannot be created.
 llvm::Expected<std::unique_ptr<Measurer>>
 makeProcessMeasurer(const std::string &workerPath, MeasureOptions options = {});
+
+/// Scratch folders are `<temp>/hatc-measure-<pid>-<random>`, <pid> being
+/// the measuring process.
+inline constexpr const char *kScratchPrefix = "hatc-measure";
+
+/// Removes the scratch folders in `dir` (the temporary folder) left behind
+/// by measurers whose process is gone (killed with SIGKILL, so no destructor
+/// ran): named with a pid that is not alive, and owned by this user.
+/// Folders of live processes, of other users and without a pid stay.
+/// makeProcessMeasurer calls it on the temporary folder. Returns the paths
+/// it removed.
+std::vector<std::string> removeStaleScratchFolders(const std::string &dir);
 
 /// `hatc-worker` next to the running executable (build/bin/hatc-worker for
 /// build/bin/hatc), found through /proc/self/exe.

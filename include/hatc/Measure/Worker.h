@@ -35,7 +35,11 @@
 // line). A line that is not a valid request gets a result with "id": null
 // and INVALID_CONFIG; the worker carries on. The worker exits 0 at the end
 // of its input, and kExitOutOfMemory when an allocation fails (after
-// replying when it still can).
+// replying when it still can). A result with "retire":true is the worker's
+// last (a lost CUDA context, an out-of-memory it answered): it has stopped
+// reading, so a request sent after it fails to send instead of being lost.
+// A workload whose buffers do not fit is answered OUT_OF_MEMORY without
+// retiring: nothing was half-built.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_MEASURE_WORKER_H

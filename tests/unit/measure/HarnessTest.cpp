@@ -18,6 +18,8 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -195,6 +197,96 @@ TEST(MeasureHarness, AllFaultsInOneBatchThenGoodCandidatesMeasure) {
   expectMeasured(again[0]);
   expectError(again[1], ErrorCode::RunError, "SIGABRT");
   expectMeasured(again[2]);
+}
+
+// A worker that answers OUT_OF_MEMORY exits right after; the next run is
+// already queued. Only the candidate that ran out of memory is charged: the
+// next one goes to a fresh worker and measures (before, it was sent to the
+// dying worker and recorded as OUT_OF_MEMORY, or the harness hung).
+TEST(MeasureHarness, OutOfMemoryReplyIsChargedToItsCandidateOnly) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure(
+      {request("oom_reply"), request(), request("oom_reply"), request()});
+  ASSERT_EQ(results.size(), 4u);
+  expectError(results[0], ErrorCode::OutOfMemory,
+              "out of memory (std::bad_alloc)");
+  expectMeasured(results[1]);
+  expectError(results[2], ErrorCode::OutOfMemory,
+              "out of memory (std::bad_alloc)");
+  expectMeasured(results[3]);
+}
+
+// A worker that dies between two requests without a word: the next request
+// fails to send (EPIPE), and its candidate is measured by a fresh worker
+// instead of being blamed for a death it did not cause.
+TEST(MeasureHarness, WorkerDyingBetweenRequestsIsNotTheNextCandidatesFault) {
+  auto measurer = makeMeasurer(fastOptions());
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure(
+      {request("exit_after_reply"), request(), request("exit_after_reply"),
+       request()});
+  ASSERT_EQ(results.size(), 4u);
+  for (const MeasureResult &result : results)
+    expectMeasured(result);
+}
+
+TEST(MeasureHarness, StaleScratchFoldersOfKilledMeasurersAreRemoved) {
+  llvm::SmallString<128> tmp;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("stale-test", tmp));
+  // A pid that was alive a moment ago and is not any more.
+  pid_t child = ::fork();
+  if (child == 0)
+    ::_exit(0);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  auto makeDir = [&](const std::string &name) {
+    std::string path = std::string(tmp) + "/" + name;
+    EXPECT_FALSE(llvm::sys::fs::create_directories(path + "/batch-1/c0"));
+    std::error_code ec;
+    llvm::raw_fd_ostream(path + "/batch-1/c0/kernel.so", ec) << "x";
+    return path;
+  };
+  std::string dead =
+      makeDir("hatc-measure-" + std::to_string(child) + "-a1b2c3");
+  std::string live =
+      makeDir("hatc-measure-" + std::to_string(::getpid()) + "-d4e5f6");
+  std::string noPid = makeDir("hatc-measure-123456");
+  std::string other = makeDir("hatc-run-" + std::to_string(child) + "-x");
+
+  std::vector<std::string> removed =
+      removeStaleScratchFolders(std::string(tmp));
+  EXPECT_EQ(removed, std::vector<std::string>{dead});
+  EXPECT_FALSE(llvm::sys::fs::exists(dead));
+  EXPECT_TRUE(llvm::sys::fs::exists(live + "/batch-1/c0/kernel.so"));
+  EXPECT_TRUE(llvm::sys::fs::exists(noPid));
+  EXPECT_TRUE(llvm::sys::fs::exists(other));
+
+  // A measurer cleans up at start, and names its own folder by its pid.
+  std::string stale =
+      makeDir("hatc-measure-" + std::to_string(child) + "-g7h8i9");
+  const char *oldTmp = std::getenv("TMPDIR");
+  std::string saved = oldTmp ? oldTmp : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  {
+    auto measurer = makeMeasurer(fastOptions());
+    EXPECT_TRUE(measurer);
+    EXPECT_FALSE(llvm::sys::fs::exists(stale));
+    int ours = 0;
+    std::error_code ec;
+    std::string prefix = "hatc-measure-" + std::to_string(::getpid()) + "-";
+    for (llvm::sys::fs::directory_iterator it(tmp, ec), end; !ec && it != end;
+         it.increment(ec))
+      ours += llvm::StringRef(llvm::sys::path::filename(it->path()))
+                  .starts_with(prefix);
+    EXPECT_EQ(ours, 2); // `live` and the measurer's own
+  }
+  if (oldTmp)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  llvm::sys::fs::remove_directories(tmp);
 }
 
 TEST(MeasureHarness, RunTimerStartsWhenTheRunStarts) {
