@@ -1,11 +1,13 @@
 // RUN: hatc-opt %s --hatc-lower-hwacc --canonicalize | FileCheck %s
 
 // One 16x16x16 tile: config, A and B blocks in, preload, compute, C out, fence.
-// The first k step overwrites (accumulate false); no loops remain.
+// The first k step overwrites (accumulate false); no loops remain, before
+// the config or after the fence (the one instruction before the return).
 // CHECK-LABEL: func.func @one_tile
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
 // CHECK-DAG: %[[FALSE:.*]] = arith.constant false
+// CHECK-NOT: scf.
 // CHECK: hwacc.config dataflow "ws" elem f32 out f32
 // CHECK-NEXT: hwacc.mvin %arg0[%[[C0]], %[[C0]]] to sp[%[[C0]]] size[%[[C16]], %[[C16]]]
 // CHECK-NEXT: hwacc.mvin %arg1[%[[C0]], %[[C0]]] to sp[%[[B:.*]]] size[%[[C16]], %[[C16]]]
@@ -13,7 +15,7 @@
 // CHECK-NEXT: hwacc.compute sp[%[[C0]]] size[%[[C16]], %[[C16]]]
 // CHECK-NEXT: hwacc.mvout %arg2[%[[C0]], %[[C0]]] from acc[%[[C0]]] size[%[[C16]], %[[C16]]]
 // CHECK-NEXT: hwacc.fence
-// CHECK-NOT: scf.for
+// CHECK-NEXT: return
 module attributes {hwacc.target = #hwacc.target<dim = 16, scratchpad_rows = 4096, accumulator_rows = 1024>} {
   func.func @one_tile(%A: memref<16x16xf32>, %B: memref<16x16xf32>, %C: memref<16x16xf32>) {
     hwacc.matmul ins(%A, %B : memref<16x16xf32>, memref<16x16xf32>) outs(%C : memref<16x16xf32>) tile [16, 16, 16] dataflow "ws" loop_order "mnk"

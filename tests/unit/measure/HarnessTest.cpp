@@ -16,11 +16,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <numeric>
+#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <string>
 #include <vector>
 
 using namespace hatc;
@@ -81,14 +84,31 @@ std::string describe(const MeasureResult &result) {
 void expectMeasured(const MeasureResult &result) {
   ASSERT_EQ(result.error, ErrorCode::Ok) << describe(result);
   EXPECT_TRUE(result.message.empty()) << result.message;
-  EXPECT_GE(result.samples.size(), 3u);
+  ASSERT_GE(result.samples.size(), 3u);
+  // The summary numbers are the ones the samples give: seconds is their
+  // median, cv their sample standard deviation over the mean, gflops the
+  // workload's 2*M*N*K over seconds.
+  std::vector<double> sorted = result.samples;
+  std::sort(sorted.begin(), sorted.end());
+  size_t n = sorted.size();
+  double median =
+      n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  double sum = std::accumulate(sorted.begin(), sorted.end(), 0.0);
+  double mean = sum / n, squares = 0;
+  for (double s : sorted)
+    squares += (s - mean) * (s - mean);
+  double cv = std::sqrt(squares / (n - 1)) / mean;
   EXPECT_GT(result.seconds, 0);
+  EXPECT_DOUBLE_EQ(result.seconds, median);
   EXPECT_LT(result.seconds, 1.0); // 257x67x129: well under a millisecond
-  EXPECT_GT(result.gflops, 0);
-  EXPECT_GE(result.cv, 0);
+  EXPECT_NEAR(result.cv, cv, 1e-9 * cv + 1e-15);
+  EXPECT_GT(result.cv, 0) << "timings of a real run never all agree";
+  EXPECT_NEAR(result.gflops, 2.0 * 257 * 129 * 67 / median / 1e9,
+              1e-9 * result.gflops);
   EXPECT_LT(result.maxRelErr, 1e-3);
   EXPECT_GT(result.buildSeconds, 0);
-  EXPECT_GT(result.runSeconds, 0);
+  // The run holds every timed repeat (and the warm-up and the check).
+  EXPECT_GE(result.runSeconds, sum);
   EXPECT_EQ(result.extras.value("workload", ""), "matmul_f32_M257_N129_K67");
   EXPECT_EQ(result.extras.value("nan_count", -1), 0);
 }
