@@ -22,6 +22,7 @@
 #include "hatc/CostModel/CostModel.h"
 
 #include "hatc/CostModel/Features.h"
+#include "hatc/Support/Hash.h"
 
 #include <xgboost/c_api.h>
 
@@ -156,16 +157,7 @@ private:
 
 /// FNV-1a: catches a flipped or truncated payload before XGBoost parses it
 /// (its parsers are not hardened against arbitrary bytes).
-std::string fnv1a(const std::string &bytes) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", (unsigned long long)hash);
-  return text;
-}
+std::string fnv1a(const std::string &bytes) { return fnv1a64Hex(bytes); }
 
 void writeModelFile(const std::string &path, json header,
                     const std::string &payload) {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hatc/Db/Database.h"
+#include "hatc/Support/Hash.h"
 
 #include "Sqlite.h"
 
@@ -141,15 +142,7 @@ std::string canonicalJson(std::string_view text, std::string_view what) {
 }
 
 std::string configHashOf(std::string_view canonicalConfigJson) {
-  uint64_t hash = 0xcbf29ce484222325ULL; // FNV-1a 64-bit offset basis
-  for (unsigned char c : canonicalConfigJson) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  char buffer[17];
-  std::snprintf(buffer, sizeof(buffer), "%016llx",
-                static_cast<unsigned long long>(hash));
-  return buffer;
+  return fnv1a64Hex(canonicalConfigJson);
 }
 
 std::optional<double> medianOf(std::vector<double> samples) {

@@ -4,6 +4,7 @@
 #include "hatc/Runtime/CpuKernel.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Time.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -14,12 +15,6 @@
 namespace hatc {
 
 namespace {
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 /// Writes and reads a buffer larger than any last-level cache here.
 void flushCaches() {

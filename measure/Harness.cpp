@@ -10,6 +10,7 @@
 #include "hatc/Measure/Harness.h"
 #include "hatc/Measure/Worker.h"
 #include "hatc/Runtime/Target.h"
+#include "hatc/Support/Time.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -110,16 +111,7 @@ int millisecondsUntil(Clock::time_point deadline) {
   return int(std::clamp<int64_t>(left + 1, 0, 60 * 60 * 1000));
 }
 
-double secondsBetween(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double>(to - from).count();
-}
 
-/// "2 s", "0.5 s": as the limit was written, not "2.00 s".
-std::string formatSeconds(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g s", seconds);
-  return text;
-}
 
 /// The last non-empty line of a worker's stderr, for a death's message.
 std::string lastLine(const std::string &text) {
@@ -184,8 +176,8 @@ public:
     int cores = hostCores();
     if (this->options.buildWorkers <= 0)
       this->options.buildWorkers = cores;
-    if (this->options.threads <= 0)
-      this->options.threads = cores;
+    if (this->options.run.threads <= 0)
+      this->options.run.threads = cores;
     prepareSpawn();
   }
 
@@ -373,14 +365,14 @@ private:
         {"fault", request.fault},
         {"so", candidate.sharedObject},
         {"options",
-         {{"threads", options.threads},
-          {"seed", options.seed},
-          {"check", options.check},
-          {"warmup", options.warmup},
-          {"min_repeat", options.minRepeat},
-          {"max_repeat", options.maxRepeat},
-          {"min_time_s", options.minTimeS},
-          {"flush_cache", options.flushCache}}}};
+         {{"threads", options.run.threads},
+          {"seed", options.run.seed},
+          {"check", options.run.check},
+          {"warmup", options.run.warmup},
+          {"min_repeat", options.run.minRepeat},
+          {"max_repeat", options.run.maxRepeat},
+          {"min_time_s", options.run.minTimeSeconds},
+          {"flush_cache", options.run.flushCache}}}};
     return dispatch(worker, index, Phase::RunSetup, options.setupTimeoutS,
                     message);
   }
@@ -409,7 +401,7 @@ private:
         if (::poll(&out, 1, millisecondsUntil(sendDeadline)) == 0 &&
             Clock::now() >= sendDeadline)
           return undelivered(worker, "stopped reading its requests (" +
-                                         formatSeconds(kSendTimeoutS) + ")");
+                                         formatLimit(kSendTimeoutS) + ")");
         continue;
       }
       if (n <= 0) {
@@ -690,7 +682,7 @@ private:
     if (phase == Phase::Starting) {
       ++startFailures;
       lastStartError = "not ready within the set-up timeout (" +
-                       formatSeconds(options.setupTimeoutS) + ")";
+                       formatLimit(options.setupTimeoutS) + ")";
       return;
     }
     if (index < 0)
@@ -699,14 +691,14 @@ private:
     if (phase == Phase::Building)
       return finish(index, ErrorCode::BuildTimeout,
                     "build took longer than " +
-                        formatSeconds(options.buildTimeoutS));
+                        formatLimit(options.buildTimeoutS));
     if (phase == Phase::RunSetup)
       return finish(index, ErrorCode::RunTimeout,
                     "run set-up (loading the kernel, inputs, reference) took "
                     "longer than " +
-                        formatSeconds(options.setupTimeoutS));
+                        formatLimit(options.setupTimeoutS));
     finish(index, ErrorCode::RunTimeout,
-           "run took longer than " + formatSeconds(options.runTimeoutS));
+           "run took longer than " + formatLimit(options.runTimeoutS));
   }
 
   void recordPhaseTime(int index, Phase phase, Clock::time_point started) {

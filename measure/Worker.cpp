@@ -19,6 +19,7 @@
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Time.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringExtras.h"
@@ -51,12 +52,6 @@ namespace {
 
 using db::ErrorCode;
 using nlohmann::json;
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 /// Messages travel as one line: diagnostics with notes span several.
 std::string oneLine(const std::string &text) {
@@ -420,15 +415,20 @@ private:
       return failureMessage(id, ErrorCode::RunError,
                             errorMessage(workload.takeError()));
 
-    ExecuteOptions execute;
-    execute.threads = std::max(1, optionField<int>(knobs, "threads", 1));
-    execute.seed = optionField<uint64_t>(knobs, "seed", 0);
-    execute.check = optionField<bool>(knobs, "check", true);
-    execute.warmup = optionField<int64_t>(knobs, "warmup", 1);
-    execute.minRepeat = optionField<int64_t>(knobs, "min_repeat", 3);
-    execute.maxRepeat = optionField<int64_t>(knobs, "max_repeat", 50);
-    execute.minTimeSeconds = optionField<double>(knobs, "min_time_s", 0.05);
-    execute.flushCache = optionField<bool>(knobs, "flush_cache", false);
+    ExecuteOptions execute; // RunSettings' defaults for what is left out
+    execute.threads =
+        std::max(1, optionField<int>(knobs, "threads", execute.threads));
+    execute.seed = optionField<uint64_t>(knobs, "seed", execute.seed);
+    execute.check = optionField<bool>(knobs, "check", execute.check);
+    execute.warmup = optionField<int64_t>(knobs, "warmup", execute.warmup);
+    execute.minRepeat =
+        optionField<int64_t>(knobs, "min_repeat", execute.minRepeat);
+    execute.maxRepeat =
+        optionField<int64_t>(knobs, "max_repeat", execute.maxRepeat);
+    execute.minTimeSeconds =
+        optionField<double>(knobs, "min_time_s", execute.minTimeSeconds);
+    execute.flushCache =
+        optionField<bool>(knobs, "flush_cache", execute.flushCache);
     execute.onRunStart = [&] {
       channel.send({{"type", "run_started"}, {"id", id}});
       injectRunFault(fault);

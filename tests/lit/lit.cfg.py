@@ -25,3 +25,9 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 # exits with N: tests that a failure is a clean user error (1), not a crash.
 config.substitutions.append(
     ("%expect-exit", "python3 " + os.path.join(config.test_source_root, "expect_exit.py")))
+# `%unprivileged cmd...` runs cmd as a user without root's right to write
+# anywhere (tests of read-only folders mean nothing to root); as another
+# user already, it runs cmd as is.
+config.substitutions.append(
+    ("%unprivileged",
+     "setpriv --reuid=65534 --regid=65534 --clear-groups" if os.geteuid() == 0 else ""))

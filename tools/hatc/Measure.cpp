@@ -153,11 +153,11 @@ int measureCommand(const Args &args) {
   MeasureOptions options;
   options.buildTimeoutS = *buildSeconds;
   options.runTimeoutS = *runSeconds;
-  options.threads = resolveThreads(threads, inputs->target);
+  options.run.threads = resolveThreads(threads, inputs->target);
   options.buildWorkers = int(buildWorkers);
-  options.minRepeat = repeat;
-  options.check = !noCheck;
-  options.flushCache = flushCache;
+  options.run.minRepeat = repeat;
+  options.run.check = !noCheck;
+  options.run.flushCache = flushCache;
   auto measurer = makeProcessMeasurer(defaultWorkerPath(), options);
   if (!measurer)
     return reportError(measurer.takeError());

@@ -113,12 +113,4 @@ llvm::Error writeOutputFile(llvm::StringRef path,
   return llvm::Error::success();
 }
 
-std::string formatSeconds(double s) {
-  if (s < 1e-3)
-    return llvm::formatv("{0:f2} us", s * 1e6);
-  if (s < 1)
-    return llvm::formatv("{0:f3} ms", s * 1e3);
-  return llvm::formatv("{0:f3} s", s);
-}
-
 } // namespace hatc

@@ -10,6 +10,8 @@
 #ifndef HATC_TOOLS_OUTPUT_H
 #define HATC_TOOLS_OUTPUT_H
 
+#include "hatc/Support/Time.h"
+
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -28,9 +30,6 @@ namespace hatc {
 llvm::Error writeOutputFile(llvm::StringRef path,
                             llvm::function_ref<void(llvm::raw_ostream &)> write,
                             bool binary = false);
-
-/// A duration for people: "12.34 us", "5.678 ms", "1.234 s".
-std::string formatSeconds(double seconds);
 
 } // namespace hatc
 

@@ -8,6 +8,7 @@
 #include "hatc/Measure/Execute.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Time.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -21,12 +22,6 @@
 namespace hatc {
 
 namespace {
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 /// Removes the kernel's scratch folder however run() returns.
 struct ScratchDir {

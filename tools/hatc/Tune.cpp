@@ -6,6 +6,7 @@
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Tuner.h"
+#include "hatc/Support/Time.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
@@ -48,11 +49,6 @@ llvm::Expected<std::vector<std::string>> entriesOf(mlir::MLIRContext &context,
     if (!func.isExternal() && func.isPublic())
       names.push_back(func.getSymName().str());
   return names;
-}
-
-std::string formatDuration(double seconds) {
-  int s = int(seconds + 0.5);
-  return llvm::formatv("{0}:{1:2}", s / 60, s % 60).str();
 }
 
 std::string metricOf(const tuner::TaskStatus &s) {
@@ -227,8 +223,8 @@ int tuneCommand(const Args &args) {
   }
 
   MeasureOptions measureOptions;
-  measureOptions.threads = kernelThreads;
-  measureOptions.check = !noCheck;
+  measureOptions.run.threads = kernelThreads;
+  measureOptions.run.check = !noCheck;
   auto measurer = makeProcessMeasurer(defaultWorkerPath(), measureOptions);
   if (!measurer)
     return reportError(measurer.takeError());
@@ -280,7 +276,7 @@ int tuneCommand(const Args &args) {
                        target.name + ")";
     std::string progress = llvm::formatv(
         "best {0}{1}  elapsed {2}  ETA {3}", metricOf(s), speedup,
-        formatDuration(elapsed), formatDuration(eta));
+        formatClock(elapsed), formatClock(eta));
     std::string trial = llvm::formatv("[tune] trial {0}/{1}", done, budget);
     if (!terminal) {
       llvm::errs() << trial << "  " << task << "  " << progress << "\n";

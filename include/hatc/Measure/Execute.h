@@ -27,18 +27,24 @@
 
 namespace hatc {
 
-struct ExecuteOptions {
+/// How a kernel is run and timed. The one set of defaults: `hatc run`, the
+/// harness (MeasureOptions::run) and the worker (which falls back to these
+/// for any field a request leaves out) all start from it.
+struct RunSettings {
   int threads = 1;
   uint64_t seed = 0;
-  bool check = false;
+  bool check = true;
   int64_t warmup = 1;
   /// Timed runs: at least minRepeat, then more until minTimeSeconds of
   /// measured time, at most maxRepeat.
-  int64_t minRepeat = 10;
-  int64_t maxRepeat = 10;
-  double minTimeSeconds = 0;
+  int64_t minRepeat = 3;
+  int64_t maxRepeat = 50;
+  double minTimeSeconds = 0.05;
   /// Evict the caches (write a buffer larger than the LLC) before each run.
   bool flushCache = false;
+};
+
+struct ExecuteOptions : RunSettings {
   /// Called right before the kernel first runs: a run-time budget starts
   /// here, not while inputs and the reference are being prepared.
   std::function<void()> onRunStart;

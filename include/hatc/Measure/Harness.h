@@ -62,6 +62,7 @@
 #define HATC_MEASURE_HARNESS_H
 
 #include "hatc/Db/Record.h"
+#include "hatc/Measure/Execute.h"
 
 #include "llvm/Support/Error.h"
 
@@ -103,14 +104,12 @@ struct MeasureOptions {
   /// lift it (the CUDA driver reserves terabytes of address space).
   size_t memoryLimitBytes = size_t(4) << 30;
   int buildWorkers = 0; // 0: one per core
-  int threads = 0;      // kernel threads; 0: one per core (hostCores)
-  int64_t warmup = 1;
-  int64_t minRepeat = 3;
-  int64_t maxRepeat = 50;
-  double minTimeS = 0.05;
-  bool flushCache = false;
-  bool check = true;
-  uint64_t seed = 0;
+  /// How each candidate runs; run.threads 0: one per core (hostCores).
+  RunSettings run = [] {
+    RunSettings settings;
+    settings.threads = 0;
+    return settings;
+  }();
   /// Starts workers with --allow-faults (tests only).
   bool allowFaults = false;
 };

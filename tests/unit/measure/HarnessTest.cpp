@@ -58,11 +58,11 @@ MeasureOptions fastOptions() {
   options.setupTimeoutS = 30;
   options.memoryLimitBytes = size_t(2) << 30;
   options.buildWorkers = 2;
-  options.threads = 1;
-  options.warmup = 1;
-  options.minRepeat = 3;
-  options.maxRepeat = 10;
-  options.minTimeS = 0.01;
+  options.run.threads = 1;
+  options.run.warmup = 1;
+  options.run.minRepeat = 3;
+  options.run.maxRepeat = 10;
+  options.run.minTimeSeconds = 0.01;
   options.allowFaults = true;
   return options;
 }
@@ -323,9 +323,9 @@ TEST(MeasureHarness, RunTimerStartsWhenTheRunStarts) {
 
 TEST(MeasureHarness, RepeatsUntilTheMinimumTimeThenStopsAtTheCap) {
   MeasureOptions options = fastOptions();
-  options.minRepeat = 3;
-  options.maxRepeat = 100000;
-  options.minTimeS = 0.2;
+  options.run.minRepeat = 3;
+  options.run.maxRepeat = 100000;
+  options.run.minTimeSeconds = 0.2;
   auto measurer = makeMeasurer(options);
   ASSERT_TRUE(measurer);
   auto results = measurer->measure({request()});
@@ -340,8 +340,8 @@ TEST(MeasureHarness, RepeatsUntilTheMinimumTimeThenStopsAtTheCap) {
   EXPECT_GE(total, 0.2);
   EXPECT_LT(total, 0.2 + 10 * results[0].seconds + 0.05);
 
-  options.minTimeS = 60;
-  options.maxRepeat = 7;
+  options.run.minTimeSeconds = 60;
+  options.run.maxRepeat = 7;
   measurer = makeMeasurer(options);
   ASSERT_TRUE(measurer);
   results = measurer->measure({request()});
@@ -354,7 +354,7 @@ TEST(MeasureHarness, CacheFlushBetweenRepeatsIsOptional) {
   // The worker says whether it flushed (timings are not asserted on).
   for (bool flush : {false, true}) {
     MeasureOptions options = fastOptions();
-    options.flushCache = flush;
+    options.run.flushCache = flush;
     auto measurer = makeMeasurer(options);
     ASSERT_TRUE(measurer);
     auto results = measurer->measure({request()});
