@@ -73,13 +73,12 @@ static llvm::Error lowerToLLVMDialect(Workload &workload,
   ModuleOp module = *workload.module;
   prepareEntryForCpu(module, workload.entryName);
   PassManager pm(module.getContext());
-  llvm::Error err =
-      target.kind == TargetKind::Hwacc ? buildHwaccPipeline(pm, target.hwacc)
-      : target.kind == TargetKind::Gpu ? buildGpuPipeline(pm, target.gpu)
-                                       : buildCpuLoweringPipeline(
-                                             pm, CpuPipelineOptions());
-  if (err)
-    return err;
+  if (target.kind == TargetKind::Hwacc)
+    buildHwaccPipeline(pm, target.hwacc);
+  else if (target.kind == TargetKind::Gpu)
+    buildGpuPipeline(pm, target.gpu);
+  else
+    buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   DiagnosticCapture capture(module.getContext());
   if (failed(pm.run(module)))
     return capture.takeError("lowering to the LLVM dialect failed");

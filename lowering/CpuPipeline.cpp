@@ -3,76 +3,103 @@
 //   tensors --one-shot-bufferize, results->out-params, dealloc--> memrefs
 //   memrefs/vector/scf.forall --loops, OpenMP, *-to-llvm--> LLVM dialect
 //
-// The pipelines are written as pass-pipeline text so that the exact same
-// string can be pasted into stock mlir-opt-19 to reproduce a stage.
+// Every pass is added by its C++ constructor with typed options, so a wrong
+// pass or option name fails to compile. `hatc-opt --hatc-cpu-lowering
+// --dump-pass-pipeline` prints the pipeline for stock mlir-opt-19, except
+// that one-shot-bufferize and buffer-results-to-out-params print their
+// textual defaults: they are configured through C++ option structs
+// (OneShotBufferizationOptions, BufferResultsToOutParamsOpts), which their
+// printers do not see. What they are given is said next to each below.
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/CpuPipeline.h"
-#include "hatc/Support/Error.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/raw_ostream.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 namespace hatc {
 
-namespace {
+void buildCpuBufferizePipeline(OpPassManager &pm,
+                               const CpuPipelineOptions &options) {
+  // one-shot-bufferize{bufferize-function-boundaries=1
+  //                    function-boundary-type-conversion=identity-layout-map}
+  bufferization::OneShotBufferizationOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // buffer-results-to-out-params{hoist-static-allocs=1}
+  bufferization::BufferResultsToOutParamsOpts outParams;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (!options.deallocate)
+    return;
 
-constexpr const char *kBufferizePipeline =
-    "one-shot-bufferize{bufferize-function-boundaries=1 "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs=1},"
-    "canonicalize,cse";
-
-constexpr const char *kDeallocationPipeline =
-    "func.func(ownership-based-buffer-deallocation),canonicalize,"
-    "func.func(buffer-deallocation-simplification,"
-    "bufferization-lower-deallocations),cse,canonicalize";
-
-// scf.forall -> scf.parallel -> omp.parallel/wsloop. finalize-memref-to-llvm
-// runs before scf-to-cf so that memref.alloca_scope (around OpenMP bodies)
-// still has a single block when it is lowered.
-constexpr const char *kToLLVMPipeline =
-    "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
-    "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
-    "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-    "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,"
-    "convert-openmp-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
-    "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
-    "reconcile-unrealized-casts";
-
-llvm::Error addPipeline(OpPassManager &pm, llvm::StringRef text) {
-  std::string errors;
-  llvm::raw_string_ostream os(errors);
-  if (failed(parsePassPipeline(text, pm, os)))
-    return makeError("internal error: bad pass pipeline: " + os.str());
-  return llvm::Error::success();
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createOwnershipBasedBufferDeallocationPass());
+  pm.addPass(createCanonicalizerPass());
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  funcPm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
 }
 
-} // namespace
-
-llvm::Error buildCpuBufferizePipeline(OpPassManager &pm,
-                                      const CpuPipelineOptions &options) {
-  if (llvm::Error err = addPipeline(pm, kBufferizePipeline))
-    return err;
-  if (options.deallocate)
-    return addPipeline(pm, kDeallocationPipeline);
-  return llvm::Error::success();
+void buildCpuToLLVMPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+  // scf.forall -> scf.parallel -> omp.parallel/wsloop.
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // finalize-memref-to-llvm runs before scf-to-cf so that
+  // memref.alloca_scope (around OpenMP bodies) still has a single block when
+  // it is lowered; it runs again for what vector-to-llvm leaves.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-llvm::Error buildCpuToLLVMPipeline(OpPassManager &pm) {
-  return addPipeline(pm, kToLLVMPipeline);
-}
-
-llvm::Error buildCpuLoweringPipeline(OpPassManager &pm,
-                                     const CpuPipelineOptions &options) {
-  if (llvm::Error err = buildCpuBufferizePipeline(pm, options))
-    return err;
-  return buildCpuToLLVMPipeline(pm);
+void buildCpuLoweringPipeline(OpPassManager &pm,
+                              const CpuPipelineOptions &options) {
+  buildCpuBufferizePipeline(pm, options);
+  buildCpuToLLVMPipeline(pm);
 }
 
 namespace {
@@ -88,10 +115,6 @@ struct CpuPipelineCliOptions
     return options;
   }
 };
-
-void reportInto(llvm::Error err) {
-  llvm::errs() << "hatc: " << errorMessage(std::move(err)) << "\n";
-}
 } // namespace
 
 void registerCpuPipelines() {
@@ -99,23 +122,18 @@ void registerCpuPipelines() {
       "hatc-cpu-bufferize",
       "hatc CPU stage 1: one-shot bufferization with results as out-params",
       [](OpPassManager &pm, const CpuPipelineCliOptions &options) {
-        if (llvm::Error err = buildCpuBufferizePipeline(pm, options.get()))
-          reportInto(std::move(err));
+        buildCpuBufferizePipeline(pm, options.get());
       });
   PassPipelineRegistration<>(
       "hatc-cpu-to-llvm",
       "hatc CPU stage 2: memrefs, vectors, loops and scf.forall (OpenMP) to "
       "the LLVM dialect",
-      [](OpPassManager &pm) {
-        if (llvm::Error err = buildCpuToLLVMPipeline(pm))
-          reportInto(std::move(err));
-      });
+      buildCpuToLLVMPipeline);
   PassPipelineRegistration<CpuPipelineCliOptions>(
       "hatc-cpu-lowering",
       "hatc CPU: scheduled linalg on tensors to the LLVM dialect",
       [](OpPassManager &pm, const CpuPipelineCliOptions &options) {
-        if (llvm::Error err = buildCpuLoweringPipeline(pm, options.get()))
-          reportInto(std::move(err));
+        buildCpuLoweringPipeline(pm, options.get());
       });
 }
 

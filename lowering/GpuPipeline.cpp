@@ -1,12 +1,17 @@
 //===- GpuPipeline.cpp - Scheduled linalg -> NVVM -> PTX ------------------===//
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Lowering/Passes.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/raw_ostream.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -33,22 +38,44 @@ llvm::Error gpuOptionsFromTarget(const Target &target, GpuOptions &options) {
   return llvm::Error::success();
 }
 
-llvm::Error buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
+void buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
   // Results become out-params, so the caller passes every buffer (device
   // memory), temporaries between launches are allocated on the device, and
   // no host code touches data.
-  std::string text =
-      "buffer-results-to-out-params{hoist-static-allocs=1},canonicalize,"
-      "hatc-gpu-workgroup-copies,hatc-gpu-device-buffers,"
-      "func.func(convert-linalg-to-loops),hatc-gpu-fp-contract,"
-      "gpu-lower-to-nvvm-pipeline{"
-      "cubin-chip=" +
-      options.chip + " cubin-format=isa}";
-  std::string errors;
-  llvm::raw_string_ostream os(errors);
-  if (failed(parsePassPipeline(text, pm, os)))
-    return makeError("internal error: bad gpu pipeline: " + os.str());
-  return llvm::Error::success();
+  bufferization::BufferResultsToOutParamsOpts outParams;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGpuWorkgroupCopies());
+  pm.addPass(createGpuDeviceBuffers());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createGpuFpContract());
+  // Outlining, NVVM, and gpu-module-to-binary with PTX text ("isa").
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFormat = "isa";
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+namespace {
+struct GpuPipelineCliOptions
+    : public PassPipelineOptions<GpuPipelineCliOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("PTX target architecture (sm_NN)"),
+                           llvm::cl::init(GpuOptions().chip)};
+};
+} // namespace
+
+void registerGpuPipelines() {
+  PassPipelineRegistration<GpuPipelineCliOptions>(
+      "hatc-gpu-lowering",
+      "hatc GPU: scheduled, bufferized gpu.launch code to host LLVM dialect "
+      "plus a gpu.binary of PTX",
+      [](OpPassManager &pm, const GpuPipelineCliOptions &cli) {
+        GpuOptions options;
+        options.chip = cli.chip;
+        buildGpuPipeline(pm, options);
+      });
 }
 
 std::string gpuScheduleText(const GpuSchedule &g, bool withMatmul,

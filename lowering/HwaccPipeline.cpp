@@ -1,39 +1,35 @@
 //===- HwaccPipeline.cpp - The hwacc lowering channel as one pipeline -----===//
 #include "hatc/Lowering/HwaccPipeline.h"
 #include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Lowering/Passes.h"
 #include "hatc/Support/Error.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 
 namespace hatc {
 
-llvm::Error buildHwaccPipeline(OpPassManager &pm,
-                               const HwaccPipelineOptions &options) {
-  if (llvm::Error err = buildCpuBufferizePipeline(pm, CpuPipelineOptions()))
-    return err;
+void buildHwaccPipeline(OpPassManager &pm,
+                        const HwaccPipelineOptions &options) {
+  buildCpuBufferizePipeline(pm, CpuPipelineOptions());
   const HwaccParams &p = options.params;
-  std::string text =
-      "hatc-lower-linalg-to-hwacc{array-dim=" + std::to_string(p.dim) +
-      " scratchpad-rows=" + std::to_string(p.scratchpadRows(4)) +
-      " accumulator-rows=" + std::to_string(p.accumulatorRows()) +
-      " dataflow=" + options.dataflow + " loop-order=" + options.loopOrder +
-      " double-buffer=" + (options.doubleBuffer ? "1" : "0");
-  if (!options.tile.empty())
-    text += " tile=" + llvm::join(llvm::map_range(options.tile,
-                                                  [](int64_t t) {
-                                                    return std::to_string(t);
-                                                  }),
-                                  ",");
-  text += "},func.func(hatc-lower-hwacc),hatc-convert-hwacc-to-llvm,canonicalize";
-  std::string errors;
-  llvm::raw_string_ostream os(errors);
-  if (failed(parsePassPipeline(text, pm, os)))
-    return makeError("internal error: bad hwacc pipeline: " + os.str());
-  return buildCpuToLLVMPipeline(pm);
+  LowerLinalgToHwaccOptions offload;
+  offload.arrayDim = p.dim;
+  offload.scratchpadRows = p.scratchpadRows(4);
+  offload.accumulatorRows = p.accumulatorRows();
+  offload.dataflow = options.dataflow;
+  offload.loopOrder = options.loopOrder;
+  offload.doubleBuffer = options.doubleBuffer;
+  offload.tile = options.tile; // empty: per-op attributes or defaults
+  pm.addPass(createLowerLinalgToHwacc(offload));
+  pm.addNestedPass<func::FuncOp>(createLowerHwacc());
+  pm.addPass(createConvertHwaccToLLVM());
+  pm.addPass(createCanonicalizerPass());
+  buildCpuToLLVMPipeline(pm);
 }
 
 llvm::Error applyHwaccKnobs(const nlohmann::json &config,
@@ -102,8 +98,7 @@ void registerHwaccPipelines() {
       "hatc hwacc: scheduled linalg on tensors to LLVM dialect calls of the "
       "hatc_hwacc_* ABI plus host code (default 16x16 target)",
       [](OpPassManager &pm) {
-        if (llvm::Error err = buildHwaccPipeline(pm, HwaccPipelineOptions()))
-          llvm::errs() << "hatc: " << errorMessage(std::move(err)) << "\n";
+        buildHwaccPipeline(pm, HwaccPipelineOptions());
       });
 }
 

@@ -7,6 +7,7 @@
 #include "hatc/Lowering/Registration.h"
 #include "hatc/IR/Hwacc.h"
 #include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/HwaccPipeline.h"
 #include "hatc/Lowering/Passes.h"
 
@@ -30,6 +31,7 @@ void registerAllPasses() {
   static bool done = [] {
     mlir::registerAllPasses();
     registerCpuPipelines();
+    registerGpuPipelines();
     registerHatcPasses();
     registerHwaccPipelines();
     return true;
@@ -38,7 +40,9 @@ void registerAllPasses() {
 }
 
 void initContext(mlir::MLIRContext &context) {
-  // Pipelines are built from pass-pipeline text, which needs the registry.
+  // hatc's pipelines are built from pass constructors and need no registry;
+  // a schedule may still name a pass (transform.apply_registered_pass) and
+  // tests look pipelines up by name, so everything stays registered.
   registerAllPasses();
   mlir::DialectRegistry registry;
   hatc::registerAllDialects(registry);

@@ -4,9 +4,10 @@
 //     -> one-shot bufferization, results as out-params, deallocation
 //     -> loops; scf.forall -> OpenMP; vector/memref/arith/... -> LLVM dialect
 //
-// Each stage is a plain function and also a named pipeline, so lit can run
-// one stage at a time: hatc-cpu-bufferize, hatc-cpu-to-llvm,
-// hatc-cpu-lowering (both).
+// Each stage is a plain function that adds passes by their C++ constructors,
+// and also a named pipeline built by the same function, so lit can run one
+// stage at a time: hatc-cpu-bufferize, hatc-cpu-to-llvm, hatc-cpu-lowering
+// (both).
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_LOWERING_CPUPIPELINE_H
@@ -14,7 +15,6 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/Support/Error.h"
 
 namespace hatc {
 
@@ -24,12 +24,12 @@ struct CpuPipelineOptions {
 };
 
 /// Tensors -> memrefs; function results become trailing out-params.
-llvm::Error buildCpuBufferizePipeline(mlir::OpPassManager &pm,
-                                      const CpuPipelineOptions &options);
+void buildCpuBufferizePipeline(mlir::OpPassManager &pm,
+                               const CpuPipelineOptions &options);
 /// Memrefs, vectors, loops (scf.forall included) -> LLVM dialect.
-llvm::Error buildCpuToLLVMPipeline(mlir::OpPassManager &pm);
-llvm::Error buildCpuLoweringPipeline(mlir::OpPassManager &pm,
-                                     const CpuPipelineOptions &options);
+void buildCpuToLLVMPipeline(mlir::OpPassManager &pm);
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm,
+                              const CpuPipelineOptions &options);
 
 /// Registers the named pipelines above.
 void registerCpuPipelines();

@@ -30,8 +30,11 @@ struct GpuOptions {
 /// sm_90 where there is none.
 llvm::Error gpuOptionsFromTarget(const Target &target, GpuOptions &options);
 
-llvm::Error buildGpuPipeline(mlir::OpPassManager &pm,
-                             const GpuOptions &options);
+/// Out-params, hatc's GPU passes, then MLIR's gpu-lower-to-nvvm-pipeline
+/// (PTX for options.chip).
+void buildGpuPipeline(mlir::OpPassManager &pm, const GpuOptions &options);
+/// Registers buildGpuPipeline as hatc-gpu-lowering{chip=sm_NN}.
+void registerGpuPipelines();
 
 /// The knobs of a GPU schedule: blocks of blockM x blockN outputs, each
 /// thread threadM x threadN of them; matmuls step k by blockK, optionally

@@ -32,8 +32,10 @@ llvm::Error applyHwaccKnobs(const nlohmann::json &config,
                             const std::string &origin,
                             HwaccPipelineOptions &options);
 
-llvm::Error buildHwaccPipeline(mlir::OpPassManager &pm,
-                               const HwaccPipelineOptions &options);
+/// The CPU bufferization, the hwacc passes (options from `options`), then
+/// the CPU lowering to the LLVM dialect for everything left on the host.
+void buildHwaccPipeline(mlir::OpPassManager &pm,
+                        const HwaccPipelineOptions &options);
 void registerHwaccPipelines();
 
 } // namespace hatc
