@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Lowering/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -71,6 +72,8 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
 }
 
 void buildCpuToLLVMPipeline(OpPassManager &pm) {
+  // math.tanh has no LLVM 19 lowering: exp and arithmetic instead.
+  pm.addPass(createExpandMath());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));

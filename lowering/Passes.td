@@ -202,4 +202,23 @@ def GpuFpContract : Pass<"hatc-gpu-fp-contract", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def ExpandMath : Pass<"hatc-expand-math", "mlir::ModuleOp"> {
+  let summary = "Rewrite math ops LLVM 19 cannot lower into ones it can";
+  let description = [{
+    `convert-math-to-llvm` in MLIR 19 has no lowering for `math.tanh` (LLVM
+    19 has no `llvm.tanh` intrinsic), so a workload using it validated and
+    then failed in LLVM translation. This pass expands it, scalar or vector,
+    with MLIR's own pattern into `math.exp` and arithmetic, which lower
+    everywhere (the CPU and the hwacc host code):
+
+    ```mlir
+    %t = math.tanh %x : f32
+    // becomes, with s = sign(x) and e = exp(-2|x|):
+    // (1 - e) / (1 + e), with the sign of x
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // HATC_LOWERING_PASSES_TD

@@ -40,6 +40,7 @@ const char *kOldDeallocation =
     "func.func(buffer-deallocation-simplification,"
     "bufferization-lower-deallocations),cse,canonicalize";
 const char *kOldToLLVM =
+    "hatc-expand-math,"
     "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
