@@ -84,6 +84,7 @@ static int64_t readCacheBytes(int index, int64_t fallback) {
 llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
   TargetFacts facts;
   facts.kind = target.kind;
+  facts.threads = std::max(1u, std::thread::hardware_concurrency());
   if (target.kind == TargetKind::Hwacc) {
     HwaccParams params;
     if (auto error = HwaccParams::fromJson(target.params, target.path, params))

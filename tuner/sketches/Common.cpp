@@ -1,6 +1,10 @@
 //===- Common.cpp - What the sketches share -------------------------------===//
 #include "tuner/sketches/Common.h"
 
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace hatc::tuner::sketches {
@@ -11,12 +15,28 @@ std::vector<json> ints(std::initializer_list<int64_t> values) {
 
 std::vector<json> threadCounts(const TargetFacts &target) {
   std::vector<json> out;
-  int64_t most = std::max<int64_t>(4, target.cores);
+  int64_t most = std::max<int64_t>(1, target.threads);
   for (int64_t p = 1; p <= most; p *= 2)
     out.push_back(p);
-  if (target.cores > 4 && (target.cores & (target.cores - 1)))
-    out.push_back(target.cores);
+  if (most & (most - 1))
+    out.push_back(most);
   return out;
+}
+
+std::optional<std::string> parReason(const Config &c,
+                                     const TargetFacts &target) {
+  if (!c.is_object())
+    return std::nullopt;
+  auto it = c.find("par");
+  if (it == c.end() || !it->is_number_integer())
+    return std::nullopt;
+  int64_t par = it->get<int64_t>(), threads = std::max<int64_t>(1, target.threads);
+  if (par > threads)
+    return llvm::formatv("par={0} exceeds the {1} kernel threads the "
+                         "candidates run with",
+                         par, threads)
+        .str();
+  return std::nullopt;
 }
 
 /// The divisors of n in [lo, hi], ascending; {n} when there are none (a
@@ -31,25 +51,44 @@ std::vector<json> divisorsIn(int64_t n, int64_t lo, int64_t hi) {
   return out;
 }
 
-std::string list(const std::vector<int64_t> &values) {
-  return "[" +
-         llvm::join(llvm::map_range(values,
-                                    [](int64_t v) { return std::to_string(v); }),
-                    ", ") +
-         "]";
+mlir::Type elementType(mlir::MLIRContext *context, const std::string &type) {
+  mlir::Type parsed = mlir::parseType(type, context);
+  if (!parsed)
+    llvm::report_fatal_error(llvm::Twine("internal error: element type '") +
+                             type + "'");
+  return parsed;
 }
 
-/// `n` results of !transform.any_op, for a tiling op's type signature.
-std::string anyOps(size_t n) {
-  std::vector<std::string> types(n, "!transform.any_op");
-  return llvm::join(types, ", ");
-}
-
-std::string zeroOf(const std::string &type) {
-  return type[0] == 'f' ? "0.0 : " + type : "0 : " + type;
+mlir::TypedAttr zeroOf(mlir::MLIRContext *context, const std::string &type) {
+  mlir::Type element = elementType(context, type);
+  if (mlir::isa<mlir::FloatType>(element))
+    return mlir::FloatAttr::get(element, 0.0);
+  return mlir::IntegerAttr::get(element, 0);
 }
 
 int64_t knob(const Config &c, const char *name) { return c.at(name).get<int64_t>(); }
+
+int64_t knobOr0(const Config &c, const char *name) {
+  if (!c.is_object())
+    return 0;
+  auto it = c.find(name);
+  if (it == c.end())
+    return 0;
+  if (it->is_boolean())
+    return it->get<bool>() ? 1 : 0;
+  if (it->is_number_integer())
+    return it->get<int64_t>();
+  if (it->is_number())
+    return int64_t(it->get<double>());
+  return 0;
+}
+
+bool knobIs(const Config &c, const char *name, const char *value) {
+  if (!c.is_object())
+    return false;
+  auto it = c.find(name);
+  return it != c.end() && it->is_string() && it->get<std::string>() == value;
+}
 
 /// Why an mr x nr register tile of accumulators (plus a row of B and a
 /// broadcast A element) cannot be vectorized without spilling, or nullopt.

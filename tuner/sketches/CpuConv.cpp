@@ -7,6 +7,9 @@
 #include "tuner/sketches/Common.h"
 #include "tuner/sketches/Sketches.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace hatc::tuner::sketches {
@@ -27,7 +30,17 @@ public:
   }
   std::string name() const override { return "cpu_conv"; }
 
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuConvKnobs k;
+    k.par = knobOr0(c, "par"), k.owT = knobOr0(c, "ow_t");
+    k.fT = knobOr0(c, "f_t"), k.cT = knobOr0(c, "c_t");
+    k.hoist = knobOr0(c, "hoist") != 0;
+    return {cost_model::FSketchCpuConv, k};
+  }
+
   std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
     if (auto reason = checkDomains(c))
       return reason;
     int64_t par = knob(c, "par"), ow = knob(c, "ow_t"), f = knob(c, "f_t"),
@@ -57,20 +70,17 @@ public:
   std::string script(const Config &c) const override {
     int64_t par = knob(c, "par");
     Script s("hatc sketch cpu_conv: " + c.dump());
-    std::string op = s.match(shape.anchorOp);
+    mlir::Value op = s.match(shape.anchorOp);
     if (par > 1)
-      op = s.forall(op, {0, par, 0, 0}).first;
-    auto [tiled, loops] = s.tile(op, {1, 1, knob(c, "ow_t"), knob(c, "f_t"),
-                                      1, 1, knob(c, "c_t")});
-    std::string decomposed = s.fresh("conv1d");
-    s.line(decomposed + " = transform.structured.decompose " + tiled +
-           " : (!transform.any_op) -> !transform.any_op");
-    s.line("transform.structured.vectorize " + decomposed +
-           " : !transform.any_op");
-    s.lowerContractions();
+      op = s.tileForallThreads(op, {0, par, 0, 0}).first;
+    auto [tiled, loops] = s.tileFor(op, {1, 1, knob(c, "ow_t"), knob(c, "f_t"),
+                                         1, 1, knob(c, "c_t")});
+    mlir::Value decomposed = s.builder().create<mlir::transform::DecomposeOp>(
+        s.loc(), s.anyOp(), tiled);
+    s.vectorize(decomposed);
+    s.contractionsToFma(s.func());
     if (knob(c, "hoist"))
-      s.line("transform.loop.hoist_loop_invariant_subsets " + loops +
-             "#6 : !transform.any_op");
+      s.hoistLoopInvariantSubsets(loops[6]); // the channel loop
     s.cleanup();
     return s.finish();
   }
@@ -111,7 +121,21 @@ public:
   }
   std::string name() const override { return "cpu_conv_im2col"; }
 
+  /// The GEMM on the patch matrix, tiled as cpu_matmul tiles a matmul, plus
+  /// the patch copy.
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuGemmKnobs k;
+    k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
+    k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
+    k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
+    k.kUnroll = knobOr0(c, "k_unroll");
+    k.copy = knobOr0(c, "copy");
+    return {cost_model::FSketchCpuConvIm2col, k};
+  }
+
   std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
     if (auto reason = checkDomains(c))
       return reason;
     int64_t par = knob(c, "par"), mc = knob(c, "mc"), nc = knob(c, "nc"),
@@ -119,10 +143,6 @@ public:
             copy = knob(c, "copy");
     if (images != 1)
       return llvm::formatv("cpu_conv_im2col takes one image, not {0}", images)
-          .str();
-    if (par > target.cores * 2)
-      return llvm::formatv("par {0} oversubscribes {1} cores", par,
-                           target.cores)
           .str();
     if (M % par)
       return llvm::formatv("par={0} does not divide the {1} patch rows", par,
@@ -155,40 +175,40 @@ public:
   std::string script(const Config &c) const override {
     int64_t par = knob(c, "par");
     Script s("hatc sketch cpu_conv_im2col: " + c.dump());
-    std::string conv = s.match(shape.anchorOp);
-    s.line(s.fresh("im2col") + ", " + s.fresh("expand") +
-           " = transform.structured.convert_conv2d_to_img2col " + conv +
-           " : (!transform.any_op) -> (!transform.any_op, !transform.any_op)");
+    mlir::OpBuilder &b = s.builder();
+    mlir::Value conv = s.match(shape.anchorOp);
+    // (Its one-operand builder is declared but not defined in MLIR 19.)
+    b.create<mlir::transform::ConvertConv2DToImg2ColOp>(s.loc(), s.anyOp(),
+                                                        s.anyOp(), conv);
     // Without the unit batch dim the contraction is a plain matmul (patch
     // rows, filters, patch length) and the patch copy 2-D; the rewrite
     // replaces both ops, so they are matched again: the GEMM by its result
     // type, the copy as the producer of its first operand.
-    std::string f = s.func();
-    s.line("transform.apply_patterns to " + f + " {");
-    s.line("  transform.apply_patterns.linalg.fold_unit_extent_dims_via_"
-           "reshapes");
-    s.line("  transform.apply_patterns.canonicalization");
-    s.line("} : !transform.any_op");
-    std::string gemm = s.fresh("gemm");
-    s.line(gemm + " = transform.structured.match ops{[\"linalg.generic\"]} "
-                  "filter_result_type = tensor<" +
-           std::to_string(M) + "x" + std::to_string(N) + "x" + shape.accType +
-           "> in %root : (!transform.any_op) -> !transform.any_op");
-    std::string im2col = s.producerOf(gemm, 0);
+    s.applyPatterns(s.func(), [](mlir::OpBuilder &b, mlir::Location loc) {
+      b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
+          loc);
+      b.create<mlir::transform::ApplyCanonicalizationPatternsOp>(loc);
+    });
+    auto gemmType = mlir::RankedTensorType::get(
+        {M, N}, elementType(s.context(), shape.accType));
+    mlir::Value gemm = b.create<mlir::transform::MatchOp>(
+        s.loc(), s.anyOp(), s.root(),
+        b.getStrArrayAttr({mlir::linalg::GenericOp::getOperationName()}),
+        mlir::transform::MatchInterfaceEnumAttr(), mlir::DictionaryAttr(),
+        mlir::TypeAttr::get(gemmType), mlir::ArrayAttr());
+    mlir::Value im2col = s.producerOf(gemm, 0);
     if (par > 1) {
-      auto [tiled, forall] = s.forall(gemm, {par, 0, 0});
-      im2col = s.fuse(im2col, forall).first;
+      auto [tiled, forall] = s.tileForallThreads(gemm, {par, 0, 0});
+      im2col = s.fuseInto(im2col, forall).first;
       gemm = tiled;
     }
     // The patch copy: a gather of `copy` elements per step.
-    std::string copy = s.tile(im2col, {1, knob(c, "copy")}).first;
-    s.line("transform.structured.vectorize " + copy +
-           " {vectorize_nd_extract} : !transform.any_op");
-    std::string cache =
-        s.tile(gemm, {knob(c, "mc"), knob(c, "nc"), knob(c, "kc")}).first;
-    std::string loops =
-        s.vectorizedTile(cache, {knob(c, "mr"), knob(c, "nr"), 1});
-    s.finishRegisterTile(loops + "#2", knob(c, "k_unroll"));
+    s.vectorize(s.tileFor(im2col, {1, knob(c, "copy")}).first,
+                /*vectorizeNdExtract=*/true);
+    mlir::Value cache =
+        s.tileFor(gemm, {knob(c, "mc"), knob(c, "nc"), knob(c, "kc")}).first;
+    auto loops = s.vectorizedTile(cache, {knob(c, "mr"), knob(c, "nr"), 1});
+    s.finishRegisterTile(loops[2], knob(c, "k_unroll"));
     return s.finish();
   }
 

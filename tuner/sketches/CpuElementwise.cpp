@@ -18,7 +18,16 @@ public:
   }
   std::string name() const override { return "cpu_elementwise"; }
 
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuElementwiseKnobs k;
+    k.par = knobOr0(c, "par"), k.rows = knobOr0(c, "rows");
+    k.cols = knobOr0(c, "cols");
+    return {cost_model::FSketchCpuElementwise, k};
+  }
+
   std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
     if (auto reason = checkDomains(c))
       return reason;
     const auto &r = shape.loopRanges;
@@ -48,18 +57,17 @@ public:
   std::string script(const Config &c) const override {
     size_t loops = shape.loopRanges.size();
     Script s("hatc sketch cpu_elementwise: " + c.dump());
-    std::string op = s.match(shape.anchorOp);
+    mlir::Value op = s.match(shape.anchorOp);
     int64_t par = knob(c, "par");
     if (par > 1) {
       std::vector<int64_t> threads(loops, 0);
       threads[0] = par;
-      op = s.forall(op, threads).first;
+      op = s.tileForallThreads(op, threads).first;
     }
     std::vector<int64_t> sizes(loops, 1);
     sizes[0] = knob(c, "rows");
     sizes[loops - 1] = knob(c, "cols");
-    std::string tiled = s.tile(op, sizes).first;
-    s.line("transform.structured.vectorize " + tiled + " : !transform.any_op");
+    s.vectorize(s.tileFor(op, sizes).first);
     s.cleanup();
     return s.finish();
   }

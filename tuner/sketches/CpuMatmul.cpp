@@ -8,6 +8,10 @@
 #include "tuner/sketches/Common.h"
 #include "tuner/sketches/Sketches.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Transform/IR/TransformTypes.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace hatc::tuner::sketches {
@@ -38,6 +42,18 @@ public:
   }
   std::string name() const override { return "cpu_matmul"; }
 
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuGemmKnobs k;
+    k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
+    k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
+    k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
+    k.kUnroll = knobOr0(c, "k_unroll");
+    k.orderNmk = knobIs(c, "order", "nmk");
+    k.pack = knobOr0(c, "pack") != 0;
+    k.fuse = knobOr0(c, "fuse") != 0;
+    return {cost_model::FSketchCpuMatmul, k};
+  }
+
   /// Tile sizes clamped to what a thread's part of the problem has.
   struct Tiles {
     int64_t rows, mc, nc, kc;
@@ -51,15 +67,13 @@ public:
   }
 
   std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
     if (auto reason = checkDomains(c))
       return reason;
     int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr");
     bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
     Tiles t = tiles(c);
-    if (par > target.cores * 2)
-      return llvm::formatv("par {0} oversubscribes {1} cores", par,
-                           target.cores)
-          .str();
     if (auto reason = registerTileReason(mr, nr, target))
       return reason;
     if (auto reason = panelReason(t.kc, t.nc, shape.elemType, target))
@@ -114,23 +128,22 @@ public:
     bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
     bool nmk = c.at("order") == "nmk";
     Script s("hatc sketch cpu_matmul: " + c.dump());
-    std::string op = s.match(shape.anchorOp);
-    std::string consumer;
+    mlir::OpBuilder &b = s.builder();
+    mlir::Value op = s.match(shape.anchorOp);
+    mlir::Value consumer;
     if (fuse) {
       // Tile the consumer over threads and pull the matmul (and its fill)
       // into each thread's tile.
-      std::string cons = s.fresh("consumer");
-      s.line(cons + " = transform.get_consumers_of_result " + op +
-             "[0] : (!transform.any_op) -> !transform.any_op");
-      std::string fill = s.producerOf(op, 2);
-      auto [tiledConsumer, forall] = s.forall(cons, {par, 0});
-      auto [fused, forall2] = s.fuse(op, forall);
-      s.fuse(fill, forall2);
+      mlir::Value consumers = s.consumersOf(op, 0);
+      mlir::Value fill = s.producerOf(op, 2);
+      auto [tiledConsumer, forall] = s.tileForallThreads(consumers, {par, 0});
+      auto [fused, forall2] = s.fuseInto(op, forall);
+      s.fuseInto(fill, forall2);
       op = fused;
       consumer = tiledConsumer;
     } else if (par > 1) {
-      op = s.forall(op, batched ? std::vector<int64_t>{par, 0, 0, 0}
-                                : std::vector<int64_t>{par, 0, 0})
+      op = s.tileForallThreads(op, batched ? std::vector<int64_t>{par, 0, 0, 0}
+                                           : std::vector<int64_t>{par, 0, 0})
                .first;
     }
     std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
@@ -143,37 +156,33 @@ public:
       order = nmk ? std::vector<int64_t>{0, 2, 1, 3}
                   : std::vector<int64_t>{0, 1, 2, 3};
     }
-    op = s.tile(op, cache, order).first;
+    op = s.tileFor(op, cache, order).first;
     if (pack) {
       // Pad the cache tile to its static size, copying the A and B panels
       // into contiguous buffers (packing); the pads become fill + copy.
-      std::string zero = zeroOf(shape.elemType), acc = zeroOf(shape.accType);
-      std::string padded = s.fresh("padded"), pad = s.fresh("pad"),
-                  copy = s.fresh("copy");
-      std::string dims = batched ? "[0, 1, 2, 3]" : "[0, 1, 2]";
-      std::string multiple = batched ? list({1, mr, nr, 1}) : list({mr, nr, 1});
-      s.line(padded + ", " + pad + ", " + copy +
-             " = transform.structured.pad " + op + " pad_to_multiple_of " +
-             multiple + " {padding_values = [" +
-             zero + ", " + zero + ", " + acc + "], padding_dimensions = " +
-             dims +
-             ", pack_paddings = [1, 1, 0], copy_back_op = \"linalg.copy\"} : "
-             "(!transform.any_op) -> (!transform.any_op, !transform.any_op, "
-             "!transform.any_op)");
-      std::string pads = s.fresh("pads"), dps = s.fresh("dps");
-      s.line(pads + " = transform.structured.match ops{[\"tensor.pad\"]} in "
-                    "%root : (!transform.any_op) -> !transform.any_op");
-      s.line(dps + " = transform.structured.rewrite_in_destination_passing_"
-                   "style " +
-             pads + " : (!transform.any_op) -> !transform.any_op");
-      op = padded;
+      mlir::Attribute zero = zeroOf(s.context(), shape.elemType),
+                      acc = zeroOf(s.context(), shape.accType);
+      std::vector<int64_t> dims = batched ? std::vector<int64_t>{0, 1, 2, 3}
+                                          : std::vector<int64_t>{0, 1, 2};
+      std::vector<int64_t> multiple = batched
+                                          ? std::vector<int64_t>{1, mr, nr, 1}
+                                          : std::vector<int64_t>{mr, nr, 1};
+      mlir::Type any = s.anyOp();
+      auto pad = b.create<mlir::transform::PadOp>(
+          s.loc(), any, any, any, op, b.getArrayAttr({zero, zero, acc}),
+          b.getI64ArrayAttr(dims), mlir::ValueRange(), multiple,
+          b.getI64ArrayAttr({1, 1, 0}), mlir::ArrayAttr(),
+          mlir::linalg::CopyOp::getOperationName());
+      mlir::Value pads =
+          s.match(mlir::tensor::PadOp::getOperationName());
+      b.create<mlir::transform::RewriteInDestinationPassingStyleOp>(
+          s.loc(), any, pads);
+      op = pad.getPadded();
     }
-    std::string loops = s.vectorizedTile(op, reg);
-    if (fuse) {
-      auto [tile, l] = s.tile(consumer, {1, target.vectorLanes});
-      s.line("transform.structured.vectorize " + tile + " : !transform.any_op");
-    }
-    s.finishRegisterTile(loops + "#2", unroll);
+    auto loops = s.vectorizedTile(op, reg);
+    if (fuse)
+      s.vectorize(s.tileFor(consumer, {1, target.vectorLanes}).first);
+    s.finishRegisterTile(loops[2], unroll);
     return s.finish();
   }
 

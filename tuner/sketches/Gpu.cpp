@@ -35,6 +35,18 @@ public:
     return matmul ? "gpu_matmul" : "gpu_elementwise";
   }
 
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::GpuKernelKnobs k;
+    k.bm = knobOr0(c, "bm"), k.bn = knobOr0(c, "bn");
+    k.tm = knobOr0(c, "tm"), k.tn = knobOr0(c, "tn");
+    k.bk = knobOr0(c, "bk"), k.vec = knobOr0(c, "vec");
+    k.promote = knobOr0(c, "promote") != 0;
+    k.registerTile = knobOr0(c, "reg") != 0;
+    return {matmul ? cost_model::FSketchGpuMatmul
+                   : cost_model::FSketchGpuElementwise,
+            k};
+  }
+
   GpuSchedule schedule(const Config &c) const {
     GpuSchedule g;
     g.blockM = knob(c, "bm"), g.blockN = knob(c, "bn");

@@ -8,6 +8,9 @@
 #include "tuner/sketches/Common.h"
 #include "tuner/sketches/Sketches.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/IR/TransformTypes.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace hatc::tuner::sketches {
@@ -52,6 +55,15 @@ public:
   }
   std::string name() const override { return "hwacc_gemm"; }
 
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::HwaccGemmKnobs k;
+    k.tm = knobOr0(c, "tm"), k.tn = knobOr0(c, "tn"), k.tk = knobOr0(c, "tk");
+    k.loopOrderNmk = knobIs(c, "loop_order", "nmk");
+    k.doubleBuffer = knobOr0(c, "double_buffer") != 0;
+    k.dataflowOs = knobIs(c, "dataflow", "os");
+    return {cost_model::FSketchHwaccGemm, k};
+  }
+
   std::optional<std::string> invalidReason(const Config &c) const override {
     if (auto reason = checkDomains(c))
       return reason;
@@ -83,50 +95,47 @@ public:
 
   std::string script(const Config &c) const override {
     Script s("hatc sketch hwacc_gemm: " + c.dump());
-    std::string tile = s.fresh("tile"), order = s.fresh("order"),
-                db = s.fresh("db"), flow = s.fresh("dataflow");
-    s.line(tile + " = transform.param.constant array<i64: " +
-           std::to_string(knob(c, "tm")) + ", " +
-           std::to_string(knob(c, "tn")) + ", " +
-           std::to_string(knob(c, "tk")) + "> -> !transform.any_param");
-    s.line(order + " = transform.param.constant \"" +
-           c.at("loop_order").get<std::string>() + "\" -> !transform.any_param");
-    s.line(db + " = transform.param.constant " +
-           std::string(c.at("double_buffer").get<bool>() ? "true" : "false") +
-           " -> !transform.any_param");
-    s.line(flow + " = transform.param.constant \"" +
-           c.at("dataflow").get<std::string>() + "\" -> !transform.any_param");
+    mlir::OpBuilder &b = s.builder();
+    mlir::Type anyParam = mlir::transform::AnyParamType::get(s.context());
+    auto param = [&](mlir::Attribute value) -> mlir::Value {
+      return b.create<mlir::transform::ParamConstantOp>(s.loc(), anyParam,
+                                                        value);
+    };
+    mlir::Value tile = param(b.getDenseI64ArrayAttr(
+        {knob(c, "tm"), knob(c, "tn"), knob(c, "tk")}));
+    mlir::Value order =
+        param(b.getStringAttr(c.at("loop_order").get<std::string>()));
+    mlir::Value db = param(b.getBoolAttr(c.at("double_buffer").get<bool>()));
+    mlir::Value flow =
+        param(b.getStringAttr(c.at("dataflow").get<std::string>()));
+    const llvm::StringRef gemmOps[] = {
+        mlir::linalg::MatmulOp::getOperationName(),
+        mlir::linalg::BatchMatmulOp::getOperationName(),
+        mlir::linalg::Conv2DNhwcHwcfOp::getOperationName()};
     int64_t hostOps = c.contains("host_ops") ? knob(c, "host_ops") : 0;
     if (hostOps != 0) {
-      std::string all = s.fresh("gemms");
-      s.line(all + " = transform.structured.match ops{[\"linalg.matmul\", "
-                   "\"linalg.batch_matmul\", \"linalg.conv_2d_nhwc_hwcf\"]} "
-                   "in %root : (!transform.any_op) -> !transform.any_op");
+      mlir::Value all = s.ScriptBuilder::match(gemmOps);
       // One handle per GEMM the knob can pick, and with more GEMMs than
       // that, one for the rest (they stay on the accelerator). Only then:
       // MLIR 19's split_handle crashes on an overflow result it does not
       // need.
       bool overflow = shape.gemmOps > gemms;
-      std::vector<std::string> each;
-      for (int64_t i = 0; i < gemms + (overflow ? 1 : 0); ++i)
-        each.push_back(s.fresh("gemm"));
-      s.line(llvm::join(each, ", ") + " = transform.split_handle " + all +
-             (overflow ? " {overflow_result = " + std::to_string(gemms) + "}"
-                       : std::string()) +
-             " : (!transform.any_op) -> (" + anyOps(each.size()) + ")");
+      llvm::SmallVector<mlir::Type> types(gemms + (overflow ? 1 : 0),
+                                          s.anyOp());
+      auto split = b.create<mlir::transform::SplitHandleOp>(
+          s.loc(), types, all, /*pass_through_empty_handle=*/true,
+          /*fail_on_payload_too_small=*/true,
+          overflow ? b.getI64IntegerAttr(gemms) : mlir::IntegerAttr());
       for (int64_t i = 0; i < gemms; ++i)
         if (hostOps & (int64_t(1) << i))
-          s.line("transform.annotate " + each[i] +
-                 " \"hwacc.on_host\" : !transform.any_op");
+          s.annotate(split.getResult(i), "hwacc.on_host");
     }
-    for (const char *opName : {"linalg.matmul", "linalg.batch_matmul",
-                               "linalg.conv_2d_nhwc_hwcf"}) {
-      std::string op = s.match(opName);
-      for (auto [attr, param] :
+    for (llvm::StringRef opName : gemmOps) {
+      mlir::Value op = s.match(opName);
+      for (auto [attr, value] :
            {std::pair{"hwacc.tile", tile}, {"hwacc.loop_order", order},
             {"hwacc.double_buffer", db}, {"hwacc.dataflow", flow}})
-        s.line("transform.annotate " + op + " \"" + attr + "\" = " + param +
-               " : !transform.any_op, !transform.any_param");
+        s.annotate(op, attr, value);
     }
     return s.finish();
   }
