@@ -102,6 +102,10 @@ ScriptBuilder::tileFor(Value op, ArrayRef<int64_t> sizes,
                        ArrayRef<int64_t> interchange) {
   auto tile =
       b.create<transform::TileUsingForOp>(location, op, sizes, interchange);
+  // The builder always sets the interchange; without one, say nothing
+  // rather than print `interchange = []`.
+  if (interchange.empty())
+    tile->removeAttr(tile.getInterchangeAttrName());
   return {tile.getTiledLinalgOp(), SmallVector<Value>(tile.getLoops())};
 }
 
