@@ -1,6 +1,8 @@
 //===- Features.cpp - Cost-model features of (task, config, target) -------===//
 //
-// One function per sketch fills the knob and derived features; the common
+// One function per family of schedules (a tiled CPU GEMM, a direct conv,
+// an elementwise tiling, a hwacc GEMM, a GPU kernel) fills the knob and
+// derived features from the typed knobs the sketch describes; the common
 // part (sketch, op, element type, problem size) is shared. The estimates
 // here (bytes moved, cycles) are deliberately simple: they only have to
 // order configs roughly the way the hardware does, so the trees can learn
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
 
 namespace hatc::cost_model {
 namespace {
@@ -183,8 +186,8 @@ const FeatureTable &featureTable() {
 // Reading plain inputs
 //===----------------------------------------------------------------------===//
 
-/// A numeric knob: numbers as they are, booleans as 0/1, anything else
-/// (missing, a string, null) as 0.
+/// A numeric field of the target description: numbers as they are,
+/// booleans as 0/1, anything else (missing, a string, null) as 0.
 int64_t intKnob(const json &config, const char *name) {
   if (!config.is_object())
     return 0;
@@ -198,17 +201,6 @@ int64_t intKnob(const json &config, const char *name) {
   if (it->is_number())
     return int64_t(it->get<double>());
   return 0;
-}
-
-/// A categorical knob: 1 when it equals `value` (a string), else 0.
-float choiceKnob(const json &config, const char *name, const char *value) {
-  if (!config.is_object())
-    return 0;
-  auto it = config.find(name);
-  return it != config.end() && it->is_string() &&
-                 it->get<std::string>() == value
-             ? 1.0f
-             : 0.0f;
 }
 
 std::string stringField(const json &object, const char *name) {
@@ -361,24 +353,25 @@ void cpuCommon(Features &f, const TargetParams &t, int64_t par,
   set(f, FParPerCore, double(par) / double(t.cores));
 }
 
-void cpuMatmul(Features &f, const FeatureInput &in, const Problem &p,
-               const TargetParams &t) {
-  const json &c = in.config;
-  int64_t par = atLeast1(intKnob(c, "par"));
-  int64_t mc = intKnob(c, "mc"), nc = intKnob(c, "nc"), kc = intKnob(c, "kc"),
-          mr = intKnob(c, "mr"), nr = intKnob(c, "nr");
-  bool pack = intKnob(c, "pack") != 0;
+/// A GEMM tiled over threads, cache tiles and a register tile: a matmul or
+/// batch_matmul, or a conv's GEMM on its patch matrix (k.copy > 0: the
+/// patch copy's step).
+void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
+             const Problem &p, const TargetParams &t) {
+  int64_t par = atLeast1(k.par);
+  int64_t mc = k.mc, nc = k.nc, kc = k.kc, mr = k.mr, nr = k.nr;
+  bool pack = k.pack;
   set(f, FLog2Mc, log2Of(mc));
   set(f, FLog2Nc, log2Of(nc));
   set(f, FLog2Kc, log2Of(kc));
   set(f, FLog2Mr, log2Of(mr));
   set(f, FLog2Nr, log2Of(nr));
-  set(f, FLog2KUnroll, log2Of(intKnob(c, "k_unroll")));
-  set(f, FOrderNmk, choiceKnob(c, "order", "nmk"));
+  set(f, FLog2KUnroll, log2Of(k.kUnroll));
+  set(f, FOrderNmk, k.orderNmk);
   set(f, FPack, pack);
-  set(f, FFuse, intKnob(c, "fuse") != 0);
+  set(f, FFuse, k.fuse);
+  set(f, FLog2Copy, log2Of(k.copy));
 
-  bool batched = in.opKind == "batch_matmul";
   int64_t M = int64_t(p.M), N = int64_t(p.N), K = int64_t(std::max(p.K, 1.0)),
           B = int64_t(p.batch);
   // As the sketch does: threads split the batch when there is one, else the
@@ -435,16 +428,15 @@ void cpuMatmul(Features &f, const FeatureInput &in, const Problem &p,
   }
 }
 
-void cpuConv(Features &f, const FeatureInput &in, const Problem &p,
-             const TargetParams &t) {
-  const json &c = in.config;
+void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
+             const Problem &p, const TargetParams &t) {
   const auto &r = in.loopRanges;
-  int64_t par = atLeast1(intKnob(c, "par"));
-  int64_t owT = intKnob(c, "ow_t"), fT = intKnob(c, "f_t"), cT = intKnob(c, "c_t");
+  int64_t par = atLeast1(k.par);
+  int64_t owT = k.owT, fT = k.fT, cT = k.cT;
   set(f, FLog2OwT, log2Of(owT));
   set(f, FLog2FT, log2Of(fT));
   set(f, FLog2CT, log2Of(cT));
-  set(f, FHoist, intKnob(c, "hoist") != 0);
+  set(f, FHoist, k.hoist);
   if (r.size() < 7)
     return;
   int64_t n = r[0], oh = r[1], ow = r[2], filters = r[3], kh = r[4], kw = r[5],
@@ -483,12 +475,12 @@ void cpuConv(Features &f, const FeatureInput &in, const Problem &p,
   set(f, FLog2ArithIntensity, log2Of(2.0 * p.M * p.N * p.K / bytes));
 }
 
-void cpuElementwise(Features &f, const FeatureInput &in, const Problem &p,
+void cpuElementwise(Features &f, const CpuElementwiseKnobs &k,
+                    const FeatureInput &in, const Problem &p,
                     const TargetParams &t) {
-  const json &c = in.config;
   const auto &r = in.loopRanges;
-  int64_t par = atLeast1(intKnob(c, "par"));
-  int64_t rows = intKnob(c, "rows"), cols = intKnob(c, "cols");
+  int64_t par = atLeast1(k.par);
+  int64_t rows = k.rows, cols = k.cols;
   set(f, FLog2Rows, log2Of(rows));
   set(f, FLog2Cols, log2Of(cols));
   if (r.empty())
@@ -516,17 +508,16 @@ void cpuElementwise(Features &f, const FeatureInput &in, const Problem &p,
   set(f, FLog2ArithIntensity, log2Of(1.0 / (2.0 * p.elemBytes)));
 }
 
-void hwaccGemm(Features &f, const FeatureInput &in, const Problem &p,
+void hwaccGemm(Features &f, const HwaccGemmKnobs &k, const Problem &p,
                const TargetParams &t) {
-  const json &c = in.config;
-  int64_t tm = intKnob(c, "tm"), tn = intKnob(c, "tn"), tk = intKnob(c, "tk");
-  bool doubleBuffer = intKnob(c, "double_buffer") != 0;
+  int64_t tm = k.tm, tn = k.tn, tk = k.tk;
+  bool doubleBuffer = k.doubleBuffer;
   set(f, FLog2Tm, log2Of(tm));
   set(f, FLog2Tn, log2Of(tn));
   set(f, FLog2Tk, log2Of(tk));
-  set(f, FLoopOrderNmk, choiceKnob(c, "loop_order", "nmk"));
+  set(f, FLoopOrderNmk, k.loopOrderNmk);
   set(f, FDoubleBuffer, doubleBuffer);
-  set(f, FDataflowOs, choiceKnob(c, "dataflow", "os"));
+  set(f, FDataflowOs, k.dataflowOs);
 
   int64_t d = t.arrayDim;
   int64_t M = int64_t(p.M), N = int64_t(p.N), K = int64_t(std::max(p.K, 1.0));
@@ -574,31 +565,19 @@ void hwaccGemm(Features &f, const FeatureInput &in, const Problem &p,
       log2Of(double(ceilDiv(tm, d)) * ceilDiv(tn, d) * ceilDiv(tk, d)));
 }
 
-/// The conv's GEMM (patch rows x filters x patch length) tiled as
-/// cpu_matmul tiles a matmul, plus the patch copy.
-void cpuConvIm2col(Features &f, const FeatureInput &in, const Problem &p,
-                   const TargetParams &t) {
-  FeatureInput gemm = in;
-  gemm.opKind = "matmul";
-  cpuMatmul(f, gemm, p, t);
-  set(f, FLog2Copy, log2Of(intKnob(in.config, "copy")));
-}
-
-void gpuKernel(Features &f, const FeatureInput &in, const Problem &p,
+void gpuKernel(Features &f, const GpuKernelKnobs &k, const Problem &p,
                const TargetParams &t) {
-  const json &c = in.config;
-  int64_t bm = atLeast1(intKnob(c, "bm")), bn = atLeast1(intKnob(c, "bn")),
-          tm = atLeast1(intKnob(c, "tm")), tn = atLeast1(intKnob(c, "tn")),
-          bk = intKnob(c, "bk");
-  bool promote = intKnob(c, "promote") != 0;
+  int64_t bm = atLeast1(k.bm), bn = atLeast1(k.bn), tm = atLeast1(k.tm),
+          tn = atLeast1(k.tn), bk = k.bk;
+  bool promote = k.promote;
   set(f, FLog2GpuBm, log2Of(bm));
   set(f, FLog2GpuBn, log2Of(bn));
   set(f, FLog2GpuTm, log2Of(tm));
   set(f, FLog2GpuTn, log2Of(tn));
   set(f, FLog2GpuBk, log2Of(bk));
   set(f, FGpuPromote, promote);
-  set(f, FLog2GpuVec, log2Of(intKnob(c, "vec")));
-  set(f, FGpuRegTile, intKnob(c, "reg") != 0);
+  set(f, FLog2GpuVec, log2Of(k.vec));
+  set(f, FGpuRegTile, k.registerTile);
   int64_t M = int64_t(p.M), N = int64_t(p.N);
   double threads = double(bm / tm) * double(bn / tn);
   double blocks = double(ceilDiv(M, bm)) * double(ceilDiv(N, bn));
@@ -650,15 +629,8 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
   Features f(kFeatureCount, 0.0f);
   TargetParams target(in.target);
   Problem problem = problemOf(in);
-  std::string sketch = stringField(in.config, "sketch");
-
-  set(f, FSketchCpuMatmul, sketch == "cpu_matmul");
-  set(f, FSketchCpuConv, sketch == "cpu_conv");
-  set(f, FSketchCpuElementwise, sketch == "cpu_elementwise");
-  set(f, FSketchHwaccGemm, sketch == "hwacc_gemm");
-  set(f, FSketchCpuConvIm2col, sketch == "cpu_conv_im2col");
-  set(f, FSketchGpuMatmul, sketch == "gpu_matmul");
-  set(f, FSketchGpuElementwise, sketch == "gpu_elementwise");
+  if (in.sketch.sketchFeature)
+    set(f, *in.sketch.sketchFeature, 1);
   set(f, FOpMatmul, in.opKind == "matmul");
   set(f, FOpBatchMatmul, in.opKind == "batch_matmul");
   set(f, FOpConv2d, in.opKind == "conv2d");
@@ -674,18 +646,23 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
   set(f, FLog2GemmK, log2Of(problem.K));
   set(f, FLog2Batch, log2Of(problem.batch));
 
-  if (sketch == "cpu_matmul")
-    cpuMatmul(f, in, problem, target);
-  else if (sketch == "cpu_conv")
-    cpuConv(f, in, problem, target);
-  else if (sketch == "cpu_elementwise")
-    cpuElementwise(f, in, problem, target);
-  else if (sketch == "hwacc_gemm")
-    hwaccGemm(f, in, problem, target);
-  else if (sketch == "cpu_conv_im2col")
-    cpuConvIm2col(f, in, problem, target);
-  else if (sketch == "gpu_matmul" || sketch == "gpu_elementwise")
-    gpuKernel(f, in, problem, target);
+  // Each family of schedules has its own estimates; which family a config
+  // belongs to is the sketch's word (FeatureInput::sketch), not a name.
+  std::visit(
+      [&](const auto &knobs) {
+        using K = std::decay_t<decltype(knobs)>;
+        if constexpr (std::is_same_v<K, CpuGemmKnobs>)
+          cpuGemm(f, knobs, in.opKind == "batch_matmul", problem, target);
+        else if constexpr (std::is_same_v<K, CpuConvKnobs>)
+          cpuConv(f, knobs, in, problem, target);
+        else if constexpr (std::is_same_v<K, CpuElementwiseKnobs>)
+          cpuElementwise(f, knobs, in, problem, target);
+        else if constexpr (std::is_same_v<K, HwaccGemmKnobs>)
+          hwaccGemm(f, knobs, problem, target);
+        else if constexpr (std::is_same_v<K, GpuKernelKnobs>)
+          gpuKernel(f, knobs, problem, target);
+      },
+      in.sketch.knobs);
   return f;
 }
 

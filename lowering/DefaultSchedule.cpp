@@ -5,8 +5,9 @@
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Lowering/ScriptBuilder.h"
 
-#include "llvm/ADT/StringExtras.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
 
 #include <map>
 
@@ -43,38 +44,23 @@ std::string hostDefaultScheduleText(const Workload &workload,
     if (!inserted && it->second != task.iteratorTypes)
       conflicting[task.opName] = true;
   }
-  std::string body;
-  int n = 0;
+  ScriptBuilder script(
+      forAccelerator ? "hatc default schedule for hwacc: none; the "
+                       "accelerator lowering tiles."
+                     : "hatc default schedule: reductions before the "
+                       "innermost parallel loop.");
+  mlir::OpBuilder &b = script.builder();
   for (const auto &[opName, iterators] : iteratorsByOp) {
     std::vector<int64_t> permutation = innermostParallelPermutation(iterators);
     if (permutation.empty() || conflicting.count(opName))
       continue;
-    std::string i = std::to_string(n++);
-    body += "    %op" + i + " = transform.structured.match ops{[\"" + opName +
-            "\"]} in %root : (!transform.any_op) -> !transform.any_op\n";
-    body += "    %gen" + i + " = transform.structured.generalize %op" + i +
-            " : (!transform.any_op) -> !transform.any_op\n";
-    body += "    %perm" + i + " = transform.structured.interchange %gen" + i +
-            " iterator_interchange = [" +
-            llvm::join(llvm::map_range(permutation,
-                                       [](int64_t p) {
-                                         return std::to_string(p);
-                                       }),
-                       ", ") +
-            "] : (!transform.any_op) -> !transform.any_op\n";
+    mlir::Value op = script.match({opName});
+    mlir::Value generic = b.create<mlir::transform::GeneralizeOp>(
+        script.loc(), script.anyOp(), op);
+    b.create<mlir::transform::InterchangeOp>(script.loc(), script.anyOp(),
+                                             generic, permutation);
   }
-  return std::string(forAccelerator
-                         ? "// hatc default schedule for hwacc: none; the "
-                           "accelerator lowering tiles.\n"
-                         : "// hatc default schedule: reductions before the "
-                           "innermost parallel loop.\n") +
-         "module attributes {transform.with_named_sequence} {\n"
-         "  transform.named_sequence @__transform_main(%root: !transform.any_op "
-         "{transform.readonly}) {\n" +
-         body +
-         "    transform.yield\n"
-         "  }\n"
-         "}\n";
+  return script.finish();
 }
 
 } // namespace

@@ -2,14 +2,23 @@
 #include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/Passes.h"
 #include "hatc/Lowering/Schedule.h"
+#include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 
+#include "mlir/Dialect/Bufferization/TransformOps/BufferizationTransformOps.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/IR/TransformTypes.h"
+#include "mlir/Dialect/Vector/TransformOps/VectorTransformOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -80,115 +89,98 @@ void registerGpuPipelines() {
 
 std::string gpuScheduleText(const GpuSchedule &g, bool withMatmul,
                             const std::string &comment) {
-  auto list = [](std::initializer_list<int64_t> values) {
-    std::string text;
-    for (int64_t v : values)
-      text += (text.empty() ? "" : ", ") + std::to_string(v);
-    return "[" + text + "]";
-  };
-  const std::string any = "!transform.any_op";
-  const std::string anyPair = "(" + any + ") -> (" + any + ", " + any + ")";
-  std::string body;
-  auto line = [&](const std::string &l) { body += "    " + l + "\n"; };
-  std::string blocks = list({g.blockM, g.blockN}),
-              threads = list({g.blockM / g.threadM, g.blockN / g.threadN});
-  const std::string blockMap = "(mapping = [#gpu.block<y>, #gpu.block<x>])",
-                    threadMap = "(mapping = [#gpu.thread<y>, #gpu.thread<x>])";
+  // The script bufferizes the whole module, so it consumes %root.
+  ScriptBuilder script(comment, ScriptBuilder::Root::Consumed);
+  OpBuilder &b = script.builder();
+  Location loc = script.loc();
+  MLIRContext *context = script.context();
+  Type any = script.anyOp();
+  SmallVector<int64_t> blocks = {g.blockM, g.blockN},
+                       threads = {g.blockM / g.threadM, g.blockN / g.threadN};
+  ArrayAttr blockMap = gpuBlockMappingYX(context),
+            threadMap = gpuThreadMappingYX(context);
   // Fills and all-parallel generics: blocks of threads, each its own launch.
-  for (const char *op : {"linalg.fill", "linalg.generic"}) {
-    std::string h = std::string(op).substr(7);
-    line("%" + h + " = transform.structured.match ops{[\"" + op +
-         "\"]} in %root : (" + any + ") -> " + any);
-    line("%" + h + "_blk, %" + h +
-         "_grid = transform.structured.tile_using_forall %" + h +
-         " tile_sizes " + blocks + " " + blockMap + " : " + anyPair);
-    line("%" + h + "_thr, %" + h +
-         "_threads = transform.structured.tile_using_forall %" + h +
-         "_blk num_threads " + threads + " " + threadMap + " : " + anyPair);
+  for (StringRef op : {linalg::FillOp::getOperationName(),
+                       linalg::GenericOp::getOperationName()}) {
+    Value ops = script.match({op});
+    Value perBlock = script.tileForallSizes(ops, blocks, blockMap).first;
+    script.tileForallThreads(perBlock, threads, threadMap);
   }
   if (withMatmul) {
-    line("%mm = transform.structured.match ops{[\"linalg.matmul\"]} in "
-         "%root : (" + any + ") -> " + any);
-    line("%mm_blk, %mm_grid = transform.structured.tile_using_forall %mm "
-         "tile_sizes " + blocks + " " + blockMap + " : " + anyPair);
-    line("%mm_k, %mm_kloop = transform.structured.tile_using_for %mm_blk "
-         "tile_sizes " + list({0, 0, g.blockK}) + " : " + anyPair);
+    Value mm = script.match({linalg::MatmulOp::getOperationName()});
+    Value perBlock = script.tileForallSizes(mm, blocks, blockMap).first;
+    script.tileFor(perBlock, {0, 0, g.blockK});
   }
-  line("%bufferized = transform.bufferization.one_shot_bufferize %root "
-       "{bufferize_function_boundaries = true, "
-       "function_boundary_type_conversion = 1 : i32} : (" + any + ") -> " +
-       any);
+  Value bufferized = b.create<transform::OneShotBufferizeOp>(
+      loc, any, script.root(),
+      bufferization::LayoutMapOptionAttr::get(
+          context, bufferization::LayoutMapOption::IdentityLayoutMap),
+      /*allow_return_allocs_from_loops=*/false, /*allow_unknown_ops=*/false,
+      /*bufferize_function_boundaries=*/true);
   if (withMatmul) {
-    line("%mm_buf = transform.structured.match ops{[\"linalg.matmul\"]} in "
-         "%bufferized : (" + any + ") -> " + any);
-    std::string tile = "%mm_buf";
+    Value tile = script.match({linalg::MatmulOp::getOperationName()},
+                              bufferized);
     if (g.promote) {
       // A and B tiles of each k step to shared memory (the copies are
       // shared out among the threads by hatc-gpu-workgroup-copies).
-      line("%mm_shared = transform.structured.promote %mm_buf "
-           "{operands_to_promote = [0, 1], mapping = "
-           "[#gpu.memory_space<workgroup>]} : (" + any + ") -> " + any);
-      tile = "%mm_shared";
+      tile = b.create<transform::PromoteOp>(
+          loc, any, tile, b.getI64ArrayAttr({0, 1}), ArrayAttr(),
+          /*use_full_tiles_by_default=*/false, /*use_alloca=*/false,
+          /*memory_space=*/Attribute(),
+          b.getArrayAttr({gpu::GPUMemorySpaceMappingAttr::get(
+              context, gpu::AddressSpace::Workgroup)}),
+          /*alignment=*/IntegerAttr());
     }
-    line("%mm_thr, %mm_threads = transform.structured.tile_using_forall " +
-         tile + " num_threads " + threads + " " + threadMap + " : " +
-         anyPair);
+    Value perThread = script.tileForallThreads(tile, threads, threadMap).first;
     if (g.registerTile) {
       // Each k of the thread's tile is a vectorized outer product.
-      line("%mm_kr, %mm_krloop = transform.structured.tile_using_for "
-           "%mm_thr tile_sizes [0, 0, 1] : " + anyPair);
-      line("transform.structured.vectorize %mm_kr : " + any);
+      script.vectorize(script.tileFor(perThread, {0, 0, 1}).first);
     }
   }
-  line("%func = transform.structured.match ops{[\"func.func\"]} in "
-       "%bufferized : (" + any + ") -> " + any);
-  std::string func = "%func";
+  Value func = script.match({func::FuncOp::getOperationName()}, bufferized);
   if (withMatmul && g.registerTile) {
     // tm x tn outer products of FMAs (scalars once NVPTX splits the vectors),
     // the C tile in registers across the k step (hoisted transfers), and the
     // vector ops lowered to what the NVVM conversion takes (loads, stores,
     // inserts and extracts).
-    body += contractionsToFmaText("%func", "    ");
-    line("%hoisted = transform.structured.hoist_redundant_vector_transfers "
-         "%func : (" + any + ") -> " + any);
-    func = "%hoisted";
-    line("transform.apply_patterns to %hoisted {");
-    line("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim");
-    line("  transform.apply_patterns.vector.lower_broadcast");
-    line("  transform.apply_patterns.vector.lower_transpose");
-    line("  transform.apply_patterns.vector.transfer_permutation_patterns");
-    line("  transform.apply_patterns.vector.lower_transfer "
-         "max_transfer_rank = 1");
-    line("  transform.apply_patterns.vector.lower_shape_cast");
-    line("  transform.apply_patterns.canonicalization");
-    line("} : " + any);
+    script.contractionsToFma(func);
+    func = b.create<transform::HoistRedundantVectorTransfersOp>(loc, any, func);
+    script.applyPatterns(func, [](OpBuilder &b, Location loc) {
+      b.create<transform::ApplyCastAwayVectorLeadingOneDimPatternsOp>(loc);
+      b.create<transform::ApplyLowerBroadcastPatternsOp>(loc);
+      b.create<transform::ApplyLowerTransposePatternsOp>(loc);
+      b.create<transform::ApplyTransferPermutationPatternsOp>(loc);
+      b.create<transform::ApplyLowerTransferPatternsOp>(loc,
+                                                        /*max_transfer_rank=*/1);
+      b.create<transform::ApplyLowerShapeCastPatternsOp>(loc);
+      b.create<transform::ApplyCanonicalizationPatternsOp>(loc);
+    });
   }
-  line("transform.apply_patterns to " + func + " {");
-  line("  transform.apply_patterns.canonicalization");
-  line("} : " + any);
-  line("transform.apply_cse to " + func + " : " + any);
-  line("%width = transform.param.constant " + std::to_string(g.vectorWidth) +
-       " : i64 -> !transform.param<i64>");
+  script.cleanup(func);
+  Value width = b.create<transform::ParamConstantOp>(
+      loc, transform::ParamType::get(context, b.getI64Type()),
+      b.getI64IntegerAttr(g.vectorWidth));
   // One gpu.launch per block-mapped loop nest (one per op).
-  line("%grids = transform.structured.match ops{[\"scf.forall\"]} "
-       "attributes {mapping = [#gpu.block<y>, #gpu.block<x>]} in " + func +
-       " : (" + any + ") -> " + any);
-  line("transform.foreach %grids : " + any + " {");
-  line("^bb0(%grid: " + any + "):");
-  line("  %launch = transform.gpu.map_forall_to_blocks %grid "
-       "generate_gpu_launch : (" + any + ") -> " + any);
-  line("  %mapped = transform.gpu.map_nested_forall_to_threads %launch "
-       "block_dims = " +
-       list({g.blockN / g.threadN, g.blockM / g.threadM, 1}) + " : (" + any +
-       ") -> " + any);
-  line("  transform.annotate %mapped \"hatc.copy_vector_width\" = %width : " +
-       any + ", !transform.param<i64>");
-  line("}");
-  return "// " + comment +
-         "\nmodule attributes {transform.with_named_sequence} {\n"
-         "  transform.named_sequence @__transform_main(%root: "
-         "!transform.any_op {transform.consumed}) {\n" +
-         body + "    transform.yield\n  }\n}\n";
+  auto grids = b.create<transform::MatchOp>(
+      loc, any, func, /*ops=*/b.getStrArrayAttr({scf::ForallOp::getOperationName()}),
+      /*interface=*/transform::MatchInterfaceEnumAttr(),
+      /*op_attrs=*/b.getDictionaryAttr(b.getNamedAttr("mapping", blockMap)),
+      /*filter_result_type=*/TypeAttr(), /*filter_operand_types=*/ArrayAttr());
+  auto foreach = b.create<transform::ForeachOp>(
+      loc, TypeRange(), ValueRange{grids}, /*with_zip_shortest=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = b.createBlock(&foreach.getBody(), {}, {any}, {loc});
+    Value launch = b.create<transform::MapForallToBlocks>(
+        loc, any, body->getArgument(0), /*grid_dims=*/DenseI64ArrayAttr(),
+        /*generate_gpu_launch=*/b.getUnitAttr());
+    Value mapped = b.create<transform::MapNestedForallToThreads>(
+        loc, any, launch,
+        ArrayRef<int64_t>{g.blockN / g.threadN, g.blockM / g.threadM, 1});
+    script.annotate(mapped, "hatc.copy_vector_width", width);
+    b.create<transform::YieldOp>(loc);
+  }
+  return script.finish();
 }
 
 llvm::Expected<std::string> defaultGpuScheduleText(const Workload &workload) {

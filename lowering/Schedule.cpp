@@ -72,27 +72,4 @@ llvm::Error applySchedule(ModuleOp payload, ModuleOp schedule) {
   return llvm::Error::success();
 }
 
-std::string contractionsToFmaText(const std::string &func,
-                                  const std::string &indent) {
-  std::string text;
-  for (const char *line :
-       {"transform.apply_patterns to $F {",
-        "  transform.apply_patterns.vector.reduction_to_contract",
-        "  transform.apply_patterns.vector.transfer_permutation_patterns",
-        "  transform.apply_patterns.vector.cast_away_vector_leading_one_dim",
-        "  transform.apply_patterns.canonicalization",
-        "} : !transform.any_op", "transform.apply_patterns to $F {",
-        "  transform.apply_patterns.vector.lower_contraction "
-        "lowering_strategy = \"outerproduct\"",
-        "  transform.apply_patterns.vector.lower_outerproduct",
-        "  transform.apply_patterns.canonicalization",
-        "} : !transform.any_op"}) {
-    std::string l = line;
-    if (size_t at = l.find("$F"); at != std::string::npos)
-      l.replace(at, 2, func);
-    text += indent + l + "\n";
-  }
-  return text;
-}
-
 } // namespace hatc

@@ -84,6 +84,7 @@ static int64_t readCacheBytes(int index, int64_t fallback) {
 llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
   TargetFacts facts;
   facts.kind = target.kind;
+  facts.threads = resolveThreads(0, target); // callers lower it to --threads
   if (target.kind == TargetKind::Hwacc) {
     HwaccParams params;
     if (auto error = HwaccParams::fromJson(target.params, target.path, params))
@@ -107,7 +108,7 @@ llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
   facts.vectorLanes = avx512 ? 16 : (features.lookup("avx") ? 8 : 4);
   facts.vectorRegisters = avx512 ? 32 : 16;
   facts.l2Bytes = readCacheBytes(2, 1 << 20);
-  facts.cores = std::max(1u, std::thread::hardware_concurrency());
+  facts.cores = hostCores();
   return facts;
 }
 

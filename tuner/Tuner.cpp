@@ -59,12 +59,23 @@ static std::string opKindOf(WorkloadShape::Anchor anchor) {
 cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
                                         const TargetFacts &f,
                                         const nlohmann::json &config,
-                                        double dmaBytesPerCycle) {
+                                        double dmaBytesPerCycle,
+                                        const Sketch *sketch) {
   cost_model::FeatureInput input;
   input.opKind = opKindOf(shape.anchor);
   input.loopRanges = shape.loopRanges;
   input.elemType = shape.elemType;
-  input.config = config;
+  std::string name =
+      config.is_object() ? config.value("sketch", std::string()) : "";
+  std::vector<std::unique_ptr<Sketch>> own;
+  if (!sketch) {
+    own = sketchesFor(shape, f);
+    for (const auto &candidate : own)
+      if (candidate->name() == name)
+        sketch = candidate.get();
+  }
+  if (sketch)
+    input.sketch = sketch->describe(config);
   input.target = {{"kind", targetKindName(f.kind)},
                   {"vector_lanes", f.vectorLanes},
                   {"vector_registers", f.vectorRegisters},
@@ -82,9 +93,12 @@ cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
 std::vector<float> Tuner::features(size_t t,
                                    const nlohmann::json &config) const {
   const TuneTask &task = tasks[t];
+  const Sketch *sketch = task.space && config.is_object()
+                             ? task.space->find(config.value("sketch", ""))
+                             : nullptr;
   return cost_model::extractFeatures(featureInputOf(
       task.shape, task.facts, config,
-      task.target.params.value("dma_bytes_per_cycle", 16.0)));
+      task.target.params.value("dma_bytes_per_cycle", 16.0), sketch));
 }
 
 cost_model::Sample Tuner::sample(size_t t, const nlohmann::json &config,

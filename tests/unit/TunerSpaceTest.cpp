@@ -4,8 +4,12 @@
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Tuner/Tuner.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
 
 using namespace hatc;
 using namespace hatc::tuner;
@@ -29,6 +33,7 @@ TargetFacts cpuFacts() {
   facts.vectorRegisters = 32;
   facts.l2Bytes = 1 << 20;
   facts.cores = 2;
+  facts.threads = 2;
   return facts;
 }
 
@@ -109,9 +114,15 @@ TEST(TunerSpace, ConstraintsExplainThemselves) {
   config["pack"] = 1;
   EXPECT_FALSE(space.invalidReason(config)) << *space.invalidReason(config);
   config["par"] = 3;
+  EXPECT_NE(space.invalidReason(config)->find(
+                "par=3 exceeds the 2 kernel threads"),
+            std::string::npos)
+      << *space.invalidReason(config);
+  config["par"] = 1;
+  config["mc"] = 7;
   EXPECT_NE(space.invalidReason(config)->find("outside its domain"),
             std::string::npos);
-  config["par"] = 1;
+  config["mc"] = 64;
   config["bogus"] = 1;
   EXPECT_NE(space.invalidReason(config)->find("unknown knob 'bogus'"),
             std::string::npos);
@@ -208,9 +219,9 @@ TEST(TunerSpace, GpuConstraintsExplainThemselves) {
   // The script: blocks and threads as configured, promotion, copy width.
   auto script = space.script(good);
   ASSERT_TRUE(bool(script));
-  EXPECT_NE(script->find("tile_sizes [64, 64] (mapping = [#gpu.block<y>"),
+  EXPECT_NE(script->find("tile_sizes [64, 64](mapping = [#gpu.block<y>"),
             std::string::npos);
-  EXPECT_NE(script->find("num_threads [16, 16] (mapping = [#gpu.thread<y>"),
+  EXPECT_NE(script->find("num_threads [16, 16](mapping = [#gpu.thread<y>"),
             std::string::npos);
   EXPECT_NE(script->find("tile_sizes [0, 0, 16]"), std::string::npos);
   EXPECT_NE(script->find("mapping = [#gpu.memory_space<workgroup>]"),
@@ -275,20 +286,63 @@ TEST(TunerSpace, ConvIsTunedDirectOrThroughIm2col) {
             std::string::npos);
 }
 
-TEST(TunerSpace, ThreadCountsFollowTheCores) {
+TEST(TunerSpace, ThreadCountsFollowTheKernelThreads) {
   Workload w = load("matmul_1024.mlir");
-  auto parDomain = [&](int64_t cores) {
+  auto parDomain = [&](int64_t threads) {
     TargetFacts facts = cpuFacts();
-    facts.cores = cores;
+    facts.cores = 16; // the threads decide, not the cores
+    facts.threads = threads;
     SearchSpace space(analyzeWorkload(w), facts);
     std::vector<int64_t> values;
     for (const auto &v : space.all()[0]->knobs()[0].domain)
       values.push_back(v.get<int64_t>());
     return values;
   };
-  EXPECT_EQ(parDomain(2), (std::vector<int64_t>{1, 2, 4}));
+  EXPECT_EQ(parDomain(1), (std::vector<int64_t>{1}));
+  EXPECT_EQ(parDomain(2), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(parDomain(3), (std::vector<int64_t>{1, 2, 3}));
   EXPECT_EQ(parDomain(6), (std::vector<int64_t>{1, 2, 4, 6}));
   EXPECT_EQ(parDomain(16), (std::vector<int64_t>{1, 2, 4, 8, 16}));
+}
+
+/// Every sketch with a `par` knob samples only par <= threads, and names the
+/// thread count when a config asks for more.
+TEST(TunerSpace, ParNeverExceedsTheThreads) {
+  for (const char *example : {"matmul_1024.mlir", "matmul_bias_relu.mlir",
+                              "resnet50_conv3x3.mlir", "bias_relu.mlir"}) {
+    Workload w = load(example);
+    WorkloadShape shape = analyzeWorkload(w);
+    for (int64_t threads : {1, 3}) {
+      TargetFacts facts = cpuFacts();
+      facts.cores = 16;
+      facts.threads = threads;
+      SearchSpace space(shape, facts);
+      ASSERT_FALSE(space.empty()) << example;
+      for (const auto &sketch : space.all()) {
+        std::set<int64_t> seen;
+        Rng rng(7);
+        for (int i = 0; i < 300; ++i) {
+          Config config = sketch->sampleAny(rng);
+          seen.insert(config.at("par").get<int64_t>());
+          if (auto valid = sketch->sample(rng))
+            EXPECT_LE(valid->at("par").get<int64_t>(), threads)
+                << example << " " << sketch->name();
+        }
+        std::set<int64_t> expected =
+            threads == 1 ? std::set<int64_t>{1} : std::set<int64_t>{1, 2, 3};
+        EXPECT_EQ(seen, expected) << example << " " << sketch->name();
+        Config tooMany = sketch->sampleAny(rng);
+        tooMany["par"] = threads + 1;
+        auto reason = sketch->invalidReason(tooMany);
+        ASSERT_TRUE(reason) << example << " " << sketch->name();
+        EXPECT_NE(reason->find("par=" + std::to_string(threads + 1) +
+                               " exceeds the " + std::to_string(threads) +
+                               " kernel threads"),
+                  std::string::npos)
+            << *reason;
+      }
+    }
+  }
 }
 
 TEST(TunerSpace, HostOpsPicksAmongTheFirstFourGemms) {
@@ -308,7 +362,7 @@ TEST(TunerSpace, HostOpsPicksAmongTheFirstFourGemms) {
               {"dataflow", "ws"},       {"host_ops", 5}};
   auto script = space.script(c);
   ASSERT_TRUE(bool(script)) << errorMessage(script.takeError());
-  EXPECT_NE(script->find("{overflow_result = 4} : (!transform.any_op) -> "
+  EXPECT_NE(script->find("{overflow_result = 4 : i64} : (!transform.any_op) -> "
                          "(!transform.any_op, !transform.any_op, "
                          "!transform.any_op, !transform.any_op, "
                          "!transform.any_op)"),
@@ -328,4 +382,45 @@ TEST(TunerSpace, HostOpsPicksAmongTheFirstFourGemms) {
   script = two.script(c);
   ASSERT_TRUE(bool(script)) << errorMessage(script.takeError());
   EXPECT_EQ(script->find("overflow_result"), std::string::npos) << *script;
+}
+
+/// The cost model learns which sketch a config is from the sketch itself
+/// (Sketch::describe): its own one-hot feature, named after it, and its
+/// knobs in the features.
+TEST(TunerSpace, SketchesDescribeTheirConfigsToTheCostModel) {
+  std::set<std::string> described;
+  for (const char *example : {"matmul_1024.mlir", "matmul_bias_relu.mlir",
+                              "resnet50_conv3x3.mlir", "bias_relu.mlir"}) {
+    Workload w = load(example);
+    WorkloadShape shape = analyzeWorkload(w);
+    for (TargetKind kind : {TargetKind::Cpu, TargetKind::Hwacc,
+                            TargetKind::Gpu}) {
+      TargetFacts facts = cpuFacts();
+      facts.kind = kind;
+      SearchSpace space(shape, facts);
+      Rng rng(5);
+      for (const auto &sketch : space.all()) {
+        Config config = sketch->sampleAny(rng);
+        std::vector<float> f = cost_model::extractFeatures(
+            featureInputOf(shape, facts, config, 16, sketch.get()));
+        for (int id = cost_model::FSketchCpuMatmul;
+             id <= cost_model::FSketchGpuElementwise; ++id)
+          EXPECT_EQ(f[id], cost_model::featureNames()[id] ==
+                                   "sketch_" + sketch->name()
+                               ? 1.0f
+                               : 0.0f)
+              << sketch->name() << " " << cost_model::featureNames()[id];
+        if (config.contains("par"))
+          EXPECT_FLOAT_EQ(f[cost_model::FLog2Par],
+                          std::log2(double(config["par"].get<int64_t>())))
+              << sketch->name();
+        // Without the sketch object, featureInputOf finds it by name.
+        EXPECT_EQ(cost_model::extractFeatures(
+                      featureInputOf(shape, facts, config, 16)),
+                  f);
+        described.insert(sketch->name());
+      }
+    }
+  }
+  EXPECT_EQ(described.size(), 7u) << "every sketch was described";
 }

@@ -115,6 +115,7 @@ int measureCommand(const Args &args) {
   auto facts = tuner::TargetFacts::of(inputs->target);
   if (!facts)
     return reportError(facts.takeError());
+  facts->threads = resolveThreads(threads, inputs->target);
   tuner::SearchSpace space(tuner::analyzeWorkload(inputs->workload), *facts);
 
   std::vector<Candidate> candidates;
@@ -153,7 +154,7 @@ int measureCommand(const Args &args) {
   MeasureOptions options;
   options.buildTimeoutS = *buildSeconds;
   options.runTimeoutS = *runSeconds;
-  options.run.threads = resolveThreads(threads, inputs->target);
+  options.run.threads = int(facts->threads);
   options.buildWorkers = int(buildWorkers);
   options.run.minRepeat = repeat;
   options.run.check = !noCheck;

@@ -30,6 +30,8 @@ int spaceCommand(const Args &args) {
   parser.option("--script", &scriptFor, "CONFIG",
                 "print the transform script of CONFIG (JSON text or a "
                 ".json file)");
+  int64_t threads = 0;
+  addThreadsFlag(parser, threads);
   if (auto exit = parseFlags(parser, args))
     return *exit;
   auto inputs = loadCompileInputs(request);
@@ -38,6 +40,7 @@ int spaceCommand(const Args &args) {
   auto facts = tuner::TargetFacts::of(inputs->target);
   if (!facts)
     return reportError(facts.takeError());
+  facts->threads = resolveThreads(threads, inputs->target);
   tuner::SearchSpace space(tuner::analyzeWorkload(inputs->workload), *facts);
   if (space.empty())
     return reportError(makeError("no sketch applies to " +

@@ -194,7 +194,10 @@ int tuneCommand(const Args &args) {
     auto facts = tuner::TargetFacts::of(inputs->target);
     if (!facts)
       return reportError(facts.takeError());
+    // The space offers only what the candidates will run with: par <=
+    // threads.
     kernelThreads = resolveThreads(threads, inputs->target);
+    facts->threads = kernelThreads;
     tuner::TuneTask task;
     task.shape = tuner::analyzeWorkload(inputs->workload);
     task.facts = *facts;

@@ -20,30 +20,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace hatc::cost_model {
-
-/// Everything the features are computed from.
-struct FeatureInput {
-  /// "matmul", "batch_matmul", "conv2d", "elementwise" or "other".
-  std::string opKind;
-  /// Loop ranges of the anchor op: matmul M,N,K; batch_matmul B,M,N,K;
-  /// conv2d (nhwc_hwcf) N,OH,OW,F,KH,KW,C; elementwise its loops.
-  std::vector<int64_t> loopRanges;
-  /// Element type of the anchor's first input: "f32", "i8", ...
-  std::string elemType;
-  /// {"sketch": "cpu_matmul"|"cpu_conv"|"cpu_conv_im2col"|"cpu_elementwise"|
-  ///  "hwacc_gemm"|"gpu_matmul"|"gpu_elementwise", knobs...}, as the tuner's
-  /// sketches write it. Missing or mistyped knobs read as 0.
-  nlohmann::json config;
-  /// {"kind": "cpu"|"hwacc"|"gpu", "vector_lanes", "vector_registers",
-  ///  "l2_bytes", "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
-  ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors"};
-  ///  missing fields take the tuner's defaults.
-  nlohmann::json target;
-};
 
 /// Version of the feature layout; saved models carry it.
 constexpr int kFeatureSchemaVersion = 2;
@@ -138,6 +120,62 @@ enum FeatureId : int {
   FGpuSharedRatio,
   FGpuCoalescing,
   kFeatureCount
+};
+
+/// What a sketch says about one of its configs, for the features: the
+/// sketch's own one-hot feature and its knobs as one of the schedule
+/// families the estimates below understand. The tuner's sketches fill it
+/// (Sketch::describe), so this library holds no list of sketch or knob
+/// names; knobs a config leaves out stay 0.
+struct CpuGemmKnobs {
+  // Threads, cache tiles, register tile, k unrolling.
+  int64_t par = 0, mc = 0, nc = 0, kc = 0, mr = 0, nr = 0, kUnroll = 0;
+  bool orderNmk = false, pack = false, fuse = false;
+  /// Elements per step of the im2col patch copy (a conv as a GEMM); 0: none.
+  int64_t copy = 0;
+};
+struct CpuConvKnobs {
+  int64_t par = 0, owT = 0, fT = 0, cT = 0;
+  bool hoist = false;
+};
+struct CpuElementwiseKnobs {
+  int64_t par = 0, rows = 0, cols = 0;
+};
+struct HwaccGemmKnobs {
+  int64_t tm = 0, tn = 0, tk = 0;
+  bool loopOrderNmk = false, doubleBuffer = false, dataflowOs = false;
+};
+struct GpuKernelKnobs {
+  int64_t bm = 0, bn = 0, tm = 0, tn = 0, bk = 0, vec = 0;
+  bool promote = false, registerTile = false;
+};
+using ScheduleKnobs =
+    std::variant<std::monostate, CpuGemmKnobs, CpuConvKnobs,
+                 CpuElementwiseKnobs, HwaccGemmKnobs, GpuKernelKnobs>;
+
+struct SketchDescription {
+  /// The sketch's one-hot feature (one of the FSketch... ids); none for a
+  /// config no sketch knows.
+  std::optional<FeatureId> sketchFeature;
+  ScheduleKnobs knobs;
+};
+
+/// Everything the features are computed from.
+struct FeatureInput {
+  /// "matmul", "batch_matmul", "conv2d", "elementwise" or "other".
+  std::string opKind;
+  /// Loop ranges of the anchor op: matmul M,N,K; batch_matmul B,M,N,K;
+  /// conv2d (nhwc_hwcf) N,OH,OW,F,KH,KW,C; elementwise its loops.
+  std::vector<int64_t> loopRanges;
+  /// Element type of the anchor's first input: "f32", "i8", ...
+  std::string elemType;
+  /// The candidate, as its sketch describes it.
+  SketchDescription sketch;
+  /// {"kind": "cpu"|"hwacc"|"gpu", "vector_lanes", "vector_registers",
+  ///  "l2_bytes", "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
+  ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors"};
+  ///  missing fields take the tuner's defaults.
+  nlohmann::json target;
 };
 
 /// Length of every vector extractFeatures returns (kFeatureCount).

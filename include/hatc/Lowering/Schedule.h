@@ -26,13 +26,6 @@ parseSchedule(mlir::MLIRContext &context, llvm::StringRef source,
 /// Applies `schedule`'s @__transform_main to `payload`, then verifies it.
 llvm::Error applySchedule(mlir::ModuleOp payload, mlir::ModuleOp schedule);
 
-/// Transform-script lines (each starting with `indent`) that turn the
-/// vectorized contractions under the handle `func` into vector.fma: to
-/// vector.contract, then outer products. Shared by the CPU sketches and the
-/// GPU schedule.
-std::string contractionsToFmaText(const std::string &func,
-                                  const std::string &indent);
-
 } // namespace hatc
 
 #endif // HATC_LOWERING_SCHEDULE_H

@@ -11,6 +11,7 @@
 #ifndef HATC_TUNER_SKETCH_H
 #define HATC_TUNER_SKETCH_H
 
+#include "hatc/CostModel/Features.h"
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Runtime/Target.h"
 
@@ -59,6 +60,10 @@ struct TargetFacts {
   int64_t vectorRegisters = 32;
   int64_t l2Bytes = 1 << 20;
   int64_t cores = 2;
+  /// The kernel threads the candidates will run with: every `par`-like
+  /// knob stays at or below it. `of` sets the core count; a caller that
+  /// runs kernels on fewer threads lowers it.
+  int64_t threads = 2;
   // hwacc
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024;
   // gpu
@@ -80,6 +85,10 @@ public:
   bool isValid(const Config &config) const { return !invalidReason(config); }
   /// The transform-dialect script for a valid config.
   virtual std::string script(const Config &config) const = 0;
+  /// What the cost model's features read of `config`: this sketch's one-hot
+  /// feature and its knobs as a schedule family the estimates know. Any
+  /// config, valid or not; knobs it lacks (or mistypes) read as 0.
+  virtual cost_model::SketchDescription describe(const Config &config) const = 0;
 
   /// Any value of each knob, valid or not.
   Config sampleAny(Rng &rng) const;

@@ -48,12 +48,15 @@ struct TuneOptions {
   std::string modelPath;    // save the model here after each batch
 };
 
-/// What the cost model reads of a candidate: the anchor op, the config and
+/// What the cost model reads of a candidate: the anchor op, the config as
+/// its sketch describes it (`sketch`, or the one of that name among the
+/// sketches of the shape and target; none is described as no sketch) and
 /// the target's facts (dmaBytesPerCycle: the hwacc DMA bandwidth).
 cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
                                         const TargetFacts &facts,
                                         const nlohmann::json &config,
-                                        double dmaBytesPerCycle = 16);
+                                        double dmaBytesPerCycle = 16,
+                                        const Sketch *sketch = nullptr);
 
 /// One task: a workload (an entry function) on a target.
 struct TuneTask {

@@ -2,7 +2,9 @@
 //
 // Known values for hand-made configs of each sketch (computed by hand in the
 // comments), the fixed layout and its names, and robustness to missing
-// knobs and odd inputs.
+// knobs and odd inputs. The tuner's sketches describe their configs
+// (Sketch::describe); here `describe` writes the same descriptions from
+// the same JSON, so the known values read as configs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,74 @@ using json = nlohmann::json;
 
 namespace {
 
+int64_t intKnob(const json &c, const char *name) {
+  if (!c.is_object() || !c.contains(name))
+    return 0;
+  const json &v = c.at(name);
+  if (v.is_boolean())
+    return v.get<bool>();
+  return v.is_number() ? v.get<int64_t>() : 0;
+}
+
+bool knobIs(const json &c, const char *name, const char *value) {
+  return c.is_object() && c.contains(name) && c.at(name).is_string() &&
+         c.at(name).get<std::string>() == value;
+}
+
+/// As the sketches describe their configs.
+SketchDescription describe(const json &c) {
+  std::string sketch =
+      c.is_object() && c.contains("sketch") ? c["sketch"].get<std::string>()
+                                            : "";
+  auto gemm = [&] {
+    CpuGemmKnobs k;
+    k.par = intKnob(c, "par"), k.mc = intKnob(c, "mc"), k.nc = intKnob(c, "nc");
+    k.kc = intKnob(c, "kc"), k.mr = intKnob(c, "mr"), k.nr = intKnob(c, "nr");
+    k.kUnroll = intKnob(c, "k_unroll"), k.orderNmk = knobIs(c, "order", "nmk");
+    k.pack = intKnob(c, "pack"), k.fuse = intKnob(c, "fuse");
+    k.copy = intKnob(c, "copy");
+    return k;
+  };
+  if (sketch == "cpu_matmul")
+    return {FSketchCpuMatmul, gemm()};
+  if (sketch == "cpu_conv_im2col")
+    return {FSketchCpuConvIm2col, gemm()};
+  if (sketch == "cpu_conv")
+    return {FSketchCpuConv,
+            CpuConvKnobs{intKnob(c, "par"), intKnob(c, "ow_t"),
+                         intKnob(c, "f_t"), intKnob(c, "c_t"),
+                         intKnob(c, "hoist") != 0}};
+  if (sketch == "cpu_elementwise")
+    return {FSketchCpuElementwise,
+            CpuElementwiseKnobs{intKnob(c, "par"), intKnob(c, "rows"),
+                                intKnob(c, "cols")}};
+  if (sketch == "hwacc_gemm")
+    return {FSketchHwaccGemm,
+            HwaccGemmKnobs{intKnob(c, "tm"), intKnob(c, "tn"),
+                           intKnob(c, "tk"), knobIs(c, "loop_order", "nmk"),
+                           intKnob(c, "double_buffer") != 0,
+                           knobIs(c, "dataflow", "os")}};
+  if (sketch == "gpu_matmul" || sketch == "gpu_elementwise")
+    return {sketch == "gpu_matmul" ? FSketchGpuMatmul : FSketchGpuElementwise,
+            GpuKernelKnobs{intKnob(c, "bm"), intKnob(c, "bn"),
+                           intKnob(c, "tm"), intKnob(c, "tn"),
+                           intKnob(c, "bk"), intKnob(c, "vec"),
+                           intKnob(c, "promote") != 0,
+                           intKnob(c, "reg") != 0}};
+  return {};
+}
+
+/// A feature input with its config as JSON, described when extracted.
+struct Input : FeatureInput {
+  json config;
+};
+
+std::vector<float> features(const Input &in) {
+  FeatureInput described = in;
+  described.sketch = describe(in.config);
+  return extractFeatures(described);
+}
+
 json cpuTarget() {
   return {{"kind", "cpu"},          {"vector_lanes", 16},
           {"vector_registers", 32}, {"l2_bytes", 1 << 20},
@@ -32,8 +102,8 @@ json hwaccTarget() {
           {"dma_bytes_per_cycle", 16}};
 }
 
-FeatureInput matmul1024() {
-  FeatureInput in;
+Input matmul1024() {
+  Input in;
   in.opKind = "matmul";
   in.loopRanges = {1024, 1024, 1024};
   in.elemType = "f32";
@@ -45,8 +115,8 @@ FeatureInput matmul1024() {
   return in;
 }
 
-FeatureInput hwaccOdd() {
-  FeatureInput in;
+Input hwaccOdd() {
+  Input in;
   in.opKind = "matmul";
   in.loopRanges = {257, 128, 64};
   in.elemType = "f32";
@@ -66,8 +136,8 @@ void expectAllFinite(const std::vector<float> &f) {
 } // namespace
 
 TEST(CostModelFeatures, FixedLengthForEverySketch) {
-  std::vector<FeatureInput> inputs = {matmul1024(), hwaccOdd()};
-  FeatureInput conv;
+  std::vector<Input> inputs = {matmul1024(), hwaccOdd()};
+  Input conv;
   conv.opKind = "conv2d";
   conv.loopRanges = {1, 56, 56, 64, 3, 3, 64};
   conv.elemType = "f32";
@@ -75,7 +145,7 @@ TEST(CostModelFeatures, FixedLengthForEverySketch) {
                  {"f_t", 32},            {"c_t", 16}, {"hoist", 1}};
   conv.target = cpuTarget();
   inputs.push_back(conv);
-  FeatureInput ew;
+  Input ew;
   ew.opKind = "elementwise";
   ew.loopRanges = {128, 3072};
   ew.elemType = "f32";
@@ -83,8 +153,8 @@ TEST(CostModelFeatures, FixedLengthForEverySketch) {
                {"cols", 64}};
   ew.target = cpuTarget();
   inputs.push_back(ew);
-  for (const FeatureInput &in : inputs) {
-    std::vector<float> f = extractFeatures(in);
+  for (const Input &in : inputs) {
+    std::vector<float> f = features(in);
     EXPECT_EQ(f.size(), size_t(kFeatureCount));
     EXPECT_EQ(f.size(), featureCount());
     expectAllFinite(f);
@@ -109,7 +179,7 @@ TEST(CostModelFeatures, NamesMatchLayout) {
 }
 
 TEST(CostModelFeatures, CpuMatmulKnownValues) {
-  std::vector<float> f = extractFeatures(matmul1024());
+  std::vector<float> f = features(matmul1024());
   EXPECT_EQ(f[FSketchCpuMatmul], 1);
   EXPECT_EQ(f[FSketchHwaccGemm], 0);
   EXPECT_EQ(f[FOpMatmul], 1);
@@ -155,7 +225,7 @@ TEST(CostModelFeatures, CpuMatmulKnownValues) {
 }
 
 TEST(CostModelFeatures, CpuMatmulPackedPaddingAndImbalance) {
-  FeatureInput in;
+  Input in;
   in.opKind = "matmul";
   in.loopRanges = {257, 129, 67};
   in.elemType = "f32";
@@ -164,7 +234,7 @@ TEST(CostModelFeatures, CpuMatmulPackedPaddingAndImbalance) {
                {"nr", 32},               {"k_unroll", 1}, {"order", "mnk"},
                {"pack", 1}};
   in.target = cpuTarget();
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   // Rows: 4 tiles of 64 + a 1-row tile padded to mr=4 -> 260. Columns: 2
   // tiles of 64 + 1 column padded to nr=32 -> 160.
   EXPECT_NEAR(f[FPadWaste], 260.0 * 160.0 / (257.0 * 129.0) - 1.0, 1e-6);
@@ -174,13 +244,13 @@ TEST(CostModelFeatures, CpuMatmulPackedPaddingAndImbalance) {
 
   // Two threads on 257 rows: the first gets 129, so 258 / 257 - 1.
   in.config["par"] = 2;
-  f = extractFeatures(in);
+  f = features(in);
   EXPECT_NEAR(f[FParImbalance], 258.0 / 257.0 - 1.0, 1e-6);
   EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], std::log2(129.0f * 129.0f));
 }
 
 TEST(CostModelFeatures, HwaccGemmKnownValues) {
-  std::vector<float> f = extractFeatures(hwaccOdd());
+  std::vector<float> f = features(hwaccOdd());
   EXPECT_EQ(f[FSketchHwaccGemm], 1);
   EXPECT_EQ(f[FTargetIsHwacc], 1);
   EXPECT_FLOAT_EQ(f[FLog2Tm], 6);
@@ -215,23 +285,23 @@ TEST(CostModelFeatures, HwaccGemmKnownValues) {
 }
 
 TEST(CostModelFeatures, HwaccInt8ScratchpadHoldsFourTimesMore) {
-  FeatureInput in = hwaccOdd();
+  Input in = hwaccOdd();
   in.elemType = "i8";
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   EXPECT_NEAR(f[FSpOccupancy], 1536.0 / (4 * 4096.0), 1e-6);
   EXPECT_EQ(f[FElemIsFloat], 0);
   EXPECT_FLOAT_EQ(f[FLog2ElemBytes], 0);
 }
 
 TEST(CostModelFeatures, ConvKnownValues) {
-  FeatureInput in;
+  Input in;
   in.opKind = "conv2d";
   in.loopRanges = {1, 56, 56, 64, 3, 3, 64};
   in.elemType = "f32";
   in.config = {{"sketch", "cpu_conv"}, {"par", 2}, {"ow_t", 8},
                {"f_t", 32},            {"c_t", 16}, {"hoist", 1}};
   in.target = cpuTarget();
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   EXPECT_EQ(f[FSketchCpuConv], 1);
   EXPECT_EQ(f[FOpConv2d], 1);
   EXPECT_EQ(f[FHoist], 1);
@@ -246,7 +316,7 @@ TEST(CostModelFeatures, ConvKnownValues) {
 }
 
 TEST(CostModelFeatures, ConvIm2colIsTheGemmOfThePatchMatrix) {
-  FeatureInput in;
+  Input in;
   in.opKind = "conv2d";
   in.loopRanges = {1, 56, 56, 64, 3, 3, 64};
   in.elemType = "f32";
@@ -255,7 +325,7 @@ TEST(CostModelFeatures, ConvIm2colIsTheGemmOfThePatchMatrix) {
                {"nr", 32},                    {"k_unroll", 2},
                {"copy", 64}};
   in.target = cpuTarget();
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   EXPECT_EQ(f[FSketchCpuConvIm2col], 1);
   EXPECT_EQ(f[FSketchCpuConv], 0);
   EXPECT_FLOAT_EQ(f[FLog2Copy], 6);
@@ -268,14 +338,14 @@ TEST(CostModelFeatures, ConvIm2colIsTheGemmOfThePatchMatrix) {
 }
 
 TEST(CostModelFeatures, GpuKnownValues) {
-  FeatureInput in = matmul1024();
+  Input in = matmul1024();
   in.config = {{"sketch", "gpu_matmul"}, {"bm", 64}, {"bn", 128},
                {"tm", 4},  {"tn", 8},    {"bk", 16},
                {"promote", true}, {"vec", 4}, {"reg", true}};
   in.target = {{"kind", "gpu"},
                {"gpu_shared_bytes", 48 * 1024},
                {"gpu_multiprocessors", 132}};
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   EXPECT_EQ(f[FSketchGpuMatmul], 1);
   EXPECT_EQ(f[FTargetIsGpu], 1);
   EXPECT_EQ(f[FTargetIsHwacc], 0);
@@ -294,21 +364,21 @@ TEST(CostModelFeatures, GpuKnownValues) {
 
   // Without promotion no shared memory, and each thread reads its own
   // operands: lower arithmetic intensity.
-  FeatureInput direct = in;
+  Input direct = in;
   direct.config["promote"] = false;
   direct.config["vec"] = 1;
-  std::vector<float> g = extractFeatures(direct);
+  std::vector<float> g = features(direct);
   EXPECT_EQ(g[FGpuSharedRatio], 0);
   EXPECT_LT(g[FLog2ArithIntensity], f[FLog2ArithIntensity]);
 
-  FeatureInput ew;
+  Input ew;
   ew.opKind = "elementwise";
   ew.loopRanges = {128, 3072};
   ew.elemType = "f32";
   ew.config = {{"sketch", "gpu_elementwise"}, {"bm", 4}, {"bn", 128},
                {"tm", 1}, {"tn", 4}};
   ew.target = in.target;
-  std::vector<float> e = extractFeatures(ew);
+  std::vector<float> e = features(ew);
   EXPECT_EQ(e[FSketchGpuElementwise], 1);
   EXPECT_FLOAT_EQ(e[FLog2GpuThreads], 7);                // 4 x 32
   EXPECT_FLOAT_EQ(e[FLog2GpuBlocks], std::log2(768.0f)); // 32 x 24
@@ -316,14 +386,14 @@ TEST(CostModelFeatures, GpuKnownValues) {
 }
 
 TEST(CostModelFeatures, ElementwiseKnownValues) {
-  FeatureInput in;
+  Input in;
   in.opKind = "elementwise";
   in.loopRanges = {128, 3072};
   in.elemType = "f32";
   in.config = {{"sketch", "cpu_elementwise"}, {"par", 2}, {"rows", 4},
                {"cols", 64}};
   in.target = cpuTarget();
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   EXPECT_EQ(f[FSketchCpuElementwise], 1);
   EXPECT_FLOAT_EQ(f[FLog2Flops], std::log2(128.0f * 3072));
   EXPECT_FLOAT_EQ(f[FLog2TilesM], 4);                  // 64 rows / 4
@@ -349,20 +419,20 @@ TEST(CostModelFeatures, DifferentConfigsGiveDifferentVectors) {
                            {"double_buffer", db}, {"dataflow", flow}});
   std::set<std::vector<float>> seen;
   for (const json &config : configs) {
-    FeatureInput in = matmul1024();
+    Input in = matmul1024();
     in.config = config;
     if (config["sketch"] == "hwacc_gemm")
       in.target = hwaccTarget();
-    EXPECT_TRUE(seen.insert(extractFeatures(in)).second)
+    EXPECT_TRUE(seen.insert(features(in)).second)
         << "same features as another config: " << config.dump();
   }
 }
 
 TEST(CostModelFeatures, MissingKnobsReadAsZero) {
-  FeatureInput in = matmul1024();
+  Input in = matmul1024();
   in.config = {{"sketch", "cpu_matmul"}};
   in.target = json::object();
-  std::vector<float> f = extractFeatures(in);
+  std::vector<float> f = features(in);
   ASSERT_EQ(f.size(), size_t(kFeatureCount));
   expectAllFinite(f);
   EXPECT_EQ(f[FSketchCpuMatmul], 1);
@@ -374,7 +444,7 @@ TEST(CostModelFeatures, MissingKnobsReadAsZero) {
   // full vector of finite values.
   in.config = {{"sketch", "hwacc_gemm"}, {"tm", "big"}, {"double_buffer", nullptr}};
   in.loopRanges = {};
-  f = extractFeatures(in);
+  f = features(in);
   ASSERT_EQ(f.size(), size_t(kFeatureCount));
   expectAllFinite(f);
   EXPECT_EQ(f[FLog2Tm], 0);
@@ -383,13 +453,13 @@ TEST(CostModelFeatures, MissingKnobsReadAsZero) {
                              "gpu_matmul", "gpu_elementwise", "nonsense"}) {
     in.config = {{"sketch", sketch}};
     in.loopRanges = {0, 0, 0, 0, 0, 0, 0};
-    f = extractFeatures(in);
+    f = features(in);
     ASSERT_EQ(f.size(), size_t(kFeatureCount));
     expectAllFinite(f);
   }
   in.config = json();
   in.target = json::array();
-  f = extractFeatures(in);
+  f = features(in);
   ASSERT_EQ(f.size(), size_t(kFeatureCount));
   expectAllFinite(f);
 }

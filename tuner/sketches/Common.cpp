@@ -1,0 +1,128 @@
+//===- Common.cpp - What the sketches share -------------------------------===//
+#include "tuner/sketches/Common.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace hatc::tuner::sketches {
+
+std::vector<json> ints(std::initializer_list<int64_t> values) {
+  return std::vector<json>(values.begin(), values.end());
+}
+
+std::vector<json> threadCounts(const TargetFacts &target) {
+  std::vector<json> out;
+  int64_t most = std::max<int64_t>(1, target.threads);
+  for (int64_t p = 1; p <= most; p *= 2)
+    out.push_back(p);
+  if (most & (most - 1))
+    out.push_back(most);
+  return out;
+}
+
+std::optional<std::string> parReason(const Config &c,
+                                     const TargetFacts &target) {
+  if (!c.is_object())
+    return std::nullopt;
+  auto it = c.find("par");
+  if (it == c.end() || !it->is_number_integer())
+    return std::nullopt;
+  int64_t par = it->get<int64_t>(), threads = std::max<int64_t>(1, target.threads);
+  if (par > threads)
+    return llvm::formatv("par={0} exceeds the {1} kernel threads the "
+                         "candidates run with",
+                         par, threads)
+        .str();
+  return std::nullopt;
+}
+
+/// The divisors of n in [lo, hi], ascending; {n} when there are none (a
+/// small extent is one whole tile).
+std::vector<json> divisorsIn(int64_t n, int64_t lo, int64_t hi) {
+  std::vector<json> out;
+  for (int64_t d = std::max<int64_t>(lo, 1); d <= std::min(n, hi); ++d)
+    if (n % d == 0)
+      out.push_back(d);
+  if (out.empty())
+    out.push_back(n);
+  return out;
+}
+
+mlir::Type elementType(mlir::MLIRContext *context, const std::string &type) {
+  mlir::Type parsed = mlir::parseType(type, context);
+  if (!parsed)
+    llvm::report_fatal_error(llvm::Twine("internal error: element type '") +
+                             type + "'");
+  return parsed;
+}
+
+mlir::TypedAttr zeroOf(mlir::MLIRContext *context, const std::string &type) {
+  mlir::Type element = elementType(context, type);
+  if (mlir::isa<mlir::FloatType>(element))
+    return mlir::FloatAttr::get(element, 0.0);
+  return mlir::IntegerAttr::get(element, 0);
+}
+
+int64_t knob(const Config &c, const char *name) { return c.at(name).get<int64_t>(); }
+
+int64_t knobOr0(const Config &c, const char *name) {
+  if (!c.is_object())
+    return 0;
+  auto it = c.find(name);
+  if (it == c.end())
+    return 0;
+  if (it->is_boolean())
+    return it->get<bool>() ? 1 : 0;
+  if (it->is_number_integer())
+    return it->get<int64_t>();
+  if (it->is_number())
+    return int64_t(it->get<double>());
+  return 0;
+}
+
+bool knobIs(const Config &c, const char *name, const char *value) {
+  if (!c.is_object())
+    return false;
+  auto it = c.find(name);
+  return it != c.end() && it->is_string() && it->get<std::string>() == value;
+}
+
+/// Why an mr x nr register tile of accumulators (plus a row of B and a
+/// broadcast A element) cannot be vectorized without spilling, or nullopt.
+/// The knobs are named in the reason: `rowsKnob` (mr) and `colsKnob` (nr,
+/// the vectorized dim).
+std::optional<std::string>
+registerTileReason(int64_t mr, int64_t nr, const TargetFacts &target,
+                   const char *rowsKnob, const char *colsKnob) {
+  if (nr % target.vectorLanes)
+    return llvm::formatv("{0}={1} is not a multiple of the {2} vector lanes",
+                         colsKnob, nr, target.vectorLanes)
+        .str();
+  int64_t vectors = nr / target.vectorLanes;
+  int64_t registers = mr * vectors + vectors + 1;
+  if (registers > target.vectorRegisters)
+    return llvm::formatv("a {0}x{1} register tile needs {2} vector "
+                         "registers, the target has {3} ({4} x {5} too big)",
+                         mr, nr, registers, target.vectorRegisters, rowsKnob,
+                         colsKnob)
+        .str();
+  return std::nullopt;
+}
+
+/// Why a kc x nc B panel does not stay in L2, or nullopt.
+std::optional<std::string> panelReason(int64_t kc, int64_t nc,
+                                       const std::string &elemType,
+                                       const TargetFacts &target) {
+  int64_t elemBytes = elemType == "i8" ? 1 : 4;
+  if (kc * nc * elemBytes > target.l2Bytes)
+    return llvm::formatv("the B panel kc x nc = {0}x{1} ({2} KiB) exceeds "
+                         "the L2 cache ({3} KiB)",
+                         kc, nc, kc * nc * elemBytes / 1024,
+                         target.l2Bytes / 1024)
+        .str();
+  return std::nullopt;
+}
+} // namespace hatc::tuner::sketches

@@ -1,0 +1,100 @@
+//===- Common.h - What the sketches share -----------------------*- C++ -*-===//
+//
+// Knob domains, constraint helpers and the transform-script writer that the
+// sketches in tuner/sketches/ share. Internal to hatc_tuner.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TUNER_SKETCHES_COMMON_H
+#define HATC_TUNER_SKETCHES_COMMON_H
+
+#include "hatc/Lowering/ScriptBuilder.h"
+#include "hatc/Tuner/Sketch.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hatc::tuner::sketches {
+
+using json = nlohmann::json;
+
+std::vector<json> ints(std::initializer_list<int64_t> values);
+
+/// Thread counts for `par` knobs: powers of two up to the kernel threads
+/// (TargetFacts::threads), and that count itself.
+std::vector<json> threadCounts(const TargetFacts &target);
+
+/// Why the config's `par` exceeds the kernel threads, or nullopt (also
+/// when it has no integer `par`). Checked before the domains, so the
+/// reason names the thread count.
+std::optional<std::string> parReason(const Config &c,
+                                     const TargetFacts &target);
+
+/// The divisors of n in [lo, hi], ascending; {n} when there are none (a
+/// small extent is one whole tile).
+std::vector<json> divisorsIn(int64_t n, int64_t lo, int64_t hi);
+
+/// A sketch's transform script being built (ScriptBuilder, over a
+/// read-only %root), with the steps several sketches take.
+class Script : public ScriptBuilder {
+public:
+  using ScriptBuilder::ScriptBuilder;
+  using ScriptBuilder::cleanup;
+
+  mlir::Value match(llvm::StringRef op) { return ScriptBuilder::match({op}); }
+  /// Canonicalization and CSE on the function.
+  void cleanup() { cleanup(func()); }
+  /// Tiles `op` by the register tile `sizes` and vectorizes it; returns the
+  /// loops.
+  llvm::SmallVector<mlir::Value>
+  vectorizedTile(mlir::Value op, llvm::ArrayRef<int64_t> sizes) {
+    auto [micro, loops] = tileFor(op, sizes);
+    vectorize(micro);
+    return loops;
+  }
+  /// After vectorizedTile (and any other vectorization): contractions to
+  /// vector.fma, the accumulator hoisted out of the k loop `kLoop`, which is
+  /// unrolled, and a cleanup.
+  void finishRegisterTile(mlir::Value kLoop, int64_t unroll) {
+    contractionsToFma(func());
+    hoistLoopInvariantSubsets(kLoop);
+    if (unroll > 1)
+      this->unroll(kLoop, unroll);
+    cleanup();
+  }
+};
+
+/// The zero of the element type named `type` ("f32", "i8").
+mlir::TypedAttr zeroOf(mlir::MLIRContext *context, const std::string &type);
+/// The element type named `type`.
+mlir::Type elementType(mlir::MLIRContext *context, const std::string &type);
+
+/// An integer knob of a config.
+int64_t knob(const Config &c, const char *name);
+
+/// For describe(), which takes any config: a numeric knob (booleans as
+/// 0/1), 0 when it is missing or not a number.
+int64_t knobOr0(const Config &c, const char *name);
+/// For describe(): whether the string knob `name` is `value`.
+bool knobIs(const Config &c, const char *name, const char *value);
+
+/// Why an mr x nr register tile of accumulators (plus a row of B and a
+/// broadcast A element) cannot be vectorized without spilling, or nullopt.
+/// The knobs are named in the reason: `rowsKnob` (mr) and `colsKnob` (nr,
+/// the vectorized dim).
+std::optional<std::string>
+registerTileReason(int64_t mr, int64_t nr, const TargetFacts &target,
+                   const char *rowsKnob = "mr", const char *colsKnob = "nr");
+
+/// Why a kc x nc B panel does not stay in L2, or nullopt.
+std::optional<std::string> panelReason(int64_t kc, int64_t nc,
+                                       const std::string &elemType,
+                                       const TargetFacts &target);
+
+} // namespace hatc::tuner::sketches
+
+#endif // HATC_TUNER_SKETCHES_COMMON_H

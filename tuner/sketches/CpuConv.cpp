@@ -1,0 +1,233 @@
+//===- CpuConv.cpp - cpu_conv and cpu_conv_im2col -------------------------===//
+//
+//   conv_2d_nhwc_hwcf direct: tiled, 1-D-decomposed, vectorized;
+//   or as a GEMM on its patch matrix, each thread building its own rows.
+//
+//===----------------------------------------------------------------------===//
+#include "tuner/sketches/Common.h"
+#include "tuner/sketches/Sketches.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace hatc::tuner::sketches {
+namespace {
+
+class CpuConvSketch : public Sketch {
+public:
+  CpuConvSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    // Loops: n, oh, ow, f, kh, kw, c.
+    const auto &r = shape.loopRanges;
+    OH = r[1], OW = r[2], F = r[3], C = r[6];
+    specs = {{"par", threadCounts(target)},
+             {"ow_t", ints({1, 2, 4, 7, 8, 14})},
+             {"f_t", ints({16, 32, 48, 64})},
+             {"c_t", ints({1, 4, 8, 16, 32, 64})},
+             {"hoist", ints({0, 1})}};
+  }
+  std::string name() const override { return "cpu_conv"; }
+
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuConvKnobs k;
+    k.par = knobOr0(c, "par"), k.owT = knobOr0(c, "ow_t");
+    k.fT = knobOr0(c, "f_t"), k.cT = knobOr0(c, "c_t");
+    k.hoist = knobOr0(c, "hoist") != 0;
+    return {cost_model::FSketchCpuConv, k};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t par = knob(c, "par"), ow = knob(c, "ow_t"), f = knob(c, "f_t"),
+            ch = knob(c, "c_t");
+    if (OH % par)
+      return llvm::formatv("par={0} does not divide the {1} output rows", par,
+                           OH)
+          .str();
+    if (OW % ow)
+      return llvm::formatv("ow_t={0} does not divide the output width {1}", ow,
+                           OW)
+          .str();
+    if (F % f)
+      return llvm::formatv("f_t={0} does not divide the {1} filters", f, F)
+          .str();
+    if (C % ch)
+      return llvm::formatv("c_t={0} does not divide the {1} channels", ch, C)
+          .str();
+    if (knob(c, "hoist") && ch == C)
+      return llvm::formatv("hoist=1 needs a channel loop to hoist out of, but "
+                           "c_t={0} covers all {1} channels",
+                           ch, C)
+          .str();
+    return registerTileReason(ow, f, target, "ow_t", "f_t");
+  }
+
+  std::string script(const Config &c) const override {
+    int64_t par = knob(c, "par");
+    Script s("hatc sketch cpu_conv: " + c.dump());
+    mlir::Value op = s.match(shape.anchorOp);
+    if (par > 1)
+      op = s.tileForallThreads(op, {0, par, 0, 0}).first;
+    auto [tiled, loops] = s.tileFor(op, {1, 1, knob(c, "ow_t"), knob(c, "f_t"),
+                                         1, 1, knob(c, "c_t")});
+    mlir::Value decomposed = s.builder().create<mlir::transform::DecomposeOp>(
+        s.loc(), s.anyOp(), tiled);
+    s.vectorize(decomposed);
+    s.contractionsToFma(s.func());
+    if (knob(c, "hoist"))
+      s.hoistLoopInvariantSubsets(loops[6]); // the channel loop
+    s.cleanup();
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  int64_t OH = 1, OW = 1, F = 1, C = 1;
+};
+
+//===----------------------------------------------------------------------===//
+// cpu_conv_im2col
+//===----------------------------------------------------------------------===//
+
+/// The convolution of one image as a GEMM: convert_conv2d_to_img2col builds
+/// the (OH*OW) x (KH*KW*C) patch matrix and a contraction with the
+/// (KH*KW*C) x F filter, the unit batch dim is folded away (the vectorizer
+/// turns a contraction with a leading unit dim into scalar code), the GEMM
+/// is tiled like cpu_matmul (threads over patch rows, cache tiles, a
+/// vectorized register tile) and each thread builds its own rows of the
+/// patch matrix (the im2col generic fused into the thread's loop), `copy`
+/// elements at a time.
+class CpuConvIm2colSketch : public Sketch {
+public:
+  CpuConvIm2colSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    // Loops: n, oh, ow, f, kh, kw, c.
+    const auto &r = shape.loopRanges;
+    images = r[0], M = r[1] * r[2], N = r[3], K = r[4] * r[5] * r[6];
+    specs = {{"par", threadCounts(target)},
+             {"mc", divisorsIn(M, 8, 256)},
+             {"nc", divisorsIn(N, 16, 512)},
+             {"kc", divisorsIn(K, 16, 1024)},
+             {"mr", ints({1, 2, 4, 6, 7, 8})},
+             {"nr", ints({16, 32, 48, 64})},
+             {"k_unroll", ints({1, 2, 4})},
+             {"copy", ints({16, 32, 64})}};
+  }
+  std::string name() const override { return "cpu_conv_im2col"; }
+
+  /// The GEMM on the patch matrix, tiled as cpu_matmul tiles a matmul, plus
+  /// the patch copy.
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuGemmKnobs k;
+    k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
+    k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
+    k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
+    k.kUnroll = knobOr0(c, "k_unroll");
+    k.copy = knobOr0(c, "copy");
+    return {cost_model::FSketchCpuConvIm2col, k};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t par = knob(c, "par"), mc = knob(c, "mc"), nc = knob(c, "nc"),
+            kc = knob(c, "kc"), mr = knob(c, "mr"), nr = knob(c, "nr"),
+            copy = knob(c, "copy");
+    if (images != 1)
+      return llvm::formatv("cpu_conv_im2col takes one image, not {0}", images)
+          .str();
+    if (M % par)
+      return llvm::formatv("par={0} does not divide the {1} patch rows", par,
+                           M)
+          .str();
+    if ((M / par) % mc)
+      return llvm::formatv("mc={0} does not divide a thread's {1} patch rows",
+                           mc, M / par)
+          .str();
+    if (N % nc)
+      return llvm::formatv("nc={0} does not divide the {1} filters", nc, N)
+          .str();
+    if (mc % mr || nc % nr)
+      return llvm::formatv("the {0}x{1} register tile does not divide the "
+                           "{2}x{3} cache tile",
+                           mr, nr, mc, nc)
+          .str();
+    if (auto reason = registerTileReason(mr, nr, target))
+      return reason;
+    if (auto reason = panelReason(kc, nc, shape.elemType, target))
+      return reason;
+    if (K % copy || copy % target.vectorLanes)
+      return llvm::formatv("copy={0} must divide the patch length {1} and be "
+                           "a multiple of the {2} vector lanes",
+                           copy, K, target.vectorLanes)
+          .str();
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    int64_t par = knob(c, "par");
+    Script s("hatc sketch cpu_conv_im2col: " + c.dump());
+    mlir::OpBuilder &b = s.builder();
+    mlir::Value conv = s.match(shape.anchorOp);
+    // (Its one-operand builder is declared but not defined in MLIR 19.)
+    b.create<mlir::transform::ConvertConv2DToImg2ColOp>(s.loc(), s.anyOp(),
+                                                        s.anyOp(), conv);
+    // Without the unit batch dim the contraction is a plain matmul (patch
+    // rows, filters, patch length) and the patch copy 2-D; the rewrite
+    // replaces both ops, so they are matched again: the GEMM by its result
+    // type, the copy as the producer of its first operand.
+    s.applyPatterns(s.func(), [](mlir::OpBuilder &b, mlir::Location loc) {
+      b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
+          loc);
+      b.create<mlir::transform::ApplyCanonicalizationPatternsOp>(loc);
+    });
+    auto gemmType = mlir::RankedTensorType::get(
+        {M, N}, elementType(s.context(), shape.accType));
+    mlir::Value gemm = b.create<mlir::transform::MatchOp>(
+        s.loc(), s.anyOp(), s.root(),
+        b.getStrArrayAttr({mlir::linalg::GenericOp::getOperationName()}),
+        mlir::transform::MatchInterfaceEnumAttr(), mlir::DictionaryAttr(),
+        mlir::TypeAttr::get(gemmType), mlir::ArrayAttr());
+    mlir::Value im2col = s.producerOf(gemm, 0);
+    if (par > 1) {
+      auto [tiled, forall] = s.tileForallThreads(gemm, {par, 0, 0});
+      im2col = s.fuseInto(im2col, forall).first;
+      gemm = tiled;
+    }
+    // The patch copy: a gather of `copy` elements per step.
+    s.vectorize(s.tileFor(im2col, {1, knob(c, "copy")}).first,
+                /*vectorizeNdExtract=*/true);
+    mlir::Value cache =
+        s.tileFor(gemm, {knob(c, "mc"), knob(c, "nc"), knob(c, "kc")}).first;
+    auto loops = s.vectorizedTile(cache, {knob(c, "mr"), knob(c, "nr"), 1});
+    s.finishRegisterTile(loops[2], knob(c, "k_unroll"));
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  int64_t images = 1, M = 1, N = 1, K = 1; // M x N x K: the GEMM per image
+};
+
+} // namespace
+
+std::unique_ptr<Sketch> makeCpuConvSketch(const WorkloadShape &shape,
+                                          const TargetFacts &target) {
+  return std::make_unique<CpuConvSketch>(shape, target);
+}
+
+std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,
+                                                const TargetFacts &target) {
+  return std::make_unique<CpuConvIm2colSketch>(shape, target);
+}
+
+} // namespace hatc::tuner::sketches

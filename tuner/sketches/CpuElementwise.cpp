@@ -1,0 +1,87 @@
+//===- CpuElementwise.cpp - cpu_elementwise: threads x vectorized tiles ---===//
+//===----------------------------------------------------------------------===//
+#include "tuner/sketches/Common.h"
+#include "tuner/sketches/Sketches.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+namespace hatc::tuner::sketches {
+namespace {
+
+class CpuElementwiseSketch : public Sketch {
+public:
+  CpuElementwiseSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    specs = {{"par", threadCounts(target)},
+             {"rows", ints({1, 2, 4, 8})},
+             {"cols", ints({16, 32, 64, 128, 256})}};
+  }
+  std::string name() const override { return "cpu_elementwise"; }
+
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuElementwiseKnobs k;
+    k.par = knobOr0(c, "par"), k.rows = knobOr0(c, "rows");
+    k.cols = knobOr0(c, "cols");
+    return {cost_model::FSketchCpuElementwise, k};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
+    if (auto reason = checkDomains(c))
+      return reason;
+    const auto &r = shape.loopRanges;
+    if (r.size() < 2)
+      return "cpu_elementwise needs at least two loops";
+    int64_t outer = 1;
+    for (size_t i = 0; i + 1 < r.size(); ++i)
+      outer *= r[i];
+    int64_t par = knob(c, "par"), rows = knob(c, "rows"), cols = knob(c, "cols");
+    if (r.front() % (par * rows))
+      return llvm::formatv("par x rows = {0} does not divide the {1} outer "
+                           "iterations",
+                           par * rows, r.front())
+          .str();
+    if (r.back() % cols)
+      return llvm::formatv("cols={0} does not divide the inner extent {1}",
+                           cols, r.back())
+          .str();
+    if (cols % target.vectorLanes)
+      return llvm::formatv("cols={0} is not a multiple of the {1} lanes", cols,
+                           target.vectorLanes)
+          .str();
+    (void)outer;
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    size_t loops = shape.loopRanges.size();
+    Script s("hatc sketch cpu_elementwise: " + c.dump());
+    mlir::Value op = s.match(shape.anchorOp);
+    int64_t par = knob(c, "par");
+    if (par > 1) {
+      std::vector<int64_t> threads(loops, 0);
+      threads[0] = par;
+      op = s.tileForallThreads(op, threads).first;
+    }
+    std::vector<int64_t> sizes(loops, 1);
+    sizes[0] = knob(c, "rows");
+    sizes[loops - 1] = knob(c, "cols");
+    s.vectorize(s.tileFor(op, sizes).first);
+    s.cleanup();
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+};
+
+} // namespace
+
+std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
+                                                 const TargetFacts &target) {
+  return std::make_unique<CpuElementwiseSketch>(shape, target);
+}
+
+} // namespace hatc::tuner::sketches

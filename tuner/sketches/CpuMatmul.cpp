@@ -1,0 +1,203 @@
+//===- CpuMatmul.cpp - cpu_matmul: threads, cache and register tiles ------===//
+//
+//   matmul / batch_matmul (+ a fused elementwise consumer): threads over
+//   scf.forall, cache tiles with interchange, a vectorized register tile
+//   lowered to vector.fma, k-unrolling, packing and padding of panels.
+//
+//===----------------------------------------------------------------------===//
+#include "tuner/sketches/Common.h"
+#include "tuner/sketches/Sketches.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Transform/IR/TransformTypes.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace hatc::tuner::sketches {
+namespace {
+
+class CpuMatmulSketch : public Sketch {
+public:
+  CpuMatmulSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    batched = shape.anchor == WorkloadShape::Anchor::BatchMatmul;
+    size_t off = batched ? 1 : 0;
+    if (batched)
+      B = shape.loopRanges[0];
+    M = shape.loopRanges[off];
+    N = shape.loopRanges[off + 1];
+    K = shape.loopRanges[off + 2];
+    specs = {{"par", threadCounts(target)},
+             {"mc", ints({8, 16, 32, 64, 128, 256})},
+             {"nc", ints({16, 32, 64, 128, 256, 512})},
+             {"kc", ints({16, 32, 64, 128, 256, 512})},
+             {"mr", ints({1, 2, 4, 6, 8})},
+             {"nr", ints({16, 32, 48, 64})},
+             {"k_unroll", ints({1, 2, 4})},
+             {"order", {"mnk", "nmk"}},
+             {"pack", ints({0, 1})}};
+    if (shape.hasElementwiseConsumer && !batched)
+      specs.push_back({"fuse", ints({0, 1})});
+  }
+  std::string name() const override { return "cpu_matmul"; }
+
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuGemmKnobs k;
+    k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
+    k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
+    k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
+    k.kUnroll = knobOr0(c, "k_unroll");
+    k.orderNmk = knobIs(c, "order", "nmk");
+    k.pack = knobOr0(c, "pack") != 0;
+    k.fuse = knobOr0(c, "fuse") != 0;
+    return {cost_model::FSketchCpuMatmul, k};
+  }
+
+  /// Tile sizes clamped to what a thread's part of the problem has.
+  struct Tiles {
+    int64_t rows, mc, nc, kc;
+  };
+  Tiles tiles(const Config &c) const {
+    int64_t par = knob(c, "par");
+    // Threads split the batch when there is one, else the rows.
+    int64_t rows = batched ? M : (M + par - 1) / par;
+    return {rows, std::min(knob(c, "mc"), rows), std::min(knob(c, "nc"), N),
+            std::min(knob(c, "kc"), K)};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
+    if (auto reason = checkDomains(c))
+      return reason;
+    int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr");
+    bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
+    Tiles t = tiles(c);
+    if (auto reason = registerTileReason(mr, nr, target))
+      return reason;
+    if (auto reason = panelReason(t.kc, t.nc, shape.elemType, target))
+      return reason;
+    if (batched && B % par)
+      return llvm::formatv("par={0} does not divide the batch {1}", par, B)
+          .str();
+    if (!batched && M % par && !pack)
+      return llvm::formatv("par={0} does not divide M={1}; needs pack=1 "
+                           "(padding)",
+                           par, M)
+          .str();
+    if (!pack && (t.rows % t.mc || N % t.nc || K % t.kc))
+      return llvm::formatv("cache tiles {0}x{1}x{2} do not divide "
+                           "{3}x{4}x{5}; needs pack=1 (padding)",
+                           t.mc, t.nc, t.kc, t.rows, N, K)
+          .str();
+    // Without padding the register tile must divide the cache tile; with
+    // it, the packed panels are padded to a multiple of the register tile.
+    if (!pack && t.mc % mr)
+      return llvm::formatv("register rows mr={0} do not divide the cache "
+                           "tile mc={1}; needs pack=1 (padding)",
+                           mr, t.mc)
+          .str();
+    if (!pack && t.nc % nr)
+      return llvm::formatv("register cols nr={0} do not divide the cache "
+                           "tile nc={1}; needs pack=1 (padding)",
+                           nr, t.nc)
+          .str();
+    if (mr > t.mc || nr > t.nc + target.vectorLanes - 1)
+      return llvm::formatv("the {0}x{1} register tile is larger than the "
+                           "{2}x{3} cache tile",
+                           mr, nr, t.mc, t.nc)
+          .str();
+    if (fuse) {
+      if (M % par)
+        return llvm::formatv("fusion needs par={0} to divide M={1}", par, M)
+            .str();
+      if (N % target.vectorLanes)
+        return llvm::formatv("fusion vectorizes the consumer by {0} lanes, "
+                             "which do not divide N={1}",
+                             target.vectorLanes, N)
+            .str();
+    }
+    return std::nullopt;
+  }
+
+  std::string script(const Config &c) const override {
+    Tiles t = tiles(c);
+    int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr"),
+            unroll = knob(c, "k_unroll");
+    bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
+    bool nmk = c.at("order") == "nmk";
+    Script s("hatc sketch cpu_matmul: " + c.dump());
+    mlir::OpBuilder &b = s.builder();
+    mlir::Value op = s.match(shape.anchorOp);
+    mlir::Value consumer;
+    if (fuse) {
+      // Tile the consumer over threads and pull the matmul (and its fill)
+      // into each thread's tile.
+      mlir::Value consumers = s.consumersOf(op, 0);
+      mlir::Value fill = s.producerOf(op, 2);
+      auto [tiledConsumer, forall] = s.tileForallThreads(consumers, {par, 0});
+      auto [fused, forall2] = s.fuseInto(op, forall);
+      s.fuseInto(fill, forall2);
+      op = fused;
+      consumer = tiledConsumer;
+    } else if (par > 1) {
+      op = s.tileForallThreads(op, batched ? std::vector<int64_t>{par, 0, 0, 0}
+                                           : std::vector<int64_t>{par, 0, 0})
+               .first;
+    }
+    std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
+    std::vector<int64_t> reg = {mr, nr, 1};
+    std::vector<int64_t> order =
+        nmk ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0, 1, 2};
+    if (batched) {
+      cache.insert(cache.begin(), 1);
+      reg.insert(reg.begin(), 0);
+      order = nmk ? std::vector<int64_t>{0, 2, 1, 3}
+                  : std::vector<int64_t>{0, 1, 2, 3};
+    }
+    op = s.tileFor(op, cache, order).first;
+    if (pack) {
+      // Pad the cache tile to its static size, copying the A and B panels
+      // into contiguous buffers (packing); the pads become fill + copy.
+      mlir::Attribute zero = zeroOf(s.context(), shape.elemType),
+                      acc = zeroOf(s.context(), shape.accType);
+      std::vector<int64_t> dims = batched ? std::vector<int64_t>{0, 1, 2, 3}
+                                          : std::vector<int64_t>{0, 1, 2};
+      std::vector<int64_t> multiple = batched
+                                          ? std::vector<int64_t>{1, mr, nr, 1}
+                                          : std::vector<int64_t>{mr, nr, 1};
+      mlir::Type any = s.anyOp();
+      auto pad = b.create<mlir::transform::PadOp>(
+          s.loc(), any, any, any, op, b.getArrayAttr({zero, zero, acc}),
+          b.getI64ArrayAttr(dims), mlir::ValueRange(), multiple,
+          b.getI64ArrayAttr({1, 1, 0}), mlir::ArrayAttr(),
+          mlir::linalg::CopyOp::getOperationName());
+      mlir::Value pads =
+          s.match(mlir::tensor::PadOp::getOperationName());
+      b.create<mlir::transform::RewriteInDestinationPassingStyleOp>(
+          s.loc(), any, pads);
+      op = pad.getPadded();
+    }
+    auto loops = s.vectorizedTile(op, reg);
+    if (fuse)
+      s.vectorize(s.tileFor(consumer, {1, target.vectorLanes}).first);
+    s.finishRegisterTile(loops[2], unroll);
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+  bool batched = false;
+  int64_t B = 1, M = 0, N = 0, K = 0;
+};
+
+} // namespace
+
+std::unique_ptr<Sketch> makeCpuMatmulSketch(const WorkloadShape &shape,
+                                            const TargetFacts &target) {
+  return std::make_unique<CpuMatmulSketch>(shape, target);
+}
+
+} // namespace hatc::tuner::sketches

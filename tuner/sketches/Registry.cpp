@@ -1,0 +1,49 @@
+//===- Registry.cpp - Which sketches apply to a workload on a target ------===//
+#include "tuner/sketches/Sketches.h"
+
+namespace hatc::tuner {
+
+using namespace sketches;
+
+std::vector<std::unique_ptr<Sketch>>
+sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
+  std::vector<std::unique_ptr<Sketch>> sketches;
+  using A = WorkloadShape::Anchor;
+  if (target.kind == TargetKind::Hwacc) {
+    if (shape.gemmOps > 0 &&
+        (shape.anchor == A::Matmul || shape.anchor == A::BatchMatmul ||
+         shape.anchor == A::Conv2D))
+      sketches.push_back(makeHwaccGemmSketch(shape, target));
+    return sketches;
+  }
+  if (target.kind == TargetKind::Gpu) {
+    // One matmul (with fills and elementwise consumers), or 2-D elementwise.
+    bool matmul = shape.anchorOp == "linalg.matmul" && shape.gemmOps == 1 &&
+                  shape.elemType == "f32" && shape.accType == "f32";
+    bool elementwise = shape.anchor == A::Elementwise &&
+                       shape.loopRanges.size() == 2 && shape.gemmOps == 0;
+    if (matmul || elementwise)
+      sketches.push_back(makeGpuSketch(shape, target));
+    return sketches;
+  }
+  if (target.kind != TargetKind::Cpu)
+    return sketches;
+  switch (shape.anchor) {
+  case A::Matmul:
+  case A::BatchMatmul:
+    sketches.push_back(makeCpuMatmulSketch(shape, target));
+    break;
+  case A::Conv2D:
+    sketches.push_back(makeCpuConvSketch(shape, target));
+    sketches.push_back(makeCpuConvIm2colSketch(shape, target));
+    break;
+  case A::Elementwise:
+    sketches.push_back(makeCpuElementwiseSketch(shape, target));
+    break;
+  case A::Other:
+    break;
+  }
+  return sketches;
+}
+
+} // namespace hatc::tuner

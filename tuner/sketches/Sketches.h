@@ -1,0 +1,48 @@
+//===- Sketches.h - One factory per sketch ----------------------*- C++ -*-===//
+//
+//   cpu_matmul       matmul / batch_matmul (+ a fused elementwise consumer):
+//                    threads x cache tiles x vectorized register tile
+//                    (CpuMatmul.cpp)
+//   cpu_conv         conv_2d_nhwc_hwcf: direct, tiled, 1-D-decomposed,
+//                    vectorized (CpuConv.cpp)
+//   cpu_conv_im2col  conv_2d_nhwc_hwcf as a GEMM on its patch matrix, each
+//                    thread building its own patch rows (CpuConv.cpp)
+//   cpu_elementwise  all-parallel generics: threads x vectorized tiles
+//                    (CpuElementwise.cpp)
+//   hwacc_gemm       tile factors, loop order, double buffering, dataflow,
+//                    which GEMMs stay on the host (Hwacc.cpp)
+//   gpu_matmul       blocks x threads x k steps, shared-memory A/B tiles
+//   gpu_elementwise  2-D all-parallel ops: blocks x threads (Gpu.cpp)
+//
+// Each prints a transform script; the constraints in invalidReason keep the
+// configs the script cannot handle (a dynamic tile the vectorizer cannot
+// take, a register tile that spills, a tile that overflows a memory) from
+// ever being built. Registry.cpp (sketchesFor) picks the ones that apply.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_TUNER_SKETCHES_SKETCHES_H
+#define HATC_TUNER_SKETCHES_SKETCHES_H
+
+#include "hatc/Tuner/Sketch.h"
+
+#include <memory>
+
+namespace hatc::tuner::sketches {
+
+std::unique_ptr<Sketch> makeCpuMatmulSketch(const WorkloadShape &shape,
+                                            const TargetFacts &target);
+std::unique_ptr<Sketch> makeCpuConvSketch(const WorkloadShape &shape,
+                                          const TargetFacts &target);
+std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,
+                                                const TargetFacts &target);
+std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
+                                                 const TargetFacts &target);
+std::unique_ptr<Sketch> makeHwaccGemmSketch(const WorkloadShape &shape,
+                                            const TargetFacts &target);
+/// gpu_matmul for a matmul shape, gpu_elementwise otherwise.
+std::unique_ptr<Sketch> makeGpuSketch(const WorkloadShape &shape,
+                                      const TargetFacts &target);
+
+} // namespace hatc::tuner::sketches
+
+#endif // HATC_TUNER_SKETCHES_SKETCHES_H
