@@ -37,17 +37,21 @@ KernelCache::~KernelCache() {
 
 namespace {
 
+/// The coordinator's coarser view of classifyOp: GEMMs and convolutions
+/// are what hwacc takes.
 OpKind opKindOf(const Task &task) {
-  llvm::StringRef name = task.opName;
-  if (name == "linalg.matmul" || name == "linalg.batch_matmul" ||
-      name == "linalg.matmul_transpose_b" || name == "linalg.matvec")
+  switch (task.opClass) {
+  case OpClass::Matmul:
+  case OpClass::BatchMatmul:
     return OpKind::Gemm;
-  if (name.starts_with("linalg.conv_"))
+  case OpClass::Conv2D:
     return OpKind::Conv;
-  for (const std::string &iterator : task.iteratorTypes)
-    if (iterator != "parallel")
-      return OpKind::Other;
-  return OpKind::Elementwise;
+  case OpClass::Elementwise:
+    return OpKind::Elementwise;
+  case OpClass::Other:
+    break;
+  }
+  return OpKind::Other;
 }
 
 } // namespace

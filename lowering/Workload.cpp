@@ -166,6 +166,35 @@ std::string elementTypesTag(linalg::LinalgOp op) {
 
 } // namespace
 
+const char *opClassName(OpClass opClass) {
+  switch (opClass) {
+  case OpClass::Matmul:
+    return "matmul";
+  case OpClass::BatchMatmul:
+    return "batch_matmul";
+  case OpClass::Conv2D:
+    return "conv2d";
+  case OpClass::Elementwise:
+    return "elementwise";
+  case OpClass::Other:
+    break;
+  }
+  return "other";
+}
+
+OpClass classifyOp(Operation *op) {
+  if (isa<linalg::MatmulOp>(op))
+    return OpClass::Matmul;
+  if (isa<linalg::BatchMatmulOp>(op))
+    return OpClass::BatchMatmul;
+  if (isa<linalg::Conv2DNhwcHwcfOp>(op))
+    return OpClass::Conv2D;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (linalgOp && linalgOp.getNumReductionLoops() == 0)
+    return OpClass::Elementwise;
+  return OpClass::Other;
+}
+
 std::string canonicalForm(Operation *op) {
   auto linalgOp = cast<linalg::LinalgOp>(op);
   std::string text;
@@ -210,6 +239,7 @@ std::string structuralHash(llvm::StringRef canonicalText) {
 Task describeTask(Operation *op) {
   auto linalgOp = cast<linalg::LinalgOp>(op);
   Task task;
+  task.opClass = classifyOp(op);
   task.opName = op->getName().getStringRef().str();
   SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
   task.loopRanges.assign(ranges.begin(), ranges.end());

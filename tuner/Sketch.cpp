@@ -31,8 +31,7 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   linalg::LinalgOp anchor;
   double anchorFlops = -1;
   workload.entry().walk([&](linalg::LinalgOp op) {
-    bool gemm = isa<linalg::MatmulOp, linalg::BatchMatmulOp,
-                    linalg::Conv2DNhwcHwcfOp>(op);
+    bool gemm = isGemmLike(classifyOp(op));
     shape.gemmOps += gemm;
     double flops = describeTask(op).flops;
     // GEMM-like ops anchor before anything else; then the heaviest op.
@@ -49,14 +48,7 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   shape.loopRanges.assign(ranges.begin(), ranges.end());
   shape.elemType = typeName(anchor.getDpsInputs().front().getType());
   shape.accType = typeName(anchor.getDpsInits().front().getType());
-  if (isa<linalg::MatmulOp>(anchor))
-    shape.anchor = WorkloadShape::Anchor::Matmul;
-  else if (isa<linalg::BatchMatmulOp>(anchor))
-    shape.anchor = WorkloadShape::Anchor::BatchMatmul;
-  else if (isa<linalg::Conv2DNhwcHwcfOp>(anchor))
-    shape.anchor = WorkloadShape::Anchor::Conv2D;
-  else if (anchor.getNumReductionLoops() == 0)
-    shape.anchor = WorkloadShape::Anchor::Elementwise;
+  shape.anchor = classifyOp(anchor);
   Value result = anchor->getResult(0);
   if (result.hasOneUse())
     if (auto consumer = dyn_cast<linalg::GenericOp>(*result.user_begin()))

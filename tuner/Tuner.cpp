@@ -45,24 +45,13 @@ Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
     statuses[t].name = this->tasks[t].workload.key();
 }
 
-static std::string opKindOf(WorkloadShape::Anchor anchor) {
-  switch (anchor) {
-  case WorkloadShape::Anchor::Matmul: return "matmul";
-  case WorkloadShape::Anchor::BatchMatmul: return "batch_matmul";
-  case WorkloadShape::Anchor::Conv2D: return "conv2d";
-  case WorkloadShape::Anchor::Elementwise: return "elementwise";
-  case WorkloadShape::Anchor::Other: return "other";
-  }
-  return "other";
-}
-
 cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
                                         const TargetFacts &f,
                                         const nlohmann::json &config,
                                         double dmaBytesPerCycle,
                                         const Sketch *sketch) {
   cost_model::FeatureInput input;
-  input.opKind = opKindOf(shape.anchor);
+  input.opKind = opClassName(shape.anchor);
   input.loopRanges = shape.loopRanges;
   input.elemType = shape.elemType;
   std::string name =

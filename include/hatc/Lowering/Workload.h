@@ -24,10 +24,24 @@
 
 namespace hatc {
 
+/// What kind of op a task is: the one classification every stage uses
+/// (which sketches apply, the cost model's op features, which ops the
+/// coordinator may send to hwacc). GEMM-like means what the hwacc lowering
+/// takes: matmul, batch_matmul, conv_2d_nhwc_hwcf.
+enum class OpClass { Matmul, BatchMatmul, Conv2D, Elementwise, Other };
+/// "matmul", "batch_matmul", "conv2d", "elementwise", "other".
+const char *opClassName(OpClass opClass);
+OpClass classifyOp(mlir::Operation *linalgOp);
+inline bool isGemmLike(OpClass opClass) {
+  return opClass == OpClass::Matmul || opClass == OpClass::BatchMatmul ||
+         opClass == OpClass::Conv2D;
+}
+
 /// One tunable op instance of a workload.
 struct Task {
   std::string opName;      // "linalg.matmul"
   std::string key;         // "matmul_f32_M1024_N1024_K1024"
+  OpClass opClass = OpClass::Other;
   std::string hash;        // structuralHash(canonicalForm(op))
   double flops = 0;        // arithmetic ops of the body x iteration points
   std::vector<int64_t> loopRanges;

@@ -39,7 +39,7 @@ struct KnobSpec {
 /// What the sketches need to know about a workload: its anchor op (the one
 /// the schedule is built around) and that op's sizes.
 struct WorkloadShape {
-  enum class Anchor { Matmul, BatchMatmul, Conv2D, Elementwise, Other };
+  using Anchor = OpClass; // classifyOp of the anchor
   Anchor anchor = Anchor::Other;
   std::string anchorOp;           // "linalg.matmul", ...
   std::vector<int64_t> loopRanges; // of the anchor
