@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hatc/CostModel/Features.h"
+#include "hatc/Support/Json.h"
 
 #include <algorithm>
 #include <cmath>
@@ -189,18 +190,7 @@ const FeatureTable &featureTable() {
 /// A numeric field of the target description: numbers as they are,
 /// booleans as 0/1, anything else (missing, a string, null) as 0.
 int64_t intKnob(const json &config, const char *name) {
-  if (!config.is_object())
-    return 0;
-  auto it = config.find(name);
-  if (it == config.end())
-    return 0;
-  if (it->is_boolean())
-    return it->get<bool>() ? 1 : 0;
-  if (it->is_number_integer())
-    return it->get<int64_t>();
-  if (it->is_number())
-    return int64_t(it->get<double>());
-  return 0;
+  return jsonIntOr0(config, name);
 }
 
 std::string stringField(const json &object, const char *name) {

@@ -1,5 +1,6 @@
 //===- Common.cpp - What the sketches share -------------------------------===//
 #include "tuner/sketches/Common.h"
+#include "hatc/Support/Json.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -69,18 +70,16 @@ mlir::TypedAttr zeroOf(mlir::MLIRContext *context, const std::string &type) {
 int64_t knob(const Config &c, const char *name) { return c.at(name).get<int64_t>(); }
 
 int64_t knobOr0(const Config &c, const char *name) {
-  if (!c.is_object())
-    return 0;
-  auto it = c.find(name);
-  if (it == c.end())
-    return 0;
-  if (it->is_boolean())
-    return it->get<bool>() ? 1 : 0;
-  if (it->is_number_integer())
-    return it->get<int64_t>();
-  if (it->is_number())
-    return int64_t(it->get<double>());
-  return 0;
+  return jsonIntOr0(c, name);
+}
+
+cost_model::CpuGemmKnobs gemmKnobs(const Config &c) {
+  cost_model::CpuGemmKnobs k;
+  k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
+  k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
+  k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
+  k.kUnroll = knobOr0(c, "k_unroll");
+  return k;
 }
 
 bool knobIs(const Config &c, const char *name, const char *value) {

@@ -79,6 +79,9 @@ int64_t knob(const Config &c, const char *name);
 /// For describe(), which takes any config: a numeric knob (booleans as
 /// 0/1), 0 when it is missing or not a number.
 int64_t knobOr0(const Config &c, const char *name);
+/// The knobs cpu_matmul and cpu_conv_im2col share (threads, cache and
+/// register tiles, k unrolling), as the cost model reads them.
+cost_model::CpuGemmKnobs gemmKnobs(const Config &c);
 /// For describe(): whether the string knob `name` is `value`.
 bool knobIs(const Config &c, const char *name, const char *value);
 

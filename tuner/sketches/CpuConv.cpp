@@ -124,11 +124,7 @@ public:
   /// The GEMM on the patch matrix, tiled as cpu_matmul tiles a matmul, plus
   /// the patch copy.
   cost_model::SketchDescription describe(const Config &c) const override {
-    cost_model::CpuGemmKnobs k;
-    k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
-    k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
-    k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
-    k.kUnroll = knobOr0(c, "k_unroll");
+    cost_model::CpuGemmKnobs k = gemmKnobs(c);
     k.copy = knobOr0(c, "copy");
     return {cost_model::FSketchCpuConvIm2col, k};
   }

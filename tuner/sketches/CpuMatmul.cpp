@@ -43,11 +43,7 @@ public:
   std::string name() const override { return "cpu_matmul"; }
 
   cost_model::SketchDescription describe(const Config &c) const override {
-    cost_model::CpuGemmKnobs k;
-    k.par = knobOr0(c, "par"), k.mc = knobOr0(c, "mc");
-    k.nc = knobOr0(c, "nc"), k.kc = knobOr0(c, "kc");
-    k.mr = knobOr0(c, "mr"), k.nr = knobOr0(c, "nr");
-    k.kUnroll = knobOr0(c, "k_unroll");
+    cost_model::CpuGemmKnobs k = gemmKnobs(c);
     k.orderNmk = knobIs(c, "order", "nmk");
     k.pack = knobOr0(c, "pack") != 0;
     k.fuse = knobOr0(c, "fuse") != 0;
