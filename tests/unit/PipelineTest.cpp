@@ -125,7 +125,7 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 27u);
+  ASSERT_EQ(names.size(), 28u);
   EXPECT_EQ(names.front(), "one-shot-bufferize");
   EXPECT_EQ(names[1], "buffer-results-to-out-params");
   EXPECT_EQ(names.back(), "reconcile-unrealized-casts");
