@@ -57,10 +57,11 @@ db::Record makeRecord(const Workload &workload, const Target &target,
     record.threads = *result.threads;
   if (result.ok()) {
     record.samples = result.samples;
-    if (result.cycles)
-      record.cycles = result.cycles;
-    else
-      record.latencyS = result.seconds;
+    record.cycles = result.cycles;
+    // What the tuner compared: the median host seconds on the CPU, the
+    // modeled seconds on hwacc (its samples are the host's wall time of the
+    // timing-only run, which is not the device's time).
+    record.latencyS = result.seconds;
   }
   nlohmann::json extras = result.extras;
   if (!extras.is_object())

@@ -261,3 +261,22 @@ TEST(Tuner, BaselineIsTheTargetsDefaultSchedule) {
                 .find("gpu"),
             std::string::npos);
 }
+
+// A hwacc record's latency is the modeled time the tuner ranked by, not the
+// host's wall time of the timing-only run (its samples).
+TEST(Recording, HwaccLatencyIsTheModeledTime) {
+  TuneTask task = makeTask("matmul_odd.mlir", "hwacc");
+  MeasureResult result;
+  result.samples = {0.5, 0.6, 0.4}; // host wall time: much slower
+  result.seconds = 2e-5;            // cycles / clock
+  result.cycles = 20000;
+  result.gflops = 1;
+  db::Record record =
+      makeRecord(task.workload, task.target, {{"sketch", "hwacc_gemm"}},
+                 "// script", result);
+  ASSERT_TRUE(record.latencyS.has_value());
+  EXPECT_DOUBLE_EQ(*record.latencyS, 2e-5);
+  EXPECT_EQ(record.cycles, std::optional<int64_t>(20000));
+  EXPECT_EQ(db::normalizeRecord(record), "");
+  EXPECT_DOUBLE_EQ(*record.latencyS, 2e-5); // normalizing keeps it
+}
