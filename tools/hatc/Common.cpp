@@ -200,4 +200,13 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   return inputs;
 }
 
+llvm::Expected<tuner::TargetFacts> spaceFactsFor(const CompileInputs &inputs,
+                                                 int64_t threads) {
+  auto facts = tuner::TargetFacts::of(inputs.target);
+  if (!facts)
+    return facts.takeError();
+  facts->threads = resolveThreads(threads, inputs.target);
+  return facts;
+}
+
 } // namespace hatc

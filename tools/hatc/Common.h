@@ -5,6 +5,7 @@
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Runtime/Target.h"
+#include "hatc/Tuner/Sketch.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -58,6 +59,12 @@ void addThreadsFlag(FlagParser &parser, int64_t &threads);
 llvm::Error requireDevice(const Target &target);
 
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request);
+
+/// What a schedule space of the loaded target is built on: the target's
+/// facts with the kernel threads resolved (`threads` from --threads, else
+/// the target's, else one per core), which bound every `par` knob.
+llvm::Expected<tuner::TargetFacts> spaceFactsFor(const CompileInputs &inputs,
+                                                 int64_t threads);
 
 /// Ends the process with one line, "hatc: error: BUILD_TIMEOUT: ...", and
 /// exit status 1 when the compile it guards (from construction to

@@ -112,10 +112,9 @@ int measureCommand(const Args &args) {
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
-  auto facts = tuner::TargetFacts::of(inputs->target);
+  auto facts = spaceFactsFor(*inputs, threads);
   if (!facts)
     return reportError(facts.takeError());
-  facts->threads = resolveThreads(threads, inputs->target);
   tuner::SearchSpace space(tuner::analyzeWorkload(inputs->workload), *facts);
 
   std::vector<Candidate> candidates;

@@ -37,10 +37,9 @@ int spaceCommand(const Args &args) {
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
-  auto facts = tuner::TargetFacts::of(inputs->target);
+  auto facts = spaceFactsFor(*inputs, threads);
   if (!facts)
     return reportError(facts.takeError());
-  facts->threads = resolveThreads(threads, inputs->target);
   tuner::SearchSpace space(tuner::analyzeWorkload(inputs->workload), *facts);
   if (space.empty())
     return reportError(makeError("no sketch applies to " +

@@ -191,13 +191,12 @@ int tuneCommand(const Args &args) {
       return reportError(inputs.takeError());
     if (llvm::Error err = requireDevice(inputs->target))
       return reportError(std::move(err));
-    auto facts = tuner::TargetFacts::of(inputs->target);
-    if (!facts)
-      return reportError(facts.takeError());
     // The space offers only what the candidates will run with: par <=
     // threads.
-    kernelThreads = resolveThreads(threads, inputs->target);
-    facts->threads = kernelThreads;
+    auto facts = spaceFactsFor(*inputs, threads);
+    if (!facts)
+      return reportError(facts.takeError());
+    kernelThreads = int(facts->threads);
     tuner::TuneTask task;
     task.shape = tuner::analyzeWorkload(inputs->workload);
     task.facts = *facts;
