@@ -17,6 +17,7 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["OMP_WAIT_POLICY"] = "passive"
 
 config.substitutions.append(("%hatc_src", config.hatc_src_root))
+config.substitutions.append(("%hatc_tools", config.hatc_tools_dir))
 config.substitutions.append(("%examples", os.path.join(config.hatc_src_root, "examples")))
 config.substitutions.append(
     ("%fake_cuda", os.path.join(config.hatc_obj_root, "lib", "libhatc_fake_cuda.so")))
