@@ -247,22 +247,70 @@ int exportCommand(const Args &args) {
   return kExitOk;
 }
 
-int dbCommand(const Args &args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    llvm::outs() << "usage: hatc db stats --db DB [--json]\n\nDatabase "
-                    "maintenance.\n";
-    return args.empty() ? kExitUserError : kExitOk;
+namespace {
+
+/// hatc db copy: every record of one store into another, in batches of one
+/// transaction each; records already there are kept as they are.
+int dbCopy(const Args &args) {
+  std::string from, to;
+  bool json = false;
+  FlagParser parser(
+      "hatc db copy",
+      "Copies every record of one tuning database into another (created when\n"
+      "missing): e.g. a shared database down to the file a deployment ships\n"
+      "with. Records the target already has are kept; running it again adds\n"
+      "nothing.");
+  parser.option("--from", &from, "DB", "the database to read");
+  parser.option("--to", &to, "DB", "the database to write");
+  parser.flag("--json", &json, "one JSON object on stdout");
+  if (auto code = parseFlags(parser, args))
+    return *code;
+  if (from.empty() || to.empty())
+    return reportError(makeError("hatc db copy: needs --from DB and --to DB"));
+  if (llvm::sys::fs::equivalent(from, to))
+    return reportError(
+        makeError("hatc db copy: --from and --to are the same database"));
+  auto source = openExisting(from, /*readOnly=*/true);
+  auto target = tuner::openStore(to);
+  constexpr size_t kBatch = 500;
+  std::vector<db::Record> batch;
+  int64_t read = 0, copied = 0;
+  auto flush = [&] {
+    for (const db::CommitResult &result : target->commitRecords(batch))
+      copied += result.inserted;
+    batch.clear();
+  };
+  source->forEachRecord([&](const db::Record &record) {
+    ++read;
+    batch.push_back(record);
+    if (batch.size() == kBatch)
+      flush();
+  });
+  flush();
+  if (json) {
+    llvm::outs() << nlohmann::json{{"from", from},
+                                   {"to", to},
+                                   {"records", read},
+                                   {"copied", copied},
+                                   {"already_there", read - copied}}
+                        .dump()
+                 << "\n";
+    return kExitOk;
   }
-  if (args[0] != "stats")
-    return reportError(makeError("hatc db: unknown subcommand '" + args[0] +
-                                 "' (expected stats)"));
+  llvm::outs() << llvm::formatv("{0} -> {1}: {2} records: {3} copied, {4} "
+                                "already there\n",
+                                from, to, read, copied, read - copied);
+  return kExitOk;
+}
+
+int dbStats(const Args &args) {
   std::string dbPath;
   bool json = false;
   FlagParser parser("hatc db stats",
                     "Tasks, targets, records and errors by code.");
   parser.option("--db", &dbPath, "DB", "the database");
   parser.flag("--json", &json, "one JSON object on stdout");
-  if (auto code = parseFlags(parser, Args(args.begin() + 1, args.end())))
+  if (auto code = parseFlags(parser, args))
     return *code;
   if (dbPath.empty())
     return reportError(makeError("hatc db stats: missing --db DB"));
@@ -287,6 +335,24 @@ int dbCommand(const Args &args) {
     if (count)
       llvm::outs() << llvm::formatv("    {0,-18} {1}\n", code, count);
   return kExitOk;
+}
+
+} // namespace
+
+int dbCommand(const Args &args) {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    llvm::outs() << "usage: hatc db stats --db DB [--json]\n"
+                    "       hatc db copy --from DB --to DB [--json]\n\n"
+                    "Database maintenance.\n";
+    return args.empty() ? kExitUserError : kExitOk;
+  }
+  Args rest(args.begin() + 1, args.end());
+  if (args[0] == "stats")
+    return dbStats(rest);
+  if (args[0] == "copy")
+    return dbCopy(rest);
+  return reportError(makeError("hatc db: unknown subcommand '" + args[0] +
+                               "' (expected stats or copy)"));
 }
 
 } // namespace hatc
