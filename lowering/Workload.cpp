@@ -436,20 +436,26 @@ llvm::Expected<Workload> parseWorkload(MLIRContext &context,
 std::function<std::optional<std::string>(const std::string &,
                                          const std::string &)>
 workloadRehasher() {
-  // One context for every row of a re-keying pass.
-  auto context = std::make_shared<MLIRContext>(MLIRContext::Threading::DISABLED);
-  initContext(*context);
-  return [context](const std::string &key,
-                   const std::string &ir) -> std::optional<std::string> {
+  // One context for every row of a re-keying pass, made on the first row:
+  // every writable open of a database carries a rehasher, and almost none
+  // has a row to re-key.
+  auto holder = std::make_shared<std::unique_ptr<MLIRContext>>();
+  return [holder](const std::string &key,
+                            const std::string &ir) -> std::optional<std::string> {
     if (ir.empty())
       return std::nullopt;
+    if (!*holder) {
+      *holder = std::make_unique<MLIRContext>(MLIRContext::Threading::DISABLED);
+      initContext(**holder);
+    }
+    MLIRContext *context = holder->get();
     // Which entry function of the file is this workload: the one whose key
     // matches (a file may hold several tasks).
     std::vector<std::string> entries;
     {
-      DiagnosticCapture quiet(context.get());
+      DiagnosticCapture quiet(context);
       OwningOpRef<ModuleOp> module =
-          parseSourceString<ModuleOp>(ir, ParserConfig(context.get()));
+          parseSourceString<ModuleOp>(ir, ParserConfig(context));
       if (!module)
         return std::nullopt;
       for (auto func : module->getOps<func::FuncOp>())
@@ -457,7 +463,7 @@ workloadRehasher() {
           entries.push_back(func.getSymName().str());
     }
     for (const std::string &entry : entries) {
-      DiagnosticCapture quiet(context.get());
+      DiagnosticCapture quiet(context);
       auto workload = parseWorkload(*context, ir, "<stored workload>", entry);
       if (!workload) {
         llvm::consumeError(workload.takeError());
