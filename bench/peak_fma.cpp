@@ -26,32 +26,27 @@ using Vec = __m512;
 constexpr int kLanes = 16;
 inline Vec splat(float v) { return _mm512_set1_ps(v); }
 inline Vec fma(Vec x, Vec b, Vec a) { return _mm512_fmadd_ps(x, b, a); }
-inline float total(Vec v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float sum = 0;
-  for (float lane : lanes)
-    sum += lane;
-  return sum;
-}
+inline void store(float *to, Vec v) { _mm512_storeu_ps(to, v); }
 #elif defined(__AVX2__) && defined(__FMA__)
 using Vec = __m256;
 constexpr int kLanes = 8;
 inline Vec splat(float v) { return _mm256_set1_ps(v); }
 inline Vec fma(Vec x, Vec b, Vec a) { return _mm256_fmadd_ps(x, b, a); }
-inline float total(Vec v) {
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, v);
-  float sum = 0;
-  for (float lane : lanes)
-    sum += lane;
-  return sum;
-}
+inline void store(float *to, Vec v) { _mm256_storeu_ps(to, v); }
 #else
 #error "hatc-bench-peak needs AVX2 with FMA or AVX-512"
 #endif
 
 constexpr int kChains = 12; // FMA latency 4 x 2 ports, with margin
+
+inline float total(Vec v) {
+  float lanes[kLanes];
+  store(lanes, v);
+  float sum = 0;
+  for (float lane : lanes)
+    sum += lane;
+  return sum;
+}
 
 /// kChains independent FMA chains, written out so they stay in registers.
 /// `start` is a run-time value, so no two chains can be proven equal.
