@@ -468,7 +468,6 @@ private:
       reply["threads"] = execute.threads;
     json extras = {{"workload", workload->key()},
                    {"flops", workload->flops()},
-                   {"threads", execute.threads},
                    {"repeat", executed->timing.count},
                    {"flush_cache", executed->flushedCaches},
                    {"host_s", executed->timing.median},

@@ -134,7 +134,7 @@ struct MeasureResult {
   /// Wall time of each phase as the parent saw it (a timeout's is about the
   /// limit; 0 for a phase that did not happen).
   double buildSeconds = 0, runSeconds = 0;
-  /// Everything else: "workload", "flops", "sketch", "threads", timing
+  /// Everything else: "workload", "flops", "sketch", timing
   /// statistics ("min_s", "max_s", "repeat", ...), and on hwacc "device"
   /// (the device-model statistics), "utilization", "dma_bytes",
   /// "modeled_s", "hwacc_config".
