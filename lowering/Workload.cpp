@@ -30,6 +30,8 @@ std::optional<ElemKind> elemKindOf(Type type) {
     return ElemKind::F64;
   if (type.isSignlessInteger(8))
     return ElemKind::I8;
+  if (type.isSignlessInteger(1))
+    return ElemKind::Bool;
   if (type.isSignlessInteger(16))
     return ElemKind::I16;
   if (type.isSignlessInteger(32))
@@ -103,16 +105,47 @@ bool countsAsFlop(Operation *op) {
               arith::ExtFOp, arith::TruncFOp, arith::IndexCastOp>(op);
 }
 
-llvm::Error validateEntry(func::FuncOp entry) {
+/// Tensor ops between linalg ops that an imported model uses (padding,
+/// reshapes, slices, concatenation); they bufferize to copies and views.
+bool isDataMovementOp(Operation *op) {
+  return isa<tensor::PadOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+             tensor::ExtractSliceOp, tensor::InsertSliceOp, tensor::ConcatOp>(
+      op);
+}
+
+/// A scalar op a linalg body may hold that the compiler lowers but the
+/// reference interpreter does not evaluate (math.erf, integer division, a
+/// gather's tensor.extract, ...).
+bool isLowerableBodyOp(Operation *op) {
+  Dialect *dialect = op->getDialect();
+  if (!dialect)
+    return false;
+  StringRef ns = dialect->getNamespace();
+  return ns == "arith" || ns == "math" || isa<tensor::ExtractOp>(op);
+}
+
+/// Validates the entry. `uncheckable` gets the first op the reference
+/// interpreter cannot evaluate (empty when it can evaluate everything).
+llvm::Error validateEntry(func::FuncOp entry, std::string &uncheckable) {
   bool sawLinalg = false;
+  auto noteUncheckable = [&](Operation *op) {
+    if (uncheckable.empty())
+      uncheckable = "'" + op->getName().getStringRef().str() + "' at " +
+                    formatLocation(op->getLoc());
+  };
   for (Operation &op : entry.getBody().front()) {
     if (isa<func::ReturnOp, tensor::EmptyOp, arith::ConstantOp>(op))
       continue;
+    if (isDataMovementOp(&op)) {
+      noteUncheckable(&op);
+      continue;
+    }
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
     if (!linalgOp)
       return errorAt(&op, llvm::formatv("unsupported op '{0}' in @{1}; hatc "
                                         "supports linalg structured ops, "
-                                        "tensor.empty and arith.constant",
+                                        "tensor.empty, arith.constant and "
+                                        "tensor pad/reshape/slice/concat ops",
                                         op.getName().getStringRef(),
                                         entry.getSymName()));
     if (!linalgOp.hasPureTensorSemantics())
@@ -121,14 +154,21 @@ llvm::Error validateEntry(func::FuncOp entry) {
                                         op.getName().getStringRef()));
     Block *body = linalgOp.getBlock();
     for (Operation &bodyOp : body->without_terminator()) {
-      if (!isSupportedBodyOp(&bodyOp))
-        return errorAt(&bodyOp,
-                       llvm::formatv("unsupported op '{0}' in the body of "
-                                     "'{1}'",
-                                     bodyOp.getName().getStringRef(),
-                                     op.getName().getStringRef()));
+      if (!isSupportedBodyOp(&bodyOp)) {
+        if (!isLowerableBodyOp(&bodyOp))
+          return errorAt(&bodyOp,
+                         llvm::formatv("unsupported op '{0}' in the body of "
+                                       "'{1}'",
+                                       bodyOp.getName().getStringRef(),
+                                       op.getName().getStringRef()));
+        noteUncheckable(&bodyOp);
+      }
       for (Value operand : bodyOp.getOperands()) {
         if (operand.getParentBlock() == body)
+          continue;
+        // A gather reads a tensor defined in the entry by position.
+        if (isa<tensor::ExtractOp>(bodyOp) &&
+            isa<RankedTensorType>(operand.getType()))
           continue;
         auto constant = operand.getDefiningOp<arith::ConstantOp>();
         if (!constant || isa<ShapedType>(operand.getType()))
@@ -326,7 +366,7 @@ double Workload::flops() const {
   return total;
 }
 
-static llvm::Expected<Workload> finishLoading(OwningOpRef<ModuleOp> module,
+llvm::Expected<Workload> workloadFromModule(OwningOpRef<ModuleOp> module,
                                               llvm::StringRef path,
                                               llvm::StringRef entryName) {
   Workload workload;
@@ -370,7 +410,7 @@ static llvm::Expected<Workload> finishLoading(OwningOpRef<ModuleOp> module,
     return errorAt(entry, "@" + workload.entryName +
                               " returns nothing; hatc measures and checks "
                               "the returned tensors");
-  if (llvm::Error err = validateEntry(entry))
+  if (llvm::Error err = validateEntry(entry, workload.uncheckable))
     return std::move(err);
   entry.walk([&](linalg::LinalgOp op) {
     Task task = describeTask(op);
@@ -409,7 +449,7 @@ static llvm::Expected<Workload> parseFromSourceMgr(MLIRContext &context,
       parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return capture.takeError("");
-  return finishLoading(std::move(module), path, entryName);
+  return workloadFromModule(std::move(module), path, entryName);
 }
 
 llvm::Expected<Workload> loadWorkload(MLIRContext &context,

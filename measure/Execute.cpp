@@ -108,6 +108,17 @@ llvm::Expected<ExecuteResult>
 executeKernelImpl(const std::string &sharedObject, const Workload &workload,
                   mlir::func::FuncOp referenceEntry,
                   const LoweringTarget &target, const ExecuteOptions &options) {
+  if (options.check && !workload.uncheckable.empty())
+    return makeError(workload.path + ": the reference cannot evaluate " +
+                     workload.uncheckable +
+                     "; compare with expected outputs instead (hatc run "
+                     "--expect DIR)");
+  if (options.inputs && options.inputs->size() != workload.inputs.size())
+    return makeError(llvm::formatv("{0}: {1} inputs given, the workload "
+                                   "takes {2}",
+                                   workload.path, options.inputs->size(),
+                                   workload.inputs.size())
+                         .str());
   auto kernel = CpuKernel::load(sharedObject);
   if (!kernel)
     return kernel.takeError();
@@ -117,8 +128,21 @@ executeKernelImpl(const std::string &sharedObject, const Workload &workload,
   if (llvm::Error err = allocateBuffers(workload, buffers))
     return std::move(err);
   size_t numInputs = workload.inputs.size();
-  for (size_t i = 0; i < numInputs; ++i)
-    buffers[i].fillRandom(options.seed * 1000003u + i);
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (!options.inputs) {
+      buffers[i].fillRandom(options.seed * 1000003u + i);
+      continue;
+    }
+    const HostBuffer &given = (*options.inputs)[i];
+    if (given.spec().kind != buffers[i].spec().kind ||
+        given.spec().shape != buffers[i].spec().shape)
+      return makeError(llvm::formatv("{0}: input {1} is tensor<{2}>, the "
+                                     "workload takes tensor<{3}>",
+                                     workload.path, i, given.spec().str(),
+                                     buffers[i].spec().str())
+                           .str());
+    std::memcpy(buffers[i].data(), given.data(), given.spec().byteSize());
+  }
   std::vector<HostBuffer *> args;
   for (HostBuffer &b : buffers)
     args.push_back(&b);
@@ -187,6 +211,28 @@ executeKernelImpl(const std::string &sharedObject, const Workload &workload,
           buffers[numInputs + o].toDoubles(), reference[o].data,
           defaultTolerance(workload.outputs[o].kind)));
     result.check = combine(perOutput);
+  }
+  if (options.outputs) {
+    // One plain run on the given (or seeded) inputs, for the caller.
+    if (!options.check) {
+      if (onGpu)
+        if (llvm::Error err = gpu.poison(args, numInputs))
+          return std::move(err);
+      for (size_t o = numInputs; o < buffers.size(); ++o)
+        buffers[o].poison();
+      run();
+      if (llvm::Error err = deviceFault())
+        return std::move(err);
+      if (onGpu)
+        if (llvm::Error err = gpu.download(args, numInputs))
+          return std::move(err);
+    }
+    options.outputs->clear();
+    for (size_t o = numInputs; o < buffers.size(); ++o) {
+      options.outputs->emplace_back(buffers[o].spec());
+      std::memcpy(options.outputs->back().data(), buffers[o].data(),
+                  buffers[o].spec().byteSize());
+    }
   }
 
   if (onHwacc) {

@@ -18,13 +18,16 @@ const char *elemKindName(ElemKind kind) {
   case ElemKind::I16: return "i16";
   case ElemKind::I32: return "i32";
   case ElemKind::I64: return "i64";
+  case ElemKind::Bool: return "i1";
+  case ElemKind::U8: return "u8";
   }
   return "?";
 }
 
 std::optional<ElemKind> parseElemKind(const std::string &name) {
   for (ElemKind kind : {ElemKind::F32, ElemKind::F64, ElemKind::I8,
-                        ElemKind::I16, ElemKind::I32, ElemKind::I64})
+                        ElemKind::I16, ElemKind::I32, ElemKind::I64,
+                        ElemKind::Bool, ElemKind::U8})
     if (name == elemKindName(kind))
       return kind;
   return std::nullopt;
@@ -32,7 +35,9 @@ std::optional<ElemKind> parseElemKind(const std::string &name) {
 
 size_t elemKindBytes(ElemKind kind) {
   switch (kind) {
-  case ElemKind::I8: return 1;
+  case ElemKind::I8:
+  case ElemKind::Bool:
+  case ElemKind::U8: return 1;
   case ElemKind::I16: return 2;
   case ElemKind::F32:
   case ElemKind::I32: return 4;
@@ -101,6 +106,8 @@ template <typename Fn> void dispatch(ElemKind kind, Fn fn) {
   case ElemKind::I16: fn(int16_t()); break;
   case ElemKind::I32: fn(int32_t()); break;
   case ElemKind::I64: fn(int64_t()); break;
+  case ElemKind::Bool: fn(uint8_t()); break; // 0 or 1
+  case ElemKind::U8: fn(uint8_t()); break;
   }
 }
 } // namespace
@@ -113,6 +120,10 @@ void HostBuffer::fillRandom(uint64_t seed) {
     if constexpr (std::is_floating_point_v<T>) {
       std::uniform_real_distribution<double> dist(-1.0, 1.0);
       forEach<T>(storage, n, [&](T &v, int64_t) { v = T(dist(rng)); });
+    } else if constexpr (std::is_unsigned_v<T>) {
+      bool boolean = tensorSpec.kind == ElemKind::Bool;
+      forEach<T>(storage, n,
+                 [&](T &v, int64_t) { v = boolean ? T(rng() & 1) : T(rng()); });
     } else {
       int64_t bound = sizeof(T) == 1 ? 127 : 1000;
       int64_t low = sizeof(T) == 1 ? -128 : -1000;
@@ -150,8 +161,10 @@ void HostBuffer::fromDoubles(const std::vector<double> &values) {
     throw std::invalid_argument("HostBuffer::fromDoubles: size mismatch");
   dispatch(tensorSpec.kind, [&](auto zero) {
     using T = decltype(zero);
-    forEach<T>(storage, values.size(),
-               [&](T &v, int64_t i) { v = T(values[i]); });
+    bool boolean = tensorSpec.kind == ElemKind::Bool;
+    forEach<T>(storage, values.size(), [&](T &v, int64_t i) {
+      v = boolean ? T(values[i] != 0) : T(values[i]);
+    });
   });
 }
 

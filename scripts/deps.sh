@@ -10,6 +10,8 @@ HATC_PACKAGES=(
   libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev libdnnl-dev ocl-icd-opencl-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  python3-onnx python3-numpy
 )
 
 missing=()

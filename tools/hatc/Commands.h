@@ -19,6 +19,7 @@ enum ExitCode : int {
 
 using Args = std::vector<std::string>;
 
+int importCommand(const Args &args);
 int runCommand(const Args &args);
 int compileCommand(const Args &args);
 int bestCommand(const Args &args);

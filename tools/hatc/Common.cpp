@@ -1,5 +1,6 @@
 //===- Common.cpp - Pieces shared by hatc's subcommands -------------------===//
 #include "Common.h"
+#include "hatc/Frontend/Onnx.h"
 #include "Commands.h"
 #include "Flags.h"
 #include "hatc/Lowering/DefaultSchedule.h"
@@ -32,8 +33,38 @@ void addTargetFlags(FlagParser &parser, CompileRequest &request) {
                 "entry function when the file has several");
 }
 
+void addModelFlags(FlagParser &parser, CompileRequest &request) {
+  parser.repeated("--input-shape", &request.inputShapes, "NAME=D0,D1,...",
+                  "an ONNX model input's shape (fixes dynamic dims; "
+                  "repeatable)");
+}
+
+llvm::Expected<Workload> loadWorkloadOrModel(mlir::MLIRContext &context,
+                                             const CompileRequest &request) {
+  if (!frontend::isOnnxModelPath(request.workloadPath)) {
+    if (!request.inputShapes.empty())
+      return makeError("--input-shape applies to ONNX models (.onnx); " +
+                       request.workloadPath + " is MLIR");
+    return loadWorkload(context, request.workloadPath, request.entryName);
+  }
+  frontend::ImportOptions options;
+  for (const std::string &text : request.inputShapes) {
+    auto shape = frontend::parseInputShape(text);
+    if (!shape)
+      return shape.takeError();
+    options.inputShapes.push_back(std::move(*shape));
+  }
+  auto module = frontend::importOnnxModel(context, request.workloadPath,
+                                          options);
+  if (!module)
+    return module.takeError();
+  return workloadFromModule(std::move(*module), request.workloadPath,
+                            request.entryName);
+}
+
 void addCompileFlags(FlagParser &parser, CompileRequest &request) {
   addTargetFlags(parser, request);
+  addModelFlags(parser, request);
   parser.option("--schedule", &request.schedulePath, "S.mlir",
                 "transform-dialect script (@__transform_main); default: the "
                 "built-in one\n"
@@ -173,8 +204,7 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   inputs.context = std::make_unique<mlir::MLIRContext>(
       mlir::MLIRContext::Threading::DISABLED);
   initContext(*inputs.context);
-  auto workload =
-      loadWorkload(*inputs.context, request.workloadPath, request.entryName);
+  auto workload = loadWorkloadOrModel(*inputs.context, request);
   if (!workload)
     return workload.takeError();
   inputs.workload = std::move(*workload);

@@ -38,6 +38,7 @@ struct CompileRequest {
   std::string configPath;         // --config (knobs, for hwacc)
   std::string entryName;          // --entry
   std::string compileTimeout = "300"; // --compile-timeout, seconds; 0: none
+  std::vector<std::string> inputShapes; // --input-shape NAME=D0,D1 (models)
 };
 
 class FlagParser;
@@ -50,6 +51,14 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request);
 /// kMaxThreads; left at 0 it means the target's "threads", else one per
 /// core (resolveThreads).
 void addThreadsFlag(FlagParser &parser, int64_t &threads);
+
+/// --input-shape, for subcommands that take an ONNX model.
+void addModelFlags(FlagParser &parser, CompileRequest &request);
+
+/// Loads `request.workloadPath` into `context`: a .mlir workload, or an
+/// ONNX model imported in memory (with request.inputShapes).
+llvm::Expected<Workload> loadWorkloadOrModel(mlir::MLIRContext &context,
+                                             const CompileRequest &request);
 
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can

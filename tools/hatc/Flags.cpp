@@ -23,6 +23,15 @@ void FlagParser::option(const std::string &name, std::string *out,
                    }});
 }
 
+void FlagParser::repeated(const std::string &name,
+                          std::vector<std::string> *out,
+                          const std::string &metavar, const std::string &help) {
+  specs.push_back({name, metavar, help, true, [out](const std::string &v) {
+                     out->push_back(v);
+                     return llvm::Error::success();
+                   }});
+}
+
 void FlagParser::option(const std::string &name, int64_t *out,
                         const std::string &metavar, const std::string &help,
                         int64_t minimum, int64_t maximum) {

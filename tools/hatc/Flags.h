@@ -26,6 +26,9 @@ public:
   void flag(const std::string &name, bool *out, const std::string &help);
   void option(const std::string &name, std::string *out,
               const std::string &metavar, const std::string &help);
+  /// An option that may be given several times; each value is appended.
+  void repeated(const std::string &name, std::vector<std::string> *out,
+                const std::string &metavar, const std::string &help);
   /// Integer option with inclusive bounds.
   void option(const std::string &name, int64_t *out, const std::string &metavar,
               const std::string &help, int64_t minimum = 0,

@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "ModelIo.h"
 #include "Output.h"
 #include "hatc/Lowering/CodeGen.h"
 #include "hatc/Lowering/Compiler.h"
@@ -11,6 +12,7 @@
 #include "hatc/Support/Time.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -38,15 +40,30 @@ int runCommand(const Args &args) {
   CompileRequest request;
   int64_t repeat = 10, warmup = 1, seed = 0, threads = 0;
   bool check = false, json = false;
+  std::string inputsDir, expectDir, saveDir, rtolText = "1e-3",
+                                               atolText = "1e-4";
   FlagParser parser("hatc run",
                     "Compiles the workload for the target, runs it on inputs "
                     "from a seeded RNG,\nreports the median time and "
                     "GFLOP/s and, with --check, the error against an\n"
                     "independent reference (OpenBLAS / plain loops).");
-  parser.positional("WORKLOAD.mlir", &request.workloadPath,
-                    "linalg ops on tensors in one entry function");
+  parser.positional("WORKLOAD.mlir|MODEL.onnx", &request.workloadPath,
+                    "linalg ops on tensors in one entry function, or an ONNX "
+                    "model");
   addCompileFlags(parser, request);
   parser.flag("--check", &check, "compare the outputs with the reference");
+  parser.option("--inputs", &inputsDir, "DIR",
+                "read the inputs from input_N.pb / .npy files instead of a "
+                "seeded RNG");
+  parser.option("--expect", &expectDir, "DIR",
+                "compare the outputs with output_N.pb / .npy files (exit 2 "
+                "on a mismatch)");
+  parser.option("--rtol", &rtolText, "R", "--expect's relative tolerance "
+                                          "(default 1e-3)");
+  parser.option("--atol", &atolText, "A", "--expect's absolute tolerance "
+                                          "(default 1e-4)");
+  parser.option("--save-outputs", &saveDir, "DIR",
+                "write the outputs as output_N.npy");
   parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
   parser.option("--warmup", &warmup, "N", "untimed runs first (default 1)", 0);
   addThreadsFlag(parser, threads);
@@ -55,6 +72,10 @@ int runCommand(const Args &args) {
   if (auto exit = parseFlags(parser, args))
     return *exit;
 
+  double rtol = 0, atol = 0;
+  if (llvm::StringRef(rtolText).getAsDouble(rtol) || rtol < 0 ||
+      llvm::StringRef(atolText).getAsDouble(atol) || atol < 0)
+    return reportError(makeError("--rtol and --atol expect numbers >= 0"));
   auto compileLimit = compileTimeoutSeconds(request);
   if (!compileLimit)
     return reportError(compileLimit.takeError());
@@ -94,12 +115,34 @@ int runCommand(const Args &args) {
   options.check = check;
   options.warmup = warmup;
   options.minRepeat = options.maxRepeat = repeat;
+  std::vector<HostBuffer> givenInputs, outputs;
+  if (!inputsDir.empty()) {
+    auto read = readInputTensors(inputsDir, workload);
+    if (!read)
+      return reportError(read.takeError());
+    givenInputs = std::move(*read);
+    options.inputs = &givenInputs;
+  }
+  if (!expectDir.empty() || !saveDir.empty())
+    options.outputs = &outputs;
   auto executed = executeKernel(
       *sharedObject, workload,
       (*original).lookupSymbol<mlir::func::FuncOp>(workload.entryName),
       inputs->lowering, options);
   if (!executed)
     return reportError(executed.takeError());
+  if (!saveDir.empty())
+    if (llvm::Error err = saveOutputTensors(saveDir, outputs))
+      return reportError(std::move(err));
+  std::vector<OutputComparison> comparisons;
+  if (!expectDir.empty()) {
+    auto compared = compareWithExpected(expectDir, outputs, rtol, atol);
+    if (!compared)
+      return reportError(compared.takeError());
+    comparisons = std::move(*compared);
+  }
+  bool expectedOk = llvm::all_of(
+      comparisons, [](const OutputComparison &c) { return c.correct(); });
   const TimingStats &stats = executed->timing;
   const std::optional<CheckResult> &checkResult = executed->check;
   const std::optional<HwaccStats> &hwaccStats = executed->hwacc;
@@ -136,6 +179,19 @@ int runCommand(const Args &args) {
         {"compile_s", compileSeconds},
         {"checked", check},
     };
+    if (!expectDir.empty()) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const OutputComparison &c : comparisons)
+        list.push_back({{"file", c.file},
+                        {"correct", c.correct()},
+                        {"mismatches", c.mismatches},
+                        {"elements", c.elements},
+                        {"max_abs_err", c.maxAbsErr},
+                        {"max_rel_err", c.maxRelErr},
+                        {"problem", c.problem}});
+      out["expected"] = list;
+      out["expected_ok"] = expectedOk;
+    }
     if (hwaccStats) {
       nlohmann::json device = hwaccStats->toJson(hw.dim, hw.clockGHz);
       // As in measured records: host work included at the device clock.
@@ -214,8 +270,23 @@ int runCommand(const Args &args) {
                                                         checkResult->nanCount)
                                               .str()
                                         : std::string());
+    for (const OutputComparison &c : comparisons)
+      llvm::outs() << llvm::formatv(
+          "expect    {0}: {1}\n", llvm::sys::path::filename(c.file),
+          !c.problem.empty()
+              ? "WRONG (" + c.problem + ")"
+              : llvm::formatv("{0} (max abs err {1:e2}, max rel err {2:e2}, "
+                              "{3} of {4} outside rtol {5} atol {6})",
+                              c.correct() ? "correct" : "WRONG", c.maxAbsErr,
+                              c.maxRelErr, c.mismatches, c.elements, rtolText,
+                              atolText)
+                    .str());
   }
   llvm::outs().flush();
+  if (!expectedOk) {
+    llvm::errs() << "hatc: error: outputs differ from " << expectDir << "\n";
+    return kExitCheckFailed;
+  }
   if (checkResult && !checkResult->correct) {
     llvm::errs() << llvm::formatv("hatc: error: result check failed: max "
                                   "rel err {0:e2} (tolerance {1:e1})\n",

@@ -20,6 +20,7 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
+    {"import", importCommand, "an ONNX model as one MLIR module (linalg on tensors)"},
     {"run", runCommand, "compile a workload, run it, time it, check it"},
     {"compile", compileCommand, "show a workload at any stage: scheduled "
                                 "MLIR, LLVM dialect, LLVM IR, asm, object"},

@@ -58,6 +58,11 @@ struct Workload {
   /// Valid but suspicious IR, one line each with its location (an op that
   /// accumulates into an uninitialized tensor.empty).
   std::vector<std::string> warnings;
+  /// The first op the reference interpreter cannot evaluate (tensor data
+  /// movement, math.erf, a gather, ...), with its location; empty when
+  /// `--check` can check every output. Imported models are checked against
+  /// expected outputs instead (`hatc run --expect`).
+  std::string uncheckable;
 
   mlir::func::FuncOp entry();
   /// Keys of the tasks joined by '+': "matmul_f32_...+generic_f32_...".
@@ -78,6 +83,11 @@ llvm::Expected<Workload> parseWorkload(mlir::MLIRContext &context,
                                        llvm::StringRef bufferName,
                                        llvm::StringRef entryName = "");
 
+/// Validates a module built in memory (an imported model); `path` names it
+/// in messages.
+llvm::Expected<Workload> workloadFromModule(mlir::OwningOpRef<mlir::ModuleOp> module,
+                                            llvm::StringRef path,
+                                            llvm::StringRef entryName = "");
 /// Task extraction for one op (exposed for tests and the tuner).
 Task describeTask(mlir::Operation *linalgOp);
 

@@ -45,6 +45,11 @@ struct RunSettings {
 };
 
 struct ExecuteOptions : RunSettings {
+  /// The inputs to run on (the workload's inputs in order, same kinds and
+  /// shapes); null: seeded random inputs.
+  const std::vector<HostBuffer> *inputs = nullptr;
+  /// When set, receives the outputs of the first (checked or plain) run.
+  std::vector<HostBuffer> *outputs = nullptr;
   /// Called right before the kernel first runs: a run-time budget starts
   /// here, not while inputs and the reference are being prepared.
   std::function<void()> onRunStart;

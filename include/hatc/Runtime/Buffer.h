@@ -18,7 +18,10 @@
 
 namespace hatc {
 
-enum class ElemKind : uint8_t { F32, F64, I8, I16, I32, I64 };
+/// Element kinds of kernel arguments. Bool is MLIR's i1 (one byte each, 0 or
+/// 1, as LLVM stores i1 in memory); U8 is an i8 read as unsigned (ONNX
+/// uint8: the IR sees the same bytes).
+enum class ElemKind : uint8_t { F32, F64, I8, I16, I32, I64, Bool, U8 };
 
 /// "f32", "i8", ... ; parse returns nullopt for anything else.
 const char *elemKindName(ElemKind kind);

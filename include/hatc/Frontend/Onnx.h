@@ -1,0 +1,92 @@
+//===- Onnx.h - ONNX models in: import to MLIR, tensor files ---*- C++ -*-===//
+//
+// `importOnnxModel` turns an ONNX model (a protobuf file, with its external
+// data beside it) into one MLIR module: a public function `@main` from the
+// graph inputs to the graph outputs, on static-shaped tensors, in upstream
+// dialects (linalg, tensor, arith, math). Dynamic dims are fixed by
+// ImportOptions::inputShapes; shape arithmetic is folded to constants while
+// importing; large weights become `dense_resource` blobs.
+//
+// Tensor files are what a model's inputs and expected outputs come in: ONNX
+// `TensorProto` `.pb` files (the conformance suite's format) and NumPy
+// `.npy` files.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_FRONTEND_ONNX_H
+#define HATC_FRONTEND_ONNX_H
+
+#include "hatc/Runtime/Buffer.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace hatc::frontend {
+
+/// Default-domain opsets the importer handles.
+inline constexpr int64_t kMinOnnxOpset = 1;
+inline constexpr int64_t kMaxOnnxOpset = 17;
+
+struct ImportOptions {
+  /// `--input-shape NAME=D0,D1,...`: the full shape of a graph input.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;
+  /// The name of the function the graph becomes.
+  std::string entryName = "main";
+  /// Initializers with more elements than this become dense_resource blobs
+  /// (kept out of the printed IR by --elide-weights); smaller ones are
+  /// inline `dense<...>` attributes that MLIR can fold.
+  int64_t resourceThreshold = 64;
+};
+
+/// True for a path the CLI should import rather than parse as MLIR (".onnx").
+bool isOnnxModelPath(llvm::StringRef path);
+
+/// Parses "NAME=1,3,224,224" (dims > 0; "NAME=" is a scalar).
+llvm::Expected<std::pair<std::string, std::vector<int64_t>>>
+parseInputShape(llvm::StringRef text);
+
+/// The dialects an imported module uses.
+void registerFrontendDialects(mlir::DialectRegistry &registry);
+
+/// Imports the model at `path`. Every failure is one message naming the
+/// file and, for a node, its name, op type and opset; a model with
+/// unsupported ops lists all of them at once.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importOnnxModel(mlir::MLIRContext &context, llvm::StringRef path,
+                const ImportOptions &options = {});
+
+/// A tensor read from a file: its name (a .pb file's `name` field; empty
+/// for .npy) and its data.
+struct NamedBuffer {
+  std::string name;
+  HostBuffer buffer;
+};
+
+/// Reads a `.pb` (ONNX TensorProto) or `.npy` file.
+llvm::Expected<NamedBuffer> readTensorFile(llvm::StringRef path);
+
+/// Writes `buffer` as a `.npy` file (or, for a path ending in ".pb", an
+/// ONNX TensorProto named `name`). Every write is checked.
+llvm::Error writeTensorFile(llvm::StringRef path, const HostBuffer &buffer,
+                            llvm::StringRef name = "");
+
+/// The tensor files of a folder in the conformance suite's order: files
+/// named `<prefix>_<N>.pb` (or `.npy`) by N, else every .pb/.npy file by
+/// name. `prefix` is "input" or "output".
+llvm::Expected<std::vector<std::string>> tensorFilesIn(llvm::StringRef dir,
+                                                       llvm::StringRef prefix);
+
+} // namespace hatc::frontend
+
+#endif // HATC_FRONTEND_ONNX_H

@@ -1,0 +1,122 @@
+//===- ModelIo.cpp - hatc run's tensor folders ----------------------------===//
+#include "ModelIo.h"
+#include "hatc/Frontend/Onnx.h"
+#include "hatc/Support/Error.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace hatc {
+
+namespace {
+
+/// A u8 file for an i8 argument (ONNX uint8 is i8 in the IR) is the same
+/// bytes: relabel it.
+bool sameBytes(ElemKind a, ElemKind b) {
+  auto byteKind = [](ElemKind k) { return k == ElemKind::I8 || k == ElemKind::U8; };
+  return a == b || (byteKind(a) && byteKind(b));
+}
+
+} // namespace
+
+llvm::Expected<std::vector<HostBuffer>>
+readInputTensors(llvm::StringRef dir, const Workload &workload) {
+  auto files = frontend::tensorFilesIn(dir, "input");
+  if (!files)
+    return files.takeError();
+  if (files->size() != workload.inputs.size())
+    return makeError(llvm::formatv("{0}: {1} input files; {2} takes {3} "
+                                   "inputs",
+                                   dir, files->size(), workload.path,
+                                   workload.inputs.size())
+                         .str());
+  std::vector<HostBuffer> buffers;
+  for (auto [i, file] : llvm::enumerate(*files)) {
+    auto tensor = frontend::readTensorFile(file);
+    if (!tensor)
+      return tensor.takeError();
+    const TensorSpec &want = workload.inputs[i];
+    const TensorSpec &got = tensor->buffer.spec();
+    if (!sameBytes(want.kind, got.kind) || want.shape != got.shape)
+      return makeError(llvm::formatv("{0}: tensor<{1}>; input {2} of {3} is "
+                                     "tensor<{4}>",
+                                     file, got.str(), i, workload.path,
+                                     want.str())
+                           .str());
+    HostBuffer buffer(want);
+    std::memcpy(buffer.data(), tensor->buffer.data(), want.byteSize());
+    buffers.push_back(std::move(buffer));
+  }
+  return buffers;
+}
+
+llvm::Error saveOutputTensors(llvm::StringRef dir,
+                              const std::vector<HostBuffer> &outputs) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return makeError(dir + ": cannot create: " + ec.message());
+  for (auto [i, buffer] : llvm::enumerate(outputs)) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, "output_" + std::to_string(i) + ".npy");
+    if (llvm::Error err = frontend::writeTensorFile(path, buffer))
+      return err;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<OutputComparison>>
+compareWithExpected(llvm::StringRef dir, const std::vector<HostBuffer> &outputs,
+                    double rtol, double atol) {
+  auto files = frontend::tensorFilesIn(dir, "output");
+  if (!files)
+    return files.takeError();
+  if (files->size() != outputs.size())
+    return makeError(llvm::formatv("{0}: {1} expected output files; the "
+                                   "workload has {2} outputs",
+                                   dir, files->size(), outputs.size())
+                         .str());
+  std::vector<OutputComparison> results;
+  for (auto [i, file] : llvm::enumerate(*files)) {
+    OutputComparison cmp;
+    cmp.file = file;
+    auto expected = frontend::readTensorFile(file);
+    if (!expected)
+      return expected.takeError();
+    const TensorSpec &want = expected->buffer.spec();
+    const TensorSpec &got = outputs[i].spec();
+    cmp.elements = want.numElements();
+    if (want.shape != got.shape || !sameBytes(want.kind, got.kind)) {
+      cmp.problem = "expected tensor<" + want.str() + ">, got tensor<" +
+                    got.str() + ">";
+      results.push_back(cmp);
+      continue;
+    }
+    std::vector<double> e = expected->buffer.toDoubles();
+    // Read ours with the expected file's signedness (u8 vs i8).
+    HostBuffer relabeled(want);
+    std::memcpy(relabeled.data(), outputs[i].data(), want.byteSize());
+    std::vector<double> a = relabeled.toDoubles();
+    bool exact = !isFloatKind(want.kind);
+    for (size_t k = 0; k < e.size(); ++k) {
+      if (std::isnan(e[k]) && std::isnan(a[k]))
+        continue;
+      double diff = std::fabs(a[k] - e[k]);
+      if (std::isinf(e[k]) && a[k] == e[k])
+        diff = 0;
+      if (std::isnan(diff))
+        diff = INFINITY;
+      cmp.maxAbsErr = std::max(cmp.maxAbsErr, diff);
+      if (e[k] != 0)
+        cmp.maxRelErr = std::max(cmp.maxRelErr, diff / std::fabs(e[k]));
+      bool ok = exact ? diff == 0 : diff <= atol + rtol * std::fabs(e[k]);
+      cmp.mismatches += !ok;
+    }
+    results.push_back(cmp);
+  }
+  return results;
+}
+
+} // namespace hatc
