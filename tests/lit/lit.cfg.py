@@ -21,6 +21,12 @@ config.substitutions.append(("%hatc_tools", config.hatc_tools_dir))
 config.substitutions.append(("%examples", os.path.join(config.hatc_src_root, "examples")))
 config.substitutions.append(
     ("%fake_cuda", os.path.join(config.hatc_obj_root, "lib", "libhatc_fake_cuda.so")))
+# `%onnx-make --only NAME --out DIR` writes a test model (and its data)
+# into DIR/NAME with tests/onnx/make_models.py; it needs Debian's
+# python3-onnx, hence /usr/bin/python3 and not the python3 on PATH.
+config.substitutions.append(
+    ("%onnx-make", "/usr/bin/python3 " +
+     os.path.join(config.hatc_src_root, "tests", "onnx", "make_models.py")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 # `%expect-exit N cmd...` runs cmd, shows its output, and passes only if it
 # exits with N: tests that a failure is a clean user error (1), not a crash.

@@ -1,0 +1,426 @@
+#!/usr/bin/python3
+"""Writes the small ONNX models hatc's model tests run, built with
+onnx.helper from fixed-seed numpy weights (no binary files in the repo).
+
+    /usr/bin/python3 tests/onnx/make_models.py --out DIR [--only NAME]... [--list]
+
+Each model goes to DIR/NAME/model.onnx, its inputs (fixed seed) to
+DIR/NAME/test_data_set_0/input_N.pb. Expected outputs come from ONNX
+Runtime (tests/onnx/ort_outputs.py), except for the lit models (named
+lit_*), whose expected outputs numpy computes here.
+
+Without --only it writes the end-to-end models (E2E_MODELS); the lit
+models and error cases are written only when named with --only.
+
+Needs Debian's python3-onnx: run under /usr/bin/python3.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+try:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError:
+    sys.exit("make_models.py: needs the onnx python package; run it with "
+             "/usr/bin/python3 (Debian's python3-onnx)")
+
+F32 = TensorProto.FLOAT
+I64 = TensorProto.INT64
+
+
+class Builder:
+    """Collects nodes and initializers; `rng` draws weights by a fixed seed."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes = []
+        self.inits = []
+        self.count = 0
+
+    def weight(self, name, shape, scale=None):
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+        scale = scale if scale is not None else 1.0 / np.sqrt(max(fan_in, 1))
+        data = (self.rng.standard_normal(shape) * scale).astype(np.float32)
+        return self.const(name, data)
+
+    def const(self, name, array):
+        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def ints(self, name, values):
+        return self.const(name, np.asarray(values, dtype=np.int64))
+
+    def scalar(self, name, value):
+        return self.const(name, np.asarray(value, dtype=np.float32))
+
+    def node(self, op, inputs, outputs=1, name=None, **attrs):
+        self.count += 1
+        name = name or f"{op.lower()}_{self.count}"
+        if isinstance(outputs, int):
+            outputs = [f"{name}_out{i}" if outputs > 1 else name
+                       for i in range(outputs)]
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attrs))
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def model(self, name, inputs, outputs, opset):
+        graph = helper.make_graph(self.nodes, name, inputs, outputs, self.inits)
+        model = helper.make_model(
+            graph, producer_name="hatc-make_models",
+            opset_imports=[helper.make_opsetid("", opset)])
+        # IR version 7 (ONNX 1.7): read by every ONNX Runtime in use.
+        model.ir_version = 7
+        return model
+
+
+def tensor_info(name, shape, elem=F32):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def random_inputs(seed, shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+# --- End-to-end models (expected outputs from ONNX Runtime) ----------------
+
+def elementwise_chain():
+    """Add/Mul/Relu/Sigmoid/Tanh/Clip with numpy broadcasting, opset 13."""
+    b = Builder(1)
+    scale = b.weight("scale", [5], scale=1.0)
+    s = b.node("Add", ["x", "y"], name="add_xy")          # [2,3,4,5] + [3,1,5]
+    m = b.node("Mul", [s, scale], name="mul_scale")       # * [5]
+    r = b.node("Relu", [m], name="relu")
+    g = b.node("Sigmoid", [r], name="sigmoid")
+    t = b.node("Tanh", [s], name="tanh")
+    d = b.node("Sub", [g, t], name="sub")
+    lo, hi = b.scalar("clip_lo", -0.25), b.scalar("clip_hi", 0.75)
+    b.node("Clip", [d, lo, hi], ["out"], name="clip")
+    b.node("Mul", [t, b.scalar("two", 2.0)], ["out_tanh"], name="mul_two")
+    model = b.model("elementwise_chain",
+                    [tensor_info("x", [2, 3, 4, 5]), tensor_info("y", [3, 1, 5])],
+                    [tensor_info("out", [2, 3, 4, 5]),
+                     tensor_info("out_tanh", [2, 3, 4, 5])], 13)
+    return model, random_inputs(101, [[2, 3, 4, 5], [3, 1, 5]]), {}
+
+
+def batch_norm(b, x, channels, prefix):
+    gamma = b.const(prefix + "_gamma",
+                    (1 + 0.1 * b.rng.standard_normal(channels)).astype(np.float32))
+    beta = b.const(prefix + "_beta",
+                   (0.1 * b.rng.standard_normal(channels)).astype(np.float32))
+    mean = b.const(prefix + "_mean",
+                   (0.1 * b.rng.standard_normal(channels)).astype(np.float32))
+    var = b.const(prefix + "_var",
+                  (0.5 + b.rng.random(channels)).astype(np.float32))
+    return b.node("BatchNormalization", [x, gamma, beta, mean, var],
+                  name=prefix, epsilon=1e-5)
+
+
+def mobilenet_block():
+    """A MobileNet-style block as exporters write it at opset 11."""
+    b = Builder(2)
+    c = 16
+    # Stem: Conv 3x3 stride 2 + BN + Clip(0, 6) (ReLU6; opset 11 bounds are inputs).
+    x = b.node("Conv", ["input", b.weight("conv1_w", [c, 3, 3, 3]),
+                        b.weight("conv1_b", [c], scale=0.1)],
+               name="conv1", kernel_shape=[3, 3], strides=[2, 2],
+               pads=[1, 1, 1, 1])
+    x = batch_norm(b, x, c, "bn1")
+    stem = b.node("Clip", [x, b.scalar("relu6_min", 0.0), b.scalar("relu6_max", 6.0)],
+                  name="relu6")
+    # Depthwise 3x3 + BN + hard swish (x * HardSigmoid(x)).
+    x = b.node("Conv", [stem, b.weight("dw_w", [c, 1, 3, 3])], name="conv_dw",
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=c)
+    x = batch_norm(b, x, c, "bn_dw")
+    hs = b.node("HardSigmoid", [x], name="hard_sigmoid", alpha=1.0 / 6, beta=0.5)
+    x = b.node("Mul", [x, hs], name="hard_swish")
+    # Pointwise 1x1 + BN, residual.
+    x = b.node("Conv", [x, b.weight("pw_w", [c, c, 1, 1])], name="conv_pw",
+               kernel_shape=[1, 1])
+    x = batch_norm(b, x, c, "bn_pw")
+    x = b.node("Add", [x, stem], name="residual")
+    # Head: GlobalAveragePool, Flatten, Gemm classifier.
+    x = b.node("GlobalAveragePool", [x], name="pool")
+    x = b.node("Flatten", [x], name="flatten", axis=1)
+    b.node("Gemm", [x, b.weight("fc_w", [10, c]), b.weight("fc_b", [10], scale=0.1)],
+           ["logits"], name="classifier", transB=1)
+    model = b.model("mobilenet_block", [tensor_info("input", ["batch", 3, 32, 32])],
+                    [tensor_info("logits", ["batch", 10])], 11)
+    return model, random_inputs(102, [[1, 3, 32, 32]]), {
+        "input_shapes": ["input=1,3,32,32"]}
+
+
+def layer_norm(b, x, dim, prefix):
+    """LayerNorm as opset-13 exporters spell it out."""
+    mean = b.node("ReduceMean", [x], name=prefix + "_mean", axes=[-1], keepdims=1)
+    d = b.node("Sub", [x, mean], name=prefix + "_sub")
+    p = b.node("Pow", [d, b.scalar(prefix + "_two", 2.0)], name=prefix + "_pow")
+    var = b.node("ReduceMean", [p], name=prefix + "_var", axes=[-1], keepdims=1)
+    v = b.node("Add", [var, b.scalar(prefix + "_eps", 1e-12)], name=prefix + "_add_eps")
+    sd = b.node("Sqrt", [v], name=prefix + "_sqrt")
+    n = b.node("Div", [d, sd], name=prefix + "_div")
+    gamma = b.const(prefix + "_gamma",
+                    (1 + 0.1 * b.rng.standard_normal(dim)).astype(np.float32))
+    beta = b.const(prefix + "_beta",
+                   (0.1 * b.rng.standard_normal(dim)).astype(np.float32))
+    n = b.node("Mul", [n, gamma], name=prefix + "_scale")
+    return b.node("Add", [n, beta], name=prefix + "_shift")
+
+
+def dense(b, x, n_in, n_out, prefix):
+    y = b.node("MatMul", [x, b.weight(prefix + "_w", [n_in, n_out])],
+               name=prefix + "_matmul")
+    return b.node("Add", [y, b.weight(prefix + "_b", [n_out], scale=0.1)],
+                  name=prefix + "_bias")
+
+
+def bert_layer():
+    """One BERT encoder layer as exporters write it at opset 13: shapes by
+    Shape -> Gather -> Unsqueeze -> Concat arithmetic, LayerNorm and Gelu
+    spelled out in primitive ops."""
+    b = Builder(3)
+    hidden, heads, ffn = 64, 4, 256
+    head_dim = hidden // heads
+    q = dense(b, "hidden", hidden, hidden, "query")
+    k = dense(b, "hidden", hidden, hidden, "key")
+    v = dense(b, "hidden", hidden, hidden, "value")
+    # [batch, seq] from the input's shape, as a torch export computes them.
+    shape = b.node("Shape", ["hidden"], name="shape")
+    zero, one = b.ints("idx_batch", 0), b.ints("idx_seq", 1)
+    axes0 = b.ints("unsqueeze_axes", [0])
+    batch = b.node("Unsqueeze", [b.node("Gather", [shape, zero], name="gather_batch",
+                                        axis=0), axes0], name="unsqueeze_batch")
+    seq = b.node("Unsqueeze", [b.node("Gather", [shape, one], name="gather_seq",
+                                      axis=0), axes0], name="unsqueeze_seq")
+    split = b.node("Concat", [batch, seq, b.ints("heads", [heads]),
+                              b.ints("head_dim", [head_dim])],
+                   name="split_heads_shape", axis=0)
+    merged = b.node("Concat", [batch, seq, b.ints("hidden_size", [hidden])],
+                    name="merge_heads_shape", axis=0)
+
+    def heads_of(t, name, perm):
+        r = b.node("Reshape", [t, split], name=name + "_reshape")
+        return b.node("Transpose", [r], name=name + "_transpose", perm=perm)
+
+    qh = heads_of(q, "query", [0, 2, 1, 3])         # [b, h, s, d]
+    kt = heads_of(k, "key", [0, 2, 3, 1])           # [b, h, d, s]
+    vh = heads_of(v, "value", [0, 2, 1, 3])         # [b, h, s, d]
+    scores = b.node("MatMul", [qh, kt], name="scores")
+    scores = b.node("Div", [scores, b.scalar("sqrt_d", float(np.sqrt(head_dim)))],
+                    name="scale_scores")
+    probs = b.node("Softmax", [scores], name="softmax", axis=-1)
+    ctx = b.node("MatMul", [probs, vh], name="context")
+    ctx = b.node("Transpose", [ctx], name="context_transpose", perm=[0, 2, 1, 3])
+    ctx = b.node("Reshape", [ctx, merged], name="context_reshape")
+    attn = dense(b, ctx, hidden, hidden, "attn_out")
+    x = b.node("Add", [attn, "hidden"], name="attn_residual")
+    x = layer_norm(b, x, hidden, "ln1")
+    # FFN with Gelu as exported: 0.5 * x * (1 + erf(x / sqrt(2))).
+    h = dense(b, x, hidden, ffn, "ffn_in")
+    e = b.node("Div", [h, b.scalar("sqrt2", float(np.sqrt(2.0)))], name="gelu_div")
+    e = b.node("Erf", [e], name="gelu_erf")
+    e = b.node("Add", [e, b.scalar("one", 1.0)], name="gelu_add")
+    e = b.node("Mul", [h, e], name="gelu_mul")
+    e = b.node("Mul", [e, b.scalar("half", 0.5)], name="gelu_half")
+    y = dense(b, e, ffn, hidden, "ffn_out")
+    y = b.node("Add", [y, x], name="ffn_residual")
+    out = layer_norm(b, y, hidden, "ln2")
+    b.node("Identity", [out], ["output"], name="output")
+    model = b.model("bert_layer", [tensor_info("hidden", ["batch", "seq", hidden])],
+                    [tensor_info("output", ["batch", "seq", hidden])], 13)
+    return model, random_inputs(103, [[1, 16, hidden]]), {
+        "input_shapes": ["hidden=1,16,64"]}
+
+
+def external_weights():
+    """256x256 constants stored in weights.bin beside the model."""
+    b = Builder(4)
+    x = b.node("Add", ["x", b.weight("bias_256x256", [256, 256], scale=1.0)],
+               name="add_bias")
+    x = b.node("Mul", [x, b.weight("scale_256x256", [256, 256], scale=1.0)],
+               name="mul_scale")
+    b.node("Relu", [x], ["y"], name="relu")
+    model = b.model("external_weights", [tensor_info("x", [256, 256])],
+                    [tensor_info("y", [256, 256])], 13)
+    return model, random_inputs(104, [[256, 256]]), {"external": True}
+
+
+def big_weights():
+    """About 10 MB of weights (five 512x1024 f32 constants) on ops that
+    import today: the import-speed and --elide-weights size checks."""
+    b = Builder(5)
+    shape = [512, 1024]
+    x = "x"
+    for i, op in enumerate(["Add", "Mul", "Add", "Mul", "Add"]):
+        x = b.node(op, [x, b.weight(f"w{i}", shape, scale=1.0)], name=f"{op.lower()}_{i}")
+        if i == 2:
+            x = b.node("Relu", [x], name="relu")
+    b.node("Tanh", [x], ["y"], name="tanh")
+    model = b.model("big_weights", [tensor_info("x", shape)],
+                    [tensor_info("y", shape)], 13)
+    return model, random_inputs(105, [shape]), {}
+
+
+# --- lit models (tiny; expected outputs by numpy) ---------------------------
+
+def lit_broadcast_add():
+    """[2,3,4] + [3,1]: one linalg.generic with broadcasting maps."""
+    b = Builder(10)
+    b.node("Add", ["a", "b"], ["sum"], name="add")
+    model = b.model("lit_broadcast_add", [tensor_info("a", [2, 3, 4]),
+                                          tensor_info("b", [3, 1])],
+                    [tensor_info("sum", [2, 3, 4])], 13)
+    a, c = random_inputs(110, [[2, 3, 4], [3, 1]])
+    return model, [a, c], {"expected": [a + c]}
+
+
+def lit_relu_clip():
+    """Relu then Clip(-1, 0.5) (opset 13: bounds as inputs)."""
+    b = Builder(11)
+    r = b.node("Relu", ["x"], name="relu")
+    b.node("Clip", [r, b.scalar("lo", -1.0), b.scalar("hi", 0.5)], ["y"], name="clip")
+    model = b.model("lit_relu_clip", [tensor_info("x", [4, 8])],
+                    [tensor_info("y", [4, 8])], 13)
+    (x,) = random_inputs(111, [[4, 8]])
+    expected = np.clip(np.maximum(x, 0), -1.0, 0.5).astype(np.float32)
+    # A deliberately wrong expectation too: `hatc run --expect` must exit 2.
+    return model, [x], {"expected": [expected], "wrong": [expected + 1.0]}
+
+
+def lit_unsupported():
+    """Op types hatc has no converter for, one in a custom domain."""
+    b = Builder(12)
+    x = b.node("Relu", ["x"], name="relu")
+    # Op types no converter is planned for (recurrent; data-dependent).
+    y = b.node("GRU", [x, x, x], name="gru_1", hidden_size=8)
+    b.node("TopK", [y, b.ints("k", [2])], ["vals", "idx"], name="topk_1", axis=-1)
+    b.nodes.append(helper.make_node("MyOp", ["vals"], ["z"], name="custom_1",
+                                    domain="com.example"))
+    graph = helper.make_graph(b.nodes, "lit_unsupported", [tensor_info("x", [4, 8])],
+                              [tensor_info("z", [4, 2])], b.inits)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 13), helper.make_opsetid("com.example", 1)])
+    model.ir_version = 7
+    return model, [], {}
+
+
+def lit_opset18():
+    """An Add at opset 18, newer than hatc supports."""
+    b = Builder(13)
+    b.node("Add", ["x", "x"], ["y"], name="add")
+    model = b.model("lit_opset18", [tensor_info("x", [4])], [tensor_info("y", [4])], 18)
+    return model, [], {}
+
+
+def lit_dynamic():
+    """An input with a named dynamic dim: needs --input-shape x=N,8."""
+    b = Builder(14)
+    b.node("Relu", ["x"], ["y"], name="relu")
+    model = b.model("lit_dynamic", [tensor_info("x", ["N", 8])],
+                    [tensor_info("y", ["N", 8])], 13)
+    return model, [], {}
+
+
+def lit_string_input():
+    """A graph input of type string."""
+    b = Builder(15)
+    b.node("Identity", ["text"], ["same"], name="identity")
+    model = b.model("lit_string_input",
+                    [tensor_info("text", [2], TensorProto.STRING)],
+                    [tensor_info("same", [2], TensorProto.STRING)], 13)
+    return model, [], {}
+
+
+def lit_corrupt():
+    """A valid model's first bytes only: the protobuf does not parse."""
+    model, _, _ = lit_relu_clip()
+    return model, [], {"truncate": 40}
+
+
+E2E_MODELS = {
+    "elementwise_chain": elementwise_chain,
+    "mobilenet_block": mobilenet_block,
+    "bert_layer": bert_layer,
+    "external_weights": external_weights,
+    "big_weights": big_weights,
+}
+LIT_MODELS = {
+    "lit_broadcast_add": lit_broadcast_add,
+    "lit_relu_clip": lit_relu_clip,
+    "lit_unsupported": lit_unsupported,
+    "lit_opset18": lit_opset18,
+    "lit_dynamic": lit_dynamic,
+    "lit_string_input": lit_string_input,
+    "lit_corrupt": lit_corrupt,
+}
+ALL_MODELS = {**E2E_MODELS, **LIT_MODELS}
+
+
+def write_tensors(folder, prefix, arrays):
+    os.makedirs(folder, exist_ok=True)
+    for i, array in enumerate(arrays):
+        with open(os.path.join(folder, f"{prefix}_{i}.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(array).SerializeToString())
+
+
+def write_model(out, name):
+    model, inputs, extra = ALL_MODELS[name]()
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.onnx")
+    for stale in ("model.onnx", "weights.bin"):
+        if os.path.exists(os.path.join(folder, stale)):
+            os.remove(os.path.join(folder, stale))
+    if extra.get("external"):
+        onnx.save_model(model, path, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location="weights.bin",
+                        size_threshold=0)
+    elif "truncate" in extra:
+        with open(path, "wb") as f:
+            f.write(model.SerializeToString()[:extra["truncate"]])
+    else:
+        onnx.save_model(model, path)
+    if inputs:
+        data = os.path.join(folder, "test_data_set_0")
+        write_tensors(data, "input", inputs)
+        if "expected" in extra:
+            write_tensors(data, "output", extra["expected"])
+        if "wrong" in extra:
+            write_tensors(os.path.join(folder, "wrong_expected"), "output",
+                          extra["wrong"])
+    if extra.get("input_shapes"):
+        with open(os.path.join(folder, "input_shapes.txt"), "w") as f:
+            f.write("\n".join(extra["input_shapes"]) + "\n")
+    return folder
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="folder to write the models into")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="write only this model (repeatable; any model, "
+                             "lit ones included)")
+    parser.add_argument("--list", action="store_true",
+                        help="print the model names and exit")
+    args = parser.parse_args()
+    if args.list:
+        for name in ALL_MODELS:
+            print(name, "(lit)" if name in LIT_MODELS else "")
+        return 0
+    if not args.out:
+        parser.error("--out DIR is required")
+    names = args.only or list(E2E_MODELS)
+    unknown = [n for n in names if n not in ALL_MODELS]
+    if unknown:
+        sys.exit(f"make_models.py: unknown model(s) {', '.join(unknown)}; "
+                 f"known: {', '.join(ALL_MODELS)}")
+    for name in names:
+        write_model(args.out, name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
