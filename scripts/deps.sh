@@ -29,3 +29,17 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The ONNX model tests (tests/onnx) use ONNX Runtime as the reference,
+# through onnxruntime-node, which ctest's onnx.models.setup installs with
+# npm into build/ort. Node and npm may come from elsewhere than Debian
+# (nodesource ships npm inside its nodejs): install Debian's only when
+# neither is on PATH.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "hatc: installing nodejs and npm (the ONNX model tests' reference)" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
