@@ -625,12 +625,101 @@ std::vector<double> windowCounts(const Window &w, bool includePad) {
   return counts;
 }
 
+/// MaxPool with Indices: one generic carrying (max, flat input index); the
+/// first maximum in window order wins. Indices flatten [N, C, spatial...]
+/// of the unpadded input, spatial row-major (storage_order 0) or
+/// column-major (1).
+std::pair<Value, Value> maxPoolWithIndices(OpBuilder &b, Location loc,
+                                           Value padded, const Window &w,
+                                           ArrayRef<int64_t> xShape,
+                                           bool columnMajor) {
+  SmallVector<int64_t> inShape = shapeOf(padded);
+  Type element = tensorType(padded).getElementType();
+  int64_t k = w.rank();
+  SmallVector<int64_t> outShape = {inShape[0], inShape[1]};
+  outShape.append(w.out.begin(), w.out.end());
+  Value acc = filledTensor(b, loc, outShape, element, lowestValue(element));
+  Value accIdx = filledTensor(b, loc, outShape, b.getI64Type(), 0);
+  Value window = emptyTensor(b, loc, w.kernel, element);
+  MLIRContext *ctx = b.getContext();
+  int64_t loops = 2 + 2 * k;
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> inExprs = {dim(0), dim(1)}, winExprs,
+                          outExprs = {dim(0), dim(1)};
+  for (int64_t i = 0; i < k; ++i) {
+    inExprs.push_back(dim(2 + i) * w.strides[i] +
+                      dim(2 + k + i) * w.dilations[i]);
+    winExprs.push_back(dim(2 + k + i));
+    outExprs.push_back(dim(2 + i));
+  }
+  AffineMap outMap = AffineMap::get(loops, 0, outExprs, ctx);
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
+                                 AffineMap::get(loops, 0, winExprs, ctx),
+                                 outMap, outMap};
+  SmallVector<utils::IteratorType> iterators(2 + k,
+                                             utils::IteratorType::parallel);
+  iterators.append(k, utils::IteratorType::reduction);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{acc.getType(), accIdx.getType()},
+      ValueRange{padded, window}, ValueRange{acc, accIdx}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value x = args[0], best = args[2], bestIdx = args[3];
+        Value greater =
+            isFloat(element)
+                ? nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OGT, x,
+                                           best)
+                      .getResult()
+                : nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::sgt, x,
+                                           best)
+                      .getResult();
+        // Flat index of the element in the unpadded input.
+        Value n = nb.create<linalg::IndexOp>(nl, 0);
+        Value c = nb.create<linalg::IndexOp>(nl, 1);
+        Value flat = nb.create<arith::AddIOp>(
+            nl, nb.create<arith::MulIOp>(nl, n, indexConstant(nb, nl, xShape[1])),
+            c);
+        SmallVector<Value> pos;
+        for (int64_t i = 0; i < k; ++i) {
+          Value o = nb.create<linalg::IndexOp>(nl, 2 + i);
+          Value kk = nb.create<linalg::IndexOp>(nl, 2 + k + i);
+          Value p = nb.create<arith::AddIOp>(
+              nl,
+              nb.create<arith::MulIOp>(nl, o,
+                                       indexConstant(nb, nl, w.strides[i])),
+              nb.create<arith::MulIOp>(nl, kk,
+                                       indexConstant(nb, nl, w.dilations[i])));
+          pos.push_back(nb.create<arith::SubIOp>(
+              nl, p, indexConstant(nb, nl, w.padBegin[i])));
+        }
+        int64_t spatial = 1;
+        for (int64_t i = 0; i < k; ++i)
+          spatial *= xShape[2 + i];
+        Value inner = indexConstant(nb, nl, 0);
+        for (int64_t j = 0; j < k; ++j) {
+          int64_t i = columnMajor ? k - 1 - j : j;
+          inner = nb.create<arith::AddIOp>(
+              nl,
+              nb.create<arith::MulIOp>(nl, inner,
+                                       indexConstant(nb, nl, xShape[2 + i])),
+              pos[i]);
+        }
+        flat = nb.create<arith::AddIOp>(
+            nl,
+            nb.create<arith::MulIOp>(nl, flat, indexConstant(nb, nl, spatial)),
+            inner);
+        Value flat64 =
+            nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), flat);
+        Value v = nb.create<arith::SelectOp>(nl, greater, x, best);
+        Value i = nb.create<arith::SelectOp>(nl, greater, flat64, bestIdx);
+        nb.create<linalg::YieldOp>(nl, ValueRange{v, i});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
 llvm::Error convertPool(NodeContext &node, Pool kind) {
   int64_t rank = node.inputRank(0);
   if (rank < 3 || rank > 5)
     return node.error("only 1-D, 2-D and 3-D pooling is supported");
-  if (kind == Pool::Max && node.wantsOutput(1))
-    return node.error("MaxPool's Indices output is not supported");
   Type element = node.inputElementType(0);
   if (kind != Pool::Max && !isFloat(element))
     return node.error("average and Lp pooling need a float input");
@@ -646,6 +735,14 @@ llvm::Error convertPool(NodeContext &node, Pool kind) {
   Location loc = node.loc;
   double init = kind == Pool::Max ? lowestValue(element) : 0.0;
   Value padded = padForWindow(b, loc, node.input(0), *w, init);
+  if (kind == Pool::Max && node.wantsOutput(1)) {
+    auto [values, indices] =
+        maxPoolWithIndices(b, loc, padded, *w, xShape,
+                           node.attrInt("storage_order", 0) != 0);
+    node.setOutput(0, values);
+    node.setOutput(1, indices);
+    return llvm::Error::success();
+  }
   int64_t p = node.attrInt("p", 2);
   Value result = windowReduce(b, loc, padded, *w, init, kind, p);
   if (kind == Pool::Lp) {
@@ -810,7 +907,31 @@ llvm::Error convertPad(NodeContext &node) {
   OpBuilder &b = node.b;
   Location loc = node.loc;
   if (mode == "constant") {
-    node.setOutput(0, padOrCrop(b, loc, node.input(0), low, high, value));
+    // A standalone pad: crop, then insert into a filled tensor (a
+    // linalg.fill the pipeline can schedule, unlike a lone tensor.pad).
+    SmallVector<int64_t> cropLow, cropHigh;
+    for (int64_t i = 0; i < rank; ++i) {
+      cropLow.push_back(std::min<int64_t>(0, low[i]));
+      cropHigh.push_back(std::min<int64_t>(0, high[i]));
+    }
+    Value source = padOrCrop(b, loc, node.input(0), cropLow, cropHigh, 0);
+    SmallVector<int64_t> srcShape = shapeOf(source), shape;
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t l = std::max<int64_t>(0, low[i]);
+      shape.push_back(srcShape[i] + l + std::max<int64_t>(0, high[i]));
+      offsets.push_back(b.getIndexAttr(l));
+      sizes.push_back(b.getIndexAttr(srcShape[i]));
+      strides.push_back(b.getIndexAttr(1));
+    }
+    if (shape == srcShape) {
+      node.setOutput(0, source);
+      return llvm::Error::success();
+    }
+    Value filled = filledTensor(b, loc, shape, element, value);
+    node.setOutput(0, b.create<tensor::InsertSliceOp>(loc, source, filled,
+                                                      offsets, sizes,
+                                                      strides));
     return llvm::Error::success();
   }
   if (mode != "edge" && mode != "reflect")
