@@ -843,6 +843,141 @@ llvm::Error convertGlobalPool(NodeContext &node, Pool kind) {
   return llvm::Error::success();
 }
 
+/// MaxUnpool: out[n, c, p] = X[n, c, o] for the window o covering p whose
+/// index I[n, c, o] names p (flat over [N, C, default spatial]); a
+/// reduction over the <= ceil(K/S) windows covering each output position,
+/// reading X and I by tensor.extract. A larger output_shape pads the end.
+llvm::Error convertMaxUnpool(NodeContext &node) {
+  int64_t rank = node.inputRank(0);
+  if (rank < 3)
+    return node.error("the input needs spatial dims");
+  if (node.inputShape(1) != node.inputShape(0))
+    return node.error("the indices' shape differs from the input's");
+  ArrayRef<int64_t> xShape = node.inputShape(0);
+  Type element = node.inputElementType(0);
+  int64_t k = rank - 2;
+  auto kernel = kernelShape(node, {}, k);
+  if (!kernel)
+    return kernel.takeError();
+  std::vector<int64_t> strides = node.attrInts("strides");
+  std::vector<int64_t> pads = node.attrInts("pads");
+  if (strides.empty())
+    strides.assign(k, 1);
+  if (pads.empty())
+    pads.assign(2 * k, 0);
+  if (strides.size() != size_t(k) || pads.size() != size_t(2 * k))
+    return node.error("strides and pads must match the spatial dims");
+  SmallVector<int64_t> outShape = {xShape[0], xShape[1]}, reach;
+  for (int64_t i = 0; i < k; ++i) {
+    if (strides[i] < 1)
+      return node.error("strides must be positive");
+    outShape.push_back((xShape[2 + i] - 1) * strides[i] + (*kernel)[i] -
+                       pads[i] - pads[i + k]);
+    reach.push_back(ceilDiv((*kernel)[i], strides[i]));
+  }
+  std::vector<int64_t> finalShape(outShape.begin(), outShape.end());
+  if (node.hasInput(2)) {
+    auto given = node.constantInts(2, "output_shape");
+    if (!given)
+      return given.takeError();
+    if (given->size() != size_t(rank))
+      return node.error("output_shape must have one value per dim");
+    for (int64_t i = 0; i < rank; ++i)
+      if ((*given)[i] < outShape[i])
+        return node.error("output_shape is smaller than the unpooled shape");
+    finalShape = *given;
+  }
+  OpBuilder &b = node.b;
+  Location loc = node.loc;
+  Value x = node.input(0), indices = node.input(1);
+  Value init = filledTensor(b, loc, outShape, element, 0);
+  Value window = emptyTensor(b, loc, reach, element);
+  MLIRContext *ctx = b.getContext();
+  int64_t loops = rank + k;
+  SmallVector<AffineExpr> outExprs, winExprs;
+  for (int64_t i = 0; i < rank; ++i)
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  for (int64_t i = 0; i < k; ++i)
+    winExprs.push_back(getAffineDimExpr(rank + i, ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, winExprs, ctx),
+                                 AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.append(k, utils::IteratorType::reduction);
+  Value result =
+      b.create<linalg::GenericOp>(
+           loc, init.getType(), ValueRange{window}, ValueRange{init}, maps,
+           iterators,
+           [&](OpBuilder &nb, Location nl, ValueRange args) {
+             Value zero = indexConstant(nb, nl, 0);
+             Value n = nb.create<linalg::IndexOp>(nl, 0);
+             Value c = nb.create<linalg::IndexOp>(nl, 1);
+             Value flat = nb.create<arith::AddIOp>(
+                 nl,
+                 nb.create<arith::MulIOp>(nl, n,
+                                          indexConstant(nb, nl, xShape[1])),
+                 c);
+             Value valid = nb.create<arith::ConstantIntOp>(nl, 1, 1);
+             SmallVector<Value> at = {n, c};
+             for (int64_t i = 0; i < k; ++i) {
+               Value p = nb.create<linalg::IndexOp>(nl, 2 + i);
+               Value r = nb.create<linalg::IndexOp>(nl, rank + i);
+               flat = nb.create<arith::AddIOp>(
+                   nl,
+                   nb.create<arith::MulIOp>(
+                       nl, flat, indexConstant(nb, nl, outShape[2 + i])),
+                   p);
+               // o = (p + pb) / s - r, a window that starts at or before p.
+               Value shifted = nb.create<arith::AddIOp>(
+                   nl, p, indexConstant(nb, nl, pads[i]));
+               Value o = nb.create<arith::SubIOp>(
+                   nl,
+                   nb.create<arith::DivUIOp>(
+                       nl, shifted, indexConstant(nb, nl, strides[i])),
+                   r);
+               // Valid when 0 <= o < in and p < o*s - pb + K.
+               Value end = nb.create<arith::AddIOp>(
+                   nl,
+                   nb.create<arith::MulIOp>(nl, o,
+                                            indexConstant(nb, nl, strides[i])),
+                   indexConstant(nb, nl, (*kernel)[i]));
+               Value ok = nb.create<arith::AndIOp>(
+                   nl,
+                   nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::sge, o,
+                                            zero),
+                   nb.create<arith::CmpIOp>(
+                       nl, arith::CmpIPredicate::slt, o,
+                       indexConstant(nb, nl, xShape[2 + i])));
+               ok = nb.create<arith::AndIOp>(
+                   nl, ok,
+                   nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::slt,
+                                            shifted, end));
+               valid = nb.create<arith::AndIOp>(nl, valid, ok);
+               Value clamped = nb.create<arith::MaxSIOp>(nl, o, zero);
+               clamped = nb.create<arith::MinSIOp>(
+                   nl, clamped, indexConstant(nb, nl, xShape[2 + i] - 1));
+               at.push_back(clamped);
+             }
+             Value idx = nb.create<tensor::ExtractOp>(nl, indices, at);
+             Value v = nb.create<tensor::ExtractOp>(nl, x, at);
+             Value flat64 = nb.create<arith::IndexCastOp>(
+                 nl, idx.getType(), flat);
+             Value match = nb.create<arith::AndIOp>(
+                 nl, valid,
+                 nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, idx,
+                                          flat64));
+             nb.create<linalg::YieldOp>(
+                 nl, nb.create<arith::SelectOp>(nl, match, v, args.back())
+                         .getResult());
+           })
+          .getResult(0);
+  SmallVector<int64_t> low(rank, 0), high;
+  for (int64_t i = 0; i < rank; ++i)
+    high.push_back(finalShape[i] - outShape[i]);
+  node.setOutput(0, padOrCrop(b, loc, result, low, high, 0));
+  return llvm::Error::success();
+}
+
 // --- Pad. ---
 
 /// A generic over `shape` whose element is `source` at the index
@@ -1319,6 +1454,7 @@ void registerConvOps(ConverterRegistry &r) {
   r["GlobalLpPool"] = {[](NodeContext &node) {
     return convertGlobalPool(node, Pool::Lp);
   }};
+  r["MaxUnpool"] = {convertMaxUnpool, 9, 17};
   r["Pad"] = {convertPad};
   r["Resize"] = {convertResize, 10, 17};
   r["Upsample"] = {convertUpsample, 7, 9};
