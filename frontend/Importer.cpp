@@ -297,6 +297,8 @@ std::optional<DenseElementsAttr> NodeContext::constantInput(size_t i) {
   if (!hasInput(i))
     return std::nullopt;
   Importer::Entry *entry = importer.lookup(node.input(i));
+  if (entry && !entry->constant && importer.graphInputs.count(node.input(i)))
+    importer.wantedInputs.push_back(node.input(i));
   if (!entry || !entry->constant)
     return std::nullopt;
   if (auto dense = dyn_cast<DenseElementsAttr>(entry->constant))
@@ -423,6 +425,8 @@ const ConverterRegistry &converterRegistry() {
 // The model
 //===----------------------------------------------------------------------===//
 
+char NeedsInputValues::ID = 0;
+
 bool isOnnxModelPath(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx");
 }
@@ -507,6 +511,7 @@ private:
   const ImportOptions &options;
   OpBuilder builder;
   Importer importer;
+  std::map<std::string, size_t> graphPositions;
 };
 
 llvm::Expected<int64_t>
@@ -650,12 +655,22 @@ GraphImporter::run(onnx::ModelProto &model) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  std::map<std::string, std::string> valueFiles(options.inputValues.begin(),
+                                                options.inputValues.end());
+  SmallVector<std::pair<std::string, std::string>> frozen;
+  size_t position = 0;
   for (const auto &input : graph.input()) {
     if (initializerNames.count(input.name()))
       continue; // an initializer listed as an input (IR version < 4)
+    graphPositions[input.name()] = position++;
     auto type = inputType(input, fixed);
     if (!type)
       return type.takeError();
+    auto file = valueFiles.find(input.name());
+    if (file != valueFiles.end()) {
+      frozen.emplace_back(input.name(), file->second);
+      continue;
+    }
     argTypes.push_back(*type);
     argNames.push_back(input.name());
   }
@@ -667,6 +682,21 @@ GraphImporter::run(onnx::ModelProto &model) {
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
     importer.define(name, body->getArgument(i));
+    importer.graphInputs[name] = graphPositions[name];
+  }
+  for (const auto &[name, file] : options.inputValues)
+    if (!graphPositions.count(name))
+      return error("a value is given for '" + name +
+                   "', which is not a graph input");
+  for (auto &[name, file] : frozen) {
+    auto data = readTensorData(file);
+    if (!data)
+      return data.takeError();
+    auto attr = elementsAttrFor(&context, *data, name,
+                                options.resourceThreshold);
+    if (!attr)
+      return attr.takeError();
+    importer.defineConstant(name, *attr);
   }
   for (const auto &init : graph.initializer()) {
     auto data = decodeTensor(init, importer.baseDir,
@@ -691,13 +721,25 @@ GraphImporter::run(onnx::ModelProto &model) {
                         "' is not defined before the node (the graph is not "
                         "in topological order, or uses a value from an outer "
                         "graph)")));
+    importer.wantedInputs.clear();
     if (llvm::Error err =
             registry.find(node.op_type())->second.convert(node_)) {
       std::string text = llvm::toString(std::move(err));
       // Converter messages from shared helpers do not name the node.
       if (!llvm::StringRef(text).starts_with("node "))
         text = llvm::toString(node_.error(text));
-      return error(text);
+      if (importer.wantedInputs.empty())
+        return error(text);
+      std::vector<std::pair<std::string, size_t>> wanted;
+      std::set<std::string> names;
+      for (const std::string &name : importer.wantedInputs)
+        if (names.insert(name).second)
+          wanted.emplace_back(name, importer.graphInputs[name]);
+      return llvm::make_error<NeedsInputValues>(
+          wanted, path + ": " + text + " (it is the graph input '" +
+                      wanted.front().first +
+                      "': give its value with hatc run --inputs DIR, which "
+                      "specializes the model for it)");
     }
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty() && !importer.has(node.output(i)))

@@ -56,6 +56,9 @@ llvm::Expected<TensorData> decodeTensor(const onnx::TensorProto &proto,
                                         llvm::StringRef baseDir,
                                         llvm::StringRef what);
 
+/// A tensor file (.pb or .npy) as TensorData.
+llvm::Expected<TensorData> readTensorData(llvm::StringRef path);
+
 /// An elements attribute for `data`: dense<...> when it has at most
 /// `resourceThreshold` elements, else a dense_resource blob named `name`.
 llvm::Expected<mlir::ElementsAttr> elementsAttrFor(mlir::MLIRContext *context,
@@ -254,6 +257,11 @@ public:
   int64_t resourceThreshold;
   /// Where constants are materialized: the start of the function body.
   mlir::Block *body = nullptr;
+  /// Graph inputs (function arguments) by name, with their position.
+  llvm::StringMap<size_t> graphInputs;
+  /// Graph inputs whose value a converter asked for (constantInput) while
+  /// converting the current node.
+  std::vector<std::string> wantedInputs;
 
 private:
   llvm::StringMap<Entry> values;

@@ -180,6 +180,19 @@ std::string npyHeader(const TensorSpec &spec) {
 
 } // namespace
 
+llvm::Expected<TensorData> readTensorData(llvm::StringRef path) {
+  auto tensor = readTensorFile(path);
+  if (!tensor)
+    return tensor.takeError();
+  TensorData data;
+  const TensorSpec &spec = tensor->buffer.spec();
+  data.onnxType = onnxForKind(spec.kind);
+  data.shape = spec.shape;
+  const char *bytes = static_cast<const char *>(tensor->buffer.data());
+  data.bytes.assign(bytes, bytes + spec.byteSize());
+  return data;
+}
+
 llvm::Expected<NamedBuffer> readTensorFile(llvm::StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)

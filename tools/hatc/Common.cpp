@@ -39,8 +39,9 @@ void addModelFlags(FlagParser &parser, CompileRequest &request) {
                   "repeatable)");
 }
 
-llvm::Expected<Workload> loadWorkloadOrModel(mlir::MLIRContext &context,
-                                             const CompileRequest &request) {
+llvm::Expected<Workload>
+loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
+                    std::vector<size_t> *specialized) {
   if (!frontend::isOnnxModelPath(request.workloadPath)) {
     if (!request.inputShapes.empty())
       return makeError("--input-shape applies to ONNX models (.onnx); " +
@@ -56,8 +57,36 @@ llvm::Expected<Workload> loadWorkloadOrModel(mlir::MLIRContext &context,
   }
   auto module = frontend::importOnnxModel(context, request.workloadPath,
                                           options);
+  // Inputs an op needs at import time: specialize for the values given.
+  std::vector<size_t> positions;
+  for (int attempt = 0; !module && !request.inputsDir.empty(); ++attempt) {
+    std::vector<std::pair<std::string, size_t>> wanted;
+    llvm::Error rest = llvm::handleErrors(
+        module.takeError(), [&](const frontend::NeedsInputValues &needs) {
+          wanted = needs.inputs;
+          return llvm::make_error<frontend::NeedsInputValues>(needs.inputs,
+                                                              needs.message);
+        });
+    if (wanted.empty() || attempt > 64)
+      return std::move(rest);
+    auto files = frontend::tensorFilesIn(request.inputsDir, "input");
+    if (!files) {
+      llvm::consumeError(std::move(rest));
+      return files.takeError();
+    }
+    for (auto &[name, position] : wanted) {
+      if (position >= files->size())
+        return std::move(rest);
+      options.inputValues.emplace_back(name, (*files)[position]);
+      positions.push_back(position);
+    }
+    llvm::consumeError(std::move(rest));
+    module = frontend::importOnnxModel(context, request.workloadPath, options);
+  }
   if (!module)
     return module.takeError();
+  if (specialized)
+    *specialized = positions;
   return workloadFromModule(std::move(*module), request.workloadPath,
                             request.entryName);
 }
@@ -204,7 +233,8 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   inputs.context = std::make_unique<mlir::MLIRContext>(
       mlir::MLIRContext::Threading::DISABLED);
   initContext(*inputs.context);
-  auto workload = loadWorkloadOrModel(*inputs.context, request);
+  auto workload = loadWorkloadOrModel(*inputs.context, request,
+                                      &inputs.specializedInputs);
   if (!workload)
     return workload.takeError();
   inputs.workload = std::move(*workload);

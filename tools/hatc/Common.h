@@ -27,6 +27,9 @@ struct CompileInputs {
   std::string scheduleName = "default";      // its path, or "default"
   std::string scheduleText;
   LoweringTarget lowering; // the target's kind and, for hwacc, its options
+  /// Positions of the model's graph inputs that were specialized (their
+  /// values from CompileRequest::inputsDir became constants).
+  std::vector<size_t> specializedInputs;
 };
 
 /// What the user named on the command line.
@@ -39,6 +42,10 @@ struct CompileRequest {
   std::string entryName;          // --entry
   std::string compileTimeout = "300"; // --compile-timeout, seconds; 0: none
   std::vector<std::string> inputShapes; // --input-shape NAME=D0,D1 (models)
+  /// `hatc run --inputs DIR`: a model whose ops need a graph input's value
+  /// at import time (pads, sizes fed as inputs) is specialized for the
+  /// value in DIR.
+  std::string inputsDir;
 };
 
 class FlagParser;
@@ -57,8 +64,11 @@ void addModelFlags(FlagParser &parser, CompileRequest &request);
 
 /// Loads `request.workloadPath` into `context`: a .mlir workload, or an
 /// ONNX model imported in memory (with request.inputShapes).
-llvm::Expected<Workload> loadWorkloadOrModel(mlir::MLIRContext &context,
-                                             const CompileRequest &request);
+/// `specialized` receives the positions of graph inputs whose values
+/// became constants (see CompileRequest::inputsDir).
+llvm::Expected<Workload>
+loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
+                    std::vector<size_t> *specialized = nullptr);
 
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can

@@ -24,10 +24,15 @@ bool sameBytes(ElemKind a, ElemKind b) {
 } // namespace
 
 llvm::Expected<std::vector<HostBuffer>>
-readInputTensors(llvm::StringRef dir, const Workload &workload) {
-  auto files = frontend::tensorFilesIn(dir, "input");
-  if (!files)
-    return files.takeError();
+readInputTensors(llvm::StringRef dir, const Workload &workload,
+                 const std::vector<size_t> &skip) {
+  auto allFiles = frontend::tensorFilesIn(dir, "input");
+  if (!allFiles)
+    return allFiles.takeError();
+  auto files = std::make_unique<std::vector<std::string>>();
+  for (auto [i, file] : llvm::enumerate(*allFiles))
+    if (!llvm::is_contained(skip, i))
+      files->push_back(file);
   if (files->size() != workload.inputs.size())
     return makeError(llvm::formatv("{0}: {1} input files; {2} takes {3} "
                                    "inputs",

@@ -19,9 +19,12 @@
 
 namespace hatc {
 
-/// The workload's inputs from `dir`, checked against its signature.
-llvm::Expected<std::vector<HostBuffer>> readInputTensors(llvm::StringRef dir,
-                                                         const Workload &workload);
+/// The workload's inputs from `dir`, checked against its signature. Files
+/// at the positions in `skip` (graph inputs the model was specialized for)
+/// are not inputs of the workload.
+llvm::Expected<std::vector<HostBuffer>>
+readInputTensors(llvm::StringRef dir, const Workload &workload,
+                 const std::vector<size_t> &skip = {});
 
 /// Writes output_N.npy for each output (the folder is created).
 llvm::Error saveOutputTensors(llvm::StringRef dir,

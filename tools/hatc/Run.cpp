@@ -72,6 +72,7 @@ int runCommand(const Args &args) {
   if (auto exit = parseFlags(parser, args))
     return *exit;
 
+  request.inputsDir = inputsDir;
   double rtol = 0, atol = 0;
   if (llvm::StringRef(rtolText).getAsDouble(rtol) || rtol < 0 ||
       llvm::StringRef(atolText).getAsDouble(atol) || atol < 0)
@@ -117,7 +118,8 @@ int runCommand(const Args &args) {
   options.minRepeat = options.maxRepeat = repeat;
   std::vector<HostBuffer> givenInputs, outputs;
   if (!inputsDir.empty()) {
-    auto read = readInputTensors(inputsDir, workload);
+    auto read =
+        readInputTensors(inputsDir, workload, inputs->specializedInputs);
     if (!read)
       return reportError(read.takeError());
     givenInputs = std::move(*read);

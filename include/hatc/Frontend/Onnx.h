@@ -47,6 +47,29 @@ struct ImportOptions {
   /// (kept out of the printed IR by --elide-weights); smaller ones are
   /// inline `dense<...>` attributes that MLIR can fold.
   int64_t resourceThreshold = 64;
+  /// Graph inputs to specialize the model for: NAME -> a tensor file
+  /// (.pb/.npy) whose value becomes an import-time constant (they leave the
+  /// function's signature). For inputs an op needs at import time (a Pad's
+  /// pads, a Resize's sizes), see NeedsInputValues.
+  std::vector<std::pair<std::string, std::string>> inputValues;
+};
+
+/// The import failed because an op needs the value of a graph input at
+/// import time (shapes, pads, scales fed as inputs). `inputs` names them
+/// with their position among the graph's inputs; importing again with their
+/// values in ImportOptions::inputValues specializes the model for them.
+class NeedsInputValues : public llvm::ErrorInfo<NeedsInputValues> {
+public:
+  static char ID;
+  NeedsInputValues(std::vector<std::pair<std::string, size_t>> inputs,
+                   std::string message)
+      : inputs(std::move(inputs)), message(std::move(message)) {}
+  void log(llvm::raw_ostream &os) const override { os << message; }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+  std::vector<std::pair<std::string, size_t>> inputs;
+  std::string message;
 };
 
 /// True for a path the CLI should import rather than parse as MLIR (".onnx").
