@@ -93,6 +93,48 @@ bool foldMove(NodeContext &node, size_t input, ArrayRef<int64_t> shape,
   return true;
 }
 
+/// Groups the dims of `wide` into consecutive runs whose products are the
+/// dims of `narrow` (trailing 1s join the last run); nullopt when the
+/// reshape is not one collapse.
+std::optional<SmallVector<ReassociationIndices>>
+reassociation(ArrayRef<int64_t> wide, ArrayRef<int64_t> narrow) {
+  if (narrow.empty() || wide.size() <= narrow.size() ||
+      llvm::is_contained(wide, 0))
+    return std::nullopt;
+  SmallVector<ReassociationIndices> groups;
+  size_t next = 0;
+  for (int64_t target : narrow) {
+    ReassociationIndices group;
+    int64_t size = 1;
+    while (next < wide.size() && (group.empty() || size < target)) {
+      size *= wide[next];
+      group.push_back(next++);
+    }
+    if (size != target)
+      return std::nullopt;
+    groups.push_back(group);
+  }
+  while (next < wide.size()) {
+    if (wide[next] != 1)
+      return std::nullopt;
+    groups.back().push_back(next++);
+  }
+  return groups;
+}
+
+/// A reshape as one collapse_shape or expand_shape when it is one, else
+/// the shared flatten-then-expand.
+Value reshapeValue(OpBuilder &b, Location loc, Value input,
+                   ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(input.getType());
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  if (auto groups = reassociation(type.getShape(), shape))
+    return b.create<tensor::CollapseShapeOp>(loc, resultType, input, *groups);
+  if (auto groups = reassociation(shape, type.getShape()))
+    return b.create<tensor::ExpandShapeOp>(loc, resultType, input, *groups);
+  return reshape(b, loc, input, shape);
+}
+
 /// A reshape of input 0 to `shape`: folded on the host or collapse/expand.
 llvm::Error emitReshape(NodeContext &node, ArrayRef<int64_t> shape) {
   if (product(shape) != node.inputType(0).getNumElements())
@@ -103,7 +145,7 @@ llvm::Error emitReshape(NodeContext &node, ArrayRef<int64_t> shape) {
         return flatOf(coords, target);
       }))
     return llvm::Error::success();
-  node.setOutput(0, reshape(node.b, node.loc, node.input(0), shape));
+  node.setOutput(0, reshapeValue(node.b, node.loc, node.input(0), shape));
   return llvm::Error::success();
 }
 
@@ -344,9 +386,9 @@ llvm::Error convertTranspose(NodeContext &node) {
 void reshapeTransposeReshape(NodeContext &node, ArrayRef<int64_t> split,
                              ArrayRef<int64_t> perm,
                              ArrayRef<int64_t> result) {
-  Value v = reshape(node.b, node.loc, node.input(0), split);
+  Value v = reshapeValue(node.b, node.loc, node.input(0), split);
   v = transpose(node.b, node.loc, v, perm);
-  node.setOutput(0, reshape(node.b, node.loc, v, result));
+  node.setOutput(0, reshapeValue(node.b, node.loc, v, result));
 }
 
 llvm::Error convertDepthToSpace(NodeContext &node) {
