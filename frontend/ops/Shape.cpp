@@ -785,6 +785,44 @@ llvm::Error convertGatherElements(NodeContext &node) {
   return llvm::Error::success();
 }
 
+/// GatherND: out[i..., j...] = data[i[:b]..., indices[i...][0..k)..., j...].
+llvm::Error convertGatherND(NodeContext &node) {
+  ArrayRef<int64_t> in = node.inputShape(0);
+  ArrayRef<int64_t> indicesShape = node.inputShape(1);
+  int64_t rank = in.size(), q = indicesShape.size();
+  int64_t batch = node.attrInt("batch_dims", 0);
+  if (q < 1)
+    return node.error("its indices must have rank >= 1");
+  int64_t k = indicesShape.back();
+  if (batch < 0 || batch >= std::min(rank, q) || k < 1 || batch + k > rank)
+    return node.error(llvm::formatv(
+        "batch_dims {0} and index length {1} do not fit data rank {2}",
+        batch, k, rank));
+  for (int64_t d = 0; d < batch; ++d)
+    if (in[d] != indicesShape[d])
+      return node.error("data and indices differ in their batch dims");
+  SmallVector<int64_t> shape(indicesShape.drop_back());
+  llvm::append_range(shape, in.drop_front(batch + k));
+  Value data = node.input(0), indices = node.input(1);
+  node.setOutput(
+      0, indexedGeneric(
+             node.b, node.loc, shape, node.inputElementType(0), {}, {},
+             [&](OpBuilder &b, Location loc, ArrayRef<Value> coords,
+                 ValueRange) -> Value {
+               SmallVector<Value> source(coords.take_front(batch));
+               SmallVector<Value> at(coords.take_front(q - 1));
+               at.push_back(Value());
+               for (int64_t c = 0; c < k; ++c) {
+                 at.back() = indexConstant(b, loc, c);
+                 Value i = b.create<tensor::ExtractOp>(loc, indices, at);
+                 source.push_back(wrapIndex(b, loc, i, in[batch + c]));
+               }
+               llvm::append_range(source, coords.drop_front(q - 1));
+               return b.create<tensor::ExtractOp>(loc, data, source);
+             }));
+  return llvm::Error::success();
+}
+
 //===----------------------------------------------------------------------===//
 // Expand, Tile
 //===----------------------------------------------------------------------===//
@@ -1139,6 +1177,7 @@ void registerShapeOps(ConverterRegistry &r) {
   r["Slice"] = {convertSlice};
   r["Gather"] = {convertGather};
   r["GatherElements"] = {convertGatherElements, 11};
+  r["GatherND"] = {convertGatherND, 11};
   r["Expand"] = {convertExpand, 8};
   r["Tile"] = {convertTile, 6};
   r["Shape"] = {convertShape};
