@@ -602,29 +602,103 @@ llvm::Error convertLayerNorm(NodeContext &node) {
   return llvm::Error::success();
 }
 
+/// BatchNormalization with training_mode=1 (opset 14+): normalizes with
+/// the batch's statistics (over every dim but C) and updates the running
+/// mean and variance by `momentum`.
+llvm::Error convertBatchNormTraining(NodeContext &node) {
+  OpBuilder &b = node.b;
+  Location loc = node.loc;
+  RankedTensorType type = node.inputType(0);
+  Type element = type.getElementType();
+  int64_t rank = type.getRank();
+  if (rank < 2)
+    return node.error("needs an input of rank 2 or more (N, C, ...)");
+  double epsilon = node.attrFloat("epsilon", 1e-5f);
+  double momentum = node.attrFloat("momentum", 0.9f);
+  SmallVector<int64_t> axes = {0};
+  axes.append(allAxes(2, rank));
+  auto centered = center(node, node.input(0), axes);
+  if (!centered)
+    return centered.takeError();
+  double count = double(countOver(type.getShape(), axes));
+  Value squares = reduce(b, loc, centered->diff, axes, /*keepDims=*/true, 0,
+                         [](OpBuilder &b, Location loc, ValueRange args) {
+                           Value sq = b.create<arith::MulFOp>(loc, args[0],
+                                                              args[0]);
+                           return b.create<arith::AddFOp>(loc, args[1], sq)
+                               .getResult();
+                         });
+  auto var = ew(node, {squares}, element,
+                [count](OpBuilder &b, Location loc, ValueRange args) {
+                  return b.create<arith::DivFOp>(loc, args[0],
+                                                 cst(b, loc, args[0], count))
+                      .getResult();
+                });
+  if (!var)
+    return var.takeError();
+  auto y = ew(node,
+              {centered->diff, *var, channelParam(node, 1, rank),
+               channelParam(node, 2, rank)},
+              element, [epsilon](OpBuilder &b, Location loc, ValueRange args) {
+                Value denom = b.create<math::SqrtOp>(
+                    loc, b.create<arith::AddFOp>(
+                             loc, args[1], cst(b, loc, args[1], epsilon)));
+                Value v = b.create<arith::DivFOp>(loc, args[0], denom);
+                v = b.create<arith::MulFOp>(loc, v, args[2]);
+                return b.create<arith::AddFOp>(loc, v, args[3]).getResult();
+              });
+  if (!y)
+    return y.takeError();
+  node.setOutput(0, *y);
+  // running = input * momentum + batch * (1 - momentum), shaped [C].
+  SmallVector<int64_t> channels = {type.getDimSize(1)};
+  auto update = [&](size_t output, size_t input,
+                    Value batch) -> llvm::Error {
+    if (!node.wantsOutput(output))
+      return llvm::Error::success();
+    auto running = ew(node, {node.input(input), reshape(b, loc, batch, channels)},
+                      element,
+                      [momentum](OpBuilder &b, Location loc, ValueRange args) {
+                        Value kept = b.create<arith::MulFOp>(
+                            loc, args[0], cst(b, loc, args[0], momentum));
+                        Value added = b.create<arith::MulFOp>(
+                            loc, args[1], cst(b, loc, args[1], 1 - momentum));
+                        return b.create<arith::AddFOp>(loc, kept, added)
+                            .getResult();
+                      });
+    if (!running)
+      return running.takeError();
+    node.setOutput(output, *running);
+    return llvm::Error::success();
+  };
+  if (llvm::Error err = update(1, 3, centered->mean))
+    return err;
+  return update(2, 4, *var);
+}
+
 llvm::Error convertBatchNorm(NodeContext &node) {
+  RankedTensorType type = node.inputType(0);
+  if (!isFloat(type.getElementType()))
+    return node.error("needs a floating-point input");
+  for (size_t i = 1; i <= 4; ++i)
+    if (!node.hasInput(i))
+      return node.error("input " + llvm::Twine(i) + " is missing");
   if (node.attrInt("training_mode", 0) != 0)
-    return node.error("training_mode=1 (batch statistics) is not supported; "
-                      "hatc imports BatchNormalization in inference form");
+    return convertBatchNormTraining(node);
   for (size_t i = 1; i < node.numOutputs(); ++i)
     if (node.wantsOutput(i))
       return node.error("output " + llvm::Twine(i) +
                         " (running or saved statistics) is only computed in "
-                        "training; hatc imports the inference form");
-  if (node.opset < 9 && node.attrInt("is_test", 0) == 0 &&
-      node.hasAttr("is_test"))
+                        "training; hatc imports opset < 14 BatchNormalization "
+                        "in inference form");
+  if (node.opset < 7 && node.hasAttr("is_test") &&
+      node.attrInt("is_test", 0) == 0)
     return node.error("is_test=0 (training) is not supported");
-  RankedTensorType type = node.inputType(0);
-  if (!isFloat(type.getElementType()))
-    return node.error("needs a floating-point input");
   int64_t rank = type.getRank();
   double epsilon = node.attrFloat("epsilon", 1e-5f);
   SmallVector<Value> inputs = {node.input(0)};
-  for (size_t i = 1; i <= 4; ++i) {
-    if (!node.hasInput(i))
-      return node.error("input " + llvm::Twine(i) + " is missing");
+  for (size_t i = 1; i <= 4; ++i)
     inputs.push_back(channelParam(node, i, rank));
-  }
   auto y = ew(node, inputs, type.getElementType(),
               [epsilon](OpBuilder &b, Location loc, ValueRange args) {
                 Value x = args[0], scale = args[1], bias = args[2],
