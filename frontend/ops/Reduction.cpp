@@ -159,6 +159,67 @@ enum class ReduceKind {
   SumSquare
 };
 
+/// Folds a Sum/Mean/Max/Min/Prod of a small constant input (shape
+/// arithmetic such as ReduceProd(Shape(x))) on the host; false when it
+/// cannot.
+bool tryFoldReduce(NodeContext &node, ReduceKind kind, ArrayRef<int64_t> axes,
+                   bool keepDims) {
+  if (kind != ReduceKind::Sum && kind != ReduceKind::Mean &&
+      kind != ReduceKind::Max && kind != ReduceKind::Min &&
+      kind != ReduceKind::Prod)
+    return false;
+  auto constant = node.constantInput(0);
+  if (!constant || constant->getNumElements() > 4096)
+    return false;
+  Type element = constant->getElementType();
+  std::vector<double> values = doublesOf(*constant);
+  ArrayRef<int64_t> shape = constant->getType().getShape();
+  SmallVector<int64_t> outShape = reducedShape(shape, axes, keepDims);
+  int64_t outCount = 1;
+  for (int64_t d : outShape)
+    outCount *= d;
+  double init = kind == ReduceKind::Max   ? lowestValue(element)
+                : kind == ReduceKind::Min ? highestValue(element)
+                : kind == ReduceKind::Prod ? 1
+                                           : 0;
+  std::vector<double> result(outCount, init);
+  int64_t rank = shape.size();
+  for (int64_t flat = 0; flat < int64_t(values.size()); ++flat) {
+    // The output position of input element `flat`.
+    int64_t rest = flat, out = 0, stride = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      int64_t coord = rest % shape[d];
+      rest /= shape[d];
+      if (llvm::is_contained(axes, d))
+        continue;
+      out += coord * stride;
+      stride *= shape[d];
+    }
+    double &acc = result[out];
+    double v = values[flat];
+    switch (kind) {
+    case ReduceKind::Max:
+      acc = std::max(acc, v);
+      break;
+    case ReduceKind::Min:
+      acc = std::min(acc, v);
+      break;
+    case ReduceKind::Prod:
+      acc *= v;
+      break;
+    default:
+      acc += v;
+    }
+  }
+  if (kind == ReduceKind::Mean) {
+    double count = double(countOver(shape, axes));
+    for (double &v : result)
+      v = isFloat(element) ? v / count : std::trunc(v / count);
+  }
+  node.setConstantOutput(0, doublesAttr(element, outShape, result));
+  return true;
+}
+
 llvm::Error convertReduce(NodeContext &node, ReduceKind kind) {
   OpBuilder &b = node.b;
   Location loc = node.loc;
@@ -195,6 +256,8 @@ llvm::Error convertReduce(NodeContext &node, ReduceKind kind) {
       !isFloat(element))
     return node.error("needs a floating-point input, got " +
                       llvm::Twine(node.node.op_type()) + " on integers");
+  if (tryFoldReduce(node, kind, axes, keepDims))
+    return llvm::Error::success();
   Value x = node.input(0);
 
   if (kind == ReduceKind::LogSumExp) {
