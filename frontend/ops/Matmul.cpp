@@ -46,9 +46,9 @@ llvm::Expected<Value> broadcastTo(OpBuilder &b, Location loc, Value x,
 Value matmul2d(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   auto rhsType = cast<RankedTensorType>(rhs.getType());
-  Value acc = filledTensor(b, loc,
-                           {lhsType.getDimSize(0), rhsType.getDimSize(1)},
-                           lhsType.getElementType(), 0);
+  Value acc =
+      filledTensor(b, loc, {lhsType.getDimSize(0), rhsType.getDimSize(1)},
+                   lhsType.getElementType(), 0);
   return b.create<linalg::MatmulOp>(loc, ValueRange{lhs, rhs}, ValueRange{acc})
       .getResult(0);
 }
@@ -136,9 +136,8 @@ llvm::Error convertGemm(NodeContext &node) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   auto rhsType = cast<RankedTensorType>(rhs.getType());
   if (lhsType.getDimSize(1) != rhsType.getDimSize(0))
-    return node.error("op(A) " + shapeText(lhsType.getShape()) +
-                      " and op(B) " + shapeText(rhsType.getShape()) +
-                      " do not agree on K");
+    return node.error("op(A) " + shapeText(lhsType.getShape()) + " and op(B) " +
+                      shapeText(rhsType.getShape()) + " do not agree on K");
   double alpha = node.attrFloat("alpha", 1.0f);
   double beta = node.attrFloat("beta", 1.0f);
   Value product = matmul2d(b, loc, lhs, rhs);
@@ -218,16 +217,15 @@ llvm::Expected<Term> parseTerm(NodeContext &node, StringRef text) {
 
 /// The term's labels for an operand of `rank`, with its ellipsis expanded
 /// to the last dims of `ellipsisRank` broadcast dims.
-llvm::Expected<SmallVector<int>> expandTerm(NodeContext &node,
-                                            const Term &term, int64_t rank,
+llvm::Expected<SmallVector<int>> expandTerm(NodeContext &node, const Term &term,
+                                            int64_t rank,
                                             int64_t ellipsisRank) {
   int64_t covered = rank - int64_t(term.letters.size());
   if (covered < 0 || (term.ellipsis < 0 && covered != 0))
     return node.error("a term has " + Twine(term.letters.size()) +
                       " subscripts for an operand of rank " + Twine(rank));
   SmallVector<int> labels(term.letters.begin(),
-                          term.letters.begin() +
-                              std::max(term.ellipsis, 0));
+                          term.letters.begin() + std::max(term.ellipsis, 0));
   for (int64_t j = 0; j < covered; ++j)
     labels.push_back(kEllipsis + int(ellipsisRank - covered + j));
   if (term.ellipsis >= 0)
@@ -267,8 +265,8 @@ llvm::Error convertEinsum(NodeContext &node) {
     if (!term)
       return term.takeError();
     if (term->ellipsis >= 0)
-      ellipsisRank =
-          std::max(ellipsisRank, node.inputRank(i) - int64_t(term->letters.size()));
+      ellipsisRank = std::max(ellipsisRank, node.inputRank(i) -
+                                                int64_t(term->letters.size()));
     terms.push_back(*term);
   }
   // Each operand's labels, and each label's size (the broadcast of its
@@ -372,8 +370,9 @@ llvm::Error convertEinsum(NodeContext &node) {
         for (Value x : args.drop_front().drop_back())
           v = f ? b.create<arith::MulFOp>(loc, v, x).getResult()
                 : b.create<arith::MulIOp>(loc, v, x).getResult();
-        Value sum = f ? b.create<arith::AddFOp>(loc, args.back(), v).getResult()
-                      : b.create<arith::AddIOp>(loc, args.back(), v).getResult();
+        Value sum =
+            f ? b.create<arith::AddFOp>(loc, args.back(), v).getResult()
+              : b.create<arith::AddIOp>(loc, args.back(), v).getResult();
         b.create<linalg::YieldOp>(loc, sum);
       });
   node.setOutput(0, generic.getResult(0));

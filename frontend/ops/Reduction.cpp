@@ -178,8 +178,8 @@ bool tryFoldReduce(NodeContext &node, ReduceKind kind, ArrayRef<int64_t> axes,
   int64_t outCount = 1;
   for (int64_t d : outShape)
     outCount *= d;
-  double init = kind == ReduceKind::Max   ? lowestValue(element)
-                : kind == ReduceKind::Min ? highestValue(element)
+  double init = kind == ReduceKind::Max    ? lowestValue(element)
+                : kind == ReduceKind::Min  ? highestValue(element)
                 : kind == ReduceKind::Prod ? 1
                                            : 0;
   std::vector<double> result(outCount, init);
@@ -280,19 +280,19 @@ llvm::Error convertReduce(NodeContext &node, ReduceKind kind) {
     if (!e)
       return e.takeError();
     Value s = sumOver(b, loc, *e, axes, /*keepDims=*/true);
-    auto r = ew(node, {s, m}, element,
-                [&](OpBuilder &b, Location loc, ValueRange args) {
-                  Value log = b.create<math::LogOp>(loc, args[0]);
-                  return b.create<arith::AddFOp>(loc, log,
-                                                 safeMax(b, loc, args[1]))
-                      .getResult();
-                });
+    auto r =
+        ew(node, {s, m}, element,
+           [&](OpBuilder &b, Location loc, ValueRange args) {
+             Value log = b.create<math::LogOp>(loc, args[0]);
+             return b.create<arith::AddFOp>(loc, log, safeMax(b, loc, args[1]))
+                 .getResult();
+           });
     if (!r)
       return r.takeError();
     Value result = *r;
     if (!keepDims)
-      result = reshape(b, loc, result,
-                       reducedShape(type.getShape(), axes, false));
+      result =
+          reshape(b, loc, result, reducedShape(type.getShape(), axes, false));
     node.setOutput(0, result);
     return llvm::Error::success();
   }
@@ -304,26 +304,26 @@ llvm::Error convertReduce(NodeContext &node, ReduceKind kind) {
     init = highestValue(element);
   else if (kind == ReduceKind::Prod)
     init = 1;
-  Value acc = reduce(
-      b, loc, x, axes, keepDims, init,
-      [kind](OpBuilder &b, Location loc, ValueRange args) -> Value {
-        Value v = args[0], acc = args[1];
-        switch (kind) {
-        case ReduceKind::Max:
-          return maxOf(b, loc, acc, v);
-        case ReduceKind::Min:
-          return minOf(b, loc, acc, v);
-        case ReduceKind::Prod:
-          return mulOf(b, loc, acc, v);
-        case ReduceKind::L1:
-          return addOf(b, loc, acc, absOf(b, loc, v));
-        case ReduceKind::L2:
-        case ReduceKind::SumSquare:
-          return addOf(b, loc, acc, mulOf(b, loc, v, v));
-        default:
-          return addOf(b, loc, acc, v);
-        }
-      });
+  Value acc =
+      reduce(b, loc, x, axes, keepDims, init,
+             [kind](OpBuilder &b, Location loc, ValueRange args) -> Value {
+               Value v = args[0], acc = args[1];
+               switch (kind) {
+               case ReduceKind::Max:
+                 return maxOf(b, loc, acc, v);
+               case ReduceKind::Min:
+                 return minOf(b, loc, acc, v);
+               case ReduceKind::Prod:
+                 return mulOf(b, loc, acc, v);
+               case ReduceKind::L1:
+                 return addOf(b, loc, acc, absOf(b, loc, v));
+               case ReduceKind::L2:
+               case ReduceKind::SumSquare:
+                 return addOf(b, loc, acc, mulOf(b, loc, v, v));
+               default:
+                 return addOf(b, loc, acc, v);
+               }
+             });
 
   BodyBuilder post;
   int64_t count = countOver(type.getShape(), axes);
@@ -395,9 +395,9 @@ Value argIndex(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
   }
   AffineMap outMap = AffineMap::get(rank, 0, outExprs, context);
   Type i64 = b.getI64Type();
-  Value values = filledTensor(b, loc, outShape, element,
-                              isMax ? lowestValue(element)
-                                    : highestValue(element));
+  Value values =
+      filledTensor(b, loc, outShape, element,
+                   isMax ? lowestValue(element) : highestValue(element));
   Value indices =
       filledTensor(b, loc, outShape, i64,
                    last ? -1.0 : double(std::numeric_limits<int64_t>::max()));
@@ -413,15 +413,17 @@ Value argIndex(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
         Value index = linearIndex(b, loc, axesCopy, shape);
         Value better, equal;
         if (isFloat(element)) {
-          better = b.create<arith::CmpFOp>(
-              loc, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
-              v, accV);
+          better = b.create<arith::CmpFOp>(loc,
+                                           isMax ? arith::CmpFPredicate::OGT
+                                                 : arith::CmpFPredicate::OLT,
+                                           v, accV);
           equal =
               b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, v, accV);
         } else {
-          better = b.create<arith::CmpIOp>(
-              loc, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt,
-              v, accV);
+          better = b.create<arith::CmpIOp>(loc,
+                                           isMax ? arith::CmpIPredicate::sgt
+                                                 : arith::CmpIPredicate::slt,
+                                           v, accV);
           equal =
               b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, v, accV);
         }
@@ -524,30 +526,29 @@ llvm::Error convertSoftmax(NodeContext &node, SoftmaxKind kind) {
     if (!e)
       return e.takeError();
     Value s = sumOver(b, loc, *e, axes, /*keepDims=*/true);
-    auto y = ew(node, {*e, s}, element,
-                [](OpBuilder &b, Location loc, ValueRange args) {
-                  return b.create<arith::DivFOp>(loc, args[0], args[1])
-                      .getResult();
-                });
+    auto y =
+        ew(node, {*e, s}, element,
+           [](OpBuilder &b, Location loc, ValueRange args) {
+             return b.create<arith::DivFOp>(loc, args[0], args[1]).getResult();
+           });
     if (!y)
       return y.takeError();
     node.setOutput(0, *y);
     return llvm::Error::success();
   }
   // LogSoftmax: (x - max) - log(sum(exp(x - max))).
-  auto d = ew(node, {x, m}, element,
-              [](OpBuilder &b, Location loc, ValueRange args) {
-                return b.create<arith::SubFOp>(loc, args[0], args[1])
-                    .getResult();
-              });
+  auto d = ew(
+      node, {x, m}, element, [](OpBuilder &b, Location loc, ValueRange args) {
+        return b.create<arith::SubFOp>(loc, args[0], args[1]).getResult();
+      });
   if (!d)
     return d.takeError();
-  Value s = reduce(b, loc, *d, axes, /*keepDims=*/true, 0,
-                   [](OpBuilder &b, Location loc, ValueRange args) {
-                     Value e = b.create<math::ExpOp>(loc, args[0]);
-                     return b.create<arith::AddFOp>(loc, args[1], e)
-                         .getResult();
-                   });
+  Value s =
+      reduce(b, loc, *d, axes, /*keepDims=*/true, 0,
+             [](OpBuilder &b, Location loc, ValueRange args) {
+               Value e = b.create<math::ExpOp>(loc, args[0]);
+               return b.create<arith::AddFOp>(loc, args[1], e).getResult();
+             });
   auto y = ew(node, {*d, s}, element,
               [](OpBuilder &b, Location loc, ValueRange args) {
                 Value log = b.create<math::LogOp>(loc, args[1]);
@@ -595,17 +596,16 @@ llvm::Expected<Value> invStdDev(NodeContext &node, Value diff,
                                 ArrayRef<int64_t> axes, double epsilon) {
   auto type = cast<RankedTensorType>(diff.getType());
   double count = double(countOver(type.getShape(), axes));
-  Value squares = reduce(node.b, node.loc, diff, axes, /*keepDims=*/true, 0,
-                         [](OpBuilder &b, Location loc, ValueRange args) {
-                           Value sq = b.create<arith::MulFOp>(loc, args[0],
-                                                              args[0]);
-                           return b.create<arith::AddFOp>(loc, args[1], sq)
-                               .getResult();
-                         });
+  Value squares =
+      reduce(node.b, node.loc, diff, axes, /*keepDims=*/true, 0,
+             [](OpBuilder &b, Location loc, ValueRange args) {
+               Value sq = b.create<arith::MulFOp>(loc, args[0], args[0]);
+               return b.create<arith::AddFOp>(loc, args[1], sq).getResult();
+             });
   return ew(node, {squares}, type.getElementType(),
             [=](OpBuilder &b, Location loc, ValueRange args) {
-              Value var = b.create<arith::DivFOp>(
-                  loc, args[0], cst(b, loc, args[0], count));
+              Value var = b.create<arith::DivFOp>(loc, args[0],
+                                                  cst(b, loc, args[0], count));
               Value sum = b.create<arith::AddFOp>(
                   loc, var, cst(b, loc, args[0], epsilon));
               Value root = b.create<math::SqrtOp>(loc, sum);
@@ -684,19 +684,19 @@ llvm::Error convertBatchNormTraining(NodeContext &node) {
   if (!centered)
     return centered.takeError();
   double count = double(countOver(type.getShape(), axes));
-  Value squares = reduce(b, loc, centered->diff, axes, /*keepDims=*/true, 0,
-                         [](OpBuilder &b, Location loc, ValueRange args) {
-                           Value sq = b.create<arith::MulFOp>(loc, args[0],
-                                                              args[0]);
-                           return b.create<arith::AddFOp>(loc, args[1], sq)
-                               .getResult();
-                         });
-  auto var = ew(node, {squares}, element,
-                [count](OpBuilder &b, Location loc, ValueRange args) {
-                  return b.create<arith::DivFOp>(loc, args[0],
-                                                 cst(b, loc, args[0], count))
-                      .getResult();
-                });
+  Value squares =
+      reduce(b, loc, centered->diff, axes, /*keepDims=*/true, 0,
+             [](OpBuilder &b, Location loc, ValueRange args) {
+               Value sq = b.create<arith::MulFOp>(loc, args[0], args[0]);
+               return b.create<arith::AddFOp>(loc, args[1], sq).getResult();
+             });
+  auto var =
+      ew(node, {squares}, element,
+         [count](OpBuilder &b, Location loc, ValueRange args) {
+           return b
+               .create<arith::DivFOp>(loc, args[0], cst(b, loc, args[0], count))
+               .getResult();
+         });
   if (!var)
     return var.takeError();
   auto y = ew(node,
@@ -715,20 +715,18 @@ llvm::Error convertBatchNormTraining(NodeContext &node) {
   node.setOutput(0, *y);
   // running = input * momentum + batch * (1 - momentum), shaped [C].
   SmallVector<int64_t> channels = {type.getDimSize(1)};
-  auto update = [&](size_t output, size_t input,
-                    Value batch) -> llvm::Error {
+  auto update = [&](size_t output, size_t input, Value batch) -> llvm::Error {
     if (!node.wantsOutput(output))
       return llvm::Error::success();
-    auto running = ew(node, {node.input(input), reshape(b, loc, batch, channels)},
-                      element,
-                      [momentum](OpBuilder &b, Location loc, ValueRange args) {
-                        Value kept = b.create<arith::MulFOp>(
-                            loc, args[0], cst(b, loc, args[0], momentum));
-                        Value added = b.create<arith::MulFOp>(
-                            loc, args[1], cst(b, loc, args[1], 1 - momentum));
-                        return b.create<arith::AddFOp>(loc, kept, added)
-                            .getResult();
-                      });
+    auto running =
+        ew(node, {node.input(input), reshape(b, loc, batch, channels)}, element,
+           [momentum](OpBuilder &b, Location loc, ValueRange args) {
+             Value kept = b.create<arith::MulFOp>(
+                 loc, args[0], cst(b, loc, args[0], momentum));
+             Value added = b.create<arith::MulFOp>(
+                 loc, args[1], cst(b, loc, args[1], 1 - momentum));
+             return b.create<arith::AddFOp>(loc, kept, added).getResult();
+           });
     if (!running)
       return running.takeError();
     node.setOutput(output, *running);
@@ -762,18 +760,18 @@ llvm::Error convertBatchNorm(NodeContext &node) {
   SmallVector<Value> inputs = {node.input(0)};
   for (size_t i = 1; i <= 4; ++i)
     inputs.push_back(channelParam(node, i, rank));
-  auto y = ew(node, inputs, type.getElementType(),
-              [epsilon](OpBuilder &b, Location loc, ValueRange args) {
-                Value x = args[0], scale = args[1], bias = args[2],
-                      mean = args[3], var = args[4];
-                Value denom = b.create<math::SqrtOp>(
-                    loc, b.create<arith::AddFOp>(loc, var,
-                                                 cst(b, loc, var, epsilon)));
-                Value v = b.create<arith::SubFOp>(loc, x, mean);
-                v = b.create<arith::DivFOp>(loc, v, denom);
-                v = b.create<arith::MulFOp>(loc, v, scale);
-                return b.create<arith::AddFOp>(loc, v, bias).getResult();
-              });
+  auto y = ew(
+      node, inputs, type.getElementType(),
+      [epsilon](OpBuilder &b, Location loc, ValueRange args) {
+        Value x = args[0], scale = args[1], bias = args[2], mean = args[3],
+              var = args[4];
+        Value denom = b.create<math::SqrtOp>(
+            loc, b.create<arith::AddFOp>(loc, var, cst(b, loc, var, epsilon)));
+        Value v = b.create<arith::SubFOp>(loc, x, mean);
+        v = b.create<arith::DivFOp>(loc, v, denom);
+        v = b.create<arith::MulFOp>(loc, v, scale);
+        return b.create<arith::AddFOp>(loc, v, bias).getResult();
+      });
   if (!y)
     return y.takeError();
   node.setOutput(0, *y);
@@ -822,13 +820,12 @@ llvm::Error convertMeanVarianceNorm(NodeContext &node) {
   Value x = node.input(0);
   double count = double(countOver(type.getShape(), *axes));
   Value sum = sumOver(node.b, node.loc, x, *axes, /*keepDims=*/true);
-  Value squares = reduce(node.b, node.loc, x, *axes, /*keepDims=*/true, 0,
-                         [](OpBuilder &b, Location loc, ValueRange args) {
-                           Value sq = b.create<arith::MulFOp>(loc, args[0],
-                                                              args[0]);
-                           return b.create<arith::AddFOp>(loc, args[1], sq)
-                               .getResult();
-                         });
+  Value squares =
+      reduce(node.b, node.loc, x, *axes, /*keepDims=*/true, 0,
+             [](OpBuilder &b, Location loc, ValueRange args) {
+               Value sq = b.create<arith::MulFOp>(loc, args[0], args[0]);
+               return b.create<arith::AddFOp>(loc, args[1], sq).getResult();
+             });
   // (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9)
   auto y = ew(node, {x, sum, squares}, element,
               [count](OpBuilder &b, Location loc, ValueRange args) {
@@ -838,8 +835,7 @@ llvm::Error convertMeanVarianceNorm(NodeContext &node) {
                 Value var = b.create<arith::SubFOp>(
                     loc, meanSq, b.create<arith::MulFOp>(loc, mean, mean));
                 Value std = b.create<math::SqrtOp>(loc, var);
-                std = b.create<arith::AddFOp>(loc, std,
-                                              cst(b, loc, std, 1e-9));
+                std = b.create<arith::AddFOp>(loc, std, cst(b, loc, std, 1e-9));
                 Value d = b.create<arith::SubFOp>(loc, args[0], mean);
                 return b.create<arith::DivFOp>(loc, d, std).getResult();
               });
@@ -870,11 +866,10 @@ llvm::Error convertLRN(NodeContext &node) {
   double beta = node.attrFloat("beta", 0.75f);
   double bias = node.attrFloat("bias", 1.0f);
   Value x = node.input(0);
-  auto squares = ew(node, {x}, element,
-                    [](OpBuilder &b, Location loc, ValueRange args) {
-                      return b.create<arith::MulFOp>(loc, args[0], args[0])
-                          .getResult();
-                    });
+  auto squares =
+      ew(node, {x}, element, [](OpBuilder &b, Location loc, ValueRange args) {
+        return b.create<arith::MulFOp>(loc, args[0], args[0]).getResult();
+      });
   if (!squares)
     return squares.takeError();
   int64_t before = (size - 1) / 2;
@@ -897,8 +892,8 @@ llvm::Error convertLRN(NodeContext &node) {
   SmallVector<AffineMap> maps = {
       AffineMap::get(rank + 1, 0, readExprs, context),
       AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, context)),
-      AffineMap::getMultiDimIdentityMap(rank + 1, context).getMajorSubMap(
-          rank)};
+      AffineMap::getMultiDimIdentityMap(rank + 1, context)
+          .getMajorSubMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
@@ -910,16 +905,16 @@ llvm::Error convertLRN(NodeContext &node) {
         b.create<linalg::YieldOp>(
             loc, b.create<arith::AddFOp>(loc, args[2], args[0]).getResult());
       });
-  auto y = ew(node, {x, sum.getResult(0)}, element,
-              [=](OpBuilder &b, Location loc, ValueRange args) {
-                Value scaled = b.create<arith::MulFOp>(
-                    loc, args[1], cst(b, loc, args[1], alpha / double(size)));
-                Value base = b.create<arith::AddFOp>(
-                    loc, scaled, cst(b, loc, scaled, bias));
-                Value p = b.create<math::PowFOp>(loc, base,
-                                                 cst(b, loc, base, beta));
-                return b.create<arith::DivFOp>(loc, args[0], p).getResult();
-              });
+  auto y =
+      ew(node, {x, sum.getResult(0)}, element,
+         [=](OpBuilder &b, Location loc, ValueRange args) {
+           Value scaled = b.create<arith::MulFOp>(
+               loc, args[1], cst(b, loc, args[1], alpha / double(size)));
+           Value base =
+               b.create<arith::AddFOp>(loc, scaled, cst(b, loc, scaled, bias));
+           Value p = b.create<math::PowFOp>(loc, base, cst(b, loc, base, beta));
+           return b.create<arith::DivFOp>(loc, args[0], p).getResult();
+         });
   if (!y)
     return y.takeError();
   node.setOutput(0, *y);
