@@ -416,6 +416,9 @@ const ConverterRegistry &converterRegistry() {
     registerConvOps(r);
     registerShapeOps(r);
     registerReductionOps(r);
+    registerLossOps(r);
+    registerRecurrentOps(r);
+    registerScatterOps(r);
     return r;
   }();
   return registry;
@@ -443,9 +446,9 @@ parseInputShape(llvm::StringRef text) {
     dims.split(parts, ',');
     for (llvm::StringRef part : parts) {
       int64_t d = 0;
-      if (part.trim().getAsInteger(10, d) || d <= 0)
+      if (part.trim().getAsInteger(10, d) || d < 0)
         return makeError("--input-shape '" + text + "': dimension '" + part +
-                         "' is not a positive integer");
+                         "' is not an integer >= 0");
       shape.push_back(d);
     }
   }
@@ -585,7 +588,7 @@ llvm::Expected<RankedTensorType> GraphImporter::inputType(
   bool hasShape = tensor.has_shape();
   if (hasShape)
     for (const auto &dim : tensor.shape().dim())
-      shape.push_back(dim.has_dim_value() && dim.dim_value() > 0
+      shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0
                           ? dim.dim_value()
                           : -1);
   auto given = fixed.find(name);
@@ -756,7 +759,20 @@ GraphImporter::run(onnx::ModelProto &model) {
     if (!entry)
       return error("graph output '" + output.name() +
                    "' is not produced by any node");
-    results.push_back(importer.materialize(*entry));
+    Value value = importer.materialize(*entry);
+    // An output that no compute op produces (a graph input, a constant, a
+    // view of either, or a value returned twice) gets its own copy, so that
+    // every result is a fresh buffer the caller owns.
+    Operation *def = value.getDefiningOp();
+    bool computed = def && isa<linalg::LinalgOp>(def) &&
+                    !llvm::is_contained(results, value);
+    if (!computed) {
+      auto type = cast<RankedTensorType>(value.getType());
+      Value init = emptyTensor(builder, loc, type.getShape(),
+                               type.getElementType());
+      value = builder.create<linalg::CopyOp>(loc, value, init).getResult(0);
+    }
+    results.push_back(value);
     resultTypes.push_back(results.back().getType());
   }
   if (results.empty())

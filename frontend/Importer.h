@@ -152,6 +152,9 @@ void registerMatmulOps(ConverterRegistry &registry);
 void registerConvOps(ConverterRegistry &registry);
 void registerShapeOps(ConverterRegistry &registry);
 void registerReductionOps(ConverterRegistry &registry);
+void registerLossOps(ConverterRegistry &registry);
+void registerRecurrentOps(ConverterRegistry &registry);
+void registerScatterOps(ConverterRegistry &registry);
 
 /// Every converter, built once.
 const ConverterRegistry &converterRegistry();
