@@ -297,8 +297,9 @@ std::optional<DenseElementsAttr> NodeContext::constantInput(size_t i) {
   if (!hasInput(i))
     return std::nullopt;
   Importer::Entry *entry = importer.lookup(node.input(i));
-  if (entry && !entry->constant && importer.graphInputs.count(node.input(i)))
-    importer.wantedInputs.push_back(node.input(i));
+  if (entry && !entry->constant)
+    importer.wantedInputs.insert(importer.wantedInputs.end(),
+                                 entry->sources.begin(), entry->sources.end());
   if (!entry || !entry->constant)
     return std::nullopt;
   if (auto dense = dyn_cast<DenseElementsAttr>(entry->constant))
@@ -686,6 +687,9 @@ GraphImporter::run(onnx::ModelProto &model) {
     func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
     importer.define(name, body->getArgument(i));
     importer.graphInputs[name] = graphPositions[name];
+    // Only small inputs are worth specializing for (shapes, axes, sizes).
+    if (cast<RankedTensorType>(argTypes[i]).getNumElements() <= 4096)
+      importer.lookup(name)->sources.push_back(name);
   }
   for (const auto &[name, file] : options.inputValues)
     if (!graphPositions.count(name))
@@ -739,11 +743,23 @@ GraphImporter::run(onnx::ModelProto &model) {
         if (names.insert(name).second)
           wanted.emplace_back(name, importer.graphInputs[name]);
       return llvm::make_error<NeedsInputValues>(
-          wanted, path + ": " + text + " (it is the graph input '" +
+          wanted, path + ": " + text + " (it is computed from the graph input '" +
                       wanted.front().first +
                       "': give its value with hatc run --inputs DIR, which "
                       "specializes the model for it)");
     }
+    // Outputs computed at run time remember which small graph inputs they
+    // come from.
+    llvm::SmallVector<std::string, 2> sources;
+    for (const std::string &input : node.input())
+      if (Importer::Entry *entry = importer.lookup(input))
+        for (const std::string &source : entry->sources)
+          if (!llvm::is_contained(sources, source) && sources.size() < 8)
+            sources.push_back(source);
+    for (const std::string &output : node.output())
+      if (Importer::Entry *entry = importer.lookup(output))
+        if (!entry->constant)
+          entry->sources = sources;
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty() && !importer.has(node.output(i)))
         return error(llvm::toString(

@@ -246,6 +246,9 @@ public:
     mlir::Value value;              // null until materialized
     mlir::RankedTensorType type;    // always set
     mlir::ElementsAttr constant;    // set when known at import time
+    /// The small graph inputs this value is computed from (for
+    /// NeedsInputValues: a shape computed from a graph input).
+    llvm::SmallVector<std::string, 2> sources;
   };
 
   bool has(llvm::StringRef name) const { return values.count(name) != 0; }

@@ -244,8 +244,10 @@ llvm::Expected<std::vector<std::string>> tensorFilesIn(llvm::StringRef dir,
     llvm::StringRef ext = llvm::sys::path::extension(file);
     if (ext != ".pb" && ext != ".npy")
       continue;
-    all.push_back(it->path());
     llvm::StringRef stem = llvm::sys::path::stem(file);
+    // The other kind's numbered files are never ours.
+    if (!stem.starts_with("input_") && !stem.starts_with("output_"))
+      all.push_back(it->path());
     int64_t index = 0;
     if (stem.consume_front(prefix) && stem.consume_front("_") &&
         !stem.getAsInteger(10, index))
