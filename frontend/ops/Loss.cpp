@@ -51,8 +51,8 @@ std::pair<Value, Value> classOf(OpBuilder &b, Location loc, Value target,
   Value ignored;
   if (ignoreIndex) {
     Value ii = scalarConstant(b, loc, target.getType(), *ignoreIndex);
-    ignored = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, target,
-                                      ii);
+    ignored =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, target, ii);
   }
   Value cls = b.create<arith::IndexCastOp>(loc, b.getIndexType(), target);
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
@@ -79,10 +79,9 @@ Value weightOf(OpBuilder &b, Location loc, const LossSpec &spec, Value cls,
 
 /// A linalg.generic over the target's shape whose body gets the target
 /// element's coordinates and value.
-Value overTargets(
-    OpBuilder &b, Location loc, Value target, Type element,
-    const std::function<Value(OpBuilder &, Location, ArrayRef<Value>, Value)>
-        &body) {
+Value overTargets(OpBuilder &b, Location loc, Value target, Type element,
+                  const std::function<Value(OpBuilder &, Location,
+                                            ArrayRef<Value>, Value)> &body) {
   auto type = cast<RankedTensorType>(target.getType());
   int64_t rank = type.getRank();
   Value init = emptyTensor(b, loc, type.getShape(), element);
@@ -95,9 +94,8 @@ Value overTargets(
         SmallVector<Value> coords;
         for (int64_t d = 0; d < rank; ++d)
           coords.push_back(nested.create<linalg::IndexOp>(nestedLoc, d));
-        nested.create<linalg::YieldOp>(nestedLoc,
-                                       body(nested, nestedLoc, coords,
-                                            args[0]));
+        nested.create<linalg::YieldOp>(
+            nestedLoc, body(nested, nestedLoc, coords, args[0]));
       });
   return generic.getResult(0);
 }
@@ -107,11 +105,11 @@ Value sumAll(OpBuilder &b, Location loc, Value x) {
   SmallVector<int64_t> axes;
   for (int64_t i = 0; i < rank; ++i)
     axes.push_back(i);
-  return reduce(b, loc, x, axes, /*keepDims=*/false, 0,
-                [](OpBuilder &b, Location loc, ValueRange args) {
-                  return b.create<arith::AddFOp>(loc, args[1], args[0])
-                      .getResult();
-                });
+  return reduce(
+      b, loc, x, axes, /*keepDims=*/false, 0,
+      [](OpBuilder &b, Location loc, ValueRange args) {
+        return b.create<arith::AddFOp>(loc, args[1], args[0]).getResult();
+      });
 }
 
 /// Checks the scores / target / weight shapes and types.
@@ -128,7 +126,8 @@ llvm::Error checkInputs(NodeContext &node, const LossSpec &spec) {
     return node.error("needs integer targets");
   if (target.getRank() != scores.getRank() - 1)
     return node.error("needs a target of rank " +
-                      llvm::Twine(scores.getRank() - 1) + " ([N, d1..]), got "
+                      llvm::Twine(scores.getRank() - 1) +
+                      " ([N, d1..]), got "
                       "rank " +
                       llvm::Twine(target.getRank()));
   for (int64_t i = 0; i < target.getRank(); ++i) {
@@ -191,13 +190,13 @@ llvm::Expected<Value> nllLoss(NodeContext &node, const LossSpec &spec,
   // targets when there are no weights and nothing is ignored.
   Value total;
   if (spec.weight || spec.ignoreIndex) {
-    Value weights = overTargets(
-        b, loc, spec.target, element,
-        [&](OpBuilder &b, Location loc, ArrayRef<Value>, Value t) {
-          auto [cls, ignored] =
-              classOf(b, loc, t, numClasses, spec.ignoreIndex);
-          return weightOf(b, loc, spec, cls, ignored, element);
-        });
+    Value weights =
+        overTargets(b, loc, spec.target, element,
+                    [&](OpBuilder &b, Location loc, ArrayRef<Value>, Value t) {
+                      auto [cls, ignored] =
+                          classOf(b, loc, t, numClasses, spec.ignoreIndex);
+                      return weightOf(b, loc, spec, cls, ignored, element);
+                    });
     total = sumAll(b, loc, weights);
   } else {
     total = filledTensor(
@@ -219,12 +218,11 @@ llvm::Expected<Value> logSoftmax(NodeContext &node, Value x) {
   OpBuilder &b = node.b;
   Location loc = node.loc;
   Type element = cast<RankedTensorType>(x.getType()).getElementType();
-  Value max = reduce(b, loc, x, {1}, /*keepDims=*/true, lowestValue(element),
-                     [](OpBuilder &b, Location loc, ValueRange args) {
-                       return b.create<arith::MaximumFOp>(loc, args[1],
-                                                          args[0])
-                           .getResult();
-                     });
+  Value max = reduce(
+      b, loc, x, {1}, /*keepDims=*/true, lowestValue(element),
+      [](OpBuilder &b, Location loc, ValueRange args) {
+        return b.create<arith::MaximumFOp>(loc, args[1], args[0]).getResult();
+      });
   auto shifted = elementwise(
       b, loc, {x, max}, element,
       [](OpBuilder &b, Location loc, ValueRange args) {
@@ -232,12 +230,12 @@ llvm::Expected<Value> logSoftmax(NodeContext &node, Value x) {
       });
   if (!shifted)
     return node.error(llvm::toString(shifted.takeError()));
-  Value sum = reduce(b, loc, *shifted, {1}, /*keepDims=*/true, 0,
-                     [](OpBuilder &b, Location loc, ValueRange args) {
-                       Value e = b.create<math::ExpOp>(loc, args[0]);
-                       return b.create<arith::AddFOp>(loc, args[1], e)
-                           .getResult();
-                     });
+  Value sum =
+      reduce(b, loc, *shifted, {1}, /*keepDims=*/true, 0,
+             [](OpBuilder &b, Location loc, ValueRange args) {
+               Value e = b.create<math::ExpOp>(loc, args[0]);
+               return b.create<arith::AddFOp>(loc, args[1], e).getResult();
+             });
   auto y = elementwise(
       b, loc, {*shifted, sum}, element,
       [](OpBuilder &b, Location loc, ValueRange args) {
