@@ -39,10 +39,9 @@ Value extractSlice(OpBuilder &b, Location loc, Value source,
   auto type = cast<RankedTensorType>(source.getType());
   auto resultType = RankedTensorType::get(resultShape, type.getElementType());
   SmallVector<int64_t> strides(offsets.size(), 1);
-  return b.create<tensor::ExtractSliceOp>(loc, resultType, source,
-                                          indexAttrs(b, offsets),
-                                          indexAttrs(b, sizes),
-                                          indexAttrs(b, strides));
+  return b.create<tensor::ExtractSliceOp>(
+      loc, resultType, source, indexAttrs(b, offsets), indexAttrs(b, sizes),
+      indexAttrs(b, strides));
 }
 
 /// Inserts `source` into `dest` at `offsets` over `sizes` (the source may
@@ -50,10 +49,9 @@ Value extractSlice(OpBuilder &b, Location loc, Value source,
 Value insertSlice(OpBuilder &b, Location loc, Value source, Value dest,
                   ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
   SmallVector<int64_t> strides(offsets.size(), 1);
-  return b.create<tensor::InsertSliceOp>(loc, source, dest,
-                                         indexAttrs(b, offsets),
-                                         indexAttrs(b, sizes),
-                                         indexAttrs(b, strides));
+  return b.create<tensor::InsertSliceOp>(
+      loc, source, dest, indexAttrs(b, offsets), indexAttrs(b, sizes),
+      indexAttrs(b, strides));
 }
 
 /// Columns [from, from + count) of a 2-D tensor.
@@ -154,9 +152,8 @@ struct ScalarOps {
       return mul(constant(act.alpha),
                  b.create<math::TanhOp>(loc, mul(constant(act.beta), x)));
     if (n == "hardsigmoid")
-      return max(constant(0),
-                 min(constant(1), add(mul(constant(act.alpha), x),
-                                      constant(act.beta))));
+      return max(constant(0), min(constant(1), add(mul(constant(act.alpha), x),
+                                                   constant(act.beta))));
     if (n == "elu")
       return select(lessThan(x, constant(0)),
                     mul(constant(act.alpha), sub(exp(x), constant(1))), x);
@@ -284,8 +281,7 @@ llvm::Error Recurrence::readOperands() {
   SmallVector<int64_t> stateShape = {numDirections, batch, hidden};
   SmallVector<int64_t> givenStateShape =
       layout ? SmallVector<int64_t>{batch, numDirections, hidden} : stateShape;
-  auto readState = [&](size_t i, StringRef name,
-                       Value &state) -> llvm::Error {
+  auto readState = [&](size_t i, StringRef name, Value &state) -> llvm::Error {
     if (!node.hasInput(i))
       return llvm::Error::success();
     if (node.inputShape(i) != ArrayRef<int64_t>(givenStateShape))
@@ -326,8 +322,10 @@ llvm::Error Recurrence::readActivations() {
       names = {"Sigmoid", "Tanh", "Tanh"};
   }
   // One list may serve both directions.
-  if (numDirections == 2 && int64_t(names.size()) == activationsPerDirection)
-    names.insert(names.end(), names.begin(), names.end());
+  if (numDirections == 2 && int64_t(names.size()) == activationsPerDirection) {
+    std::vector<std::string> forward = names;
+    names.insert(names.end(), forward.begin(), forward.end());
+  }
   if (int64_t(names.size()) != activationsPerDirection * numDirections)
     return node.error("expected " +
                       llvm::Twine(activationsPerDirection * numDirections) +
@@ -449,11 +447,13 @@ llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
   // LSTM, gate order i, o, f, c.
   Value hr = matmul(b, loc, h, rT);
   const Activation &f = act(d, 0), &g = act(d, 1), &hAct = act(d, 2);
-  SmallVector<Value> cellInputs = {
-      columns(b, loc, xw, 0, H),     columns(b, loc, hr, 0, H),
-      columns(b, loc, xw, 2 * H, H), columns(b, loc, hr, 2 * H, H),
-      columns(b, loc, xw, 3 * H, H), columns(b, loc, hr, 3 * H, H),
-      c};
+  SmallVector<Value> cellInputs = {columns(b, loc, xw, 0, H),
+                                   columns(b, loc, hr, 0, H),
+                                   columns(b, loc, xw, 2 * H, H),
+                                   columns(b, loc, hr, 2 * H, H),
+                                   columns(b, loc, xw, 3 * H, H),
+                                   columns(b, loc, hr, 3 * H, H),
+                                   c};
   bool withPeepholes = bool(pI);
   if (withPeepholes)
     cellInputs.append({pI, pF});
@@ -498,8 +498,8 @@ llvm::Error Recurrence::runDirection(int64_t d) {
 
   // XW for all steps at once, with the input-side and the foldable
   // recurrent-side biases.
-  Value wd = extractSlice(b, loc, w, {d, 0, 0}, {1, gh, inputSize},
-                          {gh, inputSize});
+  Value wd =
+      extractSlice(b, loc, w, {d, 0, 0}, {1, gh, inputSize}, {gh, inputSize});
   Value xFlat = reshape(b, loc, x, {seq * batch, inputSize});
   Value xw = matmul(b, loc, xFlat, transpose(b, loc, wd, {1, 0}));
   recurrentBiasH = nullptr;
@@ -512,12 +512,12 @@ llvm::Error Recurrence::runDirection(int64_t d) {
       rb = insertSlice(b, loc, filledTensor(b, loc, {H}, element, 0), rb,
                        {2 * H}, {H});
     }
-    auto biased = elementwise(
-        b, loc, ValueRange{xw, wb, rb}, element,
-        [&](OpBuilder &nested, Location nestedLoc, ValueRange a) {
-          ScalarOps ops{nested, nestedLoc, element};
-          return ops.add(a[0], ops.add(a[1], a[2]));
-        });
+    auto biased =
+        elementwise(b, loc, ValueRange{xw, wb, rb}, element,
+                    [&](OpBuilder &nested, Location nestedLoc, ValueRange a) {
+                      ScalarOps ops{nested, nestedLoc, element};
+                      return ops.add(a[0], ops.add(a[1], a[2]));
+                    });
     if (!biased)
       return biased.takeError();
     xw = *biased;
@@ -541,8 +541,7 @@ llvm::Error Recurrence::runDirection(int64_t d) {
   auto stateOf = [&](Value initial) {
     if (!initial)
       return filledTensor(b, loc, {batch, H}, element, 0);
-    return extractSlice(b, loc, initial, {d, 0, 0}, {1, batch, H},
-                        {batch, H});
+    return extractSlice(b, loc, initial, {d, 0, 0}, {1, batch, H}, {batch, H});
   };
   Value h = stateOf(initialH);
   Value c = kind == CellKind::Lstm ? stateOf(initialC) : Value();
