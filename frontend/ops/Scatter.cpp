@@ -1,5 +1,4 @@
-//===- Scatter.cpp - ONNX CumSum, Scatter*, GridSample, ReverseSequence and
-//other indexed ops ===//
+//===- Scatter.cpp - ONNX CumSum, Scatter*, GridSample, Det, ... ----------===//
 //
 // Every op here is a gather over its output: each result element is
 // computed from its coordinates (linalg.index) by reading its inputs with
@@ -366,6 +365,146 @@ llvm::Error convertScatterND(NodeContext &node) {
 // GridSample
 //===----------------------------------------------------------------------===//
 
+/// GridSample's options.
+struct GridSampleSpec {
+  std::string mode, padding;
+  bool alignCorners;
+  int64_t height, width;
+  Type type;
+};
+
+/// One GridSample output element (coords: n, c, h, w) of X `x` sampled at
+/// grid `g`'s point (n, h, w), as PyTorch's grid_sample computes it.
+Value sampleGrid(OpBuilder &b, Location loc, const GridSampleSpec &spec,
+                 Value x, Value g, ArrayRef<Value> coords) {
+  const std::string &mode = spec.mode, &padding = spec.padding;
+  bool alignCorners = spec.alignCorners;
+  int64_t height = spec.height, width = spec.width;
+  Type type = spec.type;
+  Arith a{b, loc};
+  auto c = [&](double v) { return a.cst(type, v); };
+  auto minf = [&](Value p, Value q) {
+    return a.select(a.cmpf(arith::CmpFPredicate::OLT, p, q), p, q);
+  };
+  auto maxf = [&](Value p, Value q) {
+    return a.select(a.cmpf(arith::CmpFPredicate::OGT, p, q), p, q);
+  };
+  // Grid value in [-1, 1] -> pixel coordinate.
+  auto unnormalize = [&](Value v, int64_t size) {
+    Value one = c(1);
+    if (alignCorners)
+      return a.mul(a.div(a.add(v, one), c(2)), c(size - 1));
+    return a.div(a.sub(a.mul(a.add(v, one), c(size)), one), c(2));
+  };
+  auto clip = [&](Value v, int64_t size) {
+    return minf(maxf(v, c(0)), c(size - 1));
+  };
+  auto reflect = [&](Value v, int64_t twiceLow, int64_t twiceHigh) {
+    if (twiceLow == twiceHigh)
+      return c(0);
+    double low = twiceLow / 2.0, span = (twiceHigh - twiceLow) / 2.0;
+    Value t = a.abs(a.sub(v, c(low)));
+    Value extra = b.create<arith::RemFOp>(loc, t, c(span));
+    Value flips = a.floor(a.div(t, c(span)));
+    Value odd = a.cmpf(arith::CmpFPredicate::OEQ,
+                       b.create<arith::RemFOp>(loc, flips, c(2)), c(1));
+    return a.select(odd, a.add(a.sub(c(span), extra), c(low)),
+                    a.add(extra, c(low)));
+  };
+  // Padding applied to a coordinate.
+  auto pad = [&](Value v, int64_t size) {
+    if (padding == "border")
+      return clip(v, size);
+    if (padding == "reflection") {
+      v = alignCorners ? reflect(v, 0, 2 * (size - 1))
+                       : reflect(v, -1, 2 * size - 1);
+      return clip(v, size);
+    }
+    return v;
+  };
+  // X at integral (float) coordinates; 0 outside.
+  auto read = [&](Value fx, Value fy) {
+    Value inside = a.cmpf(arith::CmpFPredicate::OGE, fx, c(0));
+    inside =
+        a.andi(inside, a.cmpf(arith::CmpFPredicate::OLE, fx, c(width - 1)));
+    inside = a.andi(inside, a.cmpf(arith::CmpFPredicate::OGE, fy, c(0)));
+    inside =
+        a.andi(inside, a.cmpf(arith::CmpFPredicate::OLE, fy, c(height - 1)));
+    auto toIndex = [&](Value v, int64_t size) {
+      // A NaN or out-of-range coordinate reads element 0 (then
+      // masked).
+      Value safe =
+          a.select(a.cmpf(arith::CmpFPredicate::OGE, v, c(0)), v, c(0));
+      safe = minf(safe, c(size - 1));
+      return a.toIndex(b.create<arith::FPToSIOp>(loc, b.getI64Type(), safe));
+    };
+    Value v = b.create<tensor::ExtractOp>(loc, x,
+                                          ValueRange{coords[0], coords[1],
+                                                     toIndex(fy, height),
+                                                     toIndex(fx, width)});
+    return a.select(inside, v, c(0));
+  };
+
+  Value zero = a.index(0), one = a.index(1);
+  Value gx = b.create<tensor::ExtractOp>(
+      loc, g, ValueRange{coords[0], coords[2], coords[3], zero});
+  Value gy = b.create<tensor::ExtractOp>(
+      loc, g, ValueRange{coords[0], coords[2], coords[3], one});
+  gx = convertScalar(b, loc, gx, type);
+  gy = convertScalar(b, loc, gy, type);
+  Value ix = unnormalize(gx, width), iy = unnormalize(gy, height);
+
+  if (mode == "nearest") {
+    ix = b.create<math::RoundEvenOp>(loc, pad(ix, width));
+    iy = b.create<math::RoundEvenOp>(loc, pad(iy, height));
+    return read(ix, iy);
+  }
+  if (mode == "bilinear") {
+    ix = pad(ix, width);
+    iy = pad(iy, height);
+    Value x0 = a.floor(ix), y0 = a.floor(iy);
+    Value x1 = a.add(x0, c(1)), y1 = a.add(y0, c(1));
+    Value wx1 = a.sub(ix, x0), wx0 = a.sub(x1, ix);
+    Value wy1 = a.sub(iy, y0), wy0 = a.sub(y1, iy);
+    Value sum = a.mul(read(x0, y0), a.mul(wx0, wy0));
+    sum = a.add(sum, a.mul(read(x1, y0), a.mul(wx1, wy0)));
+    sum = a.add(sum, a.mul(read(x0, y1), a.mul(wx0, wy1)));
+    return a.add(sum, a.mul(read(x1, y1), a.mul(wx1, wy1)));
+  }
+  // Bicubic: 4x4 taps around floor(coordinate), padding per tap,
+  // convolution coefficients with A = -0.75.
+  const double A = -0.75;
+  auto near = [&](Value t) { // |t| <= 1
+    return a.add(a.mul(a.mul(a.sub(a.mul(c(A + 2), t), c(A + 3)), t), t), c(1));
+  };
+  auto far = [&](Value t) { // 1 < |t| < 2
+    Value r = a.sub(a.mul(c(A), t), c(5 * A));
+    r = a.add(a.mul(r, t), c(8 * A));
+    return a.sub(a.mul(r, t), c(4 * A));
+  };
+  auto coefficients = [&](Value t) {
+    Value u = a.sub(c(1), t);
+    return SmallVector<Value>{far(a.add(t, c(1))), near(t), near(u),
+                              far(a.add(u, c(1)))};
+  };
+  Value x0 = a.floor(ix), y0 = a.floor(iy);
+  SmallVector<Value> wx = coefficients(a.sub(ix, x0));
+  SmallVector<Value> wy = coefficients(a.sub(iy, y0));
+  Value result;
+  for (int64_t j = 0; j < 4; ++j) {
+    Value ty = b.create<math::TruncOp>(loc, pad(a.add(y0, c(j - 1)), height));
+    Value row;
+    for (int64_t i = 0; i < 4; ++i) {
+      Value tx = b.create<math::TruncOp>(loc, pad(a.add(x0, c(i - 1)), width));
+      Value term = a.mul(read(tx, ty), wx[i]);
+      row = row ? a.add(row, term) : term;
+    }
+    Value term = a.mul(row, wy[j]);
+    result = result ? a.add(result, term) : term;
+  }
+  return result;
+}
+
 /// GridSample (opset 16, 4-D X): as PyTorch's grid_sample, which the ONNX
 /// definition follows.
 llvm::Error convertGridSample(NodeContext &node) {
@@ -398,143 +537,14 @@ llvm::Error convertGridSample(NodeContext &node) {
   if (height == 0 || width == 0)
     return node.error("X has an empty spatial dim");
 
+  GridSampleSpec spec{mode, padding, alignCorners, height, width, type};
   Value x = node.input(0), g = node.input(1);
   SmallVector<int64_t> shape{in[0], in[1], grid[1], grid[2]};
   node.setOutput(
-      0,
-      indexGeneric(
-          node.b, node.loc, shape, type,
-          [&](OpBuilder &b, Location loc, ArrayRef<Value> coords) {
-            Arith a{b, loc};
-            auto c = [&](double v) { return a.cst(type, v); };
-            auto minf = [&](Value p, Value q) {
-              return a.select(a.cmpf(arith::CmpFPredicate::OLT, p, q), p, q);
-            };
-            auto maxf = [&](Value p, Value q) {
-              return a.select(a.cmpf(arith::CmpFPredicate::OGT, p, q), p, q);
-            };
-            // Grid value in [-1, 1] -> pixel coordinate.
-            auto unnormalize = [&](Value v, int64_t size) {
-              Value one = c(1);
-              if (alignCorners)
-                return a.mul(a.div(a.add(v, one), c(2)), c(size - 1));
-              return a.div(a.sub(a.mul(a.add(v, one), c(size)), one), c(2));
-            };
-            auto clip = [&](Value v, int64_t size) {
-              return minf(maxf(v, c(0)), c(size - 1));
-            };
-            auto reflect = [&](Value v, int64_t twiceLow, int64_t twiceHigh) {
-              if (twiceLow == twiceHigh)
-                return c(0);
-              double low = twiceLow / 2.0, span = (twiceHigh - twiceLow) / 2.0;
-              Value t = a.abs(a.sub(v, c(low)));
-              Value extra = b.create<arith::RemFOp>(loc, t, c(span));
-              Value flips = a.floor(a.div(t, c(span)));
-              Value odd =
-                  a.cmpf(arith::CmpFPredicate::OEQ,
-                         b.create<arith::RemFOp>(loc, flips, c(2)), c(1));
-              return a.select(odd, a.add(a.sub(c(span), extra), c(low)),
-                              a.add(extra, c(low)));
-            };
-            // Padding applied to a coordinate.
-            auto pad = [&](Value v, int64_t size) {
-              if (padding == "border")
-                return clip(v, size);
-              if (padding == "reflection") {
-                v = alignCorners ? reflect(v, 0, 2 * (size - 1))
-                                 : reflect(v, -1, 2 * size - 1);
-                return clip(v, size);
-              }
-              return v;
-            };
-            // X at integral (float) coordinates; 0 outside.
-            auto read = [&](Value fx, Value fy) {
-              Value inside = a.cmpf(arith::CmpFPredicate::OGE, fx, c(0));
-              inside = a.andi(
-                  inside, a.cmpf(arith::CmpFPredicate::OLE, fx, c(width - 1)));
-              inside =
-                  a.andi(inside, a.cmpf(arith::CmpFPredicate::OGE, fy, c(0)));
-              inside = a.andi(
-                  inside, a.cmpf(arith::CmpFPredicate::OLE, fy, c(height - 1)));
-              auto toIndex = [&](Value v, int64_t size) {
-                // A NaN or out-of-range coordinate reads element 0 (then
-                // masked).
-                Value safe = a.select(
-                    a.cmpf(arith::CmpFPredicate::OGE, v, c(0)), v, c(0));
-                safe = minf(safe, c(size - 1));
-                return a.toIndex(
-                    b.create<arith::FPToSIOp>(loc, b.getI64Type(), safe));
-              };
-              Value v = b.create<tensor::ExtractOp>(
-                  loc, x,
-                  ValueRange{coords[0], coords[1], toIndex(fy, height),
-                             toIndex(fx, width)});
-              return a.select(inside, v, c(0));
-            };
-
-            Value zero = a.index(0), one = a.index(1);
-            Value gx = b.create<tensor::ExtractOp>(
-                loc, g, ValueRange{coords[0], coords[2], coords[3], zero});
-            Value gy = b.create<tensor::ExtractOp>(
-                loc, g, ValueRange{coords[0], coords[2], coords[3], one});
-            gx = convertScalar(b, loc, gx, type);
-            gy = convertScalar(b, loc, gy, type);
-            Value ix = unnormalize(gx, width), iy = unnormalize(gy, height);
-
-            if (mode == "nearest") {
-              ix = b.create<math::RoundEvenOp>(loc, pad(ix, width));
-              iy = b.create<math::RoundEvenOp>(loc, pad(iy, height));
-              return read(ix, iy);
-            }
-            if (mode == "bilinear") {
-              ix = pad(ix, width);
-              iy = pad(iy, height);
-              Value x0 = a.floor(ix), y0 = a.floor(iy);
-              Value x1 = a.add(x0, c(1)), y1 = a.add(y0, c(1));
-              Value wx1 = a.sub(ix, x0), wx0 = a.sub(x1, ix);
-              Value wy1 = a.sub(iy, y0), wy0 = a.sub(y1, iy);
-              Value sum = a.mul(read(x0, y0), a.mul(wx0, wy0));
-              sum = a.add(sum, a.mul(read(x1, y0), a.mul(wx1, wy0)));
-              sum = a.add(sum, a.mul(read(x0, y1), a.mul(wx0, wy1)));
-              return a.add(sum, a.mul(read(x1, y1), a.mul(wx1, wy1)));
-            }
-            // Bicubic: 4x4 taps around floor(coordinate), padding per tap,
-            // convolution coefficients with A = -0.75.
-            const double A = -0.75;
-            auto near = [&](Value t) { // |t| <= 1
-              return a.add(
-                  a.mul(a.mul(a.sub(a.mul(c(A + 2), t), c(A + 3)), t), t),
-                  c(1));
-            };
-            auto far = [&](Value t) { // 1 < |t| < 2
-              Value r = a.sub(a.mul(c(A), t), c(5 * A));
-              r = a.add(a.mul(r, t), c(8 * A));
-              return a.sub(a.mul(r, t), c(4 * A));
-            };
-            auto coefficients = [&](Value t) {
-              Value u = a.sub(c(1), t);
-              return SmallVector<Value>{far(a.add(t, c(1))), near(t), near(u),
-                                        far(a.add(u, c(1)))};
-            };
-            Value x0 = a.floor(ix), y0 = a.floor(iy);
-            SmallVector<Value> wx = coefficients(a.sub(ix, x0));
-            SmallVector<Value> wy = coefficients(a.sub(iy, y0));
-            Value result;
-            for (int64_t j = 0; j < 4; ++j) {
-              Value ty = b.create<math::TruncOp>(
-                  loc, pad(a.add(y0, c(j - 1)), height));
-              Value row;
-              for (int64_t i = 0; i < 4; ++i) {
-                Value tx = b.create<math::TruncOp>(
-                    loc, pad(a.add(x0, c(i - 1)), width));
-                Value term = a.mul(read(tx, ty), wx[i]);
-                row = row ? a.add(row, term) : term;
-              }
-              Value term = a.mul(row, wy[j]);
-              result = result ? a.add(result, term) : term;
-            }
-            return result;
-          }));
+      0, indexGeneric(node.b, node.loc, shape, type,
+                      [&](OpBuilder &b, Location loc, ArrayRef<Value> coords) {
+                        return sampleGrid(b, loc, spec, x, g, coords);
+                      }));
   return llvm::Error::success();
 }
 
