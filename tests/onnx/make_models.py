@@ -294,9 +294,9 @@ def lit_unsupported():
     """Op types hatc has no converter for, one in a custom domain."""
     b = Builder(12)
     x = b.node("Relu", ["x"], name="relu")
-    # Op types no converter is planned for (recurrent; data-dependent).
-    y = b.node("GRU", [x, x, x], name="gru_1", hidden_size=8)
-    b.node("TopK", [y, b.ints("k", [2])], ["vals", "idx"], name="topk_1", axis=-1)
+    # Op types no converter is planned for (data-dependent output shapes).
+    y = b.node("NonZero", [x], name="nonzero_1")
+    b.node("Unique", [y], ["vals"], name="unique_1")
     b.nodes.append(helper.make_node("MyOp", ["vals"], ["z"], name="custom_1",
                                     domain="com.example"))
     graph = helper.make_graph(b.nodes, "lit_unsupported", [tensor_info("x", [4, 8])],

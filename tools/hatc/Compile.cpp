@@ -25,7 +25,7 @@ int compileCommand(const Args &args) {
       "    -Wl,-rpath,/usr/lib/llvm-19/lib -lmlir_c_runner_utils -lm\n"
       "and, for --target hwacc, also -Lbuild/lib -lhatc_hwacc_rt (the device\n"
       "model behind the hatc_hwacc_* calls; see docs/hwacc.md).");
-  parser.positional("WORKLOAD.mlir", &request.workloadPath,
+  parser.positional("WORKLOAD.mlir|MODEL.onnx", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
   addCompileFlags(parser, request);
   parser.option("--emit", &emit, "STAGE",

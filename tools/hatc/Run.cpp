@@ -43,10 +43,12 @@ int runCommand(const Args &args) {
   std::string inputsDir, expectDir, saveDir, rtolText = "1e-3",
                                                atolText = "1e-4";
   FlagParser parser("hatc run",
-                    "Compiles the workload for the target, runs it on inputs "
-                    "from a seeded RNG,\nreports the median time and "
-                    "GFLOP/s and, with --check, the error against an\n"
-                    "independent reference (OpenBLAS / plain loops).");
+                    "Compiles the workload (or ONNX model) for the target, "
+                    "runs it on inputs from a\nseeded RNG (or --inputs DIR), "
+                    "reports the median time and GFLOP/s and, with\n--check, "
+                    "the error against an independent reference (OpenBLAS / "
+                    "plain loops),\nwith --expect DIR against expected "
+                    "outputs.");
   parser.positional("WORKLOAD.mlir|MODEL.onnx", &request.workloadPath,
                     "linalg ops on tensors in one entry function, or an ONNX "
                     "model");
