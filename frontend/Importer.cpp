@@ -431,6 +431,17 @@ const ConverterRegistry &converterRegistry() {
 
 char NeedsInputValues::ID = 0;
 
+std::vector<SupportedOp> supportedOps() {
+  std::vector<SupportedOp> ops;
+  for (const auto &entry : converterRegistry())
+    ops.push_back({entry.getKey().str(), entry.getValue().minOpset,
+                   entry.getValue().maxOpset});
+  llvm::sort(ops, [](const SupportedOp &a, const SupportedOp &b) {
+    return a.opType < b.opType;
+  });
+  return ops;
+}
+
 bool isOnnxModelPath(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx");
 }

@@ -1,5 +1,6 @@
 //===- Common.cpp - Pieces shared by hatc's subcommands -------------------===//
 #include "Common.h"
+#include "llvm/Support/Path.h"
 #include "hatc/Frontend/Onnx.h"
 #include "Commands.h"
 #include "Flags.h"
@@ -89,6 +90,27 @@ loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
     *specialized = positions;
   return workloadFromModule(std::move(*module), request.workloadPath,
                             request.entryName);
+}
+
+llvm::Expected<std::string> importModelToFile(const CompileRequest &request,
+                                              llvm::StringRef dir) {
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  initContext(context);
+  auto workload = loadWorkloadOrModel(context, request);
+  if (!workload)
+    return workload.takeError();
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path,
+                          llvm::sys::path::stem(request.workloadPath) + ".mlir");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return makeError("cannot write " + path + ": " + ec.message());
+  workload->module->print(os);
+  os.close();
+  if (os.has_error())
+    return makeError("cannot write " + path + ": " + os.error().message());
+  return std::string(path);
 }
 
 void addCompileFlags(FlagParser &parser, CompileRequest &request) {

@@ -70,6 +70,12 @@ llvm::Expected<Workload>
 loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
                     std::vector<size_t> *specialized = nullptr);
 
+/// Imports the ONNX model `request.workloadPath` (with its --input-shape
+/// flags) and writes the module as `<dir>/<stem>.mlir`, for subcommands
+/// whose workers load workloads by path (tune); returns that path.
+llvm::Expected<std::string> importModelToFile(const CompileRequest &request,
+                                              llvm::StringRef dir);
+
 /// Resolves the target first (cheap, and a bad --target should not wait on
 /// parsing), then the workload and schedule. Only kinds this build can
 /// compile for are accepted.

@@ -18,14 +18,14 @@ namespace hatc {
 int importCommand(const Args &args) {
   std::string modelPath, output = "-";
   std::vector<std::string> inputShapes;
-  bool elideWeights = false, timing = false;
+  bool elideWeights = false, timing = false, listOps = false;
   FlagParser parser("hatc import",
                     "Imports an ONNX model as one MLIR module: @main from the "
                     "graph inputs to the\ngraph outputs, on tensors, in "
                     "linalg/tensor/arith/math. Weights become\ndense_resource "
                     "blobs; dynamic dims are fixed by --input-shape.");
-  parser.positional("MODEL.onnx", &modelPath, "the model (external data "
-                                              "beside it)");
+  parser.positional("MODEL.onnx", &modelPath,
+                    "the model (external data beside it)", /*required=*/false);
   parser.option("-o", &output, "OUT.mlir", "write here (default: stdout)");
   parser.repeated("--input-shape", &inputShapes, "NAME=D0,D1,...",
                   "a graph input's shape (fixes dynamic dims; repeatable)");
@@ -33,8 +33,19 @@ int importCommand(const Args &args) {
               "print weight blobs and large constants as placeholders "
               "(for reading; not parsable back)");
   parser.flag("--time", &timing, "print the import time on stderr");
+  parser.flag("--list-ops", &listOps,
+              "print the ONNX op types hatc converts, with their opsets");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (listOps) {
+    for (const frontend::SupportedOp &op : frontend::supportedOps())
+      llvm::outs() << llvm::formatv("{0,-28} opsets {1}-{2}\n", op.opType,
+                                    op.minOpset, op.maxOpset);
+    return kExitOk;
+  }
+  if (modelPath.empty())
+    return reportError(makeError("hatc import: missing MODEL.onnx (see 'hatc "
+                                 "import --help')"));
 
   frontend::ImportOptions options;
   for (const std::string &text : inputShapes) {

@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "hatc/Frontend/Onnx.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
@@ -10,6 +11,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
@@ -133,8 +136,10 @@ int tuneCommand(const Args &args) {
       "model. Every measured\nconfig goes into the database (and log); "
       "running the same command again resumes:\nmeasured configs are not "
       "measured again and the model is rebuilt from the database.");
-  parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
+  parser.positional("WORKLOAD.mlir|MODEL.onnx", &request.workloadPath,
+                    "the workload, or an ONNX model");
   addTargetFlags(parser, request);
+  addModelFlags(parser, request);
   parser.option("--db", &dbPath, "DB", "the tuning database (required)");
   parser.option("--trials", &trials, "N",
                 "measured configs in all, those already in the database "
@@ -156,6 +161,23 @@ int tuneCommand(const Args &args) {
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc tune: missing --db DB"));
+  // A model is imported once; the workers load the module from a file.
+  llvm::SmallString<128> modelDir;
+  auto removeModelDir = llvm::make_scope_exit([&] {
+    if (!modelDir.empty())
+      llvm::sys::fs::remove_directories(modelDir);
+  });
+  if (frontend::isOnnxModelPath(request.workloadPath)) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
+      return reportError(makeError("cannot create a scratch folder: " +
+                                   ec.message()));
+    auto imported = importModelToFile(request, modelDir);
+    if (!imported)
+      return reportError(imported.takeError());
+    request.workloadPath = *imported;
+    request.inputShapes.clear();
+  }
   if (search != "xgboost" && search != "random-model" && search != "random")
     return reportError(makeError("hatc tune: --search expects xgboost, "
                                  "random-model or random, got '" +

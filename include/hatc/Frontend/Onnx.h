@@ -79,6 +79,14 @@ bool isOnnxModelPath(llvm::StringRef path);
 llvm::Expected<std::pair<std::string, std::vector<int64_t>>>
 parseInputShape(llvm::StringRef text);
 
+/// One op type the importer converts, with the default-domain opsets.
+struct SupportedOp {
+  std::string opType;
+  int64_t minOpset, maxOpset;
+};
+/// Every op type the importer converts, sorted by name.
+std::vector<SupportedOp> supportedOps();
+
 /// The dialects an imported module uses.
 void registerFrontendDialects(mlir::DialectRegistry &registry);
 
