@@ -231,11 +231,16 @@ llvm::Expected<std::vector<std::string>> tensorFilesIn(llvm::StringRef dir,
     llvm::StringRef ext = llvm::sys::path::extension(file);
     if (ext != ".pb" && ext != ".npy")
       continue;
-    all.push_back(it->path());
     llvm::StringRef stem = llvm::sys::path::stem(file);
+    // input_N / output_N files belong to their prefix only: a folder with
+    // just output_0.pb (a model without inputs) has no input files.
+    auto [head, tail] = stem.rsplit('_');
     int64_t index = 0;
-    if (stem.consume_front(prefix) && stem.consume_front("_") &&
-        !stem.getAsInteger(10, index))
+    bool isNumbered = stem.contains('_') && !tail.getAsInteger(10, index) &&
+                      (head == "input" || head == "output" || head == prefix);
+    if (!isNumbered)
+      all.push_back(it->path());
+    else if (head == prefix)
       numbered.emplace_back(index, it->path());
   }
   if (ec)

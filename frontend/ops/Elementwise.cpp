@@ -509,8 +509,67 @@ llvm::Error convertIdentity(NodeContext &node) {
   return llvm::Error::success();
 }
 
+/// Constant: its one value attribute, known at import time. (Shape
+/// converters may register their own; the last registration wins.)
+llvm::Error convertConstant(NodeContext &node) {
+  MLIRContext *context = node.context();
+  std::string name =
+      node.numOutputs() ? node.node.output(0) : std::string("constant");
+  if (const onnx::TensorProto *tensor = node.attrTensor("value")) {
+    auto data = decodeTensor(*tensor, node.baseDir(), "its value");
+    if (!data)
+      return data.takeError();
+    auto attr = elementsAttrFor(context, *data, name,
+                                node.importer.resourceThreshold);
+    if (!attr)
+      return attr.takeError();
+    node.importer.defineConstant(name, *attr);
+    return llvm::Error::success();
+  }
+  auto make = [&](Type type, ArrayRef<int64_t> shape,
+                  const std::vector<double> &values) {
+    node.setConstantOutput(0, doublesAttr(type, shape, values));
+    return llvm::Error::success();
+  };
+  Builder b(context);
+  if (node.hasAttr("value_float"))
+    return make(b.getF32Type(), {}, {node.attrFloat("value_float", 0)});
+  if (node.hasAttr("value_int"))
+    return make(b.getI64Type(), {},
+                {double(node.attrInt("value_int", 0))});
+  if (node.hasAttr("value_floats")) {
+    std::vector<float> floats = node.attrFloats("value_floats");
+    return make(b.getF32Type(), {int64_t(floats.size())},
+                std::vector<double>(floats.begin(), floats.end()));
+  }
+  if (node.hasAttr("value_ints")) {
+    std::vector<int64_t> ints = node.attrInts("value_ints");
+    return make(b.getI64Type(), {int64_t(ints.size())},
+                std::vector<double>(ints.begin(), ints.end()));
+  }
+  return node.error("it has no value hatc reads (value, value_float(s), "
+                    "value_int(s); strings and sparse tensors are not "
+                    "supported)");
+}
+
 /// Dropout at inference: the input, and an all-true mask when asked for.
+/// Training mode with a nonzero ratio, both known at import time, draws a
+/// random mask: an error. A ratio or training_mode computed at run time is
+/// taken as inference (hatc cannot draw masks).
 llvm::Error convertDropout(NodeContext &node) {
+  if (node.hasInput(2)) {
+    auto known = [&](size_t i) -> std::optional<double> {
+      auto value = node.constantInput(i);
+      if (!value || value->getNumElements() != 1)
+        return std::nullopt;
+      return doublesOf(*value)[0];
+    };
+    std::optional<double> ratio = node.hasInput(1) ? known(1) : 0.5;
+    std::optional<double> training = known(2);
+    if (training && *training != 0 && ratio && *ratio != 0)
+      return node.error("training-mode dropout (random masks) is not "
+                        "supported; export the model for inference");
+  }
   if (llvm::Error err = convertIdentity(node))
     return err;
   if (node.wantsOutput(1))
@@ -591,6 +650,7 @@ void registerElementwiseOps(ConverterRegistry &r) {
   r["BitShift"] = {convertBitShift};
   r["Shrink"] = {convertShrink};
   r["Identity"] = {convertIdentity};
+  r["Constant"] = {convertConstant};
   r["Dropout"] = {convertDropout};
   r["PRelu"] = {convertPRelu};
 
