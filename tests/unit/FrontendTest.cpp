@@ -130,6 +130,29 @@ TEST(TensorFiles, FilesInConformanceOrder) {
   EXPECT_EQ(llvm::sys::path::filename((*files)[3]), "input_10.pb");
 }
 
+TEST(TensorFiles, OutputFilesAreNoInputs) {
+  // A model without inputs: its data set holds only output_0.pb, which
+  // `--inputs DIR --expect DIR` must not take for an input.
+  TempDir dir;
+  ASSERT_FALSE(bool(writeTensorFile(dir.file("output_0.pb"),
+                                    bufferOf(ElemKind::F32, {1}, {1}))));
+  auto inputs = tensorFilesIn(dir.path, "input");
+  ASSERT_TRUE(bool(inputs)) << llvm::toString(inputs.takeError());
+  EXPECT_TRUE(inputs->empty());
+  auto outputs = tensorFilesIn(dir.path, "output");
+  ASSERT_TRUE(bool(outputs)) << llvm::toString(outputs.takeError());
+  EXPECT_EQ(outputs->size(), 1u);
+  // Files named otherwise are taken in name order.
+  ASSERT_FALSE(bool(writeTensorFile(dir.file("b.npy"),
+                                    bufferOf(ElemKind::F32, {1}, {2}))));
+  ASSERT_FALSE(bool(writeTensorFile(dir.file("a.npy"),
+                                    bufferOf(ElemKind::F32, {1}, {3}))));
+  inputs = tensorFilesIn(dir.path, "input");
+  ASSERT_TRUE(bool(inputs)) << llvm::toString(inputs.takeError());
+  ASSERT_EQ(inputs->size(), 2u);
+  EXPECT_EQ(llvm::sys::path::filename((*inputs)[0]), "a.npy");
+}
+
 TEST(InputShape, Parses) {
   auto shape = parseInputShape("input=1,3,224,224");
   ASSERT_TRUE(bool(shape)) << llvm::toString(shape.takeError());
@@ -156,10 +179,9 @@ TEST(InputShape, RejectsBadText) {
   for (const char *text : {"input", "=1,2", "x=1,0", "x=1,-2", "x=1,a",
                            "x=1,,2"}) {
     auto shape = parseInputShape(text);
-    EXPECT_FALSE(bool(shape)) << text;
-    if (!shape)
-      EXPECT_NE(llvm::toString(shape.takeError()).find("--input-shape"),
-                std::string::npos);
+    ASSERT_FALSE(bool(shape)) << text;
+    EXPECT_NE(llvm::toString(shape.takeError()).find("--input-shape"),
+              std::string::npos);
   }
 }
 
