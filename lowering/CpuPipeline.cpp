@@ -99,6 +99,8 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  // Vectors of i1 would be stored bit-packed; bool buffers hold bytes.
+  pm.addPass(createWidenI1VectorMemory());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

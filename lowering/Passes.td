@@ -257,4 +257,31 @@ def DecomposeTensorOps : Pass<"hatc-decompose-tensor-ops", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def WidenI1VectorMemory : Pass<"hatc-widen-i1-vector-memory", "mlir::ModuleOp"> {
+  let summary = "Load and store vectors of i1 as bytes";
+  let description = [{
+    A `memref<...xi1>` (an ONNX bool tensor, a comparison's result) keeps
+    one byte per element: scalar `i1` loads and stores touch one byte each.
+    LLVM stores a `vector<N x i1>` bit-packed, though (N bits), so a
+    vectorized schedule of an op that writes or reads bools would pack
+    eight elements into each byte and read them back that way, while the
+    caller's buffers hold bytes. Runs on the LLVM dialect and widens each
+    vector-of-i1 memory access (`llvm.store`, `llvm.load` and their masked
+    intrinsics) to bytes:
+
+    ```mlir
+    llvm.store %v, %p : vector<16xi1>, !llvm.ptr
+    // becomes
+    %b = llvm.zext %v : vector<16xi1> to vector<16xi8>
+    llvm.store %b, %p : vector<16xi8>, !llvm.ptr
+
+    %l = llvm.load %p : !llvm.ptr -> vector<16xi1>
+    // becomes
+    %w = llvm.load %p : !llvm.ptr -> vector<16xi8>
+    %l = llvm.trunc %w : vector<16xi8> to vector<16xi1>
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // HATC_LOWERING_PASSES_TD

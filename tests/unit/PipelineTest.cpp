@@ -48,7 +48,7 @@ const char *kOldToLLVM =
     "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,"
     "convert-openmp-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
-    "reconcile-unrealized-casts";
+    "hatc-widen-i1-vector-memory,reconcile-unrealized-casts";
 
 std::string print(const OpPassManager &pm) {
   std::string text;
@@ -126,7 +126,7 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 29u);
+  ASSERT_EQ(names.size(), 30u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "one-shot-bufferize");
   EXPECT_EQ(names[2], "buffer-results-to-out-params");
