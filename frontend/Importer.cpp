@@ -786,21 +786,25 @@ GraphImporter::run(onnx::ModelProto &model) {
     if (!entry)
       return error("graph output '" + output.name() +
                    "' is not produced by any node");
-    Value value = importer.materialize(*entry);
-    // An output that no compute op produces (a graph input, a constant, a
-    // view of either, or a value returned twice) gets its own copy, so that
-    // every result is a fresh buffer the caller owns.
-    Operation *def = value.getDefiningOp();
-    bool computed = def && isa<linalg::LinalgOp>(def) &&
-                    !llvm::is_contained(results, value);
-    if (!computed) {
-      auto type = cast<RankedTensorType>(value.getType());
-      Value init = emptyTensor(builder, loc, type.getShape(),
-                               type.getElementType());
-      value = builder.create<linalg::CopyOp>(loc, value, init).getResult(0);
+    Value result = importer.materialize(*entry);
+    // An output that is a graph input, a constant, a view of another value
+    // or another output again gets its own copy: every result then is a
+    // fresh buffer, which bufferization turns into its out-param, and a
+    // model with nothing else to compute (Identity) still has a linalg op.
+    Operation *def = result.getDefiningOp();
+    bool fresh = def && isa<linalg::LinalgOp, tensor::PadOp,
+                            tensor::InsertSliceOp, tensor::ConcatOp>(def);
+    if (!fresh || llvm::is_contained(results, result)) {
+      auto copy = elementwise(
+          builder, loc, {result},
+          cast<RankedTensorType>(result.getType()).getElementType(),
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      if (!copy)
+        return copy.takeError();
+      result = *copy;
     }
-    results.push_back(value);
-    resultTypes.push_back(results.back().getType());
+    results.push_back(result);
+    resultTypes.push_back(result.getType());
   }
   if (results.empty())
     return error("the graph has no outputs");

@@ -245,12 +245,15 @@ llvm::Expected<std::vector<std::string>> tensorFilesIn(llvm::StringRef dir,
     if (ext != ".pb" && ext != ".npy")
       continue;
     llvm::StringRef stem = llvm::sys::path::stem(file);
-    // The other kind's numbered files are never ours.
-    if (!stem.starts_with("input_") && !stem.starts_with("output_"))
-      all.push_back(it->path());
+    // input_N / output_N files belong to their prefix only: a folder with
+    // just output_0.pb (a model without inputs) has no input files.
+    auto [head, tail] = stem.rsplit('_');
     int64_t index = 0;
-    if (stem.consume_front(prefix) && stem.consume_front("_") &&
-        !stem.getAsInteger(10, index))
+    bool isNumbered = stem.contains('_') && !tail.getAsInteger(10, index) &&
+                      (head == "input" || head == "output" || head == prefix);
+    if (!isNumbered)
+      all.push_back(it->path());
+    else if (head == prefix)
       numbered.emplace_back(index, it->path());
   }
   if (ec)

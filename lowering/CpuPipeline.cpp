@@ -47,6 +47,8 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   // one-shot-bufferize{bufferize-function-boundaries=1
   //                    function-boundary-type-conversion=identity-layout-map}
+  // tensor.concat has no bufferization model: empty + insert_slices.
+  pm.addPass(createDecomposeTensorOps());
   bufferization::OneShotBufferizationOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.setFunctionBoundaryTypeConversion(
@@ -72,7 +74,8 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
 }
 
 void buildCpuToLLVMPipeline(OpPassManager &pm) {
-  // math.tanh has no LLVM 19 lowering: exp and arithmetic instead.
+  // math ops without an LLVM 19 lowering (tanh, erf, atan, ...): exp and
+  // arithmetic, a polynomial or libm calls instead.
   pm.addPass(createExpandMath());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
@@ -96,6 +99,8 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  // Vectors of i1 would be stored bit-packed; bool buffers hold bytes.
+  pm.addPass(createWidenI1VectorMemory());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

@@ -205,20 +205,83 @@ def GpuFpContract : Pass<"hatc-gpu-fp-contract", "mlir::ModuleOp"> {
 def ExpandMath : Pass<"hatc-expand-math", "mlir::ModuleOp"> {
   let summary = "Rewrite math ops LLVM 19 cannot lower into ones it can";
   let description = [{
-    `convert-math-to-llvm` in MLIR 19 has no lowering for `math.tanh` (LLVM
-    19 has no `llvm.tanh` intrinsic), so a workload using it validated and
-    then failed in LLVM translation. This pass expands it, scalar or vector,
-    with MLIR's own pattern into `math.exp` and arithmetic, which lower
-    everywhere (the CPU and the hwacc host code):
+    `convert-math-to-llvm` in MLIR 19 has no lowering for `math.tanh`,
+    `math.erf`, the inverse and hyperbolic trigonometric functions, `tan` or
+    `cbrt` (LLVM 19 has no intrinsics for them), so a workload using one
+    validated and then failed in LLVM translation. This pass rewrites them
+    into ops that lower everywhere (the CPU and the hwacc host code):
+
+    - `math.tanh` (any float type): MLIR's expansion into `math.exp` and
+      arithmetic;
+    - `math.erf` on f32 (scalar or vector): MLIR's polynomial approximation;
+    - `math.erf` on other types, `atan`, `atan2`, `asin`, `acos`, `sinh`,
+      `cosh`, `tan`, `asinh`, `acosh`, `atanh` and `cbrt`: calls of libm
+      (`erf`, `atanf`, ..., vector operands unrolled), which the kernel's
+      shared object links (`-lm`).
 
     ```mlir
     %t = math.tanh %x : f32
     // becomes, with s = sign(x) and e = exp(-2|x|):
     // (1 - e) / (1 + e), with the sign of x
+    %a = math.atan %y : f64
+    // becomes
+    %a = call @atan(%y) : (f64) -> f64
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::math::MathDialect"];
+                           "::mlir::func::FuncDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def DecomposeTensorOps : Pass<"hatc-decompose-tensor-ops", "mlir::ModuleOp"> {
+  let summary = "Rewrite tensor ops one-shot bufferization cannot take";
+  let description = [{
+    One-shot bufferization in MLIR 19 has no model for `tensor.concat`, which
+    the ONNX importer emits for Concat. Before bufferizing, each concat
+    becomes a `tensor.empty` of the result's shape filled by one
+    `tensor.insert_slice` per operand (MLIR's
+    `populateDecomposeTensorConcatPatterns`), which bufferizes in place:
+
+    ```mlir
+    %r = tensor.concat dim(1) %a, %b
+        : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<2x7xf32>
+    // becomes
+    %e = tensor.empty() : tensor<2x7xf32>
+    %0 = tensor.insert_slice %a into %e[0, 0] [2, 3] [1, 1]
+        : tensor<2x3xf32> into tensor<2x7xf32>
+    %r = tensor.insert_slice %b into %0[0, 3] [2, 4] [1, 1]
+        : tensor<2x4xf32> into tensor<2x7xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def WidenI1VectorMemory : Pass<"hatc-widen-i1-vector-memory", "mlir::ModuleOp"> {
+  let summary = "Load and store vectors of i1 as bytes";
+  let description = [{
+    A `memref<...xi1>` (an ONNX bool tensor, a comparison's result) keeps
+    one byte per element: scalar `i1` loads and stores touch one byte each.
+    LLVM stores a `vector<N x i1>` bit-packed, though (N bits), so a
+    vectorized schedule of an op that writes or reads bools would pack
+    eight elements into each byte and read them back that way, while the
+    caller's buffers hold bytes. Runs on the LLVM dialect and widens each
+    vector-of-i1 memory access (`llvm.store`, `llvm.load` and their masked
+    intrinsics) to bytes:
+
+    ```mlir
+    llvm.store %v, %p : vector<16xi1>, !llvm.ptr
+    // becomes
+    %b = llvm.zext %v : vector<16xi1> to vector<16xi8>
+    llvm.store %b, %p : vector<16xi8>, !llvm.ptr
+
+    %l = llvm.load %p : !llvm.ptr -> vector<16xi1>
+    // becomes
+    %w = llvm.load %p : !llvm.ptr -> vector<16xi8>
+    %l = llvm.trunc %w : vector<16xi8> to vector<16xi1>
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // HATC_LOWERING_PASSES_TD

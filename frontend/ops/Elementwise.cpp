@@ -308,10 +308,14 @@ void addLogic(ConverterRegistry &r, StringRef name, Logic logic) {
   }};
 }
 
-/// Clip: bounds from attributes (opset < 11) or optional inputs.
+/// Clip: bounds from attributes (opset < 11) or optional inputs; a bound
+/// computed at run time is one more (broadcast scalar) operand.
 llvm::Error convertClip(NodeContext &node) {
   Type type = node.inputElementType(0);
   std::optional<double> low, high;
+  // Which operand of the body a run-time bound is (0: none).
+  size_t lowArg = 0, highArg = 0;
+  SmallVector<size_t> inputs = {0};
   if (node.opset < 11) {
     low = node.attrFloat("min", -std::numeric_limits<float>::max());
     high = node.attrFloat("max", std::numeric_limits<float>::max());
@@ -319,37 +323,46 @@ llvm::Error convertClip(NodeContext &node) {
     for (size_t i : {size_t(1), size_t(2)}) {
       if (!node.hasInput(i))
         continue;
+      if (node.inputType(i).getNumElements() != 1)
+        return node.error("its min and max must be scalars");
+      if (!node.constantInput(i)) {
+        (i == 1 ? lowArg : highArg) = inputs.size();
+        inputs.push_back(i);
+        continue;
+      }
       auto values = node.constantDoubles(i, i == 1 ? "min" : "max");
       if (!values)
         return values.takeError();
-      if (values->size() != 1)
-        return node.error("its min and max must be scalars");
       (i == 1 ? low : high) = (*values)[0];
     }
   }
   return emitElementwise(
       node, type,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value lowValue = low ? cst(b, loc, args[0], *low) : Value();
-        Value highValue = high ? cst(b, loc, args[0], *high) : Value();
+        Value lowValue = low      ? cst(b, loc, args[0], *low)
+                         : lowArg ? args[lowArg]
+                                  : Value();
+        Value highValue = high      ? cst(b, loc, args[0], *high)
+                          : highArg ? args[highArg]
+                                    : Value();
         return clampValue(b, loc, args[0], lowValue, highValue);
       },
       [&](ArrayRef<double> a) {
         double v = a[0];
         if (low)
           v = std::max(v, *low);
+        if (lowArg)
+          v = std::max(v, a[lowArg]);
         if (high)
           v = std::min(v, *high);
+        if (highArg)
+          v = std::min(v, a[highArg]);
         return v;
       },
-      {0});
+      inputs);
 }
 
-llvm::Error convertCast(NodeContext &node) {
-  int to = int(node.attrInt("to", 0));
-  Type type = elementTypeFor(node.context(), to);
-  if (!type)
-    return node.error("cast to " + onnxTypeName(to) + " is not supported");
+llvm::Error castTo(NodeContext &node, Type type) {
   return emitElementwise(
       node, type,
       [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -361,6 +374,118 @@ llvm::Error convertCast(NodeContext &node) {
         if (!isa<FloatType>(type))
           return std::trunc(a[0]);
         return a[0];
+      },
+      {0});
+}
+
+llvm::Error convertCast(NodeContext &node) {
+  int to = int(node.attrInt("to", 0));
+  Type type = elementTypeFor(node.context(), to);
+  if (!type)
+    return node.error("cast to " + onnxTypeName(to) + " is not supported");
+  return castTo(node, type);
+}
+
+/// CastLike: Cast to the element type of input 1.
+llvm::Error convertCastLike(NodeContext &node) {
+  return castTo(node, node.inputElementType(1));
+}
+
+/// IsNaN, IsInf: i1 from a float comparison.
+llvm::Error convertIsNaN(NodeContext &node) {
+  return emitElementwise(
+      node, node.b.getI1Type(),
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO,
+                                       args[0], args[0]);
+      },
+      [](ArrayRef<double> a) { return double(std::isnan(a[0])); }, {0});
+}
+
+llvm::Error convertIsInf(NodeContext &node) {
+  bool negative = node.attrInt("detect_negative", 1) != 0;
+  bool positive = node.attrInt("detect_positive", 1) != 0;
+  return emitElementwise(
+      node, node.b.getI1Type(),
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value x = args[0];
+        Value result = scalarConstant(b, loc, b.getI1Type(), 0);
+        double inf = std::numeric_limits<double>::infinity();
+        if (positive)
+          result = b.create<arith::OrIOp>(
+              loc, result,
+              b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, x,
+                                      cst(b, loc, x, inf)));
+        if (negative)
+          result = b.create<arith::OrIOp>(
+              loc, result,
+              b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, x,
+                                      cst(b, loc, x, -inf)));
+        return result;
+      },
+      [=](ArrayRef<double> a) {
+        return double(std::isinf(a[0]) &&
+                      ((a[0] > 0 && positive) || (a[0] < 0 && negative)));
+      },
+      {0});
+}
+
+/// BitShift on unsigned integers: shli / shrui; a shift by the bit width
+/// or more gives 0.
+llvm::Error convertBitShift(NodeContext &node) {
+  std::string direction = node.attrString("direction");
+  if (direction != "LEFT" && direction != "RIGHT")
+    return node.error("its direction must be LEFT or RIGHT, not '" +
+                      direction + "'");
+  bool left = direction == "LEFT";
+  Type type = node.inputElementType(0);
+  if (!isa<IntegerType>(type))
+    return node.error("it shifts integers only");
+  unsigned width = type.getIntOrFloatBitWidth();
+  return emitElementwise(
+      node, type,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value x = args[0], n = args[1];
+        Value shifted = left ? b.create<arith::ShLIOp>(loc, x, n).getResult()
+                             : b.create<arith::ShRUIOp>(loc, x, n).getResult();
+        Value inRange = b.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::ult, n, cst(b, loc, n, width));
+        return b.create<arith::SelectOp>(loc, inRange, shifted,
+                                         cst(b, loc, x, 0));
+      });
+}
+
+/// Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0.
+llvm::Error convertShrink(NodeContext &node) {
+  double lambd = node.attrFloat("lambd", 0.5f);
+  double bias = node.attrFloat("bias", 0.0f);
+  Type type = node.inputElementType(0);
+  return emitElementwise(
+      node, type,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value x = args[0];
+        bool f = isFloat(x.getType());
+        Value low, high;
+        if (f) {
+          low = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x,
+                                        cst(b, loc, x, -lambd));
+          high = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x,
+                                         cst(b, loc, x, lambd));
+        } else {
+          // Compare in f64: lambd need not be an integer.
+          Value xf = convertScalar(b, loc, x, b.getF64Type());
+          low = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, xf,
+                                        cst(b, loc, xf, -lambd));
+          high = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, xf,
+                                         cst(b, loc, xf, lambd));
+        }
+        Value plus = binary(b, loc, Arith::Add, x, cst(b, loc, x, bias));
+        Value minus = binary(b, loc, Arith::Sub, x, cst(b, loc, x, bias));
+        Value r = b.create<arith::SelectOp>(loc, high, minus, cst(b, loc, x, 0));
+        return b.create<arith::SelectOp>(loc, low, plus, r);
+      },
+      [=](ArrayRef<double> a) {
+        return a[0] < -lambd ? a[0] + bias : a[0] > lambd ? a[0] - bias : 0;
       },
       {0});
 }
@@ -385,7 +510,23 @@ llvm::Error convertIdentity(NodeContext &node) {
 }
 
 /// Dropout at inference: the input, and an all-true mask when asked for.
+/// Training mode with a nonzero ratio, both known at import time, draws a
+/// random mask: an error. A ratio or training_mode computed at run time is
+/// taken as inference (hatc cannot draw masks).
 llvm::Error convertDropout(NodeContext &node) {
+  if (node.hasInput(2)) {
+    auto known = [&](size_t i) -> std::optional<double> {
+      auto value = node.constantInput(i);
+      if (!value || value->getNumElements() != 1)
+        return std::nullopt;
+      return doublesOf(*value)[0];
+    };
+    std::optional<double> ratio = node.hasInput(1) ? known(1) : 0.5;
+    std::optional<double> training = known(2);
+    if (training && *training != 0 && ratio && *ratio != 0)
+      return node.error("training-mode dropout (random masks) is not "
+                        "supported; export the model for inference");
+  }
   if (llvm::Error err = convertIdentity(node))
     return err;
   if (node.wantsOutput(1))
@@ -460,6 +601,11 @@ void registerElementwiseOps(ConverterRegistry &r) {
   r["Where"] = {convertWhere};
   r["Clip"] = {convertClip};
   r["Cast"] = {convertCast};
+  r["CastLike"] = {convertCastLike};
+  r["IsNaN"] = {convertIsNaN};
+  r["IsInf"] = {convertIsInf};
+  r["BitShift"] = {convertBitShift};
+  r["Shrink"] = {convertShrink};
   r["Identity"] = {convertIdentity};
   r["Dropout"] = {convertDropout};
   r["PRelu"] = {convertPRelu};
@@ -522,6 +668,33 @@ void registerElementwiseOps(ConverterRegistry &r) {
   });
   addUnary(r, "Cos", [](OpBuilder &b, Location loc, Value x, NodeContext &) {
     return b.create<math::CosOp>(loc, x).getResult();
+  });
+#define HATC_MATH_UNARY(NAME, OP, HOST)                                        \
+  addUnary(                                                                    \
+      r, NAME,                                                                 \
+      [](OpBuilder &b, Location loc, Value x, NodeContext &) {                 \
+        return b.create<math::OP>(loc, x).getResult();                         \
+      },                                                                       \
+      [](double x) { return HOST(x); })
+  HATC_MATH_UNARY("Tan", TanOp, std::tan);
+  HATC_MATH_UNARY("Asin", AsinOp, std::asin);
+  HATC_MATH_UNARY("Acos", AcosOp, std::acos);
+  HATC_MATH_UNARY("Atan", AtanOp, std::atan);
+  HATC_MATH_UNARY("Sinh", SinhOp, std::sinh);
+  HATC_MATH_UNARY("Cosh", CoshOp, std::cosh);
+  HATC_MATH_UNARY("Asinh", AsinhOp, std::asinh);
+  HATC_MATH_UNARY("Acosh", AcoshOp, std::acosh);
+  HATC_MATH_UNARY("Atanh", AtanhOp, std::atanh);
+#undef HATC_MATH_UNARY
+  addUnary(r, "Mish", [](OpBuilder &b, Location loc, Value x, NodeContext &) {
+    // x * tanh(softplus(x)), softplus as in Softplus below.
+    Value zero = cst(b, loc, x, 0);
+    Value relu = b.create<arith::MaximumFOp>(loc, x, zero);
+    Value negAbs = b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
+    Value l = b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
+    Value sp = b.create<arith::AddFOp>(loc, relu, l);
+    return b.create<arith::MulFOp>(loc, x, b.create<math::TanhOp>(loc, sp))
+        .getResult();
   });
   addUnary(r, "Reciprocal", [](OpBuilder &b, Location loc, Value x,
                                NodeContext &) {

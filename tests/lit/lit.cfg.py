@@ -28,6 +28,12 @@ config.substitutions.append(
     ("%onnx-make", "/usr/bin/python3 " +
      os.path.join(config.hatc_src_root, "tests", "onnx", "make_models.py")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+# The ONNX backend test data (Debian's libonnx-testdata): tests that read it
+# say `REQUIRES: onnx-testdata`.
+onnx_data = "/usr/share/libonnx-testdata/data"
+config.substitutions.append(("%onnx_data", onnx_data))
+if os.path.isdir(os.path.join(onnx_data, "node")):
+    config.available_features.add("onnx-testdata")
 # `%expect-exit N cmd...` runs cmd, shows its output, and passes only if it
 # exits with N: tests that a failure is a clean user error (1), not a crash.
 config.substitutions.append(

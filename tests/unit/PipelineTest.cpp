@@ -31,6 +31,7 @@ namespace {
 // The pipelines as hatc wrote them as text before they were built from
 // constructors.
 const char *kOldBufferize =
+    "hatc-decompose-tensor-ops,"
     "one-shot-bufferize{bufferize-function-boundaries=1 "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{hoist-static-allocs=1},"
@@ -47,7 +48,7 @@ const char *kOldToLLVM =
     "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,"
     "convert-openmp-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
-    "reconcile-unrealized-casts";
+    "hatc-widen-i1-vector-memory,reconcile-unrealized-casts";
 
 std::string print(const OpPassManager &pm) {
   std::string text;
@@ -125,9 +126,10 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 28u);
-  EXPECT_EQ(names.front(), "one-shot-bufferize");
-  EXPECT_EQ(names[1], "buffer-results-to-out-params");
+  ASSERT_EQ(names.size(), 30u);
+  EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
+  EXPECT_EQ(names[1], "one-shot-bufferize");
+  EXPECT_EQ(names[2], "buffer-results-to-out-params");
   EXPECT_EQ(names.back(), "reconcile-unrealized-casts");
   EXPECT_EQ(withoutStructOptions(print(pm)),
             printParsed(std::string(kOldBufferize) + "," + kOldDeallocation +
