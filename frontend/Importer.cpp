@@ -790,10 +790,10 @@ GraphImporter::run(onnx::ModelProto &model) {
     // An output that is a graph input, a constant, a view of another value
     // or another output again gets its own copy: every result then is a
     // fresh buffer, which bufferization turns into its out-param, and a
-    // model with nothing else to compute (Identity) still has a linalg op.
+    // model with nothing else to compute (Identity, a Concat) still has a
+    // linalg op.
     Operation *def = result.getDefiningOp();
-    bool fresh = def && isa<linalg::LinalgOp, tensor::PadOp,
-                            tensor::InsertSliceOp, tensor::ConcatOp>(def);
+    bool fresh = def && isa<linalg::LinalgOp>(def);
     if (!fresh || llvm::is_contained(results, result)) {
       auto copy = elementwise(
           builder, loc, {result},

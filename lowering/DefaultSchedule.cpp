@@ -9,7 +9,11 @@
 
 #include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
 #include <map>
+#include <tuple>
 
 namespace hatc {
 
@@ -34,31 +38,54 @@ innermostParallelPermutation(const std::vector<std::string> &iteratorTypes) {
 
 namespace {
 
+std::vector<std::string> iteratorNames(mlir::linalg::LinalgOp op) {
+  std::vector<std::string> names;
+  for (mlir::utils::IteratorType type : op.getIteratorTypesArray())
+    names.push_back(type == mlir::utils::IteratorType::parallel ? "parallel"
+                                                                : "reduction");
+  return names;
+}
+
 std::string hostDefaultScheduleText(const Workload &workload,
                                     bool forAccelerator) {
-  // One interchange per op name, when all its instances agree on the order.
+  // One interchange per op name when all its instances share their loops;
+  // ops tagged with hatc.op_index (their name's instances differ) one each.
   std::map<std::string, std::vector<std::string>> iteratorsByOp;
-  std::map<std::string, bool> conflicting;
-  for (const Task &task : forAccelerator ? std::vector<Task>() : workload.tasks) {
-    auto [it, inserted] = iteratorsByOp.emplace(task.opName, task.iteratorTypes);
-    if (!inserted && it->second != task.iteratorTypes)
-      conflicting[task.opName] = true;
-  }
+  std::vector<std::tuple<std::string, int64_t, std::vector<std::string>>>
+      indexed;
+  mlir::ModuleOp module = workload.module.get();
+  auto entry = module ? module.lookupSymbol<mlir::func::FuncOp>(
+                            workload.entryName)
+                      : mlir::func::FuncOp();
+  if (entry && !forAccelerator)
+    entry.walk([&](mlir::linalg::LinalgOp op) {
+      std::string name = op->getName().getStringRef().str();
+      if (auto index = op->getAttrOfType<mlir::IntegerAttr>(kOpIndexAttr))
+        indexed.emplace_back(name, index.getInt(), iteratorNames(op));
+      else
+        iteratorsByOp.emplace(name, iteratorNames(op));
+    });
   ScriptBuilder script(
       forAccelerator ? "hatc default schedule for hwacc: none; the "
                        "accelerator lowering tiles."
                      : "hatc default schedule: reductions before the "
                        "innermost parallel loop.");
   mlir::OpBuilder &b = script.builder();
-  for (const auto &[opName, iterators] : iteratorsByOp) {
-    std::vector<int64_t> permutation = innermostParallelPermutation(iterators);
-    if (permutation.empty() || conflicting.count(opName))
-      continue;
-    mlir::Value op = script.match({opName});
+  auto interchange = [&](mlir::Value op, const std::vector<int64_t> &perm) {
     mlir::Value generic = b.create<mlir::transform::GeneralizeOp>(
         script.loc(), script.anyOp(), op);
     b.create<mlir::transform::InterchangeOp>(script.loc(), script.anyOp(),
-                                             generic, permutation);
+                                             generic, perm);
+  };
+  for (const auto &[opName, iterators] : iteratorsByOp) {
+    std::vector<int64_t> permutation = innermostParallelPermutation(iterators);
+    if (!permutation.empty())
+      interchange(script.match({opName}), permutation);
+  }
+  for (const auto &[opName, index, iterators] : indexed) {
+    std::vector<int64_t> permutation = innermostParallelPermutation(iterators);
+    if (!permutation.empty())
+      interchange(script.matchIndexed(opName, index), permutation);
   }
   return script.finish();
 }

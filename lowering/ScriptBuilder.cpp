@@ -1,5 +1,6 @@
 //===- ScriptBuilder.cpp - Transform scripts built as IR ------------------===//
 #include "hatc/Lowering/ScriptBuilder.h"
+#include "hatc/Lowering/Workload.h"
 #include "hatc/Lowering/Registration.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -72,6 +73,19 @@ Type ScriptBuilder::anyOp() { return transform::AnyOpType::get(context()); }
 
 Value ScriptBuilder::match(ArrayRef<StringRef> opNames, Value in) {
   return b.create<transform::MatchOp>(location, in ? in : rootHandle, opNames)
+      .getResult();
+}
+
+Value ScriptBuilder::matchIndexed(StringRef opName, int64_t index) {
+  MLIRContext *context = b.getContext();
+  auto attrs = DictionaryAttr::get(
+      context, {NamedAttribute(StringAttr::get(context, kOpIndexAttr),
+                               b.getI64IntegerAttr(index))});
+  return b
+      .create<transform::MatchOp>(location, anyOp(), rootHandle,
+                                  b.getStrArrayAttr({opName}),
+                                  transform::MatchInterfaceEnumAttr(), attrs,
+                                  TypeAttr(), ArrayAttr())
       .getResult();
 }
 

@@ -17,6 +17,9 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/xxhash.h"
 
+#include <map>
+#include <set>
+
 using namespace mlir;
 
 namespace hatc {
@@ -191,6 +194,26 @@ llvm::Error validateEntry(func::FuncOp entry, std::string &uncheckable) {
                                         "to compile",
                                         entry.getSymName()));
   return llvm::Error::success();
+}
+
+/// Ops of one name whose loops differ (a model's many linalg.generic ops)
+/// cannot share one transform per name: each gets `hatc.op_index` (its
+/// position among the entry's linalg ops), which schedules match on.
+/// hatc.* attributes are not part of the workload's hash.
+void tagOpsWithConflictingLoops(func::FuncOp entry) {
+  std::map<std::string, std::set<SmallVector<utils::IteratorType>>> loops;
+  entry.walk([&](linalg::LinalgOp op) {
+    loops[op->getName().getStringRef().str()].insert(
+        op.getIteratorTypesArray());
+  });
+  int64_t index = 0;
+  entry.walk([&](linalg::LinalgOp op) {
+    int64_t position = index++;
+    if (loops[op->getName().getStringRef().str()].size() > 1)
+      op->setAttr(kOpIndexAttr,
+                  IntegerAttr::get(IntegerType::get(op->getContext(), 64),
+                                   position));
+  });
 }
 
 std::string elementTypesTag(linalg::LinalgOp op) {
@@ -412,6 +435,7 @@ llvm::Expected<Workload> workloadFromModule(OwningOpRef<ModuleOp> module,
                               "the returned tensors");
   if (llvm::Error err = validateEntry(entry, workload.uncheckable))
     return std::move(err);
+  tagOpsWithConflictingLoops(entry);
   entry.walk([&](linalg::LinalgOp op) {
     Task task = describeTask(op);
     if (task.flops > 0)

@@ -53,6 +53,8 @@ public:
   /// transform.structured.match ops{[names...]} in `in` (default %root).
   mlir::Value match(llvm::ArrayRef<llvm::StringRef> opNames,
                     mlir::Value in = {});
+  /// The op named `opName` whose hatc.op_index is `index` (Workload.h).
+  mlir::Value matchIndexed(llvm::StringRef opName, int64_t index);
   /// The func.func ops in %root, matched once and reused.
   mlir::Value func();
 

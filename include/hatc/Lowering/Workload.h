@@ -72,6 +72,11 @@ struct Workload {
   double flops() const;
 };
 
+/// On a linalg op whose name other ops of the workload share with different
+/// loops: its position among the entry's linalg ops, for schedules to match
+/// it alone (ScriptBuilder::matchIndexed).
+inline constexpr const char *kOpIndexAttr = "hatc.op_index";
+
 /// Parses `path` and validates it. `entryName` empty: the only public
 /// function (or an error listing them).
 llvm::Expected<Workload> loadWorkload(mlir::MLIRContext &context,
