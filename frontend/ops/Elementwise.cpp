@@ -122,7 +122,8 @@ Value sigmoid(OpBuilder &b, Location loc, Value x) {
                                  b.create<arith::AddFOp>(loc, one, e));
 }
 
-Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high) {
+Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high,
+                 bool isUnsigned = false) {
   if (isFloat(x.getType())) {
     if (low)
       x = b.create<arith::MaximumFOp>(loc, x, low);
@@ -131,9 +132,11 @@ Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high) {
     return x;
   }
   if (low)
-    x = b.create<arith::MaxSIOp>(loc, x, low);
+    x = isUnsigned ? b.create<arith::MaxUIOp>(loc, x, low).getResult()
+                   : b.create<arith::MaxSIOp>(loc, x, low).getResult();
   if (high)
-    x = b.create<arith::MinSIOp>(loc, x, high);
+    x = isUnsigned ? b.create<arith::MinUIOp>(loc, x, high).getResult()
+                   : b.create<arith::MinSIOp>(loc, x, high).getResult();
   return x;
 }
 
@@ -141,8 +144,28 @@ Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high) {
 
 enum class Arith { Add, Sub, Mul, Div, Pow, Min, Max, Mod, FMod };
 
-Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y) {
+/// `isUnsigned`: integer operands are unsigned ONNX types.
+Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y,
+             bool isUnsigned = false) {
   bool f = isFloat(x.getType());
+  if (!f && isUnsigned) {
+    switch (op) {
+    case Arith::Div: return b.create<arith::DivUIOp>(loc, x, y);
+    case Arith::Min: return b.create<arith::MinUIOp>(loc, x, y);
+    case Arith::Max: return b.create<arith::MaxUIOp>(loc, x, y);
+    case Arith::Mod:
+    case Arith::FMod: return b.create<arith::RemUIOp>(loc, x, y);
+    case Arith::Pow: {
+      Type f64 = b.getF64Type();
+      Value r = b.create<math::PowFOp>(
+          loc, convertScalar(b, loc, x, f64, true),
+          convertScalar(b, loc, y, f64, true));
+      r = b.create<math::RoundOp>(loc, r);
+      return convertScalar(b, loc, r, x.getType(), false, true);
+    }
+    default: break;
+    }
+  }
   switch (op) {
   case Arith::Add:
     return f ? b.create<arith::AddFOp>(loc, x, y).getResult()
@@ -224,22 +247,27 @@ void addBinary(ConverterRegistry &r, StringRef name, Arith op) {
   r[name] = {[kind = op](NodeContext &node) -> llvm::Error {
     Type type = node.inputElementType(0);
     bool isInt = !isFloat(type);
+    bool isUnsigned = isInt && node.inputIsUnsigned(0);
     Arith op = kind == Arith::Mod && node.attrInt("fmod", 0) ? Arith::FMod
                                                               : kind;
+    HostFn fold;
+    // Host folding reads integers as signed: leave unsigned ones to the IR.
+    if (!isUnsigned)
+      fold = [op, isInt](ArrayRef<double> a) {
+          double acc = a[0];
+          for (double v : a.drop_front())
+            acc = hostBinary(op, acc, v, isInt);
+          return acc;
+        };
     return emitElementwise(
         node, type,
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value acc = args[0];
           for (Value v : args.drop_front())
-            acc = binary(b, loc, op, acc, v);
+            acc = binary(b, loc, op, acc, v, isUnsigned);
           return acc;
         },
-        [op, isInt](ArrayRef<double> a) {
-          double acc = a[0];
-          for (double v : a.drop_front())
-            acc = hostBinary(op, acc, v, isInt);
-          return acc;
-        });
+        fold);
   }};
 }
 
@@ -248,6 +276,19 @@ enum class Compare { Eq, Lt, Gt, Le, Ge };
 void addCompare(ConverterRegistry &r, StringRef name, Compare cmp) {
   r[name] = {[cmp](NodeContext &node) -> llvm::Error {
     Type i1 = node.b.getI1Type();
+    bool isUnsigned = node.inputIsUnsigned(0);
+    HostFn fold;
+    if (!isUnsigned)
+      fold = [cmp](ArrayRef<double> a) -> double {
+        switch (cmp) {
+        case Compare::Eq: return a[0] == a[1];
+        case Compare::Lt: return a[0] < a[1];
+        case Compare::Gt: return a[0] > a[1];
+        case Compare::Le: return a[0] <= a[1];
+        case Compare::Ge: return a[0] >= a[1];
+        }
+        return 0;
+      };
     return emitElementwise(
         node, i1,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -263,7 +304,7 @@ void addCompare(ConverterRegistry &r, StringRef name, Compare cmp) {
               arith::CmpIPredicate::eq, arith::CmpIPredicate::slt,
               arith::CmpIPredicate::sgt, arith::CmpIPredicate::sle,
               arith::CmpIPredicate::sge};
-          if (x.getType().isInteger(1)) {
+          if (x.getType().isInteger(1) || isUnsigned) {
             arith::CmpIPredicate u[] = {
                 arith::CmpIPredicate::eq, arith::CmpIPredicate::ult,
                 arith::CmpIPredicate::ugt, arith::CmpIPredicate::ule,
@@ -272,16 +313,7 @@ void addCompare(ConverterRegistry &r, StringRef name, Compare cmp) {
           }
           return b.create<arith::CmpIOp>(loc, p[int(cmp)], x, y);
         },
-        [cmp](ArrayRef<double> a) -> double {
-          switch (cmp) {
-          case Compare::Eq: return a[0] == a[1];
-          case Compare::Lt: return a[0] < a[1];
-          case Compare::Gt: return a[0] > a[1];
-          case Compare::Le: return a[0] <= a[1];
-          case Compare::Ge: return a[0] >= a[1];
-          }
-          return 0;
-        });
+        fold);
   }};
 }
 
@@ -311,6 +343,7 @@ void addLogic(ConverterRegistry &r, StringRef name, Logic logic) {
 /// Clip: bounds from attributes (opset < 11) or optional inputs.
 llvm::Error convertClip(NodeContext &node) {
   Type type = node.inputElementType(0);
+  bool isUnsigned = !isFloat(type) && node.inputIsUnsigned(0);
   std::optional<double> low, high;
   if (node.opset < 11) {
     low = node.attrFloat("min", -std::numeric_limits<float>::max());
@@ -332,9 +365,9 @@ llvm::Error convertClip(NodeContext &node) {
       [&](OpBuilder &b, Location loc, ValueRange args) {
         Value lowValue = low ? cst(b, loc, args[0], *low) : Value();
         Value highValue = high ? cst(b, loc, args[0], *high) : Value();
-        return clampValue(b, loc, args[0], lowValue, highValue);
+        return clampValue(b, loc, args[0], lowValue, highValue, isUnsigned);
       },
-      [&](ArrayRef<double> a) {
+      isUnsigned ? HostFn() : [&](ArrayRef<double> a) {
         double v = a[0];
         if (low)
           v = std::max(v, *low);
@@ -350,19 +383,25 @@ llvm::Error convertCast(NodeContext &node) {
   Type type = elementTypeFor(node.context(), to);
   if (!type)
     return node.error("cast to " + onnxTypeName(to) + " is not supported");
+  bool fromUnsigned = node.inputIsUnsigned(0);
+  bool toUnsigned = isUnsignedOnnxType(to);
+  node.setOutputUnsigned(0, toUnsigned);
+  HostFn fold;
+  // Host folding reads and writes integers as signed.
+  if (!fromUnsigned && !toUnsigned)
+    fold = [type](ArrayRef<double> a) {
+      if (type.isInteger(1))
+        return double(a[0] != 0);
+      if (!isa<FloatType>(type))
+        return std::trunc(a[0]);
+      return a[0];
+    };
   return emitElementwise(
       node, type,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        return convertScalar(b, loc, args[0], type);
+        return convertScalar(b, loc, args[0], type, fromUnsigned, toUnsigned);
       },
-      [type](ArrayRef<double> a) {
-        if (type.isInteger(1))
-          return double(a[0] != 0);
-        if (!isa<FloatType>(type))
-          return std::trunc(a[0]);
-        return a[0];
-      },
-      {0});
+      fold, {0});
 }
 
 llvm::Error convertWhere(NodeContext &node) {
@@ -457,6 +496,29 @@ void registerElementwiseOps(ConverterRegistry &r) {
         },
         [](ArrayRef<double> a) { return double(a[0] == 0); });
   }};
+  r["BitShift"] = {[](NodeContext &node) -> llvm::Error {
+    std::string direction = node.attrString("direction");
+    if (direction != "LEFT" && direction != "RIGHT")
+      return node.error("direction must be LEFT or RIGHT, not '" +
+                        direction + "'");
+    Type type = node.inputElementType(0);
+    if (isFloat(type) || type.isInteger(1))
+      return node.error("BitShift needs unsigned integer inputs");
+    bool left = direction == "LEFT";
+    // Inputs are unsigned: a right shift is logical; shifting by the width
+    // or more gives 0 (arith leaves it undefined).
+    return emitElementwise(
+        node, type, [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0], y = args[1];
+          unsigned width = type.getIntOrFloatBitWidth();
+          Value shifted = left ? b.create<arith::ShLIOp>(loc, x, y).getResult()
+                               : b.create<arith::ShRUIOp>(loc, x, y).getResult();
+          Value inRange = b.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::ult, y, cst(b, loc, y, width));
+          return b.create<arith::SelectOp>(loc, inRange, shifted,
+                                           cst(b, loc, x, 0));
+        });
+  }, 11};
   r["Where"] = {convertWhere};
   r["Clip"] = {convertClip};
   r["Cast"] = {convertCast};
@@ -472,15 +534,23 @@ void registerElementwiseOps(ConverterRegistry &r) {
       return b.create<arith::NegFOp>(loc, x).getResult();
     return b.create<arith::SubIOp>(loc, cst(b, loc, x, 0), x).getResult();
   }, [](double x) { return -x; });
-  addUnary(r, "Abs", [](OpBuilder &b, Location loc, Value x, NodeContext &) {
+  addUnary(r, "Abs", [](OpBuilder &b, Location loc, Value x,
+                        NodeContext &node) {
     if (isFloat(x.getType()))
       return b.create<math::AbsFOp>(loc, x).getResult();
+    if (node.inputIsUnsigned(0))
+      return x;
     return b.create<math::AbsIOp>(loc, x).getResult();
   }, [](double x) { return std::fabs(x); });
-  addUnary(r, "Sign", [](OpBuilder &b, Location loc, Value x, NodeContext &) {
+  addUnary(r, "Sign", [](OpBuilder &b, Location loc, Value x,
+                         NodeContext &node) {
     Value zero = cst(b, loc, x, 0), one = cst(b, loc, x, 1),
           minusOne = cst(b, loc, x, -1);
     Value pos, neg;
+    if (node.inputIsUnsigned(0) && !isFloat(x.getType())) {
+      pos = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, x, zero);
+      return b.create<arith::SelectOp>(loc, pos, one, zero).getResult();
+    }
     if (isFloat(x.getType())) {
       pos = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
       neg = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
