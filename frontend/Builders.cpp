@@ -248,12 +248,12 @@ Value castTensor(OpBuilder &b, Location loc, Value input, Type to,
   auto type = cast<RankedTensorType>(input.getType());
   if (type.getElementType() == to)
     return input;
-  auto result = elementwise(
-      b, loc, ValueRange{input}, to,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        return convertScalar(nested, nestedLoc, args[0], to, fromUnsigned,
-                             toUnsigned);
-      });
+  auto result =
+      elementwise(b, loc, ValueRange{input}, to,
+                  [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+                    return convertScalar(nested, nestedLoc, args[0], to,
+                                         fromUnsigned, toUnsigned);
+                  });
   // One input always broadcasts with itself.
   return cantFail(std::move(result));
 }

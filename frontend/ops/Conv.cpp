@@ -56,12 +56,12 @@ Value maxValues(OpBuilder &b, Location loc, Value x, Value y) {
 Value flipSignBit(OpBuilder &b, Location loc, Value x) {
   Type element = tensorType(x).getElementType();
   double sign = lowestValue(element);
-  auto result = elementwise(
-      b, loc, ValueRange{x}, element,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return nb.create<arith::XOrIOp>(
-            nl, args[0], scalarConstant(nb, nl, element, sign));
-      });
+  auto result =
+      elementwise(b, loc, ValueRange{x}, element,
+                  [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                    return nb.create<arith::XOrIOp>(
+                        nl, args[0], scalarConstant(nb, nl, element, sign));
+                  });
   return cantFail(std::move(result));
 }
 

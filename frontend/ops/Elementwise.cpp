@@ -157,9 +157,8 @@ Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y,
     case Arith::FMod: return b.create<arith::RemUIOp>(loc, x, y);
     case Arith::Pow: {
       Type f64 = b.getF64Type();
-      Value r = b.create<math::PowFOp>(
-          loc, convertScalar(b, loc, x, f64, true),
-          convertScalar(b, loc, y, f64, true));
+      Value r = b.create<math::PowFOp>(loc, convertScalar(b, loc, x, f64, true),
+                                       convertScalar(b, loc, y, f64, true));
       r = b.create<math::RoundOp>(loc, r);
       return convertScalar(b, loc, r, x.getType(), false, true);
     }
@@ -254,11 +253,11 @@ void addBinary(ConverterRegistry &r, StringRef name, Arith op) {
     // Host folding reads integers as signed: leave unsigned ones to the IR.
     if (!isUnsigned)
       fold = [op, isInt](ArrayRef<double> a) {
-          double acc = a[0];
-          for (double v : a.drop_front())
-            acc = hostBinary(op, acc, v, isInt);
-          return acc;
-        };
+        double acc = a[0];
+        for (double v : a.drop_front())
+          acc = hostBinary(op, acc, v, isInt);
+        return acc;
+      };
     return emitElementwise(
         node, type,
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -396,12 +395,12 @@ llvm::Error convertCast(NodeContext &node) {
         return std::trunc(a[0]);
       return a[0];
     };
-  return emitElementwise(
-      node, type,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        return convertScalar(b, loc, args[0], type, fromUnsigned, toUnsigned);
-      },
-      fold, {0});
+  return emitElementwise(node, type,
+                         [&](OpBuilder &b, Location loc, ValueRange args) {
+                           return convertScalar(b, loc, args[0], type,
+                                                fromUnsigned, toUnsigned);
+                         },
+                         fold, {0});
 }
 
 llvm::Error convertWhere(NodeContext &node) {
@@ -496,29 +495,33 @@ void registerElementwiseOps(ConverterRegistry &r) {
         },
         [](ArrayRef<double> a) { return double(a[0] == 0); });
   }};
-  r["BitShift"] = {[](NodeContext &node) -> llvm::Error {
-    std::string direction = node.attrString("direction");
-    if (direction != "LEFT" && direction != "RIGHT")
-      return node.error("direction must be LEFT or RIGHT, not '" +
-                        direction + "'");
-    Type type = node.inputElementType(0);
-    if (isFloat(type) || type.isInteger(1))
-      return node.error("BitShift needs unsigned integer inputs");
-    bool left = direction == "LEFT";
-    // Inputs are unsigned: a right shift is logical; shifting by the width
-    // or more gives 0 (arith leaves it undefined).
-    return emitElementwise(
-        node, type, [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0], y = args[1];
-          unsigned width = type.getIntOrFloatBitWidth();
-          Value shifted = left ? b.create<arith::ShLIOp>(loc, x, y).getResult()
-                               : b.create<arith::ShRUIOp>(loc, x, y).getResult();
-          Value inRange = b.create<arith::CmpIOp>(
-              loc, arith::CmpIPredicate::ult, y, cst(b, loc, y, width));
-          return b.create<arith::SelectOp>(loc, inRange, shifted,
-                                           cst(b, loc, x, 0));
-        });
-  }, 11};
+  r["BitShift"] = {
+      [](NodeContext &node) -> llvm::Error {
+        std::string direction = node.attrString("direction");
+        if (direction != "LEFT" && direction != "RIGHT")
+          return node.error("direction must be LEFT or RIGHT, not '" +
+                            direction + "'");
+        Type type = node.inputElementType(0);
+        if (isFloat(type) || type.isInteger(1))
+          return node.error("BitShift needs unsigned integer inputs");
+        bool left = direction == "LEFT";
+        // Inputs are unsigned: a right shift is logical; shifting by the width
+        // or more gives 0 (arith leaves it undefined).
+        return emitElementwise(
+            node, type,
+            [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+              Value x = args[0], y = args[1];
+              unsigned width = type.getIntOrFloatBitWidth();
+              Value shifted =
+                  left ? b.create<arith::ShLIOp>(loc, x, y).getResult()
+                       : b.create<arith::ShRUIOp>(loc, x, y).getResult();
+              Value inRange = b.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::ult, y, cst(b, loc, y, width));
+              return b.create<arith::SelectOp>(loc, inRange, shifted,
+                                               cst(b, loc, x, 0));
+            });
+      },
+      11};
   r["Where"] = {convertWhere};
   r["Clip"] = {convertClip};
   r["Cast"] = {convertCast};
@@ -534,33 +537,41 @@ void registerElementwiseOps(ConverterRegistry &r) {
       return b.create<arith::NegFOp>(loc, x).getResult();
     return b.create<arith::SubIOp>(loc, cst(b, loc, x, 0), x).getResult();
   }, [](double x) { return -x; });
-  addUnary(r, "Abs", [](OpBuilder &b, Location loc, Value x,
-                        NodeContext &node) {
-    if (isFloat(x.getType()))
-      return b.create<math::AbsFOp>(loc, x).getResult();
-    if (node.inputIsUnsigned(0))
-      return x;
-    return b.create<math::AbsIOp>(loc, x).getResult();
-  }, [](double x) { return std::fabs(x); });
-  addUnary(r, "Sign", [](OpBuilder &b, Location loc, Value x,
-                         NodeContext &node) {
-    Value zero = cst(b, loc, x, 0), one = cst(b, loc, x, 1),
-          minusOne = cst(b, loc, x, -1);
-    Value pos, neg;
-    if (node.inputIsUnsigned(0) && !isFloat(x.getType())) {
-      pos = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, x, zero);
-      return b.create<arith::SelectOp>(loc, pos, one, zero).getResult();
-    }
-    if (isFloat(x.getType())) {
-      pos = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
-      neg = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
-    } else {
-      pos = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, x, zero);
-      neg = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, zero);
-    }
-    Value r = b.create<arith::SelectOp>(loc, neg, minusOne, zero);
-    return b.create<arith::SelectOp>(loc, pos, one, r).getResult();
-  }, [](double x) { return double((x > 0) - (x < 0)); });
+  addUnary(
+      r, "Abs",
+      [](OpBuilder &b, Location loc, Value x, NodeContext &node) {
+        if (isFloat(x.getType()))
+          return b.create<math::AbsFOp>(loc, x).getResult();
+        if (node.inputIsUnsigned(0))
+          return x;
+        return b.create<math::AbsIOp>(loc, x).getResult();
+      },
+      [](double x) { return std::fabs(x); });
+  addUnary(
+      r, "Sign",
+      [](OpBuilder &b, Location loc, Value x, NodeContext &node) {
+        Value zero = cst(b, loc, x, 0), one = cst(b, loc, x, 1),
+              minusOne = cst(b, loc, x, -1);
+        Value pos, neg;
+        if (node.inputIsUnsigned(0) && !isFloat(x.getType())) {
+          pos = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, x, zero);
+          return b.create<arith::SelectOp>(loc, pos, one, zero).getResult();
+        }
+        if (isFloat(x.getType())) {
+          pos =
+              b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
+          neg =
+              b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
+        } else {
+          pos =
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, x, zero);
+          neg =
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, zero);
+        }
+        Value r = b.create<arith::SelectOp>(loc, neg, minusOne, zero);
+        return b.create<arith::SelectOp>(loc, pos, one, r).getResult();
+      },
+      [](double x) { return double((x > 0) - (x < 0)); });
   addUnary(r, "Sigmoid", [](OpBuilder &b, Location loc, Value x,
                             NodeContext &) { return sigmoid(b, loc, x); });
   addUnary(r, "Tanh", [](OpBuilder &b, Location loc, Value x, NodeContext &) {

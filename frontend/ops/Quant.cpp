@@ -74,9 +74,8 @@ llvm::Expected<Value> paramFor(NodeContext &node, size_t i,
     return node.error(what + " must hold one value; it has shape " +
                       shapeText(type.getShape()));
   return node.error(what + " must hold one value or one per index of axis " +
-                    std::to_string(axis) + " (" +
-                    std::to_string(shape[axis]) + "); it has shape " +
-                    shapeText(type.getShape()));
+                    std::to_string(axis) + " (" + std::to_string(shape[axis]) +
+                    "); it has shape " + shapeText(type.getShape()));
 }
 
 /// The 8-bit output type and signedness a zero point input `i` sets
@@ -102,8 +101,8 @@ llvm::Error convertQuantizeLinear(NodeContext &node) {
   ArrayRef<int64_t> shape = node.inputShape(0);
   int64_t axis = -1;
   if (node.inputType(1).getNumElements() != 1) {
-    auto normalized = node.normalizeAxis(node.attrInt("axis", 1),
-                                         node.inputRank(0));
+    auto normalized =
+        node.normalizeAxis(node.attrInt("axis", 1), node.inputRank(0));
     if (!normalized)
       return normalized.takeError();
     axis = *normalized;
@@ -129,8 +128,7 @@ llvm::Error convertQuantizeLinear(NodeContext &node) {
         q = b.create<math::RoundEvenOp>(loc, q);
         if (withZero)
           q = b.create<arith::AddFOp>(
-              loc, q,
-              convertScalar(b, loc, args[2], floatType, zeroUnsigned));
+              loc, q, convertScalar(b, loc, args[2], floatType, zeroUnsigned));
         return saturate(b, loc, q, outType, outUnsigned);
       });
   if (!result)
@@ -150,8 +148,8 @@ llvm::Error convertDequantizeLinear(NodeContext &node) {
   ArrayRef<int64_t> shape = node.inputShape(0);
   int64_t axis = -1;
   if (node.inputType(1).getNumElements() != 1) {
-    auto normalized = node.normalizeAxis(node.attrInt("axis", 1),
-                                         node.inputRank(0));
+    auto normalized =
+        node.normalizeAxis(node.attrInt("axis", 1), node.inputRank(0));
     if (!normalized)
       return normalized.takeError();
     axis = *normalized;
@@ -170,16 +168,16 @@ llvm::Error convertDequantizeLinear(NodeContext &node) {
       return zero.takeError();
     inputs.push_back(*zero);
   }
-  auto result = elementwise(
-      node.b, node.loc, inputs, floatType,
-      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-        Value x = toI32(b, loc, args[0], xUnsigned);
-        if (withZero)
-          x = b.create<arith::SubIOp>(loc, x,
-                                      toI32(b, loc, args[2], zeroUnsigned));
-        Value f = convertScalar(b, loc, x, floatType);
-        return b.create<arith::MulFOp>(loc, f, args[1]);
-      });
+  auto result =
+      elementwise(node.b, node.loc, inputs, floatType,
+                  [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                    Value x = toI32(b, loc, args[0], xUnsigned);
+                    if (withZero)
+                      x = b.create<arith::SubIOp>(
+                          loc, x, toI32(b, loc, args[2], zeroUnsigned));
+                    Value f = convertScalar(b, loc, x, floatType);
+                    return b.create<arith::MulFOp>(loc, f, args[1]);
+                  });
   if (!result)
     return node.error(llvm::toString(result.takeError()));
   node.setOutput(0, *result);
@@ -198,28 +196,25 @@ llvm::Error convertDynamicQuantizeLinear(NodeContext &node) {
   SmallVector<int64_t> all;
   for (int64_t i = 0; i < node.inputRank(0); ++i)
     all.push_back(i);
-  Value minX = reduce(b, loc, x, all, false, highestValue(f),
-                      [](OpBuilder &nb, Location nl, ValueRange args) {
-                        return nb.create<arith::MinimumFOp>(nl, args[1],
-                                                            args[0])
-                            .getResult();
-                      });
-  Value maxX = reduce(b, loc, x, all, false, lowestValue(f),
-                      [](OpBuilder &nb, Location nl, ValueRange args) {
-                        return nb.create<arith::MaximumFOp>(nl, args[1],
-                                                            args[0])
-                            .getResult();
-                      });
+  Value minX = reduce(
+      b, loc, x, all, false, highestValue(f),
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        return nb.create<arith::MinimumFOp>(nl, args[1], args[0]).getResult();
+      });
+  Value maxX = reduce(
+      b, loc, x, all, false, lowestValue(f),
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        return nb.create<arith::MaximumFOp>(nl, args[1], args[0]).getResult();
+      });
   auto low = [&](OpBuilder &nb, Location nl, Value v) -> Value {
     return nb.create<arith::MinimumFOp>(nl, v, scalarConstant(nb, nl, f, 0));
   };
   auto scale = elementwise(
       b, loc, ValueRange{minX, maxX}, f,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value high = nb.create<arith::MaximumFOp>(
-            nl, args[1], scalarConstant(nb, nl, f, 0));
-        Value range =
-            nb.create<arith::SubFOp>(nl, high, low(nb, nl, args[0]));
+        Value high = nb.create<arith::MaximumFOp>(nl, args[1],
+                                                  scalarConstant(nb, nl, f, 0));
+        Value range = nb.create<arith::SubFOp>(nl, high, low(nb, nl, args[0]));
         return nb.create<arith::DivFOp>(nl, range,
                                         scalarConstant(nb, nl, f, 255));
       });
@@ -282,9 +277,8 @@ llvm::Error readZero(NodeContext &node, size_t i, int64_t perDim,
     operand.zero = reshape(node.b, node.loc, node.input(i), {perDim});
     return llvm::Error::success();
   }
-  return node.error(what + " must hold one value or " +
-                    std::to_string(perDim) + "; it has shape " +
-                    shapeText(type.getShape()));
+  return node.error(what + " must hold one value or " + std::to_string(perDim) +
+                    "; it has shape " + shapeText(type.getShape()));
 }
 
 /// Shapes of a MatMul with numpy's 1-D promotion and batch broadcasting.
@@ -391,9 +385,8 @@ Value integerMatmul(OpBuilder &b, Location loc, const MatmulShape &s,
           y = nb2.create<arith::SubIOp>(
               nl, y, toI32(nb2, nl, args[next++], rhs.zeroUnsigned));
         Value product = nb2.create<arith::MulIOp>(nl, x, y);
-        nb2.create<linalg::YieldOp>(
-            nl, ValueRange{nb2.create<arith::AddIOp>(nl, args.back(),
-                                                     product)});
+        nb2.create<linalg::YieldOp>(nl, ValueRange{nb2.create<arith::AddIOp>(
+                                            nl, args.back(), product)});
       });
   return reshape(b, loc, generic.getResult(0), s.result);
 }
@@ -522,15 +515,14 @@ llvm::Expected<Value> shifted(NodeContext &node, Value v, bool isUnsigned,
   SmallVector<Value> inputs = {v};
   if (zero)
     inputs.push_back(zero);
-  return elementwise(
-      node.b, node.loc, inputs, node.b.getI32Type(),
-      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-        Value x = toI32(b, loc, args[0], isUnsigned);
-        if (zero)
-          x = b.create<arith::SubIOp>(loc, x,
-                                      toI32(b, loc, args[1], zeroUnsigned));
-        return x;
-      });
+  return elementwise(node.b, node.loc, inputs, node.b.getI32Type(),
+                     [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                       Value x = toI32(b, loc, args[0], isUnsigned);
+                       if (zero)
+                         x = b.create<arith::SubIOp>(
+                             loc, x, toI32(b, loc, args[1], zeroUnsigned));
+                       return x;
+                     });
 }
 
 llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
@@ -549,8 +541,7 @@ llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
   if (setup.groups < 1 || c % setup.groups || f % setup.groups ||
       wShape[1] * setup.groups != c)
     return node.error("channels (" + std::to_string(c) + " in, " +
-                      std::to_string(f) + " out, " +
-                      std::to_string(wShape[1]) +
+                      std::to_string(f) + " out, " + std::to_string(wShape[1]) +
                       " per group) do not fit group " +
                       std::to_string(setup.groups));
   ArrayRef<int64_t> kernel = wShape.drop_front(2);
@@ -560,7 +551,8 @@ llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
   std::vector<int64_t> ones(k, 1);
   std::vector<int64_t> strides = node.attrInts("strides", ones);
   std::vector<int64_t> dilations = node.attrInts("dilations", ones);
-  std::vector<int64_t> pads = node.attrInts("pads", std::vector<int64_t>(2 * k));
+  std::vector<int64_t> pads =
+      node.attrInts("pads", std::vector<int64_t>(2 * k));
   if (strides.empty())
     strides = ones;
   if (dilations.empty())
@@ -635,8 +627,8 @@ llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
     }
     Type i32 = node.b.getI32Type();
     setup.input = node.b.create<tensor::PadOp>(
-        node.loc, RankedTensorType::get(padded, i32), setup.input, lows,
-        highs, scalarConstant(node.b, node.loc, i32, 0));
+        node.loc, RankedTensorType::get(padded, i32), setup.input, lows, highs,
+        scalarConstant(node.b, node.loc, i32, 0));
   }
   // w - w_zero_point (one value, or one per output channel).
   Value wz;
@@ -703,9 +695,8 @@ Value emitIntegerConv(OpBuilder &b, Location loc, const ConvSetup &setup) {
            iterators,
            [&](OpBuilder &nb, Location nl, ValueRange args) {
              Value product = nb.create<arith::MulIOp>(nl, args[0], args[1]);
-             nb.create<linalg::YieldOp>(
-                 nl, ValueRange{nb.create<arith::AddIOp>(nl, args[2],
-                                                         product)});
+             nb.create<linalg::YieldOp>(nl, ValueRange{nb.create<arith::AddIOp>(
+                                                nl, args[2], product)});
            })
           .getResult(0);
   return reshape(b, loc, result, setup.outShape);
@@ -756,9 +747,8 @@ llvm::Error convertQLinearConv(NodeContext &node) {
       return b.takeError();
     bias = *b;
   }
-  auto result =
-      requantize(node, acc, bias, {*xScale, *wScale, *yScale}, *yZero,
-                 out->first, out->second, node.inputIsUnsigned(7));
+  auto result = requantize(node, acc, bias, {*xScale, *wScale, *yScale}, *yZero,
+                           out->first, out->second, node.inputIsUnsigned(7));
   if (!result)
     return node.error(llvm::toString(result.takeError()));
   node.setOutput(0, *result);
