@@ -202,7 +202,8 @@ Value reshape(OpBuilder &b, Location loc, Value input,
       SmallVector<ReassociationIndices>{all(shape.size())});
 }
 
-Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
+Value convertScalar(OpBuilder &b, Location loc, Value value, Type to,
+                    bool fromUnsigned, bool toUnsigned) {
   Type from = value.getType();
   if (from == to)
     return value;
@@ -213,7 +214,7 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
                ? b.create<arith::ExtFOp>(loc, to, value).getResult()
                : b.create<arith::TruncFOp>(loc, to, value).getResult();
   if (toFloat) {
-    if (from.isInteger(1))
+    if (from.isInteger(1) || fromUnsigned)
       return b.create<arith::UIToFPOp>(loc, to, value);
     return b.create<arith::SIToFPOp>(loc, to, value);
   }
@@ -224,26 +225,35 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
                                      zero);
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, value, zero);
   }
+  unsigned toWidth = cast<IntegerType>(to).getWidth();
+  if (fromFloat && toUnsigned && toWidth < 64) {
+    // Through i64, so that out-of-range values wrap instead of poisoning.
+    Value wide = b.create<arith::FPToSIOp>(loc, b.getI64Type(), value);
+    return b.create<arith::TruncIOp>(loc, to, wide);
+  }
+  if (fromFloat && toUnsigned)
+    return b.create<arith::FPToUIOp>(loc, to, value);
   if (fromFloat)
     return b.create<arith::FPToSIOp>(loc, to, value);
   unsigned fromWidth = cast<IntegerType>(from).getWidth();
-  unsigned toWidth = cast<IntegerType>(to).getWidth();
-  if (fromWidth == 1)
+  if (fromWidth == 1 || (fromUnsigned && fromWidth < toWidth))
     return b.create<arith::ExtUIOp>(loc, to, value);
   if (fromWidth < toWidth)
     return b.create<arith::ExtSIOp>(loc, to, value);
   return b.create<arith::TruncIOp>(loc, to, value);
 }
 
-Value castTensor(OpBuilder &b, Location loc, Value input, Type to) {
+Value castTensor(OpBuilder &b, Location loc, Value input, Type to,
+                 bool fromUnsigned, bool toUnsigned) {
   auto type = cast<RankedTensorType>(input.getType());
   if (type.getElementType() == to)
     return input;
-  auto result = elementwise(
-      b, loc, ValueRange{input}, to,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        return convertScalar(nested, nestedLoc, args[0], to);
-      });
+  auto result =
+      elementwise(b, loc, ValueRange{input}, to,
+                  [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+                    return convertScalar(nested, nestedLoc, args[0], to,
+                                         fromUnsigned, toUnsigned);
+                  });
   // One input always broadcasts with itself.
   return cantFail(std::move(result));
 }

@@ -61,6 +61,13 @@ std::string onnxTypeName(int onnxType) {
   return "type " + std::to_string(onnxType);
 }
 
+bool isUnsignedOnnxType(int onnxType) {
+  return onnxType == onnx::TensorProto::UINT8 ||
+         onnxType == onnx::TensorProto::UINT16 ||
+         onnxType == onnx::TensorProto::UINT32 ||
+         onnxType == onnx::TensorProto::UINT64;
+}
+
 namespace {
 
 /// Bytes per element in the natural layout (0: not a fixed-size type).
@@ -241,6 +248,7 @@ void Importer::define(llvm::StringRef name, Value value) {
   entry.value = value;
   entry.type = cast<RankedTensorType>(value.getType());
   entry.constant = {};
+  entry.isUnsigned = false;
 }
 
 void Importer::defineConstant(llvm::StringRef name, ElementsAttr value) {
@@ -248,6 +256,7 @@ void Importer::defineConstant(llvm::StringRef name, ElementsAttr value) {
   entry.value = {};
   entry.type = cast<RankedTensorType>(value.getType());
   entry.constant = value;
+  entry.isUnsigned = false;
 }
 
 Value Importer::materialize(Entry &entry) {
@@ -291,6 +300,13 @@ Value NodeContext::input(size_t i) {
 
 RankedTensorType NodeContext::inputType(size_t i) {
   return importer.lookup(node.input(i))->type;
+}
+
+bool NodeContext::inputIsUnsigned(size_t i) {
+  if (!hasInput(i))
+    return false;
+  Importer::Entry *entry = importer.lookup(node.input(i));
+  return entry && entry->isUnsigned;
 }
 
 std::optional<DenseElementsAttr> NodeContext::constantInput(size_t i) {
@@ -391,6 +407,16 @@ void NodeContext::setConstantOutput(size_t i, DenseElementsAttr value) {
     importer.defineConstant(node.output(i), cast<ElementsAttr>(value));
 }
 
+void NodeContext::setOutputUnsigned(size_t i, bool isUnsigned) {
+  if (unsignedMarks.size() <= i)
+    unsignedMarks.resize(i + 1);
+  unsignedMarks[i] = isUnsigned;
+}
+
+std::optional<bool> NodeContext::outputUnsignedMark(size_t i) const {
+  return i < unsignedMarks.size() ? unsignedMarks[i] : std::nullopt;
+}
+
 llvm::Error NodeContext::error(const llvm::Twine &message) const {
   std::string name = node.name().empty() ? "" : "'" + node.name() + "' ";
   return makeError(llvm::formatv("node {0}({1}, opset {2}): ", name,
@@ -420,6 +446,7 @@ const ConverterRegistry &converterRegistry() {
     registerLossOps(r);
     registerRecurrentOps(r);
     registerScatterOps(r);
+    registerQuantOps(r);
     return r;
   }();
   return registry;
@@ -516,6 +543,8 @@ private:
     return makeError(path + ": " + message);
   }
   llvm::Expected<int64_t> defaultOpset(const onnx::ModelProto &model);
+  /// Records whether each output of a converted node is unsigned.
+  void markUnsigned(NodeContext &node);
   llvm::Error checkOps(const onnx::GraphProto &graph, int64_t opset);
   llvm::Expected<RankedTensorType>
   inputType(const onnx::ValueInfoProto &input,
@@ -528,6 +557,25 @@ private:
   Importer importer;
   std::map<std::string, size_t> graphPositions;
 };
+
+void GraphImporter::markUnsigned(NodeContext &node) {
+  const onnx::TensorProto *value = node.attrTensor("value");
+  for (size_t i = 0; i < node.numOutputs(); ++i) {
+    Importer::Entry *out =
+        node.wantsOutput(i) ? importer.lookup(node.node.output(i)) : nullptr;
+    if (!out)
+      continue;
+    std::optional<bool> mark = node.outputUnsignedMark(i);
+    Type element = out->type.getElementType();
+    if (!mark && value)
+      mark = isUnsignedOnnxType(value->data_type());
+    if (!mark && isa<IntegerType>(element) && !element.isInteger(1))
+      for (size_t j = 0; j < node.numInputs() && !mark; ++j)
+        if (node.hasInput(j) && node.inputElementType(j) == element)
+          mark = node.inputIsUnsigned(j);
+    out->isUnsigned = mark.value_or(false);
+  }
+}
 
 llvm::Expected<int64_t>
 GraphImporter::defaultOpset(const onnx::ModelProto &model) {
@@ -674,10 +722,14 @@ GraphImporter::run(onnx::ModelProto &model) {
                                                 options.inputValues.end());
   SmallVector<std::pair<std::string, std::string>> frozen;
   size_t position = 0;
+  std::set<std::string> unsignedInputs;
   for (const auto &input : graph.input()) {
     if (initializerNames.count(input.name()))
       continue; // an initializer listed as an input (IR version < 4)
     graphPositions[input.name()] = position++;
+    if (input.type().has_tensor_type() &&
+        isUnsignedOnnxType(input.type().tensor_type().elem_type()))
+      unsignedInputs.insert(input.name());
     auto type = inputType(input, fixed);
     if (!type)
       return type.takeError();
@@ -697,6 +749,7 @@ GraphImporter::run(onnx::ModelProto &model) {
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
     importer.define(name, body->getArgument(i));
+    importer.lookup(name)->isUnsigned = unsignedInputs.count(name) != 0;
     importer.graphInputs[name] = graphPositions[name];
     // Only small inputs are worth specializing for (shapes, axes, sizes).
     if (cast<RankedTensorType>(argTypes[i]).getNumElements() <= 4096)
@@ -715,6 +768,7 @@ GraphImporter::run(onnx::ModelProto &model) {
     if (!attr)
       return attr.takeError();
     importer.defineConstant(name, *attr);
+    importer.lookup(name)->isUnsigned = unsignedInputs.count(name) != 0;
   }
   for (const auto &init : graph.initializer()) {
     auto data = decodeTensor(init, importer.baseDir,
@@ -726,6 +780,8 @@ GraphImporter::run(onnx::ModelProto &model) {
     if (!attr)
       return attr.takeError();
     importer.defineConstant(init.name(), *attr);
+    importer.lookup(init.name())->isUnsigned =
+        isUnsignedOnnxType(data->onnxType);
   }
 
   builder.setInsertionPointToEnd(body);
@@ -771,6 +827,7 @@ GraphImporter::run(onnx::ModelProto &model) {
       if (Importer::Entry *entry = importer.lookup(output))
         if (!entry->constant)
           entry->sources = sources;
+    markUnsigned(node_);
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty() && !importer.has(node.output(i)))
         return error(llvm::toString(

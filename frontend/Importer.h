@@ -41,6 +41,9 @@ class Importer;
 mlir::Type elementTypeFor(mlir::MLIRContext *context, int onnxType);
 /// "float", "int64", ... for messages.
 std::string onnxTypeName(int onnxType);
+/// Whether an ONNX element type is an unsigned integer (uint8 ... uint64).
+/// MLIR integers are signless, so the importer records this per value.
+bool isUnsignedOnnxType(int onnxType);
 
 /// A TensorProto's contents, in the MLIR element type's natural layout
 /// (bool: one byte each; little-endian).
@@ -91,6 +94,9 @@ public:
   mlir::Type inputElementType(size_t i) {
     return inputType(i).getElementType();
   }
+  /// Whether the input is an unsigned ONNX integer (uint8 is i8 in the IR:
+  /// compare, extend and convert it with the unsigned arith ops).
+  bool inputIsUnsigned(size_t i);
   /// The input's value when it is known at import time.
   std::optional<mlir::DenseElementsAttr> constantInput(size_t i);
   /// A constant integer input's values (shapes, axes, pads, ...); an error
@@ -121,6 +127,12 @@ public:
   /// An output known at import time: recorded as a constant (and
   /// materialized only if a later op needs the value).
   void setConstantOutput(size_t i, mlir::DenseElementsAttr value);
+  /// Marks output `i` as an unsigned (or signed) ONNX integer. Without a
+  /// mark an integer output takes the signedness of the first input of the
+  /// same element type (a `value` tensor attribute: its data type).
+  void setOutputUnsigned(size_t i, bool isUnsigned);
+  /// The mark set by setOutputUnsigned, if any.
+  std::optional<bool> outputUnsignedMark(size_t i) const;
 
   /// "node 'conv1' (Conv, opset 13): <message>".
   llvm::Error error(const llvm::Twine &message) const;
@@ -132,6 +144,9 @@ public:
   /// that decode tensor attributes).
   llvm::StringRef baseDir() const;
   Importer &importer;
+
+private:
+  llvm::SmallVector<std::optional<bool>, 2> unsignedMarks;
 };
 
 /// A converter builds the node's ops and sets its outputs.
@@ -155,6 +170,7 @@ void registerReductionOps(ConverterRegistry &registry);
 void registerLossOps(ConverterRegistry &registry);
 void registerRecurrentOps(ConverterRegistry &registry);
 void registerScatterOps(ConverterRegistry &registry);
+void registerQuantOps(ConverterRegistry &registry);
 
 /// Every converter, built once.
 const ConverterRegistry &converterRegistry();
@@ -215,12 +231,16 @@ mlir::Value reshape(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
 
 /// Converts a scalar between element types as ONNX Cast does (float ->
 /// int truncates toward zero; int -> bool is != 0; bool -> anything is 0/1).
+/// `fromUnsigned` / `toUnsigned`: the integer source / result is an
+/// unsigned ONNX type (zero-extended, uitofp; float -> unsigned wraps).
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value value, mlir::Type to);
+                          mlir::Value value, mlir::Type to,
+                          bool fromUnsigned = false, bool toUnsigned = false);
 
 /// Elementwise cast of a whole tensor (no op when the types agree).
 mlir::Value castTensor(mlir::OpBuilder &b, mlir::Location loc,
-                       mlir::Value input, mlir::Type to);
+                       mlir::Value input, mlir::Type to,
+                       bool fromUnsigned = false, bool toUnsigned = false);
 
 /// A DenseElementsAttr's values as int64 / double.
 std::vector<int64_t> intsOf(mlir::DenseElementsAttr attr);
@@ -249,6 +269,8 @@ public:
     /// The small graph inputs this value is computed from (for
     /// NeedsInputValues: a shape computed from a graph input).
     llvm::SmallVector<std::string, 2> sources;
+    /// An unsigned ONNX integer (uint8 ...) held in a signless MLIR integer.
+    bool isUnsigned = false;
   };
 
   bool has(llvm::StringRef name) const { return values.count(name) != 0; }

@@ -51,6 +51,27 @@ Value maxValues(OpBuilder &b, Location loc, Value x, Value y) {
   return b.create<arith::MaxSIOp>(loc, x, y);
 }
 
+/// x ^ signbit: maps unsigned order onto signed order (and back), so that
+/// a signed max pools unsigned integers (uint8) correctly.
+Value flipSignBit(OpBuilder &b, Location loc, Value x) {
+  Type element = tensorType(x).getElementType();
+  double sign = lowestValue(element);
+  auto result =
+      elementwise(b, loc, ValueRange{x}, element,
+                  [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                    return nb.create<arith::XOrIOp>(
+                        nl, args[0], scalarConstant(nb, nl, element, sign));
+                  });
+  return cantFail(std::move(result));
+}
+
+/// Whether a max over input `i` must go through flipSignBit.
+bool isUnsignedMax(NodeContext &node, size_t i) {
+  Type element = node.inputElementType(i);
+  return isa<IntegerType>(element) && !element.isInteger(1) &&
+         node.inputIsUnsigned(i);
+}
+
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return b.create<arith::ConstantIndexOp>(loc, value);
 }
@@ -734,12 +755,14 @@ llvm::Error convertPool(NodeContext &node, Pool kind) {
   OpBuilder &b = node.b;
   Location loc = node.loc;
   double init = kind == Pool::Max ? lowestValue(element) : 0.0;
-  Value padded = padForWindow(b, loc, node.input(0), *w, init);
+  bool flip = kind == Pool::Max && isUnsignedMax(node, 0);
+  Value input = flip ? flipSignBit(b, loc, node.input(0)) : node.input(0);
+  Value padded = padForWindow(b, loc, input, *w, init);
   if (kind == Pool::Max && node.wantsOutput(1)) {
     auto [values, indices] =
         maxPoolWithIndices(b, loc, padded, *w, xShape,
                            node.attrInt("storage_order", 0) != 0);
-    node.setOutput(0, values);
+    node.setOutput(0, flip ? flipSignBit(b, loc, values) : values);
     node.setOutput(1, indices);
     return llvm::Error::success();
   }
@@ -775,7 +798,7 @@ llvm::Error convertPool(NodeContext &node, Pool kind) {
       return node.error(llvm::toString(divided.takeError()));
     result = *divided;
   }
-  node.setOutput(0, result);
+  node.setOutput(0, flip ? flipSignBit(b, loc, result) : result);
   return llvm::Error::success();
 }
 
@@ -795,7 +818,8 @@ llvm::Error convertGlobalPool(NodeContext &node, Pool kind) {
   OpBuilder &b = node.b;
   Location loc = node.loc;
   int64_t p = node.attrInt("p", 2);
-  Value input = node.input(0);
+  bool flip = kind == Pool::Max && isUnsignedMax(node, 0);
+  Value input = flip ? flipSignBit(b, loc, node.input(0)) : node.input(0);
   if (kind == Pool::Lp) {
     auto powered = elementwise(
         b, loc, {input}, element,
@@ -839,7 +863,7 @@ llvm::Error convertGlobalPool(NodeContext &node, Pool kind) {
       return node.error(llvm::toString(root.takeError()));
     result = *root;
   }
-  node.setOutput(0, result);
+  node.setOutput(0, flip ? flipSignBit(b, loc, result) : result);
   return llvm::Error::success();
 }
 

@@ -122,7 +122,8 @@ Value sigmoid(OpBuilder &b, Location loc, Value x) {
                                  b.create<arith::AddFOp>(loc, one, e));
 }
 
-Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high) {
+Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high,
+                 bool isUnsigned = false) {
   if (isFloat(x.getType())) {
     if (low)
       x = b.create<arith::MaximumFOp>(loc, x, low);
@@ -131,9 +132,11 @@ Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high) {
     return x;
   }
   if (low)
-    x = b.create<arith::MaxSIOp>(loc, x, low);
+    x = isUnsigned ? b.create<arith::MaxUIOp>(loc, x, low).getResult()
+                   : b.create<arith::MaxSIOp>(loc, x, low).getResult();
   if (high)
-    x = b.create<arith::MinSIOp>(loc, x, high);
+    x = isUnsigned ? b.create<arith::MinUIOp>(loc, x, high).getResult()
+                   : b.create<arith::MinSIOp>(loc, x, high).getResult();
   return x;
 }
 
@@ -141,8 +144,27 @@ Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high) {
 
 enum class Arith { Add, Sub, Mul, Div, Pow, Min, Max, Mod, FMod };
 
-Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y) {
+/// `isUnsigned`: integer operands are unsigned ONNX types.
+Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y,
+             bool isUnsigned = false) {
   bool f = isFloat(x.getType());
+  if (!f && isUnsigned) {
+    switch (op) {
+    case Arith::Div: return b.create<arith::DivUIOp>(loc, x, y);
+    case Arith::Min: return b.create<arith::MinUIOp>(loc, x, y);
+    case Arith::Max: return b.create<arith::MaxUIOp>(loc, x, y);
+    case Arith::Mod:
+    case Arith::FMod: return b.create<arith::RemUIOp>(loc, x, y);
+    case Arith::Pow: {
+      Type f64 = b.getF64Type();
+      Value r = b.create<math::PowFOp>(loc, convertScalar(b, loc, x, f64, true),
+                                       convertScalar(b, loc, y, f64, true));
+      r = b.create<math::RoundOp>(loc, r);
+      return convertScalar(b, loc, r, x.getType(), false, true);
+    }
+    default: break;
+    }
+  }
   switch (op) {
   case Arith::Add:
     return f ? b.create<arith::AddFOp>(loc, x, y).getResult()
@@ -224,22 +246,27 @@ void addBinary(ConverterRegistry &r, StringRef name, Arith op) {
   r[name] = {[kind = op](NodeContext &node) -> llvm::Error {
     Type type = node.inputElementType(0);
     bool isInt = !isFloat(type);
+    bool isUnsigned = isInt && node.inputIsUnsigned(0);
     Arith op = kind == Arith::Mod && node.attrInt("fmod", 0) ? Arith::FMod
                                                               : kind;
+    HostFn fold;
+    // Host folding reads integers as signed: leave unsigned ones to the IR.
+    if (!isUnsigned)
+      fold = [op, isInt](ArrayRef<double> a) {
+        double acc = a[0];
+        for (double v : a.drop_front())
+          acc = hostBinary(op, acc, v, isInt);
+        return acc;
+      };
     return emitElementwise(
         node, type,
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value acc = args[0];
           for (Value v : args.drop_front())
-            acc = binary(b, loc, op, acc, v);
+            acc = binary(b, loc, op, acc, v, isUnsigned);
           return acc;
         },
-        [op, isInt](ArrayRef<double> a) {
-          double acc = a[0];
-          for (double v : a.drop_front())
-            acc = hostBinary(op, acc, v, isInt);
-          return acc;
-        });
+        fold);
   }};
 }
 
@@ -248,6 +275,19 @@ enum class Compare { Eq, Lt, Gt, Le, Ge };
 void addCompare(ConverterRegistry &r, StringRef name, Compare cmp) {
   r[name] = {[cmp](NodeContext &node) -> llvm::Error {
     Type i1 = node.b.getI1Type();
+    bool isUnsigned = node.inputIsUnsigned(0);
+    HostFn fold;
+    if (!isUnsigned)
+      fold = [cmp](ArrayRef<double> a) -> double {
+        switch (cmp) {
+        case Compare::Eq: return a[0] == a[1];
+        case Compare::Lt: return a[0] < a[1];
+        case Compare::Gt: return a[0] > a[1];
+        case Compare::Le: return a[0] <= a[1];
+        case Compare::Ge: return a[0] >= a[1];
+        }
+        return 0;
+      };
     return emitElementwise(
         node, i1,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -263,7 +303,7 @@ void addCompare(ConverterRegistry &r, StringRef name, Compare cmp) {
               arith::CmpIPredicate::eq, arith::CmpIPredicate::slt,
               arith::CmpIPredicate::sgt, arith::CmpIPredicate::sle,
               arith::CmpIPredicate::sge};
-          if (x.getType().isInteger(1)) {
+          if (x.getType().isInteger(1) || isUnsigned) {
             arith::CmpIPredicate u[] = {
                 arith::CmpIPredicate::eq, arith::CmpIPredicate::ult,
                 arith::CmpIPredicate::ugt, arith::CmpIPredicate::ule,
@@ -272,16 +312,7 @@ void addCompare(ConverterRegistry &r, StringRef name, Compare cmp) {
           }
           return b.create<arith::CmpIOp>(loc, p[int(cmp)], x, y);
         },
-        [cmp](ArrayRef<double> a) -> double {
-          switch (cmp) {
-          case Compare::Eq: return a[0] == a[1];
-          case Compare::Lt: return a[0] < a[1];
-          case Compare::Gt: return a[0] > a[1];
-          case Compare::Le: return a[0] <= a[1];
-          case Compare::Ge: return a[0] >= a[1];
-          }
-          return 0;
-        });
+        fold);
   }};
 }
 
@@ -312,6 +343,7 @@ void addLogic(ConverterRegistry &r, StringRef name, Logic logic) {
 /// computed at run time is one more (broadcast scalar) operand.
 llvm::Error convertClip(NodeContext &node) {
   Type type = node.inputElementType(0);
+  bool isUnsigned = !isFloat(type) && node.inputIsUnsigned(0);
   std::optional<double> low, high;
   // Which operand of the body a run-time bound is (0: none).
   size_t lowArg = 0, highArg = 0;
@@ -345,9 +377,9 @@ llvm::Error convertClip(NodeContext &node) {
         Value highValue = high      ? cst(b, loc, args[0], *high)
                           : highArg ? args[highArg]
                                     : Value();
-        return clampValue(b, loc, args[0], lowValue, highValue);
+        return clampValue(b, loc, args[0], lowValue, highValue, isUnsigned);
       },
-      [&](ArrayRef<double> a) {
+      isUnsigned ? HostFn() : [&](ArrayRef<double> a) {
         double v = a[0];
         if (low)
           v = std::max(v, *low);
@@ -362,20 +394,25 @@ llvm::Error convertClip(NodeContext &node) {
       inputs);
 }
 
-llvm::Error castTo(NodeContext &node, Type type) {
-  return emitElementwise(
-      node, type,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        return convertScalar(b, loc, args[0], type);
-      },
-      [type](ArrayRef<double> a) {
-        if (type.isInteger(1))
-          return double(a[0] != 0);
-        if (!isa<FloatType>(type))
-          return std::trunc(a[0]);
-        return a[0];
-      },
-      {0});
+llvm::Error castTo(NodeContext &node, Type type, bool toUnsigned) {
+  bool fromUnsigned = node.inputIsUnsigned(0);
+  node.setOutputUnsigned(0, toUnsigned);
+  HostFn fold;
+  // Host folding reads and writes integers as signed.
+  if (!fromUnsigned && !toUnsigned)
+    fold = [type](ArrayRef<double> a) {
+      if (type.isInteger(1))
+        return double(a[0] != 0);
+      if (!isa<FloatType>(type))
+        return std::trunc(a[0]);
+      return a[0];
+    };
+  return emitElementwise(node, type,
+                         [&](OpBuilder &b, Location loc, ValueRange args) {
+                           return convertScalar(b, loc, args[0], type,
+                                                fromUnsigned, toUnsigned);
+                         },
+                         fold, {0});
 }
 
 llvm::Error convertCast(NodeContext &node) {
@@ -383,12 +420,12 @@ llvm::Error convertCast(NodeContext &node) {
   Type type = elementTypeFor(node.context(), to);
   if (!type)
     return node.error("cast to " + onnxTypeName(to) + " is not supported");
-  return castTo(node, type);
+  return castTo(node, type, isUnsignedOnnxType(to));
 }
 
 /// CastLike: Cast to the element type of input 1.
 llvm::Error convertCastLike(NodeContext &node) {
-  return castTo(node, node.inputElementType(1));
+  return castTo(node, node.inputElementType(1), node.inputIsUnsigned(1));
 }
 
 /// IsNaN, IsInf: i1 from a float comparison.
@@ -428,31 +465,6 @@ llvm::Error convertIsInf(NodeContext &node) {
                       ((a[0] > 0 && positive) || (a[0] < 0 && negative)));
       },
       {0});
-}
-
-/// BitShift on unsigned integers: shli / shrui; a shift by the bit width
-/// or more gives 0.
-llvm::Error convertBitShift(NodeContext &node) {
-  std::string direction = node.attrString("direction");
-  if (direction != "LEFT" && direction != "RIGHT")
-    return node.error("its direction must be LEFT or RIGHT, not '" +
-                      direction + "'");
-  bool left = direction == "LEFT";
-  Type type = node.inputElementType(0);
-  if (!isa<IntegerType>(type))
-    return node.error("it shifts integers only");
-  unsigned width = type.getIntOrFloatBitWidth();
-  return emitElementwise(
-      node, type,
-      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-        Value x = args[0], n = args[1];
-        Value shifted = left ? b.create<arith::ShLIOp>(loc, x, n).getResult()
-                             : b.create<arith::ShRUIOp>(loc, x, n).getResult();
-        Value inRange = b.create<arith::CmpIOp>(
-            loc, arith::CmpIPredicate::ult, n, cst(b, loc, n, width));
-        return b.create<arith::SelectOp>(loc, inRange, shifted,
-                                         cst(b, loc, x, 0));
-      });
 }
 
 /// Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0.
@@ -598,13 +610,39 @@ void registerElementwiseOps(ConverterRegistry &r) {
         },
         [](ArrayRef<double> a) { return double(a[0] == 0); });
   }};
+  r["BitShift"] = {
+      [](NodeContext &node) -> llvm::Error {
+        std::string direction = node.attrString("direction");
+        if (direction != "LEFT" && direction != "RIGHT")
+          return node.error("direction must be LEFT or RIGHT, not '" +
+                            direction + "'");
+        Type type = node.inputElementType(0);
+        if (isFloat(type) || type.isInteger(1))
+          return node.error("BitShift needs unsigned integer inputs");
+        bool left = direction == "LEFT";
+        // Inputs are unsigned: a right shift is logical; shifting by the width
+        // or more gives 0 (arith leaves it undefined).
+        return emitElementwise(
+            node, type,
+            [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+              Value x = args[0], y = args[1];
+              unsigned width = type.getIntOrFloatBitWidth();
+              Value shifted =
+                  left ? b.create<arith::ShLIOp>(loc, x, y).getResult()
+                       : b.create<arith::ShRUIOp>(loc, x, y).getResult();
+              Value inRange = b.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::ult, y, cst(b, loc, y, width));
+              return b.create<arith::SelectOp>(loc, inRange, shifted,
+                                               cst(b, loc, x, 0));
+            });
+      },
+      11};
   r["Where"] = {convertWhere};
   r["Clip"] = {convertClip};
   r["Cast"] = {convertCast};
-  r["CastLike"] = {convertCastLike};
+  r["CastLike"] = {convertCastLike, 15};
   r["IsNaN"] = {convertIsNaN};
   r["IsInf"] = {convertIsInf};
-  r["BitShift"] = {convertBitShift};
   r["Shrink"] = {convertShrink};
   r["Identity"] = {convertIdentity};
   r["Dropout"] = {convertDropout};
@@ -618,25 +656,41 @@ void registerElementwiseOps(ConverterRegistry &r) {
       return b.create<arith::NegFOp>(loc, x).getResult();
     return b.create<arith::SubIOp>(loc, cst(b, loc, x, 0), x).getResult();
   }, [](double x) { return -x; });
-  addUnary(r, "Abs", [](OpBuilder &b, Location loc, Value x, NodeContext &) {
-    if (isFloat(x.getType()))
-      return b.create<math::AbsFOp>(loc, x).getResult();
-    return b.create<math::AbsIOp>(loc, x).getResult();
-  }, [](double x) { return std::fabs(x); });
-  addUnary(r, "Sign", [](OpBuilder &b, Location loc, Value x, NodeContext &) {
-    Value zero = cst(b, loc, x, 0), one = cst(b, loc, x, 1),
-          minusOne = cst(b, loc, x, -1);
-    Value pos, neg;
-    if (isFloat(x.getType())) {
-      pos = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
-      neg = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
-    } else {
-      pos = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, x, zero);
-      neg = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, zero);
-    }
-    Value r = b.create<arith::SelectOp>(loc, neg, minusOne, zero);
-    return b.create<arith::SelectOp>(loc, pos, one, r).getResult();
-  }, [](double x) { return double((x > 0) - (x < 0)); });
+  addUnary(
+      r, "Abs",
+      [](OpBuilder &b, Location loc, Value x, NodeContext &node) {
+        if (isFloat(x.getType()))
+          return b.create<math::AbsFOp>(loc, x).getResult();
+        if (node.inputIsUnsigned(0))
+          return x;
+        return b.create<math::AbsIOp>(loc, x).getResult();
+      },
+      [](double x) { return std::fabs(x); });
+  addUnary(
+      r, "Sign",
+      [](OpBuilder &b, Location loc, Value x, NodeContext &node) {
+        Value zero = cst(b, loc, x, 0), one = cst(b, loc, x, 1),
+              minusOne = cst(b, loc, x, -1);
+        Value pos, neg;
+        if (node.inputIsUnsigned(0) && !isFloat(x.getType())) {
+          pos = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, x, zero);
+          return b.create<arith::SelectOp>(loc, pos, one, zero).getResult();
+        }
+        if (isFloat(x.getType())) {
+          pos =
+              b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
+          neg =
+              b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
+        } else {
+          pos =
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, x, zero);
+          neg =
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, zero);
+        }
+        Value r = b.create<arith::SelectOp>(loc, neg, minusOne, zero);
+        return b.create<arith::SelectOp>(loc, pos, one, r).getResult();
+      },
+      [](double x) { return double((x > 0) - (x < 0)); });
   addUnary(r, "Sigmoid", [](OpBuilder &b, Location loc, Value x,
                             NodeContext &) { return sigmoid(b, loc, x); });
   addUnary(r, "Tanh", [](OpBuilder &b, Location loc, Value x, NodeContext &) {

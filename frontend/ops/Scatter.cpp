@@ -14,7 +14,6 @@
 //   GridSample      -> per output element, the 1/4/16 taps of X with their
 //                      weights, padding handled on the coordinates.
 //   ReverseSequence -> x[b, len[b]-1-t] for t < len[b].
-//   CastLike        -> Cast to the second input's element type.
 //   Det             -> per matrix, Gaussian elimination with partial
 //                      pivoting unrolled in the body (closed form <= 3x3).
 //
@@ -549,7 +548,7 @@ llvm::Error convertGridSample(NodeContext &node) {
 }
 
 //===----------------------------------------------------------------------===//
-// ReverseSequence, CastLike, Det
+// ReverseSequence, Det
 //===----------------------------------------------------------------------===//
 
 llvm::Error convertReverseSequence(NodeContext &node) {
@@ -589,12 +588,6 @@ llvm::Error convertReverseSequence(NodeContext &node) {
                          a.clampIndex(a.select(inside, reversed, t), steps);
                      return b.create<tensor::ExtractOp>(loc, x, source);
                    }));
-  return llvm::Error::success();
-}
-
-llvm::Error convertCastLike(NodeContext &node) {
-  node.setOutput(
-      0, castTensor(node.b, node.loc, node.input(0), node.inputElementType(1)));
   return llvm::Error::success();
 }
 
@@ -689,7 +682,6 @@ void registerScatterOps(ConverterRegistry &r) {
   r["ScatterND"] = {convertScatterND, 11};
   r["GridSample"] = {convertGridSample, 16};
   r["ReverseSequence"] = {convertReverseSequence, 10};
-  r["CastLike"] = {convertCastLike, 15};
   r["Det"] = {convertDet, 11};
 }
 

@@ -340,6 +340,83 @@ def lit_corrupt():
     return model, [], {"truncate": 40}
 
 
+def lit_uint8():
+    """uint8 values above 127 (i8 in the IR): unsigned Max, Less, Div,
+    Cast to float and MaxPool."""
+    b = Builder(16)
+    u8 = TensorProto.UINT8
+    b.node("Max", ["a", "b"], ["max"], name="max")
+    b.node("Less", ["a", "b"], ["less"], name="less")
+    b.node("Div", ["a", "b"], ["div"], name="div")
+    b.node("Cast", ["a"], ["float"], name="cast", to=F32)
+    b.node("MaxPool", ["x"], ["pool"], name="pool", kernel_shape=[2, 2],
+           strides=[2, 2])
+    model = b.model("lit_uint8",
+                    [tensor_info("a", [6], u8), tensor_info("b", [6], u8),
+                     tensor_info("x", [1, 2, 4, 4], u8)],
+                    [tensor_info("max", [6], u8),
+                     tensor_info("less", [6], TensorProto.BOOL),
+                     tensor_info("div", [6], u8), tensor_info("float", [6]),
+                     tensor_info("pool", [1, 2, 2, 2], u8)], 13)
+    a = np.array([200, 3, 130, 255, 0, 127], dtype=np.uint8)
+    c = np.array([100, 250, 129, 1, 7, 128], dtype=np.uint8)
+    x = np.random.default_rng(116).integers(0, 256, (1, 2, 4, 4)).astype(np.uint8)
+    pool = x.reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5))
+    return model, [a, c, x], {"expected": [np.maximum(a, c), a < c, a // c,
+                                           a.astype(np.float32), pool]}
+
+
+def lit_quant():
+    """int8 QuantizeLinear/DequantizeLinear per axis, MatMulInteger (int8 x
+    uint8, per-column zero points, batched), grouped strided ConvInteger."""
+    b = Builder(17)
+    i8, u8, i32 = TensorProto.INT8, TensorProto.UINT8, TensorProto.INT32
+    b.node("QuantizeLinear", ["x", "s", "z"], ["q"], name="quantize", axis=0)
+    b.node("DequantizeLinear", ["q", "s", "z"], ["d"], name="dequantize",
+           axis=0)
+    b.node("MatMulInteger", ["A", "B", "az", "bz"], ["mm"], name="matmul")
+    b.node("ConvInteger", ["cx", "cw", "cxz", "cwz"], ["conv"], name="conv",
+           pads=[1, 1, 1, 1], strides=[2, 2], group=2)
+    model = b.model(
+        "lit_quant",
+        [tensor_info("x", [2, 4]), tensor_info("s", [2]),
+         tensor_info("z", [2], i8), tensor_info("A", [2, 3, 5], i8),
+         tensor_info("B", [5, 4], u8), tensor_info("az", [], i8),
+         tensor_info("bz", [4], u8), tensor_info("cx", [1, 4, 5, 5], u8),
+         tensor_info("cw", [4, 2, 3, 3], i8), tensor_info("cxz", [], u8),
+         tensor_info("cwz", [4], i8)],
+        [tensor_info("q", [2, 4], i8), tensor_info("d", [2, 4]),
+         tensor_info("mm", [2, 3, 4], i32),
+         tensor_info("conv", [1, 4, 3, 3], i32)], 13)
+    rng = np.random.default_rng(117)
+    x = np.array([[-3.3, 1.5, 2.5, 300.0], [-300, 0.49, 0.5, -0.5]],
+                 dtype=np.float32)
+    s = np.array([0.5, 2.0], dtype=np.float32)
+    z = np.array([-3, 4], dtype=np.int8)
+    q = np.clip(np.rint(x / s[:, None]) + z[:, None], -128, 127).astype(np.int8)
+    d = ((q.astype(np.int32) - z[:, None]).astype(np.float32) * s[:, None])
+    A = rng.integers(-128, 128, (2, 3, 5)).astype(np.int8)
+    B = rng.integers(0, 256, (5, 4)).astype(np.uint8)
+    az = np.array(-7, dtype=np.int8)
+    bz = np.array([200, 3, 129, 0], dtype=np.uint8)
+    mm = np.matmul(A.astype(np.int32) - az, B.astype(np.int32) - bz)
+    cx = rng.integers(0, 256, (1, 4, 5, 5)).astype(np.uint8)
+    cw = rng.integers(-128, 128, (4, 2, 3, 3)).astype(np.int8)
+    cxz = np.array(150, dtype=np.uint8)
+    cwz = np.array([1, -2, 3, 0], dtype=np.int8)
+    xs = np.pad(cx.astype(np.int32) - 150, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ws = cw.astype(np.int32) - cwz[:, None, None, None]
+    conv = np.zeros((1, 4, 3, 3), dtype=np.int32)
+    for f in range(4):
+        g = f // 2
+        for i in range(3):
+            for j in range(3):
+                conv[0, f, i, j] = (xs[0, 2 * g:2 * g + 2, 2 * i:2 * i + 3,
+                                       2 * j:2 * j + 3] * ws[f]).sum()
+    return model, [x, s, z, A, B, az, bz, cx, cw, cxz, cwz], {
+        "expected": [q, d, mm, conv]}
+
+
 E2E_MODELS = {
     "elementwise_chain": elementwise_chain,
     "mobilenet_block": mobilenet_block,
@@ -355,6 +432,8 @@ LIT_MODELS = {
     "lit_dynamic": lit_dynamic,
     "lit_string_input": lit_string_input,
     "lit_corrupt": lit_corrupt,
+    "lit_uint8": lit_uint8,
+    "lit_quant": lit_quant,
 }
 ALL_MODELS = {**E2E_MODELS, **LIT_MODELS}
 
