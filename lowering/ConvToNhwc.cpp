@@ -28,8 +28,8 @@ namespace {
 constexpr int64_t kNchwToNhwc[] = {0, 3, 1, 2};
 /// Permutations in linalg.transpose's sense: result dim i is input dim
 /// perm[i].
-constexpr int64_t kToNhwc[] = {0, 2, 3, 1};  // NCHW -> NHWC
-constexpr int64_t kToHwcf[] = {2, 3, 1, 0};  // FCHW -> HWCF
+constexpr int64_t kToNhwc[] = {0, 2, 3, 1};   // NCHW -> NHWC
+constexpr int64_t kToHwcf[] = {2, 3, 1, 0};   // FCHW -> HWCF
 constexpr int64_t kFromNhwc[] = {0, 3, 1, 2}; // NHWC -> NCHW
 
 /// Element types the array computes (as in LinalgToHwacc.cpp): converting
@@ -141,8 +141,8 @@ void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
     auto type = cast<RankedTensorType>(source.getType());
     SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
     offsets[dim] = rewriter.getIndexAttr(g);
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc,
-                                                            source);
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, source);
     sizes[dim] = rewriter.getIndexAttr(1);
     SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
     SmallVector<int64_t> shape(type.getShape());
@@ -154,8 +154,8 @@ void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
   for (int64_t g = 0; g < groups; ++g) {
     Value groupAcc = slice(acc, 1, g);
     auto conv = rewriter.create<linalg::Conv2DNchwFchwOp>(
-        loc, groupAcc.getType(), ValueRange{slice(input, 1, g),
-                                            slice(filter, 0, g)},
+        loc, groupAcc.getType(),
+        ValueRange{slice(input, 1, g), slice(filter, 0, g)},
         ValueRange{groupAcc}, op.getStrides(), op.getDilations());
     copyDiscardableAttrs(op, conv);
     auto accType = cast<RankedTensorType>(acc.getType());
@@ -171,8 +171,7 @@ void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
   rewriter.replaceOp(op, acc);
 }
 
-template <typename ConvOp>
-bool convertible(ConvOp op) {
+template <typename ConvOp> bool convertible(ConvOp op) {
   if (!op.hasPureTensorSemantics() || op->hasAttr("hwacc.on_host"))
     return false;
   return offloadableTypes(getElementTypeOrSelf(op.getInputs()[0]),
