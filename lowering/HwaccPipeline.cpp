@@ -15,6 +15,8 @@ namespace hatc {
 
 void buildHwaccPipeline(OpPassManager &pm,
                         const HwaccPipelineOptions &options) {
+  // ONNX's NCHW convolutions in the layout the offload takes (on tensors).
+  pm.addPass(createConvToNhwc());
   buildCpuBufferizePipeline(pm, CpuPipelineOptions());
   const HwaccParams &p = options.params;
   LowerLinalgToHwaccOptions offload;

@@ -52,6 +52,52 @@ def LowerLinalgToHwacc : Pass<"hatc-lower-linalg-to-hwacc", "mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
+  let summary = "Rewrite NCHW convolutions (ONNX's layout) into "
+                "linalg.conv_2d_nhwc_hwcf for hwacc";
+  let description = [{
+    The hwacc lowering takes `linalg.conv_2d_nhwc_hwcf` (through im2col);
+    the ONNX front end produces NCHW convolutions. On tensors, before
+    bufferization, each `linalg.conv_2d_nchw_fchw` becomes transposes of
+    its input (NCHW -> NHWC) and filter (FCHW -> HWCF), a
+    `linalg.conv_2d_nhwc_hwcf` with the same strides and dilations, and a
+    transpose of the result back to NCHW. The accumulator moves too: a
+    `linalg.fill` or a `linalg.broadcast` (a bias) is redone in NHWC, so no
+    transpose is needed and a zero fill still sits right before the conv;
+    any other accumulator is transposed. The op's discardable attributes
+    (`hwacc.tile`, `hwacc.dataflow`, ...) go to the new conv.
+
+    A grouped `linalg.conv_2d_ngchw_gfchw` with at most `max-groups` groups
+    becomes one `conv_2d_nchw_fchw` per group, on rank-reduced
+    `tensor.extract_slice`s, each result put back with
+    `tensor.insert_slice`, and those are rewritten as above. With more
+    groups the per-group GEMMs are too narrow for the array and the op
+    stays on the host, as do depthwise convolutions (no reduction over
+    channels: nothing for a GEMM array). Ops marked `hwacc.on_host` and
+    element types the array does not compute (it takes f32, and i8 x i8 ->
+    i32) are left alone.
+
+    ```mlir
+    %r = linalg.conv_2d_nchw_fchw {strides = dense<2> : tensor<2xi64>, ...}
+           ins(%x, %w : tensor<1x3x9x9xf32>, tensor<8x3x3x3xf32>)
+           outs(%acc : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    // becomes
+    %xt = linalg.transpose ins(%x : ...) outs(...) permutation = [0, 2, 3, 1]
+    %wt = linalg.transpose ins(%w : ...) outs(...) permutation = [2, 3, 1, 0]
+    %c = linalg.conv_2d_nhwc_hwcf {strides = dense<2> : tensor<2xi64>, ...}
+           ins(%xt, %wt : tensor<1x9x9x3xf32>, tensor<3x3x3x8xf32>)
+           outs(%acct : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+    %r = linalg.transpose ins(%c : ...) outs(...) permutation = [0, 3, 1, 2]
+    ```
+  }];
+  let options = [
+    Option<"maxGroups", "max-groups", "int64_t", "4",
+           "split grouped convolutions with at most this many groups">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LowerHwacc : Pass<"hatc-lower-hwacc", "mlir::func::FuncOp"> {
   let summary = "hwacc.matmul -> hwacc.config/mvin/preload/compute/mvout/fence";
   let description = [{

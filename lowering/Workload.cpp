@@ -250,7 +250,11 @@ OpClass classifyOp(Operation *op) {
     return OpClass::Matmul;
   if (isa<linalg::BatchMatmulOp>(op))
     return OpClass::BatchMatmul;
-  if (isa<linalg::Conv2DNhwcHwcfOp>(op))
+  // NCHW too: the hwacc pipeline transposes it to NHWC (hatc-conv-to-nhwc).
+  // Grouped convs stay Other: only a few groups are split for the array,
+  // and the tuner's conv view (one GEMM) does not fit them; depthwise convs
+  // stay on the host.
+  if (isa<linalg::Conv2DNhwcHwcfOp, linalg::Conv2DNchwFchwOp>(op))
     return OpClass::Conv2D;
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (linalgOp && linalgOp.getNumReductionLoops() == 0)

@@ -45,6 +45,14 @@ WorkloadShape analyzeWorkload(Workload &workload) {
     return shape;
   shape.anchorOp = anchor->getName().getStringRef().str();
   SmallVector<int64_t> ranges = anchor.getStaticLoopRanges();
+  if (isa<linalg::Conv2DNchwFchwOp>(anchor.getOperation()) &&
+      ranges.size() == 7) {
+    // Loops n, f, oh, ow, c, kh, kw: in conv_2d_nhwc_hwcf's order (n, oh,
+    // ow, f, kh, kw, c), the conv view the sketches and features read; the
+    // hwacc pipeline makes it that op.
+    ranges = {ranges[0], ranges[2], ranges[3], ranges[1],
+              ranges[5], ranges[6], ranges[4]};
+  }
   shape.loopRanges.assign(ranges.begin(), ranges.end());
   shape.elemType = typeName(anchor.getDpsInputs().front().getType());
   shape.accType = typeName(anchor.getDpsInits().front().getType());

@@ -1,8 +1,8 @@
 //===- Hwacc.cpp - hwacc_gemm: tiles, loop order, buffering, dataflow -----===//
 //
-//   Annotates the GEMMs (matmul, batch_matmul, conv via im2col) with the
-//   tile factors, loop order, double buffering and dataflow the hwacc
-//   lowering reads; with several GEMMs, which stay on the host.
+//   Annotates the GEMMs (matmul, batch_matmul, conv via im2col, NHWC or
+//   NCHW) with the tile factors, loop order, double buffering and dataflow
+//   the hwacc lowering reads; with several GEMMs, which stay on the host.
 //
 //===----------------------------------------------------------------------===//
 #include "tuner/sketches/Common.h"
@@ -111,7 +111,9 @@ public:
     const llvm::StringRef gemmOps[] = {
         mlir::linalg::MatmulOp::getOperationName(),
         mlir::linalg::BatchMatmulOp::getOperationName(),
-        mlir::linalg::Conv2DNhwcHwcfOp::getOperationName()};
+        mlir::linalg::Conv2DNhwcHwcfOp::getOperationName(),
+        // hatc-conv-to-nhwc moves the attributes to its NHWC conv.
+        mlir::linalg::Conv2DNchwFchwOp::getOperationName()};
     int64_t hostOps = c.contains("host_ops") ? knob(c, "host_ops") : 0;
     if (hostOps != 0) {
       mlir::Value all = s.ScriptBuilder::match(gemmOps);

@@ -34,6 +34,10 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
     sketches.push_back(makeCpuMatmulSketch(shape, target));
     break;
   case A::Conv2D:
+    // Their scripts tile conv_2d_nhwc_hwcf's loops; an NCHW conv (hwacc
+    // takes it through a transpose) has none on the CPU.
+    if (shape.anchorOp != "linalg.conv_2d_nhwc_hwcf")
+      break;
     sketches.push_back(makeCpuConvSketch(shape, target));
     sketches.push_back(makeCpuConvIm2colSketch(shape, target));
     break;

@@ -27,7 +27,8 @@ namespace hatc {
 /// What kind of op a task is: the one classification every stage uses
 /// (which sketches apply, the cost model's op features, which ops the
 /// coordinator may send to hwacc). GEMM-like means what the hwacc lowering
-/// takes: matmul, batch_matmul, conv_2d_nhwc_hwcf.
+/// takes: matmul, batch_matmul, conv_2d_nhwc_hwcf, and conv_2d_nchw_fchw
+/// (which the hwacc pipeline rewrites into conv_2d_nhwc_hwcf).
 enum class OpClass { Matmul, BatchMatmul, Conv2D, Elementwise, Other };
 /// "matmul", "batch_matmul", "conv2d", "elementwise", "other".
 const char *opClassName(OpClass opClass);

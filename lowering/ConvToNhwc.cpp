@@ -1,0 +1,210 @@
+//===- ConvToNhwc.cpp - NCHW convolutions in the layout hwacc takes -------===//
+//
+//   linalg.conv_2d_nchw_fchw   -> transposes + linalg.conv_2d_nhwc_hwcf
+//                                 + a transpose of the result
+//   linalg.conv_2d_ngchw_gfchw -> one conv_2d_nchw_fchw per group (few
+//                                 groups), then as above
+//
+// See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/Passes.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+
+namespace hatc {
+#define GEN_PASS_DEF_CONVTONHWC
+#include "hatc/Lowering/Passes.h.inc"
+} // namespace hatc
+
+namespace hatc {
+namespace {
+
+/// Where NCHW dimension i goes in NHWC.
+constexpr int64_t kNchwToNhwc[] = {0, 3, 1, 2};
+/// Permutations in linalg.transpose's sense: result dim i is input dim
+/// perm[i].
+constexpr int64_t kToNhwc[] = {0, 2, 3, 1};   // NCHW -> NHWC
+constexpr int64_t kToHwcf[] = {2, 3, 1, 0};   // FCHW -> HWCF
+constexpr int64_t kFromNhwc[] = {0, 3, 1, 2}; // NHWC -> NCHW
+
+/// Element types the array computes (as in LinalgToHwacc.cpp): converting
+/// anything else would only slow the host down.
+bool offloadableTypes(Type a, Type b, Type c) {
+  return (a.isF32() && b.isF32() && c.isF32()) ||
+         (a.isSignlessInteger(8) && b.isSignlessInteger(8) &&
+          c.isSignlessInteger(32));
+}
+
+/// An empty tensor shaped like `source` with its dimensions permuted.
+Value emptyPermuted(OpBuilder &b, Location loc, Value source,
+                    ArrayRef<int64_t> perm) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
+  SmallVector<OpFoldResult> permuted;
+  for (int64_t p : perm)
+    permuted.push_back(sizes[p]);
+  return b.create<tensor::EmptyOp>(loc, permuted,
+                                   getElementTypeOrSelf(source.getType()));
+}
+
+Value transpose(OpBuilder &b, Location loc, Value source,
+                ArrayRef<int64_t> perm) {
+  Value init = emptyPermuted(b, loc, source, perm);
+  return b.create<linalg::TransposeOp>(loc, source, init, perm).getResult()[0];
+}
+
+/// The accumulator of an NCHW conv in NHWC. A fill or a broadcast (of a
+/// bias) is redone in the new layout, so no transpose is needed and the
+/// hwacc lowering still sees a zero fill right before the conv; anything
+/// else is transposed.
+Value nhwcInit(OpBuilder &b, Location loc, Value init) {
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    Value empty = emptyPermuted(b, loc, init, kToNhwc);
+    return b.create<linalg::FillOp>(loc, fill.getInputs().front(), empty)
+        .getResult(0);
+  }
+  if (auto broadcast = init.getDefiningOp<linalg::BroadcastOp>()) {
+    // The dimensions the input keeps must stay in order in NHWC.
+    ArrayRef<int64_t> added = broadcast.getDimensions();
+    SmallVector<int64_t> kept, newAdded;
+    for (int64_t d = 0; d < 4; ++d)
+      (llvm::is_contained(added, d) ? newAdded : kept)
+          .push_back(kNchwToNhwc[d]);
+    if (llvm::is_sorted(kept)) {
+      llvm::sort(newAdded);
+      Value empty = emptyPermuted(b, loc, init, kToNhwc);
+      return b
+          .create<linalg::BroadcastOp>(loc, broadcast.getInput(), empty,
+                                       newAdded)
+          .getResult()[0];
+    }
+  }
+  return transpose(b, loc, init, kToNhwc);
+}
+
+/// Erases `value`'s producer (and what only it used) once nothing reads it.
+void eraseIfDead(RewriterBase &rewriter, Value value) {
+  Operation *op = value.getDefiningOp();
+  if (!op || !op->use_empty() ||
+      !isa<linalg::FillOp, linalg::BroadcastOp, linalg::TransposeOp,
+           tensor::EmptyOp>(op))
+    return;
+  SmallVector<Value> operands(op->getOperands());
+  rewriter.eraseOp(op);
+  for (Value operand : operands)
+    eraseIfDead(rewriter, operand);
+}
+
+/// hwacc.* attributes (a schedule's tile, dataflow, ...) and anything else
+/// a schedule put on the op travel to its replacement; not linalg's own
+/// cache of the old op's indexing maps.
+void copyDiscardableAttrs(Operation *from, Operation *to) {
+  for (NamedAttribute attr : from->getDiscardableAttrs())
+    if (!attr.getName().strref().starts_with("linalg."))
+      to->setAttr(attr.getName(), attr.getValue());
+}
+
+LogicalResult rewriteNchw(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp op) {
+  Value input = op.getInputs()[0], filter = op.getInputs()[1],
+        init = op.getOutputs()[0];
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
+  Value hwcfFilter = transpose(rewriter, loc, filter, kToHwcf);
+  // Last before the conv: a zero fill must stay right before it.
+  Value nhwcAcc = nhwcInit(rewriter, loc, init);
+  auto conv = rewriter.create<linalg::Conv2DNhwcHwcfOp>(
+      loc, nhwcAcc.getType(), ValueRange{nhwcInput, hwcfFilter},
+      ValueRange{nhwcAcc}, op.getStrides(), op.getDilations());
+  copyDiscardableAttrs(op, conv);
+  Value result = transpose(rewriter, loc, conv.getResult(0), kFromNhwc);
+  rewriter.replaceOp(op, result);
+  eraseIfDead(rewriter, init);
+  return success();
+}
+
+/// One conv_2d_nchw_fchw per group on rank-reduced slices, each result
+/// inserted into the accumulator.
+void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
+  Value input = op.getInputs()[0], filter = op.getInputs()[1],
+        acc = op.getOutputs()[0];
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  int64_t groups = cast<RankedTensorType>(input.getType()).getDimSize(1);
+  // Slices [.., g, ..] of `source` along dimension `dim`, that dimension
+  // dropped.
+  auto slice = [&](Value source, int64_t dim, int64_t g) -> Value {
+    auto type = cast<RankedTensorType>(source.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+    offsets[dim] = rewriter.getIndexAttr(g);
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, source);
+    sizes[dim] = rewriter.getIndexAttr(1);
+    SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
+    SmallVector<int64_t> shape(type.getShape());
+    shape.erase(shape.begin() + dim);
+    auto resultType = RankedTensorType::get(shape, type.getElementType());
+    return rewriter.create<tensor::ExtractSliceOp>(loc, resultType, source,
+                                                   offsets, sizes, strides);
+  };
+  for (int64_t g = 0; g < groups; ++g) {
+    Value groupAcc = slice(acc, 1, g);
+    auto conv = rewriter.create<linalg::Conv2DNchwFchwOp>(
+        loc, groupAcc.getType(),
+        ValueRange{slice(input, 1, g), slice(filter, 0, g)},
+        ValueRange{groupAcc}, op.getStrides(), op.getDilations());
+    copyDiscardableAttrs(op, conv);
+    auto accType = cast<RankedTensorType>(acc.getType());
+    SmallVector<OpFoldResult> offsets(5, rewriter.getIndexAttr(0));
+    offsets[1] = rewriter.getIndexAttr(g);
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, acc);
+    sizes[1] = rewriter.getIndexAttr(1);
+    SmallVector<OpFoldResult> strides(accType.getRank(),
+                                      rewriter.getIndexAttr(1));
+    acc = rewriter.create<tensor::InsertSliceOp>(loc, conv.getResult(0), acc,
+                                                 offsets, sizes, strides);
+  }
+  rewriter.replaceOp(op, acc);
+}
+
+template <typename ConvOp> bool convertible(ConvOp op) {
+  if (!op.hasPureTensorSemantics() || op->hasAttr("hwacc.on_host"))
+    return false;
+  return offloadableTypes(getElementTypeOrSelf(op.getInputs()[0]),
+                          getElementTypeOrSelf(op.getInputs()[1]),
+                          getElementTypeOrSelf(op.getOutputs()[0]));
+}
+
+class ConvToNhwcPass : public impl::ConvToNhwcBase<ConvToNhwcPass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::Conv2DNgchwGfchwOp> grouped;
+    getOperation()->walk([&](linalg::Conv2DNgchwGfchwOp op) {
+      auto type = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+      if (convertible(op) && type && !type.isDynamicDim(1) &&
+          type.getDimSize(1) <= maxGroups)
+        grouped.push_back(op);
+    });
+    for (linalg::Conv2DNgchwGfchwOp op : grouped)
+      splitGroups(rewriter, op);
+
+    SmallVector<linalg::Conv2DNchwFchwOp> convs;
+    getOperation()->walk([&](linalg::Conv2DNchwFchwOp op) {
+      if (convertible(op))
+        convs.push_back(op);
+    });
+    for (linalg::Conv2DNchwFchwOp op : convs)
+      if (failed(rewriteNchw(rewriter, op)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace hatc
