@@ -547,8 +547,31 @@ llvm::Error convertDropout(NodeContext &node) {
   return llvm::Error::success();
 }
 
+/// PRelu. Before opset 7 a 1-D slope of the channel count applies along
+/// axis 1 (legacy broadcasting); from 7 on, numpy broadcasting.
 llvm::Error convertPRelu(NodeContext &node) {
   Type type = node.inputElementType(0);
+  ArrayRef<int64_t> shape = node.inputShape(0);
+  ArrayRef<int64_t> slopeShape = node.inputShape(1);
+  if (node.opset < 7 && slopeShape.size() == 1 && shape.size() > 2 &&
+      slopeShape[0] == shape[1] && slopeShape[0] != shape.back()) {
+    SmallVector<int64_t> channel(shape.size() - 1, 1);
+    channel[0] = slopeShape[0];
+    Value slope = reshape(node.b, node.loc, node.input(1), channel);
+    auto result = elementwise(
+        node.b, node.loc, ValueRange{node.input(0), slope}, type,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value neg = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x,
+                                              cst(b, loc, x, 0));
+          Value scaled = b.create<arith::MulFOp>(loc, x, args[1]);
+          return b.create<arith::SelectOp>(loc, neg, scaled, x);
+        });
+    if (!result)
+      return node.error(llvm::toString(result.takeError()));
+    node.setOutput(0, *result);
+    return llvm::Error::success();
+  }
   return emitElementwise(node, type,
                          [&](OpBuilder &b, Location loc, ValueRange args) {
                            Value x = args[0], slope = args[1];
