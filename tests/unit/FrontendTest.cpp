@@ -175,9 +175,15 @@ TEST(InputShape, NameMayHoldAnEqualsSign) {
   EXPECT_EQ(shape->second, (std::vector<int64_t>{4}));
 }
 
+TEST(InputShape, AcceptsZeroSizedDims) {
+  // ONNX tensors may be empty; a 0 dim is a shape, not a typo.
+  auto shape = parseInputShape("x=1,0");
+  ASSERT_TRUE(bool(shape)) << llvm::toString(shape.takeError());
+  EXPECT_EQ(shape->second, (std::vector<int64_t>{1, 0}));
+}
+
 TEST(InputShape, RejectsBadText) {
-  for (const char *text : {"input", "=1,2", "x=1,0", "x=1,-2", "x=1,a",
-                           "x=1,,2"}) {
+  for (const char *text : {"input", "=1,2", "x=1,-2", "x=1,a", "x=1,,2"}) {
     auto shape = parseInputShape(text);
     ASSERT_FALSE(bool(shape)) << text;
     EXPECT_NE(llvm::toString(shape.takeError()).find("--input-shape"),

@@ -150,7 +150,9 @@ TEST(LoweringPipelines, HwaccMatchesTheOldText) {
       " dataflow=os loop-order=nmk double-buffer=0 tile=128,64,32}";
   std::string typed = printTyped(
       [&](OpPassManager &pm) { buildHwaccPipeline(pm, options); });
-  EXPECT_EQ(typed, printParsed(std::string(kOldBufferize) + "," +
+  // NCHW convs become NHWC ones first (hatc-conv-to-nhwc), on tensors.
+  EXPECT_EQ(typed, printParsed("hatc-conv-to-nhwc{max-groups=4}," +
+                               std::string(kOldBufferize) + "," +
                                kOldDeallocation + "," + offload +
                                ",func.func(hatc-lower-hwacc),"
                                "hatc-convert-hwacc-to-llvm,canonicalize," +
