@@ -224,10 +224,14 @@ int tuneCommand(const Args &args) {
     task.facts = *facts;
     task.space = std::make_unique<tuner::SearchSpace>(task.shape, task.facts);
     if (task.space->empty())
-      return reportError(makeError("no sketch applies to " +
-                                   inputs->workload.key() + " on " +
-                                   targetKindName(inputs->target.kind) +
-                                   "; nothing to tune"));
+      return reportError(makeError(
+          "no sketch applies to " + inputs->workload.key() + " on " +
+          targetKindName(inputs->target.kind) + "; nothing to tune" +
+          (modelDir.empty() || inputs->workload.tasks.size() < 2
+               ? std::string()
+               : " (a model of several ops is not yet split into one task "
+                 "per op: hatc tune takes models whose compute is one "
+                 "sketchable op)")));
     for (const std::string &warning : inputs->workload.warnings)
       llvm::errs() << "hatc tune: warning: " << warning << "\n";
     task.workload = std::move(inputs->workload);
