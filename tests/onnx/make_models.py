@@ -417,6 +417,29 @@ def lit_quant():
         "expected": [q, d, mm, conv]}
 
 
+def lit_ops():
+    """Representative ops for the importer's IR: a padded, strided Conv with
+    bias, an exporter-style Shape -> Gather -> Unsqueeze -> Concat ->
+    Reshape chain, MatMul, a Gather with run-time indices, Softmax."""
+    b = Builder(18)
+    conv = b.node("Conv", ["x", b.weight("w", [4, 3, 3, 3]), b.weight("bias", [4])],
+                  name="conv", pads=[1, 1, 1, 1], strides=[2, 2])
+    shape = b.node("Shape", [conv], name="shape")
+    batch = b.node("Gather", [shape, b.ints("zero", 0)], name="batch", axis=0)
+    batch1 = b.node("Unsqueeze", [batch, b.ints("axes0", [0])], name="unsq")
+    target = b.node("Concat", [batch1, b.ints("rest", [-1])], name="target", axis=0)
+    flat = b.node("Reshape", [conv, target], name="flatten")
+    mm = b.node("MatMul", [flat, b.weight("fc", [64, 6])], name="fc")
+    b.node("Softmax", [mm], ["probs"], name="softmax", axis=-1)
+    b.node("Gather", [b.weight("table", [10, 5]), "ids"], ["rows"], name="embed",
+           axis=0)
+    model = b.model("lit_ops",
+                    [tensor_info("x", [2, 3, 8, 8]),
+                     tensor_info("ids", [3], TensorProto.INT64)],
+                    [tensor_info("probs", [2, 6]), tensor_info("rows", [3, 5])], 13)
+    return model, [], {}
+
+
 E2E_MODELS = {
     "elementwise_chain": elementwise_chain,
     "mobilenet_block": mobilenet_block,
@@ -427,6 +450,7 @@ E2E_MODELS = {
 LIT_MODELS = {
     "lit_broadcast_add": lit_broadcast_add,
     "lit_relu_clip": lit_relu_clip,
+    "lit_ops": lit_ops,
     "lit_unsupported": lit_unsupported,
     "lit_opset18": lit_opset18,
     "lit_dynamic": lit_dynamic,
