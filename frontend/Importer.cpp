@@ -420,6 +420,7 @@ const ConverterRegistry &converterRegistry() {
     registerLossOps(r);
     registerRecurrentOps(r);
     registerScatterOps(r);
+    registerSortOps(r);
     return r;
   }();
   return registry;

@@ -155,6 +155,7 @@ void registerReductionOps(ConverterRegistry &registry);
 void registerLossOps(ConverterRegistry &registry);
 void registerRecurrentOps(ConverterRegistry &registry);
 void registerScatterOps(ConverterRegistry &registry);
+void registerSortOps(ConverterRegistry &registry);
 
 /// Every converter, built once.
 const ConverterRegistry &converterRegistry();
