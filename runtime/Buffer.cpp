@@ -280,7 +280,7 @@ void HostBuffer::fromDoubles(const std::vector<double> &values) {
     using T = decltype(zero);
     bool boolean = tensorSpec.kind == ElemKind::Bool;
     forEach<T>(storage, values.size(), [&](T &v, int64_t i) {
-      v = boolean ? T(values[i] != 0) : fromDouble<T>(values[i]);
+      v = fromDouble<T>(boolean ? double(values[i] != 0) : values[i]);
     });
   });
 }
