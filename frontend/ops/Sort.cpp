@@ -3,7 +3,7 @@
 // No sort op: TopK ranks every element along the axis and then gathers by
 // rank, both as reductions over the axis (O(n^2) along it).
 //
-//   rank[.., i, ..]   = count over j of before(x[.., j, ..], j, x[.., i, ..], i)
+//   rank[.., i, ..]   = count over j of before(x[..j..], j, x[..i..], i)
 //                       where before means a greater value (smaller with
 //                       largest=0), or an equal value at a lower index; NaN
 //                       counts as greater than every number, as numpy sorts.
@@ -154,7 +154,8 @@ llvm::Error convertTopK(NodeContext &node) {
             nl, i64, nb.create<linalg::IndexOp>(nl, axis));
         Value j = nb.create<arith::IndexCastOp>(
             nl, i64, nb.create<linalg::IndexOp>(nl, rank));
-        Value hit = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, rj, p);
+        Value hit =
+            nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, rj, p);
         Value v = nb.create<arith::SelectOp>(nl, hit, xj, accV);
         Value idx = nb.create<arith::SelectOp>(nl, hit, j, accI);
         nb.create<linalg::YieldOp>(nl, ValueRange{v, idx});
@@ -369,7 +370,8 @@ llvm::Error convertRoiAlign(NodeContext &node) {
         Value w3 = m.select(outside, zero, m.mul(ly, hx));
         Value w4 = m.select(outside, zero, m.mul(ly, lx));
         // The roi's image, clamped into range.
-        Value bi = nb.create<tensor::ExtractOp>(nl, batchIndices, ValueRange{r});
+        Value bi =
+            nb.create<tensor::ExtractOp>(nl, batchIndices, ValueRange{r});
         Value n = nb.create<arith::IndexCastOp>(nl, nb.getIndexType(), bi);
         Value zeroI = nb.create<arith::ConstantIndexOp>(nl, 0);
         Value lastN = nb.create<arith::ConstantIndexOp>(nl, batch - 1);
