@@ -447,6 +447,7 @@ const ConverterRegistry &converterRegistry() {
     registerRecurrentOps(r);
     registerScatterOps(r);
     registerQuantOps(r);
+    registerSortOps(r);
     return r;
   }();
   return registry;

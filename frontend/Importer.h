@@ -171,6 +171,7 @@ void registerLossOps(ConverterRegistry &registry);
 void registerRecurrentOps(ConverterRegistry &registry);
 void registerScatterOps(ConverterRegistry &registry);
 void registerQuantOps(ConverterRegistry &registry);
+void registerSortOps(ConverterRegistry &registry);
 
 /// Every converter, built once.
 const ConverterRegistry &converterRegistry();

@@ -29,6 +29,11 @@ std::optional<ElemKind> kindForOnnx(int onnxType) {
   case onnx::TensorProto::INT32: return ElemKind::I32;
   case onnx::TensorProto::INT64: return ElemKind::I64;
   case onnx::TensorProto::BOOL: return ElemKind::Bool;
+  case onnx::TensorProto::FLOAT16: return ElemKind::F16;
+  case onnx::TensorProto::BFLOAT16: return ElemKind::BF16;
+  case onnx::TensorProto::UINT16: return ElemKind::U16;
+  case onnx::TensorProto::UINT32: return ElemKind::U32;
+  case onnx::TensorProto::UINT64: return ElemKind::U64;
   default: return std::nullopt;
   }
 }
@@ -43,6 +48,11 @@ int onnxForKind(ElemKind kind) {
   case ElemKind::I32: return onnx::TensorProto::INT32;
   case ElemKind::I64: return onnx::TensorProto::INT64;
   case ElemKind::Bool: return onnx::TensorProto::BOOL;
+  case ElemKind::F16: return onnx::TensorProto::FLOAT16;
+  case ElemKind::BF16: return onnx::TensorProto::BFLOAT16;
+  case ElemKind::U16: return onnx::TensorProto::UINT16;
+  case ElemKind::U32: return onnx::TensorProto::UINT32;
+  case ElemKind::U64: return onnx::TensorProto::UINT64;
   }
   return onnx::TensorProto::UNDEFINED;
 }
@@ -108,15 +118,17 @@ llvm::Expected<NamedBuffer> readNpy(llvm::StringRef path,
   static const std::pair<const char *, ElemKind> kinds[] = {
       {"<f4", ElemKind::F32}, {"<f8", ElemKind::F64}, {"|i1", ElemKind::I8},
       {"|u1", ElemKind::U8},  {"<i2", ElemKind::I16}, {"<i4", ElemKind::I32},
-      {"<i8", ElemKind::I64}, {"|b1", ElemKind::Bool}};
+      {"<i8", ElemKind::I64}, {"|b1", ElemKind::Bool}, {"<f2", ElemKind::F16},
+      {"<u2", ElemKind::U16}, {"<u4", ElemKind::U32}, {"<u8", ElemKind::U64},
+      {"bfloat16", ElemKind::BF16}};
   std::optional<ElemKind> kind;
   for (auto [name, k] : kinds)
     if (descr == name)
       kind = k;
   if (!kind)
     return makeError(path + ": .npy element type '" + descr +
-                     "' is not supported (little-endian f4, f8, i1, u1, i2, "
-                     "i4, i8, b1)");
+                     "' is not supported (little-endian f2, f4, f8, i1, u1, "
+                     "i2, u2, i4, u4, i8, u8, b1)");
   llvm::StringRef shapeText = field("shape");
   if (!shapeText.starts_with("("))
     return makeError(path + ": .npy header has no 'shape'");
@@ -157,6 +169,14 @@ std::string npyHeader(const TensorSpec &spec) {
   case ElemKind::I32: descr = "<i4"; break;
   case ElemKind::I64: descr = "<i8"; break;
   case ElemKind::Bool: descr = "|b1"; break;
+  case ElemKind::F16: descr = "<f2"; break;
+  case ElemKind::U16: descr = "<u2"; break;
+  case ElemKind::U32: descr = "<u4"; break;
+  case ElemKind::U64: descr = "<u8"; break;
+  case ElemKind::BF16:
+    // numpy has no bfloat16; ml_dtypes (as used by JAX) names it so.
+    descr = "bfloat16";
+    break;
   }
   std::string shape;
   for (int64_t d : spec.shape)

@@ -31,6 +31,10 @@ std::optional<ElemKind> elemKindOf(Type type) {
     return ElemKind::F32;
   if (type.isF64())
     return ElemKind::F64;
+  if (type.isF16())
+    return ElemKind::F16;
+  if (type.isBF16())
+    return ElemKind::BF16;
   if (type.isSignlessInteger(8))
     return ElemKind::I8;
   if (type.isSignlessInteger(1))
@@ -74,8 +78,8 @@ llvm::Expected<TensorSpec> specFor(func::FuncOp func, Type type,
   std::optional<ElemKind> kind = elemKindOf(tensor.getElementType());
   if (!kind)
     return errorAt(func, llvm::formatv("{0} #{1} of @{2} has element type "
-                                       "{3}; supported: f32, f64, i8, i16, "
-                                       "i32, i64",
+                                       "{3}; supported: f32, f64, f16, bf16, "
+                                       "i1, i8, i16, i32, i64",
                                        what, index, func.getSymName(),
                                        typeString(tensor.getElementType())));
   TensorSpec spec;

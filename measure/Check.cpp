@@ -7,6 +7,11 @@
 namespace hatc {
 
 double defaultTolerance(ElemKind kind) {
+  // The two-byte floats hold 10 (f16) and 7 (bf16) fraction bits.
+  if (kind == ElemKind::F16)
+    return 1e-2;
+  if (kind == ElemKind::BF16)
+    return 5e-2;
   return isFloatKind(kind) ? 1e-3 : 0.0;
 }
 

@@ -7,6 +7,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -14,11 +15,34 @@ namespace hatc {
 
 namespace {
 
-/// A u8 file for an i8 argument (ONNX uint8 is i8 in the IR) is the same
-/// bytes: relabel it.
+/// A u8/u16/u32/u64 file for an i8/i16/i32/i64 argument (ONNX's unsigned
+/// integers are signless in the IR) is the same bytes: relabel it.
+/// A uint16 file for a bfloat16 argument holds its bit patterns (ONNX's
+/// older bfloat16 test data is stored so).
 bool sameBytes(ElemKind a, ElemKind b) {
-  auto byteKind = [](ElemKind k) { return k == ElemKind::I8 || k == ElemKind::U8; };
-  return a == b || (byteKind(a) && byteKind(b));
+  auto bits = [](ElemKind k) {
+    return k == ElemKind::BF16 ? ElemKind::I16 : signlessKind(k);
+  };
+  return signlessKind(a) == signlessKind(b) ||
+         (bits(a) == bits(b) &&
+          (a == ElemKind::BF16 || b == ElemKind::BF16));
+}
+
+/// `buffer`'s bytes read as `spec`.
+HostBuffer relabel(const HostBuffer &buffer, const TensorSpec &spec) {
+  HostBuffer result(spec);
+  std::memcpy(result.data(), buffer.data(), spec.byteSize());
+  return result;
+}
+
+/// The relative tolerance for comparing `kind`: at least a few units in the
+/// last place of the two-byte float kinds (10 and 7 fraction bits).
+double relativeTolerance(ElemKind kind, double rtol) {
+  if (kind == ElemKind::F16)
+    return std::max(rtol, std::ldexp(1.0, -10));
+  if (kind == ElemKind::BF16)
+    return std::max(rtol, std::ldexp(1.0, -7));
+  return rtol;
 }
 
 } // namespace
@@ -99,12 +123,15 @@ compareWithExpected(llvm::StringRef dir, const std::vector<HostBuffer> &outputs,
       results.push_back(cmp);
       continue;
     }
-    std::vector<double> e = expected->buffer.toDoubles();
-    // Read ours with the expected file's signedness (u8 vs i8).
-    HostBuffer relabeled(want);
-    std::memcpy(relabeled.data(), outputs[i].data(), want.byteSize());
-    std::vector<double> a = relabeled.toDoubles();
-    bool exact = !isFloatKind(want.kind);
+    // Read ours with the expected file's signedness (u8 vs i8), and a
+    // uint16 file expected of a bfloat16 output as bfloat16.
+    TensorSpec common = want;
+    if (got.kind == ElemKind::BF16)
+      common.kind = ElemKind::BF16;
+    std::vector<double> e = relabel(expected->buffer, common).toDoubles();
+    std::vector<double> a = relabel(outputs[i], common).toDoubles();
+    bool exact = !isFloatKind(common.kind);
+    double kindRtol = relativeTolerance(common.kind, rtol);
     for (size_t k = 0; k < e.size(); ++k) {
       if (std::isnan(e[k]) && std::isnan(a[k]))
         continue;
@@ -116,7 +143,7 @@ compareWithExpected(llvm::StringRef dir, const std::vector<HostBuffer> &outputs,
       cmp.maxAbsErr = std::max(cmp.maxAbsErr, diff);
       if (e[k] != 0)
         cmp.maxRelErr = std::max(cmp.maxRelErr, diff / std::fabs(e[k]));
-      bool ok = exact ? diff == 0 : diff <= atol + rtol * std::fabs(e[k]);
+      bool ok = exact ? diff == 0 : diff <= atol + kindRtol * std::fabs(e[k]);
       cmp.mismatches += !ok;
     }
     results.push_back(cmp);

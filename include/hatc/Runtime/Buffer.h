@@ -19,15 +19,42 @@
 namespace hatc {
 
 /// Element kinds of kernel arguments. Bool is MLIR's i1 (one byte each, 0 or
-/// 1, as LLVM stores i1 in memory); U8 is an i8 read as unsigned (ONNX
-/// uint8: the IR sees the same bytes).
-enum class ElemKind : uint8_t { F32, F64, I8, I16, I32, I64, Bool, U8 };
+/// 1, as LLVM stores i1 in memory); U8, U16, U32 and U64 are i8, i16, i32
+/// and i64 read as unsigned (ONNX uint8..uint64: the IR sees the same
+/// bytes). F16 is IEEE binary16 and BF16 is bfloat16, both two bytes.
+enum class ElemKind : uint8_t {
+  F32,
+  F64,
+  I8,
+  I16,
+  I32,
+  I64,
+  Bool,
+  U8,
+  F16,
+  BF16,
+  U16,
+  U32,
+  U64
+};
 
 /// "f32", "i8", ... ; parse returns nullopt for anything else.
 const char *elemKindName(ElemKind kind);
 std::optional<ElemKind> parseElemKind(const std::string &name);
 size_t elemKindBytes(ElemKind kind);
+/// F32, F64, F16 and BF16.
 bool isFloatKind(ElemKind kind);
+/// The signed kind of the same width for an unsigned one (U16 -> I16), the
+/// kind itself otherwise: what the IR's signless integers are read as.
+ElemKind signlessKind(ElemKind kind);
+
+/// IEEE binary16 and bfloat16 bit patterns to and from double. Encoding
+/// rounds to nearest, ties to even; out-of-range values become infinities,
+/// NaN a quiet NaN of the same sign.
+double halfToDouble(uint16_t bits);
+uint16_t doubleToHalf(double value);
+double bfloat16ToDouble(uint16_t bits);
+uint16_t doubleToBFloat16(double value);
 
 /// Shape and element kind of one kernel argument.
 struct TensorSpec {
