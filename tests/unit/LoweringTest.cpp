@@ -81,9 +81,10 @@ TEST(Workload, RejectsWhatItCannotRun) {
                             return %a : memref<4xf32> })")
                 .find("needs ranked tensors"),
             std::string::npos);
-  EXPECT_NE(parseError(R"(func.func @f(%a: tensor<4xbf16>) -> tensor<4xbf16> {
-                            return %a : tensor<4xbf16> })")
-                .find("element type bf16"),
+  // bf16 and f16 are kernel arguments now; 4-bit integers are not.
+  EXPECT_NE(parseError(R"(func.func @f(%a: tensor<4xi4>) -> tensor<4xi4> {
+                            return %a : tensor<4xi4> })")
+                .find("element type i4"),
             std::string::npos);
   EXPECT_NE(parseError(R"(func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
                             return %a : tensor<4xf32> })")
