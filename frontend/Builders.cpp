@@ -153,6 +153,52 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
   return generic.getResult(0);
 }
 
+Value addValues(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::AddFOp>(loc, x, y);
+  return b.create<arith::AddIOp>(loc, x, y);
+}
+
+Value subValues(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::SubFOp>(loc, x, y);
+  return b.create<arith::SubIOp>(loc, x, y);
+}
+
+Value mulValues(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::MulFOp>(loc, x, y);
+  return b.create<arith::MulIOp>(loc, x, y);
+}
+
+Value divValues(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::DivFOp>(loc, x, y);
+  return b.create<arith::DivSIOp>(loc, x, y);
+}
+
+Value maxValues(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::MaximumFOp>(loc, x, y);
+  return b.create<arith::MaxSIOp>(loc, x, y);
+}
+
+Value minValues(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::MinimumFOp>(loc, x, y);
+  return b.create<arith::MinSIOp>(loc, x, y);
+}
+
+Value matmul2d(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  Value acc =
+      filledTensor(b, loc, {lhsType.getDimSize(0), rhsType.getDimSize(1)},
+                   lhsType.getElementType(), 0);
+  return b.create<linalg::MatmulOp>(loc, ValueRange{lhs, rhs}, ValueRange{acc})
+      .getResult(0);
+}
+
 Value transpose(OpBuilder &b, Location loc, Value input,
                 ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(input.getType());

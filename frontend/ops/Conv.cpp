@@ -33,24 +33,6 @@ SmallVector<int64_t> shapeOf(Value value) {
   return SmallVector<int64_t>(tensorType(value).getShape());
 }
 
-Value addValues(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::AddFOp>(loc, x, y);
-  return b.create<arith::AddIOp>(loc, x, y);
-}
-
-Value mulValues(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::MulFOp>(loc, x, y);
-  return b.create<arith::MulIOp>(loc, x, y);
-}
-
-Value maxValues(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::MaximumFOp>(loc, x, y);
-  return b.create<arith::MaxSIOp>(loc, x, y);
-}
-
 /// x ^ signbit: maps unsigned order onto signed order (and back), so that
 /// a signed max pools unsigned integers (uint8) correctly.
 Value flipSignBit(OpBuilder &b, Location loc, Value x) {

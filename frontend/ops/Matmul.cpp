@@ -42,17 +42,6 @@ llvm::Expected<Value> broadcastTo(OpBuilder &b, Location loc, Value x,
       [](OpBuilder &, Location, ValueRange args) { return args[0]; }, shape);
 }
 
-/// linalg.matmul of 2-D A[M,K] and B[K,N] into a zero-filled [M,N].
-Value matmul2d(OpBuilder &b, Location loc, Value lhs, Value rhs) {
-  auto lhsType = cast<RankedTensorType>(lhs.getType());
-  auto rhsType = cast<RankedTensorType>(rhs.getType());
-  Value acc =
-      filledTensor(b, loc, {lhsType.getDimSize(0), rhsType.getDimSize(1)},
-                   lhsType.getElementType(), 0);
-  return b.create<linalg::MatmulOp>(loc, ValueRange{lhs, rhs}, ValueRange{acc})
-      .getResult(0);
-}
-
 llvm::Error convertMatMul(NodeContext &node) {
   OpBuilder &b = node.b;
   Location loc = node.loc;

@@ -61,17 +61,6 @@ Value columns(OpBuilder &b, Location loc, Value x, int64_t from,
   return extractSlice(b, loc, x, {0, from}, {rows, count}, {rows, count});
 }
 
-/// linalg.matmul of A[M,K] and B[K,N] into a zero-filled [M,N].
-Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
-  auto lhsType = cast<RankedTensorType>(lhs.getType());
-  auto rhsType = cast<RankedTensorType>(rhs.getType());
-  Value acc =
-      filledTensor(b, loc, {lhsType.getDimSize(0), rhsType.getDimSize(1)},
-                   lhsType.getElementType(), 0);
-  return b.create<linalg::MatmulOp>(loc, ValueRange{lhs, rhs}, ValueRange{acc})
-      .getResult(0);
-}
-
 std::string shapeText(ArrayRef<int64_t> shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -390,7 +379,7 @@ Recurrence::map(ValueRange inputs,
 llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
   int64_t H = hidden;
   if (kind == CellKind::Rnn) {
-    Value hr = matmul(b, loc, h, rT);
+    Value hr = matmul2d(b, loc, h, rT);
     auto next = map({xw, hr}, [&](ScalarOps &ops, ValueRange a) {
       return ops.apply(act(d, 0), clipped(ops, ops.add(a[0], a[1])));
     });
@@ -402,7 +391,7 @@ llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
 
   if (kind == CellKind::Gru) {
     // Gate order z, r, h.
-    Value hr = matmul(b, loc, h, rT);
+    Value hr = matmul2d(b, loc, h, rT);
     Value xz = columns(b, loc, xw, 0, H), xr = columns(b, loc, xw, H, H);
     Value xh = columns(b, loc, xw, 2 * H, H);
     Value hz = columns(b, loc, hr, 0, H), hrr = columns(b, loc, hr, H, H);
@@ -420,7 +409,7 @@ llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
       });
       if (!reset)
         return reset.takeError();
-      inputs.push_back(matmul(b, loc, *reset, rhT));
+      inputs.push_back(matmul2d(b, loc, *reset, rhT));
     }
     bool withBias = bool(recurrentBiasH);
     auto next = map(inputs, [&](ScalarOps &ops, ValueRange a) {
@@ -445,7 +434,7 @@ llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
   }
 
   // LSTM, gate order i, o, f, c.
-  Value hr = matmul(b, loc, h, rT);
+  Value hr = matmul2d(b, loc, h, rT);
   const Activation &f = act(d, 0), &g = act(d, 1), &hAct = act(d, 2);
   SmallVector<Value> cellInputs = {columns(b, loc, xw, 0, H),
                                    columns(b, loc, hr, 0, H),
@@ -501,7 +490,7 @@ llvm::Error Recurrence::runDirection(int64_t d) {
   Value wd =
       extractSlice(b, loc, w, {d, 0, 0}, {1, gh, inputSize}, {gh, inputSize});
   Value xFlat = reshape(b, loc, x, {seq * batch, inputSize});
-  Value xw = matmul(b, loc, xFlat, transpose(b, loc, wd, {1, 0}));
+  Value xw = matmul2d(b, loc, xFlat, transpose(b, loc, wd, {1, 0}));
   recurrentBiasH = nullptr;
   if (bias) {
     Value wb = extractSlice(b, loc, bias, {d, 0}, {1, gh}, {gh});

@@ -22,42 +22,6 @@ Value cst(OpBuilder &b, Location loc, Value like, double v) {
   return scalarConstant(b, loc, like.getType(), v);
 }
 
-Value addOf(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::AddFOp>(loc, x, y);
-  return b.create<arith::AddIOp>(loc, x, y);
-}
-
-Value subOf(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::SubFOp>(loc, x, y);
-  return b.create<arith::SubIOp>(loc, x, y);
-}
-
-Value mulOf(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::MulFOp>(loc, x, y);
-  return b.create<arith::MulIOp>(loc, x, y);
-}
-
-Value divOf(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::DivFOp>(loc, x, y);
-  return b.create<arith::DivSIOp>(loc, x, y);
-}
-
-Value maxOf(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::MaximumFOp>(loc, x, y);
-  return b.create<arith::MaxSIOp>(loc, x, y);
-}
-
-Value minOf(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return b.create<arith::MinimumFOp>(loc, x, y);
-  return b.create<arith::MinSIOp>(loc, x, y);
-}
-
 Value absOf(OpBuilder &b, Location loc, Value x) {
   if (isFloat(x.getType()))
     return b.create<math::AbsFOp>(loc, x);
@@ -129,7 +93,7 @@ Value sumOver(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
               bool keepDims) {
   return reduce(b, loc, x, axes, keepDims, 0,
                 [](OpBuilder &b, Location loc, ValueRange args) {
-                  return addOf(b, loc, args[1], args[0]);
+                  return addValues(b, loc, args[1], args[0]);
                 });
 }
 
@@ -138,7 +102,7 @@ Value maxOver(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
   Type type = cast<RankedTensorType>(x.getType()).getElementType();
   return reduce(b, loc, x, axes, keepDims, lowestValue(type),
                 [](OpBuilder &b, Location loc, ValueRange args) {
-                  return maxOf(b, loc, args[1], args[0]);
+                  return maxValues(b, loc, args[1], args[0]);
                 });
 }
 
@@ -310,18 +274,18 @@ llvm::Error convertReduce(NodeContext &node, ReduceKind kind) {
                Value v = args[0], acc = args[1];
                switch (kind) {
                case ReduceKind::Max:
-                 return maxOf(b, loc, acc, v);
+                 return maxValues(b, loc, acc, v);
                case ReduceKind::Min:
-                 return minOf(b, loc, acc, v);
+                 return minValues(b, loc, acc, v);
                case ReduceKind::Prod:
-                 return mulOf(b, loc, acc, v);
+                 return mulValues(b, loc, acc, v);
                case ReduceKind::L1:
-                 return addOf(b, loc, acc, absOf(b, loc, v));
+                 return addValues(b, loc, acc, absOf(b, loc, v));
                case ReduceKind::L2:
                case ReduceKind::SumSquare:
-                 return addOf(b, loc, acc, mulOf(b, loc, v, v));
+                 return addValues(b, loc, acc, mulValues(b, loc, v, v));
                default:
-                 return addOf(b, loc, acc, v);
+                 return addValues(b, loc, acc, v);
                }
              });
 
@@ -329,7 +293,7 @@ llvm::Error convertReduce(NodeContext &node, ReduceKind kind) {
   int64_t count = countOver(type.getShape(), axes);
   if (kind == ReduceKind::Mean)
     post = [count](OpBuilder &b, Location loc, ValueRange args) {
-      return divOf(b, loc, args[0], cst(b, loc, args[0], double(count)));
+      return divValues(b, loc, args[0], cst(b, loc, args[0], double(count)));
     };
   else if (kind == ReduceKind::L2)
     post = [](OpBuilder &b, Location loc, ValueRange args) {
@@ -578,13 +542,13 @@ llvm::Expected<Centered> center(NodeContext &node, Value x,
   Value sum = sumOver(node.b, node.loc, x, axes, /*keepDims=*/true);
   auto mean = ew(node, {sum}, element,
                  [count](OpBuilder &b, Location loc, ValueRange args) {
-                   return divOf(b, loc, args[0], cst(b, loc, args[0], count));
+                   return divValues(b, loc, args[0], cst(b, loc, args[0], count));
                  });
   if (!mean)
     return mean.takeError();
   auto diff = ew(node, {x, *mean}, element,
                  [](OpBuilder &b, Location loc, ValueRange args) {
-                   return subOf(b, loc, args[0], args[1]);
+                   return subValues(b, loc, args[0], args[1]);
                  });
   if (!diff)
     return diff.takeError();
