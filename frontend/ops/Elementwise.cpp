@@ -145,16 +145,42 @@ Value clampValue(OpBuilder &b, Location loc, Value x, Value low, Value high,
 enum class Arith { Add, Sub, Mul, Div, Pow, Min, Max, Mod, FMod };
 
 /// `isUnsigned`: integer operands are unsigned ONNX types.
+/// Integer division or remainder that cannot trap: a zero divisor gives 0
+/// (ONNX leaves it undefined; x86 would raise SIGFPE and kill the process),
+/// and signed MIN / -1 wraps (quotient -x, remainder 0) instead of trapping.
+Value safeIntDivide(OpBuilder &b, Location loc, Value x, Value y,
+                    bool remainder, bool isUnsigned) {
+  Value zero = cst(b, loc, y, 0), one = cst(b, loc, y, 1);
+  Value byZero =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, y, zero);
+  if (isUnsigned) {
+    Value safe = b.create<arith::SelectOp>(loc, byZero, one, y);
+    Value r = remainder ? b.create<arith::RemUIOp>(loc, x, safe).getResult()
+                        : b.create<arith::DivUIOp>(loc, x, safe).getResult();
+    return b.create<arith::SelectOp>(loc, byZero, zero, r);
+  }
+  Value byMinusOne = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, y,
+                                             cst(b, loc, y, -1));
+  Value special = b.create<arith::OrIOp>(loc, byZero, byMinusOne);
+  Value safe = b.create<arith::SelectOp>(loc, special, one, y);
+  Value r = remainder ? b.create<arith::RemSIOp>(loc, x, safe).getResult()
+                      : b.create<arith::DivSIOp>(loc, x, safe).getResult();
+  Value minusOneResult =
+      remainder ? zero : b.create<arith::SubIOp>(loc, zero, x).getResult();
+  r = b.create<arith::SelectOp>(loc, byMinusOne, minusOneResult, r);
+  return b.create<arith::SelectOp>(loc, byZero, zero, r);
+}
+
 Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y,
              bool isUnsigned = false) {
   bool f = isFloat(x.getType());
   if (!f && isUnsigned) {
     switch (op) {
-    case Arith::Div: return b.create<arith::DivUIOp>(loc, x, y);
+    case Arith::Div: return safeIntDivide(b, loc, x, y, false, true);
     case Arith::Min: return b.create<arith::MinUIOp>(loc, x, y);
     case Arith::Max: return b.create<arith::MaxUIOp>(loc, x, y);
     case Arith::Mod:
-    case Arith::FMod: return b.create<arith::RemUIOp>(loc, x, y);
+    case Arith::FMod: return safeIntDivide(b, loc, x, y, true, true);
     case Arith::Pow: {
       Type f64 = b.getF64Type();
       Value r = b.create<math::PowFOp>(loc, convertScalar(b, loc, x, f64, true),
@@ -177,7 +203,7 @@ Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y,
              : b.create<arith::MulIOp>(loc, x, y).getResult();
   case Arith::Div:
     return f ? b.create<arith::DivFOp>(loc, x, y).getResult()
-             : b.create<arith::DivSIOp>(loc, x, y).getResult();
+             : safeIntDivide(b, loc, x, y, false, false);
   case Arith::Min:
     return f ? b.create<arith::MinimumFOp>(loc, x, y).getResult()
              : b.create<arith::MinSIOp>(loc, x, y).getResult();
@@ -199,12 +225,12 @@ Value binary(OpBuilder &b, Location loc, Arith op, Value x, Value y,
   }
   case Arith::FMod:
     return f ? b.create<arith::RemFOp>(loc, x, y).getResult()
-             : b.create<arith::RemSIOp>(loc, x, y).getResult();
+             : safeIntDivide(b, loc, x, y, true, false);
   case Arith::Mod: {
     if (f)
       return b.create<arith::RemFOp>(loc, x, y);
     // Python-style: the result takes the divisor's sign.
-    Value r = b.create<arith::RemSIOp>(loc, x, y);
+    Value r = safeIntDivide(b, loc, x, y, true, false);
     Value zero = cst(b, loc, x, 0);
     Value rNonZero =
         b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, r, zero);

@@ -440,6 +440,23 @@ def lit_ops():
     return model, [], {}
 
 
+def lit_int_div():
+    """Integer Div and Mod by 0 and INT_MIN / -1: no trap (SIGFPE); a zero
+    divisor gives 0 (ONNX leaves it undefined), MIN / -1 wraps."""
+    b = Builder(19)
+    i32 = TensorProto.INT32
+    b.node("Div", ["a", "b"], ["q"], name="div")
+    b.node("Mod", ["a", "b"], ["r"], name="mod")
+    model = b.model("lit_int_div",
+                    [tensor_info("a", [6], i32), tensor_info("b", [6], i32)],
+                    [tensor_info("q", [6], i32), tensor_info("r", [6], i32)], 13)
+    a = np.array([7, -7, 5, -2147483648, 9, -9], dtype=np.int32)
+    c = np.array([2, 2, 0, -1, -4, 0], dtype=np.int32)
+    q = np.array([3, -3, 0, -2147483648, -2, 0], dtype=np.int32)
+    r = np.array([1, 1, 0, 0, -3, 0], dtype=np.int32)
+    return model, [a, c], {"expected": [q, r]}
+
+
 E2E_MODELS = {
     "elementwise_chain": elementwise_chain,
     "mobilenet_block": mobilenet_block,
@@ -451,6 +468,7 @@ LIT_MODELS = {
     "lit_broadcast_add": lit_broadcast_add,
     "lit_relu_clip": lit_relu_clip,
     "lit_ops": lit_ops,
+    "lit_int_div": lit_int_div,
     "lit_unsupported": lit_unsupported,
     "lit_opset18": lit_opset18,
     "lit_dynamic": lit_dynamic,
