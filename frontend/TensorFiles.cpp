@@ -1,6 +1,7 @@
 //===- TensorFiles.cpp - .pb (ONNX TensorProto) and .npy tensor files -----===//
 #include "Importer.h"
 #include "hatc/Frontend/Onnx.h"
+#include "hatc/Frontend/TensorFiles.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/ADT/StringExtras.h"

@@ -1,5 +1,6 @@
 //===- FrontendTest.cpp - tensor files (.npy, .pb), --input-shape ---------===//
 #include "hatc/Frontend/Onnx.h"
+#include "hatc/Frontend/TensorFiles.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"

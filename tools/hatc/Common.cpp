@@ -2,6 +2,7 @@
 #include "Common.h"
 #include "llvm/Support/Path.h"
 #include "hatc/Frontend/Onnx.h"
+#include "hatc/Frontend/TensorFiles.h"
 #include "Commands.h"
 #include "Flags.h"
 #include "hatc/Lowering/DefaultSchedule.h"

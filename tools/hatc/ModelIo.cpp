@@ -1,6 +1,7 @@
 //===- ModelIo.cpp - hatc run's tensor folders ----------------------------===//
 #include "ModelIo.h"
 #include "hatc/Frontend/Onnx.h"
+#include "hatc/Frontend/TensorFiles.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"

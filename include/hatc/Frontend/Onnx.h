@@ -7,15 +7,11 @@
 // ImportOptions::inputShapes; shape arithmetic is folded to constants while
 // importing; large weights become `dense_resource` blobs.
 //
-// Tensor files are what a model's inputs and expected outputs come in: ONNX
-// `TensorProto` `.pb` files (the conformance suite's format) and NumPy
-// `.npy` files.
+// Tensor files (a model's inputs and expected outputs): TensorFiles.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_FRONTEND_ONNX_H
 #define HATC_FRONTEND_ONNX_H
-
-#include "hatc/Runtime/Buffer.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -96,27 +92,6 @@ void registerFrontendDialects(mlir::DialectRegistry &registry);
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importOnnxModel(mlir::MLIRContext &context, llvm::StringRef path,
                 const ImportOptions &options = {});
-
-/// A tensor read from a file: its name (a .pb file's `name` field; empty
-/// for .npy) and its data.
-struct NamedBuffer {
-  std::string name;
-  HostBuffer buffer;
-};
-
-/// Reads a `.pb` (ONNX TensorProto) or `.npy` file.
-llvm::Expected<NamedBuffer> readTensorFile(llvm::StringRef path);
-
-/// Writes `buffer` as a `.npy` file (or, for a path ending in ".pb", an
-/// ONNX TensorProto named `name`). Every write is checked.
-llvm::Error writeTensorFile(llvm::StringRef path, const HostBuffer &buffer,
-                            llvm::StringRef name = "");
-
-/// The tensor files of a folder in the conformance suite's order: files
-/// named `<prefix>_<N>.pb` (or `.npy`) by N, else every .pb/.npy file by
-/// name. `prefix` is "input" or "output".
-llvm::Expected<std::vector<std::string>> tensorFilesIn(llvm::StringRef dir,
-                                                       llvm::StringRef prefix);
 
 } // namespace hatc::frontend
 
