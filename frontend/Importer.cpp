@@ -328,25 +328,29 @@ std::optional<DenseElementsAttr> NodeContext::constantInput(size_t i) {
   return DenseElementsAttr::getFromRawBuffer(resource.getType(), raw);
 }
 
+llvm::Expected<DenseElementsAttr>
+NodeContext::requireConstant(size_t i, llvm::StringRef what) {
+  if (auto constant = constantInput(i))
+    return *constant;
+  return error(llvm::formatv("its {0} (input {1}, '{2}') must be known at "
+                             "import time; it is computed at run time",
+                             what, i,
+                             hasInput(i) ? node.input(i) : std::string()));
+}
+
 llvm::Expected<std::vector<int64_t>>
 NodeContext::constantInts(size_t i, llvm::StringRef what) {
-  auto constant = constantInput(i);
+  auto constant = requireConstant(i, what);
   if (!constant)
-    return error(llvm::formatv("its {0} (input {1}, '{2}') must be known at "
-                               "import time; it is computed at run time",
-                               what, i,
-                               hasInput(i) ? node.input(i) : std::string()));
+    return constant.takeError();
   return intsOf(*constant);
 }
 
 llvm::Expected<std::vector<double>>
 NodeContext::constantDoubles(size_t i, llvm::StringRef what) {
-  auto constant = constantInput(i);
+  auto constant = requireConstant(i, what);
   if (!constant)
-    return error(llvm::formatv("its {0} (input {1}, '{2}') must be known at "
-                               "import time; it is computed at run time",
-                               what, i,
-                               hasInput(i) ? node.input(i) : std::string()));
+    return constant.takeError();
   return doublesOf(*constant);
 }
 

@@ -103,6 +103,10 @@ public:
   /// naming the input when it is not known at import time.
   llvm::Expected<std::vector<int64_t>> constantInts(size_t i,
                                                     llvm::StringRef what);
+  /// The input's value, or an error naming the input when it is computed
+  /// at run time.
+  llvm::Expected<mlir::DenseElementsAttr> requireConstant(size_t i,
+                                                          llvm::StringRef what);
   /// A constant float/int input's values as doubles (Clip bounds, ...).
   llvm::Expected<std::vector<double>> constantDoubles(size_t i,
                                                       llvm::StringRef what);
@@ -235,6 +239,62 @@ mlir::Value maxValues(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                       mlir::Value y);
 mlir::Value minValues(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                       mlir::Value y);
+
+/// Scalar arithmetic on one float type inside a linalg body.
+struct FloatMath {
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Type type;
+
+  mlir::Value cst(double v) { return scalarConstant(b, loc, type, v); }
+  mlir::Value add(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::AddFOp>(loc, x, y);
+  }
+  mlir::Value sub(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::SubFOp>(loc, x, y);
+  }
+  mlir::Value mul(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::MulFOp>(loc, x, y);
+  }
+  mlir::Value div(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::DivFOp>(loc, x, y);
+  }
+  mlir::Value max(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::MaximumFOp>(loc, x, y);
+  }
+  mlir::Value min(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::MinimumFOp>(loc, x, y);
+  }
+  mlir::Value exp(mlir::Value x) { return b.create<mlir::math::ExpOp>(loc, x); }
+  mlir::Value lt(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::CmpFOp>(loc, mlir::arith::CmpFPredicate::OLT,
+                                         x, y);
+  }
+  mlir::Value gt(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::CmpFOp>(loc, mlir::arith::CmpFPredicate::OGT,
+                                         x, y);
+  }
+  mlir::Value select(mlir::Value c, mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::SelectOp>(loc, c, x, y);
+  }
+  mlir::Value andi(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::AndIOp>(loc, x, y);
+  }
+  mlir::Value ori(mlir::Value x, mlir::Value y) {
+    return b.create<mlir::arith::OrIOp>(loc, x, y);
+  }
+  /// An index value as this float type.
+  mlir::Value fromIndex(mlir::Value i) {
+    mlir::Value i64 =
+        b.create<mlir::arith::IndexCastOp>(loc, b.getI64Type(), i);
+    return b.create<mlir::arith::SIToFPOp>(loc, type, i64);
+  }
+  /// A non-negative float truncated to an index.
+  mlir::Value toIndex(mlir::Value x) {
+    mlir::Value i64 = b.create<mlir::arith::FPToSIOp>(loc, b.getI64Type(), x);
+    return b.create<mlir::arith::IndexCastOp>(loc, b.getIndexType(), i64);
+  }
+};
 
 /// linalg.matmul of A[M,K] and B[K,N] into a zero-filled [M,N].
 mlir::Value matmul2d(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,

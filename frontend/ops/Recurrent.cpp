@@ -97,29 +97,10 @@ struct Activation {
   double alpha = 0, beta = 0;
 };
 
-/// Scalar float arithmetic inside a generic's body.
-struct ScalarOps {
-  OpBuilder &b;
-  Location loc;
-  Type type;
-
-  Value constant(double v) { return scalarConstant(b, loc, type, v); }
-  Value add(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
-  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(loc, x, y); }
-  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(loc, x, y); }
-  Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
-  Value max(Value x, Value y) { return b.create<arith::MaximumFOp>(loc, x, y); }
-  Value min(Value x, Value y) { return b.create<arith::MinimumFOp>(loc, x, y); }
-  Value exp(Value x) { return b.create<math::ExpOp>(loc, x); }
-  Value lessThan(Value x, Value y) {
-    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, y);
-  }
-  Value select(Value c, Value x, Value y) {
-    return b.create<arith::SelectOp>(loc, c, x, y);
-  }
-
+/// Scalar float arithmetic inside a generic's body, with the activations.
+struct ScalarOps : FloatMath {
   Value sigmoid(Value x) {
-    Value one = constant(1);
+    Value one = cst(1);
     return div(one, add(one, exp(b.create<arith::NegFOp>(loc, x))));
   }
 
@@ -130,26 +111,26 @@ struct ScalarOps {
     if (n == "sigmoid")
       return sigmoid(x);
     if (n == "relu")
-      return max(x, constant(0));
+      return max(x, cst(0));
     if (n == "affine")
-      return add(mul(constant(act.alpha), x), constant(act.beta));
+      return add(mul(cst(act.alpha), x), cst(act.beta));
     if (n == "leakyrelu")
-      return select(lessThan(x, constant(0)), mul(constant(act.alpha), x), x);
+      return select(lt(x, cst(0)), mul(cst(act.alpha), x), x);
     if (n == "thresholdedrelu")
-      return select(lessThan(constant(act.alpha), x), x, constant(0));
+      return select(lt(cst(act.alpha), x), x, cst(0));
     if (n == "scaledtanh")
-      return mul(constant(act.alpha),
-                 b.create<math::TanhOp>(loc, mul(constant(act.beta), x)));
+      return mul(cst(act.alpha),
+                 b.create<math::TanhOp>(loc, mul(cst(act.beta), x)));
     if (n == "hardsigmoid")
-      return max(constant(0), min(constant(1), add(mul(constant(act.alpha), x),
-                                                   constant(act.beta))));
+      return max(cst(0), min(cst(1), add(mul(cst(act.alpha), x),
+                                                   cst(act.beta))));
     if (n == "elu")
-      return select(lessThan(x, constant(0)),
-                    mul(constant(act.alpha), sub(exp(x), constant(1))), x);
+      return select(lt(x, cst(0)),
+                    mul(cst(act.alpha), sub(exp(x), cst(1))), x);
     if (n == "softsign")
-      return div(x, add(constant(1), b.create<math::AbsFOp>(loc, x)));
+      return div(x, add(cst(1), b.create<math::AbsFOp>(loc, x)));
     assert(n == "softplus" && "activation names are checked when parsed");
-    return b.create<math::LogOp>(loc, add(constant(1), exp(x)));
+    return b.create<math::LogOp>(loc, add(cst(1), exp(x)));
   }
 };
 
@@ -178,7 +159,7 @@ private:
   Value clipped(ScalarOps &ops, Value x) {
     if (!clip)
       return x;
-    return ops.min(ops.max(x, ops.constant(-*clip)), ops.constant(*clip));
+    return ops.min(ops.max(x, ops.cst(-*clip)), ops.cst(*clip));
   }
   const Activation &act(int64_t d, int64_t k) {
     return activations[d * activationsPerDirection + k];
@@ -370,7 +351,7 @@ Recurrence::map(ValueRange inputs,
   return elementwise(
       b, loc, inputs, element,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        ScalarOps ops{nested, nestedLoc, element};
+        ScalarOps ops{{nested, nestedLoc, element}};
         return body(ops, args);
       },
       ArrayRef<int64_t>(shape));
@@ -424,7 +405,7 @@ llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
       }
       Value candidate = ops.apply(g, clipped(ops, pre));
       // (1 - z) * ht + z * H
-      return ops.add(ops.mul(ops.sub(ops.constant(1), z), candidate),
+      return ops.add(ops.mul(ops.sub(ops.cst(1), z), candidate),
                      ops.mul(z, a[3]));
     });
     if (!next)
@@ -456,7 +437,7 @@ llvm::Error Recurrence::step(int64_t d, Value xw, Value &h, Value &c) {
       preF = ops.add(preF, ops.mul(a[8], cPrev));
     }
     Value i = ops.apply(f, clipped(ops, preI));
-    Value forget = coupled ? ops.sub(ops.constant(1), i)
+    Value forget = coupled ? ops.sub(ops.cst(1), i)
                            : ops.apply(f, clipped(ops, preF));
     Value cand = ops.apply(g, clipped(ops, ops.add(a[4], a[5])));
     return ops.add(ops.mul(forget, cPrev), ops.mul(i, cand));
@@ -504,7 +485,7 @@ llvm::Error Recurrence::runDirection(int64_t d) {
     auto biased =
         elementwise(b, loc, ValueRange{xw, wb, rb}, element,
                     [&](OpBuilder &nested, Location nestedLoc, ValueRange a) {
-                      ScalarOps ops{nested, nestedLoc, element};
+                      ScalarOps ops{{nested, nestedLoc, element}};
                       return ops.add(a[0], ops.add(a[1], a[2]));
                     });
     if (!biased)
@@ -562,7 +543,7 @@ llvm::Error Recurrence::runDirection(int64_t d) {
       auto keep = [&](Value next, Value prev) -> llvm::Expected<Value> {
         return map({mask, next, prev}, [](ScalarOps &ops, ValueRange a) {
           Value on = ops.b.create<arith::CmpFOp>(
-              ops.loc, arith::CmpFPredicate::ONE, a[0], ops.constant(0));
+              ops.loc, arith::CmpFPredicate::ONE, a[0], ops.cst(0));
           return ops.select(on, a[1], a[2]);
         });
       };

@@ -171,42 +171,6 @@ llvm::Error convertTopK(NodeContext &node) {
 // RoiAlign
 //===----------------------------------------------------------------------===//
 
-/// Scalar arithmetic on one float type for the RoiAlign body.
-struct FloatMath {
-  OpBuilder &b;
-  Location loc;
-  Type type;
-
-  Value cst(double v) { return scalarConstant(b, loc, type, v); }
-  Value add(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
-  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(loc, x, y); }
-  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(loc, x, y); }
-  Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
-  Value max(Value x, Value y) { return b.create<arith::MaximumFOp>(loc, x, y); }
-  Value min(Value x, Value y) { return b.create<arith::MinimumFOp>(loc, x, y); }
-  Value lt(Value x, Value y) {
-    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, y);
-  }
-  Value gt(Value x, Value y) {
-    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, y);
-  }
-  Value select(Value c, Value x, Value y) {
-    return b.create<arith::SelectOp>(loc, c, x, y);
-  }
-  Value andi(Value x, Value y) { return b.create<arith::AndIOp>(loc, x, y); }
-  Value ori(Value x, Value y) { return b.create<arith::OrIOp>(loc, x, y); }
-  /// An index value as this float type.
-  Value fromIndex(Value i) {
-    Value i64 = b.create<arith::IndexCastOp>(loc, b.getI64Type(), i);
-    return b.create<arith::SIToFPOp>(loc, type, i64);
-  }
-  /// A non-negative float truncated to an index.
-  Value toIndex(Value x) {
-    Value i64 = b.create<arith::FPToSIOp>(loc, b.getI64Type(), x);
-    return b.create<arith::IndexCastOp>(loc, b.getIndexType(), i64);
-  }
-};
-
 llvm::Error convertRoiAlign(NodeContext &node) {
   if (!node.hasInput(0) || !node.hasInput(1) || !node.hasInput(2))
     return node.error("RoiAlign takes X, rois and batch_indices");
