@@ -3,17 +3,84 @@
 #include "Common.h"
 #include "Flags.h"
 #include "Output.h"
+#include "hatc/Deploy/Deploy.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Tuner/Recording.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace hatc {
 
+/// --emit lib: OUT/libNAME.so and OUT/NAME.h (deploy/), with each task's
+/// schedule listed on stderr.
+static int compileLibrary(const CompileRequest &request,
+                          const std::string &outDir, std::string name,
+                          const std::string &dbPath) {
+  if (name.empty())
+    name = deploy::identifierFromStem(
+        llvm::sys::path::stem(request.workloadPath));
+  else if (!deploy::isValidModelName(name))
+    return reportError(makeError("hatc compile: --name expects a C "
+                                 "identifier (at most 64 characters), got '" +
+                                 name + "'"));
+  // The per-task lookup of the database's best records comes with
+  // model-wide tuning; it plugs in here as another deploy::ScheduleProvider.
+  std::string note;
+  if (!dbPath.empty()) {
+    if (!llvm::sys::fs::exists(dbPath) &&
+        !llvm::StringRef(dbPath).starts_with("postgresql://"))
+      return reportError(makeError(dbPath + ": no such database"));
+    db::OpenOptions options;
+    options.readOnly = true;
+    (void)tuner::openStore(dbPath, options); // throws, naming the problem
+    note = "--db " + dbPath +
+           ": no per-task lookup yet, every task uses the default schedule";
+  }
+  deploy::ScheduleProvider provider = deploy::defaultScheduleProvider(note);
+
+  auto compileLimit = compileTimeoutSeconds(request);
+  if (!compileLimit)
+    return reportError(compileLimit.takeError());
+  CompileWatchdog watchdog(*compileLimit, "compiling " + request.workloadPath +
+                                              " into a library for " +
+                                              request.targetSpec);
+  auto inputs = loadCompileInputs(request);
+  if (!inputs)
+    return reportError(inputs.takeError());
+  deploy::ModelSchedule schedule;
+  if (!request.schedulePath.empty()) {
+    schedule.script = std::move(inputs->schedule);
+    schedule.sources.assign(inputs->workload.tasks.size(),
+                            deploy::ScheduleSource::Given);
+    schedule.note = "--schedule " + request.schedulePath;
+  } else {
+    auto provided = provider(inputs->workload, inputs->target);
+    if (!provided)
+      return reportError(provided.takeError());
+    schedule = std::move(*provided);
+  }
+  llvm::errs() << "hatc compile: " << name << ": "
+               << deploy::describeSchedule(inputs->workload, schedule);
+  deploy::DeployOptions options;
+  options.name = name;
+  options.outDir = outDir;
+  options.source = request.workloadPath;
+  auto result =
+      deploy::deployModel(inputs->workload, schedule, inputs->lowering, options);
+  if (!result)
+    return reportError(result.takeError());
+  llvm::errs() << "hatc compile: wrote " << result->libraryPath << " and "
+               << result->headerPath << "\n";
+  return kExitOk;
+}
+
 int compileCommand(const Args &args) {
   CompileRequest request;
-  std::string emit = "mlir", output = "-";
+  std::string emit, output = "-", name, dbPath;
   FlagParser parser(
       "hatc compile",
       "Applies the schedule and lowers the workload, printing the stage asked "
@@ -24,21 +91,47 @@ int compileCommand(const Args &args) {
       "  clang-19 -fopenmp main.c kernel.o -L/usr/lib/llvm-19/lib \\\n"
       "    -Wl,-rpath,/usr/lib/llvm-19/lib -lmlir_c_runner_utils -lm\n"
       "and, for --target hwacc, also -Lbuild/lib -lhatc_hwacc_rt (the device\n"
-      "model behind the hatc_hwacc_* calls; see docs/hwacc.md).");
+      "model behind the hatc_hwacc_* calls; see docs/hwacc.md).\n\n"
+      "--emit lib (the default when -o names a folder: ends in '/' or\n"
+      "exists) writes OUT/libNAME.so and OUT/NAME.h, a C API to run the\n"
+      "model from any C program: cc app.c -I OUT -L OUT -lNAME\n"
+      "-Wl,-rpath,OUT (cpu and hwacc; see README, 'Deploying a model').");
   parser.positional("WORKLOAD.mlir|MODEL.onnx", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
   addCompileFlags(parser, request);
   parser.option("--emit", &emit, "STAGE",
                 "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj |\n"
                 "                          ptx (gpu) |\n"
-                "                          schedule (the transform script used)");
+                "                          schedule (the transform script used) |\n"
+                "                          lib (libNAME.so + NAME.h in the "
+                "folder -o)");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
+  parser.option("--name", &name, "NAME",
+                "--emit lib: the C API's prefix and file names (default: "
+                "the model file's stem)");
+  parser.option("--db", &dbPath, "DB",
+                "--emit lib: tuning database with the best schedules");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (emit.empty())
+    emit = output != "-" && (llvm::StringRef(output).ends_with("/") ||
+                             llvm::sys::fs::is_directory(output))
+               ? "lib"
+               : "mlir";
+  if (emit == "lib") {
+    if (output == "-")
+      return reportError(makeError("hatc compile: --emit lib writes a "
+                                   "folder; give -o DIR"));
+    return compileLibrary(request, output, name, dbPath);
+  }
+  if (!name.empty() || !dbPath.empty())
+    return reportError(makeError(std::string("hatc compile: ") +
+                                 (name.empty() ? "--db" : "--name") +
+                                 " is for --emit lib"));
   std::optional<EmitStage> stage = parseEmitStage(emit);
   if (!stage && emit != "schedule")
     return reportError(makeError("hatc compile: --emit expects mlir, "
-                                 "mlir-llvm, llvm, asm, obj, ptx or schedule, got '" +
+                                 "mlir-llvm, llvm, asm, obj, ptx, schedule or lib, got '" +
                                  emit + "'"));
   if (stage && *stage == EmitStage::Object && output == "-" &&
       llvm::sys::Process::StandardOutIsDisplayed())
