@@ -67,7 +67,7 @@ def main():
     parser.add_argument("--models", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--target", default="cpu")
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--ort-dir")
     parser.add_argument("--cc", default=os.environ.get("CC", "cc"))
     args = parser.parse_args()
