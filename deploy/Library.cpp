@@ -320,26 +320,6 @@ void addApiFunctions(llvm::Module &module, llvm::StringRef name,
   }
 }
 
-/// Everything the lowering defined becomes internal, so the library exports
-/// the C API alone and two models link into one program; a defined global
-/// that is not constant is refused: runs on two threads at once would share
-/// it.
-llvm::Error internalizeModelCode(llvm::Module &module, llvm::StringRef what) {
-  for (llvm::GlobalVariable &global : module.globals()) {
-    if (global.isDeclaration())
-      continue;
-    if (!global.isConstant())
-      return makeError(what + ": the compiled code keeps mutable global @" +
-                       global.getName() +
-                       "; runs on several threads at once would share it");
-    global.setLinkage(llvm::GlobalValue::InternalLinkage);
-  }
-  for (llvm::Function &fn : module)
-    if (!fn.isDeclaration())
-      fn.setLinkage(llvm::GlobalValue::InternalLinkage);
-  return llvm::Error::success();
-}
-
 // --- Files -------------------------------------------------------------------
 
 /// Writes `text` to `path` through a temporary file in the same folder and a
@@ -436,6 +416,22 @@ std::string headerText(llvm::StringRef name, const DeployOptions &options,
 }
 
 } // namespace
+
+llvm::Error internalizeModelCode(llvm::Module &module, llvm::StringRef what) {
+  for (llvm::GlobalVariable &global : module.globals()) {
+    if (global.isDeclaration())
+      continue;
+    if (!global.isConstant())
+      return makeError(what + ": the compiled code keeps mutable global @" +
+                       global.getName() +
+                       "; runs on several threads at once would share it");
+    global.setLinkage(llvm::GlobalValue::InternalLinkage);
+  }
+  for (llvm::Function &fn : module)
+    if (!fn.isDeclaration())
+      fn.setLinkage(llvm::GlobalValue::InternalLinkage);
+  return llvm::Error::success();
+}
 
 llvm::Expected<DeployResult> deployModel(Workload &workload,
                                          const ModelSchedule &schedule,

@@ -20,6 +20,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
 
 #include <functional>
@@ -63,6 +64,12 @@ std::string identifierFromStem(llvm::StringRef stem);
 /// True when `name` can prefix the C API (a C identifier of at most 64
 /// characters).
 bool isValidModelName(llvm::StringRef name);
+
+/// Makes everything `module` defines internal, so a library exports its C
+/// API alone (added after this) and two models link into one program; fails,
+/// naming `what` and the global, when a defined global is writable: runs on
+/// several threads at once would share it.
+llvm::Error internalizeModelCode(llvm::Module &module, llvm::StringRef what);
 
 struct DeployOptions {
   std::string name;   // C prefix and file names: libNAME.so, NAME.h
