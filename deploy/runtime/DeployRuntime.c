@@ -44,18 +44,29 @@ static void set_error(hatc_deploy_context *ctx, const char *format, ...) {
 
 hatc_deploy_context *hatc_deploy_create(const hatc_deploy_model *model,
                                         int32_t num_threads) {
-  if (model->abi_version != HATC_DEPLOY_ABI_VERSION || num_threads < 0)
+  /* Without a context there is no last error: the reason goes to stderr. */
+  if (model->abi_version != HATC_DEPLOY_ABI_VERSION) {
+    fprintf(stderr, "%s_create: the model's table is of ABI version %d, this "
+            "runtime reads %d\n", model->model_name, (int)model->abi_version,
+            HATC_DEPLOY_ABI_VERSION);
     return NULL;
+  }
+  if (num_threads < 0) {
+    fprintf(stderr, "%s_create: num_threads must be 0 (OpenMP's default) or "
+            "more, got %d\n", model->model_name, (int)num_threads);
+    return NULL;
+  }
   hatc_deploy_context *ctx = calloc(1, sizeof(*ctx));
-  if (!ctx)
+  if (!ctx) {
+    fprintf(stderr, "%s_create: out of memory\n", model->model_name);
     return NULL;
+  }
   ctx->model = model;
   ctx->num_threads = num_threads;
   if (model->device) {
     ctx->device = model->device->open(model->device_params, ctx->error,
                                       sizeof(ctx->error));
     if (!ctx->device) {
-      /* The reason has nowhere to go but stderr: there is no context. */
       fprintf(stderr, "%s_create: %s\n", model->model_name, ctx->error);
       free(ctx);
       return NULL;

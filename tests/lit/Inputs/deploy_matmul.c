@@ -103,6 +103,9 @@ int main(int argc, char **argv) {
         max_rel = jobs[i].max_rel;
     }
   } else {
+    /* A negative thread count gives no context (the reason on stderr). */
+    if (mm_create(-1) != NULL)
+      bad += 1;
     mm_context *ctx = mm_create(threads);
     /* A run with a NULL input fails with a message, and the context still
      * runs afterwards. */
