@@ -11,8 +11,8 @@
 #include "hatc/Deploy/Deploy.h"
 #include "hatc/Deploy/DeployAbi.h"
 #include "hatc/Lowering/CodeGen.h"
-#include "hatc/Support/Version.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Version.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringExtras.h"
@@ -38,7 +38,8 @@ std::string identifierFromStem(llvm::StringRef stem) {
 bool isValidModelName(llvm::StringRef name) {
   if (name.empty() || name.size() > 64 || llvm::isDigit(name[0]))
     return false;
-  return llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+  return llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
 namespace {
@@ -57,12 +58,12 @@ struct DtypeInfo {
   const char *name; // MODEL_<name>
 };
 constexpr DtypeInfo kDtypes[] = {
-    {ElemKind::F32, 1, "FLOAT32"},   {ElemKind::U8, 2, "UINT8"},
-    {ElemKind::I8, 3, "INT8"},       {ElemKind::U16, 4, "UINT16"},
-    {ElemKind::I16, 5, "INT16"},     {ElemKind::I32, 6, "INT32"},
-    {ElemKind::I64, 7, "INT64"},     {ElemKind::Bool, 9, "BOOL"},
-    {ElemKind::F16, 10, "FLOAT16"},  {ElemKind::F64, 11, "FLOAT64"},
-    {ElemKind::U32, 12, "UINT32"},   {ElemKind::U64, 13, "UINT64"},
+    {ElemKind::F32, 1, "FLOAT32"},    {ElemKind::U8, 2, "UINT8"},
+    {ElemKind::I8, 3, "INT8"},        {ElemKind::U16, 4, "UINT16"},
+    {ElemKind::I16, 5, "INT16"},      {ElemKind::I32, 6, "INT32"},
+    {ElemKind::I64, 7, "INT64"},      {ElemKind::Bool, 9, "BOOL"},
+    {ElemKind::F16, 10, "FLOAT16"},   {ElemKind::F64, 11, "FLOAT64"},
+    {ElemKind::U32, 12, "UINT32"},    {ElemKind::U64, 13, "UINT64"},
     {ElemKind::BF16, 16, "BFLOAT16"},
 };
 
@@ -80,13 +81,11 @@ void collectTensors(Workload &workload, std::vector<TensorInfo> &inputs,
   mlir::func::FuncOp entry = workload.entry();
   for (auto [i, spec] : llvm::enumerate(workload.inputs)) {
     auto name = entry.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name");
-    inputs.push_back(
-        {name ? name.str() : "input" + std::to_string(i), spec});
+    inputs.push_back({name ? name.str() : "input" + std::to_string(i), spec});
   }
   for (auto [i, spec] : llvm::enumerate(workload.outputs)) {
     auto name = entry.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name");
-    outputs.push_back(
-        {name ? name.str() : "output" + std::to_string(i), spec});
+    outputs.push_back({name ? name.str() : "output" + std::to_string(i), spec});
   }
 }
 
@@ -112,6 +111,8 @@ struct ApiFunction {
 };
 
 const std::vector<ApiFunction> &apiFunctions() {
+  // One function a few lines, in the header's order.
+  // clang-format off
   static const std::vector<ApiFunction> functions = {
       {"create", "create", -1, {"$_context *", "", Abi::Ptr},
        {{"int", "num_threads", Abi::I32}},
@@ -159,6 +160,7 @@ const std::vector<ApiFunction> &apiFunctions() {
       {"output_bytes", "bytes", 1, {"size_t", "", Abi::I64},
        {{"int", "i", Abi::I32}}, ""},
   };
+  // clang-format on
   return functions;
 }
 
@@ -191,9 +193,9 @@ llvm::Type *abiType(llvm::LLVMContext &ctx, Abi abi) {
 llvm::GlobalVariable *privateConstant(llvm::Module &module,
                                       llvm::Constant *value,
                                       const llvm::Twine &name) {
-  auto *global = new llvm::GlobalVariable(
-      module, value->getType(), /*isConstant=*/true,
-      llvm::GlobalValue::PrivateLinkage, value, name);
+  auto *global =
+      new llvm::GlobalVariable(module, value->getType(), /*isConstant=*/true,
+                               llvm::GlobalValue::PrivateLinkage, value, name);
   global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
   return global;
 }
@@ -205,7 +207,8 @@ llvm::Constant *tensorTable(llvm::Module &module,
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   // hatc_deploy_tensor: {name, rank, dtype, elem_bytes, reserved, shape}
-  auto *tensorTy = llvm::StructType::get(ctx, {ptrTy, i32, i32, i32, i32, ptrTy});
+  auto *tensorTy =
+      llvm::StructType::get(ctx, {ptrTy, i32, i32, i32, i32, ptrTy});
   if (tensors.empty())
     return llvm::ConstantPointerNull::get(ptrTy);
   std::vector<llvm::Constant *> rows;
@@ -217,22 +220,21 @@ llvm::Constant *tensorTable(llvm::Module &module,
     if (!tensor.spec.shape.empty())
       shape = privateConstant(
           module,
-          llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<uint64_t>(
-                                                reinterpret_cast<const uint64_t *>(
-                                                    tensor.spec.shape.data()),
-                                                tensor.spec.shape.size())),
+          llvm::ConstantDataArray::get(
+              ctx, llvm::ArrayRef<uint64_t>(reinterpret_cast<const uint64_t *>(
+                                                tensor.spec.shape.data()),
+                                            tensor.spec.shape.size())),
           prefix + ".shape" + llvm::Twine(i));
     rows.push_back(llvm::ConstantStruct::get(
-        tensorTy,
-        {name, llvm::ConstantInt::get(i32, tensor.spec.shape.size()),
-         llvm::ConstantInt::get(i32, dtypeOf(tensor.spec.kind).code),
-         llvm::ConstantInt::get(i32, elemKindBytes(tensor.spec.kind)),
-         llvm::ConstantInt::get(i32, 0), shape}));
+        tensorTy, {name, llvm::ConstantInt::get(i32, tensor.spec.shape.size()),
+                   llvm::ConstantInt::get(i32, dtypeOf(tensor.spec.kind).code),
+                   llvm::ConstantInt::get(i32, elemKindBytes(tensor.spec.kind)),
+                   llvm::ConstantInt::get(i32, 0), shape}));
   }
-  return privateConstant(
-      module,
-      llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, rows.size()), rows),
-      prefix);
+  return privateConstant(module,
+                         llvm::ConstantArray::get(
+                             llvm::ArrayType::get(tensorTy, rows.size()), rows),
+                         prefix);
 }
 
 /// The hatc_deploy_model table (DeployAbi.h) of this model.
@@ -256,9 +258,9 @@ llvm::GlobalVariable *modelTable(llvm::Module &module, llvm::StringRef name,
                                   double(p.dmaLatencyCycles),
                                   p.clockGHz};
     static_assert(HATC_DEPLOY_HWACC_NUM_PARAMS == 6, "one value per param");
-    deviceParams = privateConstant(
-        module, llvm::ConstantDataArray::get(ctx, params),
-        "hatc_deploy.device_params");
+    deviceParams =
+        privateConstant(module, llvm::ConstantDataArray::get(ctx, params),
+                        "hatc_deploy.device_params");
     auto *ops = new llvm::GlobalVariable(
         module, llvm::StructType::get(ctx, {ptrTy, ptrTy, ptrTy, ptrTy, ptrTy}),
         /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage, nullptr,
@@ -363,14 +365,15 @@ std::string headerText(llvm::StringRef name, const DeployOptions &options,
   std::string guard = llvm::StringRef(name).upper() + "_H";
   os << "/* " << name << ".h - the C API of lib" << name << ".so\n"
      << " *\n"
-     << " * Generated by " << compilerVersion() << " from "
-     << options.source << " for --target " << targetKindName(lowering.kind)
-     << ".\n"
+     << " * Generated by " << compilerVersion() << " from " << options.source
+     << " for --target " << targetKindName(lowering.kind) << ".\n"
      << " * Build a program with: cc app.c -I DIR -L DIR -l" << name
      << " -Wl,-rpath,DIR\n"
      << " *\n"
-     << " * Threads: a context is used by one thread at a time; threads that run\n"
-     << " * the model at once each create their own (the model's code keeps no\n"
+     << " * Threads: a context is used by one thread at a time; threads that "
+        "run\n"
+     << " * the model at once each create their own (the model's code keeps "
+        "no\n"
      << " * mutable global state"
      << (lowering.kind == TargetKind::Hwacc
              ? "; each context owns its hwacc device model"
@@ -446,12 +449,12 @@ llvm::Expected<DeployResult> deployModel(Workload &workload,
                      "64 characters; give --name)");
   const std::string &out = options.outDir;
   if (std::error_code ec = llvm::sys::fs::create_directories(out))
-    return makeError(out + ": cannot create the output folder: " +
-                     ec.message());
+    return makeError(out +
+                     ": cannot create the output folder: " + ec.message());
   if (llvm::sys::fs::access(out, llvm::sys::fs::AccessMode::Write))
-    return makeError(out + ": cannot write into the output folder: " +
-                     std::make_error_code(std::errc::permission_denied)
-                         .message());
+    return makeError(
+        out + ": cannot write into the output folder: " +
+        std::make_error_code(std::errc::permission_denied).message());
 
   std::vector<TensorInfo> inputs, outputs;
   collectTensors(workload, inputs, outputs);

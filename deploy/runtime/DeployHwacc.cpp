@@ -26,8 +26,7 @@ void *openDevice(const double *params, char *err, size_t errlen) {
   p.dmaLatencyCycles = static_cast<int64_t>(params[4]);
   p.clockGHz = params[5];
   if (auto problem = p.validate()) {
-    std::snprintf(err, errlen, "hwacc device parameters: %s",
-                  problem->c_str());
+    std::snprintf(err, errlen, "hwacc device parameters: %s", problem->c_str());
     return nullptr;
   }
   auto *device = new (std::nothrow) hatc::HwaccDevice(p);

@@ -30,15 +30,15 @@ struct hatc_deploy_context {
   char error[512];
 };
 
-static void set_error(hatc_deploy_context *ctx, const char *format, ...) {
+/* "<model>_<format...>": the function of `model` that was called. */
+static void set_error(hatc_deploy_context *ctx, const hatc_deploy_model *model,
+                      const char *format, ...) {
   va_list args;
   va_start(args, format);
-  int used = snprintf(ctx->error, sizeof(ctx->error), "%s_",
-                      ctx->model->model_name);
+  int used = snprintf(ctx->error, sizeof(ctx->error), "%s_", model->model_name);
   if (used < 0 || (size_t)used >= sizeof(ctx->error))
     used = 0;
-  vsnprintf(ctx->error + used, sizeof(ctx->error) - (size_t)used, format,
-            args);
+  vsnprintf(ctx->error + used, sizeof(ctx->error) - (size_t)used, format, args);
   va_end(args);
 }
 
@@ -46,14 +46,18 @@ hatc_deploy_context *hatc_deploy_create(const hatc_deploy_model *model,
                                         int32_t num_threads) {
   /* Without a context there is no last error: the reason goes to stderr. */
   if (model->abi_version != HATC_DEPLOY_ABI_VERSION) {
-    fprintf(stderr, "%s_create: the model's table is of ABI version %d, this "
-            "runtime reads %d\n", model->model_name, (int)model->abi_version,
+    fprintf(stderr,
+            "%s_create: the model's table is of ABI version %d, this "
+            "runtime reads %d\n",
+            model->model_name, (int)model->abi_version,
             HATC_DEPLOY_ABI_VERSION);
     return NULL;
   }
   if (num_threads < 0) {
-    fprintf(stderr, "%s_create: num_threads must be 0 (OpenMP's default) or "
-            "more, got %d\n", model->model_name, (int)num_threads);
+    fprintf(stderr,
+            "%s_create: num_threads must be 0 (OpenMP's default) or "
+            "more, got %d\n",
+            model->model_name, (int)num_threads);
     return NULL;
   }
   hatc_deploy_context *ctx = calloc(1, sizeof(*ctx));
@@ -115,8 +119,8 @@ int32_t hatc_deploy_rank(const hatc_deploy_model *model, int32_t which,
   return t ? t->rank : -1;
 }
 
-const int64_t *hatc_deploy_shape(const hatc_deploy_model *model,
-                                 int32_t which, int32_t index) {
+const int64_t *hatc_deploy_shape(const hatc_deploy_model *model, int32_t which,
+                                 int32_t index) {
   const hatc_deploy_tensor *t = tensor_at(model, which, index);
   return t ? t->shape : NULL;
 }
@@ -162,11 +166,13 @@ int32_t hatc_deploy_run(const hatc_deploy_model *model,
     return -1;
   ctx->error[0] = '\0';
   if (ctx->model != model) {
-    set_error(ctx, "run: the context was made by another model's create");
+    set_error(ctx, model, "run: the context was made by %s_create",
+              ctx->model->model_name);
     return -1;
   }
   if ((model->num_inputs && !inputs) || (model->num_outputs && !outputs)) {
-    set_error(ctx, "run: the %s array is NULL", inputs ? "outputs" : "inputs");
+    set_error(ctx, model, "run: the %s array is NULL",
+              inputs ? "outputs" : "inputs");
     return -1;
   }
   size_t words = 0;
@@ -177,8 +183,8 @@ int32_t hatc_deploy_run(const hatc_deploy_model *model,
     const hatc_deploy_tensor *t = tensor_at(model, out, index);
     const void *data = out ? (const void *)outputs[index] : inputs[index];
     if (!data) {
-      set_error(ctx, "run: %s %d ('%s') is NULL", out ? "output" : "input",
-                index, t->name);
+      set_error(ctx, model, "run: %s %d ('%s') is NULL",
+                out ? "output" : "input", index, t->name);
       return -1;
     }
     words += 3 + 2 * (size_t)t->rank;
@@ -190,7 +196,7 @@ int32_t hatc_deploy_run(const hatc_deploy_model *model,
   if (!descriptors || !args) {
     free(descriptors);
     free(args);
-    set_error(ctx, "run: out of memory for %zu argument descriptors",
+    set_error(ctx, model, "run: out of memory for %zu argument descriptors",
               (size_t)total);
     return -1;
   }
@@ -199,9 +205,9 @@ int32_t hatc_deploy_run(const hatc_deploy_model *model,
     int32_t out = i >= model->num_inputs;
     int32_t index = out ? i - model->num_inputs : i;
     args[i] = descriptors + used;
-    used += write_descriptor(descriptors + used, tensor_at(model, out, index),
-                             out ? (const void *)outputs[index]
-                                 : inputs[index]);
+    used +=
+        write_descriptor(descriptors + used, tensor_at(model, out, index),
+                         out ? (const void *)outputs[index] : inputs[index]);
   }
 
   /* nthreads-var is the calling thread's own ICV: setting it here changes
@@ -219,7 +225,8 @@ int32_t hatc_deploy_run(const hatc_deploy_model *model,
   if (ctx->device) {
     char reason[400];
     if (model->device->check(ctx->device, reason, sizeof(reason)) != 0) {
-      set_error(ctx, "run: the device rejected an instruction: %s", reason);
+      set_error(ctx, model, "run: the device rejected an instruction: %s",
+                reason);
       status = -1;
     }
     model->device->leave(previous_device);
@@ -240,7 +247,8 @@ int32_t hatc_deploy_run(const hatc_deploy_model *model,
 
 typedef struct {
   int64_t rank;
-  void *descriptor; /* {allocated, aligned, offset, sizes[rank], strides[rank]} */
+  void *
+      descriptor; /* {allocated, aligned, offset, sizes[rank], strides[rank]} */
 } hatc_unranked_memref;
 
 void memrefCopy(int64_t elem_size, hatc_unranked_memref *src,

@@ -14,8 +14,8 @@ namespace hatc {
 int compileLibrary(const CompileRequest &request, const std::string &outDir,
                    std::string name, const std::string &dbPath) {
   if (name.empty())
-    name = deploy::identifierFromStem(
-        llvm::sys::path::stem(request.workloadPath));
+    name =
+        deploy::identifierFromStem(llvm::sys::path::stem(request.workloadPath));
   else if (!deploy::isValidModelName(name))
     return reportError(makeError("hatc compile: --name expects a C "
                                  "identifier (at most 64 characters), got '" +
@@ -62,8 +62,8 @@ int compileLibrary(const CompileRequest &request, const std::string &outDir,
   options.name = name;
   options.outDir = outDir;
   options.source = request.workloadPath;
-  auto result =
-      deploy::deployModel(inputs->workload, schedule, inputs->lowering, options);
+  auto result = deploy::deployModel(inputs->workload, schedule,
+                                    inputs->lowering, options);
   if (!result)
     return reportError(result.takeError());
   llvm::errs() << "hatc compile: wrote " << result->libraryPath << " and "

@@ -1,4 +1,4 @@
-/*===- DeployAbi.h - What a deployed model's code and its runtime share -*- C -*-===*
+/*===- DeployAbi.h - What a deployed model and its runtime share -*- C -*-===*
  *
  * A deployed library (hatc compile --emit lib) is three pieces linked into
  * one libMODEL.so:
