@@ -173,7 +173,8 @@ llvm::Expected<std::string> emitMachineCode(llvm::Module &module,
 
 llvm::Error linkSharedObject(llvm::StringRef objectPath,
                              llvm::StringRef sharedObjectPath,
-                             llvm::StringRef hatcRuntime) {
+                             llvm::StringRef hatcRuntime,
+                             llvm::ArrayRef<std::string> extraInputs) {
   // Any C compiler driver links; prefer the one matching our LLVM.
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("clang-19");
   if (!driver)
@@ -181,12 +182,14 @@ llvm::Error linkSharedObject(llvm::StringRef objectPath,
   if (!driver)
     return makeError("no C compiler driver (clang-19 or cc) to link kernels");
   std::string libdir = HATC_LLVM_LIBDIR;
-  std::vector<std::string> argv = {
-      *driver,          "-shared",
-      "-o",             sharedObjectPath.str(),
-      objectPath.str(), "-L" + libdir,
-      "-Wl,-rpath," + libdir, "-lomp",
-      "-lmlir_c_runner_utils", "-lm"};
+  std::vector<std::string> argv = {*driver, "-shared", "-o",
+                                   sharedObjectPath.str(), objectPath.str()};
+  argv.insert(argv.end(), extraInputs.begin(), extraInputs.end());
+  for (std::string arg : {"-L" + libdir, "-Wl,-rpath," + libdir,
+                          std::string("-lomp"),
+                          std::string("-lmlir_c_runner_utils"),
+                          std::string("-lm")})
+    argv.push_back(std::move(arg));
   if (!hatcRuntime.empty()) {
     std::string hatcLibdir = HATC_LIBRARY_DIR;
     argv.push_back("-L" + hatcLibdir);

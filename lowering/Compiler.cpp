@@ -120,6 +120,20 @@ llvm::Expected<std::string> compileToStage(Workload &workload,
                                            : MachineCodeKind::Object);
 }
 
+llvm::Expected<std::unique_ptr<llvm::Module>>
+compileToLLVMModule(Workload &workload, ModuleOp schedule,
+                    const LoweringTarget &target,
+                    llvm::LLVMContext &llvmContext) {
+  if (target.kind == TargetKind::Gpu)
+    return makeError("an LLVM module of host code is for cpu and hwacc");
+  if (schedule)
+    if (llvm::Error err = applySchedule(*workload.module, schedule))
+      return std::move(err);
+  if (llvm::Error err = lowerToLLVMDialect(workload, target))
+    return std::move(err);
+  return translateToLLVMIR(*workload.module, llvmContext, workload.entryName);
+}
+
 llvm::Expected<std::string>
 compileToSharedObject(Workload &workload, ModuleOp schedule,
                       llvm::StringRef dir, llvm::StringRef stem,

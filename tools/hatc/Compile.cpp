@@ -3,9 +3,11 @@
 #include "Common.h"
 #include "Flags.h"
 #include "Output.h"
+#include "CompileLibrary.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Support/Error.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -13,7 +15,7 @@ namespace hatc {
 
 int compileCommand(const Args &args) {
   CompileRequest request;
-  std::string emit = "mlir", output = "-";
+  std::string emit, output = "-", name, dbPath;
   FlagParser parser(
       "hatc compile",
       "Applies the schedule and lowers the workload, printing the stage asked "
@@ -24,21 +26,47 @@ int compileCommand(const Args &args) {
       "  clang-19 -fopenmp main.c kernel.o -L/usr/lib/llvm-19/lib \\\n"
       "    -Wl,-rpath,/usr/lib/llvm-19/lib -lmlir_c_runner_utils -lm\n"
       "and, for --target hwacc, also -Lbuild/lib -lhatc_hwacc_rt (the device\n"
-      "model behind the hatc_hwacc_* calls; see docs/hwacc.md).");
+      "model behind the hatc_hwacc_* calls; see docs/hwacc.md).\n\n"
+      "--emit lib (the default when -o names a folder: ends in '/' or\n"
+      "exists) writes OUT/libNAME.so and OUT/NAME.h, a C API to run the\n"
+      "model from any C program: cc app.c -I OUT -L OUT -lNAME\n"
+      "-Wl,-rpath,OUT (cpu and hwacc; see README, 'Deploying a model').");
   parser.positional("WORKLOAD.mlir|MODEL.onnx", &request.workloadPath,
                     "linalg ops on tensors in one entry function");
   addCompileFlags(parser, request);
   parser.option("--emit", &emit, "STAGE",
                 "mlir (scheduled, default) | mlir-llvm | llvm | asm | obj |\n"
                 "                          ptx (gpu) |\n"
-                "                          schedule (the transform script used)");
+                "                          schedule (the transform script used) |\n"
+                "                          lib (libNAME.so + NAME.h in the "
+                "folder -o)");
   parser.option("-o", &output, "OUT", "output file (default: stdout)");
+  parser.option("--name", &name, "NAME",
+                "--emit lib: the C API's prefix and file names (default: "
+                "the model file's stem)");
+  parser.option("--db", &dbPath, "DB",
+                "--emit lib: tuning database with the best schedules");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (emit.empty())
+    emit = output != "-" && (llvm::StringRef(output).ends_with("/") ||
+                             llvm::sys::fs::is_directory(output))
+               ? "lib"
+               : "mlir";
+  if (emit == "lib") {
+    if (output == "-")
+      return reportError(makeError("hatc compile: --emit lib writes a "
+                                   "folder; give -o DIR"));
+    return compileLibrary(request, output, name, dbPath);
+  }
+  if (!name.empty() || !dbPath.empty())
+    return reportError(makeError(std::string("hatc compile: ") +
+                                 (name.empty() ? "--db" : "--name") +
+                                 " is for --emit lib"));
   std::optional<EmitStage> stage = parseEmitStage(emit);
   if (!stage && emit != "schedule")
     return reportError(makeError("hatc compile: --emit expects mlir, "
-                                 "mlir-llvm, llvm, asm, obj, ptx or schedule, got '" +
+                                 "mlir-llvm, llvm, asm, obj, ptx, schedule or lib, got '" +
                                  emit + "'"));
   if (stage && *stage == EmitStage::Object && output == "-" &&
       llvm::sys::Process::StandardOutIsDisplayed())

@@ -53,10 +53,12 @@ llvm::Error optimizeForHost(llvm::Module &module);
 /// Links an object file into a shared object that loads libomp and MLIR's C
 /// runner utils (and `hatcRuntime`, one of hatc's device runtimes such as
 /// "hatc_hwacc_rt" or "hatc_cuda_rt", when not empty) on its own (rpath),
-/// with the system C compiler driver.
+/// with the system C compiler driver. `extraInputs` (archives, linker
+/// flags) follow the object on the command line.
 llvm::Error linkSharedObject(llvm::StringRef objectPath,
                              llvm::StringRef sharedObjectPath,
-                             llvm::StringRef hatcRuntime = "");
+                             llvm::StringRef hatcRuntime = "",
+                             llvm::ArrayRef<std::string> extraInputs = {});
 
 } // namespace hatc
 

@@ -13,8 +13,11 @@
 #include "hatc/Lowering/Workload.h"
 #include "hatc/Runtime/Target.h"
 
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -50,6 +53,14 @@ llvm::Expected<std::string> compileToStage(Workload &workload,
                                            mlir::ModuleOp schedule,
                                            EmitStage stage,
                                            const LoweringTarget &target = {});
+
+/// Applies `schedule` and lowers the workload in place, then translates it:
+/// the LLVM IR module (with `hatc_entry`), not yet optimized, for callers
+/// that add code of their own before emitMachineCode (deploy's C API).
+llvm::Expected<std::unique_ptr<llvm::Module>>
+compileToLLVMModule(Workload &workload, mlir::ModuleOp schedule,
+                    const LoweringTarget &target,
+                    llvm::LLVMContext &llvmContext);
 
 /// The whole path: writes `<dir>/<stem>.o` and `<dir>/<stem>.so` and returns
 /// the shared object's path.
