@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the small ONNX models hatc's model tests run, built with
+"""Writes the ONNX models hatc's model tests and bench/model_perf.py run, built with
 onnx.helper from fixed-seed numpy weights (no binary files in the repo).
 
     /usr/bin/python3 tests/onnx/make_models.py --out DIR [--set SET]...
@@ -566,8 +566,9 @@ SMALL_MODELS = {
     "mobilenetv2_block": mobilenetv2_block,
     "mlp": mlp,
 }
-# Full-size layers of real networks: seconds to compile, minutes on hwacc's
-# functional device model.
+# Full-size layers of real networks (1-2 GFLOP a run, up to 28 MB of
+# weights): a few seconds each on cpu and on hwacc's device model here, so
+# the model tests run them too; `small` leaves them out where that matters.
 LARGE_MODELS = {
     "bert_base_layer": bert_base_layer,
     "resnet50_stage": resnet50_stage,
