@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes the ONNX models hatc's model tests and bench/model_perf.py run, built with
-onnx.helper from fixed-seed numpy weights (no binary files in the repo).
+"""Writes the ONNX models hatc's model tests and bench/model_perf.py run,
+built with onnx.helper from fixed-seed numpy weights (no binary files in
+the repo).
 
     /usr/bin/python3 tests/onnx/make_models.py --out DIR [--set SET]...
         [--only NAME]... [--list]
