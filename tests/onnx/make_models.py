@@ -1,16 +1,22 @@
 #!/usr/bin/python3
-"""Writes the small ONNX models hatc's model tests run, built with
-onnx.helper from fixed-seed numpy weights (no binary files in the repo).
+"""Writes the ONNX models hatc's model tests and bench/model_perf.py run,
+built with onnx.helper from fixed-seed numpy weights (no binary files in
+the repo).
 
-    /usr/bin/python3 tests/onnx/make_models.py --out DIR [--only NAME]... [--list]
+    /usr/bin/python3 tests/onnx/make_models.py --out DIR [--set SET]...
+        [--only NAME]... [--list]
 
 Each model goes to DIR/NAME/model.onnx, its inputs (fixed seed) to
 DIR/NAME/test_data_set_0/input_N.pb. Expected outputs come from ONNX
 Runtime (tests/onnx/ort_outputs.py), except for the lit models (named
 lit_*), whose expected outputs numpy computes here.
 
-Without --only it writes the end-to-end models (E2E_MODELS); the lit
-models and error cases are written only when named with --only.
+--set NAME writes a set (repeatable): `small` (SMALL_MODELS, the default
+when neither --only nor --set is given: cheap enough for every test run),
+`large` (full-size layers: the BERT-base encoder layer and ResNet-50's
+conv2_x stage), `e2e` (both), `bench` (what bench/model_perf.py runs),
+`lit` (tiny models and error cases for lit, expected outputs by numpy),
+`all`. --only NAME adds single models.
 
 Needs Debian's python3-onnx: run under /usr/bin/python3.
 """
@@ -177,12 +183,11 @@ def dense(b, x, n_in, n_out, prefix):
                   name=prefix + "_bias")
 
 
-def bert_layer():
+def bert_encoder(b, name, hidden, heads, ffn, seq):
     """One BERT encoder layer as exporters write it at opset 13: shapes by
     Shape -> Gather -> Unsqueeze -> Concat arithmetic, LayerNorm and Gelu
-    spelled out in primitive ops."""
-    b = Builder(3)
-    hidden, heads, ffn = 64, 4, 256
+    spelled out in primitive ops; batch and sequence dims dynamic, fixed to
+    [1, seq] with --input-shape."""
     head_dim = hidden // heads
     q = dense(b, "hidden", hidden, hidden, "query")
     k = dense(b, "hidden", hidden, hidden, "key")
@@ -193,17 +198,17 @@ def bert_layer():
     axes0 = b.ints("unsqueeze_axes", [0])
     batch = b.node("Unsqueeze", [b.node("Gather", [shape, zero], name="gather_batch",
                                         axis=0), axes0], name="unsqueeze_batch")
-    seq = b.node("Unsqueeze", [b.node("Gather", [shape, one], name="gather_seq",
-                                      axis=0), axes0], name="unsqueeze_seq")
-    split = b.node("Concat", [batch, seq, b.ints("heads", [heads]),
+    seqlen = b.node("Unsqueeze", [b.node("Gather", [shape, one], name="gather_seq",
+                                         axis=0), axes0], name="unsqueeze_seq")
+    split = b.node("Concat", [batch, seqlen, b.ints("heads", [heads]),
                               b.ints("head_dim", [head_dim])],
                    name="split_heads_shape", axis=0)
-    merged = b.node("Concat", [batch, seq, b.ints("hidden_size", [hidden])],
+    merged = b.node("Concat", [batch, seqlen, b.ints("hidden_size", [hidden])],
                     name="merge_heads_shape", axis=0)
 
-    def heads_of(t, name, perm):
-        r = b.node("Reshape", [t, split], name=name + "_reshape")
-        return b.node("Transpose", [r], name=name + "_transpose", perm=perm)
+    def heads_of(t, prefix, perm):
+        r = b.node("Reshape", [t, split], name=prefix + "_reshape")
+        return b.node("Transpose", [r], name=prefix + "_transpose", perm=perm)
 
     qh = heads_of(q, "query", [0, 2, 1, 3])         # [b, h, s, d]
     kt = heads_of(k, "key", [0, 2, 3, 1])           # [b, h, d, s]
@@ -229,10 +234,105 @@ def bert_layer():
     y = b.node("Add", [y, x], name="ffn_residual")
     out = layer_norm(b, y, hidden, "ln2")
     b.node("Identity", [out], ["output"], name="output")
-    model = b.model("bert_layer", [tensor_info("hidden", ["batch", "seq", hidden])],
+    model = b.model(name, [tensor_info("hidden", ["batch", "seq", hidden])],
                     [tensor_info("output", ["batch", "seq", hidden])], 13)
-    return model, random_inputs(103, [[1, 16, hidden]]), {
-        "input_shapes": ["hidden=1,16,64"]}
+    return model, {"input_shapes": [f"hidden=1,{seq},{hidden}"]}
+
+
+def bert_layer():
+    """A small BERT encoder layer (hidden 64, 4 heads, FFN 256, sequence 16)."""
+    model, extra = bert_encoder(Builder(3), "bert_layer", 64, 4, 256, 16)
+    return model, random_inputs(103, [[1, 16, 64]]), extra
+
+
+def bert_base_layer():
+    """A BERT-base encoder layer: hidden 768, 12 heads, FFN 3072, sequence
+    128 (about 1.9 GFLOP a run; 28 MB of weights)."""
+    model, extra = bert_encoder(Builder(6), "bert_base_layer", 768, 12, 3072, 128)
+    return model, random_inputs(106, [[1, 128, 768]]), extra
+
+
+def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None):
+    """Conv (no bias, as torchvision's) + BatchNormalization, then Relu,
+    Clip(0, 6) (act="relu6", bounds from `clip`) or nothing, as a PyTorch
+    export writes them. Weights are He-scaled when an activation follows,
+    so activations keep a unit-ish scale through deep stacks."""
+    fan_in = cin // group * k * k
+    gain = 2.0 if act else 1.0
+    w = b.weight(prefix + "_w", [cout, cin // group, k, k],
+                 scale=float(np.sqrt(gain / fan_in)))
+    y = b.node("Conv", [x, w], name=prefix, kernel_shape=[k, k], pads=[k // 2] * 4,
+               strides=[1, 1], dilations=[1, 1], group=group)
+    y = batch_norm(b, y, cout, prefix + "_bn")
+    if act == "relu":
+        return b.node("Relu", [y], name=prefix + "_relu")
+    if act == "relu6":
+        return b.node("Clip", [y, clip[0], clip[1]], name=prefix + "_relu6")
+    return y
+
+
+def resnet50_stage():
+    """ResNet-50's conv2_x stage at 56x56, NCHW: a bottleneck with a
+    projection shortcut (64 -> 64 -> 64 -> 256, shortcut 1x1 64 -> 256),
+    then two identity bottlenecks (256 -> 64 -> 64 -> 256); every conv is
+    Conv + BatchNormalization (+ Relu), residual Add + Relu. Batch and
+    spatial dims dynamic, fixed to 1x64x56x56 (about 1.4 GFLOP a run)."""
+    b = Builder(7)
+    x = "input"
+    cin = 64
+    for block in range(3):
+        p = f"layer1_{block}"
+        y = conv_bn(b, x, cin, 64, 1, p + "_conv1", act="relu")
+        y = conv_bn(b, y, 64, 64, 3, p + "_conv2", act="relu")
+        y = conv_bn(b, y, 64, 256, 1, p + "_conv3")
+        shortcut = x if block else conv_bn(b, x, cin, 256, 1, p + "_downsample")
+        y = b.node("Add", [y, shortcut], name=p + "_add")
+        x = b.node("Relu", [y], *([["output"]] if block == 2 else []),
+                   name=p + "_relu")
+        cin = 256
+    model = b.model("resnet50_stage",
+                    [tensor_info("input", ["batch", 64, "height", "width"])],
+                    [tensor_info("output", ["batch", 256, "height", "width"])], 13)
+    return model, random_inputs(107, [[1, 64, 56, 56]]), {
+        "input_shapes": ["input=1,64,56,56"]}
+
+
+def mobilenetv2_block():
+    """A MobileNetV2 inverted residual at 56x56x24, expansion 6: 1x1 conv
+    24 -> 144 + BN + Clip(0, 6), depthwise 3x3 + BN + Clip(0, 6), 1x1
+    project 144 -> 24 + BN, residual Add. Batch and spatial dims dynamic,
+    fixed to 1x24x56x56."""
+    b = Builder(8)
+    clip = (b.scalar("relu6_min", 0.0), b.scalar("relu6_max", 6.0))
+    y = conv_bn(b, "input", 24, 144, 1, "expand", act="relu6", clip=clip)
+    y = conv_bn(b, y, 144, 144, 3, "depthwise", act="relu6", clip=clip, group=144)
+    y = conv_bn(b, y, 144, 24, 1, "project")
+    b.node("Add", [y, "input"], ["output"], name="residual")
+    model = b.model("mobilenetv2_block",
+                    [tensor_info("input", ["batch", 24, "height", "width"])],
+                    [tensor_info("output", ["batch", 24, "height", "width"])], 13)
+    return model, random_inputs(108, [[1, 24, 56, 56]]), {
+        "input_shapes": ["input=1,24,56,56"]}
+
+
+def mlp():
+    """A small MLP, 784 -> 512 -> 512 -> 10, as torch exports nn.Linear
+    (Gemm with transB=1) + Relu; dynamic batch, fixed to 32."""
+    b = Builder(9)
+    x = "input"
+    dims = [784, 512, 512, 10]
+    for i, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
+        last = i == len(dims) - 2
+        w = b.weight(f"fc{i}_w", [n_out, n_in],
+                     scale=float(np.sqrt((1.0 if last else 2.0) / n_in)))
+        x = b.node("Gemm", [x, w, b.weight(f"fc{i}_b", [n_out], scale=0.1)],
+                   *([["logits"]] if last else []), name=f"fc{i}", alpha=1.0,
+                   beta=1.0, transB=1)
+        if not last:
+            x = b.node("Relu", [x], name=f"relu{i}")
+    model = b.model("mlp", [tensor_info("input", ["batch", 784])],
+                    [tensor_info("logits", ["batch", 10])], 13)
+    return model, random_inputs(109, [[32, 784]]), {"input_shapes": ["input=32,784"]}
 
 
 def external_weights():
@@ -457,13 +557,26 @@ def lit_int_div():
     return model, [a, c], {"expected": [q, r]}
 
 
-E2E_MODELS = {
+# Small models: cheap enough for every model-test run, on cpu and hwacc.
+SMALL_MODELS = {
     "elementwise_chain": elementwise_chain,
     "mobilenet_block": mobilenet_block,
     "bert_layer": bert_layer,
     "external_weights": external_weights,
     "big_weights": big_weights,
+    "mobilenetv2_block": mobilenetv2_block,
+    "mlp": mlp,
 }
+# Full-size layers of real networks (1-2 GFLOP a run, up to 28 MB of
+# weights): a few seconds each on cpu and on hwacc's device model here, so
+# the model tests run them too; `small` leaves them out where that matters.
+LARGE_MODELS = {
+    "bert_base_layer": bert_base_layer,
+    "resnet50_stage": resnet50_stage,
+}
+E2E_MODELS = {**SMALL_MODELS, **LARGE_MODELS}
+# What bench/model_perf.py runs by default.
+BENCH_MODELS = ["bert_base_layer", "resnet50_stage", "mobilenetv2_block", "mlp"]
 LIT_MODELS = {
     "lit_broadcast_add": lit_broadcast_add,
     "lit_relu_clip": lit_relu_clip,
@@ -478,6 +591,14 @@ LIT_MODELS = {
     "lit_quant": lit_quant,
 }
 ALL_MODELS = {**E2E_MODELS, **LIT_MODELS}
+SETS = {
+    "small": list(SMALL_MODELS),
+    "large": list(LARGE_MODELS),
+    "e2e": list(E2E_MODELS),
+    "bench": BENCH_MODELS,
+    "lit": list(LIT_MODELS),
+    "all": list(ALL_MODELS),
+}
 
 
 def write_tensors(folder, prefix, arrays):
@@ -524,16 +645,23 @@ def main():
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="write only this model (repeatable; any model, "
                              "lit ones included)")
+    parser.add_argument("--set", action="append", choices=list(SETS),
+                        help="write a set of models (repeatable): small (the "
+                             "default without --only), large, e2e (small and "
+                             "large), bench, lit, all")
     parser.add_argument("--list", action="store_true",
                         help="print the model names and exit")
     args = parser.parse_args()
     if args.list:
         for name in ALL_MODELS:
-            print(name, "(lit)" if name in LIT_MODELS else "")
+            sets = [s for s in SETS if s != "all" and name in SETS[s]]
+            print(name, f"({', '.join(sets)})")
         return 0
     if not args.out:
         parser.error("--out DIR is required")
-    names = args.only or list(E2E_MODELS)
+    names = list(args.only or [])
+    for chosen in args.set or ([] if names else ["small"]):
+        names += [n for n in SETS[chosen] if n not in names]
     unknown = [n for n in names if n not in ALL_MODELS]
     if unknown:
         sys.exit(f"make_models.py: unknown model(s) {', '.join(unknown)}; "

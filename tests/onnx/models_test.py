@@ -37,6 +37,14 @@ MODELS = {
                        "GlobalAveragePool Flatten Gemm",
     "bert_layer": "MatMul Add Shape Gather Unsqueeze Concat Reshape Transpose "
                   "Div Softmax ReduceMean Sub Pow Sqrt Erf Mul",
+    # The benchmark models (bench/model_perf.py), full size: each runs in
+    # about 2 s on either target here (hwacc's device model included).
+    "mobilenetv2_block": "Conv (1x1, depthwise 3x3) BatchNormalization Clip Add",
+    "mlp": "Gemm Relu",
+    "bert_base_layer": "bert_layer's ops at BERT-base size (768 hidden, 12 heads, "
+                       "FFN 3072, sequence 128)",
+    "resnet50_stage": "Conv (1x1, 3x3) BatchNormalization Relu Add, ResNet-50 "
+                      "conv2_x at 56x56",
 }
 ELIDED_LIMIT = 1 << 20   # bytes of `hatc import --elide-weights` for big_weights
 

@@ -8,10 +8,14 @@
 // REQUEST.json: {"ort_dir": DIR (holding node_modules/onnxruntime-node),
 //                "model": PATH, "threads": N (0: ORT's default),
 //                "inputs": [{"name", "type", "dims", "file"}],
-//                "out_dir": DIR}
+//                "out_dir": DIR, "warmup": W, "repeat": R}
 // Each input file is the tensor's raw little-endian bytes. Writes
 // out_dir/output_N.bin (raw bytes) and out_dir/outputs.json:
 // [{"name", "type", "dims", "file"}] in the model's output order.
+// With "repeat" > 0 (bench/model_perf.py) the session, loaded once, then
+// runs W untimed and R timed times on the same feeds, and
+// out_dir/timing.json holds {"samples_s": [...], "median_s", "version"}:
+// wall time of each awaited session.run, session creation excluded.
 // "type" is ORT's name: float32, float64, int8, uint8, int16, uint16,
 // int32, uint32, int64, uint64, bool.
 'use strict';
@@ -49,7 +53,10 @@ async function main() {
   } catch (e) {
     fail(`cannot load onnxruntime-node from ${modulePath}: ${e.message}`);
   }
-  const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+  const options = {
+    graphOptimizationLevel: 'all', executionMode: 'sequential',
+    executionProviders: ['cpu'],
+  };
   if (request.threads > 0) {
     options.intraOpNumThreads = request.threads;
     options.interOpNumThreads = 1;
@@ -82,6 +89,28 @@ async function main() {
   });
   fs.writeFileSync(path.join(request.out_dir, 'outputs.json'),
                    JSON.stringify(described, null, 1));
+  if (request.repeat > 0)
+    await time(ort, session, feeds, request, modulePath);
+}
+
+async function time(ort, session, feeds, request, modulePath) {
+  try {
+    for (let i = 0; i < (request.warmup || 0); ++i) await session.run(feeds);
+    const samples = [];
+    for (let i = 0; i < request.repeat; ++i) {
+      const start = process.hrtime.bigint();
+      await session.run(feeds);
+      samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
+    const sorted = [...samples].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    const version = require(path.join(modulePath, 'package.json')).version;
+    fs.writeFileSync(path.join(request.out_dir, 'timing.json'),
+                     JSON.stringify({ samples_s: samples, median_s: median, version }));
+  } catch (e) {
+    fail(`ONNX Runtime failed timing ${request.model}: ${e.message}`);
+  }
 }
 
 main().catch((e) => fail(e.stack || String(e)));

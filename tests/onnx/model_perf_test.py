@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""Checks bench/model_perf.py end to end on the small MLP (timings are
+printed by the bench, never asserted here):
+
+    /usr/bin/python3 tests/onnx/model_perf_test.py --hatc build/bin/hatc \\
+        --work DIR [--ort-dir DIR]
+
+1. One short run (1 thread, 2 timed runs, 1 round, --json): exit 0, one row
+   with positive ORT and hatc latencies, their ratio, outputs within 1e-3
+   of ORT's, no tuned column without --db.
+2. The same through a hatc that scales its saved outputs by 1.01: the row
+   is WRONG and the exit status 2 (the bench's comparison is live).
+3. An unknown model: exit 1 with one `model_perf.py: error:` line.
+Exit 0 only when all pass.
+"""
+import argparse
+import json
+import os
+import stat
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(os.path.dirname(os.path.dirname(HERE)), "bench", "model_perf.py")
+PYTHON = "/usr/bin/python3"
+
+# A hatc that runs the real one, then corrupts the outputs it saved.
+WRONG_HATC = """#!/usr/bin/python3
+import subprocess, sys
+import numpy as np
+args = sys.argv[1:]
+done = subprocess.run([{real!r}] + args)
+if "--save-outputs" in args:
+    path = args[args.index("--save-outputs") + 1] + "/output_0.npy"
+    np.save(path, np.load(path) * np.float32(1.01))
+sys.exit(done.returncode)
+"""
+
+
+def bench(args, hatc, *extra):
+    cmd = [PYTHON, BENCH, "--hatc", hatc, "--work", args.work, "--threads", "1",
+           "--repeat", "2", "--warmup", "0", "--rounds", "1"]
+    if args.ort_dir:
+        cmd += ["--ort-dir", args.ort_dir]
+    return subprocess.run(cmd + list(extra), capture_output=True, text=True,
+                          timeout=600)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hatc", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--ort-dir")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    failures, passed = [], []
+
+    def check(ok, what, detail=""):
+        print(f"  {'PASS' if ok else 'FAIL'}  {what}"
+              + (f": {detail}" if detail and not ok else ""), flush=True)
+        (passed if ok else failures).append(what)
+
+    done = bench(args, args.hatc, "mlp", "--json")
+    check(done.returncode == 0, "bench on mlp exits 0",
+          f"exit {done.returncode}: {done.stderr.strip()[-500:]}")
+    if done.returncode == 0:
+        result = json.loads(done.stdout)
+        rows = result["rows"]
+        check(len(rows) == 1 and rows[0]["model"] == "mlp" and rows[0]["threads"] == 1,
+              "one row: mlp at 1 thread", json.dumps(rows)[:300])
+        row = rows[0]
+        default = row["variants"]["default"]
+        check(row["ort_s"] > 0 and default["median_s"] > 0, "positive latencies",
+              f"ORT {row['ort_s']}, hatc {default['median_s']}")
+        check(abs(default["ratio"] - row["ort_s"] / default["median_s"]) < 1e-9,
+              "ratio is ORT / hatc")
+        check(default["correct"] and default["max_rel_diff"] < 1e-3
+              and default["max_abs_diff"] > 0,
+              "hatc's outputs within 1e-3 of ORT's (and compared: not all equal)",
+              f"max abs {default['max_abs_diff']}, rel {default['max_rel_diff']}")
+        check(row["variants"]["tuned"] is None, "no tuned column without --db")
+
+    wrong_hatc = os.path.join(args.work, "wrong_hatc.py")
+    with open(wrong_hatc, "w") as f:
+        f.write(WRONG_HATC.format(real=os.path.abspath(args.hatc)))
+    os.chmod(wrong_hatc, os.stat(wrong_hatc).st_mode | stat.S_IXUSR)
+    done = bench(args, wrong_hatc, "mlp")
+    check(done.returncode == 2 and "WRONG: hatc default on mlp" in done.stdout,
+          "outputs off by 1% make the row WRONG and exit 2",
+          f"exit {done.returncode}: {done.stdout.strip()[-400:]}")
+
+    done = bench(args, args.hatc, "no_such_model")
+    lines = done.stderr.strip().splitlines()
+    check(done.returncode == 1 and len(lines) == 1
+          and lines[0].startswith("model_perf.py: error: no_such_model"),
+          "an unknown model: one error line, exit 1",
+          f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+
+    print(f"{len(passed)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
