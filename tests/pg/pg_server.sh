@@ -3,7 +3,8 @@
 # a cluster in DIR/data (initdb) and starts it listening only on a Unix
 # socket in DIR (no TCP), trusting local connections of the role `hatc`;
 # `pg_server.sh stop DIR` stops it (fast shutdown) and removes DIR;
-# `pg_server.sh restart DIR` stops and starts the same cluster (data kept).
+# `pg_server.sh restart DIR [SECONDS]` stops the same cluster, leaves it down
+# for SECONDS (default 0), and starts it again (data kept).
 # PostgreSQL refuses to run as root: as root the server runs as the
 # `postgres` system user (Debian's package creates it).
 #
@@ -11,8 +12,8 @@
 #   postgresql://hatc@/postgres?host=DIR
 set -euo pipefail
 
-cmd=${1:?usage: pg_server.sh start|stop|restart DIR}
-dir=${2:?usage: pg_server.sh start|stop|restart DIR}
+cmd=${1:?usage: pg_server.sh start|stop|restart DIR [SECONDS]}
+dir=${2:?usage: pg_server.sh start|stop|restart DIR [SECONDS]}
 
 bindir=${HATC_PG_BINDIR:-}
 if [[ -z $bindir ]]; then
@@ -76,6 +77,7 @@ stop)
   ;;
 restart)
   stop_server
+  sleep "${3:-0}"
   start_server
   ;;
 *)
