@@ -40,6 +40,9 @@ std::string pragmaText(const std::string &path, const std::string &pragma) {
 }
 
 enum class Backend { Sqlite, Postgres };
+void PrintTo(Backend backend, std::ostream *out) {
+  *out << (backend == Backend::Sqlite ? "sqlite" : "postgres");
+}
 
 class DbStoreFixture : public ::testing::Test {
 protected:
