@@ -208,11 +208,17 @@ public:
   void connect() {
     conn.reset();
     // Our defaults come first: expand_dbname makes the spec's own settings
-    // (its connect_timeout, say) override them.
-    const char *keys[] = {"connect_timeout", "application_name", "dbname",
-                          "client_encoding", nullptr};
-    const char *values[] = {connectTimeout.c_str(), "hatc", spec.c_str(),
-                            "UTF8", nullptr};
+    // (its connect_timeout, say) override them. Keepalives and a TCP user
+    // timeout turn a server that vanished without closing the connection
+    // (a host gone, a network cut) into a lost connection within about a
+    // minute instead of a wait without end.
+    const char *keys[] = {"connect_timeout",  "application_name",
+                          "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout",
+                          "dbname",           "client_encoding",
+                          nullptr};
+    const char *values[] = {connectTimeout.c_str(), "hatc", "30", "10", "3",
+                            "60000", spec.c_str(), "UTF8", nullptr};
     ConnPtr fresh(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
     if (!fresh)
       throw ConnectionLost("cannot connect to tuning database '" + name +
