@@ -138,6 +138,8 @@ void Tuner::loadExisting(size_t t) {
                        extras.is_object() ? extras.value("message", "") : "");
     ++status.existing;
     history[t].push_back({config, throughput});
+    if (searching) // the model learns from it with the next batch
+      othersSamples.push_back(sample(t, config, throughput));
     if (isDefaultConfig(config)) {
       status.defaultThroughput = throughput;
       status.defaultCycles = record.cycles;
@@ -426,6 +428,8 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
     status.curve.push_back(status.bestThroughput);
     samples.push_back(sample(t, c.config, throughput));
   }
+  samples.insert(samples.end(), othersSamples.begin(), othersSamples.end());
+  othersSamples.clear();
   if (model) {
     try {
       model->update(samples);

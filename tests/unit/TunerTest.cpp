@@ -303,6 +303,10 @@ TEST(Tuner, ConcurrentSessionsShareTheBudgetAndMeasureNothingTwice) {
   threadA.join();
   threadB.join();
   EXPECT_EQ(a.calls + b.calls, 40);
+  EXPECT_EQ(tunerA.status()[0].trials + tunerB.status()[0].trials, 40);
+  // Each read back what the other measured meanwhile (the search and the
+  // model learn from it).
+  EXPECT_GT(tunerA.status()[0].concurrent + tunerB.status()[0].concurrent, 0);
   for (const std::string &config : a.seen)
     EXPECT_EQ(std::count(b.seen.begin(), b.seen.end(), config), 0)
         << config << " measured by both sessions";

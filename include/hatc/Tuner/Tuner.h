@@ -149,6 +149,8 @@ private:
   /// also holds those another session claimed and has not measured yet).
   std::vector<std::set<std::string>> known;
   std::string claimOwner; // this session, in the database's claims
+  /// Results other sessions measured, read since the last model update.
+  std::vector<cost_model::Sample> othersSamples;
   std::vector<std::vector<std::pair<nlohmann::json, double>>> history;
   std::vector<int64_t> sinceImprovement;
   std::vector<bool> exhausted; // no unmeasured valid config left
