@@ -4,7 +4,7 @@ database on the private test server whose admin URL is in HATC_TEST_PG_URL
 (the ctest fixture in tests/pg/CMakeLists.txt starts it), except
 `restart-mid-tune`, which starts and stops a server of its own.
 
-  pg_cli_test.py HATC SRC CHECK
+  pg_cli_test.py HATC SRC CHECK [STRESS_WRITER]
 
 CHECK is one of:
   store-commands    replay, export, best, db stats, report and db copy both
@@ -14,6 +14,10 @@ CHECK is one of:
                     with 64 distinct records, not 128 measurements
   restart-mid-tune  the server restarted during a tune: the tune waits,
                     reconnects, finishes, and loses nothing it acknowledged
+  restart-mid-writes  the same under db_stress_writer (STRESS_WRITER), which
+                    commits as fast as it can: every acknowledged record is
+                    there, none is reported twice (a rerun commit whose first
+                    attempt went through is still the writer's own)
 """
 import json
 import os
@@ -40,11 +44,14 @@ def run(args, expect=0, timeout=600):
     return result
 
 
+def psql_exe():
+    bindirs = sorted(d for d in os.listdir("/usr/lib/postgresql"))
+    return shutil.which("psql") or f"/usr/lib/postgresql/{bindirs[-1]}/bin/psql"
+
+
 def psql(admin_url, sql):
     """Runs SQL on the server (CREATE/DROP DATABASE) with psql."""
-    bindirs = sorted(d for d in os.listdir("/usr/lib/postgresql"))
-    exe = shutil.which("psql") or f"/usr/lib/postgresql/{bindirs[-1]}/bin/psql"
-    subprocess.run([exe, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin_url, "-c", sql],
+    subprocess.run([psql_exe(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin_url, "-c", sql],
                    check=True, capture_output=True, text=True, timeout=60)
 
 
@@ -225,8 +232,52 @@ def restart_mid_tune():
             subprocess.run([pg_server, "stop", server], timeout=120)
 
 
+def restart_mid_writes():
+    writer = sys.argv[4]
+    server = os.path.join(tempfile.gettempdir(), f"hatc-pg-writes-{os.getpid()}")
+    started = False
+    try:
+        admin = subprocess.run([pg_server, "start", server], capture_output=True, text=True,
+                               check=True, timeout=120).stdout.strip()
+        started = True
+        with Database(admin) as pg:
+            err_path = os.path.join(tmp, "writer.err")
+            with open(err_path, "w") as err:
+                proc = subprocess.Popen([writer, pg.url, "1", "1000000"], stdout=subprocess.PIPE,
+                                        stderr=err, text=True)
+            acknowledged, restarted, stopped = set(), 0, False
+            for line in proc.stdout:
+                if line.startswith("ACK ") and len(line.strip()) == 20:
+                    acknowledged.add(line.strip()[4:])
+                # Two restarts while it writes, then stop it.
+                if len(acknowledged) in (300, 900) and restarted < (1 if len(acknowledged) < 900 else 2):
+                    restarted += 1
+                    subprocess.run([pg_server, "restart", server, "2"], check=True, timeout=120,
+                                   capture_output=True)
+                if len(acknowledged) >= 1500 and not stopped:
+                    proc.terminate()
+                    stopped = True
+            proc.wait(timeout=60)
+            with open(err_path) as f:
+                errors = f.read()
+            if errors or not stopped:
+                fail(f"writer ended on its own or reported: {errors}")
+            stored = set(l.split()[0] for l in subprocess.run(
+                [psql_exe(), "-X", "-At", "-d", pg.url, "-c",
+                 "SELECT config_hash FROM records"], capture_output=True, text=True,
+                check=True).stdout.split())
+            print(f"{restarted} restarts; acknowledged {len(acknowledged)}, stored {len(stored)}")
+            if restarted != 2 or acknowledged - stored:
+                fail(f"{len(acknowledged - stored)} acknowledged records missing")
+            if len(stored) > len(acknowledged) + 1:
+                fail("more records stored than acknowledged (plus the one in flight)")
+    finally:
+        if started or os.path.exists(server):
+            subprocess.run([pg_server, "stop", server], timeout=120)
+
+
 try:
-    {"store-commands": store_commands, "down-at-start": down_at_start,
+    {"restart-mid-writes": restart_mid_writes, "store-commands": store_commands, "down-at-start": down_at_start,
      "concurrent-tunes": concurrent_tunes, "restart-mid-tune": restart_mid_tune}[check]()
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
