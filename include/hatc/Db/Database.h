@@ -76,6 +76,7 @@ struct OpenOptions {
   int busyDeadlineMs = 120000;
   /// fsync every commit (`synchronous=FULL`). With false (`NORMAL`) a
   /// commit survives a crash of the process but may be lost on power loss.
+  /// SQLite only: a server's durability is its own configuration.
   bool durable = true;
   /// Recomputes a workload's structural hash from its key and stored IR
   /// (hatc::workloadRehasher; the database knows no IR). A writable open
