@@ -74,7 +74,7 @@ bool ScheduleIndex::load(const std::string &path) {
   if (path.empty())
     return giveUp("no tuning database given");
   struct stat info;
-  if (::stat(path.c_str(), &info) != 0)
+  if (!db::Database::isServerSpec(path) && ::stat(path.c_str(), &info) != 0)
     return giveUp(path + ": no such database");
 
   try {

@@ -1,7 +1,8 @@
-//===- Database.cpp - The SQLite tuning database --------------------------===//
+//===- Database.cpp - The store interface and its SQLite implementation ---===//
 //
-// Schema, migrations, record normalization and the queries behind
-// hatc/Db/Database.h. Also defines the Record helpers of hatc/Db/Record.h:
+// Database::open and what both stores share, then the SQLite store: schema,
+// migrations, claims and the queries behind hatc/Db/Database.h (the
+// PostgreSQL store is db/Postgres.cpp). Also defines the Record helpers of hatc/Db/Record.h:
 // they are the rules every stored record obeys, so they live next to the
 // code that stores records.
 //
@@ -11,6 +12,7 @@
 #include "hatc/Support/Hash.h"
 
 #include "Sqlite.h"
+#include "Store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -100,11 +102,40 @@ std::string stripJsonExceptionPrefix(const std::string &what) {
   return what;
 }
 
+} // namespace
+
 double nowSeconds() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
-} // namespace
+
+void decodeStoredFields(Record &record, const std::string &samplesJson,
+                        const std::string &errorName,
+                        const std::string &dbName) {
+  try {
+    json parsed = json::parse(samplesJson.empty() ? "[]" : samplesJson);
+    for (const json &value : parsed)
+      record.samples.push_back(value.get<double>());
+  } catch (const json::exception &e) {
+    throw DbError(
+        "tuning database '" + dbName + "': record " +
+        std::to_string(record.id) +
+        " has corrupt samples_json: " + stripJsonExceptionPrefix(e.what()));
+  }
+  std::optional<ErrorCode> error = parseErrorCode(errorName);
+  if (!error)
+    throw DbError("tuning database '" + dbName + "': record " +
+                  std::to_string(record.id) + " has unknown error code '" +
+                  errorName + "'");
+  record.error = *error;
+}
+
+std::string encodeSamples(const Record &record) {
+  json samples = json::array();
+  for (double sample : record.samples)
+    samples.push_back(sample);
+  return samples.dump();
+}
 
 const std::vector<ErrorCode> &allErrorCodes() {
   static const std::vector<ErrorCode> codes = [] {
@@ -343,6 +374,21 @@ UPDATE records SET threads = json_extract(extras_json, '$.threads')
 CREATE INDEX workloads_by_hash ON workloads(hash);
 )sql";
 
+// Claims (who measures which candidate now) are transient and additive: a
+// hatc that does not know them ignores the table, so the table needs no
+// schema version of its own and is created by every writable open. No
+// foreign keys: a claim may name a workload re-keyed since; it just lapses.
+constexpr const char *kClaimsTable = R"sql(
+CREATE TABLE IF NOT EXISTS claims(
+  workload_id INTEGER NOT NULL,
+  target_id INTEGER NOT NULL,
+  config_hash TEXT NOT NULL,
+  compiler_version TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  expires_at REAL NOT NULL,
+  PRIMARY KEY(workload_id, target_id, config_hash, compiler_version));
+)sql";
+
 /// migrations[v] upgrades version v to v + 1.
 const char *migrationFrom(int version) {
   switch (version) {
@@ -386,27 +432,11 @@ Record readRecord(sqlite::Statement &stmt, const std::string &path,
   record.configJson = stmt.text(10);
   record.configHash = stmt.text(11);
   record.script = stmt.text(12);
-  std::string samples = stmt.text(13);
-  try {
-    json parsed = json::parse(samples.empty() ? "[]" : samples);
-    for (const json &value : parsed)
-      record.samples.push_back(value.get<double>());
-  } catch (const json::exception &e) {
-    throw DbError(
-        "tuning database '" + path + "': record " + std::to_string(record.id) +
-        " has corrupt samples_json: " + stripJsonExceptionPrefix(e.what()));
-  }
   if (!stmt.isNull(14))
     record.latencyS = stmt.real(14);
   if (!stmt.isNull(15))
     record.cycles = stmt.int64(15);
-  std::string code = stmt.text(16);
-  std::optional<ErrorCode> error = parseErrorCode(code);
-  if (!error)
-    throw DbError("tuning database '" + path + "': record " +
-                  std::to_string(record.id) + " has unknown error code '" +
-                  code + "'");
-  record.error = *error;
+  decodeStoredFields(record, stmt.text(13), stmt.text(16), path);
   record.extrasJson = stmt.text(17);
   if (!stmt.isNull(18))
     record.threads = stmt.int64(18);
@@ -418,24 +448,129 @@ Record readRecord(sqlite::Statement &stmt, const std::string &path,
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// Database
+// Database: what both stores share
 //===----------------------------------------------------------------------===//
 
-Database::Database(std::string path, const OpenOptions &options)
-    : dbPath(std::move(path)), options(options) {}
+Database::Database(std::string displayPath, const OpenOptions &options)
+    : dbPath(std::move(displayPath)), options(options) {}
 
 Database::~Database() = default;
 
-std::unique_ptr<Database> Database::open(const std::string &path,
+std::unique_ptr<Database> Database::open(const std::string &spec,
                                          const OpenOptions &options) {
-  std::unique_ptr<Database> db(new Database(path, options));
+  if (isServerSpec(spec))
+    return openPostgresStore(spec, options);
+  return openSqliteStore(spec, options);
+}
+
+CommitResult Database::commitRecord(const Record &record) {
+  return commitRecords({record}).front();
+}
+
+std::vector<Record>
+Database::normalizeForCommit(const std::vector<Record> &records) {
+  if (options.readOnly)
+    throw DbError("tuning database '" + dbPath + "' is open read-only");
+  // Normalize everything first, so an invalid record fails the call before
+  // any of it is written.
+  std::vector<Record> normalized(records);
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    Record &record = normalized[i];
+    if (record.createdAt == 0)
+      record.createdAt = nowSeconds();
+    std::string reason = normalizeRecord(record);
+    if (!reason.empty())
+      throw DbError("cannot store record" +
+                    (records.size() > 1 ? " " + std::to_string(i + 1) : "") +
+                    " in tuning database '" + dbPath + "': " + reason);
+  }
+  return normalized;
+}
+
+std::optional<Record> Database::best(const std::string &workloadKey,
+                                     const TargetKey &target,
+                                     const std::string &compilerVersion,
+                                     const QueryOptions &options) {
+  std::vector<Record> result =
+      query(workloadKey, target, compilerVersion, options, 1, false);
+  if (result.empty())
+    return std::nullopt;
+  return std::move(result.front());
+}
+
+std::vector<Record> Database::topK(const std::string &workloadKey,
+                                   const TargetKey &target,
+                                   const std::string &compilerVersion, size_t k,
+                                   const QueryOptions &options) {
+  if (k == 0)
+    return {};
+  return query(workloadKey, target, compilerVersion, options, k, true);
+}
+
+namespace {
+
+/// The embedded store: one SQLite file (see hatc/Db/Database.h).
+class SqliteStore final : public Database {
+public:
+  SqliteStore(std::string path, const OpenOptions &options)
+      : Database(std::move(path), options) {}
+
+  int schemaVersion() override;
+  std::vector<CommitResult>
+  commitRecords(const std::vector<Record> &records) override;
+  std::vector<Record> records(const std::string &workloadKey,
+                              const TargetKey &target) override;
+  void forEachRecord(const std::function<void(const Record &)> &fn) override;
+  DbStats stats() override;
+  std::string integrityCheck() override;
+  ClaimResult claim(const ClaimRequest &request) override;
+  void releaseClaims(const std::string &owner) override;
+
+  void initialize();
+  std::unique_ptr<sqlite::Connection> conn;
+
+protected:
+  std::vector<Record> query(const std::string &workloadKey,
+                            const TargetKey &target,
+                            const std::string &compilerVersion,
+                            const QueryOptions &options, size_t limit,
+                            bool distinctConfigs) override;
+
+private:
+  void migrate(int fromVersion);
+  void rekeyLegacyWorkloads();
+  /// `hash` of a record being stored, or its re-keyed value when it is of
+  /// the legacy scheme and OpenOptions::rehash can compute the new one.
+  std::string currentHash(const std::string &key, const std::string &hash,
+                          const std::string &ir);
+  std::map<std::string, std::string> rehashed; // "key\nold hash" -> new
+  CommitResult insertOne(const Record &original);
+  /// Row ids of a workload and a target, inserted when missing.
+  int64_t workloadId(const std::string &key, const std::string &hash,
+                     const std::string &ir);
+  int64_t targetId(const std::string &kind, const std::string &name,
+                   const std::string &fingerprint);
+  /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rerunning it from the
+  /// start when the database was busy part-way (the rollback undid it).
+  void writeTransaction(const std::function<void()> &body);
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// SqliteStore
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<Database> openSqliteStore(const std::string &path,
+                                          const OpenOptions &options) {
+  std::unique_ptr<SqliteStore> db(new SqliteStore(path, options));
   db->conn = std::make_unique<sqlite::Connection>(
       path, options.readOnly, options.busyTimeoutMs, options.busyDeadlineMs);
   db->initialize();
   return db;
 }
 
-void Database::initialize() {
+void SqliteStore::initialize() {
   // Look before touching anything: switching to WAL rewrites the file
   // header, and a newer database must stay byte-for-byte as it was.
   //
@@ -511,6 +646,11 @@ void Database::initialize() {
     });
   }
   conn->exec("PRAGMA foreign_keys = ON");
+  if (conn->cached("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                   "AND name = 'claims'")
+          .scalar()
+          .value_or(0) == 0)
+    writeTransaction([&] { conn->exec(kClaimsTable); });
   rekeyLegacyWorkloads();
 }
 
@@ -520,7 +660,7 @@ static constexpr const char *kLegacyHashRows =
     "SELECT id, key, hash, ir FROM workloads "
     "WHERE instr(hash, '-') = 0 AND ir IS NOT NULL";
 
-void Database::rekeyLegacyWorkloads() {
+void SqliteStore::rekeyLegacyWorkloads() {
   if (!options.rehash)
     return;
   struct Row {
@@ -569,7 +709,7 @@ void Database::rekeyLegacyWorkloads() {
   });
 }
 
-void Database::migrate(int fromVersion) {
+void SqliteStore::migrate(int fromVersion) {
   for (int version = fromVersion; version < kSchemaVersion; ++version) {
     const char *sql = migrationFrom(version);
     if (!sql)
@@ -586,9 +726,9 @@ void Database::migrate(int fromVersion) {
                   "modified)");
 }
 
-int Database::schemaVersion() { return readUserVersion(*conn); }
+int SqliteStore::schemaVersion() { return readUserVersion(*conn); }
 
-void Database::writeTransaction(const std::function<void()> &body) {
+void SqliteStore::writeTransaction(const std::function<void()> &body) {
   auto start = sqlite::Connection::Clock::now();
   for (int attempt = 0;; ++attempt) {
     try {
@@ -604,7 +744,7 @@ void Database::writeTransaction(const std::function<void()> &body) {
   }
 }
 
-std::string Database::currentHash(const std::string &key,
+std::string SqliteStore::currentHash(const std::string &key,
                                   const std::string &hash,
                                   const std::string &ir) {
   if (!options.rehash || hash.find('-') != std::string::npos)
@@ -633,7 +773,136 @@ std::string Database::currentHash(const std::string &key,
   return result;
 }
 
-CommitResult Database::insertOne(const Record &original) {
+int64_t SqliteStore::workloadId(const std::string &key,
+                                const std::string &hash,
+                                const std::string &ir) {
+  // Workload: keep the first non-empty IR seen.
+  sqlite::Statement &insertWorkload =
+      conn->cached("INSERT INTO workloads(key, hash, ir) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(key, hash) DO UPDATE SET ir = excluded.ir "
+                   "WHERE workloads.ir IS NULL AND excluded.ir IS NOT NULL");
+  insertWorkload.bind(1, key).bind(2, hash);
+  if (ir.empty())
+    insertWorkload.bindNull(3);
+  else
+    insertWorkload.bind(3, ir);
+  insertWorkload.run();
+  sqlite::Statement &findWorkload =
+      conn->cached("SELECT id FROM workloads WHERE key = ?1 AND hash = ?2");
+  findWorkload.bind(1, key).bind(2, hash);
+  std::optional<int64_t> id = findWorkload.scalar();
+  if (!id)
+    throw DbError("tuning database '" + dbPath + "': workload row vanished");
+  return *id;
+}
+
+int64_t SqliteStore::targetId(const std::string &kind, const std::string &name,
+                              const std::string &fingerprint) {
+  sqlite::Statement &insertTarget =
+      conn->cached("INSERT OR IGNORE INTO targets(kind, name, fingerprint) "
+                   "VALUES(?1, ?2, ?3)");
+  insertTarget.bind(1, kind).bind(2, name).bind(3, fingerprint);
+  insertTarget.run();
+  sqlite::Statement &findTarget =
+      conn->cached("SELECT id FROM targets WHERE kind = ?1 AND name = ?2 AND "
+                   "fingerprint = ?3");
+  findTarget.bind(1, kind).bind(2, name).bind(3, fingerprint);
+  std::optional<int64_t> id = findTarget.scalar();
+  if (!id)
+    throw DbError("tuning database '" + dbPath + "': target row vanished");
+  return *id;
+}
+
+ClaimResult SqliteStore::claim(const ClaimRequest &request) {
+  if (options.readOnly)
+    throw DbError("tuning database '" + dbPath + "' is open read-only");
+  ClaimResult result;
+  // BEGIN IMMEDIATE serializes claims and commits of every process, so
+  // the check-then-claim below is atomic.
+  writeTransaction([&] {
+    int64_t workload = workloadId(request.workloadKey, request.workloadHash, "");
+    int64_t target = targetId(request.targetKind, request.targetName,
+                              request.targetFingerprint);
+    double now = nowSeconds();
+    // Records of the task plus live claims (a claim and the record of its
+    // config never coexist: a commit drops the claim).
+    auto taskCount = [&] {
+      return conn
+          ->cached("SELECT (SELECT count(*) FROM records WHERE "
+                   "workload_id = ?1 AND target_id = ?2 AND "
+                   "compiler_version = ?3) + (SELECT count(*) FROM claims "
+                   "WHERE workload_id = ?1 AND target_id = ?2 AND "
+                   "compiler_version = ?3 AND expires_at > ?4)")
+          .bind(1, workload)
+          .bind(2, target)
+          .bind(3, request.compilerVersion)
+          .bind(4, now)
+          .scalar()
+          .value_or(0);
+    };
+    bool measured =
+        conn->cached("SELECT count(*) FROM records WHERE workload_id = ?1 AND "
+                     "target_id = ?2 AND config_hash = ?3 AND "
+                     "compiler_version = ?4")
+            .bind(1, workload)
+            .bind(2, target)
+            .bind(3, request.configHash)
+            .bind(4, request.compilerVersion)
+            .scalar()
+            .value_or(0) > 0;
+    if (measured) {
+      result = {ClaimStatus::AlreadyMeasured, taskCount()};
+      return;
+    }
+    sqlite::Statement &holder = conn->cached(
+        "SELECT owner, expires_at FROM claims WHERE workload_id = ?1 AND "
+        "target_id = ?2 AND config_hash = ?3 AND compiler_version = ?4");
+    holder.bind(1, workload)
+        .bind(2, target)
+        .bind(3, request.configHash)
+        .bind(4, request.compilerVersion);
+    bool live = false, mine = false;
+    if (holder.step()) {
+      mine = holder.text(0) == request.owner;
+      live = holder.real(1) > now;
+    }
+    holder.reset();
+    if (live && !mine) {
+      result = {ClaimStatus::ClaimedByOther, taskCount()};
+      return;
+    }
+    int64_t others = taskCount() - (live ? 1 : 0); // without this config
+    if (request.taskLimit > 0 && others >= request.taskLimit) {
+      result = {ClaimStatus::TaskFull, others + (live ? 1 : 0)};
+      return;
+    }
+    conn->cached("INSERT INTO claims(workload_id, target_id, config_hash, "
+                 "compiler_version, owner, expires_at) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT(workload_id, target_id, config_hash, "
+                 "compiler_version) DO UPDATE SET owner = excluded.owner, "
+                 "expires_at = excluded.expires_at")
+        .bind(1, workload)
+        .bind(2, target)
+        .bind(3, request.configHash)
+        .bind(4, request.compilerVersion)
+        .bind(5, request.owner)
+        .bind(6, now + request.ttlSeconds)
+        .run();
+    result = {ClaimStatus::Claimed, others + 1};
+  });
+  return result;
+}
+
+void SqliteStore::releaseClaims(const std::string &owner) {
+  if (options.readOnly)
+    return;
+  writeTransaction([&] {
+    conn->cached("DELETE FROM claims WHERE owner = ?1").bind(1, owner).run();
+  });
+}
+
+CommitResult SqliteStore::insertOne(const Record &original) {
   // Records of the legacy hash scheme (an old log replayed) are stored
   // under their workload's current hash.
   Record rekeyed;
@@ -646,59 +915,33 @@ CommitResult Database::insertOne(const Record &original) {
     recordPtr = &rekeyed;
   }
   const Record &record = *recordPtr;
-  // Workload: keep the first non-empty IR seen.
-  sqlite::Statement &insertWorkload =
-      conn->cached("INSERT INTO workloads(key, hash, ir) VALUES(?1, ?2, ?3) "
-                   "ON CONFLICT(key, hash) DO UPDATE SET ir = excluded.ir "
-                   "WHERE workloads.ir IS NULL AND excluded.ir IS NOT NULL");
-  insertWorkload.bind(1, record.workloadKey).bind(2, record.workloadHash);
-  if (record.workloadIr.empty())
-    insertWorkload.bindNull(3);
-  else
-    insertWorkload.bind(3, record.workloadIr);
-  insertWorkload.run();
-  sqlite::Statement &findWorkload =
-      conn->cached("SELECT id FROM workloads WHERE key = ?1 AND hash = ?2");
-  findWorkload.bind(1, record.workloadKey).bind(2, record.workloadHash);
-  std::optional<int64_t> workloadId = findWorkload.scalar();
-  if (!workloadId)
-    throw DbError("tuning database '" + dbPath + "': workload row vanished");
-
-  sqlite::Statement &insertTarget =
-      conn->cached("INSERT OR IGNORE INTO targets(kind, name, fingerprint) "
-                   "VALUES(?1, ?2, ?3)");
-  insertTarget.bind(1, record.targetKind)
-      .bind(2, record.targetName)
-      .bind(3, record.targetFingerprint);
-  insertTarget.run();
-  sqlite::Statement &findTarget =
-      conn->cached("SELECT id FROM targets WHERE kind = ?1 AND name = ?2 AND "
-                   "fingerprint = ?3");
-  findTarget.bind(1, record.targetKind)
-      .bind(2, record.targetName)
-      .bind(3, record.targetFingerprint);
-  std::optional<int64_t> targetId = findTarget.scalar();
-  if (!targetId)
-    throw DbError("tuning database '" + dbPath + "': target row vanished");
-
-  json samples = json::array();
-  for (double sample : record.samples)
-    samples.push_back(sample);
+  int64_t workload =
+      workloadId(record.workloadKey, record.workloadHash, record.workloadIr);
+  int64_t target = targetId(record.targetKind, record.targetName,
+                            record.targetFingerprint);
+  // The candidate is measured: its claim (anyone's) has done its job.
+  conn->cached("DELETE FROM claims WHERE workload_id = ?1 AND target_id = ?2 "
+               "AND config_hash = ?3 AND compiler_version = ?4")
+      .bind(1, workload)
+      .bind(2, target)
+      .bind(3, record.configHash)
+      .bind(4, record.compilerVersion)
+      .run();
 
   sqlite::Statement &insertRecord = conn->cached(
       "INSERT OR IGNORE INTO records(workload_id, target_id, sketch, "
       "config_json, config_hash, script, latency_s, cycles, samples_json, "
       "error, compiler_version, created_at, extras_json, threads) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-  insertRecord.bind(1, *workloadId)
-      .bind(2, *targetId)
+  insertRecord.bind(1, workload)
+      .bind(2, target)
       .bind(3, record.sketch)
       .bind(4, record.configJson)
       .bind(5, record.configHash)
       .bind(6, record.script)
       .bind(7, record.latencyS)
       .bind(8, record.cycles)
-      .bind(9, samples.dump())
+      .bind(9, encodeSamples(record))
       .bind(10, errorCodeName(record.error))
       .bind(11, record.compilerVersion)
       .bind(12, record.createdAt)
@@ -711,34 +954,16 @@ CommitResult Database::insertOne(const Record &original) {
   sqlite::Statement &findRecord = conn->cached(
       "SELECT id FROM records WHERE workload_id = ?1 AND target_id = ?2 AND "
       "config_hash = ?3 AND compiler_version = ?4");
-  findRecord.bind(1, *workloadId)
-      .bind(2, *targetId)
+  findRecord.bind(1, workload)
+      .bind(2, target)
       .bind(3, record.configHash)
       .bind(4, record.compilerVersion);
   return {false, findRecord.scalar().value_or(0)};
 }
 
-CommitResult Database::commitRecord(const Record &record) {
-  return commitRecords({record}).front();
-}
-
 std::vector<CommitResult>
-Database::commitRecords(const std::vector<Record> &records) {
-  if (options.readOnly)
-    throw DbError("tuning database '" + dbPath + "' is open read-only");
-  // Normalize everything first, so an invalid record fails the call before
-  // any of it is written.
-  std::vector<Record> normalized(records);
-  for (size_t i = 0; i < normalized.size(); ++i) {
-    Record &record = normalized[i];
-    if (record.createdAt == 0)
-      record.createdAt = nowSeconds();
-    std::string reason = normalizeRecord(record);
-    if (!reason.empty())
-      throw DbError("cannot store record" +
-                    (records.size() > 1 ? " " + std::to_string(i + 1) : "") +
-                    " in tuning database '" + dbPath + "': " + reason);
-  }
+SqliteStore::commitRecords(const std::vector<Record> &records) {
+  std::vector<Record> normalized = normalizeForCommit(records);
   std::vector<CommitResult> results;
   writeTransaction([&] {
     results.clear(); // the body reruns after a busy rollback
@@ -749,7 +974,7 @@ Database::commitRecords(const std::vector<Record> &records) {
   return results;
 }
 
-std::vector<Record> Database::query(const std::string &workloadKey,
+std::vector<Record> SqliteStore::query(const std::string &workloadKey,
                                     const TargetKey &target,
                                     const std::string &compilerVersion,
                                     const QueryOptions &queryOptions,
@@ -854,27 +1079,7 @@ std::vector<Record> Database::query(const std::string &workloadKey,
   return result;
 }
 
-std::optional<Record> Database::best(const std::string &workloadKey,
-                                     const TargetKey &target,
-                                     const std::string &compilerVersion,
-                                     const QueryOptions &options) {
-  std::vector<Record> result =
-      query(workloadKey, target, compilerVersion, options, 1, false);
-  if (result.empty())
-    return std::nullopt;
-  return std::move(result.front());
-}
-
-std::vector<Record> Database::topK(const std::string &workloadKey,
-                                   const TargetKey &target,
-                                   const std::string &compilerVersion, size_t k,
-                                   const QueryOptions &options) {
-  if (k == 0)
-    return {};
-  return query(workloadKey, target, compilerVersion, options, k, true);
-}
-
-std::vector<Record> Database::records(const std::string &workloadKey,
+std::vector<Record> SqliteStore::records(const std::string &workloadKey,
                                       const TargetKey &target) {
   sqlite::Statement &stmt =
       conn->cached(std::string("SELECT ") + kRecordColumns + kRecordJoins +
@@ -890,7 +1095,7 @@ std::vector<Record> Database::records(const std::string &workloadKey,
   return result;
 }
 
-void Database::forEachRecord(const std::function<void(const Record &)> &fn) {
+void SqliteStore::forEachRecord(const std::function<void(const Record &)> &fn) {
   // A private statement (not the cache): `fn` may run queries of its own.
   sqlite::Statement stmt(*conn, std::string("SELECT ") + kRecordColumns +
                                     kRecordJoins + " ORDER BY r.id");
@@ -898,7 +1103,7 @@ void Database::forEachRecord(const std::function<void(const Record &)> &fn) {
     fn(readRecord(stmt, dbPath, /*hasStale=*/false));
 }
 
-DbStats Database::stats() {
+DbStats SqliteStore::stats() {
   DbStats stats;
   stats.schemaVersion = readUserVersion(*conn);
   auto count = [&](const char *sql) {
@@ -918,7 +1123,7 @@ DbStats Database::stats() {
   return stats;
 }
 
-std::string Database::integrityCheck() {
+std::string SqliteStore::integrityCheck() {
   sqlite::Statement stmt(*conn, "PRAGMA integrity_check");
   std::string result;
   while (stmt.step()) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages hatc needs, only those that are missing.
 # Idempotent and quiet when nothing is missing. Sourced by build.sh.
+# postgresql: its server binaries only; the tests start private servers
+# (tests/pg/pg_server.sh), so the package's own cluster service is not used.
 set -euo pipefail
 
 HATC_PACKAGES=(
@@ -12,6 +14,7 @@ HATC_PACKAGES=(
   libopenblas-dev libdnnl-dev ocl-icd-opencl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   python3-onnx python3-numpy
+  libpq-dev postgresql
 )
 
 missing=()

@@ -6,9 +6,12 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <random>
 
 namespace hatc::tuner {
 
@@ -38,11 +41,18 @@ Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
       recorder(recorder), options(std::move(options)), rng(this->options.seed) {
   statuses.resize(this->tasks.size());
   measured.resize(this->tasks.size());
+  known.resize(this->tasks.size());
   history.resize(this->tasks.size());
   sinceImprovement.assign(this->tasks.size(), 0);
   exhausted.assign(this->tasks.size(), false);
   for (size_t t = 0; t < this->tasks.size(); ++t)
     statuses[t].name = this->tasks[t].workload.key();
+  // Unique per session: host, process and a random part (two Tuners of
+  // one process are two sessions).
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  claimOwner = std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+               std::to_string(std::random_device{}());
 }
 
 cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
@@ -113,8 +123,11 @@ void Tuner::loadExisting(size_t t) {
       continue; // stale: another build or machine measured it
     nlohmann::json config =
         nlohmann::json::parse(record.configJson, nullptr, false);
-    if (config.is_discarded() || !measured[t].insert(config.dump()).second)
+    if (config.is_discarded() || !known[t].insert(config.dump()).second)
       continue;
+    measured[t].insert(config.dump());
+    if (searching)
+      ++status.concurrent; // another session measured it meanwhile
     double throughput = 0;
     nlohmann::json extras =
         nlohmann::json::parse(record.extrasJson, nullptr, false);
@@ -125,6 +138,8 @@ void Tuner::loadExisting(size_t t) {
                        extras.is_object() ? extras.value("message", "") : "");
     ++status.existing;
     history[t].push_back({config, throughput});
+    if (searching) // the model learns from it with the next batch
+      othersSamples.push_back(sample(t, config, throughput));
     if (isDefaultConfig(config)) {
       status.defaultThroughput = throughput;
       status.defaultCycles = record.cycles;
@@ -311,6 +326,70 @@ std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
   return out;
 }
 
+int64_t Tuner::recordsKnown() const {
+  int64_t total = 0;
+  for (const TaskStatus &s : statuses)
+    total += s.trials + (options.countExisting ? s.existing : 0);
+  return total;
+}
+
+std::vector<Tuner::Candidate> Tuner::claimBatch(size_t t,
+                                                std::vector<Candidate> batch) {
+  db::Database *database = recorder.database();
+  if (!database)
+    return batch;
+  const TuneTask &task = tasks[t];
+  db::ClaimRequest request;
+  request.workloadKey = task.workload.key();
+  request.workloadHash = task.workload.hash();
+  request.targetKind = targetKindName(task.target.kind);
+  request.targetName = task.target.name;
+  request.targetFingerprint = task.target.fingerprint();
+  request.compilerVersion = compilerVersion();
+  request.owner = claimOwner;
+  request.ttlSeconds = options.claimTtlS;
+  // The budget left to this task once the other tasks' records are
+  // counted: the database then stops every session sharing it at the same
+  // total (only with a budget that counts existing records).
+  if (options.countExisting) {
+    int64_t otherTasks = recordsKnown() - statuses[t].trials -
+                         statuses[t].existing;
+    request.taskLimit = std::max<int64_t>(1, options.trials - otherTasks);
+  }
+  std::vector<Candidate> mine;
+  bool othersActive = false, full = false;
+  for (Candidate &c : batch) {
+    std::string key = c.config.dump();
+    request.configHash = db::configHashOf(db::canonicalJson(key, "config"));
+    db::ClaimResult result = database->claim(request);
+    switch (result.status) {
+    case db::ClaimStatus::Claimed:
+      mine.push_back(std::move(c));
+      break;
+    case db::ClaimStatus::AlreadyMeasured:
+    case db::ClaimStatus::ClaimedByOther:
+      // Not ours to measure; its record is read back once it is there.
+      measured[t].insert(key);
+      othersActive = true;
+      break;
+    case db::ClaimStatus::TaskFull:
+      full = true;
+      break;
+    }
+    if (full)
+      break;
+    // More records and claims than this session accounts for: others are
+    // tuning the same task.
+    if (result.taskCount > int64_t(known[t].size() + mine.size()))
+      othersActive = true;
+  }
+  if (othersActive)
+    loadExisting(t);
+  if (full)
+    exhausted[t] = true; // the budget is spent, by us or by others
+  return mine;
+}
+
 void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
   TuneTask &task = tasks[t];
   TaskStatus &status = statuses[t];
@@ -326,6 +405,7 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
     recorder.record(makeRecord(task.workload, task.target, c.config, c.script,
                                r));
     measured[t].insert(c.config.dump());
+    known[t].insert(c.config.dump());
     double throughput = throughputOf(r);
     if (!r.ok())
       status.noteError(r.error, r.message);
@@ -348,6 +428,8 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
     status.curve.push_back(status.bestThroughput);
     samples.push_back(sample(t, c.config, throughput));
   }
+  samples.insert(samples.end(), othersSamples.begin(), othersSamples.end());
+  othersSamples.clear();
   if (model) {
     try {
       model->update(samples);
@@ -388,12 +470,26 @@ void Tuner::run() {
       }
     }
   }
-  int64_t existing = 0;
-  for (const TaskStatus &s : statuses)
-    existing += s.existing;
-  int64_t budget = options.trials - (options.countExisting ? existing : 0);
+  searching = true;
+  // Claims this session took and did not get to measure (interrupted, out
+  // of time) are given back at the end, so nobody waits for them to lapse.
+  struct ReleaseClaims {
+    db::Database *database;
+    const std::string &owner;
+    ~ReleaseClaims() {
+      if (!database)
+        return;
+      try {
+        database->releaseClaims(owner);
+      } catch (const std::exception &) {
+        // They lapse after TuneOptions::claimTtlS anyway.
+      }
+    }
+  } releaseClaims{recorder.database(), claimOwner};
+  // The budget counts records of other sessions as they show up.
+  auto budget = [&] { return options.trials - (recordsKnown() - done); };
   auto start = std::chrono::steady_clock::now();
-  while (done < budget) {
+  while (done < budget()) {
     if (interrupted && interrupted->load()) {
       stoppedByInterrupt = true;
       return;
@@ -408,11 +504,14 @@ void Tuner::run() {
                     [&](int64_t n) { return n >= options.earlyStop; }))
       return;
     size_t t = pickTask();
-    int64_t count = std::min(options.batchSize, budget - done);
+    int64_t count = std::min(options.batchSize, budget() - done);
     std::vector<Candidate> batch = propose(t, count);
+    if (!batch.empty())
+      batch = claimBatch(t, std::move(batch));
+    else
+      exhausted[t] = true; // this task's space is exhausted
     if (batch.empty()) {
-      // This task's space is exhausted; stop when every task's is.
-      exhausted[t] = true;
+      // Stop when every task's space or budget is.
       if (std::all_of(exhausted.begin(), exhausted.end(),
                       [](bool e) { return e; }))
         return;
@@ -420,7 +519,7 @@ void Tuner::run() {
     }
     measureBatch(t, std::move(batch));
     if (onBatch)
-      onBatch(t, statuses[t], done, budget);
+      onBatch(t, statuses[t], done, budget());
   }
 }
 

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <thread>
 
 using namespace hatc;
 using namespace hatc::tuner;
@@ -279,4 +280,36 @@ TEST(Recording, HwaccLatencyIsTheModeledTime) {
   EXPECT_EQ(record.cycles, std::optional<int64_t>(20000));
   EXPECT_EQ(db::normalizeRecord(record), "");
   EXPECT_DOUBLE_EQ(*record.latencyS, 2e-5); // normalizing keeps it
+}
+
+// Two sessions on one database at once (threads here; the tests in tests/pg
+// run two `hatc tune` processes on PostgreSQL): the claims keep them from
+// measuring a config twice, and the shared budget from measuring more than
+// it allows in total.
+TEST(Tuner, ConcurrentSessionsShareTheBudgetAndMeasureNothingTwice) {
+  std::string db = tempDb();
+  db::Database::open(db); // the schema, so both start on an existing file
+  FakeMeasurer a, b;
+  Recorder recorderA(db, ""), recorderB(db, "");
+  std::vector<TuneTask> tasksA, tasksB;
+  tasksA.push_back(makeTask("matmul_1024.mlir"));
+  tasksB.push_back(makeTask("matmul_1024.mlir"));
+  Tuner tunerA(std::move(tasksA), a, modelFor("random-model"), recorderA,
+               options(40, "random-model", 1));
+  Tuner tunerB(std::move(tasksB), b, modelFor("random-model"), recorderB,
+               options(40, "random-model", 1)); // same seed: same proposals
+  std::thread threadA([&] { tunerA.run(); });
+  std::thread threadB([&] { tunerB.run(); });
+  threadA.join();
+  threadB.join();
+  EXPECT_EQ(a.calls + b.calls, 40);
+  EXPECT_EQ(tunerA.status()[0].trials + tunerB.status()[0].trials, 40);
+  // Each read back what the other measured meanwhile (the search and the
+  // model learn from it).
+  EXPECT_GT(tunerA.status()[0].concurrent + tunerB.status()[0].concurrent, 0);
+  for (const std::string &config : a.seen)
+    EXPECT_EQ(std::count(b.seen.begin(), b.seen.end(), config), 0)
+        << config << " measured by both sessions";
+  EXPECT_EQ(db::Database::open(db)->stats().records, 40);
+  llvm::sys::fs::remove(db);
 }

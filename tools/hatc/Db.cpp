@@ -42,7 +42,7 @@ nlohmann::json recordJson(const db::Record &record) {
 
 std::unique_ptr<db::Database> openExisting(const std::string &path,
                                            bool readOnly) {
-  if (!llvm::sys::fs::exists(path))
+  if (!db::Database::isServerSpec(path) && !llvm::sys::fs::exists(path))
     throw DbError(path + ": no such database");
   db::OpenOptions options;
   options.readOnly = readOnly;
@@ -147,7 +147,8 @@ int bestCommand(const Args &args) {
                    : "";
     return reportError(makeError("no tuned record for " + workload->key() +
                                  " on " + key.kind + " (" + key.name +
-                                 ") in " + dbPath + hint));
+                                 ") in " + db::Database::displayName(dbPath) +
+                                 hint));
   }
   if (emitSchedule) {
     llvm::outs() << found.front().script;
@@ -267,7 +268,7 @@ int dbCopy(const Args &args) {
     return *code;
   if (from.empty() || to.empty())
     return reportError(makeError("hatc db copy: needs --from DB and --to DB"));
-  if (llvm::sys::fs::equivalent(from, to))
+  if (from == to || llvm::sys::fs::equivalent(from, to))
     return reportError(
         makeError("hatc db copy: --from and --to are the same database"));
   auto source = openExisting(from, /*readOnly=*/true);
@@ -288,8 +289,8 @@ int dbCopy(const Args &args) {
   });
   flush();
   if (json) {
-    llvm::outs() << nlohmann::json{{"from", from},
-                                   {"to", to},
+    llvm::outs() << nlohmann::json{{"from", source->path()},
+                                   {"to", target->path()},
                                    {"records", read},
                                    {"copied", copied},
                                    {"already_there", read - copied}}
@@ -299,7 +300,8 @@ int dbCopy(const Args &args) {
   }
   llvm::outs() << llvm::formatv("{0} -> {1}: {2} records: {3} copied, {4} "
                                 "already there\n",
-                                from, to, read, copied, read - copied);
+                                source->path(), target->path(), read, copied,
+                                read - copied);
   return kExitOk;
 }
 
@@ -317,7 +319,7 @@ int dbStats(const Args &args) {
   auto database = openExisting(dbPath, /*readOnly=*/true);
   db::DbStats stats = database->stats();
   if (json) {
-    llvm::outs() << nlohmann::json{{"db", dbPath},
+    llvm::outs() << nlohmann::json{{"db", database->path()},
                                    {"schema_version", stats.schemaVersion},
                                    {"tasks", stats.tasks},
                                    {"targets", stats.targets},
@@ -329,7 +331,8 @@ int dbStats(const Args &args) {
   }
   llvm::outs() << llvm::formatv("{0} (schema v{1})\n  tasks    {2}\n  targets  "
                                 "{3}\n  records  {4}\n",
-                                dbPath, stats.schemaVersion, stats.tasks,
+                                database->path(), stats.schemaVersion,
+                                stats.tasks,
                                 stats.targets, stats.records);
   for (const auto &[code, count] : stats.errorsByCode)
     if (count)

@@ -118,7 +118,7 @@ int reportCommand(const Args &args) {
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc report: missing --db DB"));
-  if (!llvm::sys::fs::exists(dbPath))
+  if (!db::Database::isServerSpec(dbPath) && !llvm::sys::fs::exists(dbPath))
     return reportError(makeError(dbPath + ": no such database"));
   db::OpenOptions openOptions;
   openOptions.readOnly = true;
@@ -168,7 +168,7 @@ int reportCommand(const Args &args) {
       ".curve{fill:none;stroke:#26a;stroke-width:2}.tick{font-size:11px;"
       "fill:#555}section{margin-bottom:2.5em}"
       "</style></head><body><h1>hatc tuning report</h1>";
-  html += "<p>Database <code>" + escape(dbPath) + "</code>: " +
+  html += "<p>Database <code>" + escape(database->path()) + "</code>: " +
           std::to_string(tasks.size()) + " tasks.</p>";
   html += "<table><tr><th>task</th><th>target</th><th>best</th><th>default"
           "</th><th>speedup</th><th>trials</th><th>errors</th></tr>";

@@ -264,7 +264,11 @@ int tuneCommand(const Args &args) {
   options.batchSize = batch;
   options.search = search;
   options.earlyStop = earlyStop;
-  options.modelPath = search == "xgboost" ? dbPath + ".model" : "";
+  // A server has no folder to keep the model next to: it is rebuilt from
+  // the records at each start.
+  options.modelPath = search == "xgboost" && !db::Database::isServerSpec(dbPath)
+                          ? dbPath + ".model"
+                          : "";
   std::unique_ptr<cost_model::CostModel> model;
   if (search == "xgboost") {
     cost_model::XGBoostOptions xgb;
@@ -331,6 +335,7 @@ int tuneCommand(const Args &args) {
                             {"target", request.targetSpec},
                             {"trials", s.trials},
                             {"existing", s.existing},
+                            {"concurrent", s.concurrent},
                             {"best_gflops", s.bestThroughput},
                             {"default_gflops", s.defaultThroughput},
                             {"speedup", speedupOf(s)},
@@ -354,8 +359,15 @@ int tuneCommand(const Args &args) {
         "{0}: best {1} ({2:f2}x the default schedule) after {3} trials{4}\n"
         "  {5}\n",
         s.name, metricOf(s), speedupOf(s), s.trials + s.existing,
-        s.existing ? llvm::formatv(" ({0} from earlier runs)", s.existing).str()
-                   : std::string(),
+        s.existing
+            ? llvm::formatv(" ({0} from earlier runs{1})", s.existing,
+                            s.concurrent ? llvm::formatv(" or other sessions "
+                                                         "meanwhile: {0}",
+                                                         s.concurrent)
+                                               .str()
+                                         : std::string())
+                  .str()
+            : std::string(),
         s.bestConfig.dump());
   }
   // A task none of whose trials worked has no result: say what went wrong
@@ -372,7 +384,8 @@ int tuneCommand(const Args &args) {
     for (const std::string &a : args)
       command += " " + a;
     llvm::errs() << "hatc tune: interrupted after " << tuner.trialsDone()
-                 << " trials; everything measured is in " << dbPath
+                 << " trials; everything measured is in "
+                 << db::Database::displayName(dbPath)
                  << ". Resume with:\n  " << command << "\n";
     return 130;
   }

@@ -1,7 +1,9 @@
-//===- Database.h - The SQLite tuning database ------------------*- C++ -*-===//
+//===- Database.h - The tuning store (SQLite or PostgreSQL) -----*- C++ -*-===//
 //
-// One SQLite file holds every measured candidate (hatc::db::Record) of every
-// tuning session on every target. Several processes may read and write the
+// One store holds every measured candidate (hatc::db::Record) of every
+// tuning session on every target: a SQLite file (the embedded default,
+// described here) or a PostgreSQL database shared by a team (see the
+// Database class comment). Several processes may read and write the
 // same file at once: the database runs in WAL mode, writes take the write
 // lock up front (BEGIN IMMEDIATE), and a locked database is waited for and
 // retried, so callers never see SQLITE_BUSY; only a lock held for longer than
@@ -41,10 +43,6 @@
 namespace hatc {
 namespace db {
 
-namespace sqlite {
-class Connection;
-} // namespace sqlite
-
 /// The target a query is about. Records match on `kind`; `fingerprint`
 /// decides fresh vs stale; a non-empty `name` additionally restricts the
 /// match to records of that target description.
@@ -69,13 +67,16 @@ struct OpenOptions {
   /// error instead of being migrated.
   bool readOnly = false;
   /// Per attempt: how long SQLite itself waits on a lock before returning
-  /// SQLITE_BUSY to our retry loop.
+  /// SQLITE_BUSY to our retry loop; for PostgreSQL, the connect timeout of
+  /// each (re)connection attempt (at least 1 s).
   int busyTimeoutMs = 5000;
-  /// In total: how long a write keeps retrying a locked database before it
+  /// In total: how long a write keeps retrying a locked database (SQLite)
+  /// or reconnecting to a server that went away (PostgreSQL) before it
   /// gives up with a DbError.
   int busyDeadlineMs = 120000;
   /// fsync every commit (`synchronous=FULL`). With false (`NORMAL`) a
   /// commit survives a crash of the process but may be lost on power loss.
+  /// SQLite only: a server's durability is its own configuration.
   bool durable = true;
   /// Recomputes a workload's structural hash from its key and stored IR
   /// (hatc::workloadRehasher; the database knows no IR). A writable open
@@ -107,32 +108,92 @@ struct DbStats {
   std::map<std::string, int64_t> errorsByCode;
 };
 
+/// A claim on one (workload, target, config, compiler version): the right
+/// to measure it. Claims keep concurrent tuning sessions on one database
+/// from measuring the same candidate twice (see Database::claim).
+struct ClaimRequest {
+  std::string workloadKey;
+  std::string workloadHash;
+  std::string targetKind;
+  std::string targetName;
+  std::string targetFingerprint;
+  std::string compilerVersion;
+  /// configHashOf(canonical config JSON), as records store it.
+  std::string configHash;
+  /// Who claims: unique per session (host, process, a random part).
+  std::string owner;
+  /// The claim lapses this long after it was taken, so a crashed session
+  /// does not hold its candidates forever.
+  double ttlSeconds = 1800;
+  /// When > 0: refuse (TaskFull) once the task (workload, target, compiler
+  /// version) has this many records and live claims of other configs
+  /// together, so sessions sharing a trial budget stop at it exactly.
+  int64_t taskLimit = 0;
+};
+
+enum class ClaimStatus {
+  Claimed,         ///< Ours now (new, renewed, or taken over from a lapsed one).
+  AlreadyMeasured, ///< A record of it exists: nothing to measure.
+  ClaimedByOther,  ///< Another owner holds a live claim on it.
+  TaskFull,        ///< taskLimit reached; not claimed.
+};
+
+struct ClaimResult {
+  ClaimStatus status = ClaimStatus::Claimed;
+  /// Records of the task plus live claims on configs without a record,
+  /// after this call: a session that knows fewer has results to pick up.
+  int64_t taskCount = 0;
+};
+
+/// The tuning store: one interface, two implementations with the same
+/// semantics. Database::open picks one from the spec: a `postgresql://` or
+/// `postgres://` URL, or a libpq keyword string (`host=... dbname=...`),
+/// opens a PostgreSQL server (db/Postgres.cpp); anything else is the path
+/// of a SQLite file (db/Database.cpp). Records, unique key, ranking,
+/// staleness, claims and DbStats are the same in both; what differs is
+/// where the schema version lives (`PRAGMA user_version` vs a
+/// `hatc_schema` table) and what integrityCheck can look at.
+///
+/// PostgreSQL: a lost connection (a server restarted) is reconnected and
+/// the operation rerun with backoff until OpenOptions::busyDeadlineMs; a
+/// commit whose acknowledgement was lost is rerun (idempotent through the
+/// unique key). A server that is down at open is one DbError naming the
+/// URL (its password left out).
 class Database {
 public:
   /// The schema version this build reads and writes.
   static constexpr int kSchemaVersion = 3;
 
   /// Opens (creating when missing, unless read-only) and, if needed,
-  /// upgrades the database at `path`. Throws DbError when the file is not a
-  /// SQLite database, is not a hatc database, is newer than this program, or
-  /// cannot be opened.
-  static std::unique_ptr<Database> open(const std::string &path,
+  /// upgrades the store named by `spec` (see the class comment). Throws
+  /// DbError when it is not a hatc database, is newer than this program, or
+  /// cannot be opened or reached.
+  static std::unique_ptr<Database> open(const std::string &spec,
                                         const OpenOptions &options = {});
-  ~Database();
+  /// Whether `spec` names a PostgreSQL server rather than a SQLite file.
+  static bool isServerSpec(const std::string &spec);
+  /// `spec` fit for messages: a URL or keyword string without its password.
+  static std::string displayName(const std::string &spec);
+
+  virtual ~Database();
   Database(const Database &) = delete;
   Database &operator=(const Database &) = delete;
 
+  /// What messages call the store: the file path, or the server spec
+  /// without its password.
   const std::string &path() const { return dbPath; }
-  /// `PRAGMA user_version` of the open file (== kSchemaVersion once open).
-  int schemaVersion();
+  /// Schema version of the open store (== kSchemaVersion once open).
+  virtual int schemaVersion() = 0;
 
   /// Normalizes and stores `record` (insert-or-ignore on the unique key
   /// workload + target + config hash + compiler version). Throws DbError
   /// naming the reason when the record is invalid (see normalizeRecord).
+  /// A claim on the same candidate is dropped in the same transaction.
   CommitResult commitRecord(const Record &record);
   /// Like commitRecord for each record, all in one transaction (either all
   /// are stored or none). Returns one result per record, in order.
-  std::vector<CommitResult> commitRecords(const std::vector<Record> &records);
+  virtual std::vector<CommitResult>
+  commitRecords(const std::vector<Record> &records) = 0;
 
   /// The OK record with the lowest median latency (lowest cycles when
   /// target.kind is "hwacc"), fresh ones first; ties go to the oldest.
@@ -150,38 +211,38 @@ public:
   /// Every record of the task (workload key on target kind + fingerprint,
   /// and name when given), errors and all compiler versions included, oldest
   /// first. Nothing is stale here: the caller asked for this exact target.
-  std::vector<Record> records(const std::string &workloadKey,
-                              const TargetKey &target);
+  virtual std::vector<Record> records(const std::string &workloadKey,
+                                      const TargetKey &target) = 0;
   /// Calls `fn` on every record in insertion order (for export).
-  void forEachRecord(const std::function<void(const Record &)> &fn);
+  virtual void forEachRecord(const std::function<void(const Record &)> &fn) = 0;
 
-  DbStats stats();
-  /// "ok", or the problems `PRAGMA integrity_check` found, one per line.
-  std::string integrityCheck();
+  virtual DbStats stats() = 0;
+  /// "ok", or the problems found, one per line.
+  virtual std::string integrityCheck() = 0;
 
-private:
-  Database(std::string path, const OpenOptions &options);
-  void initialize();
-  void migrate(int fromVersion);
-  void rekeyLegacyWorkloads();
-  /// `hash` of a record being stored, or its re-keyed value when it is of
-  /// the legacy scheme and OpenOptions::rehash can compute the new one.
-  std::string currentHash(const std::string &key, const std::string &hash,
-                          const std::string &ir);
-  std::map<std::string, std::string> rehashed; // "key\nold hash" -> new
-  CommitResult insertOne(const Record &original);
-  std::vector<Record> query(const std::string &workloadKey,
-                            const TargetKey &target,
-                            const std::string &compilerVersion,
-                            const QueryOptions &options, size_t limit,
-                            bool distinctConfigs);
-  /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rerunning it from the
-  /// start when the database was busy part-way (the rollback undid it).
-  void writeTransaction(const std::function<void()> &body);
+  /// Claims the candidate for request.owner unless it was measured, another
+  /// owner holds a live claim, or the task is full (ClaimRequest). Atomic
+  /// against every other session on the store.
+  virtual ClaimResult claim(const ClaimRequest &request) = 0;
+  /// Drops every claim of `owner` (a session ending with candidates it
+  /// claimed but did not measure).
+  virtual void releaseClaims(const std::string &owner) = 0;
+
+protected:
+  Database(std::string displayPath, const OpenOptions &options);
+  /// Ranked OK records (best/topK): fresh first, then stale when allowed.
+  virtual std::vector<Record> query(const std::string &workloadKey,
+                                    const TargetKey &target,
+                                    const std::string &compilerVersion,
+                                    const QueryOptions &options, size_t limit,
+                                    bool distinctConfigs) = 0;
+  /// `records` checked and normalized for a commit (createdAt defaulted to
+  /// now); throws the DbError a commit of an invalid record gives, and one
+  /// for a read-only store.
+  std::vector<Record> normalizeForCommit(const std::vector<Record> &records);
 
   std::string dbPath;
   OpenOptions options;
-  std::unique_ptr<sqlite::Connection> conn;
 };
 
 } // namespace db

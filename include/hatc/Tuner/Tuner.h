@@ -10,6 +10,15 @@
 // budget, the time budget, after `earlyStop` trials without improvement, or
 // when interrupted (between batches, keeping everything measured).
 //
+// Sessions sharing a database (several `hatc tune` on one PostgreSQL server,
+// or on one SQLite file) never measure the same candidate twice: each
+// candidate of a batch is claimed in the database first (db::Database::claim)
+// and skipped when another session measured or holds it; what the others
+// measured is read back as known results (the model learns from them) and
+// counts against the trial budget like records of earlier runs, and the last
+// claims of a task are capped at the budget, so N sessions with `--trials T`
+// together leave T records of a single task, not N x T.
+//
 //===----------------------------------------------------------------------===//
 #ifndef HATC_TUNER_TUNER_H
 #define HATC_TUNER_TUNER_H
@@ -46,6 +55,9 @@ struct TuneOptions {
   int64_t earlyStop = 0;    // stop after this many trials without a new best
   bool countExisting = true; // records already in the database use budget
   std::string modelPath;    // save the model here after each batch
+  /// How long a claim on a candidate holds when this session dies before
+  /// measuring it (a live session measures its claims within a batch).
+  double claimTtlS = 1800;
 };
 
 /// What the cost model reads of a candidate: the anchor op, the config as
@@ -72,6 +84,8 @@ struct TaskStatus {
   std::string name;           // the workload key
   int64_t trials = 0;         // measured by this run
   int64_t existing = 0;       // found in the database
+  /// Of `existing`: measured by other sessions while this one ran.
+  int64_t concurrent = 0;
   double bestThroughput = 0;  // GFLOP/s (modeled on hwacc)
   double defaultThroughput = 0;
   std::optional<int64_t> bestCycles, defaultCycles;
@@ -107,7 +121,14 @@ private:
     nlohmann::json config;
     std::string script;
   };
+  /// Reads the task's records this session does not know yet (all of them
+  /// at the start; later, what concurrent sessions measured).
   void loadExisting(size_t task);
+  /// The candidates of `batch` this session claimed and must measure.
+  std::vector<Candidate> claimBatch(size_t task, std::vector<Candidate> batch);
+  /// Records counted against the trial budget (this run's and the
+  /// database's).
+  int64_t recordsKnown() const;
   cost_model::XGBoostOptions xgboostOptions() const;
   std::vector<Candidate> propose(size_t task, int64_t count);
   void measureBatch(size_t task, std::vector<Candidate> batch);
@@ -124,10 +145,17 @@ private:
   Rng rng;
   std::vector<TaskStatus> statuses;
   std::vector<std::set<std::string>> measured; // canonical configs per task
+  /// Configs whose result is in `history` (a subset of `measured`, which
+  /// also holds those another session claimed and has not measured yet).
+  std::vector<std::set<std::string>> known;
+  std::string claimOwner; // this session, in the database's claims
+  /// Results other sessions measured, read since the last model update.
+  std::vector<cost_model::Sample> othersSamples;
   std::vector<std::vector<std::pair<nlohmann::json, double>>> history;
   std::vector<int64_t> sinceImprovement;
   std::vector<bool> exhausted; // no unmeasured valid config left
   int64_t done = 0;
+  bool searching = false; // past the first read of the database
   bool stoppedByInterrupt = false;
 };
 

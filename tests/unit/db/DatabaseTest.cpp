@@ -1,4 +1,11 @@
-//===- DbStore.cpp - Commits, queries, staleness and locking ---------===//
+//===- DatabaseTest.cpp - Commits, queries, staleness, claims, locking ----===//
+//
+// The store tests run against both implementations (value-parameterized:
+// Sqlite/DbStore.* and Postgres/DbStore.*); the PostgreSQL ones need the
+// private test server (tests/pg, ctest -L pg). File-level SQLite behaviour
+// (WAL, lock waits, garbage files) is DbSqliteStore.*.
+//
+//===----------------------------------------------------------------------===//
 
 #include "hatc/Db/Database.h"
 
@@ -32,10 +39,24 @@ std::string pragmaText(const std::string &path, const std::string &pragma) {
   return result;
 }
 
-class DbStore : public ::testing::Test {
+enum class Backend { Sqlite, Postgres };
+void PrintTo(Backend backend, std::ostream *out) {
+  *out << (backend == Backend::Sqlite ? "sqlite" : "postgres");
+}
+
+class DbStoreFixture : public ::testing::Test {
 protected:
-  void SetUp() override { db = Database::open(path()); }
-  std::string path() const { return scratch.path("tune.db"); }
+  virtual Backend backend() const = 0;
+  void SetUp() override {
+    if (backend() == Backend::Postgres) {
+      HATC_REQUIRE_PG_SERVER();
+      pg = std::make_unique<PgScratchDb>();
+    }
+    db = Database::open(path());
+  }
+  bool isPostgres() const { return backend() == Backend::Postgres; }
+  /// The store's spec: a file in the scratch folder, or a database URL.
+  std::string path() const { return pg ? pg->url() : scratch.path("tune.db"); }
 
   /// The task used by the query tests: matmul on cpu fingerprint fp-cpu-A,
   /// compiler hatc-test-1, plus stale neighbours that are faster.
@@ -61,7 +82,19 @@ protected:
   }
 
   ScratchDir scratch;
+  std::unique_ptr<PgScratchDb> pg;
   std::unique_ptr<Database> db;
+};
+
+class DbStore : public DbStoreFixture,
+                public ::testing::WithParamInterface<Backend> {
+protected:
+  Backend backend() const override { return GetParam(); }
+};
+
+class DbSqliteStore : public DbStoreFixture {
+protected:
+  Backend backend() const override { return Backend::Sqlite; }
 };
 
 std::vector<std::string> configsOf(const std::vector<Record> &records) {
@@ -73,7 +106,7 @@ std::vector<std::string> configsOf(const std::vector<Record> &records) {
 
 } // namespace
 
-TEST_F(DbStore, NewDatabaseIsWalAtCurrentSchemaVersion) {
+TEST_F(DbSqliteStore, NewDatabaseIsWalAtCurrentSchemaVersion) {
   EXPECT_EQ(db->schemaVersion(), Database::kSchemaVersion);
   EXPECT_EQ(db->integrityCheck(), "ok");
   EXPECT_EQ(pragmaText(path(), "PRAGMA journal_mode"), "wal");
@@ -81,7 +114,7 @@ TEST_F(DbStore, NewDatabaseIsWalAtCurrentSchemaVersion) {
             std::to_string(Database::kSchemaVersion));
 }
 
-TEST_F(DbStore, CommitReportsNewAndDuplicateRecords) {
+TEST_P(DbStore, CommitReportsNewAndDuplicateRecords) {
   Record record = makeRecord("{\"tm\":16,\"tn\":64}", 1e-3);
   CommitResult first = db->commitRecord(record);
   EXPECT_TRUE(first.inserted);
@@ -110,7 +143,7 @@ TEST_F(DbStore, CommitReportsNewAndDuplicateRecords) {
   EXPECT_EQ(db->stats().records, 4);
 }
 
-TEST_F(DbStore, CommitRecordsIsAllOrNothing) {
+TEST_P(DbStore, CommitRecordsIsAllOrNothing) {
   Record good = makeRecord("{\"a\":1}", 1e-3);
   Record bad = makeRecord("{\"a\":2}", 1e-3);
   bad.workloadHash.clear();
@@ -134,7 +167,7 @@ TEST_F(DbStore, CommitRecordsIsAllOrNothing) {
   EXPECT_EQ(results[2].id, results[0].id);
 }
 
-TEST_F(DbStore, RecordsRoundTripEveryField) {
+TEST_P(DbStore, RecordsRoundTripEveryField) {
   Record record = makeRecord("{\"tm\":16}", 1e-3);
   record.workloadIr = "func.func @matmul() { return }";
   record.samples = {1e-3, 2e-3, 3e-3, 4e-3};
@@ -167,7 +200,7 @@ TEST_F(DbStore, RecordsRoundTripEveryField) {
   EXPECT_FALSE(got.stale);
 }
 
-TEST_F(DbStore, WorkloadKeepsFirstNonEmptyIr) {
+TEST_P(DbStore, WorkloadKeepsFirstNonEmptyIr) {
   Record withoutIr = makeRecord("{\"a\":1}", 1e-3);
   db->commitRecord(withoutIr);
   Record withIr = makeRecord("{\"a\":2}", 1e-3);
@@ -181,7 +214,7 @@ TEST_F(DbStore, WorkloadKeepsFirstNonEmptyIr) {
   EXPECT_EQ(db->stats().tasks, 1);
 }
 
-TEST_F(DbStore, BestPicksLowestMedianLatencyAmongOkRecords) {
+TEST_P(DbStore, BestPicksLowestMedianLatencyAmongOkRecords) {
   populate();
   std::optional<Record> best =
       db->best("matmul_f32_M64_N64_K64", cpuTarget(), "hatc-test-1");
@@ -192,7 +225,7 @@ TEST_F(DbStore, BestPicksLowestMedianLatencyAmongOkRecords) {
   EXPECT_EQ(best->compilerVersion, "hatc-test-1");
 }
 
-TEST_F(DbStore, BestTieGoesToOldest) {
+TEST_P(DbStore, BestTieGoesToOldest) {
   Record later = makeRecord("{\"c\":1}", 1e-3);
   later.createdAt = 20;
   Record earlier = makeRecord("{\"c\":2}", 1e-3);
@@ -203,7 +236,7 @@ TEST_F(DbStore, BestTieGoesToOldest) {
             "{\"c\":2}");
 }
 
-TEST_F(DbStore, BestMissesWhatIsNotThere) {
+TEST_P(DbStore, BestMissesWhatIsNotThere) {
   populate();
   EXPECT_FALSE(db->best("no_such_workload", cpuTarget(), "hatc-test-1"));
   EXPECT_FALSE(db->best("matmul_f32_M64_N64_K64",
@@ -224,7 +257,7 @@ TEST_F(DbStore, BestMissesWhatIsNotThere) {
                         QueryOptions{true, ""}));
 }
 
-TEST_F(DbStore, BestUsesCyclesForHwacc) {
+TEST_P(DbStore, BestUsesCyclesForHwacc) {
   auto hwacc = [](const std::string &config, int64_t cycles, double latency) {
     Record record = makeRecord(config, latency);
     record.targetKind = "hwacc";
@@ -248,7 +281,7 @@ TEST_F(DbStore, BestUsesCyclesForHwacc) {
       (std::vector<std::string>{"{\"t\":2}", "{\"t\":3}", "{\"t\":1}"}));
 }
 
-TEST_F(DbStore, TopKIsOrderedAndCapped) {
+TEST_P(DbStore, TopKIsOrderedAndCapped) {
   populate();
   const std::string key = "matmul_f32_M64_N64_K64";
   EXPECT_EQ(configsOf(db->topK(key, cpuTarget(), "hatc-test-1", 2)),
@@ -259,7 +292,7 @@ TEST_F(DbStore, TopKIsOrderedAndCapped) {
   EXPECT_TRUE(db->topK("nothing", cpuTarget(), "hatc-test-1", 5).empty());
 }
 
-TEST_F(DbStore, TopKPutsFreshBeforeStaleAndSkipsRepeatedConfigs) {
+TEST_P(DbStore, TopKPutsFreshBeforeStaleAndSkipsRepeatedConfigs) {
   populate();
   // {"c":2} also exists stale (old compiler, 0.9 ms) - it must appear once,
   // in its fresh rank.
@@ -269,7 +302,7 @@ TEST_F(DbStore, TopKPutsFreshBeforeStaleAndSkipsRepeatedConfigs) {
                                       "{\"c\":7} stale", "{\"c\":6} stale"}));
 }
 
-TEST_F(DbStore, RecordsOfTaskIncludeErrorsAndEveryCompilerVersion) {
+TEST_P(DbStore, RecordsOfTaskIncludeErrorsAndEveryCompilerVersion) {
   populate();
   std::vector<Record> all = db->records("matmul_f32_M64_N64_K64", cpuTarget());
   // Everything on fp-cpu-A (not the fp-cpu-B record), oldest first.
@@ -287,7 +320,7 @@ TEST_F(DbStore, RecordsOfTaskIncludeErrorsAndEveryCompilerVersion) {
   EXPECT_TRUE(db->records("nothing", cpuTarget()).empty());
 }
 
-TEST_F(DbStore, StatsCountTasksTargetsRecordsAndErrors) {
+TEST_P(DbStore, StatsCountTasksTargetsRecordsAndErrors) {
   DbStats empty = db->stats();
   EXPECT_EQ(empty.schemaVersion, Database::kSchemaVersion);
   EXPECT_EQ(empty.tasks, 0);
@@ -312,7 +345,7 @@ TEST_F(DbStore, StatsCountTasksTargetsRecordsAndErrors) {
   EXPECT_EQ(stats.errorsByCode["RUN_TIMEOUT"], 0);
 }
 
-TEST_F(DbStore, OtherCompilerVersionIsMissUnlessStaleAllowed) {
+TEST_P(DbStore, OtherCompilerVersionIsMissUnlessStaleAllowed) {
   populate();
   const std::string key = "matmul_f32_M64_N64_K64";
   // hatc-test-9 never measured anything: every record is stale.
@@ -331,7 +364,7 @@ TEST_F(DbStore, OtherCompilerVersionIsMissUnlessStaleAllowed) {
   EXPECT_FALSE(old->stale);
 }
 
-TEST_F(DbStore, OtherFingerprintIsMissUnlessStaleAllowed) {
+TEST_P(DbStore, OtherFingerprintIsMissUnlessStaleAllowed) {
   Record record = makeRecord("{\"c\":1}", 1e-3, "hatc-test-1", "fp-cpu-B");
   db->commitRecord(record);
   EXPECT_FALSE(
@@ -348,7 +381,7 @@ TEST_F(DbStore, OtherFingerprintIsMissUnlessStaleAllowed) {
   EXPECT_FALSE(fresh->stale);
 }
 
-TEST_F(DbStore, FreshIsPreferredOverFasterStale) {
+TEST_P(DbStore, FreshIsPreferredOverFasterStale) {
   populate();
   // {"c":7} (0.2 ms, other machine) and {"c":6} (0.5 ms, old compiler) are
   // faster than the fresh best {"c":2} (1 ms); fresh still wins.
@@ -361,7 +394,7 @@ TEST_F(DbStore, FreshIsPreferredOverFasterStale) {
 
 // `db stats` and `report` count tasks the same way: one per (workload,
 // target), two workloads on two targets being four, not two.
-TEST_F(DbStore, StatsCountTheTasksTaskKeyOfTellsApart) {
+TEST_P(DbStore, StatsCountTheTasksTaskKeyOfTellsApart) {
   for (const char *workload : {"matmul_f32", "conv_f32"})
     for (const char *fingerprint : {"fp-cpu-A", "fp-cpu-B"})
       for (const char *config : {"{\"c\":1}", "{\"c\":2}"}) {
@@ -381,7 +414,7 @@ TEST_F(DbStore, StatsCountTheTasksTaskKeyOfTellsApart) {
   EXPECT_EQ(db->stats().tasks, 4);
 }
 
-TEST_F(DbStore, WorkloadHashFilterSeparatesOpsWithTheSameKey) {
+TEST_P(DbStore, WorkloadHashFilterSeparatesOpsWithTheSameKey) {
   Record first = makeRecord("{\"c\":1}", 2e-3);
   Record sameKeyOtherOp = makeRecord("{\"c\":2}", 1e-3);
   sameKeyOtherOp.workloadHash = "wh-other";
@@ -399,7 +432,7 @@ TEST_F(DbStore, WorkloadHashFilterSeparatesOpsWithTheSameKey) {
                         QueryOptions{true, "wh-none"}));
 }
 
-TEST_F(DbStore, ReopenKeepsRecordsAndReadOnlyCannotWrite) {
+TEST_P(DbStore, ReopenKeepsRecordsAndReadOnlyCannotWrite) {
   populate();
   db.reset();
   db = Database::open(path());
@@ -414,10 +447,22 @@ TEST_F(DbStore, ReopenKeepsRecordsAndReadOnlyCannotWrite) {
   EXPECT_THROW(reader->commitRecord(makeRecord("{\"new\":1}", 1e-3)), DbError);
   EXPECT_EQ(reader->stats().records, 8);
 
-  EXPECT_THROW(Database::open(scratch.path("missing.db"), readOnly), DbError);
+  if (!isPostgres()) {
+    EXPECT_THROW(Database::open(scratch.path("missing.db"), readOnly),
+                 DbError);
+    return;
+  }
+  PgScratchDb empty;
+  try {
+    Database::open(empty.url(), readOnly);
+    FAIL() << "read-only open of an empty database";
+  } catch (const DbError &e) {
+    EXPECT_NE(std::string(e.what()).find("is empty"), std::string::npos)
+        << e.what();
+  }
 }
 
-TEST_F(DbStore, RefusesFilesThatAreNotHatcDatabases) {
+TEST_F(DbSqliteStore, RefusesFilesThatAreNotHatcDatabases) {
   std::string garbage = scratch.path("garbage.db");
   std::string content(4096, 'x');
   writeFile(garbage, content);
@@ -447,7 +492,7 @@ TEST_F(DbStore, RefusesFilesThatAreNotHatcDatabases) {
   }
 }
 
-TEST_F(DbStore, BusyDatabaseIsRetriedBeyondBusyTimeout) {
+TEST_F(DbSqliteStore, BusyDatabaseIsRetriedBeyondBusyTimeout) {
   // Another connection holds the write lock for a while; SQLite's own wait
   // is set far shorter, so only the wrappers' retry can make this work.
   db.reset();
@@ -472,7 +517,7 @@ TEST_F(DbStore, BusyDatabaseIsRetriedBeyondBusyTimeout) {
   EXPECT_EQ(db->stats().records, 1);
 }
 
-TEST_F(DbStore, LockHeldPastDeadlineIsOneClearError) {
+TEST_F(DbSqliteStore, LockHeldPastDeadlineIsOneClearError) {
   db.reset();
   OpenOptions impatient;
   impatient.busyTimeoutMs = 5;
@@ -499,3 +544,94 @@ TEST_F(DbStore, LockHeldPastDeadlineIsOneClearError) {
   EXPECT_TRUE(db->commitRecord(makeRecord("{\"c\":1}", 1e-3)).inserted);
   EXPECT_EQ(db->integrityCheck(), "ok");
 }
+
+//===----------------------------------------------------------------------===//
+// Claims: no candidate measured twice by concurrent sessions
+//===----------------------------------------------------------------------===//
+
+namespace {
+ClaimRequest claimFor(const std::string &configJson, const std::string &owner,
+                      double ttl = 60, int64_t limit = 0) {
+  Record record = makeRecord(configJson, 1e-3);
+  ClaimRequest request;
+  request.workloadKey = record.workloadKey;
+  request.workloadHash = record.workloadHash;
+  request.targetKind = record.targetKind;
+  request.targetName = record.targetName;
+  request.targetFingerprint = record.targetFingerprint;
+  request.compilerVersion = record.compilerVersion;
+  request.configHash = configHashOf(canonicalJson(configJson));
+  request.owner = owner;
+  request.ttlSeconds = ttl;
+  request.taskLimit = limit;
+  return request;
+}
+} // namespace
+
+TEST_P(DbStore, ClaimIsExclusiveUntilMeasured) {
+  ClaimResult first = db->claim(claimFor("{\"c\":1}", "session-A"));
+  EXPECT_EQ(first.status, ClaimStatus::Claimed);
+  EXPECT_EQ(first.taskCount, 1);
+  // The owner may renew; anyone else is told it is taken.
+  EXPECT_EQ(db->claim(claimFor("{\"c\":1}", "session-A")).status,
+            ClaimStatus::Claimed);
+  ClaimResult other = db->claim(claimFor("{\"c\":1}", "session-B"));
+  EXPECT_EQ(other.status, ClaimStatus::ClaimedByOther);
+  EXPECT_EQ(other.taskCount, 1);
+  // Claims are not records.
+  EXPECT_EQ(db->stats().records, 0);
+
+  // Measured: the record replaces the claim, and nobody measures it again.
+  EXPECT_TRUE(db->commitRecord(makeRecord("{\"c\":1}", 1e-3)).inserted);
+  ClaimResult after = db->claim(claimFor("{\"c\":1}", "session-B"));
+  EXPECT_EQ(after.status, ClaimStatus::AlreadyMeasured);
+  EXPECT_EQ(after.taskCount, 1); // one record, no claim left
+  EXPECT_EQ(db->claim(claimFor("{\"c\":1}", "session-A")).status,
+            ClaimStatus::AlreadyMeasured);
+}
+
+TEST_P(DbStore, LapsedClaimIsTakenOverAndReleasedClaimsAreFree) {
+  // A crashed session's claim lapses after its TTL.
+  EXPECT_EQ(db->claim(claimFor("{\"c\":1}", "crashed", /*ttl=*/-1)).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimFor("{\"c\":1}", "session-B")).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimFor("{\"c\":1}", "crashed")).status,
+            ClaimStatus::ClaimedByOther);
+
+  EXPECT_EQ(db->claim(claimFor("{\"c\":2}", "session-B")).status,
+            ClaimStatus::Claimed);
+  db->releaseClaims("session-B");
+  EXPECT_EQ(db->claim(claimFor("{\"c\":1}", "session-C")).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimFor("{\"c\":2}", "session-C")).status,
+            ClaimStatus::Claimed);
+}
+
+TEST_P(DbStore, TaskLimitCountsRecordsAndLiveClaimsOfEveryone) {
+  db->commitRecord(makeRecord("{\"c\":1}", 1e-3));
+  EXPECT_EQ(db->claim(claimFor("{\"c\":2}", "A", 60, 3)).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimFor("{\"c\":3}", "B", 60, 3)).status,
+            ClaimStatus::Claimed);
+  // One record + two live claims: the task is full for a new config...
+  ClaimResult full = db->claim(claimFor("{\"c\":4}", "A", 60, 3));
+  EXPECT_EQ(full.status, ClaimStatus::TaskFull);
+  EXPECT_EQ(full.taskCount, 3);
+  // ...but renewing a claim already counted is not a new trial.
+  EXPECT_EQ(db->claim(claimFor("{\"c\":2}", "A", 60, 3)).status,
+            ClaimStatus::Claimed);
+  // A lapsed claim no longer counts.
+  EXPECT_EQ(db->claim(claimFor("{\"c\":3}", "B", -1, 3)).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimFor("{\"c\":4}", "A", 60, 3)).status,
+            ClaimStatus::Claimed);
+  // Another compiler version is another task.
+  ClaimRequest otherVersion = claimFor("{\"c\":5}", "A", 60, 3);
+  otherVersion.compilerVersion = "hatc-test-2";
+  EXPECT_EQ(db->claim(otherVersion).status, ClaimStatus::Claimed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, DbStore, ::testing::Values(Backend::Sqlite));
+INSTANTIATE_TEST_SUITE_P(Postgres, DbStore,
+                         ::testing::Values(Backend::Postgres));

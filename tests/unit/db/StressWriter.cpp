@@ -4,7 +4,7 @@
 // locks are per process; threads in one process would not show the same
 // contention). Usage:
 //
-//   db_stress_writer DB WRITER_ID COUNT
+//   db_stress_writer DB WRITER_ID COUNT    (DB: a file or a postgresql:// URL)
 //
 // Commits COUNT records, one transaction each, and after each commit prints
 // "ACK <config_hash>" on stdout and flushes, so a test that kills the
