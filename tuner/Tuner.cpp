@@ -144,7 +144,7 @@ std::vector<TaskProgress> Tuner::progress() const {
     TaskProgress &p = out[t];
     p.weight = tasks[t].weight;
     p.flops = tasks[t].workload.flops();
-    p.group = opClassName(tasks[t].shape.anchor);
+    p.group = tasks[t].shape.anchorOp;
     p.trials = statuses[t].trials + statuses[t].existing;
     p.existingBest = existingBest[t];
     p.curve = statuses[t].curve;

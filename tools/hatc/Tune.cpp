@@ -143,7 +143,7 @@ std::string millis(double seconds) {
 /// host), are listed but not tuned; a task without a sketch is measured
 /// once with its default schedule (its share of the model's time).
 llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
-                           int64_t threads,
+                           int64_t threads, bool checked,
                            std::vector<ModelTaskEntry> &entries,
                            std::vector<CompileInputs> &keepAlive,
                            std::vector<tuner::TuneTask> &tasks,
@@ -174,6 +174,11 @@ llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
                        llvm::toString(inputs.takeError()));
     if (entry.task.flops <= 0) {
       entry.note = "moves data only: default schedule, not tuned";
+    } else if (checked && !inputs->workload.uncheckable.empty()) {
+      // The workers would fail every trial (nothing to check against).
+      entry.note = "the reference cannot evaluate " +
+                   inputs->workload.uncheckable +
+                   ": default schedule, not tuned (--no-check tunes it)";
     } else if (inputs->target.kind == TargetKind::Hwacc &&
                !isGemmLike(entry.task.anchorClass)) {
       entry.note = "runs on the host on hwacc: not tuned";
@@ -285,7 +290,8 @@ int tuneCommand(const Args &args) {
       return reportError(makeError("cannot create a scratch folder: " +
                                    ec.message()));
     if (llvm::Error err =
-            loadModelTasks(request, modelDir, threads, modelTasks, keepAlive,
+            loadModelTasks(request, modelDir, threads, !noCheck, modelTasks,
+                           keepAlive,
                            tasks, kernelThreads))
       return reportError(std::move(err));
     if (!keepAlive.empty())

@@ -16,7 +16,7 @@
 //
 // t_i: the task's trials, dt: the last `window` trials (fewer when it has
 // fewer), C_i: its FLOPs, V_i: the best throughput (FLOP/s) any task of the
-// same op class reached (an optimistic guess of what this one could reach:
+// same anchor op reached (an optimistic guess of what this one could reach:
 // beta * C_i / V_i is the latency it would have at 1/beta of that
 // throughput). The backward term rewards tasks that are still improving,
 // the forward term tasks that are far from what similar tasks achieve or
@@ -38,7 +38,7 @@ namespace hatc::tuner {
 struct TaskProgress {
   double weight = 1;   // instances of the task in the model
   double flops = 0;    // of one instance
-  std::string group;   // tasks of one group are "similar" (op class)
+  std::string group;   // tasks of one group are "similar" (anchor op name)
   int64_t trials = 0;  // all measured trials, earlier runs' included
   /// Best throughput (GFLOP/s) before this run (from the database), and
   /// after each trial of this run.
