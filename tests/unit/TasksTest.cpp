@@ -119,11 +119,14 @@ TEST(Tasks, TransposedOperandMatmulIsATaskWithItsBias) {
   EXPECT_EQ(mm.instances[0].opIndices, (std::vector<int64_t>{6, 7, 8}));
 }
 
-/// A "tuned" script for the conv task: tile the conv's output channels.
+/// A "tuned" script for the conv task: tile the conv's output channels and
+/// the ReLU's first loop. Unless retargeted, its generic match would reach
+/// the matmul task's bias add too.
 std::string tileConvScript() {
   ScriptBuilder s("test: tile the conv");
   mlir::Value conv = s.match({"linalg.conv_2d_nchw_fchw"});
   s.tileFor(conv, {0, 2, 0, 0, 0, 0, 0});
+  s.tileFor(s.match({"linalg.generic"}), {1});
   return s.finish();
 }
 
@@ -170,9 +173,11 @@ TEST(Tasks, TunedScriptReachesEveryInstanceAndNothingElse) {
   EXPECT_EQ(schedule->sources,
             (std::vector<std::string>{"db", "default"}));
   std::map<std::string, int> tiled = tiledOps(model, schedule->script);
-  // Both convs are tiled; the matmul task kept its default (no tiling).
+  // Both convs and both ReLUs are tiled; the matmul task and its bias add
+  // kept their default (no tiling).
   EXPECT_EQ(tiled["linalg.conv_2d_nchw_fchw"], 2);
-  EXPECT_EQ(tiled.size(), 1u);
+  EXPECT_EQ(tiled["linalg.generic"], 2);
+  EXPECT_EQ(tiled.size(), 2u);
 }
 
 TEST(Tasks, ScriptThatFailsInTheModelFallsBackToTheDefault) {
