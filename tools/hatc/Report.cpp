@@ -115,6 +115,7 @@ struct ModelRow {
   double flops = 0;
   std::optional<double> defaultS, bestS; // latency of one instance
   int64_t records = 0;
+  int64_t stale = 0; // of another compiler version or machine: not counted
 };
 
 /// flops / GFLOP/s of an OK record of this task (its hash), or nullopt.
@@ -158,8 +159,11 @@ modelRows(db::Database &database, const CompileRequest &request) {
     row.weight = task.weight;
     row.flops = task.flops;
     for (const db::Record &r : database.records(task.key, key)) {
-      if (r.compilerVersion != version || r.targetFingerprint != key.fingerprint)
+      if (r.compilerVersion != version ||
+          r.targetFingerprint != key.fingerprint) {
+        row.stale += r.workloadHash == task.hash;
         continue;
+      }
       std::optional<double> latency = latencyOf(r, task.flops, task.hash);
       if (r.workloadHash == task.hash)
         ++row.records;
@@ -310,6 +314,14 @@ int reportCommand(const Args &args) {
         "end-to-end (measured tasks): {0} with default schedules, {1} "
         "tuned ({2:f2}x)",
         ms(before), ms(after), after > 0 ? before / after : 0.0);
+    int64_t stale = 0;
+    for (const ModelRow &row : rows)
+      stale += row.stale;
+    if (stale)
+      total += llvm::formatv("; {0} records of another hatc build or "
+                             "machine are not counted (stale)",
+                             stale)
+                   .str();
     llvm::outs() << "  " << total << "\n";
     html += "</table><p>" + escape(total) + "; each task's latency is one "
             "instance's, its share counts all its instances.</p>";
