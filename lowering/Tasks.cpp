@@ -26,6 +26,7 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
 #include <map>
 
 using namespace mlir;
@@ -325,6 +326,22 @@ llvm::Error appendScript(ScriptBuilder &into, llvm::StringRef script,
   return llvm::Error::success();
 }
 
+/// Whether `script` rewrites ops it did not match: unit-dim folding applied
+/// to the whole func replaces every generic of the model (cpu_conv_im2col).
+bool rewritesOtherOps(MLIRContext &context, llvm::StringRef script) {
+  DiagnosticCapture quiet(&context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(script, ParserConfig(&context));
+  if (!module)
+    return false;
+  bool found = false;
+  module->walk([&](Operation *op) {
+    found |= isa<transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp,
+                 transform::ApplyFoldUnitExtentDimsViaSlicesPatternsOp>(op);
+  });
+  return found;
+}
+
 } // namespace
 
 llvm::Expected<std::string> retargetScript(const ModelTask &task,
@@ -430,7 +447,19 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
     parts.push_back(part);
     return llvm::Error::success();
   };
-  for (size_t t = 0; t < tasks.size(); ++t) {
+  std::vector<std::optional<TunedScript>> found(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t)
+    found[t] = tuned ? tuned(tasks[t]) : std::nullopt;
+  // Scripts that rewrite other tasks' ops go last, so the others still find
+  // their ops by hatc.op_index (tasks are disjoint: any order is the same
+  // program).
+  std::vector<size_t> order(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t)
+    order[t] = t;
+  std::stable_partition(order.begin(), order.end(), [&](size_t t) {
+    return !found[t] || !rewritesOtherOps(*context, found[t]->script);
+  });
+  for (size_t t : order) {
     const ModelTask &task = tasks[t];
     auto workload = taskWorkload(*context, task);
     if (!workload)
@@ -439,17 +468,16 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
     if (!fallback)
       return makeError("task " + task.key + ": no default schedule: " +
                        llvm::toString(fallback.takeError()));
-    std::optional<TunedScript> found = tuned ? tuned(task) : std::nullopt;
-    if (found)
-      result.sources[t] = found->source;
+    if (found[t])
+      result.sources[t] = found[t]->source;
     for (const TaskInstance &instance : task.instances) {
-      if (found) {
-        auto part = retargetScript(task, instance, found->script);
+      if (found[t]) {
+        auto part = retargetScript(task, instance, found[t]->script);
         llvm::Error err = part ? tryPart(*part) : part.takeError();
         if (!err)
           continue;
         result.sources[t] = "default (fallback)";
-        result.notes[t] = "its " + found->source +
+        result.notes[t] = "its " + found[t]->source +
                           " schedule does not apply in the model: " +
                           llvm::toString(std::move(err));
       }

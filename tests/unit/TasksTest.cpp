@@ -195,4 +195,59 @@ TEST(Tasks, ScriptThatFailsInTheModelFallsBackToTheDefault) {
   tiledOps(model, schedule->script); // and the joined script applies
 }
 
+// A matmul task first, then an elementwise task with a unit dim.
+const char *kFoldModel = R"mlir(
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @main(%a: tensor<8x16xf32>, %b: tensor<16x16xf32>,
+                %x: tensor<1x8x16xf32>) -> (tensor<8x16xf32>, tensor<1x8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x16xf32>)
+      outs(%f : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %e3 = tensor.empty() : tensor<1x8x16xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x8x16xf32>) outs(%e3 : tensor<1x8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mm, %r : tensor<8x16xf32>, tensor<1x8x16xf32>
+}
+)mlir";
+
+TEST(Tasks, ScriptsRewritingOtherTasksOpsGoLast) {
+  auto model = parseWorkload(test::context(), kFoldModel, "fold.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 2u);
+  // The matmul's script folds unit dims in the whole func (as
+  // cpu_conv_im2col does): the elementwise generic is replaced, and a
+  // script run after that would not find it by its hatc.op_index.
+  ScriptBuilder folding("test: fold, then tile the matmul");
+  folding.applyPatterns(folding.func(), [](mlir::OpBuilder &b,
+                                           mlir::Location loc) {
+    b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
+        loc);
+  });
+  folding.tileFor(folding.match({"linalg.matmul"}), {2});
+  std::string foldScript = folding.finish();
+  ScriptBuilder tiling("test: tile the elementwise op");
+  tiling.tileFor(tiling.match({"linalg.generic"}), {0, 2});
+  std::string tileScript = tiling.finish();
+  auto schedule = buildModelSchedule(
+      *model, *tasks, TargetKind::Cpu,
+      [&](const ModelTask &task) -> std::optional<TunedScript> {
+        return TunedScript{task.anchorOp == "linalg.matmul" ? foldScript
+                                                            : tileScript,
+                           "db"};
+      });
+  ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  EXPECT_EQ(schedule->sources, (std::vector<std::string>{"db", "db"}));
+  std::map<std::string, int> tiled = tiledOps(*model, schedule->script);
+  EXPECT_EQ(tiled["linalg.matmul"], 1);
+  EXPECT_EQ(tiled["linalg.generic"], 1);
+}
+
 } // namespace

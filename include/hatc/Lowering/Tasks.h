@@ -23,11 +23,11 @@
 // selects ops of the task is rewritten to select exactly the instance's ops
 // by that index (several become a transform.merge_handles). Matches of ops
 // the script itself creates (a generic after im2col, tensor.pad after
-// padding, the func) are left as they are. Known limit: patterns a script
-// applies to the whole func (cpu_conv_im2col's unit-dim folding) rewrite
-// other tasks' generics too, which then lose their hatc.op_index; their
-// later parts match nothing and those ops keep the unscheduled lowering
-// (correct, slower).
+// padding, the func) are left as they are. Patterns a script applies to
+// the whole func (cpu_conv_im2col's unit-dim folding) rewrite other tasks'
+// generics too, which then lose their hatc.op_index: such scripts go after
+// all others. (Two of them: the second's generics may already be folded;
+// those then keep the unscheduled lowering, correct but slower.)
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_LOWERING_TASKS_H
