@@ -54,6 +54,11 @@ WorkloadShape analyzeWorkload(Workload &workload) {
               ranges[5], ranges[6], ranges[4]};
   }
   shape.loopRanges.assign(ranges.begin(), ranges.end());
+  Task anchorTask = describeTask(anchor);
+  shape.anchorLoops = anchorTask.loopRanges;
+  shape.anchorIterators = anchorTask.iteratorTypes;
+  if (auto index = anchor->getAttrOfType<IntegerAttr>(kOpIndexAttr))
+    shape.anchorIndex = index.getInt();
   shape.elemType = typeName(anchor.getDpsInputs().front().getType());
   shape.accType = typeName(anchor.getDpsInits().front().getType());
   shape.anchor = classifyOp(anchor);

@@ -45,6 +45,7 @@ Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
   history.resize(this->tasks.size());
   sinceImprovement.assign(this->tasks.size(), 0);
   exhausted.assign(this->tasks.size(), false);
+  existingBest.assign(this->tasks.size(), 0.0);
   for (size_t t = 0; t < this->tasks.size(); ++t)
     statuses[t].name = this->tasks[t].workload.key();
   // Unique per session: host, process and a random part (two Tuners of
@@ -152,34 +153,27 @@ void Tuner::loadExisting(size_t t) {
   }
 }
 
-size_t Tuner::pickTask() {
-  // Every task gets a first batch; then the one whose best moved most in
-  // its last batches, weighted by its time share (Ansor's gradient-style
-  // allocation, simplified): improving tasks earn more trials, converged
-  // ones fewer.
-  for (size_t t = 0; t < tasks.size(); ++t)
-    if (statuses[t].trials == 0 && !exhausted[t])
-      return t;
-  size_t best = 0;
-  double bestGain = -1;
+std::vector<TaskProgress> Tuner::progress() const {
+  std::vector<TaskProgress> out(tasks.size());
   for (size_t t = 0; t < tasks.size(); ++t) {
-    if (exhausted[t] || statuses[t].curve.empty())
-      continue;
-    const std::vector<double> &curve = statuses[t].curve;
-    size_t window = size_t(std::max<int64_t>(1, options.batchSize));
-    double now = curve.back();
-    double before = curve.size() > window ? curve[curve.size() - 1 - window]
-                                          : 0.0;
-    double improvement = now > 0 ? (now - before) / now : 1.0;
-    double seconds = now > 0 ? tasks[t].workload.flops() / (now * 1e9) : 1.0;
-    double gain = seconds * (improvement + 0.05) /
-                  double(statuses[t].trials + statuses[t].existing + 1);
-    if (gain > bestGain) {
-      bestGain = gain;
-      best = t;
-    }
+    TaskProgress &p = out[t];
+    p.weight = tasks[t].weight;
+    p.flops = tasks[t].workload.flops();
+    p.group = tasks[t].shape.anchorOp;
+    p.trials = statuses[t].trials + statuses[t].existing;
+    p.existingBest = existingBest[t];
+    p.curve = statuses[t].curve;
+    p.defaultThroughput = statuses[t].defaultThroughput;
+    p.exhausted = exhausted[t];
   }
-  return best;
+  return out;
+}
+
+size_t Tuner::pickTask() {
+  // Every task gets a first batch; then the one with the largest weighted
+  // expected latency gain (TaskScheduler.h has the formula).
+  std::optional<size_t> next = scheduler.next(progress());
+  return next ? *next : 0;
 }
 
 std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
@@ -443,8 +437,10 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
 }
 
 void Tuner::run() {
-  for (size_t t = 0; t < tasks.size(); ++t)
+  for (size_t t = 0; t < tasks.size(); ++t) {
     loadExisting(t);
+    existingBest[t] = statuses[t].bestThroughput;
+  }
   if (model) {
     // The database is the source of truth. A saved model is reused when it
     // was trained on exactly what the database holds for these tasks; one

@@ -31,6 +31,14 @@ TEST(Check, NaNAlwaysFails) {
   EXPECT_EQ(r.worstIndex, 1);
 }
 
+TEST(Check, NaNWhereTheReferenceIsNaNIsNotCompared) {
+  // sqrt of a negative random input: undefined in both; the rest counts.
+  CheckResult r = compareWithReference({NAN, 2.0}, {NAN, 2.0}, 1e-3);
+  EXPECT_TRUE(r.correct);
+  EXPECT_EQ(r.nanCount, 0);
+  EXPECT_FALSE(compareWithReference({NAN, 3.0}, {NAN, 2.0}, 1e-3).correct);
+}
+
 TEST(Check, IntegersMustMatchExactly) {
   EXPECT_EQ(defaultTolerance(ElemKind::I32), 0);
   EXPECT_GT(defaultTolerance(ElemKind::F32), 0);

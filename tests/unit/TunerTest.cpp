@@ -181,6 +181,24 @@ TEST(Tuner, SchedulerSharesTheBudgetAcrossTasks) {
   EXPECT_GE(tuner.status()[1].trials, 8);
 }
 
+TEST(Tuner, HeavierTaskGetsMoreOfTheBudget) {
+  // The same workload twice: only the weight (instances in a model)
+  // differs, so the scheduler's share follows it.
+  FakeMeasurer measurer;
+  Recorder recorder("", "");
+  std::vector<TuneTask> tasks;
+  tasks.push_back(makeTask("matmul_1024.mlir"));
+  tasks.push_back(makeTask("matmul_1024.mlir"));
+  tasks[1].weight = 6;
+  Tuner tuner(std::move(tasks), measurer, modelFor("random-model"), recorder,
+              options(64, "random-model"));
+  tuner.run();
+  EXPECT_EQ(tuner.trialsDone(), 64);
+  EXPECT_GT(tuner.status()[1].trials, tuner.status()[0].trials);
+  std::vector<TaskProgress> progress = tuner.progress();
+  EXPECT_EQ(progress[1].weight, 6);
+}
+
 TEST(Tuner, StopsWhenInterrupted) {
   FakeMeasurer measurer;
   Recorder recorder("", "");

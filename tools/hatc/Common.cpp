@@ -10,6 +10,8 @@
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Lowering/Schedule.h"
+#include "hatc/Lowering/Tasks.h"
+#include "hatc/Db/Database.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -121,6 +123,9 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request) {
                 "transform-dialect script (@__transform_main); default: the "
                 "built-in one\n"
                 "                          (see hatc compile --emit schedule)");
+  parser.option("--db", &request.dbPath, "DB",
+                "use each task's best tuned schedule in DB (the default "
+                "schedule on a miss)");
   parser.option("--config", &request.configPath, "C.json",
                 "hwacc knobs: tile, dataflow, loop_order, double_buffer");
   parser.option("--compile-timeout", &request.compileTimeout, "SEC",
@@ -261,6 +266,36 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   if (!workload)
     return workload.takeError();
   inputs.workload = std::move(*workload);
+  if (!request.dbPath.empty()) {
+    if (!request.schedulePath.empty())
+      return makeError("--schedule and --db both choose the schedule; give "
+                       "one");
+    std::unique_ptr<db::Database> database;
+    try {
+      db::OpenOptions options;
+      options.readOnly = true;
+      database = db::Database::open(request.dbPath, options);
+    } catch (const std::exception &e) {
+      return makeError(e.what());
+    }
+    auto tuned = modelScheduleFor(inputs.workload, database.get(),
+                                  inputs.target);
+    if (!tuned)
+      return tuned.takeError();
+    for (size_t t = 0; t < tuned->tasks.size(); ++t)
+      llvm::errs() << "hatc: task " << tuned->tasks[t].key << " x"
+                   << tuned->tasks[t].weight << ": " << tuned->sources[t]
+                   << (tuned->notes[t].empty() ? "" : " (" + tuned->notes[t] + ")")
+                   << "\n";
+    inputs.scheduleText = std::move(tuned->script);
+    inputs.scheduleName = "tuned from " + request.dbPath;
+    auto schedule = parseSchedule(*inputs.context, inputs.scheduleText,
+                                  "<model schedule>");
+    if (!schedule)
+      return schedule.takeError();
+    inputs.schedule = std::move(*schedule);
+    return inputs;
+  }
   if (request.schedulePath.empty()) {
     auto text = defaultScheduleFor(inputs.workload, inputs.target.kind);
     if (!text)

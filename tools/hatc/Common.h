@@ -46,6 +46,10 @@ struct CompileRequest {
   /// at import time (pads, sizes fed as inputs) is specialized for the
   /// value in DIR.
   std::string inputsDir;
+  /// --db: each task of the workload (or model) uses its best record for
+  /// the target in this database, the default schedule on a miss
+  /// (modelScheduleFor, listed on stderr).
+  std::string dbPath;
 };
 
 class FlagParser;

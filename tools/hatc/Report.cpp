@@ -6,9 +6,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "Common.h"
 #include "Flags.h"
 #include "Output.h"
 #include "hatc/Db/Database.h"
+#include "hatc/Lowering/Registration.h"
+#include "hatc/Lowering/Tasks.h"
+#include "hatc/Support/Version.h"
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -104,6 +108,83 @@ std::string curveSvg(const std::vector<double> &curve, double baseline) {
   return svg;
 }
 
+/// One task of a model as the database knows it on one target.
+struct ModelRow {
+  std::string key;
+  int64_t weight = 0;
+  double flops = 0;
+  std::optional<double> defaultS, bestS; // latency of one instance
+  int64_t records = 0;
+  int64_t stale = 0; // of another compiler version or machine: not counted
+};
+
+/// flops / GFLOP/s of an OK record of this task (its hash), or nullopt.
+std::optional<double> latencyOf(const db::Record &r, double flops,
+                                const std::string &hash) {
+  if (r.error != db::ErrorCode::Ok || r.workloadHash != hash || flops <= 0)
+    return std::nullopt;
+  nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);
+  double gflops = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+  if (gflops <= 0)
+    return std::nullopt;
+  return flops / (gflops * 1e9);
+}
+
+/// The model view: each task's weight, default and best latency on the
+/// target (fresh records of this compiler only), and its share of the
+/// model's time before and after tuning (an untuned task counts at its
+/// default both times; a task never measured is not counted).
+llvm::Expected<std::vector<ModelRow>>
+modelRows(db::Database &database, const CompileRequest &request) {
+  auto target = resolveTarget(request.targetConfig.empty()
+                                  ? request.targetSpec
+                                  : request.targetConfig);
+  if (!target)
+    return target.takeError();
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  initContext(context);
+  auto model = loadWorkloadOrModel(context, request);
+  if (!model)
+    return model.takeError();
+  auto tasks = extractTasks(*model);
+  if (!tasks)
+    return tasks.takeError();
+  db::TargetKey key{targetKindName(target->kind), target->fingerprint(),
+                    target->name};
+  std::string version = compilerVersion();
+  std::vector<ModelRow> rows;
+  for (const ModelTask &task : *tasks) {
+    ModelRow row;
+    row.key = task.key;
+    row.weight = task.weight;
+    row.flops = task.flops;
+    for (const db::Record &r : database.records(task.key, key)) {
+      if (r.compilerVersion != version ||
+          r.targetFingerprint != key.fingerprint) {
+        row.stale += r.workloadHash == task.hash;
+        continue;
+      }
+      std::optional<double> latency = latencyOf(r, task.flops, task.hash);
+      if (r.workloadHash == task.hash)
+        ++row.records;
+      if (!latency)
+        continue;
+      if (r.sketch == "default")
+        row.defaultS = latency;
+      if (!row.bestS || *latency < *row.bestS)
+        row.bestS = latency;
+    }
+    if (!row.defaultS)
+      row.bestS.reset(); // no baseline: no share either way
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string ms(double seconds) {
+  return llvm::formatv("{0:f4} ms", seconds * 1e3).str();
+}
+
 } // namespace
 
 int reportCommand(const Args &args) {
@@ -114,6 +195,14 @@ int reportCommand(const Args &args) {
                     "speedup, trials, errors by code, and the tuning curve.");
   parser.option("--db", &dbPath, "DB", "the tuning database");
   parser.option("-o", &output, "OUT.html", "output file (report.html)");
+  CompileRequest model;
+  model.targetSpec = "cpu";
+  parser.option("--model", &model.workloadPath, "MODEL.onnx|W.mlir",
+                "add a model view: its tasks, weights and shares of "
+                "end-to-end time before and after tuning (also on stdout)");
+  parser.option("--target", &model.targetSpec, "T",
+                "the target of the model view (cpu)");
+  addModelFlags(parser, model);
   if (auto exit = parseFlags(parser, args))
     return *exit;
   if (dbPath.empty())
@@ -122,7 +211,26 @@ int reportCommand(const Args &args) {
     return reportError(makeError(dbPath + ": no such database"));
   db::OpenOptions openOptions;
   openOptions.readOnly = true;
-  auto database = db::Database::open(dbPath, openOptions);
+  std::unique_ptr<db::Database> database;
+  try {
+    database = db::Database::open(dbPath, openOptions);
+  } catch (const std::exception &e) {
+    return reportError(makeError(e.what()));
+  }
+  std::vector<ModelRow> rows;
+  double before = 0, after = 0;
+  if (!model.workloadPath.empty()) {
+    auto found = modelRows(*database, model);
+    if (!found)
+      return reportError(found.takeError());
+    rows = std::move(*found);
+    for (const ModelRow &row : rows) {
+      if (!row.defaultS)
+        continue;
+      before += double(row.weight) * *row.defaultS;
+      after += double(row.weight) * *row.bestS;
+    }
+  }
 
   std::map<std::string, TaskSummary> tasks; // in key order
   std::vector<std::string> order;
@@ -170,6 +278,54 @@ int reportCommand(const Args &args) {
       "</style></head><body><h1>hatc tuning report</h1>";
   html += "<p>Database <code>" + escape(database->path()) + "</code>: " +
           std::to_string(tasks.size()) + " tasks.</p>";
+  if (!model.workloadPath.empty()) {
+    // Text on stdout, the same table in the HTML.
+    std::string title = "Model " + model.workloadPath + " on " +
+                        model.targetSpec + ": " + std::to_string(rows.size()) +
+                        " tasks";
+    llvm::outs() << title << "\n";
+    llvm::outs() << llvm::formatv("  {0,-6} {1,-12} {2,-12} {3,-8} {4,-8} {5}\n",
+                                  "weight", "default", "best", "before",
+                                  "after", "task");
+    html += "<h2>" + escape(title) + "</h2><table><tr><th>task</th><th>"
+            "weight</th><th>default</th><th>best</th><th>share before</th>"
+            "<th>share after</th></tr>";
+    auto share = [](double part, double whole) {
+      return whole > 0 ? llvm::formatv("{0:f1}%", 100 * part / whole).str()
+                       : std::string("-");
+    };
+    for (const ModelRow &row : rows) {
+      std::string shareBefore = "-", shareAfter = "-", def = "-", best = "-";
+      if (row.defaultS) {
+        shareBefore = share(double(row.weight) * *row.defaultS, before);
+        shareAfter = share(double(row.weight) * *row.bestS, after);
+        def = ms(*row.defaultS);
+        best = ms(*row.bestS);
+      }
+      llvm::outs() << llvm::formatv("  {0,-6} {1,-12} {2,-12} {3,-8} {4,-8} {5}\n",
+                                    row.weight, def, best, shareBefore,
+                                    shareAfter, row.key);
+      html += "<tr><td>" + escape(row.key) + "</td><td>" +
+              std::to_string(row.weight) + "</td><td>" + def + "</td><td>" +
+              best + "</td><td>" + shareBefore + "</td><td>" + shareAfter +
+              "</td></tr>";
+    }
+    std::string total = llvm::formatv(
+        "end-to-end (measured tasks): {0} with default schedules, {1} "
+        "tuned ({2:f2}x)",
+        ms(before), ms(after), after > 0 ? before / after : 0.0);
+    int64_t stale = 0;
+    for (const ModelRow &row : rows)
+      stale += row.stale;
+    if (stale)
+      total += llvm::formatv("; {0} records of another hatc build or "
+                             "machine are not counted (stale)",
+                             stale)
+                   .str();
+    llvm::outs() << "  " << total << "\n";
+    html += "</table><p>" + escape(total) + "; each task's latency is one "
+            "instance's, its share counts all its instances.</p>";
+  }
   html += "<table><tr><th>task</th><th>target</th><th>best</th><th>default"
           "</th><th>speedup</th><th>trials</th><th>errors</th></tr>";
   auto metric = [](double gflops, const std::optional<int64_t> &cycles) {

@@ -2,6 +2,8 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "Output.h"
+#include "hatc/Lowering/Tasks.h"
 #include "hatc/Frontend/Onnx.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
@@ -14,6 +16,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -122,6 +125,89 @@ std::string failureSummary(const tuner::TaskStatus &s,
       .str();
 }
 
+/// One task of a model: tuned (an index into the tuner's tasks) or not,
+/// with the reason.
+struct ModelTaskEntry {
+  ModelTask task;
+  std::optional<size_t> tuned; // index among the tuner's tasks
+  std::string note;            // why it is not tuned, or has no space
+};
+
+std::string millis(double seconds) {
+  return llvm::formatv("{0:f3} ms", seconds * 1e3).str();
+}
+
+/// Splits the model into tasks, writes each task's standalone module into
+/// `dir` (the workers load them from there) and loads the tunable ones.
+/// Tasks without FLOPs, and non-GEMM tasks on hwacc (they stay on the
+/// host), are listed but not tuned; a task without a sketch is measured
+/// once with its default schedule (its share of the model's time).
+llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
+                           int64_t threads, bool checked,
+                           std::vector<ModelTaskEntry> &entries,
+                           std::vector<CompileInputs> &keepAlive,
+                           std::vector<tuner::TuneTask> &tasks,
+                           int &kernelThreads) {
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  initContext(context);
+  auto model = loadWorkloadOrModel(context, request);
+  if (!model)
+    return model.takeError();
+  auto extracted = extractTasks(*model);
+  if (!extracted)
+    return extracted.takeError();
+  for (auto [k, task] : llvm::enumerate(*extracted)) {
+    ModelTaskEntry entry;
+    entry.task = std::move(task);
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, "task" + std::to_string(k) + ".mlir");
+    if (llvm::Error err = writeOutputFile(
+            path, [&](llvm::raw_ostream &os) { os << entry.task.ir; }))
+      return err;
+    CompileRequest one = request;
+    one.workloadPath = std::string(path);
+    one.entryName = kTaskEntryName;
+    one.inputShapes.clear();
+    auto inputs = loadCompileInputs(one);
+    if (!inputs)
+      return makeError("task " + entry.task.key + ": " +
+                       llvm::toString(inputs.takeError()));
+    if (entry.task.flops <= 0) {
+      entry.note = "moves data only: default schedule, not tuned";
+    } else if (checked && !inputs->workload.uncheckable.empty()) {
+      // The workers would fail every trial (nothing to check against).
+      entry.note = "the reference cannot evaluate " +
+                   inputs->workload.uncheckable +
+                   ": default schedule, not tuned (--no-check tunes it)";
+    } else if (inputs->target.kind == TargetKind::Hwacc &&
+               !isGemmLike(entry.task.anchorClass)) {
+      entry.note = "runs on the host on hwacc: not tuned";
+    } else {
+      auto facts = spaceFactsFor(*inputs, threads);
+      if (!facts)
+        return facts.takeError();
+      kernelThreads = int(facts->threads);
+      tuner::TuneTask tuneTask;
+      tuneTask.shape = tuner::analyzeWorkload(inputs->workload);
+      tuneTask.facts = *facts;
+      tuneTask.space =
+          std::make_unique<tuner::SearchSpace>(tuneTask.shape, tuneTask.facts);
+      tuneTask.weight = double(entry.task.weight);
+      if (tuneTask.space->empty())
+        entry.note = "no schedule space for " + entry.task.anchorOp + " on " +
+                     targetKindName(inputs->target.kind) +
+                     ": its default schedule is measured, not tuned";
+      tuneTask.workload = std::move(inputs->workload);
+      tuneTask.target = inputs->target;
+      entry.tuned = tasks.size();
+      tasks.push_back(std::move(tuneTask));
+      keepAlive.push_back(std::move(*inputs));
+    }
+    entries.push_back(std::move(entry));
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 int tuneCommand(const Args &args) {
@@ -161,23 +247,13 @@ int tuneCommand(const Args &args) {
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc tune: missing --db DB"));
-  // A model is imported once; the workers load the module from a file.
+  // A model is split into tasks, each written to a file the workers load.
   llvm::SmallString<128> modelDir;
   auto removeModelDir = llvm::make_scope_exit([&] {
     if (!modelDir.empty())
       llvm::sys::fs::remove_directories(modelDir);
   });
-  if (frontend::isOnnxModelPath(request.workloadPath)) {
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
-      return reportError(makeError("cannot create a scratch folder: " +
-                                   ec.message()));
-    auto imported = importModelToFile(request, modelDir);
-    if (!imported)
-      return reportError(imported.takeError());
-    request.workloadPath = *imported;
-    request.inputShapes.clear();
-  }
+  bool isModel = frontend::isOnnxModelPath(request.workloadPath);
   if (search != "xgboost" && search != "random-model" && search != "random")
     return reportError(makeError("hatc tune: --search expects xgboost, "
                                  "random-model or random, got '" +
@@ -191,7 +267,9 @@ int tuneCommand(const Args &args) {
 
   // Every public function is a task (or just --entry).
   std::vector<std::string> entries = {request.entryName};
-  if (request.entryName.empty()) {
+  if (isModel) {
+    entries.clear();
+  } else if (request.entryName.empty()) {
     mlir::MLIRContext probe;
     initContext(probe);
     auto names = entriesOf(probe, request.workloadPath);
@@ -205,6 +283,32 @@ int tuneCommand(const Args &args) {
   // The contexts own every task's IR: declared first, destroyed last.
   std::vector<CompileInputs> keepAlive;
   std::vector<tuner::TuneTask> tasks;
+  std::vector<ModelTaskEntry> modelTasks;
+  if (isModel) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
+      return reportError(makeError("cannot create a scratch folder: " +
+                                   ec.message()));
+    if (llvm::Error err =
+            loadModelTasks(request, modelDir, threads, !noCheck, modelTasks,
+                           keepAlive,
+                           tasks, kernelThreads))
+      return reportError(std::move(err));
+    if (!keepAlive.empty())
+      if (llvm::Error err = requireDevice(keepAlive.front().target))
+        return reportError(std::move(err));
+    for (const ModelTaskEntry &entry : modelTasks)
+      llvm::errs() << llvm::formatv("[tune] task {0} x{1}: {2}{3}\n",
+                                    entry.task.key, entry.task.weight,
+                                    !entry.tuned ? "not tuned"
+                                    : entry.note.empty() ? "tuned"
+                                                         : "default measured",
+                                    entry.note.empty() ? "" : " (" + entry.note + ")");
+    if (tasks.empty())
+      return reportError(makeError("hatc tune: " + request.workloadPath +
+                                   ": no task of the model can be measured "
+                                   "on " + request.targetSpec));
+  }
   for (const std::string &entry : entries) {
     CompileRequest one = request;
     one.entryName = entry;
@@ -226,12 +330,7 @@ int tuneCommand(const Args &args) {
     if (task.space->empty())
       return reportError(makeError(
           "no sketch applies to " + inputs->workload.key() + " on " +
-          targetKindName(inputs->target.kind) + "; nothing to tune" +
-          (modelDir.empty() || inputs->workload.tasks.size() < 2
-               ? std::string()
-               : " (a model of several ops is not yet split into one task "
-                 "per op: hatc tune takes models whose compute is one "
-                 "sketchable op)")));
+          targetKindName(inputs->target.kind) + "; nothing to tune"));
     for (const std::string &warning : inputs->workload.warnings)
       llvm::errs() << "hatc tune: warning: " << warning << "\n";
     task.workload = std::move(inputs->workload);
@@ -309,6 +408,12 @@ int tuneCommand(const Args &args) {
     std::string progress = llvm::formatv(
         "best {0}{1}  elapsed {2}  ETA {3}", metricOf(s), speedup,
         formatClock(elapsed), formatClock(eta));
+    if (isModel) {
+      size_t counted = 0;
+      double estimate = tuner::estimatedLatency(tuner.progress(), &counted);
+      if (counted)
+        progress += "  model ~" + millis(estimate);
+    }
     std::string trial = llvm::formatv("[tune] trial {0}/{1}", done, budget);
     if (!terminal) {
       llvm::errs() << trial << "  " << task << "  " << progress << "\n";
@@ -329,7 +434,73 @@ int tuneCommand(const Args &args) {
   if (terminal)
     llvm::errs() << "\n";
 
+  if (isModel) {
+    // One summary: each task with its weight and latencies, and the
+    // model's estimated end-to-end latency before and after.
+    std::vector<tuner::TaskProgress> progress = tuner.progress();
+    size_t counted = 0;
+    double after = tuner::estimatedLatency(progress, &counted);
+    double before = tuner::estimatedDefaultLatency(progress);
+    nlohmann::json taskList = nlohmann::json::array();
+    for (const ModelTaskEntry &entry : modelTasks) {
+      nlohmann::json item = {{"workload", entry.task.key},
+                             {"hash", entry.task.hash},
+                             {"weight", entry.task.weight},
+                             {"anchor", entry.task.anchorOp},
+                             {"tuned", bool(entry.tuned)},
+                             {"note", entry.note}};
+      std::string line = llvm::formatv("  {0} x{1}", entry.task.key,
+                                       entry.task.weight);
+      if (entry.tuned) {
+        const tuner::TaskStatus &s = tuner.status()[*entry.tuned];
+        const tuner::TaskProgress &p = progress[*entry.tuned];
+        item["trials"] = s.trials;
+        item["existing"] = s.existing;
+        item["best_gflops"] = s.bestThroughput;
+        item["default_gflops"] = s.defaultThroughput;
+        item["speedup"] = speedupOf(s);
+        item["best_config"] = s.bestConfig;
+        if (auto latency = p.bestLatency())
+          item["best_latency_s"] = *latency;
+        if (auto latency = p.defaultLatency())
+          item["default_latency_s"] = *latency;
+        item["failed"] = s.bestThroughput <= 0 && s.trials + s.existing > 0;
+        line += llvm::formatv(": {0} trials, best {1}", s.trials + s.existing,
+                              metricOf(s));
+        if (speedupOf(s) > 0)
+          line += llvm::formatv(" ({0:f2}x default)", speedupOf(s));
+        if (auto latency = p.bestLatency())
+          line += ", " + millis(*latency) + " each";
+      }
+      if (!entry.note.empty())
+        line += "  [" + entry.note + "]";
+      taskList.push_back(item);
+      if (!json)
+        llvm::outs() << line << "\n";
+    }
+    if (json) {
+      nlohmann::json out = {{"model", request.workloadPath},
+                            {"target", request.targetSpec},
+                            {"tasks", taskList},
+                            {"trials", tuner.trialsDone()},
+                            {"estimated_latency_s", after},
+                            {"default_latency_s", before},
+                            {"speedup", after > 0 ? before / after : 0.0},
+                            {"tasks_timed", counted},
+                            {"interrupted", tuner.wasInterrupted()}};
+      llvm::outs() << out.dump() << "\n";
+    } else {
+      llvm::outs() << llvm::formatv(
+          "{0}: estimated end-to-end {1} (default schedules {2}, {3:f2}x) "
+          "over the {4} timed tasks\n",
+          request.workloadPath, millis(after), millis(before),
+          after > 0 ? before / after : 0.0, counted);
+    }
+  }
+
   for (const tuner::TaskStatus &s : tuner.status()) {
+    if (isModel)
+      break; // summarized above
     if (json) {
       nlohmann::json out = {{"workload", s.name},
                             {"target", request.targetSpec},

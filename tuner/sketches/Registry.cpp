@@ -36,8 +36,10 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
   case A::Conv2D:
     // Their scripts tile conv_2d_nhwc_hwcf's loops; an NCHW conv (hwacc
     // takes it through a transpose) has none on the CPU.
-    if (shape.anchorOp != "linalg.conv_2d_nhwc_hwcf")
+    if (shape.anchorOp != "linalg.conv_2d_nhwc_hwcf") {
+      sketches.push_back(makeCpuGenericSketch(shape, target));
       break;
+    }
     sketches.push_back(makeCpuConvSketch(shape, target));
     sketches.push_back(makeCpuConvIm2colSketch(shape, target));
     break;
@@ -45,6 +47,8 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
     sketches.push_back(makeCpuElementwiseSketch(shape, target));
     break;
   case A::Other:
+    if (!shape.anchorOp.empty())
+      sketches.push_back(makeCpuGenericSketch(shape, target));
     break;
   }
   return sketches;

@@ -37,6 +37,12 @@ std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,
                                                 const TargetFacts &target);
 std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
                                                  const TargetFacts &target);
+/// Any op on the CPU without a sketch of its own (NCHW, depthwise and
+/// grouped convs, pooling, reductions, matmuls with transposed operands):
+/// threads over its outermost parallel loop, a tile of its innermost one,
+/// then the default schedule's interchange.
+std::unique_ptr<Sketch> makeCpuGenericSketch(const WorkloadShape &shape,
+                                             const TargetFacts &target);
 std::unique_ptr<Sketch> makeHwaccGemmSketch(const WorkloadShape &shape,
                                             const TargetFacts &target);
 /// gpu_matmul for a matmul shape, gpu_elementwise otherwise.

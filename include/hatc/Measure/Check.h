@@ -3,7 +3,8 @@
 // max_rel_err = max_i |out_i - ref_i| / max(|ref_i|, 1e-2 * max_j |ref_j|).
 // The floor keeps elements whose reference is near zero (after a ReLU, or a
 // sum that cancels) from dominating. Floats pass when max_rel_err <= 1e-3;
-// integers must match exactly. Any NaN in the output fails.
+// integers must match exactly. Any NaN in the output fails where the
+// reference is a number (positions where the reference is NaN are skipped).
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_MEASURE_CHECK_H

@@ -49,6 +49,13 @@ struct WorkloadShape {
   /// ReLU after a matmul): a fusion candidate.
   bool hasElementwiseConsumer = false;
   int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
+  /// The anchor's own loops, in its order (loopRanges reorders an NCHW
+  /// conv), and its hatc.op_index when its name's ops differ in the
+  /// workload (a reduction generic next to elementwise ones): what a
+  /// script matching the anchor alone needs (cpu_generic).
+  std::vector<int64_t> anchorLoops;
+  std::vector<std::string> anchorIterators; // "parallel" | "reduction"
+  std::optional<int64_t> anchorIndex;
 };
 
 WorkloadShape analyzeWorkload(Workload &workload);

@@ -28,6 +28,7 @@
 #include "hatc/Measure/Harness.h"
 #include "hatc/Tuner/Recording.h"
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Tuner/TaskScheduler.h"
 
 #include <atomic>
 #include <functional>
@@ -77,6 +78,9 @@ struct TuneTask {
   std::unique_ptr<SearchSpace> space;
   WorkloadShape shape;
   TargetFacts facts;
+  /// How often the model runs this task (TaskScheduler's w_i); 1 for a
+  /// workload file's functions.
+  double weight = 1;
 };
 
 /// What happened to a task, for the progress line, the caller and tests.
@@ -114,6 +118,9 @@ public:
   void run();
   const std::vector<TaskStatus> &status() const { return statuses; }
   int64_t trialsDone() const { return done; }
+  /// What the task scheduler sees of each task now (for the end-to-end
+  /// estimate).
+  std::vector<TaskProgress> progress() const;
   bool wasInterrupted() const { return stoppedByInterrupt; }
 
 private:
@@ -154,6 +161,8 @@ private:
   std::vector<std::vector<std::pair<nlohmann::json, double>>> history;
   std::vector<int64_t> sinceImprovement;
   std::vector<bool> exhausted; // no unmeasured valid config left
+  std::vector<double> existingBest; // best throughput found in the database
+  TaskScheduler scheduler;
   int64_t done = 0;
   bool searching = false; // past the first read of the database
   bool stoppedByInterrupt = false;

@@ -1,0 +1,536 @@
+//===- Tasks.cpp - A model split into tunable tasks, and put back ---------===//
+//
+//   model func -> groups (init producers + anchor + elementwise consumers)
+//              -> one standalone func per group, deduplicated by hash
+//   task script -> matches rewritten to the instance's hatc.op_index -> model
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/Tasks.h"
+#include "hatc/Db/Database.h"
+#include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/Schedule.h"
+#include "hatc/Lowering/ScriptBuilder.h"
+#include "hatc/Support/Diagnostics.h"
+#include "hatc/Support/Error.h"
+#include "hatc/Support/Version.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Transform/IR/TransformDialect.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <map>
+
+using namespace mlir;
+
+namespace hatc {
+
+namespace {
+
+std::string typeText(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+bool hasReductions(Operation *op) {
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  return linalgOp.getNumReductionLoops() > 0;
+}
+
+/// A fill or broadcast whose only use is the init of an anchor: part of
+/// that anchor's task (it sets the accumulator up).
+bool initializes(Operation *producer, Operation *anchor) {
+  if (!isa<linalg::FillOp, linalg::BroadcastOp>(producer) ||
+      producer->getNumResults() != 1 || !producer->getResult(0).hasOneUse())
+    return false;
+  auto linalgOp = cast<linalg::LinalgOp>(anchor);
+  for (OpOperand &init : linalgOp.getDpsInitsMutable())
+    if (init.get() == producer->getResult(0))
+      return true;
+  return false;
+}
+
+/// The ops of one task, in program order.
+using Group = SmallVector<Operation *>;
+
+/// Extends `group` with the chain of elementwise ops that each are the only
+/// user of the previous op's result, over the same shape.
+void addConsumers(Group &group, DenseMap<Operation *, int64_t> &owner,
+                  int64_t groupId) {
+  Operation *last = group.back();
+  while (last->getNumResults() == 1 && last->getResult(0).hasOneUse()) {
+    Value value = last->getResult(0);
+    Operation *user = *value.getUsers().begin();
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!linalgOp || owner.lookup(user) != -1 || hasReductions(user) ||
+        isa<linalg::FillOp>(user) || user->getNumResults() != 1 || !type ||
+        user->getBlock() != last->getBlock())
+      return;
+    SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+    if (llvm::ArrayRef<int64_t>(ranges) != type.getShape())
+      return;
+    group.push_back(user);
+    owner[user] = groupId;
+    last = user;
+  }
+}
+
+/// Removes hatc.* attributes (model positions) from a copied op.
+void stripHatcAttrs(Operation *op) {
+  SmallVector<StringAttr> names;
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    if (attr.getName().strref().starts_with("hatc."))
+      names.push_back(attr.getName());
+  for (StringAttr name : names)
+    op->removeAttr(name);
+}
+
+/// The standalone module of `group`: every value read from outside the
+/// group is an argument, except scalar constants and tensor.empty, which are
+/// copied.
+OwningOpRef<ModuleOp> standaloneModule(const Group &group) {
+  MLIRContext *context = group.front()->getContext();
+  Location loc = group.front()->getLoc();
+  DenseSet<Operation *> members(group.begin(), group.end());
+  llvm::SetVector<Value> external;
+  for (Operation *op : group)
+    op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands()) {
+        if (Operation *def = operand.getDefiningOp()) {
+          if (members.contains(def) || op->isProperAncestor(def))
+            continue;
+        } else if (op->isAncestor(
+                       cast<BlockArgument>(operand).getOwner()->getParentOp())) {
+          continue;
+        }
+        external.insert(operand);
+      }
+    });
+  auto copied = [](Value value) {
+    Operation *def = value.getDefiningOp();
+    return def && (isa<tensor::EmptyOp>(def) ||
+                   (isa<arith::ConstantOp>(def) &&
+                    !isa<ShapedType>(value.getType())));
+  };
+  SmallVector<Type> argTypes, resultTypes;
+  for (Value value : external)
+    if (!copied(value))
+      argTypes.push_back(value.getType());
+  SmallVector<Value> results;
+  for (Operation *op : group)
+    for (Value result : op->getResults())
+      if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+            return !members.contains(user);
+          }))
+        results.push_back(result);
+  if (results.empty())
+    llvm::append_range(results, group.back()->getResults());
+  for (Value result : results)
+    resultTypes.push_back(result.getType());
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module->getBody());
+  auto func = b.create<func::FuncOp>(loc, kTaskEntryName,
+                                     b.getFunctionType(argTypes, resultTypes));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  IRMapping mapping;
+  unsigned arg = 0;
+  for (Value value : external) {
+    if (copied(value))
+      mapping.map(value, b.clone(*value.getDefiningOp())->getResult(0));
+    else
+      mapping.map(value, body->getArgument(arg++));
+  }
+  for (Operation *op : group) {
+    Operation *clone = b.clone(*op, mapping);
+    stripHatcAttrs(clone);
+  }
+  SmallVector<Value> returned;
+  for (Value result : results)
+    returned.push_back(mapping.lookup(result));
+  b.create<func::ReturnOp>(loc, returned);
+  return module;
+}
+
+std::string printed(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return text;
+}
+
+} // namespace
+
+llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model) {
+  func::FuncOp entry = model.entry();
+  if (!entry)
+    return makeError(model.path + ": no entry function @" + model.entryName);
+  MLIRContext *context = entry.getContext();
+  SmallVector<Operation *> ops;
+  entry.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  DenseMap<Operation *, int64_t> position, owner;
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    position[op] = int64_t(i);
+    owner[op] = -1;
+    op->setAttr(kOpIndexAttr,
+                IntegerAttr::get(IntegerType::get(context, 64), int64_t(i)));
+  }
+
+  std::vector<Group> groups;
+  for (Operation *op : ops) {
+    if (!hasReductions(op))
+      continue;
+    int64_t id = int64_t(groups.size());
+    Group group;
+    for (OpOperand &init :
+         cast<linalg::LinalgOp>(op).getDpsInitsMutable())
+      if (Operation *producer = init.get().getDefiningOp())
+        if (owner.count(producer) && owner[producer] == -1 &&
+            initializes(producer, op)) {
+          group.push_back(producer);
+          owner[producer] = id;
+        }
+    group.push_back(op);
+    owner[op] = id;
+    addConsumers(group, owner, id);
+    groups.push_back(std::move(group));
+  }
+  for (Operation *op : ops) {
+    if (owner[op] != -1)
+      continue;
+    int64_t id = int64_t(groups.size());
+    groups.push_back({op});
+    owner[op] = id;
+    addConsumers(groups.back(), owner, id);
+  }
+  for (Group &group : groups)
+    llvm::sort(group, [&](Operation *a, Operation *b) {
+      return position[a] < position[b];
+    });
+  llvm::sort(groups, [&](const Group &a, const Group &b) {
+    return position[a.front()] < position[b.front()];
+  });
+
+  std::vector<ModelTask> tasks;
+  std::map<std::string, size_t> byHash;
+  for (const Group &group : groups) {
+    TaskInstance instance;
+    for (Operation *op : group)
+      instance.opIndices.push_back(position[op]);
+    OwningOpRef<ModuleOp> module = standaloneModule(group);
+    std::string ir = printed(*module);
+    auto workload = workloadFromModule(std::move(module), "<task>",
+                                       kTaskEntryName);
+    if (!workload)
+      return makeError(model.path + ": task at " +
+                       formatLocation(group.front()->getLoc()) + ": " +
+                       llvm::toString(workload.takeError()));
+    std::string id = workload->key() + "\n" + workload->hash();
+    auto found = byHash.find(id);
+    if (found != byHash.end()) {
+      ModelTask &task = tasks[found->second];
+      ++task.weight;
+      task.instances.push_back(std::move(instance));
+      continue;
+    }
+    ModelTask task;
+    task.key = workload->key();
+    task.hash = workload->hash();
+    task.ir = printed(*workload->module); // with the task's own tags
+    task.flops = workload->flops();
+    Operation *anchor = group.front();
+    for (Operation *op : group)
+      if (hasReductions(op)) {
+        anchor = op;
+        break;
+      }
+    task.anchorOp = anchor->getName().getStringRef().str();
+    task.anchorClass = classifyOp(anchor);
+    for (Operation *op : group) {
+      task.opNames.push_back(op->getName().getStringRef().str());
+      task.opResultTypes.push_back(
+          op->getNumResults() ? typeText(op->getResult(0).getType()) : "");
+    }
+    task.weight = 1;
+    task.instances.push_back(std::move(instance));
+    byHash.emplace(id, tasks.size());
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
+
+llvm::Expected<Workload> taskWorkload(MLIRContext &context,
+                                      const ModelTask &task) {
+  return parseWorkload(context, task.ir, "<task " + task.key + ">",
+                       kTaskEntryName);
+}
+
+namespace {
+
+/// Copies the body of `script`'s @__transform_main into `into` (before its
+/// terminator, with %root mapped to `into`'s root), calling `rewrite` on
+/// each copied op.
+llvm::Error appendScript(ScriptBuilder &into, llvm::StringRef script,
+                         llvm::function_ref<void(Operation *)> rewrite) {
+  MLIRContext *context = into.context();
+  DiagnosticCapture capture(context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(script, ParserConfig(context));
+  if (!module)
+    return capture.takeError("cannot parse the task's script");
+  transform::NamedSequenceOp main;
+  for (Operation &op : module->getBody()->getOperations()) {
+    auto sequence = dyn_cast<transform::NamedSequenceOp>(op);
+    if (!sequence)
+      return makeError("the task's script holds a '" +
+                       op.getName().getStringRef().str() +
+                       "' next to @__transform_main; only that sequence "
+                       "can be retargeted");
+    if (sequence.getSymName() !=
+        transform::TransformDialect::kTransformEntryPointSymbolName)
+      return makeError("the task's script defines @" +
+                       sequence.getSymName().str() +
+                       "; only @__transform_main can be retargeted");
+    main = sequence;
+  }
+  if (!main || main.getBody().empty())
+    return makeError("the task's script has no @__transform_main");
+  Block &body = main.getBody().front();
+  if (body.getNumArguments() != 1)
+    return makeError("the task's @__transform_main takes " +
+                     std::to_string(body.getNumArguments()) +
+                     " arguments; expected the payload root only");
+  if (main.getArgAttr(0, transform::TransformDialect::kArgConsumedAttrName))
+    return makeError("the task's script consumes the payload root (it "
+                     "bufferizes); it cannot share the model's schedule");
+  IRMapping mapping;
+  mapping.map(body.getArgument(0), into.root());
+  OpBuilder &b = into.builder();
+  for (Operation &op : body.without_terminator()) {
+    Operation *copy = b.clone(op, mapping);
+    copy->walk([&](Operation *nested) { rewrite(nested); });
+  }
+  return llvm::Error::success();
+}
+
+/// Whether `script` rewrites ops it did not match: unit-dim folding applied
+/// to the whole func replaces every generic of the model (cpu_conv_im2col).
+bool rewritesOtherOps(MLIRContext &context, llvm::StringRef script) {
+  DiagnosticCapture quiet(&context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(script, ParserConfig(&context));
+  if (!module)
+    return false;
+  bool found = false;
+  module->walk([&](Operation *op) {
+    found |= isa<transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp,
+                 transform::ApplyFoldUnitExtentDimsViaSlicesPatternsOp>(op);
+  });
+  return found;
+}
+
+} // namespace
+
+llvm::Expected<std::string> retargetScript(const ModelTask &task,
+                                           const TaskInstance &instance,
+                                           llvm::StringRef taskScript) {
+  if (instance.opIndices.size() != task.opNames.size())
+    return makeError("task " + task.key + ": an instance of " +
+                     std::to_string(instance.opIndices.size()) +
+                     " ops for a task of " +
+                     std::to_string(task.opNames.size()));
+  ScriptBuilder script(llvm::formatv("hatc task {0} at model ops [{1}]",
+                                     task.key,
+                                     llvm::join(llvm::map_range(
+                                                    instance.opIndices,
+                                                    [](int64_t i) {
+                                                      return std::to_string(i);
+                                                    }),
+                                                ", "))
+                           .str());
+  MLIRContext *context = script.context();
+  SmallVector<transform::MatchOp> matches;
+  if (llvm::Error err = appendScript(script, taskScript, [&](Operation *op) {
+        if (auto match = dyn_cast<transform::MatchOp>(op))
+          matches.push_back(match);
+      }))
+    return std::move(err);
+  for (transform::MatchOp match : matches) {
+    ArrayAttr names = match.getOpsAttr();
+    if (!names || match.getInterfaceAttr() ||
+        match.getFilterOperandTypesAttr())
+      continue;
+    std::optional<int64_t> wantedIndex;
+    DictionaryAttr attrs = match.getOpAttrsAttr();
+    if (attrs) {
+      if (attrs.size() != 1 || !attrs.get(kOpIndexAttr))
+        continue;
+      auto index = dyn_cast<IntegerAttr>(attrs.get(kOpIndexAttr));
+      if (!index)
+        continue;
+      wantedIndex = index.getInt();
+    }
+    std::string resultType;
+    if (TypeAttr filter = match.getFilterResultTypeAttr())
+      resultType = typeText(filter.getValue());
+    // The task's ops this match selects in the task's func.
+    SmallVector<size_t> selected;
+    for (size_t p = 0; p < task.opNames.size(); ++p) {
+      bool named = llvm::any_of(names, [&](Attribute name) {
+        return cast<StringAttr>(name).getValue() == task.opNames[p];
+      });
+      if (!named || (wantedIndex && *wantedIndex != int64_t(p)) ||
+          (!resultType.empty() && resultType != task.opResultTypes[p]))
+        continue;
+      selected.push_back(p);
+    }
+    if (selected.empty())
+      continue; // ops the script made itself: left as written
+    OpBuilder b(match);
+    SmallVector<Value> handles;
+    for (size_t p : selected) {
+      auto indexAttr = DictionaryAttr::get(
+          context,
+          {NamedAttribute(StringAttr::get(context, kOpIndexAttr),
+                          b.getI64IntegerAttr(instance.opIndices[p]))});
+      handles.push_back(b.create<transform::MatchOp>(
+          match.getLoc(), match.getResult().getType(), match.getTarget(),
+          b.getStrArrayAttr({task.opNames[p]}),
+          transform::MatchInterfaceEnumAttr(), indexAttr,
+          match.getFilterResultTypeAttr(), ArrayAttr()));
+    }
+    Value replacement =
+        handles.size() == 1
+            ? handles.front()
+            : b.create<transform::MergeHandlesOp>(
+                   match.getLoc(), match.getResult().getType(), handles,
+                   /*deduplicate=*/false)
+                  .getResult();
+    match.getResult().replaceAllUsesWith(replacement);
+    match.erase();
+  }
+  return script.finish();
+}
+
+llvm::Expected<ModelSchedule> buildModelSchedule(
+    Workload &model, std::vector<ModelTask> tasks, TargetKind kind,
+    const std::function<std::optional<TunedScript>(const ModelTask &)> &tuned) {
+  MLIRContext *context = model.module->getContext();
+  ModelSchedule result;
+  result.sources.assign(tasks.size(), "default");
+  result.notes.assign(tasks.size(), "");
+  // Each instance's part is tried on the model as the parts before it left
+  // it; what applies is kept, in order, so the joined script applies too.
+  OwningOpRef<ModuleOp> payload = cast<ModuleOp>(model.module->clone());
+  std::vector<std::string> parts;
+  auto tryPart = [&](const std::string &part) -> llvm::Error {
+    auto schedule = parseSchedule(*context, part, "<task schedule>");
+    if (!schedule)
+      return schedule.takeError();
+    OwningOpRef<ModuleOp> trial = cast<ModuleOp>(payload->clone());
+    if (llvm::Error err = applySchedule(*trial, schedule->get()))
+      return err;
+    payload = std::move(trial);
+    parts.push_back(part);
+    return llvm::Error::success();
+  };
+  std::vector<std::optional<TunedScript>> found(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t)
+    found[t] = tuned ? tuned(tasks[t]) : std::nullopt;
+  // Scripts that rewrite other tasks' ops go last, so the others still find
+  // their ops by hatc.op_index (tasks are disjoint: any order is the same
+  // program).
+  std::vector<size_t> order(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t)
+    order[t] = t;
+  std::stable_partition(order.begin(), order.end(), [&](size_t t) {
+    return !found[t] || !rewritesOtherOps(*context, found[t]->script);
+  });
+  for (size_t t : order) {
+    const ModelTask &task = tasks[t];
+    auto workload = taskWorkload(*context, task);
+    if (!workload)
+      return workload.takeError();
+    auto fallback = defaultScheduleFor(*workload, kind);
+    if (!fallback)
+      return makeError("task " + task.key + ": no default schedule: " +
+                       llvm::toString(fallback.takeError()));
+    if (found[t])
+      result.sources[t] = found[t]->source;
+    for (const TaskInstance &instance : task.instances) {
+      if (found[t]) {
+        auto part = retargetScript(task, instance, found[t]->script);
+        llvm::Error err = part ? tryPart(*part) : part.takeError();
+        if (!err)
+          continue;
+        result.sources[t] = "default (fallback)";
+        result.notes[t] = "its " + found[t]->source +
+                          " schedule does not apply in the model: " +
+                          llvm::toString(std::move(err));
+      }
+      auto part = retargetScript(task, instance, *fallback);
+      if (!part)
+        return part.takeError();
+      if (llvm::Error err = tryPart(*part))
+        return makeError("task " + task.key +
+                         ": the default schedule does not apply in the "
+                         "model: " +
+                         llvm::toString(std::move(err)));
+    }
+  }
+  ScriptBuilder whole(llvm::formatv("hatc model schedule: {0} tasks, {1} "
+                                    "parts",
+                                    tasks.size(), parts.size())
+                          .str());
+  for (const std::string &part : parts)
+    if (llvm::Error err = appendScript(whole, part, [](Operation *) {}))
+      return std::move(err);
+  result.script = whole.finish();
+  result.tasks = std::move(tasks);
+  return result;
+}
+
+llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
+                                               db::Database *database,
+                                               const Target &target) {
+  auto tasks = extractTasks(model);
+  if (!tasks)
+    return tasks.takeError();
+  db::TargetKey key{targetKindName(target.kind), target.fingerprint(),
+                    target.name};
+  std::string version = compilerVersion();
+  auto lookup = [&](const ModelTask &task) -> std::optional<TunedScript> {
+    if (!database)
+      return std::nullopt;
+    db::QueryOptions options;
+    options.workloadHash = task.hash;
+    std::optional<db::Record> best =
+        database->best(task.key, key, version, options);
+    if (!best || best->script.empty())
+      return std::nullopt;
+    return TunedScript{best->script,
+                       best->sketch == "default"
+                           ? "db (the default schedule measured best)"
+                           : "db"};
+  };
+  try {
+    return buildModelSchedule(model, std::move(*tasks), target.kind, lookup);
+  } catch (const std::exception &e) { // DbError: one line naming the file
+    return makeError(e.what());
+  }
+}
+
+} // namespace hatc

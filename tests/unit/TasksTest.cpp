@@ -1,0 +1,253 @@
+//===- TasksTest.cpp - A model split into tasks, and schedules put back ---===//
+//
+// Extraction: identical blocks share one task (weight 2) whatever their
+// weights' values; the task holds its fill and its elementwise consumers;
+// transposed-operand matmuls are tasks too. Going back: a tuned script
+// reaches every instance of its task and nothing else, and one that does
+// not apply in the model falls back to the default schedule.
+//
+//===----------------------------------------------------------------------===//
+#include "TestContext.h"
+#include "hatc/Lowering/Schedule.h"
+#include "hatc/Lowering/ScriptBuilder.h"
+#include "hatc/Lowering/Tasks.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+
+#include <gtest/gtest.h>
+
+using namespace hatc;
+
+namespace {
+
+// Two conv + ReLU blocks of one shape (1x1 convs keep the shape), each with
+// its own weights, then a matmul_transpose_b + bias of another shape.
+const char *kModel = R"mlir(
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+func.func @main(%x: tensor<1x4x8x8xf32>, %a: tensor<8x16xf32>,
+                %b: tensor<32x16xf32>, %bias: tensor<32xf32>)
+    -> (tensor<1x4x8x8xf32>, tensor<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w1 = arith.constant dense<1.0> : tensor<4x4x1x1xf32>
+  %w2 = arith.constant dense<2.0> : tensor<4x4x1x1xf32>
+  %e0 = tensor.empty() : tensor<1x4x8x8xf32>
+  %f0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %c0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w1 : tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) outs(%f0 : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %r0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c0 : tensor<1x4x8x8xf32>) outs(%e0 : tensor<1x4x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %c1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%r0, %w2 : tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) outs(%f1 : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %r1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c1 : tensor<1x4x8x8xf32>) outs(%e0 : tensor<1x4x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x8x8xf32>
+  %e1 = tensor.empty() : tensor<8x32xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %mm = linalg.matmul_transpose_b ins(%a, %b : tensor<8x16xf32>, tensor<32x16xf32>)
+      outs(%f2 : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %y = linalg.generic {indexing_maps = [#id2, #row, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %bias : tensor<8x32xf32>, tensor<32xf32>) outs(%e1 : tensor<8x32xf32>) {
+  ^bb0(%in: f32, %bb: f32, %out: f32):
+    %s = arith.addf %in, %bb : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r1, %y : tensor<1x4x8x8xf32>, tensor<8x32xf32>
+}
+)mlir";
+
+Workload loadModel() {
+  auto workload = parseWorkload(test::context(), kModel, "model.mlir");
+  EXPECT_TRUE(bool(workload)) << llvm::toString(workload.takeError());
+  return std::move(*workload);
+}
+
+TEST(Tasks, IdenticalBlocksShareOneTaskWeightedByTheirCount) {
+  Workload model = loadModel();
+  auto tasks = extractTasks(model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 2u);
+  const ModelTask &conv = (*tasks)[0];
+  EXPECT_EQ(conv.weight, 2);
+  ASSERT_EQ(conv.instances.size(), 2u);
+  EXPECT_EQ(conv.instances[0].opIndices, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(conv.instances[1].opIndices, (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ((*tasks)[1].weight, 1);
+  // The weights are arguments of the task, not its constants.
+  EXPECT_NE(conv.ir.find("tensor<4x4x1x1xf32>"), std::string::npos);
+  EXPECT_EQ(conv.ir.find("arith.constant dense"), std::string::npos)
+      << conv.ir;
+  // What the tuner measures is the standalone module, keyed as a workload.
+  auto workload = taskWorkload(test::context(), conv);
+  ASSERT_TRUE(bool(workload)) << llvm::toString(workload.takeError());
+  EXPECT_EQ(workload->key(), conv.key);
+  EXPECT_EQ(workload->hash(), conv.hash);
+}
+
+TEST(Tasks, TaskHoldsItsFillAndItsElementwiseConsumers) {
+  Workload model = loadModel();
+  auto tasks = extractTasks(model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  const ModelTask &conv = (*tasks)[0];
+  EXPECT_EQ(conv.opNames,
+            (std::vector<std::string>{"linalg.fill", "linalg.conv_2d_nchw_fchw",
+                                      "linalg.generic"}));
+  EXPECT_EQ(conv.anchorOp, "linalg.conv_2d_nchw_fchw");
+  EXPECT_EQ(conv.key, "conv_2d_nchw_fchw_f32_1x4x8x8x4x1x1_pppprrr+"
+                      "generic_f32_1x4x8x8_pppp");
+}
+
+TEST(Tasks, TransposedOperandMatmulIsATaskWithItsBias) {
+  Workload model = loadModel();
+  auto tasks = extractTasks(model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  const ModelTask &mm = (*tasks)[1];
+  EXPECT_EQ(mm.anchorOp, "linalg.matmul_transpose_b");
+  EXPECT_EQ(mm.opNames.back(), "linalg.generic");
+  EXPECT_EQ(mm.instances[0].opIndices, (std::vector<int64_t>{6, 7, 8}));
+}
+
+/// A "tuned" script for the conv task: tile the conv's output channels and
+/// the ReLU's first loop. Unless retargeted, its generic match would reach
+/// the matmul task's bias add too.
+std::string tileConvScript() {
+  ScriptBuilder s("test: tile the conv");
+  mlir::Value conv = s.match({"linalg.conv_2d_nchw_fchw"});
+  s.tileFor(conv, {0, 2, 0, 0, 0, 0, 0});
+  s.tileFor(s.match({"linalg.generic"}), {1});
+  return s.finish();
+}
+
+/// A script that fails on any payload: splits a one-op handle in two.
+std::string failingScript() {
+  ScriptBuilder s("test: fails");
+  mlir::Value conv = s.match({"linalg.conv_2d_nchw_fchw"});
+  s.builder().create<mlir::transform::SplitHandleOp>(
+      s.loc(), llvm::SmallVector<mlir::Type>(2, s.anyOp()), conv,
+      /*pass_through_empty_handle=*/false,
+      /*fail_on_payload_too_small=*/true, mlir::IntegerAttr());
+  return s.finish();
+}
+
+/// Applies `script` to a copy of `model`; per linalg op name, how many of
+/// its ops sit inside an scf.for.
+std::map<std::string, int> tiledOps(Workload &model, const std::string &script) {
+  auto schedule = parseSchedule(test::context(), script, "<test>");
+  EXPECT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  mlir::OwningOpRef<mlir::ModuleOp> payload = model.module->clone();
+  llvm::Error err = applySchedule(*payload, schedule->get());
+  EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  std::map<std::string, int> tiled;
+  payload->walk([&](mlir::linalg::LinalgOp op) {
+    if (op->getParentOfType<mlir::scf::ForOp>())
+      ++tiled[op->getName().getStringRef().str()];
+  });
+  return tiled;
+}
+
+TEST(Tasks, TunedScriptReachesEveryInstanceAndNothingElse) {
+  Workload model = loadModel();
+  auto tasks = extractTasks(model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  std::string convKey = (*tasks)[0].key;
+  auto schedule = buildModelSchedule(
+      model, *tasks, TargetKind::Cpu,
+      [&](const ModelTask &task) -> std::optional<TunedScript> {
+        if (task.key == convKey)
+          return TunedScript{tileConvScript(), "db"};
+        return std::nullopt;
+      });
+  ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  EXPECT_EQ(schedule->sources,
+            (std::vector<std::string>{"db", "default"}));
+  std::map<std::string, int> tiled = tiledOps(model, schedule->script);
+  // Both convs and both ReLUs are tiled; the matmul task and its bias add
+  // kept their default (no tiling).
+  EXPECT_EQ(tiled["linalg.conv_2d_nchw_fchw"], 2);
+  EXPECT_EQ(tiled["linalg.generic"], 2);
+  EXPECT_EQ(tiled.size(), 2u);
+}
+
+TEST(Tasks, ScriptThatFailsInTheModelFallsBackToTheDefault) {
+  Workload model = loadModel();
+  auto tasks = extractTasks(model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  auto schedule = buildModelSchedule(
+      model, *tasks, TargetKind::Cpu,
+      [&](const ModelTask &) -> std::optional<TunedScript> {
+        return TunedScript{failingScript(), "db"};
+      });
+  ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  EXPECT_EQ(schedule->sources[0], "default (fallback)");
+  EXPECT_NE(schedule->notes[0].find("does not apply"), std::string::npos);
+  tiledOps(model, schedule->script); // and the joined script applies
+}
+
+// A matmul task first, then an elementwise task with a unit dim.
+const char *kFoldModel = R"mlir(
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @main(%a: tensor<8x16xf32>, %b: tensor<16x16xf32>,
+                %x: tensor<1x8x16xf32>) -> (tensor<8x16xf32>, tensor<1x8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x16xf32>)
+      outs(%f : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %e3 = tensor.empty() : tensor<1x8x16xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x8x16xf32>) outs(%e3 : tensor<1x8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mm, %r : tensor<8x16xf32>, tensor<1x8x16xf32>
+}
+)mlir";
+
+TEST(Tasks, ScriptsRewritingOtherTasksOpsGoLast) {
+  auto model = parseWorkload(test::context(), kFoldModel, "fold.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 2u);
+  // The matmul's script folds unit dims in the whole func (as
+  // cpu_conv_im2col does): the elementwise generic is replaced, and a
+  // script run after that would not find it by its hatc.op_index.
+  ScriptBuilder folding("test: fold, then tile the matmul");
+  folding.applyPatterns(folding.func(), [](mlir::OpBuilder &b,
+                                           mlir::Location loc) {
+    b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
+        loc);
+  });
+  folding.tileFor(folding.match({"linalg.matmul"}), {2});
+  std::string foldScript = folding.finish();
+  ScriptBuilder tiling("test: tile the elementwise op");
+  tiling.tileFor(tiling.match({"linalg.generic"}), {0, 2});
+  std::string tileScript = tiling.finish();
+  auto schedule = buildModelSchedule(
+      *model, *tasks, TargetKind::Cpu,
+      [&](const ModelTask &task) -> std::optional<TunedScript> {
+        return TunedScript{task.anchorOp == "linalg.matmul" ? foldScript
+                                                            : tileScript,
+                           "db"};
+      });
+  ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  EXPECT_EQ(schedule->sources, (std::vector<std::string>{"db", "db"}));
+  std::map<std::string, int> tiled = tiledOps(*model, schedule->script);
+  EXPECT_EQ(tiled["linalg.matmul"], 1);
+  EXPECT_EQ(tiled["linalg.generic"], 1);
+}
+
+} // namespace
