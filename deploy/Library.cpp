@@ -437,7 +437,7 @@ llvm::Error internalizeModelCode(llvm::Module &module, llvm::StringRef what) {
 }
 
 llvm::Expected<DeployResult> deployModel(Workload &workload,
-                                         const ModelSchedule &schedule,
+                                         mlir::ModuleOp schedule,
                                          const LoweringTarget &lowering,
                                          const DeployOptions &options) {
   if (lowering.kind != TargetKind::Cpu && lowering.kind != TargetKind::Hwacc)
@@ -460,7 +460,7 @@ llvm::Expected<DeployResult> deployModel(Workload &workload,
   collectTensors(workload, inputs, outputs);
 
   llvm::LLVMContext llvmContext;
-  auto module = compileToLLVMModule(workload, schedule.script.get(), lowering,
+  auto module = compileToLLVMModule(workload, schedule, lowering,
                                     llvmContext);
   if (!module)
     return module.takeError();

@@ -288,7 +288,8 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
                    << (tuned->notes[t].empty() ? "" : " (" + tuned->notes[t] + ")")
                    << "\n";
     inputs.scheduleText = std::move(tuned->script);
-    inputs.scheduleName = "tuned from " + request.dbPath;
+    inputs.scheduleName =
+        "tuned from " + db::Database::displayName(request.dbPath);
     auto schedule = parseSchedule(*inputs.context, inputs.scheduleText,
                                   "<model schedule>");
     if (!schedule)

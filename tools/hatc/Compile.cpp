@@ -15,7 +15,7 @@ namespace hatc {
 
 int compileCommand(const Args &args) {
   CompileRequest request;
-  std::string emit, output = "-", name, dbPath;
+  std::string emit, output = "-", name;
   FlagParser parser(
       "hatc compile",
       "Applies the schedule and lowers the workload, printing the stage asked "
@@ -44,8 +44,6 @@ int compileCommand(const Args &args) {
   parser.option("--name", &name, "NAME",
                 "--emit lib: the C API's prefix and file names (default: "
                 "the model file's stem)");
-  parser.option("--db", &dbPath, "DB",
-                "--emit lib: tuning database with the best schedules");
   if (auto exit = parseFlags(parser, args))
     return *exit;
   if (emit.empty())
@@ -57,12 +55,10 @@ int compileCommand(const Args &args) {
     if (output == "-")
       return reportError(makeError("hatc compile: --emit lib writes a "
                                    "folder; give -o DIR"));
-    return compileLibrary(request, output, name, dbPath);
+    return compileLibrary(request, output, name);
   }
-  if (!name.empty() || !dbPath.empty())
-    return reportError(makeError(std::string("hatc compile: ") +
-                                 (name.empty() ? "--db" : "--name") +
-                                 " is for --emit lib"));
+  if (!name.empty())
+    return reportError(makeError("hatc compile: --name is for --emit lib"));
   std::optional<EmitStage> stage = parseEmitStage(emit);
   if (!stage && emit != "schedule")
     return reportError(makeError("hatc compile: --emit expects mlir, "

@@ -12,7 +12,7 @@
 namespace hatc {
 
 int compileLibrary(const CompileRequest &request, const std::string &outDir,
-                   std::string name, const std::string &dbPath) {
+                   std::string name) {
   if (name.empty())
     name =
         deploy::identifierFromStem(llvm::sys::path::stem(request.workloadPath));
@@ -20,21 +20,6 @@ int compileLibrary(const CompileRequest &request, const std::string &outDir,
     return reportError(makeError("hatc compile: --name expects a C "
                                  "identifier (at most 64 characters), got '" +
                                  name + "'"));
-  // The per-task lookup of the database's best records comes with
-  // model-wide tuning; it plugs in here as another deploy::ScheduleProvider.
-  std::string note;
-  if (!dbPath.empty()) {
-    if (!llvm::sys::fs::exists(dbPath) &&
-        !llvm::StringRef(dbPath).starts_with("postgresql://"))
-      return reportError(makeError(dbPath + ": no such database"));
-    db::OpenOptions options;
-    options.readOnly = true;
-    (void)tuner::openStore(dbPath, options); // throws, naming the problem
-    note = "--db " + dbPath +
-           ": no per-task lookup yet, every task uses the default schedule";
-  }
-  deploy::ScheduleProvider provider = deploy::defaultScheduleProvider(note);
-
   auto compileLimit = compileTimeoutSeconds(request);
   if (!compileLimit)
     return reportError(compileLimit.takeError());
@@ -44,25 +29,15 @@ int compileLibrary(const CompileRequest &request, const std::string &outDir,
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());
-  deploy::ModelSchedule schedule;
-  if (!request.schedulePath.empty()) {
-    schedule.script = std::move(inputs->schedule);
-    schedule.sources.assign(inputs->workload.tasks.size(),
-                            deploy::ScheduleSource::Given);
-    schedule.note = "--schedule " + request.schedulePath;
-  } else {
-    auto provided = provider(inputs->workload, inputs->target);
-    if (!provided)
-      return reportError(provided.takeError());
-    schedule = std::move(*provided);
-  }
-  llvm::errs() << "hatc compile: " << name << ": "
-               << deploy::describeSchedule(inputs->workload, schedule);
+  // The schedule was chosen by loadCompileInputs, as for every command;
+  // with --db it listed each task's source on stderr.
+  llvm::errs() << "hatc compile: " << name << ": schedule: "
+               << inputs->scheduleName << "\n";
   deploy::DeployOptions options;
   options.name = name;
   options.outDir = outDir;
   options.source = request.workloadPath;
-  auto result = deploy::deployModel(inputs->workload, schedule,
+  auto result = deploy::deployModel(inputs->workload, inputs->schedule.get(),
                                     inputs->lowering, options);
   if (!result)
     return reportError(result.takeError());

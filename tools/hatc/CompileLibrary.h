@@ -9,10 +9,11 @@
 namespace hatc {
 
 /// `hatc compile --emit lib`: OUT/libNAME.so and OUT/NAME.h (deploy/), each
-/// task's schedule listed on stderr. `name` empty: the workload file's stem
-/// as a C identifier; `dbPath` empty: no database. Returns the exit code.
+/// schedule chosen as for every command (--schedule, --db, or the default)
+/// named on stderr. `name` empty: the workload file's stem as a C
+/// identifier. Returns the exit code.
 int compileLibrary(const CompileRequest &request, const std::string &outDir,
-                   std::string name, const std::string &dbPath);
+                   std::string name);
 
 } // namespace hatc
 

@@ -6,9 +6,9 @@
 //   OUT/libMODEL.so + OUT/MODEL.h
 //
 // The schedule is a parameter: deployModel compiles whatever whole-model
-// schedule it is given, and a ScheduleProvider decides it (the default
-// schedule today; the database's best record per task once model-wide tuning
-// provides that lookup).
+// schedule it is given. The CLI chooses it where every command does
+// (loadCompileInputs: --schedule, else each task's best record with --db
+// through modelScheduleFor, else the default schedule).
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_DEPLOY_DEPLOY_H
@@ -28,34 +28,6 @@
 #include <vector>
 
 namespace hatc::deploy {
-
-/// Where one task's schedule came from.
-enum class ScheduleSource { Database, Default, Given };
-/// "db", "default", "given".
-const char *scheduleSourceName(ScheduleSource source);
-
-/// The schedule of a whole model: one transform script (null: none, the ops
-/// lower to plain loops) and, per task of the workload, where its part came
-/// from.
-struct ModelSchedule {
-  mlir::OwningOpRef<mlir::ModuleOp> script;
-  std::vector<ScheduleSource> sources; // one per Workload::tasks
-  /// Said once with the listing (e.g. why no task came from the database).
-  std::string note;
-};
-
-/// Builds the whole-model schedule of `workload` for `target`.
-using ScheduleProvider = std::function<llvm::Expected<ModelSchedule>(
-    const Workload &workload, const Target &target)>;
-
-/// defaultScheduleFor(workload, kind) for the whole model: every task
-/// "default"; `note` is passed through.
-ScheduleProvider defaultScheduleProvider(std::string note = "");
-
-/// The listing printed at compile time: one line per task, "  task N  KEY
-/// SOURCE", after a heading line (and the note, if any).
-std::string describeSchedule(const Workload &workload,
-                             const ModelSchedule &schedule);
 
 /// `stem` (a file name without extension) as a C identifier: characters
 /// other than [A-Za-z0-9_] become '_', and a leading digit (or nothing at
@@ -89,7 +61,7 @@ struct DeployResult {
 /// hwacc, a file cannot be written, or the code would keep mutable global
 /// state (runs on several threads at once must not share any).
 llvm::Expected<DeployResult> deployModel(Workload &workload,
-                                         const ModelSchedule &schedule,
+                                         mlir::ModuleOp schedule,
                                          const LoweringTarget &lowering,
                                          const DeployOptions &options);
 
