@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Common.h"
 #include "Flags.h"
+#include "TuneFarm.h"
 #include "hatc/Frontend/Onnx.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
@@ -157,10 +158,17 @@ int tuneCommand(const Args &args) {
   addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
+  FarmFlags farmFlags;
+  addFarmFlags(parser, farmFlags);
   if (auto exit = parseFlags(parser, args))
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc tune: missing --db DB"));
+  // Under --farm, ranks >= 1 measure for rank 0 and stop here.
+  FarmRun farmRun;
+  if (auto exit = startFarm(farmFlags, request, threads, !noCheck,
+                            &gInterrupted, farmRun))
+    return *exit;
   // A model is imported once; the workers load the module from a file.
   llvm::SmallString<128> modelDir;
   auto removeModelDir = llvm::make_scope_exit([&] {
@@ -253,7 +261,7 @@ int tuneCommand(const Args &args) {
   MeasureOptions measureOptions;
   measureOptions.run.threads = kernelThreads;
   measureOptions.run.check = !noCheck;
-  auto measurer = makeProcessMeasurer(defaultWorkerPath(), measureOptions);
+  auto measurer = makeTuneMeasurer(farmRun, measureOptions);
   if (!measurer)
     return reportError(measurer.takeError());
 
@@ -319,6 +327,11 @@ int tuneCommand(const Args &args) {
     llvm::errs().flush();
   };
   tuner.run();
+  reportFarm(farmRun,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           start)
+                 .count(),
+             tuner.trialsDone());
   sigaction(SIGINT, &previousInt, nullptr);
   sigaction(SIGTERM, &previousTerm, nullptr);
   recorder->close();
@@ -368,7 +381,7 @@ int tuneCommand(const Args &args) {
     llvm::errs() << failureSummary(s, request) << "\n";
   }
   if (tuner.wasInterrupted()) {
-    std::string command = "hatc tune";
+    std::string command = resumeCommandPrefix(farmRun);
     for (const std::string &a : args)
       command += " " + a;
     llvm::errs() << "hatc tune: interrupted after " << tuner.trialsDone()
