@@ -861,8 +861,18 @@ int serveFarmRank(FarmTransport &transport, const Target &target,
   auto idle = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(options.idleTimeoutS));
   Clock::time_point lastHeard = Clock::now();
+  std::optional<Clock::time_point> leaveBy;
   bool firstWork = true;
   for (;;) {
+    // Ctrl-C on mpirun reaches every rank. This one keeps serving so rank
+    // 0 can record what came back and say how to resume; rank 0's stop
+    // follows at once, so not hearing it soon means rank 0 is gone.
+    if (options.interrupted && options.interrupted->load() && !leaveBy)
+      leaveBy = Clock::now() + std::chrono::seconds(10);
+    if (leaveBy && Clock::now() > *leaveBy) {
+      options.log(me + ": interrupted, and no stop from rank 0; leaving");
+      return 130;
+    }
     std::optional<Envelope> envelope = transport.poll();
     if (!envelope) {
       if (Clock::now() - lastHeard > idle) {

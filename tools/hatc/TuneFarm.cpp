@@ -7,7 +7,9 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <csignal>
 #include <cstdlib>
+#include <unistd.h>
 
 namespace hatc {
 
@@ -27,6 +29,13 @@ void addFarmFlags(FlagParser &parser, FarmFlags &flags) {
 }
 
 namespace {
+
+std::atomic<bool> gRankInterrupted{false};
+
+extern "C" void onRankInterrupt(int) {
+  if (gRankInterrupted.exchange(true))
+    _exit(130); // a second signal: stop now
+}
 
 std::optional<double> parseSeconds(const std::string &text) {
   if (text.empty())
@@ -82,6 +91,15 @@ std::optional<int> startFarm(const FarmFlags &flags,
     return std::nullopt;
 
   // A measuring rank: its own target (its host, its device), its own pool.
+  // Ctrl-C on mpirun signals every rank; dying at once would make mpirun
+  // kill rank 0 before it has said how to resume, so this rank waits for
+  // rank 0's stop instead.
+  options.interrupted = &gRankInterrupted;
+  struct sigaction action = {};
+  action.sa_handler = onRankInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   std::string spec =
       request.targetConfig.empty() ? request.targetSpec : request.targetConfig;
   std::string me =

@@ -134,9 +134,10 @@ struct FarmOptions {
   /// candidate's worker segfaults), hang (it stops answering for hangS after
   /// its first work), exit (it exits at its first work, without a word).
   std::string fault;
-  double hangS = 20;
-  /// Set by rank 0's signal handler: measure() returns at once, and the
-  /// candidates not measured yet come back `abandoned`.
+  double hangS = 8;
+  /// Set by the signal handler. Rank 0: measure() returns at once, and the
+  /// candidates not measured yet come back `abandoned`. Other ranks: they
+  /// keep serving until rank 0's stop (at most 10 s more).
   std::atomic<bool> *interrupted = nullptr;
   /// Progress and warnings (one line each, no newline); stderr if unset.
   std::function<void(const std::string &)> log;
