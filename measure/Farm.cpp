@@ -229,7 +229,7 @@ std::string encode(const std::vector<WireResult> &results) {
 llvm::Expected<std::vector<WireResult>>
 decodeResults(const std::string &bytes) {
   Reader r(bytes);
-  std::vector<WireResult> results(r.count(8 * 16));
+  std::vector<WireResult> results(r.count(100)); // a result is >= 114 bytes
   for (WireResult &wire : results) {
     MeasureResult &m = wire.result;
     wire.id = r.u64();
