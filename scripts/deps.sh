@@ -12,6 +12,7 @@ HATC_PACKAGES=(
   libopenblas-dev libdnnl-dev ocl-icd-opencl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   python3-onnx python3-numpy
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()
