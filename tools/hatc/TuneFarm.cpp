@@ -87,8 +87,14 @@ std::optional<int> startFarm(const FarmFlags &flags,
   options.measure.run.check = check;
   // A fault asks the rank's worker to crash: only tests pass --farm-fault.
   options.measure.allowFaults = !flags.fault.empty();
-  if (run.transport->rank() == 0)
+  if (run.transport->rank() == 0) {
+    // OpenMPI's mpirun hands its MCA settings to the ranks as OMPI_MCA_*.
+    if (run.transport->size() > 1 && std::getenv("OMPI_COMM_WORLD_SIZE") &&
+        !std::getenv("OMPI_MCA_orte_enable_recovery"))
+      llvm::errs() << "hatc tune: note: mpirun without --enable-recovery: a "
+                      "rank that exits stops the whole job (resumable)\n";
     return std::nullopt;
+  }
 
   // A measuring rank: its own target (its host, its device), its own pool.
   // Ctrl-C on mpirun signals every rank; dying at once would make mpirun
