@@ -68,7 +68,9 @@ def mpirun(ranks, db, trials, *extra, mpi_flags=(), interrupt_after=None, timeou
             lines.append(line)
             if line.startswith("[tune] trial "):
                 time.sleep(interrupt_after)
-                process.send_signal(signal.SIGINT)
+                # Ctrl-C in a terminal: SIGINT to the foreground process
+                # group, mpirun and the ranks alike.
+                os.killpg(process.pid, signal.SIGINT)
                 break
         out, err = process.communicate(timeout=timeout)
         err = "".join(lines) + err
