@@ -686,8 +686,9 @@ private:
       Stopwatch watch(stats_.dispatchS);
       auto decoded = decodeResults(envelope->bytes);
       if (!decoded) {
+        // Dropped with its chunk in flight: expire() re-queues it now.
         drop(envelope->from, llvm::toString(decoded.takeError()));
-        continue; // its chunk is re-queued at its deadline... now:
+        continue;
       }
       for (WireResult &wire : *decoded) {
         if (wire.id < idBase || wire.id - idBase >= results.size())

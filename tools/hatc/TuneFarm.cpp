@@ -131,6 +131,14 @@ std::optional<int> startFarm(const FarmFlags &flags,
   return farm::serveFarmRank(*run.transport, *target, *local, options);
 }
 
+FarmRun::~FarmRun() {
+  if (!transport || transport->rank() != 0 || measurer)
+    return;
+  for (int r = 1; r < transport->size(); ++r)
+    transport->send(r, farm::Tag::Stop, "");
+  transport->flush(10);
+}
+
 llvm::Expected<std::unique_ptr<Measurer>>
 makeTuneMeasurer(FarmRun &run, const MeasureOptions &options) {
   if (!run.active())

@@ -35,6 +35,9 @@ struct FarmRun {
   farm::FarmOptions options;
   farm::FarmMeasurer *measurer = nullptr; // owned by the caller
   bool active() const { return transport != nullptr; }
+  /// Rank 0 stopping before it made its measurer (a bad workload): the
+  /// ranks are told to stop, or MPI_Finalize would wait for them.
+  ~FarmRun();
 };
 
 /// With --farm: starts MPI. On ranks >= 1 serves rank 0 and returns the
