@@ -162,6 +162,10 @@ void reportFarm(const FarmRun &run, double tuneSeconds, int64_t trials) {
   if (!run.measurer)
     return;
   farm::FarmStats s = run.measurer->stats();
+  if (s.candidates == 0) {
+    llvm::errs() << "hatc tune: farm: nothing left to measure\n";
+    return;
+  }
   double n = double(std::max<int64_t>(1, s.candidates));
   double between = std::max(0.0, tuneSeconds - s.measureWallS);
   llvm::errs() << llvm::formatv(
