@@ -778,13 +778,19 @@ class WorkloadFiles {
 public:
   WorkloadFiles() {
     llvm::SmallString<128> dir;
+    // Named like the harness's scratch folders, so that the folder of a
+    // rank that was killed is removed by the next measurer on this host
+    // (removeStaleScratchFolders).
     if (!llvm::sys::fs::createUniqueDirectory(
-            "hatc-farm-" + std::to_string(::getpid()), dir))
+            std::string(kScratchPrefix) + "-" + std::to_string(::getpid()),
+            dir))
       folder = std::string(dir);
   }
-  ~WorkloadFiles() {
+  ~WorkloadFiles() { remove(); }
+  void remove() {
     if (!folder.empty())
       llvm::sys::fs::remove_directories(folder);
+    folder.clear();
   }
   llvm::Expected<std::string> pathFor(const WireCandidate &c) {
     uint64_t h = stableHash(c.workloadText);
@@ -900,6 +906,7 @@ int serveFarmRank(FarmTransport &transport, const Target &target,
     }
     if (firstWork && faultKind == "exit") {
       options.log(me + ": exiting (test fault)");
+      files.remove(); // _exit runs no destructor
       ::_exit(0);
     }
     if (firstWork && faultKind == "hang") {

@@ -15,9 +15,11 @@ Scenarios:
 Every mpirun runs in its own session; after each, no process of that
 session (ranks, hatc-worker) may be left.
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +27,8 @@ import tempfile
 import time
 
 hatc, workload, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
-tmp = tempfile.mkdtemp(prefix="hatc-farm-")
+tmp = tempfile.mkdtemp(prefix="hatc-farm-test-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
 
