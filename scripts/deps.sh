@@ -15,6 +15,7 @@ HATC_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   python3-onnx python3-numpy
   libpq-dev postgresql
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()

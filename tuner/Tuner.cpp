@@ -396,6 +396,8 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     const Candidate &c = batch[i];
     const MeasureResult &r = results[i];
+    if (r.abandoned)
+      continue; // interrupted before it was measured: not a result
     recorder.record(makeRecord(task.workload, task.target, c.config, c.script,
                                r));
     measured[t].insert(c.config.dump());

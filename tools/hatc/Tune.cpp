@@ -3,6 +3,7 @@
 #include "Common.h"
 #include "Flags.h"
 #include "Output.h"
+#include "TuneFarm.h"
 #include "hatc/Lowering/Tasks.h"
 #include "hatc/Frontend/Onnx.h"
 #include "hatc/Lowering/Registration.h"
@@ -243,10 +244,17 @@ int tuneCommand(const Args &args) {
   addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
+  FarmFlags farmFlags;
+  addFarmFlags(parser, farmFlags);
   if (auto exit = parseFlags(parser, args))
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc tune: missing --db DB"));
+  // Under --farm, ranks >= 1 measure for rank 0 and stop here.
+  FarmRun farmRun;
+  if (auto exit = startFarm(farmFlags, request, threads, !noCheck,
+                            &gInterrupted, farmRun))
+    return *exit;
   // A model is split into tasks, each written to a file the workers load.
   llvm::SmallString<128> modelDir;
   auto removeModelDir = llvm::make_scope_exit([&] {
@@ -352,7 +360,7 @@ int tuneCommand(const Args &args) {
   MeasureOptions measureOptions;
   measureOptions.run.threads = kernelThreads;
   measureOptions.run.check = !noCheck;
-  auto measurer = makeProcessMeasurer(defaultWorkerPath(), measureOptions);
+  auto measurer = makeTuneMeasurer(farmRun, measureOptions);
   if (!measurer)
     return reportError(measurer.takeError());
 
@@ -428,6 +436,11 @@ int tuneCommand(const Args &args) {
     llvm::errs().flush();
   };
   tuner.run();
+  reportFarm(farmRun,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           start)
+                 .count(),
+             tuner.trialsDone());
   sigaction(SIGINT, &previousInt, nullptr);
   sigaction(SIGTERM, &previousTerm, nullptr);
   recorder->close();
@@ -551,7 +564,7 @@ int tuneCommand(const Args &args) {
     llvm::errs() << failureSummary(s, request) << "\n";
   }
   if (tuner.wasInterrupted()) {
-    std::string command = "hatc tune";
+    std::string command = resumeCommandPrefix(farmRun);
     for (const std::string &a : args)
       command += " " + a;
     llvm::errs() << "hatc tune: interrupted after " << tuner.trialsDone()

@@ -140,6 +140,10 @@ struct MeasureResult {
   /// "modeled_s", "hwacc_config".
   nlohmann::json extras = nlohmann::json::object();
 
+  /// Not measured: the measurer was interrupted first (a farm stopping on
+  /// Ctrl-C). Not a result: callers must not record it.
+  bool abandoned = false;
+
   bool ok() const { return error == db::ErrorCode::Ok; }
 };
 
