@@ -46,6 +46,9 @@ struct CompileRequest {
   /// at import time (pads, sizes fed as inputs) is specialized for the
   /// value in DIR.
   std::string inputsDir;
+  /// Kernel threads the default schedule splits work over (--threads);
+  /// 0: the target's, else one per core (resolveThreads).
+  int64_t threads = 0;
 };
 
 class FlagParser;
