@@ -446,6 +446,7 @@ static mlir::TypedAttr zeroOf(mlir::MLIRContext *context,
 
 void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
                                const CpuMatmulParams &p, int64_t vectorLanes) {
+  scheduled = true;
   bool batched = shape.opClass == OpClass::BatchMatmul;
   CpuMatmulParams::Tiles t = p.tiles(shape);
   mlir::OpBuilder &b = builder();
@@ -507,6 +508,7 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
 }
 
 void CpuScheduleScript::conv(mlir::Value op, const CpuConvParams &p) {
+  scheduled = true;
   if (p.par > 1)
     op = tileForallThreads(op, {0, p.par, 0, 0}).first;
   auto [tiled, loops] = tileFor(op, {1, 1, p.owT, p.fT, 1, 1, p.cT});
@@ -520,6 +522,7 @@ void CpuScheduleScript::conv(mlir::Value op, const CpuConvParams &p) {
 
 void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,
                                    const CpuConvIm2colParams &p) {
+  scheduled = true;
   const auto &r = shape.loopRanges;
   int64_t M = r[1] * r[2], N = r[3];
   mlir::OpBuilder &b = builder();
@@ -559,6 +562,7 @@ void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,
 
 void CpuScheduleScript::elementwise(mlir::Value op, const CpuOpShape &shape,
                                     const CpuElementwiseParams &p) {
+  scheduled = true;
   size_t loops = shape.loopRanges.size();
   if (p.par > 1) {
     std::vector<int64_t> threads(loops, 0);
@@ -574,12 +578,14 @@ void CpuScheduleScript::elementwise(mlir::Value op, const CpuOpShape &shape,
 void CpuScheduleScript::generic(mlir::Value op, const CpuOpShape &shape,
                                 const CpuGenericParams &p) {
   if (p.threadsDim >= 0 && p.par > 1) {
+    scheduled = true;
     std::vector<int64_t> threads(shape.loopRanges.size(), 0);
     threads[p.threadsDim] = p.par;
     op = tileForallThreads(op, threads).first;
   }
   if (p.interchange.empty())
     return;
+  scheduled = true;
   mlir::Value generic =
       builder().create<mlir::transform::GeneralizeOp>(loc(), anyOp(), op);
   builder().create<mlir::transform::InterchangeOp>(loc(), anyOp(), generic,
@@ -601,6 +607,11 @@ void CpuScheduleScript::schedule(mlir::Value op, const CpuOpShape &shape,
 }
 
 std::string CpuScheduleScript::finish() {
+  // Nothing scheduled, nothing to clean up: a function without compute ops
+  // stays as it is written (canonicalizing one that only forwards its
+  // arguments would leave it returning them).
+  if (!scheduled)
+    return ScriptBuilder::finish();
   if (contractions)
     contractionsToFma(func());
   for (const RegisterLoop &loop : registerLoops) {

@@ -156,6 +156,7 @@ private:
   };
   std::vector<RegisterLoop> registerLoops;
   bool contractions = false;
+  bool scheduled = false; // any op
 };
 
 } // namespace hatc
