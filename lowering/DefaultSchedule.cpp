@@ -94,12 +94,10 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
       matmul->fuse = matmul->fuse && initIsFilled(item.op);
   }
-  // A workload of one NHWC conv is a GEMM on its patch matrix, the way a
-  // library runs it; the rewrite it takes touches the whole function, so
-  // with other ops around the conv runs direct.
-  if (ops.size() == 1)
-    if (auto im2col = deriveCpuConvIm2col(ops[0].shape, facts))
-      ops[0].params = *im2col;
+  // NHWC convs run direct (CpuConvParams), alone or not: measured here it
+  // beats the analytical im2col GEMM several times over (bench/cpu_perf.py),
+  // whose rewrite also touches the whole function. The tuner still starts
+  // its im2col sketch from deriveCpuConvIm2col.
 
   mlir::OpBuilder &b = script.builder();
   mlir::MLIRContext *context = script.context();
