@@ -103,15 +103,6 @@ bool dynamicRange(const CpuOpShape &shape) {
 /// BLAS libraries run small problems on one thread.
 constexpr int64_t kMinPointsPerThread = int64_t(1) << 20;
 
-CpuFacts withThreadsFor(const CpuOpShape &shape, CpuFacts facts) {
-  int64_t points = 1;
-  for (int64_t r : shape.loopRanges)
-    points = r > 0 ? std::min<int64_t>(points * r, int64_t(1) << 40) : points;
-  facts.threads = std::clamp<int64_t>(points / kMinPointsPerThread, 1,
-                                      std::max<int64_t>(1, facts.threads));
-  return facts;
-}
-
 /// The thread counts a `par` knob may take: powers of two up to the
 /// threads, and the threads themselves (the sketches' domain).
 std::vector<int64_t> threadChoices(const CpuFacts &facts) {
@@ -122,6 +113,20 @@ std::vector<int64_t> threadChoices(const CpuFacts &facts) {
   if (most & (most - 1))
     out.push_back(most);
   return out;
+}
+
+/// `facts` with its threads lowered for a small op, to one of its thread
+/// choices (so every choice below it is one of the original's too).
+CpuFacts withThreadsFor(const CpuOpShape &shape, CpuFacts facts) {
+  int64_t points = 1;
+  for (int64_t r : shape.loopRanges)
+    points = r > 0 ? std::min<int64_t>(points * r, int64_t(1) << 40) : points;
+  int64_t most = std::max<int64_t>(1, points / kMinPointsPerThread), cap = 1;
+  for (int64_t p : threadChoices(facts))
+    if (p <= most)
+      cap = std::max(cap, p);
+  facts.threads = cap;
+  return facts;
 }
 
 /// The most threads (from threadChoices) that `fits` accepts; 1 if none.

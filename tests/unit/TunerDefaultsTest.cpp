@@ -71,7 +71,7 @@ std::vector<WorkloadShape> shapes() {
   std::vector<WorkloadShape> out = {
       matmul(1024, 1024, 1024), matmul(128, 3072, 768), matmul(257, 129, 67),
       matmul(7, 13, 5), matmul(1, 1, 1), matmul(1, 1000, 2048),
-      matmul(3, 17, 4096), matmul(100, 8, 9),
+      matmul(3, 17, 4096), matmul(100, 8, 9), matmul(64, 64, 768),
       shape(A::Matmul, "linalg.matmul", {256, 512, 256}, "i8", "i32"),
       shape(A::Matmul, "linalg.matmul", {1024, 1024, 1024}, "f32", "f32",
             /*consumer=*/true),
