@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU performance table: tuned hatc vs default hatc vs OpenBLAS / oneDNN.
 
-  bench/cpu_perf.py [--trials 256] [--repeat 20] [--workdir DIR]
+  bench/cpu_perf.py [--trials 256] [--repeat 20] [--workdir DIR] [--only NAME]...
 
 Per workload and thread count it tunes (or resumes tuning) into
 DIR/perf.<threads>t.db with at most --trials trials, then measures in one
@@ -9,7 +9,9 @@ run: hatc's best schedule, hatc's default schedule, the library baseline
 (OpenBLAS sgemm / a loop of sgemm for the batch matmul; oneDNN for the conv,
 both on hatc's NHWC/HWIO layout and on its own preferred blocked layout),
 and this machine's FMA peak, all medians over --repeat runs. Run it on a
-quiet machine.
+quiet machine. The default schedule (no tuning: the analytical one of
+lowering/CpuSchedules.cpp) gets its own ratios: to the baseline and to
+tuned. --only NAME (a workload name's start, repeatable) runs some rows.
 """
 import argparse
 import json
@@ -29,6 +31,12 @@ CASES = [
     ("ResNet-50 conv 3x3", "resnet50_conv3x3.mlir", 2,
      [["hatc-bench-onednn", "1", "58", "58", "64", "64", "3", "3", "1", "2", "20", "user"],
       ["hatc-bench-onednn", "1", "58", "58", "64", "64", "3", "3", "1", "2", "20", "any"]]),
+    ("conv 3x3 stride 2", "conv3x3_stride2.mlir", 2,
+     [["hatc-bench-onednn", "1", "57", "57", "64", "128", "3", "3", "2", "2", "20", "user"]]),
+    ("odd matmul 257x129x67", "matmul_odd.mlir", 2, [["hatc-bench-sgemm", "257", "129", "67", "2"]]),
+    # The baseline is the matmul alone (sgemm has no bias + ReLU epilogue).
+    ("matmul+bias+ReLU 128x3072", "matmul_bias_relu.mlir", 2,
+     [["hatc-bench-sgemm", "128", "3072", "768", "2"]]),
 ]
 
 
@@ -44,12 +52,15 @@ def main():
     p.add_argument("--trials", type=int, default=256)
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--workdir", default=os.path.join(ROOT, "build", "perf"))
+    p.add_argument("--only", action="append", default=[], metavar="NAME")
     args = p.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     hatc = os.path.join(BIN, "hatc")
     peak = {t: run_json([os.path.join(BIN, "hatc-bench-peak"), str(t)])["gflops"] for t in (1, 2)}
     rows = []
     for name, example, threads, baselines in CASES:
+        if args.only and not any(name.startswith(o) for o in args.only):
+            continue
         workload = os.path.join(ROOT, "examples", example)
         db = os.path.join(args.workdir, f"perf.{threads}t.db")
         subprocess.run([hatc, "tune", workload, "--target", "cpu", "--db", db, "--trials",
@@ -66,7 +77,7 @@ def main():
         rows.append((name, threads, tuned, default, base))
     print(f"CPU peak (FMA loop): {peak[1]:.1f} GFLOP/s on 1 thread, {peak[2]:.1f} on 2")
     print(f"{'workload':<28}{'thr':>4}{'tuned':>9}{'default':>9}{'baseline':>10}{'tuned/base':>11}"
-          f"{'%peak':>7}  baseline")
+          f"{'dflt/base':>10}{'dflt/tuned':>11}{'%peak':>7}  baseline")
     for name, threads, tuned, default, base in rows:
         for i, b in enumerate(base):
             label = b["impl"] + (f" ({b['layout']})" if "layout" in b else "")
@@ -75,9 +86,12 @@ def main():
                   f"{(format(tuned['gflops'], '.1f') if first else ''):>9}"
                   f"{(format(default['gflops'], '.1f') if first else ''):>9}"
                   f"{b['gflops']:>10.1f}{tuned['gflops'] / b['gflops']:>10.2f}x"
+                  f"{default['gflops'] / b['gflops']:>9.2f}x"
+                  f"{(format(default['gflops'] / tuned['gflops'], '.2f') + 'x' if first else ''):>11}"
                   f"{(format(100 * tuned['gflops'] / peak[threads], '.0f') if first else ''):>7}  {label}")
-        if not tuned["correct"]:
-            print(f"  WRONG RESULT from the tuned schedule of {name}")
+        for label, result in (("tuned", tuned), ("default", default)):
+            if not result["correct"]:
+                print(f"  WRONG RESULT from the {label} schedule of {name}")
     print(f"(GFLOP/s medians of {args.repeat} runs; tuned = best of at most {args.trials} trials, checked)")
 
 

@@ -1,19 +1,22 @@
 //===- DefaultSchedule.cpp - The schedule used when none is given ---------===//
 //
-//   linalg.matmul (i, j, k) -> linalg.generic (i, k, j): LLVM vectorizes j
+//   each compute op -> its family's analytical parameters (CpuSchedules.h)
+//   -> one CpuScheduleScript over the entry, ops matched by index or name
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Lowering/GpuPipeline.h"
 #include "hatc/Lowering/ScriptBuilder.h"
 
 #include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 #include <map>
-#include <tuple>
+#include <variant>
 
 namespace hatc {
 
@@ -38,54 +41,114 @@ innermostParallelPermutation(const std::vector<std::string> &iteratorTypes) {
 
 namespace {
 
-std::vector<std::string> iteratorNames(mlir::linalg::LinalgOp op) {
-  std::vector<std::string> names;
-  for (mlir::utils::IteratorType type : op.getIteratorTypesArray())
-    names.push_back(type == mlir::utils::IteratorType::parallel ? "parallel"
-                                                                : "reduction");
-  return names;
+/// The hwacc default: nothing; the accelerator lowering tiles GEMM-like
+/// ops itself and needs them as named ops, and the host keeps the rest.
+std::string hwaccDefaultScheduleText() {
+  ScriptBuilder script("hatc default schedule for hwacc: none; the "
+                       "accelerator lowering tiles.");
+  return script.finish();
 }
 
-std::string hostDefaultScheduleText(const Workload &workload,
-                                    bool forAccelerator) {
-  // One interchange per op name when all its instances share their loops;
-  // ops tagged with hatc.op_index (their name's instances differ) one each.
-  std::map<std::string, std::vector<std::string>> iteratorsByOp;
-  std::vector<std::tuple<std::string, int64_t, std::vector<std::string>>>
-      indexed;
+/// One op of the entry the CPU default schedules, with its parameters.
+struct ScheduledOp {
+  mlir::linalg::LinalgOp op;
+  CpuOpShape shape;
+  CpuSchedule params;
+  mlir::Value handle;
+  bool done = false; // fused into another op's schedule
+};
+
+bool initIsFilled(mlir::linalg::LinalgOp op) {
+  if (op.getDpsInits().empty())
+    return false;
+  return op.getDpsInits().front().getDefiningOp<mlir::linalg::FillOp>() !=
+         nullptr;
+}
+
+/// The CPU default: each compute op of the entry (in program order) gets
+/// its family's analytical parameters (CpuSchedules.h), all ops matched
+/// before any is transformed: by hatc.op_index when tagged, else by name
+/// within the entry, split into one handle per op.
+std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
+  CpuFacts facts = CpuFacts::host(threads);
+  CpuScheduleScript script("hatc default schedule: analytical tiles for " +
+                           std::to_string(facts.vectorLanes) + " lanes, " +
+                           std::to_string(facts.vectorRegisters) +
+                           " registers, L1 " +
+                           std::to_string(facts.l1Bytes >> 10) + " KiB, L2 " +
+                           std::to_string(facts.l2Bytes >> 10) + " KiB, " +
+                           std::to_string(facts.threads) + " threads");
   mlir::ModuleOp module = workload.module.get();
   auto entry = module ? module.lookupSymbol<mlir::func::FuncOp>(
                             workload.entryName)
                       : mlir::func::FuncOp();
-  if (entry && !forAccelerator)
-    entry.walk([&](mlir::linalg::LinalgOp op) {
-      std::string name = op->getName().getStringRef().str();
-      if (auto index = op->getAttrOfType<mlir::IntegerAttr>(kOpIndexAttr))
-        indexed.emplace_back(name, index.getInt(), iteratorNames(op));
-      else
-        iteratorsByOp.emplace(name, iteratorNames(op));
-    });
-  ScriptBuilder script(
-      forAccelerator ? "hatc default schedule for hwacc: none; the "
-                       "accelerator lowering tiles."
-                     : "hatc default schedule: reductions before the "
-                       "innermost parallel loop.");
-  mlir::OpBuilder &b = script.builder();
-  auto interchange = [&](mlir::Value op, const std::vector<int64_t> &perm) {
-    mlir::Value generic = b.create<mlir::transform::GeneralizeOp>(
-        script.loc(), script.anyOp(), op);
-    b.create<mlir::transform::InterchangeOp>(script.loc(), script.anyOp(),
-                                             generic, perm);
-  };
-  for (const auto &[opName, iterators] : iteratorsByOp) {
-    std::vector<int64_t> permutation = innermostParallelPermutation(iterators);
-    if (!permutation.empty())
-      interchange(script.match({opName}), permutation);
+  if (!entry)
+    return script.finish();
+  std::vector<ScheduledOp> ops;
+  entry.walk([&](mlir::linalg::LinalgOp op) {
+    if (describeTask(op).flops > 0)
+      ops.push_back({op, cpuOpShapeOf(op), CpuGenericParams{}, {}});
+  });
+  for (ScheduledOp &item : ops) {
+    item.params = deriveCpuSchedule(item.shape, facts);
+    if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
+      matmul->fuse = matmul->fuse && initIsFilled(item.op);
   }
-  for (const auto &[opName, index, iterators] : indexed) {
-    std::vector<int64_t> permutation = innermostParallelPermutation(iterators);
-    if (!permutation.empty())
-      interchange(script.matchIndexed(opName, index), permutation);
+  // NHWC convs run direct (CpuConvParams), alone or not: measured here it
+  // beats the analytical im2col GEMM several times over (bench/cpu_perf.py),
+  // whose rewrite also touches the whole function. The tuner still starts
+  // its im2col sketch from deriveCpuConvIm2col.
+
+  mlir::OpBuilder &b = script.builder();
+  mlir::MLIRContext *context = script.context();
+  mlir::Value entryHandle = b.create<mlir::transform::MatchOp>(
+      script.loc(), script.anyOp(), script.root(),
+      b.getStrArrayAttr({mlir::func::FuncOp::getOperationName()}),
+      mlir::transform::MatchInterfaceEnumAttr(),
+      mlir::DictionaryAttr::get(
+          context, {mlir::NamedAttribute(
+                       mlir::StringAttr::get(context, "sym_name"),
+                       mlir::StringAttr::get(context, workload.entryName))}),
+      mlir::TypeAttr(), mlir::ArrayAttr());
+  std::map<std::string, std::vector<ScheduledOp *>> untagged;
+  for (ScheduledOp &item : ops) {
+    if (auto index = item.op->getAttrOfType<mlir::IntegerAttr>(kOpIndexAttr))
+      item.handle = script.matchIndexed(item.shape.opName, index.getInt());
+    else
+      untagged[item.shape.opName].push_back(&item);
+  }
+  for (auto &[name, group] : untagged) {
+    mlir::Value all = script.match({name}, entryHandle);
+    if (group.size() == 1) {
+      group[0]->handle = all;
+      continue;
+    }
+    // Zero flops ops (none here) aside, the match sees the same ops in the
+    // same (program) order as the walk above.
+    int64_t sameName = 0;
+    entry.walk([&](mlir::linalg::LinalgOp op) {
+      sameName += op->getName().getStringRef() == name;
+    });
+    auto split = b.create<mlir::transform::SplitHandleOp>(script.loc(), all,
+                                                          sameName);
+    size_t next = 0, position = 0;
+    entry.walk([&](mlir::linalg::LinalgOp op) {
+      if (op->getName().getStringRef() != name)
+        return;
+      if (next < group.size() && group[next]->op == op)
+        group[next++]->handle = split.getResult(position);
+      ++position;
+    });
+  }
+  for (ScheduledOp &item : ops) {
+    if (item.done)
+      continue;
+    script.schedule(item.handle, item.shape, item.params, facts.vectorLanes);
+    auto *matmul = std::get_if<CpuMatmulParams>(&item.params);
+    if (matmul && matmul->fuse)
+      for (ScheduledOp &other : ops)
+        if (other.op.getOperation() == *item.op->getUsers().begin())
+          other.done = true;
   }
   return script.finish();
 }
@@ -93,16 +156,17 @@ std::string hostDefaultScheduleText(const Workload &workload,
 } // namespace
 
 llvm::Expected<std::string> defaultScheduleFor(const Workload &workload,
-                                               TargetKind kind) {
+                                               TargetKind kind,
+                                               int64_t threads) {
   switch (kind) {
   case TargetKind::Gpu:
     return defaultGpuScheduleText(workload);
   case TargetKind::Hwacc:
-    return hostDefaultScheduleText(workload, /*forAccelerator=*/true);
+    return hwaccDefaultScheduleText();
   case TargetKind::Cpu:
     break;
   }
-  return hostDefaultScheduleText(workload, /*forAccelerator=*/false);
+  return cpuDefaultScheduleText(workload, threads);
 }
 
 } // namespace hatc

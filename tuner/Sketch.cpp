@@ -1,14 +1,13 @@
 //===- Sketch.cpp - Knob domains, sampling, mutation, the search space ----===//
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Runtime/HwaccDevice.h"
 #include "hatc/Support/Error.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/TargetParser/Host.h"
 
-#include <fstream>
 #include <thread>
 
 using namespace mlir;
@@ -71,21 +70,6 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   return shape;
 }
 
-static int64_t readCacheBytes(int index, int64_t fallback) {
-  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" +
-                   std::to_string(index) + "/size");
-  std::string text;
-  if (!(in >> text) || text.empty())
-    return fallback;
-  int64_t value = std::atoll(text.c_str());
-  char unit = text.back();
-  if (unit == 'K')
-    value <<= 10;
-  else if (unit == 'M')
-    value <<= 20;
-  return value > 0 ? value : fallback;
-}
-
 llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
   TargetFacts facts;
   facts.kind = target.kind;
@@ -108,12 +92,13 @@ llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
     }
     return facts;
   }
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  bool avx512 = features.lookup("avx512f");
-  facts.vectorLanes = avx512 ? 16 : (features.lookup("avx") ? 8 : 4);
-  facts.vectorRegisters = avx512 ? 32 : 16;
-  facts.l2Bytes = readCacheBytes(2, 1 << 20);
-  facts.cores = hostCores();
+  // The same reading of the host the default schedule takes.
+  CpuFacts host = CpuFacts::host(facts.threads);
+  facts.vectorLanes = host.vectorLanes;
+  facts.vectorRegisters = host.vectorRegisters;
+  facts.l1Bytes = host.l1Bytes;
+  facts.l2Bytes = host.l2Bytes;
+  facts.cores = host.cores;
   return facts;
 }
 

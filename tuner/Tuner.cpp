@@ -197,7 +197,8 @@ std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
   // nothing on hwacc), or, where the target has none for this workload, the
   // reason goes into the record as the measurer's error.
   if (!measured[t].count(kDefaultConfig.dump()) && count > 0) {
-    auto script = defaultScheduleFor(tasks[t].workload, tasks[t].target.kind);
+    auto script = defaultScheduleFor(tasks[t].workload, tasks[t].target.kind,
+                                     tasks[t].facts.threads);
     if (script) {
       out.push_back({kDefaultConfig, std::move(*script)});
     } else {
@@ -240,6 +241,11 @@ std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
   for (size_t i = 0; i < measuredSorted.size() && population.size() < 16; ++i)
     if (measuredSorted[i].second > 0)
       add(measuredSorted[i].first);
+  // Search starts where the default schedule is: each sketch's analytical
+  // config (the parameters the default derives from the target's facts).
+  for (const auto &sketch : space.all())
+    if (auto config = sketch->analyticalDefault())
+      add(*config);
   for (int tries = 0;
        int64_t(population.size()) < options.population && tries < 4000;
        ++tries)

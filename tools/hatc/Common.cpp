@@ -298,7 +298,9 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
     return inputs;
   }
   if (request.schedulePath.empty()) {
-    auto text = defaultScheduleFor(inputs.workload, inputs.target.kind);
+    auto text = defaultScheduleFor(inputs.workload, inputs.target.kind,
+                                   resolveThreads(request.threads,
+                                                  inputs.target));
     if (!text)
       return text.takeError();
     inputs.scheduleText = std::move(*text);

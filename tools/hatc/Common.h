@@ -50,6 +50,9 @@ struct CompileRequest {
   /// the target in this database, the default schedule on a miss
   /// (modelScheduleFor, listed on stderr).
   std::string dbPath;
+  /// Kernel threads the default schedule splits work over (--threads);
+  /// 0: the target's, else one per core (resolveThreads).
+  int64_t threads = 0;
 };
 
 class FlagParser;

@@ -87,6 +87,7 @@ int runCommand(const Args &args) {
   std::optional<CompileWatchdog> watchdog;
   watchdog.emplace(*compileLimit, "compiling " + request.workloadPath +
                                       " for " + request.targetSpec);
+  request.threads = threads;
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());

@@ -2,7 +2,6 @@
 #include "tuner/sketches/Common.h"
 #include "hatc/Support/Json.h"
 
-#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -52,19 +51,26 @@ std::vector<json> divisorsIn(int64_t n, int64_t lo, int64_t hi) {
   return out;
 }
 
-mlir::Type elementType(mlir::MLIRContext *context, const std::string &type) {
-  mlir::Type parsed = mlir::parseType(type, context);
-  if (!parsed)
-    llvm::report_fatal_error(llvm::Twine("internal error: element type '") +
-                             type + "'");
-  return parsed;
+CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
+  CpuOpShape out;
+  out.opClass = shape.anchor;
+  out.opName = shape.anchorOp;
+  out.loopRanges = shape.loopRanges;
+  out.elemType = shape.elemType;
+  out.accType = shape.accType;
+  out.hasElementwiseConsumer = shape.hasElementwiseConsumer;
+  return out;
 }
 
-mlir::TypedAttr zeroOf(mlir::MLIRContext *context, const std::string &type) {
-  mlir::Type element = elementType(context, type);
-  if (mlir::isa<mlir::FloatType>(element))
-    return mlir::FloatAttr::get(element, 0.0);
-  return mlir::IntegerAttr::get(element, 0);
+CpuFacts cpuFactsOf(const TargetFacts &target) {
+  CpuFacts out;
+  out.vectorLanes = target.vectorLanes;
+  out.vectorRegisters = target.vectorRegisters;
+  out.l1Bytes = target.l1Bytes;
+  out.l2Bytes = target.l2Bytes;
+  out.cores = target.cores;
+  out.threads = std::max<int64_t>(1, target.threads);
+  return out;
 }
 
 int64_t knob(const Config &c, const char *name) { return c.at(name).get<int64_t>(); }

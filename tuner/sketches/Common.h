@@ -7,6 +7,7 @@
 #ifndef HATC_TUNER_SKETCHES_COMMON_H
 #define HATC_TUNER_SKETCHES_COMMON_H
 
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Tuner/Sketch.h"
 
@@ -48,30 +49,12 @@ public:
   mlir::Value match(llvm::StringRef op) { return ScriptBuilder::match({op}); }
   /// Canonicalization and CSE on the function.
   void cleanup() { cleanup(func()); }
-  /// Tiles `op` by the register tile `sizes` and vectorizes it; returns the
-  /// loops.
-  llvm::SmallVector<mlir::Value>
-  vectorizedTile(mlir::Value op, llvm::ArrayRef<int64_t> sizes) {
-    auto [micro, loops] = tileFor(op, sizes);
-    vectorize(micro);
-    return loops;
-  }
-  /// After vectorizedTile (and any other vectorization): contractions to
-  /// vector.fma, the accumulator hoisted out of the k loop `kLoop`, which is
-  /// unrolled, and a cleanup.
-  void finishRegisterTile(mlir::Value kLoop, int64_t unroll) {
-    contractionsToFma(func());
-    hoistLoopInvariantSubsets(kLoop);
-    if (unroll > 1)
-      this->unroll(kLoop, unroll);
-    cleanup();
-  }
 };
 
-/// The zero of the element type named `type` ("f32", "i8").
-mlir::TypedAttr zeroOf(mlir::MLIRContext *context, const std::string &type);
-/// The element type named `type`.
-mlir::Type elementType(mlir::MLIRContext *context, const std::string &type);
+/// The schedule families' view of a workload's anchor and of the target
+/// (CpuSchedules.h): the CPU sketches print their scripts with those steps.
+CpuOpShape cpuShapeOf(const WorkloadShape &shape);
+CpuFacts cpuFactsOf(const TargetFacts &target);
 
 /// An integer knob of a config.
 int64_t knob(const Config &c, const char *name);

@@ -7,9 +7,6 @@
 #include "tuner/sketches/Common.h"
 #include "tuner/sketches/Sketches.h"
 
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
-#include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace hatc::tuner::sketches {
@@ -67,21 +64,26 @@ public:
     return registerTileReason(ow, f, target, "ow_t", "f_t");
   }
 
+  CpuConvParams params(const Config &c) const {
+    CpuConvParams p;
+    p.par = knob(c, "par"), p.owT = knob(c, "ow_t"), p.fT = knob(c, "f_t");
+    p.cT = knob(c, "c_t"), p.hoist = knob(c, "hoist");
+    return p;
+  }
+
+  std::optional<Config> analyticalDefault() const override {
+    auto p = deriveCpuConv(cpuShapeOf(shape), cpuFactsOf(target));
+    if (!p)
+      return std::nullopt;
+    Config c = {{"sketch", name()}, {"par", p->par},   {"ow_t", p->owT},
+                {"f_t", p->fT},     {"c_t", p->cT},
+                {"hoist", int64_t(p->hoist)}};
+    return c;
+  }
+
   std::string script(const Config &c) const override {
-    int64_t par = knob(c, "par");
-    Script s("hatc sketch cpu_conv: " + c.dump());
-    mlir::Value op = s.match(shape.anchorOp);
-    if (par > 1)
-      op = s.tileForallThreads(op, {0, par, 0, 0}).first;
-    auto [tiled, loops] = s.tileFor(op, {1, 1, knob(c, "ow_t"), knob(c, "f_t"),
-                                         1, 1, knob(c, "c_t")});
-    mlir::Value decomposed = s.builder().create<mlir::transform::DecomposeOp>(
-        s.loc(), s.anyOp(), tiled);
-    s.vectorize(decomposed);
-    s.contractionsToFma(s.func());
-    if (knob(c, "hoist"))
-      s.hoistLoopInvariantSubsets(loops[6]); // the channel loop
-    s.cleanup();
+    CpuScheduleScript s("hatc sketch cpu_conv: " + c.dump());
+    s.conv(s.match({shape.anchorOp}), params(c));
     return s.finish();
   }
 
@@ -168,43 +170,29 @@ public:
     return std::nullopt;
   }
 
+  CpuConvIm2colParams params(const Config &c) const {
+    CpuConvIm2colParams p;
+    p.par = knob(c, "par"), p.mc = knob(c, "mc"), p.nc = knob(c, "nc");
+    p.kc = knob(c, "kc"), p.mr = knob(c, "mr"), p.nr = knob(c, "nr");
+    p.kUnroll = knob(c, "k_unroll"), p.copy = knob(c, "copy");
+    return p;
+  }
+
+  std::optional<Config> analyticalDefault() const override {
+    auto p = deriveCpuConvIm2col(cpuShapeOf(shape), cpuFactsOf(target));
+    if (!p)
+      return std::nullopt;
+    Config c = {{"sketch", name()}, {"par", p->par},
+                {"mc", p->mc},      {"nc", p->nc},
+                {"kc", p->kc},      {"mr", p->mr},
+                {"nr", p->nr},      {"k_unroll", p->kUnroll},
+                {"copy", p->copy}};
+    return c;
+  }
+
   std::string script(const Config &c) const override {
-    int64_t par = knob(c, "par");
-    Script s("hatc sketch cpu_conv_im2col: " + c.dump());
-    mlir::OpBuilder &b = s.builder();
-    mlir::Value conv = s.match(shape.anchorOp);
-    // (Its one-operand builder is declared but not defined in MLIR 19.)
-    b.create<mlir::transform::ConvertConv2DToImg2ColOp>(s.loc(), s.anyOp(),
-                                                        s.anyOp(), conv);
-    // Without the unit batch dim the contraction is a plain matmul (patch
-    // rows, filters, patch length) and the patch copy 2-D; the rewrite
-    // replaces both ops, so they are matched again: the GEMM by its result
-    // type, the copy as the producer of its first operand.
-    s.applyPatterns(s.func(), [](mlir::OpBuilder &b, mlir::Location loc) {
-      b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
-          loc);
-      b.create<mlir::transform::ApplyCanonicalizationPatternsOp>(loc);
-    });
-    auto gemmType = mlir::RankedTensorType::get(
-        {M, N}, elementType(s.context(), shape.accType));
-    mlir::Value gemm = b.create<mlir::transform::MatchOp>(
-        s.loc(), s.anyOp(), s.root(),
-        b.getStrArrayAttr({mlir::linalg::GenericOp::getOperationName()}),
-        mlir::transform::MatchInterfaceEnumAttr(), mlir::DictionaryAttr(),
-        mlir::TypeAttr::get(gemmType), mlir::ArrayAttr());
-    mlir::Value im2col = s.producerOf(gemm, 0);
-    if (par > 1) {
-      auto [tiled, forall] = s.tileForallThreads(gemm, {par, 0, 0});
-      im2col = s.fuseInto(im2col, forall).first;
-      gemm = tiled;
-    }
-    // The patch copy: a gather of `copy` elements per step.
-    s.vectorize(s.tileFor(im2col, {1, knob(c, "copy")}).first,
-                /*vectorizeNdExtract=*/true);
-    mlir::Value cache =
-        s.tileFor(gemm, {knob(c, "mc"), knob(c, "nc"), knob(c, "kc")}).first;
-    auto loops = s.vectorizedTile(cache, {knob(c, "mr"), knob(c, "nr"), 1});
-    s.finishRegisterTile(loops[2], knob(c, "k_unroll"));
+    CpuScheduleScript s("hatc sketch cpu_conv_im2col: " + c.dump());
+    s.convIm2col(s.match({shape.anchorOp}), cpuShapeOf(shape), params(c));
     return s.finish();
   }
 

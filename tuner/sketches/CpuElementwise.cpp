@@ -54,21 +54,26 @@ public:
     return std::nullopt;
   }
 
+  CpuElementwiseParams params(const Config &c) const {
+    CpuElementwiseParams p;
+    p.par = knob(c, "par"), p.rows = knob(c, "rows"), p.cols = knob(c, "cols");
+    return p;
+  }
+
+  std::optional<Config> analyticalDefault() const override {
+    auto p = deriveCpuElementwise(cpuShapeOf(shape), cpuFactsOf(target));
+    if (!p)
+      return std::nullopt;
+    Config c = {{"sketch", name()},
+                {"par", p->par},
+                {"rows", p->rows},
+                {"cols", p->cols}};
+    return c;
+  }
+
   std::string script(const Config &c) const override {
-    size_t loops = shape.loopRanges.size();
-    Script s("hatc sketch cpu_elementwise: " + c.dump());
-    mlir::Value op = s.match(shape.anchorOp);
-    int64_t par = knob(c, "par");
-    if (par > 1) {
-      std::vector<int64_t> threads(loops, 0);
-      threads[0] = par;
-      op = s.tileForallThreads(op, threads).first;
-    }
-    std::vector<int64_t> sizes(loops, 1);
-    sizes[0] = knob(c, "rows");
-    sizes[loops - 1] = knob(c, "cols");
-    s.vectorize(s.tileFor(op, sizes).first);
-    s.cleanup();
+    CpuScheduleScript s("hatc sketch cpu_elementwise: " + c.dump());
+    s.elementwise(s.match({shape.anchorOp}), cpuShapeOf(shape), params(c));
     return s.finish();
   }
 

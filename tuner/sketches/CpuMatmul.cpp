@@ -8,10 +8,6 @@
 #include "tuner/sketches/Common.h"
 #include "tuner/sketches/Sketches.h"
 
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Transform/IR/TransformTypes.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace hatc::tuner::sketches {
@@ -50,16 +46,34 @@ public:
     return {cost_model::FSketchCpuMatmul, k};
   }
 
+  CpuMatmulParams params(const Config &c) const {
+    CpuMatmulParams p;
+    p.par = knob(c, "par"), p.mc = knob(c, "mc"), p.nc = knob(c, "nc");
+    p.kc = knob(c, "kc"), p.mr = knob(c, "mr"), p.nr = knob(c, "nr");
+    p.kUnroll = knob(c, "k_unroll");
+    p.orderNmk = c.at("order") == "nmk";
+    p.pack = knob(c, "pack");
+    p.fuse = c.value("fuse", 0);
+    return p;
+  }
   /// Tile sizes clamped to what a thread's part of the problem has.
-  struct Tiles {
-    int64_t rows, mc, nc, kc;
-  };
-  Tiles tiles(const Config &c) const {
-    int64_t par = knob(c, "par");
-    // Threads split the batch when there is one, else the rows.
-    int64_t rows = batched ? M : (M + par - 1) / par;
-    return {rows, std::min(knob(c, "mc"), rows), std::min(knob(c, "nc"), N),
-            std::min(knob(c, "kc"), K)};
+  CpuMatmulParams::Tiles tiles(const Config &c) const {
+    return params(c).tiles(cpuShapeOf(shape));
+  }
+
+  std::optional<Config> analyticalDefault() const override {
+    auto p = deriveCpuMatmul(cpuShapeOf(shape), cpuFactsOf(target));
+    if (!p)
+      return std::nullopt;
+    Config c = {{"sketch", name()},  {"par", p->par},
+                {"mc", p->mc},       {"nc", p->nc},
+                {"kc", p->kc},       {"mr", p->mr},
+                {"nr", p->nr},       {"k_unroll", p->kUnroll},
+                {"order", p->orderNmk ? "nmk" : "mnk"},
+                {"pack", int64_t(p->pack)}};
+    if (shape.hasElementwiseConsumer && !batched)
+      c["fuse"] = int64_t(p->fuse);
+    return c;
   }
 
   std::optional<std::string> invalidReason(const Config &c) const override {
@@ -69,7 +83,7 @@ public:
       return reason;
     int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr");
     bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
-    Tiles t = tiles(c);
+    CpuMatmulParams::Tiles t = tiles(c);
     if (auto reason = registerTileReason(mr, nr, target))
       return reason;
     if (auto reason = panelReason(t.kc, t.nc, shape.elemType, target))
@@ -118,67 +132,9 @@ public:
   }
 
   std::string script(const Config &c) const override {
-    Tiles t = tiles(c);
-    int64_t par = knob(c, "par"), mr = knob(c, "mr"), nr = knob(c, "nr"),
-            unroll = knob(c, "k_unroll");
-    bool pack = knob(c, "pack"), fuse = c.value("fuse", 0);
-    bool nmk = c.at("order") == "nmk";
-    Script s("hatc sketch cpu_matmul: " + c.dump());
-    mlir::OpBuilder &b = s.builder();
-    mlir::Value op = s.match(shape.anchorOp);
-    mlir::Value consumer;
-    if (fuse) {
-      // Tile the consumer over threads and pull the matmul (and its fill)
-      // into each thread's tile.
-      mlir::Value consumers = s.consumersOf(op, 0);
-      mlir::Value fill = s.producerOf(op, 2);
-      auto [tiledConsumer, forall] = s.tileForallThreads(consumers, {par, 0});
-      auto [fused, forall2] = s.fuseInto(op, forall);
-      s.fuseInto(fill, forall2);
-      op = fused;
-      consumer = tiledConsumer;
-    } else if (par > 1) {
-      op = s.tileForallThreads(op, batched ? std::vector<int64_t>{par, 0, 0, 0}
-                                           : std::vector<int64_t>{par, 0, 0})
-               .first;
-    }
-    std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
-    std::vector<int64_t> reg = {mr, nr, 1};
-    std::vector<int64_t> order =
-        nmk ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0, 1, 2};
-    if (batched) {
-      cache.insert(cache.begin(), 1);
-      reg.insert(reg.begin(), 0);
-      order = nmk ? std::vector<int64_t>{0, 2, 1, 3}
-                  : std::vector<int64_t>{0, 1, 2, 3};
-    }
-    op = s.tileFor(op, cache, order).first;
-    if (pack) {
-      // Pad the cache tile to its static size, copying the A and B panels
-      // into contiguous buffers (packing); the pads become fill + copy.
-      mlir::Attribute zero = zeroOf(s.context(), shape.elemType),
-                      acc = zeroOf(s.context(), shape.accType);
-      std::vector<int64_t> dims = batched ? std::vector<int64_t>{0, 1, 2, 3}
-                                          : std::vector<int64_t>{0, 1, 2};
-      std::vector<int64_t> multiple = batched
-                                          ? std::vector<int64_t>{1, mr, nr, 1}
-                                          : std::vector<int64_t>{mr, nr, 1};
-      mlir::Type any = s.anyOp();
-      auto pad = b.create<mlir::transform::PadOp>(
-          s.loc(), any, any, any, op, b.getArrayAttr({zero, zero, acc}),
-          b.getI64ArrayAttr(dims), mlir::ValueRange(), multiple,
-          b.getI64ArrayAttr({1, 1, 0}), mlir::ArrayAttr(),
-          mlir::linalg::CopyOp::getOperationName());
-      mlir::Value pads =
-          s.match(mlir::tensor::PadOp::getOperationName());
-      b.create<mlir::transform::RewriteInDestinationPassingStyleOp>(
-          s.loc(), any, pads);
-      op = pad.getPadded();
-    }
-    auto loops = s.vectorizedTile(op, reg);
-    if (fuse)
-      s.vectorize(s.tileFor(consumer, {1, target.vectorLanes}).first);
-    s.finishRegisterTile(loops[2], unroll);
+    CpuScheduleScript s("hatc sketch cpu_matmul: " + c.dump());
+    s.matmul(s.match({shape.anchorOp}), cpuShapeOf(shape), params(c),
+             target.vectorLanes);
     return s.finish();
   }
 

@@ -1,10 +1,13 @@
 //===- DefaultSchedule.h - The schedule used when none is given -*- C++ -*-===//
 //
-// The default schedule is deliberately simple, the baseline tuning is
-// measured against: every op with reduction loops is generalized and its
-// loops interchanged so that the innermost loop is the last parallel one
-// (i, j, k -> i, k, j for matmul), which lets LLVM vectorize the loops it
-// lowers to. Nothing is tiled, packed or parallelized.
+// On the CPU every compute op of the entry gets the schedule a library
+// would pick for it from the machine's facts (CpuSchedules.h): matmuls and
+// batch matmuls a packed, cache-blocked, register-tiled GEMM over threads,
+// NHWC convs a direct vectorized conv over threads, all-parallel ops vectorized tiles over threads, and every other op
+// (reductions, pooling, NCHW and depthwise convs, matmuls as generics)
+// threads over its largest parallel loop and its loops interchanged so the
+// innermost is parallel, which LLVM vectorizes. The tuner starts from the
+// same parameters.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_LOWERING_DEFAULTSCHEDULE_H
@@ -27,12 +30,14 @@ innermostParallelPermutation(const std::vector<std::string> &iteratorTypes);
 
 /// The schedule used when none is given, as transform-dialect text: the one
 /// place that decides it for every caller (CLI, worker, tuner baseline,
-/// coordinator). On the CPU, the interchange above; on hwacc, none (the
-/// accelerator lowering tiles GEMM-like ops itself and needs them as named
-/// ops); on a GPU, the mapping of defaultGpuScheduleText (GpuPipeline.h),
-/// which can fail for ops it cannot map.
+/// coordinator). On the CPU, the analytical schedule above for kernels run
+/// on `threads` threads (0: one per core); on hwacc, none (the accelerator
+/// lowering tiles GEMM-like ops itself and needs them as named ops); on a
+/// GPU, the mapping of defaultGpuScheduleText (GpuPipeline.h), which can
+/// fail for ops it cannot map.
 llvm::Expected<std::string> defaultScheduleFor(const Workload &workload,
-                                               TargetKind kind);
+                                               TargetKind kind,
+                                               int64_t threads = 0);
 
 } // namespace hatc
 

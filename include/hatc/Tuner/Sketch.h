@@ -65,6 +65,7 @@ struct TargetFacts {
   TargetKind kind = TargetKind::Cpu;
   int64_t vectorLanes = 16; // f32 lanes of the widest vector unit
   int64_t vectorRegisters = 32;
+  int64_t l1Bytes = 32 << 10;
   int64_t l2Bytes = 1 << 20;
   int64_t cores = 2;
   /// The kernel threads the candidates will run with: every `par`-like
@@ -96,6 +97,13 @@ public:
   /// feature and its knobs as a schedule family the estimates know. Any
   /// config, valid or not; knobs it lacks (or mistypes) read as 0.
   virtual cost_model::SketchDescription describe(const Config &config) const = 0;
+  /// The config the default schedule derives for this sketch's op from the
+  /// target's facts (CpuSchedules.h), where it has one: where tuning
+  /// starts. Meant to be valid (TunerDefaultsTest checks it is); callers
+  /// still check.
+  virtual std::optional<Config> analyticalDefault() const {
+    return std::nullopt;
+  }
 
   /// Any value of each knob, valid or not.
   Config sampleAny(Rng &rng) const;

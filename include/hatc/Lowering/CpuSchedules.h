@@ -1,0 +1,164 @@
+//===- CpuSchedules.h - CPU schedule families and their analytical defaults -*- C++ -*-===//
+//
+//   facts (vector lanes, registers, L1/L2, threads) + op shape
+//     -> derive*(): the parameters a BLAS library would pick
+//     -> CpuScheduleScript: the transform steps of each family
+//
+// A schedule family is a typed parameter struct and the transform steps
+// that apply it to one op. The tuner's CPU sketches (tuner/sketches/Cpu*.cpp)
+// search over these parameters (knob domains and constraints are theirs) and
+// print their scripts with the steps here; the default schedule
+// (DefaultSchedule.cpp) derives one parameter set per op from the target's
+// facts and prints it the same way. So the script of a config is written in
+// one place, and lowering/ needs nothing of tuner/.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HATC_LOWERING_CPUSCHEDULES_H
+#define HATC_LOWERING_CPUSCHEDULES_H
+
+#include "hatc/Lowering/ScriptBuilder.h"
+#include "hatc/Lowering/Workload.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace hatc {
+
+/// What a CPU schedule needs to know about the machine.
+struct CpuFacts {
+  int64_t vectorLanes = 16; // f32 lanes of the widest vector unit
+  int64_t vectorRegisters = 32;
+  int64_t l1Bytes = 32 << 10; // data cache per core
+  int64_t l2Bytes = 1 << 20;
+  int64_t cores = 2;
+  int64_t threads = 2; // the kernel threads schedules split work over
+
+  /// This machine: vector unit from the host CPU's features, caches from
+  /// sysfs, the core count; `threads` (0: one per core).
+  static CpuFacts host(int64_t threads = 0);
+};
+
+/// The op a schedule is for, as the families read it. Convolutions list
+/// their loops in conv_2d_nhwc_hwcf's order: n, oh, ow, f, kh, kw, c.
+struct CpuOpShape {
+  OpClass opClass = OpClass::Other;
+  std::string opName;              // "linalg.matmul"
+  std::vector<int64_t> loopRanges;
+  std::vector<bool> parallel;      // per loop: a parallel iterator
+  std::string elemType = "f32";    // first input
+  std::string accType = "f32";     // output
+  /// Matmul only: an all-parallel generic consumes the result alone.
+  bool hasElementwiseConsumer = false;
+  int64_t elemBytes() const { return elemType == "i8" ? 1 : 4; }
+};
+
+/// The shape of a linalg op (conv_2d_nchw_fchw's loops reordered as above).
+CpuOpShape cpuOpShapeOf(mlir::Operation *linalgOp);
+
+/// cpu_matmul: threads over M (or the batch), cache tiles mc x nc x kc in
+/// `order`, packed (padded) panels, an mr x nr register tile of vector.fma
+/// with the k loop unrolled, optionally the elementwise consumer fused.
+struct CpuMatmulParams {
+  int64_t par = 1, mc = 64, nc = 256, kc = 256, mr = 8, nr = 32, kUnroll = 1;
+  bool orderNmk = false, pack = true, fuse = false;
+
+  /// The cache tiles clamped to a thread's part of the problem.
+  struct Tiles {
+    int64_t rows, mc, nc, kc;
+  };
+  Tiles tiles(const CpuOpShape &shape) const;
+};
+
+/// cpu_conv (conv_2d_nhwc_hwcf): threads over output rows, tiles of ow x f
+/// x c, decomposed to 1-D and vectorized.
+struct CpuConvParams {
+  int64_t par = 1, owT = 1, fT = 16, cT = 1;
+  bool hoist = false;
+};
+
+/// cpu_conv_im2col (one-image conv_2d_nhwc_hwcf): a GEMM on the patch
+/// matrix, each thread gathering its own rows `copy` elements at a time.
+struct CpuConvIm2colParams {
+  int64_t par = 1, mc = 8, nc = 16, kc = 16, mr = 1, nr = 16, kUnroll = 1,
+          copy = 16;
+};
+
+/// cpu_elementwise (all-parallel ops): threads over the first loop, tiles
+/// of rows x cols vectorized.
+struct CpuElementwiseParams {
+  int64_t par = 1, rows = 1, cols = 16;
+};
+
+/// Ops no family takes (reductions, pooling, NCHW and depthwise convs,
+/// matmuls written as generics): threads over the largest parallel loop
+/// (`threadsDim`, -1: none), then the loops interchanged so the innermost
+/// is parallel (`interchange`, empty: kept), which LLVM vectorizes.
+struct CpuGenericParams {
+  int64_t threadsDim = -1, par = 1;
+  std::vector<int64_t> interchange;
+};
+
+using CpuSchedule = std::variant<CpuMatmulParams, CpuConvParams,
+                                 CpuConvIm2colParams, CpuElementwiseParams,
+                                 CpuGenericParams>;
+
+/// The analytical defaults: what a library picks from the facts. Each is
+/// valid under its sketch's constraints (checked by TunerDefaultsTest), or
+/// nullopt where the family cannot take the shape. Small ops use fewer
+/// threads than `facts.threads` (about a million iteration points each).
+std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
+                                               const CpuFacts &facts);
+std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
+                                           const CpuFacts &facts);
+std::optional<CpuConvIm2colParams>
+deriveCpuConvIm2col(const CpuOpShape &shape, const CpuFacts &facts);
+std::optional<CpuElementwiseParams>
+deriveCpuElementwise(const CpuOpShape &shape, const CpuFacts &facts);
+CpuGenericParams deriveCpuGeneric(const CpuOpShape &shape,
+                                  const CpuFacts &facts);
+/// The one default for an op: its family's derivation, else the generic one.
+CpuSchedule deriveCpuSchedule(const CpuOpShape &shape, const CpuFacts &facts);
+
+/// A CPU schedule being written: one or more ops, each scheduled by its
+/// family's steps; the function-wide steps (contractions to FMAs,
+/// canonicalization) run once in finish(), after every op's loops are
+/// made, then each register tile's k loop is hoisted and unrolled. So
+/// handles of ops not yet scheduled stay valid while others are.
+class CpuScheduleScript : public ScriptBuilder {
+public:
+  using ScriptBuilder::ScriptBuilder;
+
+  void matmul(mlir::Value op, const CpuOpShape &shape,
+              const CpuMatmulParams &params, int64_t vectorLanes);
+  void conv(mlir::Value op, const CpuConvParams &params);
+  /// Rewrites the function's unit dims (it re-matches the GEMM it makes):
+  /// for a workload of that one conv.
+  void convIm2col(mlir::Value op, const CpuOpShape &shape,
+                  const CpuConvIm2colParams &params);
+  void elementwise(mlir::Value op, const CpuOpShape &shape,
+                   const CpuElementwiseParams &params);
+  void generic(mlir::Value op, const CpuOpShape &shape,
+               const CpuGenericParams &params);
+  /// Any of the above.
+  void schedule(mlir::Value op, const CpuOpShape &shape,
+                const CpuSchedule &params, int64_t vectorLanes);
+
+  std::string finish();
+
+private:
+  struct RegisterLoop {
+    mlir::Value loop;
+    bool hoist;
+    int64_t unroll;
+  };
+  std::vector<RegisterLoop> registerLoops;
+  bool contractions = false;
+  bool scheduled = false; // any op
+};
+
+} // namespace hatc
+
+#endif // HATC_LOWERING_CPUSCHEDULES_H

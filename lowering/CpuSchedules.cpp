@@ -1,0 +1,632 @@
+//===- CpuSchedules.cpp - CPU schedule families and their analytical defaults ===//
+//
+//   facts + op shape -> derive*() -> parameters -> CpuScheduleScript steps
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/CpuSchedules.h"
+#include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Runtime/Target.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/IR/TransformTypes.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+#include <fstream>
+
+namespace hatc {
+
+//===----------------------------------------------------------------------===//
+// Facts and shapes
+//===----------------------------------------------------------------------===//
+
+static int64_t readCacheBytes(int index, int64_t fallback) {
+  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" +
+                   std::to_string(index) + "/size");
+  std::string text;
+  if (!(in >> text) || text.empty())
+    return fallback;
+  int64_t value = std::atoll(text.c_str());
+  char unit = text.back();
+  if (unit == 'K')
+    value <<= 10;
+  else if (unit == 'M')
+    value <<= 20;
+  return value > 0 ? value : fallback;
+}
+
+CpuFacts CpuFacts::host(int64_t threads) {
+  CpuFacts facts;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  bool avx512 = features.lookup("avx512f");
+  facts.vectorLanes = avx512 ? 16 : (features.lookup("avx") ? 8 : 4);
+  facts.vectorRegisters = avx512 ? 32 : 16;
+  facts.l1Bytes = readCacheBytes(0, 32 << 10); // index0: L1 data
+  facts.l2Bytes = readCacheBytes(2, 1 << 20);
+  facts.cores = hostCores();
+  facts.threads = threads > 0 ? threads : facts.cores;
+  return facts;
+}
+
+static std::string elementTypeName(mlir::Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  mlir::getElementTypeOrSelf(type).print(os);
+  return text;
+}
+
+CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
+  CpuOpShape shape;
+  auto op = mlir::cast<mlir::linalg::LinalgOp>(operation);
+  shape.opClass = classifyOp(operation);
+  shape.opName = operation->getName().getStringRef().str();
+  llvm::SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  shape.loopRanges.assign(ranges.begin(), ranges.end());
+  for (mlir::utils::IteratorType type : op.getIteratorTypesArray())
+    shape.parallel.push_back(type == mlir::utils::IteratorType::parallel);
+  if (!op.getDpsInputs().empty())
+    shape.elemType = elementTypeName(op.getDpsInputs().front().getType());
+  if (!op.getDpsInits().empty())
+    shape.accType = elementTypeName(op.getDpsInits().front().getType());
+  mlir::Value result =
+      operation->getNumResults() ? operation->getResult(0) : mlir::Value();
+  if (result && result.hasOneUse())
+    if (auto consumer =
+            mlir::dyn_cast<mlir::linalg::GenericOp>(*result.user_begin()))
+      shape.hasElementwiseConsumer =
+          consumer.getNumReductionLoops() == 0 &&
+          consumer.getNumLoops() == op.getNumParallelLoops();
+  return shape;
+}
+
+//===----------------------------------------------------------------------===//
+// Derivation
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+bool dynamicRange(const CpuOpShape &shape) {
+  return llvm::any_of(shape.loopRanges,
+                      [](int64_t r) { return r <= 0 || r == INT64_MAX; }) ||
+         mlir::ShapedType::isDynamicShape(shape.loopRanges);
+}
+
+/// Fewer threads for small ops: each thread gets at least this many
+/// iteration points (about 2 MFLOP of FMAs, tens of microseconds), so the
+/// fork and join of a parallel region stays a small part of the op, as
+/// BLAS libraries run small problems on one thread.
+constexpr int64_t kMinPointsPerThread = int64_t(1) << 20;
+
+/// The thread counts a `par` knob may take: powers of two up to the
+/// threads, and the threads themselves (the sketches' domain).
+std::vector<int64_t> threadChoices(const CpuFacts &facts) {
+  std::vector<int64_t> out;
+  int64_t most = std::max<int64_t>(1, facts.threads);
+  for (int64_t p = 1; p <= most; p *= 2)
+    out.push_back(p);
+  if (most & (most - 1))
+    out.push_back(most);
+  return out;
+}
+
+/// `facts` with its threads lowered for a small op, to one of its thread
+/// choices (so every choice below it is one of the original's too).
+CpuFacts withThreadsFor(const CpuOpShape &shape, CpuFacts facts) {
+  int64_t points = 1;
+  for (int64_t r : shape.loopRanges)
+    points = r > 0 ? std::min<int64_t>(points * r, int64_t(1) << 40) : points;
+  int64_t most = std::max<int64_t>(1, points / kMinPointsPerThread), cap = 1;
+  for (int64_t p : threadChoices(facts))
+    if (p <= most)
+      cap = std::max(cap, p);
+  facts.threads = cap;
+  return facts;
+}
+
+/// The most threads (from threadChoices) that `fits` accepts; 1 if none.
+int64_t mostThreads(const CpuFacts &facts,
+                    llvm::function_ref<bool(int64_t)> fits) {
+  int64_t best = 1;
+  for (int64_t p : threadChoices(facts))
+    if (fits(p))
+      best = std::max(best, p);
+  return best;
+}
+
+/// Registers an mr x nr tile of accumulators needs, with a row of B and a
+/// broadcast element of A: the sketches' registerTileReason rule.
+bool fitsRegisters(int64_t mr, int64_t nr, const CpuFacts &facts) {
+  if (nr % facts.vectorLanes)
+    return false;
+  int64_t vectors = nr / facts.vectorLanes;
+  return mr * vectors + vectors + 1 <= facts.vectorRegisters;
+}
+
+/// The register tile's width: two vectors (one per FMA port, so the B row
+/// is two loads for 2*mr FMAs), else the nearest width the domain has.
+int64_t registerCols(const std::vector<int64_t> &domain, int64_t limit,
+                     const CpuFacts &facts) {
+  int64_t best = -1, bestDistance = INT64_MAX;
+  for (int64_t nr : domain) {
+    if (nr % facts.vectorLanes || nr > limit || !fitsRegisters(1, nr, facts))
+      continue;
+    int64_t distance = std::abs(nr / facts.vectorLanes - 2);
+    if (distance < bestDistance)
+      best = nr, bestDistance = distance;
+  }
+  return best;
+}
+
+/// The register tile's height: the most rows the register file holds,
+/// unless padding `rows` to a multiple of it wastes more than a sixteenth
+/// of the tile; then the most rows that divide `rows`.
+int64_t registerRows(const std::vector<int64_t> &domain, int64_t nr,
+                     int64_t rows, const CpuFacts &facts) {
+  int64_t fitting = -1, dividing = -1;
+  for (int64_t mr : domain) {
+    if (mr > rows || !fitsRegisters(mr, nr, facts))
+      continue;
+    fitting = std::max(fitting, mr);
+    if (rows % mr == 0)
+      dividing = std::max(dividing, mr);
+  }
+  if (fitting < 0)
+    return -1;
+  int64_t padded = (rows + fitting - 1) / fitting * fitting;
+  if ((padded - rows) * 16 <= rows || dividing < 0)
+    return fitting;
+  return dividing;
+}
+
+/// The largest of `domain` (ascending) accepted by `fits`, else the
+/// smallest.
+int64_t largestFitting(const std::vector<int64_t> &domain,
+                       llvm::function_ref<bool(int64_t)> fits) {
+  for (auto it = domain.rbegin(); it != domain.rend(); ++it)
+    if (fits(*it))
+      return *it;
+  return domain.front();
+}
+
+std::vector<int64_t> divisors(int64_t n, int64_t lo, int64_t hi) {
+  std::vector<int64_t> out;
+  for (int64_t d = std::max<int64_t>(lo, 1); d <= std::min(n, hi); ++d)
+    if (n % d == 0)
+      out.push_back(d);
+  if (out.empty())
+    out.push_back(n);
+  return out;
+}
+
+/// Unroll the k loop so one iteration of the unrolled body issues about 32
+/// FMAs: enough independent work to hide the FMA latency on two ports.
+int64_t kUnrollFor(int64_t mr, int64_t nr, const CpuFacts &facts) {
+  int64_t fmas = mr * (nr / facts.vectorLanes);
+  return fmas >= 32 ? 1 : (fmas >= 16 ? 2 : 4);
+}
+
+} // namespace
+
+CpuMatmulParams::Tiles CpuMatmulParams::tiles(const CpuOpShape &shape) const {
+  bool batched = shape.opClass == OpClass::BatchMatmul;
+  size_t off = batched ? 1 : 0;
+  int64_t M = shape.loopRanges[off], N = shape.loopRanges[off + 1],
+          K = shape.loopRanges[off + 2];
+  int64_t rows = batched ? M : (M + par - 1) / par;
+  return {rows, std::min(mc, rows), std::min(nc, N), std::min(kc, K)};
+}
+
+std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
+                                               const CpuFacts &target) {
+  CpuFacts facts = withThreadsFor(shape, target);
+  bool batched = shape.opClass == OpClass::BatchMatmul;
+  if ((shape.opClass != OpClass::Matmul && !batched) || dynamicRange(shape) ||
+      shape.loopRanges.size() != (batched ? 4u : 3u))
+    return std::nullopt;
+  size_t off = batched ? 1 : 0;
+  int64_t B = batched ? shape.loopRanges[0] : 1, M = shape.loopRanges[off],
+          N = shape.loopRanges[off + 1], K = shape.loopRanges[off + 2];
+  int64_t e = shape.elemBytes();
+  CpuMatmulParams p;
+  p.pack = true; // packed, padded panels: any shape, contiguous loads
+  p.orderNmk = false;
+  // Threads over the batch when there is one (it must divide), else over
+  // the rows, as many as give each thread a register tile's worth.
+  p.par = batched ? mostThreads(facts, [&](int64_t t) { return B % t == 0; })
+                  : mostThreads(facts, [&](int64_t t) { return t * 8 <= M || t == 1; });
+  int64_t rows = batched ? M : (M + p.par - 1) / p.par;
+  static const std::vector<int64_t> mrs = {1, 2, 4, 6, 8},
+                                    nrs = {16, 32, 48, 64},
+                                    cacheTiles = {8, 16, 32, 64, 128, 256},
+                                    panelTiles = {16, 32, 64, 128, 256, 512};
+  p.nr = registerCols(nrs, std::max<int64_t>(N, 1) + facts.vectorLanes - 1,
+                      facts);
+  if (p.nr < 0)
+    return std::nullopt;
+  // kc: the A and B micro-panels of one register tile stay in L1.
+  p.kc = largestFitting(panelTiles, [&](int64_t kc) {
+    return kc * (8 + p.nr) * e <= facts.l1Bytes;
+  });
+  int64_t kc = std::min(p.kc, K);
+  // mc: the packed A block takes half of L2; nc: so does the B panel.
+  p.mc = largestFitting(cacheTiles, [&](int64_t mc) {
+    return mc * kc * e <= facts.l2Bytes / 2;
+  });
+  p.nc = largestFitting(panelTiles, [&](int64_t nc) {
+    return kc * nc * e <= facts.l2Bytes / 2 && nc % p.nr == 0;
+  });
+  int64_t mcTile = std::min(p.mc, rows);
+  p.mr = registerRows(mrs, p.nr, mcTile, facts);
+  if (p.mr < 0)
+    return std::nullopt;
+  p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
+  // The elementwise consumer fused into each thread's rows (an epilogue),
+  // where the sketch can: threads dividing the rows, a vectorizable width.
+  p.fuse = !batched && shape.hasElementwiseConsumer && M % p.par == 0 &&
+           N % facts.vectorLanes == 0;
+  return p;
+}
+
+std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
+                                           const CpuFacts &target) {
+  CpuFacts facts = withThreadsFor(shape, target);
+  if (shape.opName != "linalg.conv_2d_nhwc_hwcf" || dynamicRange(shape) ||
+      shape.loopRanges.size() != 7)
+    return std::nullopt;
+  const auto &r = shape.loopRanges; // n, oh, ow, f, kh, kw, c
+  int64_t OH = r[1], OW = r[2], F = r[3], C = r[6];
+  CpuConvParams p;
+  p.par = mostThreads(facts, [&](int64_t t) { return OH % t == 0; });
+  p.fT = -1;
+  for (int64_t f : {32, 64, 16, 48}) // two vectors first
+    if (F % f == 0 && f % facts.vectorLanes == 0 && fitsRegisters(1, f, facts)) {
+      p.fT = f;
+      break;
+    }
+  if (p.fT < 0)
+    return std::nullopt;
+  p.owT = -1;
+  for (int64_t ow : {14, 8, 7, 4, 2, 1})
+    if (OW % ow == 0 && fitsRegisters(ow, p.fT, facts)) {
+      p.owT = ow;
+      break;
+    }
+  if (p.owT < 0)
+    return std::nullopt;
+  p.cT = 1;
+  for (int64_t c : {64, 32, 16, 8, 4, 1})
+    if (C % c == 0) {
+      p.cT = c;
+      break;
+    }
+  // The accumulators stay in registers across the channel loop.
+  p.hoist = p.cT < C;
+  return p;
+}
+
+std::optional<CpuConvIm2colParams>
+deriveCpuConvIm2col(const CpuOpShape &shape, const CpuFacts &target) {
+  CpuFacts facts = withThreadsFor(shape, target);
+  if (shape.opName != "linalg.conv_2d_nhwc_hwcf" || dynamicRange(shape) ||
+      shape.loopRanges.size() != 7 || shape.loopRanges[0] != 1)
+    return std::nullopt;
+  const auto &r = shape.loopRanges;
+  int64_t M = r[1] * r[2], N = r[3], K = r[4] * r[5] * r[6];
+  int64_t e = shape.elemBytes();
+  CpuConvIm2colParams p;
+  p.par = mostThreads(facts, [&](int64_t t) { return M % t == 0; });
+  std::vector<int64_t> ncs = divisors(N, 16, 512), kcs = divisors(K, 16, 1024);
+  static const std::vector<int64_t> mrs = {1, 2, 4, 6, 7, 8},
+                                    nrs = {16, 32, 48, 64};
+  // nr: two vectors if a cache tile of filters takes it whole.
+  p.nr = -1;
+  int64_t bestDistance = INT64_MAX;
+  for (int64_t nr : nrs)
+    for (int64_t nc : ncs)
+      if (nc % nr == 0 && fitsRegisters(1, nr, facts) &&
+          std::abs(nr / facts.vectorLanes - 2) < bestDistance) {
+        p.nr = nr;
+        bestDistance = std::abs(nr / facts.vectorLanes - 2);
+      }
+  if (p.nr < 0)
+    return std::nullopt;
+  p.kc = largestFitting(kcs, [&](int64_t kc) {
+    return kc * (8 + p.nr) * e <= facts.l1Bytes;
+  });
+  p.nc = largestFitting(ncs, [&](int64_t nc) {
+    return nc % p.nr == 0 && p.kc * nc * e <= facts.l2Bytes / 2;
+  });
+  if (p.nc % p.nr)
+    return std::nullopt;
+  // mr x mc: the most register rows whose multiple divides a thread's
+  // patch rows; mc the largest such block that keeps A in half of L2.
+  std::vector<int64_t> mcs = divisors(M, 8, 256);
+  int64_t rows = M / p.par;
+  p.mr = -1;
+  for (auto it = mrs.rbegin(); it != mrs.rend() && p.mr < 0; ++it) {
+    if (!fitsRegisters(*it, p.nr, facts))
+      continue;
+    for (auto mc = mcs.rbegin(); mc != mcs.rend(); ++mc)
+      if (rows % *mc == 0 && *mc % *it == 0 &&
+          *mc * p.kc * e <= facts.l2Bytes / 2) {
+        p.mr = *it, p.mc = *mc;
+        break;
+      }
+  }
+  if (p.mr < 0)
+    return std::nullopt;
+  p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
+  p.copy = -1;
+  for (int64_t copy : {64, 32, 16})
+    if (K % copy == 0 && copy % facts.vectorLanes == 0) {
+      p.copy = copy;
+      break;
+    }
+  if (p.copy < 0)
+    return std::nullopt;
+  return p;
+}
+
+std::optional<CpuElementwiseParams>
+deriveCpuElementwise(const CpuOpShape &shape, const CpuFacts &target) {
+  CpuFacts facts = withThreadsFor(shape, target);
+  const auto &r = shape.loopRanges;
+  if (shape.opClass != OpClass::Elementwise || r.size() < 2 ||
+      dynamicRange(shape))
+    return std::nullopt;
+  CpuElementwiseParams p;
+  p.rows = 1;
+  // Up to four vectors a step: wide enough to amortize the loop, few
+  // enough registers for a body with several operands.
+  p.cols = -1;
+  for (int64_t cols : {64, 32, 16, 128, 256})
+    if (r.back() % cols == 0 && cols % facts.vectorLanes == 0 &&
+        cols <= 4 * facts.vectorLanes) {
+      p.cols = cols;
+      break;
+    }
+  if (p.cols < 0)
+    return std::nullopt;
+  p.par = mostThreads(facts, [&](int64_t t) { return r.front() % t == 0; });
+  // The family only splits the first loop: where that leaves threads idle,
+  // the generic schedule (threads over the largest loop) is better.
+  if (p.par < std::max<int64_t>(1, facts.threads))
+    return std::nullopt;
+  return p;
+}
+
+CpuGenericParams deriveCpuGeneric(const CpuOpShape &shape,
+                                  const CpuFacts &target) {
+  CpuFacts facts = withThreadsFor(shape, target);
+  CpuGenericParams p;
+  std::vector<std::string> iterators;
+  for (bool parallel : shape.parallel)
+    iterators.push_back(parallel ? "parallel" : "reduction");
+  p.interchange = innermostParallelPermutation(iterators);
+  if (facts.threads <= 1 || dynamicRange(shape))
+    return p;
+  int64_t extent = 1;
+  for (size_t i = 0; i < shape.loopRanges.size(); ++i)
+    if (shape.parallel[i] && shape.loopRanges[i] > extent) {
+      extent = shape.loopRanges[i];
+      p.threadsDim = int64_t(i);
+    }
+  if (p.threadsDim >= 0)
+    p.par = std::min<int64_t>(facts.threads, extent);
+  if (p.par < 2)
+    p.threadsDim = -1, p.par = 1;
+  return p;
+}
+
+CpuSchedule deriveCpuSchedule(const CpuOpShape &shape, const CpuFacts &facts) {
+  if (auto p = deriveCpuMatmul(shape, facts))
+    return *p;
+  if (auto p = deriveCpuConv(shape, facts))
+    return *p;
+  if (auto p = deriveCpuElementwise(shape, facts))
+    return *p;
+  return deriveCpuGeneric(shape, facts);
+}
+
+//===----------------------------------------------------------------------===//
+// Script steps
+//===----------------------------------------------------------------------===//
+
+static mlir::TypedAttr zeroOf(mlir::MLIRContext *context,
+                              const std::string &type) {
+  mlir::Type element = mlir::parseType(type, context);
+  if (!element)
+    llvm::report_fatal_error(llvm::Twine("internal error: element type '") +
+                             type + "'");
+  if (mlir::isa<mlir::FloatType>(element))
+    return mlir::FloatAttr::get(element, 0.0);
+  return mlir::IntegerAttr::get(element, 0);
+}
+
+void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
+                               const CpuMatmulParams &p, int64_t vectorLanes) {
+  scheduled = true;
+  bool batched = shape.opClass == OpClass::BatchMatmul;
+  CpuMatmulParams::Tiles t = p.tiles(shape);
+  mlir::OpBuilder &b = builder();
+  mlir::Value consumer;
+  if (p.fuse) {
+    // Tile the consumer over threads and pull the matmul (and its fill)
+    // into each thread's tile.
+    mlir::Value consumers = consumersOf(op, 0);
+    mlir::Value fill = producerOf(op, 2);
+    auto [tiledConsumer, forall] = tileForallThreads(consumers, {p.par, 0});
+    auto [fused, forall2] = fuseInto(op, forall);
+    fuseInto(fill, forall2);
+    op = fused;
+    consumer = tiledConsumer;
+  } else if (p.par > 1) {
+    op = tileForallThreads(op, batched ? std::vector<int64_t>{p.par, 0, 0, 0}
+                                       : std::vector<int64_t>{p.par, 0, 0})
+             .first;
+  }
+  std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
+  std::vector<int64_t> reg = {p.mr, p.nr, 1};
+  std::vector<int64_t> order = p.orderNmk ? std::vector<int64_t>{1, 0, 2}
+                                          : std::vector<int64_t>{0, 1, 2};
+  if (batched) {
+    cache.insert(cache.begin(), 1);
+    reg.insert(reg.begin(), 0);
+    order = p.orderNmk ? std::vector<int64_t>{0, 2, 1, 3}
+                       : std::vector<int64_t>{0, 1, 2, 3};
+  }
+  op = tileFor(op, cache, order).first;
+  if (p.pack) {
+    // Pad the cache tile to its static size, copying the A and B panels
+    // into contiguous buffers (packing); the pads become fill + copy.
+    mlir::Attribute zero = zeroOf(context(), shape.elemType),
+                    acc = zeroOf(context(), shape.accType);
+    std::vector<int64_t> dims = batched ? std::vector<int64_t>{0, 1, 2, 3}
+                                        : std::vector<int64_t>{0, 1, 2};
+    std::vector<int64_t> multiple = batched
+                                        ? std::vector<int64_t>{1, p.mr, p.nr, 1}
+                                        : std::vector<int64_t>{p.mr, p.nr, 1};
+    mlir::Type any = anyOp();
+    auto pad = b.create<mlir::transform::PadOp>(
+        loc(), any, any, any, op, b.getArrayAttr({zero, zero, acc}),
+        b.getI64ArrayAttr(dims), mlir::ValueRange(), multiple,
+        b.getI64ArrayAttr({1, 1, 0}), mlir::ArrayAttr(),
+        mlir::linalg::CopyOp::getOperationName());
+    // Only this op's pads: a model's own tensor.pad ops stay as they are.
+    b.create<mlir::transform::RewriteInDestinationPassingStyleOp>(
+        loc(), any, pad.getPad());
+    op = pad.getPadded();
+  }
+  auto [micro, loops] = tileFor(op, reg);
+  vectorize(micro);
+  if (p.fuse)
+    vectorize(tileFor(consumer, {1, vectorLanes}).first);
+  contractions = true;
+  if (t.kc > 1)
+    registerLoops.push_back({loops[2], true, p.kUnroll}); // k (batch untiled)
+}
+
+void CpuScheduleScript::conv(mlir::Value op, const CpuConvParams &p) {
+  scheduled = true;
+  if (p.par > 1)
+    op = tileForallThreads(op, {0, p.par, 0, 0}).first;
+  auto [tiled, loops] = tileFor(op, {1, 1, p.owT, p.fT, 1, 1, p.cT});
+  mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
+      loc(), anyOp(), tiled);
+  vectorize(decomposed);
+  contractions = true;
+  if (p.hoist)
+    registerLoops.push_back({loops[6], true, 1}); // the channel loop
+}
+
+void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,
+                                   const CpuConvIm2colParams &p) {
+  scheduled = true;
+  const auto &r = shape.loopRanges;
+  int64_t M = r[1] * r[2], N = r[3];
+  mlir::OpBuilder &b = builder();
+  // (Its one-operand builder is declared but not defined in MLIR 19.)
+  b.create<mlir::transform::ConvertConv2DToImg2ColOp>(loc(), anyOp(), anyOp(),
+                                                      conv);
+  // Without the unit batch dim the contraction is a plain matmul (patch
+  // rows, filters, patch length) and the patch copy 2-D; the rewrite
+  // replaces both ops, so they are matched again: the GEMM by its result
+  // type, the copy as the producer of its first operand.
+  applyPatterns(func(), [](mlir::OpBuilder &b, mlir::Location loc) {
+    b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
+        loc);
+    b.create<mlir::transform::ApplyCanonicalizationPatternsOp>(loc);
+  });
+  mlir::Type acc = mlir::parseType(shape.accType, context());
+  auto gemmType = mlir::RankedTensorType::get({M, N}, acc);
+  mlir::Value gemm = b.create<mlir::transform::MatchOp>(
+      loc(), anyOp(), root(),
+      b.getStrArrayAttr({mlir::linalg::GenericOp::getOperationName()}),
+      mlir::transform::MatchInterfaceEnumAttr(), mlir::DictionaryAttr(),
+      mlir::TypeAttr::get(gemmType), mlir::ArrayAttr());
+  mlir::Value im2col = producerOf(gemm, 0);
+  if (p.par > 1) {
+    auto [tiled, forall] = tileForallThreads(gemm, {p.par, 0, 0});
+    im2col = fuseInto(im2col, forall).first;
+    gemm = tiled;
+  }
+  // The patch copy: a gather of `copy` elements per step.
+  vectorize(tileFor(im2col, {1, p.copy}).first, /*vectorizeNdExtract=*/true);
+  mlir::Value cache = tileFor(gemm, {p.mc, p.nc, p.kc}).first;
+  auto [micro, loops] = tileFor(cache, {p.mr, p.nr, 1});
+  vectorize(micro);
+  contractions = true;
+  registerLoops.push_back({loops[2], true, p.kUnroll});
+}
+
+void CpuScheduleScript::elementwise(mlir::Value op, const CpuOpShape &shape,
+                                    const CpuElementwiseParams &p) {
+  scheduled = true;
+  size_t loops = shape.loopRanges.size();
+  if (p.par > 1) {
+    std::vector<int64_t> threads(loops, 0);
+    threads[0] = p.par;
+    op = tileForallThreads(op, threads).first;
+  }
+  std::vector<int64_t> sizes(loops, 1);
+  sizes[0] = p.rows;
+  sizes[loops - 1] = p.cols;
+  vectorize(tileFor(op, sizes).first);
+}
+
+void CpuScheduleScript::generic(mlir::Value op, const CpuOpShape &shape,
+                                const CpuGenericParams &p) {
+  if (p.threadsDim >= 0 && p.par > 1) {
+    scheduled = true;
+    std::vector<int64_t> threads(shape.loopRanges.size(), 0);
+    threads[p.threadsDim] = p.par;
+    op = tileForallThreads(op, threads).first;
+  }
+  if (p.interchange.empty())
+    return;
+  scheduled = true;
+  mlir::Value generic =
+      builder().create<mlir::transform::GeneralizeOp>(loc(), anyOp(), op);
+  builder().create<mlir::transform::InterchangeOp>(loc(), anyOp(), generic,
+                                                   p.interchange);
+}
+
+void CpuScheduleScript::schedule(mlir::Value op, const CpuOpShape &shape,
+                                 const CpuSchedule &params,
+                                 int64_t vectorLanes) {
+  if (auto *p = std::get_if<CpuMatmulParams>(&params))
+    return matmul(op, shape, *p, vectorLanes);
+  if (auto *p = std::get_if<CpuConvParams>(&params))
+    return conv(op, *p);
+  if (auto *p = std::get_if<CpuConvIm2colParams>(&params))
+    return convIm2col(op, shape, *p);
+  if (auto *p = std::get_if<CpuElementwiseParams>(&params))
+    return elementwise(op, shape, *p);
+  generic(op, shape, std::get<CpuGenericParams>(params));
+}
+
+std::string CpuScheduleScript::finish() {
+  // Nothing scheduled, nothing to clean up: a function without compute ops
+  // stays as it is written (canonicalizing one that only forwards its
+  // arguments would leave it returning them).
+  if (!scheduled)
+    return ScriptBuilder::finish();
+  if (contractions)
+    contractionsToFma(func());
+  for (const RegisterLoop &loop : registerLoops) {
+    if (loop.hoist)
+      hoistLoopInvariantSubsets(loop.loop);
+    if (loop.unroll > 1)
+      unroll(loop.loop, loop.unroll);
+  }
+  cleanup(func());
+  return ScriptBuilder::finish();
+}
+
+} // namespace hatc

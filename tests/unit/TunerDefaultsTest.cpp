@@ -1,0 +1,195 @@
+//===- TunerDefaultsTest.cpp - Analytical default configs -----------------===//
+//
+// The default schedule's parameters (lowering/CpuSchedules.cpp) follow the
+// target's facts and are always valid configs of the tuner's sketches, for
+// every shape: round, odd, tiny, batched.
+//
+//===----------------------------------------------------------------------===//
+#include "TestContext.h"
+#include "hatc/Config.h"
+#include "hatc/Lowering/CpuSchedules.h"
+#include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/Workload.h"
+#include "hatc/Support/Error.h"
+#include "hatc/Tuner/Sketch.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace hatc;
+using namespace hatc::tuner;
+
+namespace {
+
+TargetFacts facts(int64_t lanes, int64_t registers, int64_t l1, int64_t l2,
+                  int64_t threads) {
+  TargetFacts f;
+  f.kind = TargetKind::Cpu;
+  f.vectorLanes = lanes;
+  f.vectorRegisters = registers;
+  f.l1Bytes = l1;
+  f.l2Bytes = l2;
+  f.cores = threads;
+  f.threads = threads;
+  return f;
+}
+
+TargetFacts avx512() { return facts(16, 32, 48 << 10, 2 << 20, 2); }
+TargetFacts avx2() { return facts(8, 16, 32 << 10, 256 << 10, 4); }
+
+WorkloadShape shape(OpClass anchor, std::string op,
+                    std::vector<int64_t> ranges, std::string elem = "f32",
+                    std::string acc = "f32", bool consumer = false) {
+  WorkloadShape s;
+  s.anchor = anchor;
+  s.anchorOp = std::move(op);
+  s.loopRanges = std::move(ranges);
+  s.elemType = std::move(elem);
+  s.accType = std::move(acc);
+  s.hasElementwiseConsumer = consumer;
+  s.gemmOps = isGemmLike(anchor) ? 1 : 0;
+  return s;
+}
+
+WorkloadShape matmul(int64_t m, int64_t n, int64_t k) {
+  return shape(OpClass::Matmul, "linalg.matmul", {m, n, k});
+}
+
+Config matmulDefault(const WorkloadShape &s, const TargetFacts &f) {
+  SearchSpace space(s, f);
+  const Sketch *sketch = space.find("cpu_matmul");
+  EXPECT_NE(sketch, nullptr);
+  auto config = sketch ? sketch->analyticalDefault() : std::nullopt;
+  EXPECT_TRUE(config.has_value());
+  return config.value_or(Config());
+}
+
+/// Shapes of every CPU family: the examples' and odd, tiny, batched ones.
+std::vector<WorkloadShape> shapes() {
+  using A = OpClass;
+  std::vector<WorkloadShape> out = {
+      matmul(1024, 1024, 1024), matmul(128, 3072, 768), matmul(257, 129, 67),
+      matmul(7, 13, 5), matmul(1, 1, 1), matmul(1, 1000, 2048),
+      matmul(3, 17, 4096), matmul(100, 8, 9), matmul(64, 64, 768),
+      shape(A::Matmul, "linalg.matmul", {256, 512, 256}, "i8", "i32"),
+      shape(A::Matmul, "linalg.matmul", {1024, 1024, 1024}, "f32", "f32",
+            /*consumer=*/true),
+      shape(A::Matmul, "linalg.matmul", {33, 50, 7}, "f32", "f32", true),
+      shape(A::BatchMatmul, "linalg.batch_matmul", {12, 128, 128, 64}),
+      shape(A::BatchMatmul, "linalg.batch_matmul", {3, 17, 33, 9}),
+      shape(A::BatchMatmul, "linalg.batch_matmul", {1, 5, 5, 5}),
+      // n, oh, ow, f, kh, kw, c
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}),
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 28, 28, 128, 3, 3, 64}),
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {2, 7, 7, 48, 1, 1, 3}),
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 5, 3, 16, 3, 3, 5}),
+      shape(A::Elementwise, "linalg.generic", {128, 3072}),
+      shape(A::Elementwise, "linalg.generic", {1, 128, 768}),
+      shape(A::Elementwise, "linalg.generic", {7, 33}),
+      shape(A::Elementwise, "linalg.generic", {4096, 64}),
+  };
+  return out;
+}
+
+std::vector<TargetFacts> allFacts() {
+  std::vector<TargetFacts> out;
+  for (int64_t lanes : {4, 8, 16})
+    for (int64_t registers : {16, 32})
+      for (int64_t l1 : {32 << 10, 48 << 10})
+        for (int64_t l2 : {256 << 10, 1 << 20, 2 << 20})
+          for (int64_t threads : {1, 2, 3, 8})
+            out.push_back(facts(lanes, registers, l1, l2, threads));
+  return out;
+}
+
+} // namespace
+
+TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
+  Config wide = matmulDefault(matmul(1024, 1024, 1024), avx512());
+  Config narrow = matmulDefault(matmul(1024, 1024, 1024), avx2());
+  // Two vectors wide (one B load per FMA port) and as many rows as the
+  // register file holds: 8x32 on 32 zmm registers, 6x16 on 16 ymm ones
+  // (the classic Haswell kernel).
+  EXPECT_EQ(wide.at("nr"), 32);
+  EXPECT_EQ(wide.at("mr"), 8);
+  EXPECT_EQ(narrow.at("nr"), 16);
+  EXPECT_EQ(narrow.at("mr"), 6);
+  // Threads over rows: as many as the target runs.
+  EXPECT_EQ(wide.at("par"), 2);
+  EXPECT_EQ(narrow.at("par"), 4);
+  EXPECT_EQ(wide.at("pack"), 1);
+}
+
+TEST(TunerDefaults, CacheBlockingFollowsTheCaches) {
+  TargetFacts bigCaches = avx512();
+  TargetFacts smallCaches = facts(16, 32, 16 << 10, 256 << 10, 2);
+  Config big = matmulDefault(matmul(1024, 1024, 1024), bigCaches);
+  Config small = matmulDefault(matmul(1024, 1024, 1024), smallCaches);
+  // kc: the A and B micro-panels in L1 (and no larger power of two would
+  // be); mc x kc and kc x nc in half of L2.
+  for (const auto &[config, f] :
+       {std::pair{big, bigCaches}, {small, smallCaches}}) {
+    int64_t kc = config.at("kc"), mc = config.at("mc"), nc = config.at("nc"),
+            nr = config.at("nr");
+    EXPECT_LE(kc * (8 + nr) * 4, f.l1Bytes) << config.dump();
+    EXPECT_GT(2 * kc * (8 + nr) * 4, f.l1Bytes) << "kc could double: "
+                                                << config.dump();
+    EXPECT_LE(mc * kc * 4, f.l2Bytes / 2) << config.dump();
+    EXPECT_LE(kc * nc * 4, f.l2Bytes / 2) << config.dump();
+  }
+  EXPECT_LT(small.at("kc"), big.at("kc"));
+}
+
+TEST(TunerDefaults, SmallOpsRunOnFewerThreads) {
+  TargetFacts eight = facts(16, 32, 48 << 10, 2 << 20, 8);
+  EXPECT_EQ(matmulDefault(matmul(1024, 1024, 1024), eight).at("par"), 8);
+  EXPECT_EQ(matmulDefault(matmul(16, 64, 64), eight).at("par"), 1);
+}
+
+TEST(TunerDefaults, AlwaysValidForItsSketch) {
+  int64_t derived = 0;
+  for (const TargetFacts &f : allFacts())
+    for (const WorkloadShape &s : shapes()) {
+      SearchSpace space(s, f);
+      for (const auto &sketch : space.all()) {
+        auto config = sketch->analyticalDefault();
+        bool gemm = sketch->name() == "cpu_matmul";
+        // Matmuls get one whenever the sketch has a valid config at all
+        // (packing pads any shape; only a register tile wider than N plus
+        // a vector is out of its domain).
+        Rng rng(7);
+        EXPECT_TRUE(config || !gemm || !sketch->sample(rng))
+            << sketch->name() << " has no default for " << s.anchorOp
+            << " lanes=" << f.vectorLanes << " regs=" << f.vectorRegisters
+            << " l1=" << f.l1Bytes << " l2=" << f.l2Bytes
+            << " threads=" << f.threads << " shape[0]=" << s.loopRanges[0];
+        if (!config)
+          continue;
+        ++derived;
+        auto reason = sketch->invalidReason(*config);
+        EXPECT_FALSE(reason) << config->dump() << " on lanes="
+                             << f.vectorLanes << " regs=" << f.vectorRegisters
+                             << " threads=" << f.threads << ": " << *reason;
+      }
+    }
+  // Convs and elementwise ops get theirs too, where their shapes allow.
+  EXPECT_GT(derived, int64_t(allFacts().size() * 14));
+}
+
+TEST(TunerDefaults, EveryExampleHasADefaultSchedule) {
+  for (const char *example :
+       {"matmul_1024.mlir", "matmul_odd.mlir", "matmul_bias_relu.mlir",
+        "attention_batch_matmul.mlir", "resnet50_conv3x3.mlir",
+        "conv3x3_stride2.mlir", "matmul_i8.mlir"}) {
+    auto w = loadWorkload(test::context(),
+                          std::string(HATC_SOURCE_DIR) + "/examples/" +
+                              example);
+    ASSERT_TRUE(bool(w)) << errorMessage(w.takeError());
+    auto text = defaultScheduleFor(*w, TargetKind::Cpu, 2);
+    ASSERT_TRUE(bool(text)) << errorMessage(text.takeError());
+    // Every example's anchor (each over a million iteration points) is
+    // tiled over the two threads.
+    EXPECT_NE(text->find("tile_using_forall"), std::string::npos) << example;
+  }
+}
