@@ -342,11 +342,25 @@ bool rewritesOtherOps(MLIRContext &context, llvm::StringRef script) {
   return found;
 }
 
+/// `transform.structured.match ops{["func.func"]} attributes {sym_name =
+/// "task"}`: how a schedule (the default's, say) scopes itself to the
+/// task's entry.
+bool isTaskFuncMatch(transform::MatchOp match) {
+  ArrayAttr names = match.getOpsAttr();
+  DictionaryAttr attrs = match.getOpAttrsAttr();
+  if (!names || names.size() != 1 || !attrs || attrs.size() != 1 ||
+      cast<StringAttr>(names[0]).getValue() != "func.func")
+    return false;
+  auto symName = dyn_cast_or_null<StringAttr>(attrs.get("sym_name"));
+  return symName && symName.getValue() == kTaskEntryName;
+}
+
 } // namespace
 
 llvm::Expected<std::string> retargetScript(const ModelTask &task,
                                            const TaskInstance &instance,
-                                           llvm::StringRef taskScript) {
+                                           llvm::StringRef taskScript,
+                                           llvm::StringRef modelEntry) {
   if (instance.opIndices.size() != task.opNames.size())
     return makeError("task " + task.key + ": an instance of " +
                      std::to_string(instance.opIndices.size()) +
@@ -373,6 +387,12 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
     if (!names || match.getInterfaceAttr() ||
         match.getFilterOperandTypesAttr())
       continue;
+    if (isTaskFuncMatch(match)) { // the schedule scoped to @task
+      match.setOpAttrsAttr(DictionaryAttr::get(
+          context, {NamedAttribute(StringAttr::get(context, "sym_name"),
+                                   StringAttr::get(context, modelEntry))}));
+      continue;
+    }
     std::optional<int64_t> wantedIndex;
     DictionaryAttr attrs = match.getOpAttrsAttr();
     if (attrs) {
@@ -472,7 +492,8 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
       result.sources[t] = found[t]->source;
     for (const TaskInstance &instance : task.instances) {
       if (found[t]) {
-        auto part = retargetScript(task, instance, found[t]->script);
+        auto part = retargetScript(task, instance, found[t]->script,
+                                   model.entryName);
         llvm::Error err = part ? tryPart(*part) : part.takeError();
         if (!err)
           continue;
@@ -481,7 +502,7 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
                           " schedule does not apply in the model: " +
                           llvm::toString(std::move(err));
       }
-      auto part = retargetScript(task, instance, *fallback);
+      auto part = retargetScript(task, instance, *fallback, model.entryName);
       if (!part)
         return part.takeError();
       if (llvm::Error err = tryPart(*part))

@@ -116,11 +116,13 @@ llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
                                                const Target &target);
 
 /// Rewrites the matches of `taskScript` (written for the task's func) to
-/// select `instance`'s ops in the model: the returned script is applied to
-/// the model. Exposed for tests.
+/// select `instance`'s ops in the model, and a match of the task's func by
+/// name (@task) to select the model's entry `modelEntry`: the returned
+/// script is applied to the model. Exposed for tests.
 llvm::Expected<std::string> retargetScript(const ModelTask &task,
                                            const TaskInstance &instance,
-                                           llvm::StringRef taskScript);
+                                           llvm::StringRef taskScript,
+                                           llvm::StringRef modelEntry);
 
 } // namespace hatc
 
