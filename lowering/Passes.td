@@ -330,4 +330,103 @@ def WidenI1VectorMemory : Pass<"hatc-widen-i1-vector-memory", "mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Graph-level passes: run on an imported model before it is scheduled
+// (buildGraphPipeline in include/hatc/Lowering/GraphPipeline.h).
+//===----------------------------------------------------------------------===//
+
+def FoldConstants : Pass<"hatc-fold-constants"> {
+  let summary = "Fold weight-only subgraphs: per-channel affine ops into "
+                "convolutions, transposes, reshapes and broadcasts of constants";
+  let description = [{
+    Computes at compile time what only depends on weights, reading
+    `dense` and `dense_resource` constants alike (an elided resource is
+    left alone). Results with more than `resource-threshold` elements
+    become new `dense_resource` blobs, smaller ones `dense` constants.
+
+    - `linalg.transpose`, `tensor.expand_shape` and `tensor.collapse_shape`
+      of a constant become a constant; so does a `linalg.broadcast` of a
+      constant whose result has at most `max-broadcast-elements` elements
+      (larger ones stay: they would only grow the weights), unless it is
+      an op's accumulator (`outs`), which stays a broadcast.
+    - A `linalg.generic` whose only non-constant input is the sole use of a
+      convolution (`conv_2d_nchw_fchw`, `depthwise_conv_2d_nchw_chw`,
+      `conv_2d_nhwc_hwcf`, `depthwise_conv_2d_nhwc_hwc`) and whose body is
+      `a[c] * x + b[c]` for per-output-channel constants (an imported
+      inference BatchNormalization, a bias add, a scale) is folded into the
+      convolution: the filter is scaled by `a`, and the accumulator
+      (a zero fill or a broadcast bias) becomes a broadcast of
+      `a * bias + b`. Floating-point f32 and f64 only; the arithmetic is
+      done in double.
+
+    ```mlir
+    %acc = linalg.broadcast ins(%bias : tensor<8xf32>) outs(%e : tensor<1x8x4x4xf32>) dimensions = [0, 2, 3]
+    %c = linalg.conv_2d_nchw_fchw ins(%x, %w : ...) outs(%acc : ...)
+    %y = linalg.generic {...} ins(%c, %scale, %shift : ...) outs(%e2 : ...) {
+      ^bb0(%in: f32, %s: f32, %t: f32, %out: f32):
+        %m = arith.mulf %in, %s : f32
+        %a = arith.addf %m, %t : f32
+        linalg.yield %a : f32
+    }
+    // becomes
+    %acc2 = linalg.broadcast ins(%bias2 : tensor<8xf32>) outs(...) dimensions = [0, 2, 3]
+    %y = linalg.conv_2d_nchw_fchw ins(%x, %w2 : ...) outs(%acc2 : ...)
+    ```
+  }];
+  let options = [
+    Option<"foldIntoConv", "fold-into-conv", "bool", "true",
+           "fold per-channel affine consumers (BatchNormalization) into "
+           "convolutions">,
+    Option<"maxBroadcastElements", "max-broadcast-elements", "int64_t",
+           "1024", "fold broadcasts of constants up to this many result "
+           "elements">,
+    Option<"resourceThreshold", "resource-threshold", "int64_t", "64",
+           "folded constants with more elements become dense_resource blobs">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FuseElementwise : Pass<"hatc-fuse-elementwise"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops, and "
+                "elementwise producers into reductions";
+  let description = [{
+    Upstream linalg elementwise fusion (`populateElementwiseOpsFusionPatterns`)
+    with a control function, plus folding of reshapes into generics by
+    collapsing their loops, so that the elementwise consumers of a
+    convolution or matmul (bias, BatchNormalization, activations, residual
+    adds, GELU) end up as one `linalg.generic` directly reading the
+    anchor's result: the unit task extraction and fused schedules take.
+
+    A producer with several users is fused into them (recomputed) only if
+    `recompute` is set, its body has at most `max-recompute-ops`
+    operations, and all its users are `linalg.generic`s, so that it dies
+    once fused: softmax's `exp(x - max)` goes into both its sum and its
+    division, layernorm's `x - mean` into its variance and its
+    normalization, so each reads the input instead of a temporary.
+    Elementwise producers fuse into reductions unless
+    `into-reductions=false`.
+
+    ```mlir
+    %0 = linalg.generic {... ["parallel", "parallel"]} ins(%mm, %bias : ...) { addf }
+    %1 = linalg.generic {... ["parallel", "parallel"]} ins(%0 : ...) { maximumf }
+    // becomes
+    %1 = linalg.generic {... ["parallel", "parallel"]} ins(%mm, %bias : ...) { addf; maximumf }
+    ```
+  }];
+  let options = [
+    Option<"recompute", "recompute", "bool", "true",
+           "fuse a producer with several users into all of them">,
+    Option<"maxRecomputeOps", "max-recompute-ops", "int64_t", "8",
+           "largest producer body (operations) that is recomputed">,
+    Option<"intoReductions", "into-reductions", "bool", "true",
+           "fuse elementwise producers into reductions">,
+    Option<"collapseReshapes", "collapse-reshapes", "bool", "true",
+           "fold expand_shape producers into generics by collapsing loops">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // HATC_LOWERING_PASSES_TD
