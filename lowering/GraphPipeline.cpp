@@ -24,11 +24,31 @@ void buildGraphPipeline(OpPassManager &pm,
     fuse.recompute = options.recompute;
     pm.addPass(createFuseElementwise(fuse));
   }
+  if (options.layout != GraphLayout::AsImported) {
+    ConvToNhwcOptions nhwc;
+    if (options.layout == GraphLayout::Cpu) {
+      nhwc.depthwise = true;
+      nhwc.anyType = true;
+      nhwc.maxGroups = 0;
+    }
+    pm.addPass(createConvToNhwc(nhwc));
+    pm.addPass(createPropagateTransposes());
+    // The filters' transposes, and what the moved transposes exposed.
+    if (options.foldConstants)
+      pm.addPass(createFoldConstants());
+    if (options.fuseElementwise) {
+      FuseElementwiseOptions fuse;
+      fuse.recompute = options.recompute;
+      pm.addPass(createFuseElementwise(fuse));
+    }
+  }
   if (options.deadCode) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(createSymbolDCEPass());
   }
+  // Last: canonicalization erases the importer's identity copies.
+  pm.addNestedPass<func::FuncOp>(createFreshResults());
 }
 
 LogicalResult runGraphPipeline(ModuleOp module,
@@ -55,6 +75,15 @@ struct GraphPipelineCliOptions
       *this, "recompute",
       llvm::cl::desc("recompute small producers into all their users"),
       llvm::cl::init(true)};
+  Option<GraphLayout> layout{
+      *this, "layout", llvm::cl::desc("convolution layout"),
+      llvm::cl::init(GraphLayout::AsImported),
+      llvm::cl::values(
+          clEnumValN(GraphLayout::AsImported, "as-imported", "NCHW"),
+          clEnumValN(GraphLayout::Cpu, "cpu",
+                     "NHWC convs, transposes cancelled"),
+          clEnumValN(GraphLayout::Hwacc, "hwacc",
+                     "NHWC for the convs hwacc takes"))};
   Option<bool> deadCode{*this, "dead-code",
                         llvm::cl::desc("canonicalize, cse and symbol-dce"),
                         llvm::cl::init(true)};
@@ -65,6 +94,7 @@ struct GraphPipelineCliOptions
     options.foldIntoConv = foldIntoConv;
     options.fuseElementwise = fuseElementwise;
     options.recompute = recompute;
+    options.layout = layout;
     options.deadCode = deadCode;
     return options;
   }

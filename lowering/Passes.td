@@ -77,6 +77,12 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
     element types the array does not compute (it takes f32, and i8 x i8 ->
     i32) are left alone.
 
+    The graph pipeline uses the same rewrite for the CPU layout
+    (`depthwise=true any-type=true max-groups=0`): depthwise convolutions
+    become `linalg.depthwise_conv_2d_nhwc_hwc` (filter CHW -> HWC) too,
+    and `hatc-propagate-transposes` then cancels the transposes between
+    consecutive convolutions.
+
     ```mlir
     %r = linalg.conv_2d_nchw_fchw {strides = dense<2> : tensor<2xi64>, ...}
            ins(%x, %w : tensor<1x3x9x9xf32>, tensor<8x3x3x3xf32>)
@@ -92,7 +98,13 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
   }];
   let options = [
     Option<"maxGroups", "max-groups", "int64_t", "4",
-           "split grouped convolutions with at most this many groups">
+           "split grouped convolutions with at most this many groups">,
+    Option<"depthwise", "depthwise", "bool", "false",
+           "also rewrite depthwise_conv_2d_nchw_chw into "
+           "depthwise_conv_2d_nhwc_hwc (the CPU layout)">,
+    Option<"anyType", "any-type", "bool", "false",
+           "rewrite convolutions of every element type, not only those "
+           "the array computes (the CPU layout)">
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -425,6 +437,70 @@ def FuseElementwise : Pass<"hatc-fuse-elementwise"> {
     Option<"collapseReshapes", "collapse-reshapes", "bool", "true",
            "fold expand_shape producers into generics by collapsing loops">
   ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def PropagateTransposes : Pass<"hatc-propagate-transposes"> {
+  let summary = "Push layout transposes toward the graph edges and cancel "
+                "inverse pairs";
+  let description = [{
+    After `hatc-conv-to-nhwc`, every convolution sits between a transpose
+    of its input (NCHW -> NHWC) and one of its result (back to NCHW). This
+    pass moves the result transposes down until they meet the next
+    convolution's input transpose and cancel:
+
+    - `linalg.transpose(linalg.transpose(x, p), q)` becomes `x` (or one
+      transpose when the two do not cancel);
+    - an elementwise `linalg.generic` (all loops parallel, identity output
+      maps, the outputs' values unused) all of whose full-size inputs are
+      `linalg.transpose`s with the same permutation runs in the
+      untransposed layout (its other inputs, broadcast constants, are read
+      through permuted indexing maps) and its results are transposed
+      instead;
+    - a `tensor.pad` with a constant value of a transpose pads the
+      untransposed tensor;
+    - a transpose read by a `linalg.generic` with reduction loops (a
+      pooling, a softmax) is folded into that operand's indexing map when
+      all its users are generics.
+
+    Weight transposes are left to `hatc-fold-constants`.
+
+    ```mlir
+    %t = linalg.transpose ins(%c : tensor<1x8x8x16xf32>) outs(...) permutation = [0, 3, 1, 2]
+    %r = linalg.generic {...} ins(%t : tensor<1x16x8x8xf32>) ... { maximumf }
+    %u = linalg.transpose ins(%r : tensor<1x16x8x8xf32>) outs(...) permutation = [0, 2, 3, 1]
+    // becomes
+    %r = linalg.generic {...} ins(%c : tensor<1x8x8x16xf32>) ... { maximumf }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FreshResults : Pass<"hatc-fresh-results", "mlir::func::FuncOp"> {
+  let summary = "Give every function result its own linalg op";
+  let description = [{
+    The importer's invariant, restored after graph passes that remove
+    identity copies (canonicalization) or move reshapes after a generic:
+    a returned value that is not the result of a linalg op (a function
+    argument, a constant, a reshape, a `tensor.insert_slice`) or that is
+    returned twice gets an identity `linalg.generic` copy, so each result
+    bufferizes into its own out-param and a model with nothing else to
+    compute still has a linalg op.
+
+    ```mlir
+    return %arg0 : tensor<4xf32>
+    // becomes
+    %e = tensor.empty() : tensor<4xf32>
+    %c = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+           ins(%arg0 : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<4xf32>
+    return %c : tensor<4xf32>
+    ```
+  }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
 }

@@ -18,6 +18,13 @@
 
 namespace hatc {
 
+/// The layout convolutions run in after the graph passes.
+enum class GraphLayout {
+  AsImported, // NCHW, as ONNX has it
+  Cpu,        // NHWC convs (conv_2d_nhwc_hwcf, depthwise_conv_2d_nhwc_hwc)
+  Hwacc,      // NHWC for the convs the array takes (hatc-conv-to-nhwc)
+};
+
 struct GraphPipelineOptions {
   /// hatc-fold-constants: weight reshapes/transposes/broadcasts.
   bool foldConstants = true;
@@ -28,6 +35,9 @@ struct GraphPipelineOptions {
   /// Recompute small multi-user producers into all their generic users
   /// (softmax's exp, layernorm's x - mean).
   bool recompute = true;
+  /// Layout: convs rewritten, transposes pushed to the graph edges and
+  /// cancelled, weight transposes folded.
+  GraphLayout layout = GraphLayout::AsImported;
   /// canonicalize + cse + symbol-dce at the end.
   bool deadCode = true;
 };
