@@ -3,7 +3,8 @@
 //   imported module (linalg named ops + generics, weights as constants)
 //     -> constants folded (BatchNormalization into convs, weight reshapes
 //        and transposes) -> elementwise chains fused into their anchor's
-//        consumer and into reductions -> dead code removed
+//        consumer and into reductions -> [layout: NHWC convs, transposes
+//        cancelled] -> dead code removed -> one linalg op per result
 //
 // One function adds the passes; it is also the named pipeline
 // `hatc-graph-optimize` (per-step options), so lit runs the same thing the
