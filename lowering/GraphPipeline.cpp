@@ -74,7 +74,7 @@ struct GraphPipelineCliOptions
   Option<bool> recompute{
       *this, "recompute",
       llvm::cl::desc("recompute small producers into all their users"),
-      llvm::cl::init(true)};
+      llvm::cl::init(false)};
   Option<GraphLayout> layout{
       *this, "layout", llvm::cl::desc("convolution layout"),
       llvm::cl::init(GraphLayout::AsImported),
