@@ -4,6 +4,8 @@
 //                                 + a transpose of the result
 //   linalg.conv_2d_ngchw_gfchw -> one conv_2d_nchw_fchw per group (few
 //                                 groups), then as above
+//   linalg.depthwise_conv_2d_nchw_chw -> depthwise_conv_2d_nhwc_hwc
+//                                 (option depthwise: the CPU layout)
 //
 // See the pass description in Passes.td.
 //
@@ -127,6 +129,28 @@ LogicalResult rewriteNchw(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp op) {
   return success();
 }
 
+/// depthwise_conv_2d_nchw_chw -> transposes + depthwise_conv_2d_nhwc_hwc
+/// + a transpose of the result (for the CPU: channels innermost).
+LogicalResult rewriteDepthwise(RewriterBase &rewriter,
+                               linalg::DepthwiseConv2DNchwChwOp op) {
+  Value input = op.getInputs()[0], filter = op.getInputs()[1],
+        init = op.getOutputs()[0];
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  constexpr int64_t kChwToHwc[] = {1, 2, 0};
+  Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
+  Value hwcFilter = transpose(rewriter, loc, filter, kChwToHwc);
+  Value nhwcAcc = nhwcInit(rewriter, loc, init);
+  auto conv = rewriter.create<linalg::DepthwiseConv2DNhwcHwcOp>(
+      loc, nhwcAcc.getType(), ValueRange{nhwcInput, hwcFilter},
+      ValueRange{nhwcAcc}, op.getStrides(), op.getDilations());
+  copyDiscardableAttrs(op, conv);
+  Value result = transpose(rewriter, loc, conv.getResult(0), kFromNhwc);
+  rewriter.replaceOp(op, result);
+  eraseIfDead(rewriter, init);
+  return success();
+}
+
 /// One conv_2d_nchw_fchw per group on rank-reduced slices, each result
 /// inserted into the accumulator.
 void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
@@ -171,10 +195,10 @@ void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
   rewriter.replaceOp(op, acc);
 }
 
-template <typename ConvOp> bool convertible(ConvOp op) {
+template <typename ConvOp> bool convertible(ConvOp op, bool anyType) {
   if (!op.hasPureTensorSemantics() || op->hasAttr("hwacc.on_host"))
     return false;
-  return offloadableTypes(getElementTypeOrSelf(op.getInputs()[0]),
+  return anyType || offloadableTypes(getElementTypeOrSelf(op.getInputs()[0]),
                           getElementTypeOrSelf(op.getInputs()[1]),
                           getElementTypeOrSelf(op.getOutputs()[0]));
 }
@@ -188,7 +212,7 @@ public:
     SmallVector<linalg::Conv2DNgchwGfchwOp> grouped;
     getOperation()->walk([&](linalg::Conv2DNgchwGfchwOp op) {
       auto type = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
-      if (convertible(op) && type && !type.isDynamicDim(1) &&
+      if (convertible(op, anyType) && type && !type.isDynamicDim(1) &&
           type.getDimSize(1) <= maxGroups)
         grouped.push_back(op);
     });
@@ -197,11 +221,22 @@ public:
 
     SmallVector<linalg::Conv2DNchwFchwOp> convs;
     getOperation()->walk([&](linalg::Conv2DNchwFchwOp op) {
-      if (convertible(op))
+      if (convertible(op, anyType))
         convs.push_back(op);
     });
     for (linalg::Conv2DNchwFchwOp op : convs)
       if (failed(rewriteNchw(rewriter, op)))
+        return signalPassFailure();
+
+    if (!depthwise)
+      return;
+    SmallVector<linalg::DepthwiseConv2DNchwChwOp> depthwiseConvs;
+    getOperation()->walk([&](linalg::DepthwiseConv2DNchwChwOp op) {
+      if (convertible(op, anyType))
+        depthwiseConvs.push_back(op);
+    });
+    for (linalg::DepthwiseConv2DNchwChwOp op : depthwiseConvs)
+      if (failed(rewriteDepthwise(rewriter, op)))
         return signalPassFailure();
   }
 };

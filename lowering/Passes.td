@@ -77,6 +77,12 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
     element types the array does not compute (it takes f32, and i8 x i8 ->
     i32) are left alone.
 
+    The graph pipeline uses the same rewrite for the CPU layout
+    (`depthwise=true any-type=true max-groups=0`): depthwise convolutions
+    become `linalg.depthwise_conv_2d_nhwc_hwc` (filter CHW -> HWC) too,
+    and `hatc-propagate-transposes` then cancels the transposes between
+    consecutive convolutions.
+
     ```mlir
     %r = linalg.conv_2d_nchw_fchw {strides = dense<2> : tensor<2xi64>, ...}
            ins(%x, %w : tensor<1x3x9x9xf32>, tensor<8x3x3x3xf32>)
@@ -92,7 +98,13 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
   }];
   let options = [
     Option<"maxGroups", "max-groups", "int64_t", "4",
-           "split grouped convolutions with at most this many groups">
+           "split grouped convolutions with at most this many groups">,
+    Option<"depthwise", "depthwise", "bool", "false",
+           "also rewrite depthwise_conv_2d_nchw_chw into "
+           "depthwise_conv_2d_nhwc_hwc (the CPU layout)">,
+    Option<"anyType", "any-type", "bool", "false",
+           "rewrite convolutions of every element type, not only those "
+           "the array computes (the CPU layout)">
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -328,6 +340,173 @@ def WidenI1VectorMemory : Pass<"hatc-widen-i1-vector-memory", "mlir::ModuleOp"> 
     ```
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Graph-level passes: run on an imported model before it is scheduled
+// (buildGraphPipeline in include/hatc/Lowering/GraphPipeline.h).
+//===----------------------------------------------------------------------===//
+
+def FoldConstants : Pass<"hatc-fold-constants"> {
+  let summary = "Fold weight-only subgraphs: per-channel affine ops into "
+                "convolutions, transposes, reshapes and broadcasts of constants";
+  let description = [{
+    Computes at compile time what only depends on weights, reading
+    `dense` and `dense_resource` constants alike (an elided resource is
+    left alone). Results with more than `resource-threshold` elements
+    become new `dense_resource` blobs, smaller ones `dense` constants.
+
+    - `linalg.transpose`, `tensor.expand_shape` and `tensor.collapse_shape`
+      of a constant become a constant; so does a `linalg.broadcast` of a
+      constant whose result has at most `max-broadcast-elements` elements
+      (larger ones stay: they would only grow the weights), unless it is
+      an op's accumulator (`outs`), which stays a broadcast.
+    - A `linalg.generic` whose only non-constant input is the sole use of a
+      convolution (`conv_2d_nchw_fchw`, `depthwise_conv_2d_nchw_chw`,
+      `conv_2d_nhwc_hwcf`, `depthwise_conv_2d_nhwc_hwc`) and whose body is
+      `a[c] * x + b[c]` for per-output-channel constants (an imported
+      inference BatchNormalization, a bias add, a scale) is folded into the
+      convolution: the filter is scaled by `a`, and the accumulator
+      (a zero fill or a broadcast bias) becomes a broadcast of
+      `a * bias + b`. Floating-point f32 and f64 only; the arithmetic is
+      done in double.
+
+    ```mlir
+    %acc = linalg.broadcast ins(%bias : tensor<8xf32>) outs(%e : tensor<1x8x4x4xf32>) dimensions = [0, 2, 3]
+    %c = linalg.conv_2d_nchw_fchw ins(%x, %w : ...) outs(%acc : ...)
+    %y = linalg.generic {...} ins(%c, %scale, %shift : ...) outs(%e2 : ...) {
+      ^bb0(%in: f32, %s: f32, %t: f32, %out: f32):
+        %m = arith.mulf %in, %s : f32
+        %a = arith.addf %m, %t : f32
+        linalg.yield %a : f32
+    }
+    // becomes
+    %acc2 = linalg.broadcast ins(%bias2 : tensor<8xf32>) outs(...) dimensions = [0, 2, 3]
+    %y = linalg.conv_2d_nchw_fchw ins(%x, %w2 : ...) outs(%acc2 : ...)
+    ```
+  }];
+  let options = [
+    Option<"foldIntoConv", "fold-into-conv", "bool", "true",
+           "fold per-channel affine consumers (BatchNormalization) into "
+           "convolutions">,
+    Option<"maxBroadcastElements", "max-broadcast-elements", "int64_t",
+           "1024", "fold broadcasts of constants up to this many result "
+           "elements">,
+    Option<"resourceThreshold", "resource-threshold", "int64_t", "64",
+           "folded constants with more elements become dense_resource blobs">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FuseElementwise : Pass<"hatc-fuse-elementwise"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops, and "
+                "elementwise producers into reductions";
+  let description = [{
+    Upstream linalg elementwise fusion (`populateElementwiseOpsFusionPatterns`)
+    with a control function, plus folding of reshapes into generics by
+    collapsing their loops, so that the elementwise consumers of a
+    convolution or matmul (bias, BatchNormalization, activations, residual
+    adds, GELU) end up as one `linalg.generic` directly reading the
+    anchor's result: the unit task extraction and fused schedules take.
+
+    A producer with one user (which may read it several times) is always
+    fused. One with several users is fused into all of them (recomputed)
+    only with `recompute=true`, a body of at most `max-recompute-ops`
+    operations, and only `linalg.generic` users, so that it dies once
+    fused: softmax's `exp(x - max)` then goes into both its sum and its
+    division, layernorm's `x - mean` into its variance and its
+    normalization. Off by default: measured on the CPU with the default
+    schedules, a 1536x128 softmax took 1.4 ms recomputed against 0.75 ms
+    not (exp twice, and a reduction with exp in it vectorizes worse), and
+    the BERT layer of tests/onnx/make_models.py 65 us against 63 us.
+    Elementwise producers fuse into reductions unless
+    `into-reductions=false`.
+
+    ```mlir
+    %0 = linalg.generic {... ["parallel", "parallel"]} ins(%mm, %bias : ...) { addf }
+    %1 = linalg.generic {... ["parallel", "parallel"]} ins(%0 : ...) { maximumf }
+    // becomes
+    %1 = linalg.generic {... ["parallel", "parallel"]} ins(%mm, %bias : ...) { addf; maximumf }
+    ```
+  }];
+  let options = [
+    Option<"recompute", "recompute", "bool", "false",
+           "fuse a producer with several users into all of them">,
+    Option<"maxRecomputeOps", "max-recompute-ops", "int64_t", "8",
+           "largest producer body (operations) that is recomputed">,
+    Option<"intoReductions", "into-reductions", "bool", "true",
+           "fuse elementwise producers into reductions">,
+    Option<"collapseReshapes", "collapse-reshapes", "bool", "true",
+           "fold expand_shape producers into generics by collapsing loops">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def PropagateTransposes : Pass<"hatc-propagate-transposes"> {
+  let summary = "Push layout transposes toward the graph edges and cancel "
+                "inverse pairs";
+  let description = [{
+    After `hatc-conv-to-nhwc`, every convolution sits between a transpose
+    of its input (NCHW -> NHWC) and one of its result (back to NCHW). This
+    pass moves the result transposes down until they meet the next
+    convolution's input transpose and cancel:
+
+    - `linalg.transpose(linalg.transpose(x, p), q)` becomes `x` (or one
+      transpose when the two do not cancel);
+    - an elementwise `linalg.generic` (all loops parallel, identity output
+      maps, the outputs' values unused) all of whose full-size inputs are
+      `linalg.transpose`s with the same permutation runs in the
+      untransposed layout (its other inputs, broadcast constants, are read
+      through permuted indexing maps) and its results are transposed
+      instead;
+    - a `tensor.pad` with a constant value of a transpose pads the
+      untransposed tensor;
+    - a transpose read by a `linalg.generic` with reduction loops (a
+      pooling, a softmax) is folded into that operand's indexing map when
+      all its users are generics.
+
+    Weight transposes are left to `hatc-fold-constants`.
+
+    ```mlir
+    %t = linalg.transpose ins(%c : tensor<1x8x8x16xf32>) outs(...) permutation = [0, 3, 1, 2]
+    %r = linalg.generic {...} ins(%t : tensor<1x16x8x8xf32>) ... { maximumf }
+    %u = linalg.transpose ins(%r : tensor<1x16x8x8xf32>) outs(...) permutation = [0, 2, 3, 1]
+    // becomes
+    %r = linalg.generic {...} ins(%c : tensor<1x8x8x16xf32>) ... { maximumf }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FreshResults : Pass<"hatc-fresh-results", "mlir::func::FuncOp"> {
+  let summary = "Give every function result its own linalg op";
+  let description = [{
+    The importer's invariant, restored after graph passes that remove
+    identity copies (canonicalization) or move reshapes after a generic:
+    a returned value that is not the result of a linalg op (a function
+    argument, a constant, a reshape, a `tensor.insert_slice`) or that is
+    returned twice gets an identity `linalg.generic` copy, so each result
+    bufferizes into its own out-param and a model with nothing else to
+    compute still has a linalg op.
+
+    ```mlir
+    return %arg0 : tensor<4xf32>
+    // becomes
+    %e = tensor.empty() : tensor<4xf32>
+    %c = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+           ins(%arg0 : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<4xf32>
+    return %c : tensor<4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 #endif // HATC_LOWERING_PASSES_TD

@@ -8,6 +8,7 @@
 #include "hatc/IR/Hwacc.h"
 #include "hatc/Lowering/CpuPipeline.h"
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Lowering/GraphPipeline.h"
 #include "hatc/Lowering/HwaccPipeline.h"
 #include "hatc/Lowering/Passes.h"
 
@@ -32,6 +33,7 @@ void registerAllPasses() {
     mlir::registerAllPasses();
     registerCpuPipelines();
     registerGpuPipelines();
+    registerGraphPipelines();
     registerHatcPasses();
     registerHwaccPipelines();
     return true;

@@ -7,6 +7,7 @@
 #include "Flags.h"
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/GpuPipeline.h"
+#include "hatc/Lowering/GraphPipeline.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Lowering/Schedule.h"
@@ -41,6 +42,9 @@ void addModelFlags(FlagParser &parser, CompileRequest &request) {
   parser.repeated("--input-shape", &request.inputShapes, "NAME=D0,D1,...",
                   "an ONNX model input's shape (fixes dynamic dims; "
                   "repeatable)");
+  parser.flag("--no-graph-opt", &request.noGraphOpt,
+              "run a model as imported (no constant folding, fusion or "
+              "dead-code removal)");
 }
 
 llvm::Expected<Workload>
@@ -89,6 +93,10 @@ loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
   }
   if (!module)
     return module.takeError();
+  if (!request.noGraphOpt &&
+      mlir::failed(runGraphPipeline(**module, GraphPipelineOptions())))
+    return makeError(request.workloadPath +
+                     ": graph optimization failed (--no-graph-opt skips it)");
   if (specialized)
     *specialized = positions;
   return workloadFromModule(std::move(*module), request.workloadPath,

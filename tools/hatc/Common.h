@@ -42,6 +42,7 @@ struct CompileRequest {
   std::string entryName;          // --entry
   std::string compileTimeout = "300"; // --compile-timeout, seconds; 0: none
   std::vector<std::string> inputShapes; // --input-shape NAME=D0,D1 (models)
+  bool noGraphOpt = false; // --no-graph-opt: models as imported
   /// `hatc run --inputs DIR`: a model whose ops need a graph input's value
   /// at import time (pads, sizes fed as inputs) is specialized for the
   /// value in DIR.
@@ -66,7 +67,8 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request);
 /// core (resolveThreads).
 void addThreadsFlag(FlagParser &parser, int64_t &threads);
 
-/// --input-shape, for subcommands that take an ONNX model.
+/// --input-shape and --no-graph-opt, for subcommands that take an ONNX
+/// model.
 void addModelFlags(FlagParser &parser, CompileRequest &request);
 
 /// Loads `request.workloadPath` into `context`: a .mlir workload, or an

@@ -4,6 +4,7 @@
 #include "Flags.h"
 #include "Output.h"
 #include "hatc/Frontend/Onnx.h"
+#include "hatc/Lowering/GraphPipeline.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Support/Time.h"
 
@@ -18,7 +19,8 @@ namespace hatc {
 int importCommand(const Args &args) {
   std::string modelPath, output = "-";
   std::vector<std::string> inputShapes;
-  bool elideWeights = false, timing = false, listOps = false;
+  bool elideWeights = false, timing = false, listOps = false,
+       noGraphOpt = false;
   FlagParser parser("hatc import",
                     "Imports an ONNX model as one MLIR module: @main from the "
                     "graph inputs to the\ngraph outputs, on tensors, in "
@@ -32,6 +34,9 @@ int importCommand(const Args &args) {
   parser.flag("--elide-weights", &elideWeights,
               "print weight blobs and large constants as placeholders "
               "(for reading; not parsable back)");
+  parser.flag("--no-graph-opt", &noGraphOpt,
+              "print the module as imported (no constant folding, fusion "
+              "or dead-code removal)");
   parser.flag("--time", &timing, "print the import time on stderr");
   parser.flag("--list-ops", &listOps,
               "print the ONNX op types hatc converts, with their opsets");
@@ -59,6 +64,10 @@ int importCommand(const Args &args) {
   auto module = frontend::importOnnxModel(context, modelPath, options);
   if (!module)
     return reportError(module.takeError());
+  if (!noGraphOpt &&
+      mlir::failed(runGraphPipeline(**module, GraphPipelineOptions())))
+    return reportError(makeError(modelPath + ": graph optimization failed "
+                                             "(--no-graph-opt skips it)"));
   if (timing)
     llvm::errs() << llvm::formatv("hatc import: {0} in {1}\n", modelPath,
                                   formatSeconds(secondsSince(start)));

@@ -1,0 +1,60 @@
+//===- FreshResults.cpp - Every function result from its own linalg op ----===//
+//
+//   return %v (not a linalg result, or returned twice)
+//     -> return (identity linalg.generic copy of %v)
+//
+// See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/Passes.h"
+
+using namespace mlir;
+
+namespace hatc {
+#define GEN_PASS_DEF_FRESHRESULTS
+#include "hatc/Lowering/Passes.h.inc"
+} // namespace hatc
+
+namespace hatc {
+namespace {
+
+Value identityCopy(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, value);
+  Value init = b.create<tensor::EmptyOp>(loc, sizes, type.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, ValueRange{value}, ValueRange{init},
+          ArrayRef<AffineMap>{id, id}, iterators,
+          [](OpBuilder &nested, Location loc, ValueRange args) {
+            nested.create<linalg::YieldOp>(loc, args[0]);
+          })
+      .getResult(0);
+}
+
+class FreshResultsPass : public impl::FreshResultsBase<FreshResultsPass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    getOperation().walk([](func::ReturnOp ret) {
+      OpBuilder b(ret);
+      SmallVector<Value> seen;
+      for (OpOperand &operand : ret->getOpOperands()) {
+        Value value = operand.get();
+        if (!isa<RankedTensorType>(value.getType()))
+          continue;
+        bool fresh = isa_and_nonnull<linalg::LinalgOp>(value.getDefiningOp());
+        if (!fresh || llvm::is_contained(seen, value))
+          operand.set(identityCopy(b, ret.getLoc(), value));
+        seen.push_back(value);
+      }
+    });
+  }
+};
+
+} // namespace
+} // namespace hatc

@@ -1,0 +1,225 @@
+//===- PropagateTransposes.cpp - Layout transposes to the graph edges -----===//
+//
+//   transpose(transpose(x, p), q)        -> x (or one transpose)
+//   elementwise generic(transpose(x, p)) -> transpose(generic'(x), p)
+//   pad(transpose(x, p))                 -> transpose(pad'(x), p)
+//   reduction generic(transpose(x, p))   -> generic'(x), permuted map
+//
+// See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace hatc {
+#define GEN_PASS_DEF_PROPAGATETRANSPOSES
+#include "hatc/Lowering/Passes.h.inc"
+} // namespace hatc
+
+namespace hatc {
+namespace {
+
+/// linalg.transpose's convention: result dim i is input dim perm[i].
+Value transposeOf(OpBuilder &b, Location loc, Value source,
+                  ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(type.getDimSize(p));
+  Value init = b.create<tensor::EmptyOp>(loc, shape, type.getElementType());
+  return b.create<linalg::TransposeOp>(loc, source, init, perm).getResult()[0];
+}
+
+struct ComposeTransposes : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<linalg::TransposeOp>();
+    if (!inner || !op.hasPureTensorSemantics())
+      return failure();
+    ArrayRef<int64_t> p = inner.getPermutation(), q = op.getPermutation();
+    SmallVector<int64_t> composed;
+    for (int64_t i : q)
+      composed.push_back(p[i]);
+    bool identity = true;
+    for (auto [i, d] : llvm::enumerate(composed))
+      identity &= int64_t(i) == d;
+    if (identity) {
+      rewriter.replaceOp(op, inner.getInput());
+      return success();
+    }
+    rewriter.replaceOp(op, transposeOf(rewriter, op.getLoc(), inner.getInput(),
+                                       composed));
+    return success();
+  }
+};
+
+/// The map that reads, in loops ordered like x, what `map` read in loops
+/// ordered like transpose(x, perm): old loop i is new loop perm[i].
+AffineMap inUntransposedLoops(AffineMap map, ArrayRef<int64_t> perm,
+                              MLIRContext *context) {
+  SmallVector<AffineExpr> oldLoops;
+  for (int64_t p : perm)
+    oldLoops.push_back(getAffineDimExpr(p, context));
+  return map.compose(AffineMap::get(perm.size(), 0, oldLoops, context));
+}
+
+struct SinkTransposeThroughElementwise : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() ||
+        op.getNumParallelLoops() != op.getNumLoops())
+      return failure();
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (!op.getMatchingIndexingMap(&init).isIdentity() ||
+          op.payloadUsesValueFromOperand(&init))
+        return failure();
+    // Every full-size input is a transpose by the same permutation.
+    std::optional<SmallVector<int64_t>> perm;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      if (!op.getMatchingIndexingMap(input).isIdentity())
+        continue;
+      auto transpose = input->get().getDefiningOp<linalg::TransposeOp>();
+      if (!transpose)
+        return rewriter.notifyMatchFailure(op, "an input is not transposed");
+      SmallVector<int64_t> p(transpose.getPermutation());
+      if (perm && *perm != p)
+        return rewriter.notifyMatchFailure(op, "different permutations");
+      perm = p;
+    }
+    if (!perm)
+      return failure();
+
+    MLIRContext *context = op.getContext();
+    Location loc = op.getLoc();
+    int64_t rank = op.getNumLoops();
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (map.isIdentity()) {
+        inputs.push_back(
+            input->get().getDefiningOp<linalg::TransposeOp>().getInput());
+        maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+        continue;
+      }
+      inputs.push_back(input->get());
+      maps.push_back(inUntransposedLoops(map, *perm, context));
+    }
+    SmallVector<Value> inits;
+    SmallVector<Type> resultTypes;
+    for (Value init : op.getDpsInits()) {
+      auto type = cast<RankedTensorType>(init.getType());
+      SmallVector<int64_t> shape(rank);
+      for (int64_t i = 0; i < rank; ++i)
+        shape[(*perm)[i]] = type.getDimSize(i);
+      inits.push_back(
+          rewriter.create<tensor::EmptyOp>(loc, shape, type.getElementType()));
+      resultTypes.push_back(inits.back().getType());
+      maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+    }
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultTypes, inputs, inits, maps, op.getIteratorTypesArray());
+    rewriter.inlineRegionBefore(op.getRegion(), generic.getRegion(),
+                                generic.getRegion().begin());
+    SmallVector<Value> results;
+    for (Value result : generic.getResults())
+      results.push_back(transposeOf(rewriter, loc, result, *perm));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct SinkTransposeThroughPad : OpRewritePattern<tensor::PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::PadOp op,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = op.getSource().getDefiningOp<linalg::TransposeOp>();
+    Value padValue = op.getConstantPaddingValue();
+    if (!transpose || !padValue)
+      return failure();
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    SmallVector<OpFoldResult> low = op.getMixedLowPad(),
+                              high = op.getMixedHighPad();
+    SmallVector<OpFoldResult> newLow(low.size()), newHigh(high.size());
+    for (size_t i = 0; i < perm.size(); ++i) {
+      newLow[perm[i]] = low[i];
+      newHigh[perm[i]] = high[i];
+    }
+    auto sourceType = cast<RankedTensorType>(transpose.getInput().getType());
+    auto padType = cast<RankedTensorType>(op.getResultType());
+    SmallVector<int64_t> shape(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i)
+      shape[perm[i]] = padType.getDimSize(i);
+    auto resultType = RankedTensorType::get(shape, sourceType.getElementType());
+    auto pad = rewriter.create<tensor::PadOp>(
+        op.getLoc(), resultType, transpose.getInput(), newLow, newHigh,
+        padValue, op.getNofold());
+    rewriter.replaceOp(op, transposeOf(rewriter, op.getLoc(), pad, perm));
+    return success();
+  }
+};
+
+struct AbsorbTransposeIntoReduction : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() ||
+        op.getNumReductionLoops() == 0)
+      return failure();
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    bool changed = false;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto transpose = input->get().getDefiningOp<linalg::TransposeOp>();
+      if (!transpose ||
+          !llvm::all_of(transpose->getUsers(),
+                        [](Operation *u) { return isa<linalg::GenericOp>(u); }))
+        continue;
+      // Operand dim i of the transpose is x dim perm[i].
+      ArrayRef<int64_t> perm = transpose.getPermutation();
+      AffineMap map = maps[input->getOperandNumber()];
+      SmallVector<AffineExpr> results(perm.size());
+      for (size_t i = 0; i < perm.size(); ++i)
+        results[perm[i]] = map.getResult(i);
+      maps[input->getOperandNumber()] =
+          AffineMap::get(map.getNumDims(), 0, results, op.getContext());
+      rewriter.modifyOpInPlace(op, [&] { input->set(transpose.getInput()); });
+      changed = true;
+    }
+    if (!changed)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+    return success();
+  }
+};
+
+class PropagateTransposesPass
+    : public impl::PropagateTransposesBase<PropagateTransposesPass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<ComposeTransposes, SinkTransposeThroughElementwise,
+                 SinkTransposeThroughPad, AbsorbTransposeIntoReduction>(
+        context);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace hatc
