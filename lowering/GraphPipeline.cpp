@@ -9,6 +9,13 @@ using namespace mlir;
 
 namespace hatc {
 
+GraphPipelineOptions graphOptionsFor(TargetKind kind) {
+  GraphPipelineOptions options;
+  if (kind == TargetKind::Cpu)
+    options.layout = GraphLayout::Cpu;
+  return options;
+}
+
 void buildGraphPipeline(OpPassManager &pm,
                         const GraphPipelineOptions &options) {
   // Canonicalization first: reshape chains of the importer (collapse then

@@ -93,8 +93,13 @@ loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
   }
   if (!module)
     return module.takeError();
+  auto target = resolveTarget(request.targetConfig.empty()
+                                  ? request.targetSpec
+                                  : request.targetConfig);
+  if (!target)
+    return target.takeError();
   if (!request.noGraphOpt &&
-      mlir::failed(runGraphPipeline(**module, GraphPipelineOptions())))
+      mlir::failed(runGraphPipeline(**module, graphOptionsFor(target->kind))))
     return makeError(request.workloadPath +
                      ": graph optimization failed (--no-graph-opt skips it)");
   if (specialized)
