@@ -2,8 +2,10 @@
 #include "hatc/Tuner/Tuner.h"
 #include "hatc/CostModel/Features.h"
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Tuner/CrossTask.h"
 #include "hatc/Support/Version.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -93,7 +95,7 @@ std::vector<float> Tuner::features(size_t t,
 cost_model::Sample Tuner::sample(size_t t, const nlohmann::json &config,
                                  double throughput) const {
   return {tasks[t].workload.key() + "@" + tasks[t].target.fingerprint(),
-          features(t, config), throughput};
+          features(t, config), throughput, ownSampleWeight};
 }
 
 void Tuner::loadExisting(size_t t) {
@@ -360,6 +362,35 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
   }
 }
 
+std::vector<cost_model::Sample> Tuner::crossTaskPrior() {
+  const std::string &path = options.crossTaskModelPath;
+  if (path.empty() || options.search != "xgboost" ||
+      !llvm::sys::fs::exists(path))
+    return {};
+  auto loaded = cost_model::readTrainingSamples(path);
+  if (!loaded) {
+    llvm::errs() << "hatc tune: ignoring the cross-task cost model " << path
+                 << " (corrupt or of another feature schema; rebuild it "
+                    "with hatc model train)\n";
+    return {};
+  }
+  // The tasks' own records come from the database (history), weighed up.
+  std::set<std::string> own;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    own.insert(tasks[t].workload.key() + "@" + tasks[t].target.fingerprint());
+  std::vector<cost_model::Sample> prior;
+  for (cost_model::Sample &s : *loaded)
+    if (!own.count(s.group))
+      prior.push_back(std::move(s));
+  if (prior.empty())
+    return {};
+  ownSampleWeight = kOwnSampleWeight;
+  llvm::errs() << "hatc tune: using cross-task cost model " << path << " ("
+               << prior.size() << " records from " << groupCount(prior)
+               << " tasks)\n";
+  return prior;
+}
+
 void Tuner::run() {
   for (size_t t = 0; t < tasks.size(); ++t)
     loadExisting(t);
@@ -368,7 +399,7 @@ void Tuner::run() {
     // was trained on exactly what the database holds for these tasks; one
     // of another feature schema, a corrupt one or a stale one is rebuilt
     // from the database.
-    std::vector<cost_model::Sample> samples;
+    std::vector<cost_model::Sample> samples = crossTaskPrior();
     for (size_t t = 0; t < tasks.size(); ++t)
       for (const auto &[config, throughput] : history[t])
         samples.push_back(sample(t, config, throughput));

@@ -6,6 +6,7 @@
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Tuner/CrossTask.h"
 #include "hatc/Tuner/Tuner.h"
 #include "hatc/Support/Time.h"
 
@@ -265,6 +266,10 @@ int tuneCommand(const Args &args) {
   options.search = search;
   options.earlyStop = earlyStop;
   options.modelPath = search == "xgboost" ? dbPath + ".model" : "";
+  // hatc model train's cross-task model of this kind, used when present.
+  if (!tasks.empty())
+    options.crossTaskModelPath = tuner::crossTaskModelPath(
+        dbPath, targetKindName(tasks.front().target.kind));
   std::unique_ptr<cost_model::CostModel> model;
   if (search == "xgboost") {
     cost_model::XGBoostOptions xgb;

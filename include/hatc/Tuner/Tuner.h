@@ -46,6 +46,11 @@ struct TuneOptions {
   int64_t earlyStop = 0;    // stop after this many trials without a new best
   bool countExisting = true; // records already in the database use budget
   std::string modelPath;    // save the model here after each batch
+  /// A cross-task model (hatc model train; CrossTask.h): when the file
+  /// loads, its samples of other tasks train the model from the first
+  /// trial, pooled with the tasks' own samples weighed up. Empty or a
+  /// missing file: each task learns from its own records only.
+  std::string crossTaskModelPath;
 };
 
 /// What the cost model reads of a candidate: the anchor op, the config as
@@ -108,6 +113,8 @@ private:
     std::string script;
   };
   void loadExisting(size_t task);
+  /// Samples of other tasks from options.crossTaskModelPath (says so).
+  std::vector<cost_model::Sample> crossTaskPrior();
   cost_model::XGBoostOptions xgboostOptions() const;
   std::vector<Candidate> propose(size_t task, int64_t count);
   void measureBatch(size_t task, std::vector<Candidate> batch);
@@ -129,6 +136,7 @@ private:
   std::vector<bool> exhausted; // no unmeasured valid config left
   int64_t done = 0;
   bool stoppedByInterrupt = false;
+  double ownSampleWeight = 1; // kOwnSampleWeight with a cross-task prior
 };
 
 /// "default" configs stand for the default schedule.
