@@ -35,8 +35,8 @@ LOTO = os.path.join(ROOT, "build", "bin", "hatc-bench-transfer")
 EXAMPLES = {
     "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
               "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
-    "cpu": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
-            "conv3x3_stride2", "matmul_odd", "matmul_bias_relu"],
+    "cpu": ["matmul_1024", "bert_ffn_matmul", "resnet50_conv3x3", "conv3x3_stride2", "matmul_odd",
+            "matmul_bias_relu"],
 }
 FOCUS = {"hwacc": ["matmul_1024", "resnet50_conv3x3", "bert_ffn_matmul", "conv3x3_stride2"],
          "cpu": ["matmul_1024", "resnet50_conv3x3"]}

@@ -1,6 +1,6 @@
 //===- transfer_quality.cpp - Leave-one-task-out cost-model quality -------===//
 //
-// hatc-bench-transfer DB KIND [MIN_RECORDS]
+// hatc-bench-transfer DB KIND [MIN_RECORDS [OBJECTIVE [ROUNDS [DEPTH]]]]
 //
 // For every workload with records of target kind KIND in the database:
 // trains the tuner's XGBoost model on the records of every other workload
@@ -46,7 +46,9 @@ std::vector<float> withoutRelative(std::vector<float> f) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s DB KIND [MIN_RECORDS]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s DB KIND [MIN_RECORDS [OBJECTIVE [ROUNDS [DEPTH]]]]\n",
+                 argv[0]);
     return 1;
   }
   std::string kind = argv[2];
@@ -104,7 +106,11 @@ int main(int argc, char **argv) {
     if (test.size() < minRecords || train.size() < 2)
       continue;
     cost_model::XGBoostOptions options;
-    options.objective = tuneDefaults.objective;
+    options.objective = argc > 4 ? argv[4] : tuneDefaults.objective;
+    if (argc > 5)
+      options.rounds = std::atoi(argv[5]);
+    if (argc > 6)
+      options.maxDepth = std::atoi(argv[6]);
     auto transfer = cost_model::makeXGBoostModel(options);
     auto old = cost_model::makeXGBoostModel(options);
     auto random = cost_model::makeRandomModel(1);

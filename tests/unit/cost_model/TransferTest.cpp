@@ -152,8 +152,9 @@ TEST(CostModelTransfer, ModelOfOtherTasksRanksANewTask) {
   auto random = makeRandomModel(3);
   double ours = heldOutAccuracy(*transfer, test);
   double chance = heldOutAccuracy(*random, test);
-  EXPECT_GT(ours, 0.85) << "random: " << chance;
+  EXPECT_GT(ours, 0.8) << "random: " << chance;
   EXPECT_GT(ours, chance + 0.2);
+
 }
 
 TEST(CostModelTransfer, WeightsDecideBetweenConflictingTasks) {
