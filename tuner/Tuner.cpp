@@ -352,7 +352,10 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
   }
   if (model) {
     try {
-      model->update(samples);
+      if (!prior.empty())
+        retrainOnPooled();
+      else
+        model->update(samples);
       if (!options.modelPath.empty())
         model->save(options.modelPath);
     } catch (const std::exception &e) {
@@ -391,6 +394,30 @@ std::vector<cost_model::Sample> Tuner::crossTaskPrior() {
   return prior;
 }
 
+void Tuner::retrainOnPooled() {
+  // The prior fades as the tasks' own samples come in: at kPriorHalfLife
+  // own samples it counts half, so a prior that misleads on this task is
+  // outvoted within a few batches, and one that helps has done so already.
+  constexpr double kPriorHalfLife = 16;
+  size_t own = 0;
+  for (const auto &h : history)
+    own += h.size();
+  double scale = kPriorHalfLife / (kPriorHalfLife + double(own));
+  std::vector<cost_model::Sample> pooled = prior;
+  for (cost_model::Sample &s : pooled)
+    s.weight *= scale;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    for (const auto &[config, throughput] : history[t])
+      pooled.push_back(sample(t, config, throughput));
+  model = cost_model::makeXGBoostModel(xgboostOptions());
+  try {
+    model->update(pooled);
+  } catch (const std::exception &e) {
+    llvm::errs() << "hatc tune: cost model training failed (" << e.what()
+                 << ")\n";
+  }
+}
+
 void Tuner::run() {
   for (size_t t = 0; t < tasks.size(); ++t)
     loadExisting(t);
@@ -399,23 +426,28 @@ void Tuner::run() {
     // was trained on exactly what the database holds for these tasks; one
     // of another feature schema, a corrupt one or a stale one is rebuilt
     // from the database.
-    std::vector<cost_model::Sample> samples = crossTaskPrior();
-    for (size_t t = 0; t < tasks.size(); ++t)
-      for (const auto &[config, throughput] : history[t])
-        samples.push_back(sample(t, config, throughput));
-    bool reused = !options.modelPath.empty() && !samples.empty() &&
-                  model->load(options.modelPath) &&
-                  model->sampleCount() == samples.size();
-    if (!reused && model->sampleCount() > 0)
-      model = options.search == "random-model"
-                  ? cost_model::makeRandomModel(options.seed)
-                  : cost_model::makeXGBoostModel(xgboostOptions());
-    if (!reused && !samples.empty()) {
-      try {
-        model->update(samples);
-      } catch (const std::exception &e) {
-        llvm::errs() << "hatc tune: cost model training failed (" << e.what()
-                     << ")\n";
+    prior = crossTaskPrior();
+    if (!prior.empty()) {
+      retrainOnPooled();
+    } else {
+      std::vector<cost_model::Sample> samples;
+      for (size_t t = 0; t < tasks.size(); ++t)
+        for (const auto &[config, throughput] : history[t])
+          samples.push_back(sample(t, config, throughput));
+      bool reused = !options.modelPath.empty() && !samples.empty() &&
+                    model->load(options.modelPath) &&
+                    model->sampleCount() == samples.size();
+      if (!reused && model->sampleCount() > 0)
+        model = options.search == "random-model"
+                    ? cost_model::makeRandomModel(options.seed)
+                    : cost_model::makeXGBoostModel(xgboostOptions());
+      if (!reused && !samples.empty()) {
+        try {
+          model->update(samples);
+        } catch (const std::exception &e) {
+          llvm::errs() << "hatc tune: cost model training failed ("
+                       << e.what() << ")\n";
+        }
       }
     }
   }

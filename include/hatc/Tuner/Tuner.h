@@ -115,6 +115,9 @@ private:
   void loadExisting(size_t task);
   /// Samples of other tasks from options.crossTaskModelPath (says so).
   std::vector<cost_model::Sample> crossTaskPrior();
+  /// A fresh model on the prior (fading with the own samples seen) and
+  /// every own sample.
+  void retrainOnPooled();
   cost_model::XGBoostOptions xgboostOptions() const;
   std::vector<Candidate> propose(size_t task, int64_t count);
   void measureBatch(size_t task, std::vector<Candidate> batch);
@@ -137,6 +140,7 @@ private:
   int64_t done = 0;
   bool stoppedByInterrupt = false;
   double ownSampleWeight = 1; // kOwnSampleWeight with a cross-task prior
+  std::vector<cost_model::Sample> prior; // other tasks' samples, if any
 };
 
 /// "default" configs stand for the default schedule.
