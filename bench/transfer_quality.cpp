@@ -46,9 +46,10 @@ std::vector<float> withoutRelative(std::vector<float> f) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr,
-                 "usage: %s DB KIND [MIN_RECORDS [OBJECTIVE [ROUNDS [DEPTH]]]]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s DB KIND [MIN_RECORDS [OBJECTIVE [ROUNDS [DEPTH]]]]\n",
+        argv[0]);
     return 1;
   }
   std::string kind = argv[2];

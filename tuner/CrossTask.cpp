@@ -94,9 +94,9 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
           llvm::consumeError(target.takeError());
           target = resolveTarget(kind);
         }
-        auto targetFacts = target ? TargetFacts::of(*target)
-                                  : llvm::Expected<TargetFacts>(
-                                        target.takeError());
+        auto targetFacts =
+            target ? TargetFacts::of(*target)
+                   : llvm::Expected<TargetFacts>(target.takeError());
         if (!targetFacts) {
           out.skipped.push_back(r.workloadKey + ": target " + r.targetName +
                                 ": " + errorMessage(targetFacts.takeError()));
@@ -114,8 +114,7 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
     if (!it->second)
       return;
     const TaskFacts &t = *it->second;
-    nlohmann::json config =
-        nlohmann::json::parse(r.configJson, nullptr, false);
+    nlohmann::json config = nlohmann::json::parse(r.configJson, nullptr, false);
     if (config.is_discarded())
       return;
     const Sketch *sketch = nullptr;
@@ -132,8 +131,8 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
     cost_model::Sample sample;
     // The tuner's group: a task on one machine.
     sample.group = r.workloadKey + "@" + r.targetFingerprint;
-    sample.features = cost_model::extractFeatures(featureInputOf(
-        t.shape, t.facts, config, t.dmaBytesPerCycle, sketch));
+    sample.features = cost_model::extractFeatures(
+        featureInputOf(t.shape, t.facts, config, t.dmaBytesPerCycle, sketch));
     sample.throughput = throughput;
     sample.weight = fingerprintWeight(fingerprint, r.targetFingerprint);
     groups.insert(sample.group);

@@ -6,9 +6,9 @@
 // the tuner behaves as before.
 //
 //===----------------------------------------------------------------------===//
+#include "hatc/Tuner/CrossTask.h"
 #include "TestContext.h"
 #include "hatc/Config.h"
-#include "hatc/Tuner/CrossTask.h"
 #include "hatc/Tuner/Tuner.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -38,7 +38,8 @@ public:
       if (c.value("sketch", "") == "hwacc_gemm") {
         double rm = std::log2(c["tm"].get<double>()) - logM,
                rn = std::log2(c["tn"].get<double>()) - logN;
-        value = 100 * std::exp(-0.125 * ((rm + 1) * (rm + 1) + (rn + 1) * (rn + 1))) +
+        value = 100 * std::exp(-0.125 *
+                               ((rm + 1) * (rm + 1) + (rn + 1) * (rn + 1))) +
                 (c["double_buffer"].get<bool>() ? 10 : 0);
       }
       result.gflops = value;
@@ -131,13 +132,12 @@ TEST(CrossTask, SamplesOfEveryTaskOfAKind) {
   EXPECT_EQ(some.samples.size(), 16u);
   EXPECT_EQ(some.tasks, 1u);
   // Another machine's fingerprint weighs them down.
-  CrossTaskSamples elsewhere = crossTaskSamples(
-      *database, test::context(), "hwacc", "hwacc:other:0123");
+  CrossTaskSamples elsewhere =
+      crossTaskSamples(*database, test::context(), "hwacc", "hwacc:other:0123");
   ASSERT_FALSE(elsewhere.samples.empty());
   EXPECT_LT(elsewhere.samples.front().weight, 1.0);
-  EXPECT_TRUE(
-      crossTaskSamples(*database, test::context(), "cpu", fingerprint)
-          .samples.empty());
+  EXPECT_TRUE(crossTaskSamples(*database, test::context(), "cpu", fingerprint)
+                  .samples.empty());
   database.reset();
   llvm::sys::fs::remove(db);
 }
@@ -161,7 +161,8 @@ TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
 
   // A new task, tuned without the prior: its records are the test set.
   std::string plainDb = tempPath("db");
-  std::vector<double> plain = tuneOne("matmul_1024.mlir", plainDb, 40, "", 10, 10);
+  std::vector<double> plain =
+      tuneOne("matmul_1024.mlir", plainDb, 40, "", 10, 10);
   ASSERT_EQ(plain.size(), 40u);
   auto database = db::Database::open(plainDb);
   CrossTaskSamples test =
@@ -176,12 +177,13 @@ TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
   }
   auto trained = cost_model::makeXGBoostModel(xgb);
   ASSERT_TRUE(trained->load(modelPath));
-  double ours = cost_model::pairwiseRankAccuracy(trained->predict(rows),
-                                                 actual, groups);
+  double ours =
+      cost_model::pairwiseRankAccuracy(trained->predict(rows), actual, groups);
   double chance = cost_model::pairwiseRankAccuracy(
       cost_model::makeRandomModel(5)->predict(rows), actual, groups);
   std::printf("new task ranked by the other tasks' model: %.3f (random "
-              "%.3f)\n", ours, chance);
+              "%.3f)\n",
+              ours, chance);
   EXPECT_GT(ours, 0.6);
   EXPECT_GT(ours, chance + 0.1);
 

@@ -95,10 +95,10 @@ int modelTrain(const Args &args) {
     for (const std::string &line : data.skipped)
       llvm::errs() << "hatc model train: warning: skipped " << line << "\n";
     if (data.samples.size() < 2)
-      return reportError(makeError(
-          "hatc model train: " + dbPath + " has " +
-          std::to_string(data.samples.size()) + " usable " + kind +
-          " records; at least 2 are needed"));
+      return reportError(makeError("hatc model train: " + dbPath + " has " +
+                                   std::to_string(data.samples.size()) +
+                                   " usable " + kind +
+                                   " records; at least 2 are needed"));
     std::string path =
         outPath.empty() ? tuner::crossTaskModelPath(dbPath, kind) : outPath;
     try {

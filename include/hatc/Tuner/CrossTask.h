@@ -1,4 +1,5 @@
-//===- CrossTask.h - One cost model across the tasks of a target kind -*- C++ -*-===//
+//===- CrossTask.h - One cost model across the tasks of a target kind -*- C++
+//-*-===//
 //
 // A cost model trained on every record of a target kind in the database
 // (every task, every shape, other machines' records included) ranks the
@@ -53,11 +54,10 @@ struct CrossTaskSamples {
 /// fingerprintWeight against `fingerprint`; records of the workloads in
 /// `excludeKeys` are left out (leave-one-task-out). Workloads whose IR the
 /// database lacks or that no longer parse are skipped and named.
-CrossTaskSamples crossTaskSamples(db::Database &database,
-                                  mlir::MLIRContext &context,
-                                  const std::string &kind,
-                                  const std::string &fingerprint,
-                                  const std::set<std::string> &excludeKeys = {});
+CrossTaskSamples
+crossTaskSamples(db::Database &database, mlir::MLIRContext &context,
+                 const std::string &kind, const std::string &fingerprint,
+                 const std::set<std::string> &excludeKeys = {});
 
 /// Distinct groups among `samples`.
 size_t groupCount(const std::vector<cost_model::Sample> &samples);

@@ -23,8 +23,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const int kRelative[] = {FRelTileM, FRelTileN,   FRelTileK,
-                         FRelRegM,  FRelRegN,    FThreadBalance};
+const int kRelative[] = {FRelTileM, FRelTileN, FRelTileK,
+                         FRelRegM,  FRelRegN,  FThreadBalance};
 
 FeatureInput cpuMatmul(int64_t m, int64_t n, int64_t k, CpuGemmKnobs knobs) {
   FeatureInput in;
@@ -36,7 +36,8 @@ FeatureInput cpuMatmul(int64_t m, int64_t n, int64_t k, CpuGemmKnobs knobs) {
   return in;
 }
 
-FeatureInput hwaccMatmul(int64_t m, int64_t n, int64_t k, HwaccGemmKnobs knobs) {
+FeatureInput hwaccMatmul(int64_t m, int64_t n, int64_t k,
+                         HwaccGemmKnobs knobs) {
   FeatureInput in;
   in.opKind = "matmul";
   in.loopRanges = {m, n, k};
@@ -59,10 +60,10 @@ TEST(CostModelTransfer, SchemaVersionCoversTheRelativeFeatures) {
 TEST(CostModelTransfer, SameRelativeCpuConfigGivesSameRelativeFeatures) {
   // Every tile is the same fraction of its dimension on both shapes; the
   // threads split the rows evenly on both.
-  std::vector<float> small = extractFeatures(cpuMatmul(
-      256, 512, 128, CpuGemmKnobs{2, 32, 128, 32, 4, 16, 1}));
-  std::vector<float> large = extractFeatures(cpuMatmul(
-      1024, 2048, 512, CpuGemmKnobs{2, 128, 512, 128, 16, 64, 1}));
+  std::vector<float> small = extractFeatures(
+      cpuMatmul(256, 512, 128, CpuGemmKnobs{2, 32, 128, 32, 4, 16, 1}));
+  std::vector<float> large = extractFeatures(
+      cpuMatmul(1024, 2048, 512, CpuGemmKnobs{2, 128, 512, 128, 16, 64, 1}));
   for (int id : kRelative)
     EXPECT_FLOAT_EQ(small[id], large[id]) << featureNames()[id];
   EXPECT_FLOAT_EQ(small[FRelTileM], 32.0f / 128.0f); // mc / a thread's rows
@@ -73,14 +74,14 @@ TEST(CostModelTransfer, SameRelativeCpuConfigGivesSameRelativeFeatures) {
   EXPECT_NE(small[FLog2Mc], large[FLog2Mc]);
   EXPECT_LT(small[FLog2ProblemL3Ratio], large[FLog2ProblemL3Ratio]);
   // A thread count that does not divide the rows is unbalanced.
-  std::vector<float> odd = extractFeatures(cpuMatmul(
-      257, 512, 128, CpuGemmKnobs{2, 32, 128, 32, 4, 16, 1}));
+  std::vector<float> odd = extractFeatures(
+      cpuMatmul(257, 512, 128, CpuGemmKnobs{2, 32, 128, 32, 4, 16, 1}));
   EXPECT_NEAR(odd[FThreadBalance], 257.0 / 258.0, 1e-6);
 }
 
 TEST(CostModelTransfer, SameRelativeHwaccConfigGivesSameRelativeFeatures) {
-  std::vector<float> small = extractFeatures(
-      hwaccMatmul(128, 256, 64, HwaccGemmKnobs{64, 64, 32}));
+  std::vector<float> small =
+      extractFeatures(hwaccMatmul(128, 256, 64, HwaccGemmKnobs{64, 64, 32}));
   std::vector<float> large = extractFeatures(
       hwaccMatmul(512, 1024, 256, HwaccGemmKnobs{256, 256, 128}));
   for (int id : {FRelTileM, FRelTileN, FRelTileK})
@@ -106,16 +107,18 @@ std::vector<Sample> syntheticTask(int64_t m, int64_t n, int64_t k, int count,
   for (int i = 0; i < count; ++i) {
     HwaccGemmKnobs knobs{int64_t(1) << log2Tile(rng),
                          int64_t(1) << log2Tile(rng),
-                         int64_t(1) << log2Tile(rng), coin(rng), coin(rng),
+                         int64_t(1) << log2Tile(rng),
+                         coin(rng),
+                         coin(rng),
                          false};
     double rm = std::min<double>(knobs.tm, m) / m,
            rn = std::min<double>(knobs.tn, n) / n,
            rk = std::min<double>(knobs.tk, k) / k;
-    double quality = std::exp(-8 * ((rm - 0.5) * (rm - 0.5) +
-                                     (rn - 0.5) * (rn - 0.5))) *
-                     (0.5 + 0.5 * rk) * (knobs.doubleBuffer ? 1.0 : 0.8);
-    samples.push_back({group, extractFeatures(hwaccMatmul(m, n, k, knobs)),
-                       scale * quality});
+    double quality =
+        std::exp(-8 * ((rm - 0.5) * (rm - 0.5) + (rn - 0.5) * (rn - 0.5))) *
+        (0.5 + 0.5 * rk) * (knobs.doubleBuffer ? 1.0 : 0.8);
+    samples.push_back(
+        {group, extractFeatures(hwaccMatmul(m, n, k, knobs)), scale * quality});
   }
   return samples;
 }
@@ -139,7 +142,9 @@ TEST(CostModelTransfer, ModelOfOtherTasksRanksANewTask) {
   std::vector<Sample> train;
   for (auto [m, n, k, scale] :
        std::vector<std::tuple<int64_t, int64_t, int64_t, double>>{
-           {256, 512, 1024, 1.0}, {1024, 256, 512, 30.0}, {512, 2048, 256, 5.0}})
+           {256, 512, 1024, 1.0},
+           {1024, 256, 512, 30.0},
+           {512, 2048, 256, 5.0}})
     for (Sample &s : syntheticTask(m, n, k, 150, scale, rng))
       train.push_back(std::move(s));
   // Task C: a shape none of the training tasks has.
@@ -154,7 +159,6 @@ TEST(CostModelTransfer, ModelOfOtherTasksRanksANewTask) {
   double chance = heldOutAccuracy(*random, test);
   EXPECT_GT(ours, 0.8) << "random: " << chance;
   EXPECT_GT(ours, chance + 0.2);
-
 }
 
 TEST(CostModelTransfer, WeightsDecideBetweenConflictingTasks) {
@@ -168,9 +172,8 @@ TEST(CostModelTransfer, WeightsDecideBetweenConflictingTasks) {
     }
     return samples;
   };
-  for (auto [a, b, increasing] :
-       std::vector<std::tuple<double, double, bool>>{{10, 0.1, true},
-                                                     {0.1, 10, false}}) {
+  for (auto [a, b, increasing] : std::vector<std::tuple<double, double, bool>>{
+           {10, 0.1, true}, {0.1, 10, false}}) {
     XGBoostOptions options;
     options.objective = "reg:squarederror";
     auto model = makeXGBoostModel(options);
@@ -184,7 +187,8 @@ TEST(CostModelTransfer, SavedSamplesKeepTheirWeights) {
   std::string path = ::testing::TempDir() + "hatc_transfer_weights_" +
                      std::to_string(::getpid());
   auto model = makeXGBoostModel();
-  model->update({{"A", {1, 2}, 1.0, 0.25}, {"A", {2, 1}, 2.0, 1.0},
+  model->update({{"A", {1, 2}, 1.0, 0.25},
+                 {"A", {2, 1}, 2.0, 1.0},
                  {"B", {3, 3}, 5.0, 4.0}});
   model->save(path);
   auto samples = readTrainingSamples(path);
