@@ -80,6 +80,12 @@ public:
                                 bst_ulong(labels.size())),
           "XGDMatrixSetFloatInfo(label)");
   }
+  /// One weight per row, or per group for a ranking objective.
+  void setWeights(const std::vector<float> &weights) {
+    check(XGDMatrixSetFloatInfo(handle, "weight", weights.data(),
+                                bst_ulong(weights.size())),
+          "XGDMatrixSetFloatInfo(weight)");
+  }
   /// Sizes of consecutive groups of rows (rows must be sorted by group).
   void setGroups(const std::vector<unsigned> &sizes) {
     check(XGDMatrixSetUIntInfo(handle, "group", sizes.data(),
@@ -216,10 +222,15 @@ std::optional<ModelFile> readModelFile(const std::string &path,
 
 json samplesToJson(const std::vector<Sample> &samples) {
   json array = json::array();
-  for (const Sample &s : samples)
-    array.push_back({{"group", s.group},
-                     {"features", s.features},
-                     {"throughput", s.throughput}});
+  for (const Sample &s : samples) {
+    json item = {{"group", s.group},
+                 {"features", s.features},
+                 {"throughput", s.throughput}};
+    // Only when it is not the default, so files stay as small as before.
+    if (s.weight != 1)
+      item["weight"] = s.weight;
+    array.push_back(std::move(item));
+  }
   return array;
 }
 
@@ -237,6 +248,11 @@ std::optional<std::vector<Sample>> samplesFromJson(const json &array) {
     Sample s;
     s.group = item["group"].get<std::string>();
     s.throughput = item["throughput"].get<double>();
+    if (item.contains("weight")) {
+      if (!item["weight"].is_number() || !(item["weight"].get<double>() > 0))
+        return std::nullopt;
+      s.weight = item["weight"].get<double>();
+    }
     for (const json &value : item["features"]) {
       if (!value.is_number())
         return std::nullopt;
@@ -391,21 +407,30 @@ private:
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return samples[a].group < samples[b].group;
     });
-    std::vector<float> values, labels;
+    std::vector<float> values, labels, rowWeights, groupWeights;
     std::vector<unsigned> groupSizes;
+    bool weighted = false;
     values.reserve(samples.size() * width);
     for (size_t i = 0; i < order.size(); ++i) {
       const Sample &s = samples[order[i]];
       values.insert(values.end(), s.features.begin(), s.features.end());
       labels.push_back(targets[order[i]]);
-      if (i == 0 || s.group != samples[order[i - 1]].group)
+      rowWeights.push_back(float(s.weight));
+      weighted = weighted || s.weight != 1;
+      if (i == 0 || s.group != samples[order[i - 1]].group) {
         groupSizes.push_back(0);
+        groupWeights.push_back(float(s.weight));
+      }
       ++groupSizes.back();
     }
     DMatrix train(values, order.size(), width);
     train.setLabels(labels);
-    if (options.objective == "rank:pairwise")
+    bool ranking = options.objective == "rank:pairwise";
+    if (ranking)
       train.setGroups(groupSizes);
+    // Unweighted training stays bit-for-bit what it was before weights.
+    if (weighted)
+      train.setWeights(ranking ? groupWeights : rowWeights);
     auto fresh = std::make_unique<Booster>(&train);
     configure(*fresh, options);
     for (int round = 0; round < options.rounds; ++round)
@@ -470,6 +495,14 @@ private:
 
 std::unique_ptr<CostModel> makeXGBoostModel(XGBoostOptions options) {
   return std::make_unique<XGBoostModel>(std::move(options));
+}
+
+std::optional<std::vector<Sample>>
+readTrainingSamples(const std::string &path) {
+  std::optional<ModelFile> file = readModelFile(path, "xgboost");
+  if (!file)
+    return std::nullopt;
+  return samplesFromJson(file->header.value("samples", json()));
 }
 
 std::unique_ptr<CostModel> makeRandomModel(uint64_t seed) {

@@ -160,6 +160,34 @@ const FeatureInfo kFeatureInfo[] = {
     {FGpuCoalescing, "gpu_coalescing",
      "gpu: useful fraction of a warp's global accesses along a row "
      "(1 / thread tile columns: neighbouring threads own tn-wide chunks)"},
+    {FRelTileM, "rel_tile_m",
+     "M tile / the M extent it tiles (cpu_matmul: mc / a thread's rows; "
+     "conv: ow_t / OW; elementwise: rows / a thread's rows; hwacc: tm / M "
+     "rounded to the array; gpu: bm / M)"},
+    {FRelTileN, "rel_tile_n",
+     "N tile / N (nc / N, f_t / F, cols / innermost extent, tn / N, bn / N)"},
+    {FRelTileK, "rel_tile_k",
+     "K tile / K (kc / K, c_t / C, tk / K, bk / K); 0 without a reduction"},
+    {FRelRegM, "rel_reg_m",
+     "register tile rows / cache tile rows (cpu_matmul mr / mc; hwacc: "
+     "array dim / tm)"},
+    {FRelRegN, "rel_reg_n",
+     "register tile columns / cache tile columns (cpu_matmul nr / nc; "
+     "hwacc: array dim / tn)"},
+    {FL3Ratio, "l3_ratio",
+     "cache tiles of all threads (A and C per thread, B shared) / L3 "
+     "(hwacc: A+B+C tiles / scratchpad bytes)"},
+    {FLog2ProblemL3Ratio, "log2_problem_l3_ratio",
+     "log2 of the task's operand bytes / L3 (hwacc: / scratchpad bytes): "
+     "the task's own size against the last level it can live in"},
+    {FLog2ParItersPerThread, "log2_par_iters_per_thread",
+     "log2 of the parallel loop's iterations / threads (cpu sketches)"},
+    {FThreadBalance, "thread_balance",
+     "parallel iterations / (threads x the slowest thread's iterations): 1 "
+     "when threads split the work evenly and all have some (cpu sketches)"},
+    {FLog2TilesPerThread, "log2_tiles_per_thread",
+     "log2 of the cache tiles (M x N, conv: rows x ow x f) one thread walks; "
+     "hwacc: all C tiles"},
 };
 static_assert(sizeof(kFeatureInfo) / sizeof(kFeatureInfo[0]) == kFeatureCount,
               "every FeatureId needs a name and a description");
@@ -206,7 +234,7 @@ struct TargetParams {
   bool hwacc = false, gpu = false;
   int64_t gpuSharedBytes = 48 * 1024, gpuMultiprocessors = 132;
   int64_t vectorLanes = 16, vectorRegisters = 32, l1Bytes = 32 * 1024,
-          l2Bytes = 1 << 20, cores = 2;
+          l2Bytes = 1 << 20, l3Bytes = 32 << 20, cores = 2;
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024,
           dmaBytesPerCycle = 16;
 
@@ -222,6 +250,7 @@ struct TargetParams {
     read("vector_registers", vectorRegisters);
     read("l1_bytes", l1Bytes);
     read("l2_bytes", l2Bytes);
+    read("l3_bytes", l3Bytes);
     read("cores", cores);
     read("array_dim", arrayDim);
     read("scratchpad_rows", scratchpadRows);
@@ -341,6 +370,20 @@ void cpuCommon(Features &f, const TargetParams &t, int64_t par,
   set(f, FLog2WorkPerThread, log2Of(workPerThread));
   set(f, FParImbalance, imbalance(parallelExtent, par));
   set(f, FParPerCore, double(par) / double(t.cores));
+  if (parallelExtent > 0) {
+    set(f, FLog2ParItersPerThread, log2Of(double(parallelExtent) / double(par)));
+    set(f, FThreadBalance,
+        double(parallelExtent) /
+            double(ceilDiv(parallelExtent, par) * std::max<int64_t>(par, 1)));
+  }
+}
+
+/// Tile extent over the extent it tiles (a tile larger than the extent is
+/// clamped, so this lies in (0, 1]).
+double relative(double tile, double extent) {
+  if (tile <= 0 || extent <= 0)
+    return 0;
+  return std::min(tile, extent) / extent;
 }
 
 /// A GEMM tiled over threads, cache tiles and a register tile: a matmul or
@@ -387,6 +430,15 @@ void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
   set(f, FL1Ratio, slivers / double(t.l1Bytes));
   set(f, FL2Ratio, bPanel / double(t.l2Bytes));
   set(f, FTileWsL2Ratio, (aTile + bPanel + cTile) / double(t.l2Bytes));
+  set(f, FRelTileM, relative(double(mcEff), double(rows)));
+  set(f, FRelTileN, relative(double(ncEff), double(N)));
+  set(f, FRelTileK, relative(double(kcEff), double(K)));
+  set(f, FRelRegM, relative(double(atLeast1(mr)), double(mcEff)));
+  set(f, FRelRegN, relative(double(atLeast1(nr)), double(ncEff)));
+  set(f, FL3Ratio, (double(par) * (aTile + cTile) + bPanel) / double(t.l3Bytes));
+  set(f, FLog2TilesPerThread,
+      log2Of(double(batched ? ceilDiv(B, par) : 1) * ceilDiv(rows, mcEff) *
+             ceilDiv(N, ncEff)));
 
   // Register tile: mr rows of nr/lanes accumulators, one B row of vectors
   // and a broadcast A element (the sketch's own register count).
@@ -453,6 +505,15 @@ void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
   set(f, FL2Ratio, filterBlock / double(t.l2Bytes));
   double inputRows = double(kh) * kw * ch * owT * eb;
   set(f, FTileWsL2Ratio, (inputRows + filterBlock + cTile) / double(t.l2Bytes));
+  set(f, FRelTileM, relative(double(owT), double(ow)));
+  set(f, FRelTileN, relative(double(fT), double(filters)));
+  set(f, FRelTileK, relative(double(cT), double(ch)));
+  set(f, FL3Ratio,
+      (double(par) * (inputRows + cTile) + double(kh) * kw * ch * filters * eb) /
+          double(t.l3Bytes));
+  set(f, FLog2TilesPerThread,
+      log2Of(double(n) * ceilDiv(oh, par) * ceilDiv(ow, owT) *
+             ceilDiv(filters, fT)));
 
   int64_t vectors = ceilDiv(fT, t.vectorLanes);
   set(f, FRegRatio, double(owT * vectors + vectors + 1) / double(t.vectorRegisters));
@@ -490,6 +551,12 @@ void cpuElementwise(Features &f, const CpuElementwiseKnobs &k,
   set(f, FL1Ratio, 2 * tile / double(t.l1Bytes));
   set(f, FL2Ratio, 2 * tile / double(t.l2Bytes));
   set(f, FTileWsL2Ratio, 2 * tile / double(t.l2Bytes));
+  set(f, FRelTileM, relative(double(rows), double(ceilDiv(outer, par))));
+  set(f, FRelTileN, relative(double(cols), double(inner)));
+  set(f, FL3Ratio, 2 * tile * par / double(t.l3Bytes));
+  set(f, FLog2TilesPerThread,
+      log2Of(double(ceilDiv(ceilDiv(outer, par), rows)) * middle *
+             ceilDiv(inner, cols)));
   int64_t vectors = rows * ceilDiv(cols, t.vectorLanes);
   set(f, FRegRatio, double(vectors) / double(t.vectorRegisters));
   set(f, FLog2RegVectors, log2Of(vectors));
@@ -530,6 +597,17 @@ void hwaccGemm(Features &f, const HwaccGemmKnobs &k, const Problem &p,
   double buffers = doubleBuffer ? 2 : 1;
   set(f, FSpOccupancy, buffers * double(tm * tk + tk * tn) / d / spRows);
   set(f, FAccOccupancy, double(tm) * tn / d / double(t.accumulatorRows));
+  set(f, FRelTileM, relative(double(tm), double(roundUp(M, d))));
+  set(f, FRelTileN, relative(double(tn), double(roundUp(N, d))));
+  set(f, FRelTileK, relative(double(tk), double(roundUp(K, d))));
+  set(f, FRelRegM, relative(double(d), double(tm)));
+  set(f, FRelRegN, relative(double(d), double(tn)));
+  double spBytes = spRows * double(d) * double(eb);
+  set(f, FL3Ratio,
+      (buffers * double(tm * tk + tk * tn) * eb + double(tm) * tn * 4) /
+          spBytes);
+  set(f, FLog2TilesPerThread,
+      log2Of(double(ceilDiv(M, tm)) * ceilDiv(N, tn)));
 
   // Edge blocks carry their true sizes, so the array only wastes the part
   // of the last dim-block; whole tiles are what the scratchpad and the DMA
@@ -580,8 +658,13 @@ void gpuKernel(Features &f, const GpuKernelKnobs &k, const Problem &p,
   set(f, FLog2TilesM, log2Of(ceilDiv(M, bm)));
   set(f, FLog2TilesN, log2Of(ceilDiv(N, bn)));
   set(f, FLog2CTileBytes, log2Of(double(bm) * bn * p.accBytes));
+  set(f, FRelTileM, relative(double(bm), p.M));
+  set(f, FRelTileN, relative(double(bn), p.N));
+  set(f, FRelRegM, relative(double(tm), double(bm)));
+  set(f, FRelRegN, relative(double(tn), double(bn)));
   if (p.K <= 0)
     return;
+  set(f, FRelTileK, relative(double(bk > 0 ? bk : p.K), p.K));
   int64_t K = int64_t(p.K), step = bk > 0 ? bk : K;
   set(f, FLog2TilesK, log2Of(ceilDiv(K, step)));
   double aTile = double(bm) * step * p.elemBytes,
@@ -635,6 +718,18 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
   set(f, FLog2GemmN, log2Of(problem.N));
   set(f, FLog2GemmK, log2Of(problem.K));
   set(f, FLog2Batch, log2Of(problem.batch));
+  // The task's own footprint against the last level that could hold it.
+  double operandBytes =
+      problem.K > 0
+          ? problem.batch * ((problem.M + problem.N) * problem.K *
+                                 double(problem.elemBytes) +
+                             problem.M * problem.N * double(problem.accBytes))
+          : 2 * problem.M * problem.N * double(problem.elemBytes);
+  double lastLevel =
+      target.hwacc ? double(target.scratchpadRows) * double(target.arrayDim) *
+                         double(problem.elemBytes == 1 ? 4 : problem.elemBytes)
+                   : double(target.l3Bytes);
+  set(f, FLog2ProblemL3Ratio, log2Of(operandBytes / lastLevel));
 
   // Each family of schedules has its own estimates; which family a config
   // belongs to is the sketch's word (FeatureInput::sketch), not a name.

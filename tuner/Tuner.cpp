@@ -2,8 +2,10 @@
 #include "hatc/Tuner/Tuner.h"
 #include "hatc/CostModel/Features.h"
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Tuner/CrossTask.h"
 #include "hatc/Support/Version.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <unistd.h>
@@ -104,7 +106,7 @@ std::vector<float> Tuner::features(size_t t,
 cost_model::Sample Tuner::sample(size_t t, const nlohmann::json &config,
                                  double throughput) const {
   return {tasks[t].workload.key() + "@" + tasks[t].target.fingerprint(),
-          features(t, config), throughput};
+          features(t, config), throughput, ownSampleWeight};
 }
 
 void Tuner::loadExisting(size_t t) {
@@ -434,13 +436,69 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
   othersSamples.clear();
   if (model) {
     try {
-      model->update(samples);
+      if (!prior.empty())
+        retrainOnPooled();
+      else
+        model->update(samples);
       if (!options.modelPath.empty())
         model->save(options.modelPath);
     } catch (const std::exception &e) {
       llvm::errs() << "hatc tune: cost model update failed (" << e.what()
                    << "); continuing with the model as it was\n";
     }
+  }
+}
+
+std::vector<cost_model::Sample> Tuner::crossTaskPrior() {
+  const std::string &path = options.crossTaskModelPath;
+  if (path.empty() || options.search != "xgboost" ||
+      !llvm::sys::fs::exists(path))
+    return {};
+  auto loaded = cost_model::readTrainingSamples(path);
+  if (!loaded) {
+    llvm::errs() << "hatc tune: ignoring the cross-task cost model " << path
+                 << " (corrupt or of another feature schema; rebuild it "
+                    "with hatc model train)\n";
+    return {};
+  }
+  // The tasks' own records come from the database (history), weighed up.
+  std::set<std::string> own;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    own.insert(tasks[t].workload.key() + "@" + tasks[t].target.fingerprint());
+  std::vector<cost_model::Sample> prior;
+  for (cost_model::Sample &s : *loaded)
+    if (!own.count(s.group))
+      prior.push_back(std::move(s));
+  if (prior.empty())
+    return {};
+  ownSampleWeight = kOwnSampleWeight;
+  llvm::errs() << "hatc tune: using cross-task cost model " << path << " ("
+               << prior.size() << " records from " << groupCount(prior)
+               << " tasks)\n";
+  return prior;
+}
+
+void Tuner::retrainOnPooled() {
+  // The prior fades as the tasks' own samples come in: at kPriorHalfLife
+  // own samples it counts half, so a prior that misleads on this task is
+  // outvoted within a few batches, and one that helps has done so already.
+  constexpr double kPriorHalfLife = 16;
+  size_t own = 0;
+  for (const auto &h : history)
+    own += h.size();
+  double scale = kPriorHalfLife / (kPriorHalfLife + double(own));
+  std::vector<cost_model::Sample> pooled = prior;
+  for (cost_model::Sample &s : pooled)
+    s.weight *= scale;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    for (const auto &[config, throughput] : history[t])
+      pooled.push_back(sample(t, config, throughput));
+  model = cost_model::makeXGBoostModel(xgboostOptions());
+  try {
+    model->update(pooled);
+  } catch (const std::exception &e) {
+    llvm::errs() << "hatc tune: cost model training failed (" << e.what()
+                 << ")\n";
   }
 }
 
@@ -454,23 +512,28 @@ void Tuner::run() {
     // was trained on exactly what the database holds for these tasks; one
     // of another feature schema, a corrupt one or a stale one is rebuilt
     // from the database.
-    std::vector<cost_model::Sample> samples;
-    for (size_t t = 0; t < tasks.size(); ++t)
-      for (const auto &[config, throughput] : history[t])
-        samples.push_back(sample(t, config, throughput));
-    bool reused = !options.modelPath.empty() && !samples.empty() &&
-                  model->load(options.modelPath) &&
-                  model->sampleCount() == samples.size();
-    if (!reused && model->sampleCount() > 0)
-      model = options.search == "random-model"
-                  ? cost_model::makeRandomModel(options.seed)
-                  : cost_model::makeXGBoostModel(xgboostOptions());
-    if (!reused && !samples.empty()) {
-      try {
-        model->update(samples);
-      } catch (const std::exception &e) {
-        llvm::errs() << "hatc tune: cost model training failed (" << e.what()
-                     << ")\n";
+    prior = crossTaskPrior();
+    if (!prior.empty()) {
+      retrainOnPooled();
+    } else {
+      std::vector<cost_model::Sample> samples;
+      for (size_t t = 0; t < tasks.size(); ++t)
+        for (const auto &[config, throughput] : history[t])
+          samples.push_back(sample(t, config, throughput));
+      bool reused = !options.modelPath.empty() && !samples.empty() &&
+                    model->load(options.modelPath) &&
+                    model->sampleCount() == samples.size();
+      if (!reused && model->sampleCount() > 0)
+        model = options.search == "random-model"
+                    ? cost_model::makeRandomModel(options.seed)
+                    : cost_model::makeXGBoostModel(xgboostOptions());
+      if (!reused && !samples.empty()) {
+        try {
+          model->update(samples);
+        } catch (const std::exception &e) {
+          llvm::errs() << "hatc tune: cost model training failed ("
+                       << e.what() << ")\n";
+        }
       }
     }
   }

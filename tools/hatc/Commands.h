@@ -29,6 +29,7 @@ int dbCommand(const Args &args);
 int spaceCommand(const Args &args);
 int measureCommand(const Args &args);
 int tuneCommand(const Args &args);
+int modelCommand(const Args &args);
 int reportCommand(const Args &args);
 int coordCommand(const Args &args);
 

@@ -9,6 +9,7 @@
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Tuner/CrossTask.h"
 #include "hatc/Tuner/Tuner.h"
 #include "hatc/Support/Time.h"
 
@@ -376,6 +377,11 @@ int tuneCommand(const Args &args) {
   options.modelPath = search == "xgboost" && !db::Database::isServerSpec(dbPath)
                           ? dbPath + ".model"
                           : "";
+  // hatc model train's cross-task model of this kind, used when present
+  // (a file next to a SQLite database; none for a server).
+  if (!tasks.empty() && !db::Database::isServerSpec(dbPath))
+    options.crossTaskModelPath = tuner::crossTaskModelPath(
+        dbPath, targetKindName(tasks.front().target.kind));
   std::unique_ptr<cost_model::CostModel> model;
   if (search == "xgboost") {
     cost_model::XGBoostOptions xgb;

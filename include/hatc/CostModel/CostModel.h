@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ struct Sample {
   /// Higher is better (flops/s, 1/cycles, ...); 0 for a candidate that
   /// failed (build error, timeout, wrong answer): it trains as the worst.
   double throughput = 0;
+  /// How much this sample counts in training (> 0): a cross-task model
+  /// weighs records of other machines down and the tuned task's own up.
+  /// With rank:pairwise XGBoost weighs whole groups: a group takes its
+  /// first sample's weight.
+  double weight = 1;
 };
 
 /// An XGBoost call failed or the inputs are inconsistent (feature vectors
@@ -90,6 +96,12 @@ struct XGBoostOptions {
 /// and unlike continued boosting it cannot drift with the order the
 /// batches came in. Throws CostModelError for an unknown objective.
 std::unique_ptr<CostModel> makeXGBoostModel(XGBoostOptions options = {});
+
+/// The samples a saved XGBoost model file was trained on (with their
+/// weights); nullopt for a file XGBoost's load() would refuse (missing,
+/// corrupt, another file or feature schema version, another kind).
+std::optional<std::vector<Sample>>
+readTrainingSamples(const std::string &path);
 
 /// Uniform random scores from a seeded generator: the baseline for
 /// ablations and a stand-in for tests.

@@ -28,7 +28,7 @@
 namespace hatc::cost_model {
 
 /// Version of the feature layout; saved models carry it.
-constexpr int kFeatureSchemaVersion = 2;
+constexpr int kFeatureSchemaVersion = 3;
 
 /// Positions in the feature vector. featureDescriptions() says what each
 /// one measures; the names are the enumerators without the F, in snake case.
@@ -119,6 +119,19 @@ enum FeatureId : int {
   FGpuWaveEff,
   FGpuSharedRatio,
   FGpuCoalescing,
+  // Shape-relative (schema 3): the same relative config means the same on
+  // any shape of an op class, so one model can rank configs of a task it
+  // has never measured (a cross-task model).
+  FRelTileM,
+  FRelTileN,
+  FRelTileK,
+  FRelRegM,
+  FRelRegN,
+  FL3Ratio,
+  FLog2ProblemL3Ratio,
+  FLog2ParItersPerThread,
+  FThreadBalance,
+  FLog2TilesPerThread,
   kFeatureCount
 };
 
@@ -173,7 +186,8 @@ struct FeatureInput {
   SketchDescription sketch;
   /// {"kind": "cpu"|"hwacc"|"gpu", "vector_lanes", "vector_registers",
   ///  "l2_bytes", "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
-  ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors"};
+  ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors",
+  ///  "l1_bytes", "l3_bytes"};
   ///  missing fields take the tuner's defaults.
   nlohmann::json target;
 };

@@ -59,6 +59,11 @@ struct TuneOptions {
   /// How long a claim on a candidate holds when this session dies before
   /// measuring it (a live session measures its claims within a batch).
   double claimTtlS = 1800;
+  /// A cross-task model (hatc model train; CrossTask.h): when the file
+  /// loads, its samples of other tasks train the model from the first
+  /// trial, pooled with the tasks' own samples weighed up. Empty or a
+  /// missing file: each task learns from its own records only.
+  std::string crossTaskModelPath;
 };
 
 /// What the cost model reads of a candidate: the anchor op, the config as
@@ -136,6 +141,11 @@ private:
   /// Records counted against the trial budget (this run's and the
   /// database's).
   int64_t recordsKnown() const;
+  /// Samples of other tasks from options.crossTaskModelPath (says so).
+  std::vector<cost_model::Sample> crossTaskPrior();
+  /// A fresh model on the prior (fading with the own samples seen) and
+  /// every own sample.
+  void retrainOnPooled();
   cost_model::XGBoostOptions xgboostOptions() const;
   std::vector<Candidate> propose(size_t task, int64_t count);
   void measureBatch(size_t task, std::vector<Candidate> batch);
@@ -166,6 +176,8 @@ private:
   int64_t done = 0;
   bool searching = false; // past the first read of the database
   bool stoppedByInterrupt = false;
+  double ownSampleWeight = 1; // kOwnSampleWeight with a cross-task prior
+  std::vector<cost_model::Sample> prior; // other tasks' samples, if any
 };
 
 /// "default" configs stand for the default schedule.

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Cross-task cost model benchmark (issue 16), baseline and ours in one run.
+
+For each target kind (hwacc, cpu):
+ 1. builds a pool database by tuning every example of that kind
+    (--pool-trials each, the ordinary guided search);
+ 2. leave-one-task-out ranking: for every task in the pool, trains on the
+    other tasks and ranks the held-out task's OK records
+    (build/bin/hatc-bench-transfer): pairwise accuracy and top-5 recall of a
+    random model, of the schema-2 features (shape-relative ones zeroed) and
+    of ours;
+ 3. trials to 95% of the best: tunes each focus task from scratch twice,
+    into a fresh database without a cross-task model (today's behaviour)
+    and with one trained on the pool minus that task
+    (`hatc model train --exclude KEY -o DB.KIND.xtask.model`), --trials each;
+    the best is the best of both runs and of the pool's own records of the
+    task.
+
+  bench/transfer.py [--targets hwacc,cpu] [--pool-trials hwacc=48,cpu=24]
+                    [--trials 64] [--seed 1] [--workdir DIR]
+
+hwacc measures modeled cycles (deterministic); CPU numbers are wall-clock
+medians and move with the machine's load: say how loaded it was.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HATC = os.path.join(ROOT, "build", "bin", "hatc")
+LOTO = os.path.join(ROOT, "build", "bin", "hatc-bench-transfer")
+EXAMPLES = {
+    "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
+              "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
+    "cpu": ["matmul_1024", "bert_ffn_matmul", "resnet50_conv3x3", "conv3x3_stride2", "matmul_odd",
+            "matmul_bias_relu"],
+}
+FOCUS = {"hwacc": ["matmul_1024", "resnet50_conv3x3", "bert_ffn_matmul", "conv3x3_stride2"],
+         "cpu": ["matmul_1024", "resnet50_conv3x3"]}
+
+
+def example(name):
+    return os.path.join(ROOT, "examples", name + ".mlir")
+
+
+def tune(name, target, db, trials, seed):
+    """Tunes one example; returns (workload keys, stderr)."""
+    cmd = [HATC, "tune", example(name), "--target", target, "--db", db, "--trials", str(trials),
+           "--seed", str(seed), "--json"]
+    if target == "hwacc":
+        cmd.append("--no-check")  # the model's cycles do not depend on the data
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"transfer.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    keys = [json.loads(line)["workload"] for line in out.stdout.splitlines() if line.startswith("{")]
+    return keys, out.stderr
+
+
+def records(db):
+    out = subprocess.run([HATC, "export", "--db", db], capture_output=True, text=True, check=True)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def throughput(record):
+    return record["extras"].get("gflops", 0.0) if record["error"] == "OK" else 0.0
+
+
+def curve(db, key):
+    best, points = 0.0, []
+    for r in records(db):
+        if r["workload_key"] != key:
+            continue
+        best = max(best, throughput(r))
+        points.append(best)
+    return points
+
+
+def reach(points, goal):
+    return next((i + 1 for i, v in enumerate(points) if v >= goal), None)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--targets", default="hwacc,cpu")
+    p.add_argument("--pool-trials", default="hwacc=48,cpu=24")
+    p.add_argument("--trials", type=int, default=64)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workdir", default=None)
+    p.add_argument("--focus", default=None, help="KIND=a,b;KIND=c (default: built in)")
+    args = p.parse_args()
+    pool_trials = dict((k, int(v)) for k, v in (x.split("=") for x in args.pool_trials.split(",")))
+    focus = dict(FOCUS)
+    if args.focus:
+        for part in args.focus.split(";"):
+            kind, names = part.split("=")
+            focus[kind] = names.split(",")
+    workdir = args.workdir or tempfile.mkdtemp(prefix="hatc-transfer-")
+    os.makedirs(workdir, exist_ok=True)
+    load = os.getloadavg()
+    print(f"hatc cross-task cost model benchmark; workdir {workdir}; load average "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+    summary = []
+    for kind in args.targets.split(","):
+        pool = os.path.join(workdir, f"pool.{kind}.db")
+        keys = {}
+        for name in EXAMPLES[kind]:
+            ks, _ = tune(name, kind, pool, pool_trials[kind], args.seed)
+            keys[name] = ks
+        print(f"\n== {kind}: pool of {len(EXAMPLES[kind])} examples x {pool_trials[kind]} trials "
+              f"(guided search, seed {args.seed})")
+        loto = subprocess.run([LOTO, pool, kind], capture_output=True, text=True)
+        print(loto.stdout.rstrip() or loto.stderr.rstrip())
+        pool_records = records(pool)
+        print(f"\n{kind}: trials to 95% of the best ({args.trials} trials per run, seed {args.seed})")
+        print(f"{'task':<28}{'best':>12}{'no transfer':>14}{'transfer':>10}"
+              f"{'best@' + str(args.trials) + ' no/yes':>22}")
+        for name in focus.get(kind, []):
+            for key in keys[name]:
+                plain_db = os.path.join(workdir, f"{name}.{kind}.plain.db")
+                xfer_db = os.path.join(workdir, f"{name}.{kind}.xfer.db")
+                for f in (plain_db, xfer_db, xfer_db + f".{kind}.xtask.model"):
+                    if os.path.exists(f):
+                        os.remove(f)
+                tune(name, kind, plain_db, args.trials, args.seed)
+                subprocess.run([HATC, "model", "train", "--db", pool, "--target", kind, "--exclude", key,
+                                "-o", xfer_db + f".{kind}.xtask.model"],
+                               check=True, stdout=subprocess.DEVNULL)
+                _, err = tune(name, kind, xfer_db, args.trials, args.seed)
+                if "using cross-task cost model" not in err:
+                    sys.exit(f"transfer.py: tune of {name} did not use the cross-task model:\n{err[-1000:]}")
+                plain, xfer = curve(plain_db, key), curve(xfer_db, key)
+                own = max([throughput(r) for r in pool_records if r["workload_key"] == key] + [0.0])
+                best = max(plain[-1], xfer[-1], own)
+                a, b = reach(plain, 0.95 * best), reach(xfer, 0.95 * best)
+                unit = "GF/s(mod)" if kind == "hwacc" else "GF/s"
+                print(f"{name:<28}{best:>8.1f} {unit:<4}{(a or 'never'):>9}{(b or 'never'):>10}"
+                      f"{plain[-1]:>12.1f} / {xfer[-1]:<8.1f}")
+                summary.append((kind, name, a, b))
+    print("\nacceptance: trials to 95% with transfer <= 64 (cpu matmul_1024, resnet50_conv3x3)")
+    for kind, name, a, b in summary:
+        print(f"  {kind}/{name}: without {a or 'never'}, with {b or 'never'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+//===- CrossTaskTest.cpp - Samples and priors of the cross-task model -----===//
+//
+// Records of two tasks tuned against a fake measurer become cross-task
+// samples (grouped, weighted, one task left out on request); a model trained
+// on them gives a new task a head start from its first batch; without it
+// the tuner behaves as before.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Tuner/CrossTask.h"
+#include "TestContext.h"
+#include "hatc/Config.h"
+#include "hatc/Tuner/Tuner.h"
+
+#include "llvm/Support/FileSystem.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+using namespace hatc;
+using namespace hatc::tuner;
+
+namespace {
+
+/// GFLOP/s of hwacc configs: tiles near half of M and N (after rounding to
+/// the array) are best, deeper k tiles better; a function of relative
+/// sizes, so what one shape teaches holds on another. Deterministic.
+class RelativeMeasurer : public Measurer {
+public:
+  std::vector<MeasureResult>
+  measure(const std::vector<MeasureRequest> &batch) override {
+    std::vector<MeasureResult> results;
+    for (const MeasureRequest &r : batch) {
+      MeasureResult result;
+      const nlohmann::json &c = r.config;
+      double value = 10;
+      if (c.value("sketch", "") == "hwacc_gemm") {
+        double rm = std::log2(c["tm"].get<double>()) - logM,
+               rn = std::log2(c["tn"].get<double>()) - logN;
+        value = 100 * std::exp(-0.125 *
+                               ((rm + 1) * (rm + 1) + (rn + 1) * (rn + 1))) +
+                (c["double_buffer"].get<bool>() ? 10 : 0);
+      }
+      result.gflops = value;
+      result.seconds = 1.0 / value;
+      result.cycles = int64_t(1e9 / value);
+      result.samples = {result.seconds};
+      results.push_back(result);
+    }
+    return results;
+  }
+  /// log2 of the tuned task's M and N (one measurer per task).
+  double logM = 10, logN = 10;
+};
+
+TuneTask makeTask(const std::string &example) {
+  auto w = loadWorkload(test::context(),
+                        std::string(HATC_SOURCE_DIR) + "/examples/" + example);
+  EXPECT_TRUE(bool(w));
+  auto target = resolveTarget("hwacc");
+  EXPECT_TRUE(bool(target));
+  TuneTask task;
+  task.shape = analyzeWorkload(*w);
+  task.facts = llvm::cantFail(TargetFacts::of(*target));
+  task.space = std::make_unique<SearchSpace>(task.shape, task.facts);
+  task.workload = std::move(*w);
+  task.target = *target;
+  return task;
+}
+
+std::string tempPath(const char *suffix) {
+  llvm::SmallString<128> path;
+  llvm::sys::fs::createTemporaryFile("hatc-xtask", suffix, path);
+  llvm::sys::fs::remove(path);
+  return std::string(path);
+}
+
+/// Tunes one example on hwacc into `db`; returns its best-so-far curve.
+std::vector<double> tuneOne(const std::string &example, const std::string &db,
+                            int64_t trials, const std::string &crossTask,
+                            double logM, double logN) {
+  RelativeMeasurer measurer;
+  measurer.logM = logM;
+  measurer.logN = logN;
+  Recorder recorder(db, "");
+  std::vector<TuneTask> tasks;
+  tasks.push_back(makeTask(example));
+  TuneOptions o;
+  o.trials = trials;
+  o.seed = 3;
+  o.batchSize = 8;
+  o.crossTaskModelPath = crossTask;
+  cost_model::XGBoostOptions xgb;
+  xgb.objective = o.objective;
+  Tuner tuner(std::move(tasks), measurer, cost_model::makeXGBoostModel(xgb),
+              recorder, o);
+  tuner.run();
+  return tuner.status()[0].curve;
+}
+
+} // namespace
+
+TEST(CrossTask, FingerprintWeightFallsWithDifferingParts) {
+  EXPECT_EQ(fingerprintWeight("cpu:skx:2c:ab", "cpu:skx:2c:ab"), 1.0);
+  EXPECT_DOUBLE_EQ(fingerprintWeight("cpu:skx:2c:ab", "cpu:skx:2c:cd"),
+                   0.25 + 0.75 * 0.75);
+  EXPECT_DOUBLE_EQ(fingerprintWeight("cpu:skx:2c:ab", "cpu:zen:8c:cd"),
+                   0.25 + 0.75 * 0.25);
+  EXPECT_GE(fingerprintWeight("a", "b"), 0.25);
+  EXPECT_EQ(crossTaskModelPath("/x/h.db", "cpu"), "/x/h.db.cpu.xtask.model");
+}
+
+TEST(CrossTask, SamplesOfEveryTaskOfAKind) {
+  std::string db = tempPath("db");
+  tuneOne("matmul_odd.mlir", db, 16, "", std::log2(257.0), std::log2(129.0));
+  tuneOne("bert_ffn_matmul.mlir", db, 16, "", 7, std::log2(3072.0));
+  auto database = db::Database::open(db);
+  auto fingerprint = llvm::cantFail(resolveTarget("hwacc")).fingerprint();
+  CrossTaskSamples all =
+      crossTaskSamples(*database, test::context(), "hwacc", fingerprint);
+  EXPECT_EQ(all.samples.size(), 32u);
+  EXPECT_EQ(all.tasks, 2u);
+  EXPECT_TRUE(all.skipped.empty());
+  for (const cost_model::Sample &s : all.samples) {
+    EXPECT_EQ(s.weight, 1.0); // measured here
+    EXPECT_EQ(s.features.size(), cost_model::featureCount());
+  }
+  CrossTaskSamples some =
+      crossTaskSamples(*database, test::context(), "hwacc", fingerprint,
+                       {"matmul_f32_M257_N129_K67"});
+  EXPECT_EQ(some.samples.size(), 16u);
+  EXPECT_EQ(some.tasks, 1u);
+  // Another machine's fingerprint weighs them down.
+  CrossTaskSamples elsewhere =
+      crossTaskSamples(*database, test::context(), "hwacc", "hwacc:other:0123");
+  ASSERT_FALSE(elsewhere.samples.empty());
+  EXPECT_LT(elsewhere.samples.front().weight, 1.0);
+  EXPECT_TRUE(crossTaskSamples(*database, test::context(), "cpu", fingerprint)
+                  .samples.empty());
+  database.reset();
+  llvm::sys::fs::remove(db);
+}
+
+TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
+  std::string pool = tempPath("db");
+  tuneOne("matmul_odd.mlir", pool, 48, "", std::log2(257.0), std::log2(129.0));
+  tuneOne("bert_ffn_matmul.mlir", pool, 48, "", 7, std::log2(3072.0));
+  auto fingerprint = llvm::cantFail(resolveTarget("hwacc")).fingerprint();
+  cost_model::XGBoostOptions xgb;
+  xgb.objective = TuneOptions().objective;
+  std::string modelPath = tempPath("model");
+  {
+    auto database = db::Database::open(pool);
+    CrossTaskSamples prior =
+        crossTaskSamples(*database, test::context(), "hwacc", fingerprint);
+    auto model = cost_model::makeXGBoostModel(xgb);
+    model->update(prior.samples);
+    model->save(modelPath);
+  }
+
+  // A new task, tuned without the prior: its records are the test set.
+  std::string plainDb = tempPath("db");
+  std::vector<double> plain =
+      tuneOne("matmul_1024.mlir", plainDb, 40, "", 10, 10);
+  ASSERT_EQ(plain.size(), 40u);
+  auto database = db::Database::open(plainDb);
+  CrossTaskSamples test =
+      crossTaskSamples(*database, test::context(), "hwacc", fingerprint);
+  std::vector<std::vector<float>> rows;
+  std::vector<double> actual;
+  std::vector<std::string> groups;
+  for (const cost_model::Sample &s : test.samples) {
+    rows.push_back(s.features);
+    actual.push_back(s.throughput);
+    groups.push_back(s.group);
+  }
+  auto trained = cost_model::makeXGBoostModel(xgb);
+  ASSERT_TRUE(trained->load(modelPath));
+  double ours =
+      cost_model::pairwiseRankAccuracy(trained->predict(rows), actual, groups);
+  double chance = cost_model::pairwiseRankAccuracy(
+      cost_model::makeRandomModel(5)->predict(rows), actual, groups);
+  std::printf("new task ranked by the other tasks' model: %.3f (random "
+              "%.3f)\n",
+              ours, chance);
+  EXPECT_GT(ours, 0.6);
+  EXPECT_GT(ours, chance + 0.1);
+
+  // Tuning with the prior says so and measures differently...
+  std::string xferDb = tempPath("db");
+  std::vector<double> xfer =
+      tuneOne("matmul_1024.mlir", xferDb, 40, modelPath, 10, 10);
+  EXPECT_EQ(xfer.size(), 40u);
+  // ...while a model file that does not load, or one holding only the
+  // task's own records, leaves tuning exactly as it was.
+  std::string bogus = tempPath("model");
+  { std::ofstream(bogus) << "not a model\n"; }
+  std::string bogusDb = tempPath("db");
+  EXPECT_EQ(tuneOne("matmul_1024.mlir", bogusDb, 40, bogus, 10, 10), plain);
+  std::string ownOnly = tempPath("model");
+  {
+    auto model = cost_model::makeXGBoostModel(xgb);
+    model->update(test.samples);
+    model->save(ownOnly);
+  }
+  std::string ownDb = tempPath("db");
+  EXPECT_EQ(tuneOne("matmul_1024.mlir", ownDb, 40, ownOnly, 10, 10), plain);
+  database.reset();
+  for (const std::string &f :
+       {pool, modelPath, plainDb, xferDb, bogus, bogusDb, ownOnly, ownDb})
+    llvm::sys::fs::remove(f);
+}
