@@ -379,6 +379,11 @@ std::string headerText(llvm::StringRef name, const DeployOptions &options,
              ? "; each context owns its hwacc device model"
              : "")
      << ").\n"
+     << " *\n"
+     << " * Memory: a run mallocs its temporaries and frees them at its end;\n"
+     << " * " << name << "_create sets glibc's mmap threshold to 32 MiB and\n"
+     << " * its trim threshold to 256 MiB (mallopt) so that they are reused\n"
+     << " * from the heap instead of faulted in again on every run.\n"
      << " *\n";
   for (auto [label, tensors] :
        {std::pair{"input", &inputs}, std::pair{"output", &outputs}})

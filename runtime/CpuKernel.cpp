@@ -5,10 +5,24 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 namespace hatc {
 
+void keepTemporariesInTheHeap() {
+  // Compiled code mallocs its temporaries (activations of a few MB) on every
+  // run and frees them at its end. Above glibc's mmap threshold each one is
+  // a fresh mapping whose pages fault in again on every run: a ResNet-50
+  // stage spent a third of its time there (21.5 -> 14.8 ms at 2 threads).
+  // Served from the heap they are reused, as an inference runtime's arena
+  // would (32 MiB is the largest threshold glibc takes).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20); // and not handed back on free
+}
+
 llvm::Expected<CpuKernel> CpuKernel::load(const std::string &path) {
+  static const bool heapTuned = (keepTemporariesInTheHeap(), true);
+  (void)heapTuned;
   // RTLD_LOCAL: several kernels with the same internal names coexist.
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
