@@ -1,4 +1,4 @@
-//===- Library.cpp - A model's code + its C API -> libMODEL.so + MODEL.h --===//
+//===- Deploy.cpp - A model's code + its C API -> libMODEL.so + MODEL.h --===//
 //
 //   workload --schedule, lower (compileToLLVMModule)--> llvm::Module
 //     + hatc_deploy_model table, MODEL_* forwards (IRBuilder), model code
