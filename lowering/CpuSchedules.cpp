@@ -89,6 +89,16 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
 // Derivation
 //===----------------------------------------------------------------------===//
 
+std::vector<int64_t> threadChoices(int64_t threads) {
+  std::vector<int64_t> out;
+  int64_t most = std::max<int64_t>(1, threads);
+  for (int64_t p = 1; p <= most; p *= 2)
+    out.push_back(p);
+  if (most & (most - 1))
+    out.push_back(most);
+  return out;
+}
+
 namespace {
 
 bool dynamicRange(const CpuOpShape &shape) {
@@ -103,17 +113,6 @@ bool dynamicRange(const CpuOpShape &shape) {
 /// BLAS libraries run small problems on one thread.
 constexpr int64_t kMinPointsPerThread = int64_t(1) << 20;
 
-/// The thread counts a `par` knob may take: powers of two up to the
-/// threads, and the threads themselves (the sketches' domain).
-std::vector<int64_t> threadChoices(const CpuFacts &facts) {
-  std::vector<int64_t> out;
-  int64_t most = std::max<int64_t>(1, facts.threads);
-  for (int64_t p = 1; p <= most; p *= 2)
-    out.push_back(p);
-  if (most & (most - 1))
-    out.push_back(most);
-  return out;
-}
 
 /// `facts` with its threads lowered for a small op, to one of its thread
 /// choices (so every choice below it is one of the original's too).
@@ -122,7 +121,7 @@ CpuFacts withThreadsFor(const CpuOpShape &shape, CpuFacts facts) {
   for (int64_t r : shape.loopRanges)
     points = r > 0 ? std::min<int64_t>(points * r, int64_t(1) << 40) : points;
   int64_t most = std::max<int64_t>(1, points / kMinPointsPerThread), cap = 1;
-  for (int64_t p : threadChoices(facts))
+  for (int64_t p : threadChoices(facts.threads))
     if (p <= most)
       cap = std::max(cap, p);
   facts.threads = cap;
@@ -133,7 +132,7 @@ CpuFacts withThreadsFor(const CpuOpShape &shape, CpuFacts facts) {
 int64_t mostThreads(const CpuFacts &facts,
                     llvm::function_ref<bool(int64_t)> fits) {
   int64_t best = 1;
-  for (int64_t p : threadChoices(facts))
+  for (int64_t p : threadChoices(facts.threads))
     if (fits(p))
       best = std::max(best, p);
   return best;

@@ -14,13 +14,8 @@ std::vector<json> ints(std::initializer_list<int64_t> values) {
 }
 
 std::vector<json> threadCounts(const TargetFacts &target) {
-  std::vector<json> out;
-  int64_t most = std::max<int64_t>(1, target.threads);
-  for (int64_t p = 1; p <= most; p *= 2)
-    out.push_back(p);
-  if (most & (most - 1))
-    out.push_back(most);
-  return out;
+  std::vector<int64_t> choices = threadChoices(target.threads);
+  return std::vector<json>(choices.begin(), choices.end());
 }
 
 std::optional<std::string> parReason(const Config &c,

@@ -105,6 +105,10 @@ using CpuSchedule = std::variant<CpuMatmulParams, CpuConvParams,
                                  CpuConvIm2colParams, CpuElementwiseParams,
                                  CpuGenericParams>;
 
+/// The thread counts a `par` knob may take: powers of two up to `threads`,
+/// and `threads` itself (the sketches' domain, and what defaults pick from).
+std::vector<int64_t> threadChoices(int64_t threads);
+
 /// The analytical defaults: what a library picks from the facts. Each is
 /// valid under its sketch's constraints (checked by TunerDefaultsTest), or
 /// nullopt where the family cannot take the shape. Small ops use fewer
