@@ -79,6 +79,14 @@ struct CpuConvParams {
   bool hoist = false;
 };
 
+/// cpu_depthwise_conv (depthwise_conv_2d_nhwc_hwc, loops n, oh, ow, c, kh,
+/// kw): threads over output rows, tiles of one output row's ow x c for one
+/// filter row, decomposed to a 1-D depthwise conv and vectorized over the
+/// channels; the accumulators stay in registers across the filter rows.
+struct CpuDepthwiseConvParams {
+  int64_t par = 1, owT = 1, cT = 16;
+};
+
 /// cpu_conv_im2col (one-image conv_2d_nhwc_hwcf): a GEMM on the patch
 /// matrix, each thread gathering its own rows `copy` elements at a time.
 struct CpuConvIm2colParams {
@@ -92,7 +100,8 @@ struct CpuElementwiseParams {
   int64_t par = 1, rows = 1, cols = 16;
 };
 
-/// Ops no family takes (reductions, pooling, NCHW and depthwise convs,
+/// Ops no family takes (reductions, pooling, NCHW convs, depthwise convs
+/// without a vector of channels,
 /// matmuls written as generics): threads over the largest parallel loop
 /// (`threadsDim`, -1: none), then the loops interchanged so the innermost
 /// is parallel (`interchange`, empty: kept), which LLVM vectorizes.
@@ -101,9 +110,9 @@ struct CpuGenericParams {
   std::vector<int64_t> interchange;
 };
 
-using CpuSchedule = std::variant<CpuMatmulParams, CpuConvParams,
-                                 CpuConvIm2colParams, CpuElementwiseParams,
-                                 CpuGenericParams>;
+using CpuSchedule =
+    std::variant<CpuMatmulParams, CpuConvParams, CpuDepthwiseConvParams,
+                 CpuConvIm2colParams, CpuElementwiseParams, CpuGenericParams>;
 
 /// The thread counts a `par` knob may take: powers of two up to `threads`,
 /// and `threads` itself (the sketches' domain, and what defaults pick from).
@@ -117,6 +126,8 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
                                                const CpuFacts &facts);
 std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
                                            const CpuFacts &facts);
+std::optional<CpuDepthwiseConvParams>
+deriveCpuDepthwiseConv(const CpuOpShape &shape, const CpuFacts &facts);
 std::optional<CpuConvIm2colParams>
 deriveCpuConvIm2col(const CpuOpShape &shape, const CpuFacts &facts);
 std::optional<CpuElementwiseParams>
@@ -138,6 +149,7 @@ public:
   void matmul(mlir::Value op, const CpuOpShape &shape,
               const CpuMatmulParams &params, int64_t vectorLanes);
   void conv(mlir::Value op, const CpuConvParams &params);
+  void depthwiseConv(mlir::Value op, const CpuDepthwiseConvParams &params);
   /// Rewrites the function's unit dims (it re-matches the GEMM it makes):
   /// for a workload of that one conv.
   void convIm2col(mlir::Value op, const CpuOpShape &shape,

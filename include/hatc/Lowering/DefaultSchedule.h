@@ -3,8 +3,9 @@
 // On the CPU every compute op of the entry gets the schedule a library
 // would pick for it from the machine's facts (CpuSchedules.h): matmuls and
 // batch matmuls a packed, cache-blocked, register-tiled GEMM over threads,
-// NHWC convs a direct vectorized conv over threads, all-parallel ops vectorized tiles over threads, and every other op
-// (reductions, pooling, NCHW and depthwise convs, matmuls as generics)
+// NHWC convs (depthwise ones too) a direct vectorized conv over threads,
+// all-parallel ops vectorized tiles over threads, and every other op
+// (reductions, pooling, NCHW convs, matmuls as generics)
 // threads over its largest parallel loop and its loops interchanged so the
 // innermost is parallel, which LLVM vectorizes. The tuner starts from the
 // same parameters.
