@@ -110,17 +110,22 @@ void copyDiscardableAttrs(Operation *from, Operation *to) {
       to->setAttr(attr.getName(), attr.getValue());
 }
 
-LogicalResult rewriteNchw(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp op) {
+/// An NCHW conv `op` -> transposes of its input (to NHWC) and filter (by
+/// `filterPermutation`) + the NHWC conv `NhwcConv` + a transpose of the
+/// result back to NCHW.
+template <typename NhwcConv, typename NchwConv>
+LogicalResult rewriteToNhwc(RewriterBase &rewriter, NchwConv op,
+                            ArrayRef<int64_t> filterPermutation) {
   Value input = op.getInputs()[0], filter = op.getInputs()[1],
         init = op.getOutputs()[0];
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
-  Value hwcfFilter = transpose(rewriter, loc, filter, kToHwcf);
+  Value nhwcFilter = transpose(rewriter, loc, filter, filterPermutation);
   // Last before the conv: a zero fill must stay right before it.
   Value nhwcAcc = nhwcInit(rewriter, loc, init);
-  auto conv = rewriter.create<linalg::Conv2DNhwcHwcfOp>(
-      loc, nhwcAcc.getType(), ValueRange{nhwcInput, hwcfFilter},
+  auto conv = rewriter.create<NhwcConv>(
+      loc, nhwcAcc.getType(), ValueRange{nhwcInput, nhwcFilter},
       ValueRange{nhwcAcc}, op.getStrides(), op.getDilations());
   copyDiscardableAttrs(op, conv);
   Value result = transpose(rewriter, loc, conv.getResult(0), kFromNhwc);
@@ -129,26 +134,17 @@ LogicalResult rewriteNchw(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp op) {
   return success();
 }
 
+LogicalResult rewriteNchw(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp op) {
+  return rewriteToNhwc<linalg::Conv2DNhwcHwcfOp>(rewriter, op, kToHwcf);
+}
+
 /// depthwise_conv_2d_nchw_chw -> transposes + depthwise_conv_2d_nhwc_hwc
 /// + a transpose of the result (for the CPU: channels innermost).
 LogicalResult rewriteDepthwise(RewriterBase &rewriter,
                                linalg::DepthwiseConv2DNchwChwOp op) {
-  Value input = op.getInputs()[0], filter = op.getInputs()[1],
-        init = op.getOutputs()[0];
-  Location loc = op.getLoc();
-  rewriter.setInsertionPoint(op);
   constexpr int64_t kChwToHwc[] = {1, 2, 0};
-  Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
-  Value hwcFilter = transpose(rewriter, loc, filter, kChwToHwc);
-  Value nhwcAcc = nhwcInit(rewriter, loc, init);
-  auto conv = rewriter.create<linalg::DepthwiseConv2DNhwcHwcOp>(
-      loc, nhwcAcc.getType(), ValueRange{nhwcInput, hwcFilter},
-      ValueRange{nhwcAcc}, op.getStrides(), op.getDilations());
-  copyDiscardableAttrs(op, conv);
-  Value result = transpose(rewriter, loc, conv.getResult(0), kFromNhwc);
-  rewriter.replaceOp(op, result);
-  eraseIfDead(rewriter, init);
-  return success();
+  return rewriteToNhwc<linalg::DepthwiseConv2DNhwcHwcOp>(rewriter, op,
+                                                         kChwToHwc);
 }
 
 /// One conv_2d_nchw_fchw per group on rank-reduced slices, each result

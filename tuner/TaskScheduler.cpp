@@ -88,14 +88,17 @@ TaskScheduler::next(const std::vector<TaskProgress> &tasks) const {
   return best;
 }
 
-double estimatedLatency(const std::vector<TaskProgress> &tasks,
-                        size_t *counted) {
+namespace {
+
+/// Sum over the tasks of weight x `latencyOf(task)`, skipping tasks it has
+/// none for; `counted` (when given) receives how many it summed.
+template <typename LatencyOf>
+double weightedLatency(const std::vector<TaskProgress> &tasks, size_t *counted,
+                       LatencyOf latencyOf) {
   double total = 0;
   size_t n = 0;
   for (const TaskProgress &task : tasks) {
-    std::optional<double> latency = task.bestLatency();
-    if (!latency)
-      latency = task.defaultLatency();
+    std::optional<double> latency = latencyOf(task);
     if (!latency)
       continue;
     total += task.weight * *latency;
@@ -106,20 +109,21 @@ double estimatedLatency(const std::vector<TaskProgress> &tasks,
   return total;
 }
 
+} // namespace
+
+double estimatedLatency(const std::vector<TaskProgress> &tasks,
+                        size_t *counted) {
+  return weightedLatency(tasks, counted, [](const TaskProgress &task) {
+    std::optional<double> best = task.bestLatency();
+    return best ? best : task.defaultLatency();
+  });
+}
+
 double estimatedDefaultLatency(const std::vector<TaskProgress> &tasks,
                                size_t *counted) {
-  double total = 0;
-  size_t n = 0;
-  for (const TaskProgress &task : tasks) {
-    std::optional<double> latency = task.defaultLatency();
-    if (!latency)
-      continue;
-    total += task.weight * *latency;
-    ++n;
-  }
-  if (counted)
-    *counted = n;
-  return total;
+  return weightedLatency(tasks, counted, [](const TaskProgress &task) {
+    return task.defaultLatency();
+  });
 }
 
 } // namespace hatc::tuner
