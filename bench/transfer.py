@@ -6,9 +6,13 @@ For each target kind (hwacc, cpu):
     (--pool-trials each, the ordinary guided search);
  2. leave-one-task-out ranking: for every task in the pool, trains on the
     other tasks and ranks the held-out task's OK records
-    (build/bin/hatc-bench-transfer): pairwise accuracy and top-5 recall of a
-    random model, of the schema-2 features (shape-relative ones zeroed) and
-    of ours;
+    (build/bin/hatc-bench-transfer): pairwise accuracy (all pairs, and
+    pairs more than --gap apart) and top-5 recall of a random model, the
+    schema-2 and schema-3 features, the analytical estimate alone, and ours
+    (schema 4);
+ 1b. CPU noise ceiling: every OK pool record measured again
+    (`hatc measure --configs`); the pairwise accuracy of the second
+    measurement against the first is the best any model can score;
  3. trials to 95% of the best: tunes each focus task from scratch twice,
     into a fresh database without a cross-task model (today's behaviour)
     and with one trained on the pool minus that task
@@ -17,7 +21,11 @@ For each target kind (hwacc, cpu):
     task.
 
   bench/transfer.py [--targets hwacc,cpu] [--pool-trials hwacc=48,cpu=24]
-                    [--trials 64] [--seed 1] [--workdir DIR]
+                    [--trials 64] [--seed 1] [--workdir DIR] [--gap 0.05]
+
+Pools (and the CPU re-measurement) are kept in --workdir (default
+build/transfer) under names that carry their trials and seed, and reused
+by later runs: delete them to measure afresh.
 
 hwacc measures modeled cycles (deterministic); CPU numbers are wall-clock
 medians and move with the machine's load: say how loaded it was.
@@ -27,11 +35,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HATC = os.path.join(ROOT, "build", "bin", "hatc")
 LOTO = os.path.join(ROOT, "build", "bin", "hatc-bench-transfer")
+GAP = 0.05
 EXAMPLES = {
     "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
               "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
@@ -57,6 +65,48 @@ def tune(name, target, db, trials, seed):
         sys.exit(f"transfer.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
     keys = [json.loads(line)["workload"] for line in out.stdout.splitlines() if line.startswith("{")]
     return keys, out.stderr
+
+
+def pairwise(a, b, gap=0.0):
+    """Pairwise order agreement of two equally indexed lists, over the pairs
+    whose b values differ by more than `gap` of the larger."""
+    right = pairs = 0
+    for i in range(len(a)):
+        for j in range(i + 1, len(a)):
+            if b[i] == b[j] or abs(b[i] - b[j]) <= gap * max(abs(b[i]), abs(b[j])):
+                continue
+            pairs += 1
+            if a[i] == a[j]:
+                right += 0.5
+            elif (a[i] < a[j]) == (b[i] < b[j]):
+                right += 1
+    return right / pairs if pairs else float("nan")
+
+
+def noise_ceiling(name, kind, key, pool_records, workdir, tag):
+    """Measures the pool's OK configs of `key` again; returns (pairwise all,
+    pairwise > gap) of the second measurement against the first."""
+    first = {json.dumps(r["config"], sort_keys=True): throughput(r) for r in pool_records
+             if r["workload_key"] == key and r["error"] == "OK"}
+    again_db = os.path.join(workdir, f"noise.{tag}.{name}.db")
+    if not os.path.exists(again_db + ".done"):
+        for f in (again_db,):
+            if os.path.exists(f):
+                os.remove(f)
+        configs = os.path.join(workdir, f"noise.{tag}.{name}.jsonl")
+        with open(configs, "w") as out:
+            for c in first:
+                out.write(c + "\n")
+        cmd = [HATC, "measure", example(name), "--target", kind, "--configs", configs, "--db", again_db]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"transfer.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+        open(again_db + ".done", "w").close()
+    second = {json.dumps(r["config"], sort_keys=True): throughput(r) for r in records(again_db)
+              if r["workload_key"] == key and r["error"] == "OK"}
+    common = [c for c in first if c in second and first[c] > 0 and second[c] > 0]
+    a, b = [second[c] for c in common], [first[c] for c in common]
+    return len(common), pairwise(a, b), pairwise(a, b, GAP)
 
 
 def records(db):
@@ -90,6 +140,8 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workdir", default=None)
     p.add_argument("--focus", default=None, help="KIND=a,b;KIND=c (default: built in)")
+    p.add_argument("--gap", type=float, default=0.05,
+                   help="pairs closer than this fraction are left out of pw> (default 0.05)")
     args = p.parse_args()
     pool_trials = dict((k, int(v)) for k, v in (x.split("=") for x in args.pool_trials.split(",")))
     focus = dict(FOCUS)
@@ -97,23 +149,44 @@ def main():
         for part in args.focus.split(";"):
             kind, names = part.split("=")
             focus[kind] = names.split(",")
-    workdir = args.workdir or tempfile.mkdtemp(prefix="hatc-transfer-")
+    global GAP
+    GAP = args.gap
+    workdir = args.workdir or os.path.join(ROOT, "build", "transfer")
     os.makedirs(workdir, exist_ok=True)
     load = os.getloadavg()
     print(f"hatc cross-task cost model benchmark; workdir {workdir}; load average "
           f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     summary = []
     for kind in args.targets.split(","):
-        pool = os.path.join(workdir, f"pool.{kind}.db")
-        keys = {}
-        for name in EXAMPLES[kind]:
-            ks, _ = tune(name, kind, pool, pool_trials[kind], args.seed)
-            keys[name] = ks
+        tag = f"{kind}.t{pool_trials[kind]}.s{args.seed}"
+        pool = os.path.join(workdir, f"pool.{tag}.db")
+        keys_file = pool + ".keys.json"
+        reused = os.path.exists(keys_file)
+        if reused:
+            with open(keys_file) as f:
+                keys = json.load(f)
+        else:
+            if os.path.exists(pool):
+                os.remove(pool)
+            keys = {}
+            for name in EXAMPLES[kind]:
+                ks, _ = tune(name, kind, pool, pool_trials[kind], args.seed)
+                keys[name] = ks
+            with open(keys_file, "w") as f:
+                json.dump(keys, f)
         print(f"\n== {kind}: pool of {len(EXAMPLES[kind])} examples x {pool_trials[kind]} trials "
-              f"(guided search, seed {args.seed})")
-        loto = subprocess.run([LOTO, pool, kind], capture_output=True, text=True)
+              f"(guided search, seed {args.seed}{'; reused ' + pool if reused else ''})")
+        loto = subprocess.run([LOTO, pool, kind, "--gap", str(args.gap)], capture_output=True, text=True)
         print(loto.stdout.rstrip() or loto.stderr.rstrip())
         pool_records = records(pool)
+        if kind == "cpu":
+            print(f"\n{kind}: noise ceiling, each OK pool config measured again; pairwise accuracy of "
+                  f"the second measurement against the first (pw>: pairs more than {args.gap:.0%} apart)")
+            print(f"{'task':<28}{'configs':>8}{'pw':>8}{'pw>':>8}")
+            for name in EXAMPLES[kind]:
+                for key in keys[name]:
+                    n, pw, pwg = noise_ceiling(name, kind, key, pool_records, workdir, tag)
+                    print(f"{name:<28}{n:>8}{pw:>8.3f}{pwg:>8.3f}")
         print(f"\n{kind}: trials to 95% of the best ({args.trials} trials per run, seed {args.seed})")
         print(f"{'task':<28}{'best':>12}{'no transfer':>14}{'transfer':>10}"
               f"{'best@' + str(args.trials) + ' no/yes':>22}")

@@ -1,16 +1,25 @@
 //===- transfer_quality.cpp - Leave-one-task-out cost-model quality -------===//
 //
-// hatc-bench-transfer DB KIND [MIN_RECORDS [OBJECTIVE [ROUNDS [DEPTH]]]]
+// hatc-bench-transfer DB KIND [--min-records N] [--objective O]
+//                     [--rounds R] [--depth D] [--gap G]
 //
 // For every workload with records of target kind KIND in the database:
 // trains the tuner's XGBoost model on the records of every other workload
 // (hatc model train --exclude does the same) and ranks the held-out task's
-// OK records, which it has never seen. Prints pairwise rank accuracy and
-// top-5 recall per task, for three models in one run:
-//   random     - a random model (the floor);
-//   schema-2   - the same training with the shape-relative features of
-//                schema 3 zeroed (the features before issue 16);
-//   transfer   - the shape-relative features (ours).
+// OK records, which it has never seen. Prints, per task and model, the
+// pairwise rank accuracy over all pairs ("pw"), over the pairs whose
+// throughputs differ by more than G (default 0.05, i.e. 5%: "pw>G"; closer
+// pairs are within the noise of a loaded CPU), and the top-5 recall, for:
+//   random   - a random model (the floor);
+//   schema-2 - the shape-relative features of schema 3 and the estimates
+//              of schema 4 zeroed (the features before issue 16);
+//   schema-3 - the estimates of schema 4 zeroed (the previous model);
+//   estimate - no training: the analytical time estimate alone (schema 4's
+//              log2_hwacc_cycles_over_ideal / log2_cpu_time_over_ideal);
+//   schema-4 - all features (ours);
+//   s4+est   - all features, the trees trained on top of the estimate
+//              (XGBoostOptions::estimateMargin, what hatc tune does with
+//              a cross-task model).
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/CostModel/CostModel.h"
@@ -36,24 +45,64 @@ std::string workloadOf(const std::string &group) {
 }
 
 /// The features before the shape-relative block (schema 2's layout).
-std::vector<float> withoutRelative(std::vector<float> f) {
+std::vector<float> schema2(std::vector<float> f) {
   for (int i = cost_model::FRelTileM; i < cost_model::kFeatureCount; ++i)
     f[i] = 0;
   return f;
 }
 
+/// The features before the analytical estimates (schema 3's layout).
+std::vector<float> schema3(std::vector<float> f) {
+  for (int i = cost_model::FLog2HwaccCyclesOverIdeal;
+       i < cost_model::kFeatureCount; ++i)
+    f[i] = 0;
+  return f;
+}
+
+/// Higher is faster: minus the estimated time over the ideal (only one of
+/// the two estimates is non-zero for a config).
+double estimateScore(const std::vector<float> &f) {
+  return -double(f[cost_model::FLog2HwaccCyclesOverIdeal]) -
+         double(f[cost_model::FLog2CpuTimeOverIdeal]);
+}
+
+[[noreturn]] void usage(const char *argv0) {
+  std::fprintf(stderr,
+               "usage: %s DB KIND [--min-records N] [--objective O] "
+               "[--rounds R] [--depth D] [--gap G]\n",
+               argv0);
+  std::exit(1);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    std::fprintf(
-        stderr,
-        "usage: %s DB KIND [MIN_RECORDS [OBJECTIVE [ROUNDS [DEPTH]]]]\n",
-        argv[0]);
-    return 1;
-  }
+  if (argc < 3)
+    usage(argv[0]);
   std::string kind = argv[2];
-  size_t minRecords = argc > 3 ? size_t(std::atoi(argv[3])) : 8;
+  size_t minRecords = 8;
+  double gap = 0.05;
+  tuner::TuneOptions tuneDefaults;
+  cost_model::XGBoostOptions options;
+  options.objective = tuneDefaults.objective;
+  for (int i = 3; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc)
+      usage(argv[0]);
+    std::string value = argv[++i];
+    if (flag == "--min-records")
+      minRecords = size_t(std::atoi(value.c_str()));
+    else if (flag == "--objective")
+      options.objective = value;
+    else if (flag == "--rounds")
+      options.rounds = std::atoi(value.c_str());
+    else if (flag == "--depth")
+      options.maxDepth = std::atoi(value.c_str());
+    else if (flag == "--gap")
+      gap = std::atof(value.c_str());
+    else
+      usage(argv[0]);
+  }
   mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   initContext(context);
   std::unique_ptr<db::Database> database;
@@ -77,64 +126,83 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < all.samples.size(); ++i)
     byWorkload[workloadOf(all.samples[i].group)].push_back(i);
 
-  std::printf("leave-one-task-out on %s: %zu records of %zu tasks in %s\n",
-              kind.c_str(), all.samples.size(), byWorkload.size(), argv[1]);
-  std::printf("%-44s %6s %6s | %8s %8s | %8s %8s | %8s %8s\n", "held-out task",
-              "train", "test", "rnd pw", "rnd top5", "s2 pw", "s2 top5",
-              "xfer pw", "xfer top5");
-  double sums[6] = {0};
+  const char *names[] = {"random",   "schema-2", "schema-3",
+                         "estimate", "schema-4", "s4+est"};
+  constexpr int kModels = 6;
+  std::printf("leave-one-task-out on %s: %zu records of %zu tasks in %s "
+              "(objective %s; pw>%.0f%%: pairs differing by more than "
+              "%.0f%%)\n",
+              kind.c_str(), all.samples.size(), byWorkload.size(), argv[1],
+              options.objective.c_str(), gap * 100, gap * 100);
+  std::printf("%-30s %5s %4s", "held-out task", "train", "test");
+  for (const char *name : names)
+    std::printf("|%-15s", name);
+  std::printf("\n%-30s %5s %4s", "", "", "");
+  for (int k = 0; k < kModels; ++k)
+    std::printf("|%5s %4s %4s", "pw", "pw>", "top5");
+  std::printf("\n");
+  double sums[kModels][3] = {};
   size_t counted = 0;
-  tuner::TuneOptions tuneDefaults;
   for (const auto &[workload, mine] : byWorkload) {
-    std::vector<cost_model::Sample> train, trainOld;
+    std::vector<cost_model::Sample> train[3];
     for (const auto &[other, theirs] : byWorkload)
       if (other != workload)
         for (size_t i : theirs) {
-          train.push_back(all.samples[i]);
-          trainOld.push_back(all.samples[i]);
-          trainOld.back().features = withoutRelative(trainOld.back().features);
+          cost_model::Sample s = all.samples[i];
+          train[2].push_back(s);
+          s.features = schema3(s.features);
+          train[1].push_back(s);
+          s.features = schema2(s.features);
+          train[0].push_back(s);
         }
-    std::vector<std::vector<float>> test, testOld;
-    std::vector<double> actual;
+    std::vector<std::vector<float>> test[3];
+    std::vector<double> actual, estimate;
     std::vector<std::string> groups;
     for (size_t i : mine)
       if (all.samples[i].throughput > 0) {
-        test.push_back(all.samples[i].features);
-        testOld.push_back(withoutRelative(all.samples[i].features));
+        const std::vector<float> &f = all.samples[i].features;
+        test[2].push_back(f);
+        test[1].push_back(schema3(f));
+        test[0].push_back(schema2(f));
+        estimate.push_back(estimateScore(f));
         actual.push_back(all.samples[i].throughput);
         groups.push_back(workload);
       }
-    if (test.size() < minRecords || train.size() < 2)
+    if (actual.size() < minRecords || train[2].size() < 2)
       continue;
-    cost_model::XGBoostOptions options;
-    options.objective = argc > 4 ? argv[4] : tuneDefaults.objective;
-    if (argc > 5)
-      options.rounds = std::atoi(argv[5]);
-    if (argc > 6)
-      options.maxDepth = std::atoi(argv[6]);
-    auto transfer = cost_model::makeXGBoostModel(options);
-    auto old = cost_model::makeXGBoostModel(options);
-    auto random = cost_model::makeRandomModel(1);
-    transfer->update(train);
-    old->update(trainOld);
-    std::vector<double> p[3] = {random->predict(test), old->predict(testOld),
-                                transfer->predict(test)};
-    double m[6];
-    for (int k = 0; k < 3; ++k) {
-      m[2 * k] = cost_model::pairwiseRankAccuracy(p[k], actual, groups);
-      m[2 * k + 1] = cost_model::topKRecall(p[k], actual, groups, 5);
-      sums[2 * k] += m[2 * k];
-      sums[2 * k + 1] += m[2 * k + 1];
+    std::vector<double> p[kModels];
+    p[0] = cost_model::makeRandomModel(1)->predict(test[2]);
+    for (int s = 0; s < 3; ++s) {
+      auto model = cost_model::makeXGBoostModel(options);
+      model->update(train[s]);
+      p[s == 2 ? 4 : s + 1] = model->predict(test[s]);
     }
+    p[3] = estimate;
+    cost_model::XGBoostOptions withMargin = options;
+    withMargin.estimateMargin = true;
+    auto onEstimate = cost_model::makeXGBoostModel(withMargin);
+    onEstimate->update(train[2]);
+    p[5] = onEstimate->predict(test[2]);
+    std::printf("%-30s %5zu %4zu", workload.substr(0, 30).c_str(),
+                train[2].size(), actual.size());
+    for (int k = 0; k < kModels; ++k) {
+      double m[3] = {cost_model::pairwiseRankAccuracy(p[k], actual, groups),
+                     cost_model::pairwiseRankAccuracy(p[k], actual, groups,
+                                                      gap),
+                     cost_model::topKRecall(p[k], actual, groups, 5)};
+      for (int j = 0; j < 3; ++j)
+        sums[k][j] += m[j];
+      std::printf("|%5.3f %4.2f %4.2f", m[0], m[1], m[2]);
+    }
+    std::printf("\n");
     ++counted;
-    std::printf("%-44s %6zu %6zu | %8.3f %8.3f | %8.3f %8.3f | %8.3f %8.3f\n",
-                workload.substr(0, 44).c_str(), train.size(), test.size(), m[0],
-                m[1], m[2], m[3], m[4], m[5]);
   }
-  if (counted)
-    std::printf("%-44s %6s %6zu | %8.3f %8.3f | %8.3f %8.3f | %8.3f %8.3f\n",
-                "mean", "", counted, sums[0] / counted, sums[1] / counted,
-                sums[2] / counted, sums[3] / counted, sums[4] / counted,
-                sums[5] / counted);
+  if (counted) {
+    std::printf("%-30s %5s %4zu", "mean", "", counted);
+    for (int k = 0; k < kModels; ++k)
+      std::printf("|%5.3f %4.2f %4.2f", sums[k][0] / counted,
+                  sums[k][1] / counted, sums[k][2] / counted);
+    std::printf("\n");
+  }
   return 0;
 }

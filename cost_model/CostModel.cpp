@@ -86,6 +86,12 @@ public:
                                 bst_ulong(weights.size())),
           "XGDMatrixSetFloatInfo(weight)");
   }
+  /// A starting score per row that the trees add to.
+  void setBaseMargin(const std::vector<float> &margins) {
+    check(XGDMatrixSetFloatInfo(handle, "base_margin", margins.data(),
+                                bst_ulong(margins.size())),
+          "XGDMatrixSetFloatInfo(base_margin)");
+  }
   /// Sizes of consecutive groups of rows (rows must be sorted by group).
   void setGroups(const std::vector<unsigned> &sizes) {
     check(XGDMatrixSetUIntInfo(handle, "group", sizes.data(),
@@ -303,6 +309,12 @@ public:
     for (const auto &row : features)
       values.insert(values.end(), row.begin(), row.end());
     DMatrix matrix(values, features.size(), width);
+    if (options.estimateMargin) {
+      std::vector<float> margins;
+      for (const auto &row : features)
+        margins.push_back(estimatedEfficiency(row));
+      matrix.setBaseMargin(margins);
+    }
     std::vector<float> raw = booster->predict(matrix, features.size());
     std::copy(raw.begin(), raw.end(), scores.begin());
     return scores;
@@ -317,6 +329,7 @@ public:
                    {"min_child_weight", options.minChildWeight},
                    {"threads", options.threads},
                    {"seed", options.seed},
+                   {"estimate_margin", options.estimateMargin},
                    {"num_features", width},
                    {"trained", booster != nullptr},
                    {"samples", samplesToJson(samples)}};
@@ -344,6 +357,7 @@ public:
       restored.minChildWeight = h.at("min_child_weight").get<double>();
       restored.threads = h.at("threads").get<int>();
       restored.seed = h.at("seed").get<uint64_t>();
+      restored.estimateMargin = h.value("estimate_margin", false);
       loadedWidth = h.at("num_features").get<size_t>();
       trained = h.at("trained").get<bool>();
     } catch (const json::exception &) {
@@ -407,7 +421,7 @@ private:
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return samples[a].group < samples[b].group;
     });
-    std::vector<float> values, labels, rowWeights, groupWeights;
+    std::vector<float> values, labels, rowWeights, groupWeights, margins;
     std::vector<unsigned> groupSizes;
     bool weighted = false;
     values.reserve(samples.size() * width);
@@ -416,6 +430,7 @@ private:
       values.insert(values.end(), s.features.begin(), s.features.end());
       labels.push_back(targets[order[i]]);
       rowWeights.push_back(float(s.weight));
+      margins.push_back(estimatedEfficiency(s.features));
       weighted = weighted || s.weight != 1;
       if (i == 0 || s.group != samples[order[i - 1]].group) {
         groupSizes.push_back(0);
@@ -425,6 +440,8 @@ private:
     }
     DMatrix train(values, order.size(), width);
     train.setLabels(labels);
+    if (options.estimateMargin)
+      train.setBaseMargin(margins);
     bool ranking = options.objective == "rank:pairwise";
     if (ranking)
       train.setGroups(groupSizes);
@@ -513,6 +530,19 @@ std::unique_ptr<CostModel> makeRandomModel(uint64_t seed) {
 // Targets and metrics
 //===----------------------------------------------------------------------===//
 
+float estimatedEfficiency(const std::vector<float> &f) {
+  if (f.size() != size_t(kFeatureCount))
+    return 0.5f;
+  bool hwacc = f[FSketchHwaccGemm] != 0;
+  bool cpu = f[FSketchCpuMatmul] != 0 || f[FSketchCpuConv] != 0 ||
+             f[FSketchCpuConvIm2col] != 0;
+  if (!hwacc && !cpu)
+    return 0.5f;
+  double log2Ratio =
+      hwacc ? f[FLog2HwaccCyclesOverIdeal] : f[FLog2CpuTimeOverIdeal];
+  return float(std::exp2(-std::max(log2Ratio, 0.0)));
+}
+
 std::vector<float> normalizedThroughputs(const std::vector<Sample> &samples) {
   std::map<std::string, double> best;
   for (const Sample &s : samples) {
@@ -545,7 +575,8 @@ byGroup(const std::vector<std::string> &groups, size_t n) {
 
 double pairwiseRankAccuracy(const std::vector<double> &predicted,
                             const std::vector<double> &actual,
-                            const std::vector<std::string> &groups) {
+                            const std::vector<std::string> &groups,
+                            double minRelativeGap) {
   size_t n = std::min(predicted.size(), actual.size());
   double correct = 0;
   size_t pairs = 0;
@@ -553,7 +584,10 @@ double pairwiseRankAccuracy(const std::vector<double> &predicted,
     for (size_t a = 0; a < items.size(); ++a)
       for (size_t b = a + 1; b < items.size(); ++b) {
         size_t i = items[a], j = items[b];
-        if (actual[i] == actual[j])
+        if (actual[i] == actual[j] ||
+            std::abs(actual[i] - actual[j]) <=
+                minRelativeGap *
+                    std::max(std::abs(actual[i]), std::abs(actual[j])))
           continue;
         ++pairs;
         if (predicted[i] == predicted[j])

@@ -188,6 +188,25 @@ const FeatureInfo kFeatureInfo[] = {
     {FLog2TilesPerThread, "log2_tiles_per_thread",
      "log2 of the cache tiles (M x N, conv: rows x ow x f) one thread walks; "
      "hwacc: all C tiles"},
+    {FLog2HwaccCyclesOverIdeal, "log2_hwacc_cycles_over_ideal",
+     "hwacc: log2 of the estimated cycles (the device's load, execute and "
+     "store queues over the lowering's block loops) / MACs / dim^2"},
+    {FHwaccLoadShare, "hwacc_load_share",
+     "hwacc: estimated load-queue (mvin) cycles / estimated cycles"},
+    {FHwaccExecShare, "hwacc_exec_share",
+     "hwacc: estimated execute-queue (preload, compute) cycles / estimated "
+     "cycles"},
+    {FHwaccStoreShare, "hwacc_store_share",
+     "hwacc: estimated store-queue (mvout) cycles / estimated cycles"},
+    {FLog2CpuTimeOverIdeal, "log2_cpu_time_over_ideal",
+     "cpu gemm and conv: log2 of a roofline estimate of the time (kernel "
+     "efficiency, thread balance, padding, memory traffic of the cache "
+     "tiles) / the time at every core's FMA peak"},
+    {FCpuKernelEff, "cpu_kernel_eff",
+     "cpu gemm and conv: the register tile's fraction of FMA peak (enough "
+     "accumulators to hide FMA latency, loads per FMA, lanes used, spills)"},
+    {FCpuMemShare, "cpu_mem_share",
+     "cpu gemm and conv: estimated memory time / (memory + compute time)"},
 };
 static_assert(sizeof(kFeatureInfo) / sizeof(kFeatureInfo[0]) == kFeatureCount,
               "every FeatureId needs a name and a description");
@@ -236,7 +255,7 @@ struct TargetParams {
   int64_t vectorLanes = 16, vectorRegisters = 32, l1Bytes = 32 * 1024,
           l2Bytes = 1 << 20, l3Bytes = 32 << 20, cores = 2;
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024,
-          dmaBytesPerCycle = 16;
+          dmaBytesPerCycle = 16, dmaLatencyCycles = 64;
 
   explicit TargetParams(const json &target) {
     hwacc = stringField(target, "kind") == "hwacc";
@@ -256,6 +275,7 @@ struct TargetParams {
     read("scratchpad_rows", scratchpadRows);
     read("accumulator_rows", accumulatorRows);
     read("dma_bytes_per_cycle", dmaBytesPerCycle);
+    read("dma_latency_cycles", dmaLatencyCycles);
     read("gpu_shared_bytes", gpuSharedBytes);
     read("gpu_multiprocessors", gpuMultiprocessors);
   }
@@ -361,6 +381,135 @@ void set(Features &f, FeatureId id, double value) {
 }
 
 //===----------------------------------------------------------------------===//
+// Analytical time estimates
+//===----------------------------------------------------------------------===//
+
+/// An extent cut into pieces of `step`: the whole pieces and the remainder.
+struct Piece {
+  int64_t size, count;
+};
+std::vector<Piece> pieces(int64_t extent, int64_t step) {
+  step = atLeast1(step);
+  std::vector<Piece> out;
+  if (extent / step > 0)
+    out.push_back({step, extent / step});
+  if (extent % step)
+    out.push_back({extent % step, 1});
+  return out;
+}
+
+/// The device's DMA occupancy of one transfer (HwaccDevice: at least one
+/// cycle, bytes over the bandwidth rounded up).
+double dmaTransferCycles(double bytes, double bytesPerCycle) {
+  return std::max(1.0, std::ceil(bytes / bytesPerCycle - 1e-9));
+}
+
+/// DMA cycles of a rows x cols tile moved as dim x dim blocks, one transfer
+/// each (as LowerHwacc emits mvin/mvout).
+double blockDmaCycles(int64_t rows, int64_t cols, int64_t dim,
+                      double elemBytes, double bytesPerCycle) {
+  double sum = 0;
+  for (Piece r : pieces(rows, dim))
+    for (Piece c : pieces(cols, dim))
+      sum += double(r.count * c.count) *
+             dmaTransferCycles(double(r.size * c.size) * elemBytes,
+                               bytesPerCycle);
+  return sum;
+}
+
+struct HwaccEstimate {
+  double total = 0, load = 0, exec = 0, store = 0;
+  /// A tile's first k step: the part of its loads and computes that
+  /// cannot overlap when the pipeline starts.
+  double fill = 0;
+};
+
+/// Cycles of one hwacc.matmul as LowerHwacc expands it and HwaccDevice
+/// times it: per C tile, per k step, mvin of the A then the B blocks (load
+/// queue), preloads and computes (execute queue), then mvout of the C
+/// blocks (store queue); each queue runs in order and waits only for the
+/// rows another queue writes or reads. Weight-stationary latches each B
+/// block once (k cycles) and streams the tile's A blocks past it (m cycles
+/// each); output-stationary preloads dim cycles and computes k cycles per
+/// block. Double-buffered k steps overlap loads and computes. Single-
+/// buffered ones overlap only where rows free early: ws, the next A loads
+/// overlap the last weight column's computes, and the computes of the
+/// first weight column wait for their B blocks, which load interleaved
+/// with the others'; os, the A loads overlap the computes, the B loads
+/// wait for the last row of C blocks. The tile order does not matter to
+/// the device (no DRAM cache), so it is not an input.
+HwaccEstimate estimateHwacc(int64_t M, int64_t N, int64_t K, int64_t batch,
+                            int64_t tm, int64_t tn, int64_t tk, bool ws,
+                            bool doubleBuffer, const TargetParams &t,
+                            double elemBytes, double outBytes) {
+  HwaccEstimate e;
+  int64_t d = atLeast1(t.arrayDim);
+  double bw = double(t.dmaBytesPerCycle), lat = double(t.dmaLatencyCycles);
+  double drain = 2.0 * double(d - 1);
+  // One C tile of mt x nt (edge tiles are smaller).
+  auto tile = [&](int64_t mt, int64_t nt) {
+    HwaccEstimate one;
+    int64_t mb = ceilDiv(mt, d), nb = ceilDiv(nt, d);
+    double firstLoad = -1, firstExec = 0;
+    for (Piece kp : pieces(K, tk)) {
+      int64_t kt = kp.size, kb = ceilDiv(kt, d);
+      double loadA = blockDmaCycles(mt, kt, d, elemBytes, bw),
+             loadB = blockDmaCycles(kt, nt, d, elemBytes, bw);
+      double load = loadA + loadB, exec = 0;
+      for (Piece block : pieces(kt, d))
+        exec += double(block.count * nb) *
+                (ws ? double(block.size + mt)
+                    : double(mb) * double(d + block.size));
+      double step = std::max(load, exec);
+      if (!doubleBuffer && ws) {
+        // g: one weight group's computes; b: one B block's load.
+        double g = exec / double(nb * kb), b = loadB / double(nb * kb);
+        double firstColumn = std::max(double(kb) * g,
+                                      double((kb - 1) * nb + 1) * b + g);
+        double span = firstColumn + double((nb - 1) * kb) * g;
+        step = std::max(load + lat, loadA + lat + span - double(kb) * g);
+      } else if (!doubleBuffer) {
+        step = std::max(load + lat, exec + loadB + lat);
+      }
+      if (firstLoad < 0)
+        firstLoad = load, firstExec = exec;
+      one.total += double(kp.count) * step;
+      one.load += double(kp.count) * load;
+      one.exec += double(kp.count) * exec;
+    }
+    // Double-buffered: the buffers alternate per k step and restart with
+    // every tile, so after an odd number of k steps the next tile's first
+    // loads overwrite the buffer still being read: they cannot overlap.
+    one.fill = std::min(firstLoad, firstExec) + lat;
+    if (doubleBuffer && ceilDiv(K, tk) % 2 == 1)
+      one.total += one.fill;
+    one.store = blockDmaCycles(mt, nt, d, outBytes, bw);
+    return one;
+  };
+  double lastStore = 0, fill = -1;
+  for (Piece mp : pieces(M, tm))
+    for (Piece np : pieces(N, tn)) {
+      HwaccEstimate one = tile(mp.size, np.size);
+      double count = double(mp.count * np.count * std::max<int64_t>(batch, 1));
+      // A tile's C blocks leave while the next tile loads and computes;
+      // the next tile's computes wait for them to leave the accumulator.
+      e.total += count * std::max(one.total, one.store);
+      e.load += count * one.load;
+      e.exec += count * one.exec;
+      e.store += count * one.store;
+      lastStore = one.store;
+      if (fill < 0)
+        fill = one.fill;
+    }
+  // The pipeline fills (double-buffered: the first loads overlap nothing),
+  // and the last tile's partial sums drain and its C blocks leave.
+  if (doubleBuffer && ceilDiv(K, tk) % 2 == 0)
+    e.total += fill;
+  e.total += drain + lastStore + lat;
+  return e;
+}
+
+//===----------------------------------------------------------------------===//
 // Per-sketch features
 //===----------------------------------------------------------------------===//
 
@@ -384,6 +533,51 @@ double relative(double tile, double extent) {
   if (tile <= 0 || extent <= 0)
     return 0;
   return std::min(tile, extent) / extent;
+}
+
+/// A roofline estimate of a register-tiled kernel on the CPU cores.
+struct CpuEstimate {
+  double kernelEff = 0, memShare = 0, timeOverIdeal = 0;
+};
+
+/// `regRows` x `regCols` accumulators (the vectorized dim is regCols),
+/// `par` threads of which the slowest has 1 / `balance` of its fair share,
+/// `bytes` moved between memory levels by the cache tiling, `padded` the
+/// computed volume over the true one. Two FMA pipes of about four cycles
+/// latency want about eight independent accumulators; each k step loads a
+/// vector per accumulator column and broadcasts one element per row, at
+/// two loads and two FMAs a cycle; a tile needing more vector registers
+/// than there are spills. Memory: about 8 bytes a cycle per core busy.
+CpuEstimate estimateCpu(double flops, double padded, int64_t regRows,
+                        int64_t regCols, int64_t par, double balance,
+                        double bytes, const TargetParams &t) {
+  CpuEstimate e;
+  int64_t lanes = atLeast1(t.vectorLanes);
+  regRows = atLeast1(regRows);
+  regCols = atLeast1(regCols);
+  int64_t vectors = ceilDiv(regCols, lanes);
+  double fmas = double(regRows * vectors);
+  double latencyEff = std::min(1.0, fmas / 8.0);
+  double loadEff = fmas / std::max(fmas, double(vectors + regRows));
+  double laneEff = double(regCols) / double(vectors * lanes);
+  double spillEff =
+      std::min(1.0, double(t.vectorRegisters) / (fmas + double(vectors) + 1));
+  e.kernelEff = std::min(latencyEff, loadEff) * laneEff * spillEff * spillEff;
+  double busy = std::min<double>(double(atLeast1(par)), double(t.cores));
+  double peak = 4.0 * double(lanes);
+  double compute = flops * std::max(padded, 1.0) /
+                   (peak * busy * std::max(balance, 1e-3) * e.kernelEff);
+  double memory = bytes / (8.0 * busy);
+  double time = std::max(compute, memory);
+  e.memShare = memory / (memory + compute);
+  e.timeOverIdeal = time / (flops / (peak * double(t.cores)));
+  return e;
+}
+
+void setCpuEstimate(Features &f, const CpuEstimate &e) {
+  set(f, FLog2CpuTimeOverIdeal, log2Of(e.timeOverIdeal));
+  set(f, FCpuKernelEff, e.kernelEff);
+  set(f, FCpuMemShare, e.memShare);
 }
 
 /// A GEMM tiled over threads, cache tiles and a register tile: a matmul or
@@ -468,6 +662,11 @@ void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
     double paddedCols = double(paddedExtent(N, ncEff, nr));
     set(f, FPadWaste, paddedRows * paddedCols / (double(M) * double(N)) - 1.0);
   }
+  int64_t parExtent = batched ? B : M;
+  double balance =
+      double(parExtent) / double(ceilDiv(parExtent, par) * par);
+  setCpuEstimate(f, estimateCpu(p.flops, 1.0 + double(f[FPadWaste]), mr, nr,
+                                par, balance, p.batch * bytes, t));
 }
 
 void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
@@ -524,6 +723,8 @@ void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
   double bytes = gemmBytesMoved(p.M, p.N, p.K, owT, fT, int64_t(p.K), eb, ab,
                                 /*cResident=*/true);
   set(f, FLog2ArithIntensity, log2Of(2.0 * p.M * p.N * p.K / bytes));
+  double balance = double(oh) / double(ceilDiv(oh, par) * par);
+  setCpuEstimate(f, estimateCpu(p.flops, 1.0, owT, fT, par, balance, bytes, t));
 }
 
 void cpuElementwise(Features &f, const CpuElementwiseKnobs &k,
@@ -631,6 +832,17 @@ void hwaccGemm(Features &f, const HwaccGemmKnobs &k, const Problem &p,
   set(f, FDmaComputeRatio, dmaCycles / computeCycles);
   set(f, FLog2BlocksPerTile,
       log2Of(double(ceilDiv(tm, d)) * ceilDiv(tn, d) * ceilDiv(tk, d)));
+
+  HwaccEstimate estimate =
+      estimateHwacc(M, N, K, int64_t(p.batch), tm, tn, tk, !k.dataflowOs,
+                    doubleBuffer, t, double(eb), double(p.accBytes));
+  double ideal = p.batch * macs / (double(d) * double(d));
+  if (estimate.total > 0 && ideal > 0) {
+    set(f, FLog2HwaccCyclesOverIdeal, log2Of(estimate.total / ideal));
+    set(f, FHwaccLoadShare, estimate.load / estimate.total);
+    set(f, FHwaccExecShare, estimate.exec / estimate.total);
+    set(f, FHwaccStoreShare, estimate.store / estimate.total);
+  }
 }
 
 void gpuKernel(Features &f, const GpuKernelKnobs &k, const Problem &p,

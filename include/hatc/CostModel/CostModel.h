@@ -88,7 +88,17 @@ struct XGBoostOptions {
   /// 1: deterministic, and the tuner's measurements own the other cores.
   int threads = 1;
   uint64_t seed = 0;
+  /// Start every prediction from the analytical estimate of the features
+  /// (estimatedEfficiency, as XGBoost's base margin), so the trees learn
+  /// only its error: what a model that has never seen a task knows of it
+  /// is then at least the estimate. Off: plain trees (as before schema 4).
+  bool estimateMargin = false;
 };
+
+/// The features' analytical efficiency estimate, ideal time / estimated
+/// time in (0, 1] (2^-log2_hwacc_cycles_over_ideal, or the CPU one), for
+/// the sketches that have one; 0.5 for the others.
+float estimatedEfficiency(const std::vector<float> &features);
 
 /// Gradient-boosted trees through XGBoost's C API. Every update retrains
 /// from scratch on all samples seen so far: at the tuner's scale (hundreds
@@ -114,10 +124,14 @@ std::vector<float> normalizedThroughputs(const std::vector<Sample> &samples);
 
 /// Fraction of the pairs within a group, with different actual values,
 /// whose predicted order matches the actual one (a tie in the prediction
-/// counts half). 0.5 when there is no such pair.
+/// counts half). 0.5 when there is no such pair. With `minRelativeGap`
+/// > 0, only pairs whose actual values differ by more than that fraction
+/// of the larger one count (pairs closer than the measurement noise have
+/// no true order to get right).
 double pairwiseRankAccuracy(const std::vector<double> &predicted,
                             const std::vector<double> &actual,
-                            const std::vector<std::string> &groups);
+                            const std::vector<std::string> &groups,
+                            double minRelativeGap = 0);
 
 /// Per group: the fraction of the true top-k found among the k best
 /// predicted (k capped at the group's size; an item tied with the k-th

@@ -28,7 +28,7 @@
 namespace hatc::cost_model {
 
 /// Version of the feature layout; saved models carry it.
-constexpr int kFeatureSchemaVersion = 3;
+constexpr int kFeatureSchemaVersion = 4;
 
 /// Positions in the feature vector. featureDescriptions() says what each
 /// one measures; the names are the enumerators without the F, in snake case.
@@ -132,6 +132,16 @@ enum FeatureId : int {
   FLog2ParItersPerThread,
   FThreadBalance,
   FLog2TilesPerThread,
+  // Analytical estimates (schema 4): the time the schedule should take
+  // from the target's cost terms, relative to the task's ideal time, so
+  // that one number ranks configs of any shape.
+  FLog2HwaccCyclesOverIdeal,
+  FHwaccLoadShare,
+  FHwaccExecShare,
+  FHwaccStoreShare,
+  FLog2CpuTimeOverIdeal,
+  FCpuKernelEff,
+  FCpuMemShare,
   kFeatureCount
 };
 
@@ -187,7 +197,7 @@ struct FeatureInput {
   /// {"kind": "cpu"|"hwacc"|"gpu", "vector_lanes", "vector_registers",
   ///  "l2_bytes", "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
   ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors",
-  ///  "l1_bytes", "l3_bytes"};
+  ///  "dma_latency_cycles", "l1_bytes", "l3_bytes"};
   ///  missing fields take the tuner's defaults.
   nlohmann::json target;
 };

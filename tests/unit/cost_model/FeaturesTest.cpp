@@ -284,6 +284,71 @@ TEST(CostModelFeatures, HwaccGemmKnownValues) {
   EXPECT_EQ(f[FRegRatio], 0);
 }
 
+Input hwaccGemm(int64_t m, int64_t n, int64_t k, int64_t tm, int64_t tn,
+                int64_t tk, bool doubleBuffer, const char *dataflow) {
+  Input in;
+  in.opKind = "matmul";
+  in.loopRanges = {m, n, k};
+  in.elemType = "f32";
+  in.config = {{"sketch", "hwacc_gemm"}, {"tm", tm},
+               {"tn", tn},               {"tk", tk},
+               {"loop_order", "mnk"},    {"double_buffer", doubleBuffer},
+               {"dataflow", dataflow}};
+  in.target = hwaccTarget();
+  in.target["dma_latency_cycles"] = 64;
+  return in;
+}
+
+TEST(CostModelFeatures, HwaccCycleEstimateOfOneBlock) {
+  // One 16x16x16 block, weight-stationary, one buffer, 16 B/cycle, 64
+  // cycles DMA latency: the A and B mvin take 64 cycles each, B's lands
+  // 64 later (192); the compute (32 with the preload) overlaps what a next
+  // k step would load; the partial sums drain (30), the C mvout (64) and
+  // its latency (64): 350 cycles for 16 ideal (the device says 382: the
+  // last step's compute is not overlapped).
+  std::vector<float> f = features(hwaccGemm(16, 16, 16, 16, 16, 16, false, "ws"));
+  EXPECT_NEAR(f[FLog2HwaccCyclesOverIdeal], std::log2(350.0 / 16.0), 1e-5);
+  EXPECT_NEAR(f[FHwaccLoadShare], 128.0 / 350.0, 1e-6);
+  EXPECT_NEAR(f[FHwaccExecShare], 32.0 / 350.0, 1e-6);
+  EXPECT_NEAR(f[FHwaccStoreShare], 64.0 / 350.0, 1e-6);
+  // No CPU estimate on the accelerator.
+  EXPECT_EQ(f[FLog2CpuTimeOverIdeal], 0);
+}
+
+TEST(CostModelFeatures, HwaccCycleEstimateOfATiledGemm) {
+  // 64x64x64 in 32x32x32 tiles, ws, single-buffered: 4 C tiles of 2 k
+  // steps. A k step loads 4 A then 4 B blocks (256 + 256 cycles) and runs
+  // 2 x 2 weight groups of 16 + 32 cycles (192); the first column's groups
+  // wait for their B blocks (the second lands 3 x 64 after B starts), so
+  // the step's computes span 240 + 96, of which the last column (96)
+  // overlaps the next A loads: max(512 + 64, 256 + 64 + 336 - 96) = 576.
+  // Two a tile, 4 tiles (the C mvout hides under the next tile), then the
+  // drain (30), the last C mvout (256) and its latency (64): 4958 cycles;
+  // ideal 64^3 / 16^2 = 1024.
+  std::vector<float> f = features(hwaccGemm(64, 64, 64, 32, 32, 32, false, "ws"));
+  EXPECT_NEAR(f[FLog2HwaccCyclesOverIdeal], std::log2(4958.0 / 1024.0), 1e-5);
+  EXPECT_NEAR(f[FHwaccLoadShare], 4 * 2 * 512.0 / 4958.0, 1e-6);
+  // Double-buffered: an even number of k steps keeps the pipeline full
+  // across tiles, so each step costs max(512, 192) and the first tile's
+  // fill min(512, 192) + 64 once: 4 x 1024 + 256 + 350 = 4702.
+  std::vector<float> db = features(hwaccGemm(64, 64, 64, 32, 32, 32, true, "ws"));
+  EXPECT_NEAR(db[FLog2HwaccCyclesOverIdeal], std::log2(4702.0 / 1024.0), 1e-5);
+  // One 64^3 tile, double-buffered (one k step: nothing to overlap, the
+  // fill counts): loads 2048; ws computes 4 x 4 x (16 + 64) = 1280, os
+  // 4 x 4 x 4 x (16 + 16) = 2048 (a dim-cycle preload per block). Then
+  // drain, 16 C blocks out (1024) and latency: ws 2048 + 1280 + 64 + 1118,
+  // os 2048 + 2048 + 64 + 1118.
+  std::vector<float> ws1 = features(hwaccGemm(64, 64, 64, 64, 64, 64, true, "ws"));
+  std::vector<float> os1 = features(hwaccGemm(64, 64, 64, 64, 64, 64, true, "os"));
+  EXPECT_NEAR(ws1[FLog2HwaccCyclesOverIdeal], std::log2(4510.0 / 1024.0), 1e-5);
+  EXPECT_NEAR(os1[FLog2HwaccCyclesOverIdeal], std::log2(5278.0 / 1024.0), 1e-5);
+  EXPECT_NEAR(os1[FHwaccExecShare], 2048.0 / 5278.0, 1e-6);
+  // Edge tiles: 48 rows in 32-row tiles are one full and one 16-row tile;
+  // the 16-row tile uses the array less well.
+  std::vector<float> edge = features(hwaccGemm(48, 64, 64, 32, 32, 32, false, "ws"));
+  EXPECT_GT(edge[FLog2HwaccCyclesOverIdeal], f[FLog2HwaccCyclesOverIdeal]);
+}
+
 TEST(CostModelFeatures, HwaccInt8ScratchpadHoldsFourTimesMore) {
   Input in = hwaccOdd();
   in.elemType = "i8";
@@ -291,6 +356,33 @@ TEST(CostModelFeatures, HwaccInt8ScratchpadHoldsFourTimesMore) {
   EXPECT_NEAR(f[FSpOccupancy], 1536.0 / (4 * 4096.0), 1e-6);
   EXPECT_EQ(f[FElemIsFloat], 0);
   EXPECT_FLOAT_EQ(f[FLog2ElemBytes], 0);
+}
+
+TEST(CostModelFeatures, CpuKernelEfficiencyEstimate) {
+  // 6 x 32 register tile at 16 lanes: 12 accumulators (enough for two
+  // 4-cycle FMA pipes), 8 loads per 12 FMAs, all lanes used, 15 of 32
+  // registers: full efficiency.
+  Input in = matmul1024();
+  EXPECT_FLOAT_EQ(features(in)[FCpuKernelEff], 1.0f);
+  // 1 x 16: one accumulator, latency-bound at 1/8.
+  in.config["mr"] = 1;
+  in.config["nr"] = 16;
+  EXPECT_FLOAT_EQ(features(in)[FCpuKernelEff], 0.125f);
+  // 8 x 64: 32 accumulators + 4 + 1 registers of 32: spills, (32/37)^2.
+  in.config["mr"] = 8;
+  in.config["nr"] = 64;
+  EXPECT_NEAR(features(in)[FCpuKernelEff], (32.0 / 37) * (32.0 / 37), 1e-6);
+  // 4 x 24: 2 vectors of which 24 of 32 lanes are used.
+  in.config["mr"] = 4;
+  in.config["nr"] = 24;
+  std::vector<float> f = features(in);
+  EXPECT_NEAR(f[FCpuKernelEff], 0.75, 1e-6);
+  // Time over the ideal: compute-bound here, so 1 / efficiency (2 threads
+  // on 2 cores, balanced, no padding).
+  EXPECT_GT(f[FCpuMemShare], 0);
+  EXPECT_LT(f[FCpuMemShare], 0.5);
+  EXPECT_NEAR(f[FLog2CpuTimeOverIdeal], std::log2(1 / 0.75), 1e-5);
+  EXPECT_EQ(f[FLog2HwaccCyclesOverIdeal], 0);
 }
 
 TEST(CostModelFeatures, ConvKnownValues) {

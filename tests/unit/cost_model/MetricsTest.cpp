@@ -37,6 +37,21 @@ TEST(CostModelMetrics, PairwiseRankAccuracyEdgeCases) {
   EXPECT_DOUBLE_EQ(pairwiseRankAccuracy({}, {}, {}), 0.5);
 }
 
+TEST(CostModelMetrics, PairwiseRankAccuracyLeavesOutPairsWithinTheGap) {
+  // Actual 100, 103, 200: with a 5% gap the pair (100, 103) is noise and
+  // does not count; the model gets it wrong and the other two right.
+  std::vector<std::string> g = {"g", "g", "g"};
+  std::vector<double> actual = {100, 103, 200};
+  std::vector<double> predicted = {2, 1, 3};
+  EXPECT_DOUBLE_EQ(pairwiseRankAccuracy(predicted, actual, g), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(pairwiseRankAccuracy(predicted, actual, g, 0.05), 1.0);
+  // 3 / 103 is under 3%: a 2% gap keeps the pair.
+  EXPECT_DOUBLE_EQ(pairwiseRankAccuracy(predicted, actual, g, 0.02),
+                   2.0 / 3.0);
+  // A gap wider than every difference leaves nothing to judge.
+  EXPECT_DOUBLE_EQ(pairwiseRankAccuracy(predicted, actual, g, 0.6), 0.5);
+}
+
 TEST(CostModelMetrics, TopKRecallAveragesGroups) {
   //   a: actual 10, 9, 8, 1, 0; predicted 0.9, 0.1, 0.8, 0.7, 0.0.
   //      k=2: true {0, 1}, predicted {0, 2}: 1/2. k=1: {0} vs {0}: 1.

@@ -201,3 +201,54 @@ TEST(CostModelTransfer, SavedSamplesKeepTheirWeights) {
   EXPECT_FALSE(readTrainingSamples(path + ".missing").has_value());
   std::remove(path.c_str());
 }
+
+TEST(CostModelTransfer, EstimatedEfficiencyReadsTheSketchsEstimate) {
+  std::vector<float> f(kFeatureCount, 0.0f);
+  // No sketch with an estimate: neutral.
+  EXPECT_FLOAT_EQ(estimatedEfficiency(f), 0.5f);
+  f[FSketchHwaccGemm] = 1;
+  f[FLog2HwaccCyclesOverIdeal] = 2; // four times the ideal
+  EXPECT_FLOAT_EQ(estimatedEfficiency(f), 0.25f);
+  f[FSketchHwaccGemm] = 0;
+  f[FSketchCpuConv] = 1;
+  f[FLog2CpuTimeOverIdeal] = 1;
+  EXPECT_FLOAT_EQ(estimatedEfficiency(f), 0.5f);
+  f[FLog2CpuTimeOverIdeal] = 0; // at peak
+  EXPECT_FLOAT_EQ(estimatedEfficiency(f), 1.0f);
+  EXPECT_FLOAT_EQ(estimatedEfficiency({1, 2, 3}), 0.5f);
+}
+
+TEST(CostModelTransfer, EstimateMarginStartsPredictionsFromTheEstimate) {
+  // Training rows that all look the same teach the trees nothing about
+  // the estimate; with the margin, the better estimate still ranks first,
+  // and a saved model keeps the option.
+  std::vector<float> same(kFeatureCount, 0.0f);
+  same[FSketchHwaccGemm] = 1;
+  same[FLog2HwaccCyclesOverIdeal] = 1;
+  std::vector<Sample> train = {{"A", same, 1.0}, {"A", same, 2.0},
+                               {"B", same, 3.0}, {"B", same, 1.0}};
+  std::vector<float> good = same, bad = same;
+  good[FLog2HwaccCyclesOverIdeal] = 0.5f;
+  bad[FLog2HwaccCyclesOverIdeal] = 3.0f;
+  for (const char *objective : {"reg:squarederror", "rank:pairwise"}) {
+    XGBoostOptions options;
+    options.objective = objective;
+    auto plain = makeXGBoostModel(options);
+    plain->update(train);
+    std::vector<double> p = plain->predict({good, bad});
+    EXPECT_DOUBLE_EQ(p[0], p[1]) << objective;
+    options.estimateMargin = true;
+    auto onEstimate = makeXGBoostModel(options);
+    onEstimate->update(train);
+    std::vector<double> q = onEstimate->predict({good, bad});
+    EXPECT_GT(q[0], q[1]) << objective;
+
+    std::string path = ::testing::TempDir() + "hatc_transfer_margin_" +
+                       std::to_string(::getpid());
+    onEstimate->save(path);
+    auto loaded = makeXGBoostModel();
+    ASSERT_TRUE(loaded->load(path));
+    EXPECT_EQ(loaded->predict({good, bad}), q) << objective;
+    std::remove(path.c_str());
+  }
+}
