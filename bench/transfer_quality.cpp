@@ -186,10 +186,10 @@ int main(int argc, char **argv) {
     std::printf("%-30s %5zu %4zu", workload.substr(0, 30).c_str(),
                 train[2].size(), actual.size());
     for (int k = 0; k < kModels; ++k) {
-      double m[3] = {cost_model::pairwiseRankAccuracy(p[k], actual, groups),
-                     cost_model::pairwiseRankAccuracy(p[k], actual, groups,
-                                                      gap),
-                     cost_model::topKRecall(p[k], actual, groups, 5)};
+      double m[3] = {
+          cost_model::pairwiseRankAccuracy(p[k], actual, groups),
+          cost_model::pairwiseRankAccuracy(p[k], actual, groups, gap),
+          cost_model::topKRecall(p[k], actual, groups, 5)};
       for (int j = 0; j < 3; ++j)
         sums[k][j] += m[j];
       std::printf("|%5.3f %4.2f %4.2f", m[0], m[1], m[2]);
