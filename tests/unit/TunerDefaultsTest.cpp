@@ -122,7 +122,30 @@ TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
   // Threads over rows: as many as the target runs.
   EXPECT_EQ(wide.at("par"), 2);
   EXPECT_EQ(narrow.at("par"), 4);
-  EXPECT_EQ(wide.at("pack"), 1);
+  // 1024^3 divides into tiles: the operands are used in place.
+  EXPECT_EQ(wide.at("pack"), 0);
+}
+
+TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
+  // The MLP's first layer: a thread's 16 rows reuse a packed B panel too
+  // little; kc = 16 is the one panel tile dividing K = 784.
+  Config mlp = matmulDefault(matmul(32, 512, 784), avx512());
+  EXPECT_EQ(mlp.at("pack"), 0) << mlp.dump();
+  EXPECT_EQ(mlp.at("kc"), 16) << mlp.dump();
+  EXPECT_EQ(mlp.at("par"), 2) << mlp.dump();
+  EXPECT_EQ(mlp.at("mr"), 8) << mlp.dump();
+  EXPECT_EQ(mlp.at("nr"), 32) << mlp.dump();
+  // Prime M and K, N = 129: only padding makes tiles of them.
+  EXPECT_EQ(matmulDefault(matmul(257, 129, 67), avx512()).at("pack"), 1);
+  // N = 10 is less than a vector: padded.
+  EXPECT_EQ(matmulDefault(matmul(32, 10, 512), avx512()).at("pack"), 1);
+  // 100 rows: 4-row tiles divide them, but 8-row ones (padded to 104)
+  // do twice the FMAs per load.
+  Config rows = matmulDefault(matmul(100, 64, 64), avx512());
+  EXPECT_EQ(rows.at("pack"), 1) << rows.dump();
+  EXPECT_EQ(rows.at("mr"), 8) << rows.dump();
+  // 96 rows: 8-row tiles divide them.
+  EXPECT_EQ(matmulDefault(matmul(96, 64, 64), avx512()).at("pack"), 0);
 }
 
 namespace {
