@@ -210,6 +210,11 @@ int64_t kUnrollFor(int64_t mr, int64_t nr, const CpuFacts &facts) {
   return fmas >= 32 ? 1 : (fmas >= 16 ? 2 : 4);
 }
 
+/// Fewer rows a thread than this, and a packed B panel is reused too
+/// little to pay for its copy (32 rows over 2 threads: 1.0 ms packed, 0.15
+/// ms in place).
+constexpr int64_t kPackedMinRows = 64;
+
 /// cpu_matmul's knob domains (tuner/sketches/CpuMatmul.cpp).
 const std::vector<int64_t> kMatmulMrs = {1, 2, 4, 6, 8},
                            kMatmulNrs = {16, 32, 48, 64},
@@ -223,8 +228,7 @@ const std::vector<int64_t> kMatmulMrs = {1, 2, 4, 6, 8},
 /// cache tile's panels (a strided copy, with a dynamic-size pad where a
 /// tile is partial), which a thread with few rows reuses too little to pay
 /// for: measured (AVX-512, 2 threads) 32x512x784 ran at 1.0 ms packed with
-/// kc 128, 0.6 ms packed with kc 16, 0.15 ms in place (tuned: 0.13 ms);
-/// 1024^3 the same either way.
+/// kc 128, 0.6 ms packed with kc 16, 0.15 ms in place (tuned: 0.13 ms).
 std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
                                              bool batched, int64_t M,
                                              int64_t N, int64_t K, int64_t e,
@@ -338,8 +342,14 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
   if (p.mr < 0)
     return std::nullopt;
   p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
-  if (auto inPlace = inPlaceMatmul(p, batched, M, N, K, e, facts))
-    p = *inPlace;
+  // In place where packing costs more than it saves: where a cache tile
+  // is partial (its panels padded to a dynamic size) or a thread has few
+  // rows to reuse the copied B panel over.
+  CpuMatmulParams::Tiles t = p.tiles(shape);
+  bool partial = t.rows % t.mc || N % t.nc || K % t.kc;
+  if (partial || t.rows < kPackedMinRows)
+    if (auto inPlace = inPlaceMatmul(p, batched, M, N, K, e, facts))
+      p = *inPlace;
   // The elementwise consumer fused into each thread's rows (an epilogue),
   // where the sketch can: threads dividing the rows, a vectorizable width.
   p.fuse = !batched && shape.hasElementwiseConsumer && M % p.par == 0 &&

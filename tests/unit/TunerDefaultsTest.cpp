@@ -122,8 +122,7 @@ TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
   // Threads over rows: as many as the target runs.
   EXPECT_EQ(wide.at("par"), 2);
   EXPECT_EQ(narrow.at("par"), 4);
-  // 1024^3 divides into tiles: the operands are used in place.
-  EXPECT_EQ(wide.at("pack"), 0);
+  EXPECT_EQ(wide.at("pack"), 1);
 }
 
 TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
@@ -144,8 +143,14 @@ TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
   Config rows = matmulDefault(matmul(100, 64, 64), avx512());
   EXPECT_EQ(rows.at("pack"), 1) << rows.dump();
   EXPECT_EQ(rows.at("mr"), 8) << rows.dump();
-  // 96 rows: 8-row tiles divide them.
-  EXPECT_EQ(matmulDefault(matmul(96, 64, 64), avx512()).at("pack"), 0);
+  // 48 rows on one thread: 8-row tiles divide them.
+  EXPECT_EQ(matmulDefault(matmul(48, 64, 64), avx512()).at("pack"), 0);
+  // 512 rows a thread reuse the packed panels enough, unless a partial k
+  // tile (784 = 6 x 128 + 16) pads them to a dynamic size.
+  EXPECT_EQ(matmulDefault(matmul(1024, 512, 512), avx512()).at("pack"), 1);
+  Config partial = matmulDefault(matmul(1024, 512, 784), avx512());
+  EXPECT_EQ(partial.at("pack"), 0) << partial.dump();
+  EXPECT_EQ(partial.at("kc"), 16) << partial.dump();
 }
 
 namespace {
