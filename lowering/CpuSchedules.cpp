@@ -210,6 +210,86 @@ int64_t kUnrollFor(int64_t mr, int64_t nr, const CpuFacts &facts) {
   return fmas >= 32 ? 1 : (fmas >= 16 ? 2 : 4);
 }
 
+/// Fewer rows a thread than this, and a packed B panel is reused too
+/// little to pay for its copy (32 rows over 2 threads: 1.0 ms packed, 0.15
+/// ms in place).
+constexpr int64_t kPackedMinRows = 64;
+
+/// cpu_matmul's knob domains (tuner/sketches/CpuMatmul.cpp).
+const std::vector<int64_t> kMatmulMrs = {1, 2, 4, 6, 8},
+                           kMatmulNrs = {16, 32, 48, 64},
+                           kMatmulCacheTiles = {8, 16, 32, 64, 128, 256},
+                           kMatmulPanelTiles = {16, 32, 64, 128, 256, 512};
+
+/// `packed` (the packed default) without packing: the same threads and
+/// rules for the tiles, each cache tile now dividing a thread's rows, N and
+/// K and each register tile its cache tile, so no operand is copied or
+/// padded; nullopt where no such tiles are found. Packing copies each
+/// cache tile's panels (a strided copy, with a dynamic-size pad where a
+/// tile is partial), which a thread with few rows reuses too little to pay
+/// for: measured (AVX-512, 2 threads) 32x512x784 ran at 1.0 ms packed with
+/// kc 128, 0.6 ms packed with kc 16, 0.15 ms in place (tuned: 0.13 ms).
+std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
+                                             bool batched, int64_t M,
+                                             int64_t N, int64_t K, int64_t e,
+                                             const CpuFacts &facts) {
+  CpuMatmulParams p = packed;
+  p.pack = false;
+  if (!batched && M % p.par)
+    return std::nullopt;
+  int64_t rows = batched ? M : M / p.par;
+  std::vector<int64_t> dividingNrs;
+  for (int64_t nr : kMatmulNrs)
+    if (N % nr == 0)
+      dividingNrs.push_back(nr);
+  p.nr = registerCols(dividingNrs, N, facts);
+  if (p.nr < 0)
+    return std::nullopt;
+  // A tile clamped to its extent (the sketch's Tiles) must divide it.
+  auto divides = [](int64_t tile, int64_t extent) {
+    return extent % std::min(tile, extent) == 0;
+  };
+  p.kc = -1;
+  for (auto kc = kMatmulPanelTiles.rbegin(); kc != kMatmulPanelTiles.rend();
+       ++kc)
+    if (divides(*kc, K) && std::min(*kc, K) * (8 + p.nr) * e <= facts.l1Bytes) {
+      p.kc = *kc;
+      break;
+    }
+  if (p.kc < 0)
+    return std::nullopt;
+  int64_t kc = std::min(p.kc, K);
+  p.nc = -1;
+  for (auto nc = kMatmulPanelTiles.rbegin(); nc != kMatmulPanelTiles.rend();
+       ++nc)
+    if (divides(*nc, N) && std::min(*nc, N) % p.nr == 0 &&
+        kc * std::min(*nc, N) * e <= facts.l2Bytes / 2) {
+      p.nc = *nc;
+      break;
+    }
+  if (p.nc < 0)
+    return std::nullopt;
+  // mr: the most rows that fit and divide the cache tile.
+  p.mr = -1;
+  for (auto mc = kMatmulCacheTiles.rbegin();
+       mc != kMatmulCacheTiles.rend() && p.mr < 0; ++mc) {
+    int64_t tile = std::min(*mc, rows);
+    if (!divides(*mc, rows) || tile * kc * e > facts.l2Bytes / 2)
+      continue;
+    for (auto mr = kMatmulMrs.rbegin(); mr != kMatmulMrs.rend(); ++mr)
+      if (tile % *mr == 0 && fitsRegisters(*mr, p.nr, facts)) {
+        p.mc = *mc, p.mr = *mr;
+        break;
+      }
+  }
+  // A smaller register tile than the packed one (4 rows where padding
+  // makes 8) loses more than the copies cost.
+  if (p.mr < 0 || p.mr * p.nr < packed.mr * packed.nr)
+    return std::nullopt;
+  p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
+  return p;
+}
+
 } // namespace
 
 CpuMatmulParams::Tiles CpuMatmulParams::tiles(const CpuOpShape &shape) const {
@@ -240,36 +320,50 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
   p.par = batched ? mostThreads(facts, [&](int64_t t) { return B % t == 0; })
                   : mostThreads(facts, [&](int64_t t) { return t * 8 <= M || t == 1; });
   int64_t rows = batched ? M : (M + p.par - 1) / p.par;
-  static const std::vector<int64_t> mrs = {1, 2, 4, 6, 8},
-                                    nrs = {16, 32, 48, 64},
-                                    cacheTiles = {8, 16, 32, 64, 128, 256},
-                                    panelTiles = {16, 32, 64, 128, 256, 512};
-  p.nr = registerCols(nrs, std::max<int64_t>(N, 1) + facts.vectorLanes - 1,
+  p.nr = registerCols(kMatmulNrs,
+                      std::max<int64_t>(N, 1) + facts.vectorLanes - 1,
                       facts);
   if (p.nr < 0)
     return std::nullopt;
   // kc: the A and B micro-panels of one register tile stay in L1.
-  p.kc = largestFitting(panelTiles, [&](int64_t kc) {
+  p.kc = largestFitting(kMatmulPanelTiles, [&](int64_t kc) {
     return kc * (8 + p.nr) * e <= facts.l1Bytes;
   });
   int64_t kc = std::min(p.kc, K);
   // mc: the packed A block takes half of L2; nc: so does the B panel.
-  p.mc = largestFitting(cacheTiles, [&](int64_t mc) {
+  p.mc = largestFitting(kMatmulCacheTiles, [&](int64_t mc) {
     return mc * kc * e <= facts.l2Bytes / 2;
   });
-  p.nc = largestFitting(panelTiles, [&](int64_t nc) {
+  p.nc = largestFitting(kMatmulPanelTiles, [&](int64_t nc) {
     return kc * nc * e <= facts.l2Bytes / 2 && nc % p.nr == 0;
   });
   int64_t mcTile = std::min(p.mc, rows);
-  p.mr = registerRows(mrs, p.nr, mcTile, facts);
+  p.mr = registerRows(kMatmulMrs, p.nr, mcTile, facts);
   if (p.mr < 0)
     return std::nullopt;
   p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
+  // In place where packing costs more than it saves: where a cache tile
+  // is partial (its panels padded to a dynamic size) or a thread has few
+  // rows to reuse the copied B panel over.
+  CpuMatmulParams::Tiles t = p.tiles(shape);
+  bool partial = t.rows % t.mc || N % t.nc || K % t.kc;
+  if (partial || t.rows < kPackedMinRows)
+    if (auto inPlace = inPlaceMatmul(p, batched, M, N, K, e, facts))
+      p = *inPlace;
   // The elementwise consumer fused into each thread's rows (an epilogue),
   // where the sketch can: threads dividing the rows, a vectorizable width.
   p.fuse = !batched && shape.hasElementwiseConsumer && M % p.par == 0 &&
            N % facts.vectorLanes == 0;
   return p;
+}
+
+bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts) {
+  // A vector and a part is left out: measured on the 56x56, 144 -> 24 1x1
+  // conv (AVX-512), f_t = 24 ran at 0.3 to 0.8 ms, f_t = 8 at 0.16 ms.
+  if (f <= 0 || (f % facts.vectorLanes && facts.vectorLanes % f))
+    return false;
+  int64_t vectors = (f + facts.vectorLanes - 1) / facts.vectorLanes;
+  return ow * vectors + vectors + 1 <= facts.vectorRegisters;
 }
 
 std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
@@ -283,8 +377,10 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
   CpuConvParams p;
   p.par = mostThreads(facts, [&](int64_t t) { return OH % t == 0; });
   p.fT = -1;
-  for (int64_t f : {32, 64, 16, 48}) // two vectors first
-    if (F % f == 0 && f % facts.vectorLanes == 0 && fitsRegisters(1, f, facts)) {
+  // Two whole vectors first; filter counts that are not a multiple of the
+  // vector (24 on 16 lanes) take a part of one.
+  for (int64_t f : {32, 64, 16, 48, 8, 4})
+    if (F % f == 0 && fitsConvRegisters(1, f, facts)) {
       p.fT = f;
       break;
     }
@@ -292,7 +388,7 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
     return std::nullopt;
   p.owT = -1;
   for (int64_t ow : {14, 8, 7, 4, 2, 1})
-    if (OW % ow == 0 && fitsRegisters(ow, p.fT, facts)) {
+    if (OW % ow == 0 && fitsConvRegisters(ow, p.fT, facts)) {
       p.owT = ow;
       break;
     }
@@ -322,8 +418,16 @@ deriveCpuDepthwiseConv(const CpuOpShape &shape, const CpuFacts &target) {
   // One vector of channels: measured on 56x56x144 3x3, a second or third
   // vector per tile spills (each output column also keeps its input
   // vectors live) and runs several times slower than one.
-  p.cT = facts.vectorLanes;
-  if (C % p.cT)
+  // Channel counts that are not a multiple of the vector take half or a
+  // quarter of one (a narrower native register).
+  p.cT = -1;
+  for (int64_t c : {facts.vectorLanes, facts.vectorLanes / 2,
+                    facts.vectorLanes / 4})
+    if (c > 0 && C % c == 0) {
+      p.cT = c;
+      break;
+    }
+  if (p.cT < 0)
     return std::nullopt;
   // ow accumulators, the ow + kw - 1 input vectors of one filter row and
   // kw filter vectors in registers at once.

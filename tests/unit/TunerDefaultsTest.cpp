@@ -84,6 +84,10 @@ std::vector<WorkloadShape> shapes() {
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 28, 28, 128, 3, 3, 64}),
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {2, 7, 7, 48, 1, 1, 3}),
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 5, 3, 16, 3, 3, 5}),
+      // MobileNetV2's 1x1 convs: 24 -> 144 and 144 -> 24 filters.
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 144, 1, 1, 24}),
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 24, 1, 1, 144}),
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 14, 14, 12, 1, 1, 20}),
       shape(A::Elementwise, "linalg.generic", {128, 3072}),
       shape(A::Elementwise, "linalg.generic", {1, 128, 768}),
       shape(A::Elementwise, "linalg.generic", {7, 33}),
@@ -119,6 +123,109 @@ TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
   EXPECT_EQ(wide.at("par"), 2);
   EXPECT_EQ(narrow.at("par"), 4);
   EXPECT_EQ(wide.at("pack"), 1);
+}
+
+TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
+  // The MLP's first layer: a thread's 16 rows reuse a packed B panel too
+  // little; kc = 16 is the one panel tile dividing K = 784.
+  Config mlp = matmulDefault(matmul(32, 512, 784), avx512());
+  EXPECT_EQ(mlp.at("pack"), 0) << mlp.dump();
+  EXPECT_EQ(mlp.at("kc"), 16) << mlp.dump();
+  EXPECT_EQ(mlp.at("par"), 2) << mlp.dump();
+  EXPECT_EQ(mlp.at("mr"), 8) << mlp.dump();
+  EXPECT_EQ(mlp.at("nr"), 32) << mlp.dump();
+  // Prime M and K, N = 129: only padding makes tiles of them.
+  EXPECT_EQ(matmulDefault(matmul(257, 129, 67), avx512()).at("pack"), 1);
+  // N = 10 is less than a vector: padded.
+  EXPECT_EQ(matmulDefault(matmul(32, 10, 512), avx512()).at("pack"), 1);
+  // 100 rows: 4-row tiles divide them, but 8-row ones (padded to 104)
+  // do twice the FMAs per load.
+  Config rows = matmulDefault(matmul(100, 64, 64), avx512());
+  EXPECT_EQ(rows.at("pack"), 1) << rows.dump();
+  EXPECT_EQ(rows.at("mr"), 8) << rows.dump();
+  // 48 rows on one thread: 8-row tiles divide them.
+  EXPECT_EQ(matmulDefault(matmul(48, 64, 64), avx512()).at("pack"), 0);
+  // 512 rows a thread reuse the packed panels enough, unless a partial k
+  // tile (784 = 6 x 128 + 16) pads them to a dynamic size.
+  EXPECT_EQ(matmulDefault(matmul(1024, 512, 512), avx512()).at("pack"), 1);
+  Config partial = matmulDefault(matmul(1024, 512, 784), avx512());
+  EXPECT_EQ(partial.at("pack"), 0) << partial.dump();
+  EXPECT_EQ(partial.at("kc"), 16) << partial.dump();
+}
+
+namespace {
+
+CpuOpShape cpuShape(const char *op, std::vector<int64_t> ranges,
+                    std::vector<bool> parallel) {
+  CpuOpShape s;
+  s.opClass = std::string(op) == "linalg.conv_2d_nhwc_hwcf"
+                  ? OpClass::Conv2D
+                  : OpClass::Other;
+  s.opName = op;
+  s.loopRanges = std::move(ranges);
+  s.parallel = std::move(parallel);
+  s.elemType = s.accType = "f32";
+  return s;
+}
+
+CpuFacts cpuFacts(int64_t lanes, int64_t registers) {
+  CpuFacts f;
+  f.vectorLanes = lanes;
+  f.vectorRegisters = registers;
+  f.threads = f.cores = 2;
+  return f;
+}
+
+} // namespace
+
+TEST(TunerDefaults, ConvFiltersNeedNotFillAVector) {
+  std::vector<bool> conv = {true, true, true, true, false, false, false};
+  // 144 -> 24 filters on 16 lanes: tiles of 8 (a half vector), not the
+  // generic schedule, and not 24 (a vector and a half).
+  auto project = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 24, 1, 1, 144}, conv),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(project.has_value());
+  EXPECT_EQ(project->fT, 8);
+  EXPECT_EQ(project->owT, 14);
+  EXPECT_EQ(project->cT, 16);
+  EXPECT_TRUE(project->hoist);
+  // On 8 lanes 24 filters are three whole vectors: 8 is still the tile.
+  auto narrow = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 24, 1, 1, 144}, conv),
+      cpuFacts(8, 16));
+  ASSERT_TRUE(narrow.has_value());
+  EXPECT_EQ(narrow->fT, 8);
+  // 12 filters: a quarter of a 16-lane vector divides them.
+  auto twelve = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 14, 14, 12, 1, 1, 20}, conv),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(twelve.has_value());
+  EXPECT_EQ(twelve->fT, 4);
+  // 6 filters: no part of a vector divides them.
+  EXPECT_FALSE(deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 14, 14, 6, 1, 1, 20}, conv),
+      cpuFacts(16, 32)));
+  EXPECT_TRUE(fitsConvRegisters(14, 8, cpuFacts(16, 32)));
+  EXPECT_FALSE(fitsConvRegisters(1, 24, cpuFacts(16, 32)));
+  EXPECT_FALSE(fitsConvRegisters(8, 32, cpuFacts(8, 16)));
+}
+
+TEST(TunerDefaults, DepthwiseChannelsNeedNotFillAVector) {
+  std::vector<bool> dw = {true, true, true, true, false, false};
+  auto round = deriveCpuDepthwiseConv(
+      cpuShape("linalg.depthwise_conv_2d_nhwc_hwc", {1, 56, 56, 144, 3, 3}, dw),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(round.has_value());
+  EXPECT_EQ(round->cT, 16);
+  auto half = deriveCpuDepthwiseConv(
+      cpuShape("linalg.depthwise_conv_2d_nhwc_hwc", {1, 28, 28, 24, 3, 3}, dw),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(half.has_value());
+  EXPECT_EQ(half->cT, 8);
+  EXPECT_FALSE(deriveCpuDepthwiseConv(
+      cpuShape("linalg.depthwise_conv_2d_nhwc_hwc", {1, 28, 28, 6, 3, 3}, dw),
+      cpuFacts(16, 32)));
 }
 
 TEST(TunerDefaults, CacheBlockingFollowsTheCaches) {

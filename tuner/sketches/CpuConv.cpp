@@ -21,7 +21,7 @@ public:
     OH = r[1], OW = r[2], F = r[3], C = r[6];
     specs = {{"par", threadCounts(target)},
              {"ow_t", ints({1, 2, 4, 7, 8, 14})},
-             {"f_t", ints({16, 32, 48, 64})},
+             {"f_t", ints({4, 8, 16, 32, 48, 64})},
              {"c_t", ints({1, 4, 8, 16, 32, 64})},
              {"hoist", ints({0, 1})}};
   }
@@ -61,7 +61,19 @@ public:
                            "c_t={0} covers all {1} channels",
                            ch, C)
           .str();
-    return registerTileReason(ow, f, target, "ow_t", "f_t");
+    // Whole vectors of filters, or one part of a vector (24 filters on 16
+    // lanes run as tiles of 8).
+    if (f % target.vectorLanes && target.vectorLanes % f)
+      return llvm::formatv("f_t={0} is neither a multiple nor a part of the "
+                           "{1} vector lanes",
+                           f, target.vectorLanes)
+          .str();
+    if (!fitsConvRegisters(ow, f, cpuFactsOf(target)))
+      return llvm::formatv("an ow_t x f_t = {0}x{1} tile of accumulators "
+                           "does not fit the {2} vector registers",
+                           ow, f, target.vectorRegisters)
+          .str();
+    return std::nullopt;
   }
 
   CpuConvParams params(const Config &c) const {

@@ -101,8 +101,8 @@ struct CpuElementwiseParams {
 };
 
 /// Ops no family takes (reductions, pooling, NCHW convs, depthwise convs
-/// without a vector of channels,
-/// matmuls written as generics): threads over the largest parallel loop
+/// without a multiple of a quarter vector of channels, matmuls written as
+/// generics): threads over the largest parallel loop
 /// (`threadsDim`, -1: none), then the loops interchanged so the innermost
 /// is parallel (`interchange`, empty: kept), which LLVM vectorizes.
 struct CpuGenericParams {
@@ -117,6 +117,13 @@ using CpuSchedule =
 /// The thread counts a `par` knob may take: powers of two up to `threads`,
 /// and `threads` itself (the sketches' domain, and what defaults pick from).
 std::vector<int64_t> threadChoices(int64_t threads);
+
+/// Whether an ow x f tile of conv accumulators (plus a row of filter
+/// vectors and a broadcast input element) fits the register file, with f
+/// whole vectors or one part of a vector (8 of 16 lanes: a narrower native
+/// register); a vector and a part (24 of 16 lanes) does not count. The
+/// rule cpu_conv's default and its sketch share.
+bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts);
 
 /// The analytical defaults: what a library picks from the facts. Each is
 /// valid under its sketch's constraints (checked by TunerDefaultsTest), or
