@@ -77,6 +77,9 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
   // math ops without an LLVM 19 lowering (tanh, erf, atan, ...): exp and
   // arithmetic, a polynomial or libm calls instead.
   pm.addPass(createExpandMath());
+  // i8 and bf16 micro-kernels (a k group per step) to the dot products of
+  // the host, which the code is compiled for.
+  pm.addPass(createX86DotProducts());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));

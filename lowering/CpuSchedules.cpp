@@ -47,6 +47,8 @@ CpuFacts CpuFacts::host(int64_t threads) {
   bool avx512 = features.lookup("avx512f");
   facts.vectorLanes = avx512 ? 16 : (features.lookup("avx") ? 8 : 4);
   facts.vectorRegisters = avx512 ? 32 : 16;
+  facts.vnni = avx512 && features.lookup("avx512vnni");
+  facts.bf16Dot = avx512 && features.lookup("avx512bf16");
   facts.l1Bytes = readCacheBytes(0, 32 << 10); // index0: L1 data
   facts.l2Bytes = readCacheBytes(2, 1 << 20);
   facts.cores = hostCores();
@@ -59,6 +61,14 @@ static std::string elementTypeName(mlir::Type type) {
   llvm::raw_string_ostream os(text);
   mlir::getElementTypeOrSelf(type).print(os);
   return text;
+}
+
+int64_t CpuOpShape::dotGroup(const CpuFacts &facts) const {
+  if (facts.vnni && elemType == "i8" && accType == "i32")
+    return 4;
+  if (facts.bf16Dot && elemType == "bf16" && accType == "f32")
+    return 2;
+  return 0;
 }
 
 CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
@@ -342,14 +352,20 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
   if (p.mr < 0)
     return std::nullopt;
   p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
+  // i8 and bf16 on a host with their dot-product instruction: a k group
+  // per step (the panels are padded to it), the accumulators as for FMAs.
+  int64_t group = shape.dotGroup(facts);
   // In place where packing costs more than it saves: where a cache tile
   // is partial (its panels padded to a dynamic size) or a thread has few
-  // rows to reuse the copied B panel over.
+  // rows to reuse the copied B panel over. Not where K needs padding to
+  // the dot product's group, which only the packed panels give.
   CpuMatmulParams::Tiles t = p.tiles(shape);
   bool partial = t.rows % t.mc || N % t.nc || K % t.kc;
-  if (partial || t.rows < kPackedMinRows)
+  if ((partial || t.rows < kPackedMinRows) && !(group && K % group))
     if (auto inPlace = inPlaceMatmul(p, batched, M, N, K, e, facts))
       p = *inPlace;
+  if (group)
+    p.dotGroup = group;
   // The elementwise consumer fused into each thread's rows (an epilogue),
   // where the sketch can: threads dividing the rows, a vectorizable width.
   p.fuse = !batched && shape.hasElementwiseConsumer && M % p.par == 0 &&
@@ -606,7 +622,8 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
              .first;
   }
   std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
-  std::vector<int64_t> reg = {p.mr, p.nr, 1};
+  int64_t kStep = std::max<int64_t>(1, p.dotGroup);
+  std::vector<int64_t> reg = {p.mr, p.nr, kStep};
   std::vector<int64_t> order = p.orderNmk ? std::vector<int64_t>{1, 0, 2}
                                           : std::vector<int64_t>{0, 1, 2};
   if (batched) {
@@ -624,8 +641,8 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
     std::vector<int64_t> dims = batched ? std::vector<int64_t>{0, 1, 2, 3}
                                         : std::vector<int64_t>{0, 1, 2};
     std::vector<int64_t> multiple = batched
-                                        ? std::vector<int64_t>{1, p.mr, p.nr, 1}
-                                        : std::vector<int64_t>{p.mr, p.nr, 1};
+                                        ? std::vector<int64_t>{1, p.mr, p.nr, kStep}
+                                        : std::vector<int64_t>{p.mr, p.nr, kStep};
     mlir::Type any = anyOp();
     auto pad = b.create<mlir::transform::PadOp>(
         loc(), any, any, any, op, b.getArrayAttr({zero, zero, acc}),
@@ -641,8 +658,11 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
   vectorize(micro);
   if (p.fuse)
     vectorize(tileFor(consumer, {1, vectorLanes}).first);
-  contractions = true;
-  if (t.kc > 1)
+  if (kStep > 1)
+    dotContractions = true;
+  else
+    contractions = true;
+  if (t.kc > kStep)
     registerLoops.push_back({loops[2], true, p.kUnroll}); // k (batch untiled)
 }
 
@@ -770,6 +790,8 @@ std::string CpuScheduleScript::finish() {
     return ScriptBuilder::finish();
   if (contractions)
     contractionsToFma(func());
+  else if (dotContractions)
+    prepareContractions(func());
   for (const RegisterLoop &loop : registerLoops) {
     if (loop.hoist)
       hoistLoopInvariantSubsets(loop.loop);

@@ -315,6 +315,47 @@ def DecomposeTensorOps : Pass<"hatc-decompose-tensor-ops", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
+  let summary = "Lower i8 and bf16 matmul contractions to AVX-512 VNNI and "
+                "BF16 dot-product instructions";
+  let description = [{
+    A CPU micro-kernel scheduled with a k step of 4 (i8 x i8 -> i32) or 2
+    (bf16 x bf16 -> f32) is a `vector.contract` of an mr x k block of A
+    with a k x nr block of B into the mr x nr accumulators, its operands
+    sign- (or float-) extended from the narrow type. Each group of k values
+    becomes one dot-product instruction per 16 columns and row:
+    `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.512`) for i8 and `vdpbf16ps`
+    (`llvm.x86.avx512bf16.dpbf16ps.512`) for bf16. The k values of one
+    column of B are interleaved in registers (shuffles), the k values of a
+    row of A are broadcast as one 32-bit word.
+
+    `vpdpbusd` multiplies unsigned bytes by signed bytes. For signed A the
+    row is shifted to unsigned (a + 128, an xor of the sign bit) and
+    128 * (the column sums of B) subtracted, computed with one more
+    `vpdpbusd` of 0x80 bytes per column vector: exact in i32.
+
+    ```mlir
+    %r = vector.contract {matmul maps} (arith.extsi %a : vector<8x4xi8>),
+         (arith.extsi %b : vector<4x32xi8>), %acc : vector<8x32xi32>
+    // becomes, per row i and 16 columns c
+    %r_ic = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+              (%acc_ic - %comp_c, splat(a_i xor 0x80808080), %b_c)
+    ```
+
+    Contractions of other shapes and types, and all of them when the
+    instruction set is not in `features` (by default, those of the host
+    the code is compiled for), are left to the generic vector lowering.
+  }];
+  let options = [
+    Option<"features", "features", "std::string", "\"host\"",
+           "the instruction sets to use: host (this CPU's), or a comma "
+           "list of avx512vnni and avx512bf16 (empty: none)">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def WidenI1VectorMemory : Pass<"hatc-widen-i1-vector-memory", "mlir::ModuleOp"> {
   let summary = "Load and store vectors of i1 as bytes";
   let description = [{

@@ -158,13 +158,17 @@ void ScriptBuilder::cleanup(Value target) {
   b.create<transform::ApplyCommonSubexpressionEliminationOp>(location, target);
 }
 
-void ScriptBuilder::contractionsToFma(Value target) {
+void ScriptBuilder::prepareContractions(Value target) {
   applyPatterns(target, [](OpBuilder &b, Location loc) {
     b.create<transform::ApplyVectorReductionToContractPatternsOp>(loc);
     b.create<transform::ApplyTransferPermutationPatternsOp>(loc);
     b.create<transform::ApplyCastAwayVectorLeadingOneDimPatternsOp>(loc);
     b.create<transform::ApplyCanonicalizationPatternsOp>(loc);
   });
+}
+
+void ScriptBuilder::contractionsToFma(Value target) {
+  prepareContractions(target);
   applyPatterns(target, [](OpBuilder &b, Location loc) {
     b.create<transform::ApplyLowerContractionPatternsOp>(
         loc, vector::VectorContractLowering::OuterProduct);

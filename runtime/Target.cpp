@@ -41,7 +41,11 @@ std::string Target::fingerprint() const {
       if (f.getValue())
         features.push_back(f.getKey().str());
     std::sort(features.begin(), features.end());
-    uint64_t hash = llvm::xxh3_64bits(llvm::join(features, ","));
+    std::string text = llvm::join(features, ",");
+    // Features the description turns off change what schedules may use.
+    if (!disabledFeatures.empty())
+      text += ";disabled:" + llvm::join(disabledFeatures, ",");
+    uint64_t hash = llvm::xxh3_64bits(text);
     return "cpu:" + llvm::sys::getHostCPUName().str() + ":" +
            std::to_string(std::thread::hardware_concurrency()) + "c:" +
            llvm::utohexstr(hash, /*LowerCase=*/true);
@@ -97,6 +101,23 @@ llvm::Expected<Target> parseTarget(const nlohmann::json &json,
                        std::to_string(kMaxThreads) + ", got " +
                        threadsIt->dump());
     target.threads = threadsIt->get<int>();
+  }
+  auto disabledIt = json.find("disable_features");
+  if (disabledIt != json.end()) {
+    if (target.kind != TargetKind::Cpu)
+      return makeError(origin + ": field \"disable_features\" is for cpu "
+                                "targets");
+    if (!disabledIt->is_array())
+      return makeError(origin + ": field \"disable_features\" must be an "
+                                "array of CPU feature names, got " +
+                       disabledIt->dump());
+    for (const auto &feature : *disabledIt) {
+      if (!feature.is_string() || feature.get<std::string>().empty())
+        return makeError(origin + ": field \"disable_features\" holds " +
+                         feature.dump() + ", not a CPU feature name");
+      target.disabledFeatures.push_back(feature.get<std::string>());
+    }
+    std::sort(target.disabledFeatures.begin(), target.disabledFeatures.end());
   }
   target.params = json;
   return target;

@@ -99,6 +99,14 @@ llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
   facts.l1Bytes = host.l1Bytes;
   facts.l2Bytes = host.l2Bytes;
   facts.cores = host.cores;
+  facts.vnni = host.vnni;
+  facts.bf16Dot = host.bf16Dot;
+  for (const std::string &feature : target.disabledFeatures) {
+    if (feature == "avx512vnni")
+      facts.vnni = false;
+    if (feature == "avx512bf16")
+      facts.bf16Dot = false;
+  }
   return facts;
 }
 

@@ -65,3 +65,19 @@ if os.geteuid() != 0 or (shutil.which("setpriv") and
                          others_can_reach(config.hatc_obj_root) and
                          others_can_reach(config.hatc_src_root)):
     config.available_features.add("unprivileged-user")
+
+# The host's dot-product instructions (AVX-512 VNNI and BF16): tests that run
+# kernels using them say `REQUIRES: avx512vnni` or `REQUIRES: avx512bf16`.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu_flags = set()
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                cpu_flags.update(line.split(":", 1)[1].split())
+                break
+except OSError:
+    cpu_flags = set()
+if "avx512_vnni" in cpu_flags:
+    config.available_features.add("avx512vnni")
+if "avx512_bf16" in cpu_flags:
+    config.available_features.add("avx512bf16")

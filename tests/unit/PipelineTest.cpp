@@ -41,7 +41,7 @@ const char *kOldDeallocation =
     "func.func(buffer-deallocation-simplification,"
     "bufferization-lower-deallocations),cse,canonicalize";
 const char *kOldToLLVM =
-    "hatc-expand-math,"
+    "hatc-expand-math,hatc-x86-dot-products,"
     "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
@@ -126,7 +126,7 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 30u);
+  ASSERT_EQ(names.size(), 31u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "one-shot-bufferize");
   EXPECT_EQ(names[2], "buffer-results-to-out-params");

@@ -424,3 +424,63 @@ TEST(TunerSpace, SketchesDescribeTheirConfigsToTheCostModel) {
   }
   EXPECT_EQ(described.size(), 7u) << "every sketch was described";
 }
+
+TEST(TunerSpace, DotProductsOnlyWhereTheTargetHasThem) {
+  // i8 and bf16 matmuls get a dot_group knob (FMAs, or a k group of 4 / 2
+  // per VNNI / BF16 dot product) when the target has the instruction set;
+  // the default takes the dot product. Without it, or for f32, no knob.
+  auto knobOf = [](const Sketch &sketch) -> const KnobSpec * {
+    for (const KnobSpec &knob : sketch.knobs())
+      if (knob.name == "dot_group")
+        return &knob;
+    return nullptr;
+  };
+  TargetFacts with = cpuFacts(), without = cpuFacts();
+  with.vnni = with.bf16Dot = true;
+  struct Case {
+    const char *example;
+    int64_t group;
+  };
+  for (Case c : {Case{"matmul_i8_1024.mlir", 4}, Case{"matmul_bf16_1024.mlir", 2},
+                 Case{"matmul_1024.mlir", 0}}) {
+    SCOPED_TRACE(c.example);
+    Workload w = load(c.example);
+    SearchSpace on(analyzeWorkload(w), with), off(analyzeWorkload(w), without);
+    const Sketch &sketch = *on.all().front();
+    ASSERT_EQ(sketch.name(), "cpu_matmul");
+    EXPECT_EQ(knobOf(*off.all().front()), nullptr);
+    const KnobSpec *knob = knobOf(sketch);
+    if (!c.group) {
+      EXPECT_EQ(knob, nullptr);
+      continue;
+    }
+    ASSERT_NE(knob, nullptr);
+    EXPECT_EQ(knob->domain, (std::vector<nlohmann::json>{1, c.group}));
+    auto config = sketch.analyticalDefault();
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->at("dot_group"), c.group);
+    EXPECT_FALSE(on.invalidReason(*config)) << config->dump();
+    EXPECT_FALSE(off.all().front()->analyticalDefault()->contains("dot_group"));
+  }
+}
+
+TEST(TunerSpace, TargetDescriptionsTurnDotProductsOff) {
+  auto plain = parseTarget(nlohmann::json{{"kind", "cpu"}}, "plain");
+  auto off = parseTarget(
+      nlohmann::json{{"kind", "cpu"},
+                     {"disable_features", {"avx512vnni", "avx512bf16"}}},
+      "off");
+  ASSERT_TRUE(plain && off);
+  EXPECT_NE(plain->fingerprint(), off->fingerprint());
+  auto facts = TargetFacts::of(*off);
+  ASSERT_TRUE(bool(facts));
+  EXPECT_FALSE(facts->vnni);
+  EXPECT_FALSE(facts->bf16Dot);
+  auto bad = parseTarget(
+      nlohmann::json{{"kind", "cpu"}, {"disable_features", "avx512vnni"}},
+      "t.json");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(errorMessage(bad.takeError())
+                .find("t.json: field \"disable_features\" must be an array"),
+            std::string::npos);
+}

@@ -65,6 +65,8 @@ CpuFacts cpuFactsOf(const TargetFacts &target) {
   out.l2Bytes = target.l2Bytes;
   out.cores = target.cores;
   out.threads = std::max<int64_t>(1, target.threads);
+  out.vnni = target.vnni;
+  out.bf16Dot = target.bf16Dot;
   return out;
 }
 
@@ -116,7 +118,9 @@ registerTileReason(int64_t mr, int64_t nr, const TargetFacts &target,
 std::optional<std::string> panelReason(int64_t kc, int64_t nc,
                                        const std::string &elemType,
                                        const TargetFacts &target) {
-  int64_t elemBytes = elemType == "i8" ? 1 : 4;
+  CpuOpShape shape;
+  shape.elemType = elemType;
+  int64_t elemBytes = shape.elemBytes();
   if (kc * nc * elemBytes > target.l2Bytes)
     return llvm::formatv("the B panel kc x nc = {0}x{1} ({2} KiB) exceeds "
                          "the L2 cache ({3} KiB)",

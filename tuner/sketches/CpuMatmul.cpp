@@ -35,6 +35,11 @@ public:
              {"pack", ints({0, 1})}};
     if (shape.hasElementwiseConsumer && !batched)
       specs.push_back({"fuse", ints({0, 1})});
+    // i8 / bf16 where the host has their dot products: FMAs on widened
+    // values (1) or a dot product of a k group per step (4 or 2).
+    dotGroup = cpuShapeOf(shape).dotGroup(cpuFactsOf(target));
+    if (dotGroup)
+      specs.push_back({"dot_group", ints({1, dotGroup})});
   }
   std::string name() const override { return "cpu_matmul"; }
 
@@ -54,6 +59,7 @@ public:
     p.orderNmk = c.at("order") == "nmk";
     p.pack = knob(c, "pack");
     p.fuse = c.value("fuse", 0);
+    p.dotGroup = c.value("dot_group", 1);
     return p;
   }
   /// Tile sizes clamped to what a thread's part of the problem has.
@@ -73,6 +79,8 @@ public:
                 {"pack", int64_t(p->pack)}};
     if (shape.hasElementwiseConsumer && !batched)
       c["fuse"] = int64_t(p->fuse);
+    if (dotGroup)
+      c["dot_group"] = p->dotGroup;
     return c;
   }
 
@@ -118,6 +126,12 @@ public:
                            "{2}x{3} cache tile",
                            mr, nr, t.mc, t.nc)
           .str();
+    int64_t group = c.value("dot_group", 1);
+    if (group > 1 && !pack && t.kc % group)
+      return llvm::formatv("dot_group={0} does not divide the k tile {1}; "
+                           "needs pack=1 (padding)",
+                           group, t.kc)
+          .str();
     if (fuse) {
       if (M % par)
         return llvm::formatv("fusion needs par={0} to divide M={1}", par, M)
@@ -142,6 +156,7 @@ private:
   WorkloadShape shape;
   TargetFacts target;
   bool batched = false;
+  int64_t dotGroup = 0; // 0: no dot-product instruction for these types
   int64_t B = 1, M = 0, N = 0, K = 0;
 };
 

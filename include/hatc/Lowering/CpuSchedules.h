@@ -35,6 +35,9 @@ struct CpuFacts {
   int64_t l2Bytes = 1 << 20;
   int64_t cores = 2;
   int64_t threads = 2; // the kernel threads schedules split work over
+  /// Dot-product instructions: AVX-512 VNNI (i8 x i8 -> i32, vpdpbusd) and
+  /// AVX-512 BF16 (bf16 x bf16 -> f32, vdpbf16ps).
+  bool vnni = false, bf16Dot = false;
 
   /// This machine: vector unit from the host CPU's features, caches from
   /// sysfs, the core count; `threads` (0: one per core).
@@ -52,7 +55,15 @@ struct CpuOpShape {
   std::string accType = "f32";     // output
   /// Matmul only: an all-parallel generic consumes the result alone.
   bool hasElementwiseConsumer = false;
-  int64_t elemBytes() const { return elemType == "i8" ? 1 : 4; }
+  int64_t elemBytes() const {
+    if (elemType == "i8")
+      return 1;
+    return elemType == "bf16" || elemType == "f16" ? 2 : 4;
+  }
+  /// The k values one dot-product instruction takes per 32-bit lane where
+  /// `facts` has one for this op's types (4 for i8 -> i32 with VNNI, 2 for
+  /// bf16 -> f32 with BF16), else 0.
+  int64_t dotGroup(const CpuFacts &facts) const;
 };
 
 /// The shape of a linalg op (conv_2d_nchw_fchw's loops reordered as above).
@@ -61,9 +72,12 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *linalgOp);
 /// cpu_matmul: threads over M (or the batch), cache tiles mc x nc x kc in
 /// `order`, packed (padded) panels, an mr x nr register tile of vector.fma
 /// with the k loop unrolled, optionally the elementwise consumer fused.
+/// `dotGroup` > 1: the register tile takes that many k values a step, which
+/// hatc-x86-dot-products lowers to VNNI / BF16 dot products (i8, bf16).
 struct CpuMatmulParams {
   int64_t par = 1, mc = 64, nc = 256, kc = 256, mr = 8, nr = 32, kUnroll = 1;
   bool orderNmk = false, pack = true, fuse = false;
+  int64_t dotGroup = 1;
 
   /// The cache tiles clamped to a thread's part of the problem.
   struct Tiles {
@@ -179,6 +193,9 @@ private:
   };
   std::vector<RegisterLoop> registerLoops;
   bool contractions = false;
+  /// Contractions left for hatc-x86-dot-products (only prepared here); in
+  /// a script that also lowers contractions to FMAs, they are lowered too.
+  bool dotContractions = false;
   bool scheduled = false; // any op
 };
 

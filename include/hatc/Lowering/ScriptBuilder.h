@@ -91,6 +91,9 @@ public:
   /// vector.contract, then outer products. Shared by the CPU sketches and
   /// the GPU schedule.
   void contractionsToFma(mlir::Value target);
+  /// Its first half: reductions folded into vector.contract, transfers
+  /// without permutations, leading unit dims dropped.
+  void prepareContractions(mlir::Value target);
   /// transform.loop.hoist_loop_invariant_subsets.
   void hoistLoopInvariantSubsets(mlir::Value loop);
   /// transform.loop.unroll by `factor`.

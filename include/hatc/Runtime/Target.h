@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace hatc {
 
@@ -26,6 +27,9 @@ struct Target {
   /// Kernel threads a description asks for ("threads", 1..kMaxThreads); 0
   /// when it leaves it to the run (see resolveThreads).
   int threads = 0;
+  /// CPU only: host features schedules must not use ("disable_features",
+  /// LLVM's names: "avx512vnni", "avx512bf16"); part of the fingerprint.
+  std::vector<std::string> disabledFeatures;
   nlohmann::json params;   // the whole description
 
   /// What makes measurements on this target comparable: the CPU model and

@@ -72,6 +72,9 @@ struct TargetFacts {
   /// knob stays at or below it. `of` sets the core count; a caller that
   /// runs kernels on fewer threads lowers it.
   int64_t threads = 2;
+  /// Dot-product instructions the CPU has and the target description does
+  /// not turn off ("disable_features"): AVX-512 VNNI and BF16.
+  bool vnni = false, bf16Dot = false;
   // hwacc
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024;
   // gpu

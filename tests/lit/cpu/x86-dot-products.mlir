@@ -1,0 +1,86 @@
+// hatc-x86-dot-products: an i8 matmul contraction with a k group of 4
+// becomes vpdpbusd per row and 16 columns (A shifted to unsigned, B's
+// column sums times 128 subtracted), a bf16 one with a k group of 2
+// vdpbf16ps; with the instruction set off, or a shape the instructions do
+// not take, the contraction stays for the generic lowering.
+// RUN: hatc-opt %s --hatc-x86-dot-products="features=avx512vnni,avx512bf16" | FileCheck %s
+// RUN: hatc-opt %s --hatc-x86-dot-products="features=" | FileCheck %s --check-prefix=OFF
+// RUN: not hatc-opt %s --hatc-x86-dot-products="features=avx512vnni,amx" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: unknown feature 'amx' (expected host, or avx512vnni and avx512bf16)
+
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (k, n)>
+#out = affine_map<(m, n, k) -> (m, n)>
+#trans = affine_map<(m, n, k) -> (n, k)>
+
+// CHECK-LABEL: func.func @i8
+// CHECK-NOT: vector.contract
+// CHECK: vector.shuffle
+// The compensation: 0x80 bytes dotted with B's packed columns.
+// CHECK: %[[COMP:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %[[B0:.*]]) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
+// CHECK: %[[A:.*]] = arith.xori %{{.*}}, %{{.*}} : i32
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[A]] : i32 to vector<16xi32>
+// CHECK: %[[START:.*]] = arith.subi %{{.*}}, %[[COMP]] : vector<16xi32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[START]], %[[SPLAT]], %[[B0]])
+// 2 rows x 2 column blocks x 2 k groups, and 2 blocks x 2 groups of sums:
+// 12 in all, 3 of them matched above.
+// CHECK-COUNT-9: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: return
+// OFF-LABEL: func.func @i8
+// OFF: vector.contract
+// OFF-NOT: llvm.call_intrinsic
+func.func @i8(%a: vector<2x8xi8>, %b: vector<8x32xi8>, %c: vector<2x32xi32>) -> vector<2x32xi32> {
+  %ae = arith.extsi %a : vector<2x8xi8> to vector<2x8xi32>
+  %be = arith.extsi %b : vector<8x32xi8> to vector<8x32xi32>
+  %r = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %be, %c
+       : vector<2x8xi32>, vector<8x32xi32> into vector<2x32xi32>
+  return %r : vector<2x32xi32>
+}
+
+// CHECK-LABEL: func.func @bf16
+// CHECK-NOT: vector.contract
+// CHECK: %[[B:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31] : vector<16xbf16>, vector<16xbf16>
+// CHECK: %[[A:.*]] = vector.bitcast %{{.*}} : vector<16xi32> to vector<32xbf16>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"(%{{.*}}, %[[A]], %[[B]]) : (vector<16xf32>, vector<32xbf16>, vector<32xbf16>) -> vector<16xf32>
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: return
+func.func @bf16(%a: vector<3x2xbf16>, %b: vector<2x16xbf16>, %c: vector<3x16xf32>) -> vector<3x16xf32> {
+  %ae = arith.extf %a : vector<3x2xbf16> to vector<3x2xf32>
+  %be = arith.extf %b : vector<2x16xbf16> to vector<2x16xf32>
+  %r = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %be, %c
+       : vector<3x2xf32>, vector<2x16xf32> into vector<3x16xf32>
+  return %r : vector<3x16xf32>
+}
+
+// K not a multiple of the group, a transposed B, f32 operands: left alone.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-3: vector.contract
+// CHECK-NOT: llvm.call_intrinsic
+func.func @left_alone(%a: vector<2x6xi8>, %b: vector<6x16xi8>, %c: vector<2x16xi32>,
+                      %bt: vector<16x8xi8>, %a8: vector<2x8xi8>,
+                      %f: vector<2x4xf32>, %g: vector<4x16xf32>, %h: vector<2x16xf32>)
+    -> (vector<2x16xi32>, vector<2x16xi32>, vector<2x16xf32>) {
+  %ae = arith.extsi %a : vector<2x6xi8> to vector<2x6xi32>
+  %be = arith.extsi %b : vector<6x16xi8> to vector<6x16xi32>
+  %r = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %be, %c
+       : vector<2x6xi32>, vector<6x16xi32> into vector<2x16xi32>
+  %a8e = arith.extsi %a8 : vector<2x8xi8> to vector<2x8xi32>
+  %bte = arith.extsi %bt : vector<16x8xi8> to vector<16x8xi32>
+  %t = vector.contract {indexing_maps = [#lhs, #trans, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %a8e, %bte, %c
+       : vector<2x8xi32>, vector<16x8xi32> into vector<2x16xi32>
+  %s = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %f, %g, %h
+       : vector<2x4xf32>, vector<4x16xf32> into vector<2x16xf32>
+  return %r, %t, %s : vector<2x16xi32>, vector<2x16xi32>, vector<2x16xf32>
+}
