@@ -1,30 +1,34 @@
 #!/usr/bin/env python3
 """CPU performance table: tuned hatc vs default hatc vs OpenBLAS / oneDNN.
 
-  bench/cpu_perf.py [--trials 256] [--repeat 20] [--workdir DIR] [--only NAME]...
-                    [--examples DIR]
+  bench/cpu_perf.py [--trials 256] [--repeat 20] [--rounds 3] [--workdir DIR]
+                    [--only NAME]... [--examples DIR]
 
 Per workload and thread count it tunes (or resumes tuning) into
-DIR/perf.<threads>t.db with at most --trials trials, then measures in one
-run: hatc's best schedule, hatc's default schedule, the library baselines
+DIR/perf.<threads>t.db with at most --trials trials, then measures, in
+--rounds interleaved rounds of --repeat runs each (the figure is the median
+of the rounds' medians, so load on the machine hits every program alike):
+hatc's best schedule, hatc's default schedule, and the library baselines
 (OpenBLAS sgemm / a loop of sgemm for the batch matmul and oneDNN's matmul
 for the f32 GEMMs; oneDNN's matmul of the same types for int8 and bf16;
 oneDNN for the conv, both on hatc's NHWC/HWIO layout and on its own
-preferred blocked layout), all medians over --repeat runs, and this
-machine's peak for the row's arithmetic (hatc-bench-peak: f32 FMA, int8
-VNNI vpdpbusd, bf16 vdpbf16ps). Every figure gets its % of that peak. Run it
-on a quiet machine: it prints the load average before and after. The
-default schedule (no tuning: the analytical one of lowering/CpuSchedules.cpp)
-gets its own ratios: to the first baseline and to tuned. --only NAME (a
-workload name's start, repeatable) runs some rows. A row whose example is
-missing, or that hatc cannot tune or run, prints "n/a (reason)" in the hatc
-columns and still measures its baselines. The acceptance lines of issue 17
-are checked at the end (each "ok" or "MISS"), for the rows that ran.
+preferred blocked layout). Before each round it measures this machine's
+peak for the row's arithmetic (hatc-bench-peak: f32 FMA, int8 VNNI
+vpdpbusd, bf16 vdpbf16ps) and keeps the best; every figure gets its % of
+that peak. Run it on a quiet machine: it prints the load average before and
+after. The default schedule (no tuning: the analytical one of
+lowering/CpuSchedules.cpp) gets its own ratios: to the first baseline and
+to tuned. --only NAME (a workload name's start, repeatable) runs some rows.
+A row whose example is missing, or that hatc cannot tune or run, prints
+"n/a (reason)" in the hatc columns and still measures its baselines. The
+acceptance lines of issue 17 are checked at the end (each "ok" or "MISS"),
+for the rows that ran.
 """
 import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 
@@ -32,12 +36,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
 
 
-def sgemm(m, n, k, threads, *batch):
-    return ["hatc-bench-sgemm", str(m), str(n), str(k), str(threads)] + [str(b) for b in batch]
+def sgemm(m, n, k, threads, batch=1):
+    # REPEAT is filled in from --repeat.
+    return ["hatc-bench-sgemm", str(m), str(n), str(k), str(threads), "REPEAT", str(batch)]
 
 
 def onednn_matmul(m, n, k, threads, dtype, layout="user"):
-    # REPEAT is filled in from --repeat.
     return ["hatc-bench-onednn-matmul", str(m), str(n), str(k), str(threads), "REPEAT", dtype,
             layout]
 
@@ -56,7 +60,7 @@ CASES = [
     ("BERT FFN 128x768x3072", "bert_ffn_matmul.mlir", 2, "f32",
      [sgemm(128, 3072, 768, 2), onednn_matmul(128, 3072, 768, 2, "f32")]),
     ("attention 12x128x64x128", "attention_batch_matmul.mlir", 2, "f32",
-     [sgemm(128, 128, 64, 2, 20, 12)]),
+     [sgemm(128, 128, 64, 2, 12)]),
     ("ResNet-50 conv 3x3", "resnet50_conv3x3.mlir", 2, "f32",
      [onednn_conv(1, 58, 58, 64, 64, 3, 3, 1, 2, layout="user"),
       onednn_conv(1, 58, 58, 64, 64, 3, 3, 1, 2, layout="any")]),
@@ -99,7 +103,8 @@ def run_json(cmd):
 
 
 def hatc_side(hatc, workload, example, threads, args):
-    """Tuned and default results (dicts), or the reason they are missing."""
+    """The commands that run the tuned and the default schedule (a reason
+    string in place of one that cannot run), or a reason for neither."""
     if not os.path.exists(workload):
         shown = os.path.relpath(workload, ROOT) if workload.startswith(ROOT + os.sep) else workload
         return None, None, f"{shown} missing"
@@ -115,15 +120,38 @@ def hatc_side(hatc, workload, example, threads, args):
         best = subprocess.run([hatc, "best", workload, "--target", "cpu", "--db", db,
                                "--emit-schedule"], stdout=f, stderr=subprocess.PIPE, text=True)
     common = ["--threads", str(threads), "--repeat", str(args.repeat), "--check", "--json"]
-    results = []
-    for extra in (["--schedule", schedule] if best.returncode == 0 else None, []):
-        try:
-            if extra is None:
-                raise Unavailable("hatc best failed: " + best.stderr.strip().splitlines()[-1])
-            results.append(run_json([hatc, "run", workload] + extra + common))
-        except Unavailable as e:
-            results.append(str(e))
-    return results[0], results[1], None
+    tuned = [hatc, "run", workload, "--schedule", schedule] + common
+    if best.returncode != 0:
+        tuned = "hatc best failed: " + (best.stderr.strip().splitlines() or ["?"])[-1]
+    return tuned, [hatc, "run", workload] + common, None
+
+
+def measure_interleaved(programs, rounds, between_rounds):
+    """Runs every command of `programs` once per round, in turn, so that
+    load on the machine hits them alike; returns per program the last JSON
+    result with "gflops" the median over the rounds and "correct" true only
+    if every round was, or the reason (a string) it has no figure."""
+    got = [[] if isinstance(p, list) else p for p in programs]
+    for _ in range(rounds):
+        between_rounds()
+        for i, cmd in enumerate(programs):
+            if isinstance(got[i], str):
+                continue
+            try:
+                got[i].append(run_json(cmd))
+            except Unavailable as e:
+                got[i] = str(e)
+    out = []
+    for results in got:
+        if isinstance(results, str):
+            out.append(results)
+            continue
+        merged = dict(results[-1])
+        merged["gflops"] = statistics.median(r["gflops"] for r in results)
+        if "correct" in merged:
+            merged["correct"] = all(r.get("correct", False) for r in results)
+        out.append(merged)
+    return out
 
 
 def fmt(value, spec, width):
@@ -142,6 +170,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--trials", type=int, default=256)
     p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=3,
+                   help="interleaved rounds of every program of a row (median of their medians)")
     p.add_argument("--workdir", default=os.path.join(ROOT, "build", "perf"))
     p.add_argument("--only", action="append", default=[], metavar="NAME")
     p.add_argument("--examples", default=os.path.join(ROOT, "examples"),
@@ -152,30 +182,40 @@ def main():
     cases = [c for c in CASES if not args.only or any(c[0].startswith(o) for o in args.only)]
     load_before = os.getloadavg()
 
-    peaks = {}  # (kind, threads) -> G(FL)OP/s, or None where the CPU lacks the instructions
+    # (kind, threads) -> G(FL)OP/s, or None where the CPU lacks the
+    # instructions. Measured next to every row and the best kept: other work
+    # on the machine only ever lowers it, and a low ceiling inflates %pk.
+    peaks = {}
+
+    def measure_peak(kind, threads):
+        try:
+            r = run_json([os.path.join(BIN, "hatc-bench-peak"), str(threads), kind])
+            got = r.get("gflops", r.get("gops")) if r.get("supported", True) else None
+        except Unavailable:
+            got = None
+        if got is not None or (kind, threads) not in peaks:
+            peaks[kind, threads] = max(got, peaks.get((kind, threads)) or 0) if got else None
 
     def peak(kind, threads):
         if (kind, threads) not in peaks:
-            try:
-                r = run_json([os.path.join(BIN, "hatc-bench-peak"), str(threads), kind])
-                peaks[kind, threads] = r.get("gflops", r.get("gops")) if r.get(
-                    "supported", True) else None
-            except Unavailable:
-                peaks[kind, threads] = None
+            measure_peak(kind, threads)
         return peaks[kind, threads]
 
     rows = []
     for name, example, threads, kind, baselines in cases:
-        tuned, default, why = hatc_side(hatc, os.path.join(args.examples, example), example,
-                                        threads, args)
-        base = []
+        tuned_cmd, default_cmd, why = hatc_side(hatc, os.path.join(args.examples, example),
+                                                example, threads, args)
+        programs = [] if why else [tuned_cmd, default_cmd]
         for b in baselines:
-            cmd = [os.path.join(BIN, b[0])] + [str(args.repeat) if a == "REPEAT" else a
-                                               for a in b[1:]]
-            try:
-                base.append(run_json(cmd))
-            except Unavailable as e:
-                base.append({"impl": b[0], "error": str(e)})
+            programs.append([os.path.join(BIN, b[0])] +
+                            [str(args.repeat) if a == "REPEAT" else a for a in b[1:]])
+        results = measure_interleaved(programs, args.rounds, lambda: measure_peak(kind, threads))
+        if why:
+            tuned = default = None
+        else:
+            tuned, default, results = results[0], results[1], results[2:]
+        base = [r if isinstance(r, dict) else {"impl": b[0], "error": r}
+                for r, b in zip(results, baselines)]
         rows.append((name, threads, kind, tuned, default, why, base))
     load_after = os.getloadavg()
 
@@ -229,7 +269,7 @@ def main():
                 print(f"  hatc {label}: n/a ({result})")
             elif isinstance(result, dict) and not result.get("correct", False):
                 print(f"  WRONG RESULT from the {label} schedule of {name}")
-    print(f"(medians of {args.repeat} runs; G(FL)OP/s = 2*M*N*K per second, integer ops for "
+    print(f"(medians of {args.rounds} interleaved rounds of {args.repeat} runs each; G(FL)OP/s = 2*M*N*K per second, integer ops for "
           f"int8; tuned = best of at most {args.trials} trials, checked; %pk = % of the peak "
           "for the row's arithmetic at its thread count)")
     acceptance(rows)

@@ -3,7 +3,7 @@
 // hatc-bench-peak [THREADS] [f32|int8|bf16]: runs independent multiply-add
 // chains (enough to hide the latency on two ports) on THREADS threads and
 // prints one JSON object, the ceiling the kernels are compared to (the best
-// of 9 runs):
+// of 20 short runs):
 //   f32   vfmadd on the widest vectors the build targets (AVX-512, else
 //         AVX2): {"impl":"fma-peak","threads","lanes","gflops"}
 //   int8  AVX-512 VNNI vpdpbusd (u8 x s8, 4 products summed into each i32
@@ -206,8 +206,8 @@ int main(int argc, char **argv) {
   }
   // The best of several short runs: other work on the machine only ever
   // slows a run down, so the fastest is the closest to the ceiling.
-  constexpr int kRuns = 9;
-  long iterations = 10000000;
+  constexpr int kRuns = 20;
+  long iterations = 5000000;
   // A value the compiler cannot see: the chains' starting points.
   float start = 1e-3f * float(argc);
   double sink = 0;
