@@ -8,6 +8,7 @@
 #include "hatc/Measure/Timing.h"
 
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include <chrono>
 #include <cstdio>
@@ -30,7 +31,9 @@ int main(int argc, char **argv) {
   // its blocked layouts and the inputs are reordered once, outside timing.
   bool anyLayout = argc > 11 && std::string(argv[11]) == "any";
   long oh = (h - kh) / s + 1, ow = (w - kw) / s + 1;
-  setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+  // oneDNN runs on OpenMP here; OMP_NUM_THREADS is read when the runtime
+  // loads, before main (setting it here left every run on all cores).
+  omp_set_num_threads(threads);
   using namespace dnnl;
   engine eng(engine::kind::cpu, 0);
   stream strm(eng);

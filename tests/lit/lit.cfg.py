@@ -30,6 +30,9 @@ config.substitutions.append(
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 # The ONNX backend test data (Debian's libonnx-testdata): tests that read it
 # say `REQUIRES: onnx-testdata`.
+# The oneDNN baseline drivers are built only where CMake found oneDNN.
+if os.path.exists(os.path.join(config.hatc_tools_dir, "hatc-bench-onednn-matmul")):
+    config.available_features.add("onednn")
 onnx_data = "/usr/share/libonnx-testdata/data"
 config.substitutions.append(("%onnx_data", onnx_data))
 if os.path.isdir(os.path.join(onnx_data, "node")):
