@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Measure/Reference.h"
+#include "hatc/Lowering/Workload.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 
@@ -263,21 +264,7 @@ public:
   }
 
 private:
-  static bool isKnown(Operation *op) {
-    return isa<linalg::YieldOp, linalg::IndexOp, arith::AddFOp, arith::SubFOp,
-               arith::MulFOp, arith::DivFOp, arith::NegFOp, arith::MaximumFOp,
-               arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp,
-               arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::MaxSIOp,
-               arith::MinSIOp, arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp,
-               arith::SIToFPOp, arith::UIToFPOp, arith::FPToSIOp,
-               arith::ExtFOp, arith::TruncFOp, arith::CmpFOp, arith::CmpIOp,
-               arith::SelectOp, arith::IndexCastOp, math::ExpOp, math::TanhOp,
-               math::SqrtOp, math::AbsFOp, math::FmaOp, math::ErfOp,
-               math::PowFOp, math::LogOp, math::Log1pOp, math::ExpM1Op,
-               math::RsqrtOp, math::SinOp, math::CosOp, math::FloorOp,
-               math::CeilOp, math::RoundEvenOp, math::RoundOp,
-               arith::RemFOp>(op);
-  }
+  static bool isKnown(Operation *op) { return referenceEvaluates(op); }
 
   static double compareF(arith::CmpFPredicate p, double a, double b) {
     bool unordered = std::isnan(a) || std::isnan(b);
