@@ -2,6 +2,7 @@
 //
 //   math.tanh            ->  math.exp + arith (populateExpandTanhPattern)
 //   math.erf on f32      ->  a polynomial (populatePolynomialApproximateErfPattern)
+//   math.exp on f32 vectors -> range reduction and a polynomial (VectorExpF32)
 //   math.erf on f64, atan, atan2, asin, acos, sinh, cosh, tan, asinh, acosh,
 //   atanh, cbrt          ->  calls of libm (erf, atanf, ...; vectors unrolled)
 //
@@ -16,7 +17,10 @@
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -35,11 +39,74 @@ bool needsLibm(Operation *op) {
              math::AsinhOp, math::AcoshOp, math::AtanhOp, math::CbrtOp>(op);
 }
 
+/// exp on a vector of f32 -> Cephes' range reduction and degree-6
+/// polynomial (about 1 ulp). LLVM 19 lowers llvm.exp on a vector to one
+/// expf call per lane, which made a vectorized softmax slower than its
+/// scalar loop; a scalar exp keeps its libm call.
+struct VectorExpF32 : OpRewritePattern<math::ExpOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(math::ExpOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<VectorType>(op.getType());
+    if (!type || !type.getElementType().isF32())
+      return failure();
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto intType = type.clone(b.getI32Type());
+    auto f = [&](float v) -> Value {
+      return b.create<arith::ConstantOp>(
+          DenseElementsAttr::get(type, ArrayRef<Attribute>{b.getF32FloatAttr(v)}));
+    };
+    auto i = [&](int32_t v) -> Value {
+      return b.create<arith::ConstantOp>(DenseElementsAttr::get(
+          intType, ArrayRef<Attribute>{b.getI32IntegerAttr(v)}));
+    };
+    auto mul = [&](Value x, Value y) { return b.create<arith::MulFOp>(x, y); };
+    auto add = [&](Value x, Value y) { return b.create<arith::AddFOp>(x, y); };
+    // Past these exp(x) is inf or below the smallest normal float (0 here).
+    const float hi = 88.72283935546875f, lo = -87.33654022216797f;
+    Value input = op.getOperand();
+    Value x = b.create<arith::MinimumFOp>(input, f(hi));
+    x = b.create<arith::MaximumFOp>(x, f(lo));
+    // x = n ln2 + r, |r| <= ln2 / 2, ln2 in two parts for the precision.
+    Value n = b.create<math::FloorOp>(add(mul(x, f(1.44269504088896341f)),
+                                          f(0.5f)));
+    Value r = b.create<arith::SubFOp>(x, mul(n, f(0.693359375f)));
+    r = b.create<arith::SubFOp>(r, mul(n, f(-2.12194440e-4f)));
+    Value y = f(1.9875691500e-4f);
+    for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                    1.6666665459e-1f, 5.0000001201e-1f})
+      y = add(mul(y, r), f(c));
+    y = add(add(mul(y, mul(r, r)), r), f(1.0f));
+    // 2^n as two powers of two (n in [-126, 128]: each half's exponent
+    // is a normal float's).
+    Value ni = b.create<arith::FPToSIOp>(intType, n);
+    Value n1 = b.create<arith::ShRSIOp>(ni, i(1));
+    Value n2 = b.create<arith::SubIOp>(ni, n1);
+    auto pow2 = [&](Value e) -> Value {
+      Value bits = b.create<arith::ShLIOp>(b.create<arith::AddIOp>(e, i(127)),
+                                           i(23));
+      return b.create<arith::BitcastOp>(type, bits);
+    };
+    Value result = mul(mul(y, pow2(n1)), pow2(n2));
+    Value above = b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, input,
+                                          f(hi));
+    Value below = b.create<arith::CmpFOp>(arith::CmpFPredicate::OLT, input,
+                                          f(lo));
+    result = b.create<arith::SelectOp>(
+        above, f(std::numeric_limits<float>::infinity()), result);
+    result = b.create<arith::SelectOp>(below, f(0.0f), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct ExpandMathPass : public impl::ExpandMathBase<ExpandMathPass> {
   void runOnOperation() override {
     {
       RewritePatternSet patterns(&getContext());
       populateExpandTanhPattern(patterns);
+      patterns.add<VectorExpF32>(&getContext());
       // f32 (scalar or vector) only; an f64 erf goes to libm below.
       populatePolynomialApproximateErfPattern(patterns);
       if (failed(applyPatternsAndFoldGreedily(getOperation(),

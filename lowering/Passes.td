@@ -272,6 +272,8 @@ def ExpandMath : Pass<"hatc-expand-math", "mlir::ModuleOp"> {
     - `math.tanh` (any float type): MLIR's expansion into `math.exp` and
       arithmetic;
     - `math.erf` on f32 (scalar or vector): MLIR's polynomial approximation;
+    - `math.exp` on f32 vectors: a range reduction and Cephes' polynomial
+      (LLVM 19 would call `expf` once per lane); a scalar exp stays;
     - `math.erf` on other types, `atan`, `atan2`, `asin`, `acos`, `sinh`,
       `cosh`, `tan`, `asinh`, `acosh`, `atanh` and `cbrt`: calls of libm
       (`erf`, `atanf`, ..., vector operands unrolled), which the kernel's

@@ -88,20 +88,6 @@ llvm::Expected<TensorSpec> specFor(func::FuncOp func, Type type,
   return spec;
 }
 
-/// Scalar ops that may appear in a linalg body: those the reference
-/// interpreter evaluates.
-bool isSupportedBodyOp(Operation *op) {
-  return isa<linalg::YieldOp, linalg::IndexOp, arith::ConstantOp,
-             arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
-             arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp,
-             arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::SubIOp,
-             arith::MulIOp, arith::MaxSIOp, arith::MinSIOp, arith::ExtSIOp,
-             arith::ExtUIOp, arith::TruncIOp, arith::SIToFPOp,
-             arith::UIToFPOp, arith::FPToSIOp, arith::ExtFOp,
-             arith::TruncFOp, arith::CmpFOp, arith::CmpIOp, arith::SelectOp,
-             arith::IndexCastOp, math::ExpOp, math::TanhOp, math::SqrtOp,
-             math::AbsFOp, math::FmaOp>(op);
-}
 
 /// Ops that count as arithmetic for FLOP counting: everything in a body but
 /// casts, constants, index and yield.
@@ -161,7 +147,7 @@ llvm::Error validateEntry(func::FuncOp entry, std::string &uncheckable) {
                                         op.getName().getStringRef()));
     Block *body = linalgOp.getBlock();
     for (Operation &bodyOp : body->without_terminator()) {
-      if (!isSupportedBodyOp(&bodyOp)) {
+      if (!referenceEvaluates(&bodyOp)) {
         if (!isLowerableBodyOp(&bodyOp))
           return errorAt(&bodyOp,
                          llvm::formatv("unsupported op '{0}' in the body of "
@@ -247,6 +233,22 @@ const char *opClassName(OpClass opClass) {
     break;
   }
   return "other";
+}
+
+bool referenceEvaluates(Operation *op) {
+  return isa<linalg::YieldOp, linalg::IndexOp, arith::ConstantOp,
+             arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+             arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp,
+             arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::SubIOp,
+             arith::MulIOp, arith::MaxSIOp, arith::MinSIOp, arith::ExtSIOp,
+             arith::ExtUIOp, arith::TruncIOp, arith::SIToFPOp,
+             arith::UIToFPOp, arith::FPToSIOp, arith::ExtFOp,
+             arith::TruncFOp, arith::CmpFOp, arith::CmpIOp, arith::SelectOp,
+             arith::IndexCastOp, arith::RemFOp, math::ExpOp, math::TanhOp,
+             math::SqrtOp, math::AbsFOp, math::FmaOp, math::ErfOp,
+             math::PowFOp, math::LogOp, math::Log1pOp, math::ExpM1Op,
+             math::RsqrtOp, math::SinOp, math::CosOp, math::FloorOp,
+             math::CeilOp, math::RoundEvenOp, math::RoundOp>(op);
 }
 
 OpClass classifyOp(Operation *op) {

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Measure/Reference.h"
+#include "hatc/Lowering/Workload.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 
@@ -229,6 +230,32 @@ public:
         r = std::fabs(v(0));
       } else if (isa<math::FmaOp>(op)) {
         r = v(0) * v(1) + v(2);
+      } else if (isa<math::ErfOp>(op)) {
+        r = std::erf(v(0));
+      } else if (isa<math::PowFOp>(op)) {
+        r = std::pow(v(0), v(1));
+      } else if (isa<math::LogOp>(op)) {
+        r = std::log(v(0));
+      } else if (isa<math::Log1pOp>(op)) {
+        r = std::log1p(v(0));
+      } else if (isa<math::ExpM1Op>(op)) {
+        r = std::expm1(v(0));
+      } else if (isa<math::RsqrtOp>(op)) {
+        r = 1 / std::sqrt(v(0));
+      } else if (isa<math::SinOp>(op)) {
+        r = std::sin(v(0));
+      } else if (isa<math::CosOp>(op)) {
+        r = std::cos(v(0));
+      } else if (isa<math::FloorOp>(op)) {
+        r = std::floor(v(0));
+      } else if (isa<math::CeilOp>(op)) {
+        r = std::ceil(v(0));
+      } else if (isa<math::RoundEvenOp>(op)) {
+        r = std::nearbyint(v(0)); // the default rounding mode: ties to even
+      } else if (isa<math::RoundOp>(op)) {
+        r = std::round(v(0));
+      } else if (isa<arith::RemFOp>(op)) {
+        r = std::fmod(v(0), v(1));
       }
       values[in.result] = r;
     }
@@ -237,17 +264,7 @@ public:
   }
 
 private:
-  static bool isKnown(Operation *op) {
-    return isa<linalg::YieldOp, linalg::IndexOp, arith::AddFOp, arith::SubFOp,
-               arith::MulFOp, arith::DivFOp, arith::NegFOp, arith::MaximumFOp,
-               arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp,
-               arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::MaxSIOp,
-               arith::MinSIOp, arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp,
-               arith::SIToFPOp, arith::UIToFPOp, arith::FPToSIOp,
-               arith::ExtFOp, arith::TruncFOp, arith::CmpFOp, arith::CmpIOp,
-               arith::SelectOp, arith::IndexCastOp, math::ExpOp, math::TanhOp,
-               math::SqrtOp, math::AbsFOp, math::FmaOp>(op);
-  }
+  static bool isKnown(Operation *op) { return referenceEvaluates(op); }
 
   static double compareF(arith::CmpFPredicate p, double a, double b) {
     bool unordered = std::isnan(a) || std::isnan(b);

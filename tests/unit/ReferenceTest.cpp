@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace hatc;
 
 namespace {
@@ -129,4 +131,36 @@ func.func @f(%x: tensor<2x3xi32>) -> tensor<2xi32> {
                       {{{2, 3}, {1, 2, 3, 10, 20, 30}}});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].data, (std::vector<double>{6, 60}));
+}
+
+TEST(Reference, MathFunctionsOfRealModels) {
+  // GELU as exported (erf), a power, a log and an rsqrt: each one's value
+  // at x = 0.5 and x = 2, in the order they are yielded.
+  const char *source = R"(
+func.func @f(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) {
+  %three = arith.constant 3.0 : f32
+  %e = tensor.empty() : tensor<2xf32>
+  %r:4 = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                       iterator_types = ["parallel"]}
+      ins(%x : tensor<2xf32>) outs(%e, %e, %e, %e : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) {
+  ^bb0(%v: f32, %o0: f32, %o1: f32, %o2: f32, %o3: f32):
+    %erf = math.erf %v : f32
+    %pow = math.powf %v, %three : f32
+    %log = math.log %v : f32
+    %rsqrt = math.rsqrt %v : f32
+    linalg.yield %erf, %pow, %log, %rsqrt : f32, f32, f32, f32
+  } -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
+  return %r#0, %r#1, %r#2, %r#3 : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+})";
+  // The workload says so too: its tasks are checked (and so tuned).
+  auto w = parseWorkload(test::context(), source, "math.mlir");
+  ASSERT_TRUE(bool(w)) << errorMessage(w.takeError());
+  EXPECT_EQ(w->uncheckable, "");
+  auto out = evaluate(source, {{{2}, {0.5, 2}}});
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_DOUBLE_EQ(out[0].data[0], std::erf(0.5));
+  EXPECT_DOUBLE_EQ(out[0].data[1], std::erf(2.0));
+  EXPECT_EQ(out[1].data, (std::vector<double>{0.125, 8}));
+  EXPECT_DOUBLE_EQ(out[2].data[1], std::log(2.0));
+  EXPECT_DOUBLE_EQ(out[3].data[0], 1 / std::sqrt(0.5));
 }

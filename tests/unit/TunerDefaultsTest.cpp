@@ -248,6 +248,22 @@ TEST(TunerDefaults, CacheBlockingFollowsTheCaches) {
   EXPECT_LT(small.at("kc"), big.at("kc"));
 }
 
+TEST(TunerDefaults, CacheTilesDivideTheProblem) {
+  // BERT's projections: a 512-wide N tile of 768 leaves a partial tile
+  // (dynamic panel sizes), several times slower than one that divides it.
+  TargetFacts f = facts(16, 32, 32 << 10, 1 << 20, 2);
+  for (const WorkloadShape &s :
+       {matmul(128, 768, 768), matmul(128, 768, 3072), matmul(128, 3072, 768),
+        matmul(96, 640, 1280)}) {
+    Config config = matmulDefault(s, f);
+    int64_t rows = s.loopRanges[0] / config.at("par").get<int64_t>();
+    int64_t mc = config.at("mc"), nc = config.at("nc"), kc = config.at("kc");
+    EXPECT_TRUE(rows % mc == 0 || mc >= rows) << config.dump();
+    EXPECT_EQ(s.loopRanges[1] % nc, 0) << config.dump();
+    EXPECT_EQ(s.loopRanges[2] % kc, 0) << config.dump();
+  }
+}
+
 TEST(TunerDefaults, SmallOpsRunOnFewerThreads) {
   TargetFacts eight = facts(16, 32, 48 << 10, 2 << 20, 8);
   EXPECT_EQ(matmulDefault(matmul(1024, 1024, 1024), eight).at("par"), 8);

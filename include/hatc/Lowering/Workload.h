@@ -33,6 +33,10 @@ enum class OpClass { Matmul, BatchMatmul, Conv2D, Elementwise, Other };
 /// "matmul", "batch_matmul", "conv2d", "elementwise", "other".
 const char *opClassName(OpClass opClass);
 OpClass classifyOp(mlir::Operation *linalgOp);
+/// A scalar op of a linalg body that the reference interpreter
+/// (measure/Reference.cpp) evaluates: the one list both use, so a task is
+/// checked (and tuned) exactly when the reference can evaluate it.
+bool referenceEvaluates(mlir::Operation *bodyOp);
 inline bool isGemmLike(OpClass opClass) {
   return opClass == OpClass::Matmul || opClass == OpClass::BatchMatmul ||
          opClass == OpClass::Conv2D;
