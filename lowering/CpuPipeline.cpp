@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/CpuPipeline.h"
+#include "hatc/Lowering/PadInPlace.h"
 #include "hatc/Lowering/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -49,6 +50,9 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   //                    function-boundary-type-conversion=identity-layout-map}
   // tensor.concat has no bufferization model: empty + insert_slices.
   pm.addPass(createDecomposeTensorOps());
+  // A padded value's producer writes into the padded buffer (the border of
+  // a 3x3 conv's input) instead of a copy.
+  pm.addPass(createPadInPlacePass());
   bufferization::OneShotBufferizationOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.setFunctionBoundaryTypeConversion(
@@ -129,6 +133,7 @@ struct CpuPipelineCliOptions
 } // namespace
 
 void registerCpuPipelines() {
+  registerPadInPlacePass();
   PassPipelineRegistration<CpuPipelineCliOptions>(
       "hatc-cpu-bufferize",
       "hatc CPU stage 1: one-shot bufferization with results as out-params",
