@@ -145,12 +145,14 @@ TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
   EXPECT_EQ(rows.at("mr"), 8) << rows.dump();
   // 48 rows on one thread: 8-row tiles divide them.
   EXPECT_EQ(matmulDefault(matmul(48, 64, 64), avx512()).at("pack"), 0);
-  // 512 rows a thread reuse the packed panels enough, unless a partial k
-  // tile (784 = 6 x 128 + 16) pads them to a dynamic size.
+  // 512 rows a thread reuse the packed panels enough. K = 784 takes the
+  // dividing k tile (16), so no panel is partial and packing stays: on
+  // 1024x512x784 at 2 threads, packed kc = 16 ran at 135 GFLOP/s, in place
+  // at 124, packed kc = 256 (a partial tile) at 62.
   EXPECT_EQ(matmulDefault(matmul(1024, 512, 512), avx512()).at("pack"), 1);
-  Config partial = matmulDefault(matmul(1024, 512, 784), avx512());
-  EXPECT_EQ(partial.at("pack"), 0) << partial.dump();
-  EXPECT_EQ(partial.at("kc"), 16) << partial.dump();
+  Config k784 = matmulDefault(matmul(1024, 512, 784), avx512());
+  EXPECT_EQ(k784.at("pack"), 1) << k784.dump();
+  EXPECT_EQ(k784.at("kc"), 16) << k784.dump();
 }
 
 namespace {
