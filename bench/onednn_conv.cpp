@@ -5,12 +5,11 @@
 // median time and GFLOP/s.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Measure/Timing.h"
+#include "TimeCall.h"
 
 #include <dnnl.hpp>
 #include <omp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -74,16 +73,7 @@ int main(int argc, char **argv) {
                         {DNNL_ARG_DST, dstMem}});
     strm.wait();
   };
-  run();
-  std::vector<double> samples;
-  for (int i = 0; i < repeat; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    run();
-    samples.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-  }
-  hatc::TimingStats stats = hatc::summarizeTimings(samples);
+  hatc::TimingStats stats = hatc::bench::timeCall(run, repeat);
   double flops = 2.0 * n * oh * ow * f * kh * kw * c;
   std::printf("{\"impl\":\"onednn\",\"layout\":\"%s\",\"impl_name\":\"%s\","
               "\"threads\":%d,\"median_s\":%.9g,\"gflops\":%.6g}\n",

@@ -16,12 +16,11 @@
 // (its prepacked-weights case). A and C are row-major either way.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Measure/Timing.h"
+#include "TimeCall.h"
 
 #include <dnnl.hpp>
 #include <omp.h>
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -161,16 +160,7 @@ int main(int argc, char **argv) {
                       {DNNL_ARG_DST, cMem}});
     strm.wait();
   };
-  run();
-  std::vector<double> samples;
-  for (int i = 0; i < repeat; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    run();
-    samples.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-  }
-  hatc::TimingStats stats = hatc::summarizeTimings(samples);
+  hatc::TimingStats stats = hatc::bench::timeCall(run, repeat);
   double ops = 2.0 * m * n * k;
   std::printf("{\"impl\":\"onednn-matmul\",\"type\":\"%s\",\"layout\":\"%s\","
               "\"impl_name\":\"%s\",\"threads\":%d,\"median_s\":%.9g,"

@@ -6,11 +6,10 @@
 // same RNG as hatc run, after one warm-up call.
 //
 //===----------------------------------------------------------------------===//
-#include "hatc/Measure/Timing.h"
+#include "TimeCall.h"
 #include "hatc/Runtime/Buffer.h"
 
 #include <cblas.h>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -44,16 +43,7 @@ int main(int argc, char **argv) {
                   static_cast<float *>(b.data()) + size_t(i) * k * n, n, 0.0f,
                   static_cast<float *>(c.data()) + size_t(i) * m * n, n);
   };
-  call();
-  std::vector<double> samples;
-  for (int i = 0; i < repeat; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    call();
-    samples.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-  }
-  hatc::TimingStats stats = hatc::summarizeTimings(samples);
+  hatc::TimingStats stats = hatc::bench::timeCall(call, repeat);
   double gflops = 2.0 * batch * m * n * k / stats.median / 1e9;
   std::printf("{\"impl\":\"openblas\",\"threads\":%d,\"median_s\":%.9g,"
               "\"cv\":%.4g,\"gflops\":%.6g}\n",
