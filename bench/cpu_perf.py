@@ -14,7 +14,8 @@ for the f32 GEMMs; oneDNN's matmul of the same types for int8 and bf16;
 oneDNN for the conv, both on hatc's NHWC/HWIO layout and on its own
 preferred blocked layout). Before each round it measures this machine's
 peak for the row's arithmetic (hatc-bench-peak: f32 FMA, int8 VNNI
-vpdpbusd, bf16 vdpbf16ps) and keeps the best; every figure gets its % of
+vpdpbusd, bf16 vdpbf16ps; on a CPU with AMX, int8 and bf16 against the AMX
+tile products' peak instead) and keeps the best; every figure gets its % of
 that peak. Run it on a quiet machine: it prints the load average before and
 after. The default schedule (no tuning: the analytical one of
 lowering/CpuSchedules.cpp) gets its own ratios: to the first baseline and
@@ -189,7 +190,7 @@ def main():
 
     def measure_peak(kind, threads):
         try:
-            r = run_json([os.path.join(BIN, "hatc-bench-peak"), str(threads), kind])
+            r = run_json([os.path.join(BIN, "hatc-bench-peak"), str(threads), peak_kind(kind)])
             got = r.get("gflops", r.get("gops")) if r.get("supported", True) else None
         except Unavailable:
             got = None
@@ -222,8 +223,11 @@ def main():
     print("command: " + shlex.join(["bench/cpu_perf.py"] + sys.argv[1:]))
     print(f"load average: {load_before[0]:.2f} before, {load_after[0]:.2f} after "
           f"({os.cpu_count()} CPUs)")
-    for kind, unit in (("f32", "GFLOP/s (FMA)"), ("int8", "GOP/s (VNNI vpdpbusd)"),
-                       ("bf16", "GFLOP/s (AVX-512 BF16 vdpbf16ps)")):
+    amx = host_has_amx()
+    for kind, unit in (("f32", "GFLOP/s (FMA)"),
+                       ("int8", "GOP/s (AMX tdpbssd)" if amx else "GOP/s (VNNI vpdpbusd)"),
+                       ("bf16", "GFLOP/s (AMX tdpbf16ps)" if amx
+                        else "GFLOP/s (AVX-512 BF16 vdpbf16ps)")):
         if any(r[2] == kind for r in rows):
             got = [peak(kind, t) for t in (1, 2)]
             shown = ", ".join(f"{g:.1f} on {t} thread{'s' if t > 1 else ''}" if g else
@@ -275,6 +279,21 @@ def main():
     acceptance(rows)
 
 
+def host_has_amx():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_tile" in flags and "amx_int8" in flags and "amx_bf16" in flags
+
+
+def peak_kind(kind):
+    """hatc-bench-peak's kind for a row: the AMX tiles' peak where the CPU has
+    them (the int8 and bf16 kernels use them), else the row's own."""
+    return "amx-" + kind if kind in ("int8", "bf16") and host_has_amx() else kind
+
+
 def acceptance(rows):
     """Issue 17's acceptance lines, for the rows that ran."""
     lines = []
@@ -310,7 +329,7 @@ def acceptance(rows):
             check(f"tuned / oneDNN {same} matmul (best layout), {where}", ratio(t, best_of(
                 base, lambda b: b.get("type") == same)), 0.9)
         check(f"default / tuned, {where}", ratio(d, t), 0.5)
-    amx = "amx_int8" in open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else False
+    amx = host_has_amx()
     for name, threads, kind, tuned, default, why, base in rows:
         if kind in ("int8", "bf16") and threads in tuned_f32:
             r = ratio(gflops(tuned), tuned_f32[threads])

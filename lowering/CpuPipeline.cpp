@@ -84,6 +84,8 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
   // i8 and bf16 micro-kernels (a k group per step) to the dot products of
   // the host, which the code is compiled for.
   pm.addPass(createX86DotProducts());
+  // cpu_matmul_amx's micro-tiles to AMX tile ops.
+  pm.addPass(createX86Amx());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
@@ -98,7 +100,9 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
   // it is lowered; it runs again for what vector-to-llvm leaves.
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.amx = true; // the tile ops hatc-x86-amx writes
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());

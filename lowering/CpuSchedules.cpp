@@ -49,6 +49,9 @@ CpuFacts CpuFacts::host(int64_t threads) {
   facts.vectorRegisters = avx512 ? 32 : 16;
   facts.vnni = avx512 && features.lookup("avx512vnni");
   facts.bf16Dot = avx512 && features.lookup("avx512bf16");
+  bool tiles = features.lookup("amx-tile");
+  facts.amxInt8 = tiles && features.lookup("amx-int8");
+  facts.amxBf16 = tiles && features.lookup("amx-bf16");
   facts.l1Bytes = readCacheBytes(0, 32 << 10); // index0: L1 data
   facts.l2Bytes = readCacheBytes(2, 1 << 20);
   facts.cores = hostCores();
@@ -67,6 +70,14 @@ int64_t CpuOpShape::dotGroup(const CpuFacts &facts) const {
   if (facts.vnni && elemType == "i8" && accType == "i32")
     return 4;
   if (facts.bf16Dot && elemType == "bf16" && accType == "f32")
+    return 2;
+  return 0;
+}
+
+int64_t CpuOpShape::amxGroup(const CpuFacts &facts) const {
+  if (facts.amxInt8 && elemType == "i8" && accType == "i32")
+    return 4;
+  if (facts.amxBf16 && elemType == "bf16" && accType == "f32")
     return 2;
   return 0;
 }
@@ -387,6 +398,82 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
   return p;
 }
 
+/// AMX: a tile holds 16 rows of 64 bytes; there are 8 tile registers.
+constexpr int64_t kAmxRows = 16, kAmxRowBytes = 64, kAmxTileRegisters = 8;
+
+std::optional<std::string> amxMatmulReason(const CpuOpShape &shape,
+                                           const CpuAmxMatmulParams &p,
+                                           const CpuFacts &facts) {
+  int64_t group = shape.amxGroup(facts);
+  if (!group)
+    return "the host has no AMX for " + shape.elemType + " -> " +
+           shape.accType;
+  if (shape.opClass != OpClass::Matmul || dynamicRange(shape) ||
+      shape.loopRanges.size() != 3)
+    return std::string("AMX takes a static linalg.matmul");
+  int64_t M = shape.loopRanges[0], N = shape.loopRanges[1],
+          K = shape.loopRanges[2];
+  // k values in one 64-byte tile row: 64 i8 or 32 bf16.
+  int64_t kStep = kAmxRows * group;
+  auto fail = [](const llvm::Twine &text) { return text.str(); };
+  if (p.par < 1 || M % p.par)
+    return fail("par=" + llvm::Twine(p.par) + " does not divide M=" +
+                llvm::Twine(M));
+  int64_t rows = M / p.par;
+  if ((p.mt != 16 && p.mt != 32) || rows % p.mt)
+    return fail("mt=" + llvm::Twine(p.mt) + " (16 or 32) does not divide a " +
+                "thread's " + llvm::Twine(rows) + " rows");
+  if ((p.nt != 16 && p.nt != 32) || N % p.nt)
+    return fail("nt=" + llvm::Twine(p.nt) + " (16 or 32) does not divide N=" +
+                llvm::Twine(N));
+  int64_t accumulators = (p.mt / kAmxRows) * (p.nt / kAmxRows);
+  if (accumulators + p.mt / kAmxRows + p.nt / kAmxRows > kAmxTileRegisters)
+    return fail("an " + llvm::Twine(p.mt) + "x" + llvm::Twine(p.nt) +
+                " micro-tile needs more than 8 tile registers");
+  int64_t nc = std::min(p.nc, N), kc = std::min(p.kc, K);
+  if (N % nc || nc % p.nt)
+    return fail("nc=" + llvm::Twine(p.nc) + " does not tile N=" +
+                llvm::Twine(N) + " in nt=" + llvm::Twine(p.nt) + " steps");
+  if (K % kStep || K % kc || kc % kStep)
+    return fail("kc=" + llvm::Twine(p.kc) + " and K=" + llvm::Twine(K) +
+                " must be multiples of a tile row's " + llvm::Twine(kStep) +
+                " k values, kc dividing K");
+  return std::nullopt;
+}
+
+std::optional<CpuAmxMatmulParams> deriveCpuAmxMatmul(const CpuOpShape &shape,
+                                                     const CpuFacts &target) {
+  int64_t group = shape.amxGroup(target);
+  if (!group || shape.opClass != OpClass::Matmul || dynamicRange(shape) ||
+      shape.loopRanges.size() != 3)
+    return std::nullopt;
+  CpuFacts facts = withThreadsFor(shape, target);
+  int64_t M = shape.loopRanges[0], N = shape.loopRanges[1],
+          K = shape.loopRanges[2], e = shape.elemBytes();
+  CpuAmxMatmulParams p;
+  p.par = mostThreads(
+      facts, [&](int64_t t) { return M % t == 0 && (M / t) % kAmxRows == 0; });
+  int64_t rows = M / p.par;
+  p.mt = rows % 32 == 0 ? 32 : 16;
+  p.nt = N % 32 == 0 ? 32 : 16;
+  // kc: the micro-tile's A strip (mt rows of kc) stays in L1 while it
+  // meets every B panel; the whole of K where it fits, so each
+  // accumulator tile is loaded and stored once.
+  int64_t kStep = kAmxRows * group;
+  p.kc = kStep;
+  for (int64_t kc = kStep; kc <= std::min<int64_t>(K, 2048); kc += kStep)
+    if (K % kc == 0 && p.mt * kc * e <= facts.l1Bytes * 3 / 4)
+      p.kc = kc;
+  // nc: the B panel (kc x nc) takes half of L2.
+  p.nc = p.nt;
+  for (int64_t nc = p.nt; nc <= N; nc += p.nt)
+    if (N % nc == 0 && p.kc * nc * e <= facts.l2Bytes / 2)
+      p.nc = nc;
+  if (amxMatmulReason(shape, p, facts))
+    return std::nullopt;
+  return p;
+}
+
 bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts) {
   // A vector and a part is left out: measured on the 56x56, 144 -> 24 1x1
   // conv (AVX-512), f_t = 24 ran at 0.3 to 0.8 ms, f_t = 8 at 0.16 ms.
@@ -587,6 +674,8 @@ CpuGenericParams deriveCpuGeneric(const CpuOpShape &shape,
 }
 
 CpuSchedule deriveCpuSchedule(const CpuOpShape &shape, const CpuFacts &facts) {
+  if (auto p = deriveCpuAmxMatmul(shape, facts))
+    return *p;
   if (auto p = deriveCpuMatmul(shape, facts))
     return *p;
   if (auto p = deriveCpuConv(shape, facts))
@@ -678,6 +767,51 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
     contractions = true;
   if (t.kc > kStep)
     registerLoops.push_back({loops[2], true, p.kUnroll}); // k (batch untiled)
+}
+
+void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
+                                  const CpuAmxMatmulParams &p) {
+  scheduled = true;
+  int64_t group = shape.elemType == "i8" ? 4 : 2;
+  int64_t N = shape.loopRanges[1], K = shape.loopRanges[2];
+  mlir::OpBuilder &b = builder();
+  mlir::MLIRContext *ctx = context();
+  auto genericType = mlir::transform::OperationType::get(
+      ctx, mlir::linalg::GenericOp::getOperationName());
+  auto packType = mlir::transform::OperationType::get(
+      ctx, mlir::tensor::PackOp::getOperationName());
+  // Data tiling: n by 16 columns, k by the group one 32-bit element of a
+  // tile holds. A becomes M x K/g x g (a reshape), C M x N/16 x 16 (a
+  // reshape) and B K/g x N/16 x 16 x g, transposed to N/16 x K/g x 16 x g:
+  // per 16 columns, one 64-byte row per k group (the tiles' VNNI layout).
+  mlir::Value packed = b.create<mlir::transform::PackOp>(
+                            loc(), genericType, op, mlir::ValueRange(),
+                            b.getDenseI64ArrayAttr({0, 16, group}))
+                           .getPackedOp();
+  mlir::Value packB = b.create<mlir::transform::GetProducerOfOperand>(
+      loc(), packType, packed, 1);
+  auto transposed = b.create<mlir::transform::PackTransposeOp>(
+      loc(), genericType, packType, anyOp(), packB, packed,
+      b.getDenseI64ArrayAttr({1, 0}), b.getDenseI64ArrayAttr({}));
+  // The packing of B: threads over its column panels, each copying
+  // 16 k groups x 16 columns at a time through registers.
+  mlir::Value pack = transposed.getPackOp();
+  int64_t panels = N / 16;
+  int64_t packThreads = p.par;
+  while (packThreads > 1 && panels % packThreads)
+    --packThreads;
+  if (packThreads > 1)
+    pack = tileForallThreads(pack, {packThreads, 0}).first;
+  vectorize(tileFor(pack, {1, 16}).first);
+  // Threads over M; per thread n panels, k blocks, then mt x nt micro-tiles
+  // over the whole k block (dims: m, n/16, k/g, n%16, k%g).
+  mlir::Value compute = transposed.getPackedOp();
+  if (p.par > 1)
+    compute = tileForallThreads(compute, {p.par, 0, 0, 0, 0}).first;
+  int64_t nc = std::min(p.nc, N), kc = std::min(p.kc, K);
+  compute = tileFor(compute, {0, nc / 16, kc / group, 0, 0}).first;
+  mlir::Value micro = tileFor(compute, {p.mt, p.nt / 16, 0, 0, 0}).first;
+  annotate(micro, kAmxMicroTileAttr);
 }
 
 void CpuScheduleScript::conv(mlir::Value op, const CpuConvParams &p) {
@@ -785,6 +919,8 @@ void CpuScheduleScript::schedule(mlir::Value op, const CpuOpShape &shape,
                                  int64_t vectorLanes) {
   if (auto *p = std::get_if<CpuMatmulParams>(&params))
     return matmul(op, shape, *p, vectorLanes);
+  if (auto *p = std::get_if<CpuAmxMatmulParams>(&params))
+    return amxMatmul(op, shape, *p);
   if (auto *p = std::get_if<CpuConvParams>(&params))
     return conv(op, *p);
   if (auto *p = std::get_if<CpuDepthwiseConvParams>(&params))

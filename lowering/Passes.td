@@ -313,8 +313,57 @@ def DecomposeTensorOps : Pass<"hatc-decompose-tensor-ops", "mlir::ModuleOp"> {
     %r = tensor.insert_slice %b into %0[0, 3] [2, 4] [1, 1]
         : tensor<2x4xf32> into tensor<2x7xf32>
     ```
+
+    Nor for `tensor.pack` / `tensor.unpack` (data tiling, e.g. the AMX
+    matmul schedule's). One that only splits or joins the innermost dim is
+    a reshape (`tensor.expand_shape` / `collapse_shape`, no copy); any
+    other becomes pad + expand_shape + `linalg.transpose` (unpack: the
+    reverse), which bufferize. Schedules that care for speed tile and
+    vectorize their packs before this.
   }];
-  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def X86Amx : Pass<"hatc-x86-amx", "mlir::ModuleOp"> {
+  let summary = "Lower cpu_matmul_amx's micro-tiles to Intel AMX tile ops";
+  let description = [{
+    cpu_matmul_amx packs an i8 (or bf16) matmul so that each micro-tile is
+    a `linalg.generic` over (m, n/16, k/g, n%16, k%g) reading A as
+    m x k/g x g (its rows), B as n/16 x k/g x 16 x g (per 16 columns, one
+    64-byte row per group of g = 4 i8 or 2 bf16 k values: the tiles' VNNI
+    layout) and accumulating C as m x n/16 x 16, and marks it
+    `hatc.amx_micro_tile`. Each marked op on memrefs (after bufferization)
+    becomes, per 16 rows i and 16 columns j of C (at most 2 x 2, with their
+    A and B tiles the 8 tile registers):
+
+    ```mlir
+    %c_ij = amx.tile_load %C_j[16 i, 0] : ... into vector<16x16xi32>
+    // per 64 bytes s of k, unrolled over the whole k block:
+    %a_i = amx.tile_load %A[16 i, 64 s] : ... into vector<16x64xi8>
+    %b_j = amx.tile_load %B_j[16 s, 0] : ... into vector<16x64xi8>
+    %c_ij = amx.tile_muli %a_i, %b_j, %c_ij : ...   // tdpbssd
+    amx.tile_store %C_j[16 i, 0], %c_ij : ...
+    ```
+
+    `tile_mulf` (tdpbf16ps) for bf16; `zext` on an operand read through
+    `arith.extui`. The k steps are straight-line code: LLVM 19 cannot
+    carry AMX tiles through loop block arguments as MLIR lowers them.
+
+    Linux hands out the tile state only on request, so the module gets a
+    constructor calling `arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA)` when
+    it is loaded. A marked op on a host without AMX, or one whose shapes or
+    body do not fit the tiles, is an error naming the op.
+  }];
+  let options = [
+    Option<"features", "features", "std::string", "\"host\"",
+           "whose AMX to check for: host (this CPU must have amx-tile), or "
+           "amx (assume it: lowering tests on any host)">
+  ];
+  let dependentDialects = ["::mlir::amx::AMXDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {

@@ -101,7 +101,13 @@ llvm::Expected<TargetFacts> TargetFacts::of(const Target &target) {
   facts.cores = host.cores;
   facts.vnni = host.vnni;
   facts.bf16Dot = host.bf16Dot;
+  facts.amxInt8 = host.amxInt8;
+  facts.amxBf16 = host.amxBf16;
   for (const std::string &feature : target.disabledFeatures) {
+    if (feature == "amx-tile" || feature == "amx-int8")
+      facts.amxInt8 = false;
+    if (feature == "amx-tile" || feature == "amx-bf16")
+      facts.amxBf16 = false;
     if (feature == "avx512vnni")
       facts.vnni = false;
     if (feature == "avx512bf16")

@@ -84,3 +84,8 @@ if "avx512_vnni" in cpu_flags:
     config.available_features.add("avx512vnni")
 if "avx512_bf16" in cpu_flags:
     config.available_features.add("avx512bf16")
+# Intel AMX tiles (Sapphire Rapids on): `REQUIRES: amx-int8` / `amx-bf16`.
+if "amx_tile" in cpu_flags and "amx_int8" in cpu_flags:
+    config.available_features.add("amx-int8")
+if "amx_tile" in cpu_flags and "amx_bf16" in cpu_flags:
+    config.available_features.add("amx-bf16")

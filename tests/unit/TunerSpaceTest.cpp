@@ -484,3 +484,79 @@ TEST(TunerSpace, TargetDescriptionsTurnDotProductsOff) {
                 .find("t.json: field \"disable_features\" must be an array"),
             std::string::npos);
 }
+
+TEST(TunerSpace, AmxSketchOnlyWhereTheTargetHasTiles) {
+  // i8 and bf16 matmuls get cpu_matmul_amx next to cpu_matmul where the
+  // target has AMX for their types; its default tiles the problem (2 x 2
+  // accumulator tiles, the whole k block where the A strip fits L1) and is
+  // valid; shapes that do not tile into 16-row, 64-byte tiles say why.
+  TargetFacts with = cpuFacts(), without = cpuFacts();
+  with.amxInt8 = with.amxBf16 = true;
+  with.l1Bytes = 48 << 10;
+  auto amxOf = [](const SearchSpace &space) -> const Sketch * {
+    for (const auto &sketch : space.all())
+      if (sketch->name() == "cpu_matmul_amx")
+        return sketch.get();
+    return nullptr;
+  };
+  struct Case {
+    const char *example;
+    bool amx;
+    int64_t kc;
+  };
+  // i8: 32 rows x 1024 bytes of A = 32 KiB <= 3/4 of L1; bf16: 1024 k
+  // values are 64 KiB, so 512.
+  for (Case c : {Case{"matmul_i8_1024.mlir", true, 1024},
+                 Case{"matmul_bf16_1024.mlir", true, 512},
+                 Case{"matmul_1024.mlir", false, 0}}) {
+    SCOPED_TRACE(c.example);
+    Workload w = load(c.example);
+    SearchSpace on(analyzeWorkload(w), with), off(analyzeWorkload(w), without);
+    EXPECT_EQ(amxOf(off), nullptr);
+    const Sketch *sketch = amxOf(on);
+    if (!c.amx) {
+      EXPECT_EQ(sketch, nullptr);
+      continue;
+    }
+    ASSERT_NE(sketch, nullptr);
+    EXPECT_EQ(on.all().front()->name(), "cpu_matmul");
+    auto config = sketch->analyticalDefault();
+    ASSERT_TRUE(config);
+    EXPECT_EQ(*config, (Config{{"sketch", "cpu_matmul_amx"}, {"par", 2},
+                              {"mt", 32}, {"nt", 32}, {"kc", c.kc},
+                              {"nc", 512}}));
+    EXPECT_FALSE(on.invalidReason(*config)) << config->dump();
+    std::string script = sketch->script(*config);
+    EXPECT_NE(script.find("transform.structured.pack"), std::string::npos);
+    EXPECT_NE(script.find("hatc.amx_micro_tile"), std::string::npos);
+    // More accumulators than the 8 tile registers hold, and an mt that
+    // does not divide a thread's rows.
+    Config three = *config;
+    three["mt"] = 48;
+    EXPECT_TRUE(sketch->invalidReason(three));
+    Config k = *config;
+    k["kc"] = 32; // bf16: one tile row; i8: half of one
+    EXPECT_EQ(bool(sketch->invalidReason(k)), c.kc == 1024);
+  }
+  // 257x129x67: nothing tiles; the reason names the dim.
+  Workload odd = load("../tests/lit/Inputs/matmul_odd_i8.mlir");
+  SearchSpace space(analyzeWorkload(odd), with);
+  const Sketch *sketch = amxOf(space);
+  ASSERT_NE(sketch, nullptr);
+  EXPECT_FALSE(sketch->analyticalDefault());
+  auto reason = sketch->invalidReason(Config{{"sketch", "cpu_matmul_amx"},
+                                             {"par", 1}, {"mt", 16},
+                                             {"nt", 16}, {"kc", 64},
+                                             {"nc", 64}});
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("does not divide"), std::string::npos) << *reason;
+  // A target description can turn the tiles off.
+  auto off = parseTarget(
+      nlohmann::json{{"kind", "cpu"}, {"disable_features", {"amx-tile"}}},
+      "off");
+  ASSERT_TRUE(bool(off));
+  auto facts = TargetFacts::of(*off);
+  ASSERT_TRUE(bool(facts));
+  EXPECT_FALSE(facts->amxInt8);
+  EXPECT_FALSE(facts->amxBf16);
+}

@@ -67,6 +67,8 @@ CpuFacts cpuFactsOf(const TargetFacts &target) {
   out.threads = std::max<int64_t>(1, target.threads);
   out.vnni = target.vnni;
   out.bf16Dot = target.bf16Dot;
+  out.amxInt8 = target.amxInt8;
+  out.amxBf16 = target.amxBf16;
   return out;
 }
 

@@ -160,7 +160,71 @@ private:
   int64_t B = 1, M = 0, N = 0, K = 0;
 };
 
+/// cpu_matmul_amx (CpuSchedules.h): AMX tiles for i8 and bf16 matmuls.
+/// Shapes that do not tile into 16-row, 64-byte tiles have no valid config
+/// (cpu_matmul takes them).
+class CpuMatmulAmxSketch : public Sketch {
+public:
+  CpuMatmulAmxSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    specs = {{"par", threadCounts(target)},
+             {"mt", ints({16, 32})},
+             {"nt", ints({16, 32})},
+             {"kc", ints({32, 64, 128, 256, 512, 1024, 2048})},
+             {"nc", ints({32, 64, 128, 256, 512, 1024, 2048, 4096})}};
+  }
+  std::string name() const override { return "cpu_matmul_amx"; }
+
+  CpuAmxMatmulParams params(const Config &c) const {
+    CpuAmxMatmulParams p;
+    p.par = knob(c, "par"), p.mt = knob(c, "mt"), p.nt = knob(c, "nt");
+    p.kc = knob(c, "kc"), p.nc = knob(c, "nc");
+    return p;
+  }
+
+  cost_model::SketchDescription describe(const Config &c) const override {
+    // Described as a packed cpu_matmul whose register tile is the
+    // micro-tile (the schema has no AMX family of its own yet).
+    cost_model::CpuGemmKnobs k;
+    CpuAmxMatmulParams p = params(c);
+    k.par = p.par, k.mc = p.mt, k.nc = p.nc, k.kc = p.kc;
+    k.mr = p.mt, k.nr = p.nt, k.kUnroll = 1, k.pack = true;
+    return {cost_model::FSketchCpuMatmul, k};
+  }
+
+  std::optional<Config> analyticalDefault() const override {
+    auto p = deriveCpuAmxMatmul(cpuShapeOf(shape), cpuFactsOf(target));
+    if (!p)
+      return std::nullopt;
+    return Config{{"sketch", name()}, {"par", p->par}, {"mt", p->mt},
+                  {"nt", p->nt},      {"kc", p->kc},   {"nc", p->nc}};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
+    if (auto reason = checkDomains(c))
+      return reason;
+    return amxMatmulReason(cpuShapeOf(shape), params(c), cpuFactsOf(target));
+  }
+
+  std::string script(const Config &c) const override {
+    CpuScheduleScript s("hatc sketch cpu_matmul_amx: " + c.dump());
+    s.amxMatmul(s.match({shape.anchorOp}), cpuShapeOf(shape), params(c));
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+};
+
 } // namespace
+
+std::unique_ptr<Sketch> makeCpuMatmulAmxSketch(const WorkloadShape &shape,
+                                               const TargetFacts &target) {
+  return std::make_unique<CpuMatmulAmxSketch>(shape, target);
+}
 
 std::unique_ptr<Sketch> makeCpuMatmulSketch(const WorkloadShape &shape,
                                             const TargetFacts &target) {

@@ -1,4 +1,5 @@
 //===- Registry.cpp - Which sketches apply to a workload on a target ------===//
+#include "tuner/sketches/Common.h"
 #include "tuner/sketches/Sketches.h"
 
 namespace hatc::tuner {
@@ -32,6 +33,9 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
   case A::Matmul:
   case A::BatchMatmul:
     sketches.push_back(makeCpuMatmulSketch(shape, target));
+    if (shape.anchor == A::Matmul &&
+        cpuShapeOf(shape).amxGroup(cpuFactsOf(target)))
+      sketches.push_back(makeCpuMatmulAmxSketch(shape, target));
     break;
   case A::Conv2D:
     // Their scripts tile conv_2d_nhwc_hwcf's loops; an NCHW conv (hwacc

@@ -31,6 +31,9 @@ namespace hatc::tuner::sketches {
 
 std::unique_ptr<Sketch> makeCpuMatmulSketch(const WorkloadShape &shape,
                                             const TargetFacts &target);
+/// cpu_matmul_amx: where the host has AMX for the matmul's types.
+std::unique_ptr<Sketch> makeCpuMatmulAmxSketch(const WorkloadShape &shape,
+                                               const TargetFacts &target);
 std::unique_ptr<Sketch> makeCpuConvSketch(const WorkloadShape &shape,
                                           const TargetFacts &target);
 std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,

@@ -38,6 +38,9 @@ struct CpuFacts {
   /// Dot-product instructions: AVX-512 VNNI (i8 x i8 -> i32, vpdpbusd) and
   /// AVX-512 BF16 (bf16 x bf16 -> f32, vdpbf16ps).
   bool vnni = false, bf16Dot = false;
+  /// Intel AMX tiles: 16x64-byte tile registers and tdpbssd (i8 x i8 ->
+  /// i32) / tdpbf16ps (bf16 x bf16 -> f32) tile products.
+  bool amxInt8 = false, amxBf16 = false;
 
   /// This machine: vector unit from the host CPU's features, caches from
   /// sysfs, the core count; `threads` (0: one per core).
@@ -64,6 +67,9 @@ struct CpuOpShape {
   /// `facts` has one for this op's types (4 for i8 -> i32 with VNNI, 2 for
   /// bf16 -> f32 with BF16), else 0.
   int64_t dotGroup(const CpuFacts &facts) const;
+  /// The k values per 32-bit element of an AMX tile where `facts` has AMX
+  /// for this op's types (4 for i8 -> i32, 2 for bf16 -> f32), else 0.
+  int64_t amxGroup(const CpuFacts &facts) const;
 };
 
 /// The shape of a linalg op (conv_2d_nchw_fchw's loops reordered as above).
@@ -85,6 +91,21 @@ struct CpuMatmulParams {
   };
   Tiles tiles(const CpuOpShape &shape) const;
 };
+
+/// cpu_matmul_amx (matmul, i8 -> i32 or bf16 -> f32, on AMX): B packed to
+/// the tiles' VNNI layout (per 16 columns, k groups of 4 bytes / 2 bf16
+/// per column, one 64-byte row a group), threads over M, then per thread
+/// loops over nc-column panels of B and kc-deep k blocks, and a micro-tile
+/// of mt x nt outputs (up to 2 x 2 AMX accumulator tiles) over the whole k
+/// block, which hatc-x86-amx lowers to tile loads, products and stores.
+/// Shapes must tile evenly (amxMatmulReason).
+struct CpuAmxMatmulParams {
+  int64_t par = 1, mt = 32, nt = 32, kc = 1024, nc = 1024;
+};
+
+/// The unit attribute cpu_matmul_amx's script puts on each micro-tile op:
+/// the ops hatc-x86-amx rewrites.
+inline constexpr char kAmxMicroTileAttr[] = "hatc.amx_micro_tile";
 
 /// cpu_conv (conv_2d_nhwc_hwcf): threads over output rows, tiles of ow x f
 /// x c, decomposed to 1-D and vectorized.
@@ -125,7 +146,7 @@ struct CpuGenericParams {
 };
 
 using CpuSchedule =
-    std::variant<CpuMatmulParams, CpuConvParams, CpuDepthwiseConvParams,
+    std::variant<CpuMatmulParams, CpuAmxMatmulParams, CpuConvParams, CpuDepthwiseConvParams,
                  CpuConvIm2colParams, CpuElementwiseParams, CpuGenericParams>;
 
 /// The thread counts a `par` knob may take: powers of two up to `threads`,
@@ -145,6 +166,14 @@ bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts);
 /// threads than `facts.threads` (about a million iteration points each).
 std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
                                                const CpuFacts &facts);
+/// AMX where the host has it for the op's types and the shape tiles.
+std::optional<CpuAmxMatmulParams> deriveCpuAmxMatmul(const CpuOpShape &shape,
+                                                     const CpuFacts &facts);
+/// Why `p` cannot schedule `shape` on AMX (the sketch's and the default's
+/// one rule), or nullopt where it can.
+std::optional<std::string> amxMatmulReason(const CpuOpShape &shape,
+                                           const CpuAmxMatmulParams &p,
+                                           const CpuFacts &facts);
 std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
                                            const CpuFacts &facts);
 std::optional<CpuDepthwiseConvParams>
@@ -169,6 +198,8 @@ public:
 
   void matmul(mlir::Value op, const CpuOpShape &shape,
               const CpuMatmulParams &params, int64_t vectorLanes);
+  void amxMatmul(mlir::Value op, const CpuOpShape &shape,
+                 const CpuAmxMatmulParams &params);
   void conv(mlir::Value op, const CpuConvParams &params);
   void depthwiseConv(mlir::Value op, const CpuDepthwiseConvParams &params);
   /// Rewrites the function's unit dims (it re-matches the GEMM it makes):

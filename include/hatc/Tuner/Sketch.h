@@ -75,6 +75,7 @@ struct TargetFacts {
   /// Dot-product instructions the CPU has and the target description does
   /// not turn off ("disable_features"): AVX-512 VNNI and BF16.
   bool vnni = false, bf16Dot = false;
+  bool amxInt8 = false, amxBf16 = false; // AMX tiles for i8 / bf16
   // hwacc
   int64_t arrayDim = 16, scratchpadRows = 4096, accumulatorRows = 1024;
   // gpu

@@ -1,0 +1,373 @@
+//===- X86Amx.cpp - AMX micro-tiles of cpu_matmul_amx to tile ops ---------===//
+//
+//   linalg.generic {hatc.amx_micro_tile} on memrefs (a packed i8 or bf16
+//   matmul micro-tile)  ->  amx.tile_load / tile_muli|tile_mulf / tile_store
+//
+// See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+#include "hatc/Lowering/CpuSchedules.h"
+#include "hatc/Lowering/Passes.h"
+
+#include "mlir/Dialect/AMX/AMXDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace hatc {
+#define GEN_PASS_DEF_X86AMX
+#include "hatc/Lowering/Passes.h.inc"
+} // namespace hatc
+
+namespace hatc {
+namespace {
+
+constexpr int64_t kTileRows = 16, kTileRowBytes = 64;
+
+/// The arithmetic of a micro-tile's body: i8 x i8 -> i32 (each operand
+/// sign- or zero-extended) or bf16 x bf16 -> f32.
+struct Body {
+  bool integer = false, zextLhs = false, zextRhs = false;
+};
+
+/// `v` widened from a block argument: the extension op's kind, or failure.
+FailureOr<bool> zeroExtendedArg(Value v, bool integer) {
+  Operation *ext = v.getDefiningOp();
+  if (!ext || ext->getNumOperands() != 1 ||
+      !isa<BlockArgument>(ext->getOperand(0)))
+    return failure();
+  if (integer && isa<arith::ExtSIOp>(ext))
+    return false;
+  if (integer && isa<arith::ExtUIOp>(ext))
+    return true;
+  if (!integer && isa<arith::ExtFOp>(ext))
+    return false;
+  return failure();
+}
+
+FailureOr<Body> matchBody(linalg::GenericOp op) {
+  Block &block = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(block.getTerminator());
+  Value acc = block.getArgument(2);
+  Body body;
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add || add->getNumOperands() != 2)
+    return failure();
+  body.integer = isa<arith::AddIOp>(add);
+  if (!body.integer && !isa<arith::AddFOp>(add))
+    return failure();
+  Value product = add->getOperand(0) == acc ? add->getOperand(1)
+                                            : add->getOperand(0);
+  if (add->getOperand(0) != acc && add->getOperand(1) != acc)
+    return failure();
+  Operation *mul = product.getDefiningOp();
+  if (!mul || (body.integer ? !isa<arith::MulIOp>(mul)
+                            : !isa<arith::MulFOp>(mul)))
+    return failure();
+  auto lhs = zeroExtendedArg(mul->getOperand(0), body.integer);
+  auto rhs = zeroExtendedArg(mul->getOperand(1), body.integer);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  // Operand order: the product of A's element with B's.
+  if (cast<BlockArgument>(mul->getOperand(0).getDefiningOp()->getOperand(0))
+              .getArgNumber() != 0 ||
+      cast<BlockArgument>(mul->getOperand(1).getDefiningOp()->getOperand(0))
+              .getArgNumber() != 1)
+    return failure();
+  body.zextLhs = *lhs, body.zextRhs = *rhs;
+  // Nothing else in the body.
+  if (block.getOperations().size() != 5)
+    return failure();
+  return body;
+}
+
+/// Static shape and strides of a memref, with the innermost `contiguous`
+/// dims packed (row-major, unit innermost stride).
+bool packedInner(MemRefType type, int64_t contiguous) {
+  if (!type.hasStaticShape())
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)))
+    return false;
+  int64_t expected = 1;
+  for (int64_t d = type.getRank() - 1; d >= type.getRank() - contiguous;
+       --d) {
+    if (strides[d] != expected)
+      return false;
+    expected *= type.getDimSize(d);
+  }
+  return true;
+}
+
+/// The 2-D view of `source` dims [0, rank-2] x [rank-1 ...]: rows of the
+/// first dim (after dropping unit dims of `offsets`/`sizes`), one row the
+/// rest collapsed.
+Value rows2d(OpBuilder &b, Location loc, Value source,
+             ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes) {
+  auto type = cast<MemRefType>(source.getType());
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizeAttrs;
+  SmallVector<int64_t> kept;
+  for (int64_t s : sizes) {
+    sizeAttrs.push_back(b.getIndexAttr(s));
+    if (s != 1)
+      kept.push_back(s);
+  }
+  Value view = source;
+  if (kept.size() != sizes.size() ||
+      llvm::any_of(offsets, [](OpFoldResult o) {
+        return getConstantIntValue(o) != 0;
+      })) {
+    auto viewType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+        kept, type, offsets, sizeAttrs, strides));
+    view = b.create<memref::SubViewOp>(loc, viewType, source, offsets,
+                                       sizeAttrs, strides);
+  }
+  auto viewType = cast<MemRefType>(view.getType());
+  if (viewType.getRank() == 2)
+    return view;
+  SmallVector<ReassociationIndices> groups = {{0}, {}};
+  for (int64_t d = 1; d < viewType.getRank(); ++d)
+    groups[1].push_back(d);
+  return b.create<memref::CollapseShapeOp>(loc, view, groups);
+}
+
+/// `view` (2-D, unit inner stride, static row stride s) as an r x s memref
+/// with the same start: MLIR 19 lowers amx.tile_load/store with the size of
+/// the last dim as the row stride, so the view's last dim must be s.
+FailureOr<Value> rowStrideView(OpBuilder &b, Location loc, Value view) {
+  auto type = cast<MemRefType>(view.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (type.getRank() != 2 || failed(getStridesAndOffset(type, strides, offset)) ||
+      ShapedType::isDynamic(strides[0]) || strides[1] != 1)
+    return failure();
+  if (strides[0] == type.getDimSize(1))
+    return view;
+  auto metadata = b.create<memref::ExtractStridedMetadataOp>(loc, view);
+  int64_t rows = type.getDimSize(0), stride = strides[0];
+  OpFoldResult start = ShapedType::isDynamic(offset)
+                           ? OpFoldResult(metadata.getOffset())
+                           : OpFoldResult(b.getIndexAttr(offset));
+  auto layout = StridedLayoutAttr::get(b.getContext(), offset, {stride, 1});
+  auto result = MemRefType::get({rows, stride}, type.getElementType(), layout,
+                                type.getMemorySpace());
+  return b.create<memref::ReinterpretCastOp>(
+                 loc, result, metadata.getBaseBuffer(), start,
+                 ArrayRef<OpFoldResult>{b.getIndexAttr(rows),
+                                        b.getIndexAttr(stride)},
+                 ArrayRef<OpFoldResult>{b.getIndexAttr(stride),
+                                        b.getIndexAttr(1)})
+      .getResult();
+}
+
+struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
+  using X86AmxBase::X86AmxBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::GenericOp> tiles;
+    module.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kAmxMicroTileAttr))
+        tiles.push_back(op);
+    });
+    if (tiles.empty())
+      return;
+    if (features != "host" && features != "amx") {
+      module.emitError() << "hatc-x86-amx: unknown features '" << features
+                         << "' (expected host or amx)";
+      return signalPassFailure();
+    }
+    if (features == "host" &&
+        !llvm::sys::getHostCPUFeatures().lookup("amx-tile")) {
+      tiles.front().emitError()
+          << "hatc-x86-amx: this schedule uses AMX tiles (cpu_matmul_amx), "
+             "which this CPU does not have; tune or compile it for this "
+             "host without them";
+      return signalPassFailure();
+    }
+    for (linalg::GenericOp op : tiles)
+      if (failed(rewrite(op)))
+        return signalPassFailure();
+    requestTilePermission(module);
+  }
+
+  LogicalResult rewrite(linalg::GenericOp op) {
+    auto fail = [&](const Twine &why) {
+      return op.emitError() << "hatc-x86-amx: cannot lower this micro-tile: "
+                            << why;
+    };
+    if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+        op.getNumDpsInits() != 1)
+      return fail("expected A and B into C, on memrefs");
+    auto aType = cast<MemRefType>(op.getDpsInputs()[0].getType());
+    auto bType = cast<MemRefType>(op.getDpsInputs()[1].getType());
+    auto cType = cast<MemRefType>(op.getDpsInits()[0].getType());
+    if (aType.getRank() != 3 || bType.getRank() != 4 || cType.getRank() != 3)
+      return fail("expected A m x k/g x g, B n/16 x k/g x 16 x g, "
+                  "C m x n/16 x 16");
+    // Indexing (m, n/16, k/g, n%16, k%g), as the packed matmul writes it.
+    MLIRContext *ctx = op.getContext();
+    AffineExpr m, nb, kb, n, k;
+    bindDims(ctx, m, nb, kb, n, k);
+    using Exprs = ArrayRef<AffineExpr>;
+    auto maps = AffineMap::inferFromExprList(
+        ArrayRef<Exprs>{Exprs{m, kb, k}, Exprs{nb, kb, n, k}, Exprs{m, nb, n}},
+        ctx);
+    if (op.getIndexingMapsArray() != maps)
+      return fail("indexing maps are not the packed matmul's");
+    FailureOr<Body> body = matchBody(op);
+    if (failed(body))
+      return fail("the body is not a widening multiply-accumulate");
+    Type narrow = aType.getElementType(), wide = cType.getElementType();
+    int64_t group = aType.getDimSize(2);
+    bool types = body->integer
+                     ? narrow.isInteger(8) && wide.isInteger(32) && group == 4
+                     : narrow.isBF16() && wide.isF32() && group == 2;
+    if (!types || bType.getElementType() != narrow)
+      return fail("expected i8 x i8 -> i32 with k groups of 4 or bf16 x bf16 "
+                  "-> f32 with k groups of 2");
+    int64_t rowsM = aType.getDimSize(0), groupsK = aType.getDimSize(1),
+            panels = bType.getDimSize(0);
+    // One tile row holds 16 groups (64 bytes) of k.
+    if (rowsM % kTileRows || groupsK % kTileRows ||
+        bType.getDimSize(1) != groupsK || bType.getDimSize(2) != kTileRows ||
+        bType.getDimSize(3) != group || cType.getDimSize(0) != rowsM ||
+        cType.getDimSize(1) != panels || cType.getDimSize(2) != kTileRows)
+      return fail("shapes do not tile into 16-row, 64-byte AMX tiles");
+    int64_t tilesM = rowsM / kTileRows;
+    if (tilesM * panels + tilesM + panels > 8)
+      return fail("the micro-tile needs more than 8 tile registers");
+    if (!packedInner(aType, 2) || !packedInner(bType, 3) ||
+        !packedInner(cType, 1))
+      return fail("an operand's rows are not contiguous");
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    llvm::DenseMap<int64_t, Value> constants;
+    auto index = [&](int64_t v) -> Value {
+      Value &c = constants[v];
+      if (!c)
+        c = b.create<arith::ConstantIndexOp>(loc, v);
+      return c;
+    };
+    Value zero = index(0);
+    OpFoldResult zeroAttr = b.getIndexAttr(0);
+    Value a2 = rows2d(b, loc, op.getDpsInputs()[0], {zeroAttr, zeroAttr, zeroAttr},
+                      {rowsM, groupsK, group});
+    SmallVector<Value> bPanels, cPanels;
+    for (int64_t j = 0; j < panels; ++j) {
+      OpFoldResult jAttr = b.getIndexAttr(j);
+      bPanels.push_back(rows2d(b, loc, op.getDpsInputs()[1],
+                               {jAttr, zeroAttr, zeroAttr, zeroAttr},
+                               {1, groupsK, kTileRows, group}));
+      cPanels.push_back(rows2d(b, loc, op.getDpsInits()[0],
+                               {zeroAttr, jAttr, zeroAttr},
+                               {rowsM, 1, kTileRows}));
+    }
+    // Each 2-D view as wide as its row stride (see rowStrideView).
+    bool strided = true;
+    auto widen = [&](Value &view) {
+      FailureOr<Value> wide = rowStrideView(b, loc, view);
+      if (failed(wide))
+        strided = false;
+      else
+        view = *wide;
+    };
+    widen(a2);
+    for (Value &v : bPanels)
+      widen(v);
+    for (Value &v : cPanels)
+      widen(v);
+    if (!strided)
+      return fail("an operand's row stride is not static");
+    int64_t rowElems = kTileRowBytes / narrow.getIntOrFloatBitWidth() * 8;
+    auto operandTile = VectorType::get({kTileRows, rowElems}, narrow);
+    auto accTile = VectorType::get({kTileRows, kTileRows}, wide);
+    // The accumulators stay in tile registers over the whole k block:
+    // straight-line code (LLVM 19 cannot carry AMX tiles through a loop's
+    // block arguments as MLIR lowers them).
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < tilesM; ++i)
+      for (int64_t j = 0; j < panels; ++j)
+        acc.push_back(b.create<amx::TileLoadOp>(
+            loc, accTile, cPanels[j], ValueRange{index(i * kTileRows), zero}));
+    for (int64_t s = 0; s < groupsK / kTileRows; ++s) {
+      SmallVector<Value> aTiles, bTiles;
+      for (int64_t i = 0; i < tilesM; ++i)
+        aTiles.push_back(b.create<amx::TileLoadOp>(
+            loc, operandTile, a2,
+            ValueRange{index(i * kTileRows), index(s * rowElems)}));
+      for (int64_t j = 0; j < panels; ++j)
+        bTiles.push_back(b.create<amx::TileLoadOp>(
+            loc, operandTile, bPanels[j],
+            ValueRange{index(s * kTileRows), zero}));
+      for (int64_t i = 0; i < tilesM; ++i)
+        for (int64_t j = 0; j < panels; ++j) {
+          Value &c = acc[i * panels + j];
+          if (body->integer) {
+            auto mul = b.create<amx::TileMulIOp>(loc, accTile, aTiles[i],
+                                                 bTiles[j], c);
+            if (body->zextLhs)
+              mul.setIsZextLhs(true);
+            if (body->zextRhs)
+              mul.setIsZextRhs(true);
+            c = mul;
+          } else {
+            c = b.create<amx::TileMulFOp>(loc, accTile, aTiles[i], bTiles[j],
+                                          c);
+          }
+        }
+    }
+    for (int64_t i = 0; i < tilesM; ++i)
+      for (int64_t j = 0; j < panels; ++j)
+        b.create<amx::TileStoreOp>(loc, cPanels[j],
+                                   ValueRange{index(i * kTileRows), zero},
+                                   acc[i * panels + j]);
+    op.erase();
+    return success();
+  }
+
+  /// Linux grants a process the AMX tile state only on request
+  /// (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)); without it the
+  /// first tile instruction faults. A constructor of the module asks when
+  /// the code is loaded.
+  void requestTilePermission(ModuleOp module) {
+    constexpr char kPermit[] = "__hatc_amx_permit";
+    if (module.lookupSymbol(kPermit))
+      return;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    Location loc = module.getLoc();
+    MLIRContext *ctx = module.getContext();
+    Type i64 = b.getI64Type();
+    auto syscallType = LLVM::LLVMFunctionType::get(i64, {i64}, true);
+    if (!module.lookupSymbol("syscall"))
+      b.create<LLVM::LLVMFuncOp>(loc, "syscall", syscallType);
+    auto permit = b.create<LLVM::LLVMFuncOp>(
+        loc, kPermit, LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {}),
+        LLVM::Linkage::Internal);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(permit.addEntryBlock(b));
+    constexpr int64_t kArchPrctl = 158, kReqXcompPerm = 0x1023,
+                      kXtileData = 18;
+    SmallVector<Value> args;
+    for (int64_t v : {kArchPrctl, kReqXcompPerm, kXtileData})
+      args.push_back(b.create<LLVM::ConstantOp>(loc, i64, v));
+    // A failure shows as the tile instruction's fault; nothing to do here.
+    b.create<LLVM::CallOp>(loc, syscallType, "syscall", args);
+    b.create<LLVM::ReturnOp>(loc, ValueRange());
+    b.setInsertionPointToEnd(module.getBody());
+    b.create<LLVM::GlobalCtorsOp>(loc, b.getArrayAttr({FlatSymbolRefAttr::get(ctx, kPermit)}),
+                                  b.getI32ArrayAttr({0}));
+  }
+};
+
+} // namespace
+} // namespace hatc
