@@ -427,7 +427,9 @@ std::string headerText(llvm::StringRef name, const DeployOptions &options,
 
 llvm::Error internalizeModelCode(llvm::Module &module, llvm::StringRef what) {
   for (llvm::GlobalVariable &global : module.globals()) {
-    if (global.isDeclaration())
+    // LLVM's own tables (llvm.global_ctors: the AMX tile-state request)
+    // keep their appending linkage; the linker merges them.
+    if (global.isDeclaration() || global.getName().starts_with("llvm."))
       continue;
     if (!global.isConstant())
       return makeError(what + ": the compiled code keeps mutable global @" +

@@ -43,6 +43,27 @@ TEST(Deploy, InternalizesEverythingDefined) {
   EXPECT_TRUE(module->getFunction("memrefCopy")->hasExternalLinkage());
 }
 
+TEST(Deploy, KeepsConstructorTables) {
+  // llvm.global_ctors (a module asking for the AMX tile state on load) is
+  // mutable and appending: it is neither refused nor internalized.
+  llvm::LLVMContext ctx;
+  auto module = moduleWithGlobal(ctx, /*constant=*/true);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *entry = llvm::StructType::get(i32, ptr, ptr);
+  auto *ctor = module->getFunction("hatc_entry");
+  auto *table = llvm::ConstantArray::get(
+      llvm::ArrayType::get(entry, 1),
+      {llvm::ConstantStruct::get(entry, {llvm::ConstantInt::get(i32, 0), ctor,
+                                         llvm::ConstantPointerNull::get(ptr)})});
+  new llvm::GlobalVariable(*module, table->getType(), false,
+                           llvm::GlobalValue::AppendingLinkage, table,
+                           "llvm.global_ctors");
+  ASSERT_EQ(errorMessage(internalizeModelCode(*module, "m.onnx")), "");
+  EXPECT_TRUE(
+      module->getNamedGlobal("llvm.global_ctors")->hasAppendingLinkage());
+}
+
 TEST(Deploy, RefusesMutableGlobals) {
   llvm::LLVMContext ctx;
   auto module = moduleWithGlobal(ctx, /*constant=*/false);
