@@ -58,6 +58,9 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   bufferize.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // A result written through views of its buffer (a packed matmul's
+  // expand_shape, collapsed back) returns the allocation itself.
+  pm.addPass(createCanonicalizerPass());
   // buffer-results-to-out-params{hoist-static-allocs=1}
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/TransformOps/TensorTransformOps.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/IR/TransformTypes.h"
 #include "llvm/ADT/StringMap.h"
@@ -802,7 +803,16 @@ void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
     --packThreads;
   if (packThreads > 1)
     pack = tileForallThreads(pack, {packThreads, 0}).first;
-  vectorize(tileFor(pack, {1, 16}).first);
+  // Two panels a step where they pair up: a tile without unit dims is
+  // written in place (a unit one is reshaped, and the reshape keeps
+  // empty-tensor elimination from seeing the destination: a temporary
+  // and a copy per tile).
+  int64_t panelStep = (panels / packThreads) % 2 == 0 ? 2 : 1;
+  vectorize(tileFor(pack, {panelStep, 16}).first);
+  // The vector write goes to the packed buffer, not a temporary inserted.
+  applyPatterns(func(), [](mlir::OpBuilder &b, mlir::Location loc) {
+    b.create<mlir::transform::ApplyFoldTensorSubsetOpsPatternsOp>(loc);
+  });
   // Threads over M; per thread n panels, k blocks, then mt x nt micro-tiles
   // over the whole k block (dims: m, n/16, k/g, n%16, k%g).
   mlir::Value compute = transposed.getPackedOp();
