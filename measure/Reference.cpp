@@ -439,6 +439,24 @@ bool allFloatSame(Operation *op) {
   return true;
 }
 
+/// Float operands that widen exactly to the float result (f32 x f32 -> f32,
+/// bf16 x bf16 -> f32): a named matmul then is a plain product in double.
+bool floatsWidenExactly(Operation *op) {
+  if (op->getNumOperands() == 0)
+    return false;
+  auto out = dyn_cast<FloatType>(
+      getElementTypeOrSelf(op->getOperands().back().getType()));
+  if (!out)
+    return false;
+  for (Value v : op->getOperands()) {
+    auto t = dyn_cast<FloatType>(getElementTypeOrSelf(v.getType()));
+    if (!t || t.getWidth() > out.getWidth() ||
+        (t.getWidth() == out.getWidth() && t != out))
+      return false;
+  }
+  return true;
+}
+
 /// Integer matmul with sign-extending casts (i8 x i8 -> i32 and the like).
 bool isSignedIntMatmul(linalg::LinalgOp op) {
   for (Value v : op->getOperands())
@@ -563,7 +581,9 @@ llvm::Error evalLinalg(linalg::LinalgOp op, Env &env) {
   }
 
   Operation *raw = op.getOperation();
-  bool floats = allFloatSame(raw);
+  bool floats = allFloatSame(raw) ||
+                (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(raw) &&
+                 floatsWidenExactly(raw));
   if (isa<linalg::MatmulOp>(raw) &&
       (floats || isSignedIntMatmul(op))) {
     const RefTensor &a = *ins[0], &b = *ins[1];

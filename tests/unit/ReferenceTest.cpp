@@ -57,6 +57,39 @@ func.func @f(%a: tensor<1x3xi8>, %b: tensor<3x1xi8>) -> tensor<1x1xi16> {
   EXPECT_EQ(out[0].data[0], 48387 - 65536);
 }
 
+TEST(Reference, WideningFloatMatmulMatchesItsGenericForm) {
+  // bf16 x bf16 -> f32 goes to the float GEMM (an exact widening); the same
+  // contraction written as a generic (the interpreter) gives the same
+  // values. An f32 x f32 -> f16 matmul (narrowing) is not taken that way.
+  const char *named = R"(
+func.func @f(%a: tensor<2x3xbf16>, %b: tensor<3x2xbf16>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<2x3xbf16>, tensor<3x2xbf16>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+})";
+  const char *generic = R"(
+func.func @f(%a: tensor<2x3xbf16>, %b: tensor<3x2xbf16>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<2x3xbf16>, tensor<3x2xbf16>) outs(%c : tensor<2x2xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %0 = arith.extf %x : bf16 to f32
+    %1 = arith.extf %y : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  } -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+})";
+  std::vector<RefTensor> inputs = {{{2, 3}, {1.5, -2, 0.25, 3, 0.5, -1}},
+                                   {{3, 2}, {2, 4, -0.5, 1, 8, 0.125}},
+                                   {{2, 2}, {1, 0, 0, -1}}};
+  auto a = evaluate(named, inputs), b = evaluate(generic, inputs);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].data, b[0].data);
+  EXPECT_EQ(a[0].data, (std::vector<double>{7, 4.03125, -2.25, 11.375}));
+}
+
 TEST(Reference, BatchMatmulIsOneGemmPerBatch) {
   auto out = evaluate(R"(
 func.func @f(%a: tensor<2x1x2xf32>, %b: tensor<2x2x1xf32>) -> tensor<2x1x1xf32> {
