@@ -490,6 +490,8 @@ TEST(TunerSpace, AmxSketchOnlyWhereTheTargetHasTiles) {
   // target has AMX for their types; its default tiles the problem (2 x 2
   // accumulator tiles, the whole k block where the A strip fits L1) and is
   // valid; shapes that do not tile into 16-row, 64-byte tiles say why.
+  // Two accumulator tiles (32 x 16): 3 of the 8 registers stay free for
+  // the next step's loads.
   TargetFacts with = cpuFacts(), without = cpuFacts();
   with.amxInt8 = with.amxBf16 = true;
   with.l1Bytes = 48 << 10;
@@ -523,7 +525,7 @@ TEST(TunerSpace, AmxSketchOnlyWhereTheTargetHasTiles) {
     auto config = sketch->analyticalDefault();
     ASSERT_TRUE(config);
     EXPECT_EQ(*config, (Config{{"sketch", "cpu_matmul_amx"}, {"par", 2},
-                              {"mt", 32}, {"nt", 32}, {"kc", c.kc},
+                              {"mt", 32}, {"nt", 16}, {"kc", c.kc},
                               {"nc", 512}}));
     EXPECT_FALSE(on.invalidReason(*config)) << config->dump();
     std::string script = sketch->script(*config);
@@ -534,6 +536,9 @@ TEST(TunerSpace, AmxSketchOnlyWhereTheTargetHasTiles) {
     Config three = *config;
     three["mt"] = 48;
     EXPECT_TRUE(sketch->invalidReason(three));
+    Config square = *config;
+    square["nt"] = 32;
+    EXPECT_FALSE(sketch->invalidReason(square)) << square.dump();
     Config k = *config;
     k["kc"] = 32; // bf16: one tile row; i8: half of one
     EXPECT_EQ(bool(sketch->invalidReason(k)), c.kc == 1024);
