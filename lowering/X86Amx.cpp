@@ -299,32 +299,47 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
       for (int64_t j = 0; j < panels; ++j)
         acc.push_back(b.create<amx::TileLoadOp>(
             loc, accTile, cPanels[j], ValueRange{index(i * kTileRows), zero}));
-    for (int64_t s = 0; s < groupsK / kTileRows; ++s) {
-      SmallVector<Value> aTiles, bTiles;
+    // Step s's A and B tiles; loaded one step ahead where the registers
+    // allow (accumulators + two steps' operands <= 8), so the loads
+    // overlap the previous step's products instead of waiting to reuse
+    // their registers.
+    int64_t steps = groupsK / kTileRows;
+    auto loadStep = [&](int64_t s) {
+      SmallVector<Value> tiles;
       for (int64_t i = 0; i < tilesM; ++i)
-        aTiles.push_back(b.create<amx::TileLoadOp>(
+        tiles.push_back(b.create<amx::TileLoadOp>(
             loc, operandTile, a2,
             ValueRange{index(i * kTileRows), index(s * rowElems)}));
       for (int64_t j = 0; j < panels; ++j)
-        bTiles.push_back(b.create<amx::TileLoadOp>(
+        tiles.push_back(b.create<amx::TileLoadOp>(
             loc, operandTile, bPanels[j],
             ValueRange{index(s * kTileRows), zero}));
+      return tiles;
+    };
+    bool ahead = tilesM * panels + 2 * (tilesM + panels) <= 8;
+    SmallVector<Value> next = loadStep(0);
+    for (int64_t s = 0; s < steps; ++s) {
+      SmallVector<Value> tiles = next;
+      if (ahead && s + 1 < steps)
+        next = loadStep(s + 1);
       for (int64_t i = 0; i < tilesM; ++i)
         for (int64_t j = 0; j < panels; ++j) {
           Value &c = acc[i * panels + j];
+          Value aTile = tiles[i], bTile = tiles[tilesM + j];
           if (body->integer) {
-            auto mul = b.create<amx::TileMulIOp>(loc, accTile, aTiles[i],
-                                                 bTiles[j], c);
+            auto mul =
+                b.create<amx::TileMulIOp>(loc, accTile, aTile, bTile, c);
             if (body->zextLhs)
               mul.setIsZextLhs(true);
             if (body->zextRhs)
               mul.setIsZextRhs(true);
             c = mul;
           } else {
-            c = b.create<amx::TileMulFOp>(loc, accTile, aTiles[i], bTiles[j],
-                                          c);
+            c = b.create<amx::TileMulFOp>(loc, accTile, aTile, bTile, c);
           }
         }
+      if (!ahead && s + 1 < steps)
+        next = loadStep(s + 1);
     }
     for (int64_t i = 0; i < tilesM; ++i)
       for (int64_t j = 0; j < panels; ++j)
