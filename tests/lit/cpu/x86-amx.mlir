@@ -105,6 +105,38 @@ func.func @unmarked(%A: memref<16x16x2xbf16>, %B: memref<1x16x16x2xbf16>,
 #b = affine_map<(m, nb, kb, n, k) -> (nb, kb, n, k)>
 #c = affine_map<(m, nb, kb, n, k) -> (m, nb, n)>
 
+// 32 x 16 (two accumulators): the next step's three operand tiles are
+// loaded before this step's two products (2 + 2 x 3 registers).
+// CHECK-LABEL: func.func @ahead
+// CHECK-COUNT-2: amx.tile_load {{.*}} into vector<16x16xi32>
+// CHECK-COUNT-3: amx.tile_load {{.*}}[%{{c0|c16}}, %c0] : {{.*}} into vector<16x64xi8>
+// CHECK: amx.tile_load {{.*}}[%c0, %c64] : {{.*}} into vector<16x64xi8>
+// CHECK: amx.tile_load {{.*}}[%c16, %c64] : {{.*}} into vector<16x64xi8>
+// CHECK: amx.tile_load {{.*}}[%c16, %c0] : {{.*}} into vector<16x64xi8>
+// CHECK-COUNT-4: amx.tile_muli
+// CHECK-COUNT-2: amx.tile_store
+func.func @ahead(%A: memref<32x32x4xi8>, %B: memref<1x32x16x4xi8>,
+                 %C: memref<32x1x16xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]}
+      ins(%A, %B : memref<32x32x4xi8>, memref<1x32x16x4xi8>)
+      outs(%C : memref<32x1x16xi32>) attrs = {hatc.amx_micro_tile} {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, nb, kb, n, k) -> (m, kb, k)>
+#b = affine_map<(m, nb, kb, n, k) -> (nb, kb, n, k)>
+#c = affine_map<(m, nb, kb, n, k) -> (m, nb, n)>
+
 // 8 rows: not a whole tile.
 func.func @partial(%A: memref<8x16x4xi8>, %B: memref<1x16x16x4xi8>,
                    %C: memref<8x1x16xi32>) {
