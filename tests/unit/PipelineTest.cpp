@@ -34,18 +34,19 @@ const char *kOldBufferize =
     "hatc-decompose-tensor-ops,hatc-pad-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries=1 "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs=1},"
+    "canonicalize,buffer-results-to-out-params{hoist-static-allocs=1},"
     "canonicalize,cse";
 const char *kOldDeallocation =
     "func.func(ownership-based-buffer-deallocation),canonicalize,"
     "func.func(buffer-deallocation-simplification,"
     "bufferization-lower-deallocations),cse,canonicalize";
 const char *kOldToLLVM =
-    "hatc-expand-math,hatc-x86-dot-products,"
+    "hatc-expand-math,hatc-x86-dot-products,hatc-x86-amx,"
     "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-    "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,"
+    "convert-scf-to-cf,convert-vector-to-llvm{enable-amx=1},"
+    "finalize-memref-to-llvm,"
     "convert-openmp-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
     "hatc-widen-i1-vector-memory,reconcile-unrealized-casts";
@@ -126,11 +127,12 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 32u);
+  ASSERT_EQ(names.size(), 34u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "hatc-pad-in-place");
   EXPECT_EQ(names[2], "one-shot-bufferize");
-  EXPECT_EQ(names[3], "buffer-results-to-out-params");
+  EXPECT_EQ(names[3], "canonicalize");
+  EXPECT_EQ(names[4], "buffer-results-to-out-params");
   EXPECT_EQ(names.back(), "reconcile-unrealized-casts");
   EXPECT_EQ(withoutStructOptions(print(pm)),
             printParsed(std::string(kOldBufferize) + "," + kOldDeallocation +
