@@ -347,7 +347,10 @@ def X86Amx : Pass<"hatc-x86-amx", "mlir::ModuleOp"> {
     ```
 
     `tile_mulf` (tdpbf16ps) for bf16; `zext` on an operand read through
-    `arith.extui`. The k steps are straight-line code: LLVM 19 cannot
+    `arith.extui`. Micro-tiles that take all of K into a buffer whose only
+    earlier writer is a zero `linalg.fill` (every other use after them)
+    start from `amx.tile_zero` and the fill is erased: the schedule's tiles
+    cover the buffer. The k steps are straight-line code: LLVM 19 cannot
     carry AMX tiles through loop block arguments as MLIR lowers them.
 
     Linux hands out the tile state only on request, so the module gets a

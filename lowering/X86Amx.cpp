@@ -13,7 +13,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/MapVector.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
@@ -168,6 +172,88 @@ FailureOr<Value> rowStrideView(OpBuilder &b, Location loc, Value view) {
       .getResult();
 }
 
+/// The buffer a view (subview, reshape, cast) of it is made from.
+Value rootBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// `op`'s ancestor in the function body's block.
+Operation *topLevel(Operation *op) {
+  while (op->getParentOp() && !isa<func::FuncOp>(op->getParentOp()))
+    op = op->getParentOp();
+  return op;
+}
+
+/// The non-view users of `buffer` and of every view of it.
+void usersThroughViews(Value buffer, SmallVectorImpl<Operation *> &out) {
+  for (Operation *user : buffer.getUsers()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(user);
+        view && view.getViewSource() == buffer) {
+      for (Value result : user->getResults())
+        usersThroughViews(result, out);
+      continue;
+    }
+    out.push_back(user);
+  }
+}
+
+bool isZero(Value v) {
+  Attribute value;
+  if (!matchPattern(v, m_Constant(&value)))
+    return false;
+  if (auto i = dyn_cast<IntegerAttr>(value))
+    return i.getValue().isZero();
+  if (auto f = dyn_cast<FloatAttr>(value))
+    return f.getValue().isPosZero();
+  return false;
+}
+
+/// The zero fill the micro-tiles `tiles` (all accumulating into one buffer,
+/// each over the whole of K) may replace by zeroed accumulator tiles: the
+/// only op writing the buffer before them, every other use after them.
+/// The schedule's tiles cover the buffer (cpu_matmul_amx's shapes tile
+/// evenly), so no element is left to the fill.
+linalg::FillOp replaceableFill(Value buffer, ArrayRef<linalg::GenericOp> tiles) {
+  SmallVector<Operation *> users;
+  usersThroughViews(buffer, users);
+  llvm::SmallPtrSet<Operation *, 8> tileOps;
+  for (linalg::GenericOp tile : tiles)
+    tileOps.insert(tile);
+  linalg::FillOp fill;
+  Operation *firstTile = nullptr, *lastTile = nullptr;
+  for (linalg::GenericOp tile : tiles) {
+    Operation *top = topLevel(tile);
+    if (!firstTile || top->isBeforeInBlock(firstTile))
+      firstTile = top;
+    if (!lastTile || lastTile->isBeforeInBlock(top))
+      lastTile = top;
+  }
+  for (Operation *user : users) {
+    if (tileOps.contains(user))
+      continue;
+    if (auto f = dyn_cast<linalg::FillOp>(user); f && !fill && isZero(f.value()) &&
+        topLevel(f)->getBlock() == firstTile->getBlock() &&
+        topLevel(f)->isBeforeInBlock(firstTile) &&
+        rootBuffer(f.output()) == buffer &&
+        cast<MemRefType>(f.output().getType()).getNumElements() ==
+            cast<MemRefType>(buffer.getType()).getNumElements()) {
+      fill = f;
+      continue;
+    }
+    Operation *top = topLevel(user);
+    if (top == lastTile || top->getBlock() != lastTile->getBlock() ||
+        top->isBeforeInBlock(lastTile))
+      return {};
+  }
+  return fill;
+}
+
 struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
   using X86AmxBase::X86AmxBase;
 
@@ -193,13 +279,43 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
              "host without them";
       return signalPassFailure();
     }
+    // Micro-tiles over the whole of K into a zero-filled buffer start
+    // from zeroed tiles, and the fill goes (a 4 MB memset on 1024^3 i32).
+    llvm::MapVector<Value, SmallVector<linalg::GenericOp>> byOutput;
     for (linalg::GenericOp op : tiles)
-      if (failed(rewrite(op)))
+      if (op.hasPureBufferSemantics() && wholeK(op))
+        byOutput[rootBuffer(op.getDpsInits()[0])].push_back(op);
+    llvm::SmallPtrSet<Operation *, 8> zeroed;
+    for (auto &[buffer, group] : byOutput)
+      if (linalg::FillOp fill = replaceableFill(buffer, group)) {
+        for (linalg::GenericOp op : group)
+          zeroed.insert(op);
+        fill.erase();
+      }
+    for (linalg::GenericOp op : tiles)
+      if (failed(rewrite(op, zeroed.contains(op))))
         return signalPassFailure();
     requestTilePermission(module);
   }
 
-  LogicalResult rewrite(linalg::GenericOp op) {
+  /// Whether the micro-tile's k block is all of K: A's buffer (M x K, or
+  /// its M x K/g x g reshape) has no more k than the tile takes.
+  static bool wholeK(linalg::GenericOp op) {
+    auto tileA = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
+    auto rootA =
+        dyn_cast<MemRefType>(rootBuffer(op.getDpsInputs()[0]).getType());
+    if (!tileA || !rootA || tileA.getRank() != 3 || !rootA.hasStaticShape() ||
+        !tileA.hasStaticShape())
+      return false;
+    int64_t k = tileA.getDimSize(1) * tileA.getDimSize(2);
+    if (rootA.getRank() == 2)
+      return rootA.getDimSize(1) == k;
+    if (rootA.getRank() == 3)
+      return rootA.getDimSize(1) * rootA.getDimSize(2) == k;
+    return false;
+  }
+
+  LogicalResult rewrite(linalg::GenericOp op, bool zeroInit) {
     auto fail = [&](const Twine &why) {
       return op.emitError() << "hatc-x86-amx: cannot lower this micro-tile: "
                             << why;
@@ -297,8 +413,10 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
     SmallVector<Value> acc;
     for (int64_t i = 0; i < tilesM; ++i)
       for (int64_t j = 0; j < panels; ++j)
-        acc.push_back(b.create<amx::TileLoadOp>(
-            loc, accTile, cPanels[j], ValueRange{index(i * kTileRows), zero}));
+        acc.push_back(zeroInit ? Value(b.create<amx::TileZeroOp>(loc, accTile))
+                               : Value(b.create<amx::TileLoadOp>(
+                                     loc, accTile, cPanels[j],
+                                     ValueRange{index(i * kTileRows), zero})));
     // Step s's A and B tiles; loaded one step ahead where the registers
     // allow (accumulators + two steps' operands <= 8), so the loads
     // overlap the previous step's products instead of waiting to reuse

@@ -137,6 +137,67 @@ func.func @ahead(%A: memref<32x32x4xi8>, %B: memref<1x32x16x4xi8>,
 #b = affine_map<(m, nb, kb, n, k) -> (nb, kb, n, k)>
 #c = affine_map<(m, nb, kb, n, k) -> (m, nb, n)>
 
+// The tile takes all of K (A is 16 x 64) and C is zero-filled just before:
+// the accumulators start as zeroed tiles and the fill goes. Where something
+// else touches C between the fill and the tile, the fill stays.
+// CHECK-LABEL: func.func @zeroed
+// CHECK-NOT: linalg.fill
+// CHECK: amx.tile_zero : vector<16x16xi32>
+// CHECK-NOT: amx.tile_load {{.*}} into vector<16x16xi32>
+// CHECK: amx.tile_muli
+// CHECK: amx.tile_store
+// CHECK-LABEL: func.func @read_between
+// CHECK: linalg.fill
+// CHECK: memref.load
+// CHECK-NOT: amx.tile_zero
+// CHECK: amx.tile_load {{.*}} into vector<16x16xi32>
+func.func @zeroed(%A: memref<16x64xi8>, %B: memref<1x16x16x4xi8>,
+                  %C: memref<16x16xi32>) {
+  %zero = arith.constant 0 : i32
+  %A3 = memref.expand_shape %A [[0], [1, 2]] output_shape [16, 16, 4] : memref<16x64xi8> into memref<16x16x4xi8>
+  %C3 = memref.expand_shape %C [[0], [1, 2]] output_shape [16, 1, 16] : memref<16x16xi32> into memref<16x1x16xi32>
+  linalg.fill ins(%zero : i32) outs(%C3 : memref<16x1x16xi32>)
+  linalg.generic {indexing_maps = [#a, #b, #c],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]}
+      ins(%A3, %B : memref<16x16x4xi8>, memref<1x16x16x4xi8>)
+      outs(%C3 : memref<16x1x16xi32>) attrs = {hatc.amx_micro_tile} {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+func.func @read_between(%A: memref<16x64xi8>, %B: memref<1x16x16x4xi8>,
+                        %C: memref<16x16xi32>) -> i32 {
+  %zero = arith.constant 0 : i32
+  %c0 = arith.constant 0 : index
+  %A3 = memref.expand_shape %A [[0], [1, 2]] output_shape [16, 16, 4] : memref<16x64xi8> into memref<16x16x4xi8>
+  %C3 = memref.expand_shape %C [[0], [1, 2]] output_shape [16, 1, 16] : memref<16x16xi32> into memref<16x1x16xi32>
+  linalg.fill ins(%zero : i32) outs(%C3 : memref<16x1x16xi32>)
+  %v = memref.load %C[%c0, %c0] : memref<16x16xi32>
+  linalg.generic {indexing_maps = [#a, #b, #c],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]}
+      ins(%A3, %B : memref<16x16x4xi8>, memref<1x16x16x4xi8>)
+      outs(%C3 : memref<16x1x16xi32>) attrs = {hatc.amx_micro_tile} {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return %v : i32
+}
+
+// -----
+
+#a = affine_map<(m, nb, kb, n, k) -> (m, kb, k)>
+#b = affine_map<(m, nb, kb, n, k) -> (nb, kb, n, k)>
+#c = affine_map<(m, nb, kb, n, k) -> (m, nb, n)>
+
 // 8 rows: not a whole tile.
 func.func @partial(%A: memref<8x16x4xi8>, %B: memref<1x16x16x4xi8>,
                    %C: memref<8x1x16xi32>) {
