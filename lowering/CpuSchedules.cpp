@@ -688,6 +688,8 @@ CpuSchedule deriveCpuSchedule(const CpuOpShape &shape, const CpuFacts &facts) {
     return *p;
   if (auto p = deriveCpuDepthwiseConv(shape, facts))
     return *p;
+  if (auto p = deriveCpuRows(shape, facts))
+    return *p;
   if (auto p = deriveCpuElementwise(shape, facts))
     return *p;
   return deriveCpuGeneric(shape, facts);
@@ -944,6 +946,8 @@ void CpuScheduleScript::schedule(mlir::Value op, const CpuOpShape &shape,
     return convIm2col(op, shape, *p);
   if (auto *p = std::get_if<CpuElementwiseParams>(&params))
     return elementwise(op, shape, *p);
+  if (auto *p = std::get_if<CpuRowsParams>(&params))
+    return rows(op, shape, *p);
   generic(op, shape, std::get<CpuGenericParams>(params));
 }
 

@@ -147,6 +147,13 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     if (!item.transposeTiles.empty())
       continue;
     item.params = deriveCpuSchedule(item.shape, facts);
+    if (std::holds_alternative<CpuRowsParams>(item.params) &&
+        !cpuRowsTakes(item.op)) {
+      if (auto elementwise = deriveCpuElementwise(item.shape, facts))
+        item.params = *elementwise;
+      else
+        item.params = deriveCpuGeneric(item.shape, facts);
+    }
     if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
       matmul->fuse = matmul->fuse && initIsFilled(item.op);
   }

@@ -29,7 +29,7 @@ using namespace mlir;
 namespace {
 
 // The pipelines as hatc wrote them as text before they were built from
-// constructors.
+// constructors (plus the vector reductions' reassociation, since cpu_rows).
 const char *kOldBufferize =
     "hatc-decompose-tensor-ops,hatc-pad-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries=1 "
@@ -45,7 +45,8 @@ const char *kOldToLLVM =
     "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-    "convert-scf-to-cf,convert-vector-to-llvm{enable-amx=1},"
+    "convert-scf-to-cf,convert-vector-to-llvm{enable-amx=1 "
+    "reassociate-fp-reductions=1},"
     "finalize-memref-to-llvm,"
     "convert-openmp-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"

@@ -56,6 +56,18 @@ WorkloadShape matmul(int64_t m, int64_t n, int64_t k) {
   return shape(OpClass::Matmul, "linalg.matmul", {m, n, k});
 }
 
+/// A row op (cpu_rows): outer loops parallel, the innermost a reduction
+/// or not.
+WorkloadShape rowOp(std::vector<int64_t> ranges, bool reduction) {
+  WorkloadShape s = shape(reduction ? OpClass::Other : OpClass::Elementwise,
+                          "linalg.generic", ranges);
+  s.anchorLoops = s.loopRanges;
+  s.anchorIterators.assign(ranges.size(), "parallel");
+  if (reduction)
+    s.anchorIterators.back() = "reduction";
+  return s;
+}
+
 Config matmulDefault(const WorkloadShape &s, const TargetFacts &f) {
   SearchSpace space(s, f);
   const Sketch *sketch = space.find("cpu_matmul");
@@ -92,6 +104,10 @@ std::vector<WorkloadShape> shapes() {
       shape(A::Elementwise, "linalg.generic", {1, 128, 768}),
       shape(A::Elementwise, "linalg.generic", {7, 33}),
       shape(A::Elementwise, "linalg.generic", {4096, 64}),
+      // Softmax's and layernorm's rows; odd rows; one row.
+      rowOp({1, 12, 128, 128}, true), rowOp({1, 128, 768}, true),
+      rowOp({1, 12, 128, 128}, false), rowOp({7, 48}, true),
+      rowOp({3, 100}, true), rowOp({1, 4096}, true),
   };
   return out;
 }
@@ -270,6 +286,31 @@ TEST(TunerDefaults, SmallOpsRunOnFewerThreads) {
   TargetFacts eight = facts(16, 32, 48 << 10, 2 << 20, 8);
   EXPECT_EQ(matmulDefault(matmul(1024, 1024, 1024), eight).at("par"), 8);
   EXPECT_EQ(matmulDefault(matmul(16, 64, 64), eight).at("par"), 1);
+}
+
+TEST(TunerDefaults, RowReductionsVectorizeRows) {
+  auto rowsDefault = [](const WorkloadShape &s, const TargetFacts &f) {
+    SearchSpace space(s, f);
+    const Sketch *sketch = space.find("cpu_rows");
+    EXPECT_NE(sketch, nullptr);
+    auto config = sketch ? sketch->analyticalDefault() : std::nullopt;
+    EXPECT_TRUE(config.has_value());
+    return config.value_or(Config());
+  };
+  // A softmax row of 128 is one vector op; a layernorm row of 768 goes
+  // 8 vectors a step; both over two threads.
+  Config softmax = rowsDefault(rowOp({1, 12, 128, 128}, true), avx512());
+  EXPECT_EQ(softmax.at("chunk"), 0) << softmax.dump();
+  EXPECT_EQ(softmax.at("par"), 2) << softmax.dump();
+  Config layernorm = rowsDefault(rowOp({1, 128, 768}, true), avx512());
+  EXPECT_EQ(layernorm.at("chunk"), 128) << layernorm.dump();
+  EXPECT_EQ(layernorm.at("par"), 2) << layernorm.dump();
+  // Rows that are not whole vectors and few rows: no default (the generic
+  // schedule keeps them), one thread.
+  SearchSpace odd(rowOp({3, 100}, true), avx512());
+  ASSERT_NE(odd.find("cpu_rows"), nullptr);
+  EXPECT_FALSE(odd.find("cpu_rows")->analyticalDefault());
+  EXPECT_EQ(rowsDefault(rowOp({2, 64}, true), avx512()).at("par"), 1);
 }
 
 TEST(TunerDefaults, AlwaysValidForItsSketch) {

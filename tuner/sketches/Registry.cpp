@@ -49,10 +49,18 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
     break;
   case A::Elementwise:
     sketches.push_back(makeCpuElementwiseSketch(shape, target));
+    // A leading unit loop (softmax's [1, heads, seq, seq]) leaves
+    // cpu_elementwise's threads nothing to split.
+    if (!shape.anchorLoops.empty() && shape.anchorLoops.front() == 1 &&
+        fitsCpuRows(shape))
+      sketches.push_back(makeCpuRowsSketch(shape, target));
     break;
   case A::Other:
-    if (!shape.anchorOp.empty())
-      sketches.push_back(makeCpuGenericSketch(shape, target));
+    if (shape.anchorOp.empty())
+      break;
+    if (fitsCpuRows(shape))
+      sketches.push_back(makeCpuRowsSketch(shape, target));
+    sketches.push_back(makeCpuGenericSketch(shape, target));
     break;
   }
   return sketches;

@@ -9,6 +9,8 @@
 //                    thread building its own patch rows (CpuConv.cpp)
 //   cpu_elementwise  all-parallel generics: threads x vectorized tiles
 //                    (CpuElementwise.cpp)
+//   cpu_rows         row reductions and row-wise ops (softmax, layernorm):
+//                    threads x rows x vectorized chunks (CpuRows.cpp)
 //   hwacc_gemm       tile factors, loop order, double buffering, dataflow,
 //                    which GEMMs stay on the host (Hwacc.cpp)
 //   gpu_matmul       blocks x threads x k steps, shared-memory A/B tiles
@@ -46,6 +48,12 @@ std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
 /// then the default schedule's interchange.
 std::unique_ptr<Sketch> makeCpuGenericSketch(const WorkloadShape &shape,
                                              const TargetFacts &target);
+/// Row reductions and row-wise ops (softmax, layernorm): threads over
+/// rows, each row vectorized in chunks (CpuRowsParams). fitsCpuRows: the
+/// anchor has that form.
+std::unique_ptr<Sketch> makeCpuRowsSketch(const WorkloadShape &shape,
+                                          const TargetFacts &target);
+bool fitsCpuRows(const WorkloadShape &shape);
 std::unique_ptr<Sketch> makeHwaccGemmSketch(const WorkloadShape &shape,
                                             const TargetFacts &target);
 /// gpu_matmul for a matmul shape, gpu_elementwise otherwise.

@@ -145,9 +145,22 @@ struct CpuGenericParams {
   std::vector<int64_t> interchange;
 };
 
+/// cpu_rows (CpuRows.cpp): an op over rows, its innermost loop the one
+/// reduction (a softmax's max or sum, a layernorm's mean or variance) or
+/// parallel (their elementwise steps, on shapes whose first loop cannot
+/// take the threads), every other loop parallel. Threads over the largest
+/// outer loop (`threadsDim`, -1: none), one row at a time, the row
+/// vectorized `chunk` elements a step (0: the whole row as one vector). A
+/// reduction's chunk is reduced to its scalar by a tree of vector ops
+/// (vector.reduction, reassociated by the CPU pipeline).
+struct CpuRowsParams {
+  int64_t threadsDim = -1, par = 1, chunk = 0;
+};
+
 using CpuSchedule =
-    std::variant<CpuMatmulParams, CpuAmxMatmulParams, CpuConvParams, CpuDepthwiseConvParams,
-                 CpuConvIm2colParams, CpuElementwiseParams, CpuGenericParams>;
+    std::variant<CpuMatmulParams, CpuAmxMatmulParams, CpuConvParams,
+                 CpuDepthwiseConvParams, CpuConvIm2colParams,
+                 CpuElementwiseParams, CpuGenericParams, CpuRowsParams>;
 
 /// The thread counts a `par` knob may take: powers of two up to `threads`,
 /// and `threads` itself (the sketches' domain, and what defaults pick from).
@@ -184,6 +197,20 @@ std::optional<CpuElementwiseParams>
 deriveCpuElementwise(const CpuOpShape &shape, const CpuFacts &facts);
 CpuGenericParams deriveCpuGeneric(const CpuOpShape &shape,
                                   const CpuFacts &facts);
+/// Ops of the row form above whose innermost extent is whole vectors; of
+/// all-parallel ones, only those cpu_elementwise would run on fewer
+/// threads.
+std::optional<CpuRowsParams> deriveCpuRows(const CpuOpShape &shape,
+                                           const CpuFacts &facts);
+/// Whether the shape has cpu_rows' form: static, two or more loops, all
+/// parallel but maybe the innermost, which is a reduction or not as
+/// `reduction` says; an outer loop longer than one.
+bool isRowsShape(const CpuOpShape &shape, bool reduction);
+/// What the shape cannot tell: whether the op itself fits cpu_rows (one
+/// operand reads the rows whole, the rest broadcast along them; its body
+/// vectorizes). A matmul written as a generic has the row shape but no
+/// such operand.
+bool cpuRowsTakes(mlir::Operation *linalgOp);
 /// The one default for an op: its family's derivation, else the generic one.
 CpuSchedule deriveCpuSchedule(const CpuOpShape &shape, const CpuFacts &facts);
 
@@ -210,6 +237,8 @@ public:
                    const CpuElementwiseParams &params);
   void generic(mlir::Value op, const CpuOpShape &shape,
                const CpuGenericParams &params);
+  void rows(mlir::Value op, const CpuOpShape &shape,
+            const CpuRowsParams &params);
   /// Any of the above.
   void schedule(mlir::Value op, const CpuOpShape &shape,
                 const CpuSchedule &params, int64_t vectorLanes);

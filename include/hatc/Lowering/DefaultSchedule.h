@@ -4,8 +4,10 @@
 // would pick for it from the machine's facts (CpuSchedules.h): matmuls and
 // batch matmuls a packed, cache-blocked, register-tiled GEMM over threads,
 // NHWC convs (depthwise ones too) a direct vectorized conv over threads,
-// all-parallel ops vectorized tiles over threads, and every other op
-// (reductions, pooling, NCHW convs, matmuls as generics)
+// all-parallel ops vectorized tiles over threads, row ops (softmax and
+// layernorm: a reduction along the innermost loop, or their elementwise
+// steps) vectorized rows over threads (cpu_rows), and every other op
+// (other reductions, pooling, NCHW convs, matmuls as generics)
 // threads over its largest parallel loop and its loops interchanged so the
 // innermost is parallel, which LLVM vectorizes. The tuner starts from the
 // same parameters.
