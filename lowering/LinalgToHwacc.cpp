@@ -121,15 +121,13 @@ public:
     };
     declare(kHostBegin);
     declare(kHostEnd);
-    if (llvm::any_of(hostOps, [](linalg::LinalgOp op) {
-          return op->hasAttr(kOnHost);
-        }))
+    if (llvm::any_of(hostOps,
+                     [](linalg::LinalgOp op) { return op->hasAttr(kOnHost); }))
       declare(kHostKeptBegin);
     for (linalg::LinalgOp op : hostOps) {
       b.setInsertionPoint(op);
       b.create<func::CallOp>(op.getLoc(),
-                             op->hasAttr(kOnHost) ? kHostKeptBegin
-                                                  : kHostBegin,
+                             op->hasAttr(kOnHost) ? kHostKeptBegin : kHostBegin,
                              TypeRange{});
       b.setInsertionPointAfter(op);
       b.create<func::CallOp>(op.getLoc(), kHostEnd, TypeRange{});

@@ -493,16 +493,14 @@ void Tuner::retrainOnPooled() {
   for (size_t t = 0; t < tasks.size(); ++t)
     for (const auto &[config, throughput] : history[t])
       pooled.push_back(sample(t, config, throughput));
-  cost_model::XGBoostOptions xgb = xgboostOptions();
-  // On hwacc the analytical estimate follows the (deterministic) device
-  // model closely, and trees trained on top of it (on its error) rank a
-  // task the prior never saw better than trees alone, which cannot
-  // extrapolate to a larger shape: leave-one-task-out 0.90 against 0.86 on
-  // the hwacc pool of bench/transfer.py.
-  xgb.estimateMargin = llvm::all_of(tasks, [](const TuneTask &task) {
-    return task.target.kind == TargetKind::Hwacc;
-  });
-  model = cost_model::makeXGBoostModel(xgb);
+  // The tasks' target kind (none when they mix kinds).
+  std::string kind =
+      tasks.empty() ? "" : targetKindName(tasks.front().target.kind);
+  for (const TuneTask &task : tasks)
+    if (targetKindName(task.target.kind) != kind)
+      kind.clear();
+  model =
+      cost_model::makeXGBoostModel(pooledModelOptions(xgboostOptions(), kind));
   try {
     model->update(pooled);
   } catch (const std::exception &e) {

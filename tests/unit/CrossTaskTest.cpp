@@ -217,28 +217,29 @@ TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
 }
 
 /// Whether the model file at `path` was trained on the analytical estimate
-/// (XGBoostOptions::estimateMargin, in its header).
+/// (XGBoostOptions::estimateMargin, in its header) with trees of depth 2.
 bool trainedOnTheEstimate(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("\"estimate_margin\":"), std::string::npos) << path;
-  return text.find("\"estimate_margin\":true") != std::string::npos;
+  return text.find("\"estimate_margin\":true") != std::string::npos &&
+         text.find("\"max_depth\":2,") != std::string::npos;
 }
 
 // With a prior on hwacc, the tuner's trees learn the analytical estimate's
-// error (the estimate follows the deterministic device model; trees alone
-// cannot extrapolate to a shape the prior never held). Without a prior the
-// model is as before.
+// error, shallow (the estimate follows the deterministic device model;
+// trees alone cannot extrapolate to a shape the prior never held). Without
+// a prior the model is as before.
 TEST(CrossTask, HwaccPriorTrainsTreesOnTheEstimate) {
   std::string pool = tempPath("db");
   tuneOne("matmul_odd.mlir", pool, 16, "", std::log2(257.0), std::log2(129.0));
   std::string modelPath = tempPath("model");
   {
     auto database = db::Database::open(pool);
-    CrossTaskSamples prior = crossTaskSamples(
-        *database, test::context(), "hwacc",
-        llvm::cantFail(resolveTarget("hwacc")).fingerprint());
+    CrossTaskSamples prior =
+        crossTaskSamples(*database, test::context(), "hwacc",
+                         llvm::cantFail(resolveTarget("hwacc")).fingerprint());
     cost_model::XGBoostOptions xgb;
     xgb.objective = TuneOptions().objective;
     auto model = cost_model::makeXGBoostModel(xgb);

@@ -1083,7 +1083,8 @@ TEST(HwaccTiming, ScheduleTimeLeavesSharedHostWorkOut) {
   EXPECT_GE(stats.hostSeconds, 0.002);
   EXPECT_EQ(stats.keptHostSeconds, 0);
   EXPECT_EQ(stats.scheduleCycles(p.clockGHz), cycles);
-  EXPECT_DOUBLE_EQ(stats.scheduleSeconds(p.clockGHz), stats.seconds(p.clockGHz));
+  EXPECT_DOUBLE_EQ(stats.scheduleSeconds(p.clockGHz),
+                   stats.seconds(p.clockGHz));
   EXPECT_GE(stats.workloadCycles(p.clockGHz), cycles + 4'000'000);
 
   dev.hostBegin(HwaccDevice::HostWork::Kept); // a GEMM kept on the host
