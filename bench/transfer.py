@@ -24,11 +24,12 @@ For each target kind (hwacc, cpu):
                     [--trials 64] [--seed 1] [--workdir DIR] [--gap 0.05]
 
 Pools (and the CPU re-measurement) are kept in --workdir (default
-build/transfer) under names that carry their trials and seed, and reused
-by later runs: delete them to measure afresh.
+build/transfer) under names that carry their trials, seed and POOL_VERSION,
+and reused by later runs: delete them to measure afresh.
 
-hwacc measures modeled cycles (deterministic); CPU numbers are wall-clock
-medians and move with the machine's load: say how loaded it was.
+hwacc measures the schedule's modeled time (device cycles, deterministic;
+the host's im2col is left out); CPU numbers are wall-clock medians and move
+with the machine's load: say how loaded it was.
 """
 import argparse
 import json
@@ -40,6 +41,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HATC = os.path.join(ROOT, "build", "bin", "hatc")
 LOTO = os.path.join(ROOT, "build", "bin", "hatc-bench-transfer")
 GAP = 0.05
+# Bumped when what a record's figure means changes, so that a pool measured
+# the old way is not reused: 2, hwacc cycles leave the host's shared work
+# (a conv's im2col) out.
+POOL_VERSION = 2
 EXAMPLES = {
     "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
               "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
@@ -158,7 +163,7 @@ def main():
           f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     summary = []
     for kind in args.targets.split(","):
-        tag = f"{kind}.t{pool_trials[kind]}.s{args.seed}"
+        tag = f"{kind}.t{pool_trials[kind]}.s{args.seed}.v{POOL_VERSION}"
         pool = os.path.join(workdir, f"pool.{tag}.db")
         keys_file = pool + ".keys.json"
         reused = os.path.exists(keys_file)

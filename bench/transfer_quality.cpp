@@ -18,8 +18,9 @@
 //              log2_hwacc_cycles_over_ideal / log2_cpu_time_over_ideal);
 //   schema-4 - all features (ours);
 //   s4+est   - all features, the trees trained on top of the estimate
-//              (XGBoostOptions::estimateMargin, what hatc tune does with
-//              a cross-task model).
+//              (XGBoostOptions::estimateMargin; on hwacc at depth 2: what
+//              hatc tune does with a cross-task model,
+//              tuner::pooledModelOptions).
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/CostModel/CostModel.h"
@@ -178,7 +179,8 @@ int main(int argc, char **argv) {
       p[s == 2 ? 4 : s + 1] = model->predict(test[s]);
     }
     p[3] = estimate;
-    cost_model::XGBoostOptions withMargin = options;
+    cost_model::XGBoostOptions withMargin =
+        tuner::pooledModelOptions(options, kind);
     withMargin.estimateMargin = true;
     auto onEstimate = cost_model::makeXGBoostModel(withMargin);
     onEstimate->update(train[2]);

@@ -116,6 +116,13 @@ bool ScheduleIndex::load(const std::string &path) {
         if (record.cycles) {
           double clock = target.hwacc.clockGHz > 0 ? target.hwacc.clockGHz : 1;
           entry.seconds = double(*record.cycles) / (clock * 1e9);
+          // The cycles rank schedules and leave out the host work every
+          // schedule does alike; the dispatcher needs all of it.
+          nlohmann::json extras =
+              nlohmann::json::parse(record.extrasJson, nullptr, false);
+          if (extras.is_object() && extras.contains("workload_s") &&
+              extras["workload_s"].is_number())
+            entry.seconds = extras["workload_s"].get<double>();
         } else {
           entry.seconds = record.latencyS.value_or(0);
         }

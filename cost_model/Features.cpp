@@ -490,7 +490,7 @@ HwaccEstimate estimateHwacc(int64_t M, int64_t N, int64_t K, int64_t batch,
   for (Piece mp : pieces(M, tm))
     for (Piece np : pieces(N, tn)) {
       HwaccEstimate one = tile(mp.size, np.size);
-      double count = double(mp.count * np.count * std::max<int64_t>(batch, 1));
+      double count = double(mp.count * np.count);
       // A tile's C blocks leave while the next tile loads and computes;
       // the next tile's computes wait for them to leave the accumulator.
       e.total += count * std::max(one.total, one.store);
@@ -506,6 +506,13 @@ HwaccEstimate estimateHwacc(int64_t M, int64_t N, int64_t K, int64_t batch,
   if (doubleBuffer && ceilDiv(K, tk) % 2 == 0)
     e.total += fill;
   e.total += drain + lastStore + lat;
+  // A batch is a loop of hwacc.matmul ops, each ending in a fence: every
+  // one fills and drains the pipeline anew.
+  double matmuls = double(std::max<int64_t>(batch, 1));
+  e.total *= matmuls;
+  e.load *= matmuls;
+  e.exec *= matmuls;
+  e.store *= matmuls;
   return e;
 }
 

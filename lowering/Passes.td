@@ -16,7 +16,9 @@ def LowerLinalgToHwacc : Pass<"hatc-lower-linalg-to-hwacc", "mlir::ModuleOp"> {
     folded away (the accelerator overwrites); otherwise the op accumulates.
     Every other op stays on the host, between calls to
     `hatc_hwacc_host_begin` and `hatc_hwacc_host_end`, so that the device
-    model adds its wall time to the modeled time.
+    model measures its wall time; an op marked `hwacc.on_host` (a GEMM the
+    schedule kept on the host) begins with `hatc_hwacc_host_kept_begin`
+    instead, so that its time counts in the time the schedule is ranked by.
 
     Tile factors come from the op's `hwacc.tile` attribute (set by a
     schedule), else from the pass options, else [4*dim, 4*dim, 4*dim]

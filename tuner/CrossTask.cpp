@@ -29,6 +29,15 @@ std::string crossTaskModelPath(const std::string &dbPath,
   return dbPath + "." + kind + ".xtask.model";
 }
 
+cost_model::XGBoostOptions pooledModelOptions(cost_model::XGBoostOptions base,
+                                              const std::string &kind) {
+  if (kind == "hwacc") {
+    base.estimateMargin = true;
+    base.maxDepth = 2;
+  }
+  return base;
+}
+
 double fingerprintWeight(const std::string &mine, const std::string &other) {
   if (mine == other)
     return 1.0;

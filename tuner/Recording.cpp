@@ -59,8 +59,9 @@ db::Record makeRecord(const Workload &workload, const Target &target,
     record.samples = result.samples;
     record.cycles = result.cycles;
     // What the tuner compared: the median host seconds on the CPU, the
-    // modeled seconds on hwacc (its samples are the host's wall time of the
-    // timing-only run, which is not the device's time).
+    // modeled seconds (plus GEMMs kept on the host) on hwacc (its samples
+    // are the host's wall time of the timing-only run, which is not the
+    // device's time).
     record.latencyS = result.seconds;
   }
   nlohmann::json extras = result.extras;

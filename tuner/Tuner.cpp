@@ -493,7 +493,14 @@ void Tuner::retrainOnPooled() {
   for (size_t t = 0; t < tasks.size(); ++t)
     for (const auto &[config, throughput] : history[t])
       pooled.push_back(sample(t, config, throughput));
-  model = cost_model::makeXGBoostModel(xgboostOptions());
+  // The tasks' target kind (none when they mix kinds).
+  std::string kind =
+      tasks.empty() ? "" : targetKindName(tasks.front().target.kind);
+  for (const TuneTask &task : tasks)
+    if (targetKindName(task.target.kind) != kind)
+      kind.clear();
+  model =
+      cost_model::makeXGBoostModel(pooledModelOptions(xgboostOptions(), kind));
   try {
     model->update(pooled);
   } catch (const std::exception &e) {

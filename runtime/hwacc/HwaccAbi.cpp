@@ -115,6 +115,10 @@ void hatc_hwacc_fence(void) { device().fence(); }
 
 void hatc_hwacc_host_begin(void) { device().hostBegin(); }
 
+void hatc_hwacc_host_kept_begin(void) {
+  device().hostBegin(hatc::HwaccDevice::HostWork::Kept);
+}
+
 void hatc_hwacc_host_end(void) { device().hostEnd(); }
 
 } // extern "C"

@@ -195,6 +195,7 @@ nlohmann::json HwaccStats::toJson(int64_t dim, double clockGHz) const {
           {"dma_bytes_out", dmaBytesOut},
           {"instructions", instructions},
           {"host_s", hostSeconds},
+          {"kept_host_s", keptHostSeconds},
           {"stall_cycles", stalls},
           {"utilization", utilization(dim)},
           {"seconds", seconds(clockGHz)}};
@@ -313,6 +314,7 @@ struct HwaccDevice::Impl {
 
   std::chrono::steady_clock::time_point hostStart;
   bool inHost = false;
+  HwaccDevice::HostWork hostWork = HwaccDevice::HostWork::Shared;
 
   void reset() {
     inHost = false;
@@ -832,20 +834,23 @@ void HwaccDevice::mvout(void *dram, int64_t stride, int64_t accRow,
 }
 void HwaccDevice::fence() { impl->fence(); }
 
-void HwaccDevice::hostBegin() {
+void HwaccDevice::hostBegin(HostWork work) {
   impl->fence();
   impl->hostStart = std::chrono::steady_clock::now();
   impl->inHost = true;
+  impl->hostWork = work;
 }
 
 void HwaccDevice::hostEnd() {
   if (!impl->inHost)
     return;
   impl->inHost = false;
-  impl->stats.hostSeconds += std::chrono::duration<double>(
-                                 std::chrono::steady_clock::now() -
-                                 impl->hostStart)
-                                 .count();
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - impl->hostStart)
+                       .count();
+  impl->stats.hostSeconds += seconds;
+  if (impl->hostWork == HostWork::Kept)
+    impl->stats.keptHostSeconds += seconds;
 }
 
 const HwaccStats &HwaccDevice::stats() const { return impl->stats; }

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 
 using namespace hatc;
 using namespace hatc::tuner;
@@ -77,9 +78,11 @@ std::string tempPath(const char *suffix) {
 }
 
 /// Tunes one example on hwacc into `db`; returns its best-so-far curve.
+/// With `savedModel`, the tuner saves its model there.
 std::vector<double> tuneOne(const std::string &example, const std::string &db,
                             int64_t trials, const std::string &crossTask,
-                            double logM, double logN) {
+                            double logM, double logN,
+                            const std::string &savedModel = "") {
   RelativeMeasurer measurer;
   measurer.logM = logM;
   measurer.logN = logN;
@@ -91,6 +94,7 @@ std::vector<double> tuneOne(const std::string &example, const std::string &db,
   o.seed = 3;
   o.batchSize = 8;
   o.crossTaskModelPath = crossTask;
+  o.modelPath = savedModel;
   cost_model::XGBoostOptions xgb;
   xgb.objective = o.objective;
   Tuner tuner(std::move(tasks), measurer, cost_model::makeXGBoostModel(xgb),
@@ -209,5 +213,46 @@ TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
   database.reset();
   for (const std::string &f :
        {pool, modelPath, plainDb, xferDb, bogus, bogusDb, ownOnly, ownDb})
+    llvm::sys::fs::remove(f);
+}
+
+/// Whether the model file at `path` was trained on the analytical estimate
+/// (XGBoostOptions::estimateMargin, in its header) with trees of depth 2.
+bool trainedOnTheEstimate(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"estimate_margin\":"), std::string::npos) << path;
+  return text.find("\"estimate_margin\":true") != std::string::npos &&
+         text.find("\"max_depth\":2,") != std::string::npos;
+}
+
+// With a prior on hwacc, the tuner's trees learn the analytical estimate's
+// error, shallow (the estimate follows the deterministic device model;
+// trees alone cannot extrapolate to a shape the prior never held). Without
+// a prior the model is as before.
+TEST(CrossTask, HwaccPriorTrainsTreesOnTheEstimate) {
+  std::string pool = tempPath("db");
+  tuneOne("matmul_odd.mlir", pool, 16, "", std::log2(257.0), std::log2(129.0));
+  std::string modelPath = tempPath("model");
+  {
+    auto database = db::Database::open(pool);
+    CrossTaskSamples prior =
+        crossTaskSamples(*database, test::context(), "hwacc",
+                         llvm::cantFail(resolveTarget("hwacc")).fingerprint());
+    cost_model::XGBoostOptions xgb;
+    xgb.objective = TuneOptions().objective;
+    auto model = cost_model::makeXGBoostModel(xgb);
+    model->update(prior.samples);
+    model->save(modelPath);
+  }
+  std::string withDb = tempPath("db"), withModel = tempPath("model");
+  tuneOne("matmul_1024.mlir", withDb, 16, modelPath, 10, 10, withModel);
+  EXPECT_TRUE(trainedOnTheEstimate(withModel));
+  std::string withoutDb = tempPath("db"), withoutModel = tempPath("model");
+  tuneOne("matmul_1024.mlir", withoutDb, 16, "", 10, 10, withoutModel);
+  EXPECT_FALSE(trainedOnTheEstimate(withoutModel));
+  for (const std::string &f :
+       {pool, modelPath, withDb, withModel, withoutDb, withoutModel})
     llvm::sys::fs::remove(f);
 }

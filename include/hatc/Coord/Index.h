@@ -23,8 +23,10 @@ struct IndexEntry {
   std::string workloadHash;
   std::string script; // the transform schedule (hwacc: knobs annotated)
   std::string configJson, configHash, sketch;
-  /// cpu: median latency_s measured with `threads` threads; hwacc: cycles
-  /// / clock (modeled seconds).
+  /// cpu: median latency_s measured with `threads` threads; hwacc: what
+  /// the workload takes, extras.workload_s (modeled device time plus all
+  /// host work, a conv's im2col included), else (older records, whose
+  /// cycles hold the host work) cycles / clock.
   double seconds = 0;
   int threads = 1;
   bool stale = false;

@@ -95,8 +95,11 @@ struct Record {
   /// Median latency in seconds. Derived from `samples` when unset; always
   /// unset for records whose error is not Ok.
   std::optional<double> latencyS;
-  /// Modeled cycles (hwacc), host work between device instructions included
-  /// at the device clock; unset for other targets and for errors.
+  /// Modeled cycles (hwacc): the device's, plus the wall time of GEMMs the
+  /// schedule kept on the host at the device clock; unset for other targets
+  /// and for errors. Older records (another compiler version, so stale)
+  /// also hold all other host work (a conv's im2col, measured); newer ones
+  /// keep that figure in extras.workload_cycles.
   std::optional<int64_t> cycles;
   ErrorCode error = ErrorCode::Ok;
   /// Kernel threads the candidate ran with (cpu); unset where it does not

@@ -64,8 +64,13 @@ struct ExecuteResult {
   TimingStats timing;
   std::optional<HwaccStats> hwacc; // hwacc: the timing-only run's statistics
   double modeledSeconds = 0;       // hwacc: cycles / clock
-  /// The measure a tuner compares: median host seconds on the CPU, modeled
-  /// seconds on hwacc.
+  /// hwacc: modeled seconds plus all host work's wall time (what the
+  /// workload takes, HwaccStats::totalSeconds).
+  double workloadSeconds = 0;
+  /// The measure a tuner compares: median host seconds on the CPU; on hwacc
+  /// modeled seconds plus the GEMMs the schedule kept on the host
+  /// (HwaccStats::scheduleSeconds), deterministic for a schedule that keeps
+  /// none there.
   double seconds = 0;
   double gflops = 0;
   /// Caches were flushed before each timed run (options.flushCache, on the

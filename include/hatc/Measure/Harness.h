@@ -120,12 +120,13 @@ struct MeasureResult {
   /// Host seconds of each timed run (cpu; the timing-only run on hwacc).
   /// Empty unless error is Ok.
   std::vector<double> samples;
-  /// What a tuner compares: the median host seconds on the cpu, modeled
-  /// seconds on hwacc. 0 unless error is Ok.
+  /// What a tuner compares: the median host seconds on the cpu; on hwacc
+  /// the modeled seconds plus the GEMMs the schedule kept on the host
+  /// (HwaccStats::scheduleSeconds). 0 unless error is Ok.
   double seconds = 0;
   double cv = 0;
-  /// hwacc: the workload's cycles at the device clock (the device's modeled
-  /// cycles plus host work converted at the clock).
+  /// hwacc: `seconds` in cycles of the device clock (the device's modeled
+  /// cycles plus kept GEMMs' host time; HwaccStats::scheduleCycles).
   std::optional<int64_t> cycles;
   double gflops = 0;
   /// Kernel threads the candidate ran with (cpu targets); unset elsewhere.
@@ -137,7 +138,10 @@ struct MeasureResult {
   /// Everything else: "workload", "flops", "sketch", timing
   /// statistics ("min_s", "max_s", "repeat", ...), and on hwacc "device"
   /// (the device-model statistics), "utilization", "dma_bytes",
-  /// "modeled_s", "hwacc_config".
+  /// "modeled_s", "host_ops_s" (all host work, wall), "kept_host_s" (its
+  /// kept GEMMs), "workload_s" and "workload_cycles" (device plus all host
+  /// work: the figure records held before schedules were ranked without
+  /// the shared host work), "hwacc_config".
   nlohmann::json extras = nlohmann::json::object();
 
   /// Not measured: the measurer was interrupted first (a farm stopping on

@@ -69,12 +69,16 @@ void hatc_hwacc_mvout(void *dram, int64_t stride, int64_t acc_row,
                       int64_t rows, int64_t cols);
 /* Waits until every queue is empty. */
 void hatc_hwacc_fence(void);
-/* Bracket host work between device instructions (an op the schedule keeps on
- * the host, an elementwise consumer, an im2col copy). The device waits for
- * its queues (the host work may read device results), then the wall time
- * until hatc_hwacc_host_end counts as host time, added to the device's
- * modeled time: the host and the device take turns. */
+/* Bracket host work between device instructions (an elementwise consumer,
+ * an im2col copy: work every schedule of the workload does). The device
+ * waits for its queues (the host work may read device results), then the
+ * wall time until hatc_hwacc_host_end counts as host time: the host and the
+ * device take turns. */
 void hatc_hwacc_host_begin(void);
+/* The same for a GEMM the schedule kept on the host (hwacc.on_host), ended
+ * by hatc_hwacc_host_end: its wall time also counts in the time a schedule
+ * is ranked by (HwaccStats::scheduleSeconds). */
+void hatc_hwacc_host_kept_begin(void);
 void hatc_hwacc_host_end(void);
 
 #ifdef __cplusplus

@@ -56,9 +56,14 @@ struct HwaccStats {
   int64_t macs = 0;          // useful multiply-accumulates
   int64_t dmaBytesIn = 0, dmaBytesOut = 0;
   int64_t instructions = 0;
-  /// Wall seconds of host work between hostBegin/hostEnd (ops kept on the
+  /// Wall seconds of host work between hostBegin/hostEnd (ops left on the
   /// host), which the device does not overlap.
   double hostSeconds = 0;
+  /// The part of hostSeconds spent in GEMMs a schedule kept on the host
+  /// (hostBegin(HostWork::Kept)): work the schedule chose, unlike the rest
+  /// (im2col copies, transposes, elementwise consumers), which every
+  /// schedule of the workload does alike.
+  double keptHostSeconds = 0;
   /// Cycles a queue waited, by cause: "exec_wait_load" (an operand not yet
   /// moved in), "exec_wait_store" (accumulator rows not yet moved out),
   /// "load_wait_exec" (scratchpad rows still being read),
@@ -75,11 +80,23 @@ struct HwaccStats {
   double totalSeconds(double clockGHz) const {
     return seconds(clockGHz) + hostSeconds;
   }
-  /// totalSeconds in cycles of the device clock: what measured records and
-  /// `hatc run --json` report as a workload's cycles, so ranking by cycles
-  /// ranks by time.
+  /// totalSeconds in cycles of the device clock (host wall time included).
   int64_t workloadCycles(double clockGHz) const {
     return totalCycles + int64_t(std::llround(hostSeconds * clockGHz * 1e9));
+  }
+  /// What a schedule is ranked by: the device's modeled time plus the GEMMs
+  /// the schedule kept on the host. The host work every schedule of the
+  /// workload does alike is left out: it cannot change the order, and its
+  /// wall time is noise (a conv's im2col under load). Deterministic unless
+  /// the schedule keeps a GEMM on the host.
+  double scheduleSeconds(double clockGHz) const {
+    return seconds(clockGHz) + keptHostSeconds;
+  }
+  /// scheduleSeconds in cycles of the device clock: what measured records
+  /// and `hatc run` report as the cycles, so ranking by cycles ranks by it.
+  int64_t scheduleCycles(double clockGHz) const {
+    return totalCycles +
+           int64_t(std::llround(keptHostSeconds * clockGHz * 1e9));
   }
   nlohmann::json toJson(int64_t dim, double clockGHz) const;
 };
@@ -109,9 +126,13 @@ public:
   void mvout(void *dram, int64_t stride, int64_t accRow, int64_t rows,
              int64_t cols);
   void fence();
+  /// What a hostBegin/hostEnd bracket holds: host work every schedule of
+  /// the workload does (an im2col copy, an elementwise consumer), or a GEMM
+  /// the schedule kept on the host (hwacc.on_host).
+  enum class HostWork { Shared, Kept };
   /// Host work starts (after a fence) / ends: its wall time goes to
-  /// stats().hostSeconds.
-  void hostBegin();
+  /// stats().hostSeconds, and for HostWork::Kept also to keptHostSeconds.
+  void hostBegin(HostWork work = HostWork::Shared);
   void hostEnd();
 
   /// Statistics since construction or the last reset. totalCycles always

@@ -33,6 +33,18 @@ namespace hatc::tuner {
 std::string crossTaskModelPath(const std::string &dbPath,
                                const std::string &kind);
 
+/// The model hatc tune trains on a cross-task prior (pooled with the tasks'
+/// own samples) for tasks of target `kind`: `base`, except on "hwacc",
+/// where the trees learn the analytical estimate's error
+/// (XGBoostOptions::estimateMargin) at depth 2. The estimate follows the
+/// deterministic device model closely; trees alone cannot extrapolate to a
+/// shape the prior never held, and shallow corrections carry over to
+/// another shape best. Leave-one-task-out on the hwacc pools of
+/// bench/transfer.py: trees 0.86-0.87, on the estimate 0.90, on the
+/// estimate at depth 2 0.92.
+cost_model::XGBoostOptions pooledModelOptions(cost_model::XGBoostOptions base,
+                                              const std::string &kind);
+
 /// How much a record measured on `other` counts for tuning on `mine`, in
 /// [0.25, 1]: 1 for the same fingerprint, less for each ':'-separated part
 /// (kind, name or CPU model, cores, parameter or feature hash) that

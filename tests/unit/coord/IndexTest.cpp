@@ -91,6 +91,18 @@ TEST(CoordIndex, HitsMissesAndTheBestRecord) {
   const IndexEntry *hw = index.lookup("gemm", "h-gemm", 1);
   ASSERT_NE(hw, nullptr);
   EXPECT_DOUBLE_EQ(hw->seconds, 2e-3) << "cycles / 1 GHz";
+  {
+    // A record that says what the workload takes (device plus the host's
+    // shared work, which its cycles leave out) gives the dispatcher that.
+    auto database = db::Database::open(path);
+    db::Record conv = hwaccRecord("conv", 1000000);
+    conv.extrasJson = R"({"workload_s":0.0025})";
+    database->commitRecord(conv);
+  }
+  ASSERT_TRUE(index.load(path));
+  const IndexEntry *conv = index.lookup("conv", "h-conv", 1);
+  ASSERT_NE(conv, nullptr);
+  EXPECT_DOUBLE_EQ(conv->seconds, 0.0025) << "extras.workload_s";
   EXPECT_EQ(index.lookup("conv", "", 0), nullptr);
   EXPECT_EQ(index.lookup("gemm", "another-hash", 0), nullptr)
       << "another structural hash is another op";

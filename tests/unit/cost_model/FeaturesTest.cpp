@@ -349,6 +349,19 @@ TEST(CostModelFeatures, HwaccCycleEstimateOfATiledGemm) {
   EXPECT_GT(edge[FLog2HwaccCyclesOverIdeal], f[FLog2HwaccCyclesOverIdeal]);
 }
 
+TEST(CostModelFeatures, HwaccCycleEstimateOfABatch) {
+  // A batch_matmul is a loop of hwacc.matmul ops, each ending in a fence:
+  // three 16x16x16 blocks cost three times the 350 cycles of one (fill,
+  // drain, C mvout and latency each time), not 3 x 32 computes + 350.
+  Input in = hwaccGemm(16, 16, 16, 16, 16, 16, false, "ws");
+  in.opKind = "batch_matmul";
+  in.loopRanges = {3, 16, 16, 16};
+  std::vector<float> f = features(in);
+  EXPECT_NEAR(f[FLog2HwaccCyclesOverIdeal], std::log2(3 * 350.0 / (3 * 16.0)),
+              1e-5);
+  EXPECT_NEAR(f[FHwaccLoadShare], 128.0 / 350.0, 1e-6);
+}
+
 TEST(CostModelFeatures, HwaccInt8ScratchpadHoldsFourTimesMore) {
   Input in = hwaccOdd();
   in.elemType = "i8";
