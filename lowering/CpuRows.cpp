@@ -84,14 +84,12 @@ std::optional<CpuRowsParams> deriveCpuRows(const CpuOpShape &shape,
         break;
       }
   }
-  int64_t points = 1, extent = 1;
+  int64_t points = 1;
   for (int64_t e : r)
     points = std::min<int64_t>(points * e, int64_t(1) << 40);
-  for (size_t i = 0; i + 1 < r.size(); ++i)
-    if (r[i] > extent) {
-      extent = r[i];
-      p.threadsDim = int64_t(i);
-    }
+  // The outer loops (all parallel: isRowsShape).
+  p.threadsDim = largestParallelLoop(shape, r.size() - 1);
+  int64_t extent = p.threadsDim >= 0 ? r[size_t(p.threadsDim)] : 1;
   int64_t most = std::max<int64_t>(1, points / kRowsMinPointsPerThread);
   int64_t par = 1;
   for (int64_t t : threadChoices(facts.threads))

@@ -67,20 +67,25 @@ static std::string elementTypeName(mlir::Type type) {
   return text;
 }
 
-int64_t CpuOpShape::dotGroup(const CpuFacts &facts) const {
-  if (facts.vnni && elemType == "i8" && accType == "i32")
+int64_t CpuOpShape::narrowGroup() const {
+  if (elemType == "i8" && accType == "i32")
     return 4;
-  if (facts.bf16Dot && elemType == "bf16" && accType == "f32")
+  if (elemType == "bf16" && accType == "f32")
     return 2;
   return 0;
 }
 
+int64_t CpuOpShape::dotGroup(const CpuFacts &facts) const {
+  int64_t group = narrowGroup();
+  return (group == 4 && facts.vnni) || (group == 2 && facts.bf16Dot) ? group
+                                                                     : 0;
+}
+
 int64_t CpuOpShape::amxGroup(const CpuFacts &facts) const {
-  if (facts.amxInt8 && elemType == "i8" && accType == "i32")
-    return 4;
-  if (facts.amxBf16 && elemType == "bf16" && accType == "f32")
-    return 2;
-  return 0;
+  int64_t group = narrowGroup();
+  return (group == 4 && facts.amxInt8) || (group == 2 && facts.amxBf16)
+             ? group
+             : 0;
 }
 
 CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
@@ -110,6 +115,17 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
 //===----------------------------------------------------------------------===//
 // Derivation
 //===----------------------------------------------------------------------===//
+
+int64_t largestParallelLoop(const CpuOpShape &shape, size_t count) {
+  int64_t best = -1, extent = 1;
+  count = std::min({count, shape.loopRanges.size(), shape.parallel.size()});
+  for (size_t i = 0; i < count; ++i)
+    if (shape.parallel[i] && shape.loopRanges[i] > extent) {
+      extent = shape.loopRanges[i];
+      best = int64_t(i);
+    }
+  return best;
+}
 
 std::vector<int64_t> threadChoices(int64_t threads) {
   std::vector<int64_t> out;
@@ -666,14 +682,10 @@ CpuGenericParams deriveCpuGeneric(const CpuOpShape &shape,
   p.interchange = innermostParallelPermutation(iterators);
   if (facts.threads <= 1 || dynamicRange(shape))
     return p;
-  int64_t extent = 1;
-  for (size_t i = 0; i < shape.loopRanges.size(); ++i)
-    if (shape.parallel[i] && shape.loopRanges[i] > extent) {
-      extent = shape.loopRanges[i];
-      p.threadsDim = int64_t(i);
-    }
+  p.threadsDim = largestParallelLoop(shape);
   if (p.threadsDim >= 0)
-    p.par = std::min<int64_t>(facts.threads, extent);
+    p.par = std::min<int64_t>(facts.threads,
+                              shape.loopRanges[size_t(p.threadsDim)]);
   if (p.par < 2)
     p.threadsDim = -1, p.par = 1;
   return p;
@@ -780,7 +792,7 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
 void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
                                   const CpuAmxMatmulParams &p) {
   scheduled = true;
-  int64_t group = shape.elemType == "i8" ? 4 : 2;
+  int64_t group = shape.narrowGroup();
   int64_t N = shape.loopRanges[1], K = shape.loopRanges[2];
   mlir::OpBuilder &b = builder();
   mlir::MLIRContext *ctx = context();

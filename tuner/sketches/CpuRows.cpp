@@ -23,12 +23,12 @@ public:
   CpuRowsSketch(const WorkloadShape &shape, const TargetFacts &target)
       : shape(shape), target(target), rowShape(rowShapeOf(shape)) {
     reduction = !rowShape.parallel.empty() && !rowShape.parallel.back();
+    // The loop deriveCpuRows threads: the largest outer one.
     const auto &r = rowShape.loopRanges;
-    for (size_t i = 0; i + 1 < r.size(); ++i)
-      if (r[i] > outerExtent) {
-        outerExtent = r[i];
-        threadsDim = int64_t(i);
-      }
+    if (!r.empty())
+      threadsDim = largestParallelLoop(rowShape, r.size() - 1);
+    if (threadsDim >= 0)
+      outerExtent = r[size_t(threadsDim)];
     std::vector<json> chunks;
     if (reduction)
       chunks.push_back(0);

@@ -67,6 +67,9 @@ struct CpuOpShape {
   /// `facts` has one for this op's types (4 for i8 -> i32 with VNNI, 2 for
   /// bf16 -> f32 with BF16), else 0.
   int64_t dotGroup(const CpuFacts &facts) const;
+  /// The k values per 32 bits for this op's types whatever the host has:
+  /// 4 for i8 -> i32, 2 for bf16 -> f32, else 0.
+  int64_t narrowGroup() const;
   /// The k values per 32-bit element of an AMX tile where `facts` has AMX
   /// for this op's types (4 for i8 -> i32, 2 for bf16 -> f32), else 0.
   int64_t amxGroup(const CpuFacts &facts) const;
@@ -161,6 +164,12 @@ using CpuSchedule =
     std::variant<CpuMatmulParams, CpuAmxMatmulParams, CpuConvParams,
                  CpuDepthwiseConvParams, CpuConvIm2colParams,
                  CpuElementwiseParams, CpuGenericParams, CpuRowsParams>;
+
+/// The largest parallel loop among the first `count` loops of `shape` (all
+/// of them by default): the loop threads split, or -1 where none is longer
+/// than 1. Shared by the generic and row families and the cpu_rows sketch.
+int64_t largestParallelLoop(const CpuOpShape &shape,
+                            size_t count = SIZE_MAX);
 
 /// The thread counts a `par` knob may take: powers of two up to `threads`,
 /// and `threads` itself (the sketches' domain, and what defaults pick from).
