@@ -50,6 +50,9 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   //                    function-boundary-type-conversion=identity-layout-map}
   // tensor.concat has no bufferization model: empty + insert_slices.
   pm.addPass(createDecomposeTensorOps());
+  // What a schedule left of a constant (cpu_matmul's B panels of a weight:
+  // a reshape and a transpose) is computed here, once.
+  pm.addPass(createFoldConstants());
   // A padded value's producer writes into the padded buffer (the border of
   // a 3x3 conv's input) instead of a copy.
   pm.addPass(createPadInPlacePass());

@@ -214,7 +214,10 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     }
     script.schedule(item.handle, item.shape, item.params, facts.vectorLanes);
     auto *matmul = std::get_if<CpuMatmulParams>(&item.params);
-    if (matmul && matmul->fuse)
+    // A fused consumer is the matmul's; so is the one a B-panel matmul
+    // schedules as its own loop.
+    if (matmul && (matmul->fuse || (matmul->panels &&
+                                    item.shape.hasElementwiseConsumer)))
       for (ScheduledOp &other : ops)
         if (other.op.getOperation() == *item.op->getUsers().begin())
           other.done = true;

@@ -1,15 +1,21 @@
 //===- Schedule.cpp - Load and apply transform-dialect schedules ----------===//
 #include "hatc/Lowering/Schedule.h"
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
+
+#include <map>
 
 using namespace mlir;
 
@@ -51,7 +57,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> parseSchedule(MLIRContext &context,
   return parseScheduleFrom(context, sourceMgr, name);
 }
 
-llvm::Error applySchedule(ModuleOp payload, ModuleOp schedule) {
+static llvm::Error interpret(ModuleOp payload, ModuleOp schedule) {
   MLIRContext *context = payload.getContext();
   DiagnosticCapture capture(context);
   transform::TransformOpInterface entry =
@@ -70,6 +76,83 @@ llvm::Error applySchedule(ModuleOp payload, ModuleOp schedule) {
   if (failed(verify(payload)))
     return capture.takeError("schedule produced invalid IR");
   return llvm::Error::success();
+}
+
+/// cpu_matmul's B panels (kPanelPackAttr): a pack of a constant is left
+/// to hatc-fold-constants; the others are copied by their thread count's
+/// threads, a few k rows of a panel at a time through vector registers.
+static llvm::Error finishPanelPacks(ModuleOp payload) {
+  // Per thread count, the k rows per step (dividing every such pack's K).
+  std::map<int64_t, int64_t> rowsPerStep;
+  bool any = false;
+  payload.walk([&](tensor::PackOp pack) {
+    auto threads = pack->getAttrOfType<IntegerAttr>(kPanelPackAttr);
+    if (!threads)
+      return;
+    any = true;
+    if (pack.getSource().getDefiningOp<arith::ConstantOp>()) {
+      pack->removeAttr(kPanelPackAttr);
+      return;
+    }
+    // Outer dims N/nr x K, inner nr: about 256 values a step.
+    ArrayRef<int64_t> shape = pack.getDestType().getShape();
+    int64_t k = shape.size() == 3 ? shape[1] : 1,
+            nr = shape.size() == 3 ? shape[2] : 1;
+    int64_t rows = std::max<int64_t>(1, 256 / std::max<int64_t>(nr, 1));
+    while (rows > 1 && (ShapedType::isDynamic(k) || k % rows))
+      rows /= 2;
+    auto [it, inserted] = rowsPerStep.try_emplace(threads.getInt(), rows);
+    if (!inserted)
+      while (it->second > 1 && rows % it->second)
+        it->second /= 2;
+  });
+  if (!any || rowsPerStep.empty())
+    return llvm::Error::success();
+  std::string text =
+      "module attributes {transform.with_named_sequence} {\n"
+      "  transform.named_sequence @__transform_main(%root: !transform.any_op "
+      "{transform.readonly}) {\n";
+  int n = 0;
+  for (auto [threads, rows] : rowsPerStep) {
+    text += llvm::formatv(
+        "    %p{0} = transform.structured.match ops{{[\"tensor.pack\"]} "
+        "attributes {{{1} = {2} : i64} in %root : (!transform.any_op) -> "
+        "!transform.any_op\n",
+        n, kPanelPackAttr, threads);
+    std::string tile = llvm::formatv("%p{0}", n);
+    if (threads > 1) {
+      text += llvm::formatv(
+          "    %t{0}, %f{0} = transform.structured.tile_using_forall %p{0} "
+          "num_threads [{1}, 0] : (!transform.any_op) -> (!transform.any_op, "
+          "!transform.any_op)\n",
+          n, threads);
+      tile = llvm::formatv("%t{0}", n);
+    }
+    text += llvm::formatv(
+        "    %s{0}, %l{0}:2 = transform.structured.tile_using_for {1} "
+        "tile_sizes [1, {2}] : (!transform.any_op) -> (!transform.any_op, "
+        "!transform.any_op, !transform.any_op)\n"
+        "    transform.structured.vectorize %s{0} : !transform.any_op\n",
+        n, tile, rows);
+    ++n;
+  }
+  text += "    %funcs = transform.structured.match ops{[\"func.func\"]} in "
+          "%root : (!transform.any_op) -> !transform.any_op\n"
+          "    transform.apply_patterns to %funcs {\n"
+          "      transform.apply_patterns.tensor.fold_tensor_subset_ops\n"
+          "    } : !transform.any_op\n"
+          "    transform.yield\n  }\n}\n";
+  auto script = parseSchedule(*payload.getContext(), text,
+                              "<B panel packing>");
+  if (!script)
+    return script.takeError();
+  return interpret(payload, script->get());
+}
+
+llvm::Error applySchedule(ModuleOp payload, ModuleOp schedule) {
+  if (llvm::Error err = interpret(payload, schedule))
+    return err;
+  return finishPanelPacks(payload);
 }
 
 } // namespace hatc

@@ -98,8 +98,9 @@ void stripHatcAttrs(Operation *op) {
 
 /// The standalone module of `group`: every value read from outside the
 /// group is an argument, except scalar constants and tensor.empty, which are
-/// copied.
-OwningOpRef<ModuleOp> standaloneModule(const Group &group) {
+/// copied, and with `withWeights` tensor constants too.
+OwningOpRef<ModuleOp> standaloneModule(const Group &group,
+                                       bool withWeights = false) {
   MLIRContext *context = group.front()->getContext();
   Location loc = group.front()->getLoc();
   DenseSet<Operation *> members(group.begin(), group.end());
@@ -117,11 +118,11 @@ OwningOpRef<ModuleOp> standaloneModule(const Group &group) {
         external.insert(operand);
       }
     });
-  auto copied = [](Value value) {
+  auto copied = [&](Value value) {
     Operation *def = value.getDefiningOp();
     return def && (isa<tensor::EmptyOp>(def) ||
                    (isa<arith::ConstantOp>(def) &&
-                    !isa<ShapedType>(value.getType())));
+                    (withWeights || !isa<ShapedType>(value.getType()))));
   };
   SmallVector<Type> argTypes, resultTypes;
   for (Value value : external)
@@ -174,7 +175,8 @@ std::string printed(ModuleOp module) {
 
 } // namespace
 
-llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model) {
+llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model,
+                                                    bool withWeights) {
   func::FuncOp entry = model.entry();
   if (!entry)
     return makeError(model.path + ": no entry function @" + model.entryName);
@@ -263,6 +265,22 @@ llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model) {
       task.opNames.push_back(op->getName().getStringRef().str());
       task.opResultTypes.push_back(
           op->getNumResults() ? typeText(op->getResult(0).getType()) : "");
+    }
+    if (withWeights) {
+      OwningOpRef<ModuleOp> weights = standaloneModule(group, true);
+      if (weights->lookupSymbol<func::FuncOp>(kTaskEntryName)
+              .getNumArguments() <
+          workload->module->lookupSymbol<func::FuncOp>(kTaskEntryName)
+              .getNumArguments()) {
+        auto tagged = workloadFromModule(std::move(weights), "<task>",
+                                         kTaskEntryName);
+        if (!tagged)
+          return makeError(model.path + ": task at " +
+                           formatLocation(group.front()->getLoc()) +
+                           " with its weights: " +
+                           llvm::toString(tagged.takeError()));
+        task.weightsIr = printed(*tagged->module);
+      }
     }
     task.weight = 1;
     task.instances.push_back(std::move(instance));

@@ -16,11 +16,13 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cblas.h>
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 
@@ -525,6 +527,37 @@ struct Env {
   llvm::DenseMap<Value, double> scalars;
 };
 
+/// A dense_resource constant (an imported model's weights): its blob's
+/// bytes, little-endian, one element after another.
+llvm::Error evalResourceConstant(arith::ConstantOp op,
+                                 DenseResourceElementsAttr resource,
+                                 Env &env) {
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  Type element = resource.getType().getElementType();
+  unsigned bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 0;
+  RefTensor t;
+  t.shape = shapeOf(op.getResult());
+  t.data.resize(product(t.shape));
+  if (!blob || bits == 0 || bits % 8 ||
+      blob->getData().size() != t.data.size() * (bits / 8))
+    return errorAt(op, "reference: unsupported constant (a dense_resource "
+                       "without its data, or of an element type not stored "
+                       "as whole bytes)");
+  ArrayRef<char> bytes = blob->getData();
+  auto floatType = dyn_cast<FloatType>(element);
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    uint64_t raw = 0;
+    std::memcpy(&raw, bytes.data() + i * (bits / 8), bits / 8);
+    APInt value(bits, raw);
+    t.data[i] = floatType
+                    ? APFloat(floatType.getFloatSemantics(), value)
+                          .convertToDouble()
+                    : double(value.getSExtValue());
+  }
+  env.tensors[op.getResult()] = std::move(t);
+  return llvm::Error::success();
+}
+
 llvm::Error evalConstant(arith::ConstantOp op, Env &env) {
   Attribute value = op.getValue();
   if (auto f = dyn_cast<FloatAttr>(value)) {
@@ -535,6 +568,8 @@ llvm::Error evalConstant(arith::ConstantOp op, Env &env) {
     env.scalars[op.getResult()] = double(i.getValue().getSExtValue());
     return llvm::Error::success();
   }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    return evalResourceConstant(op, resource, env);
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
     return errorAt(op, "reference: unsupported constant");

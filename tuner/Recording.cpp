@@ -12,7 +12,8 @@ MeasureRequest makeRequest(const Workload &workload, const Target &target,
                            const nlohmann::json &config,
                            const std::string &script) {
   MeasureRequest request;
-  request.workloadPath = workload.path;
+  request.workloadPath =
+      workload.measurePath.empty() ? workload.path : workload.measurePath;
   request.entry = workload.entryName;
   request.target = target.params;
   if (!target.path.empty())
@@ -69,6 +70,8 @@ db::Record makeRecord(const Workload &workload, const Target &target,
     extras = nlohmann::json::object();
   if (!result.message.empty())
     extras["message"] = result.message;
+  if (!workload.measurePath.empty())
+    extras["weights"] = true; // measured with the model's weights in it
   extras["gflops"] = result.gflops;
   extras["seconds"] = result.seconds;
   extras["max_rel_err"] = result.maxRelErr;

@@ -76,6 +76,13 @@ if out["estimated_latency_s"] > out["default_latency_s"] * 1.0001:
 # Each tuned task's records are in the database under its own key.
 export = run([hatc, "export", "--db", db]).stdout.splitlines()
 keys = {json.loads(line)["workload_key"] for line in export}
+# Measured with the model's weights in the task (as the compiled model runs
+# it), recorded with them as arguments: no weights in the database.
+if target == "cpu" and not any(json.loads(line)["extras"].get("weights") for line in export):
+    fail("no record says it was measured with the model's weights")
+for line in export:
+    if "dense_resource" in json.loads(line).get("workload_ir", ""):
+        fail(f"weights in the database's workload IR: {line[:300]}")
 for t in tuned:
     if t["trials"] + t["existing"] > 0 and t["workload"] not in keys:
         fail(f"no record of task {t['workload']} in the database")

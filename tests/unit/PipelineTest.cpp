@@ -31,7 +31,7 @@ namespace {
 // The pipelines as hatc wrote them as text before they were built from
 // constructors (plus the vector reductions' reassociation, since cpu_rows).
 const char *kOldBufferize =
-    "hatc-decompose-tensor-ops,hatc-pad-in-place,"
+    "hatc-decompose-tensor-ops,hatc-fold-constants,hatc-pad-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries=1 "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,buffer-results-to-out-params{hoist-static-allocs=1},"
@@ -128,12 +128,13 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 34u);
+  ASSERT_EQ(names.size(), 35u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
-  EXPECT_EQ(names[1], "hatc-pad-in-place");
-  EXPECT_EQ(names[2], "one-shot-bufferize");
-  EXPECT_EQ(names[3], "canonicalize");
-  EXPECT_EQ(names[4], "buffer-results-to-out-params");
+  EXPECT_EQ(names[1], "hatc-fold-constants");
+  EXPECT_EQ(names[2], "hatc-pad-in-place");
+  EXPECT_EQ(names[3], "one-shot-bufferize");
+  EXPECT_EQ(names[4], "canonicalize");
+  EXPECT_EQ(names[5], "buffer-results-to-out-params");
   EXPECT_EQ(names.back(), "reconcile-unrealized-casts");
   EXPECT_EQ(withoutStructOptions(print(pm)),
             printParsed(std::string(kOldBufferize) + "," + kOldDeallocation +

@@ -42,6 +42,30 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x2xf32>) -> t
   EXPECT_EQ(out[0].data, (std::vector<double>{59, 65, 140, 155}));
 }
 
+TEST(Reference, ReadsWeightsFromResourceBlobs) {
+  // A model task measured with its weights: dense_resource constants, the
+  // blob's elements little-endian after its 4-byte alignment.
+  auto out = evaluate(R"(
+func.func @f(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %w = arith.constant dense_resource<w> : tensor<2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x2xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2xf32>) -> tensor<2x2xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<2x2xf32>, tensor<2x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F000000400000404000008040"
+    }
+  }
+#-})",
+                      {{{2, 2}, {1, 0, 1, 1}}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, (std::vector<double>{1, 2, 4, 6}));
+}
+
 TEST(Reference, IntegerMatmulWrapsToItsResultType) {
   // 127 * 127 * 3 = 48387 does not fit in i16: it wraps to -17149.
   auto out = evaluate(R"(

@@ -96,6 +96,35 @@ TEST(Tasks, IdenticalBlocksShareOneTaskWeightedByTheirCount) {
   EXPECT_EQ(workload->hash(), conv.hash);
 }
 
+TEST(Tasks, WithWeightsTheFirstInstancesConstantsAreInTheModule) {
+  Workload model = loadModel();
+  auto tasks = extractTasks(model, /*withWeights=*/true);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  const ModelTask &conv = (*tasks)[0];
+  // Keyed and recorded as without weights; measured with the first
+  // instance's weights (dense<1.0>, not the second's dense<2.0>) in place
+  // of the filter argument.
+  EXPECT_EQ(conv.ir.find("arith.constant dense"), std::string::npos);
+  ASSERT_FALSE(conv.weightsIr.empty());
+  EXPECT_NE(conv.weightsIr.find("arith.constant dense<1.000000e+00> : "
+                                "tensor<4x4x1x1xf32>"),
+            std::string::npos)
+      << conv.weightsIr;
+  auto withWeights =
+      parseWorkload(test::context(), conv.weightsIr, "weights.mlir", "task");
+  ASSERT_TRUE(bool(withWeights)) << llvm::toString(withWeights.takeError());
+  auto plain = taskWorkload(test::context(), conv);
+  ASSERT_TRUE(bool(plain)) << llvm::toString(plain.takeError());
+  EXPECT_EQ(withWeights->inputs.size() + 1, plain->inputs.size());
+  EXPECT_EQ(withWeights->key(), conv.key);
+  // A task without constant operands has nothing else to measure.
+  EXPECT_TRUE((*tasks)[1].weightsIr.empty()) << (*tasks)[1].weightsIr;
+  // Off by default: compiling a model does not print its weights again.
+  auto lean = extractTasks(model);
+  ASSERT_TRUE(bool(lean));
+  EXPECT_TRUE((*lean)[0].weightsIr.empty());
+}
+
 TEST(Tasks, TaskHoldsItsFillAndItsElementwiseConsumers) {
   Workload model = loadModel();
   auto tasks = extractTasks(model);

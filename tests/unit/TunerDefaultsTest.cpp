@@ -138,7 +138,10 @@ TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
   // Threads over rows: as many as the target runs.
   EXPECT_EQ(wide.at("par"), 2);
   EXPECT_EQ(narrow.at("par"), 4);
-  EXPECT_EQ(wide.at("pack"), 1);
+  // B in panels where the register tile divides the rows (AVX-512 here);
+  // 6 rows do not divide a thread's 256, so AVX2 keeps padded tiles.
+  EXPECT_EQ(wide.at("pack"), 2);
+  EXPECT_EQ(narrow.at("pack"), 1);
 }
 
 TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
@@ -165,7 +168,9 @@ TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
   // dividing k tile (16), so no panel is partial and packing stays: on
   // 1024x512x784 at 2 threads, packed kc = 16 ran at 135 GFLOP/s, in place
   // at 124, packed kc = 256 (a partial tile) at 62.
-  EXPECT_EQ(matmulDefault(matmul(1024, 512, 512), avx512()).at("pack"), 1);
+  // Where the tiles divide, B goes in panels.
+  EXPECT_EQ(matmulDefault(matmul(1024, 512, 512), avx512()).at("pack"), 2);
+  // K = 784: the panels' k tile would be 16 deep, too shallow.
   Config k784 = matmulDefault(matmul(1024, 512, 784), avx512());
   EXPECT_EQ(k784.at("pack"), 1) << k784.dump();
   EXPECT_EQ(k784.at("kc"), 16) << k784.dump();
@@ -257,6 +262,16 @@ TEST(TunerDefaults, CacheBlockingFollowsTheCaches) {
        {std::pair{big, bigCaches}, {small, smallCaches}}) {
     int64_t kc = config.at("kc"), mc = config.at("mc"), nc = config.at("nc"),
             nr = config.at("nr");
+    if (config.at("pack") == 2) {
+      // B panels: one nr x kc panel in half of L1 (no larger power of two
+      // would be); the rows' A block in a quarter of L2.
+      EXPECT_LE(kc * nr * 4, f.l1Bytes / 2) << config.dump();
+      EXPECT_GT(2 * kc * nr * 4, f.l1Bytes / 2) << "kc could double: "
+                                                << config.dump();
+      EXPECT_LE(mc * kc * 4, f.l2Bytes / 4) << config.dump();
+      EXPECT_LE(kc * nc * 4, f.l2Bytes / 2) << config.dump();
+      continue;
+    }
     EXPECT_LE(kc * (8 + nr) * 4, f.l1Bytes) << config.dump();
     EXPECT_GT(2 * kc * (8 + nr) * 4, f.l1Bytes) << "kc could double: "
                                                 << config.dump();
@@ -358,4 +373,43 @@ TEST(TunerDefaults, EveryExampleHasADefaultSchedule) {
     // tiled over the two threads.
     EXPECT_NE(text->find("tile_using_forall"), std::string::npos) << example;
   }
+}
+
+TEST(TunerDefaults, PanelsOnlyForF32MatmulsThatTile) {
+  CpuOpShape mm = cpuShape("linalg.matmul", {128, 3072, 768},
+                           {true, true, false});
+  mm.opClass = OpClass::Matmul;
+  CpuMatmulParams p;
+  p.par = 2, p.mc = 64, p.nc = 128, p.kc = 128, p.mr = 8, p.nr = 32;
+  p.pack = true, p.panels = true;
+  EXPECT_FALSE(panelMatmulReason(mm, p));
+  // BERT's FFN default: panels, 8x32 register tiles, a 128-deep panel
+  // (16 KiB, half of a 48 KiB L1 rounded down to a dividing power of two).
+  CpuFacts f = cpuFacts(16, 32);
+  f.l1Bytes = 48 << 10, f.l2Bytes = 2 << 20;
+  auto derived = deriveCpuMatmul(mm, f);
+  ASSERT_TRUE(derived.has_value());
+  EXPECT_TRUE(derived->panels);
+  EXPECT_EQ(derived->kc, 128);
+  EXPECT_EQ(derived->mr, 8);
+  EXPECT_FALSE(derived->fuse);
+  // Each tile must divide: A is read in place, B's panels are whole.
+  CpuMatmulParams bad = p;
+  bad.kc = 512;
+  EXPECT_TRUE(panelMatmulReason(mm, bad));
+  bad = p, bad.mr = 6;
+  EXPECT_TRUE(panelMatmulReason(mm, bad));
+  bad = p, bad.nr = 48;
+  EXPECT_TRUE(panelMatmulReason(mm, bad));
+  bad = p, bad.fuse = true;
+  EXPECT_TRUE(panelMatmulReason(mm, bad));
+  // f32 matmuls only: not batch_matmul, not i8 or bf16.
+  CpuOpShape batched = cpuShape("linalg.batch_matmul", {12, 128, 128, 64},
+                                {true, true, true, false});
+  batched.opClass = OpClass::BatchMatmul;
+  EXPECT_TRUE(panelShapeReason(batched));
+  CpuOpShape i8 = mm;
+  i8.elemType = "i8", i8.accType = "i32";
+  EXPECT_TRUE(panelShapeReason(i8));
+  EXPECT_FALSE(panelShapeReason(mm));
 }

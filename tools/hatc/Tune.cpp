@@ -155,7 +155,7 @@ llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
   auto model = loadWorkloadOrModel(context, request);
   if (!model)
     return model.takeError();
-  auto extracted = extractTasks(*model);
+  auto extracted = extractTasks(*model, /*withWeights=*/true);
   if (!extracted)
     return extracted.takeError();
   for (auto [k, task] : llvm::enumerate(*extracted)) {
@@ -174,6 +174,19 @@ llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
     if (!inputs)
       return makeError("task " + entry.task.key + ": " +
                        llvm::toString(inputs.takeError()));
+    // Workers time the task with the model's weights in it, as the
+    // compiled model runs it; the database keeps the form above.
+    if (!entry.task.weightsIr.empty()) {
+      llvm::SmallString<256> weights(dir);
+      llvm::sys::path::append(weights,
+                              "task" + std::to_string(k) + ".weights.mlir");
+      if (llvm::Error err = writeOutputFile(weights, [&](llvm::raw_ostream &os) {
+            os << entry.task.weightsIr;
+          }))
+        return err;
+      inputs->workload.measurePath = std::string(weights);
+      entry.task.weightsIr.clear();
+    }
     if (entry.task.flops <= 0) {
       entry.note = "moves data only: default schedule, not tuned";
     } else if (checked && !inputs->workload.uncheckable.empty()) {

@@ -33,6 +33,9 @@ public:
              {"k_unroll", ints({1, 2, 4})},
              {"order", {"mnk", "nmk"}},
              {"pack", ints({0, 1})}};
+    // 2: B in nr-wide panels (CpuMatmulParams::panels), f32 matmuls.
+    if (!panelShapeReason(cpuShapeOf(shape)))
+      specs[8] = {"pack", ints({0, 1, 2})};
     if (shape.hasElementwiseConsumer && !batched)
       specs.push_back({"fuse", ints({0, 1})});
     // i8 / bf16 where the host has their dot products: FMAs on widened
@@ -57,7 +60,8 @@ public:
     p.kc = knob(c, "kc"), p.mr = knob(c, "mr"), p.nr = knob(c, "nr");
     p.kUnroll = knob(c, "k_unroll");
     p.orderNmk = c.at("order") == "nmk";
-    p.pack = knob(c, "pack");
+    p.pack = knob(c, "pack") != 0;
+    p.panels = knob(c, "pack") == 2;
     p.fuse = c.value("fuse", 0);
     p.dotGroup = c.value("dot_group", 1);
     return p;
@@ -76,7 +80,7 @@ public:
                 {"kc", p->kc},       {"mr", p->mr},
                 {"nr", p->nr},       {"k_unroll", p->kUnroll},
                 {"order", p->orderNmk ? "nmk" : "mnk"},
-                {"pack", int64_t(p->pack)}};
+                {"pack", p->panels ? 2 : int64_t(p->pack)}};
     if (shape.hasElementwiseConsumer && !batched)
       c["fuse"] = int64_t(p->fuse);
     if (dotGroup)
@@ -126,6 +130,9 @@ public:
                            "{2}x{3} cache tile",
                            mr, nr, t.mc, t.nc)
           .str();
+    if (knob(c, "pack") == 2)
+      if (auto reason = panelMatmulReason(cpuShapeOf(shape), params(c)))
+        return reason;
     int64_t group = c.value("dot_group", 1);
     if (group > 1 && !pack && t.kc % group)
       return llvm::formatv("dot_group={0} does not divide the k tile {1}; "

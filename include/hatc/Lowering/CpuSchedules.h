@@ -86,6 +86,12 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *linalgOp);
 struct CpuMatmulParams {
   int64_t par = 1, mc = 64, nc = 256, kc = 256, mr = 8, nr = 32, kUnroll = 1;
   bool orderNmk = false, pack = true, fuse = false;
+  /// With pack: B in nr-wide panels (tensor.pack to N/nr x K x nr, folded
+  /// at compile time where B is a constant, else copied by a threaded
+  /// vectorized loop), the register loops n outer so an nr x kc panel
+  /// stays in L1 over a cache tile's rows; A read in place. f32-like
+  /// matmuls whose tiles divide the problem (panelMatmulReason).
+  bool panels = false;
   int64_t dotGroup = 1;
 
   /// The cache tiles clamped to a thread's part of the problem.
@@ -94,6 +100,18 @@ struct CpuMatmulParams {
   };
   Tiles tiles(const CpuOpShape &shape) const;
 };
+
+/// Why B panels do not apply to `shape` with any tiles, or nullopt.
+std::optional<std::string> panelShapeReason(const CpuOpShape &shape);
+/// Why `p` (with panels) does not apply to `shape`, or nullopt where it does.
+std::optional<std::string> panelMatmulReason(const CpuOpShape &shape,
+                                             const CpuMatmulParams &p);
+
+/// The attribute cpu_matmul's panel script puts on B's tensor.pack, its
+/// value the thread count: finishPanelPacks (Schedule.h) threads and
+/// vectorizes the packs whose source is not a constant (a constant's is
+/// folded by hatc-fold-constants).
+inline constexpr char kPanelPackAttr[] = "hatc.panel_pack";
 
 /// cpu_matmul_amx (matmul, i8 -> i32 or bf16 -> f32, on AMX): B packed to
 /// the tiles' VNNI layout (per 16 columns, k groups of 4 bytes / 2 bf16
@@ -255,6 +273,9 @@ public:
   std::string finish();
 
 private:
+  void panelMatmul(mlir::Value op, const CpuOpShape &shape,
+                   const CpuMatmulParams &p, int64_t vectorLanes);
+
   struct RegisterLoop {
     mlir::Value loop;
     bool hoist;

@@ -60,6 +60,10 @@ struct ModelTask {
   std::string key;  // Workload::key() of the standalone workload
   std::string hash; // Workload::hash()
   std::string ir;   // the standalone module, printed (entry @task)
+  /// With extractTasks' `withWeights`: the same module with its first
+  /// instance's constant tensor operands (the weights) copied in instead
+  /// of taken as arguments, printed; empty where it has none.
+  std::string weightsIr;
   OpClass anchorClass = OpClass::Other;
   std::string anchorOp; // "linalg.conv_2d_nchw_fchw", ...
   double flops = 0;     // of one instance
@@ -75,7 +79,8 @@ inline constexpr const char *kTaskEntryName = "task";
 
 /// Splits `model` into tasks, in the order of their first op. Tags every
 /// linalg op of the model's entry with hatc.op_index (see above).
-llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model);
+llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model,
+                                                    bool withWeights = false);
 
 /// Loads a task's standalone module as a workload in `context`.
 llvm::Expected<Workload> taskWorkload(mlir::MLIRContext &context,

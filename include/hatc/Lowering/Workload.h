@@ -55,6 +55,11 @@ struct Task {
 
 struct Workload {
   std::string path;
+  /// What measuring workers load when it is not `path`: a model task with
+  /// the model's constant operands (its weights) in place of arguments,
+  /// so a schedule is timed as the model runs it (a weight's packing
+  /// folded at compile time). Records keep `path`'s form.
+  std::string measurePath;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::string entryName;
   std::vector<TensorSpec> inputs;  // entry arguments
