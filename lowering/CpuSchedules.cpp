@@ -245,6 +245,19 @@ int64_t largestDividing(const std::vector<int64_t> &domain, int64_t extent,
   return largestFitting(domain, fits);
 }
 
+/// The largest of `domain` (ascending) whose tile, clamped to `extent`,
+/// divides it and is accepted by `fits` (given the clamped tile); -1 if
+/// none is.
+int64_t largestEvenTile(const std::vector<int64_t> &domain, int64_t extent,
+                        llvm::function_ref<bool(int64_t)> fits) {
+  for (auto it = domain.rbegin(); it != domain.rend(); ++it) {
+    int64_t tile = std::min(*it, extent);
+    if (extent % tile == 0 && fits(tile))
+      return *it;
+  }
+  return -1;
+}
+
 std::vector<int64_t> divisors(int64_t n, int64_t lo, int64_t hi) {
   std::vector<int64_t> out;
   for (int64_t d = std::max<int64_t>(lo, 1); d <= std::min(n, hi); ++d)
@@ -301,24 +314,15 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
   auto divides = [](int64_t tile, int64_t extent) {
     return extent % std::min(tile, extent) == 0;
   };
-  p.kc = -1;
-  for (auto kc = kMatmulPanelTiles.rbegin(); kc != kMatmulPanelTiles.rend();
-       ++kc)
-    if (divides(*kc, K) && std::min(*kc, K) * (8 + p.nr) * e <= facts.l1Bytes) {
-      p.kc = *kc;
-      break;
-    }
+  p.kc = largestEvenTile(kMatmulPanelTiles, K, [&](int64_t kc) {
+    return kc * (8 + p.nr) * e <= facts.l1Bytes;
+  });
   if (p.kc < 0)
     return std::nullopt;
   int64_t kc = std::min(p.kc, K);
-  p.nc = -1;
-  for (auto nc = kMatmulPanelTiles.rbegin(); nc != kMatmulPanelTiles.rend();
-       ++nc)
-    if (divides(*nc, N) && std::min(*nc, N) % p.nr == 0 &&
-        kc * std::min(*nc, N) * e <= facts.l2Bytes / 2) {
-      p.nc = *nc;
-      break;
-    }
+  p.nc = largestEvenTile(kMatmulPanelTiles, N, [&](int64_t nc) {
+    return nc % p.nr == 0 && kc * nc * e <= facts.l2Bytes / 2;
+  });
   if (p.nc < 0)
     return std::nullopt;
   // mr: the most rows that fit and divide the cache tile.
@@ -408,14 +412,7 @@ std::optional<CpuMatmulParams> panelMatmul(CpuMatmulParams packed,
     return std::nullopt;
   int64_t rows = shape.loopRanges[0] / p.par, N = shape.loopRanges[1],
           K = shape.loopRanges[2], e = shape.elemBytes();
-  auto dividing = [](const std::vector<int64_t> &domain, int64_t extent,
-                     llvm::function_ref<bool(int64_t)> fits) -> int64_t {
-    for (auto it = domain.rbegin(); it != domain.rend(); ++it)
-      if (extent % std::min(*it, extent) == 0 && fits(std::min(*it, extent)))
-        return *it;
-    return -1;
-  };
-  p.kc = dividing(kMatmulPanelTiles, K, [&](int64_t kc) {
+  p.kc = largestEvenTile(kMatmulPanelTiles, K, [&](int64_t kc) {
     return kc * p.nr * e <= facts.l1Bytes / 2;
   });
   // A shallow k tile stores the accumulators too often (K = 784 divides by
@@ -423,10 +420,10 @@ std::optional<CpuMatmulParams> panelMatmul(CpuMatmulParams packed,
   if (p.kc < 0 || std::min(p.kc, K) < kMinPanelDepth)
     return std::nullopt;
   int64_t kc = std::min(p.kc, K);
-  p.mc = dividing(kMatmulCacheTiles, rows, [&](int64_t mc) {
+  p.mc = largestEvenTile(kMatmulCacheTiles, rows, [&](int64_t mc) {
     return mc * kc * e <= facts.l2Bytes / 4;
   });
-  p.nc = dividing(kMatmulPanelTiles, N, [&](int64_t nc) {
+  p.nc = largestEvenTile(kMatmulPanelTiles, N, [&](int64_t nc) {
     return nc % p.nr == 0 && nc * kc * e <= facts.l2Bytes / 2;
   });
   if (p.mc < 0 || p.nc < 0)
@@ -898,6 +895,28 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
     registerLoops.push_back({loops[2], true, p.kUnroll}); // k (batch untiled)
 }
 
+std::pair<mlir::Value, mlir::Value>
+CpuScheduleScript::packRhsPanels(mlir::Value op,
+                                 llvm::ArrayRef<int64_t> packedSizes) {
+  mlir::OpBuilder &b = builder();
+  mlir::MLIRContext *ctx = context();
+  auto genericType = mlir::transform::OperationType::get(
+      ctx, mlir::linalg::GenericOp::getOperationName());
+  auto packType = mlir::transform::OperationType::get(
+      ctx, mlir::tensor::PackOp::getOperationName());
+  mlir::Value packed = b.create<mlir::transform::PackOp>(
+                            loc(), genericType, op, mlir::ValueRange(),
+                            b.getDenseI64ArrayAttr(packedSizes))
+                           .getPackedOp();
+  mlir::Value packB = b.create<mlir::transform::GetProducerOfOperand>(
+      loc(), packType, packed, 1);
+  // B's outer dims K x N/n become N/n x K: one panel after another.
+  auto transposed = b.create<mlir::transform::PackTransposeOp>(
+      loc(), genericType, packType, anyOp(), packB, packed,
+      b.getDenseI64ArrayAttr({1, 0}), b.getDenseI64ArrayAttr({}));
+  return {transposed.getPackedOp(), transposed.getPackOp()};
+}
+
 void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
                                     const CpuMatmulParams &p,
                                     int64_t vectorLanes) {
@@ -905,36 +924,23 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
   CpuMatmulParams::Tiles t = p.tiles(shape);
   mlir::OpBuilder &b = builder();
   mlir::MLIRContext *ctx = context();
-  auto genericType = mlir::transform::OperationType::get(
-      ctx, mlir::linalg::GenericOp::getOperationName());
-  auto packType = mlir::transform::OperationType::get(
-      ctx, mlir::tensor::PackOp::getOperationName());
-  // n by nr: C becomes M x N/nr x nr (a reshape) and B K x N/nr x nr,
-  // transposed to N/nr x K x nr: each register tile's B panel contiguous.
-  mlir::Value packed = b.create<mlir::transform::PackOp>(
-                            loc(), genericType, op, mlir::ValueRange(),
-                            b.getDenseI64ArrayAttr({0, p.nr, 0}))
-                           .getPackedOp();
-  mlir::Value packB = b.create<mlir::transform::GetProducerOfOperand>(
-      loc(), packType, packed, 1);
-  auto transposed = b.create<mlir::transform::PackTransposeOp>(
-      loc(), genericType, packType, anyOp(), packB, packed,
-      b.getDenseI64ArrayAttr({1, 0}), b.getDenseI64ArrayAttr({}));
+  // n by nr: C becomes M x N/nr x nr (a reshape) and B N/nr x K x nr:
+  // each register tile's B panel contiguous.
+  auto [compute, packB] = packRhsPanels(op, {0, p.nr, 0});
   // The pack is left whole, marked with the thread count: finishPanelPacks
   // copies it with threads unless its source is a constant, which
   // hatc-fold-constants packs at compile time.
   mlir::Value threads = b.create<mlir::transform::ParamConstantOp>(
       loc(), mlir::transform::ParamType::get(ctx, b.getI64Type()),
       b.getI64IntegerAttr(p.par));
-  annotate(transposed.getPackOp(), kPanelPackAttr, threads);
+  annotate(packB, kPanelPackAttr, threads);
   // The consumer (of C's unpack, a reshape) runs as its own loop, threaded
   // over rows and vectorized.
   mlir::Value consumer;
   if (shape.hasElementwiseConsumer)
-    consumer = consumersOf(consumersOf(transposed.getPackedOp(), 0), 0);
+    consumer = consumersOf(consumersOf(compute, 0), 0);
   // Threads over M; cache tiles (dims m, n/nr, k, n%nr); register tiles
   // with n outer, so the nr x kc panel stays in L1 over the tile's rows.
-  mlir::Value compute = transposed.getPackedOp();
   if (p.par > 1)
     compute = tileForallThreads(compute, {p.par, 0, 0, 0}).first;
   std::vector<int64_t> order = p.orderNmk ? std::vector<int64_t>{1, 0, 2}
@@ -961,28 +967,13 @@ void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
   scheduled = true;
   int64_t group = shape.narrowGroup();
   int64_t N = shape.loopRanges[1], K = shape.loopRanges[2];
-  mlir::OpBuilder &b = builder();
-  mlir::MLIRContext *ctx = context();
-  auto genericType = mlir::transform::OperationType::get(
-      ctx, mlir::linalg::GenericOp::getOperationName());
-  auto packType = mlir::transform::OperationType::get(
-      ctx, mlir::tensor::PackOp::getOperationName());
   // Data tiling: n by 16 columns, k by the group one 32-bit element of a
   // tile holds. A becomes M x K/g x g (a reshape), C M x N/16 x 16 (a
-  // reshape) and B K/g x N/16 x 16 x g, transposed to N/16 x K/g x 16 x g:
-  // per 16 columns, one 64-byte row per k group (the tiles' VNNI layout).
-  mlir::Value packed = b.create<mlir::transform::PackOp>(
-                            loc(), genericType, op, mlir::ValueRange(),
-                            b.getDenseI64ArrayAttr({0, 16, group}))
-                           .getPackedOp();
-  mlir::Value packB = b.create<mlir::transform::GetProducerOfOperand>(
-      loc(), packType, packed, 1);
-  auto transposed = b.create<mlir::transform::PackTransposeOp>(
-      loc(), genericType, packType, anyOp(), packB, packed,
-      b.getDenseI64ArrayAttr({1, 0}), b.getDenseI64ArrayAttr({}));
+  // reshape) and B N/16 x K/g x 16 x g: per 16 columns, one 64-byte row
+  // per k group (the tiles' VNNI layout).
+  auto [compute, pack] = packRhsPanels(op, {0, 16, group});
   // The packing of B: threads over its column panels, each copying
   // 16 k groups x 16 columns at a time through registers.
-  mlir::Value pack = transposed.getPackOp();
   int64_t panels = N / 16;
   int64_t packThreads = p.par;
   while (packThreads > 1 && panels % packThreads)
@@ -1001,7 +992,6 @@ void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
   });
   // Threads over M; per thread n panels, k blocks, then mt x nt micro-tiles
   // over the whole k block (dims: m, n/16, k/g, n%16, k%g).
-  mlir::Value compute = transposed.getPackedOp();
   if (p.par > 1)
     compute = tileForallThreads(compute, {p.par, 0, 0, 0, 0}).first;
   int64_t nc = std::min(p.nc, N), kc = std::min(p.kc, K);

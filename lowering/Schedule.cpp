@@ -1,17 +1,18 @@
 //===- Schedule.cpp - Load and apply transform-dialect schedules ----------===//
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Lowering/CpuSchedules.h"
+#include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/TransformOps/TensorTransformOps.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -84,12 +85,10 @@ static llvm::Error interpret(ModuleOp payload, ModuleOp schedule) {
 static llvm::Error finishPanelPacks(ModuleOp payload) {
   // Per thread count, the k rows per step (dividing every such pack's K).
   std::map<int64_t, int64_t> rowsPerStep;
-  bool any = false;
   payload.walk([&](tensor::PackOp pack) {
     auto threads = pack->getAttrOfType<IntegerAttr>(kPanelPackAttr);
     if (!threads)
       return;
-    any = true;
     if (pack.getSource().getDefiningOp<arith::ConstantOp>()) {
       pack->removeAttr(kPanelPackAttr);
       return;
@@ -106,47 +105,24 @@ static llvm::Error finishPanelPacks(ModuleOp payload) {
       while (it->second > 1 && rows % it->second)
         it->second /= 2;
   });
-  if (!any || rowsPerStep.empty())
+  if (rowsPerStep.empty())
     return llvm::Error::success();
-  std::string text =
-      "module attributes {transform.with_named_sequence} {\n"
-      "  transform.named_sequence @__transform_main(%root: !transform.any_op "
-      "{transform.readonly}) {\n";
-  int n = 0;
+  ScriptBuilder script("hatc B panel packing");
   for (auto [threads, rows] : rowsPerStep) {
-    text += llvm::formatv(
-        "    %p{0} = transform.structured.match ops{{[\"tensor.pack\"]} "
-        "attributes {{{1} = {2} : i64} in %root : (!transform.any_op) -> "
-        "!transform.any_op\n",
-        n, kPanelPackAttr, threads);
-    std::string tile = llvm::formatv("%p{0}", n);
-    if (threads > 1) {
-      text += llvm::formatv(
-          "    %t{0}, %f{0} = transform.structured.tile_using_forall %p{0} "
-          "num_threads [{1}, 0] : (!transform.any_op) -> (!transform.any_op, "
-          "!transform.any_op)\n",
-          n, threads);
-      tile = llvm::formatv("%t{0}", n);
-    }
-    text += llvm::formatv(
-        "    %s{0}, %l{0}:2 = transform.structured.tile_using_for {1} "
-        "tile_sizes [1, {2}] : (!transform.any_op) -> (!transform.any_op, "
-        "!transform.any_op, !transform.any_op)\n"
-        "    transform.structured.vectorize %s{0} : !transform.any_op\n",
-        n, tile, rows);
-    ++n;
+    Value pack = script.matchAttr(tensor::PackOp::getOperationName(),
+                                  kPanelPackAttr, threads);
+    if (threads > 1)
+      pack = script.tileForallThreads(pack, {threads, 0}).first;
+    script.vectorize(script.tileFor(pack, {1, rows}).first);
   }
-  text += "    %funcs = transform.structured.match ops{[\"func.func\"]} in "
-          "%root : (!transform.any_op) -> !transform.any_op\n"
-          "    transform.apply_patterns to %funcs {\n"
-          "      transform.apply_patterns.tensor.fold_tensor_subset_ops\n"
-          "    } : !transform.any_op\n"
-          "    transform.yield\n  }\n}\n";
-  auto script = parseSchedule(*payload.getContext(), text,
+  script.applyPatterns(script.func(), [](OpBuilder &b, Location loc) {
+    b.create<transform::ApplyFoldTensorSubsetOpsPatternsOp>(loc);
+  });
+  auto parsed = parseSchedule(*payload.getContext(), script.finish(),
                               "<B panel packing>");
-  if (!script)
-    return script.takeError();
-  return interpret(payload, script->get());
+  if (!parsed)
+    return parsed.takeError();
+  return interpret(payload, parsed->get());
 }
 
 llvm::Error applySchedule(ModuleOp payload, ModuleOp schedule) {

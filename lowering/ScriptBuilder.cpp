@@ -77,10 +77,15 @@ Value ScriptBuilder::match(ArrayRef<StringRef> opNames, Value in) {
 }
 
 Value ScriptBuilder::matchIndexed(StringRef opName, int64_t index) {
+  return matchAttr(opName, kOpIndexAttr, index);
+}
+
+Value ScriptBuilder::matchAttr(StringRef opName, StringRef attrName,
+                               int64_t value) {
   MLIRContext *context = b.getContext();
   auto attrs = DictionaryAttr::get(
-      context, {NamedAttribute(StringAttr::get(context, kOpIndexAttr),
-                               b.getI64IntegerAttr(index))});
+      context, {NamedAttribute(StringAttr::get(context, attrName),
+                               b.getI64IntegerAttr(value))});
   return b
       .create<transform::MatchOp>(location, anyOp(), rootHandle,
                                   b.getStrArrayAttr({opName}),

@@ -273,6 +273,10 @@ public:
   std::string finish();
 
 private:
+  /// Packs `op` (a matmul) by `packedSizes` (m, n, k) and B's outer dims to
+  /// N/n x K (panels one after another): the packed generic and B's pack.
+  std::pair<mlir::Value, mlir::Value>
+  packRhsPanels(mlir::Value op, llvm::ArrayRef<int64_t> packedSizes);
   void panelMatmul(mlir::Value op, const CpuOpShape &shape,
                    const CpuMatmulParams &p, int64_t vectorLanes);
 

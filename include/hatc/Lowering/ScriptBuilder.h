@@ -55,6 +55,9 @@ public:
                     mlir::Value in = {});
   /// The op named `opName` whose hatc.op_index is `index` (Workload.h).
   mlir::Value matchIndexed(llvm::StringRef opName, int64_t index);
+  /// The ops named `opName` whose i64 attribute `attrName` is `value`.
+  mlir::Value matchAttr(llvm::StringRef opName, llvm::StringRef attrName,
+                        int64_t value);
   /// The func.func ops in %root, matched once and reused.
   mlir::Value func();
 
