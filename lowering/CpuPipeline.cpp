@@ -84,6 +84,9 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
 }
 
 void buildCpuToLLVMPipeline(OpPassManager &pm) {
+  // Register tiles start from zero, their C lines prefetched; C's old
+  // values are added after the k loop, so its reads overlap the arithmetic.
+  pm.addPass(createDeferAccumulatorReads());
   // math ops without an LLVM 19 lowering (tanh, erf, atan, ...): exp and
   // arithmetic, a polynomial or libm calls instead.
   pm.addPass(createExpandMath());

@@ -412,6 +412,48 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def DeferAccumulatorReads : Pass<"hatc-defer-accumulator-reads"> {
+  let summary = "Start register tiles from zero and add the old values "
+                "after their loop";
+  let description = [{
+    A vectorized matmul (or conv) keeps its register tile in vectors
+    carried by the k loop: the tile is read from C before the loop and
+    written back after it. Every tile's FMA chain then waits for that read,
+    and C is often far (a fresh 4 MiB result comes from memory): at each
+    tile start the core stalls for the read's latency. Libraries' kernels
+    start their accumulators at zero and add C at the end instead, so the
+    read overlaps the arithmetic. This pass does the same: for an
+    `scf.for` whose vector iter_arg starts from a `vector.transfer_read`
+    and whose result is written back by the matching
+    `vector.transfer_write` (same memref, indices, map, no mask), and whose
+    body only adds to that argument, row by row (`vector.fma`'s accumulator,
+    `vector.contract` of kind add, `arith.addf`/`addi`, through
+    `vector.extract`/`insert` and unit broadcasts; the other operands
+    independent of it), the argument starts from zero and the read moves
+    after the loop, added to its result:
+
+    ```mlir
+    %c = vector.transfer_read %C[%i, %j] ... : vector<8x32xf32>
+    %r = scf.for ... iter_args(%acc = %c) -> (vector<8x32xf32>) { ... }
+    vector.transfer_write %r, %C[%i, %j] ...
+    // becomes (with a memref.prefetch of each of the tile's lines first)
+    %r = scf.for ... iter_args(%acc = %zero) -> (vector<8x32xf32>) { ... }
+    %c = vector.transfer_read %C[%i, %j] ... : vector<8x32xf32>
+    %s = arith.addf %r, %c : vector<8x32xf32>
+    vector.transfer_write %s, %C[%i, %j] ...
+    ```
+
+    Floating-point sums are reassociated (C is added last, not first).
+    Loops whose body does anything else with the argument (a max, a
+    product, a lane insert) or writes memory are left alone. Runs on
+    memrefs (after bufferization): each line of the tile is prefetched
+    for writing before the loop (`memref.prefetch`), so the read after it
+    finds the lines in L1.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def WidenI1VectorMemory : Pass<"hatc-widen-i1-vector-memory", "mlir::ModuleOp"> {
   let summary = "Load and store vectors of i1 as bytes";
   let description = [{

@@ -128,11 +128,12 @@ std::vector<TargetFacts> allFacts() {
 TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
   Config wide = matmulDefault(matmul(1024, 1024, 1024), avx512());
   Config narrow = matmulDefault(matmul(1024, 1024, 1024), avx2());
-  // Two vectors wide (one B load per FMA port) and as many rows as the
-  // register file holds: 8x32 on 32 zmm registers, 6x16 on 16 ymm ones
-  // (the classic Haswell kernel).
-  EXPECT_EQ(wide.at("nr"), 32);
-  EXPECT_EQ(wide.at("mr"), 8);
+  // B panels (AVX-512): 4 rows x 4 vectors. Padded tiles (AVX2): two
+  // vectors wide (one B load per FMA port) and as many rows as the
+  // register file holds, 6x16 on 16 ymm registers (the classic Haswell
+  // kernel).
+  EXPECT_EQ(wide.at("nr"), 64);
+  EXPECT_EQ(wide.at("mr"), 4);
   EXPECT_EQ(narrow.at("nr"), 16);
   EXPECT_EQ(narrow.at("mr"), 6);
   // Threads over rows: as many as the target runs.
@@ -157,11 +158,17 @@ TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
   EXPECT_EQ(matmulDefault(matmul(257, 129, 67), avx512()).at("pack"), 1);
   // N = 10 is less than a vector: padded.
   EXPECT_EQ(matmulDefault(matmul(32, 10, 512), avx512()).at("pack"), 1);
-  // 100 rows: 4-row tiles divide them, but 8-row ones (padded to 104)
-  // do twice the FMAs per load.
+  // 100 rows: 4-row tiles divide them, 4 vectors wide (as many FMAs per
+  // load as 8 x 2 vectors): B panels, no padding.
   Config rows = matmulDefault(matmul(100, 64, 64), avx512());
-  EXPECT_EQ(rows.at("pack"), 1) << rows.dump();
-  EXPECT_EQ(rows.at("mr"), 8) << rows.dump();
+  EXPECT_EQ(rows.at("pack"), 2) << rows.dump();
+  EXPECT_EQ(rows.at("mr"), 4) << rows.dump();
+  EXPECT_EQ(rows.at("nr"), 64) << rows.dump();
+  // 100 rows, N = 32: no 4-vector tile; 4 x 32 does half the FMAs per
+  // load of the padded 8 x 32.
+  Config narrowN = matmulDefault(matmul(100, 32, 64), avx512());
+  EXPECT_EQ(narrowN.at("pack"), 1) << narrowN.dump();
+  EXPECT_EQ(narrowN.at("mr"), 8) << narrowN.dump();
   // 48 rows on one thread: 8-row tiles divide them.
   EXPECT_EQ(matmulDefault(matmul(48, 64, 64), avx512()).at("pack"), 0);
   // 512 rows a thread reuse the packed panels enough. K = 784 takes the
@@ -263,11 +270,11 @@ TEST(TunerDefaults, CacheBlockingFollowsTheCaches) {
     int64_t kc = config.at("kc"), mc = config.at("mc"), nc = config.at("nc"),
             nr = config.at("nr");
     if (config.at("pack") == 2) {
-      // B panels: one nr x kc panel in half of L1 (no larger power of two
+      // B panels: one kc x nr panel in 1/32 of L2 (no larger power of two
       // would be); the rows' A block in a quarter of L2.
-      EXPECT_LE(kc * nr * 4, f.l1Bytes / 2) << config.dump();
-      EXPECT_GT(2 * kc * nr * 4, f.l1Bytes / 2) << "kc could double: "
-                                                << config.dump();
+      EXPECT_LE(kc * nr * 4, f.l2Bytes / 32) << config.dump();
+      EXPECT_GT(2 * kc * nr * 4, f.l2Bytes / 32) << "kc could double: "
+                                                 << config.dump();
       EXPECT_LE(mc * kc * 4, f.l2Bytes / 4) << config.dump();
       EXPECT_LE(kc * nc * 4, f.l2Bytes / 2) << config.dump();
       continue;
@@ -383,15 +390,16 @@ TEST(TunerDefaults, PanelsOnlyForF32MatmulsThatTile) {
   p.par = 2, p.mc = 64, p.nc = 128, p.kc = 128, p.mr = 8, p.nr = 32;
   p.pack = true, p.panels = true;
   EXPECT_FALSE(panelMatmulReason(mm, p));
-  // BERT's FFN default: panels, 8x32 register tiles, a 128-deep panel
-  // (16 KiB, half of a 48 KiB L1 rounded down to a dividing power of two).
+  // BERT's FFN default: panels, 4x64 register tiles, a 256-deep panel
+  // (64 KiB, 1/32 of a 2 MiB L2, dividing K).
   CpuFacts f = cpuFacts(16, 32);
   f.l1Bytes = 48 << 10, f.l2Bytes = 2 << 20;
   auto derived = deriveCpuMatmul(mm, f);
   ASSERT_TRUE(derived.has_value());
   EXPECT_TRUE(derived->panels);
-  EXPECT_EQ(derived->kc, 128);
-  EXPECT_EQ(derived->mr, 8);
+  EXPECT_EQ(derived->kc, 256);
+  EXPECT_EQ(derived->mr, 4);
+  EXPECT_EQ(derived->nr, 64);
   EXPECT_FALSE(derived->fuse);
   // Each tile must divide: A is read in place, B's panels are whole.
   CpuMatmulParams bad = p;
