@@ -164,20 +164,39 @@ vector::TransferWriteOp writeBack(scf::ForOp loop, unsigned index,
   return write;
 }
 
-/// Whether `loop` writes no memory (its body's reads of C's buffer, if
-/// any, then see the same values before and after the rewrite).
-bool writesNoMemory(scf::ForOp loop) {
-  WalkResult walk = loop.getBody()->walk([](Operation *op) {
-    if (isMemoryEffectFree(op))
+/// Whether `op` (or an op nested in it) may write or free memory.
+bool mayWriteMemory(Operation *op) {
+  WalkResult walk = op->walk([](Operation *nested) {
+    // A loop's or an if's effects are those of its body, walked too.
+    if (isMemoryEffectFree(nested) ||
+        nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
       return WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!effects || effects.hasEffect<MemoryEffects::Write>() ||
         effects.hasEffect<MemoryEffects::Free>() ||
         effects.hasEffect<MemoryEffects::Allocate>())
       return WalkResult::interrupt();
     return WalkResult::advance();
   });
-  return !walk.wasInterrupted();
+  return walk.wasInterrupted();
+}
+
+/// Whether memory holds the same values at `write` as at `read`, so the
+/// read can move to just before the write: both in `loop`'s block, read
+/// before the loop and write after it, and nothing from the read to the
+/// write (the loop included) writes memory. An op in between could write
+/// C (a matmul before this one, sharing its initial buffer).
+bool sameMemoryAt(vector::TransferReadOp read, scf::ForOp loop,
+                  vector::TransferWriteOp write) {
+  Block *block = loop->getBlock();
+  if (read->getBlock() != block || write->getBlock() != block ||
+      !read->isBeforeInBlock(loop) || !loop->isBeforeInBlock(write))
+    return false;
+  for (Operation *op = read->getNextNode(); op != write.getOperation();
+       op = op->getNextNode())
+    if (mayWriteMemory(op))
+      return false;
+  return true;
 }
 
 /// Prefetches (for writing, into L1) each cache line of the vector `read`
@@ -217,8 +236,7 @@ void prefetchRows(OpBuilder &b, vector::TransferReadOp read) {
 bool deferIfAdditive(scf::ForOp loop, unsigned index) {
   auto read =
       loop.getInitArgs()[index].getDefiningOp<vector::TransferReadOp>();
-  if (!read || !isa<MemRefType>(read.getSource().getType()) ||
-      !writesNoMemory(loop))
+  if (!read || !isa<MemRefType>(read.getSource().getType()))
     return false;
   auto type = dyn_cast<VectorType>(read.getVectorType());
   if (!type || type.isScalable() || type.getRank() == 0 ||
@@ -228,7 +246,7 @@ bool deferIfAdditive(scf::ForOp loop, unsigned index) {
   if (!isa<FloatType>(element) && !element.isSignlessInteger())
     return false;
   vector::TransferWriteOp write = writeBack(loop, index, read);
-  if (!write)
+  if (!write || !sameMemoryAt(read, loop, write))
     return false;
   BlockArgument acc = loop.getRegionIterArgs()[index];
   Value yielded = loop.getYieldedValues()[index];

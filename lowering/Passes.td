@@ -445,7 +445,10 @@ def DeferAccumulatorReads : Pass<"hatc-defer-accumulator-reads"> {
 
     Floating-point sums are reassociated (C is added last, not first).
     Loops whose body does anything else with the argument (a max, a
-    product, a lane insert) or writes memory are left alone. Runs on
+    product, a lane insert) are left alone, and so are those where
+    anything from the read to the write (the loop included) may write
+    memory: C could change in between (two matmuls sharing their initial
+    buffer, the first writing it before the second's loop). Runs on
     memrefs (after bufferization): each line of the tile is prefetched
     for writing before the loop (`memref.prefetch`), so the read after it
     finds the lines in L1.
