@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -117,12 +118,12 @@ public:
     auto [it, inserted] = depends.try_emplace(op, false);
     if (!inserted)
       return it->second;
-    bool result = llvm::any_of(op->getOperands(),
-                               [&](Value operand) { return dependsOnAcc(operand); });
     // Ops with regions (nested loops) are not looked into: assume the worst.
-    if (op->getNumRegions())
-      result = true;
-    depends[op] = result;
+    bool result = op->getNumRegions() ||
+                  llvm::any_of(op->getOperands(), [&](Value operand) {
+                    return dependsOnAcc(operand);
+                  });
+    depends[op] = result; // not `it`: the recursion may have grown the map
     return result;
   }
 
@@ -132,19 +133,10 @@ private:
   llvm::DenseMap<Operation *, bool> depends;
 };
 
-/// Calls `fn` with every row of a vector of `shape` (all dims but the last).
-bool forEachRow(ArrayRef<int64_t> shape, llvm::function_ref<bool(Row)> fn) {
+/// Every row of a vector of `shape` (all dims but the last), in order.
+StaticTileOffsetRange rowsOf(ArrayRef<int64_t> shape) {
   ArrayRef<int64_t> outer = shape.drop_back();
-  Row row(outer.size(), 0);
-  while (true) {
-    if (!fn(row))
-      return false;
-    int64_t d = outer.size() - 1;
-    while (d >= 0 && ++row[d] == outer[d])
-      row[d--] = 0;
-    if (d < 0)
-      return true;
-  }
+  return StaticTileOffsetRange(outer, Row(outer.size(), 1));
 }
 
 /// The write of the loop's `index`th result back where its initial value
@@ -164,21 +156,15 @@ vector::TransferWriteOp writeBack(scf::ForOp loop, unsigned index,
   return write;
 }
 
-/// Whether `op` (or an op nested in it) may write or free memory.
+/// Whether `op` (or, for a loop or an if, an op in its body) may write,
+/// allocate or free memory; unknown effects may.
 bool mayWriteMemory(Operation *op) {
-  WalkResult walk = op->walk([](Operation *nested) {
-    // A loop's or an if's effects are those of its body, walked too.
-    if (isMemoryEffectFree(nested) ||
-        nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-      return WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (!effects || effects.hasEffect<MemoryEffects::Write>() ||
-        effects.hasEffect<MemoryEffects::Free>() ||
-        effects.hasEffect<MemoryEffects::Allocate>())
-      return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return walk.wasInterrupted();
+  auto effects = getEffectsRecursively(op);
+  return !effects ||
+         llvm::any_of(*effects, [](const MemoryEffects::EffectInstance &e) {
+           return isa<MemoryEffects::Write, MemoryEffects::Free,
+                      MemoryEffects::Allocate>(e.getEffect());
+         });
 }
 
 /// Whether memory holds the same values at `write` as at `read`, so the
@@ -219,18 +205,18 @@ void prefetchRows(OpBuilder &b, vector::TransferReadOp read) {
     Value c = b.create<arith::ConstantIndexOp>(loc, by);
     return b.create<arith::AddIOp>(loc, index, c);
   };
-  forEachRow(type.getShape(), [&](Row row) {
+  for (Row row : rowsOf(type.getShape())) {
+    SmallVector<Value> rowStart(read.getIndices());
+    for (auto [d, r] : llvm::enumerate(row))
+      rowStart[first + d] = offset(rowStart[first + d], r);
     for (int64_t lane = 0; lane < type.getShape().back(); lane += lineElems) {
-      SmallVector<Value> indices(read.getIndices());
-      for (auto [d, r] : llvm::enumerate(row))
-        indices[first + d] = offset(indices[first + d], r);
-      indices.back() = offset(indices.back(), lane);
+      SmallVector<Value> indices = rowStart;
+      indices.back() = offset(rowStart.back(), lane);
       b.create<memref::PrefetchOp>(loc, read.getSource(), indices,
                                    /*isWrite=*/true, /*localityHint=*/3,
                                    /*isDataCache=*/true);
     }
-    return true;
-  });
+  }
 }
 
 bool deferIfAdditive(scf::ForOp loop, unsigned index) {
@@ -251,11 +237,11 @@ bool deferIfAdditive(scf::ForOp loop, unsigned index) {
   BlockArgument acc = loop.getRegionIterArgs()[index];
   Value yielded = loop.getYieldedValues()[index];
   AdditiveCheck check(acc, loop.getRegion());
-  if (!forEachRow(type.getShape(), [&](Row row) {
-        std::optional<Row> from = check.trace(yielded, row);
-        return from && *from == row;
-      }))
-    return false;
+  for (Row row : rowsOf(type.getShape())) {
+    std::optional<Row> from = check.trace(yielded, row);
+    if (!from || *from != row)
+      return false;
+  }
 
   // Start from zero; read the old value after the loop and add it.
   OpBuilder b(loop);
