@@ -102,15 +102,37 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
     shape.elemType = elementTypeName(op.getDpsInputs().front().getType());
   if (!op.getDpsInits().empty())
     shape.accType = elementTypeName(op.getDpsInits().front().getType());
-  mlir::Value result =
-      operation->getNumResults() ? operation->getResult(0) : mlir::Value();
-  if (result && result.hasOneUse())
-    if (auto consumer =
-            mlir::dyn_cast<mlir::linalg::GenericOp>(*result.user_begin()))
-      shape.hasElementwiseConsumer =
-          consumer.getNumReductionLoops() == 0 &&
-          consumer.getNumLoops() == op.getNumParallelLoops();
+  shape.hasElementwiseConsumer = elementwiseConsumerOf(operation) != nullptr;
+  shape.initProducer = hasInitProducer(operation);
   return shape;
+}
+
+mlir::Operation *elementwiseConsumerOf(mlir::Operation *anchor) {
+  auto op = mlir::dyn_cast<mlir::linalg::LinalgOp>(anchor);
+  if (!op || anchor->getNumResults() != 1 || !anchor->getResult(0).hasOneUse())
+    return nullptr;
+  mlir::Value result = anchor->getResult(0);
+  auto consumer =
+      mlir::dyn_cast<mlir::linalg::GenericOp>(*result.user_begin());
+  if (!consumer || consumer->getNumResults() != 1 ||
+      consumer.getNumReductionLoops() != 0 ||
+      consumer.getNumLoops() != op.getNumParallelLoops())
+    return nullptr;
+  for (mlir::OpOperand &operand : consumer->getOpOperands())
+    if ((operand.get() == result || consumer.isDpsInit(&operand)) &&
+        !consumer.getMatchingIndexingMap(&operand).isIdentity())
+      return nullptr;
+  return consumer;
+}
+
+bool hasInitProducer(mlir::Operation *anchor) {
+  auto op = mlir::dyn_cast<mlir::linalg::LinalgOp>(anchor);
+  if (!op || op.getNumDpsInits() != 1)
+    return false;
+  mlir::Value init = op.getDpsInits().front();
+  mlir::Operation *producer = init.getDefiningOp();
+  return producer && init.hasOneUse() &&
+         mlir::isa<mlir::linalg::FillOp, mlir::linalg::BroadcastOp>(producer);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1012,17 +1034,57 @@ void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
   annotate(micro, kAmxMicroTileAttr);
 }
 
-void CpuScheduleScript::conv(mlir::Value op, const CpuConvParams &p) {
+void CpuScheduleScript::conv(mlir::Value op, const CpuOpShape &shape,
+                             const CpuConvParams &p) {
   scheduled = true;
-  if (p.par > 1)
-    op = tileForallThreads(op, {0, p.par, 0, 0}).first;
-  auto [tiled, loops] = tileFor(op, {1, 1, p.owT, p.fT, 1, 1, p.cT});
+  // The accumulators start from the init's producer (the bias broadcast)
+  // and end in the elementwise consumer (bias, relu, a residual add):
+  // both fused into each register tile, so neither makes its own pass
+  // over the output.
+  // Without a consumer and threads, the init stays a pass of its own
+  // (LLVM's loops): its producer is not fused into the conv's for loops,
+  // which carry the output as a loop argument.
+  bool fuseInit =
+      shape.initProducer && (shape.hasElementwiseConsumer || p.par > 1);
+  mlir::Value init = fuseInit ? producerOf(op, 2) : mlir::Value();
+  mlir::Value consumer;
+  if (shape.hasElementwiseConsumer) {
+    // Tiled by the consumer: the conv and its init are fused into its
+    // loops through their result slices (no loop-carried tensor between).
+    consumer = consumersOf(op, 0);
+    if (p.par > 1) {
+      auto [tiled, forall] = tileForallThreads(consumer, {0, p.par, 0, 0});
+      auto [fused, forall2] = fuseInto(op, forall);
+      consumer = tiled, op = fused;
+      if (init)
+        init = fuseInto(init, forall2).first;
+    }
+    auto [tile, loops] = tileFor(consumer, {1, 1, p.owT, p.fT});
+    auto [fused, loop] = fuseInto(op, loops.back());
+    consumer = tile, op = fused;
+    if (init)
+      init = fuseInto(init, loop).first;
+  } else if (p.par > 1) {
+    auto [tiled, forall] = tileForallThreads(op, {0, p.par, 0, 0});
+    op = tiled;
+    if (init)
+      init = tileFor(fuseInto(init, forall).first, {1, 1, p.owT, p.fT}).first;
+  }
+  // n, oh, ow and f are tiled above when a consumer is; else here.
+  std::vector<int64_t> sizes = {1, 1, p.owT, p.fT, 1, 1, p.cT};
+  if (consumer)
+    sizes = {0, 0, 0, 0, 1, 1, p.cT};
+  auto [tiled, loops] = tileFor(op, sizes);
   mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
       loc(), anyOp(), tiled);
   vectorize(decomposed);
+  if (consumer)
+    vectorize(consumer);
+  if (init)
+    vectorize(init);
   contractions = true;
   if (p.hoist)
-    registerLoops.push_back({loops[6], true, 1}); // the channel loop
+    registerLoops.push_back({loops.back(), true, 1}); // the channel loop
 }
 
 void CpuScheduleScript::depthwiseConv(mlir::Value op,
@@ -1120,7 +1182,7 @@ void CpuScheduleScript::schedule(mlir::Value op, const CpuOpShape &shape,
   if (auto *p = std::get_if<CpuAmxMatmulParams>(&params))
     return amxMatmul(op, shape, *p);
   if (auto *p = std::get_if<CpuConvParams>(&params))
-    return conv(op, *p);
+    return conv(op, shape, *p);
   if (auto *p = std::get_if<CpuDepthwiseConvParams>(&params))
     return depthwiseConv(op, *p);
   if (auto *p = std::get_if<CpuConvIm2colParams>(&params))

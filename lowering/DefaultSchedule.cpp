@@ -58,6 +58,7 @@ struct ScheduledOp {
   mlir::Value handle;
   bool done = false; // fused into another op's schedule
   std::vector<int64_t> transposeTiles; // a transpose: its tiles, not params
+  std::vector<int64_t> transposeThreads; // and its num_threads (or none)
 };
 
 /// The tiles of a linalg.transpose (no arithmetic, but a strided pass over
@@ -98,6 +99,32 @@ std::vector<int64_t> transposeTiles(mlir::linalg::TransposeOp op,
   if (tiles[out] < 0)
     return {};
   return tiles;
+}
+
+/// A transpose is a pass over memory: it gets threads (over the first
+/// output dim they split into whole tiles) from this many elements each,
+/// fewer than a compute op needs, since it has no arithmetic to amortize
+/// the parallel region's fork and join (a few microseconds) over.
+constexpr int64_t kMinTransposeElementsPerThread = int64_t(1) << 16;
+
+/// The num_threads of a transpose tiled by `tiles` on `threads` threads:
+/// all zero but one dim (empty: one thread).
+std::vector<int64_t> transposeThreads(mlir::linalg::TransposeOp op,
+                                      const std::vector<int64_t> &tiles,
+                                      int64_t threads) {
+  auto type = mlir::cast<mlir::ShapedType>(op.getInit().getType());
+  int64_t elements = type.getNumElements();
+  for (int64_t t = threads; t > 1; --t) {
+    if (elements / t < kMinTransposeElementsPerThread)
+      continue;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.getDimSize(d) % (t * tiles[d]) == 0) {
+        std::vector<int64_t> numThreads(size_t(type.getRank()), 0);
+        numThreads[d] = t;
+        return numThreads;
+      }
+  }
+  return {};
 }
 
 bool initIsFilled(mlir::linalg::LinalgOp op) {
@@ -141,8 +168,17 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     if (tiles.empty())
       return;
     ops.push_back({op, cpuOpShapeOf(op), CpuGenericParams{}, {}});
+    ops.back().transposeThreads =
+        transposeThreads(transpose, tiles, facts.threads);
     ops.back().transposeTiles = std::move(tiles);
   });
+  // An elementwise consumer of two anchors (a residual add of two convs)
+  // is fused into the first one's tiles only.
+  llvm::DenseSet<mlir::Operation *> claimed;
+  for (ScheduledOp &item : ops)
+    if (item.shape.hasElementwiseConsumer && isGemmLike(item.shape.opClass) &&
+        !claimed.insert(elementwiseConsumerOf(item.op)).second)
+      item.shape.hasElementwiseConsumer = false;
   for (ScheduledOp &item : ops) {
     if (!item.transposeTiles.empty())
       continue;
@@ -208,18 +244,26 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     if (item.done)
       continue;
     if (!item.transposeTiles.empty()) {
-      script.vectorize(script.tileFor(item.handle, item.transposeTiles).first);
+      mlir::Value transpose = item.handle;
+      if (!item.transposeThreads.empty())
+        transpose =
+            script.tileForallThreads(transpose, item.transposeThreads).first;
+      script.vectorize(script.tileFor(transpose, item.transposeTiles).first);
       transposes = true;
       continue;
     }
     script.schedule(item.handle, item.shape, item.params, facts.vectorLanes);
     auto *matmul = std::get_if<CpuMatmulParams>(&item.params);
-    // A fused consumer is the matmul's; so is the one a B-panel matmul
-    // schedules as its own loop.
-    if (matmul && (matmul->fuse || (matmul->panels &&
-                                    item.shape.hasElementwiseConsumer)))
+    // A fused consumer is the matmul's or conv's; so is the one a B-panel
+    // matmul schedules as its own loop.
+    bool ownsConsumer =
+        matmul ? matmul->fuse ||
+                     (matmul->panels && item.shape.hasElementwiseConsumer)
+               : std::holds_alternative<CpuConvParams>(item.params) &&
+                     item.shape.hasElementwiseConsumer;
+    if (ownsConsumer)
       for (ScheduledOp &other : ops)
-        if (other.op.getOperation() == *item.op->getUsers().begin())
+        if (other.op.getOperation() == elementwiseConsumerOf(item.op))
           other.done = true;
   }
   if (transposes)

@@ -61,12 +61,8 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   shape.elemType = typeName(anchor.getDpsInputs().front().getType());
   shape.accType = typeName(anchor.getDpsInits().front().getType());
   shape.anchor = classifyOp(anchor);
-  Value result = anchor->getResult(0);
-  if (result.hasOneUse())
-    if (auto consumer = dyn_cast<linalg::GenericOp>(*result.user_begin()))
-      shape.hasElementwiseConsumer =
-          consumer.getNumReductionLoops() == 0 &&
-          consumer.getNumLoops() == anchor.getNumParallelLoops();
+  shape.hasElementwiseConsumer = elementwiseConsumerOf(anchor) != nullptr;
+  shape.initProducer = hasInitProducer(anchor);
   return shape;
 }
 

@@ -54,6 +54,7 @@ CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
   out.elemType = shape.elemType;
   out.accType = shape.accType;
   out.hasElementwiseConsumer = shape.hasElementwiseConsumer;
+  out.initProducer = shape.initProducer;
   return out;
 }
 

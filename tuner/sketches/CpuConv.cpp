@@ -95,7 +95,7 @@ public:
 
   std::string script(const Config &c) const override {
     CpuScheduleScript s("hatc sketch cpu_conv: " + c.dump());
-    s.conv(s.match({shape.anchorOp}), params(c));
+    s.conv(s.match({shape.anchorOp}), cpuShapeOf(shape), params(c));
     return s.finish();
   }
 

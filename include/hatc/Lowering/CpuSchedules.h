@@ -56,8 +56,12 @@ struct CpuOpShape {
   std::vector<bool> parallel;      // per loop: a parallel iterator
   std::string elemType = "f32";    // first input
   std::string accType = "f32";     // output
-  /// Matmul only: an all-parallel generic consumes the result alone.
+  /// An all-parallel generic consumes the result alone, element for
+  /// element (elementwiseConsumerOf): matmul and conv schedules fuse it.
   bool hasElementwiseConsumer = false;
+  /// The init is a linalg.fill or linalg.broadcast used only there (a
+  /// conv's bias): conv schedules fuse it into their tiles.
+  bool initProducer = false;
   int64_t elemBytes() const {
     if (elemType == "i8")
       return 1;
@@ -77,6 +81,16 @@ struct CpuOpShape {
 
 /// The shape of a linalg op (conv_2d_nchw_fchw's loops reordered as above).
 CpuOpShape cpuOpShapeOf(mlir::Operation *linalgOp);
+
+/// The all-parallel linalg.generic that alone consumes `anchor`'s result,
+/// reading it and writing its own result through identity maps over as
+/// many loops as `anchor` has parallel ones (relu, bias + gelu, a residual
+/// add): a tile of the anchor's result is a tile of it. Null otherwise.
+mlir::Operation *elementwiseConsumerOf(mlir::Operation *anchor);
+
+/// Whether `anchor`'s init is a linalg.fill or linalg.broadcast whose only
+/// use it is (the accumulators' starting value).
+bool hasInitProducer(mlir::Operation *anchor);
 
 /// cpu_matmul: threads over M (or the batch), cache tiles mc x nc x kc in
 /// `order`, packed (padded) panels, an mr x nr register tile of vector.fma
@@ -254,7 +268,8 @@ public:
               const CpuMatmulParams &params, int64_t vectorLanes);
   void amxMatmul(mlir::Value op, const CpuOpShape &shape,
                  const CpuAmxMatmulParams &params);
-  void conv(mlir::Value op, const CpuConvParams &params);
+  void conv(mlir::Value op, const CpuOpShape &shape,
+            const CpuConvParams &params);
   void depthwiseConv(mlir::Value op, const CpuDepthwiseConvParams &params);
   /// Rewrites the function's unit dims (it re-matches the GEMM it makes):
   /// for a workload of that one conv.

@@ -45,9 +45,12 @@ struct WorkloadShape {
   std::vector<int64_t> loopRanges; // of the anchor
   std::string elemType;           // of the anchor's first input: "f32", "i8"
   std::string accType;            // of its output
-  /// An all-parallel linalg.generic consuming the anchor's result (bias +
-  /// ReLU after a matmul): a fusion candidate.
+  /// An all-parallel linalg.generic consuming the anchor's result element
+  /// for element (bias + ReLU after a matmul or conv): a fusion candidate.
   bool hasElementwiseConsumer = false;
+  /// The anchor's init is a fill or broadcast used only there (a conv's
+  /// bias): conv schedules fuse it into their tiles.
+  bool initProducer = false;
   int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
   /// The anchor's own loops, in its order (loopRanges reorders an NCHW
   /// conv), and its hatc.op_index when its name's ops differ in the
