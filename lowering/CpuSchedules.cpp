@@ -1034,72 +1034,84 @@ void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
   annotate(micro, kAmxMicroTileAttr);
 }
 
-void CpuScheduleScript::conv(mlir::Value op, const CpuOpShape &shape,
-                             const CpuConvParams &p) {
-  scheduled = true;
+CpuScheduleScript::ConvTiles
+CpuScheduleScript::convOutputTiles(mlir::Value op, const CpuOpShape &shape,
+                                   int64_t par, llvm::ArrayRef<int64_t> tile) {
   // The accumulators start from the init's producer (the bias broadcast)
   // and end in the elementwise consumer (bias, relu, a residual add):
   // both fused into each register tile, so neither makes its own pass
-  // over the output.
-  // Without a consumer and threads, the init stays a pass of its own
-  // (LLVM's loops): its producer is not fused into the conv's for loops,
-  // which carry the output as a loop argument.
+  // over the output. Without a consumer and threads, the init stays a
+  // pass of its own (LLVM's loops): its producer is not fused into the
+  // conv's for loops, which carry the output as a loop argument.
+  ConvTiles out{op, {}, {}};
   bool fuseInit =
-      shape.initProducer && (shape.hasElementwiseConsumer || p.par > 1);
-  mlir::Value init = fuseInit ? producerOf(op, 2) : mlir::Value();
-  mlir::Value consumer;
+      shape.initProducer && (shape.hasElementwiseConsumer || par > 1);
+  if (fuseInit)
+    out.init = producerOf(op, 2);
+  std::vector<int64_t> threads = {0, par, 0, 0};
   if (shape.hasElementwiseConsumer) {
     // Tiled by the consumer: the conv and its init are fused into its
     // loops through their result slices (no loop-carried tensor between).
-    consumer = consumersOf(op, 0);
-    if (p.par > 1) {
-      auto [tiled, forall] = tileForallThreads(consumer, {0, p.par, 0, 0});
-      auto [fused, forall2] = fuseInto(op, forall);
-      consumer = tiled, op = fused;
-      if (init)
-        init = fuseInto(init, forall2).first;
+    out.consumer = consumersOf(op, 0);
+    if (par > 1) {
+      auto [tiled, forall] = tileForallThreads(out.consumer, threads);
+      auto [fused, forall2] = fuseInto(out.op, forall);
+      out.consumer = tiled, out.op = fused;
+      if (out.init)
+        out.init = fuseInto(out.init, forall2).first;
     }
-    auto [tile, loops] = tileFor(consumer, {1, 1, p.owT, p.fT});
-    auto [fused, loop] = fuseInto(op, loops.back());
-    consumer = tile, op = fused;
-    if (init)
-      init = fuseInto(init, loop).first;
-  } else if (p.par > 1) {
-    auto [tiled, forall] = tileForallThreads(op, {0, p.par, 0, 0});
-    op = tiled;
-    if (init)
-      init = tileFor(fuseInto(init, forall).first, {1, 1, p.owT, p.fT}).first;
+    auto [consumerTile, loops] = tileFor(out.consumer, tile);
+    auto [fused, loop] = fuseInto(out.op, loops.back());
+    out.consumer = consumerTile, out.op = fused;
+    if (out.init)
+      out.init = fuseInto(out.init, loop).first;
+  } else if (par > 1) {
+    auto [tiled, forall] = tileForallThreads(out.op, threads);
+    out.op = tiled;
+    if (out.init)
+      out.init = tileFor(fuseInto(out.init, forall).first, tile).first;
   }
-  // n, oh, ow and f are tiled above when a consumer is; else here.
+  return out;
+}
+
+void CpuScheduleScript::conv(mlir::Value op, const CpuOpShape &shape,
+                             const CpuConvParams &p) {
+  scheduled = true;
+  ConvTiles t = convOutputTiles(op, shape, p.par, {1, 1, p.owT, p.fT});
+  // n, oh, ow and f are tiled already where a consumer is fused.
   std::vector<int64_t> sizes = {1, 1, p.owT, p.fT, 1, 1, p.cT};
-  if (consumer)
+  if (t.consumer)
     sizes = {0, 0, 0, 0, 1, 1, p.cT};
-  auto [tiled, loops] = tileFor(op, sizes);
+  auto [tiled, loops] = tileFor(t.op, sizes);
   mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
       loc(), anyOp(), tiled);
   vectorize(decomposed);
-  if (consumer)
-    vectorize(consumer);
-  if (init)
-    vectorize(init);
+  for (mlir::Value fused : {t.consumer, t.init})
+    if (fused)
+      vectorize(fused);
   contractions = true;
   if (p.hoist)
     registerLoops.push_back({loops.back(), true, 1}); // the channel loop
 }
 
-void CpuScheduleScript::depthwiseConv(mlir::Value op,
+void CpuScheduleScript::depthwiseConv(mlir::Value op, const CpuOpShape &shape,
                                       const CpuDepthwiseConvParams &p) {
   scheduled = true;
-  if (p.par > 1)
-    op = tileForallThreads(op, {0, p.par, 0, 0}).first;
+  ConvTiles t = convOutputTiles(op, shape, p.par, {1, 1, p.owT, p.cT});
   // kw stays whole: with one output row and one filter row the op
   // decomposes to depthwise_conv_1d_nwc_wc, which the vectorizer unrolls
   // over kw into FMAs of channel vectors.
-  auto [tiled, loops] = tileFor(op, {1, 1, p.owT, p.cT, 1, 0});
+  std::vector<int64_t> sizes = {1, 1, p.owT, p.cT, 1, 0};
+  if (t.consumer)
+    sizes = {0, 0, 0, 0, 1, 0};
+  auto [tiled, loops] = tileFor(t.op, sizes);
   mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
       loc(), anyOp(), tiled);
   vectorize(decomposed);
-  registerLoops.push_back({loops[4], true, 1}); // the filter-row loop
+  for (mlir::Value fused : {t.consumer, t.init})
+    if (fused)
+      vectorize(fused);
+  registerLoops.push_back({loops.back(), true, 1}); // the filter-row loop
 }
 
 void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,
@@ -1184,7 +1196,7 @@ void CpuScheduleScript::schedule(mlir::Value op, const CpuOpShape &shape,
   if (auto *p = std::get_if<CpuConvParams>(&params))
     return conv(op, shape, *p);
   if (auto *p = std::get_if<CpuDepthwiseConvParams>(&params))
-    return depthwiseConv(op, *p);
+    return depthwiseConv(op, shape, *p);
   if (auto *p = std::get_if<CpuConvIm2colParams>(&params))
     return convIm2col(op, shape, *p);
   if (auto *p = std::get_if<CpuElementwiseParams>(&params))

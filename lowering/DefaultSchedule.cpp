@@ -127,6 +127,18 @@ std::vector<int64_t> transposeThreads(mlir::linalg::TransposeOp op,
   return {};
 }
 
+/// Whether `item`'s schedule takes its elementwise consumer: fused into
+/// its tiles (a matmul with `fuse`, a conv), or as its own loop (a B-panel
+/// matmul).
+bool ownsConsumer(const ScheduledOp &item) {
+  if (!item.shape.hasElementwiseConsumer)
+    return false;
+  if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
+    return matmul->fuse || matmul->panels;
+  return std::holds_alternative<CpuConvParams>(item.params) ||
+         std::holds_alternative<CpuDepthwiseConvParams>(item.params);
+}
+
 bool initIsFilled(mlir::linalg::LinalgOp op) {
   if (op.getDpsInits().empty())
     return false;
@@ -175,13 +187,12 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
   // An elementwise consumer of two anchors (a residual add of two convs)
   // is fused into the first one's tiles only.
   llvm::DenseSet<mlir::Operation *> claimed;
-  for (ScheduledOp &item : ops)
-    if (item.shape.hasElementwiseConsumer && isGemmLike(item.shape.opClass) &&
-        !claimed.insert(elementwiseConsumerOf(item.op)).second)
-      item.shape.hasElementwiseConsumer = false;
   for (ScheduledOp &item : ops) {
     if (!item.transposeTiles.empty())
       continue;
+    if (item.shape.hasElementwiseConsumer &&
+        claimed.contains(elementwiseConsumerOf(item.op)))
+      item.shape.hasElementwiseConsumer = false;
     item.params = deriveCpuSchedule(item.shape, facts);
     if (std::holds_alternative<CpuRowsParams>(item.params) &&
         !cpuRowsTakes(item.op)) {
@@ -192,6 +203,8 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     }
     if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
       matmul->fuse = matmul->fuse && initIsFilled(item.op);
+    if (ownsConsumer(item))
+      claimed.insert(elementwiseConsumerOf(item.op));
   }
   // NHWC convs run direct (CpuConvParams), alone or not: measured here it
   // beats the analytical im2col GEMM several times over (bench/cpu_perf.py),
@@ -253,15 +266,7 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
       continue;
     }
     script.schedule(item.handle, item.shape, item.params, facts.vectorLanes);
-    auto *matmul = std::get_if<CpuMatmulParams>(&item.params);
-    // A fused consumer is the matmul's or conv's; so is the one a B-panel
-    // matmul schedules as its own loop.
-    bool ownsConsumer =
-        matmul ? matmul->fuse ||
-                     (matmul->panels && item.shape.hasElementwiseConsumer)
-               : std::holds_alternative<CpuConvParams>(item.params) &&
-                     item.shape.hasElementwiseConsumer;
-    if (ownsConsumer)
+    if (ownsConsumer(item))
       for (ScheduledOp &other : ops)
         if (other.op.getOperation() == elementwiseConsumerOf(item.op))
           other.done = true;

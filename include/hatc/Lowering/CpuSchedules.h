@@ -270,7 +270,8 @@ public:
                  const CpuAmxMatmulParams &params);
   void conv(mlir::Value op, const CpuOpShape &shape,
             const CpuConvParams &params);
-  void depthwiseConv(mlir::Value op, const CpuDepthwiseConvParams &params);
+  void depthwiseConv(mlir::Value op, const CpuOpShape &shape,
+                     const CpuDepthwiseConvParams &params);
   /// Rewrites the function's unit dims (it re-matches the GEMM it makes):
   /// for a workload of that one conv.
   void convIm2col(mlir::Value op, const CpuOpShape &shape,
@@ -292,6 +293,16 @@ private:
   /// N/n x K (panels one after another): the packed generic and B's pack.
   std::pair<mlir::Value, mlir::Value>
   packRhsPanels(mlir::Value op, llvm::ArrayRef<int64_t> packedSizes);
+  /// An NHWC conv (loops n, oh, ow, channels, then its reductions) over
+  /// `par` threads (output rows) and output tiles `tile`, with its init
+  /// producer and elementwise consumer (CpuOpShape) fused in: tiled by the
+  /// consumer where there is one (`op` then has its output tiled), else
+  /// only over threads. Null handles where nothing is fused.
+  struct ConvTiles {
+    mlir::Value op, consumer, init;
+  };
+  ConvTiles convOutputTiles(mlir::Value op, const CpuOpShape &shape,
+                            int64_t par, llvm::ArrayRef<int64_t> tile);
   void panelMatmul(mlir::Value op, const CpuOpShape &shape,
                    const CpuMatmulParams &p, int64_t vectorLanes);
 
