@@ -4,8 +4,10 @@ measured configs is the budget and none is measured twice.
 
   interrupt_resume.py HATC WORKLOAD TARGET TRIALS
 """
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import tempfile
 
 hatc, workload, target, trials = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 tmp = tempfile.mkdtemp(prefix="hatc-resume-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 db = os.path.join(tmp, "t.db")
 command = [hatc, "tune", workload, "--target", target, "--db", db, "--trials", str(trials),
            "--seed", "3", "--batch", "4", "--json"]

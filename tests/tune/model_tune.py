@@ -8,8 +8,10 @@ listing each task's schedule, and `hatc report --model`.
 
   model_tune.py HATC MAKE_MODELS TARGET TRIALS
 """
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import tempfile
 
 hatc, make_models, target, trials = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 tmp = tempfile.mkdtemp(prefix="hatc-model-tune-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 subprocess.run(["/usr/bin/python3", make_models, "--out", tmp, "--only", "mobilenet_block"],
                check=True)
 folder = os.path.join(tmp, "mobilenet_block")

@@ -70,13 +70,6 @@ TuneTask makeTask(const std::string &example) {
   return task;
 }
 
-std::string tempPath(const char *suffix) {
-  llvm::SmallString<128> path;
-  llvm::sys::fs::createTemporaryFile("hatc-xtask", suffix, path);
-  llvm::sys::fs::remove(path);
-  return std::string(path);
-}
-
 /// Tunes one example on hwacc into `db`; returns its best-so-far curve.
 /// With `savedModel`, the tuner saves its model there.
 std::vector<double> tuneOne(const std::string &example, const std::string &db,
@@ -116,7 +109,8 @@ TEST(CrossTask, FingerprintWeightFallsWithDifferingParts) {
 }
 
 TEST(CrossTask, SamplesOfEveryTaskOfAKind) {
-  std::string db = tempPath("db");
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-xtask", "db");
   tuneOne("matmul_odd.mlir", db, 16, "", std::log2(257.0), std::log2(129.0));
   tuneOne("bert_ffn_matmul.mlir", db, 16, "", 7, std::log2(3072.0));
   auto database = db::Database::open(db);
@@ -142,18 +136,17 @@ TEST(CrossTask, SamplesOfEveryTaskOfAKind) {
   EXPECT_LT(elsewhere.samples.front().weight, 1.0);
   EXPECT_TRUE(crossTaskSamples(*database, test::context(), "cpu", fingerprint)
                   .samples.empty());
-  database.reset();
-  llvm::sys::fs::remove(db);
 }
 
 TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
-  std::string pool = tempPath("db");
+  test::ScratchFiles scratch;
+  std::string pool = scratch.path("hatc-xtask", "db");
   tuneOne("matmul_odd.mlir", pool, 48, "", std::log2(257.0), std::log2(129.0));
   tuneOne("bert_ffn_matmul.mlir", pool, 48, "", 7, std::log2(3072.0));
   auto fingerprint = llvm::cantFail(resolveTarget("hwacc")).fingerprint();
   cost_model::XGBoostOptions xgb;
   xgb.objective = TuneOptions().objective;
-  std::string modelPath = tempPath("model");
+  std::string modelPath = scratch.path("hatc-xtask", "model");
   {
     auto database = db::Database::open(pool);
     CrossTaskSamples prior =
@@ -164,7 +157,7 @@ TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
   }
 
   // A new task, tuned without the prior: its records are the test set.
-  std::string plainDb = tempPath("db");
+  std::string plainDb = scratch.path("hatc-xtask", "db");
   std::vector<double> plain =
       tuneOne("matmul_1024.mlir", plainDb, 40, "", 10, 10);
   ASSERT_EQ(plain.size(), 40u);
@@ -192,28 +185,24 @@ TEST(CrossTask, ModelOfOtherTasksRanksANewTaskAndChangesNothingWithoutThem) {
   EXPECT_GT(ours, chance + 0.1);
 
   // Tuning with the prior says so and measures differently...
-  std::string xferDb = tempPath("db");
+  std::string xferDb = scratch.path("hatc-xtask", "db");
   std::vector<double> xfer =
       tuneOne("matmul_1024.mlir", xferDb, 40, modelPath, 10, 10);
   EXPECT_EQ(xfer.size(), 40u);
   // ...while a model file that does not load, or one holding only the
   // task's own records, leaves tuning exactly as it was.
-  std::string bogus = tempPath("model");
+  std::string bogus = scratch.path("hatc-xtask", "model");
   { std::ofstream(bogus) << "not a model\n"; }
-  std::string bogusDb = tempPath("db");
+  std::string bogusDb = scratch.path("hatc-xtask", "db");
   EXPECT_EQ(tuneOne("matmul_1024.mlir", bogusDb, 40, bogus, 10, 10), plain);
-  std::string ownOnly = tempPath("model");
+  std::string ownOnly = scratch.path("hatc-xtask", "model");
   {
     auto model = cost_model::makeXGBoostModel(xgb);
     model->update(test.samples);
     model->save(ownOnly);
   }
-  std::string ownDb = tempPath("db");
+  std::string ownDb = scratch.path("hatc-xtask", "db");
   EXPECT_EQ(tuneOne("matmul_1024.mlir", ownDb, 40, ownOnly, 10, 10), plain);
-  database.reset();
-  for (const std::string &f :
-       {pool, modelPath, plainDb, xferDb, bogus, bogusDb, ownOnly, ownDb})
-    llvm::sys::fs::remove(f);
 }
 
 /// Whether the model file at `path` was trained on the analytical estimate
@@ -232,9 +221,10 @@ bool trainedOnTheEstimate(const std::string &path) {
 // trees alone cannot extrapolate to a shape the prior never held). Without
 // a prior the model is as before.
 TEST(CrossTask, HwaccPriorTrainsTreesOnTheEstimate) {
-  std::string pool = tempPath("db");
+  test::ScratchFiles scratch;
+  std::string pool = scratch.path("hatc-xtask", "db");
   tuneOne("matmul_odd.mlir", pool, 16, "", std::log2(257.0), std::log2(129.0));
-  std::string modelPath = tempPath("model");
+  std::string modelPath = scratch.path("hatc-xtask", "model");
   {
     auto database = db::Database::open(pool);
     CrossTaskSamples prior =
@@ -246,13 +236,12 @@ TEST(CrossTask, HwaccPriorTrainsTreesOnTheEstimate) {
     model->update(prior.samples);
     model->save(modelPath);
   }
-  std::string withDb = tempPath("db"), withModel = tempPath("model");
+  std::string withDb = scratch.path("hatc-xtask", "db");
+  std::string withModel = scratch.path("hatc-xtask", "model");
   tuneOne("matmul_1024.mlir", withDb, 16, modelPath, 10, 10, withModel);
   EXPECT_TRUE(trainedOnTheEstimate(withModel));
-  std::string withoutDb = tempPath("db"), withoutModel = tempPath("model");
+  std::string withoutDb = scratch.path("hatc-xtask", "db");
+  std::string withoutModel = scratch.path("hatc-xtask", "model");
   tuneOne("matmul_1024.mlir", withoutDb, 16, "", 10, 10, withoutModel);
   EXPECT_FALSE(trainedOnTheEstimate(withoutModel));
-  for (const std::string &f :
-       {pool, modelPath, withDb, withModel, withoutDb, withoutModel})
-    llvm::sys::fs::remove(f);
 }

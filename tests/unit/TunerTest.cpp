@@ -83,13 +83,6 @@ TuneTask makeTask(const std::string &example,
   return task;
 }
 
-std::string tempDb() {
-  llvm::SmallString<128> path;
-  llvm::sys::fs::createTemporaryFile("hatc-tuner", "db", path);
-  llvm::sys::fs::remove(path);
-  return std::string(path);
-}
-
 TuneOptions options(int64_t trials, const std::string &search,
                     uint64_t seed = 1) {
   TuneOptions o;
@@ -143,7 +136,8 @@ TEST(Tuner, SameSeedSameConfigsSameOrder) {
 }
 
 TEST(Tuner, ResumesFromTheDatabase) {
-  std::string db = tempDb();
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-tuner", "db");
   FakeMeasurer first, second;
   runTuner("xgboost", 24, 1, first, db);
   runTuner("xgboost", 40, 1, second, db);
@@ -153,7 +147,6 @@ TEST(Tuner, ResumesFromTheDatabase) {
         << config << " measured again";
   auto database = db::Database::open(db);
   EXPECT_EQ(database->stats().records, 40);
-  llvm::sys::fs::remove(db);
 }
 
 TEST(Tuner, GuidedSearchBeatsRandomAtEqualBudget) {
@@ -218,8 +211,9 @@ TEST(Tuner, StopsWhenInterrupted) {
 }
 
 TEST(Tuner, CorruptOrStaleModelFileIsRebuiltFromTheDatabase) {
-  std::string db = tempDb();
-  std::string modelPath = db + ".model";
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-tuner", "db");
+  std::string modelPath = scratch.add(db + ".model");
   FakeMeasurer first;
   {
     Recorder recorder(db, "");
@@ -246,8 +240,6 @@ TEST(Tuner, CorruptOrStaleModelFileIsRebuiltFromTheDatabase) {
   auto reloaded = cost_model::makeXGBoostModel();
   EXPECT_TRUE(reloaded->load(modelPath)); // saved again after the batch
   EXPECT_EQ(reloaded->sampleCount(), 32u);
-  llvm::sys::fs::remove(db);
-  llvm::sys::fs::remove(modelPath);
 }
 
 // The baseline each task measures first is the target's own default
@@ -305,7 +297,8 @@ TEST(Recording, HwaccLatencyIsTheModeledTime) {
 // measuring a config twice, and the shared budget from measuring more than
 // it allows in total.
 TEST(Tuner, ConcurrentSessionsShareTheBudgetAndMeasureNothingTwice) {
-  std::string db = tempDb();
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-tuner", "db");
   db::Database::open(db); // the schema, so both start on an existing file
   FakeMeasurer a, b;
   Recorder recorderA(db, ""), recorderB(db, "");
@@ -329,5 +322,4 @@ TEST(Tuner, ConcurrentSessionsShareTheBudgetAndMeasureNothingTwice) {
     EXPECT_EQ(std::count(b.seen.begin(), b.seen.end(), config), 0)
         << config << " measured by both sessions";
   EXPECT_EQ(db::Database::open(db)->stats().records, 40);
-  llvm::sys::fs::remove(db);
 }
