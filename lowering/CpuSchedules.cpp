@@ -1071,6 +1071,13 @@ CpuScheduleScript::convOutputTiles(mlir::Value op, const CpuOpShape &shape,
     if (out.init)
       out.init = tileFor(fuseInto(out.init, forall).first, tile).first;
   }
+  if (out.init)
+    // The fused init writes a slice of the whole output's tensor.empty:
+    // an empty of the tile's own shape instead, so each tile's
+    // accumulators get a tile-sized buffer, not a whole output per thread.
+    applyPatterns(func(), [](mlir::OpBuilder &b, mlir::Location loc) {
+      b.create<mlir::transform::ApplyFoldTensorEmptyPatternsOp>(loc);
+    });
   return out;
 }
 
