@@ -70,6 +70,10 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // A buffer of static size allocated in a loop (a fused conv's tile of
+  // accumulators) is allocated once before it: out of scf.for loops, not
+  // out of an scf.forall (each thread keeps its own).
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   if (!options.deallocate)
     return;
 

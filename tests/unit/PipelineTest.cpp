@@ -36,7 +36,7 @@ const char *kOldBufferize =
     "one-shot-bufferize{bufferize-function-boundaries=1 "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,buffer-results-to-out-params{hoist-static-allocs=1},"
-    "canonicalize,cse";
+    "canonicalize,cse,func.func(buffer-loop-hoisting)";
 const char *kOldDeallocation =
     "func.func(ownership-based-buffer-deallocation),canonicalize,"
     "func.func(buffer-deallocation-simplification,"
@@ -130,7 +130,7 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 36u);
+  ASSERT_EQ(names.size(), 37u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "hatc-fold-constants");
   EXPECT_EQ(names[2], "hatc-pad-in-place");
