@@ -1034,91 +1034,82 @@ void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,
   annotate(micro, kAmxMicroTileAttr);
 }
 
-CpuScheduleScript::ConvTiles
-CpuScheduleScript::convOutputTiles(mlir::Value op, const CpuOpShape &shape,
-                                   int64_t par, llvm::ArrayRef<int64_t> tile) {
+mlir::Value CpuScheduleScript::convTiles(mlir::Value op, const CpuOpShape &shape,
+                             int64_t par, llvm::ArrayRef<int64_t> outTile,
+                             llvm::ArrayRef<int64_t> reductionTile) {
+  scheduled = true;
   // The accumulators start from the init's producer (the bias broadcast)
   // and end in the elementwise consumer (bias, relu, a residual add):
   // both fused into each register tile, so neither makes its own pass
   // over the output. Without a consumer and threads, the init stays a
   // pass of its own (LLVM's loops): its producer is not fused into the
   // conv's for loops, which carry the output as a loop argument.
-  ConvTiles out{op, {}, {}};
-  bool fuseInit =
-      shape.initProducer && (shape.hasElementwiseConsumer || par > 1);
-  if (fuseInit)
-    out.init = producerOf(op, 2);
+  mlir::Value init, consumer;
+  if (shape.initProducer && (shape.hasElementwiseConsumer || par > 1))
+    init = producerOf(op, 2);
   std::vector<int64_t> threads = {0, par, 0, 0};
   if (shape.hasElementwiseConsumer) {
     // Tiled by the consumer: the conv and its init are fused into its
     // loops through their result slices (no loop-carried tensor between).
-    out.consumer = consumersOf(op, 0);
+    consumer = consumersOf(op, 0);
     if (par > 1) {
-      auto [tiled, forall] = tileForallThreads(out.consumer, threads);
-      auto [fused, forall2] = fuseInto(out.op, forall);
-      out.consumer = tiled, out.op = fused;
-      if (out.init)
-        out.init = fuseInto(out.init, forall2).first;
+      auto [tiled, forall] = tileForallThreads(consumer, threads);
+      auto [fused, forall2] = fuseInto(op, forall);
+      consumer = tiled, op = fused;
+      if (init)
+        init = fuseInto(init, forall2).first;
     }
-    auto [consumerTile, loops] = tileFor(out.consumer, tile);
-    auto [fused, loop] = fuseInto(out.op, loops.back());
-    out.consumer = consumerTile, out.op = fused;
-    if (out.init)
-      out.init = fuseInto(out.init, loop).first;
+    auto [consumerTile, loops] = tileFor(consumer, outTile);
+    auto [fused, loop] = fuseInto(op, loops.back());
+    consumer = consumerTile, op = fused;
+    if (init)
+      init = fuseInto(init, loop).first;
   } else if (par > 1) {
-    auto [tiled, forall] = tileForallThreads(out.op, threads);
-    out.op = tiled;
-    if (out.init)
-      out.init = tileFor(fuseInto(out.init, forall).first, tile).first;
+    auto [tiled, forall] = tileForallThreads(op, threads);
+    op = tiled;
+    if (init)
+      init = tileFor(fuseInto(init, forall).first, outTile).first;
   }
-  if (out.init)
+  if (init)
     // The fused init writes a slice of the whole output's tensor.empty:
     // an empty of the tile's own shape instead, so each tile's
     // accumulators get a tile-sized buffer, not a whole output per thread.
     applyPatterns(func(), [](mlir::OpBuilder &b, mlir::Location loc) {
       b.create<mlir::transform::ApplyFoldTensorEmptyPatternsOp>(loc);
     });
-  return out;
+  // The output dims are tiled already where a consumer is fused.
+  std::vector<int64_t> sizes(outTile.size(), 0);
+  if (!consumer)
+    sizes.assign(outTile.begin(), outTile.end());
+  sizes.insert(sizes.end(), reductionTile.begin(), reductionTile.end());
+  auto [tiled, loops] = tileFor(op, sizes);
+  mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
+      loc(), anyOp(), tiled);
+  vectorize(decomposed);
+  if (consumer)
+    vectorize(consumer);
+  if (init)
+    vectorize(init);
+  return loops.back();
 }
 
 void CpuScheduleScript::conv(mlir::Value op, const CpuOpShape &shape,
                              const CpuConvParams &p) {
-  scheduled = true;
-  ConvTiles t = convOutputTiles(op, shape, p.par, {1, 1, p.owT, p.fT});
-  // n, oh, ow and f are tiled already where a consumer is fused.
-  std::vector<int64_t> sizes = {1, 1, p.owT, p.fT, 1, 1, p.cT};
-  if (t.consumer)
-    sizes = {0, 0, 0, 0, 1, 1, p.cT};
-  auto [tiled, loops] = tileFor(t.op, sizes);
-  mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
-      loc(), anyOp(), tiled);
-  vectorize(decomposed);
-  for (mlir::Value fused : {t.consumer, t.init})
-    if (fused)
-      vectorize(fused);
+  mlir::Value channels =
+      convTiles(op, shape, p.par, {1, 1, p.owT, p.fT}, {1, 1, p.cT});
   contractions = true;
   if (p.hoist)
-    registerLoops.push_back({loops.back(), true, 1}); // the channel loop
+    registerLoops.push_back({channels, true, 1});
 }
 
 void CpuScheduleScript::depthwiseConv(mlir::Value op, const CpuOpShape &shape,
                                       const CpuDepthwiseConvParams &p) {
-  scheduled = true;
-  ConvTiles t = convOutputTiles(op, shape, p.par, {1, 1, p.owT, p.cT});
   // kw stays whole: with one output row and one filter row the op
   // decomposes to depthwise_conv_1d_nwc_wc, which the vectorizer unrolls
   // over kw into FMAs of channel vectors.
-  std::vector<int64_t> sizes = {1, 1, p.owT, p.cT, 1, 0};
-  if (t.consumer)
-    sizes = {0, 0, 0, 0, 1, 0};
-  auto [tiled, loops] = tileFor(t.op, sizes);
-  mlir::Value decomposed = builder().create<mlir::transform::DecomposeOp>(
-      loc(), anyOp(), tiled);
-  vectorize(decomposed);
-  for (mlir::Value fused : {t.consumer, t.init})
-    if (fused)
-      vectorize(fused);
-  registerLoops.push_back({loops.back(), true, 1}); // the filter-row loop
+  mlir::Value filterRows =
+      convTiles(op, shape, p.par, {1, 1, p.owT, p.cT}, {1, 0});
+  registerLoops.push_back({filterRows, true, 1});
 }
 
 void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,

@@ -266,10 +266,12 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
       continue;
     }
     script.schedule(item.handle, item.shape, item.params, facts.vectorLanes);
-    if (ownsConsumer(item))
+    if (ownsConsumer(item)) {
+      mlir::Operation *consumer = elementwiseConsumerOf(item.op);
       for (ScheduledOp &other : ops)
-        if (other.op.getOperation() == elementwiseConsumerOf(item.op))
+        if (other.op.getOperation() == consumer)
           other.done = true;
+    }
   }
   if (transposes)
     // A permuted transfer_read becomes a plain read and a vector.transpose

@@ -294,15 +294,14 @@ private:
   std::pair<mlir::Value, mlir::Value>
   packRhsPanels(mlir::Value op, llvm::ArrayRef<int64_t> packedSizes);
   /// An NHWC conv (loops n, oh, ow, channels, then its reductions) over
-  /// `par` threads (output rows) and output tiles `tile`, with its init
-  /// producer and elementwise consumer (CpuOpShape) fused in: tiled by the
-  /// consumer where there is one (`op` then has its output tiled), else
-  /// only over threads. Null handles where nothing is fused.
-  struct ConvTiles {
-    mlir::Value op, consumer, init;
-  };
-  ConvTiles convOutputTiles(mlir::Value op, const CpuOpShape &shape,
-                            int64_t par, llvm::ArrayRef<int64_t> tile);
+  /// `par` threads (output rows), output tiles `outTile` and reduction
+  /// tiles `reductionTile`, decomposed to 1-D and vectorized, with its
+  /// init producer and elementwise consumer (CpuOpShape) fused in: tiled
+  /// by the consumer where there is one, the init fused into the consumer's
+  /// loops or the threads'. Returns the innermost reduction loop.
+  mlir::Value convTiles(mlir::Value op, const CpuOpShape &shape, int64_t par,
+                        llvm::ArrayRef<int64_t> outTile,
+                        llvm::ArrayRef<int64_t> reductionTile);
   void panelMatmul(mlir::Value op, const CpuOpShape &shape,
                    const CpuMatmulParams &p, int64_t vectorLanes);
 
