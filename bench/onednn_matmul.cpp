@@ -16,6 +16,7 @@
 // (its prepacked-weights case). A and C are row-major either way.
 //
 //===----------------------------------------------------------------------===//
+#include "OneDnnTypes.h"
 #include "TimeCall.h"
 
 #include <dnnl.hpp>
@@ -28,64 +29,6 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-struct TypeInfo {
-  const char *name;
-  dnnl::memory::data_type a, b, c;
-};
-
-const TypeInfo kTypes[] = {
-    {"f32", dnnl::memory::data_type::f32, dnnl::memory::data_type::f32,
-     dnnl::memory::data_type::f32},
-    {"s8", dnnl::memory::data_type::s8, dnnl::memory::data_type::s8,
-     dnnl::memory::data_type::s32},
-    {"u8", dnnl::memory::data_type::u8, dnnl::memory::data_type::s8,
-     dnnl::memory::data_type::s32},
-    {"bf16", dnnl::memory::data_type::bf16, dnnl::memory::data_type::bf16,
-     dnnl::memory::data_type::f32},
-};
-
-size_t bytesOf(dnnl::memory::data_type t) {
-  switch (t) {
-  case dnnl::memory::data_type::s8:
-  case dnnl::memory::data_type::u8:
-    return 1;
-  case dnnl::memory::data_type::bf16:
-    return 2;
-  default:
-    return 4;
-  }
-}
-
-/// Small nonzero values of type `t` (a pseudo-random pattern), so that no
-/// path can skip zeros; the values do not change the speed.
-void fill(void *data, size_t count, dnnl::memory::data_type t, uint32_t seed) {
-  uint32_t state = seed * 2654435761u + 1;
-  for (size_t i = 0; i < count; ++i) {
-    state = state * 1664525u + 1013904223u;
-    int v = int(state >> 28) - 8; // -8..7
-    switch (t) {
-    case dnnl::memory::data_type::s8:
-      static_cast<int8_t *>(data)[i] = int8_t(v);
-      break;
-    case dnnl::memory::data_type::u8:
-      static_cast<uint8_t *>(data)[i] = uint8_t(v + 8);
-      break;
-    case dnnl::memory::data_type::bf16: {
-      float f = 0.125f * float(v);
-      uint32_t bits;
-      std::memcpy(&bits, &f, 4);
-      static_cast<uint16_t *>(data)[i] = uint16_t(bits >> 16); // exact
-      break;
-    }
-    default:
-      static_cast<float *>(data)[i] = 0.125f * float(v);
-    }
-  }
-}
-
-} // namespace
 
 int main(int argc, char **argv) {
   if (argc < 5) {
@@ -105,10 +48,7 @@ int main(int argc, char **argv) {
                  argv[0]);
     return 1;
   }
-  const TypeInfo *type = nullptr;
-  for (const TypeInfo &t : kTypes)
-    if (typeName == t.name)
-      type = &t;
+  const hatc::bench::OneDnnType *type = hatc::bench::oneDnnType(typeName);
   if (!type) {
     std::fprintf(stderr, "%s: unknown TYPE '%s' (f32, s8, u8 or bf16)\n",
                  argv[0], typeName.c_str());
@@ -141,10 +81,10 @@ int main(int argc, char **argv) {
                  type->name, e.what());
     return 1;
   }
-  std::vector<char> a(size_t(m) * k * bytesOf(type->a)),
-      b(size_t(k) * n * bytesOf(type->b)), c(size_t(m) * n * bytesOf(type->c));
-  fill(a.data(), size_t(m) * k, type->a, 0);
-  fill(b.data(), size_t(k) * n, type->b, 1);
+  std::vector<char> a(size_t(m) * k * hatc::bench::bytesOf(type->a)),
+      b(size_t(k) * n * hatc::bench::bytesOf(type->b)), c(size_t(m) * n * hatc::bench::bytesOf(type->c));
+  hatc::bench::fill(a.data(), size_t(m) * k, type->a, 0);
+  hatc::bench::fill(b.data(), size_t(k) * n, type->b, 1);
   memory aMem(aDesc, eng, a.data()), bUserMem(bUser, eng, b.data()),
       cMem(cDesc, eng, c.data());
   memory bMem = bUserMem;

@@ -150,9 +150,13 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     Value signWord = b.create<arith::ConstantOp>(
         loc, b.getI32IntegerAttr(int32_t(0x80808080u)));
 
+    // 128 x (the column sums of B), which the sign shift of A adds to
+    // every row: summed over the groups, subtracted from each row once at
+    // the end (the sums wrap alike in any order).
+    SmallVector<Value> compensation(blocks, zeros);
     for (int64_t g = 0; g < K / group; ++g) {
       // B: the group's k values of each column side by side.
-      SmallVector<Value> bBlocks, compensation;
+      SmallVector<Value> bBlocks;
       for (int64_t c = 0; c < blocks; ++c) {
         SmallVector<Value> parts;
         for (int64_t t = 0; t < group; ++t)
@@ -168,8 +172,7 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
                                    bitcastTo(b, loc, lo, 16, b.getI16Type()),
                                    bitcastTo(b, loc, hi, 16, b.getI16Type()));
           packed = bitcastTo(b, loc, words, kLanes, i32);
-          // 128 * (the group's sum of each column): what the shift adds.
-          compensation.push_back(dot(zeros, signBytes, packed));
+          compensation[c] = dot(compensation[c], signBytes, packed);
         }
         bBlocks.push_back(packed);
       }
@@ -184,14 +187,14 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
         Value splat = b.create<vector::BroadcastOp>(loc, wide, scalar);
         if (kind == DotKind::Bf16)
           splat = bitcastTo(b, loc, splat, 2 * kLanes, b.getBF16Type());
-        for (int64_t c = 0; c < blocks; ++c) {
-          Value start = acc[i][c];
-          if (kind == DotKind::Vnni)
-            start = b.create<arith::SubIOp>(loc, start, compensation[c]);
-          acc[i][c] = dot(start, splat, bBlocks[c]);
-        }
+        for (int64_t c = 0; c < blocks; ++c)
+          acc[i][c] = dot(acc[i][c], splat, bBlocks[c]);
       }
     }
+    if (kind == DotKind::Vnni)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t c = 0; c < blocks; ++c)
+          acc[i][c] = b.create<arith::SubIOp>(loc, acc[i][c], compensation[c]);
 
     Value result =
         b.create<arith::ConstantOp>(loc, accType, b.getZeroAttr(accType));

@@ -1,7 +1,7 @@
 //===- Reference.cpp - Independent reference results for workloads --------===//
 //
 // Nothing here shares code with hatc's compile path: float (batch) matmuls go
-// to OpenBLAS dgemm, integer matmuls and float convolutions to plain loops,
+// to OpenBLAS dgemm, integer matmuls and NHWC convolutions to plain loops,
 // and every other linalg op to a scalar interpreter of its body that walks
 // the op's iteration space in double precision.
 //
@@ -459,15 +459,17 @@ bool floatsWidenExactly(Operation *op) {
   return true;
 }
 
-/// Integer matmul with sign-extending casts (i8 x i8 -> i32 and the like).
-bool isSignedIntMatmul(linalg::LinalgOp op) {
+/// Integer matmul or conv with sign-extending casts (i8 x i8 -> i32 and the
+/// like).
+bool isSignedIntContraction(linalg::LinalgOp op) {
   for (Value v : op->getOperands())
     if (!isa<IntegerType>(getElementTypeOrSelf(v.getType())))
       return false;
   if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
     return matmul.getCast() == linalg::TypeFn::cast_signed;
-  if (auto batch = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
-    return true; // batch_matmul always casts signed in LLVM 19
+  // batch_matmul and conv_2d_nhwc_hwcf always cast signed in LLVM 19.
+  if (isa<linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp>(op.getOperation()))
+    return true;
   return false;
 }
 
@@ -617,17 +619,18 @@ llvm::Error evalLinalg(linalg::LinalgOp op, Env &env) {
 
   Operation *raw = op.getOperation();
   bool floats = allFloatSame(raw) ||
-                (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(raw) &&
+                (isa<linalg::MatmulOp, linalg::BatchMatmulOp,
+                     linalg::Conv2DNhwcHwcfOp>(raw) &&
                  floatsWidenExactly(raw));
   if (isa<linalg::MatmulOp>(raw) &&
-      (floats || isSignedIntMatmul(op))) {
+      (floats || isSignedIntContraction(op))) {
     const RefTensor &a = *ins[0], &b = *ins[1];
     RefTensor &c = outs[0];
     gemm(a.shape[0], b.shape[1], a.shape[1], a.data.data(), b.data.data(),
          c.data.data(), !floats,
          bitWidthOf(getElementTypeOrSelf(op.getDpsInits()[0].getType())));
   } else if (isa<linalg::BatchMatmulOp>(raw) &&
-             (floats || isSignedIntMatmul(op))) {
+             (floats || isSignedIntContraction(op))) {
     const RefTensor &a = *ins[0], &b = *ins[1];
     RefTensor &c = outs[0];
     int64_t batch = a.shape[0], m = a.shape[1], k = a.shape[2],
@@ -637,8 +640,16 @@ llvm::Error evalLinalg(linalg::LinalgOp op, Env &env) {
            &c.data[i * m * n], !floats,
            bitWidthOf(getElementTypeOrSelf(op.getDpsInits()[0].getType())));
   } else if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(raw);
-             conv && floats) {
+             conv && (floats || isSignedIntContraction(op))) {
+    // Integers: the sums are exact in double (i8 x i8 products over any
+    // realistic patch stay far below 2^53), wrapped once at the end.
     conv2dNhwcHwcf(conv, *ins[0], *ins[1], outs[0]);
+    if (!floats) {
+      unsigned bits =
+          bitWidthOf(getElementTypeOrSelf(op.getDpsInits()[0].getType()));
+      for (double &v : outs[0].data)
+        v = wrapSigned(v, bits);
+    }
   } else {
     std::vector<OperandView> views;
     auto maps = op.getIndexingMapsArray();

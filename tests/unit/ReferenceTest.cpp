@@ -81,6 +81,43 @@ func.func @f(%a: tensor<1x3xi8>, %b: tensor<3x1xi8>) -> tensor<1x1xi16> {
   EXPECT_EQ(out[0].data[0], 48387 - 65536);
 }
 
+TEST(Reference, IntegerConvMatchesItsGenericFormAndWraps) {
+  // i8 x i8 -> i16 conv_2d_nhwc_hwcf (the loops of the float conv, exact
+  // in double, wrapped at the end) against the same contraction written as
+  // a generic (the interpreter, wrapping at each step): equal, and
+  // 4 * 127 * 127 = 64516 wraps to -1020 in i16.
+  const char *named = R"(
+func.func @f(%i: tensor<1x3x3x2xi8>, %w: tensor<2x2x2x1xi8>, %c: tensor<1x2x2x1xi16>) -> tensor<1x2x2x1xi16> {
+  %r = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%i, %w : tensor<1x3x3x2xi8>, tensor<2x2x2x1xi8>) outs(%c : tensor<1x2x2x1xi16>) -> tensor<1x2x2x1xi16>
+  return %r : tensor<1x2x2x1xi16>
+})";
+  const char *generic = R"(
+func.func @f(%i: tensor<1x3x3x2xi8>, %w: tensor<2x2x2x1xi8>, %c: tensor<1x2x2x1xi16>) -> tensor<1x2x2x1xi16> {
+  %r = linalg.generic {indexing_maps = [affine_map<(n, oh, ow, f, kh, kw, c) -> (n, oh + kh, ow + kw, c)>, affine_map<(n, oh, ow, f, kh, kw, c) -> (kh, kw, c, f)>, affine_map<(n, oh, ow, f, kh, kw, c) -> (n, oh, ow, f)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%i, %w : tensor<1x3x3x2xi8>, tensor<2x2x2x1xi8>) outs(%c : tensor<1x2x2x1xi16>) {
+  ^bb0(%x: i8, %y: i8, %acc: i16):
+    %0 = arith.extsi %x : i8 to i16
+    %1 = arith.extsi %y : i8 to i16
+    %2 = arith.muli %0, %1 : i16
+    %3 = arith.addi %acc, %2 : i16
+    linalg.yield %3 : i16
+  } -> tensor<1x2x2x1xi16>
+  return %r : tensor<1x2x2x1xi16>
+})";
+  std::vector<RefTensor> inputs = {
+      {{1, 3, 3, 2}, {127, 127, 127, 127, 1, 2, 127, 127, 127, 127, -3, 4,
+                      5, -6, 7, 8, -128, 9}},
+      {{2, 2, 2, 1}, {127, 0, 127, 0, 127, 0, 127, 1}},
+      {{1, 2, 2, 1}, {0, 1, -1, 2}}};
+  auto a = evaluate(named, inputs), b = evaluate(generic, inputs);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].data, b[0].data);
+  EXPECT_EQ(a[0].data[0], 4 * 127 * 127 + 127 - 65536);
+}
+
 TEST(Reference, WideningFloatMatmulMatchesItsGenericForm) {
   // bf16 x bf16 -> f32 goes to the float GEMM (an exact widening); the same
   // contraction written as a generic (the interpreter) gives the same

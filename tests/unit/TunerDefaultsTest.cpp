@@ -241,6 +241,40 @@ TEST(TunerDefaults, ConvFiltersNeedNotFillAVector) {
   EXPECT_FALSE(fitsConvRegisters(8, 32, cpuFacts(8, 16)));
 }
 
+TEST(TunerDefaults, NarrowConvsTakeDotProductsWhereTheHostHasThem) {
+  std::vector<bool> conv = {true, true, true, true, false, false, false};
+  CpuOpShape i8 =
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv);
+  i8.elemType = "i8", i8.accType = "i32";
+  CpuFacts vnni = cpuFacts(16, 32);
+  vnni.vnni = true;
+  // On VNNI: k groups of 4 over 64-channel tiles, and 8 rows of 2 filter
+  // vectors (14 rows and the running compensation would spill).
+  auto dots = deriveCpuConv(i8, vnni);
+  ASSERT_TRUE(dots.has_value());
+  EXPECT_EQ(dots->dotGroup, 4);
+  EXPECT_EQ(dots->fT, 32);
+  EXPECT_EQ(dots->owT, 8);
+  EXPECT_TRUE(dots->usesDots());
+  // Without it: widened FMAs, the f32 tile.
+  auto fmas = deriveCpuConv(i8, cpuFacts(16, 32));
+  ASSERT_TRUE(fmas.has_value());
+  EXPECT_EQ(fmas->dotGroup, 1);
+  EXPECT_EQ(fmas->owT, 14);
+  EXPECT_FALSE(fmas->usesDots());
+  // A tile whose channels or filters do not split into groups or whole
+  // vectors stays on FMAs.
+  CpuConvParams odd = *dots;
+  odd.cT = 3;
+  EXPECT_FALSE(odd.usesDots());
+  odd = *dots;
+  odd.fT = 8;
+  EXPECT_FALSE(odd.usesDots());
+  EXPECT_TRUE(fitsConvRegisters(14, 32, cpuFacts(16, 32)));
+  EXPECT_FALSE(fitsConvRegisters(14, 32, cpuFacts(16, 32), /*dots=*/true));
+  EXPECT_TRUE(fitsConvRegisters(8, 32, cpuFacts(16, 32), /*dots=*/true));
+}
+
 TEST(TunerDefaults, DepthwiseChannelsNeedNotFillAVector) {
   std::vector<bool> dw = {true, true, true, true, false, false};
   auto round = deriveCpuDepthwiseConv(

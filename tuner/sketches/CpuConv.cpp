@@ -68,10 +68,14 @@ public:
                            "{1} vector lanes",
                            f, target.vectorLanes)
           .str();
-    if (!fitsConvRegisters(ow, f, cpuFactsOf(target)))
+    CpuConvParams p = params(c);
+    if (!fitsConvRegisters(ow, f, cpuFactsOf(target), p.usesDots()))
       return llvm::formatv("an ow_t x f_t = {0}x{1} tile of accumulators "
-                           "does not fit the {2} vector registers",
-                           ow, f, target.vectorRegisters)
+                           "does not fit the {2} vector registers{3}",
+                           ow, f, target.vectorRegisters,
+                           p.usesDots() ? " (with the dot products' second "
+                                          "vector per filter vector)"
+                                        : "")
           .str();
     return std::nullopt;
   }
@@ -80,6 +84,8 @@ public:
     CpuConvParams p;
     p.par = knob(c, "par"), p.owT = knob(c, "ow_t"), p.fT = knob(c, "f_t");
     p.cT = knob(c, "c_t"), p.hoist = knob(c, "hoist");
+    p.dotGroup = std::max<int64_t>(
+        1, cpuShapeOf(shape).dotGroup(cpuFactsOf(target)));
     return p;
   }
 

@@ -143,10 +143,18 @@ struct CpuAmxMatmulParams {
 inline constexpr char kAmxMicroTileAttr[] = "hatc.amx_micro_tile";
 
 /// cpu_conv (conv_2d_nhwc_hwcf): threads over output rows, tiles of ow x f
-/// x c, decomposed to 1-D and vectorized.
+/// x c, decomposed to 1-D and vectorized. `dotGroup` > 1 (i8 or bf16 on a
+/// host with VNNI or BF16 dots, CpuOpShape::dotGroup): tiles whose channels
+/// split into such groups and whose filters into 16-lane vectors run on
+/// the dot-product instruction (hatc-x86-dot-products), others on FMAs of
+/// widened values.
 struct CpuConvParams {
   int64_t par = 1, owT = 1, fT = 16, cT = 1;
   bool hoist = false;
+  int64_t dotGroup = 1;
+  bool usesDots() const {
+    return dotGroup > 1 && cT % dotGroup == 0 && fT % 16 == 0;
+  }
 };
 
 /// cpu_depthwise_conv (depthwise_conv_2d_nhwc_hwc, loops n, oh, ow, c, kh,
@@ -210,9 +218,11 @@ std::vector<int64_t> threadChoices(int64_t threads);
 /// Whether an ow x f tile of conv accumulators (plus a row of filter
 /// vectors and a broadcast input element) fits the register file, with f
 /// whole vectors or one part of a vector (8 of 16 lanes: a narrower native
-/// register); a vector and a part (24 of 16 lanes) does not count. The
-/// rule cpu_conv's default and its sketch share.
-bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts);
+/// register); a vector and a part (24 of 16 lanes) does not count. With
+/// `dots` (a tile on dot-product instructions), a second vector per filter
+/// vector. The rule cpu_conv's default and its sketch share.
+bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts,
+                       bool dots = false);
 
 /// The analytical defaults: what a library picks from the facts. Each is
 /// valid under its sketch's constraints (checked by TunerDefaultsTest), or

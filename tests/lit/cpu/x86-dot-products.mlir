@@ -1,6 +1,6 @@
 // hatc-x86-dot-products: an i8 matmul contraction with a k group of 4
 // becomes vpdpbusd per row and 16 columns (A shifted to unsigned, B's
-// column sums times 128 subtracted), a bf16 one with a k group of 2
+// column sums times 128, summed over the groups, subtracted once), a bf16 one with a k group of 2
 // vdpbf16ps; with the instruction set off, or a shape the instructions do
 // not take, the contraction stays for the generic lowering.
 // RUN: hatc-opt %s --hatc-x86-dot-products="features=avx512vnni,avx512bf16" | FileCheck %s
@@ -16,16 +16,30 @@
 // CHECK-LABEL: func.func @i8
 // CHECK-NOT: vector.contract
 // CHECK: vector.shuffle
-// The compensation: 0x80 bytes dotted with B's packed columns.
-// CHECK: %[[COMP:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %[[B0:.*]]) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
+// The compensation of the first k group: 0x80 bytes dotted with B's packed
+// columns, for each of the two column blocks.
+// CHECK: %[[COMP0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SIGN:.*]], %[[B0:.*]]) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
+// CHECK: %[[COMP1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SIGN]], %[[B1:.*]])
 // CHECK: %[[A:.*]] = arith.xori %{{.*}}, %{{.*}} : i32
 // CHECK: %[[SPLAT:.*]] = vector.broadcast %[[A]] : i32 to vector<16xi32>
-// CHECK: %[[START:.*]] = arith.subi %{{.*}}, %[[COMP]] : vector<16xi32>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[START]], %[[SPLAT]], %[[B0]])
+// CHECK-NOT: arith.subi
+// CHECK: %[[ROW0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SPLAT]], %[[B0]])
+// CHECK-NOT: arith.subi
+// The second group's sums add to the first's: one running sum per block.
+// CHECK: %[[SUM0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[COMP0]], %[[SIGN]], %{{.*}})
+// CHECK: %[[SUM1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[COMP1]], %[[SIGN]], %{{.*}})
+// CHECK-NOT: arith.subi
+// CHECK: %[[LAST:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[ROW0]], %{{.*}}, %{{.*}})
 // 2 rows x 2 column blocks x 2 k groups, and 2 blocks x 2 groups of sums:
-// 12 in all, 3 of them matched above.
-// CHECK-COUNT-9: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// 12 in all, 6 of them matched above.
+// CHECK-COUNT-3: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK-NOT: llvm.call_intrinsic
+// Each accumulator pays for the sums once, after its last dot.
+// CHECK: arith.subi %[[LAST]], %[[SUM0]] : vector<16xi32>
+// CHECK-NEXT: arith.subi %{{.*}}, %[[SUM1]] : vector<16xi32>
+// CHECK-NEXT: arith.subi %{{.*}}, %[[SUM0]] : vector<16xi32>
+// CHECK-NEXT: arith.subi %{{.*}}, %[[SUM1]] : vector<16xi32>
+// CHECK-NOT: arith.subi
 // CHECK: return
 // OFF-LABEL: func.func @i8
 // OFF: vector.contract
