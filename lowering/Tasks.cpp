@@ -544,29 +544,54 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
 
 llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
                                                db::Database *database,
-                                               const Target &target) {
+                                               const Target &target,
+                                               bool allowStale) {
   auto tasks = extractTasks(model);
   if (!tasks)
     return tasks.takeError();
   db::TargetKey key{targetKindName(target.kind), target.fingerprint(),
                     target.name};
   std::string version = compilerVersion();
+  auto query = [&](const ModelTask &task, bool stale) {
+    db::QueryOptions options;
+    options.workloadHash = task.hash;
+    options.allowStale = stale;
+    std::optional<db::Record> best =
+        database->best(task.key, key, version, options);
+    if (best && best->script.empty())
+      best.reset();
+    return best;
+  };
   auto lookup = [&](const ModelTask &task) -> std::optional<TunedScript> {
     if (!database)
       return std::nullopt;
-    db::QueryOptions options;
-    options.workloadHash = task.hash;
-    std::optional<db::Record> best =
-        database->best(task.key, key, version, options);
-    if (!best || best->script.empty())
+    std::optional<db::Record> best = query(task, allowStale);
+    if (!best)
       return std::nullopt;
-    return TunedScript{best->script,
-                       best->sketch == "default"
-                           ? "db (the default schedule measured best)"
-                           : "db"};
+    std::string source = best->sketch == "default"
+                             ? "db (the default schedule measured best)"
+                             : "db";
+    if (best->stale)
+      source += " (stale: " + best->compilerVersion + ", " +
+                best->targetFingerprint + ")";
+    return TunedScript{best->script, source};
   };
   try {
-    return buildModelSchedule(model, std::move(*tasks), target.kind, lookup);
+    auto schedule =
+        buildModelSchedule(model, std::move(*tasks), target.kind, lookup);
+    if (!schedule || !database || allowStale)
+      return schedule;
+    // A miss where only stale records exist (tuned by another hatc, as
+    // after an upgrade, or on another machine): say so, and how to use
+    // them.
+    for (size_t t = 0; t < schedule->tasks.size(); ++t)
+      if (schedule->sources[t] == "default" && schedule->notes[t].empty())
+        if (auto stale = query(schedule->tasks[t], true))
+          schedule->notes[t] = "its records are stale: from " +
+                               stale->compilerVersion + ", " +
+                               stale->targetFingerprint +
+                               "; --allow-stale uses them";
+    return schedule;
   } catch (const std::exception &e) { // DbError: one line naming the file
     return makeError(e.what());
   }

@@ -139,6 +139,9 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request) {
   parser.option("--db", &request.dbPath, "DB",
                 "use each task's best tuned schedule in DB (the default "
                 "schedule on a miss)");
+  parser.flag("--allow-stale", &request.allowStale,
+              "with --db: a task without a record of this hatc and "
+              "machine takes its best of another");
   parser.option("--config", &request.configPath, "C.json",
                 "hwacc knobs: tile, dataflow, loop_order, double_buffer");
   parser.option("--compile-timeout", &request.compileTimeout, "SEC",
@@ -279,6 +282,9 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
   if (!workload)
     return workload.takeError();
   inputs.workload = std::move(*workload);
+  if (request.allowStale && request.dbPath.empty())
+    return makeError("--allow-stale chooses among a database's records; "
+                     "give --db DB");
   if (!request.dbPath.empty()) {
     if (!request.schedulePath.empty())
       return makeError("--schedule and --db both choose the schedule; give "
@@ -292,7 +298,7 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
       return makeError(e.what());
     }
     auto tuned = modelScheduleFor(inputs.workload, database.get(),
-                                  inputs.target);
+                                  inputs.target, request.allowStale);
     if (!tuned)
       return tuned.takeError();
     for (size_t t = 0; t < tuned->tasks.size(); ++t)

@@ -51,6 +51,9 @@ struct CompileRequest {
   /// the target in this database, the default schedule on a miss
   /// (modelScheduleFor, listed on stderr).
   std::string dbPath;
+  /// --allow-stale (with --db): a task without a record of this compiler
+  /// version and machine takes its best record of another.
+  bool allowStale = false;
   /// Kernel threads the default schedule splits work over (--threads);
   /// 0: the target's, else one per core (resolveThreads).
   int64_t threads = 0;

@@ -115,10 +115,14 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
 
 /// extractTasks + buildModelSchedule with each task's best fresh record of
 /// `target` in `database` (none when `database` is null): what
-/// `hatc compile/run MODEL --db DB` and a deployed library use.
+/// `hatc compile/run MODEL --db DB` and a deployed library use. With
+/// `allowStale`, a task without a fresh record takes its best stale one
+/// (another compiler version or machine; its source says which); without,
+/// such a task gets the default and a note naming the stale records.
 llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
                                                db::Database *database,
-                                               const Target &target);
+                                               const Target &target,
+                                               bool allowStale = false);
 
 /// Rewrites the matches of `taskScript` (written for the task's func) to
 /// select `instance`'s ops in the model, and a match of the task's func by
