@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End-to-end model latency: hatc (default and tuned) against ONNX Runtime.
 
-    /usr/bin/python3 bench/model_perf.py [MODEL ...] [--db DB] [--threads 1,2]
+    /usr/bin/python3 bench/model_perf.py [MODEL ...] [--db DB [--allow-stale]] [--threads 1,2]
         [--repeat 20] [--warmup 3] [--rounds 3] [--work DIR] [--hatc PATH] [--ort-dir DIR]
         [--input-shape NAME=D0,D1,...]... [--json]
 
@@ -19,7 +19,9 @@ dims fixed by --input-shape). For each model and thread count, in one run:
            hatc's default schedules; the median of the timed runs, compile
            time excluded.
   tuned    the same with `--db DB` (the best schedule per task from a tuning
-           database); "n/a" without --db.
+           database); "n/a" without --db. Records of another hatc version
+           or machine are stale: a task with only those keeps its default
+           (a warning says how many), unless --allow-stale.
 
 The three run in turn, --rounds times (so load from other processes falls
 on all alike); each latency is the median over the rounds of each round's
@@ -195,8 +197,10 @@ def run_ort(model, threads, warmup, repeat, ort_dir):
     return outputs, timing["median_s"], timing["version"]
 
 
-def run_hatc(hatc, model, threads, warmup, repeat, db, work):
-    """Returns (outputs, median seconds, compile seconds, schedule)."""
+def run_hatc(hatc, model, threads, warmup, repeat, db, work, allow_stale=False):
+    """Returns (outputs, median seconds, compile seconds, schedule,
+    the number of tasks left on their default because the database only
+    has stale records for them)."""
     save = os.path.join(work, model.name, f"hatc_{'tuned' if db else 'default'}_{threads}t")
     os.makedirs(save, exist_ok=True)
     for stale in os.listdir(save):
@@ -207,7 +211,7 @@ def run_hatc(hatc, model, threads, warmup, repeat, db, work):
     for flag in model.shape_flags:
         cmd += ["--input-shape", flag]
     if db:
-        cmd += ["--db", db]
+        cmd += ["--db", db] + (["--allow-stale"] if allow_stale else [])
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()
@@ -216,7 +220,9 @@ def run_hatc(hatc, model, threads, warmup, repeat, db, work):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     outputs = [np.load(os.path.join(save, f"output_{k}.npy"))
                for k in range(len(os.listdir(save)))]
-    return outputs, result["median_s"], result.get("compile_s"), result.get("schedule")
+    # `hatc run --db` lists each task's source on stderr.
+    stale = sum("its records are stale" in line for line in done.stderr.splitlines())
+    return outputs, result["median_s"], result.get("compile_s"), result.get("schedule"), stale
 
 
 def differences(hatc_outputs, ort_outputs_):
@@ -275,6 +281,9 @@ def main():
                              f"(default: {' '.join(make_models.BENCH_MODELS)})")
     parser.add_argument("--db", help="tuning database for the tuned column "
                                      "(hatc run --db)")
+    parser.add_argument("--allow-stale", action="store_true",
+                        help="tuned column: also take records of another hatc version "
+                             "or machine (hatc run --allow-stale)")
     parser.add_argument("--threads", default="1,2",
                         help="thread counts, comma-separated (default 1,2)")
     parser.add_argument("--repeat", type=int, default=20,
@@ -338,9 +347,15 @@ def main():
                                                   args.repeat, args.ort_dir)
                 ort_rounds.append(ort_s)
                 for variant, db in variants:
-                    out, median, compile_s, schedule = run_hatc(
+                    out, median, compile_s, schedule, stale = run_hatc(
                         args.hatc, model, threads, args.warmup, args.repeat, db,
-                        args.work)
+                        args.work, args.allow_stale)
+                    if stale and round_ == 0:
+                        sys.stderr.write(
+                            f"model_perf.py: warning: {stale} task(s) of {model.name} "
+                            f"have only stale records in {db} (another hatc version "
+                            f"or machine): the tuned column runs their default; "
+                            f"--allow-stale takes them\n")
                     rounds[variant].append((median, compile_s, schedule,
                                             differences(out, ort_out)))
             ort_s = statistics.median(ort_rounds)

@@ -11,6 +11,10 @@ printed by the bench, never asserted here):
 2. The same through a hatc that scales its saved outputs by 1.01: the row
    is WRONG and the exit status 2 (the bench's comparison is live).
 3. An unknown model: exit 1 with one `model_perf.py: error:` line.
+4. A database whose records came from another hatc version (a short tune,
+   exported, its compiler version rewritten, replayed): the tuned column
+   warns that the tasks run their default; with --allow-stale it takes
+   the records and does not warn.
 Exit 0 only when all pass.
 """
 import argparse
@@ -95,6 +99,42 @@ def main():
           and lines[0].startswith("model_perf.py: error: no_such_model"),
           "an unknown model: one error line, exit 1",
           f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+
+    hatc = os.path.abspath(args.hatc)
+    model = os.path.join(args.work, "mlp", "model.onnx")
+    shapes_file = os.path.join(args.work, "mlp", "input_shapes.txt")
+    shapes = []
+    if os.path.exists(shapes_file):
+        for line in open(shapes_file):
+            if line.strip():
+                shapes += ["--input-shape", line.strip()]
+    fresh = os.path.join(args.work, "fresh.db")
+    stale = os.path.join(args.work, "stale.db")
+    for path in (fresh, stale):
+        for suffix in ("", "-wal", "-shm", ".model"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    tune = subprocess.run([hatc, "tune", model, "--db", fresh, "--trials", "2", "--seed", "1"]
+                          + shapes, capture_output=True, text=True, timeout=600)
+    log = subprocess.run([hatc, "export", "--db", fresh], capture_output=True, text=True)
+    old_log = "".join(
+        json.dumps(dict(json.loads(line), compiler_version="hatc-000000000000+llvm-19.1.7")) + "\n"
+        for line in log.stdout.splitlines() if line.strip())
+    replay = subprocess.run([hatc, "replay", "-", "--db", stale], input=old_log,
+                            capture_output=True, text=True)
+    check(tune.returncode == 0 and log.returncode == 0 and replay.returncode == 0
+          and old_log, "a database of an older hatc's records",
+          (tune.stderr + log.stderr + replay.stderr).strip()[-400:])
+    done = bench(args, args.hatc, "mlp", "--db", stale)
+    check(done.returncode == 0 and "have only stale records in" in done.stderr
+          and "--allow-stale takes them" in done.stderr,
+          "stale records: the tuned column warns that it runs the default",
+          f"exit {done.returncode}: {done.stderr.strip()[-400:]}")
+    done = bench(args, args.hatc, "mlp", "--db", stale, "--allow-stale", "--json")
+    check(done.returncode == 0 and "stale records" not in done.stderr
+          and json.loads(done.stdout)["rows"][0]["variants"]["tuned"] is not None,
+          "--allow-stale takes them, without the warning",
+          f"exit {done.returncode}: {done.stderr.strip()[-400:]}")
 
     print(f"{len(passed)} passed, {len(failures)} failed")
     return 1 if failures else 0
