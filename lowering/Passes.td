@@ -378,7 +378,9 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
     A CPU micro-kernel scheduled with a k step of 4 (i8 x i8 -> i32) or 2
     (bf16 x bf16 -> f32) is a `vector.contract` of an mr x k block of A
     with a k x nr block of B into the mr x nr accumulators, its operands
-    sign- (or float-) extended from the narrow type. Each group of k values
+    sign- (or float-) extended from the narrow type; or of one row, a
+    k-vector with a k x nr block into nr accumulators (what the vectorizer
+    makes of a strided conv's register tile, one per output position). Each group of k values
     becomes one dot-product instruction per 16 columns and row:
     `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.512`) for i8 and `vdpbf16ps`
     (`llvm.x86.avx512bf16.dpbf16ps.512`) for bf16. The k values of one
@@ -388,14 +390,15 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
     `vpdpbusd` multiplies unsigned bytes by signed bytes. For signed A the
     row is shifted to unsigned (a + 128, an xor of the sign bit) and
     128 * (the column sums of B) subtracted, computed with one more
-    `vpdpbusd` of 0x80 bytes per column vector: exact in i32.
+    `vpdpbusd` of 0x80 bytes per column vector and group, summed over the
+    groups and subtracted from each accumulator once: exact in i32.
 
     ```mlir
     %r = vector.contract {matmul maps} (arith.extsi %a : vector<8x4xi8>),
          (arith.extsi %b : vector<4x32xi8>), %acc : vector<8x32xi32>
     // becomes, per row i and 16 columns c
     %r_ic = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
-              (%acc_ic - %comp_c, splat(a_i xor 0x80808080), %b_c)
+              (%acc_ic, splat(a_i xor 0x80808080), %b_c) - %comp_c
     ```
 
     Contractions of other shapes and types, and all of them when the

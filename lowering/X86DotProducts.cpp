@@ -77,16 +77,29 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     if (op.getKind() != vector::CombiningKind::ADD || op.isMasked())
       return failure();
     auto accType = dyn_cast<VectorType>(op.getAccType());
-    if (!accType || accType.getRank() != 2 || accType.isScalable())
+    if (!accType || accType.getRank() < 1 || accType.getRank() > 2 ||
+        accType.isScalable())
       return failure();
-    // C(m, n) += A(m, k) * B(k, n), nothing transposed.
+    // C(m, n) += A(m, k) * B(k, n), nothing transposed; or one row of it,
+    // c(n) += a(k) * B(k, n) (a strided conv's register tile, which the
+    // vectorizer unrolls into one such contraction per output position).
+    bool oneRow = accType.getRank() == 1;
     MLIRContext *context = op.getContext();
-    AffineExpr m, n, k;
-    bindDims(context, m, n, k);
     using Exprs = ArrayRef<AffineExpr>;
-    auto maps = AffineMap::inferFromExprList(
-        ArrayRef<Exprs>{Exprs{m, k}, Exprs{k, n}, Exprs{m, n}}, context);
-    if (op.getIndexingMapsArray() != maps)
+    SmallVector<AffineMap> maps;
+    if (oneRow) {
+      AffineExpr n, k;
+      bindDims(context, n, k);
+      maps = AffineMap::inferFromExprList(
+          ArrayRef<Exprs>{Exprs{k}, Exprs{k, n}, Exprs{n}}, context);
+    } else {
+      AffineExpr m, n, k;
+      bindDims(context, m, n, k);
+      maps = AffineMap::inferFromExprList(
+          ArrayRef<Exprs>{Exprs{m, k}, Exprs{k, n}, Exprs{m, n}}, context);
+    }
+    SmallVector<AffineMap> opMaps = op.getIndexingMapsArray();
+    if (opMaps != maps)
       return failure();
     Type accElement = accType.getElementType();
     DotKind kind;
@@ -109,8 +122,9 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     if (lhsType.getElementType() != narrow ||
         rhsType.getElementType() != narrow)
       return failure();
-    int64_t M = accType.getDimSize(0), N = accType.getDimSize(1),
-            K = lhsType.getDimSize(1);
+    int64_t M = oneRow ? 1 : accType.getDimSize(0),
+            N = accType.getDimSize(oneRow ? 0 : 1),
+            K = lhsType.getDimSize(oneRow ? 0 : 1);
     int64_t group = kind == DotKind::Vnni ? 4 : 2; // k values per 32 bits
     if (K % group || N % kLanes)
       return failure();
@@ -132,13 +146,17 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     int64_t blocks = N / kLanes;
     SmallVector<SmallVector<Value>> acc(M);
     for (int64_t i = 0; i < M; ++i) {
-      Value row = b.create<vector::ExtractOp>(loc, op.getAcc(), i);
+      Value row = oneRow ? op.getAcc()
+                         : Value(b.create<vector::ExtractOp>(loc, op.getAcc(),
+                                                             i));
       for (int64_t c = 0; c < blocks; ++c)
         acc[i].push_back(slice1d(b, loc, row, c * kLanes, kLanes));
     }
     SmallVector<Value> lhsRows, rhsRows;
     for (int64_t i = 0; i < M; ++i)
-      lhsRows.push_back(b.create<vector::ExtractOp>(loc, lhs, i));
+      lhsRows.push_back(oneRow ? lhs
+                               : Value(b.create<vector::ExtractOp>(loc, lhs,
+                                                                   i)));
     for (int64_t p = 0; p < K; ++p)
       rhsRows.push_back(b.create<vector::ExtractOp>(loc, rhs, p));
     // 0x80 in every byte: the sign shift of A, and its compensation.
@@ -206,7 +224,7 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
         row = b.create<vector::InsertStridedSliceOp>(
             loc, acc[i][c], row, ArrayRef<int64_t>{c * kLanes},
             ArrayRef<int64_t>{1});
-      result = b.create<vector::InsertOp>(loc, row, result, i);
+      result = oneRow ? row : b.create<vector::InsertOp>(loc, row, result, i);
     }
     b.replaceOp(op, result);
     return success();

@@ -72,6 +72,25 @@ func.func @bf16(%a: vector<3x2xbf16>, %b: vector<2x16xbf16>, %c: vector<3x16xf32
   return %r : vector<3x16xf32>
 }
 
+// One row (a strided conv's unrolled register tile): c(n) += a(k) B(k, n),
+// as the first row of a matrix.
+// CHECK-LABEL: func.func @i8_row
+// CHECK-NOT: vector.contract
+// CHECK: %[[COMP:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: %[[ROW:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: %[[SUB:.*]] = arith.subi %[[ROW]], %[[COMP]] : vector<16xi32>
+// CHECK: return %{{.*}} : vector<16xi32>
+func.func @i8_row(%a: vector<4xi8>, %b: vector<4x16xi8>, %c: vector<16xi32>) -> vector<16xi32> {
+  %ae = arith.extsi %a : vector<4xi8> to vector<4xi32>
+  %be = arith.extsi %b : vector<4x16xi8> to vector<4x16xi32>
+  %r = vector.contract {indexing_maps = [affine_map<(n, k) -> (k)>, affine_map<(n, k) -> (k, n)>, affine_map<(n, k) -> (n)>],
+                        iterator_types = ["parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %be, %c
+       : vector<4xi32>, vector<4x16xi32> into vector<16xi32>
+  return %r : vector<16xi32>
+}
+
 // K not a multiple of the group, a transposed B, f32 operands: left alone.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-COUNT-3: vector.contract
