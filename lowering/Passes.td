@@ -380,8 +380,9 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
     with a k x nr block of B into the mr x nr accumulators, its operands
     sign- (or float-) extended from the narrow type; or of one row, a
     k-vector with a k x nr block into nr accumulators (what the vectorizer
-    makes of a strided conv's register tile, one per output position). Each group of k values
-    becomes one dot-product instruction per 16 columns and row:
+    makes of a strided conv's register tile, one per output position).
+    Each group of k values becomes one dot-product instruction per 16
+    columns and row:
     `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.512`) for i8 and `vdpbf16ps`
     (`llvm.x86.avx512bf16.dpbf16ps.512`) for bf16. The k values of one
     column of B are interleaved in registers (shuffles), the k values of a

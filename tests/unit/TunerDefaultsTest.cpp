@@ -330,11 +330,21 @@ TEST(TunerDefaults, CacheTilesDivideTheProblem) {
        {matmul(128, 768, 768), matmul(128, 768, 3072), matmul(128, 3072, 768),
         matmul(96, 640, 1280)}) {
     Config config = matmulDefault(s, f);
-    int64_t rows = s.loopRanges[0] / config.at("par").get<int64_t>();
-    int64_t mc = config.at("mc"), nc = config.at("nc"), kc = config.at("kc");
-    EXPECT_TRUE(rows % mc == 0 || mc >= rows) << config.dump();
-    EXPECT_EQ(s.loopRanges[1] % nc, 0) << config.dump();
-    EXPECT_EQ(s.loopRanges[2] % kc, 0) << config.dump();
+    // A thread's part: its rows, or all rows and its columns where the
+    // threads split N (96 rows on 2 threads).
+    CpuMatmulParams p;
+    p.par = config.at("par"), p.mc = config.at("mc"), p.nc = config.at("nc");
+    p.kc = config.at("kc"), p.nr = config.at("nr");
+    p.pack = config.at("pack") != 0, p.panels = config.at("pack") == 2;
+    CpuOpShape shape;
+    shape.opClass = OpClass::Matmul;
+    shape.loopRanges = s.loopRanges;
+    CpuMatmulParams::Tiles t = p.tiles(shape);
+    EXPECT_EQ(t.rows % t.mc, 0) << config.dump();
+    EXPECT_EQ(t.cols % t.nc, 0) << config.dump();
+    EXPECT_EQ(s.loopRanges[2] % t.kc, 0) << config.dump();
+    EXPECT_EQ(p.splitsN(shape), s.loopRanges[0] == 96)
+        << config.dump();
   }
 }
 

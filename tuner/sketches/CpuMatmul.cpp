@@ -108,10 +108,10 @@ public:
                            "(padding)",
                            par, M)
           .str();
-    if (!pack && (t.rows % t.mc || N % t.nc || K % t.kc))
+    if (!pack && (t.rows % t.mc || t.cols % t.nc || K % t.kc))
       return llvm::formatv("cache tiles {0}x{1}x{2} do not divide "
                            "{3}x{4}x{5}; needs pack=1 (padding)",
-                           t.mc, t.nc, t.kc, t.rows, N, K)
+                           t.mc, t.nc, t.kc, t.rows, t.cols, K)
           .str();
     // Without padding the register tile must divide the cache tile; with
     // it, the packed panels are padded to a multiple of the register tile.
@@ -143,10 +143,10 @@ public:
       if (M % par)
         return llvm::formatv("fusion needs par={0} to divide M={1}", par, M)
             .str();
-      if (N % target.vectorLanes)
+      if (t.cols % target.vectorLanes)
         return llvm::formatv("fusion vectorizes the consumer by {0} lanes, "
-                             "which do not divide N={1}",
-                             target.vectorLanes, N)
+                             "which do not divide a thread's {1} columns",
+                             target.vectorLanes, t.cols)
             .str();
     }
     return std::nullopt;

@@ -108,9 +108,17 @@ struct CpuMatmulParams {
   bool panels = false;
   int64_t dotGroup = 1;
 
-  /// The cache tiles clamped to a thread's part of the problem.
+  /// Whether the threads split N rather than M: an in-place matmul (no
+  /// packing) whose threads would get few rows each, where N splits into
+  /// whole register tiles per thread. Each thread then reads all of A's
+  /// few rows and only its part of B, which (a model layer's weights)
+  /// stays in its core's L2 from one run to the next.
+  bool splitsN(const CpuOpShape &shape) const;
+
+  /// The cache tiles clamped to a thread's part of the problem (`cols`:
+  /// its columns).
   struct Tiles {
-    int64_t rows, mc, nc, kc;
+    int64_t rows, mc, nc, kc, cols;
   };
   Tiles tiles(const CpuOpShape &shape) const;
 };
