@@ -325,7 +325,6 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
   p.pack = false;
   if (!batched && M % p.par)
     return std::nullopt;
-  int64_t rows = batched ? M : M / p.par;
   std::vector<int64_t> dividingNrs;
   for (int64_t nr : kMatmulNrs)
     if (N % nr == 0)
@@ -343,10 +342,10 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
   if (p.kc < 0)
     return std::nullopt;
   int64_t kc = std::min(p.kc, K);
-  // A thread's columns: all of N, or its part where the threads split N.
-  int64_t cols = p.splitsN(shape) ? N / p.par : N;
-  if (cols != N)
-    rows = M;
+  // A thread's rows and columns (all of N, or its part where the threads
+  // split N, which depends on nr).
+  CpuMatmulParams::Tiles part = p.tiles(shape);
+  int64_t rows = part.rows, cols = part.cols;
   p.nc = largestEvenTile(kMatmulPanelTiles, cols, [&](int64_t nc) {
     return nc % p.nr == 0 && kc * nc * e <= facts.l2Bytes / 2;
   });
@@ -896,6 +895,7 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
   scheduled = true;
   bool batched = shape.opClass == OpClass::BatchMatmul;
   CpuMatmulParams::Tiles t = p.tiles(shape);
+  bool overN = p.splitsN(shape);
   mlir::OpBuilder &b = builder();
   mlir::Value consumer;
   if (p.fuse) {
@@ -904,17 +904,16 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
     mlir::Value consumers = consumersOf(op, 0);
     mlir::Value fill = producerOf(op, 2);
     auto [tiledConsumer, forall] = tileForallThreads(
-        consumers, p.splitsN(shape) ? std::vector<int64_t>{0, p.par}
-                                    : std::vector<int64_t>{p.par, 0});
+        consumers, overN ? std::vector<int64_t>{0, p.par}
+                         : std::vector<int64_t>{p.par, 0});
     auto [fused, forall2] = fuseInto(op, forall);
     fuseInto(fill, forall2);
     op = fused;
     consumer = tiledConsumer;
   } else if (p.par > 1) {
     op = tileForallThreads(op, batched ? std::vector<int64_t>{p.par, 0, 0, 0}
-                               : p.splitsN(shape)
-                                   ? std::vector<int64_t>{0, p.par, 0}
-                                   : std::vector<int64_t>{p.par, 0, 0})
+                               : overN ? std::vector<int64_t>{0, p.par, 0}
+                                       : std::vector<int64_t>{p.par, 0, 0})
              .first;
   }
   std::vector<int64_t> cache = {t.mc, t.nc, t.kc};

@@ -6,6 +6,7 @@
 // See the pass description in Passes.td.
 //
 //===----------------------------------------------------------------------===//
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Lowering/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -25,8 +26,9 @@ namespace hatc {
 namespace hatc {
 namespace {
 
-/// 16 i32 or f32 accumulators: one AVX-512 register.
-constexpr int64_t kLanes = 16;
+/// 16 i32 or f32 accumulators: one AVX-512 register (what cpu_conv's
+/// dot tiles are sized by).
+constexpr int64_t kLanes = kDotLanes;
 
 enum class DotKind { Vnni, Bf16 };
 

@@ -150,6 +150,11 @@ struct CpuAmxMatmulParams {
 /// the ops hatc-x86-amx rewrites.
 inline constexpr char kAmxMicroTileAttr[] = "hatc.amx_micro_tile";
 
+/// The columns one dot-product instruction computes (an AVX-512 register
+/// of i32 or f32): hatc-x86-dot-products takes contractions whose columns
+/// are a multiple of it.
+inline constexpr int64_t kDotLanes = 16;
+
 /// cpu_conv (conv_2d_nhwc_hwcf): threads over output rows, tiles of ow x f
 /// x c, decomposed to 1-D and vectorized. `dotGroup` > 1 (i8 or bf16 on a
 /// host with VNNI or BF16 dots, CpuOpShape::dotGroup): tiles whose channels
@@ -161,7 +166,7 @@ struct CpuConvParams {
   bool hoist = false;
   int64_t dotGroup = 1;
   bool usesDots() const {
-    return dotGroup > 1 && cT % dotGroup == 0 && fT % 16 == 0;
+    return dotGroup > 1 && cT % dotGroup == 0 && fT % kDotLanes == 0;
   }
 };
 
