@@ -48,6 +48,12 @@ struct ExecuteOptions : RunSettings {
   /// The inputs to run on (the workload's inputs in order, same kinds and
   /// shapes); null: seeded random inputs.
   const std::vector<HostBuffer> *inputs = nullptr;
+  /// `seconds` (and `gflops`) from the fastest timed run rather than the
+  /// median: what the measurement workers report for the tuner to compare.
+  /// Other processes only ever slow a run down, so on a shared machine the
+  /// fastest run is the most repeatable figure of a config's own speed
+  /// (`hatc run` reports the median, a latency to expect).
+  bool rankByFastest = false;
   /// When set, receives the outputs of the first (checked or plain) run.
   std::vector<HostBuffer> *outputs = nullptr;
   /// Called right before the kernel first runs: a run-time budget starts
@@ -67,7 +73,8 @@ struct ExecuteResult {
   /// hwacc: modeled seconds plus all host work's wall time (what the
   /// workload takes, HwaccStats::totalSeconds).
   double workloadSeconds = 0;
-  /// The measure a tuner compares: median host seconds on the CPU; on hwacc
+  /// The measure a tuner compares: median host seconds on the CPU (the
+  /// fastest run's with ExecuteOptions::rankByFastest); on hwacc
   /// modeled seconds plus the GEMMs the schedule kept on the host
   /// (HwaccStats::scheduleSeconds), deterministic for a schedule that keeps
   /// none there.

@@ -120,8 +120,9 @@ struct MeasureResult {
   /// Host seconds of each timed run (cpu; the timing-only run on hwacc).
   /// Empty unless error is Ok.
   std::vector<double> samples;
-  /// What a tuner compares: the median host seconds on the cpu; on hwacc
-  /// the modeled seconds plus the GEMMs the schedule kept on the host
+  /// What a tuner compares: the fastest timed run's host seconds on the
+  /// cpu (ExecuteOptions::rankByFastest; the median is extras' host_s); on
+  /// hwacc the modeled seconds plus the GEMMs the schedule kept on the host
   /// (HwaccStats::scheduleSeconds). 0 unless error is Ok.
   double seconds = 0;
   double cv = 0;

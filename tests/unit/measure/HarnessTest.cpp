@@ -85,9 +85,10 @@ void expectMeasured(const MeasureResult &result) {
   ASSERT_EQ(result.error, ErrorCode::Ok) << describe(result);
   EXPECT_TRUE(result.message.empty()) << result.message;
   ASSERT_GE(result.samples.size(), 3u);
-  // The summary numbers are the ones the samples give: seconds is their
-  // median, cv their sample standard deviation over the mean, gflops the
-  // workload's 2*M*N*K over seconds.
+  // The summary numbers are the ones the samples give: seconds is the
+  // fastest (what a tuner compares: other processes only slow a run down),
+  // host_s their median, cv their sample standard deviation over the mean,
+  // gflops the workload's 2*M*N*K over seconds.
   std::vector<double> sorted = result.samples;
   std::sort(sorted.begin(), sorted.end());
   size_t n = sorted.size();
@@ -99,11 +100,13 @@ void expectMeasured(const MeasureResult &result) {
     squares += (s - mean) * (s - mean);
   double cv = std::sqrt(squares / (n - 1)) / mean;
   EXPECT_GT(result.seconds, 0);
-  EXPECT_DOUBLE_EQ(result.seconds, median);
+  EXPECT_DOUBLE_EQ(result.seconds, sorted.front());
+  EXPECT_DOUBLE_EQ(result.extras.value("host_s", 0.0), median);
+  EXPECT_DOUBLE_EQ(result.extras.value("min_s", 0.0), sorted.front());
   EXPECT_LT(result.seconds, 1.0); // 257x67x129: well under a millisecond
   EXPECT_NEAR(result.cv, cv, 1e-9 * cv + 1e-15);
   EXPECT_GT(result.cv, 0) << "timings of a real run never all agree";
-  EXPECT_NEAR(result.gflops, 2.0 * 257 * 129 * 67 / median / 1e9,
+  EXPECT_NEAR(result.gflops, 2.0 * 257 * 129 * 67 / sorted.front() / 1e9,
               1e-9 * result.gflops);
   EXPECT_LT(result.maxRelErr, 1e-3);
   EXPECT_GT(result.buildSeconds, 0);
