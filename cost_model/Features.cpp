@@ -207,6 +207,17 @@ const FeatureInfo kFeatureInfo[] = {
      "accumulators to hide FMA latency, loads per FMA, lanes used, spills)"},
     {FCpuMemShare, "cpu_mem_share",
      "cpu gemm and conv: estimated memory time / (memory + compute time)"},
+    {FPanels, "panels",
+     "cpu_matmul: 1 when B is packed into register-tile-wide panels"},
+    {FSplitN, "split_n",
+     "cpu_matmul: 1 when threads split N instead of the rows"},
+    {FLog2DotGroup, "log2_dot_group",
+     "cpu gemm and conv: log2 of the k elements one dot-product step "
+     "takes (0: FMAs)"},
+    {FAmx, "amx", "cpu gemm: 1 when the register tile is an AMX micro-tile"},
+    {FConstantWeights, "constant_weights",
+     "1 when the task runs with its weights as constants (a model's task): "
+     "packing them costs nothing at run time"},
 };
 static_assert(sizeof(kFeatureInfo) / sizeof(kFeatureInfo[0]) == kFeatureCount,
               "every FeatureId needs a name and a description");
@@ -554,10 +565,12 @@ struct CpuEstimate {
 /// latency want about eight independent accumulators; each k step loads a
 /// vector per accumulator column and broadcasts one element per row, at
 /// two loads and two FMAs a cycle; a tile needing more vector registers
-/// than there are spills. Memory: about 8 bytes a cycle per core busy.
+/// than there are spills; a dot-product step takes `dotGroup` k elements
+/// per lane. Memory: about 8 bytes a cycle per core busy.
 CpuEstimate estimateCpu(double flops, double padded, int64_t regRows,
                         int64_t regCols, int64_t par, double balance,
-                        double bytes, const TargetParams &t) {
+                        double bytes, const TargetParams &t,
+                        int64_t dotGroup = 1) {
   CpuEstimate e;
   int64_t lanes = atLeast1(t.vectorLanes);
   regRows = atLeast1(regRows);
@@ -571,13 +584,14 @@ CpuEstimate estimateCpu(double flops, double padded, int64_t regRows,
       std::min(1.0, double(t.vectorRegisters) / (fmas + double(vectors) + 1));
   e.kernelEff = std::min(latencyEff, loadEff) * laneEff * spillEff * spillEff;
   double busy = std::min<double>(double(atLeast1(par)), double(t.cores));
-  double peak = 4.0 * double(lanes);
+  double peak = 4.0 * double(lanes) * double(atLeast1(dotGroup));
   double compute = flops * std::max(padded, 1.0) /
                    (peak * busy * std::max(balance, 1e-3) * e.kernelEff);
   double memory = bytes / (8.0 * busy);
   double time = std::max(compute, memory);
   e.memShare = memory / (memory + compute);
-  e.timeOverIdeal = time / (flops / (peak * double(t.cores)));
+  // The ideal is the FMA peak: a tile on dot products can beat it.
+  e.timeOverIdeal = time / (flops / (4.0 * double(lanes) * double(t.cores)));
   return e;
 }
 
@@ -606,19 +620,29 @@ void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
   set(f, FFuse, k.fuse);
   set(f, FLog2Copy, log2Of(k.copy));
 
+  set(f, FPanels, k.panels);
+  set(f, FLog2DotGroup, log2Of(k.dotGroup));
+  set(f, FAmx, k.amx);
+
   int64_t M = int64_t(p.M), N = int64_t(p.N), K = int64_t(std::max(p.K, 1.0)),
           B = int64_t(p.batch);
   // As the sketch does: threads split the batch when there is one, else the
-  // rows; cache tiles are clamped to a thread's part of the problem.
-  int64_t rows = batched ? M : ceilDiv(M, par);
-  int64_t mcEff = std::min(atLeast1(mc), rows), ncEff = std::min(atLeast1(nc), N),
+  // rows, or N where the config says so; cache tiles are clamped to a
+  // thread's part of the problem.
+  bool splitN = k.splitN && !batched;
+  set(f, FSplitN, splitN);
+  int64_t rows = batched || splitN ? M : ceilDiv(M, par);
+  int64_t cols = splitN ? ceilDiv(N, par) : N;
+  int64_t mcEff = std::min(atLeast1(mc), rows),
+          ncEff = std::min(atLeast1(nc), cols),
           kcEff = std::min(atLeast1(kc), K);
   int64_t eb = p.elemBytes, ab = p.accBytes;
-  double work = batched ? double(ceilDiv(B, par)) * M * N : double(rows) * N;
-  cpuCommon(f, t, par, batched ? B : M, work);
+  int64_t parExtent = batched ? B : splitN ? N : M;
+  double work = batched ? double(ceilDiv(B, par)) * M * N : double(rows) * cols;
+  cpuCommon(f, t, par, parExtent, work);
 
   set(f, FLog2TilesM, log2Of(ceilDiv(rows, mcEff)));
-  set(f, FLog2TilesN, log2Of(ceilDiv(N, ncEff)));
+  set(f, FLog2TilesN, log2Of(ceilDiv(cols, ncEff)));
   set(f, FLog2TilesK, log2Of(ceilDiv(K, kcEff)));
   double aTile = double(mcEff) * kcEff * eb, bPanel = double(kcEff) * ncEff * eb,
          cTile = double(mcEff) * ncEff * ab;
@@ -632,14 +656,14 @@ void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
   set(f, FL2Ratio, bPanel / double(t.l2Bytes));
   set(f, FTileWsL2Ratio, (aTile + bPanel + cTile) / double(t.l2Bytes));
   set(f, FRelTileM, relative(double(mcEff), double(rows)));
-  set(f, FRelTileN, relative(double(ncEff), double(N)));
+  set(f, FRelTileN, relative(double(ncEff), double(cols)));
   set(f, FRelTileK, relative(double(kcEff), double(K)));
   set(f, FRelRegM, relative(double(atLeast1(mr)), double(mcEff)));
   set(f, FRelRegN, relative(double(atLeast1(nr)), double(ncEff)));
   set(f, FL3Ratio, (double(par) * (aTile + cTile) + bPanel) / double(t.l3Bytes));
   set(f, FLog2TilesPerThread,
       log2Of(double(batched ? ceilDiv(B, par) : 1) * ceilDiv(rows, mcEff) *
-             ceilDiv(N, ncEff)));
+             ceilDiv(cols, ncEff)));
 
   // Register tile: mr rows of nr/lanes accumulators, one B row of vectors
   // and a broadcast A element (the sketch's own register count).
@@ -657,7 +681,7 @@ void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
     // Each thread's rows are cut into cache tiles, each padded to a multiple
     // of mr (and N likewise of nr); K is not padded.
     double paddedRows = 0;
-    if (batched) {
+    if (batched || splitN) {
       paddedRows = double(paddedExtent(M, mcEff, mr));
     } else {
       int64_t chunk = ceilDiv(M, par);
@@ -669,11 +693,10 @@ void cpuGemm(Features &f, const CpuGemmKnobs &k, bool batched,
     double paddedCols = double(paddedExtent(N, ncEff, nr));
     set(f, FPadWaste, paddedRows * paddedCols / (double(M) * double(N)) - 1.0);
   }
-  int64_t parExtent = batched ? B : M;
   double balance =
       double(parExtent) / double(ceilDiv(parExtent, par) * par);
   setCpuEstimate(f, estimateCpu(p.flops, 1.0 + double(f[FPadWaste]), mr, nr,
-                                par, balance, p.batch * bytes, t));
+                                par, balance, p.batch * bytes, t, k.dotGroup));
 }
 
 void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
@@ -731,7 +754,9 @@ void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
                                 /*cResident=*/true);
   set(f, FLog2ArithIntensity, log2Of(2.0 * p.M * p.N * p.K / bytes));
   double balance = double(oh) / double(ceilDiv(oh, par) * par);
-  setCpuEstimate(f, estimateCpu(p.flops, 1.0, owT, fT, par, balance, bytes, t));
+  set(f, FLog2DotGroup, log2Of(k.dotGroup));
+  setCpuEstimate(f, estimateCpu(p.flops, 1.0, owT, fT, par, balance, bytes, t,
+                                k.dotGroup));
 }
 
 void cpuElementwise(Features &f, const CpuElementwiseKnobs &k,
@@ -932,6 +957,7 @@ std::vector<float> extractFeatures(const FeatureInput &in) {
                                                 in.elemType[0] == 'b'));
   set(f, FTargetIsHwacc, target.hwacc);
   set(f, FTargetIsGpu, target.gpu);
+  set(f, FConstantWeights, in.constantWeights);
   set(f, FLog2Flops, log2Of(problem.flops));
   set(f, FLog2GemmM, log2Of(problem.M));
   set(f, FLog2GemmN, log2Of(problem.N));

@@ -58,6 +58,13 @@ size_t groupCount(const std::vector<cost_model::Sample> &samples) {
   return groups.size();
 }
 
+std::string taskGroup(const std::string &workloadKey,
+                      const std::string &workloadHash,
+                      const std::string &fingerprint) {
+  return workloadKey + (workloadHash.empty() ? "" : "#" + workloadHash) + "@" +
+         fingerprint;
+}
+
 namespace {
 
 /// What features need of one (workload, target) pair; nullopt when the
@@ -81,15 +88,17 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
   std::map<std::string, std::optional<TaskFacts>> known;
   std::set<std::string> groups;
   database.forEachRecord([&](const db::Record &r) {
-    if (!r.workloadIr.empty() && !irs.count(r.workloadKey))
-      irs[r.workloadKey] = r.workloadIr;
+    // One workload is a key and a structural hash (taskGroup).
+    std::string workload = r.workloadKey + "#" + r.workloadHash;
+    if (!r.workloadIr.empty() && !irs.count(workload))
+      irs[workload] = r.workloadIr;
     if (r.targetKind != kind || excludeKeys.count(r.workloadKey))
       return;
-    std::string task = r.workloadKey + "@" + r.targetName;
+    std::string task = workload + "@" + r.targetName;
     auto it = known.find(task);
     if (it == known.end()) {
       std::optional<TaskFacts> facts;
-      auto ir = irs.find(r.workloadKey);
+      auto ir = irs.find(workload);
       if (ir == irs.end()) {
         out.skipped.push_back(r.workloadKey + ": the database has no IR");
       } else if (auto workload =
@@ -132,16 +141,17 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
       if (candidate->name() == name)
         sketch = candidate.get();
     double throughput = 0;
-    if (r.error == db::ErrorCode::Ok) {
-      nlohmann::json extras =
-          nlohmann::json::parse(r.extrasJson, nullptr, false);
+    nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);
+    if (r.error == db::ErrorCode::Ok)
       throughput = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
-    }
+    // A model's task was measured with its weights in it (Tune.cpp).
+    WorkloadShape shape = t.shape;
+    shape.constantWeights = extras.is_object() && extras.value("weights", false);
     cost_model::Sample sample;
     // The tuner's group: a task on one machine.
-    sample.group = r.workloadKey + "@" + r.targetFingerprint;
+    sample.group = taskGroup(r.workloadKey, r.workloadHash, r.targetFingerprint);
     sample.features = cost_model::extractFeatures(
-        featureInputOf(t.shape, t.facts, config, t.dmaBytesPerCycle, sketch));
+        featureInputOf(shape, t.facts, config, t.dmaBytesPerCycle, sketch));
     sample.throughput = throughput;
     sample.weight = fingerprintWeight(fingerprint, r.targetFingerprint);
     groups.insert(sample.group);

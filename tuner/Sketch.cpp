@@ -27,6 +27,7 @@ static std::string typeName(Type type) {
 
 WorkloadShape analyzeWorkload(Workload &workload) {
   WorkloadShape shape;
+  shape.constantWeights = !workload.measurePath.empty();
   linalg::LinalgOp anchor;
   double anchorFlops = -1;
   workload.entry().walk([&](linalg::LinalgOp op) {

@@ -67,6 +67,7 @@ cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
   input.opKind = opClassName(shape.anchor);
   input.loopRanges = shape.loopRanges;
   input.elemType = shape.elemType;
+  input.constantWeights = shape.constantWeights;
   std::string name =
       config.is_object() ? config.value("sketch", std::string()) : "";
   std::vector<std::unique_ptr<Sketch>> own;
@@ -76,8 +77,20 @@ cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
       if (candidate->name() == name)
         sketch = candidate.get();
   }
-  if (sketch)
+  if (sketch) {
     input.sketch = sketch->describe(config);
+  } else if (isDefaultConfig(config)) {
+    // The default is its family's analytical config: described as that,
+    // the model ranks it with the sketch's own configs.
+    if (own.empty())
+      own = sketchesFor(shape, f);
+    for (const auto &candidate : own)
+      if (candidate->takesDefault())
+        if (auto analytical = candidate->analyticalDefault()) {
+          input.sketch = candidate->describe(*analytical);
+          break;
+        }
+  }
   input.target = {{"kind", targetKindName(f.kind)},
                   {"vector_lanes", f.vectorLanes},
                   {"vector_registers", f.vectorRegisters},
@@ -105,7 +118,8 @@ std::vector<float> Tuner::features(size_t t,
 
 cost_model::Sample Tuner::sample(size_t t, const nlohmann::json &config,
                                  double throughput) const {
-  return {tasks[t].workload.key() + "@" + tasks[t].target.fingerprint(),
+  return {taskGroup(tasks[t].workload.key(), tasks[t].workload.hash(),
+                    tasks[t].target.fingerprint()),
           features(t, config), throughput, ownSampleWeight};
 }
 
@@ -464,7 +478,8 @@ std::vector<cost_model::Sample> Tuner::crossTaskPrior() {
   // The tasks' own records come from the database (history), weighed up.
   std::set<std::string> own;
   for (size_t t = 0; t < tasks.size(); ++t)
-    own.insert(tasks[t].workload.key() + "@" + tasks[t].target.fingerprint());
+    own.insert(taskGroup(tasks[t].workload.key(), tasks[t].workload.hash(),
+                         tasks[t].target.fingerprint()));
   std::vector<cost_model::Sample> prior;
   for (cost_model::Sample &s : *loaded)
     if (!own.count(s.group))

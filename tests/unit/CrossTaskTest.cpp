@@ -18,6 +18,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 using namespace hatc;
 using namespace hatc::tuner;
@@ -244,4 +245,127 @@ TEST(CrossTask, HwaccPriorTrainsTreesOnTheEstimate) {
   std::string withoutModel = scratch.path("hatc-xtask", "model");
   tuneOne("matmul_1024.mlir", withoutDb, 16, "", 10, 10, withoutModel);
   EXPECT_FALSE(trainedOnTheEstimate(withoutModel));
+}
+
+TEST(CrossTask, DefaultRecordsAreDescribedAsTheirAnalyticalConfig) {
+  // The default schedule's record ({"sketch": "default"}) is the analytical
+  // config of the family the default takes: its features are that config's,
+  // so every model ranks it with the sketches' configs.
+  const std::pair<const char *, cost_model::FeatureId> cases[] = {
+      {"matmul_1024.mlir", cost_model::FSketchCpuMatmul},
+      {"resnet50_conv3x3.mlir", cost_model::FSketchCpuConv}};
+  for (const auto &[example, family] : cases) {
+    SCOPED_TRACE(example);
+    auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
+                                               "/examples/" + example);
+    ASSERT_TRUE(bool(w));
+    auto target = llvm::cantFail(resolveTarget("cpu"));
+    TargetFacts facts = llvm::cantFail(TargetFacts::of(target));
+    WorkloadShape shape = analyzeWorkload(*w);
+    auto sketches = sketchesFor(shape, facts);
+    const Sketch *takes = nullptr;
+    for (const auto &s : sketches)
+      if (s->takesDefault()) {
+        EXPECT_EQ(takes, nullptr) << "two sketches take the default";
+        takes = s.get();
+      }
+    ASSERT_NE(takes, nullptr);
+    auto analytical = takes->analyticalDefault();
+    ASSERT_TRUE(analytical.has_value());
+    std::vector<float> ofDefault = cost_model::extractFeatures(
+        featureInputOf(shape, facts, {{"sketch", "default"}}, 16, nullptr));
+    std::vector<float> ofAnalytical = cost_model::extractFeatures(
+        featureInputOf(shape, facts, *analytical, 16, takes));
+    EXPECT_EQ(ofDefault[family], 1);
+    EXPECT_EQ(ofDefault, ofAnalytical);
+    // B panels (pack 2, the f32 default where the host has AVX-512) are
+    // told apart from plain packing.
+    EXPECT_EQ(ofDefault[cost_model::FPanels],
+              analytical->value("pack", 0) == 2 ? 1 : 0);
+  }
+  // No sketch takes a target's default where it is no CPU family's.
+  auto hwacc = llvm::cantFail(resolveTarget("hwacc"));
+  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
+                                             "/examples/matmul_1024.mlir");
+  ASSERT_TRUE(bool(w));
+  for (const auto &s : sketchesFor(analyzeWorkload(*w),
+                                   llvm::cantFail(TargetFacts::of(hwacc))))
+    EXPECT_FALSE(s->takesDefault()) << s->name();
+}
+
+TEST(CrossTask, ModelTasksAreDescribedWithConstantWeights) {
+  // A model's task is measured with its weights in it (Tune.cpp sets
+  // Workload::measurePath, records say "weights"): the features say so,
+  // in the tuner's own samples and in the cross-task samples alike.
+  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
+                                             "/examples/matmul_odd.mlir");
+  ASSERT_TRUE(bool(w));
+  auto target = llvm::cantFail(resolveTarget("cpu"));
+  TargetFacts facts = llvm::cantFail(TargetFacts::of(target));
+  nlohmann::json config = {{"sketch", "default"}};
+  WorkloadShape plain = analyzeWorkload(*w);
+  EXPECT_FALSE(plain.constantWeights);
+  w->measurePath = "task0.weights.mlir";
+  WorkloadShape weights = analyzeWorkload(*w);
+  EXPECT_TRUE(weights.constantWeights);
+  EXPECT_EQ(cost_model::extractFeatures(featureInputOf(
+                plain, facts, config, 16, nullptr))[cost_model::FConstantWeights],
+            0);
+  EXPECT_EQ(cost_model::extractFeatures(featureInputOf(
+                weights, facts, config, 16, nullptr))[cost_model::FConstantWeights],
+            1);
+
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-xtask-weights", "db");
+  {
+    Recorder recorder(db, "");
+    MeasureResult result;
+    result.gflops = 10;
+    result.seconds = 1e-3;
+    result.samples = {1e-3};
+    recorder.record(makeRecord(*w, target, config, "", result));
+    w->measurePath.clear();
+    nlohmann::json again = {{"sketch", "default"}, {"run", 2}};
+    recorder.record(makeRecord(*w, target, again, "", result));
+  }
+  auto database = db::Database::open(db);
+  CrossTaskSamples all = crossTaskSamples(*database, test::context(), "cpu",
+                                          target.fingerprint());
+  ASSERT_EQ(all.samples.size(), 2u);
+  std::multiset<float> seen;
+  for (const cost_model::Sample &s : all.samples)
+    seen.insert(s.features[cost_model::FConstantWeights]);
+  EXPECT_EQ(seen, (std::multiset<float>{0, 1}));
+}
+
+TEST(CrossTask, OneKeyTwoWorkloadsAreTwoGroups) {
+  // A matmul + relu and a matmul + gelu of one shape share a workload key
+  // but not a structural hash: their records rank apart.
+  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
+                                             "/examples/matmul_odd.mlir");
+  ASSERT_TRUE(bool(w));
+  auto target = llvm::cantFail(resolveTarget("cpu"));
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-xtask-groups", "db");
+  {
+    Recorder recorder(db, "");
+    MeasureResult result;
+    result.gflops = 10;
+    result.seconds = 1e-3;
+    result.samples = {1e-3};
+    db::Record first =
+        makeRecord(*w, target, {{"sketch", "default"}}, "", result);
+    db::Record second = first;
+    second.workloadHash = "w1-another-body";
+    recorder.record(first);
+    recorder.record(second);
+  }
+  auto database = db::Database::open(db);
+  CrossTaskSamples all = crossTaskSamples(*database, test::context(), "cpu",
+                                          target.fingerprint());
+  ASSERT_EQ(all.samples.size(), 2u);
+  EXPECT_EQ(all.tasks, 2u);
+  EXPECT_EQ(all.samples[0].group,
+            taskGroup(w->key(), w->hash(), target.fingerprint()));
+  EXPECT_NE(all.samples[0].group, all.samples[1].group);
 }

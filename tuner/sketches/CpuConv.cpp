@@ -32,7 +32,15 @@ public:
     k.par = knobOr0(c, "par"), k.owT = knobOr0(c, "ow_t");
     k.fT = knobOr0(c, "f_t"), k.cT = knobOr0(c, "c_t");
     k.hoist = knobOr0(c, "hoist") != 0;
+    CpuConvParams p;
+    p.fT = k.fT, p.cT = k.cT;
+    p.dotGroup = std::max<int64_t>(
+        1, cpuShapeOf(shape).dotGroup(cpuFactsOf(target)));
+    k.dotGroup = p.usesDots() ? p.dotGroup : 1;
     return {cost_model::FSketchCpuConv, k};
+  }
+  bool takesDefault() const override {
+    return defaultFamilyIs<CpuConvParams>(shape, target);
   }
 
   std::optional<std::string> invalidReason(const Config &c) const override {

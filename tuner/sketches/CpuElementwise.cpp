@@ -24,6 +24,9 @@ public:
     k.cols = knobOr0(c, "cols");
     return {cost_model::FSketchCpuElementwise, k};
   }
+  bool takesDefault() const override {
+    return defaultFamilyIs<CpuElementwiseParams>(shape, target);
+  }
 
   std::optional<std::string> invalidReason(const Config &c) const override {
     if (auto reason = parReason(c, target))

@@ -50,8 +50,16 @@ public:
     cost_model::CpuGemmKnobs k = gemmKnobs(c);
     k.orderNmk = knobIs(c, "order", "nmk");
     k.pack = knobOr0(c, "pack") != 0;
+    k.panels = knobOr0(c, "pack") == 2;
     k.fuse = knobOr0(c, "fuse") != 0;
+    k.dotGroup = std::max<int64_t>(1, knobOr0(c, "dot_group"));
+    CpuMatmulParams p;
+    p.par = k.par, p.nr = k.nr, p.pack = k.pack, p.panels = k.panels;
+    k.splitN = p.splitsN(cpuShapeOf(shape));
     return {cost_model::FSketchCpuMatmul, k};
+  }
+  bool takesDefault() const override {
+    return defaultFamilyIs<CpuMatmulParams>(shape, target);
   }
 
   CpuMatmulParams params(const Config &c) const {
@@ -195,8 +203,11 @@ public:
     cost_model::CpuGemmKnobs k;
     CpuAmxMatmulParams p = params(c);
     k.par = p.par, k.mc = p.mt, k.nc = p.nc, k.kc = p.kc;
-    k.mr = p.mt, k.nr = p.nt, k.kUnroll = 1, k.pack = true;
+    k.mr = p.mt, k.nr = p.nt, k.kUnroll = 1, k.pack = true, k.amx = true;
     return {cost_model::FSketchCpuMatmul, k};
+  }
+  bool takesDefault() const override {
+    return defaultFamilyIs<CpuAmxMatmulParams>(shape, target);
   }
 
   std::optional<Config> analyticalDefault() const override {

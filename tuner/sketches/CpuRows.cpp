@@ -54,6 +54,10 @@ public:
     k.par = knobOr0(c, "par"), k.rows = 1, k.cols = knobOr0(c, "chunk");
     return {std::nullopt, k};
   }
+  bool takesDefault() const override {
+    return std::holds_alternative<CpuRowsParams>(
+        deriveCpuSchedule(rowShape, cpuFactsOf(target)));
+  }
 
   std::optional<std::string> invalidReason(const Config &c) const override {
     if (auto reason = parReason(c, target))

@@ -28,7 +28,7 @@
 namespace hatc::cost_model {
 
 /// Version of the feature layout; saved models carry it.
-constexpr int kFeatureSchemaVersion = 4;
+constexpr int kFeatureSchemaVersion = 5;
 
 /// Positions in the feature vector. featureDescriptions() says what each
 /// one measures; the names are the enumerators without the F, in snake case.
@@ -142,6 +142,14 @@ enum FeatureId : int {
   FLog2CpuTimeOverIdeal,
   FCpuKernelEff,
   FCpuMemShare,
+  // Schedule choices schema 4 could not tell apart (schema 5): B in
+  // register-tile panels, threads over N, dot-product groups, AMX tiles;
+  // and whether the weights are constants (a model's task).
+  FPanels,
+  FSplitN,
+  FLog2DotGroup,
+  FAmx,
+  FConstantWeights,
   kFeatureCount
 };
 
@@ -156,10 +164,20 @@ struct CpuGemmKnobs {
   bool orderNmk = false, pack = false, fuse = false;
   /// Elements per step of the im2col patch copy (a conv as a GEMM); 0: none.
   int64_t copy = 0;
+  /// B packed into nr-wide panels (pack is then true too).
+  bool panels = false;
+  /// Threads split N rather than the rows (an in-place small-M matmul).
+  bool splitN = false;
+  /// k elements per dot-product step (VNNI 4, BF16 2, AMX); 1: FMAs.
+  int64_t dotGroup = 1;
+  /// mr x nr is an AMX micro-tile of tile registers, not vector FMAs.
+  bool amx = false;
 };
 struct CpuConvKnobs {
   int64_t par = 0, owT = 0, fT = 0, cT = 0;
   bool hoist = false;
+  /// k elements per dot-product step of the register tile; 1: FMAs.
+  int64_t dotGroup = 1;
 };
 struct CpuElementwiseKnobs {
   int64_t par = 0, rows = 0, cols = 0;
@@ -194,6 +212,9 @@ struct FeatureInput {
   std::string elemType;
   /// The candidate, as its sketch describes it.
   SketchDescription sketch;
+  /// The weights are constants in the measured kernel (a model's task):
+  /// packing them happens at compile time, not in every run.
+  bool constantWeights = false;
   /// {"kind": "cpu"|"hwacc"|"gpu", "vector_lanes", "vector_registers",
   ///  "l2_bytes", "cores", "array_dim", "scratchpad_rows", "accumulator_rows",
   ///  "dma_bytes_per_cycle", "gpu_shared_bytes", "gpu_multiprocessors",

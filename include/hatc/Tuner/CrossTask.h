@@ -74,6 +74,13 @@ crossTaskSamples(db::Database &database, mlir::MLIRContext &context,
 /// Distinct groups among `samples`.
 size_t groupCount(const std::vector<cost_model::Sample> &samples);
 
+/// The cost model's group of a task's samples: one workload (its key and
+/// structural hash: a matmul + relu and a matmul + gelu of one shape share
+/// a key) on one machine. The tuner and the cross-task samples agree on it.
+std::string taskGroup(const std::string &workloadKey,
+                      const std::string &workloadHash,
+                      const std::string &fingerprint);
+
 } // namespace hatc::tuner
 
 #endif // HATC_TUNER_CROSSTASK_H

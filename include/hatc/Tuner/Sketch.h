@@ -59,6 +59,9 @@ struct WorkloadShape {
   std::vector<int64_t> anchorLoops;
   std::vector<std::string> anchorIterators; // "parallel" | "reduction"
   std::optional<int64_t> anchorIndex;
+  /// Measured with its weights as constants (a model's task: its
+  /// Workload::measurePath), so the kernel packs them at compile time.
+  bool constantWeights = false;
 };
 
 WorkloadShape analyzeWorkload(Workload &workload);
@@ -111,6 +114,10 @@ public:
   virtual std::optional<Config> analyticalDefault() const {
     return std::nullopt;
   }
+  /// Whether the target's default schedule for this op is this sketch's
+  /// family (lowering's deriveCpuSchedule): the default's record is then
+  /// described to the cost model as analyticalDefault() is.
+  virtual bool takesDefault() const { return false; }
 
   /// Any value of each knob, valid or not.
   Config sampleAny(Rng &rng) const;

@@ -46,6 +46,9 @@ SketchDescription describe(const json &c) {
     k.kUnroll = intKnob(c, "k_unroll"), k.orderNmk = knobIs(c, "order", "nmk");
     k.pack = intKnob(c, "pack"), k.fuse = intKnob(c, "fuse");
     k.copy = intKnob(c, "copy");
+    k.panels = intKnob(c, "pack") == 2, k.splitN = intKnob(c, "split_n");
+    k.dotGroup = std::max<int64_t>(1, intKnob(c, "dot_group"));
+    k.amx = intKnob(c, "amx");
     return k;
   };
   if (sketch == "cpu_matmul")
@@ -247,6 +250,56 @@ TEST(CostModelFeatures, CpuMatmulPackedPaddingAndImbalance) {
   f = features(in);
   EXPECT_NEAR(f[FParImbalance], 258.0 / 257.0 - 1.0, 1e-6);
   EXPECT_FLOAT_EQ(f[FLog2WorkPerThread], std::log2(129.0f * 129.0f));
+}
+
+TEST(CostModelFeatures, CpuMatmulThreadsOverNPanelsAndDots) {
+  // A batch-32 layer: with threads over N each gets all 32 rows and half of
+  // the 512 columns.
+  Input in;
+  in.opKind = "matmul";
+  in.loopRanges = {32, 512, 784};
+  in.elemType = "f32";
+  in.config = {{"sketch", "cpu_matmul"}, {"par", 2},   {"mc", 32},
+               {"nc", 512},              {"kc", 784},  {"mr", 4},
+               {"nr", 64},               {"k_unroll", 1}, {"order", "mnk"},
+               {"pack", 0}};
+  in.target = cpuTarget();
+  std::vector<float> rows = features(in);
+  EXPECT_EQ(rows[FSplitN], 0);
+  EXPECT_FLOAT_EQ(rows[FLog2WorkPerThread], std::log2(16.0f * 512.0f));
+  EXPECT_FLOAT_EQ(rows[FRelTileN], 1);
+  in.config["split_n"] = 1;
+  std::vector<float> cols = features(in);
+  EXPECT_EQ(cols[FSplitN], 1);
+  EXPECT_FLOAT_EQ(cols[FLog2WorkPerThread], std::log2(32.0f * 256.0f));
+  // nc 512 is clamped to a thread's 256 columns; the parallel loop is N.
+  EXPECT_FLOAT_EQ(cols[FRelTileN], 1);
+  EXPECT_FLOAT_EQ(cols[FLog2TilesN], 0);
+  EXPECT_FLOAT_EQ(cols[FLog2ParItersPerThread], 8);
+  EXPECT_EQ(cols[FPanels], 0);
+
+  in.config["split_n"] = 0;
+  in.config["pack"] = 2;
+  std::vector<float> panels = features(in);
+  EXPECT_EQ(panels[FPanels], 1);
+  EXPECT_EQ(panels[FPack], 1);
+
+  // i8 on VNNI: a step takes 4 k elements, so the same tile is estimated 4x
+  // faster than on FMAs of widened values (and beats the FMA ideal).
+  in.elemType = "i8";
+  in.config["pack"] = 1;
+  std::vector<float> fmas = features(in);
+  in.config["dot_group"] = 4;
+  std::vector<float> dots = features(in);
+  EXPECT_FLOAT_EQ(dots[FLog2DotGroup], 2);
+  EXPECT_EQ(fmas[FLog2DotGroup], 0);
+  EXPECT_LT(dots[FLog2CpuTimeOverIdeal], fmas[FLog2CpuTimeOverIdeal]);
+  EXPECT_EQ(dots[FAmx], 0);
+  in.config["amx"] = 1;
+  EXPECT_EQ(features(in)[FAmx], 1);
+  EXPECT_EQ(features(in)[FConstantWeights], 0);
+  in.constantWeights = true;
+  EXPECT_EQ(features(in)[FConstantWeights], 1);
 }
 
 TEST(CostModelFeatures, HwaccGemmKnownValues) {
