@@ -3,7 +3,9 @@
 
 For each target kind (hwacc, cpu):
  1. builds a pool database by tuning every example of that kind
-    (--pool-trials each, the ordinary guided search);
+    (--pool-trials each, the ordinary guided search) and every task of the
+    generated models (tests/onnx/make_models.py; --models, by default the
+    bench models on cpu: --pool-trials per task, one model-wide budget);
  2. leave-one-task-out ranking: for every task in the pool, trains on the
     other tasks and ranks the held-out task's OK records
     (build/bin/hatc-bench-transfer): pairwise accuracy (all pairs, and
@@ -22,14 +24,19 @@ For each target kind (hwacc, cpu):
 
   bench/transfer.py [--targets hwacc,cpu] [--pool-trials hwacc=48,cpu=24]
                     [--trials 64] [--seed 1] [--workdir DIR] [--gap 0.05]
+                    [--models "cpu=a,b;hwacc=c"] [--no-models]
+
+The models need Debian's python3-onnx (make_models.py runs under
+/usr/bin/python3); the noise ceiling is measured on the examples only.
 
 Pools (and the CPU re-measurement) are kept in --workdir (default
 build/transfer) under names that carry their trials, seed and POOL_VERSION,
 and reused by later runs: delete them to measure afresh.
 
 hwacc measures the schedule's modeled time (device cycles, deterministic;
-the host's im2col is left out); CPU numbers are wall-clock medians and move
-with the machine's load: say how loaded it was.
+the host's im2col is left out); CPU numbers are the fastest of each
+config's timed runs (wall clock) and still move with the machine's load:
+say how loaded it was.
 """
 import argparse
 import json
@@ -43,14 +50,18 @@ LOTO = os.path.join(ROOT, "build", "bin", "hatc-bench-transfer")
 GAP = 0.05
 # Bumped when what a record's figure means changes, so that a pool measured
 # the old way is not reused: 2, hwacc cycles leave the host's shared work
-# (a conv's im2col) out.
-POOL_VERSION = 2
+# (a conv's im2col) out; 3, a CPU record's figure is its fastest timed run
+# (the workers' ExecuteOptions::rankByFastest), no longer the median.
+POOL_VERSION = 3
 EXAMPLES = {
     "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
               "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
     "cpu": ["matmul_1024", "bert_ffn_matmul", "resnet50_conv3x3", "conv3x3_stride2", "matmul_odd",
             "matmul_bias_relu"],
 }
+# Models of tests/onnx/make_models.py whose tasks join the pool.
+MODELS = {"hwacc": [], "cpu": ["bert_base_layer", "resnet50_stage", "mobilenetv2_block", "mlp"]}
+MAKE_MODELS = os.path.join(ROOT, "tests", "onnx", "make_models.py")
 FOCUS = {"hwacc": ["matmul_1024", "resnet50_conv3x3", "bert_ffn_matmul", "conv3x3_stride2"],
          "cpu": ["matmul_1024", "resnet50_conv3x3"]}
 
@@ -72,6 +83,62 @@ def tune(name, target, db, trials, seed):
     return keys, out.stderr
 
 
+def model_path(name, workdir):
+    """Writes the generated model `name`; returns (model.onnx, --input-shape flags)."""
+    out = os.path.join(workdir, "models")
+    folder = os.path.join(out, name)
+    if not os.path.exists(os.path.join(folder, "model.onnx")):
+        run = subprocess.run(["/usr/bin/python3", MAKE_MODELS, "--out", out, "--only", name],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"transfer.py: make_models.py --only {name} failed ({run.returncode}):\n"
+                     f"{run.stderr[-2000:]}")
+    flags = []
+    shapes = os.path.join(folder, "input_shapes.txt")
+    if os.path.exists(shapes):
+        for line in open(shapes):
+            if line.strip():
+                flags += ["--input-shape", line.strip()]
+    return os.path.join(folder, "model.onnx"), flags
+
+
+def tune_model(name, target, db, per_task, seed, workdir):
+    """Tunes every task of a generated model with per_task trials each (one
+    model-wide budget, spread by hatc's task scheduler); returns the tuned
+    tasks' workload keys, each with the module the workers measured
+    (`hatc tune --task-dir`: its weights in it) as key|path."""
+    path, flags = model_path(name, workdir)
+    base = [HATC, "tune", path, "--target", target, "--seed", str(seed), "--json"] + flags
+    if target == "hwacc":
+        base.append("--no-check")
+    # One trial into a scratch database counts the tasks that get tuned.
+    scratch = os.path.join(workdir, f"count.{name}.{target}.db")
+    for f in (scratch, scratch + "-wal", scratch + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    task_dir = os.path.join(workdir, f"tasks.{name}.{target}")
+    keys = []
+    for db_path, trials in ((scratch, 1), (db, None)):
+        extra = []
+        if trials is None:
+            trials = per_task * max(1, len(keys))
+            extra = ["--task-dir", task_dir]
+        out = subprocess.run(base + extra + ["--db", db_path, "--trials", str(trials)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"transfer.py: tune of model {name} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+        result = json.loads(next(l for l in out.stdout.splitlines() if l.startswith("{")))
+        keys = []
+        for k, t in enumerate(result["tasks"]):
+            if not t.get("tuned"):
+                continue
+            path = os.path.join(task_dir, f"task{k}.weights.mlir")
+            if not os.path.exists(path):
+                path = os.path.join(task_dir, f"task{k}.mlir")
+            keys.append(t["workload"] + "|" + path)
+    return keys
+
+
 def pairwise(a, b, gap=0.0):
     """Pairwise order agreement of two equally indexed lists, over the pairs
     whose b values differ by more than `gap` of the larger."""
@@ -88,9 +155,10 @@ def pairwise(a, b, gap=0.0):
     return right / pairs if pairs else float("nan")
 
 
-def noise_ceiling(name, kind, key, pool_records, workdir, tag):
-    """Measures the pool's OK configs of `key` again; returns (pairwise all,
-    pairwise > gap) of the second measurement against the first."""
+def noise_ceiling(name, kind, key, pool_records, workdir, tag, path=None, entry=None):
+    """Measures the pool's OK configs of `key` again (in `path`, default the
+    example `name`); returns (configs, pairwise all, pairwise > gap) of the
+    second measurement against the first."""
     first = {json.dumps(r["config"], sort_keys=True): throughput(r) for r in pool_records
              if r["workload_key"] == key and r["error"] == "OK"}
     again_db = os.path.join(workdir, f"noise.{tag}.{name}.db")
@@ -102,13 +170,16 @@ def noise_ceiling(name, kind, key, pool_records, workdir, tag):
         with open(configs, "w") as out:
             for c in first:
                 out.write(c + "\n")
-        cmd = [HATC, "measure", example(name), "--target", kind, "--configs", configs, "--db", again_db]
+        cmd = [HATC, "measure", path or example(name), "--target", kind, "--configs", configs,
+               "--db", again_db] + (["--entry", entry] if entry else [])
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             sys.exit(f"transfer.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
         open(again_db + ".done", "w").close()
+    # The again database holds this one workload (a model's task measured
+    # with its weights in it may be keyed apart from its pool records).
     second = {json.dumps(r["config"], sort_keys=True): throughput(r) for r in records(again_db)
-              if r["workload_key"] == key and r["error"] == "OK"}
+              if r["error"] == "OK"}
     common = [c for c in first if c in second and first[c] > 0 and second[c] > 0]
     a, b = [second[c] for c in common], [first[c] for c in common]
     return len(common), pairwise(a, b), pairwise(a, b, GAP)
@@ -145,6 +216,10 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workdir", default=None)
     p.add_argument("--focus", default=None, help="KIND=a,b;KIND=c (default: built in)")
+    p.add_argument("--models", default=None,
+                   help="generated models whose tasks join the pool, KIND=a,b;KIND=c "
+                        "(default: the bench models on cpu)")
+    p.add_argument("--no-models", action="store_true", help="pool the examples only")
     p.add_argument("--gap", type=float, default=0.05,
                    help="pairs closer than this fraction are left out of pw> (default 0.05)")
     args = p.parse_args()
@@ -154,6 +229,11 @@ def main():
         for part in args.focus.split(";"):
             kind, names = part.split("=")
             focus[kind] = names.split(",")
+    models = {k: [] for k in MODELS} if args.no_models else dict(MODELS)
+    if args.models:
+        for part in args.models.split(";"):
+            kind, names = part.split("=")
+            models[kind] = [n for n in names.split(",") if n]
     global GAP
     GAP = args.gap
     workdir = args.workdir or os.path.join(ROOT, "build", "transfer")
@@ -164,7 +244,9 @@ def main():
     summary = []
     for kind in args.targets.split(","):
         tag = f"{kind}.t{pool_trials[kind]}.s{args.seed}.v{POOL_VERSION}"
-        pool = os.path.join(workdir, f"pool.{tag}.db")
+        pooled_models = models.get(kind, [])
+        pool_tag = tag + "".join("." + m for m in pooled_models)
+        pool = os.path.join(workdir, f"pool.{pool_tag}.db")
         keys_file = pool + ".keys.json"
         reused = os.path.exists(keys_file)
         if reused:
@@ -177,10 +259,16 @@ def main():
             for name in EXAMPLES[kind]:
                 ks, _ = tune(name, kind, pool, pool_trials[kind], args.seed)
                 keys[name] = ks
+            for name in pooled_models:
+                keys["model:" + name] = tune_model(name, kind, pool, pool_trials[kind], args.seed,
+                                                   workdir)
             with open(keys_file, "w") as f:
                 json.dump(keys, f)
-        print(f"\n== {kind}: pool of {len(EXAMPLES[kind])} examples x {pool_trials[kind]} trials "
-              f"(guided search, seed {args.seed}{'; reused ' + pool if reused else ''})")
+        model_tasks = sum(len(keys.get("model:" + m, [])) for m in pooled_models)
+        print(f"\n== {kind}: pool of {len(EXAMPLES[kind])} examples x {pool_trials[kind]} trials"
+              + (f" and the {model_tasks} tasks of {', '.join(pooled_models)} x {pool_trials[kind]} "
+                 f"trials each (one model-wide budget)" if pooled_models else "")
+              + f" (guided search, seed {args.seed}{'; reused ' + pool if reused else ''})")
         loto = subprocess.run([LOTO, pool, kind, "--gap", str(args.gap)], capture_output=True, text=True)
         print(loto.stdout.rstrip() or loto.stderr.rstrip())
         pool_records = records(pool)
@@ -188,10 +276,22 @@ def main():
             print(f"\n{kind}: noise ceiling, each OK pool config measured again; pairwise accuracy of "
                   f"the second measurement against the first (pw>: pairs more than {args.gap:.0%} apart)")
             print(f"{'task':<28}{'configs':>8}{'pw':>8}{'pw>':>8}")
+            ceilings = []
             for name in EXAMPLES[kind]:
                 for key in keys[name]:
-                    n, pw, pwg = noise_ceiling(name, kind, key, pool_records, workdir, tag)
+                    n, pw, pwg = noise_ceiling(name, kind, key, pool_records, workdir, pool_tag)
                     print(f"{name:<28}{n:>8}{pw:>8.3f}{pwg:>8.3f}")
+                    ceilings.append(pw)
+            for model in pooled_models:
+                for k, entry in enumerate(keys.get("model:" + model, [])):
+                    key, path = entry.split("|", 1)
+                    n, pw, pwg = noise_ceiling(f"{model}.task{k}", kind, key, pool_records, workdir,
+                                               pool_tag, path=path, entry="task")
+                    if n >= 8:
+                        print(f"{key[:27]:<28}{n:>8}{pw:>8.3f}{pwg:>8.3f}")
+                        ceilings.append(pw)
+            if ceilings:
+                print(f"{'mean':<28}{len(ceilings):>8}{sum(ceilings) / len(ceilings):>8.3f}")
         print(f"\n{kind}: trials to 95% of the best ({args.trials} trials per run, seed {args.seed})")
         print(f"{'task':<28}{'best':>12}{'no transfer':>14}{'transfer':>10}"
               f"{'best@' + str(args.trials) + ' no/yes':>22}")

@@ -1,7 +1,7 @@
 //===- transfer_quality.cpp - Leave-one-task-out cost-model quality -------===//
 //
 // hatc-bench-transfer DB KIND [--min-records N] [--objective O]
-//                     [--rounds R] [--depth D] [--gap G]
+//                     [--rounds R] [--depth D] [--gap G] [--dump FILE]
 //
 // For every workload with records of target kind KIND in the database:
 // trains the tuner's XGBoost model on the records of every other workload
@@ -21,6 +21,8 @@
 //              (XGBoostOptions::estimateMargin; on hwacc at depth 2: what
 //              hatc tune does with a cross-task model,
 //              tuner::pooledModelOptions).
+// --dump FILE writes every sample as a JSON line (its task, throughput and
+// non-zero features by name), for looking at what a model gets wrong.
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/CostModel/CostModel.h"
@@ -70,7 +72,7 @@ double estimateScore(const std::vector<float> &f) {
 [[noreturn]] void usage(const char *argv0) {
   std::fprintf(stderr,
                "usage: %s DB KIND [--min-records N] [--objective O] "
-               "[--rounds R] [--depth D] [--gap G]\n",
+               "[--rounds R] [--depth D] [--gap G] [--dump FILE]\n",
                argv0);
   std::exit(1);
 }
@@ -83,6 +85,7 @@ int main(int argc, char **argv) {
   std::string kind = argv[2];
   size_t minRecords = 8;
   double gap = 0.05;
+  std::string dumpPath;
   tuner::TuneOptions tuneDefaults;
   cost_model::XGBoostOptions options;
   options.objective = tuneDefaults.objective;
@@ -101,6 +104,8 @@ int main(int argc, char **argv) {
       options.maxDepth = std::atoi(value.c_str());
     else if (flag == "--gap")
       gap = std::atof(value.c_str());
+    else if (flag == "--dump")
+      dumpPath = value;
     else
       usage(argv[0]);
   }
@@ -123,6 +128,22 @@ int main(int argc, char **argv) {
   }
   tuner::CrossTaskSamples all =
       tuner::crossTaskSamples(*database, context, kind, target->fingerprint());
+  if (!dumpPath.empty()) {
+    std::FILE *dump = std::fopen(dumpPath.c_str(), "w");
+    if (!dump) {
+      std::fprintf(stderr, "cannot write %s\n", dumpPath.c_str());
+      return 1;
+    }
+    for (const cost_model::Sample &s : all.samples) {
+      nlohmann::json line = {{"task", workloadOf(s.group)},
+                             {"throughput", s.throughput}};
+      for (size_t i = 0; i < s.features.size(); ++i)
+        if (s.features[i] != 0)
+          line["features"][cost_model::featureNames()[i]] = s.features[i];
+      std::fprintf(dump, "%s\n", line.dump().c_str());
+    }
+    std::fclose(dump);
+  }
   std::map<std::string, std::vector<size_t>> byWorkload;
   for (size_t i = 0; i < all.samples.size(); ++i)
     byWorkload[workloadOf(all.samples[i].group)].push_back(i);

@@ -90,10 +90,32 @@ for t in tuned:
     if t["trials"] + t["existing"] > 0 and t["workload"] not in keys:
         fail(f"no record of task {t['workload']} in the database")
 
-# 3. A second run with the same budget measures nothing new.
-again = json.loads(run(tune + ["--json"]).stdout)
+# 3. A second run with the same budget measures nothing new. With
+# --task-dir it keeps the task modules it wrote, task K of the JSON's list
+# in taskK.mlir, with the weights in taskK.weights.mlir (what the workers
+# measured), which `hatc measure` takes.
+task_dir = os.path.join(tmp, "tasks")
+again = json.loads(run(tune + ["--json", "--task-dir", task_dir]).stdout)
 if again["trials"] != 0:
     fail(f"the second run measured {again['trials']} more trials")
+for k, t in enumerate(again["tasks"]):
+    if not os.path.exists(os.path.join(task_dir, f"task{k}.mlir")):
+        fail(f"--task-dir has no task{k}.mlir for {t['workload']}: {os.listdir(task_dir)}")
+with_weights = [k for k, t in enumerate(again["tasks"])
+                if t["tuned"] and os.path.exists(os.path.join(task_dir, f"task{k}.weights.mlir"))]
+if target == "cpu":
+    if not with_weights:
+        fail(f"--task-dir kept no task with its weights: {os.listdir(task_dir)}")
+    k = with_weights[0]
+    measured = json.loads(run([hatc, "measure", os.path.join(task_dir, f"task{k}.weights.mlir"),
+                               "--entry", "task", "--random", "1", "--threads", "1",
+                               "--json"]).stdout.splitlines()[0])
+    if measured["error"] != "OK" or measured["workload"] != again["tasks"][k]["workload"]:
+        fail(f"task{k}.weights.mlir is not task {again['tasks'][k]['workload']}: {measured}")
+refused = run([hatc, "tune", os.path.join(task_dir, "task0.mlir"), "--db", db, "--task-dir",
+               task_dir], expect_rc=1)
+if "--task-dir is for a model" not in refused.stderr:
+    fail(f"--task-dir on a .mlir was not refused: {refused.stderr}")
 
 # 4. The tuned schedules give the default schedule's outputs.
 data = os.path.join(folder, "test_data_set_0")

@@ -227,7 +227,7 @@ llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
 
 int tuneCommand(const Args &args) {
   CompileRequest request;
-  std::string dbPath, logPath, search = "xgboost", timeBudget = "0";
+  std::string dbPath, logPath, search = "xgboost", timeBudget = "0", taskDir;
   int64_t trials = 64, seed = 0, batch = 8, earlyStop = 0, threads = 0;
   bool json = false, noCheck = false;
   FlagParser parser(
@@ -258,6 +258,10 @@ int tuneCommand(const Args &args) {
   addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
+  parser.option("--task-dir", &taskDir, "DIR",
+                "a model: write its task modules here and keep them "
+                "(taskK.mlir; taskK.weights.mlir, with the weights, is what "
+                "the workers measure; default: a scratch folder, removed)");
   FarmFlags farmFlags;
   addFarmFlags(parser, farmFlags);
   if (auto exit = parseFlags(parser, args))
@@ -276,6 +280,9 @@ int tuneCommand(const Args &args) {
       llvm::sys::fs::remove_directories(modelDir);
   });
   bool isModel = frontend::isOnnxModelPath(request.workloadPath);
+  if (!taskDir.empty() && !isModel)
+    return reportError(makeError("hatc tune: --task-dir is for a model (.onnx), "
+                                 "not " + request.workloadPath));
   if (search != "xgboost" && search != "random-model" && search != "random")
     return reportError(makeError("hatc tune: --search expects xgboost, "
                                  "random-model or random, got '" +
@@ -307,12 +314,19 @@ int tuneCommand(const Args &args) {
   std::vector<tuner::TuneTask> tasks;
   std::vector<ModelTaskEntry> modelTasks;
   if (isModel) {
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
-      return reportError(makeError("cannot create a scratch folder: " +
-                                   ec.message()));
+    llvm::SmallString<128> dir(taskDir);
+    if (true) {
+      if (std::error_code ec =
+              llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
+        return reportError(makeError("cannot create a scratch folder: " +
+                                     ec.message()));
+      dir = modelDir;
+    } else if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+      return reportError(makeError("--task-dir " + taskDir +
+                                   ": cannot create it: " + ec.message()));
+    }
     if (llvm::Error err =
-            loadModelTasks(request, modelDir, threads, !noCheck, modelTasks,
+            loadModelTasks(request, dir, threads, !noCheck, modelTasks,
                            keepAlive,
                            tasks, kernelThreads))
       return reportError(std::move(err));
