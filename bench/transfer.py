@@ -105,8 +105,9 @@ def model_path(name, workdir):
 def tune_model(name, target, db, per_task, seed, workdir):
     """Tunes every task of a generated model with per_task trials each (one
     model-wide budget, spread by hatc's task scheduler); returns the tuned
-    tasks' workload keys, each with the module the workers measured
-    (`hatc tune --task-dir`: its weights in it) as key|path."""
+    tasks as key|hash|path: the workload key, its structural hash and the
+    module the workers measured (`hatc tune --task-dir`: its weights in
+    it)."""
     path, flags = model_path(name, workdir)
     base = [HATC, "tune", path, "--target", target, "--seed", str(seed), "--json"] + flags
     if target == "hwacc":
@@ -135,7 +136,7 @@ def tune_model(name, target, db, per_task, seed, workdir):
             path = os.path.join(task_dir, f"task{k}.weights.mlir")
             if not os.path.exists(path):
                 path = os.path.join(task_dir, f"task{k}.mlir")
-            keys.append(t["workload"] + "|" + path)
+            keys.append(f"{t['workload']}|{t['hash']}|{path}")
     return keys
 
 
@@ -155,12 +156,21 @@ def pairwise(a, b, gap=0.0):
     return right / pairs if pairs else float("nan")
 
 
-def noise_ceiling(name, kind, key, pool_records, workdir, tag, path=None, entry=None):
+def noise_ceiling(name, kind, key, pool_records, workdir, tag, path=None, entry=None,
+                  workload_hash=None):
     """Measures the pool's OK configs of `key` again (in `path`, default the
     example `name`); returns (configs, pairwise all, pairwise > gap) of the
-    second measurement against the first."""
+    second measurement against the first. One key can name two workloads (a
+    model's matmul + gelu and the matmul_bias_relu example): a model task's
+    records are told by `workload_hash`, an example's by having no weights."""
+    def mine(r):
+        if r["workload_key"] != key or r["error"] != "OK":
+            return False
+        if workload_hash:
+            return r.get("workload_hash") == workload_hash
+        return not r["extras"].get("weights", False)
     first = {json.dumps(r["config"], sort_keys=True): throughput(r) for r in pool_records
-             if r["workload_key"] == key and r["error"] == "OK"}
+             if mine(r)}
     again_db = os.path.join(workdir, f"noise.{tag}.{name}.db")
     if not os.path.exists(again_db + ".done"):
         for f in (again_db,):
@@ -284,9 +294,10 @@ def main():
                     ceilings.append(pw)
             for model in pooled_models:
                 for k, entry in enumerate(keys.get("model:" + model, [])):
-                    key, path = entry.split("|", 1)
+                    key, workload_hash, path = entry.split("|", 2)
                     n, pw, pwg = noise_ceiling(f"{model}.task{k}", kind, key, pool_records, workdir,
-                                               pool_tag, path=path, entry="task")
+                                               pool_tag, path=path, entry="task",
+                                               workload_hash=workload_hash)
                     if n >= 8:
                         print(f"{key[:27]:<28}{n:>8}{pw:>8.3f}{pwg:>8.3f}")
                         ceilings.append(pw)

@@ -89,16 +89,16 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
   std::set<std::string> groups;
   database.forEachRecord([&](const db::Record &r) {
     // One workload is a key and a structural hash (taskGroup).
-    std::string workload = r.workloadKey + "#" + r.workloadHash;
-    if (!r.workloadIr.empty() && !irs.count(workload))
-      irs[workload] = r.workloadIr;
+    std::string workloadId = r.workloadKey + "#" + r.workloadHash;
+    if (!r.workloadIr.empty() && !irs.count(workloadId))
+      irs[workloadId] = r.workloadIr;
     if (r.targetKind != kind || excludeKeys.count(r.workloadKey))
       return;
-    std::string task = workload + "@" + r.targetName;
+    std::string task = workloadId + "@" + r.targetName;
     auto it = known.find(task);
     if (it == known.end()) {
       std::optional<TaskFacts> facts;
-      auto ir = irs.find(workload);
+      auto ir = irs.find(workloadId);
       if (ir == irs.end()) {
         out.skipped.push_back(r.workloadKey + ": the database has no IR");
       } else if (auto workload =

@@ -56,6 +56,15 @@ public:
   double logM = 10, logN = 10;
 };
 
+/// A measured result of 10 GFLOP/s, for records made by hand.
+MeasureResult okResult() {
+  MeasureResult result;
+  result.gflops = 10;
+  result.seconds = 1e-3;
+  result.samples = {1e-3};
+  return result;
+}
+
 TuneTask makeTask(const std::string &example) {
   auto w = loadWorkload(test::context(),
                         std::string(HATC_SOURCE_DIR) + "/examples/" + example);
@@ -319,14 +328,10 @@ TEST(CrossTask, ModelTasksAreDescribedWithConstantWeights) {
   std::string db = scratch.path("hatc-xtask-weights", "db");
   {
     Recorder recorder(db, "");
-    MeasureResult result;
-    result.gflops = 10;
-    result.seconds = 1e-3;
-    result.samples = {1e-3};
-    recorder.record(makeRecord(*w, target, config, "", result));
+    recorder.record(makeRecord(*w, target, config, "", okResult()));
     w->measurePath.clear();
     nlohmann::json again = {{"sketch", "default"}, {"run", 2}};
-    recorder.record(makeRecord(*w, target, again, "", result));
+    recorder.record(makeRecord(*w, target, again, "", okResult()));
   }
   auto database = db::Database::open(db);
   CrossTaskSamples all = crossTaskSamples(*database, test::context(), "cpu",
@@ -349,12 +354,8 @@ TEST(CrossTask, OneKeyTwoWorkloadsAreTwoGroups) {
   std::string db = scratch.path("hatc-xtask-groups", "db");
   {
     Recorder recorder(db, "");
-    MeasureResult result;
-    result.gflops = 10;
-    result.seconds = 1e-3;
-    result.samples = {1e-3};
     db::Record first =
-        makeRecord(*w, target, {{"sketch", "default"}}, "", result);
+        makeRecord(*w, target, {{"sketch", "default"}}, "", okResult());
     db::Record second = first;
     second.workloadHash = "w1-another-body";
     recorder.record(first);

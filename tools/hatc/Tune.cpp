@@ -315,7 +315,7 @@ int tuneCommand(const Args &args) {
   std::vector<ModelTaskEntry> modelTasks;
   if (isModel) {
     llvm::SmallString<128> dir(taskDir);
-    if (true) {
+    if (taskDir.empty()) {
       if (std::error_code ec =
               llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
         return reportError(makeError("cannot create a scratch folder: " +
