@@ -11,14 +11,16 @@ For each target kind (hwacc, cpu):
     (build/bin/hatc-bench-transfer): pairwise accuracy (all pairs, and
     pairs more than --gap apart) and top-5 recall of a random model, the
     schema-2 and schema-3 features, the analytical estimate alone, and ours
-    (schema 4);
+    (schema 5, and schema 5 trained on top of the estimate);
  1b. CPU noise ceiling: every OK pool record measured again
     (`hatc measure --configs`); the pairwise accuracy of the second
     measurement against the first is the best any model can score;
  3. trials to 95% of the best: tunes each focus task from scratch twice,
     into a fresh database without a cross-task model (today's behaviour)
-    and with one trained on the pool minus that task
-    (`hatc model train --exclude KEY -o DB.KIND.xtask.model`), --trials each;
+    and with one trained on the other examples' pool records (issue 16's
+    acceptance: transfer from the other examples; the models' tasks are
+    left out) (`hatc model train --exclude KEY -o DB.KIND.xtask.model`),
+    --trials each;
     the best is the best of both runs and of the pool's own records of the
     task.
 
@@ -303,7 +305,19 @@ def main():
                         ceilings.append(pw)
             if ceilings:
                 print(f"{'mean':<28}{len(ceilings):>8}{sum(ceilings) / len(ceilings):>8.3f}")
-        print(f"\n{kind}: trials to 95% of the best ({args.trials} trials per run, seed {args.seed})")
+        # The examples' own records (no weights: a model's task that shares
+        # an example's key was measured with its weights) form the pool the
+        # focus tasks transfer from.
+        examples_pool = pool[:-3] + ".examples.db"
+        if not os.path.exists(examples_pool):
+            example_keys = {k for name in EXAMPLES[kind] for k in keys[name]}
+            lines = [json.dumps(r) for r in pool_records
+                     if r["workload_key"] in example_keys and not r["extras"].get("weights", False)]
+            subprocess.run([HATC, "replay", "-", "--db", examples_pool, "--strict"],
+                           input="\n".join(lines) + "\n", text=True, check=True,
+                           stdout=subprocess.DEVNULL)
+        print(f"\n{kind}: trials to 95% of the best ({args.trials} trials per run, seed {args.seed}; "
+              f"transfer from the other examples' records)")
         print(f"{'task':<28}{'best':>12}{'no transfer':>14}{'transfer':>10}"
               f"{'best@' + str(args.trials) + ' no/yes':>22}")
         for name in focus.get(kind, []):
@@ -314,7 +328,8 @@ def main():
                     if os.path.exists(f):
                         os.remove(f)
                 tune(name, kind, plain_db, args.trials, args.seed)
-                subprocess.run([HATC, "model", "train", "--db", pool, "--target", kind, "--exclude", key,
+                subprocess.run([HATC, "model", "train", "--db", examples_pool, "--target", kind,
+                                "--exclude", key,
                                 "-o", xfer_db + f".{kind}.xtask.model"],
                                check=True, stdout=subprocess.DEVNULL)
                 _, err = tune(name, kind, xfer_db, args.trials, args.seed)

@@ -11,13 +11,14 @@
 // throughputs differ by more than G (default 0.05, i.e. 5%: "pw>G"; closer
 // pairs are within the noise of a loaded CPU), and the top-5 recall, for:
 //   random   - a random model (the floor);
-//   schema-2 - the shape-relative features of schema 3 and the estimates
-//              of schema 4 zeroed (the features before issue 16);
-//   schema-3 - the estimates of schema 4 zeroed (the previous model);
+//   schema-2 - the shape-relative features of schema 3 and everything
+//              after them zeroed (the features before issue 16);
+//   schema-3 - the estimates of schema 4 and everything after zeroed;
 //   estimate - no training: the analytical time estimate alone (schema 4's
 //              log2_hwacc_cycles_over_ideal / log2_cpu_time_over_ideal);
-//   schema-4 - all features (ours);
-//   s4+est   - all features, the trees trained on top of the estimate
+//   schema-5 - all features (ours: schema 4 plus panels, split_n, dot
+//              groups, amx and constant_weights);
+//   s5+est   - all features, the trees trained on top of the estimate
 //              (XGBoostOptions::estimateMargin; on hwacc at depth 2: what
 //              hatc tune does with a cross-task model,
 //              tuner::pooledModelOptions).
@@ -149,7 +150,7 @@ int main(int argc, char **argv) {
     byWorkload[workloadOf(all.samples[i].group)].push_back(i);
 
   const char *names[] = {"random",   "schema-2", "schema-3",
-                         "estimate", "schema-4", "s4+est"};
+                         "estimate", "schema-5", "s5+est"};
   constexpr int kModels = 6;
   std::printf("leave-one-task-out on %s: %zu records of %zu tasks in %s "
               "(objective %s; pw>%.0f%%: pairs differing by more than "
