@@ -81,9 +81,8 @@ cost_model::FeatureInput featureInputOf(const WorkloadShape &shape,
     input.sketch = sketch->describe(config);
   } else if (isDefaultConfig(config)) {
     // The default is its family's analytical config: described as that,
-    // the model ranks it with the sketch's own configs.
-    if (own.empty())
-      own = sketchesFor(shape, f);
+    // the model ranks it with the sketch's own configs (`own` holds every
+    // sketch: none was given).
     for (const auto &candidate : own)
       if (candidate->takesDefault())
         if (auto analytical = candidate->analyticalDefault()) {

@@ -59,13 +59,13 @@ CpuFacts cpuFactsOf(const TargetFacts &target);
 /// An integer knob of a config.
 int64_t knob(const Config &c, const char *name);
 
-/// For takesDefault(): whether the CPU default schedule of the op
-/// (deriveCpuSchedule) is the family whose parameters are `Params`.
+/// For takesDefault(): whether the CPU default schedule of an op of
+/// `shape` (deriveCpuSchedule) is the family whose parameters are `Params`.
 template <typename Params>
-bool defaultFamilyIs(const WorkloadShape &shape, const TargetFacts &target) {
+bool defaultFamilyIs(const CpuOpShape &shape, const TargetFacts &target) {
   return target.kind == TargetKind::Cpu &&
          std::holds_alternative<Params>(
-             deriveCpuSchedule(cpuShapeOf(shape), cpuFactsOf(target)));
+             deriveCpuSchedule(shape, cpuFactsOf(target)));
 }
 
 /// For describe(), which takes any config: a numeric knob (booleans as

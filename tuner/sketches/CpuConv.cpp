@@ -34,13 +34,12 @@ public:
     k.hoist = knobOr0(c, "hoist") != 0;
     CpuConvParams p;
     p.fT = k.fT, p.cT = k.cT;
-    p.dotGroup = std::max<int64_t>(
-        1, cpuShapeOf(shape).dotGroup(cpuFactsOf(target)));
+    p.dotGroup = dotGroup();
     k.dotGroup = p.usesDots() ? p.dotGroup : 1;
     return {cost_model::FSketchCpuConv, k};
   }
   bool takesDefault() const override {
-    return defaultFamilyIs<CpuConvParams>(shape, target);
+    return defaultFamilyIs<CpuConvParams>(cpuShapeOf(shape), target);
   }
 
   std::optional<std::string> invalidReason(const Config &c) const override {
@@ -92,9 +91,14 @@ public:
     CpuConvParams p;
     p.par = knob(c, "par"), p.owT = knob(c, "ow_t"), p.fT = knob(c, "f_t");
     p.cT = knob(c, "c_t"), p.hoist = knob(c, "hoist");
-    p.dotGroup = std::max<int64_t>(
-        1, cpuShapeOf(shape).dotGroup(cpuFactsOf(target)));
+    p.dotGroup = dotGroup();
     return p;
+  }
+
+  /// k elements per dot-product step on this host (1: none).
+  int64_t dotGroup() const {
+    return std::max<int64_t>(
+        1, cpuShapeOf(shape).dotGroup(cpuFactsOf(target)));
   }
 
   std::optional<Config> analyticalDefault() const override {

@@ -25,7 +25,7 @@ public:
     return {cost_model::FSketchCpuElementwise, k};
   }
   bool takesDefault() const override {
-    return defaultFamilyIs<CpuElementwiseParams>(shape, target);
+    return defaultFamilyIs<CpuElementwiseParams>(cpuShapeOf(shape), target);
   }
 
   std::optional<std::string> invalidReason(const Config &c) const override {

@@ -59,7 +59,7 @@ public:
     return {cost_model::FSketchCpuMatmul, k};
   }
   bool takesDefault() const override {
-    return defaultFamilyIs<CpuMatmulParams>(shape, target);
+    return defaultFamilyIs<CpuMatmulParams>(cpuShapeOf(shape), target);
   }
 
   CpuMatmulParams params(const Config &c) const {
@@ -207,7 +207,7 @@ public:
     return {cost_model::FSketchCpuMatmul, k};
   }
   bool takesDefault() const override {
-    return defaultFamilyIs<CpuAmxMatmulParams>(shape, target);
+    return defaultFamilyIs<CpuAmxMatmulParams>(cpuShapeOf(shape), target);
   }
 
   std::optional<Config> analyticalDefault() const override {

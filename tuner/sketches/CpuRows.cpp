@@ -55,8 +55,7 @@ public:
     return {std::nullopt, k};
   }
   bool takesDefault() const override {
-    return std::holds_alternative<CpuRowsParams>(
-        deriveCpuSchedule(rowShape, cpuFactsOf(target)));
+    return defaultFamilyIs<CpuRowsParams>(rowShape, target);
   }
 
   std::optional<std::string> invalidReason(const Config &c) const override {
