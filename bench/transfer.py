@@ -114,31 +114,29 @@ def tune_model(name, target, db, per_task, seed, workdir):
     base = [HATC, "tune", path, "--target", target, "--seed", str(seed), "--json"] + flags
     if target == "hwacc":
         base.append("--no-check")
+
+    def run(db_path, trials, extra=()):
+        out = subprocess.run(base + list(extra) + ["--db", db_path, "--trials", str(trials)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"transfer.py: tune of model {name} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+        return json.loads(next(l for l in out.stdout.splitlines() if l.startswith("{")))["tasks"]
+
     # One trial into a scratch database counts the tasks that get tuned.
     scratch = os.path.join(workdir, f"count.{name}.{target}.db")
     for f in (scratch, scratch + "-wal", scratch + "-shm"):
         if os.path.exists(f):
             os.remove(f)
+    tuned = sum(1 for t in run(scratch, 1) if t.get("tuned"))
     task_dir = os.path.join(workdir, f"tasks.{name}.{target}")
     keys = []
-    for db_path, trials in ((scratch, 1), (db, None)):
-        extra = []
-        if trials is None:
-            trials = per_task * max(1, len(keys))
-            extra = ["--task-dir", task_dir]
-        out = subprocess.run(base + extra + ["--db", db_path, "--trials", str(trials)],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(f"transfer.py: tune of model {name} failed ({out.returncode}):\n{out.stderr[-2000:]}")
-        result = json.loads(next(l for l in out.stdout.splitlines() if l.startswith("{")))
-        keys = []
-        for k, t in enumerate(result["tasks"]):
-            if not t.get("tuned"):
-                continue
-            path = os.path.join(task_dir, f"task{k}.weights.mlir")
-            if not os.path.exists(path):
-                path = os.path.join(task_dir, f"task{k}.mlir")
-            keys.append(f"{t['workload']}|{t['hash']}|{path}")
+    for k, t in enumerate(run(db, per_task * max(1, tuned), ["--task-dir", task_dir])):
+        if not t.get("tuned"):
+            continue
+        path = os.path.join(task_dir, f"task{k}.weights.mlir")
+        if not os.path.exists(path):
+            path = os.path.join(task_dir, f"task{k}.mlir")
+        keys.append(f"{t['workload']}|{t['hash']}|{path}")
     return keys
 
 
@@ -293,7 +291,8 @@ def main():
                 for key in keys[name]:
                     n, pw, pwg = noise_ceiling(name, kind, key, pool_records, workdir, pool_tag)
                     print(f"{name:<28}{n:>8}{pw:>8.3f}{pwg:>8.3f}")
-                    ceilings.append(pw)
+                    if n >= 8:  # as the LOTO table counts a task
+                        ceilings.append(pw)
             for model in pooled_models:
                 for k, entry in enumerate(keys.get("model:" + model, [])):
                     key, workload_hash, path = entry.split("|", 2)
