@@ -214,7 +214,7 @@ const FeatureInfo kFeatureInfo[] = {
     {FLog2DotGroup, "log2_dot_group",
      "cpu gemm and conv: log2 of the k elements one dot-product step "
      "takes (0: FMAs)"},
-    {FAmx, "amx", "cpu gemm: 1 when the register tile is an AMX micro-tile"},
+    {FAmx, "amx", "cpu gemm and conv: 1 when the register tile is an AMX micro-tile"},
     {FConstantWeights, "constant_weights",
      "1 when the task runs with its weights as constants (a model's task): "
      "packing them costs nothing at run time"},
@@ -708,6 +708,7 @@ void cpuConv(Features &f, const CpuConvKnobs &k, const FeatureInput &in,
   set(f, FLog2FT, log2Of(fT));
   set(f, FLog2CT, log2Of(cT));
   set(f, FHoist, k.hoist);
+  set(f, FAmx, k.amx);
   if (r.size() < 7)
     return;
   int64_t n = r[0], oh = r[1], ow = r[2], filters = r[3], kh = r[4], kw = r[5],

@@ -328,7 +328,8 @@ def DecomposeTensorOps : Pass<"hatc-decompose-tensor-ops", "mlir::ModuleOp"> {
 }
 
 def X86Amx : Pass<"hatc-x86-amx", "mlir::ModuleOp"> {
-  let summary = "Lower cpu_matmul_amx's micro-tiles to Intel AMX tile ops";
+  let summary = "Lower cpu_matmul_amx's and cpu_conv_amx's micro-tiles to "
+                "Intel AMX tile ops";
   let description = [{
     cpu_matmul_amx packs an i8 (or bf16) matmul so that each micro-tile is
     a `linalg.generic` over (m, n/16, k/g, n%16, k%g) reading A as
@@ -354,6 +355,25 @@ def X86Amx : Pass<"hatc-x86-amx", "mlir::ModuleOp"> {
     start from `amx.tile_zero` and the fill is erased: the schedule's tiles
     cover the buffer. The k steps are straight-line code: LLVM 19 cannot
     carry AMX tiles through loop block arguments as MLIR lowers them.
+
+    cpu_conv_amx packs an NHWC conv the same way: a micro-tile is a
+    `linalg.generic` over (n, oh, ow, f/16, kh, kw, c/g, f%16, c%g) reading
+    the input as N x H x W x C/g x g (a reshape), the filter as
+    KH x KW x F/16 x C/g x 16 x g, and accumulating the output as
+    N x OH x OW x F/16 x 16, for one image, one output row, up to 32
+    output positions and up to 2 x 16 filters, over all of kh, kw and the
+    channels. Its output positions split into tiles of 16 rows and the
+    rest (28 = 16 + 12), each loaded straight from the input: row r of the
+    tile is the channels at column `(ow + r) * stride + kw * dilation` of
+    input row `kh * dilation`, so the tile's row stride is the stride
+    times the channels. Straight-line over kh, kw and 64-byte channel
+    steps:
+
+    ```mlir
+    %a_i = amx.tile_load %In_kh_kw_i[0, 0] : ... into vector<12x64xi8>
+    %b_j = amx.tile_load %F_kh_kw_j[0, 0] : ... into vector<16x64xi8>
+    %c_ij = amx.tile_muli %a_i, %b_j, %c_ij : ...
+    ```
 
     Linux hands out the tile state only on request, so the module gets a
     constructor calling `arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA)` when

@@ -22,6 +22,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <array>
+#include <functional>
+
 using namespace mlir;
 
 namespace hatc {
@@ -254,6 +257,72 @@ linalg::FillOp replaceableFill(Value buffer, ArrayRef<linalg::GenericOp> tiles) 
   return fill;
 }
 
+/// `expr` as a sum of coefficient x dim, or failure (constants, symbols,
+/// mods and the like).
+FailureOr<SmallVector<int64_t>> linearCoefficients(AffineExpr expr,
+                                                   unsigned numDims) {
+  SmallVector<int64_t> coefficients(numDims, 0);
+  std::function<bool(AffineExpr, int64_t)> add = [&](AffineExpr e,
+                                                     int64_t scale) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+      coefficients[dim.getPosition()] += scale;
+      return true;
+    }
+    auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+    if (!bin)
+      return false;
+    if (bin.getKind() == AffineExprKind::Add)
+      return add(bin.getLHS(), scale) && add(bin.getRHS(), scale);
+    if (bin.getKind() != AffineExprKind::Mul)
+      return false;
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+      return add(bin.getLHS(), scale * c.getValue());
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
+      return add(bin.getRHS(), scale * c.getValue());
+    return false;
+  };
+  if (!add(expr, 1))
+    return failure();
+  return coefficients;
+}
+
+/// The rows x (inner dims collapsed) view of `source` at `offsets`, taking
+/// `sizes` with `strides`, its unit dims dropped (at most one non-unit dim
+/// before the contiguous inner ones).
+Value stridedRows(OpBuilder &b, Location loc, Value source,
+                  ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
+                  ArrayRef<int64_t> strides) {
+  auto type = cast<MemRefType>(source.getType());
+  SmallVector<OpFoldResult> sizeAttrs, strideAttrs;
+  SmallVector<int64_t> kept;
+  for (auto [size, stride] : llvm::zip(sizes, strides)) {
+    sizeAttrs.push_back(b.getIndexAttr(size));
+    strideAttrs.push_back(b.getIndexAttr(stride));
+    if (size != 1)
+      kept.push_back(size);
+  }
+  auto viewType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+      kept, type, offsets, sizeAttrs, strideAttrs));
+  Value view = b.create<memref::SubViewOp>(loc, viewType, source, offsets,
+                                           sizeAttrs, strideAttrs);
+  if (viewType.getRank() == 2)
+    return view;
+  SmallVector<ReassociationIndices> groups = {{0}, {}};
+  for (int64_t d = 1; d < viewType.getRank(); ++d)
+    groups[1].push_back(d);
+  return b.create<memref::CollapseShapeOp>(loc, view, groups);
+}
+
+/// Static strides of `type`, or failure.
+FailureOr<SmallVector<int64_t>> staticStrides(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return failure();
+  return strides;
+}
+
 struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
   using X86AmxBase::X86AmxBase;
 
@@ -283,7 +352,8 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
     // from zeroed tiles, and the fill goes (a 4 MB memset on 1024^3 i32).
     llvm::MapVector<Value, SmallVector<linalg::GenericOp>> byOutput;
     for (linalg::GenericOp op : tiles)
-      if (op.hasPureBufferSemantics() && wholeK(op))
+      if (op.hasPureBufferSemantics() && (isConv(op) ? wholeConvReduction(op)
+                                                      : wholeK(op)))
         byOutput[rootBuffer(op.getDpsInits()[0])].push_back(op);
     llvm::SmallPtrSet<Operation *, 8> zeroed;
     for (auto &[buffer, group] : byOutput)
@@ -293,7 +363,8 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
         fill.erase();
       }
     for (linalg::GenericOp op : tiles)
-      if (failed(rewrite(op, zeroed.contains(op))))
+      if (failed(isConv(op) ? rewriteConv(op, zeroed.contains(op))
+                            : rewrite(op, zeroed.contains(op))))
         return signalPassFailure();
     requestTilePermission(module);
   }
@@ -313,6 +384,203 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
     if (rootA.getRank() == 3)
       return rootA.getDimSize(1) * rootA.getDimSize(2) == k;
     return false;
+  }
+
+  /// A cpu_conv_amx micro-tile: loops (n, oh, ow, f/16, kh, kw, c/g, f%16,
+  /// c%g).
+  static bool isConv(linalg::GenericOp op) { return op.getNumLoops() == 9; }
+
+  /// Whether the conv micro-tile takes the whole of the filter's kh, kw
+  /// and channels (its buffer KH x KW x F/16 x C/g x 16 x g).
+  static bool wholeConvReduction(linalg::GenericOp op) {
+    auto tile = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
+    auto root =
+        dyn_cast<MemRefType>(rootBuffer(op.getDpsInputs()[1]).getType());
+    if (!tile || !root || tile.getRank() != 6 || root.getRank() != 6 ||
+        !tile.hasStaticShape() || !root.hasStaticShape())
+      return false;
+    return llvm::all_of(std::array<int64_t, 3>{0, 1, 3}, [&](int64_t d) {
+      return tile.getDimSize(d) == root.getDimSize(d);
+    });
+  }
+
+  /// A conv micro-tile: per output row of `OT` positions (tiles of up to
+  /// 16 rows) and up to 2 x 16 filters, straight-line over kh, kw and the
+  /// channels in 64-byte steps. An A tile is 16 input positions' channels
+  /// loaded in place from the NHWC input (row stride: the conv's stride
+  /// times the channels), a B tile 16 channel groups of the packed filter.
+  LogicalResult rewriteConv(linalg::GenericOp op, bool zeroInit) {
+    auto fail = [&](const Twine &why) {
+      return op.emitError() << "hatc-x86-amx: cannot lower this conv "
+                               "micro-tile: "
+                            << why;
+    };
+    if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+        op.getNumDpsInits() != 1)
+      return fail("expected an input and a filter into an output, on memrefs");
+    auto inType = cast<MemRefType>(op.getDpsInputs()[0].getType());
+    auto fType = cast<MemRefType>(op.getDpsInputs()[1].getType());
+    auto outType = cast<MemRefType>(op.getDpsInits()[0].getType());
+    if (inType.getRank() != 5 || fType.getRank() != 6 ||
+        outType.getRank() != 5 || !inType.hasStaticShape() ||
+        !fType.hasStaticShape() || !outType.hasStaticShape())
+      return fail("expected static N x H x W x C/g x g input, KH x KW x "
+                  "F/16 x C/g x 16 x g filter, N x OH x OW x F/16 x 16 "
+                  "output");
+    // Indexing: the packed NHWC conv's, strides and dilations read off
+    // the input's row and column expressions.
+    MLIRContext *ctx = op.getContext();
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    auto dims = [&](ArrayRef<unsigned> positions) {
+      SmallVector<AffineExpr> exprs;
+      for (unsigned p : positions)
+        exprs.push_back(getAffineDimExpr(p, ctx));
+      return AffineMap::get(9, 0, exprs, ctx);
+    };
+    if (maps[1] != dims({4, 5, 3, 6, 7, 8}) ||
+        maps[2] != dims({0, 1, 2, 3, 7}) ||
+        maps[0].getNumResults() != 5 ||
+        maps[0].getResult(0) != getAffineDimExpr(0, ctx) ||
+        maps[0].getResult(3) != getAffineDimExpr(6, ctx) ||
+        maps[0].getResult(4) != getAffineDimExpr(8, ctx))
+      return fail("indexing maps are not the packed NHWC conv's");
+    auto rowTerms = linearCoefficients(maps[0].getResult(1), 9);
+    auto colTerms = linearCoefficients(maps[0].getResult(2), 9);
+    if (failed(rowTerms) || failed(colTerms))
+      return fail("the input's row or column is not linear in the loops");
+    int64_t strideH = (*rowTerms)[1], dilationH = (*rowTerms)[4],
+            strideW = (*colTerms)[2], dilationW = (*colTerms)[5];
+    for (unsigned d = 0; d < 9; ++d)
+      if (((*rowTerms)[d] && d != 1 && d != 4) ||
+          ((*colTerms)[d] && d != 2 && d != 5))
+        return fail("the input's row or column reads another loop");
+    FailureOr<Body> body = matchBody(op);
+    if (failed(body))
+      return fail("the body is not a widening multiply-accumulate");
+    Type narrow = inType.getElementType(), wide = outType.getElementType();
+    int64_t group = inType.getDimSize(4);
+    bool types = body->integer
+                     ? narrow.isInteger(8) && wide.isInteger(32) && group == 4
+                     : narrow.isBF16() && wide.isF32() && group == 2;
+    if (!types || fType.getElementType() != narrow)
+      return fail("expected i8 x i8 -> i32 with channel groups of 4 or "
+                  "bf16 x bf16 -> f32 with groups of 2");
+    int64_t KH = fType.getDimSize(0), KW = fType.getDimSize(1),
+            panels = fType.getDimSize(2), groupsC = fType.getDimSize(3),
+            positions = outType.getDimSize(2);
+    if (outType.getDimSize(0) != 1 || outType.getDimSize(1) != 1 ||
+        inType.getDimSize(0) != 1)
+      return fail("expected one image and one output row");
+    if (fType.getDimSize(4) != kTileRows || fType.getDimSize(5) != group ||
+        outType.getDimSize(3) != panels || outType.getDimSize(4) != kTileRows ||
+        inType.getDimSize(3) != groupsC || groupsC % kTileRows)
+      return fail("channels and filters do not tile into 16-row, 64-byte "
+                  "AMX tiles");
+    SmallVector<int64_t> rowTiles;
+    for (int64_t r = 0; r < positions; r += kTileRows)
+      rowTiles.push_back(std::min(kTileRows, positions - r));
+    int64_t tilesM = rowTiles.size();
+    if (tilesM * panels + tilesM + panels > 8)
+      return fail("the micro-tile needs more than 8 tile registers");
+    auto inStrides = staticStrides(inType);
+    auto fStrides = staticStrides(fType);
+    auto outStrides = staticStrides(outType);
+    if (failed(inStrides) || failed(fStrides) || failed(outStrides) ||
+        !packedInner(inType, 2) || !packedInner(fType, 2) ||
+        !packedInner(outType, 1))
+      return fail("an operand's strides are not static, or its rows not "
+                  "contiguous");
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value in = op.getDpsInputs()[0], filter = op.getDpsInputs()[1],
+          out = op.getDpsInits()[0];
+    auto at = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    auto wideView = [&](Value view) -> FailureOr<Value> {
+      return rowStrideView(b, loc, view);
+    };
+    int64_t rowElems = kTileRowBytes / narrow.getIntOrFloatBitWidth() * 8;
+    // Accumulator views and tiles: rows of output positions, 16 filters.
+    SmallVector<Value> cViews, acc;
+    for (int64_t i = 0; i < tilesM; ++i)
+      for (int64_t j = 0; j < panels; ++j) {
+        FailureOr<Value> view = wideView(stridedRows(
+            b, loc, out, {at(0), at(0), at(i * kTileRows), at(j), at(0)},
+            {1, 1, rowTiles[i], 1, kTileRows}, {1, 1, 1, 1, 1}));
+        if (failed(view))
+          return fail("the output's row stride is not static");
+        cViews.push_back(*view);
+        auto type = VectorType::get({rowTiles[i], kTileRows}, wide);
+        acc.push_back(zeroInit ? Value(b.create<amx::TileZeroOp>(loc, type))
+                               : Value(b.create<amx::TileLoadOp>(
+                                     loc, type, *view, ValueRange{zero, zero})));
+      }
+    // Step (kh, kw, s)'s A and B tiles, in that order; loaded one step
+    // ahead where the registers allow, as for the matmul.
+    int64_t channelSteps = groupsC / kTileRows;
+    auto loadStep = [&](int64_t step) -> FailureOr<SmallVector<Value>> {
+      int64_t s = step % channelSteps, kw = step / channelSteps % KW,
+              kh = step / channelSteps / KW;
+      SmallVector<Value> tiles;
+      for (int64_t i = 0; i < tilesM; ++i) {
+        FailureOr<Value> view = wideView(stridedRows(
+            b, loc, in,
+            {at(0), at(kh * dilationH),
+             at(i * kTileRows * strideW + kw * dilationW), at(s * kTileRows),
+             at(0)},
+            {1, 1, rowTiles[i], kTileRows, group}, {1, 1, strideW, 1, 1}));
+        if (failed(view))
+          return failure();
+        tiles.push_back(b.create<amx::TileLoadOp>(
+            loc, VectorType::get({rowTiles[i], rowElems}, narrow), *view,
+            ValueRange{zero, zero}));
+      }
+      for (int64_t j = 0; j < panels; ++j) {
+        FailureOr<Value> view = wideView(stridedRows(
+            b, loc, filter,
+            {at(kh), at(kw), at(j), at(s * kTileRows), at(0), at(0)},
+            {1, 1, 1, kTileRows, kTileRows, group}, {1, 1, 1, 1, 1, 1}));
+        if (failed(view))
+          return failure();
+        tiles.push_back(b.create<amx::TileLoadOp>(
+            loc, VectorType::get({kTileRows, rowElems}, narrow), *view,
+            ValueRange{zero, zero}));
+      }
+      return tiles;
+    };
+    int64_t steps = KH * KW * channelSteps;
+    bool ahead = tilesM * panels + 2 * (tilesM + panels) <= 8;
+    FailureOr<SmallVector<Value>> next = loadStep(0);
+    for (int64_t step = 0; step < steps; ++step) {
+      if (failed(next))
+        return fail("the input's or filter's row stride is not static");
+      SmallVector<Value> tiles = *next;
+      if (ahead && step + 1 < steps)
+        next = loadStep(step + 1);
+      for (int64_t i = 0; i < tilesM; ++i)
+        for (int64_t j = 0; j < panels; ++j) {
+          Value &c = acc[i * panels + j];
+          Value aTile = tiles[i], bTile = tiles[tilesM + j];
+          if (body->integer) {
+            auto mul =
+                b.create<amx::TileMulIOp>(loc, c.getType(), aTile, bTile, c);
+            if (body->zextLhs)
+              mul.setIsZextLhs(true);
+            if (body->zextRhs)
+              mul.setIsZextRhs(true);
+            c = mul;
+          } else {
+            c = b.create<amx::TileMulFOp>(loc, c.getType(), aTile, bTile, c);
+          }
+        }
+      if (!ahead && step + 1 < steps)
+        next = loadStep(step + 1);
+    }
+    for (auto [view, tile] : llvm::zip(cViews, acc))
+      b.create<amx::TileStoreOp>(loc, view, ValueRange{zero, zero}, tile);
+    op.erase();
+    return success();
   }
 
   LogicalResult rewrite(linalg::GenericOp op, bool zeroInit) {

@@ -13,6 +13,7 @@
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Sketch.h"
 
+#include <array>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -273,6 +274,59 @@ TEST(TunerDefaults, NarrowConvsTakeDotProductsWhereTheHostHasThem) {
   EXPECT_TRUE(fitsConvRegisters(14, 32, cpuFacts(16, 32)));
   EXPECT_FALSE(fitsConvRegisters(14, 32, cpuFacts(16, 32), /*dots=*/true));
   EXPECT_TRUE(fitsConvRegisters(8, 32, cpuFacts(16, 32), /*dots=*/true));
+}
+
+TEST(TunerDefaults, NarrowConvsTakeAmxWhereTheHostHasIt) {
+  std::vector<bool> conv = {true, true, true, true, false, false, false};
+  CpuOpShape i8 =
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv);
+  i8.elemType = "i8", i8.accType = "i32";
+  CpuFacts amx = cpuFacts(16, 32);
+  amx.vnni = amx.amxInt8 = true;
+  amx.threads = 2;
+  // 64 i8 channels are one tile row: AMX, 2 x 2 accumulators, a row of 56
+  // positions in two micro-tiles of 28 (16 + 12 rows), threads over rows.
+  CpuSchedule schedule = deriveCpuSchedule(i8, amx);
+  auto *p = std::get_if<CpuAmxConvParams>(&schedule);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->fT, 32);
+  EXPECT_EQ(p->owT, 28);
+  EXPECT_EQ(p->par, 2);
+  EXPECT_FALSE(amxConvReason(i8, *p, amx));
+  // Without AMX int8: VNNI dots. bf16 AMX does not take i8.
+  CpuFacts vnni = amx;
+  vnni.amxInt8 = false, vnni.amxBf16 = true;
+  EXPECT_TRUE(std::holds_alternative<CpuConvParams>(deriveCpuSchedule(i8, vnni)));
+  EXPECT_TRUE(amxConvReason(i8, *p, vnni));
+  // 32 i8 channels are half a row: VNNI dots; 32 bf16 channels a whole one.
+  CpuOpShape half =
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 8, 8, 32, 3, 3, 32}, conv);
+  half.elemType = "i8", half.accType = "i32";
+  EXPECT_TRUE(std::holds_alternative<CpuConvParams>(deriveCpuSchedule(half, amx)));
+  half.elemType = "bf16", half.accType = "f32";
+  EXPECT_TRUE(std::holds_alternative<CpuConvParams>(deriveCpuSchedule(half, amx)));
+  CpuFacts amxBf16 = amx;
+  amxBf16.amxBf16 = true;
+  ASSERT_TRUE(std::holds_alternative<CpuAmxConvParams>(
+      deriveCpuSchedule(half, amxBf16)));
+  EXPECT_EQ(std::get<CpuAmxConvParams>(deriveCpuSchedule(half, amxBf16)).owT, 8);
+  // f32 never.
+  CpuOpShape f32 =
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv);
+  EXPECT_TRUE(std::holds_alternative<CpuConvParams>(deriveCpuSchedule(f32, amx)));
+  // What a config may not be: a one-row tile (17 = 16 + 1), a width that
+  // does not divide, 48 filters at once, an odd thread split.
+  CpuAmxConvParams bad = *p;
+  for (auto [ow, f, par] : std::vector<std::array<int64_t, 3>>{
+           {17, 32, 2}, {24, 32, 2}, {28, 48, 2}, {28, 32, 3}, {1, 16, 2}}) {
+    bad.owT = ow, bad.fT = f, bad.par = par;
+    EXPECT_TRUE(amxConvReason(i8, bad, amx)) << ow << " " << f << " " << par;
+  }
+  // 7 rows x 16 filters and 14 x 32 fit the 8 tile registers.
+  bad.par = 2, bad.owT = 7, bad.fT = 16;
+  EXPECT_FALSE(amxConvReason(i8, bad, amx));
+  bad.owT = 14, bad.fT = 32;
+  EXPECT_FALSE(amxConvReason(i8, bad, amx));
 }
 
 TEST(TunerDefaults, DepthwiseChannelsNeedNotFillAVector) {

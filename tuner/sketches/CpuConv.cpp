@@ -1,7 +1,8 @@
 //===- CpuConv.cpp - cpu_conv and cpu_conv_im2col -------------------------===//
 //
 //   conv_2d_nhwc_hwcf direct: tiled, 1-D-decomposed, vectorized;
-//   or as a GEMM on its patch matrix, each thread building its own rows.
+//   or as a GEMM on its patch matrix, each thread building its own rows;
+//   or, i8 and bf16 on a host with AMX, in AMX micro-tiles.
 //
 //===----------------------------------------------------------------------===//
 #include "tuner/sketches/Common.h"
@@ -232,6 +233,72 @@ private:
   int64_t images = 1, M = 1, N = 1, K = 1; // M x N x K: the GEMM per image
 };
 
+//===----------------------------------------------------------------------===//
+// cpu_conv_amx
+//===----------------------------------------------------------------------===//
+
+/// cpu_conv_amx (CpuSchedules.h): AMX tiles for i8 and bf16 NHWC convs,
+/// their A tiles loaded straight from the input. Channels that are not
+/// whole 64-byte tile rows have no valid config (cpu_conv takes them).
+class CpuConvAmxSketch : public Sketch {
+public:
+  CpuConvAmxSketch(const WorkloadShape &shape, const TargetFacts &target)
+      : shape(shape), target(target) {
+    specs = {{"par", threadCounts(target)},
+             {"ow_t", ints({4, 7, 8, 14, 16, 28, 32})},
+             {"f_t", ints({16, 32})}};
+  }
+  std::string name() const override { return "cpu_conv_amx"; }
+
+  CpuAmxConvParams params(const Config &c) const {
+    CpuAmxConvParams p;
+    p.par = knob(c, "par"), p.owT = knob(c, "ow_t"), p.fT = knob(c, "f_t");
+    return p;
+  }
+
+  /// A cpu_conv tile of ow_t x f_t over all the channels, on AMX.
+  cost_model::SketchDescription describe(const Config &c) const override {
+    cost_model::CpuConvKnobs k;
+    k.par = knobOr0(c, "par"), k.owT = knobOr0(c, "ow_t");
+    k.fT = knobOr0(c, "f_t");
+    k.cT = shape.loopRanges.size() == 7 ? shape.loopRanges[6] : 0;
+    k.dotGroup = std::max<int64_t>(1, cpuShapeOf(shape).narrowGroup());
+    k.amx = true;
+    return {cost_model::FSketchCpuConv, k};
+  }
+  bool takesDefault() const override {
+    return defaultFamilyIs<CpuAmxConvParams>(cpuShapeOf(shape), target);
+  }
+
+  std::optional<Config> analyticalDefault() const override {
+    auto p = deriveCpuAmxConv(cpuShapeOf(shape), cpuFactsOf(target));
+    if (!p)
+      return std::nullopt;
+    return Config{{"sketch", name()},
+                  {"par", p->par},
+                  {"ow_t", p->owT},
+                  {"f_t", p->fT}};
+  }
+
+  std::optional<std::string> invalidReason(const Config &c) const override {
+    if (auto reason = parReason(c, target))
+      return reason;
+    if (auto reason = checkDomains(c))
+      return reason;
+    return amxConvReason(cpuShapeOf(shape), params(c), cpuFactsOf(target));
+  }
+
+  std::string script(const Config &c) const override {
+    CpuScheduleScript s("hatc sketch cpu_conv_amx: " + c.dump());
+    s.amxConv(s.match({shape.anchorOp}), cpuShapeOf(shape), params(c));
+    return s.finish();
+  }
+
+private:
+  WorkloadShape shape;
+  TargetFacts target;
+};
+
 } // namespace
 
 std::unique_ptr<Sketch> makeCpuConvSketch(const WorkloadShape &shape,
@@ -242,6 +309,11 @@ std::unique_ptr<Sketch> makeCpuConvSketch(const WorkloadShape &shape,
 std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,
                                                 const TargetFacts &target) {
   return std::make_unique<CpuConvIm2colSketch>(shape, target);
+}
+
+std::unique_ptr<Sketch> makeCpuConvAmxSketch(const WorkloadShape &shape,
+                                             const TargetFacts &target) {
+  return std::make_unique<CpuConvAmxSketch>(shape, target);
 }
 
 } // namespace hatc::tuner::sketches

@@ -46,6 +46,8 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
     }
     sketches.push_back(makeCpuConvSketch(shape, target));
     sketches.push_back(makeCpuConvIm2colSketch(shape, target));
+    if (cpuShapeOf(shape).amxGroup(cpuFactsOf(target)))
+      sketches.push_back(makeCpuConvAmxSketch(shape, target));
     break;
   case A::Elementwise:
     sketches.push_back(makeCpuElementwiseSketch(shape, target));

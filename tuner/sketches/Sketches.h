@@ -40,6 +40,9 @@ std::unique_ptr<Sketch> makeCpuConvSketch(const WorkloadShape &shape,
                                           const TargetFacts &target);
 std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,
                                                 const TargetFacts &target);
+/// cpu_conv_amx: where the host has AMX for the conv's types.
+std::unique_ptr<Sketch> makeCpuConvAmxSketch(const WorkloadShape &shape,
+                                             const TargetFacts &target);
 std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
                                                  const TargetFacts &target);
 /// Any op on the CPU without a sketch of its own (NCHW, depthwise and

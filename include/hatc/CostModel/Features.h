@@ -178,6 +178,8 @@ struct CpuConvKnobs {
   bool hoist = false;
   /// k elements per dot-product step of the register tile; 1: FMAs.
   int64_t dotGroup = 1;
+  /// An AMX micro-tile (cpu_conv_amx).
+  bool amx = false;
 };
 struct CpuElementwiseKnobs {
   int64_t par = 0, rows = 0, cols = 0;

@@ -146,6 +146,19 @@ struct CpuAmxMatmulParams {
   int64_t par = 1, mt = 32, nt = 32, kc = 1024, nc = 1024;
 };
 
+/// cpu_conv_amx (conv_2d_nhwc_hwcf, i8 -> i32 or bf16 -> f32, on AMX): the
+/// input's channels in groups of g (a reshape of NHWC), the filter packed
+/// to KH x KW x F/16 x C/g x 16 x g (per 16 filters, one 64-byte row per
+/// channel group: the tiles' VNNI layout), threads over output rows, then
+/// micro-tiles of `owT` output positions of one row (a 16-row tile and
+/// the rest) x `fT` filters (16 or 32), each over all of kh, kw and the
+/// channels, which hatc-x86-amx lowers to tile loads straight from the
+/// input (a row per output position, the conv's stride apart), products
+/// and stores. Channels must be whole 64-byte tile rows (amxConvReason).
+struct CpuAmxConvParams {
+  int64_t par = 1, owT = 16, fT = 16;
+};
+
 /// The unit attribute cpu_matmul_amx's script puts on each micro-tile op:
 /// the ops hatc-x86-amx rewrites.
 inline constexpr char kAmxMicroTileAttr[] = "hatc.amx_micro_tile";
@@ -214,7 +227,8 @@ struct CpuRowsParams {
 };
 
 using CpuSchedule =
-    std::variant<CpuMatmulParams, CpuAmxMatmulParams, CpuConvParams,
+    std::variant<CpuMatmulParams, CpuAmxMatmulParams, CpuAmxConvParams,
+                 CpuConvParams,
                  CpuDepthwiseConvParams, CpuConvIm2colParams,
                  CpuElementwiseParams, CpuGenericParams, CpuRowsParams>;
 
@@ -253,6 +267,15 @@ std::optional<std::string> amxMatmulReason(const CpuOpShape &shape,
                                            const CpuFacts &facts);
 std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
                                            const CpuFacts &facts);
+/// AMX for an NHWC conv where the host has it for the op's types and the
+/// channels and filters tile.
+std::optional<CpuAmxConvParams> deriveCpuAmxConv(const CpuOpShape &shape,
+                                                 const CpuFacts &facts);
+/// Why `p` cannot schedule `shape` on AMX (the sketch's and the default's
+/// one rule), or nullopt where it can.
+std::optional<std::string> amxConvReason(const CpuOpShape &shape,
+                                         const CpuAmxConvParams &p,
+                                         const CpuFacts &facts);
 std::optional<CpuDepthwiseConvParams>
 deriveCpuDepthwiseConv(const CpuOpShape &shape, const CpuFacts &facts);
 std::optional<CpuConvIm2colParams>
@@ -291,6 +314,8 @@ public:
               const CpuMatmulParams &params, int64_t vectorLanes);
   void amxMatmul(mlir::Value op, const CpuOpShape &shape,
                  const CpuAmxMatmulParams &params);
+  void amxConv(mlir::Value op, const CpuOpShape &shape,
+               const CpuAmxConvParams &params);
   void conv(mlir::Value op, const CpuOpShape &shape,
             const CpuConvParams &params);
   void depthwiseConv(mlir::Value op, const CpuOpShape &shape,
@@ -312,10 +337,12 @@ public:
   std::string finish();
 
 private:
-  /// Packs `op` (a matmul) by `packedSizes` (m, n, k) and B's outer dims to
-  /// N/n x K (panels one after another): the packed generic and B's pack.
+  /// Packs `op` (a matmul) by `packedSizes` (m, n, k) and permutes B's
+  /// outer dims by `outerPerm` (for a matmul's K x N/n: N/n x K, panels one
+  /// after another): the packed generic and B's pack.
   std::pair<mlir::Value, mlir::Value>
-  packRhsPanels(mlir::Value op, llvm::ArrayRef<int64_t> packedSizes);
+  packRhsPanels(mlir::Value op, llvm::ArrayRef<int64_t> packedSizes,
+                llvm::ArrayRef<int64_t> outerPerm = {1, 0});
   /// An NHWC conv (loops n, oh, ow, channels, then its reductions) over
   /// `par` threads (output rows), output tiles `outTile` and reduction
   /// tiles `reductionTile`, decomposed to 1-D and vectorized, with its
