@@ -5,7 +5,9 @@
 //   DynamicQuantizeLinear(x)   -> min/max reductions, then the above (uint8)
 //   MatMulInteger(A, B, za, zb) -> one i32 contraction generic over
 //     (batch..., m, n, k) whose body extends and subtracts the zero points
-//   ConvInteger(x, w, zx, zw)  -> i32 (x - zx), (w - zw), pad 0, conv in i32
+//   ConvInteger(x, w, zx, zw)  -> i32 (x - zx), (w - zw), pad 0, conv in i32;
+//     or, for a constant int8 weight without a zero point, the conv of the
+//     8-bit values (i8 x i8 -> i32) minus zx x sum w (narrowIntegerConv)
 //   QLinearMatMul / QLinearConv -> the i32 result, then requantized:
 //     sat(roundeven(acc * (s_a * s_b / s_y)) + z_y)
 // uint8 is i8 in the IR: signedness comes from NodeContext::inputIsUnsigned
@@ -501,11 +503,13 @@ llvm::Error convertQLinearMatMul(NodeContext &node) {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// The padded, zero-point-shifted i32 input, the shifted i32 weight, and
-/// the window, for ConvInteger / QLinearConv.
+/// The window of ConvInteger / QLinearConv, and (shiftConvOperands) the
+/// padded, zero-point-shifted i32 input and the shifted i32 weight.
 struct ConvSetup {
   Value input, weight;
   SmallVector<int64_t> strides, dilations, outShape;
+  /// The input's padding per dim (N and C included, 0).
+  SmallVector<int64_t> low, high;
   int64_t groups = 1;
 };
 
@@ -525,8 +529,7 @@ llvm::Expected<Value> shifted(NodeContext &node, Value v, bool isUnsigned,
                      });
 }
 
-llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
-                                    size_t w, size_t wZero) {
+llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t w) {
   if (!isInt8(node.inputElementType(x)) || !isInt8(node.inputElementType(w)))
     return node.error("x and w must be int8 or uint8 tensors");
   int64_t rank = node.inputRank(x);
@@ -602,7 +605,19 @@ llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
   }
   setup.strides.assign(strides.begin(), strides.end());
   setup.dilations.assign(dilations.begin(), dilations.end());
+  setup.low = low, setup.high = high;
 
+  return setup;
+}
+
+/// setup.input and setup.weight: x - x_zero_point (one value) in i32,
+/// padded with 0 (the zero point's value), and w - w_zero_point (one
+/// value, or one per output channel).
+llvm::Error shiftConvOperands(NodeContext &node, ConvSetup &setup, size_t x,
+                              size_t xZero, size_t w, size_t wZero) {
+  ArrayRef<int64_t> xShape = node.inputShape(x), wShape = node.inputShape(w);
+  int64_t rank = xShape.size();
+  ArrayRef<int64_t> low = setup.low, high = setup.high;
   // x - x_zero_point (one value), padded with 0: the zero point's value.
   Value xz;
   if (node.hasInput(xZero)) {
@@ -643,7 +658,7 @@ llvm::Expected<ConvSetup> setupConv(NodeContext &node, size_t x, size_t xZero,
   if (!ws)
     return node.error(llvm::toString(ws.takeError()));
   setup.weight = *ws;
-  return setup;
+  return llvm::Error::success();
 }
 
 /// out[N, F, O...] = sum padded[N, C, O*s + K*d] * weight[F, C/G, K...] in
@@ -702,11 +717,122 @@ Value emitIntegerConv(OpBuilder &b, Location loc, const ConvSetup &setup) {
   return reshape(b, loc, result, setup.outShape);
 }
 
+/// The conv on the 8-bit values themselves, where that is exact and cheap
+/// to correct: an ungrouped 2-D conv of a constant int8 weight whose zero
+/// point is absent or all 0, and an input zero point known at import time.
+/// Then sum (x - zx) w = sum x' w - zx' sum w, where x' = x (int8) or
+/// x - 128 (uint8, its top bit flipped) and zx' the zero point shifted
+/// alike; the padding (0 after the shift) pads x' with zx'. The conv reads
+/// i8 x i8 -> i32, which the CPU schedules run on VNNI or AMX tiles
+/// (cpu_conv_amx) instead of i32 multiplies; sum w is a constant per
+/// filter. Nullopt where the conditions do not hold (shiftConvOperands' i32 conv
+/// takes it).
+std::optional<Value> narrowIntegerConv(NodeContext &node,
+                                       const ConvSetup &setup, size_t x,
+                                       size_t xZero, size_t w, size_t wZero) {
+  if (setup.groups != 1 || setup.outShape.size() != 4 ||
+      node.inputIsUnsigned(w))
+    return std::nullopt;
+  std::optional<DenseElementsAttr> weight = node.constantInput(w);
+  if (!weight)
+    return std::nullopt;
+  if (node.hasInput(wZero)) {
+    std::optional<DenseElementsAttr> zero = node.constantInput(wZero);
+    if (!zero || llvm::any_of(intsOf(*zero), [](int64_t v) { return v; }))
+      return std::nullopt;
+  }
+  bool xUnsigned = node.inputIsUnsigned(x);
+  int64_t zx = 0;
+  if (node.hasInput(xZero)) {
+    std::optional<DenseElementsAttr> zero = node.constantInput(xZero);
+    if (!zero || zero->getNumElements() != 1)
+      return std::nullopt;
+    zx = intsOf(*zero)[0];
+    // uint8 is i8 in the IR: its values read back signed.
+    if (node.inputIsUnsigned(xZero))
+      zx &= 0xff;
+  }
+  int64_t shift = xUnsigned ? 128 : 0, zxNarrow = zx - shift;
+  OpBuilder &b = node.b;
+  Location loc = node.loc;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  Value input = node.input(x);
+  if (xUnsigned) {
+    auto flipped = elementwise(
+        b, loc, {input}, i8, [&](OpBuilder &nb, Location nl, ValueRange args) {
+          return nb.create<arith::XOrIOp>(
+                       nl, args[0], scalarConstant(nb, nl, i8, -128))
+              .getResult();
+        });
+    if (!flipped) {
+      llvm::consumeError(flipped.takeError());
+      return std::nullopt;
+    }
+    input = *flipped;
+  }
+  if (llvm::any_of(setup.low, [](int64_t v) { return v; }) ||
+      llvm::any_of(setup.high, [](int64_t v) { return v; })) {
+    SmallVector<int64_t> padded(tensorType(input).getShape());
+    SmallVector<OpFoldResult> lows, highs;
+    for (size_t i = 0; i < padded.size(); ++i) {
+      padded[i] += setup.low[i] + setup.high[i];
+      lows.push_back(b.getIndexAttr(setup.low[i]));
+      highs.push_back(b.getIndexAttr(setup.high[i]));
+    }
+    input = b.create<tensor::PadOp>(loc, RankedTensorType::get(padded, i8),
+                                    input, lows, highs,
+                                    scalarConstant(b, loc, i8, zxNarrow));
+  }
+  Value init = filledTensor(b, loc, setup.outShape, i32, 0);
+  Value conv = b.create<linalg::Conv2DNchwFchwOp>(
+                    loc, init.getType(), ValueRange{input, node.input(w)},
+                    init, b.getI64TensorAttr(setup.strides),
+                    b.getI64TensorAttr(setup.dilations))
+                   .getResult(0);
+  if (zxNarrow == 0)
+    return conv;
+  // zx' x sum of each filter's weights, per output channel.
+  std::vector<int64_t> values = intsOf(*weight);
+  int64_t filters = setup.outShape[1];
+  int64_t perFilter = int64_t(values.size()) / filters;
+  std::vector<int64_t> correction(filters, 0);
+  for (int64_t f = 0; f < filters; ++f)
+    for (int64_t i = 0; i < perFilter; ++i)
+      correction[f] += zxNarrow * values[f * perFilter + i];
+  Value perChannel = b.create<arith::ConstantOp>(
+      loc, intsAttr(i32, {1, filters, 1, 1}, correction));
+  auto corrected = elementwise(
+      b, loc, {conv, perChannel}, i32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        return nb.create<arith::SubIOp>(nl, args[0], args[1]).getResult();
+      });
+  if (!corrected) {
+    llvm::consumeError(corrected.takeError());
+    return std::nullopt;
+  }
+  return *corrected;
+}
+
+/// The i32 conv of ConvInteger / QLinearConv: on the 8-bit values where
+/// narrowIntegerConv applies, else on the shifted i32 values.
+llvm::Expected<Value> integerConv(NodeContext &node, ConvSetup &setup,
+                                  size_t x, size_t xZero, size_t w,
+                                  size_t wZero) {
+  if (auto narrow = narrowIntegerConv(node, setup, x, xZero, w, wZero))
+    return *narrow;
+  if (llvm::Error err = shiftConvOperands(node, setup, x, xZero, w, wZero))
+    return std::move(err);
+  return emitIntegerConv(node.b, node.loc, setup);
+}
+
 llvm::Error convertConvInteger(NodeContext &node) {
-  auto setup = setupConv(node, 0, 2, 1, 3);
+  auto setup = setupConv(node, 0, 1);
   if (!setup)
     return setup.takeError();
-  node.setOutput(0, emitIntegerConv(node.b, node.loc, *setup));
+  auto conv = integerConv(node, *setup, 0, 2, 1, 3);
+  if (!conv)
+    return conv.takeError();
+  node.setOutput(0, *conv);
   node.setOutputUnsigned(0, false);
   return llvm::Error::success();
 }
@@ -715,13 +841,16 @@ llvm::Error convertQLinearConv(NodeContext &node) {
   for (size_t i : {1, 2, 4, 5, 6, 7})
     if (!node.hasInput(i))
       return node.error("inputs 0 to 7 are required");
-  auto setup = setupConv(node, 0, 2, 3, 5);
+  auto setup = setupConv(node, 0, 3);
   if (!setup)
     return setup.takeError();
   auto out = quantizedType(node, 7);
   if (!out)
     return out.takeError();
-  Value acc = emitIntegerConv(node.b, node.loc, *setup);
+  auto conv = integerConv(node, *setup, 0, 2, 3, 5);
+  if (!conv)
+    return conv.takeError();
+  Value acc = *conv;
   ArrayRef<int64_t> outShape = setup->outShape;
   auto xScale = scaleFor(node, 1, outShape, -1, "x_scale");
   if (!xScale)

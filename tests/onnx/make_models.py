@@ -517,6 +517,66 @@ def lit_quant():
         "expected": [q, d, mm, conv]}
 
 
+def lit_qconv():
+    """Integer convs as quantizers write them: a constant int8 weight without
+    (or with an all-zero) zero point and a constant input zero point, which
+    the importer runs on the 8-bit values (narrowIntegerConv). 64 channels
+    and 32 filters: on a CPU with AMX, cpu_conv_amx. ConvInteger of uint8
+    (zero point 131, padded) and of int8 (zero point -5, stride 2), exact;
+    QLinearConv (uint8 in and out, per-channel weight scales, bias, stride
+    2, padded), its requantization rounded as numpy does in float32."""
+    b = Builder(19)
+    i8, u8, i32 = TensorProto.INT8, TensorProto.UINT8, TensorProto.INT32
+    rng = np.random.default_rng(119)
+    w = rng.integers(-128, 128, (32, 64, 3, 3)).astype(np.int8)
+    b.const("w", w)
+    b.const("zx_u8", np.array(131, dtype=np.uint8))
+    b.const("zx_i8", np.array(-5, dtype=np.int8))
+    b.const("zw", np.zeros(32, dtype=np.int8))
+    b.node("ConvInteger", ["xu", "w", "zx_u8"], ["conv_u8"], name="conv_u8",
+           pads=[1, 1, 1, 1])
+    b.node("ConvInteger", ["xs", "w", "zx_i8", "zw"], ["conv_i8"], name="conv_i8",
+           strides=[2, 2])
+    sx = np.array(0.02, dtype=np.float32)
+    sw = (rng.random(32) * 0.01 + 0.001).astype(np.float32)
+    sy = np.array(0.5, dtype=np.float32)
+    zy = np.array(100, dtype=np.uint8)
+    bias = rng.integers(-5000, 5000, 32).astype(np.int32)
+    for name, value in (("sx", sx), ("sw", sw), ("sy", sy), ("zy", zy),
+                        ("bias", bias)):
+        b.const(name, value)
+    b.node("QLinearConv", ["xu", "sx", "zx_u8", "w", "sw", "zw", "sy", "zy", "bias"],
+           ["qconv"], name="qconv", pads=[1, 1, 1, 1], strides=[2, 2])
+    model = b.model(
+        "lit_qconv",
+        [tensor_info("xu", [1, 64, 6, 7], u8), tensor_info("xs", [1, 64, 7, 9], i8)],
+        [tensor_info("conv_u8", [1, 32, 6, 7], i32),
+         tensor_info("conv_i8", [1, 32, 3, 4], i32),
+         tensor_info("qconv", [1, 32, 3, 4], u8)], 13)
+    xu = rng.integers(0, 256, (1, 64, 6, 7)).astype(np.uint8)
+    xs = rng.integers(-128, 128, (1, 64, 7, 9)).astype(np.int8)
+
+    def conv(x, stride):
+        _, _, h, wd = x.shape
+        oh, ow = (h - 3) // stride + 1, (wd - 3) // stride + 1
+        out = np.zeros((1, 32, oh, ow), dtype=np.int64)
+        wl = w.astype(np.int64)
+        for i in range(oh):
+            for j in range(ow):
+                patch = x[0, :, i * stride:i * stride + 3, j * stride:j * stride + 3]
+                out[0, :, i, j] = (wl * patch[None]).sum(axis=(1, 2, 3))
+        return out
+
+    pad = lambda x: np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    conv_u8 = conv(pad(xu.astype(np.int64) - 131), 1).astype(np.int32)
+    conv_i8 = conv(xs.astype(np.int64) + 5, 2).astype(np.int32)
+    acc = conv(pad(xu.astype(np.int64) - 131), 2) + bias[None, :, None, None]
+    scale = (sx * sw / sy).astype(np.float32)[None, :, None, None]
+    y = np.rint(acc.astype(np.float32) * scale) + np.float32(100)
+    qconv = np.clip(y, 0, 255).astype(np.uint8)
+    return model, [xu, xs], {"expected": [conv_u8, conv_i8, qconv]}
+
+
 def lit_ops():
     """Representative ops for the importer's IR: a padded, strided Conv with
     bias, an exporter-style Shape -> Gather -> Unsqueeze -> Concat ->
@@ -581,6 +641,7 @@ LIT_MODELS = {
     "lit_broadcast_add": lit_broadcast_add,
     "lit_relu_clip": lit_relu_clip,
     "lit_ops": lit_ops,
+    "lit_qconv": lit_qconv,
     "lit_int_div": lit_int_div,
     "lit_unsupported": lit_unsupported,
     "lit_opset18": lit_opset18,
