@@ -7,7 +7,8 @@
 
 MODEL is a model of tests/onnx/make_models.py (default: its `bench` set:
 bert_base_layer, resnet50_stage, mobilenetv2_block, mlp; fixed random
-weights and inputs) or a path to any .onnx file (random inputs, dynamic
+weights and inputs; resnet50_stage_int8, the ResNet stage quantized with
+QLinearConv, by name) or a path to any .onnx file (random inputs, dynamic
 dims fixed by --input-shape). For each model and thread count, in one run:
 
   ORT      onnxruntime-node (npm; installed into --ort-dir when missing,

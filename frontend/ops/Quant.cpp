@@ -53,7 +53,9 @@ Value saturate(OpBuilder &b, Location loc, Value v, Type type,
   v = b.create<math::RoundEvenOp>(loc, v);
   v = b.create<arith::MaximumFOp>(loc, v, scalarConstant(b, loc, f, low));
   v = b.create<arith::MinimumFOp>(loc, v, scalarConstant(b, loc, f, high));
-  Value wide = b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
+  // Clamped to 8 bits, so i32 holds it (a vector of i64 conversions is
+  // twice the instructions).
+  Value wide = b.create<arith::FPToSIOp>(loc, b.getI32Type(), v);
   return b.create<arith::TruncIOp>(loc, type, wide);
 }
 
@@ -419,8 +421,18 @@ llvm::Expected<Value> requantize(NodeContext &node, Value acc, Value bias,
                                  Type outType, bool outUnsigned,
                                  bool zeroUnsigned) {
   Type f = tensorType(scales[0]).getElementType();
-  SmallVector<Value> inputs = {acc};
-  inputs.append(scales.begin(), scales.end());
+  // The multiplier s_a * s_b / s_y on the scales alone (one value, or one
+  // per channel): constant scales fold to one constant, so the per-element
+  // body multiplies once instead of computing it for every element.
+  auto multiplier = elementwise(
+      node.b, node.loc, scales, f,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value m = b.create<arith::MulFOp>(loc, args[0], args[1]);
+        return b.create<arith::DivFOp>(loc, m, args[2]);
+      });
+  if (!multiplier)
+    return multiplier.takeError();
+  SmallVector<Value> inputs = {acc, *multiplier};
   if (zero)
     inputs.push_back(zero);
   if (bias)
@@ -431,14 +443,12 @@ llvm::Expected<Value> requantize(NodeContext &node, Value acc, Value bias,
         Value sum = args[0];
         if (bias)
           sum = b.create<arith::AddIOp>(loc, sum, args.back());
-        Value multiplier = b.create<arith::MulFOp>(loc, args[1], args[2]);
-        multiplier = b.create<arith::DivFOp>(loc, multiplier, args[3]);
         Value v = convertScalar(b, loc, sum, f);
-        v = b.create<arith::MulFOp>(loc, v, multiplier);
+        v = b.create<arith::MulFOp>(loc, v, args[1]);
         v = b.create<math::RoundEvenOp>(loc, v);
         if (zero)
           v = b.create<arith::AddFOp>(
-              loc, v, convertScalar(b, loc, args[4], f, zeroUnsigned));
+              loc, v, convertScalar(b, loc, args[2], f, zeroUnsigned));
         return saturate(b, loc, v, outType, outUnsigned);
       });
 }

@@ -297,6 +297,68 @@ def resnet50_stage():
         "input_shapes": ["input=1,64,56,56"]}
 
 
+def resnet50_stage_int8():
+    """resnet50_stage quantized as ONNX Runtime's static quantizer writes it
+    in the QOperator format: QuantizeLinear of the input (uint8, zero point
+    128), every conv a QLinearConv (uint8 activations, int8 weights with a
+    scale per output channel and zero points 0, int32 bias; Relu folded into
+    a zero-point-0 output), residual adds as DequantizeLinear + Add + Relu +
+    QuantizeLinear, DequantizeLinear of the output. Scales are fixed by
+    hand (a unit-scale input, He-scaled weights), not calibrated."""
+    b = Builder(17)
+    u8 = np.uint8
+    rng = b.rng
+
+    def q(name, scale, zero):
+        b.const(name + "_s", np.array(scale, dtype=np.float32))
+        b.const(name + "_z", np.array(zero, dtype=u8))
+        return name + "_s", name + "_z"
+
+    def qconv(x, xq, cin, cout, k, prefix, relu):
+        fan_in = cin * k * k
+        w = rng.standard_normal((cout, cin, k, k)) * np.sqrt((2.0 if relu else 1.0) / fan_in)
+        sw = (np.abs(w).reshape(cout, -1).max(axis=1) / 127).astype(np.float32)
+        wq = np.clip(np.rint(w / sw[:, None, None, None]), -127, 127).astype(np.int8)
+        b.const(prefix + "_w", wq)
+        b.const(prefix + "_ws", sw)
+        b.const(prefix + "_wz", np.zeros(cout, dtype=np.int8))
+        sx = float(np.asarray(numpy_helper.to_array(
+            next(i for i in b.inits if i.name == xq[0]))))
+        bias = rng.standard_normal(cout) * 0.1
+        b.const(prefix + "_b", np.rint(bias / (sx * sw)).astype(np.int32))
+        yq = q(prefix + "_y", 0.03 if relu else 0.05, 0 if relu else 128)
+        y = b.node("QLinearConv", [x, xq[0], xq[1], prefix + "_w", prefix + "_ws",
+                                   prefix + "_wz", yq[0], yq[1], prefix + "_b"],
+                   name=prefix, kernel_shape=[k, k], pads=[k // 2] * 4,
+                   strides=[1, 1])
+        return y, yq
+
+    inq = q("input_q", 0.05, 128)
+    x = b.node("QuantizeLinear", ["input", inq[0], inq[1]], name="quantize")
+    xq = inq
+    cin = 64
+    for block in range(3):
+        p = f"layer1_{block}"
+        y, yq = qconv(x, xq, cin, 64, 1, p + "_conv1", True)
+        y, yq = qconv(y, yq, 64, 64, 3, p + "_conv2", True)
+        y, yq = qconv(y, yq, 64, 256, 1, p + "_conv3", False)
+        if block:
+            sc, scq = x, xq
+        else:
+            sc, scq = qconv(x, xq, cin, 256, 1, p + "_downsample", False)
+        a = b.node("DequantizeLinear", [y, yq[0], yq[1]], name=p + "_dq")
+        c = b.node("DequantizeLinear", [sc, scq[0], scq[1]], name=p + "_dq_shortcut")
+        r = b.node("Relu", [b.node("Add", [a, c], name=p + "_add")], name=p + "_relu")
+        xq = q(p + "_out", 0.05, 0)
+        x = b.node("QuantizeLinear", [r, xq[0], xq[1]], name=p + "_quantize")
+        cin = 256
+    b.node("DequantizeLinear", [x, xq[0], xq[1]], ["output"], name="dequantize")
+    model = b.model("resnet50_stage_int8",
+                    [tensor_info("input", [1, 64, 56, 56])],
+                    [tensor_info("output", [1, 256, 56, 56])], 13)
+    return model, random_inputs(107, [[1, 64, 56, 56]]), {}
+
+
 def mobilenetv2_block():
     """A MobileNetV2 inverted residual at 56x56x24, expansion 6: 1x1 conv
     24 -> 144 + BN + Clip(0, 6), depthwise 3x3 + BN + Clip(0, 6), 1x1
@@ -633,6 +695,7 @@ SMALL_MODELS = {
 LARGE_MODELS = {
     "bert_base_layer": bert_base_layer,
     "resnet50_stage": resnet50_stage,
+    "resnet50_stage_int8": resnet50_stage_int8,
 }
 E2E_MODELS = {**SMALL_MODELS, **LARGE_MODELS}
 # What bench/model_perf.py runs by default.

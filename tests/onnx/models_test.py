@@ -45,6 +45,10 @@ MODELS = {
                        "FFN 3072, sequence 128)",
     "resnet50_stage": "Conv (1x1, 3x3) BatchNormalization Relu Add, ResNet-50 "
                       "conv2_x at 56x56",
+    # Quantized (QOperator format): its convs run on the 8-bit values (AMX
+    # tiles where the CPU has them); ORT's outputs are matched exactly here.
+    "resnet50_stage_int8": "QuantizeLinear QLinearConv (1x1, 3x3) DequantizeLinear "
+                           "Add Relu, resnet50_stage quantized",
 }
 ELIDED_LIMIT = 1 << 20   # bytes of `hatc import --elide-weights` for big_weights
 

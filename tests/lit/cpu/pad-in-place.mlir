@@ -72,3 +72,60 @@ func.func @kept(%x: tensor<2x2xf32>, %d: tensor<?x2xf32>) -> (tensor<4x4xf32>, t
   } : tensor<?x2xf32> to tensor<?x4xf32>
   return %p, %q : tensor<4x4xf32>, tensor<?x4xf32>
 }
+
+// One zero fill (CSE made it one) as the destination of two matmuls, the
+// second fill of an expanded empty (a packed result's, as
+// hatc-decompose-tensor-ops leaves it) feeding a forall's shared_outs and a
+// read: each writer gets its own fill, so bufferization writes both in
+// place; the reader keeps the original. Without this, one-shot-bufferize
+// copied the shared fill for every writer but the last.
+// CHECK-LABEL: func.func @shared_fill
+// CHECK: %[[F1:.*]] = linalg.fill {{.*}} -> tensor<4x8xf32>
+// CHECK: linalg.matmul {{.*}} outs(%[[F1]] : tensor<4x8xf32>)
+// CHECK: %[[E2:.*]] = tensor.empty() : tensor<4x8xf32>
+// CHECK: %[[F2:.*]] = linalg.fill {{.*}} outs(%[[E2]] : tensor<4x8xf32>)
+// CHECK: linalg.matmul {{.*}} outs(%[[F2]] : tensor<4x8xf32>)
+// The expanded fill is also read: both foralls get clones, the read keeps it.
+// CHECK: %[[G:.*]] = linalg.fill {{.*}} -> tensor<4x2x4xf32>
+// CHECK: %[[E3:.*]] = tensor.empty() : tensor<4x8xf32>
+// CHECK: %[[X3:.*]] = tensor.expand_shape %[[E3]]
+// CHECK: %[[G1:.*]] = linalg.fill {{.*}} outs(%[[X3]] : tensor<4x2x4xf32>)
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %[[G1]])
+// CHECK: %[[G2:.*]] = linalg.fill {{.*}} -> tensor<4x2x4xf32>
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %[[G2]])
+// CHECK: tensor.extract %[[G]]
+// BUF-LABEL: func.func @shared_fill
+// No copy but the two returned expanded results' (into their out-params).
+// BUF-NOT: memref.copy
+// BUF: memref.copy %{{.*}}, %arg5
+// BUF-NEXT: memref.copy %{{.*}}, %arg6
+// BUF-NOT: memref.copy
+// BUF: return
+func.func @shared_fill(%a: tensor<4x4xf32>, %b: tensor<4x8xf32>, %c: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x2x4xf32>, tensor<4x2x4xf32>, f32) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  %e = tensor.empty() : tensor<4x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m1 = linalg.matmul ins(%a, %b : tensor<4x4xf32>, tensor<4x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m2 = linalg.matmul ins(%a, %c : tensor<4x4xf32>, tensor<4x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %x = tensor.expand_shape %e2 [[0], [1, 2]] output_shape [4, 2, 4] : tensor<4x8xf32> into tensor<4x2x4xf32>
+  %g = linalg.fill ins(%zero : f32) outs(%x : tensor<4x2x4xf32>) -> tensor<4x2x4xf32>
+  %p1 = scf.forall (%i) in (4) shared_outs(%o = %g) -> (tensor<4x2x4xf32>) {
+    %s = tensor.extract_slice %o[%i, 0, 0] [1, 2, 4] [1, 1, 1] : tensor<4x2x4xf32> to tensor<1x2x4xf32>
+    %w = linalg.fill ins(%one : f32) outs(%s : tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %w into %o[%i, 0, 0] [1, 2, 4] [1, 1, 1] : tensor<1x2x4xf32> into tensor<4x2x4xf32>
+    }
+  }
+  %p2 = scf.forall (%i) in (4) shared_outs(%o = %g) -> (tensor<4x2x4xf32>) {
+    %s = tensor.extract_slice %o[%i, 0, 0] [1, 2, 4] [1, 1, 1] : tensor<4x2x4xf32> to tensor<1x2x4xf32>
+    %w = linalg.fill ins(%one : f32) outs(%s : tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %w into %o[%i, 0, 0] [1, 2, 4] [1, 1, 1] : tensor<1x2x4xf32> into tensor<4x2x4xf32>
+    }
+  }
+  %r = tensor.extract %g[%c0, %c0, %c0] : tensor<4x2x4xf32>
+  return %m1, %m2, %p1, %p2, %r : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x2x4xf32>, tensor<4x2x4xf32>, f32
+}
