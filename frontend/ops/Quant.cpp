@@ -43,14 +43,16 @@ Value toI32(OpBuilder &b, Location loc, Value x, bool isUnsigned) {
 }
 
 /// roundeven(v) (float) clamped to `type`'s range (unsigned: [0, 2^w-1])
-/// and converted to `type` (an 8-bit integer).
+/// and converted to `type` (an 8-bit integer). `integral`: v is a whole
+/// number already (a rounded value plus a zero point), not rounded again.
 Value saturate(OpBuilder &b, Location loc, Value v, Type type,
-               bool isUnsigned) {
+               bool isUnsigned, bool integral = false) {
   unsigned width = type.getIntOrFloatBitWidth();
   double low = isUnsigned ? 0 : lowestValue(type);
   double high = isUnsigned ? std::ldexp(1.0, width) - 1 : highestValue(type);
   Type f = v.getType();
-  v = b.create<math::RoundEvenOp>(loc, v);
+  if (!integral)
+    v = b.create<math::RoundEvenOp>(loc, v);
   v = b.create<arith::MaximumFOp>(loc, v, scalarConstant(b, loc, f, low));
   v = b.create<arith::MinimumFOp>(loc, v, scalarConstant(b, loc, f, high));
   // Clamped to 8 bits, so i32 holds it (a vector of i64 conversions is
@@ -133,7 +135,7 @@ llvm::Error convertQuantizeLinear(NodeContext &node) {
         if (withZero)
           q = b.create<arith::AddFOp>(
               loc, q, convertScalar(b, loc, args[2], floatType, zeroUnsigned));
-        return saturate(b, loc, q, outType, outUnsigned);
+        return saturate(b, loc, q, outType, outUnsigned, /*integral=*/true);
       });
   if (!result)
     return node.error(llvm::toString(result.takeError()));
@@ -241,7 +243,7 @@ llvm::Error convertDynamicQuantizeLinear(NodeContext &node) {
         q = nb.create<math::RoundEvenOp>(nl, q);
         q = nb.create<arith::AddFOp>(
             nl, q, convertScalar(nb, nl, args[2], f, /*fromUnsigned=*/true));
-        return saturate(nb, nl, q, i8, /*isUnsigned=*/true);
+        return saturate(nb, nl, q, i8, /*isUnsigned=*/true, /*integral=*/true);
       });
   if (!y)
     return node.error(llvm::toString(y.takeError()));
@@ -449,7 +451,7 @@ llvm::Expected<Value> requantize(NodeContext &node, Value acc, Value bias,
         if (zero)
           v = b.create<arith::AddFOp>(
               loc, v, convertScalar(b, loc, args[2], f, zeroUnsigned));
-        return saturate(b, loc, v, outType, outUnsigned);
+        return saturate(b, loc, v, outType, outUnsigned, /*integral=*/true);
       });
 }
 
