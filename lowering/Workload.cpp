@@ -248,7 +248,8 @@ bool referenceEvaluates(Operation *op) {
              math::SqrtOp, math::AbsFOp, math::FmaOp, math::ErfOp,
              math::PowFOp, math::LogOp, math::Log1pOp, math::ExpM1Op,
              math::RsqrtOp, math::SinOp, math::CosOp, math::FloorOp,
-             math::CeilOp, math::RoundEvenOp, math::RoundOp>(op);
+             math::CeilOp, math::RoundEvenOp, math::RoundOp, arith::AndIOp,
+             arith::OrIOp, arith::XOrIOp>(op);
 }
 
 OpClass classifyOp(Operation *op) {

@@ -108,14 +108,22 @@ struct Instr {
   unsigned resultBits = 0;   // integer width of the result, 0 for floats
   unsigned operandBits = 0;  // integer width of operand 0
   double constant = 0;
+  bool roundToF32 = false;   // an f32 result, rounded to f32 (roundF32)
 };
 
 class BodyInterpreter {
 public:
   /// `captured` gives the value of scalars defined above the body (an
   /// arith.constant of the function, say).
+  /// `roundF32`: f32 results are rounded to f32 after each op, as the
+  /// kernels compute them, rather than kept in double. Elementwise bodies
+  /// take it: a quantizer's roundeven(acc x scale) then meets its ties
+  /// where the kernel does (in double, one in 2^29 of them rounds the
+  /// other way: an 8-bit output one apart). A reduction keeps double: its
+  /// sum is more exact than any order of f32 additions.
   static llvm::Expected<BodyInterpreter>
-  compile(Block &block, const llvm::DenseMap<Value, double> &captured) {
+  compile(Block &block, const llvm::DenseMap<Value, double> &captured,
+          bool roundF32 = false) {
     BodyInterpreter interp;
     for (BlockArgument arg : block.getArguments())
       interp.slots[arg] = int(arg.getArgNumber());
@@ -153,6 +161,7 @@ public:
       if (op.getNumResults() == 1) {
         instr.result = next;
         instr.resultBits = bitWidthOf(op.getResult(0).getType());
+        instr.roundToF32 = roundF32 && op.getResult(0).getType().isF32();
         interp.slots[op.getResult(0)] = next++;
       }
       interp.program.push_back(std::move(instr));
@@ -258,7 +267,17 @@ public:
         r = std::round(v(0));
       } else if (isa<arith::RemFOp>(op)) {
         r = std::fmod(v(0), v(1));
+      } else if (isa<arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op)) {
+        int64_t a = int64_t(v(0)), b = int64_t(v(1));
+        int64_t bits = isa<arith::AndIOp>(op)  ? (a & b)
+                       : isa<arith::OrIOp>(op) ? (a | b)
+                                               : (a ^ b);
+        // i1 values are 0 and 1; wider ones wrap to their signed range.
+        r = in.resultBits == 1 ? double(bits & 1)
+                               : wrapSigned(double(bits), in.resultBits);
       }
+      if (in.roundToF32)
+        r = double(float(r));
       values[in.result] = r;
     }
     static const std::vector<int> none;
@@ -353,7 +372,8 @@ bool isLinear(AffineExpr expr) {
 llvm::Error interpretLinalg(linalg::LinalgOp op,
                             std::vector<OperandView> &views,
                             const llvm::DenseMap<Value, double> &captured) {
-  auto interp = BodyInterpreter::compile(*op.getBlock(), captured);
+  auto interp = BodyInterpreter::compile(*op.getBlock(), captured,
+                                        op.getNumReductionLoops() == 0);
   if (!interp)
     return interp.takeError();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();

@@ -118,6 +118,58 @@ func.func @f(%i: tensor<1x3x3x2xi8>, %w: tensor<2x2x2x1xi8>, %c: tensor<1x2x2x1x
   EXPECT_EQ(a[0].data[0], 4 * 127 * 127 + 127 - 65536);
 }
 
+TEST(Reference, ElementwiseF32RoundsLikeTheKernelsAndBitwiseOps) {
+  // A requantization: roundeven(3 x m) with m = f32(1/6). In f32, 3 x m is
+  // 0.5 exactly (rounded), which rounds to even 0; kept in double it is
+  // 0.50000001 and would round to 1. The elementwise body rounds f32
+  // results as the kernels compute them. The uint8 -> int8 flip
+  // (x xor -128) and and/or on i8 and i1 are evaluated too.
+  const char *text = R"(
+#id = affine_map<(d0) -> (d0)>
+func.func @f(%x: tensor<2xi32>, %q: tensor<3xi8>, %b: tensor<2xi1>, %o: tensor<2xf32>, %p: tensor<3xi8>, %c: tensor<2xi1>) -> (tensor<2xf32>, tensor<3xi8>, tensor<2xi1>) {
+  %m = arith.constant 0.166666672 : f32
+  %flip = arith.constant -128 : i8
+  %mask = arith.constant 15 : i8
+  %t = arith.constant true
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<2xi32>) outs(%o : tensor<2xf32>) {
+  ^bb0(%v: i32, %out: f32):
+    %0 = arith.sitofp %v : i32 to f32
+    %1 = arith.mulf %0, %m : f32
+    %2 = math.roundeven %1 : f32
+    linalg.yield %2 : f32
+  } -> tensor<2xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%q : tensor<3xi8>) outs(%p : tensor<3xi8>) {
+  ^bb0(%v: i8, %out: i8):
+    %0 = arith.xori %v, %flip : i8
+    %1 = arith.andi %0, %mask : i8
+    %2 = arith.ori %1, %0 : i8
+    linalg.yield %2 : i8
+  } -> tensor<3xi8>
+  %l = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%b : tensor<2xi1>) outs(%c : tensor<2xi1>) {
+  ^bb0(%v: i1, %out: i1):
+    %0 = arith.xori %v, %t : i1
+    linalg.yield %0 : i1
+  } -> tensor<2xi1>
+  return %r, %s, %l : tensor<2xf32>, tensor<3xi8>, tensor<2xi1>
+})";
+  auto out = evaluate(text, {{{2}, {3, 9}},
+                             {{3}, {5, -1, -128}},
+                             {{2}, {0, 1}},
+                             {{2}, {0, 0}},
+                             {{3}, {0, 0, 0}},
+                             {{2}, {0, 0}}});
+  ASSERT_EQ(out.size(), 3u);
+  // 9 x m = 1.5 in f32 and in double (1.50000004): 2 either way.
+  EXPECT_EQ(out[0].data, (std::vector<double>{0, 2}));
+  // 5 ^ -128 = -123 (0x85); & 15 = 5; | -123 = -123. -1 ^ -128 = 127.
+  // -128 ^ -128 = 0.
+  EXPECT_EQ(out[1].data, (std::vector<double>{-123, 127, 0}));
+  EXPECT_EQ(out[2].data, (std::vector<double>{1, 0}));
+}
+
 TEST(Reference, WideningFloatMatmulMatchesItsGenericForm) {
   // bf16 x bf16 -> f32 goes to the float GEMM (an exact widening); the same
   // contraction written as a generic (the interpreter) gives the same
@@ -228,6 +280,9 @@ func.func @f(%x: tensor<2x3xi32>) -> tensor<2xi32> {
 }
 
 TEST(Reference, MathFunctionsOfRealModels) {
+  // f32 results, rounded to f32 as the kernels compute them (elementwise
+  // bodies; see ElementwiseF32RoundsLikeTheKernelsAndBitwiseOps).
+  auto f32 = [](double v) { return double(float(v)); };
   // GELU as exported (erf), a power, a log and an rsqrt: each one's value
   // at x = 0.5 and x = 2, in the order they are yielded.
   const char *source = R"(
@@ -252,9 +307,9 @@ func.func @f(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
   EXPECT_EQ(w->uncheckable, "");
   auto out = evaluate(source, {{{2}, {0.5, 2}}});
   ASSERT_EQ(out.size(), 4u);
-  EXPECT_DOUBLE_EQ(out[0].data[0], std::erf(0.5));
-  EXPECT_DOUBLE_EQ(out[0].data[1], std::erf(2.0));
+  EXPECT_DOUBLE_EQ(out[0].data[0], f32(std::erf(0.5)));
+  EXPECT_DOUBLE_EQ(out[0].data[1], f32(std::erf(2.0)));
   EXPECT_EQ(out[1].data, (std::vector<double>{0.125, 8}));
-  EXPECT_DOUBLE_EQ(out[2].data[1], std::log(2.0));
-  EXPECT_DOUBLE_EQ(out[3].data[0], 1 / std::sqrt(0.5));
+  EXPECT_DOUBLE_EQ(out[2].data[1], f32(std::log(2.0)));
+  EXPECT_DOUBLE_EQ(out[3].data[0], f32(1 / std::sqrt(0.5)));
 }
