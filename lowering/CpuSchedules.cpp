@@ -575,13 +575,20 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
 /// AMX: a tile holds 16 rows of 64 bytes; there are 8 tile registers.
 constexpr int64_t kAmxRows = 16, kAmxRowBytes = 64, kAmxTileRegisters = 8;
 
+/// Why the host cannot run `shape`'s types on AMX, or nullopt.
+std::optional<std::string> amxHostReason(const CpuOpShape &shape,
+                                         const CpuFacts &facts) {
+  if (shape.amxGroup(facts))
+    return std::nullopt;
+  return "the host has no AMX for " + shape.elemType + " -> " + shape.accType;
+}
+
 std::optional<std::string> amxMatmulReason(const CpuOpShape &shape,
                                            const CpuAmxMatmulParams &p,
                                            const CpuFacts &facts) {
+  if (auto reason = amxHostReason(shape, facts))
+    return reason;
   int64_t group = shape.amxGroup(facts);
-  if (!group)
-    return "the host has no AMX for " + shape.elemType + " -> " +
-           shape.accType;
   if (shape.opClass != OpClass::Matmul || dynamicRange(shape) ||
       shape.loopRanges.size() != 3)
     return std::string("AMX takes a static linalg.matmul");
@@ -656,10 +663,9 @@ std::optional<CpuAmxMatmulParams> deriveCpuAmxMatmul(const CpuOpShape &shape,
 std::optional<std::string> amxConvReason(const CpuOpShape &shape,
                                          const CpuAmxConvParams &p,
                                          const CpuFacts &facts) {
+  if (auto reason = amxHostReason(shape, facts))
+    return reason;
   int64_t group = shape.amxGroup(facts);
-  if (!group)
-    return "the host has no AMX for " + shape.elemType + " -> " +
-           shape.accType;
   if (shape.opName != "linalg.conv_2d_nhwc_hwcf" || dynamicRange(shape) ||
       shape.loopRanges.size() != 7)
     return std::string("AMX convs take a static linalg.conv_2d_nhwc_hwcf");

@@ -94,6 +94,27 @@ FailureOr<Body> matchBody(linalg::GenericOp op) {
   return body;
 }
 
+/// Whether the tiles take `body` on these types: i8 x i8 -> i32 in groups
+/// of 4, or bf16 x bf16 -> f32 in groups of 2.
+bool tileTypes(const Body &body, Type narrow, Type wide, int64_t group) {
+  return body.integer ? narrow.isInteger(8) && wide.isInteger(32) && group == 4
+                      : narrow.isBF16() && wide.isF32() && group == 2;
+}
+
+/// acc += a x b on the tiles: tdpbssd (and its unsigned forms) or
+/// tdpbf16ps.
+Value tileProduct(OpBuilder &b, Location loc, const Body &body, Value aTile,
+                  Value bTile, Value acc) {
+  if (!body.integer)
+    return b.create<amx::TileMulFOp>(loc, acc.getType(), aTile, bTile, acc);
+  auto mul = b.create<amx::TileMulIOp>(loc, acc.getType(), aTile, bTile, acc);
+  if (body.zextLhs)
+    mul.setIsZextLhs(true);
+  if (body.zextRhs)
+    mul.setIsZextRhs(true);
+  return mul;
+}
+
 /// Static shape and strides of a memref, with the innermost `contiguous`
 /// dims packed (row-major, unit innermost stride).
 bool packedInner(MemRefType type, int64_t contiguous) {
@@ -448,8 +469,10 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
     auto colTerms = linearCoefficients(maps[0].getResult(2), 9);
     if (failed(rowTerms) || failed(colTerms))
       return fail("the input's row or column is not linear in the loops");
-    int64_t strideH = (*rowTerms)[1], dilationH = (*rowTerms)[4],
-            strideW = (*colTerms)[2], dilationW = (*colTerms)[5];
+    // The row stride only places the tile's input view (one output row a
+    // micro-tile); within it, kh steps rows by the dilation.
+    int64_t dilationH = (*rowTerms)[4], strideW = (*colTerms)[2],
+            dilationW = (*colTerms)[5];
     for (unsigned d = 0; d < 9; ++d)
       if (((*rowTerms)[d] && d != 1 && d != 4) ||
           ((*colTerms)[d] && d != 2 && d != 5))
@@ -459,10 +482,8 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
       return fail("the body is not a widening multiply-accumulate");
     Type narrow = inType.getElementType(), wide = outType.getElementType();
     int64_t group = inType.getDimSize(4);
-    bool types = body->integer
-                     ? narrow.isInteger(8) && wide.isInteger(32) && group == 4
-                     : narrow.isBF16() && wide.isF32() && group == 2;
-    if (!types || fType.getElementType() != narrow)
+    if (!tileTypes(*body, narrow, wide, group) ||
+        fType.getElementType() != narrow)
       return fail("expected i8 x i8 -> i32 with channel groups of 4 or "
                   "bf16 x bf16 -> f32 with groups of 2");
     int64_t KH = fType.getDimSize(0), KW = fType.getDimSize(1),
@@ -564,18 +585,7 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
       for (int64_t i = 0; i < tilesM; ++i)
         for (int64_t j = 0; j < panels; ++j) {
           Value &c = acc[i * panels + j];
-          Value aTile = tiles[i], bTile = tiles[tilesM + j];
-          if (body->integer) {
-            auto mul =
-                b.create<amx::TileMulIOp>(loc, c.getType(), aTile, bTile, c);
-            if (body->zextLhs)
-              mul.setIsZextLhs(true);
-            if (body->zextRhs)
-              mul.setIsZextRhs(true);
-            c = mul;
-          } else {
-            c = b.create<amx::TileMulFOp>(loc, c.getType(), aTile, bTile, c);
-          }
+          c = tileProduct(b, loc, *body, tiles[i], tiles[tilesM + j], c);
         }
       if (!ahead && step + 1 < steps)
         next = loadStep(step + 1);
@@ -615,10 +625,8 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
       return fail("the body is not a widening multiply-accumulate");
     Type narrow = aType.getElementType(), wide = cType.getElementType();
     int64_t group = aType.getDimSize(2);
-    bool types = body->integer
-                     ? narrow.isInteger(8) && wide.isInteger(32) && group == 4
-                     : narrow.isBF16() && wide.isF32() && group == 2;
-    if (!types || bType.getElementType() != narrow)
+    if (!tileTypes(*body, narrow, wide, group) ||
+        bType.getElementType() != narrow)
       return fail("expected i8 x i8 -> i32 with k groups of 4 or bf16 x bf16 "
                   "-> f32 with k groups of 2");
     int64_t rowsM = aType.getDimSize(0), groupsK = aType.getDimSize(1),
@@ -714,18 +722,7 @@ struct X86AmxPass : public impl::X86AmxBase<X86AmxPass> {
       for (int64_t i = 0; i < tilesM; ++i)
         for (int64_t j = 0; j < panels; ++j) {
           Value &c = acc[i * panels + j];
-          Value aTile = tiles[i], bTile = tiles[tilesM + j];
-          if (body->integer) {
-            auto mul =
-                b.create<amx::TileMulIOp>(loc, accTile, aTile, bTile, c);
-            if (body->zextLhs)
-              mul.setIsZextLhs(true);
-            if (body->zextRhs)
-              mul.setIsZextRhs(true);
-            c = mul;
-          } else {
-            c = b.create<amx::TileMulFOp>(loc, accTile, aTile, bTile, c);
-          }
+          c = tileProduct(b, loc, *body, tiles[i], tiles[tilesM + j], c);
         }
       if (!ahead && s + 1 < steps)
         next = loadStep(s + 1);
