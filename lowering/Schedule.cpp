@@ -93,10 +93,12 @@ static llvm::Error finishPanelPacks(ModuleOp payload) {
       pack->removeAttr(kPanelPackAttr);
       return;
     }
-    // Outer dims N/nr x K, inner nr: about 256 values a step.
+    // Outer dims N/nr x K (or K/g, k groups of an i8 / bf16 B), inner nr
+    // (x g): about 256 values a step.
     ArrayRef<int64_t> shape = pack.getDestType().getShape();
-    int64_t k = shape.size() == 3 ? shape[1] : 1,
-            nr = shape.size() == 3 ? shape[2] : 1;
+    int64_t k = shape.size() >= 3 ? shape[1] : 1, nr = 1;
+    for (int64_t inner : shape.drop_front(std::min<size_t>(2, shape.size())))
+      nr *= inner;
     int64_t rows = std::max<int64_t>(1, 256 / std::max<int64_t>(nr, 1));
     while (rows > 1 && (ShapedType::isDynamic(k) || k % rows))
       rows /= 2;

@@ -11,6 +11,9 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/StringMap.h"
@@ -70,6 +73,183 @@ Value slice1d(PatternRewriter &b, Location loc, Value v, int64_t offset,
       ArrayRef<int64_t>{1});
 }
 
+/// The dims of a contraction that are not of size 1: m (A and C), n (B and
+/// C) and k (A and B, reduced); -1 where there is none (m of one row).
+struct DotDims {
+  int64_t m = -1, n = -1, k = -1;
+  int64_t M = 1, N = 1, K = 1;
+  /// B's k values of each column side by side (B read as n x k): the
+  /// dot products' own layout, a panel packed for them. Its k is one
+  /// group; `ko` (-1 where it is a unit dim) counts the groups.
+  bool packedRhs = false;
+  int64_t ko = -1, KO = 1;
+};
+
+/// The position of each non-unit dim of `map`'s results, in order.
+SmallVector<int64_t> nonUnitDims(AffineMap map, ArrayRef<int64_t> bounds) {
+  SmallVector<int64_t> dims;
+  for (AffineExpr e : map.getResults()) {
+    int64_t d = cast<AffineDimExpr>(e).getPosition();
+    if (bounds[d] != 1)
+      dims.push_back(d);
+  }
+  return dims;
+}
+
+/// Reads the contraction as C(m, n) += A(m, k) * B(k, n), or as
+/// C(m, n) += A(m, ko, k) * B(ko, n, k) (B packed in k groups), unit dims
+/// aside: what tiling a matmul to its register tile leaves (the panel and
+/// k-group dims of size 1).
+std::optional<DotDims> matchDims(vector::ContractionOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (AffineMap map : maps)
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+      return std::nullopt;
+  SmallVector<int64_t> bounds;
+  op.getIterationBounds(bounds);
+  SmallVector<int64_t> lhs = nonUnitDims(maps[0], bounds),
+                       rhs = nonUnitDims(maps[1], bounds),
+                       acc = nonUnitDims(maps[2], bounds);
+  DotDims d;
+  // C: [m,] n; A: [m,] [ko,] k; B: k, n or [ko,] n, k.
+  if (acc.empty() || acc.size() > 2 || lhs.empty())
+    return std::nullopt;
+  d.n = acc.back();
+  d.k = lhs.back();
+  bool hasM = acc.size() == 2;
+  if (hasM) {
+    d.m = acc.front();
+    if (lhs.front() != d.m)
+      return std::nullopt;
+  }
+  size_t lhsOuter = lhs.size() - 1 - (hasM ? 1 : 0); // ko in A
+  if (lhsOuter > 1)
+    return std::nullopt;
+  if (lhsOuter == 1)
+    d.ko = lhs[lhs.size() - 2];
+  if (d.ko < 0 && rhs == SmallVector<int64_t>{d.k, d.n}) {
+    d.packedRhs = false;
+  } else if (rhs == SmallVector<int64_t>{d.n, d.k} ||
+             (d.ko >= 0 && rhs == SmallVector<int64_t>{d.ko, d.n, d.k})) {
+    d.packedRhs = true;
+  } else {
+    return std::nullopt;
+  }
+  if (d.ko >= 0 && rhs.size() != 3)
+    return std::nullopt;
+  // Each operand's last dim is the one its 1-D vectors run along.
+  auto last = [](AffineMap map) {
+    return cast<AffineDimExpr>(map.getResults().back()).getPosition();
+  };
+  if (last(maps[0]) != d.k || last(maps[2]) != d.n ||
+      last(maps[1]) != (d.packedRhs ? d.k : d.n))
+    return std::nullopt;
+  auto reduced = [&](int64_t dim) {
+    return vector::isReductionIterator(op.getIteratorTypes()[dim]);
+  };
+  if (!reduced(d.k) || reduced(d.n) || (d.ko >= 0 && !reduced(d.ko)))
+    return std::nullopt;
+  // Every other dim is a unit one: nothing is summed or broadcast over it.
+  d.M = d.m < 0 ? 1 : bounds[d.m];
+  d.N = bounds[d.n];
+  d.K = bounds[d.k];
+  d.KO = d.ko < 0 ? 1 : bounds[d.ko];
+  return d;
+}
+
+/// Positions into an operand (of `map`, with `rank` trailing results
+/// materialized) that fix `dim` at `index` and every other dim but the
+/// last at 0: the 1-D vector along the operand's last dim.
+SmallVector<int64_t> positions(AffineMap map, int64_t rank,
+                               ArrayRef<std::pair<int64_t, int64_t>> fixed) {
+  SmallVector<int64_t> pos;
+  ArrayRef<AffineExpr> results = map.getResults();
+  for (AffineExpr e : results.drop_back()) {
+    int64_t d = cast<AffineDimExpr>(e).getPosition(), at = 0;
+    for (auto [dim, index] : fixed)
+      if (dim == d)
+        at = index;
+    pos.push_back(at);
+  }
+  // A broadcast operand was looked through: its leading (unit) dims are
+  // not materialized.
+  int64_t dropped = int64_t(results.size()) - rank;
+  for (int64_t i = 0; i < dropped; ++i)
+    if (pos[i] != 0)
+      return {-1};
+  return SmallVector<int64_t>(pos.begin() + dropped, pos.end());
+}
+
+Value extractVector(PatternRewriter &b, Location loc, Value v,
+                    ArrayRef<int64_t> pos) {
+  if (pos.empty())
+    return v;
+  return b.create<vector::ExtractOp>(loc, v, pos);
+}
+
+/// `v` without broadcast unit leading dims.
+Value throughBroadcast(Value v) {
+  auto bc = v.getDefiningOp<vector::BroadcastOp>();
+  if (!bc)
+    return v;
+  auto from = dyn_cast<VectorType>(bc.getSourceType());
+  auto to = cast<VectorType>(bc.getResultVectorType());
+  if (!from)
+    return v;
+  int64_t lead = to.getRank() - from.getRank();
+  if (llvm::any_of(to.getShape().take_front(lead),
+                   [](int64_t size) { return size != 1; }) ||
+      to.getShape().drop_front(lead) != from.getShape())
+    return v;
+  return bc.getSource();
+}
+
+/// The read of a packed B panel whose blocks (16 columns x a k group, 64
+/// contiguous bytes) can be loaded straight from memory: its minor dims
+/// ([groups,] columns, the group) contiguous in its buffer. Null where
+/// `rhs` is not such a read.
+vector::TransferReadOp packedPanelRead(Value rhs) {
+  auto read = rhs.getDefiningOp<vector::TransferReadOp>();
+  if (!read || read.getMask() || read.hasOutOfBoundsDim() ||
+      !read.getPermutationMap().isMinorIdentity())
+    return {};
+  auto memref = dyn_cast<MemRefType>(read.getSource().getType());
+  auto vec = read.getVectorType();
+  int64_t rank = vec.getRank();
+  if (!memref || rank < 2 || rank > 3 || memref.getRank() < rank)
+    return {};
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(memref, strides, offset)))
+    return {};
+  int64_t group = vec.getDimSize(rank - 1);
+  if (strides.back() != 1 || strides[strides.size() - 2] != group ||
+      memref.getShape().back() != group ||
+      !matchPattern(read.getIndices().back(), m_Zero()))
+    return {};
+  return read;
+}
+
+/// Block `column / 16` of k group `groupIndex` of a packed panel's read.
+Value loadPackedBlock(PatternRewriter &b, Location loc,
+                      vector::TransferReadOp read, int64_t groupIndex,
+                      int64_t column) {
+  auto vec = read.getVectorType();
+  int64_t rank = vec.getRank();
+  SmallVector<Value> indices(read.getIndices());
+  auto advance = [&](Value &index, int64_t by) {
+    if (by)
+      index = b.create<arith::AddIOp>(
+          loc, index, b.create<arith::ConstantIndexOp>(loc, by));
+  };
+  advance(indices[indices.size() - 2], column);
+  if (rank == 3)
+    advance(indices[indices.size() - 3], groupIndex);
+  auto type = VectorType::get({kLanes * vec.getDimSize(rank - 1)},
+                              vec.getElementType());
+  return b.create<vector::LoadOp>(loc, type, read.getSource(), indices);
+}
+
 struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
   DotContraction(MLIRContext *context, bool vnni, bool bf16)
       : OpRewritePattern(context), vnni(vnni), bf16(bf16) {}
@@ -79,29 +259,15 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     if (op.getKind() != vector::CombiningKind::ADD || op.isMasked())
       return failure();
     auto accType = dyn_cast<VectorType>(op.getAccType());
-    if (!accType || accType.getRank() < 1 || accType.getRank() > 2 ||
-        accType.isScalable())
+    if (!accType || accType.isScalable())
       return failure();
-    // C(m, n) += A(m, k) * B(k, n), nothing transposed; or one row of it,
-    // c(n) += a(k) * B(k, n) (a strided conv's register tile, which the
-    // vectorizer unrolls into one such contraction per output position).
-    bool oneRow = accType.getRank() == 1;
-    MLIRContext *context = op.getContext();
-    using Exprs = ArrayRef<AffineExpr>;
-    SmallVector<AffineMap> maps;
-    if (oneRow) {
-      AffineExpr n, k;
-      bindDims(context, n, k);
-      maps = AffineMap::inferFromExprList(
-          ArrayRef<Exprs>{Exprs{k}, Exprs{k, n}, Exprs{n}}, context);
-    } else {
-      AffineExpr m, n, k;
-      bindDims(context, m, n, k);
-      maps = AffineMap::inferFromExprList(
-          ArrayRef<Exprs>{Exprs{m, k}, Exprs{k, n}, Exprs{m, n}}, context);
-    }
-    SmallVector<AffineMap> opMaps = op.getIndexingMapsArray();
-    if (opMaps != maps)
+    // C(m, n) += A(m, k) * B(k, n), nothing transposed, or with B's k
+    // values of a column side by side (a panel packed for the dots); or
+    // one row of it, c(n) += a(k) * B(k, n) (a strided conv's register
+    // tile, which the vectorizer unrolls into one such contraction per
+    // output position). Dims of size 1 may come between.
+    std::optional<DotDims> dims = matchDims(op);
+    if (!dims)
       return failure();
     Type accElement = accType.getElementType();
     DotKind kind;
@@ -113,8 +279,8 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
       return failure();
     if ((kind == DotKind::Vnni && !vnni) || (kind == DotKind::Bf16 && !bf16))
       return failure();
-    Value lhs = narrowOperand(op.getLhs(), kind),
-          rhs = narrowOperand(op.getRhs(), kind);
+    Value lhs = narrowOperand(throughBroadcast(op.getLhs()), kind),
+          rhs = narrowOperand(throughBroadcast(op.getRhs()), kind);
     if (!lhs || !rhs)
       return failure();
     Type narrow = kind == DotKind::Vnni ? Type(b.getI8Type())
@@ -124,12 +290,29 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     if (lhsType.getElementType() != narrow ||
         rhsType.getElementType() != narrow)
       return failure();
-    int64_t M = oneRow ? 1 : accType.getDimSize(0),
-            N = accType.getDimSize(oneRow ? 0 : 1),
-            K = lhsType.getDimSize(oneRow ? 0 : 1);
+    int64_t M = dims->M, N = dims->N, K = dims->K;
     int64_t group = kind == DotKind::Vnni ? 4 : 2; // k values per 32 bits
-    if (K % group || N % kLanes)
+    if (K % group || N % kLanes || (dims->packedRhs && K != group))
       return failure();
+    // The k groups: of a packed B, its ko dim; else K / group.
+    int64_t groups = dims->packedRhs ? dims->KO : K / group;
+    vector::TransferReadOp panel;
+    if (dims->packedRhs) {
+      // A read that is not of a contiguous panel leaves the contraction to
+      // the generic lowering.
+      panel = packedPanelRead(rhs);
+      if (!panel || panel.getVectorType().getRank() != (dims->ko < 0 ? 2 : 3))
+        return failure();
+    }
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    auto at = [&](int64_t operand, Value v,
+                  ArrayRef<std::pair<int64_t, int64_t>> fixed) {
+      return positions(maps[operand],
+                       cast<VectorType>(v.getType()).getRank(), fixed);
+    };
+    auto valid = [](ArrayRef<int64_t> pos) {
+      return pos.empty() || pos.front() >= 0;
+    };
 
     Location loc = op.getLoc();
     Type i32 = b.getI32Type();
@@ -144,23 +327,48 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
                                          ValueRange{acc, a, bv})
           .getResult(0);
     };
-    // The accumulators, one vector per row and 16 columns.
     int64_t blocks = N / kLanes;
+    // Positions of the 1-D vectors: C's rows; A's rows (per k group of a
+    // packed B); B's k rows (of an unpacked one).
+    SmallVector<SmallVector<int64_t>> accPos, rhsPos;
+    SmallVector<SmallVector<SmallVector<int64_t>>> lhsPos(M);
+    for (int64_t i = 0; i < M; ++i) {
+      accPos.push_back(at(2, op.getAcc(), {{dims->m, i}}));
+      if (!valid(accPos.back()))
+        return failure();
+      for (int64_t g = 0; g < (dims->packedRhs ? groups : 1); ++g) {
+        lhsPos[i].push_back(at(0, lhs, {{dims->m, i}, {dims->ko, g}}));
+        if (!valid(lhsPos[i].back()))
+          return failure();
+      }
+    }
+    if (!dims->packedRhs)
+      for (int64_t p = 0; p < K; ++p) {
+        rhsPos.push_back(at(1, rhs, {{dims->k, p}}));
+        if (!valid(rhsPos.back()))
+          return failure();
+      }
+
+    // The accumulators, one vector per row and 16 columns.
     SmallVector<SmallVector<Value>> acc(M);
     for (int64_t i = 0; i < M; ++i) {
-      Value row = oneRow ? op.getAcc()
-                         : Value(b.create<vector::ExtractOp>(loc, op.getAcc(),
-                                                             i));
+      Value row = extractVector(b, loc, op.getAcc(), accPos[i]);
       for (int64_t c = 0; c < blocks; ++c)
         acc[i].push_back(slice1d(b, loc, row, c * kLanes, kLanes));
     }
-    SmallVector<Value> lhsRows, rhsRows;
-    for (int64_t i = 0; i < M; ++i)
-      lhsRows.push_back(oneRow ? lhs
-                               : Value(b.create<vector::ExtractOp>(loc, lhs,
-                                                                   i)));
-    for (int64_t p = 0; p < K; ++p)
-      rhsRows.push_back(b.create<vector::ExtractOp>(loc, rhs, p));
+    // A's k values of row i and k group g, as one 32-bit word.
+    auto lhsWord = [&](int64_t i, int64_t g) -> Value {
+      Value values =
+          dims->packedRhs
+              ? extractVector(b, loc, lhs, lhsPos[i][g])
+              : slice1d(b, loc, extractVector(b, loc, lhs, lhsPos[i][0]),
+                        g * group, group);
+      return b.create<vector::ExtractOp>(
+          loc, bitcastTo(b, loc, values, 1, i32), 0);
+    };
+    SmallVector<Value> rhsRows;
+    for (ArrayRef<int64_t> pos : rhsPos)
+      rhsRows.push_back(extractVector(b, loc, rhs, pos));
     // 0x80 in every byte: the sign shift of A, and its compensation.
     Value signBytes = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(wide, b.getI32IntegerAttr(
@@ -174,34 +382,39 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     // every row: summed over the groups, subtracted from each row once at
     // the end (the sums wrap alike in any order).
     SmallVector<Value> compensation(blocks, zeros);
-    for (int64_t g = 0; g < K / group; ++g) {
+    for (int64_t g = 0; g < groups; ++g) {
       // B: the group's k values of each column side by side.
       SmallVector<Value> bBlocks;
       for (int64_t c = 0; c < blocks; ++c) {
-        SmallVector<Value> parts;
-        for (int64_t t = 0; t < group; ++t)
-          parts.push_back(
-              slice1d(b, loc, rhsRows[g * group + t], c * kLanes, kLanes));
         Value packed;
-        if (kind == DotKind::Bf16) {
-          packed = interleave(b, loc, parts[0], parts[1]); // 32 x bf16
+        if (dims->packedRhs) {
+          packed = loadPackedBlock(b, loc, panel, g, c * kLanes);
+          packed = kind == DotKind::Bf16
+                       ? packed
+                       : bitcastTo(b, loc, packed, kLanes, i32);
         } else {
-          Value lo = interleave(b, loc, parts[0], parts[1]); // 32 x i8
-          Value hi = interleave(b, loc, parts[2], parts[3]);
-          Value words = interleave(b, loc,
-                                   bitcastTo(b, loc, lo, 16, b.getI16Type()),
-                                   bitcastTo(b, loc, hi, 16, b.getI16Type()));
-          packed = bitcastTo(b, loc, words, kLanes, i32);
-          compensation[c] = dot(compensation[c], signBytes, packed);
+          SmallVector<Value> parts;
+          for (int64_t t = 0; t < group; ++t)
+            parts.push_back(
+                slice1d(b, loc, rhsRows[g * group + t], c * kLanes, kLanes));
+          if (kind == DotKind::Bf16) {
+            packed = interleave(b, loc, parts[0], parts[1]); // 32 x bf16
+          } else {
+            Value lo = interleave(b, loc, parts[0], parts[1]); // 32 x i8
+            Value hi = interleave(b, loc, parts[2], parts[3]);
+            Value words = interleave(
+                b, loc, bitcastTo(b, loc, lo, 16, b.getI16Type()),
+                bitcastTo(b, loc, hi, 16, b.getI16Type()));
+            packed = bitcastTo(b, loc, words, kLanes, i32);
+          }
         }
+        if (kind == DotKind::Vnni)
+          compensation[c] = dot(compensation[c], signBytes, packed);
         bBlocks.push_back(packed);
       }
       // A: the group's k values of a row as one 32-bit word, broadcast.
       for (int64_t i = 0; i < M; ++i) {
-        Value word = bitcastTo(b, loc,
-                               slice1d(b, loc, lhsRows[i], g * group, group),
-                               1, i32);
-        Value scalar = b.create<vector::ExtractOp>(loc, word, 0);
+        Value scalar = lhsWord(i, g);
         if (kind == DotKind::Vnni) // signed -> unsigned bytes: a + 128
           scalar = b.create<arith::XOrIOp>(loc, scalar, signWord);
         Value splat = b.create<vector::BroadcastOp>(loc, wide, scalar);
@@ -218,15 +431,17 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
 
     Value result =
         b.create<arith::ConstantOp>(loc, accType, b.getZeroAttr(accType));
+    auto rowType = VectorType::get({N}, accElement);
     for (int64_t i = 0; i < M; ++i) {
-      Value row = b.create<arith::ConstantOp>(
-          loc, VectorType::get({N}, accElement),
-          b.getZeroAttr(VectorType::get({N}, accElement)));
+      Value row = b.create<arith::ConstantOp>(loc, rowType,
+                                              b.getZeroAttr(rowType));
       for (int64_t c = 0; c < blocks; ++c)
         row = b.create<vector::InsertStridedSliceOp>(
             loc, acc[i][c], row, ArrayRef<int64_t>{c * kLanes},
             ArrayRef<int64_t>{1});
-      result = oneRow ? row : b.create<vector::InsertOp>(loc, row, result, i);
+      result = accPos[i].empty()
+                   ? row
+                   : b.create<vector::InsertOp>(loc, row, result, accPos[i]);
     }
     b.replaceOp(op, result);
     return success();

@@ -480,7 +480,7 @@ TEST(TunerDefaults, EveryExampleHasADefaultSchedule) {
   }
 }
 
-TEST(TunerDefaults, PanelsOnlyForF32MatmulsThatTile) {
+TEST(TunerDefaults, PanelsForF32AndDotMatmulsThatTile) {
   CpuOpShape mm = cpuShape("linalg.matmul", {128, 3072, 768},
                            {true, true, false});
   mm.opClass = OpClass::Matmul;
@@ -509,13 +509,44 @@ TEST(TunerDefaults, PanelsOnlyForF32MatmulsThatTile) {
   EXPECT_TRUE(panelMatmulReason(mm, bad));
   bad = p, bad.fuse = true;
   EXPECT_TRUE(panelMatmulReason(mm, bad));
-  // f32 matmuls only: not batch_matmul, not i8 or bf16.
+  // Matmuls only (not batch_matmul), of f32, or of i8 / bf16 in k groups
+  // of their dot products (not i32 or f16).
   CpuOpShape batched = cpuShape("linalg.batch_matmul", {12, 128, 128, 64},
                                 {true, true, true, false});
   batched.opClass = OpClass::BatchMatmul;
   EXPECT_TRUE(panelShapeReason(batched));
+  EXPECT_FALSE(panelShapeReason(mm));
+  CpuOpShape i32 = mm;
+  i32.elemType = "i32", i32.accType = "i32";
+  EXPECT_TRUE(panelShapeReason(i32));
   CpuOpShape i8 = mm;
   i8.elemType = "i8", i8.accType = "i32";
-  EXPECT_TRUE(panelShapeReason(i8));
-  EXPECT_FALSE(panelShapeReason(mm));
+  EXPECT_FALSE(panelShapeReason(i8));
+  // i8 panels are packed in k groups of 4: the dot group must be 4, and
+  // k_unroll groups must divide the k tile.
+  CpuMatmulParams dots = p;
+  dots.dotGroup = 4, dots.kUnroll = 4;
+  EXPECT_FALSE(panelMatmulReason(i8, dots));
+  EXPECT_TRUE(panelMatmulReason(i8, p)); // dot_group 1
+  CpuMatmulParams deep = dots;
+  deep.kc = 128, deep.kUnroll = 64; // 256 k values a step
+  EXPECT_TRUE(panelMatmulReason(i8, deep));
+  // The default on a VNNI host: panels of 4 k groups a step; without the
+  // dot product, the padded tiles (widened FMAs).
+  CpuOpShape big = cpuShape("linalg.matmul", {1024, 1024, 1024},
+                            {true, true, false});
+  big.opClass = OpClass::Matmul;
+  big.elemType = "i8", big.accType = "i32";
+  CpuFacts vnni = f;
+  vnni.vnni = true;
+  auto onVnni = deriveCpuMatmul(big, vnni);
+  ASSERT_TRUE(onVnni.has_value());
+  EXPECT_TRUE(onVnni->panels);
+  EXPECT_EQ(onVnni->dotGroup, 4);
+  EXPECT_EQ(onVnni->kUnroll, 4);
+  EXPECT_FALSE(panelMatmulReason(big, *onVnni));
+  auto noVnni = deriveCpuMatmul(big, f);
+  ASSERT_TRUE(noVnni.has_value());
+  EXPECT_FALSE(noVnni->panels);
+  EXPECT_EQ(noVnni->dotGroup, 1);
 }

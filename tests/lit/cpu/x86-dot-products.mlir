@@ -117,3 +117,68 @@ func.func @left_alone(%a: vector<2x6xi8>, %b: vector<6x16xi8>, %c: vector<2x16xi
        : vector<2x4xf32>, vector<4x16xf32> into vector<2x16xf32>
   return %r, %t, %s : vector<2x16xi32>, vector<2x16xi32>, vector<2x16xf32>
 }
+
+// B packed in k groups (a cpu_matmul panel: N/nr x K/g x nr x g), the
+// register tile's unit dims between (m, n/nr, k/g, n%nr, k%g): each block
+// of 16 columns and one k group is one 64-byte load of the panel, no
+// shuffles; two groups a contraction, the sign sums subtracted once.
+// CHECK-LABEL: func.func @i8_packed
+// CHECK-NOT: vector.shuffle
+// CHECK: %[[G0C0:.*]] = vector.load %arg1[%arg3, %arg4, %arg5, %c0] : memref<2x8x32x4xi8>, vector<64xi8>
+// CHECK: vector.bitcast %[[G0C0]] : vector<64xi8> to vector<16xi32>
+// CHECK: %[[C16:.*]] = arith.addi %arg5, %c16 : index
+// CHECK: vector.load %arg1[%arg3, %arg4, %[[C16]], %c0] : memref<2x8x32x4xi8>, vector<64xi8>
+// CHECK: %[[G1:.*]] = arith.addi %arg4, %c1 : index
+// CHECK: vector.load %arg1[%arg3, %[[G1]], %arg5, %c0] : memref<2x8x32x4xi8>, vector<64xi8>
+// 3 rows x 2 blocks x 2 groups, and 2 blocks x 2 groups of sums: 16, the
+// second group's 8 after its first load.
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK-COUNT-6: arith.subi
+// CHECK-NOT: arith.subi
+// CHECK-NOT: vector.shuffle
+// CHECK: return
+// OFF-LABEL: func.func @i8_packed
+// OFF: vector.contract
+#pl = affine_map<(m, no, ko, ni, ki) -> (m, ko, ki)>
+#pr = affine_map<(m, no, ko, ni, ki) -> (no, ko, ni, ki)>
+#po = affine_map<(m, no, ko, ni, ki) -> (m, no, ni)>
+func.func @i8_packed(%a: memref<3x8x4xi8>, %b: memref<2x8x32x4xi8>, %c: vector<3x1x32xi32>,
+                     %p: index, %g: index, %n: index) -> vector<3x1x32xi32> {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant 0 : i8
+  %av = vector.transfer_read %a[%c0, %g, %c0], %z {in_bounds = [true, true, true]} : memref<3x8x4xi8>, vector<3x2x4xi8>
+  %bv = vector.transfer_read %b[%p, %g, %n, %c0], %z {in_bounds = [true, true, true]} : memref<2x8x32x4xi8>, vector<2x32x4xi8>
+  %ae = arith.extsi %av : vector<3x2x4xi8> to vector<3x2x4xi32>
+  %be = arith.extsi %bv : vector<2x32x4xi8> to vector<2x32x4xi32>
+  %bb = vector.broadcast %be : vector<2x32x4xi32> to vector<1x2x32x4xi32>
+  %r = vector.contract {indexing_maps = [#pl, #pr, #po],
+                        iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %bb, %c
+       : vector<3x2x4xi32>, vector<1x2x32x4xi32> into vector<3x1x32xi32>
+  return %r : vector<3x1x32xi32>
+}
+
+// A packed B that is not read from a contiguous panel (a function
+// argument, a panel whose group is not its minor dim) stays a contraction.
+// CHECK-LABEL: func.func @packed_left_alone
+// CHECK-COUNT-2: vector.contract
+// CHECK-NOT: llvm.call_intrinsic
+func.func @packed_left_alone(%a: vector<3x4xi8>, %b: vector<32x4xi8>, %c: vector<3x32xi32>,
+                             %m: memref<32x8xi8>) -> (vector<3x32xi32>, vector<3x32xi32>) {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant 0 : i8
+  %ae = arith.extsi %a : vector<3x4xi8> to vector<3x4xi32>
+  %be = arith.extsi %b : vector<32x4xi8> to vector<32x4xi32>
+  %r = vector.contract {indexing_maps = [#lhs, #trans, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %be, %c
+       : vector<3x4xi32>, vector<32x4xi32> into vector<3x32xi32>
+  %wide = vector.transfer_read %m[%c0, %c0], %z {in_bounds = [true, true]} : memref<32x8xi8>, vector<32x4xi8>
+  %we = arith.extsi %wide : vector<32x4xi8> to vector<32x4xi32>
+  %s = vector.contract {indexing_maps = [#lhs, #trans, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %we, %c
+       : vector<3x4xi32>, vector<32x4xi32> into vector<3x32xi32>
+  return %r, %s : vector<3x32xi32>, vector<3x32xi32>
+}
