@@ -406,7 +406,11 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
     `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.512`) for i8 and `vdpbf16ps`
     (`llvm.x86.avx512bf16.dpbf16ps.512`) for bf16. The k values of one
     column of B are interleaved in registers (shuffles), the k values of a
-    row of A are broadcast as one 32-bit word.
+    row of A are broadcast as one 32-bit word. A B packed in k groups
+    (cpu_matmul's panels: B(ko, n, k) with k one group, read from a
+    buffer whose minor dims are the columns and the group) needs no
+    shuffles: each 16 columns of a group is one 64-byte `vector.load`.
+    Dims of size 1 between (a packed register tile's) are ignored.
 
     `vpdpbusd` multiplies unsigned bytes by signed bytes. For signed A the
     row is shifted to unsigned (a + 128, an xor of the sign bit) and

@@ -375,8 +375,6 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
                                               int32_t(0x80808080u))));
     Value zeros =
         b.create<arith::ConstantOp>(loc, wide, b.getZeroAttr(wide));
-    Value signWord = b.create<arith::ConstantOp>(
-        loc, b.getI32IntegerAttr(int32_t(0x80808080u)));
 
     // 128 x (the column sums of B), which the sign shift of A adds to
     // every row: summed over the groups, subtracted from each row once at
@@ -414,10 +412,13 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
       }
       // A: the group's k values of a row as one 32-bit word, broadcast.
       for (int64_t i = 0; i < M; ++i) {
-        Value scalar = lhsWord(i, g);
-        if (kind == DotKind::Vnni) // signed -> unsigned bytes: a + 128
-          scalar = b.create<arith::XOrIOp>(loc, scalar, signWord);
-        Value splat = b.create<vector::BroadcastOp>(loc, wide, scalar);
+        Value splat = b.create<vector::BroadcastOp>(loc, wide, lhsWord(i, g));
+        // Signed -> unsigned bytes (a + 128) on the broadcast vector: the
+        // word is then broadcast straight from memory. Measured (VNNI,
+        // 1024^3, 2 threads): 1.54 ms against 1.66 with a scalar xor
+        // before the broadcast (a load to a general register, and a move).
+        if (kind == DotKind::Vnni)
+          splat = b.create<arith::XOrIOp>(loc, splat, signBytes);
         if (kind == DotKind::Bf16)
           splat = bitcastTo(b, loc, splat, 2 * kLanes, b.getBF16Type());
         for (int64_t c = 0; c < blocks; ++c)

@@ -20,8 +20,9 @@
 // columns, for each of the two column blocks.
 // CHECK: %[[COMP0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SIGN:.*]], %[[B0:.*]]) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
 // CHECK: %[[COMP1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SIGN]], %[[B1:.*]])
-// CHECK: %[[A:.*]] = arith.xori %{{.*}}, %{{.*}} : i32
-// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[A]] : i32 to vector<16xi32>
+// A's word broadcast, then shifted to unsigned bytes on the vector.
+// CHECK: %[[A:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// CHECK: %[[SPLAT:.*]] = arith.xori %[[A]], %[[SIGN]] : vector<16xi32>
 // CHECK-NOT: arith.subi
 // CHECK: %[[ROW0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SPLAT]], %[[B0]])
 // CHECK-NOT: arith.subi
