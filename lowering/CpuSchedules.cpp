@@ -131,8 +131,12 @@ bool hasInitProducer(mlir::Operation *anchor) {
     return false;
   mlir::Value init = op.getDpsInits().front();
   mlir::Operation *producer = init.getDefiningOp();
-  return producer && init.hasOneUse() &&
-         mlir::isa<mlir::linalg::FillOp, mlir::linalg::BroadcastOp>(producer);
+  // A fill shared by several ops (CSE merges a model's equal zero
+  // accumulators) is cloned into each one's tiles; a broadcast is fused
+  // only where this op is its one user.
+  return producer &&
+         (mlir::isa<mlir::linalg::FillOp>(producer) ||
+          (init.hasOneUse() && mlir::isa<mlir::linalg::BroadcastOp>(producer)));
 }
 
 //===----------------------------------------------------------------------===//
