@@ -104,7 +104,17 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
     shape.accType = elementTypeName(op.getDpsInits().front().getType());
   shape.hasElementwiseConsumer = elementwiseConsumerOf(operation) != nullptr;
   shape.initProducer = hasInitProducer(operation);
+  shape.strideW = convStrideW(operation);
   return shape;
+}
+
+int64_t convStrideW(mlir::Operation *anchor) {
+  auto strides =
+      anchor->getAttrOfType<mlir::DenseIntElementsAttr>("strides");
+  if (!strides || strides.getNumElements() != 2 ||
+      !mlir::isa<mlir::linalg::ConvolutionOpInterface>(anchor))
+    return 1;
+  return strides.getValues<int64_t>()[1];
 }
 
 mlir::Operation *elementwiseConsumerOf(mlir::Operation *anchor) {
@@ -773,6 +783,10 @@ bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts,
          facts.vectorRegisters;
 }
 
+/// The channels a step of a strided conv's register tile takes (or half
+/// as many where that frees the registers for more positions).
+constexpr int64_t kStridedConvChannels = 8;
+
 std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
                                            const CpuFacts &target) {
   CpuFacts facts = withThreadsFor(shape, target);
@@ -809,6 +823,27 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
       p.cT = c;
       break;
     }
+  // A strided conv's register tile is one contraction per output position
+  // (the vectorizer unrolls it), each reading the cT x fT filter tile
+  // again: a few channels a step, so that tile stays in registers beside
+  // the accumulators (fewer positions where that needs it).
+  if (!dots && shape.strideW > 1) {
+    int64_t vectors = (p.fT + facts.vectorLanes - 1) / facts.vectorLanes;
+    auto fits = [&](int64_t ow, int64_t c) {
+      return OW % ow == 0 && C % c == 0 &&
+             ow * vectors + c * vectors + 1 <= facts.vectorRegisters;
+    };
+    bool found = false;
+    for (int64_t ow : {14, 8, 7, 4, 2, 1}) {
+      for (int64_t c : {kStridedConvChannels, kStridedConvChannels / 2})
+        if (ow <= p.owT && fits(ow, c)) {
+          p.owT = ow, p.cT = c, found = true;
+          break;
+        }
+      if (found)
+        break;
+    }
+  }
   // The accumulators stay in registers across the channel loop.
   p.hoist = p.cT < C;
   return p;

@@ -80,6 +80,10 @@ try:
                 break
 except OSError:
     cpu_flags = set()
+# 16 f32 lanes and 32 vector registers: what default tile sizes are
+# derived from (`REQUIRES: avx512f` where a test checks them).
+if "avx512f" in cpu_flags:
+    config.available_features.add("avx512f")
 if "avx512_vnni" in cpu_flags:
     config.available_features.add("avx512vnni")
 if "avx512_bf16" in cpu_flags:

@@ -48,9 +48,11 @@ struct WorkloadShape {
   /// An all-parallel linalg.generic consuming the anchor's result element
   /// for element (bias + ReLU after a matmul or conv): a fusion candidate.
   bool hasElementwiseConsumer = false;
-  /// The anchor's init is a fill or broadcast used only there (a conv's
-  /// bias): conv schedules fuse it into their tiles.
+  /// The anchor's init is a fill (shared or not) or a broadcast used only
+  /// there (a conv's bias): conv schedules fuse it into their tiles
+  /// (hasInitProducer).
   bool initProducer = false;
+  int64_t strideW = 1; // a 2-D conv anchor's stride along the width
   int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
   /// The anchor's own loops, in its order (loopRanges reorders an NCHW
   /// conv), and its hatc.op_index when its name's ops differ in the
