@@ -127,15 +127,13 @@ std::optional<DotDims> matchDims(vector::ContractionOp op) {
     return std::nullopt;
   if (lhsOuter == 1)
     d.ko = lhs[lhs.size() - 2];
-  if (d.ko < 0 && rhs == SmallVector<int64_t>{d.k, d.n}) {
-    d.packedRhs = false;
-  } else if (rhs == SmallVector<int64_t>{d.n, d.k} ||
-             (d.ko >= 0 && rhs == SmallVector<int64_t>{d.ko, d.n, d.k})) {
+  if (d.ko >= 0)
+    d.packedRhs = rhs == SmallVector<int64_t>{d.ko, d.n, d.k};
+  else if (rhs == SmallVector<int64_t>{d.n, d.k})
     d.packedRhs = true;
-  } else {
+  else if (rhs != SmallVector<int64_t>{d.k, d.n})
     return std::nullopt;
-  }
-  if (d.ko >= 0 && rhs.size() != 3)
+  if (d.ko >= 0 && !d.packedRhs)
     return std::nullopt;
   // Each operand's last dim is the one its 1-D vectors run along.
   auto last = [](AffineMap map) {
@@ -158,10 +156,12 @@ std::optional<DotDims> matchDims(vector::ContractionOp op) {
 }
 
 /// Positions into an operand (of `map`, with `rank` trailing results
-/// materialized) that fix `dim` at `index` and every other dim but the
-/// last at 0: the 1-D vector along the operand's last dim.
-SmallVector<int64_t> positions(AffineMap map, int64_t rank,
-                               ArrayRef<std::pair<int64_t, int64_t>> fixed) {
+/// materialized) that fix each (dim, index) of `fixed` and every other dim
+/// but the last at 0: the 1-D vector along the operand's last dim.
+/// Nullopt where a fixed dim is not materialized.
+std::optional<SmallVector<int64_t>>
+positions(AffineMap map, int64_t rank,
+          ArrayRef<std::pair<int64_t, int64_t>> fixed) {
   SmallVector<int64_t> pos;
   ArrayRef<AffineExpr> results = map.getResults();
   for (AffineExpr e : results.drop_back()) {
@@ -176,7 +176,7 @@ SmallVector<int64_t> positions(AffineMap map, int64_t rank,
   int64_t dropped = int64_t(results.size()) - rank;
   for (int64_t i = 0; i < dropped; ++i)
     if (pos[i] != 0)
-      return {-1};
+      return std::nullopt;
   return SmallVector<int64_t>(pos.begin() + dropped, pos.end());
 }
 
@@ -310,9 +310,6 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
       return positions(maps[operand],
                        cast<VectorType>(v.getType()).getRank(), fixed);
     };
-    auto valid = [](ArrayRef<int64_t> pos) {
-      return pos.empty() || pos.front() >= 0;
-    };
 
     Location loc = op.getLoc();
     Type i32 = b.getI32Type();
@@ -332,22 +329,23 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
     // packed B); B's k rows (of an unpacked one).
     SmallVector<SmallVector<int64_t>> accPos, rhsPos;
     SmallVector<SmallVector<SmallVector<int64_t>>> lhsPos(M);
+    auto add = [](SmallVector<SmallVector<int64_t>> &to,
+                  std::optional<SmallVector<int64_t>> pos) {
+      if (pos)
+        to.push_back(std::move(*pos));
+      return pos.has_value();
+    };
     for (int64_t i = 0; i < M; ++i) {
-      accPos.push_back(at(2, op.getAcc(), {{dims->m, i}}));
-      if (!valid(accPos.back()))
+      if (!add(accPos, at(2, op.getAcc(), {{dims->m, i}})))
         return failure();
-      for (int64_t g = 0; g < (dims->packedRhs ? groups : 1); ++g) {
-        lhsPos[i].push_back(at(0, lhs, {{dims->m, i}, {dims->ko, g}}));
-        if (!valid(lhsPos[i].back()))
+      for (int64_t g = 0; g < (dims->packedRhs ? groups : 1); ++g)
+        if (!add(lhsPos[i], at(0, lhs, {{dims->m, i}, {dims->ko, g}})))
           return failure();
-      }
     }
     if (!dims->packedRhs)
-      for (int64_t p = 0; p < K; ++p) {
-        rhsPos.push_back(at(1, rhs, {{dims->k, p}}));
-        if (!valid(rhsPos.back()))
+      for (int64_t p = 0; p < K; ++p)
+        if (!add(rhsPos, at(1, rhs, {{dims->k, p}})))
           return failure();
-      }
 
     // The accumulators, one vector per row and 16 columns.
     SmallVector<SmallVector<Value>> acc(M);
@@ -356,13 +354,16 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
       for (int64_t c = 0; c < blocks; ++c)
         acc[i].push_back(slice1d(b, loc, row, c * kLanes, kLanes));
     }
+    // A's rows, once each (of an unpacked B: all its k groups).
+    SmallVector<Value> lhsRows;
+    if (!dims->packedRhs)
+      for (int64_t i = 0; i < M; ++i)
+        lhsRows.push_back(extractVector(b, loc, lhs, lhsPos[i][0]));
     // A's k values of row i and k group g, as one 32-bit word.
     auto lhsWord = [&](int64_t i, int64_t g) -> Value {
-      Value values =
-          dims->packedRhs
-              ? extractVector(b, loc, lhs, lhsPos[i][g])
-              : slice1d(b, loc, extractVector(b, loc, lhs, lhsPos[i][0]),
-                        g * group, group);
+      Value values = dims->packedRhs
+                         ? extractVector(b, loc, lhs, lhsPos[i][g])
+                         : slice1d(b, loc, lhsRows[i], g * group, group);
       return b.create<vector::ExtractOp>(
           loc, bitcastTo(b, loc, values, 1, i32), 0);
     };
