@@ -152,7 +152,7 @@ struct WorkerProcess {
   std::string stderrTail;
   Phase phase = Phase::Dead;
   Clock::time_point deadline;
-  Clock::time_point phaseStart; // when the build or run was sent
+  Clock::time_point phaseStart; // when sending the build or run began
   int candidate = -1;           // index of the candidate in its batch
   int64_t requestId = 0;
 };
@@ -388,8 +388,12 @@ private:
         message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     const char *data = line.data();
     size_t left = line.size();
-    Clock::time_point sendDeadline =
-        Clock::now() + toDuration(kSendTimeoutS);
+    // The phase starts before the first byte goes out: once the request is
+    // in the socket the worker may do all of its work before this thread
+    // is scheduled again (2 busy cores), and the phase's time must still
+    // hold everything the worker timed.
+    Clock::time_point sendStart = Clock::now();
+    Clock::time_point sendDeadline = sendStart + toDuration(kSendTimeoutS);
     while (left > 0) {
       // MSG_NOSIGNAL: a dead worker is an EPIPE here, not a SIGPIPE that
       // would take the tuner down.
@@ -417,8 +421,8 @@ private:
     worker.phase = phase;
     worker.candidate = index;
     worker.requestId = message["id"].get<int64_t>();
-    worker.phaseStart = Clock::now();
-    worker.deadline = worker.phaseStart + toDuration(timeoutS);
+    worker.phaseStart = sendStart;
+    worker.deadline = Clock::now() + toDuration(timeoutS);
     return true;
   }
 
