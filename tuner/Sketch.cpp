@@ -64,7 +64,6 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   shape.anchor = classifyOp(anchor);
   shape.hasElementwiseConsumer = elementwiseConsumerOf(anchor) != nullptr;
   shape.initProducer = hasInitProducer(anchor);
-  shape.strideW = convStrideW(anchor);
   return shape;
 }
 

@@ -219,7 +219,7 @@ TEST(TunerDefaults, ConvFiltersNeedNotFillAVector) {
   ASSERT_TRUE(project.has_value());
   EXPECT_EQ(project->fT, 8);
   EXPECT_EQ(project->owT, 14);
-  EXPECT_EQ(project->cT, 16);
+  EXPECT_EQ(project->cT, 8); // 8 channels a step (FmaConvsKeep...)
   EXPECT_TRUE(project->hoist);
   // On 8 lanes 24 filters are three whole vectors: 8 is still the tile.
   auto narrow = deriveCpuConv(
@@ -242,27 +242,45 @@ TEST(TunerDefaults, ConvFiltersNeedNotFillAVector) {
   EXPECT_FALSE(fitsConvRegisters(8, 32, cpuFacts(8, 16)));
 }
 
-TEST(TunerDefaults, StridedConvsKeepTheFilterTileInRegisters) {
+TEST(TunerDefaults, FmaConvsKeepTheFilterTileInRegisters) {
   std::vector<bool> conv = {true, true, true, true, false, false, false};
-  // conv3x3_stride2 (57x57x64 -> 28x28x128): one contraction per output
-  // position, each reading the filter tile: 8 channels a step and 7
-  // positions (14 x 2 accumulators + 8 x 2 filter vectors do not fit in
-  // 32). Measured on Zen 5, 2 threads: 250 us, 676 with all 64 channels.
-  CpuOpShape strided =
-      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 28, 28, 128, 3, 3, 64}, conv);
-  strided.strideW = 2;
-  auto p = deriveCpuConv(strided, cpuFacts(16, 32));
+  // 28 positions wide (conv3x3_stride2's 57x57x64 -> 28x28x128, or a
+  // 28x28x128 3x3): 8 channels a step and 7 positions (14 x 2
+  // accumulators + 8 x 2 filter vectors + 1 fit in 32). Measured on Zen 5,
+  // 2 threads: stride 2 250 us (676 with all 64 channels), stride 1
+  // 500-520 us (800 with 64 channels).
+  auto p = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 28, 28, 128, 3, 3, 64}, conv),
+      cpuFacts(16, 32));
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->fT, 32);
   EXPECT_EQ(p->owT, 7);
   EXPECT_EQ(p->cT, 8);
   EXPECT_TRUE(p->hoist);
-  // Stride 1 (one matrix contraction a tile): the whole channel tile.
-  strided.strideW = 1;
-  auto unit = deriveCpuConv(strided, cpuFacts(16, 32));
-  ASSERT_TRUE(unit.has_value());
-  EXPECT_EQ(unit->owT, 14);
-  EXPECT_EQ(unit->cT, 64);
+  // 56 wide: 8 positions (14 do not fit beside any filter tile), then 4
+  // channels (8 would need 33 registers).
+  auto wide = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(wide.has_value());
+  EXPECT_EQ(wide->owT, 8);
+  EXPECT_EQ(wide->cT, 4);
+  EXPECT_TRUE(wide->hoist);
+  // One filter vector: 14 positions and 8 channels fit (14 + 8 + 1).
+  auto narrow = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 16, 1, 1, 64}, conv),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(narrow.has_value());
+  EXPECT_EQ(narrow->owT, 14);
+  EXPECT_EQ(narrow->cT, 8);
+  // AVX2's 16 registers hold no filter tile beside the accumulators: the
+  // whole channel tile, as before.
+  auto avx2 = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv),
+      cpuFacts(8, 16));
+  ASSERT_TRUE(avx2.has_value());
+  EXPECT_EQ(avx2->cT, 64);
+  EXPECT_FALSE(avx2->hoist);
 }
 
 TEST(TunerDefaults, NarrowConvsTakeDotProductsWhereTheHostHasThem) {
@@ -280,11 +298,12 @@ TEST(TunerDefaults, NarrowConvsTakeDotProductsWhereTheHostHasThem) {
   EXPECT_EQ(dots->fT, 32);
   EXPECT_EQ(dots->owT, 8);
   EXPECT_TRUE(dots->usesDots());
-  // Without it: widened FMAs, the f32 tile.
+  // Without it: widened FMAs, the f32 tile (8 positions and 4 channels
+  // a step, as FmaConvsKeepTheFilterTileInRegisters).
   auto fmas = deriveCpuConv(i8, cpuFacts(16, 32));
   ASSERT_TRUE(fmas.has_value());
   EXPECT_EQ(fmas->dotGroup, 1);
-  EXPECT_EQ(fmas->owT, 14);
+  EXPECT_EQ(fmas->owT, 8);
   EXPECT_FALSE(fmas->usesDots());
   // A tile whose channels or filters do not split into groups or whole
   // vectors stays on FMAs.

@@ -55,7 +55,6 @@ CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
   out.accType = shape.accType;
   out.hasElementwiseConsumer = shape.hasElementwiseConsumer;
   out.initProducer = shape.initProducer;
-  out.strideW = shape.strideW;
   return out;
 }
 

@@ -63,8 +63,6 @@ struct CpuOpShape {
   /// conv's bias; a fill may be shared): conv schedules fuse it into their
   /// tiles.
   bool initProducer = false;
-  /// A 2-D conv's stride along the output width (convStrideW); 1 else.
-  int64_t strideW = 1;
   int64_t elemBytes() const {
     if (elemType == "i8")
       return 1;
@@ -95,10 +93,6 @@ mlir::Operation *elementwiseConsumerOf(mlir::Operation *anchor);
 /// ops, each of which fuses a copy) or a linalg.broadcast whose only use
 /// it is (the accumulators' starting value).
 bool hasInitProducer(mlir::Operation *anchor);
-
-/// The stride along the output width of a 2-D conv (its `strides`
-/// attribute's last value), 1 for any other op.
-int64_t convStrideW(mlir::Operation *anchor);
 
 /// cpu_matmul: threads over M (or the batch), cache tiles mc x nc x kc in
 /// `order`, packed (padded) panels, an mr x nr register tile of vector.fma

@@ -52,7 +52,6 @@ struct WorkloadShape {
   /// there (a conv's bias): conv schedules fuse it into their tiles
   /// (hasInitProducer).
   bool initProducer = false;
-  int64_t strideW = 1; // a 2-D conv anchor's stride along the width
   int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
   /// The anchor's own loops, in its order (loopRanges reorders an NCHW
   /// conv), and its hatc.op_index when its name's ops differ in the
