@@ -244,43 +244,35 @@ TEST(TunerDefaults, ConvFiltersNeedNotFillAVector) {
 
 TEST(TunerDefaults, FmaConvsKeepTheFilterTileInRegisters) {
   std::vector<bool> conv = {true, true, true, true, false, false, false};
-  // 28 positions wide (conv3x3_stride2's 57x57x64 -> 28x28x128, or a
-  // 28x28x128 3x3): 8 channels a step and 7 positions (14 x 2
-  // accumulators + 8 x 2 filter vectors + 1 fit in 32). Measured on Zen 5,
-  // 2 threads: stride 2 250 us (676 with all 64 channels), stride 1
-  // 500-520 us (800 with 64 channels).
-  auto p = deriveCpuConv(
-      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 28, 28, 128, 3, 3, 64}, conv),
-      cpuFacts(16, 32));
-  ASSERT_TRUE(p.has_value());
-  EXPECT_EQ(p->fT, 32);
-  EXPECT_EQ(p->owT, 7);
-  EXPECT_EQ(p->cT, 8);
-  EXPECT_TRUE(p->hoist);
-  // 56 wide: 8 positions (14 do not fit beside any filter tile), then 4
-  // channels (8 would need 33 registers).
-  auto wide = deriveCpuConv(
-      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv),
-      cpuFacts(16, 32));
-  ASSERT_TRUE(wide.has_value());
-  EXPECT_EQ(wide->owT, 8);
-  EXPECT_EQ(wide->cT, 4);
-  EXPECT_TRUE(wide->hoist);
-  // One filter vector: 14 positions and 8 channels fit (14 + 8 + 1).
-  auto narrow = deriveCpuConv(
-      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 16, 1, 1, 64}, conv),
-      cpuFacts(16, 32));
-  ASSERT_TRUE(narrow.has_value());
-  EXPECT_EQ(narrow->owT, 14);
-  EXPECT_EQ(narrow->cT, 8);
-  // AVX2's 16 registers hold no filter tile beside the accumulators: the
-  // whole channel tile, as before.
-  auto avx2 = deriveCpuConv(
-      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 64, 3, 3, 64}, conv),
-      cpuFacts(8, 16));
-  ASSERT_TRUE(avx2.has_value());
-  EXPECT_EQ(avx2->cT, 64);
-  EXPECT_FALSE(avx2->hoist);
+  struct Case {
+    const char *why;
+    std::vector<int64_t> ranges; // n, oh, ow, f, kh, kw, c
+    int64_t lanes, registers, owT, cT;
+  };
+  const Case cases[] = {
+      // conv3x3_stride2's 57x57x64 -> 28x28x128 (or a 28x28x128 3x3): 7
+      // positions and 8 channels (14 x 2 accumulators + 8 x 2 filter
+      // vectors + 1 fit in 32). Measured on Zen 5, 2 threads: stride 2
+      // 250 us (676 with all 64 channels), stride 1 500-520 (800).
+      {"28 wide", {1, 28, 28, 128, 3, 3, 64}, 16, 32, 7, 8},
+      // 14 positions fit beside no filter tile; 8 positions beside 4
+      // channels (8 would need 33 registers).
+      {"56 wide", {1, 56, 56, 64, 3, 3, 64}, 16, 32, 8, 4},
+      // One filter vector: 14 positions and 8 channels (14 + 8 + 1).
+      {"16 filters", {1, 56, 56, 16, 1, 1, 64}, 16, 32, 14, 8},
+      // AVX2's 16 registers hold no filter tile beside the accumulators:
+      // the whole channel tile, not hoisted.
+      {"AVX2", {1, 56, 56, 64, 3, 3, 64}, 8, 16, 2, 64},
+  };
+  for (const Case &c : cases) {
+    auto p = deriveCpuConv(
+        cpuShape("linalg.conv_2d_nhwc_hwcf", c.ranges, conv),
+        cpuFacts(c.lanes, c.registers));
+    ASSERT_TRUE(p.has_value()) << c.why;
+    EXPECT_EQ(p->owT, c.owT) << c.why;
+    EXPECT_EQ(p->cT, c.cT) << c.why;
+    EXPECT_EQ(p->hoist, c.cT < c.ranges[6]) << c.why;
+  }
 }
 
 TEST(TunerDefaults, NarrowConvsTakeDotProductsWhereTheHostHasThem) {
