@@ -158,7 +158,8 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
                            " registers, L1 " +
                            std::to_string(facts.l1Bytes >> 10) + " KiB, L2 " +
                            std::to_string(facts.l2Bytes >> 10) + " KiB, " +
-                           std::to_string(facts.threads) + " threads");
+                           std::to_string(facts.threads) +
+                           (facts.threads == 1 ? " thread" : " threads"));
   mlir::ModuleOp module = workload.module.get();
   auto entry = module ? module.lookupSymbol<mlir::func::FuncOp>(
                             workload.entryName)

@@ -44,6 +44,7 @@ int compileCommand(const Args &args) {
   parser.option("--name", &name, "NAME",
                 "--emit lib: the C API's prefix and file names (default: "
                 "the model file's stem)");
+  addThreadsFlag(parser, request.threads);
   if (auto exit = parseFlags(parser, args))
     return *exit;
   if (emit.empty())
