@@ -757,25 +757,45 @@ std::optional<CpuAmxConvParams> deriveCpuAmxConv(const CpuOpShape &shape,
   return p;
 }
 
+/// The vector registers a conv register tile of `ow` positions x `f`
+/// filters holds: its accumulators, `filterRows` rows of filter vectors,
+/// and the broadcast input.
+static int64_t convTileRegisters(int64_t ow, int64_t f, int64_t filterRows,
+                                 const CpuFacts &facts) {
+  int64_t vectors = (f + facts.vectorLanes - 1) / facts.vectorLanes;
+  return ow * vectors + filterRows * vectors + 1;
+}
+
 bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts,
                        bool dots) {
   // A vector and a part is left out: measured on the 56x56, 144 -> 24 1x1
   // conv (AVX-512), f_t = 24 ran at 0.3 to 0.8 ms, f_t = 8 at 0.16 ms.
   if (f <= 0 || (f % facts.vectorLanes && facts.vectorLanes % f))
     return false;
-  int64_t vectors = (f + facts.vectorLanes - 1) / facts.vectorLanes;
   // Dot products keep a second vector per filter vector: the running
   // compensation (i8) or the interleaving (bf16). Without it the 14 x 32
   // i8 ResNet tile spilled its accumulators: 186 GOP/s against 281 for
   // 8 x 32 (2 threads, AVX-512 VNNI).
-  int64_t perFilterVector = dots ? 2 : 1;
-  return ow * vectors + perFilterVector * vectors + 1 <=
+  return convTileRegisters(ow, f, dots ? 2 : 1, facts) <=
          facts.vectorRegisters;
 }
 
-/// The channels a step of an FMA conv's register tile takes (or half as
-/// many where that frees the registers for more positions).
-constexpr int64_t kConvStepChannels = 8;
+/// Output positions a conv register tile takes, widest first.
+constexpr int64_t kConvRowTiles[] = {14, 8, 7, 4, 2, 1};
+
+/// The positions and channels a step of an FMA conv's register tile takes
+/// so that its cT x fT filter tile stays in registers beside the
+/// accumulators: 8 channels, or 4 where that leaves room for more
+/// positions; nullopt where no filter tile fits (AVX2's 16 registers).
+static std::optional<std::pair<int64_t, int64_t>>
+fmaConvStep(int64_t OW, int64_t C, int64_t fT, const CpuFacts &facts) {
+  for (int64_t ow : kConvRowTiles)
+    for (int64_t c : {8, 4})
+      if (OW % ow == 0 && C % c == 0 &&
+          convTileRegisters(ow, fT, c, facts) <= facts.vectorRegisters)
+        return std::make_pair(ow, c);
+  return std::nullopt;
+}
 
 std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
                                            const CpuFacts &target) {
@@ -800,7 +820,7 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
   if (p.fT < 0)
     return std::nullopt;
   p.owT = -1;
-  for (int64_t ow : {14, 8, 7, 4, 2, 1})
+  for (int64_t ow : kConvRowTiles)
     if (OW % ow == 0 && fitsConvRegisters(ow, p.fT, facts, dots)) {
       p.owT = ow;
       break;
@@ -823,23 +843,11 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
   // (Zen 5, 2 threads, ResNet-50's 56x56 3x3: 600-1000 us against 500;
   // its 1x1 convs 64 -> 256 and 256 -> 64: 360-640 and 280 us against 245
   // and 228; 28x28x128 3x3: 800 against 510).
-  if (!dots) {
-    int64_t vectors = (p.fT + facts.vectorLanes - 1) / facts.vectorLanes;
-    auto fits = [&](int64_t ow, int64_t c) {
-      return OW % ow == 0 && C % c == 0 &&
-             ow * vectors + c * vectors + 1 <= facts.vectorRegisters;
-    };
-    bool found = false;
-    for (int64_t ow : {14, 8, 7, 4, 2, 1}) {
-      for (int64_t c : {kConvStepChannels, kConvStepChannels / 2})
-        if (ow <= p.owT && fits(ow, c)) {
-          p.owT = ow, p.cT = c, found = true;
-          break;
-        }
-      if (found)
-        break;
-    }
-  }
+  // (A step that fits also fits the one-filter-row tile above, so it is
+  // never wider than p.owT.)
+  if (!dots)
+    if (auto step = fmaConvStep(OW, C, p.fT, facts))
+      std::tie(p.owT, p.cT) = *step;
   // The accumulators stay in registers across the channel loop.
   p.hoist = p.cT < C;
   return p;
