@@ -1,6 +1,6 @@
-// One timing loop for the baseline drivers (OpenBLAS, oneDNN): a warm-up
-// call, then `repeat` timed calls, summarized as hatc summarizes its own
-// runs (median, cv).
+// One timing loop for the baseline drivers (OpenBLAS, oneDNN): warm-up
+// calls as hatc makes them (kWarmupSeconds), then `repeat` timed calls,
+// summarized as hatc summarizes its own runs (median, cv).
 #pragma once
 
 #include "hatc/Measure/Timing.h"
@@ -13,7 +13,7 @@ namespace hatc::bench {
 
 template <typename Call>
 TimingStats timeCall(Call &&call, int repeat) {
-  call();
+  warmUp([&] { call(); }, 1, kWarmupSeconds);
   std::vector<double> samples;
   samples.reserve(repeat);
   for (int i = 0; i < repeat; ++i) {

@@ -2,7 +2,7 @@
 """End-to-end model latency: hatc (default and tuned) against ONNX Runtime.
 
     /usr/bin/python3 bench/model_perf.py [MODEL ...] [--db DB [--allow-stale]] [--threads 1,2]
-        [--repeat 20] [--warmup 3] [--rounds 3] [--work DIR] [--hatc PATH] [--ort-dir DIR]
+        [--repeat 20] [--warmup 3] [--warmup-ms 50] [--rounds 3] [--work DIR] [--hatc PATH] [--ort-dir DIR]
         [--input-shape NAME=D0,D1,...]... [--json]
 
 MODEL is a model of tests/onnx/make_models.py (default: its `bench` set:
@@ -14,9 +14,11 @@ dims fixed by --input-shape). For each model and thread count, in one run:
   ORT      onnxruntime-node (npm; installed into --ort-dir when missing,
            build/ort by default), CPU, intra-op threads = the thread count,
            inter-op 1, graph optimizations on (ORT_ENABLE_ALL), sequential
-           execution; the session is loaded once, then --warmup untimed and
-           --repeat timed runs (tests/onnx/ort_reference.js).
-  default  `hatc run MODEL --threads N --warmup W --repeat R --json`:
+           execution; the session is loaded once, then --warmup untimed runs
+           (and more until --warmup-ms have passed) and --repeat timed runs
+           (tests/onnx/ort_reference.js).
+  default  `hatc run MODEL --threads N --warmup W --warmup-ms MS --repeat R
+           --json`:
            hatc's default schedules; the median of the timed runs, compile
            time excluded.
   tuned    the same with `--db DB` (the best schedule per task from a tuning
@@ -165,7 +167,7 @@ def file_model(path, shape_flags, work, seed):
     return result
 
 
-def run_ort(model, threads, warmup, repeat, ort_dir):
+def run_ort(model, threads, warmup, warmup_ms, repeat, ort_dir):
     """Returns (outputs, median seconds, ORT version)."""
     with tempfile.TemporaryDirectory(prefix="hatc-bench-ort-") as tmp:
         inputs = []
@@ -177,7 +179,7 @@ def run_ort(model, threads, warmup, repeat, ort_dir):
         request = {"ort_dir": os.path.abspath(ort_dir), "model": model.path,
                    "threads": threads, "inputs": inputs,
                    "out_dir": os.path.join(tmp, "out"), "warmup": warmup,
-                   "repeat": repeat}
+                   "warmup_s": warmup_ms / 1000, "repeat": repeat}
         request_path = os.path.join(tmp, "request.json")
         with open(request_path, "w") as f:
             json.dump(request, f)
@@ -198,7 +200,8 @@ def run_ort(model, threads, warmup, repeat, ort_dir):
     return outputs, timing["median_s"], timing["version"]
 
 
-def run_hatc(hatc, model, threads, warmup, repeat, db, work, allow_stale=False):
+def run_hatc(hatc, model, threads, warmup, warmup_ms, repeat, db, work,
+             allow_stale=False):
     """Returns (outputs, median seconds, compile seconds, schedule,
     the number of tasks left on their default because the database only
     has stale records for them)."""
@@ -208,7 +211,7 @@ def run_hatc(hatc, model, threads, warmup, repeat, db, work, allow_stale=False):
         os.remove(os.path.join(save, stale))
     cmd = [hatc, "run", model.path, "--target", "cpu", "--inputs", model.data_dir,
            "--save-outputs", save, "--threads", str(threads), "--warmup",
-           str(warmup), "--repeat", str(repeat), "--json"]
+           str(warmup), "--warmup-ms", str(warmup_ms), "--repeat", str(repeat), "--json"]
     for flag in model.shape_flags:
         cmd += ["--input-shape", flag]
     if db:
@@ -291,6 +294,11 @@ def main():
                         help="timed runs of each (default 20)")
     parser.add_argument("--warmup", type=int, default=3,
                         help="untimed runs first (default 3)")
+    parser.add_argument("--warmup-ms", type=int, default=50,
+                        help="and more untimed runs until this many ms have "
+                             "passed, on every side (default 50: hatc's own "
+                             "rule; an idle core runs slow for its first tens "
+                             "of ms)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of ORT, default, tuned in turn; each "
                              "latency is the median of its round medians "
@@ -311,8 +319,8 @@ def main():
                         help="print one JSON object instead of the table")
     args = parser.parse_args()
     threads_list = parse_threads(args.threads)
-    if args.repeat < 1 or args.warmup < 0 or args.rounds < 1:
-        fail("--repeat and --rounds must be >= 1, --warmup >= 0")
+    if args.repeat < 1 or args.warmup < 0 or args.warmup_ms < 0 or args.rounds < 1:
+        fail("--repeat and --rounds must be >= 1, --warmup and --warmup-ms >= 0")
     if not os.access(args.hatc, os.X_OK):
         fail(f"{args.hatc}: no hatc binary (build it: ninja -C build hatc)")
     if args.db:
@@ -345,11 +353,13 @@ def main():
                 sys.stderr.write(f"model_perf.py: {model.name}, {threads} "
                                  f"thread(s), round {round_ + 1}/{args.rounds}\n")
                 ort_out, ort_s, version = run_ort(model, threads, args.warmup,
-                                                  args.repeat, args.ort_dir)
+                                                  args.warmup_ms, args.repeat,
+                                                  args.ort_dir)
                 ort_rounds.append(ort_s)
                 for variant, db in variants:
                     out, median, compile_s, schedule, stale = run_hatc(
-                        args.hatc, model, threads, args.warmup, args.repeat, db,
+                        args.hatc, model, threads, args.warmup, args.warmup_ms,
+                        args.repeat, db,
                         args.work, args.allow_stale)
                     if stale and round_ == 0:
                         sys.stderr.write(
@@ -393,13 +403,15 @@ def main():
                                "met": bool(t) and t["ratio"] >= goal})
     if args.json:
         print(json.dumps({"onnxruntime_node": version, "repeat": args.repeat,
-                          "warmup": args.warmup, "rounds": args.rounds,
+                          "warmup": args.warmup,
+                          "warmup_ms": args.warmup_ms, "rounds": args.rounds,
                           "db": args.db, "rows": rows,
                           "acceptance": acceptance}))
         return 2 if wrong else 0
 
     print(f"End-to-end latency (ms): median over {args.rounds} round(s) of the "
-          f"median of {args.repeat} runs after {args.warmup} warm-up; ratio = "
+          f"median of {args.repeat} runs after {args.warmup} warm-up (at least "
+          f"{args.warmup_ms} ms); ratio = "
           f"ORT / hatc (> 1: hatc faster); ONNX Runtime {version} "
           f"(onnxruntime-node, CPU)")
     header = (f"{'model':<20}{'thr':>4}{'ORT':>10}{'default':>10}{'ratio':>8}"

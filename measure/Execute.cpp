@@ -258,8 +258,7 @@ executeKernelImpl(const std::string &sharedObject, const Workload &workload,
     return result;
   }
 
-  for (int64_t i = 0; i < options.warmup; ++i)
-    run();
+  result.warmupRuns = warmUp(run, options.warmup, options.warmupSeconds);
   if (llvm::Error err = deviceFault())
     return std::move(err);
   std::optional<cuda::EventTimer> events;

@@ -369,6 +369,7 @@ private:
           {"seed", options.run.seed},
           {"check", options.run.check},
           {"warmup", options.run.warmup},
+          {"warmup_s", options.run.warmupSeconds},
           {"min_repeat", options.run.minRepeat},
           {"max_repeat", options.run.maxRepeat},
           {"min_time_s", options.run.minTimeSeconds},

@@ -2,6 +2,7 @@
 #include "hatc/Measure/Timing.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -25,6 +26,22 @@ TimingStats summarizeTimings(std::vector<double> samples) {
   var = n > 1 ? var / (n - 1) : 0;
   stats.cv = stats.mean > 0 ? std::sqrt(var) / stats.mean : 0;
   return stats;
+}
+
+int64_t warmUp(const std::function<void()> &run, int64_t minRuns,
+               double minSeconds) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  };
+  int64_t calls = 0;
+  while (calls < minRuns || elapsed() < minSeconds) {
+    run();
+    ++calls;
+  }
+  return calls;
 }
 
 } // namespace hatc

@@ -421,6 +421,8 @@ private:
     execute.seed = optionField<uint64_t>(knobs, "seed", execute.seed);
     execute.check = optionField<bool>(knobs, "check", execute.check);
     execute.warmup = optionField<int64_t>(knobs, "warmup", execute.warmup);
+    execute.warmupSeconds =
+        optionField<double>(knobs, "warmup_s", execute.warmupSeconds);
     execute.minRepeat =
         optionField<int64_t>(knobs, "min_repeat", execute.minRepeat);
     execute.maxRepeat =

@@ -8,12 +8,14 @@
 // REQUEST.json: {"ort_dir": DIR (holding node_modules/onnxruntime-node),
 //                "model": PATH, "threads": N (0: ORT's default),
 //                "inputs": [{"name", "type", "dims", "file"}],
-//                "out_dir": DIR, "warmup": W, "repeat": R}
+//                "out_dir": DIR, "warmup": W, "warmup_s": S, "repeat": R}
 // Each input file is the tensor's raw little-endian bytes. Writes
 // out_dir/output_N.bin (raw bytes) and out_dir/outputs.json:
 // [{"name", "type", "dims", "file"}] in the model's output order.
 // With "repeat" > 0 (bench/model_perf.py) the session, loaded once, then
-// runs W untimed and R timed times on the same feeds, and
+// runs W untimed times and more until S seconds have passed (hatc's own
+// warm-up rule, kWarmupSeconds in hatc/Measure/Timing.h), then R timed times
+// on the same feeds, and
 // out_dir/timing.json holds {"samples_s": [...], "median_s", "version"}:
 // wall time of each awaited session.run, session creation excluded.
 // "type" is ORT's name: float32, float64, int8, uint8, int16, uint16,
@@ -95,7 +97,10 @@ async function main() {
 
 async function time(ort, session, feeds, request, modulePath) {
   try {
-    for (let i = 0; i < (request.warmup || 0); ++i) await session.run(feeds);
+    const warmupStart = process.hrtime.bigint();
+    const warmedFor = () => Number(process.hrtime.bigint() - warmupStart) / 1e9;
+    for (let i = 0; i < (request.warmup || 0) || warmedFor() < (request.warmup_s || 0); ++i)
+      await session.run(feeds);
     const samples = [];
     for (let i = 0; i < request.repeat; ++i) {
       const start = process.hrtime.bigint();

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 using namespace hatc;
 
@@ -192,4 +194,34 @@ TEST(Timing, MedianMinCv) {
   EXPECT_EQ(summarizeTimings({}).count, 0);
   EXPECT_DOUBLE_EQ(summarizeTimings({5}).median, 5);
   EXPECT_DOUBLE_EQ(summarizeTimings({5}).cv, 0);
+}
+
+TEST(Timing, WarmUpMakesTheCountedRunsWhenNoTimeIsAsked) {
+  int calls = 0;
+  EXPECT_EQ(warmUp([&] { ++calls; }, 3, 0), 3);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(warmUp([&] { ++calls; }, 0, 0), 0);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(Timing, WarmUpRunsUntilItsTimeHasPassed) {
+  // Each call takes 2 ms: 30 ms of warm-up is about 15 calls, far more than
+  // the one asked for, and it stops once the time is up.
+  using Clock = std::chrono::steady_clock;
+  std::vector<Clock::time_point> started;
+  auto before = Clock::now();
+  int64_t calls = warmUp(
+      [&] {
+        started.push_back(Clock::now());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      },
+      1, 0.03);
+  double took = std::chrono::duration<double>(Clock::now() - before).count();
+  EXPECT_EQ(calls, int64_t(started.size()));
+  EXPECT_GE(took, 0.03);
+  EXPECT_GE(calls, 5);
+  // No call starts after the 30 ms (allowing the clock reads around it).
+  EXPECT_LT(std::chrono::duration<double>(started.back() - before).count(),
+            0.03 + 0.002);
+  EXPECT_LE(calls, 16);
 }

@@ -38,7 +38,8 @@ struct ScratchDir {
 
 int runCommand(const Args &args) {
   CompileRequest request;
-  int64_t repeat = 10, warmup = 1, seed = 0, threads = 0;
+  int64_t repeat = 10, warmup = 1, seed = 0, threads = 0,
+          warmupMs = int64_t(kWarmupSeconds * 1000);
   bool check = false, json = false;
   std::string inputsDir, expectDir, saveDir, rtolText = "1e-3",
                                                atolText = "1e-4";
@@ -68,6 +69,11 @@ int runCommand(const Args &args) {
                 "write the outputs as output_N.npy");
   parser.option("--repeat", &repeat, "N", "timed runs (default 10)", 1);
   parser.option("--warmup", &warmup, "N", "untimed runs first (default 1)", 0);
+  parser.option("--warmup-ms", &warmupMs, "MS",
+                "and more untimed runs until MS milliseconds have passed "
+                "(default " + std::to_string(int(kWarmupSeconds * 1000)) +
+                    "; 0 with --warmup 0)",
+                0);
   addThreadsFlag(parser, threads);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
   parser.flag("--json", &json, "print one JSON object on stdout");
@@ -118,6 +124,9 @@ int runCommand(const Args &args) {
   options.seed = uint64_t(seed);
   options.check = check;
   options.warmup = warmup;
+  // --warmup 0 alone asks for no warm-up at all.
+  options.warmupSeconds =
+      warmup == 0 && !parser.given("--warmup-ms") ? 0 : double(warmupMs) / 1000;
   options.minRepeat = options.maxRepeat = repeat;
   std::vector<HostBuffer> givenInputs, outputs;
   if (!inputsDir.empty()) {
@@ -176,6 +185,7 @@ int runCommand(const Args &args) {
         {"schedule", inputs->scheduleName},
         {"threads", threads},
         {"repeat", int64_t(stats.count)},
+        {"warmup_runs", executed->warmupRuns},
         {"median_s", hwaccStats ? executed->seconds : stats.median},
         {"min_s", hwaccStats ? executed->seconds : stats.min},
         {"cv", hwaccStats ? 0.0 : stats.cv},

@@ -34,7 +34,10 @@ struct RunSettings {
   int threads = 1;
   uint64_t seed = 0;
   bool check = true;
+  /// Untimed runs: at least `warmup`, and until warmupSeconds have passed
+  /// (kWarmupSeconds says why).
   int64_t warmup = 1;
+  double warmupSeconds = kWarmupSeconds;
   /// Timed runs: at least minRepeat, then more until minTimeSeconds of
   /// measured time, at most maxRepeat.
   int64_t minRepeat = 3;
@@ -83,6 +86,9 @@ struct ExecuteResult {
   /// Caches were flushed before each timed run (options.flushCache, on the
   /// CPU; GPU and hwacc runs have no host caches to flush).
   bool flushedCaches = false;
+  /// Untimed runs made before the timed ones (RunSettings::warmup and
+  /// warmupSeconds; none on hwacc).
+  int64_t warmupRuns = 0;
 };
 
 /// Host memory for the workload's buffers (or the reference) could not be

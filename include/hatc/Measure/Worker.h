@@ -18,7 +18,7 @@
 //
 //   {"type":"run","id":8,"workload":..,"entry":..,"target":T,"config":..,
 //    "so":"D/kernel.so","fault":"","options":{"threads":2,"seed":0,
-//    "check":true,"warmup":1,"min_repeat":3,"max_repeat":50,
+//    "check":true,"warmup":1,"warmup_s":0.05,"min_repeat":3,"max_repeat":50,
 //    "min_time_s":0.05,"flush_cache":false}}
 //     replies first {"type":"run_started","id":8} (right before the kernel
 //     first runs: the parent starts the run timer there), then

@@ -353,6 +353,22 @@ TEST(MeasureHarness, RepeatsUntilTheMinimumTimeThenStopsAtTheCap) {
   EXPECT_EQ(results[0].samples.size(), 7u);
 }
 
+TEST(MeasureHarness, WarmsUpForTheTimeAskedBeforeTiming) {
+  // The worker runs the kernel untimed for run.warmupSeconds first: the
+  // run phase lasts that long on top of the timed runs.
+  MeasureOptions options = fastOptions();
+  options.run.warmupSeconds = 0.4;
+  auto measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure({request()});
+  ASSERT_EQ(results.size(), 1u);
+  expectMeasured(results[0]);
+  double timed = 0;
+  for (double s : results[0].samples)
+    timed += s;
+  EXPECT_GE(results[0].runSeconds, timed + 0.4);
+}
+
 TEST(MeasureHarness, CacheFlushBetweenRepeatsIsOptional) {
   // The worker says whether it flushed (timings are not asserted on).
   for (bool flush : {false, true}) {
