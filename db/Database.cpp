@@ -188,6 +188,16 @@ std::optional<double> medianOf(std::vector<double> samples) {
   return lower + (upper - lower) / 2;
 }
 
+int64_t measurementsOf(const Record &record) {
+  json extras = json::parse(record.extrasJson, nullptr, false);
+  if (!extras.is_object())
+    return 1;
+  auto found = extras.find("measurements");
+  if (found == extras.end() || !found->is_number_integer())
+    return 1;
+  return std::max<int64_t>(1, found->get<int64_t>());
+}
+
 std::string normalizeRecord(Record &record) {
   struct Text {
     const std::string &value;
@@ -238,6 +248,13 @@ std::string normalizeRecord(Record &record) {
   canonicalObject(record.extrasJson, "extras", reason);
   if (!reason.empty())
     return reason;
+  {
+    json extras = json::parse(record.extrasJson);
+    auto found = extras.find("measurements");
+    if (found != extras.end() &&
+        (!found->is_number_integer() || found->get<int64_t>() < 1))
+      return "extras.measurements must be an integer >= 1";
+  }
   record.configHash = configHashOf(record.configJson);
 
   if (!std::isfinite(record.createdAt) || record.createdAt < 0)
@@ -952,13 +969,34 @@ CommitResult SqliteStore::insertOne(const Record &original) {
     return {true, sqlite3_last_insert_rowid(conn->handle())};
 
   sqlite::Statement &findRecord = conn->cached(
-      "SELECT id FROM records WHERE workload_id = ?1 AND target_id = ?2 AND "
-      "config_hash = ?3 AND compiler_version = ?4");
+      "SELECT id, extras_json FROM records WHERE workload_id = ?1 AND "
+      "target_id = ?2 AND config_hash = ?3 AND compiler_version = ?4");
   findRecord.bind(1, workload)
       .bind(2, target)
       .bind(3, record.configHash)
       .bind(4, record.compilerVersion);
-  return {false, findRecord.scalar().value_or(0)};
+  int64_t id = 0;
+  Record stored;
+  if (findRecord.step()) {
+    id = findRecord.int64(0);
+    stored.extrasJson = findRecord.text(1);
+  }
+  findRecord.reset();
+  if (!id || measurementsOf(record) <= measurementsOf(stored))
+    return {false, id, false};
+  // Measured again: the figures of more measurements replace the stored.
+  conn->cached("UPDATE records SET latency_s = ?2, cycles = ?3, "
+               "samples_json = ?4, error = ?5, extras_json = ?6, "
+               "threads = ?7 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, record.latencyS)
+      .bind(3, record.cycles)
+      .bind(4, encodeSamples(record))
+      .bind(5, errorCodeName(record.error))
+      .bind(6, record.extrasJson)
+      .bind(7, record.threads)
+      .run();
+  return {false, id, true};
 }
 
 std::vector<CommitResult>

@@ -362,6 +362,8 @@ ImportStats importJsonl(Database &db, std::istream &input) {
     for (const CommitResult &result : db.commitRecords(batch)) {
       if (result.inserted)
         ++stats.imported;
+      else if (result.updated)
+        ++stats.updated;
       else
         ++stats.duplicates;
     }

@@ -654,18 +654,29 @@ CommitResult PostgresStore::insertOne(const Record &original) {
   if (inserted.size() == 1)
     return {true, inserted.int64(0, 0)};
   Rows existing = conn.exec(
-      "SELECT id, created_at, samples_json, config_json FROM records WHERE "
-      "workload_id = $1 AND target_id = $2 AND config_hash = $3 AND "
-      "compiler_version = $4",
+      "SELECT id, created_at, samples_json, config_json, extras_json FROM "
+      "records WHERE workload_id = $1 AND target_id = $2 AND config_hash = $3 "
+      "AND compiler_version = $4 FOR UPDATE",
       key);
   if (existing.size() != 1)
     throw DbError("tuning database '" + dbPath + "': record row vanished");
+  int64_t id = existing.int64(0, 0);
   // Rerun after a commit whose acknowledgement was lost: the row that is
   // there may be this very record, stored by the first attempt.
   bool ours = retrying && existing.real(0, 1) == record.createdAt &&
               existing.text(0, 2) == samples &&
               existing.text(0, 3) == record.configJson;
-  return {ours, existing.int64(0, 0)};
+  Record stored;
+  stored.extrasJson = existing.text(0, 4);
+  if (ours || measurementsOf(record) <= measurementsOf(stored))
+    return {ours, id, false};
+  // Measured again: the figures of more measurements replace the stored.
+  conn.exec("UPDATE records SET latency_s = $2, cycles = $3, samples_json = "
+            "$4, error = $5, extras_json = $6, threads = $7 WHERE id = $1",
+            {param(id), param(record.latencyS), param(record.cycles),
+             param(samples), param(errorCodeName(record.error)),
+             param(record.extrasJson), param(record.threads)});
+  return {false, id, true};
 }
 
 std::vector<CommitResult>

@@ -48,6 +48,7 @@ Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
   sinceImprovement.assign(this->tasks.size(), 0);
   exhausted.assign(this->tasks.size(), false);
   existingBest.assign(this->tasks.size(), 0.0);
+  okRecords.resize(this->tasks.size());
   for (size_t t = 0; t < this->tasks.size(); ++t)
     statuses[t].name = this->tasks[t].workload.key();
   // Unique per session: host, process and a random part (two Tuners of
@@ -147,9 +148,10 @@ void Tuner::loadExisting(size_t t) {
     double throughput = 0;
     nlohmann::json extras =
         nlohmann::json::parse(record.extrasJson, nullptr, false);
-    if (record.error == db::ErrorCode::Ok)
+    if (record.error == db::ErrorCode::Ok) {
       throughput = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
-    else
+      okRecords[t][config.dump()] = record;
+    } else
       status.noteError(record.error,
                        extras.is_object() ? extras.value("message", "") : "");
     ++status.existing;
@@ -419,8 +421,11 @@ void Tuner::measureBatch(size_t t, std::vector<Candidate> batch) {
     const MeasureResult &r = results[i];
     if (r.abandoned)
       continue; // interrupted before it was measured: not a result
-    recorder.record(makeRecord(task.workload, task.target, c.config, c.script,
-                               r));
+    db::Record record =
+        makeRecord(task.workload, task.target, c.config, c.script, r);
+    recorder.record(record);
+    if (r.ok())
+      okRecords[t][c.config.dump()] = std::move(record);
     measured[t].insert(c.config.dump());
     known[t].insert(c.config.dump());
     double throughput = throughputOf(r);
@@ -609,6 +614,188 @@ void Tuner::run() {
     if (onBatch)
       onBatch(t, statuses[t], done, budget());
   }
+}
+
+void Tuner::rerankFromHistory(size_t t) {
+  TaskStatus &status = statuses[t];
+  status.bestThroughput = 0;
+  status.bestConfig = nlohmann::json();
+  status.bestCycles.reset();
+  for (const auto &[config, throughput] : history[t]) {
+    auto record = okRecords[t].find(config.dump());
+    std::optional<int64_t> cycles;
+    if (record != okRecords[t].end())
+      cycles = record->second.cycles;
+    if (isDefaultConfig(config)) {
+      status.defaultThroughput = throughput;
+      status.defaultCycles = cycles;
+    }
+    if (throughput > status.bestThroughput) {
+      status.bestThroughput = throughput;
+      status.bestConfig = config;
+      status.bestCycles = cycles;
+    }
+  }
+}
+
+namespace {
+
+/// The seconds of each measurement a record summarizes (extras
+/// "measured_s", else its latency alone).
+std::vector<double> measuredSeconds(const db::Record &record) {
+  nlohmann::json extras =
+      nlohmann::json::parse(record.extrasJson, nullptr, false);
+  std::vector<double> seconds;
+  if (extras.is_object() && extras.contains("measured_s") &&
+      extras["measured_s"].is_array())
+    for (const nlohmann::json &s : extras["measured_s"])
+      if (s.is_number())
+        seconds.push_back(s.get<double>());
+  if (seconds.empty() && record.latencyS)
+    seconds.push_back(*record.latencyS);
+  return seconds;
+}
+
+} // namespace
+
+std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
+  std::vector<Remeasure> entries;
+  int64_t want = options.confirmMeasurements;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    if (tasks[t].target.kind == TargetKind::Hwacc)
+      continue; // modeled: the same figure every time
+    std::vector<std::pair<nlohmann::json, double>> ranked;
+    std::set<std::string> seen;
+    for (const auto &entry : history[t])
+      if (entry.second > 0 && seen.insert(entry.first.dump()).second)
+        ranked.push_back(entry);
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto &a, const auto &b) {
+                       return a.second > b.second;
+                     });
+    std::vector<nlohmann::json> chosen;
+    for (const auto &[config, throughput] : ranked) {
+      if (int64_t(chosen.size()) >= options.confirmTop)
+        break;
+      if (!isDefaultConfig(config))
+        chosen.push_back(config);
+    }
+    chosen.push_back(kDefaultConfig); // the baseline they are compared with
+    for (const nlohmann::json &config : chosen) {
+      auto found = okRecords[t].find(config.dump());
+      if (found == okRecords[t].end())
+        continue; // no OK record (a default that failed)
+      std::vector<double> seconds = measuredSeconds(found->second);
+      if (int64_t(seconds.size()) >= want ||
+          db::measurementsOf(found->second) >= want)
+        continue;
+      size_t before = seconds.size();
+      entries.push_back(
+          {t, config, found->second, std::move(seconds), before, {}});
+    }
+  }
+  return entries;
+}
+
+void Tuner::measureAgain(std::vector<Remeasure> &entries,
+                         ConfirmSummary &summary) {
+  int64_t want = options.confirmMeasurements;
+  // A batch per task and round: the configs of a task are measured in one
+  // worker pool side by side, and each round after the last one's.
+  for (int64_t round = 1; round < want && !stoppedByInterrupt; ++round) {
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      if (interrupted && interrupted->load()) {
+        stoppedByInterrupt = true;
+        break;
+      }
+      std::vector<Remeasure *> batch;
+      std::vector<MeasureRequest> requests;
+      for (Remeasure &e : entries)
+        if (e.task == t && !e.failure && int64_t(e.seconds.size()) < want) {
+          batch.push_back(&e);
+          requests.push_back(makeRequest(tasks[t].workload, tasks[t].target,
+                                         e.config, e.record.script));
+        }
+      if (batch.empty())
+        continue;
+      std::vector<MeasureResult> results = measurer.measure(requests);
+      for (size_t i = 0; i < batch.size() && i < results.size(); ++i) {
+        const MeasureResult &r = results[i];
+        if (r.abandoned)
+          continue;
+        ++summary.measurements;
+        if (!r.ok()) {
+          batch[i]->failure = r;
+          continue;
+        }
+        batch[i]->seconds.push_back(r.seconds);
+        batch[i]->record.samples.insert(batch[i]->record.samples.end(),
+                                        r.samples.begin(), r.samples.end());
+      }
+    }
+  }
+  // Each config's record now summarizes every measurement made of it.
+  for (Remeasure &e : entries) {
+    if (e.seconds.size() <= e.before && !e.failure)
+      continue; // interrupted before it was measured again
+    ++summary.configs;
+    db::Record &record = e.record;
+    nlohmann::json extras =
+        nlohmann::json::parse(record.extrasJson, nullptr, false);
+    if (!extras.is_object())
+      extras = nlohmann::json::object();
+    int64_t count = int64_t(e.seconds.size()) + (e.failure ? 1 : 0);
+    extras["measurements"] = count;
+    extras["measured_s"] = e.seconds;
+    double throughput = 0;
+    if (e.failure) {
+      ++summary.failed;
+      record.error = e.failure->error;
+      extras["message"] = "failed when measured again (measurement " +
+                          std::to_string(count) + "): " + e.failure->message;
+      statuses[e.task].noteError(e.failure->error, e.failure->message);
+    } else {
+      double median = *db::medianOf(e.seconds);
+      record.latencyS = median;
+      double flops = tasks[e.task].workload.flops();
+      throughput = median > 0 ? flops / median / 1e9 : 0;
+      extras["seconds"] = median;
+      extras["gflops"] = throughput;
+    }
+    record.extrasJson = extras.dump();
+    recorder.record(record);
+    if (e.failure)
+      okRecords[e.task].erase(e.config.dump());
+    else
+      okRecords[e.task][e.config.dump()] = record;
+    for (auto &[config, value] : history[e.task])
+      if (config == e.config)
+        value = throughput;
+  }
+  for (size_t t = 0; t < tasks.size(); ++t)
+    rerankFromHistory(t);
+}
+
+ConfirmSummary Tuner::confirm() {
+  ConfirmSummary summary;
+  if (options.confirmTop <= 0 || options.confirmMeasurements <= 1)
+    return summary;
+  std::vector<std::string> bestBefore;
+  for (const TaskStatus &status : statuses)
+    bestBefore.push_back(status.bestConfig.dump());
+  // A config that drops out of the best few lets another one in, measured
+  // once so far: it is measured again too, for a few passes.
+  constexpr int kPasses = 3;
+  for (int pass = 0; pass < kPasses && !stoppedByInterrupt; ++pass) {
+    std::vector<Remeasure> entries = confirmCandidates();
+    if (entries.empty())
+      break;
+    measureAgain(entries, summary);
+  }
+  for (size_t t = 0; t < tasks.size(); ++t)
+    if (statuses[t].bestConfig.dump() != bestBefore[t])
+      ++summary.bestChanged;
+  return summary;
 }
 
 } // namespace hatc::tuner

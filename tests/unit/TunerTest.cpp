@@ -11,6 +11,7 @@
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Tuner.h"
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Support/Version.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -322,4 +323,124 @@ TEST(Tuner, ConcurrentSessionsShareTheBudgetAndMeasureNothingTwice) {
     EXPECT_EQ(std::count(b.seen.begin(), b.seen.end(), config), 0)
         << config << " measured by both sessions";
   EXPECT_EQ(db::Database::open(db)->stats().records, 40);
+}
+
+namespace {
+
+/// Every config runs at 100-120 GFLOP/s, the default at 100, except two
+/// of the cpu task: the first one measured after the default is measured
+/// once at 1000 (a lucky process) and at 60 every time after, and the
+/// second one runs at 900 but fails when measured a second time.
+class LuckyMeasurer : public Measurer {
+public:
+  std::vector<MeasureResult>
+  measure(const std::vector<MeasureRequest> &batch) override {
+    std::vector<MeasureResult> results;
+    for (const MeasureRequest &r : batch) {
+      std::string key = r.config.dump();
+      bool cpu = r.target.dump().find("hwacc") == std::string::npos;
+      int times = ++timesMeasured[(cpu ? "cpu " : "hwacc ") + key];
+      bool tuned = cpu && key != R"({"sketch":"default"})";
+      if (times == 1 && tuned && lucky.empty())
+        lucky = key;
+      else if (times == 1 && tuned && flaky.empty())
+        flaky = key;
+      ++calls;
+      MeasureResult result;
+      double value = key == R"({"sketch":"default"})"
+                         ? 100
+                         : 100 + double(std::hash<std::string>()(key) % 20);
+      if (key == lucky)
+        value = times == 1 ? 1000 : 60;
+      if (key == flaky) {
+        value = 900;
+        if (times == 2) {
+          result.error = db::ErrorCode::RunError;
+          result.message = "killed by signal 11";
+          results.push_back(result);
+          continue;
+        }
+      }
+      result.gflops = value;
+      result.seconds = 2.147483648 / value; // 2 x 1024^3 flops
+      result.samples = {result.seconds};
+      if (!cpu)
+        result.cycles = int64_t(1e9 / value); // hwacc's modeled figure
+      results.push_back(result);
+    }
+    return results;
+  }
+  std::map<std::string, int> timesMeasured; // "cpu|hwacc CONFIG"
+  std::string lucky, flaky;
+  int calls = 0;
+};
+
+} // namespace
+
+TEST(Tuner, ConfirmMeasuresTheBestAgainAndRanksByTheMedian) {
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-tuner", "db");
+  LuckyMeasurer measurer;
+  Recorder recorder(db, "");
+  std::vector<TuneTask> tasks;
+  tasks.push_back(makeTask("matmul_1024.mlir", "cpu"));
+  tasks.push_back(makeTask("matmul_1024.mlir", "hwacc"));
+  TuneOptions o = options(32, "random");
+  o.confirmTop = 3;
+  Tuner tuner(std::move(tasks), measurer, nullptr, recorder, o);
+  tuner.run();
+  ASSERT_FALSE(measurer.lucky.empty());
+  ASSERT_FALSE(measurer.flaky.empty());
+  EXPECT_EQ(tuner.status()[0].bestConfig.dump(), measurer.lucky);
+  int trials = measurer.calls;
+
+  ConfirmSummary summary = tuner.confirm();
+  // The cpu task's best 3 and its default, each twice more (the flaky one
+  // failed at its second measurement and was not measured a third time),
+  // then the configs that took the places of the lucky and the flaky one.
+  // hwacc's modeled figures are not measured again.
+  EXPECT_GE(summary.configs, 6);
+  EXPECT_EQ(measurer.calls, trials + summary.measurements);
+  for (const auto &[config, times] : measurer.timesMeasured)
+    EXPECT_LE(times, 3) << config;
+  EXPECT_EQ(summary.failed, 1);
+  EXPECT_EQ(summary.bestChanged, 1);
+  const TaskStatus &status = tuner.status()[0];
+  EXPECT_NE(status.bestConfig.dump(), measurer.lucky);
+  EXPECT_NE(status.bestConfig.dump(), measurer.flaky);
+  EXPECT_GE(status.bestThroughput, 100);
+  EXPECT_LE(status.bestThroughput, 120);
+  EXPECT_DOUBLE_EQ(status.defaultThroughput, 100);
+
+  // The database ranks as the tuner now does: the lucky config's latency is
+  // the median of its 3 measurements (at 1000, 60, 60 GFLOP/s); the flaky
+  // one is a failure.
+  auto database = db::Database::open(db);
+  db::TargetKey key{"cpu", resolveTarget("cpu")->fingerprint(), ""};
+  std::string workload = makeTask("matmul_1024.mlir", "cpu").workload.key();
+  for (const db::Record &record : database->records(workload, key)) {
+    if (record.configJson == measurer.lucky) {
+      EXPECT_EQ(db::measurementsOf(record), 3);
+      EXPECT_NEAR(*record.latencyS, 2.147483648 / 60, 1e-12);
+    }
+    if (record.configJson == measurer.flaky) {
+      EXPECT_EQ(record.error, db::ErrorCode::RunError);
+      EXPECT_NE(record.extrasJson.find("failed when measured again"),
+                std::string::npos);
+    }
+  }
+  std::optional<db::Record> best =
+      database->best(workload, key, compilerVersion());
+  ASSERT_TRUE(best);
+  EXPECT_EQ(best->configJson, status.bestConfig.dump());
+  // The best 3 are each measured 3 times now.
+  std::vector<db::Record> top = database->topK(workload, key, compilerVersion(), 3);
+  ASSERT_EQ(top.size(), 3u);
+  for (const db::Record &record : top)
+    EXPECT_EQ(db::measurementsOf(record), 3) << record.configJson;
+
+  // Measured enough: a second call measures nothing.
+  int before = measurer.calls;
+  EXPECT_EQ(tuner.confirm().configs, 0);
+  EXPECT_EQ(measurer.calls, before);
 }

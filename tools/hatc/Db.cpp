@@ -214,16 +214,19 @@ int replayCommand(const Args &args) {
   if (json)
     llvm::outs() << nlohmann::json{{"lines", stats.linesRead},
                                    {"imported", stats.imported},
+                                   {"updated", stats.updated},
                                    {"duplicates", stats.duplicates},
                                    {"blank", stats.blank},
                                    {"bad", stats.bad}}
                         .dump()
                  << "\n";
   else
-    llvm::errs() << llvm::formatv("{0}: {1} lines: {2} imported, {3} "
-                                  "already there, {4} bad\n",
-                                  name, stats.linesRead, stats.imported,
-                                  stats.duplicates, stats.bad);
+    llvm::errs() << llvm::formatv(
+        "{0}: {1} lines: {2} imported, {3}{4} already there, {5} bad\n", name,
+        stats.linesRead, stats.imported,
+        stats.updated ? llvm::formatv("{0} measured again, ", stats.updated).str()
+                      : std::string(),
+        stats.duplicates, stats.bad);
   return strict && stats.bad ? kExitUserError : kExitOk;
 }
 

@@ -228,7 +228,8 @@ llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
 int tuneCommand(const Args &args) {
   CompileRequest request;
   std::string dbPath, logPath, search = "xgboost", timeBudget = "0", taskDir;
-  int64_t trials = 64, seed = 0, batch = 8, earlyStop = 0, threads = 0;
+  int64_t trials = 64, seed = 0, batch = 8, earlyStop = 0, threads = 0,
+          confirmTop = tuner::TuneOptions().confirmTop;
   bool json = false, noCheck = false;
   FlagParser parser(
       "hatc tune",
@@ -255,6 +256,11 @@ int tuneCommand(const Args &args) {
                 "xgboost (default), random-model (ablation) or random");
   parser.option("--early-stop", &earlyStop, "N",
                 "stop after N trials without a new best (default: never)", 0);
+  parser.option("--confirm", &confirmTop, "K",
+                "then measure each task's best K and its default twice more, "
+                "ranked by the median of 3 (default " +
+                    std::to_string(confirmTop) + "; 0: off)",
+                0);
   addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
@@ -399,6 +405,7 @@ int tuneCommand(const Args &args) {
   options.batchSize = batch;
   options.search = search;
   options.earlyStop = earlyStop;
+  options.confirmTop = confirmTop;
   // A server has no folder to keep the model next to: it is rebuilt from
   // the records at each start.
   options.modelPath = search == "xgboost" && !db::Database::isServerSpec(dbPath)
@@ -469,6 +476,26 @@ int tuneCommand(const Args &args) {
     llvm::errs().flush();
   };
   tuner.run();
+  bool anyTimed = std::any_of(
+      keepAlive.begin(), keepAlive.end(), [](const auto &task) {
+        return task.target.kind != TargetKind::Hwacc; // modeled: not again
+      });
+  if (!tuner.wasInterrupted() && confirmTop > 0 && anyTimed) {
+    if (terminal)
+      llvm::errs() << "\n";
+    llvm::errs() << "[tune] measuring each task's best " << confirmTop
+                 << " configs and its default again\n";
+    tuner::ConfirmSummary confirmed = tuner.confirm();
+    llvm::errs() << llvm::formatv(
+        "[tune] measured {0} configs again ({1} measurements); the best "
+        "changed on {2} task(s){3}\n",
+        confirmed.configs, confirmed.measurements, confirmed.bestChanged,
+        confirmed.failed
+            ? llvm::formatv("; {0} config(s) failed and are out",
+                            confirmed.failed)
+                  .str()
+            : std::string());
+  }
   reportFarm(farmRun,
              std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            start)

@@ -90,11 +90,15 @@ struct OpenOptions {
 
 /// Result of committing one record.
 struct CommitResult {
-  /// False when an identical record (same workload, target, config hash and
-  /// compiler version) was already there; the old one is kept.
+  /// False when a record of the same workload, target, config hash and
+  /// compiler version was already there. The one there is kept, unless the
+  /// new one summarizes more measurements (measurementsOf): then the new
+  /// one's figures (latency, cycles, samples, error, threads, extras)
+  /// replace its figures, and `updated` is true.
   bool inserted = false;
   /// Row id of the new record, or of the existing one when not inserted.
   int64_t id = 0;
+  bool updated = false;
 };
 
 /// Counts for `hatc db stats`.

@@ -99,6 +99,9 @@ struct ImportStats {
 
   size_t linesRead = 0;  ///< Every line, blank ones included.
   size_t imported = 0;   ///< New records stored.
+  /// Records already there that the line holds more measurements of
+  /// (measurementsOf): their figures were replaced.
+  size_t updated = 0;
   size_t duplicates = 0; ///< Valid records already in the database or log.
   size_t blank = 0;      ///< Empty or whitespace-only lines (not errors).
   size_t bad = 0;        ///< Lines skipped as invalid.

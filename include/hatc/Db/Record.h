@@ -129,6 +129,11 @@ std::string configHashOf(std::string_view canonicalConfigJson);
 /// nullopt for no samples.
 std::optional<double> medianOf(std::vector<double> samples);
 
+/// How many independent measurements (each in a worker process of its own)
+/// the record's figures summarize: extras "measurements" (a config the
+/// tuner measured again, see Tuner::confirm), else 1.
+int64_t measurementsOf(const Record &record);
+
 /// Checks `record` and fills in its derived fields: canonical config and
 /// extras JSON, config hash, median latency from the samples; clears latency
 /// and cycles of error records. Returns an empty string when the record is

@@ -64,6 +64,20 @@ struct TuneOptions {
   /// trial, pooled with the tasks' own samples weighed up. Empty or a
   /// missing file: each task learns from its own records only.
   std::string crossTaskModelPath;
+  /// Tuner::confirm: the best `confirmTop` configs of each task and its
+  /// default are measured until each has `confirmMeasurements` independent
+  /// measurements (0 or 1: not at all).
+  int64_t confirmTop = 4;
+  int64_t confirmMeasurements = 3;
+};
+
+/// What Tuner::confirm did.
+struct ConfirmSummary {
+  int64_t configs = 0;      ///< Configs measured again.
+  int64_t measurements = 0; ///< Measurements made (not counted as trials).
+  /// Tasks whose best config is another one than before.
+  int64_t bestChanged = 0;
+  int64_t failed = 0; ///< Configs that failed when measured again.
 };
 
 /// What the cost model reads of a candidate: the anchor op, the config as
@@ -121,6 +135,19 @@ public:
   std::atomic<bool> *interrupted = nullptr;
 
   void run();
+  /// After run(): one measurement is one process's figure, and a process
+  /// can run fast or slow as a whole (its threads' placement, other work),
+  /// so the best of hundreds of single measurements is often a lucky one.
+  /// Each task's best options.confirmTop configs and its default (cpu and
+  /// gpu; hwacc's figures are modeled, the same every time) are measured
+  /// again, a batch per task and round, until each has
+  /// options.confirmMeasurements; its record's latency becomes the median of
+  /// its measurements (extras "measurements", "measured_s"; the database
+  /// keeps the record of more measurements, CommitResult), and a config that
+  /// fails once is recorded failed. Configs measured enough before are
+  /// left alone, so a resumed session measures only its new best again.
+  /// Stops between batches when interrupted.
+  ConfirmSummary confirm();
   const std::vector<TaskStatus> &status() const { return statuses; }
   int64_t trialsDone() const { return done; }
   /// What the task scheduler sees of each task now (for the end-to-end
@@ -172,6 +199,25 @@ private:
   std::vector<int64_t> sinceImprovement;
   std::vector<bool> exhausted; // no unmeasured valid config left
   std::vector<double> existingBest; // best throughput found in the database
+  /// The record of each OK config (canonical config text), per task: what
+  /// confirm() measures again and extends.
+  std::vector<std::map<std::string, db::Record>> okRecords;
+  /// statuses[task]'s best and default, from `history`.
+  void rerankFromHistory(size_t task);
+  /// A config confirm() measures again.
+  struct Remeasure {
+    size_t task;
+    nlohmann::json config;
+    db::Record record;           // as stored, extended as measured
+    std::vector<double> seconds; // one per measurement
+    size_t before;               // measurements when confirm() began
+    std::optional<MeasureResult> failure;
+  };
+  /// Each task's best few and its default, measured too few times so far.
+  std::vector<Remeasure> confirmCandidates() const;
+  /// Measures `entries` up to options.confirmMeasurements each, records
+  /// them and reranks their tasks.
+  void measureAgain(std::vector<Remeasure> &entries, ConfirmSummary &summary);
   TaskScheduler scheduler;
   int64_t done = 0;
   bool searching = false; // past the first read of the database

@@ -143,6 +143,55 @@ TEST_P(DbStore, CommitReportsNewAndDuplicateRecords) {
   EXPECT_EQ(db->stats().records, 4);
 }
 
+TEST_P(DbStore, ARecordOfMoreMeasurementsReplacesTheFiguresStored) {
+  Record once = makeRecord("{\"c\":1}", 1e-3);
+  Record rival = makeRecord("{\"c\":2}", 1.5e-3);
+  CommitResult first = db->commitRecord(once);
+  db->commitRecord(rival);
+  ASSERT_EQ(db->best(once.workloadKey, cpuTarget(), "hatc-test-1")->configJson,
+            "{\"c\":1}");
+
+  // Measured again twice: slower than its one lucky measurement.
+  Record thrice = once;
+  thrice.latencyS = 2e-3;
+  thrice.samples = {1e-3, 2e-3, 2.2e-3};
+  thrice.extrasJson =
+      R"({"measurements":3,"measured_s":[1e-3,2e-3,2.2e-3]})";
+  CommitResult again = db->commitRecord(thrice);
+  EXPECT_FALSE(again.inserted);
+  EXPECT_TRUE(again.updated);
+  EXPECT_EQ(again.id, first.id);
+  std::optional<Record> best =
+      db->best(once.workloadKey, cpuTarget(), "hatc-test-1");
+  ASSERT_TRUE(best);
+  EXPECT_EQ(best->configJson, "{\"c\":2}");
+  std::vector<Record> all = db->records(once.workloadKey, cpuTarget());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_DOUBLE_EQ(*all[0].latencyS, 2e-3);
+  EXPECT_EQ(all[0].samples.size(), 3u);
+  EXPECT_EQ(measurementsOf(all[0]), 3);
+  EXPECT_EQ(all[0].createdAt, once.createdAt); // still the first's record
+
+  // Fewer or as many measurements change nothing (a log replayed again).
+  CommitResult older = db->commitRecord(once);
+  EXPECT_FALSE(older.inserted);
+  EXPECT_FALSE(older.updated);
+  EXPECT_FALSE(db->commitRecord(thrice).updated);
+  EXPECT_DOUBLE_EQ(*db->records(once.workloadKey, cpuTarget())[0].latencyS,
+                   2e-3);
+
+  // Failing when measured again: the record is a failure now.
+  Record failed = once;
+  failed.error = ErrorCode::RunError;
+  failed.extrasJson = R"({"measurements":4,"message":"crashed"})";
+  EXPECT_TRUE(db->commitRecord(failed).updated);
+  EXPECT_EQ(db->best(once.workloadKey, cpuTarget(), "hatc-test-1")->configJson,
+            "{\"c\":2}");
+  EXPECT_EQ(db->records(once.workloadKey, cpuTarget())[0].error,
+            ErrorCode::RunError);
+  EXPECT_EQ(db->stats().records, 2);
+}
+
 TEST_P(DbStore, CommitRecordsIsAllOrNothing) {
   Record good = makeRecord("{\"a\":1}", 1e-3);
   Record bad = makeRecord("{\"a\":2}", 1e-3);

@@ -98,6 +98,13 @@ TEST(DbRecord, NormalizeRejectsInvalidRecords) {
             "config is not a JSON object");
   EXPECT_EQ(reasonFor([](Record &r) { r.extrasJson = "3"; }),
             "extras is not a JSON object");
+  for (const char *bad : {R"({"measurements":0})", R"({"measurements":1.5})",
+                          R"({"measurements":"3"})"})
+    EXPECT_EQ(reasonFor([&](Record &r) { r.extrasJson = bad; }),
+              "extras.measurements must be an integer >= 1")
+        << bad;
+  EXPECT_EQ(reasonFor([](Record &r) { r.extrasJson = R"({"measurements":3})"; }),
+            "");
   EXPECT_EQ(reasonFor([](Record &r) { r.script = "bad \xff byte"; }),
             "script is not valid UTF-8");
   EXPECT_EQ(reasonFor([](Record &r) { r.script = "\xc0\xaf"; }),
