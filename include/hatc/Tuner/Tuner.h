@@ -135,14 +135,18 @@ public:
   std::atomic<bool> *interrupted = nullptr;
 
   void run();
-  /// After run(): one measurement is one process's figure, and a process
-  /// can run fast or slow as a whole (its threads' placement, other work),
-  /// so the best of hundreds of single measurements is often a lucky one.
-  /// Each task's best options.confirmTop configs and its default (cpu and
-  /// gpu; hwacc's figures are modeled, the same every time) are measured
-  /// again, a batch per task and round, until each has
-  /// options.confirmMeasurements; its record's latency becomes the median of
-  /// its measurements (extras "measurements", "measured_s"; the database
+  /// After run(): one measurement is one worker's figure, and a worker's
+  /// runs can all be slowed down together (measured: a 2-thread default
+  /// matmul at 129, 36 and 131 us in three measurements, 40 us in `hatc
+  /// run`), so a config measured once in such a spell, the default
+  /// included, ranks far below what it does. Each task's best
+  /// options.confirmTop configs and its default (cpu and gpu; hwacc's
+  /// figures are modeled, the same every time) are measured again, a batch
+  /// per task and round, until each has options.confirmMeasurements; its
+  /// record's latency becomes the fastest of its measurements (what else
+  /// runs only ever slows a measurement down: the rule each measurement
+  /// already applies to its runs, ExecuteOptions::rankByFastest) (extras
+  /// "measurements", "measured_s"; the database
   /// keeps the record of more measurements, CommitResult), and a config that
   /// fails once is recorded failed. Configs measured enough before are
   /// left alone, so a resumed session measures only its new best again.
