@@ -42,6 +42,24 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x2xf32>) -> t
   EXPECT_EQ(out[0].data, (std::vector<double>{59, 65, 140, 155}));
 }
 
+extern "C" int openblas_get_num_threads(void) __attribute__((weak));
+
+TEST(Reference, ItsBlasRunsOnTheCallingThreadOnly) {
+  // A threaded OpenBLAS would leave its threads spinning on the cores the
+  // kernel is timed on right after the check.
+  if (!openblas_get_num_threads)
+    GTEST_SKIP() << "the BLAS linked is not OpenBLAS";
+  evaluate(R"(
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<2x3xf32>, tensor<3x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+})",
+           {{{2, 3}, {1, 2, 3, 4, 5, 6}},
+            {{3, 2}, {7, 8, 9, 10, 11, 12}},
+            {{2, 2}, {1, 1, 1, 1}}});
+  EXPECT_EQ(openblas_get_num_threads(), 1);
+}
+
 TEST(Reference, ReadsWeightsFromResourceBlobs) {
   // A model task measured with its weights: dense_resource constants, the
   // blob's elements little-endian after its 4-byte alignment.
