@@ -13,6 +13,8 @@
 namespace hatc::tuner {
 
 double TaskProgress::bestThroughput() const {
+  if (remeasuredBest)
+    return *remeasuredBest;
   double best = existingBest;
   for (double value : curve)
     best = std::max(best, value);

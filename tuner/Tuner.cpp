@@ -49,6 +49,7 @@ Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
   exhausted.assign(this->tasks.size(), false);
   existingBest.assign(this->tasks.size(), 0.0);
   okRecords.resize(this->tasks.size());
+  remeasured.assign(this->tasks.size(), false);
   for (size_t t = 0; t < this->tasks.size(); ++t)
     statuses[t].name = this->tasks[t].workload.key();
   // Unique per session: host, process and a random part (two Tuners of
@@ -181,6 +182,8 @@ std::vector<TaskProgress> Tuner::progress() const {
     p.existingBest = existingBest[t];
     p.curve = statuses[t].curve;
     p.defaultThroughput = statuses[t].defaultThroughput;
+    if (remeasured[t])
+      p.remeasuredBest = statuses[t].bestThroughput;
     p.exhausted = exhausted[t];
   }
   return out;
@@ -772,6 +775,8 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
       if (config == e.config)
         value = throughput;
   }
+  for (Remeasure &e : entries)
+    remeasured[e.task] = true;
   for (size_t t = 0; t < tasks.size(); ++t)
     rerankFromHistory(t);
 }

@@ -46,6 +46,10 @@ struct TaskProgress {
   std::vector<double> curve;
   double defaultThroughput = 0; // of the default schedule, when measured
   bool exhausted = false;       // no unmeasured config left
+  /// The best throughput once its configs were measured again
+  /// (Tuner::confirm): it supersedes existingBest and the curve, which
+  /// hold single measurements.
+  std::optional<double> remeasuredBest;
 
   double bestThroughput() const;
   /// flops / best throughput, in seconds; nullopt before any trial worked.

@@ -206,6 +206,9 @@ private:
   /// The record of each OK config (canonical config text), per task: what
   /// confirm() measures again and extends.
   std::vector<std::map<std::string, db::Record>> okRecords;
+  /// Tasks some of whose configs confirm() measured again: their best is
+  /// statuses[task].bestThroughput from then on (TaskProgress).
+  std::vector<bool> remeasured;
   /// statuses[task]'s best and default, from `history`.
   void rerankFromHistory(size_t task);
   /// A config confirm() measures again.
