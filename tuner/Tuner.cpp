@@ -152,9 +152,10 @@ void Tuner::loadExisting(size_t t) {
     if (record.error == db::ErrorCode::Ok) {
       throughput = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
       okRecords[t][config.dump()] = record;
-    } else
+    } else {
       status.noteError(record.error,
                        extras.is_object() ? extras.value("message", "") : "");
+    }
     ++status.existing;
     history[t].push_back({config, throughput});
     if (searching) // the model learns from it with the next batch

@@ -29,15 +29,20 @@ std::vector<RefTensor> evaluate(const std::string &source,
 
 } // namespace
 
-TEST(Reference, FloatMatmulAccumulatesIntoItsInit) {
-  auto out = evaluate(R"(
+/// C (2x2, all ones) += A (2x3) * B (3x2), on the f32 path (OpenBLAS).
+static std::vector<RefTensor> smallFloatMatmul() {
+  return evaluate(R"(
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<2x3xf32>, tensor<3x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
   return %r : tensor<2x2xf32>
 })",
-                      {{{2, 3}, {1, 2, 3, 4, 5, 6}},
-                       {{3, 2}, {7, 8, 9, 10, 11, 12}},
-                       {{2, 2}, {1, 1, 1, 1}}});
+                  {{{2, 3}, {1, 2, 3, 4, 5, 6}},
+                   {{3, 2}, {7, 8, 9, 10, 11, 12}},
+                   {{2, 2}, {1, 1, 1, 1}}});
+}
+
+TEST(Reference, FloatMatmulAccumulatesIntoItsInit) {
+  auto out = smallFloatMatmul();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].data, (std::vector<double>{59, 65, 140, 155}));
 }
@@ -49,14 +54,7 @@ TEST(Reference, ItsBlasRunsOnTheCallingThreadOnly) {
   // kernel is timed on right after the check.
   if (!openblas_get_num_threads)
     GTEST_SKIP() << "the BLAS linked is not OpenBLAS";
-  evaluate(R"(
-func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
-  %r = linalg.matmul ins(%a, %b : tensor<2x3xf32>, tensor<3x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
-  return %r : tensor<2x2xf32>
-})",
-           {{{2, 3}, {1, 2, 3, 4, 5, 6}},
-            {{3, 2}, {7, 8, 9, 10, 11, 12}},
-            {{2, 2}, {1, 1, 1, 1}}});
+  smallFloatMatmul();
   EXPECT_EQ(openblas_get_num_threads(), 1);
 }
 
