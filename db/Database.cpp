@@ -189,7 +189,11 @@ std::optional<double> medianOf(std::vector<double> samples) {
 }
 
 int64_t measurementsOf(const Record &record) {
-  json extras = json::parse(record.extrasJson, nullptr, false);
+  return measurementsOf(std::string_view(record.extrasJson));
+}
+
+int64_t measurementsOf(std::string_view extrasJson) {
+  json extras = json::parse(extrasJson, nullptr, false);
   if (!extras.is_object())
     return 1;
   auto found = extras.find("measurements");
@@ -976,13 +980,13 @@ CommitResult SqliteStore::insertOne(const Record &original) {
       .bind(3, record.configHash)
       .bind(4, record.compilerVersion);
   int64_t id = 0;
-  Record stored;
+  std::string storedExtras;
   if (findRecord.step()) {
     id = findRecord.int64(0);
-    stored.extrasJson = findRecord.text(1);
+    storedExtras = findRecord.text(1);
   }
   findRecord.reset();
-  if (!id || measurementsOf(record) <= measurementsOf(stored))
+  if (!id || measurementsOf(record) <= measurementsOf(storedExtras))
     return {false, id, false};
   // Measured again: the figures of more measurements replace the stored.
   conn->cached("UPDATE records SET latency_s = ?2, cycles = ?3, "

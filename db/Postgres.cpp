@@ -666,9 +666,7 @@ CommitResult PostgresStore::insertOne(const Record &original) {
   bool ours = retrying && existing.real(0, 1) == record.createdAt &&
               existing.text(0, 2) == samples &&
               existing.text(0, 3) == record.configJson;
-  Record stored;
-  stored.extrasJson = existing.text(0, 4);
-  if (ours || measurementsOf(record) <= measurementsOf(stored))
+  if (ours || measurementsOf(record) <= measurementsOf(existing.text(0, 4)))
     return {ours, id, false};
   // Measured again: the figures of more measurements replace the stored.
   conn.exec("UPDATE records SET latency_s = $2, cycles = $3, samples_json = "

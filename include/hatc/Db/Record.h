@@ -133,6 +133,8 @@ std::optional<double> medianOf(std::vector<double> samples);
 /// the record's figures summarize: extras "measurements" (a config the
 /// tuner measured again, see Tuner::confirm), else 1.
 int64_t measurementsOf(const Record &record);
+/// The same, of a record's extras JSON text (a stored row's).
+int64_t measurementsOf(std::string_view extrasJson);
 
 /// Checks `record` and fills in its derived fields: canonical config and
 /// extras JSON, config hash, median latency from the samples; clears latency
