@@ -104,6 +104,7 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
     shape.accType = elementTypeName(op.getDpsInits().front().getType());
   shape.hasElementwiseConsumer = elementwiseConsumerOf(operation) != nullptr;
   shape.initProducer = hasInitProducer(operation);
+  shape.initFill = initIsFill(operation);
   return shape;
 }
 
@@ -137,6 +138,12 @@ bool hasInitProducer(mlir::Operation *anchor) {
   return producer &&
          (mlir::isa<mlir::linalg::FillOp>(producer) ||
           (init.hasOneUse() && mlir::isa<mlir::linalg::BroadcastOp>(producer)));
+}
+
+bool initIsFill(mlir::Operation *anchor) {
+  auto op = mlir::dyn_cast<mlir::linalg::LinalgOp>(anchor);
+  return op && op.getNumDpsInits() == 1 &&
+         op.getDpsInits().front().getDefiningOp<mlir::linalg::FillOp>();
 }
 
 //===----------------------------------------------------------------------===//
@@ -1056,10 +1063,16 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
     op = fused;
     consumer = tiledConsumer;
   } else if (p.par > 1) {
-    op = tileForallThreads(op, batched ? std::vector<int64_t>{p.par, 0, 0, 0}
-                               : overN ? std::vector<int64_t>{0, p.par, 0}
-                                       : std::vector<int64_t>{p.par, 0, 0})
-             .first;
+    // The init (a zero fill, a bias broadcast) is filled by each thread
+    // in its own tile, not as a serial pass before the parallel region.
+    mlir::Value init = shape.initProducer ? producerOf(op, 2) : mlir::Value();
+    auto [tiled, forall] = tileForallThreads(
+        op, batched ? std::vector<int64_t>{p.par, 0, 0, 0}
+            : overN ? std::vector<int64_t>{0, p.par, 0}
+                    : std::vector<int64_t>{p.par, 0, 0});
+    if (init)
+      fuseInto(init, forall);
+    op = tiled;
   }
   std::vector<int64_t> cache = {t.mc, t.nc, t.kc};
   int64_t kStep = std::max<int64_t>(1, p.dotGroup);
@@ -1164,8 +1177,22 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
       sizes.push_back(0);
     return sizes;
   };
-  if (p.par > 1)
-    compute = tileForallThreads(compute, dims({p.par, 0, 0})).first;
+  if (p.par > 1) {
+    // C's init, packed: tensor.pack of the fill until canonicalization
+    // folds it into a fill of the packed shape, which each thread then
+    // runs on its own rows (not a serial pass before the region).
+    mlir::Value init;
+    if (shape.initFill) {
+      applyPatterns(func(), [](mlir::OpBuilder &b, mlir::Location loc) {
+        b.create<mlir::transform::ApplyCanonicalizationPatternsOp>(loc);
+      });
+      init = producerOf(compute, 2);
+    }
+    auto [tiled, forall] = tileForallThreads(compute, dims({p.par, 0, 0}));
+    if (init)
+      fuseInto(init, forall);
+    compute = tiled;
+  }
   std::vector<int64_t> order = p.orderNmk ? std::vector<int64_t>{1, 0, 2}
                                           : std::vector<int64_t>{0, 1, 2};
   int64_t kc = group ? t.kc / group : t.kc;

@@ -64,6 +64,7 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   shape.anchor = classifyOp(anchor);
   shape.hasElementwiseConsumer = elementwiseConsumerOf(anchor) != nullptr;
   shape.initProducer = hasInitProducer(anchor);
+  shape.initFill = initIsFill(anchor);
   return shape;
 }
 

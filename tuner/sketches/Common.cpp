@@ -55,6 +55,7 @@ CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
   out.accType = shape.accType;
   out.hasElementwiseConsumer = shape.hasElementwiseConsumer;
   out.initProducer = shape.initProducer;
+  out.initFill = shape.initFill;
   return out;
 }
 

@@ -63,6 +63,8 @@ struct CpuOpShape {
   /// conv's bias; a fill may be shared): conv schedules fuse it into their
   /// tiles.
   bool initProducer = false;
+  /// That init is a linalg.fill (initIsFill).
+  bool initFill = false;
   int64_t elemBytes() const {
     if (elemType == "i8")
       return 1;
@@ -93,6 +95,9 @@ mlir::Operation *elementwiseConsumerOf(mlir::Operation *anchor);
 /// ops, each of which fuses a copy) or a linalg.broadcast whose only use
 /// it is (the accumulators' starting value).
 bool hasInitProducer(mlir::Operation *anchor);
+
+/// Whether `anchor`'s init is a linalg.fill (a zero accumulator).
+bool initIsFill(mlir::Operation *anchor);
 
 /// cpu_matmul: threads over M (or the batch), cache tiles mc x nc x kc in
 /// `order`, packed (padded) panels, an mr x nr register tile of vector.fma

@@ -52,6 +52,7 @@ struct WorkloadShape {
   /// there (a conv's bias): conv schedules fuse it into their tiles
   /// (hasInitProducer).
   bool initProducer = false;
+  bool initFill = false; // that init is a linalg.fill (initIsFill)
   int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
   /// The anchor's own loops, in its order (loopRanges reorders an NCHW
   /// conv), and its hatc.op_index when its name's ops differ in the
