@@ -3,6 +3,7 @@
 #define HATC_TOOLS_COMMANDS_H
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <optional>
 #include <string>
@@ -35,6 +36,31 @@ int coordCommand(const Args &args);
 
 /// Prints "hatc: error: <message>" and returns kExitUserError.
 int reportError(llvm::Error err);
+
+namespace db {
+struct Record;
+}
+
+/// hatc replay --remeasure: what to measure again and where to record it.
+struct RemeasureOptions {
+  std::string dbPath;
+  int64_t top = 0;     // configs a task
+  int64_t threads = 0; // 0: the target's, else one per core
+  int64_t repeat = 3;
+  bool check = true;
+};
+struct RemeasureStats {
+  size_t measured = 0, failed = 0, skipped = 0;
+};
+/// Measures each task's `top` best distinct configs of `log` (records
+/// that ran, ranked by GFLOP/s) on this machine, as `hatc measure` does,
+/// and records the results in the database: records of this machine and
+/// this build, beside the imported ones. Configs that do not apply here
+/// (more threads than this machine runs) and tasks without IR in the log,
+/// or on the GPU, are reported and skipped. One line a task to `report`.
+llvm::Expected<RemeasureStats>
+remeasureReplayed(const std::vector<db::Record> &log,
+                  const RemeasureOptions &options, llvm::raw_ostream &report);
 
 class FlagParser;
 /// Parses a subcommand's flags: returns the exit code to stop with (after

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "Common.h"
 #include "Flags.h"
 #include "Output.h"
 #include "hatc/Db/Database.h"
@@ -25,6 +26,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 namespace hatc {
@@ -171,39 +173,53 @@ int bestCommand(const Args &args) {
 
 int replayCommand(const Args &args) {
   std::string logPath, dbPath;
-  int64_t remeasure = 0;
-  bool strict = false, json = false;
+  RemeasureOptions remeasure;
+  bool strict = false, json = false, noCheck = false;
   FlagParser parser("hatc replay",
                     "Imports a JSON-lines tuning log (or - for stdin) into a "
                     "database. Bad lines\nare reported with their line "
-                    "numbers and skipped; importing twice changes\nnothing.");
+                    "numbers and skipped; importing twice changes\nnothing. "
+                    "With --remeasure K, each task's K best configs of the "
+                    "log are\nthen measured on this machine (cpu and hwacc "
+                    "tasks whose log lines carry\ntheir workload IR) and "
+                    "recorded beside the imported records.");
   parser.positional("LOG.jsonl", &logPath, "the log, or - for stdin");
   parser.option("--db", &dbPath, "DB", "the database (created if missing)");
-  parser.option("--remeasure", &remeasure, "K",
-                "re-measure the top K configs per task on this machine", 0);
+  parser.option("--remeasure", &remeasure.top, "K",
+                "measure the top K configs per task again on this machine", 1);
+  addThreadsFlag(parser, remeasure.threads);
+  parser.option("--repeat", &remeasure.repeat, "N",
+                "with --remeasure: minimum timed runs (default 3)", 1);
+  parser.flag("--no-check", &noCheck,
+              "with --remeasure: skip the reference check");
   parser.flag("--strict", &strict, "exit 1 if any line was bad");
   parser.flag("--json", &json, "print the import statistics as JSON");
   if (auto code = parseFlags(parser, args))
     return *code;
   if (dbPath.empty())
     return reportError(makeError("hatc replay: missing --db DB"));
-  if (remeasure > 0)
-    return reportError(makeError("hatc replay: --remeasure needs the "
-                                 "measurement harness, which this build does "
-                                 "not have yet"));
   if (logPath != "-" && !llvm::sys::fs::exists(logPath))
     return reportError(makeError(logPath + ": no such file"));
 
-  auto database = tuner::openStore(dbPath);
-  db::ImportStats stats;
+  // Re-measuring reads the log's records again after the import: the text
+  // is kept (stdin cannot be read twice).
+  std::string text;
+  std::unique_ptr<std::istream> stream;
   if (logPath == "-") {
-    stats = db::importJsonl(*database, std::cin);
+    if (remeasure.top > 0) {
+      text.assign(std::istreambuf_iterator<char>(std::cin), {});
+      stream = std::make_unique<std::istringstream>(text);
+    }
   } else {
-    std::ifstream in(logPath, std::ios::binary);
-    if (!in)
+    auto file = std::make_unique<std::ifstream>(logPath, std::ios::binary);
+    if (!*file)
       return reportError(makeError(logPath + ": cannot read"));
-    stats = db::importJsonl(*database, in);
+    stream = std::move(file);
   }
+  std::istream &in = stream ? *stream : std::cin;
+  auto database = tuner::openStore(dbPath);
+  db::ImportStats stats = db::importJsonl(*database, in);
+  database.reset();
   std::string name = logPath == "-" ? "<stdin>" : logPath;
   for (const db::BadLine &bad : stats.badLines)
     llvm::errs() << name << ":" << bad.line << ": skipped: " << bad.reason
@@ -211,22 +227,56 @@ int replayCommand(const Args &args) {
   if (stats.bad > stats.badLines.size())
     llvm::errs() << name << ": " << (stats.bad - stats.badLines.size())
                  << " more bad lines not shown\n";
-  if (json)
-    llvm::outs() << nlohmann::json{{"lines", stats.linesRead},
-                                   {"imported", stats.imported},
-                                   {"updated", stats.updated},
-                                   {"duplicates", stats.duplicates},
-                                   {"blank", stats.blank},
-                                   {"bad", stats.bad}}
-                        .dump()
-                 << "\n";
-  else
+  if (!json)
     llvm::errs() << llvm::formatv(
         "{0}: {1} lines: {2} imported, {3}{4} already there, {5} bad\n", name,
         stats.linesRead, stats.imported,
         stats.updated ? llvm::formatv("{0} measured again, ", stats.updated).str()
                       : std::string(),
         stats.duplicates, stats.bad);
+
+  std::optional<RemeasureStats> again;
+  if (remeasure.top > 0) {
+    std::vector<db::Record> records;
+    if (logPath == "-") {
+      stream = std::make_unique<std::istringstream>(text);
+    } else {
+      stream = std::make_unique<std::ifstream>(logPath, std::ios::binary);
+      if (!*stream)
+        return reportError(makeError(logPath + ": cannot read"));
+    }
+    std::string line;
+    while (std::getline(*stream, line)) {
+      db::Record record;
+      if (line.find_first_not_of(" \t\r") != std::string::npos &&
+          db::parseJsonLine(line, record).empty())
+        records.push_back(std::move(record));
+    }
+    remeasure.dbPath = dbPath;
+    remeasure.check = !noCheck;
+    auto measured = remeasureReplayed(records, remeasure, llvm::errs());
+    if (!measured)
+      return reportError(measured.takeError());
+    again = *measured;
+    if (!json)
+      llvm::errs() << llvm::formatv(
+          "{0}: measured again on this machine: {1} configs ran, {2} "
+          "failed, {3} skipped\n",
+          name, again->measured, again->failed, again->skipped);
+  }
+  if (json) {
+    nlohmann::json out = {{"lines", stats.linesRead},
+                          {"imported", stats.imported},
+                          {"updated", stats.updated},
+                          {"duplicates", stats.duplicates},
+                          {"blank", stats.blank},
+                          {"bad", stats.bad}};
+    if (again)
+      out["remeasured"] = {{"ran", again->measured},
+                           {"failed", again->failed},
+                           {"skipped", again->skipped}};
+    llvm::outs() << out.dump() << "\n";
+  }
   return strict && stats.bad ? kExitUserError : kExitOk;
 }
 

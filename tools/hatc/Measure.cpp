@@ -9,10 +9,15 @@
 #include "Common.h"
 #include "Flags.h"
 #include "hatc/Db/Record.h"
+#include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Time.h"
 #include "hatc/Tuner/Recording.h"
 #include "hatc/Tuner/Sketch.h"
+#include "hatc/Tuner/Tuner.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -55,6 +60,22 @@ llvm::Expected<std::vector<nlohmann::json>> readConfigs(const std::string &path)
   return configs;
 }
 
+/// The transform script of `config` on this build and machine: the
+/// default schedule's for {"sketch": "default"}, else the sketch's; an
+/// error says why the config does not apply.
+llvm::Expected<std::string> scriptOf(const tuner::SearchSpace &space,
+                                     const CompileInputs &inputs,
+                                     int64_t threads,
+                                     const nlohmann::json &config) {
+  if (tuner::isDefaultConfig(config))
+    return defaultScheduleFor(inputs.workload, inputs.target.kind, threads);
+  if (!config.is_object())
+    return makeError("a config is a JSON object");
+  if (auto invalid = space.invalidReason(config))
+    return makeError(*invalid);
+  return space.script(config);
+}
+
 } // namespace
 
 int measureCommand(const Args &args) {
@@ -71,7 +92,8 @@ int measureCommand(const Args &args) {
   parser.positional("WORKLOAD.mlir", &request.workloadPath, "the workload");
   addTargetFlags(parser, request);
   parser.option("--configs", &configsPath, "C.jsonl",
-                "configs to measure, one JSON object per line");
+                "configs to measure, one JSON object per line "
+                "({\"sketch\": \"default\"}: the default schedule)");
   parser.option("--random", &random, "N", "measure N random valid configs", 1);
   parser.option("--seed", &seed, "S", "RNG seed for --random (default 0)", 0);
   parser.option("--db", &dbPath, "DB", "record every result in this database");
@@ -123,9 +145,11 @@ int measureCommand(const Args &args) {
     if (!configs)
       return reportError(configs.takeError());
     for (nlohmann::json &config : *configs) {
-      Candidate c{config, "", space.invalidReason(config)};
-      if (!c.invalid)
-        c.script = llvm::cantFail(space.script(config));
+      Candidate c{config, "", std::nullopt};
+      if (auto script = scriptOf(space, *inputs, facts->threads, config))
+        c.script = std::move(*script);
+      else
+        c.invalid = llvm::toString(script.takeError());
       candidates.push_back(std::move(c));
     }
   } else {
@@ -236,6 +260,177 @@ int measureCommand(const Args &args) {
                << summary << (dbPath.empty() ? "" : "; recorded in " + dbPath)
                << "\n";
   return kExitOk;
+}
+
+namespace {
+
+/// A record's GFLOP/s (extras.gflops: the CPU's, or hwacc's over modeled
+/// time); 0 when it has none.
+double gflopsOf(const db::Record &record) {
+  nlohmann::json extras =
+      nlohmann::json::parse(record.extrasJson, nullptr, false);
+  return extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+}
+
+/// Higher is faster, among one workload's records of one target kind:
+/// 1 / modeled cycles (hwacc), else 1 / latency; 0 for a record without.
+double speedOf(const db::Record &record) {
+  if (record.cycles)
+    return *record.cycles > 0 ? 1.0 / double(*record.cycles) : 0.0;
+  return record.latencyS && *record.latencyS > 0 ? 1.0 / *record.latencyS
+                                                 : 0.0;
+}
+
+/// How fast a record ran, for a report line.
+std::string speedText(const db::Record &record) {
+  if (double gflops = gflopsOf(record); gflops > 0)
+    return llvm::formatv("{0:f2} GFLOP/s", gflops).str();
+  if (record.cycles)
+    return llvm::formatv("{0} cycles", *record.cycles).str();
+  return formatSeconds(record.latencyS.value_or(0));
+}
+
+/// One task of a replayed log and its best distinct configs, best first.
+struct ReplayedTask {
+  std::string kind, key, ir;
+  std::vector<const db::Record *> best;
+};
+
+/// The log's tasks (per target kind and workload) whose records carry the
+/// workload's IR, each with its `top` fastest distinct configs that ran.
+std::vector<ReplayedTask> tasksToRemeasure(const std::vector<db::Record> &log,
+                                           int64_t top) {
+  std::map<std::tuple<std::string, std::string, std::string>,
+           std::vector<const db::Record *>>
+      groups;
+  for (const db::Record &record : log)
+    if (record.error == db::ErrorCode::Ok && speedOf(record) > 0)
+      groups[{record.targetKind, record.workloadKey, record.workloadHash}]
+          .push_back(&record);
+  std::vector<ReplayedTask> tasks;
+  for (auto &[id, records] : groups) {
+    std::stable_sort(records.begin(), records.end(),
+                     [](const db::Record *a, const db::Record *b) {
+                       return speedOf(*a) > speedOf(*b);
+                     });
+    ReplayedTask task{std::get<0>(id), std::get<1>(id), "", {}};
+    std::set<std::string> seen;
+    for (const db::Record *record : records) {
+      if (task.ir.empty())
+        task.ir = record->workloadIr;
+      if (int64_t(task.best.size()) < top &&
+          seen.insert(record->configHash).second)
+        task.best.push_back(record);
+    }
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
+
+} // namespace
+
+llvm::Expected<RemeasureStats>
+remeasureReplayed(const std::vector<db::Record> &log,
+                  const RemeasureOptions &options, llvm::raw_ostream &report) {
+  RemeasureStats stats;
+  std::unique_ptr<Measurer> measurer;
+  tuner::Recorder recorder(options.dbPath, "");
+  for (const ReplayedTask &task : tasksToRemeasure(log, options.top)) {
+    std::string what = task.key + " on " + task.kind;
+    if (task.kind == "gpu") {
+      report << what << ": not measured again (GPU records are measured on "
+             << "a GPU host with hatc measure --configs)\n";
+      stats.skipped += task.best.size();
+      continue;
+    }
+    if (task.ir.empty()) {
+      report << what << ": not measured again (the log has no workload IR "
+             << "for it)\n";
+      stats.skipped += task.best.size();
+      continue;
+    }
+    // The task's IR, as a workload of this build on this machine's target.
+    llvm::SmallString<128> irPath;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "hatc-replay", "mlir", irPath))
+      return makeError("cannot create a temporary file: " + ec.message());
+    llvm::FileRemover removeIr(irPath);
+    {
+      std::ofstream out(std::string(irPath), std::ios::binary);
+      out << task.ir;
+      if (!(out << std::flush))
+        return makeError(std::string(irPath) + ": cannot write");
+    }
+    CompileRequest request;
+    request.workloadPath = std::string(irPath);
+    request.targetSpec = task.kind;
+    auto inputs = loadCompileInputs(request);
+    if (!inputs) {
+      report << what << ": not measured again ("
+             << llvm::toString(inputs.takeError()) << ")\n";
+      stats.skipped += task.best.size();
+      continue;
+    }
+    auto facts = spaceFactsFor(*inputs, options.threads);
+    if (!facts)
+      return facts.takeError();
+    tuner::SearchSpace space(tuner::analyzeWorkload(inputs->workload), *facts);
+    std::vector<MeasureRequest> requests;
+    std::vector<std::pair<nlohmann::json, std::string>> configs;
+    for (const db::Record *record : task.best) {
+      nlohmann::json config =
+          nlohmann::json::parse(record->configJson, nullptr, false);
+      // The default is this build's default schedule for this machine.
+      auto script = scriptOf(space, *inputs, facts->threads, config);
+      if (!script) {
+        report << what << ": config " << record->configJson
+               << " does not apply here: " << llvm::toString(script.takeError())
+               << "\n";
+        ++stats.skipped;
+        continue;
+      }
+      requests.push_back(tuner::makeRequest(inputs->workload, inputs->target,
+                                            config, *script));
+      configs.emplace_back(config, std::move(*script));
+    }
+    if (requests.empty())
+      continue;
+    if (!measurer) {
+      MeasureOptions measure;
+      measure.run.threads = int(facts->threads);
+      measure.run.minRepeat = options.repeat;
+      measure.run.check = options.check;
+      auto made = makeProcessMeasurer(defaultWorkerPath(), measure);
+      if (!made)
+        return made.takeError();
+      measurer = std::move(*made);
+    }
+    std::vector<MeasureResult> results = measurer->measure(requests);
+    std::optional<db::Record> best;
+    size_t failed = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      db::Record ours = tuner::makeRecord(inputs->workload, inputs->target,
+                                          configs[i].first, configs[i].second,
+                                          results[i]);
+      recorder.record(ours);
+      if (!results[i].ok())
+        ++failed;
+      else if (!best || speedOf(ours) > speedOf(*best))
+        best = std::move(ours);
+    }
+    stats.measured += results.size() - failed;
+    stats.failed += failed;
+    const db::Record &theirs = *task.best.front();
+    report << llvm::formatv(
+        "{0}: measured {1} config{2} again on this machine: best {3} (the "
+        "log's best: {4} on {5}){6}\n",
+        what, results.size(), results.size() == 1 ? "" : "s",
+        best ? speedText(*best) : std::string("none ran"), speedText(theirs),
+        theirs.targetFingerprint,
+        failed ? llvm::formatv(", {0} failed", failed).str() : std::string());
+  }
+  recorder.close();
+  return stats;
 }
 
 } // namespace hatc
