@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <tuple>
 #include <unordered_set>
 
@@ -229,36 +230,37 @@ std::string normalizeRecord(Record &record) {
     if (!isValidUtf8(field.value))
       return std::string(field.name) + " is not valid UTF-8";
 
+  // Parses `text` (empty: {}) as a JSON object and writes it back in
+  // canonical form; nullopt with `reason` set when it is not one.
   auto canonicalObject = [](std::string &text, const char *name,
-                            std::string &reason) {
+                            std::string &reason) -> std::optional<json> {
     if (text.empty())
       text = "{}";
     try {
       json value = json::parse(text);
       if (!value.is_object()) {
         reason = std::string(name) + " is not a JSON object";
-        return;
+        return std::nullopt;
       }
       text = value.dump();
+      return value;
     } catch (const json::exception &e) {
       reason = std::string(name) +
                " is not valid JSON: " + stripJsonExceptionPrefix(e.what());
+      return std::nullopt;
     }
   };
   std::string reason;
-  canonicalObject(record.configJson, "config", reason);
-  if (!reason.empty())
+  if (!canonicalObject(record.configJson, "config", reason))
     return reason;
-  canonicalObject(record.extrasJson, "extras", reason);
-  if (!reason.empty())
+  std::optional<json> extras =
+      canonicalObject(record.extrasJson, "extras", reason);
+  if (!extras)
     return reason;
-  {
-    json extras = json::parse(record.extrasJson);
-    auto found = extras.find("measurements");
-    if (found != extras.end() &&
-        (!found->is_number_integer() || found->get<int64_t>() < 1))
-      return "extras.measurements must be an integer >= 1";
-  }
+  if (auto found = extras->find("measurements");
+      found != extras->end() &&
+      (!found->is_number_integer() || found->get<int64_t>() < 1))
+    return "extras.measurements must be an integer >= 1";
   record.configHash = configHashOf(record.configJson);
 
   if (!std::isfinite(record.createdAt) || record.createdAt < 0)
