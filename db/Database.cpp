@@ -1065,7 +1065,8 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
   sqlite::Statement &freshStmt = conn->cached(
       std::string("SELECT ") + kRecordColumns + ", 0" + kRecordJoins +
       " WHERE r.workload_id = ?1 AND r.target_id = ?2 AND "
-      "r.compiler_version = ?3 AND r.error = 'OK' AND " +
+      "r.compiler_version = ?3 AND r.error = 'OK' AND "
+      "(?5 IS NULL OR r.threads IS NULL OR r.threads = ?5) AND " +
       metric + " IS NOT NULL ORDER BY " + metric +
       ", r.created_at, r.id LIMIT ?4");
   for (int64_t workloadId : workloadIds) {
@@ -1076,7 +1077,8 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
       freshStmt.bind(1, workloadId)
           .bind(2, targetId)
           .bind(3, compilerVersion)
-          .bind(4, pairs == 1 ? static_cast<int64_t>(limit) : -1);
+          .bind(4, pairs == 1 ? static_cast<int64_t>(limit) : -1)
+          .bind(5, queryOptions.threads);
       while (freshStmt.step())
         fresh.push_back(readRecord(freshStmt, dbPath, /*hasStale=*/true));
     }
@@ -1107,6 +1109,7 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
       " WHERE w.key = ?1 AND t.kind = ?2 AND r.error = 'OK' AND " + metric +
       " IS NOT NULL AND (?5 = '' OR t.name = ?5) AND (?6 = '' OR w.hash = ?6)"
       " AND (r.compiler_version IS NOT ?3 OR t.fingerprint IS NOT ?4)"
+      " AND (?7 IS NULL OR r.threads IS NULL OR r.threads = ?7)"
       " ORDER BY " +
       metric + ", r.created_at, r.id");
   staleStmt.bind(1, workloadKey)
@@ -1114,7 +1117,8 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
       .bind(3, compilerVersion)
       .bind(4, target.fingerprint)
       .bind(5, target.name)
-      .bind(6, queryOptions.workloadHash);
+      .bind(6, queryOptions.workloadHash)
+      .bind(7, queryOptions.threads);
   while (result.size() < limit && staleStmt.step()) {
     Record record = readRecord(staleStmt, dbPath, /*hasStale=*/true);
     take(record);

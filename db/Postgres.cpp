@@ -705,7 +705,9 @@ std::vector<Record> PostgresStore::query(const std::string &workloadKey,
     std::string select = std::string("SELECT ") +
                          (distinctConfigs ? "DISTINCT ON (r.config_hash) " : "") +
                          kRecordColumns + kRecordJoins + " WHERE " + where +
-                         " AND r.error = 'OK' AND r." + metric + " IS NOT NULL";
+                         " AND r.error = 'OK' AND r." + metric +
+                         " IS NOT NULL AND ($8::bigint IS NULL OR r.threads "
+                         "IS NULL OR r.threads = $8)";
     if (!distinctConfigs)
       return select + " ORDER BY r." + metric +
              ", r.created_at, r.id LIMIT $7";
@@ -730,7 +732,8 @@ std::vector<Record> PostgresStore::query(const std::string &workloadKey,
                                  param(target.fingerprint),
                                  param(target.name),
                                  param(compilerVersion),
-                                 param(int64_t(limit))};
+                                 param(int64_t(limit)),
+                                 param(queryOptions.threads)};
     Rows fresh = conn.exec(freshSql, params);
     for (int i = 0; i < fresh.size(); ++i) {
       Record record = readRecord(fresh, i, dbPath, false);

@@ -465,7 +465,8 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
 
 llvm::Expected<ModelSchedule> buildModelSchedule(
     Workload &model, std::vector<ModelTask> tasks, TargetKind kind,
-    const std::function<std::optional<TunedScript>(const ModelTask &)> &tuned) {
+    const std::function<std::optional<TunedScript>(const ModelTask &)> &tuned,
+    int64_t threads) {
   MLIRContext *context = model.module->getContext();
   ModelSchedule result;
   result.sources.assign(tasks.size(), "default");
@@ -502,7 +503,7 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
     auto workload = taskWorkload(*context, task);
     if (!workload)
       return workload.takeError();
-    auto fallback = defaultScheduleFor(*workload, kind);
+    auto fallback = defaultScheduleFor(*workload, kind, threads);
     if (!fallback)
       return makeError("task " + task.key + ": no default schedule: " +
                        llvm::toString(fallback.takeError()));
@@ -545,17 +546,23 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
 llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
                                                db::Database *database,
                                                const Target &target,
-                                               bool allowStale) {
+                                               bool allowStale,
+                                               int64_t threads) {
   auto tasks = extractTasks(model);
   if (!tasks)
     return tasks.takeError();
   db::TargetKey key{targetKindName(target.kind), target.fingerprint(),
                     target.name};
   std::string version = compilerVersion();
-  auto query = [&](const ModelTask &task, bool stale) {
+  std::optional<int64_t> runThreads;
+  if (target.kind == TargetKind::Cpu && threads > 0)
+    runThreads = threads;
+  auto query = [&](const ModelTask &task, bool stale,
+                   std::optional<int64_t> onThreads) {
     db::QueryOptions options;
     options.workloadHash = task.hash;
     options.allowStale = stale;
+    options.threads = onThreads;
     std::optional<db::Record> best =
         database->best(task.key, key, version, options);
     if (best && best->script.empty())
@@ -565,7 +572,7 @@ llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
   auto lookup = [&](const ModelTask &task) -> std::optional<TunedScript> {
     if (!database)
       return std::nullopt;
-    std::optional<db::Record> best = query(task, allowStale);
+    std::optional<db::Record> best = query(task, allowStale, runThreads);
     if (!best)
       return std::nullopt;
     std::string source = best->sketch == "default"
@@ -577,20 +584,42 @@ llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
     return TunedScript{best->script, source};
   };
   try {
-    auto schedule =
-        buildModelSchedule(model, std::move(*tasks), target.kind, lookup);
-    if (!schedule || !database || allowStale)
+    auto schedule = buildModelSchedule(model, std::move(*tasks), target.kind,
+                                       lookup, threads);
+    if (!schedule || !database)
       return schedule;
-    // A miss where only stale records exist (tuned by another hatc, as
-    // after an upgrade, or on another machine): say so, and how to use
-    // them.
-    for (size_t t = 0; t < schedule->tasks.size(); ++t)
-      if (schedule->sources[t] == "default" && schedule->notes[t].empty())
-        if (auto stale = query(schedule->tasks[t], true))
-          schedule->notes[t] = "its records are stale: from " +
-                               stale->compilerVersion + ", " +
-                               stale->targetFingerprint +
-                               "; --allow-stale uses them";
+    // A miss where records exist of other thread counts (tuned with
+    // another --threads), or only stale ones (tuned by another hatc, as
+    // after an upgrade, or on another machine): say so, and what to do.
+    for (size_t t = 0; t < schedule->tasks.size(); ++t) {
+      if (schedule->sources[t] != "default" || !schedule->notes[t].empty())
+        continue;
+      const ModelTask &task = schedule->tasks[t];
+      auto onThreads = [&](const db::Record &record) {
+        return "ran on " +
+               (record.threads ? std::to_string(*record.threads)
+                               : std::string("another number of")) +
+               " threads, this runs " + std::to_string(*runThreads) +
+               ": tune with --threads " + std::to_string(*runThreads);
+      };
+      if (runThreads)
+        if (auto other = query(task, allowStale, std::nullopt)) {
+          schedule->notes[t] = "its records " + onThreads(*other);
+          continue;
+        }
+      if (allowStale)
+        continue;
+      if (auto stale = query(task, true, runThreads))
+        schedule->notes[t] = "its records are stale: from " +
+                             stale->compilerVersion + ", " +
+                             stale->targetFingerprint +
+                             "; --allow-stale uses them";
+      else if (auto stale = query(task, true, std::nullopt))
+        schedule->notes[t] = "its records are stale (from " +
+                             stale->compilerVersion + ", " +
+                             stale->targetFingerprint + ") and " +
+                             onThreads(*stale);
+    }
     return schedule;
   } catch (const std::exception &e) { // DbError: one line naming the file
     return makeError(e.what());

@@ -297,8 +297,9 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
     } catch (const std::exception &e) {
       return makeError(e.what());
     }
-    auto tuned = modelScheduleFor(inputs.workload, database.get(),
-                                  inputs.target, request.allowStale);
+    auto tuned = modelScheduleFor(
+        inputs.workload, database.get(), inputs.target, request.allowStale,
+        resolveThreads(request.threads, inputs.target));
     if (!tuned)
       return tuned.takeError();
     for (size_t t = 0; t < tuned->tasks.size(); ++t)

@@ -60,6 +60,9 @@ struct QueryOptions {
   /// match (another hash under the same key is a different op: a miss, never
   /// stale).
   std::string workloadHash;
+  /// When set, only records that ran on this many kernel threads match;
+  /// records without a thread count (hwacc, gpu) match any.
+  std::optional<int64_t> threads;
 };
 
 struct OpenOptions {

@@ -108,10 +108,12 @@ struct ModelSchedule {
 /// in one script. Every instance's part is applied to a copy of the model
 /// in order first; a tuned script that fails there is replaced by the
 /// task's default for that instance (said in `notes`), so the joined
-/// script applies. `model` must have been passed to extractTasks.
+/// script applies. `model` must have been passed to extractTasks. The
+/// defaults are those for kernels on `threads` threads (0: one per core).
 llvm::Expected<ModelSchedule> buildModelSchedule(
     Workload &model, std::vector<ModelTask> tasks, TargetKind kind,
-    const std::function<std::optional<TunedScript>(const ModelTask &)> &tuned);
+    const std::function<std::optional<TunedScript>(const ModelTask &)> &tuned,
+    int64_t threads = 0);
 
 /// extractTasks + buildModelSchedule with each task's best fresh record of
 /// `target` in `database` (none when `database` is null): what
@@ -119,10 +121,14 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
 /// `allowStale`, a task without a fresh record takes its best stale one
 /// (another compiler version or machine; its source says which); without,
 /// such a task gets the default and a note naming the stale records.
+/// With `threads` (> 0) on the CPU, only records that ran on that many
+/// kernel threads count: a config measured on 2 says nothing of its speed
+/// on 1, so a task tuned only on others gets the default and a note.
 llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
                                                db::Database *database,
                                                const Target &target,
-                                               bool allowStale = false);
+                                               bool allowStale = false,
+                                               int64_t threads = 0);
 
 /// Rewrites the matches of `taskScript` (written for the task's func) to
 /// select `instance`'s ops in the model, and a match of the task's func by

@@ -481,6 +481,47 @@ TEST_P(DbStore, WorkloadHashFilterSeparatesOpsWithTheSameKey) {
                         QueryOptions{true, "wh-none"}));
 }
 
+TEST_P(DbStore, ThreadsFilterKeepsRecordsOfThatThreadCount) {
+  Record twoThreads = makeRecord("{\"c\":1}", 1e-3);
+  twoThreads.threads = 2;
+  Record oneThread = makeRecord("{\"c\":2}", 3e-3);
+  oneThread.threads = 1;
+  Record unknown = makeRecord("{\"c\":3}", 4e-3); // no thread count
+  Record staleOne = makeRecord("{\"c\":4}", 0.5e-3);
+  staleOne.threads = 1;
+  staleOne.compilerVersion = "hatc-test-0";
+  for (const Record &record : {twoThreads, oneThread, unknown, staleOne})
+    db->commitRecord(record);
+  const std::string key = twoThreads.workloadKey;
+  QueryOptions onOne;
+  onOne.threads = 1;
+  EXPECT_EQ(db->best(key, cpuTarget(), "hatc-test-1", onOne)->configJson,
+            "{\"c\":2}");
+  QueryOptions onTwo;
+  onTwo.threads = 2;
+  EXPECT_EQ(db->best(key, cpuTarget(), "hatc-test-1", onTwo)->configJson,
+            "{\"c\":1}");
+  // Records without a count match any; stale ones are filtered too.
+  QueryOptions onFour;
+  onFour.threads = 4;
+  EXPECT_EQ(db->best(key, cpuTarget(), "hatc-test-1", onFour)->configJson,
+            "{\"c\":3}");
+  onFour.allowStale = true;
+  std::vector<Record> top = db->topK(key, cpuTarget(), "hatc-test-1", 5, onFour);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].configJson, "{\"c\":3}");
+  onOne.allowStale = true;
+  top = db->topK(key, cpuTarget(), "hatc-test-1", 5, onOne);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].configJson, "{\"c\":2}"); // fresh first
+  EXPECT_EQ(top[1].configJson, "{\"c\":3}");
+  EXPECT_EQ(top[2].configJson, "{\"c\":4}");
+  EXPECT_TRUE(top[2].stale);
+  // Without the filter, every thread count competes.
+  EXPECT_EQ(db->best(key, cpuTarget(), "hatc-test-1")->configJson,
+            "{\"c\":1}");
+}
+
 TEST_P(DbStore, ReopenKeepsRecordsAndReadOnlyCannotWrite) {
   populate();
   db.reset();
