@@ -324,9 +324,10 @@ TEST(TunerSpace, ParNeverExceedsTheThreads) {
         for (int i = 0; i < 300; ++i) {
           Config config = sketch->sampleAny(rng);
           seen.insert(config.at("par").get<int64_t>());
-          if (auto valid = sketch->sample(rng))
+          if (auto valid = sketch->sample(rng)) {
             EXPECT_LE(valid->at("par").get<int64_t>(), threads)
                 << example << " " << sketch->name();
+          }
         }
         std::set<int64_t> expected =
             threads == 1 ? std::set<int64_t>{1} : std::set<int64_t>{1, 2, 3};
@@ -404,12 +405,13 @@ TEST(TunerSpace, SketchesDescribeTheirConfigsToTheCostModel) {
         std::vector<float> f = cost_model::extractFeatures(
             featureInputOf(shape, facts, config, 16, sketch.get()));
         for (int id = cost_model::FSketchCpuMatmul;
-             id <= cost_model::FSketchGpuElementwise; ++id)
+             id <= cost_model::FSketchGpuElementwise; ++id) {
           EXPECT_EQ(f[id], cost_model::featureNames()[id] ==
                                    "sketch_" + sketch->name()
                                ? 1.0f
                                : 0.0f)
               << sketch->name() << " " << cost_model::featureNames()[id];
+        }
         if (config.contains("par"))
           EXPECT_FLOAT_EQ(f[cost_model::FLog2Par],
                           std::log2(double(config["par"].get<int64_t>())))
