@@ -412,10 +412,11 @@ TEST(TunerSpace, SketchesDescribeTheirConfigsToTheCostModel) {
                                : 0.0f)
               << sketch->name() << " " << cost_model::featureNames()[id];
         }
-        if (config.contains("par"))
+        if (config.contains("par")) {
           EXPECT_FLOAT_EQ(f[cost_model::FLog2Par],
                           std::log2(double(config["par"].get<int64_t>())))
               << sketch->name();
+        }
         // Without the sketch object, featureInputOf finds it by name.
         EXPECT_EQ(cost_model::extractFeatures(
                       featureInputOf(shape, facts, config, 16)),
