@@ -74,7 +74,7 @@ std::string recordMetric(const db::Record &record) {
 
 int bestCommand(const Args &args) {
   std::string workloadPath, targetSpec = "cpu", dbPath, entry;
-  int64_t top = 1;
+  int64_t top = 1, threads = 0;
   bool allowStale = false, emitSchedule = false, json = false, printKey = false;
   FlagParser parser("hatc best",
                     "Looks up the best record (lowest median latency; cycles "
@@ -88,6 +88,10 @@ int bestCommand(const Args &args) {
                 "cpu (default), hwacc, or a target .json");
   parser.option("--db", &dbPath, "DB", "the tuning database");
   parser.option("--top", &top, "K", "the K best distinct configs", 1);
+  parser.option("--threads", &threads, "N",
+                "only records that ran on N kernel threads (cpu; what "
+                "compile --threads N --db takes)",
+                1);
   parser.flag("--allow-stale", &allowStale,
               "also records of other compiler versions or fingerprints "
               "(flagged stale)");
@@ -129,6 +133,8 @@ int bestCommand(const Args &args) {
   db::QueryOptions options;
   options.allowStale = allowStale;
   options.workloadHash = workload->hash();
+  if (threads > 0 && target->kind == TargetKind::Cpu)
+    options.threads = threads;
   std::vector<db::Record> found =
       database->topK(workload->key(), key, compilerVersion(), size_t(top),
                      options);
@@ -147,6 +153,18 @@ int bestCommand(const Args &args) {
                                    staleCount)
                          .str()
                    : "";
+    if (options.threads) {
+      db::QueryOptions anyThreads = options;
+      anyThreads.threads.reset();
+      size_t others = database
+                          ->topK(workload->key(), key, compilerVersion(), 1000,
+                                 anyThreads)
+                          .size();
+      if (others)
+        hint += llvm::formatv(" ({0} configs ran on other thread counts)",
+                              others)
+                    .str();
+    }
     return reportError(makeError("no tuned record for " + workload->key() +
                                  " on " + key.kind + " (" + key.name +
                                  ") in " + db::Database::displayName(dbPath) +
