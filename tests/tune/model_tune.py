@@ -122,10 +122,17 @@ data = os.path.join(folder, "test_data_set_0")
 expected = os.path.join(tmp, "expected")
 run([hatc, "run", model, *shape, "--target", target, "--inputs", data,
      "--save-outputs", expected])
+# The records ran on 1 thread: a run on 1 thread takes them.
 check = run([hatc, "run", model, *shape, "--target", target, "--db", db, "--inputs", data,
-             "--expect", expected])
+             "--expect", expected, "--threads", "1"])
 if ": db" not in check.stderr:
     fail(f"hatc run --db used no tuned schedule:\n{check.stderr}")
+# On the CPU a run on 2 threads keeps the defaults and says why.
+if target == "cpu":
+    two = run([hatc, "run", model, *shape, "--target", target, "--db", db, "--inputs", data,
+               "--expect", expected, "--threads", "2"])
+    if ": db" in two.stderr or "its records ran on 1 threads, this runs 2" not in two.stderr:
+        fail(f"hatc run --db --threads 2 took 1-thread records:\n{two.stderr}")
 
 # 5. compile --db lists each task's schedule; report --model shows shares.
 compiled = run([hatc, "compile", model, *shape, "--target", target, "--db", db,
