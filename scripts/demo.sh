@@ -61,7 +61,7 @@ $HATC tune "$model" $shape --target cpu --db "$DB" --trials "$MODEL_TRIALS" --se
 # shellcheck disable=SC2086
 $HATC report --db "$DB" --model "$model" $shape --target cpu -o report-model.html
 rm -rf "$work/lib" # rebuilt with the records of this run
-make -s -C examples/deploy run MODEL="$(pwd)/$model" SHAPES="$shape" \
+make -s -C examples/deploy run MODEL="$(pwd)/$model" SHAPES="$shape" THREADS=2 \
   DB="$(cd "$(dirname "$DB")" && pwd)/$(basename "$DB")" OUT="$(pwd)/$work/lib" HATC="$(pwd)/$HATC"
 
 echo
