@@ -203,6 +203,11 @@ int64_t measurementsOf(std::string_view extrasJson) {
   return std::max<int64_t>(1, found->get<int64_t>());
 }
 
+double gflopsOf(const Record &record) {
+  json extras = json::parse(record.extrasJson, nullptr, false);
+  return extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+}
+
 std::string normalizeRecord(Record &record) {
   struct Text {
     const std::string &value;

@@ -348,7 +348,8 @@ void JsonlWriter::close() {
 // Import and export
 //===----------------------------------------------------------------------===//
 
-ImportStats importJsonl(Database &db, std::istream &input) {
+ImportStats importJsonl(Database &db, std::istream &input,
+                        const std::function<void(const Record &)> &onRecord) {
   // Big enough to amortize a commit over many records, small enough that an
   // interrupted replay redoes little.
   constexpr size_t kBatchSize = 2000;
@@ -395,6 +396,8 @@ ImportStats importJsonl(Database &db, std::istream &input) {
       reportBad(lineNumber, std::move(reason));
       continue;
     }
+    if (onRecord)
+      onRecord(record);
     batch.push_back(std::move(record));
     if (batch.size() == kBatchSize)
       flush();

@@ -329,8 +329,9 @@ namespace {
 
 /// Every config runs at 100-120 GFLOP/s, except on the cpu task: the
 /// default runs at 200 but its first two measurements fall into slow
-/// spells (30: the median of three would still say 30), and the first config measured after it runs at 900 but fails when
-/// measured a second time.
+/// spells (30: the median of three would still say 30), and the first
+/// config measured after it runs at 900 but fails when measured a second
+/// time.
 class SlowSpellMeasurer : public Measurer {
 public:
   std::vector<MeasureResult>

@@ -25,8 +25,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <fstream>
+#include <functional>
 #include <iostream>
-#include <sstream>
 #include <nlohmann/json.hpp>
 
 namespace hatc {
@@ -219,24 +219,20 @@ int replayCommand(const Args &args) {
   if (logPath != "-" && !llvm::sys::fs::exists(logPath))
     return reportError(makeError(logPath + ": no such file"));
 
-  // Re-measuring reads the log's records again after the import: the text
-  // is kept (stdin cannot be read twice).
-  std::string text;
-  std::unique_ptr<std::istream> stream;
-  if (logPath == "-") {
-    if (remeasure.top > 0) {
-      text.assign(std::istreambuf_iterator<char>(std::cin), {});
-      stream = std::make_unique<std::istringstream>(text);
-    }
-  } else {
-    auto file = std::make_unique<std::ifstream>(logPath, std::ios::binary);
-    if (!*file)
+  std::ifstream file;
+  if (logPath != "-") {
+    file.open(logPath, std::ios::binary);
+    if (!file)
       return reportError(makeError(logPath + ": cannot read"));
-    stream = std::move(file);
   }
-  std::istream &in = stream ? *stream : std::cin;
+  std::istream &in = logPath == "-" ? std::cin : file;
+  // --remeasure works on the log's records, kept as the import reads them.
+  std::vector<db::Record> records;
+  std::function<void(const db::Record &)> keep;
+  if (remeasure.top > 0)
+    keep = [&](const db::Record &record) { records.push_back(record); };
   auto database = tuner::openStore(dbPath);
-  db::ImportStats stats = db::importJsonl(*database, in);
+  db::ImportStats stats = db::importJsonl(*database, in, keep);
   database.reset();
   std::string name = logPath == "-" ? "<stdin>" : logPath;
   for (const db::BadLine &bad : stats.badLines)
@@ -255,21 +251,6 @@ int replayCommand(const Args &args) {
 
   std::optional<RemeasureStats> again;
   if (remeasure.top > 0) {
-    std::vector<db::Record> records;
-    if (logPath == "-") {
-      stream = std::make_unique<std::istringstream>(text);
-    } else {
-      stream = std::make_unique<std::ifstream>(logPath, std::ios::binary);
-      if (!*stream)
-        return reportError(makeError(logPath + ": cannot read"));
-    }
-    std::string line;
-    while (std::getline(*stream, line)) {
-      db::Record record;
-      if (line.find_first_not_of(" \t\r") != std::string::npos &&
-          db::parseJsonLine(line, record).empty())
-        records.push_back(std::move(record));
-    }
     remeasure.dbPath = dbPath;
     remeasure.check = !noCheck;
     auto measured = remeasureReplayed(records, remeasure, llvm::errs());

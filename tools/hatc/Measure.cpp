@@ -264,14 +264,6 @@ int measureCommand(const Args &args) {
 
 namespace {
 
-/// A record's GFLOP/s (extras.gflops: the CPU's, or hwacc's over modeled
-/// time); 0 when it has none.
-double gflopsOf(const db::Record &record) {
-  nlohmann::json extras =
-      nlohmann::json::parse(record.extrasJson, nullptr, false);
-  return extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
-}
-
 /// Higher is faster, among one workload's records of one target kind:
 /// 1 / modeled cycles (hwacc), else 1 / latency; 0 for a record without.
 double speedOf(const db::Record &record) {
@@ -283,7 +275,7 @@ double speedOf(const db::Record &record) {
 
 /// How fast a record ran, for a report line.
 std::string speedText(const db::Record &record) {
-  if (double gflops = gflopsOf(record); gflops > 0)
+  if (double gflops = db::gflopsOf(record); gflops > 0)
     return llvm::formatv("{0:f2} GFLOP/s", gflops).str();
   if (record.cycles)
     return llvm::formatv("{0} cycles", *record.cycles).str();

@@ -20,7 +20,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
-#include <nlohmann/json.hpp>
 
 namespace hatc {
 
@@ -123,8 +122,7 @@ std::optional<double> latencyOf(const db::Record &r, double flops,
                                 const std::string &hash) {
   if (r.error != db::ErrorCode::Ok || r.workloadHash != hash || flops <= 0)
     return std::nullopt;
-  nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);
-  double gflops = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
+  double gflops = db::gflopsOf(r);
   if (gflops <= 0)
     return std::nullopt;
   return flops / (gflops * 1e9);
@@ -247,11 +245,7 @@ int reportCommand(const Args &args) {
     }
     ++t.trials;
     ++t.errors[db::errorCodeName(r.error)];
-    double gflops = 0;
-    if (r.error == db::ErrorCode::Ok) {
-      nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);
-      gflops = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
-    }
+    double gflops = r.error == db::ErrorCode::Ok ? db::gflopsOf(r) : 0.0;
     if (r.sketch == "default") {
       t.defaultValue = gflops;
       t.defaultCycles = r.cycles;

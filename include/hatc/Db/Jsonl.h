@@ -112,8 +112,11 @@ struct ImportStats {
 /// ones. Importing the same log again adds nothing (all duplicates), so a
 /// replay interrupted part-way can simply be rerun. Records are stored in
 /// transactions of a few thousand lines: an interruption loses at most the
-/// batch in flight, which the rerun then adds.
-ImportStats importJsonl(Database &db, std::istream &input);
+/// batch in flight, which the rerun then adds. `onRecord`, when given, sees
+/// each valid line's record (normalized) as it is read.
+ImportStats
+importJsonl(Database &db, std::istream &input,
+            const std::function<void(const Record &)> &onRecord = {});
 /// importJsonl on the file at `path`; throws DbError when it cannot be read.
 ImportStats importJsonlFile(Database &db, const std::string &path);
 

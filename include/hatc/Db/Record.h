@@ -136,6 +136,10 @@ int64_t measurementsOf(const Record &record);
 /// The same, of a record's extras JSON text (a stored row's).
 int64_t measurementsOf(std::string_view extrasJson);
 
+/// The record's GFLOP/s: extras "gflops" (the CPU's measured, or hwacc's
+/// over modeled time); 0 when it has none.
+double gflopsOf(const Record &record);
+
 /// Checks `record` and fills in its derived fields: canonical config and
 /// extras JSON, config hash, median latency from the samples; clears latency
 /// and cycles of error records. Returns an empty string when the record is
