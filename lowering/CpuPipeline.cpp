@@ -50,6 +50,10 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   //                    function-boundary-type-conversion=identity-layout-map}
   // tensor.concat has no bufferization model: empty + insert_slices.
   pm.addPass(createDecomposeTensorOps());
+  // i8 x i8 matmuls starting from a fill: A's row sums in C's initial
+  // values, B's bytes shifted in the kernel (hatc-x86-dot-products then
+  // needs no compensation per register tile).
+  pm.addPass(createX86DotRowSums());
   // What a schedule left of a constant (cpu_matmul's B panels of a weight:
   // a reshape and a transpose) is computed here, once.
   pm.addPass(createFoldConstants());

@@ -440,6 +440,48 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def X86DotRowSums : Pass<"hatc-x86-dot-row-sums", "mlir::ModuleOp"> {
+  let summary = "Put signed A on vpdpbusd's signed side: B's bytes shifted, "
+                "A's row sums in C's initial value";
+  let description = [{
+    `vpdpbusd` multiplies unsigned bytes by signed ones. For an i8 x i8
+    matmul, hatc-x86-dot-products shifts A to unsigned in the kernel and
+    subtracts 128 x (B's column sums), recomputed in every register tile:
+    two more dot products and one xor per row of each k group. Where C
+    starts from a fill, this pass (on the scheduled tensors, before
+    bufferization) moves that work out of the kernel:
+
+    - each register tile's B is zero-extended from its bytes xor 0x80
+      (b + 128, unsigned), so that A's signed bytes take the signed side;
+    - the fill becomes c - 128 x (the sum of A's row) for each of its rows
+      (one pass over A's rows, 64 bytes a step), which
+      the tiles' 128 x (their part of A's row sums) cancel exactly in i32.
+
+    The tiles of a fill are taken together or not at all: all must be
+    i8 x i8 -> i32 contractions the dot products take, reading rows of one
+    A (a tensor of the function, its dim 0 the rows and the others summed)
+    into rows of C (dim 0). Others are left as they are.
+
+    ```mlir
+    %c0 = linalg.fill ins(%c) outs(%t)            // becomes
+    %c0 = scf.for %r ... { c - (sum(A[r, ...]) << 7) written over row r }
+    ... vector.contract (extsi %a), (extsi %b), %acc // becomes
+    ... vector.contract (extsi %a), (extui (xori %b, 0x80)), %acc
+    ```
+  }];
+  let options = [
+    Option<"features", "features", "std::string", "\"host\"",
+           "the instruction sets to use: host (this CPU's), or a comma "
+           "list of avx512vnni and avx512bf16 (without avx512vnni: nothing "
+           "to do)">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def DeferAccumulatorReads : Pass<"hatc-defer-accumulator-reads"> {
   let summary = "Start register tiles from zero and add the old values "
                 "after their loop";

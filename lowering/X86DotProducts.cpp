@@ -9,13 +9,19 @@
 #include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Lowering/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -23,6 +29,7 @@ using namespace mlir;
 
 namespace hatc {
 #define GEN_PASS_DEF_X86DOTPRODUCTS
+#define GEN_PASS_DEF_X86DOTROWSUMS
 #include "hatc/Lowering/Passes.h.inc"
 } // namespace hatc
 
@@ -35,18 +42,44 @@ constexpr int64_t kLanes = kDotLanes;
 
 enum class DotKind { Vnni, Bf16 };
 
-/// The narrow operand under a widening cast, or null when there is none of
-/// the kind the instruction computes (sign extension for i8).
-Value narrowOperand(Value v, DotKind kind) {
+/// An operand of the dot products: its narrow values, and for i8 how the
+/// contraction widens them.
+struct NarrowOperand {
+  Value values;
+  /// Zero- (not sign-) extended: the unsigned side of `vpdpbusd`.
+  bool isUnsigned = false;
+  /// Zero-extended from `values` xor 0x80: signed bytes shifted by 128
+  /// (hatc-x86-dot-row-sums), which the kernel shifts as it loads them.
+  bool flipped = false;
+};
+
+/// Whether `v` is 0x80 in every byte.
+bool isSignBytes(Value v) {
+  DenseIntElementsAttr bytes;
+  return matchPattern(v, m_Constant(&bytes)) && bytes.isSplat() &&
+         bytes.getElementType().isInteger(8) &&
+         bytes.getSplatValue<APInt>().getZExtValue() == 0x80;
+}
+
+/// The narrow operand under a widening cast, or nullopt when there is none
+/// of a kind the instruction computes (sign or zero extension for i8).
+std::optional<NarrowOperand> narrowOperand(Value v, DotKind kind) {
   if (kind == DotKind::Vnni) {
-    auto ext = v.getDefiningOp<arith::ExtSIOp>();
-    return ext ? ext.getIn() : Value();
+    if (auto ext = v.getDefiningOp<arith::ExtSIOp>())
+      return NarrowOperand{ext.getIn()};
+    auto ext = v.getDefiningOp<arith::ExtUIOp>();
+    if (!ext)
+      return std::nullopt;
+    auto flip = ext.getIn().getDefiningOp<arith::XOrIOp>();
+    if (flip && isSignBytes(flip.getRhs()))
+      return NarrowOperand{flip.getLhs(), true, true};
+    return NarrowOperand{ext.getIn(), true};
   }
   if (auto ext = v.getDefiningOp<arith::ExtFOp>())
-    return ext.getIn();
+    return NarrowOperand{ext.getIn()};
   // A mixed-precision contract (bf16 operands, f32 accumulator) extends
   // its operands itself.
-  return v;
+  return NarrowOperand{v};
 }
 
 /// Interleaves `lo` and `hi` element by element: lo0 hi0 lo1 hi1 ...
@@ -279,10 +312,21 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
       return failure();
     if ((kind == DotKind::Vnni && !vnni) || (kind == DotKind::Bf16 && !bf16))
       return failure();
-    Value lhs = narrowOperand(throughBroadcast(op.getLhs()), kind),
-          rhs = narrowOperand(throughBroadcast(op.getRhs()), kind);
-    if (!lhs || !rhs)
+    std::optional<NarrowOperand> lhsOperand =
+        narrowOperand(throughBroadcast(op.getLhs()), kind);
+    std::optional<NarrowOperand> rhsOperand =
+        narrowOperand(throughBroadcast(op.getRhs()), kind);
+    // vpdpbusd multiplies unsigned bytes by signed ones: two unsigned
+    // operands are left to the generic lowering.
+    if (!lhsOperand || !rhsOperand ||
+        (lhsOperand->isUnsigned && rhsOperand->isUnsigned) ||
+        lhsOperand->flipped)
       return failure();
+    Value lhs = lhsOperand->values, rhs = rhsOperand->values;
+    // Both signed: A is shifted to unsigned in the kernel and 128 x (the
+    // column sums of B) subtracted.
+    bool compensate = kind == DotKind::Vnni && !lhsOperand->isUnsigned &&
+                      !rhsOperand->isUnsigned;
     Type narrow = kind == DotKind::Vnni ? Type(b.getI8Type())
                                         : Type(b.getBF16Type());
     auto lhsType = cast<VectorType>(lhs.getType());
@@ -407,8 +451,10 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
             packed = bitcastTo(b, loc, words, kLanes, i32);
           }
         }
-        if (kind == DotKind::Vnni)
+        if (compensate)
           compensation[c] = dot(compensation[c], signBytes, packed);
+        if (rhsOperand->flipped)
+          packed = b.create<arith::XOrIOp>(loc, packed, signBytes);
         bBlocks.push_back(packed);
       }
       // A: the group's k values of a row as one 32-bit word, broadcast.
@@ -418,15 +464,21 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
         // word is then broadcast straight from memory. Measured (VNNI,
         // 1024^3, 2 threads): 1.54 ms against 1.66 with a scalar xor
         // before the broadcast (a load to a general register, and a move).
-        if (kind == DotKind::Vnni)
+        if (compensate)
           splat = b.create<arith::XOrIOp>(loc, splat, signBytes);
         if (kind == DotKind::Bf16)
           splat = bitcastTo(b, loc, splat, 2 * kLanes, b.getBF16Type());
+        // The unsigned bytes go first: A's (shifted, or zero-extended) or
+        // B's (zero-extended, or shifted for signed A: then A's signed
+        // words are the broadcast operand, and C's initial value holds
+        // the compensation).
+        bool bUnsigned = kind == DotKind::Vnni && rhsOperand->isUnsigned;
         for (int64_t c = 0; c < blocks; ++c)
-          acc[i][c] = dot(acc[i][c], splat, bBlocks[c]);
+          acc[i][c] = bUnsigned ? dot(acc[i][c], bBlocks[c], splat)
+                                : dot(acc[i][c], splat, bBlocks[c]);
       }
     }
-    if (kind == DotKind::Vnni)
+    if (compensate)
       for (int64_t i = 0; i < M; ++i)
         for (int64_t c = 0; c < blocks; ++c)
           acc[i][c] = b.create<arith::SubIOp>(loc, acc[i][c], compensation[c]);
@@ -452,33 +504,322 @@ struct DotContraction : public OpRewritePattern<vector::ContractionOp> {
   bool vnni, bf16;
 };
 
+/// The `features` option of both passes: host, or a comma list.
+LogicalResult parseFeatures(StringRef pass, StringRef features, Operation *op,
+                            bool &vnni, bool &bf16) {
+  if (features == "host") {
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    vnni = host.lookup("avx512vnni");
+    bf16 = host.lookup("avx512bf16");
+    return success();
+  }
+  llvm::SmallVector<llvm::StringRef> names;
+  features.split(names, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef name : names) {
+    name = name.trim();
+    if (name == "avx512vnni")
+      vnni = true;
+    else if (name == "avx512bf16")
+      bf16 = true;
+    else
+      return op->emitError()
+             << pass << ": unknown feature '" << name
+             << "' (expected host, or avx512vnni and avx512bf16)";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// hatc-x86-dot-row-sums: signed A on vpdpbusd's signed side.
+//===----------------------------------------------------------------------===//
+
+/// `v` followed up the loops a schedule made, through their loop-carried
+/// values (scf.for iter_args, scf.forall shared outputs) and the slices
+/// taken in them, to where it starts: a value of the function's body (a
+/// slice there is a value of its own). Each slice's dim-0 offset is added
+/// to `rowOffsets` when given.
+Value chainStart(Value v, SmallVector<OpFoldResult> *rowOffsets = nullptr) {
+  while (true) {
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      Operation *parent = arg.getOwner()->getParentOp();
+      OpOperand *init = nullptr;
+      if (auto loop = dyn_cast<scf::ForOp>(parent))
+        init = loop.getTiedLoopInit(arg);
+      else if (auto forall = dyn_cast<scf::ForallOp>(parent))
+        init = arg.getArgNumber() >= forall.getRank()
+                   ? forall.getTiedOpOperand(arg)
+                   : nullptr;
+      if (!init)
+        return v;
+      v = init->get();
+      continue;
+    }
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || isa<func::FuncOp>(slice->getParentOp()) ||
+        slice.getSourceType().getRank() != slice.getResultType().getRank())
+      return v;
+    if (rowOffsets)
+      rowOffsets->push_back(slice.getMixedOffsets().front());
+    v = slice.getSource();
+  }
+}
+
+/// The tensor read by `v`, a transfer_read of a whole tile (in bounds, no
+/// permutation, as many dims as the tensor); null otherwise.
+vector::TransferReadOp tileRead(Value v) {
+  auto read = v.getDefiningOp<vector::TransferReadOp>();
+  if (!read || read.getMask() || read.hasOutOfBoundsDim() ||
+      !read.getPermutationMap().isIdentity() ||
+      !isa<RankedTensorType>(read.getSource().getType()))
+    return {};
+  return read;
+}
+
+/// The fill a register tile's accumulators start from: through the loops
+/// carrying them (as vectors, then as the tensor they are read from).
+linalg::FillOp accumulatorFill(Value acc) {
+  while (true) {
+    if (auto arg = dyn_cast<BlockArgument>(acc)) {
+      auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+      OpOperand *init = loop ? loop.getTiedLoopInit(arg) : nullptr;
+      if (!init)
+        return {};
+      acc = init->get();
+      continue;
+    }
+    if (auto previous = acc.getDefiningOp<vector::ContractionOp>()) {
+      acc = previous.getAcc();
+      continue;
+    }
+    vector::TransferReadOp read = tileRead(acc);
+    if (!read)
+      return {};
+    return chainStart(read.getSource()).getDefiningOp<linalg::FillOp>();
+  }
+}
+
+/// An i8 x i8 -> i32 register tile that the dot products take, read as
+/// C(m, n) += A(m, k) * B(k, n) with A's and C's rows their dim 0: the
+/// fill C starts from and the tensor A's rows are read from.
+struct RowSumTile {
+  linalg::FillOp fill;
+  Value a;
+};
+
+std::optional<RowSumTile> matchRowSumTile(vector::ContractionOp op) {
+  auto accType = dyn_cast<VectorType>(op.getAccType());
+  if (op.getKind() != vector::CombiningKind::ADD || op.isMasked() ||
+      !accType || !accType.getElementType().isInteger(32))
+    return std::nullopt;
+  std::optional<DotDims> dims = matchDims(op);
+  if (!dims || dims->m < 0 || dims->K % 4 || dims->N % kLanes ||
+      (dims->packedRhs && dims->K != 4))
+    return std::nullopt;
+  auto signedBytes = [](Value v) -> Value {
+    auto ext = throughBroadcast(v).getDefiningOp<arith::ExtSIOp>();
+    if (!ext || getElementTypeOrSelf(ext.getIn()).isInteger(8) == false)
+      return {};
+    return ext.getIn();
+  };
+  Value lhs = signedBytes(op.getLhs());
+  if (!lhs || !signedBytes(op.getRhs()))
+    return std::nullopt;
+  // Dim 0 of A's and of C's tiles is m.
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto leading = [](AffineMap map) {
+    return cast<AffineDimExpr>(map.getResult(0)).getPosition();
+  };
+  if (leading(maps[0]) != dims->m || leading(maps[2]) != dims->m ||
+      lhs != throughBroadcast(op.getLhs()).getDefiningOp()->getOperand(0))
+    return std::nullopt;
+  vector::TransferReadOp aRead = tileRead(lhs);
+  if (!aRead)
+    return std::nullopt;
+  // A whole, as the function has it (its rows summed in full).
+  Value a = chainStart(aRead.getSource());
+  Block *block = a.getParentBlock();
+  if (!block || !isa<func::FuncOp>(block->getParentOp()) ||
+      !cast<RankedTensorType>(a.getType()).hasStaticShape())
+    return std::nullopt;
+  linalg::FillOp fill = accumulatorFill(op.getAcc());
+  if (!fill)
+    return std::nullopt;
+  return RowSumTile{fill, a};
+}
+
+/// The rows `rows` (from `rowOffset`) of A's row sums, as C's initial
+/// values c - 128 x sum(A's row) written over the fill's tensor.
+Value writeRowSums(OpBuilder &b, Location loc, linalg::FillOp fill, Value a,
+                   Value rowOffset) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  int64_t k = 1;
+  for (int64_t size : aType.getShape().drop_front())
+    k *= size;
+  // A as rows x k.
+  Value rowsOfA = a;
+  if (aType.getRank() > 2) {
+    ReassociationIndices inner;
+    for (int64_t d = 1; d < aType.getRank(); ++d)
+      inner.push_back(d);
+    rowsOfA = b.create<tensor::CollapseShapeOp>(
+        loc, a, ArrayRef<ReassociationIndices>{{0}, inner});
+  }
+  Type i32 = b.getI32Type();
+  constexpr int64_t kChunk = 64; // bytes of A summed per step
+  auto bytesType = VectorType::get({kChunk}, b.getI8Type());
+  auto wide = VectorType::get({kChunk}, i32);
+  auto index = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  };
+  Value zeros = b.create<arith::ConstantOp>(loc, wide, b.getZeroAttr(wide));
+  Value pad = b.create<arith::ConstantIntOp>(loc, 0, 8);
+  Value shift = b.create<arith::ConstantIntOp>(loc, 7, 32);
+  Value c = fill.getInputs()[0];
+  auto dest = cast<RankedTensorType>(fill.getResult(0).getType());
+  // Each row is written as vectors of its trailing dims (up to 4096
+  // values), in loops over the others.
+  int64_t rank = dest.getRank(), vectorFrom = rank, values = 1;
+  while (vectorFrom > 1 &&
+         values * dest.getDimSize(vectorFrom - 1) <= 4096) {
+    values *= dest.getDimSize(vectorFrom - 1);
+    --vectorFrom;
+  }
+  if (vectorFrom == rank)
+    --vectorFrom; // one long innermost dim: one vector all the same
+  auto rowVector = VectorType::get(dest.getShape().drop_front(vectorFrom), i32);
+  Value zero = index(0), one = index(1), kEnd = index(k),
+        kStep = index(kChunk);
+  // The loops over a row's outer dims.
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 1; d < vectorFrom; ++d) {
+    lbs.push_back(zero);
+    ubs.push_back(index(dest.getDimSize(d)));
+    steps.push_back(one);
+  }
+
+  auto rowLoop = b.create<scf::ForOp>(
+      loc, zero, index(dest.getDimSize(0)), one,
+      ValueRange{fill.getOutputs()[0]},
+      [&](OpBuilder &b, Location loc, Value r, ValueRange args) {
+        Value row = b.create<arith::AddIOp>(loc, rowOffset, r);
+        auto sums = b.create<scf::ForOp>(
+            loc, zero, kEnd, kStep, ValueRange{zeros},
+            [&](OpBuilder &b, Location loc, Value at, ValueRange partial) {
+              Value bytes = b.create<vector::TransferReadOp>(
+                  loc, bytesType, rowsOfA, ValueRange{row, at}, pad,
+                  ArrayRef<bool>{k % kChunk == 0});
+              // Sign-extended and added in i32 lanes (about 8 vector
+              // instructions per 64 bytes: a few us a MB).
+              Value sum = b.create<arith::AddIOp>(
+                  loc, partial[0],
+                  b.create<arith::ExtSIOp>(loc, wide, bytes));
+              b.create<scf::YieldOp>(loc, sum);
+            });
+        Value total = b.create<vector::ReductionOp>(
+            loc, vector::CombiningKind::ADD, sums.getResult(0));
+        Value start = b.create<arith::SubIOp>(
+            loc, c, b.create<arith::ShLIOp>(loc, total, shift));
+        Value splat = b.create<vector::BroadcastOp>(loc, rowVector, start);
+        scf::LoopNest nest = scf::buildLoopNest(
+            b, loc, lbs, ubs, steps, ValueRange{args[0]},
+            [&](OpBuilder &b, Location loc, ValueRange ivs,
+                ValueRange tensor) -> scf::ValueVector {
+              SmallVector<Value> at{r};
+              at.append(ivs.begin(), ivs.end());
+              at.resize(rank, zero);
+              SmallVector<bool> inBounds(rowVector.getRank(), true);
+              return {b.create<vector::TransferWriteOp>(loc, splat, tensor[0],
+                                                        at, inBounds)
+                          .getResult()};
+            });
+        b.create<scf::YieldOp>(loc, nest.results);
+      });
+  return rowLoop.getResult(0);
+}
+
+struct X86DotRowSumsPass
+    : public impl::X86DotRowSumsBase<X86DotRowSumsPass> {
+  using X86DotRowSumsBase::X86DotRowSumsBase;
+
+  void runOnOperation() override {
+    bool vnni = false, bf16 = false;
+    if (failed(parseFeatures(getArgument(), features, getOperation(), vnni,
+                             bf16)))
+      return signalPassFailure();
+    if (!vnni)
+      return;
+    // The tiles of each fill, all of which must be taken (each adds 128 x
+    // its part of A's row sums), and the A they read.
+    llvm::MapVector<Operation *, SmallVector<vector::ContractionOp>> tiles;
+    llvm::DenseMap<Operation *, Value> aOf;
+    llvm::DenseSet<Operation *> refused;
+    getOperation().walk([&](vector::ContractionOp op) {
+      std::optional<RowSumTile> tile = matchRowSumTile(op);
+      if (!tile) {
+        if (auto accType = dyn_cast<VectorType>(op.getAccType()))
+          if (linalg::FillOp fill = accumulatorFill(op.getAcc()))
+            refused.insert(fill);
+        return;
+      }
+      auto [it, inserted] = aOf.try_emplace(tile->fill, tile->a);
+      if (!inserted && it->second != tile->a)
+        refused.insert(tile->fill);
+      tiles[tile->fill].push_back(op);
+    });
+    for (auto &[fillOp, ops] : tiles) {
+      auto fill = cast<linalg::FillOp>(fillOp);
+      Value a = aOf.lookup(fillOp);
+      // The fill's rows are A's rows, from an offset (a thread's).
+      SmallVector<OpFoldResult> offsets;
+      Value whole = chainStart(fill.getOutputs()[0], &offsets);
+      auto wholeType = dyn_cast<RankedTensorType>(whole.getType());
+      auto destType = cast<RankedTensorType>(fill.getResult(0).getType());
+      if (refused.contains(fillOp) || !fill.getResult(0).hasOneUse() ||
+          !wholeType || !destType.hasStaticShape() ||
+          wholeType.getDimSize(0) !=
+              cast<RankedTensorType>(a.getType()).getDimSize(0))
+        continue;
+      OpBuilder b(fill);
+      Location loc = fill.getLoc();
+      Value rowOffset = b.create<arith::ConstantIndexOp>(loc, 0);
+      for (OpFoldResult offset : offsets)
+        rowOffset = b.create<arith::AddIOp>(
+            loc, rowOffset, getValueOrCreateConstantIndexOp(b, loc, offset));
+      Value start = writeRowSums(b, loc, fill, a, rowOffset);
+      fill.getResult(0).replaceAllUsesWith(start);
+      fill.erase();
+      // B's bytes shifted to unsigned: each tile adds 128 x its part of
+      // A's row sums back.
+      for (vector::ContractionOp op : ops) {
+        b.setInsertionPoint(op);
+        Value rhs = op.getRhs();
+        auto broadcast = rhs.getDefiningOp<vector::BroadcastOp>();
+        auto ext = throughBroadcast(rhs).getDefiningOp<arith::ExtSIOp>();
+        auto bytes = cast<VectorType>(ext.getIn().getType());
+        Value signBytes = b.create<arith::ConstantOp>(
+            loc, DenseElementsAttr::get(bytes, b.getI8IntegerAttr(-128)));
+        Value flipped =
+            b.create<arith::XOrIOp>(op.getLoc(), ext.getIn(), signBytes);
+        Value widened =
+            b.create<arith::ExtUIOp>(op.getLoc(), ext.getType(), flipped);
+        if (broadcast && broadcast.getSource() == ext.getResult())
+          widened = b.create<vector::BroadcastOp>(
+              op.getLoc(), broadcast.getResultVectorType(), widened);
+        op.getRhsMutable().assign(widened);
+      }
+    }
+  }
+};
+
 struct X86DotProductsPass
     : public impl::X86DotProductsBase<X86DotProductsPass> {
   using X86DotProductsBase::X86DotProductsBase;
 
   void runOnOperation() override {
     bool vnni = false, bf16 = false;
-    if (features == "host") {
-      llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
-      vnni = host.lookup("avx512vnni");
-      bf16 = host.lookup("avx512bf16");
-    } else {
-      llvm::SmallVector<llvm::StringRef> names;
-      llvm::StringRef(features).split(names, ',', -1, /*KeepEmpty=*/false);
-      for (llvm::StringRef name : names) {
-        name = name.trim();
-        if (name == "avx512vnni")
-          vnni = true;
-        else if (name == "avx512bf16")
-          bf16 = true;
-        else {
-          getOperation().emitError()
-              << "hatc-x86-dot-products: unknown feature '" << name
-              << "' (expected host, or avx512vnni and avx512bf16)";
-          return signalPassFailure();
-        }
-      }
-    }
+    if (failed(parseFeatures(getArgument(), features, getOperation(), vnni,
+                             bf16)))
+      return signalPassFailure();
     if (!vnni && !bf16)
       return;
     RewritePatternSet patterns(&getContext());

@@ -30,9 +30,10 @@ namespace {
 
 // The pipelines as hatc wrote them as text before they were built from
 // constructors (plus the vector reductions' reassociation, since cpu_rows,
-// and hatc-defer-accumulator-reads).
+// hatc-defer-accumulator-reads and hatc-x86-dot-row-sums).
 const char *kOldBufferize =
-    "hatc-decompose-tensor-ops,hatc-fold-constants,hatc-pad-in-place,"
+    "hatc-decompose-tensor-ops,hatc-x86-dot-row-sums,hatc-fold-constants,"
+    "hatc-pad-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries=1 "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,buffer-results-to-out-params{hoist-static-allocs=1},"
@@ -130,13 +131,14 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 37u);
+  ASSERT_EQ(names.size(), 38u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
-  EXPECT_EQ(names[1], "hatc-fold-constants");
-  EXPECT_EQ(names[2], "hatc-pad-in-place");
-  EXPECT_EQ(names[3], "one-shot-bufferize");
-  EXPECT_EQ(names[4], "canonicalize");
-  EXPECT_EQ(names[5], "buffer-results-to-out-params");
+  EXPECT_EQ(names[1], "hatc-x86-dot-row-sums");
+  EXPECT_EQ(names[2], "hatc-fold-constants");
+  EXPECT_EQ(names[3], "hatc-pad-in-place");
+  EXPECT_EQ(names[4], "one-shot-bufferize");
+  EXPECT_EQ(names[5], "canonicalize");
+  EXPECT_EQ(names[6], "buffer-results-to-out-params");
   EXPECT_EQ(names.back(), "reconcile-unrealized-casts");
   EXPECT_EQ(withoutStructOptions(print(pm)),
             printParsed(std::string(kOldBufferize) + "," + kOldDeallocation +

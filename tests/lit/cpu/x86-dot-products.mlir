@@ -183,3 +183,62 @@ func.func @packed_left_alone(%a: vector<3x4xi8>, %b: vector<32x4xi8>, %c: vector
        : vector<3x4xi32>, vector<32x4xi32> into vector<3x32xi32>
   return %r, %s : vector<3x32xi32>, vector<3x32xi32>
 }
+
+// B shifted by hatc-x86-dot-row-sums (zero-extended from its bytes xor
+// 0x80): each loaded block is flipped back to b + 128 and takes the
+// unsigned side, A's broadcast words the signed one; no compensation, no
+// shift of A.
+// CHECK-LABEL: func.func @i8_packed_flipped
+// CHECK: %[[SIGN:.*]] = arith.constant dense<-2139062144> : vector<16xi32>
+// CHECK: %[[LOAD:.*]] = vector.load %arg1
+// CHECK: %[[WORDS:.*]] = vector.bitcast %[[LOAD]] : vector<64xi8> to vector<16xi32>
+// CHECK: %[[FLIP:.*]] = arith.xori %[[WORDS]], %[[SIGN]] : vector<16xi32>
+// CHECK: %[[A:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// CHECK-NOT: arith.xori %[[A]]
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[FLIP]], %[[A]])
+// 3 rows x 2 blocks x 2 groups: 12, nothing for compensation.
+// CHECK-COUNT-11: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK-NOT: arith.subi
+// CHECK: return
+func.func @i8_packed_flipped(%a: memref<3x8x4xi8>, %b: memref<2x8x32x4xi8>, %c: vector<3x1x32xi32>,
+                             %p: index, %g: index, %n: index) -> vector<3x1x32xi32> {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant 0 : i8
+  %sign = arith.constant dense<-128> : vector<2x32x4xi8>
+  %av = vector.transfer_read %a[%c0, %g, %c0], %z {in_bounds = [true, true, true]} : memref<3x8x4xi8>, vector<3x2x4xi8>
+  %bv = vector.transfer_read %b[%p, %g, %n, %c0], %z {in_bounds = [true, true, true]} : memref<2x8x32x4xi8>, vector<2x32x4xi8>
+  %ae = arith.extsi %av : vector<3x2x4xi8> to vector<3x2x4xi32>
+  %bf = arith.xori %bv, %sign : vector<2x32x4xi8>
+  %be = arith.extui %bf : vector<2x32x4xi8> to vector<2x32x4xi32>
+  %bb = vector.broadcast %be : vector<2x32x4xi32> to vector<1x2x32x4xi32>
+  %r = vector.contract {indexing_maps = [#pl, #pr, #po],
+                        iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %bb, %c
+       : vector<3x2x4xi32>, vector<1x2x32x4xi32> into vector<3x1x32xi32>
+  return %r : vector<3x1x32xi32>
+}
+
+// Unsigned A (zero-extended: u8 activations) takes the unsigned side as it
+// is; two unsigned operands are left to the generic lowering.
+// CHECK-LABEL: func.func @u8_s8
+// CHECK-NOT: arith.xori
+// CHECK: %[[A:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// CHECK-NEXT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[A]], %{{.*}})
+// CHECK-NOT: arith.subi
+// CHECK: vector.contract
+// CHECK: return
+func.func @u8_s8(%a: vector<1x4xi8>, %b: vector<4x16xi8>, %c: vector<1x16xi32>) -> (vector<1x16xi32>, vector<1x16xi32>) {
+  %ae = arith.extui %a : vector<1x4xi8> to vector<1x4xi32>
+  %be = arith.extsi %b : vector<4x16xi8> to vector<4x16xi32>
+  %bu = arith.extui %b : vector<4x16xi8> to vector<4x16xi32>
+  %r = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %be, %c
+       : vector<1x4xi32>, vector<4x16xi32> into vector<1x16xi32>
+  %s = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "reduction"],
+                        kind = #vector.kind<add>} %ae, %bu, %c
+       : vector<1x4xi32>, vector<4x16xi32> into vector<1x16xi32>
+  return %r, %s : vector<1x16xi32>, vector<1x16xi32>
+}
