@@ -617,7 +617,7 @@ std::optional<RowSumTile> matchRowSumTile(vector::ContractionOp op) {
     return std::nullopt;
   auto signedBytes = [](Value v) -> Value {
     auto ext = throughBroadcast(v).getDefiningOp<arith::ExtSIOp>();
-    if (!ext || getElementTypeOrSelf(ext.getIn()).isInteger(8) == false)
+    if (!ext || !getElementTypeOrSelf(ext.getIn()).isInteger(8))
       return {};
     return ext.getIn();
   };
@@ -629,13 +629,14 @@ std::optional<RowSumTile> matchRowSumTile(vector::ContractionOp op) {
   auto leading = [](AffineMap map) {
     return cast<AffineDimExpr>(map.getResult(0)).getPosition();
   };
-  if (leading(maps[0]) != dims->m || leading(maps[2]) != dims->m ||
-      lhs != throughBroadcast(op.getLhs()).getDefiningOp()->getOperand(0))
+  if (leading(maps[0]) != dims->m || leading(maps[2]) != dims->m)
     return std::nullopt;
   vector::TransferReadOp aRead = tileRead(lhs);
   if (!aRead)
     return std::nullopt;
-  // A whole, as the function has it (its rows summed in full).
+  // A whole, as the function has it: its rows are summed in full, which
+  // is what the tiles of a matmul reduce over (its k, or k in groups of a
+  // packed A; a padding is zeros, as the tiles read them).
   Value a = chainStart(aRead.getSource());
   Block *block = a.getParentBlock();
   if (!block || !isa<func::FuncOp>(block->getParentOp()) ||
@@ -737,6 +738,49 @@ Value writeRowSums(OpBuilder &b, Location loc, linalg::FillOp fill, Value a,
   return rowLoop.getResult(0);
 }
 
+/// `op`'s B zero-extended from its bytes xor 0x80 (b + 128): the tile then
+/// adds 128 x its part of A's row sums, which C's initial value takes off.
+void shiftRhs(OpBuilder &b, vector::ContractionOp op) {
+  b.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Value rhs = op.getRhs();
+  auto broadcast = rhs.getDefiningOp<vector::BroadcastOp>();
+  auto ext = throughBroadcast(rhs).getDefiningOp<arith::ExtSIOp>();
+  auto bytes = cast<VectorType>(ext.getIn().getType());
+  Value signBytes = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(bytes, b.getI8IntegerAttr(-128)));
+  Value flipped = b.create<arith::XOrIOp>(loc, ext.getIn(), signBytes);
+  Value widened = b.create<arith::ExtUIOp>(loc, ext.getType(), flipped);
+  if (broadcast)
+    widened = b.create<vector::BroadcastOp>(
+        loc, broadcast.getResultVectorType(), widened);
+  op.getRhsMutable().assign(widened);
+}
+
+/// Replaces `fill` by C's initial values from A's row sums, where its rows
+/// are A's (from the offset of a thread's slice); false where they are not.
+bool startFromRowSums(linalg::FillOp fill, Value a) {
+  SmallVector<OpFoldResult> offsets;
+  Value whole = chainStart(fill.getOutputs()[0], &offsets);
+  auto wholeType = dyn_cast<RankedTensorType>(whole.getType());
+  auto destType = cast<RankedTensorType>(fill.getResult(0).getType());
+  if (!fill.getResult(0).hasOneUse() || !wholeType ||
+      !destType.hasStaticShape() ||
+      wholeType.getDimSize(0) !=
+          cast<RankedTensorType>(a.getType()).getDimSize(0))
+    return false;
+  OpBuilder b(fill);
+  Location loc = fill.getLoc();
+  Value rowOffset = b.create<arith::ConstantIndexOp>(loc, 0);
+  for (OpFoldResult offset : offsets)
+    rowOffset = b.create<arith::AddIOp>(
+        loc, rowOffset, getValueOrCreateConstantIndexOp(b, loc, offset));
+  Value start = writeRowSums(b, loc, fill, a, rowOffset);
+  fill.getResult(0).replaceAllUsesWith(start);
+  fill.erase();
+  return true;
+}
+
 struct X86DotRowSumsPass
     : public impl::X86DotRowSumsBase<X86DotRowSumsPass> {
   using X86DotRowSumsBase::X86DotRowSumsBase;
@@ -756,9 +800,8 @@ struct X86DotRowSumsPass
     getOperation().walk([&](vector::ContractionOp op) {
       std::optional<RowSumTile> tile = matchRowSumTile(op);
       if (!tile) {
-        if (auto accType = dyn_cast<VectorType>(op.getAccType()))
-          if (linalg::FillOp fill = accumulatorFill(op.getAcc()))
-            refused.insert(fill);
+        if (linalg::FillOp fill = accumulatorFill(op.getAcc()))
+          refused.insert(fill);
         return;
       }
       auto [it, inserted] = aOf.try_emplace(tile->fill, tile->a);
@@ -766,48 +809,12 @@ struct X86DotRowSumsPass
         refused.insert(tile->fill);
       tiles[tile->fill].push_back(op);
     });
-    for (auto &[fillOp, ops] : tiles) {
-      auto fill = cast<linalg::FillOp>(fillOp);
-      Value a = aOf.lookup(fillOp);
-      // The fill's rows are A's rows, from an offset (a thread's).
-      SmallVector<OpFoldResult> offsets;
-      Value whole = chainStart(fill.getOutputs()[0], &offsets);
-      auto wholeType = dyn_cast<RankedTensorType>(whole.getType());
-      auto destType = cast<RankedTensorType>(fill.getResult(0).getType());
-      if (refused.contains(fillOp) || !fill.getResult(0).hasOneUse() ||
-          !wholeType || !destType.hasStaticShape() ||
-          wholeType.getDimSize(0) !=
-              cast<RankedTensorType>(a.getType()).getDimSize(0))
-        continue;
-      OpBuilder b(fill);
-      Location loc = fill.getLoc();
-      Value rowOffset = b.create<arith::ConstantIndexOp>(loc, 0);
-      for (OpFoldResult offset : offsets)
-        rowOffset = b.create<arith::AddIOp>(
-            loc, rowOffset, getValueOrCreateConstantIndexOp(b, loc, offset));
-      Value start = writeRowSums(b, loc, fill, a, rowOffset);
-      fill.getResult(0).replaceAllUsesWith(start);
-      fill.erase();
-      // B's bytes shifted to unsigned: each tile adds 128 x its part of
-      // A's row sums back.
-      for (vector::ContractionOp op : ops) {
-        b.setInsertionPoint(op);
-        Value rhs = op.getRhs();
-        auto broadcast = rhs.getDefiningOp<vector::BroadcastOp>();
-        auto ext = throughBroadcast(rhs).getDefiningOp<arith::ExtSIOp>();
-        auto bytes = cast<VectorType>(ext.getIn().getType());
-        Value signBytes = b.create<arith::ConstantOp>(
-            loc, DenseElementsAttr::get(bytes, b.getI8IntegerAttr(-128)));
-        Value flipped =
-            b.create<arith::XOrIOp>(op.getLoc(), ext.getIn(), signBytes);
-        Value widened =
-            b.create<arith::ExtUIOp>(op.getLoc(), ext.getType(), flipped);
-        if (broadcast && broadcast.getSource() == ext.getResult())
-          widened = b.create<vector::BroadcastOp>(
-              op.getLoc(), broadcast.getResultVectorType(), widened);
-        op.getRhsMutable().assign(widened);
-      }
-    }
+    OpBuilder b(&getContext());
+    for (auto &[fill, ops] : tiles)
+      if (!refused.contains(fill) &&
+          startFromRowSums(cast<linalg::FillOp>(fill), aOf.lookup(fill)))
+        for (vector::ContractionOp op : ops)
+          shiftRhs(b, op);
   }
 };
 
