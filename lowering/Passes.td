@@ -416,7 +416,13 @@ def X86DotProducts : Pass<"hatc-x86-dot-products", "mlir::ModuleOp"> {
     row is shifted to unsigned (a + 128, an xor of the sign bit) and
     128 * (the column sums of B) subtracted, computed with one more
     `vpdpbusd` of 0x80 bytes per column vector and group, summed over the
-    groups and subtracted from each accumulator once: exact in i32.
+    groups and subtracted from each accumulator once: exact in i32. A
+    zero-extended (u8) operand takes the unsigned side as it is, with no
+    compensation; so does a B zero-extended from its bytes xor 0x80 (what
+    hatc-x86-dot-row-sums makes of signed B), flipped back to b + 128 as
+    each block is loaded, with A's signed words on the other side (C's
+    initial value holds the compensation). Two unsigned operands are left
+    to the generic lowering.
 
     ```mlir
     %r = vector.contract {matmul maps} (arith.extsi %a : vector<8x4xi8>),

@@ -3,7 +3,9 @@
 //   vector.contract (extsi i8, extsi i8) -> i32   ->   vpdpbusd per row x 16
 //   vector.contract (extf bf16, extf bf16) -> f32 ->   vdpbf16ps per row x 16
 //
-// See the pass description in Passes.td.
+// and hatc-x86-dot-row-sums, which moves the sign handling of an i8 matmul
+// whose C starts from a fill out of its register tiles. See the pass
+// descriptions in Passes.td.
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/CpuSchedules.h"
