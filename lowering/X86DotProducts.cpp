@@ -535,11 +535,12 @@ LogicalResult parseFeatures(StringRef pass, StringRef features, Operation *op,
 // hatc-x86-dot-row-sums: signed A on vpdpbusd's signed side.
 //===----------------------------------------------------------------------===//
 
-/// `v` followed up the loops a schedule made, through their loop-carried
-/// values (scf.for iter_args, scf.forall shared outputs) and the slices
-/// taken in them, to where it starts: a value of the function's body (a
-/// slice there is a value of its own). Each slice's dim-0 offset is added
-/// to `rowOffsets` when given.
+/// `v` (a tensor, or a vector a loop carries) followed up the loops a
+/// schedule made, through their loop-carried values (scf.for iter_args,
+/// scf.forall shared outputs) and the slices taken in them, to where it
+/// starts: a value of the function's body (a slice there is a value of its
+/// own), or of a loop body. Each slice's dim-0 offset is added to
+/// `rowOffsets` when given.
 Value chainStart(Value v, SmallVector<OpFoldResult> *rowOffsets = nullptr) {
   while (true) {
     if (auto arg = dyn_cast<BlockArgument>(v)) {
@@ -580,24 +581,13 @@ vector::TransferReadOp tileRead(Value v) {
 /// The fill a register tile's accumulators start from: through the loops
 /// carrying them (as vectors, then as the tensor they are read from).
 linalg::FillOp accumulatorFill(Value acc) {
-  while (true) {
-    if (auto arg = dyn_cast<BlockArgument>(acc)) {
-      auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
-      OpOperand *init = loop ? loop.getTiedLoopInit(arg) : nullptr;
-      if (!init)
-        return {};
-      acc = init->get();
-      continue;
-    }
-    if (auto previous = acc.getDefiningOp<vector::ContractionOp>()) {
-      acc = previous.getAcc();
-      continue;
-    }
-    vector::TransferReadOp read = tileRead(acc);
-    if (!read)
-      return {};
-    return chainStart(read.getSource()).getDefiningOp<linalg::FillOp>();
-  }
+  acc = chainStart(acc);
+  while (auto previous = acc.getDefiningOp<vector::ContractionOp>())
+    acc = chainStart(previous.getAcc());
+  vector::TransferReadOp read = tileRead(acc);
+  if (!read)
+    return {};
+  return chainStart(read.getSource()).getDefiningOp<linalg::FillOp>();
 }
 
 /// An i8 x i8 -> i32 register tile that the dot products take, read as
@@ -650,8 +640,8 @@ std::optional<RowSumTile> matchRowSumTile(vector::ContractionOp op) {
   return RowSumTile{fill, a};
 }
 
-/// The rows `rows` (from `rowOffset`) of A's row sums, as C's initial
-/// values c - 128 x sum(A's row) written over the fill's tensor.
+/// C's initial values c - 128 x sum(A's row), written over the fill's
+/// tensor: its row r is A's row `rowOffset` + r.
 Value writeRowSums(OpBuilder &b, Location loc, linalg::FillOp fill, Value a,
                    Value rowOffset) {
   auto aType = cast<RankedTensorType>(a.getType());
