@@ -42,13 +42,20 @@ double metricOf(const db::Record &record) {
   return record.latencyS.value_or(0);
 }
 
+/// How Database::best ranks: records measured again first
+/// (db::isConfirmed), then the metric.
+using Rank = std::pair<bool, double>; // (measured once, metric)
+Rank rankOf(const db::Record &record) {
+  return {!db::isConfirmed(record), metricOf(record)};
+}
+
 /// Whether `record` beats `current` (ties go to the older record, as in
 /// Database::best).
 bool better(const db::Record &record, const std::optional<IndexEntry> &current,
-            double currentMetric) {
+            const Rank &currentRank) {
   if (!current)
     return true;
-  return metricOf(record) < currentMetric;
+  return rankOf(record) < currentRank;
 }
 
 } // namespace
@@ -56,9 +63,8 @@ bool better(const db::Record &record, const std::optional<IndexEntry> &current,
 bool ScheduleIndex::load(const std::string &path) {
   dbPath = path;
   std::unordered_map<std::string, std::vector<Slot>> fresh;
-  // Metrics of the entries held, to compare without re-deriving seconds.
-  std::unordered_map<std::string, std::vector<std::pair<double, double>>>
-      metrics;
+  // Ranks of the entries held, to compare without re-deriving them.
+  std::unordered_map<std::string, std::vector<std::pair<Rank, Rank>>> ranks;
   auto giveUp = [&](const std::string &why) {
     entries.clear();
     fallback = true;
@@ -97,13 +103,13 @@ bool ScheduleIndex::load(const std::string &path) {
                        record.targetFingerprint != target.fingerprint;
         std::string key = record.workloadKey + '\n' + record.workloadHash;
         std::vector<Slot> &slots = fresh[key];
-        std::vector<std::pair<double, double>> &m = metrics[key];
+        std::vector<std::pair<Rank, Rank>> &m = ranks[key];
         slots.resize(targets.size());
-        m.resize(targets.size(), {0.0, 0.0});
+        m.resize(targets.size());
         std::optional<IndexEntry> &held =
             isStale ? slots[t].stale : slots[t].fresh;
-        double &heldMetric = isStale ? m[t].second : m[t].first;
-        if (!better(record, held, heldMetric))
+        Rank &heldRank = isStale ? m[t].second : m[t].first;
+        if (!better(record, held, heldRank))
           continue;
         IndexEntry entry;
         entry.workloadHash = record.workloadHash;
@@ -129,7 +135,7 @@ bool ScheduleIndex::load(const std::string &path) {
         if (record.threads)
           entry.threads = int(*record.threads);
         held = std::move(entry);
-        heldMetric = metricOf(record);
+        heldRank = rankOf(record);
       }
     });
     // `database` closes here, before anything is dispatched.

@@ -203,6 +203,8 @@ int64_t measurementsOf(std::string_view extrasJson) {
   return std::max<int64_t>(1, found->get<int64_t>());
 }
 
+bool isConfirmed(const Record &record) { return measurementsOf(record) > 1; }
+
 double gflopsOf(const Record &record) {
   json extras = json::parse(record.extrasJson, nullptr, false);
   return extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
@@ -437,6 +439,15 @@ constexpr const char *kRecordColumns =
 constexpr const char *kRecordJoins =
     " FROM records r JOIN workloads w ON w.id = r.workload_id"
     " JOIN targets t ON t.id = r.target_id";
+/// The first ranking key of best/topK: 0 for a record measured more than
+/// once (isConfirmed), else 1. Commits store extras as a canonical JSON
+/// object with an integer "measurements"; the json_valid guard keeps a row
+/// edited by hand from failing the query.
+constexpr const char *kUnconfirmedKey =
+    "(CASE WHEN json_valid(r.extras_json) THEN (CASE WHEN "
+    "json_type(r.extras_json, '$.measurements') = 'integer' AND "
+    "json_extract(r.extras_json, '$.measurements') > 1 THEN 0 ELSE 1 END) "
+    "ELSE 1 END)";
 
 int readUserVersion(sqlite::Connection &conn) {
   return static_cast<int>(
@@ -1036,15 +1047,17 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
     return byCycles ? static_cast<double>(*record.cycles) : *record.latencyS;
   };
   auto ranksBefore = [&](const Record &a, const Record &b) {
-    return std::make_tuple(metricOf(a), a.createdAt, a.id) <
-           std::make_tuple(metricOf(b), b.createdAt, b.id);
+    return std::make_tuple(!isConfirmed(a), metricOf(a), a.createdAt, a.id) <
+           std::make_tuple(!isConfirmed(b), metricOf(b), b.createdAt, b.id);
   };
 
   // Fresh records first, one (workload, target) pair at a time: with the
   // pair and the compiler version fixed, the partial index
-  // records_ok_by_{latency,cycles} yields rows already in rank order, so
-  // best() reads one index entry however many records the task has. (One
-  // query joining everything would sort every record of the task.)
+  // records_ok_by_{latency,cycles} yields just the task's OK rows, in
+  // metric order. Confirmed records rank first (kUnconfirmedKey), so those
+  // rows are sorted once more: a few thousand at most for a task, well
+  // under a millisecond (measured in DbStore.RankingScalesToLargeTasks).
+  // (One query joining everything would sort every record of the kind.)
   std::vector<int64_t> workloadIds;
   {
     sqlite::Statement &stmt = conn->cached(
@@ -1072,7 +1085,7 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
       " WHERE r.workload_id = ?1 AND r.target_id = ?2 AND "
       "r.compiler_version = ?3 AND r.error = 'OK' AND "
       "(?5 IS NULL OR r.threads IS NULL OR r.threads = ?5) AND " +
-      metric + " IS NOT NULL ORDER BY " + metric +
+      metric + " IS NOT NULL ORDER BY " + kUnconfirmedKey + ", " + metric +
       ", r.created_at, r.id LIMIT ?4");
   for (int64_t workloadId : workloadIds) {
     for (int64_t targetId : freshTargetIds) {
@@ -1116,7 +1129,7 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
       " AND (r.compiler_version IS NOT ?3 OR t.fingerprint IS NOT ?4)"
       " AND (?7 IS NULL OR r.threads IS NULL OR r.threads = ?7)"
       " ORDER BY " +
-      metric + ", r.created_at, r.id");
+      kUnconfirmedKey + ", " + metric + ", r.created_at, r.id");
   staleStmt.bind(1, workloadKey)
       .bind(2, target.kind)
       .bind(3, compilerVersion)

@@ -701,19 +701,27 @@ std::vector<Record> PostgresStore::query(const std::string &workloadKey,
   // rank (DISTINCT ON keeps the first row of each config in that order).
   bool byCycles = target.kind == "hwacc";
   std::string metric = byCycles ? "cycles" : "latency_s";
+  // Records measured more than once rank first (isConfirmed): `unconfirmed`
+  // is 0 for them, else 1. Commits store extras as a canonical JSON object
+  // with an integer "measurements".
+  const std::string unconfirmed =
+      "(CASE jsonb_typeof(r.extras_json::jsonb -> 'measurements') WHEN "
+      "'number' THEN (CASE WHEN (r.extras_json::jsonb ->> "
+      "'measurements')::numeric > 1 THEN 0 ELSE 1 END) ELSE 1 END)";
   auto ranked = [&](const std::string &where) {
     std::string select = std::string("SELECT ") +
                          (distinctConfigs ? "DISTINCT ON (r.config_hash) " : "") +
-                         kRecordColumns + kRecordJoins + " WHERE " + where +
+                         kRecordColumns + ", " + unconfirmed +
+                         " AS unconfirmed" + kRecordJoins + " WHERE " + where +
                          " AND r.error = 'OK' AND r." + metric +
                          " IS NOT NULL AND ($8::bigint IS NULL OR r.threads "
                          "IS NULL OR r.threads = $8)";
     if (!distinctConfigs)
-      return select + " ORDER BY r." + metric +
+      return select + " ORDER BY unconfirmed, r." + metric +
              ", r.created_at, r.id LIMIT $7";
-    return "SELECT * FROM (" + select + " ORDER BY r.config_hash, r." +
-           metric + ", r.created_at, r.id) q ORDER BY q." + metric +
-           ", q.created_at, q.id LIMIT $7";
+    return "SELECT * FROM (" + select + " ORDER BY r.config_hash, " +
+           unconfirmed + ", r." + metric + ", r.created_at, r.id) q ORDER BY "
+           "q.unconfirmed, q." + metric + ", q.created_at, q.id LIMIT $7";
   };
   std::string freshSql = ranked(
       "w.key = $1 AND ($2::text = '' OR w.hash = $2) AND t.kind = $3 AND "

@@ -80,9 +80,10 @@ int bestCommand(const Args &args) {
                     "Looks up the best record (lowest median latency; cycles "
                     "on hwacc) of the\nworkload on the target, among OK "
                     "records of this compiler version and target\n"
-                    "fingerprint. Prints GFLOP/s with the latency (cycles on "
-                    "hwacc), the sketch,\nthe config and the compiler "
-                    "version.");
+                    "fingerprint; records measured again (`tune`'s best few "
+                    "and default) rank\nfirst. Prints GFLOP/s with the "
+                    "latency (cycles on hwacc), the sketch,\nthe config and "
+                    "the compiler version.");
   parser.positional("WORKLOAD.mlir", &workloadPath, "the workload");
   parser.option("--target", &targetSpec, "T",
                 "cpu (default), hwacc, or a target .json");

@@ -30,9 +30,11 @@ struct TaskSummary {
   int64_t trials = 0;
   std::map<std::string, int64_t> errors;
   double best = 0, defaultValue = 0; // GFLOP/s
+  bool bestConfirmed = false;        // as Database::best ranks
   std::optional<int64_t> bestCycles, defaultCycles;
   std::string bestConfig, bestVersion;
-  std::vector<double> curve; // best so far, per trial
+  double fastest = 0;        // GFLOP/s of any one measurement so far
+  std::vector<double> curve; // `fastest`, per trial
 };
 
 std::string escape(const std::string &text) {
@@ -113,6 +115,7 @@ struct ModelRow {
   int64_t weight = 0;
   double flops = 0;
   std::optional<double> defaultS, bestS; // latency of one instance
+  bool bestConfirmed = false;             // as Database::best ranks
   int64_t records = 0;
   int64_t stale = 0; // of another compiler version or machine: not counted
 };
@@ -169,8 +172,12 @@ modelRows(db::Database &database, const CompileRequest &request) {
         continue;
       if (r.sketch == "default")
         row.defaultS = latency;
-      if (!row.bestS || *latency < *row.bestS)
+      bool confirmed = db::isConfirmed(r);
+      if (!row.bestS || std::make_pair(!confirmed, *latency) <
+                            std::make_pair(!row.bestConfirmed, *row.bestS)) {
         row.bestS = latency;
+        row.bestConfirmed = confirmed;
+      }
     }
     if (!row.defaultS)
       row.bestS.reset(); // no baseline: no share either way
@@ -250,13 +257,17 @@ int reportCommand(const Args &args) {
       t.defaultValue = gflops;
       t.defaultCycles = r.cycles;
     }
-    if (gflops > t.best) {
+    bool confirmed = db::isConfirmed(r);
+    if (gflops > 0 && std::make_pair(confirmed, gflops) >
+                          std::make_pair(t.bestConfirmed, t.best)) {
       t.best = gflops;
+      t.bestConfirmed = confirmed;
       t.bestCycles = r.cycles;
       t.bestConfig = r.configJson;
       t.bestVersion = r.compilerVersion;
     }
-    t.curve.push_back(t.best);
+    t.fastest = std::max(t.fastest, gflops);
+    t.curve.push_back(t.fastest);
   });
 
   std::string html =

@@ -203,7 +203,8 @@ public:
   commitRecords(const std::vector<Record> &records) = 0;
 
   /// The OK record with the lowest median latency (lowest cycles when
-  /// target.kind is "hwacc"), fresh ones first; ties go to the oldest.
+  /// target.kind is "hwacc"), fresh ones first, and among those the ones
+  /// measured more than once (isConfirmed) first; ties go to the oldest.
   std::optional<Record> best(const std::string &workloadKey,
                              const TargetKey &target,
                              const std::string &compilerVersion,

@@ -135,6 +135,11 @@ std::optional<double> medianOf(std::vector<double> samples);
 int64_t measurementsOf(const Record &record);
 /// The same, of a record's extras JSON text (a stored row's).
 int64_t measurementsOf(std::string_view extrasJson);
+/// Whether the record summarizes more than one measurement: a config
+/// measured again side by side with others (Tuner::confirm). best/topK
+/// rank such records before those measured once, whose one figure may be
+/// the lucky run that selected them.
+bool isConfirmed(const Record &record);
 
 /// The record's GFLOP/s: extras "gflops" (the CPU's measured, or hwacc's
 /// over modeled time); 0 when it has none.

@@ -139,18 +139,22 @@ public:
   /// runs can all be slowed down together (measured: a 2-thread default
   /// matmul at 129, 36 and 131 us in three measurements, 40 us in `hatc
   /// run`), so a config measured once in such a spell, the default
-  /// included, ranks far below what it does. Each task's best
-  /// options.confirmTop configs and its default (cpu and gpu; hwacc's
-  /// figures are modeled, the same every time) are measured again, a batch
-  /// per task and round, until each has options.confirmMeasurements; its
-  /// record's latency becomes the fastest of its measurements (what else
-  /// runs only ever slows a measurement down: the rule each measurement
-  /// already applies to its runs, ExecuteOptions::rankByFastest) (extras
-  /// "measurements", "measured_s"; the database
-  /// keeps the record of more measurements, CommitResult), and a config that
-  /// fails once is recorded failed. Configs measured enough before are
-  /// left alone, so a resumed session measures only its new best again.
-  /// Stops between batches when interrupted.
+  /// included, ranks far below what it does; and the best of many configs
+  /// measured once each is the luckiest of their runs as much as the
+  /// fastest config. Each task's best options.confirmTop configs and its
+  /// default (cpu and gpu; hwacc's figures are modeled, the same every
+  /// time) are measured again, side by side, a batch per task and round,
+  /// until each has options.confirmMeasurements. A record's latency
+  /// becomes the fastest of its measurements after the first (a slow spell
+  /// only slows a run down: the rule each measurement already applies to
+  /// its runs, ExecuteOptions::rankByFastest; the first is left out as the
+  /// one the config was selected on), with extras "measurements" and
+  /// "measured_s"; the database keeps the record of more measurements
+  /// (CommitResult) and ranks records measured again first
+  /// (db::isConfirmed), and so does the task's status after this call. A
+  /// config that fails once is recorded failed. Configs measured enough
+  /// before are left alone, so a resumed session measures only its new best
+  /// again. Stops between batches when interrupted.
   ConfirmSummary confirm();
   const std::vector<TaskStatus> &status() const { return statuses; }
   int64_t trialsDone() const { return done; }

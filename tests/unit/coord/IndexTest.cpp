@@ -114,6 +114,30 @@ TEST(CoordIndex, HitsMissesAndTheBestRecord) {
   EXPECT_DOUBLE_EQ(model.predict(w, 1), 2e-3);
 }
 
+TEST(CoordIndex, RanksRecordsMeasuredAgainFirstAsTheDatabaseDoes) {
+  TempDir dir;
+  std::string path = dir.file("t.db");
+  {
+    auto database = db::Database::open(path);
+    database->commitRecord(cpuRecord("gemm", 0.2, R"({"a":1})"));
+    db::Record confirmed = cpuRecord("gemm", 0.3, R"({"a":2})");
+    confirmed.extrasJson = R"({"measurements":3})";
+    database->commitRecord(confirmed);
+    database->commitRecord(cpuRecord("gemm", 0.1, R"({"a":3})"));
+  }
+  ScheduleIndex index({fakeCpu()}, {}, {});
+  ASSERT_TRUE(index.load(path));
+  const IndexEntry *cpu = index.lookup("gemm", "h-gemm", 0);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ(cpu->configJson, R"({"a":2})");
+  EXPECT_DOUBLE_EQ(cpu->seconds, 0.3);
+  auto database = db::Database::open(path);
+  EXPECT_EQ(database
+                ->best("gemm", {"cpu", "cpu-fp", "host"}, compilerVersion())
+                ->configJson,
+            cpu->configJson);
+}
+
 TEST(CoordIndex, StaleRecordsOnlyWhenAllowed) {
   TempDir dir;
   std::string path = dir.file("t.db");

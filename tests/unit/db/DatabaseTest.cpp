@@ -161,10 +161,13 @@ TEST_P(DbStore, ARecordOfMoreMeasurementsReplacesTheFiguresStored) {
   EXPECT_FALSE(again.inserted);
   EXPECT_TRUE(again.updated);
   EXPECT_EQ(again.id, first.id);
+  // Its figure is slower than the rival's one measurement now, but it is
+  // the one measured again (BestRanksRecordsMeasuredAgainFirst).
   std::optional<Record> best =
       db->best(once.workloadKey, cpuTarget(), "hatc-test-1");
   ASSERT_TRUE(best);
-  EXPECT_EQ(best->configJson, "{\"c\":2}");
+  EXPECT_EQ(best->configJson, "{\"c\":1}");
+  EXPECT_DOUBLE_EQ(*best->latencyS, 2e-3);
   std::vector<Record> all = db->records(once.workloadKey, cpuTarget());
   ASSERT_EQ(all.size(), 2u);
   EXPECT_DOUBLE_EQ(*all[0].latencyS, 2e-3);
@@ -272,6 +275,35 @@ TEST_P(DbStore, BestPicksLowestMedianLatencyAmongOkRecords) {
   EXPECT_DOUBLE_EQ(*best->latencyS, 1e-3);
   EXPECT_FALSE(best->stale);
   EXPECT_EQ(best->compilerVersion, "hatc-test-1");
+}
+
+TEST_P(DbStore, BestRanksRecordsMeasuredAgainFirst) {
+  // The tuner measures its best few again side by side with the default;
+  // the one figure of a config measured once is the run it was picked for,
+  // so a record measured again ranks before any measured once.
+  auto add = [&](const std::string &config, double latency,
+                 const std::string &extras, const std::string &version,
+                 double createdAt) {
+    Record record = makeRecord(config, latency, version);
+    record.extrasJson = extras;
+    record.createdAt = createdAt;
+    ASSERT_TRUE(db->commitRecord(record).inserted);
+  };
+  add("{\"c\":1}", 1e-3, "{}", "hatc-test-1", 1);
+  add("{\"c\":2}", 3e-3, R"({"measurements":3})", "hatc-test-1", 2);
+  add("{\"c\":3}", 2e-3, R"({"measurements":2})", "hatc-test-1", 3);
+  add("{\"c\":4}", 5e-4, R"({"measurements":1})", "hatc-test-1", 4);
+  // Stale and measured again: still after every fresh record.
+  add("{\"c\":5}", 1e-4, R"({"measurements":3})", "hatc-test-0", 5);
+  add("{\"c\":6}", 2e-4, "{}", "hatc-test-0", 6);
+  const std::string key = "matmul_f32_M64_N64_K64";
+  EXPECT_EQ(db->best(key, cpuTarget(), "hatc-test-1")->configJson,
+            "{\"c\":3}");
+  EXPECT_EQ(configsOf(db->topK(key, cpuTarget(), "hatc-test-1", 10,
+                               QueryOptions{true, ""})),
+            (std::vector<std::string>{"{\"c\":3}", "{\"c\":2}", "{\"c\":4}",
+                                      "{\"c\":1}", "{\"c\":5} stale",
+                                      "{\"c\":6} stale"}));
 }
 
 TEST_P(DbStore, BestTieGoesToOldest) {

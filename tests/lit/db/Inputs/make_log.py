@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""make_log.py KEY.json [--bad] : writes a hatc-log v1 for matmul_odd on cpu.
+"""make_log.py KEY.json [--bad] [--confirmed] : writes a hatc-log v1 for
+matmul_odd on cpu.
 
 KEY.json is what `hatc best --print-key` prints (workload key and hash,
 target, compiler version); the records below are stamped with it, so the
 log matches this build and machine. Four configs with known latencies, one
 BUILD_ERROR, and one record of another target. With --bad, malformed lines
 are mixed in (a truncated line, a wrong type, an unknown version, garbage).
+With --confirmed, the slowest config was measured 3 times (what `tune`
+leaves of the configs it measured again) and the others once, and each
+record carries its GFLOP/s.
 """
 import json
 import sys
@@ -25,10 +29,18 @@ def canonical(obj):
 
 key = json.load(open(sys.argv[1]))
 bad = "--bad" in sys.argv[2:]
+confirmed = "--confirmed" in sys.argv[2:]
 lines = []
 
 
-def record(config, latency, error="OK", target=None, t=1700000000.0):
+def gflops(latency):
+    """extras "gflops", what `report` ranks by (with --confirmed only)."""
+    if not confirmed or latency is None:
+        return {}
+    return {"gflops": 2 * 257 * 129 * 67 / latency / 1e9}
+
+
+def record(config, latency, error="OK", target=None, t=1700000000.0, extras=None):
     target = target or (key["target_kind"], key["target_name"], key["target_fingerprint"])
     config = {"sketch": "cpu_matmul", **config}
     lines.append(json.dumps({
@@ -39,7 +51,7 @@ def record(config, latency, error="OK", target=None, t=1700000000.0):
         "sketch": "cpu_matmul", "config": config, "config_hash": fnv1a64(canonical(config)),
         "script": f"// schedule for tile {config['tile']}\n",
         "samples": [] if latency is None else [latency, latency * 1.01, latency * 0.99],
-        "latency_s": latency, "cycles": None, "error": error, "extras": {},
+        "latency_s": latency, "cycles": None, "error": error, "extras": {**gflops(latency), **(extras or {})},
     }))
 
 
@@ -53,5 +65,6 @@ if bad:
 record({"tile": [128, 128, 32]}, 2.2e-4)
 record({"tile": [8, 8, 8]}, None, error="BUILD_ERROR")
 record({"tile": [16, 16, 16]}, 1.0e-5, target=("cpu", "other", "cpu:other:64c:0"))
-record({"tile": [256, 64, 16]}, 4.0e-4)
+record({"tile": [256, 64, 16]}, 4.0e-4,
+       extras={"measurements": 3, "measured_s": [1e-4, 4.1e-4, 4.0e-4]} if confirmed else None)
 print("\n".join(lines))
