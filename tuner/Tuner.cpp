@@ -671,6 +671,21 @@ std::vector<double> measuredSeconds(const db::Record &record) {
 
 } // namespace
 
+double confirmedSeconds(const std::vector<double> &measured) {
+  if (measured.empty())
+    return 0;
+  auto later = measured.begin() + (measured.size() > 1 ? 1 : 0);
+  double fastest = *std::min_element(later, measured.end());
+  double sum = 0;
+  int kept = 0;
+  for (auto it = later; it != measured.end(); ++it)
+    if (*it <= kSlowSpell * fastest) {
+      sum += *it;
+      ++kept;
+    }
+  return sum / kept;
+}
+
 std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
   std::vector<Remeasure> entries;
   int64_t want = options.confirmMeasurements;
@@ -686,9 +701,19 @@ std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
                      [](const auto &a, const auto &b) {
                        return a.second > b.second;
                      });
+    // Records measured again rank first (db::isConfirmed): a config whose
+    // one figure does not beat the best of those could not be picked even
+    // if measured again, so the search for more stops there.
+    double confirmedBest = 0;
+    for (const auto &[config, throughput] : ranked) {
+      auto found = okRecords[t].find(config.dump());
+      if (found != okRecords[t].end() && db::isConfirmed(found->second))
+        confirmedBest = std::max(confirmedBest, throughput);
+    }
     std::vector<nlohmann::json> chosen;
     for (const auto &[config, throughput] : ranked) {
-      if (int64_t(chosen.size()) >= options.confirmTop)
+      if (int64_t(chosen.size()) >= options.confirmTop ||
+          throughput <= confirmedBest)
         break;
       if (!isDefaultConfig(config))
         chosen.push_back(config);
@@ -768,15 +793,7 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
                           std::to_string(count) + "): " + e.failure->message;
       statuses[e.task].noteError(e.failure->error, e.failure->message);
     } else {
-      // The fastest of the measurements made after the one that selected
-      // it. That first one is the figure the config was picked for among
-      // many, so it is biased fast (seen: the best few's first runs 12-20%
-      // faster than their next two, on the bf16 matmul at 2 threads). The
-      // later ones are measured side by side with the other configs and the
-      // default, in the same rounds; the fastest of them, since a slow
-      // spell only slows a run. The default is treated the same way.
-      double fastest = *std::min_element(
-          e.seconds.begin() + (e.seconds.size() > 1 ? 1 : 0), e.seconds.end());
+      double fastest = confirmedSeconds(e.seconds);
       record.latencyS = fastest;
       double flops = tasks[e.task].workload.flops();
       throughput = fastest > 0 ? flops / fastest / 1e9 : 0;

@@ -145,10 +145,8 @@ public:
   /// default (cpu and gpu; hwacc's figures are modeled, the same every
   /// time) are measured again, side by side, a batch per task and round,
   /// until each has options.confirmMeasurements. A record's latency
-  /// becomes the fastest of its measurements after the first (a slow spell
-  /// only slows a run down: the rule each measurement already applies to
-  /// its runs, ExecuteOptions::rankByFastest; the first is left out as the
-  /// one the config was selected on), with extras "measurements" and
+  /// becomes confirmedSeconds of its measurements (the mean of those after
+  /// the first, slow spells left out), with extras "measurements" and
   /// "measured_s"; the database keeps the record of more measurements
   /// (CommitResult) and ranks records measured again first
   /// (db::isConfirmed), and so does the task's status after this call. A
@@ -236,6 +234,31 @@ private:
   double ownSampleWeight = 1; // kOwnSampleWeight with a cross-task prior
   std::vector<cost_model::Sample> prior; // other tasks' samples, if any
 };
+
+/// A slow spell: a measurement this many times its config's fastest.
+/// Seen: 2-3.5x, the whole measurement (other work on the cores, the
+/// threads' placement); a config's own spread between worker processes is
+/// 5-15%.
+constexpr double kSlowSpell = 1.5;
+
+/// The latency a config measured again is ranked by, from its measurements
+/// in order (Tuner::confirm): the mean of those after the first, slow
+/// spells left out.
+/// - Not the first: it is the figure the config was picked for among many,
+///   the luckiest run as much as the fastest config (seen: the best few's
+///   first runs 12-20% faster than their next two, bf16 matmul, 2 threads).
+///   The later ones are measured side by side with the other configs and
+///   the default, in the same rounds.
+/// - The mean, not the fastest: a config whose runs differ from one worker
+///   process to the next (a buffer's placement) runs like that in a
+///   library too; the fastest of two favours the most uneven config (seen:
+///   a conv measured at 467 and 530 us picked over a default at 472 and
+///   479, then 8% slower than it in the bench).
+/// - Slow spells left out (over kSlowSpell x the fastest): they say nothing
+///   of the config (seen: a default matmul measured at 129, 36 and 131 us,
+///   40 us in `hatc run`).
+/// One measurement is its own figure; none gives 0.
+double confirmedSeconds(const std::vector<double> &measured);
 
 /// "default" configs stand for the default schedule.
 bool isDefaultConfig(const nlohmann::json &config);
