@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU performance table: tuned hatc vs default hatc vs OpenBLAS / oneDNN.
 
-  bench/cpu_perf.py [--trials 256] [--repeat 20] [--rounds 3] [--workdir DIR]
+  bench/cpu_perf.py [--trials 256] [--repeat 20] [--rounds 7] [--workdir DIR]
                     [--only NAME]... [--examples DIR]
 
 Per workload and thread count it tunes (or resumes tuning) into
@@ -180,7 +180,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--trials", type=int, default=256)
     p.add_argument("--repeat", type=int, default=20)
-    p.add_argument("--rounds", type=int, default=3,
+    p.add_argument("--rounds", type=int, default=7,
                    help="interleaved rounds of every program of a row (median of their medians)")
     p.add_argument("--workdir", default=os.path.join(ROOT, "build", "perf"))
     p.add_argument("--only", action="append", default=[], metavar="NAME")
