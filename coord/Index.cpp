@@ -42,29 +42,17 @@ double metricOf(const db::Record &record) {
   return record.latencyS.value_or(0);
 }
 
-/// How Database::best ranks: records measured again first
-/// (db::isConfirmed), then the metric.
-using Rank = std::pair<bool, double>; // (measured once, metric)
-Rank rankOf(const db::Record &record) {
-  return {!db::isConfirmed(record), metricOf(record)};
-}
-
-/// Whether `record` beats `current` (ties go to the older record, as in
-/// Database::best).
-bool better(const db::Record &record, const std::optional<IndexEntry> &current,
-            const Rank &currentRank) {
-  if (!current)
-    return true;
-  return rankOf(record) < currentRank;
-}
 
 } // namespace
 
 bool ScheduleIndex::load(const std::string &path) {
   dbPath = path;
   std::unordered_map<std::string, std::vector<Slot>> fresh;
-  // Ranks of the entries held, to compare without re-deriving them.
-  std::unordered_map<std::string, std::vector<std::pair<Rank, Rank>>> ranks;
+  // Ranks of the entries held (as Database::best ranks), to compare
+  // without re-deriving them.
+  std::unordered_map<std::string,
+                     std::vector<std::pair<db::RankKey, db::RankKey>>>
+      ranks;
   auto giveUp = [&](const std::string &why) {
     entries.clear();
     fallback = true;
@@ -103,13 +91,15 @@ bool ScheduleIndex::load(const std::string &path) {
                        record.targetFingerprint != target.fingerprint;
         std::string key = record.workloadKey + '\n' + record.workloadHash;
         std::vector<Slot> &slots = fresh[key];
-        std::vector<std::pair<Rank, Rank>> &m = ranks[key];
+        std::vector<std::pair<db::RankKey, db::RankKey>> &m = ranks[key];
         slots.resize(targets.size());
         m.resize(targets.size());
         std::optional<IndexEntry> &held =
             isStale ? slots[t].stale : slots[t].fresh;
-        Rank &heldRank = isStale ? m[t].second : m[t].first;
-        if (!better(record, held, heldRank))
+        db::RankKey &heldRank = isStale ? m[t].second : m[t].first;
+        db::RankKey rank = db::rankKey(record, metricOf(record));
+        // Ties go to the older record, as in Database::best.
+        if (held && !(rank < heldRank))
           continue;
         IndexEntry entry;
         entry.workloadHash = record.workloadHash;
@@ -135,7 +125,7 @@ bool ScheduleIndex::load(const std::string &path) {
         if (record.threads)
           entry.threads = int(*record.threads);
         held = std::move(entry);
-        heldRank = rankOf(record);
+        heldRank = rank;
       }
     });
     // `database` closes here, before anything is dispatched.

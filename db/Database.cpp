@@ -1047,8 +1047,8 @@ std::vector<Record> SqliteStore::query(const std::string &workloadKey,
     return byCycles ? static_cast<double>(*record.cycles) : *record.latencyS;
   };
   auto ranksBefore = [&](const Record &a, const Record &b) {
-    return std::make_tuple(!isConfirmed(a), metricOf(a), a.createdAt, a.id) <
-           std::make_tuple(!isConfirmed(b), metricOf(b), b.createdAt, b.id);
+    return std::make_tuple(rankKey(a, metricOf(a)), a.createdAt, a.id) <
+           std::make_tuple(rankKey(b, metricOf(b)), b.createdAt, b.id);
   };
 
   // Fresh records first, one (workload, target) pair at a time: with the

@@ -621,32 +621,30 @@ void Tuner::run() {
 }
 
 void Tuner::rerankFromHistory(size_t t) {
-  // As the database ranks (db::isConfirmed): a config measured again beats
+  // As the database ranks (db::rankKey): a config measured again beats
   // any measured once, whatever that one figure says.
   TaskStatus &status = statuses[t];
   status.bestThroughput = 0;
   status.bestConfig = nlohmann::json();
   status.bestCycles.reset();
-  bool bestConfirmed = false;
+  std::optional<db::RankKey> bestRank;
   for (const auto &[config, throughput] : history[t]) {
     auto record = okRecords[t].find(config.dump());
     std::optional<int64_t> cycles;
-    bool confirmed = false;
-    if (record != okRecords[t].end()) {
+    if (record != okRecords[t].end())
       cycles = record->second.cycles;
-      confirmed = db::isConfirmed(record->second);
-    }
     if (isDefaultConfig(config)) {
       status.defaultThroughput = throughput;
       status.defaultCycles = cycles;
     }
-    if (throughput <= 0 || (bestConfirmed && !confirmed))
+    if (throughput <= 0 || record == okRecords[t].end())
       continue;
-    if (throughput > status.bestThroughput || (confirmed && !bestConfirmed)) {
+    db::RankKey rank = db::rankKey(record->second, -throughput);
+    if (!bestRank || rank < *bestRank) {
       status.bestThroughput = throughput;
       status.bestConfig = config;
       status.bestCycles = cycles;
-      bestConfirmed = confirmed;
+      bestRank = rank;
     }
   }
 }

@@ -30,7 +30,7 @@ struct TaskSummary {
   int64_t trials = 0;
   std::map<std::string, int64_t> errors;
   double best = 0, defaultValue = 0; // GFLOP/s
-  bool bestConfirmed = false;        // as Database::best ranks
+  std::optional<db::RankKey> bestRank; // of `best`, as Database::best ranks
   std::optional<int64_t> bestCycles, defaultCycles;
   std::string bestConfig, bestVersion;
   double fastest = 0;        // GFLOP/s of any one measurement so far
@@ -115,7 +115,7 @@ struct ModelRow {
   int64_t weight = 0;
   double flops = 0;
   std::optional<double> defaultS, bestS; // latency of one instance
-  bool bestConfirmed = false;             // as Database::best ranks
+  std::optional<db::RankKey> bestRank;    // of `bestS`, as best ranks
   int64_t records = 0;
   int64_t stale = 0; // of another compiler version or machine: not counted
 };
@@ -172,11 +172,10 @@ modelRows(db::Database &database, const CompileRequest &request) {
         continue;
       if (r.sketch == "default")
         row.defaultS = latency;
-      bool confirmed = db::isConfirmed(r);
-      if (!row.bestS || std::make_pair(!confirmed, *latency) <
-                            std::make_pair(!row.bestConfirmed, *row.bestS)) {
+      db::RankKey rank = db::rankKey(r, *latency);
+      if (!row.bestRank || rank < *row.bestRank) {
         row.bestS = latency;
-        row.bestConfirmed = confirmed;
+        row.bestRank = rank;
       }
     }
     if (!row.defaultS)
@@ -257,11 +256,10 @@ int reportCommand(const Args &args) {
       t.defaultValue = gflops;
       t.defaultCycles = r.cycles;
     }
-    bool confirmed = db::isConfirmed(r);
-    if (gflops > 0 && std::make_pair(confirmed, gflops) >
-                          std::make_pair(t.bestConfirmed, t.best)) {
+    db::RankKey rank = db::rankKey(r, -gflops);
+    if (gflops > 0 && (!t.bestRank || rank < *t.bestRank)) {
       t.best = gflops;
-      t.bestConfirmed = confirmed;
+      t.bestRank = rank;
       t.bestCycles = r.cycles;
       t.bestConfig = r.configJson;
       t.bestVersion = r.compilerVersion;

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -140,6 +141,14 @@ int64_t measurementsOf(std::string_view extrasJson);
 /// rank such records before those measured once, whose one figure may be
 /// the lucky run that selected them.
 bool isConfirmed(const Record &record);
+/// The order best/topK give a task's records, as a key (lower first): those
+/// measured again (isConfirmed) before those measured once, then by `cost`
+/// (latency or cycles; minus GFLOP/s where more is better). Whatever ranks
+/// records outside the store ranks them by this.
+using RankKey = std::pair<bool, double>;
+inline RankKey rankKey(const Record &record, double cost) {
+  return {!isConfirmed(record), cost};
+}
 
 /// The record's GFLOP/s: extras "gflops" (the CPU's measured, or hwacc's
 /// over modeled time); 0 when it has none.
