@@ -586,22 +586,38 @@ llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
     return TunedScript{best->script, source};
   };
   try {
-    auto schedule = buildModelSchedule(model, std::move(*tasks), target.kind,
-                                       lookup, threads);
-    if (!schedule || !database)
-      return schedule;
-    // Every task on its default: the model's own default schedule, not the
-    // tasks' defaults joined. The tasks' defaults are derived for each
-    // task alone (its C passed in, not filled in the model), so they miss
-    // what the model's default does across tasks, such as fusing a
-    // matmul's fill and consumer into its threads' loop: measured 13%
-    // slower on the MLP (0.122-0.126 against 0.107-0.110 ms, 2 threads).
-    if (!anyTuned) {
+    std::map<std::pair<std::string, std::string>, std::optional<TunedScript>>
+        found; // by task key and hash
+    for (const ModelTask &task : *tasks)
+      found[{task.key, task.hash}] = lookup(task);
+    llvm::Expected<ModelSchedule> schedule = ModelSchedule();
+    if (database && !anyTuned) {
+      // Every task on its default: the model's own default schedule, not
+      // the tasks' defaults joined (nor those parts built and tried). The
+      // tasks' defaults are derived for each task alone (its C passed in,
+      // not filled in the model), so they miss what the model's default
+      // does across tasks, such as fusing a matmul's fill and consumer
+      // into its threads' loop: measured 13% slower on the MLP
+      // (0.122-0.126 against 0.107-0.110 ms, 2 threads).
       auto whole = defaultScheduleFor(model, target.kind, threads);
       if (!whole)
         return whole.takeError();
       schedule->script = std::move(*whole);
+      for (const ModelTask &task : *tasks) {
+        const std::optional<TunedScript> &script =
+            found[{task.key, task.hash}];
+        schedule->sources.push_back(script ? script->source : "default");
+        schedule->notes.push_back("");
+      }
+      schedule->tasks = std::move(*tasks);
+    } else {
+      schedule = buildModelSchedule(
+          model, std::move(*tasks), target.kind,
+          [&](const ModelTask &task) { return found[{task.key, task.hash}]; },
+          threads);
     }
+    if (!schedule || !database)
+      return schedule;
     // A miss where records exist of other thread counts (tuned with
     // another --threads), or only stale ones (tuned by another hatc, as
     // after an upgrade, or on another machine): say so, and what to do.
