@@ -54,6 +54,8 @@ void buildGraphPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
     pm.addPass(createSymbolDCEPass());
   }
+  // After the last CSE, which merges identical accumulator fills.
+  pm.addNestedPass<func::FuncOp>(createOwnInits());
   // Last: canonicalization erases the importer's identity copies.
   pm.addNestedPass<func::FuncOp>(createFreshResults());
 }

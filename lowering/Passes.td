@@ -700,6 +700,36 @@ def PropagateTransposes : Pass<"hatc-propagate-transposes"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def OwnInits : Pass<"hatc-own-inits", "mlir::func::FuncOp"> {
+  let summary = "Give every linalg op its own accumulator fill or broadcast";
+  let description = [{
+    CSE merges the identical `linalg.fill`s (and `linalg.broadcast`s of one
+    bias) that initialize several ops' accumulators: a BERT layer's five
+    128x768 matmuls all accumulate into one zero fill. That one value then
+    belongs to no op's task (Tasks.h), so each task is measured with its
+    accumulator passed in, its schedule cannot fuse the fill into its
+    loops, and bufferization copies the shared filled buffer for every op
+    that writes into it. This pass undoes the merge for accumulators: every
+    `outs` use of a fill or broadcast after the first gets a clone of it
+    (and of its `tensor.empty` init), placed just before the user. Uses as
+    an input stay on the original. Run after the last CSE.
+
+    ```mlir
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %a = linalg.matmul ins(%x, %w1 : ...) outs(%f : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %b = linalg.matmul ins(%x, %w2 : ...) outs(%f : tensor<4x4xf32>) -> tensor<4x4xf32>
+    // becomes
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %a = linalg.matmul ins(%x, %w1 : ...) outs(%f : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %e2 = tensor.empty() : tensor<4x4xf32>
+    %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %b = linalg.matmul ins(%x, %w2 : ...) outs(%f2 : tensor<4x4xf32>) -> tensor<4x4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FreshResults : Pass<"hatc-fresh-results", "mlir::func::FuncOp"> {
   let summary = "Give every function result its own linalg op";
   let description = [{

@@ -258,7 +258,8 @@ int tuneCommand(const Args &args) {
                 "stop after N trials without a new best (default: never)", 0);
   parser.option("--confirm", &confirmTop, "K",
                 "then measure each task's best K and its default twice more, "
-                "ranked by the fastest of 3 (default " +
+                "ranked by the mean of those two, slow spells left out "
+                "(default " +
                     std::to_string(confirmTop) + "; 0: off)",
                 0);
   addThreadsFlag(parser, threads);

@@ -4,7 +4,8 @@
 //     -> constants folded (BatchNormalization into convs, weight reshapes
 //        and transposes) -> elementwise chains fused into their anchor's
 //        consumer and into reductions -> [layout: NHWC convs, transposes
-//        cancelled] -> dead code removed -> one linalg op per result
+//        cancelled] -> dead code removed -> one accumulator
+//        init per op -> one linalg op per result
 //
 // One function adds the passes; it is also the named pipeline
 // `hatc-graph-optimize` (per-step options), so lit runs the same thing the
