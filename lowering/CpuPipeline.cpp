@@ -103,6 +103,9 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createX86DotProducts());
   // cpu_matmul_amx's micro-tiles to AMX tile ops.
   pm.addPass(createX86Amx());
+  // The next block of the weights arrives while a micro-kernel computes
+  // (after the two above, which match the micro-kernels' loops as written).
+  pm.addPass(createPrefetchWeights());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));

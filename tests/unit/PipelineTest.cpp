@@ -44,7 +44,7 @@ const char *kOldDeallocation =
     "bufferization-lower-deallocations),cse,canonicalize";
 const char *kOldToLLVM =
     "hatc-defer-accumulator-reads,hatc-expand-math,hatc-x86-dot-products,"
-    "hatc-x86-amx,"
+    "hatc-x86-amx,hatc-prefetch-weights,"
     "func.func(convert-linalg-to-loops),convert-vector-to-scf{full-unroll=1},"
     "scf-forall-to-parallel,convert-scf-to-openmp,lower-affine,"
     "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
@@ -131,7 +131,7 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 38u);
+  ASSERT_EQ(names.size(), 39u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "hatc-x86-dot-row-sums");
   EXPECT_EQ(names[2], "hatc-fold-constants");
