@@ -230,7 +230,7 @@ int tuneCommand(const Args &args) {
   std::string dbPath, logPath, search = "xgboost", timeBudget = "0", taskDir;
   int64_t trials = 64, seed = 0, batch = 8, earlyStop = 0, threads = 0,
           confirmTop = tuner::TuneOptions().confirmTop;
-  bool json = false, noCheck = false;
+  bool json = false, noCheck = false, flushCache = false;
   FlagParser parser(
       "hatc tune",
       "Searches the schedule space of each public function of the workload "
@@ -264,6 +264,9 @@ int tuneCommand(const Args &args) {
                 0);
   addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
+  parser.flag("--flush-cache", &flushCache,
+              "evict the caches before each timed run, as a model's weights "
+              "are when they do not fit in the last-level cache");
   parser.flag("--json", &json, "one JSON object per task on stdout at the end");
   parser.option("--task-dir", &taskDir, "DIR",
                 "a model: write its task modules here and keep them "
@@ -277,7 +280,7 @@ int tuneCommand(const Args &args) {
     return reportError(makeError("hatc tune: missing --db DB"));
   // Under --farm, ranks >= 1 measure for rank 0 and stop here.
   FarmRun farmRun;
-  if (auto exit = startFarm(farmFlags, request, threads, !noCheck,
+  if (auto exit = startFarm(farmFlags, request, threads, !noCheck, flushCache,
                             &gInterrupted, farmRun))
     return *exit;
   // A model is split into tasks, each written to a file the workers load.
@@ -395,6 +398,7 @@ int tuneCommand(const Args &args) {
   MeasureOptions measureOptions;
   measureOptions.run.threads = kernelThreads;
   measureOptions.run.check = !noCheck;
+  measureOptions.run.flushCache = flushCache;
   auto measurer = makeTuneMeasurer(farmRun, measureOptions);
   if (!measurer)
     return reportError(measurer.takeError());

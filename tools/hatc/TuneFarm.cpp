@@ -51,7 +51,8 @@ std::optional<double> parseSeconds(const std::string &text) {
 
 std::optional<int> startFarm(const FarmFlags &flags,
                              const CompileRequest &request, int64_t threads,
-                             bool check, std::atomic<bool> *interrupted,
+                             bool check, bool flushCache,
+                             std::atomic<bool> *interrupted,
                              FarmRun &run) {
   bool farmOnly = !flags.timeoutS.empty() || !flags.simulateS.empty() ||
                   !flags.fault.empty();
@@ -85,6 +86,7 @@ std::optional<int> startFarm(const FarmFlags &flags,
   options.fault = flags.fault;
   options.interrupted = interrupted;
   options.measure.run.check = check;
+  options.measure.run.flushCache = flushCache;
   // A fault asks the rank's worker to crash: only tests pass --farm-fault.
   options.measure.allowFaults = !flags.fault.empty();
   if (run.transport->rank() == 0) {

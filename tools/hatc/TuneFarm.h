@@ -45,7 +45,8 @@ struct FarmRun {
 /// an exit status too, after one line on stderr.
 std::optional<int> startFarm(const FarmFlags &flags,
                              const CompileRequest &request, int64_t threads,
-                             bool check, std::atomic<bool> *interrupted,
+                             bool check, bool flushCache,
+                             std::atomic<bool> *interrupted,
                              FarmRun &run);
 
 /// The measurer of `hatc tune`: the local worker pool, or (farm) rank 0's
