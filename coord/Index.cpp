@@ -42,7 +42,6 @@ double metricOf(const db::Record &record) {
   return record.latencyS.value_or(0);
 }
 
-
 } // namespace
 
 bool ScheduleIndex::load(const std::string &path) {

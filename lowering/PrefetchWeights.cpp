@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/Passes.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 using namespace mlir;
 
 namespace hatc {
@@ -76,16 +78,12 @@ private:
       return;
     bool innermost = true;
     loop.getBody()->walk([&](LoopLikeOpInterface) { innermost = false; });
-    auto trip = [](scf::ForOp f) -> std::optional<int64_t> {
-      std::optional<int64_t> lower = getConstantIntValue(f.getLowerBound()),
-                             upper = getConstantIntValue(f.getUpperBound()),
-                             step = getConstantIntValue(f.getStep());
-      if (!lower || !upper || !step || *step <= 0 || *upper <= *lower)
-        return std::nullopt;
-      return (*upper - *lower + *step - 1) / *step;
+    auto trip = [](scf::ForOp f) {
+      return constantTripCount(f.getLowerBound(), f.getUpperBound(),
+                               f.getStep());
     };
     std::optional<int64_t> trips = trip(loop), outerTrips = trip(outer);
-    if (!innermost || !trips || !outerTrips)
+    if (!innermost || !trips || *trips <= 0 || !outerTrips || *outerTrips <= 0)
       return;
     VectorType type = read.getVectorType();
     int64_t elemBytes = type.getElementTypeBitWidth() / 8;
@@ -101,29 +99,23 @@ private:
     // loop's iterations). The dim the loop walks is the one that takes
     // the variable (exactly one).
     Value iv = loop.getInductionVar();
-    auto before = [&](Value v) {
-      return v.getParentRegion()->isProperAncestor(&outer.getRegion());
-    };
     int64_t rank = cast<MemRefType>(read.getSource().getType()).getRank();
-    int64_t walked = -1;
-    auto take = [&](int64_t d, OpFoldResult offset) {
-      if (auto value = dyn_cast<Value>(offset)) {
-        if (value == iv) {
-          walked = walked == -1 ? d : -2;
-          return true;
-        }
-        if (!before(value) && !getConstantIntValue(value))
-          return false;
-      }
-      return true;
-    };
+    SmallVector<std::pair<int64_t, OpFoldResult>> offsets; // (dim, offset)
     for (auto [d, index] : llvm::enumerate(read.getIndices()))
-      if (!take(d, index))
-        return;
+      offsets.emplace_back(d, index);
     for (memref::SubViewOp subview : view->subviews)
       for (auto [d, offset] : llvm::enumerate(subview.getMixedOffsets()))
-        if (!take(d, offset))
-          return;
+        offsets.emplace_back(d, offset);
+    int64_t walked = -1;
+    for (auto [d, offset] : offsets) {
+      auto value = dyn_cast<Value>(offset);
+      if (!value || getConstantIntValue(value))
+        continue;
+      if (value == iv)
+        walked = walked == -1 ? d : -2;
+      else if (!value.getParentRegion()->isProperAncestor(&outer.getRegion()))
+        return;
+    }
     if (walked < 0)
       return;
     // One line a trip of the loop: iteration k of the outer loop's
@@ -172,11 +164,8 @@ private:
                        ? b.createOrFold<arith::AddIOp>(loc, indices[d], value)
                        : value;
     };
-    for (auto [d, index] : llvm::enumerate(read.getIndices()))
-      add(d, index);
-    for (memref::SubViewOp subview : view->subviews)
-      for (auto [d, offset] : llvm::enumerate(subview.getMixedOffsets()))
-        add(d, offset);
+    for (auto [d, offset] : offsets)
+      add(d, offset);
     add(rank - 1, lane);
     for (Value &index : indices)
       if (!index)

@@ -791,11 +791,11 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
                           std::to_string(count) + "): " + e.failure->message;
       statuses[e.task].noteError(e.failure->error, e.failure->message);
     } else {
-      double fastest = confirmedSeconds(e.seconds);
-      record.latencyS = fastest;
+      double seconds = confirmedSeconds(e.seconds);
+      record.latencyS = seconds;
       double flops = tasks[e.task].workload.flops();
-      throughput = fastest > 0 ? flops / fastest / 1e9 : 0;
-      extras["seconds"] = fastest;
+      throughput = seconds > 0 ? flops / seconds / 1e9 : 0;
+      extras["seconds"] = seconds;
       extras["gflops"] = throughput;
     }
     record.extrasJson = extras.dump();
