@@ -158,3 +158,159 @@ void CpuScheduleScript::rows(mlir::Value op, const CpuOpShape &shape,
 }
 
 } // namespace hatc
+
+namespace hatc {
+
+namespace {
+
+/// An op of a row chain over `ranges`: all loops parallel but maybe the
+/// innermost, every map a projected permutation.
+bool isRowOp(mlir::linalg::LinalgOp op, llvm::ArrayRef<int64_t> ranges) {
+  if (!op || mlir::isa<mlir::linalg::FillOp>(op.getOperation()) ||
+      op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      !op.hasPureTensorSemantics() || op.getNumReductionLoops() > 1)
+    return false;
+  if (llvm::ArrayRef<int64_t>(op.getStaticLoopRanges()) != ranges)
+    return false;
+  auto iterators = op.getIteratorTypesArray();
+  for (size_t i = 0; i + 1 < iterators.size(); ++i)
+    if (iterators[i] != mlir::utils::IteratorType::parallel)
+      return false;
+  return llvm::all_of(op.getIndexingMapsArray(), [](mlir::AffineMap map) {
+    return map.isProjectedPermutation();
+  });
+}
+
+/// Whether `map` reads a row-chain value row by row: its results are the
+/// first loops in order (the outer ones, and the innermost for a whole row).
+bool readsByRows(mlir::AffineMap map) {
+  for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+    auto dim = mlir::dyn_cast<mlir::AffineDimExpr>(expr);
+    if (!dim || dim.getPosition() != i)
+      return false;
+  }
+  return map.getNumResults() + 1 >= map.getNumDims();
+}
+
+} // namespace
+
+llvm::SmallVector<mlir::Operation *>
+rowChainFrom(mlir::Operation *reduction) {
+  auto first = mlir::dyn_cast<mlir::linalg::LinalgOp>(reduction);
+  if (!first || first.getNumReductionLoops() != 1)
+    return {};
+  llvm::SmallVector<int64_t> ranges = first.getStaticLoopRanges();
+  if (ranges.size() < 2 ||
+      llvm::any_of(ranges, [](int64_t r) { return r <= 0 ||
+                                               mlir::ShapedType::isDynamic(r); }) ||
+      !isRowOp(first, ranges) ||
+      !readsByRows(first.getMatchingIndexingMap(first.getDpsInitOperand(0))))
+    return {};
+  mlir::Block *block = reduction->getBlock();
+  llvm::SmallVector<mlir::Operation *> chain;
+  llvm::SmallPtrSet<mlir::Operation *, 8> members;
+  // `op`'s operands: chain values read by rows, its own fill, or values
+  // defined before the chain; returns whether it may join (and adds it).
+  auto join = [&](mlir::linalg::LinalgOp op) {
+    mlir::Operation *fill = nullptr;
+    for (mlir::OpOperand &operand : op->getOpOperands()) {
+      mlir::Value value = operand.get();
+      mlir::Operation *def = value.getDefiningOp();
+      if (def && members.contains(def)) {
+        if (!readsByRows(op.getMatchingIndexingMap(&operand)))
+          return false;
+        continue;
+      }
+      if (def && op.isDpsInit(&operand) &&
+          mlir::isa<mlir::linalg::FillOp>(def) && value.hasOneUse() &&
+          def->getBlock() == block) {
+        fill = def;
+        continue;
+      }
+      // (A tensor.empty or a constant made in between reads nothing.)
+      if (def && def->getBlock() == block && !chain.empty() &&
+          def->getNumOperands() > 0 && !def->isBeforeInBlock(reduction))
+        return false;
+    }
+    if (fill)
+      chain.push_back(fill), members.insert(fill);
+    chain.push_back(op), members.insert(op);
+    return true;
+  };
+  if (!join(first))
+    return {};
+  while (true) {
+    mlir::Operation *next = nullptr;
+    for (mlir::Operation *member : chain)
+      for (mlir::Operation *user : member->getUsers())
+        if (!members.contains(user) && user->getBlock() == block &&
+            (!next || user->isBeforeInBlock(next)))
+          next = user;
+    auto op = mlir::dyn_cast_or_null<mlir::linalg::LinalgOp>(next);
+    if (!op || !isRowOp(op, ranges) || !join(op))
+      break;
+  }
+  // Only the last member's value leaves the chain: cut it back to there.
+  auto usedOutside = [&](mlir::Operation *member, size_t end) {
+    return llvm::any_of(member->getUsers(), [&](mlir::Operation *user) {
+      auto found = llvm::find(chain, user);
+      return found == chain.end() || size_t(found - chain.begin()) >= end;
+    });
+  };
+  size_t end = chain.size();
+  for (; end > 0; --end) {
+    bool ok = true;
+    for (size_t i = 0; i + 1 < end && ok; ++i)
+      ok = !usedOutside(chain[i], end);
+    if (ok && !mlir::isa<mlir::linalg::FillOp>(chain[end - 1]))
+      break;
+  }
+  chain.resize(end);
+  int64_t compute = llvm::count_if(chain, [](mlir::Operation *op) {
+    return !mlir::isa<mlir::linalg::FillOp>(op);
+  });
+  if (compute < 2)
+    return {};
+  return chain;
+}
+
+CpuRowChainParams deriveCpuRowChain(mlir::Operation *reduction,
+                                    const CpuFacts &facts) {
+  CpuRowChainParams p;
+  if (auto rows = deriveCpuRows(cpuOpShapeOf(reduction), facts)) {
+    p.threadsDim = rows->threadsDim;
+    p.par = rows->par;
+  }
+  return p;
+}
+
+void CpuScheduleScript::rowChain(llvm::ArrayRef<mlir::Value> members,
+                                 size_t loops, const CpuRowChainParams &p) {
+  scheduled = true;
+  // The last member is tiled; the others, last first, are fused into its
+  // loops: first the threads' forall, then the loop over single rows.
+  llvm::SmallVector<mlir::Value> fused(members.begin(), members.end());
+  mlir::Value last = fused.back(), containing;
+  if (p.threadsDim >= 0 && p.par > 1) {
+    std::vector<int64_t> threads(loops, 0);
+    threads[size_t(p.threadsDim)] = p.par;
+    std::tie(last, containing) = tileForallThreads(last, threads);
+    for (size_t i = fused.size() - 1; i-- > 0;)
+      std::tie(fused[i], containing) = fuseInto(fused[i], containing);
+  }
+  std::vector<int64_t> rows(loops, 1);
+  rows.back() = 0;
+  auto [tiled, forLoops] = tileFor(last, rows);
+  fused.back() = tiled;
+  containing = forLoops.back();
+  for (size_t i = fused.size() - 1; i-- > 0;)
+    std::tie(fused[i], containing) = fuseInto(fused[i], containing);
+  for (mlir::Value op : fused)
+    vectorize(op);
+  applyPatterns(containing, [](mlir::OpBuilder &b, mlir::Location loc) {
+    b.create<mlir::transform::ApplyLowerMultiReductionPatternsOp>(
+        loc, mlir::vector::VectorMultiReductionLowering::InnerReduction);
+  });
+}
+
+} // namespace hatc

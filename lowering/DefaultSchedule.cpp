@@ -59,6 +59,7 @@ struct ScheduledOp {
   bool done = false; // fused into another op's schedule
   std::vector<int64_t> transposeTiles; // a transpose: its tiles, not params
   std::vector<int64_t> transposeThreads; // and its num_threads (or none)
+  int64_t chain = -1; // the row chain it belongs to (index), or none
 };
 
 /// The tiles of a linalg.transpose (no arithmetic, but a strided pass over
@@ -250,10 +251,54 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
       ++position;
     });
   }
+  // Row chains (a softmax, a layernorm): one loop over rows, all fused.
+  std::vector<std::vector<ScheduledOp *>> chains;
+  llvm::DenseMap<mlir::Operation *, ScheduledOp *> itemOf;
+  for (ScheduledOp &item : ops)
+    itemOf[item.op] = &item;
+  for (ScheduledOp &item : ops) {
+    if (item.chain >= 0 || claimed.contains(item.op))
+      continue;
+    llvm::SmallVector<mlir::Operation *> chain = rowChainFrom(item.op);
+    std::vector<ScheduledOp *> members;
+    for (mlir::Operation *op : chain) {
+      if (mlir::isa<mlir::linalg::FillOp>(op))
+        continue;
+      ScheduledOp *member = itemOf.lookup(op);
+      if (!member || member->chain >= 0 || claimed.contains(op) ||
+          !member->transposeTiles.empty()) {
+        members.clear();
+        break;
+      }
+      members.push_back(member);
+    }
+    if (members.empty())
+      continue;
+    for (ScheduledOp *member : members)
+      member->chain = int64_t(chains.size());
+    chains.push_back(std::move(members));
+  }
+
   bool transposes = false;
   for (ScheduledOp &item : ops) {
     if (item.done)
       continue;
+    if (item.chain >= 0) {
+      // Each member, and the fill that inits it (its producer).
+      llvm::SmallVector<mlir::Value> handles;
+      for (ScheduledOp *member : chains[size_t(item.chain)]) {
+        mlir::OpOperand *init = member->op.getDpsInitOperand(0);
+        if (init->get().getDefiningOp<mlir::linalg::FillOp>() &&
+            init->get().hasOneUse())
+          handles.push_back(script.producerOf(
+              member->handle, int64_t(init->getOperandNumber())));
+        handles.push_back(member->handle);
+        member->done = true;
+      }
+      script.rowChain(handles, item.shape.loopRanges.size(),
+                      deriveCpuRowChain(item.op, facts));
+      continue;
+    }
     if (!item.transposeTiles.empty()) {
       mlir::Value transpose = item.handle;
       if (!item.transposeThreads.empty())

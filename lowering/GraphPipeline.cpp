@@ -54,6 +54,9 @@ void buildGraphPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
     pm.addPass(createSymbolDCEPass());
   }
+  // A reduction's kept unit dims would stop it fusing into its row's
+  // consumers (a softmax, a layernorm: one task each).
+  pm.addNestedPass<func::FuncOp>(createDropKeptDims());
   // After the last CSE, which merges identical accumulator fills.
   pm.addNestedPass<func::FuncOp>(createOwnInits());
   // Last: canonicalization erases the importer's identity copies.

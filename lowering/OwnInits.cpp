@@ -43,6 +43,8 @@ public:
       llvm::sort(accumulators, [](OpOperand *a, OpOperand *b) {
         return a->getOwner()->isBeforeInBlock(b->getOwner());
       });
+      if (accumulators.size() < 2)
+        continue;
       for (OpOperand *use : llvm::drop_begin(accumulators)) {
         OpBuilder b(use->getOwner());
         IRMapping mapping;

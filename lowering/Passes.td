@@ -741,6 +741,39 @@ def PropagateTransposes : Pass<"hatc-propagate-transposes"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def DropKeptDims : Pass<"hatc-drop-kept-dims", "mlir::func::FuncOp"> {
+  let summary = "Reductions write their rows without the reduced dims kept as 1s";
+  let description = [{
+    ONNX reductions keep the reduced dims by default (keepdims), and the
+    importer writes them as a unit dim read at constant 0: a softmax's row
+    max is a `tensor<1x12x128x1xf32>` with the out map `(d0, d1, d2, d3) ->
+    (d0, d1, d2, 0)`, and its consumer reads it the same way. A map with a
+    constant is not a projected permutation, so such a reduction cannot be
+    tiled as a producer and fused into its consumer's loops (what a fused
+    softmax or layernorm needs, CpuRowChain.cpp). This pass drops the kept
+    dims from every `linalg.generic` reduction's result: the result, its
+    out map and its fill (when the fill has no other use; else a
+    `tensor.collapse_shape` of the init) lose them, `linalg.generic`
+    consumers that read those dims at constant 0 read the smaller tensor
+    through the map without them, and every other user gets a
+    `tensor.expand_shape` back to the old type.
+
+    ```mlir
+    %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<4x1xf32>) -> tensor<4x1xf32>
+    %m = linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1), (d0, d1) -> (d0, 0)], ...}
+    %y = linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1), (d0, d1) -> (d0, 0), ...]}
+           ins(%x, %m : tensor<4x8xf32>, tensor<4x1xf32>) ...
+    // becomes
+    %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    %m = linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1), (d0, d1) -> (d0)], ...}
+    %y = linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1), (d0, d1) -> (d0), ...]}
+           ins(%x, %m : tensor<4x8xf32>, tensor<4xf32>) ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def OwnInits : Pass<"hatc-own-inits", "mlir::func::FuncOp"> {
   let summary = "Give every linalg op its own accumulator fill or broadcast";
   let description = [{

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/Tasks.h"
 #include "hatc/Db/Database.h"
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Lowering/ScriptBuilder.h"
@@ -192,8 +193,24 @@ llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model,
   }
 
   std::vector<Group> groups;
+  DenseSet<Operation *> rowChains; // the first op of each row chain
+  // Row chains first (a softmax, a layernorm: CpuSchedules.h): one task.
   for (Operation *op : ops) {
-    if (!hasReductions(op))
+    if (owner[op] != -1 || !hasReductions(op))
+      continue;
+    SmallVector<Operation *> chain = rowChainFrom(op);
+    if (chain.empty() || llvm::any_of(chain, [&](Operation *member) {
+          return !owner.count(member) || owner[member] != -1;
+        }))
+      continue;
+    int64_t id = int64_t(groups.size());
+    for (Operation *member : chain)
+      owner[member] = id;
+    groups.push_back(Group(chain.begin(), chain.end()));
+    rowChains.insert(chain.front());
+  }
+  for (Operation *op : ops) {
+    if (owner[op] != -1 || !hasReductions(op))
       continue;
     int64_t id = int64_t(groups.size());
     Group group;
@@ -282,6 +299,7 @@ llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model,
         task.weightsIr = printed(*tagged->module);
       }
     }
+    task.rowChain = rowChains.contains(group.front());
     task.weight = 1;
     task.instances.push_back(std::move(instance));
     byHash.emplace(id, tasks.size());

@@ -189,6 +189,9 @@ llvm::Error loadModelTasks(const CompileRequest &request, llvm::StringRef dir,
     }
     if (entry.task.flops <= 0) {
       entry.note = "moves data only: default schedule, not tuned";
+    } else if (entry.task.rowChain) {
+      entry.note = "a fused row chain (softmax, layernorm): default "
+                   "schedule, not tuned";
     } else if (checked && !inputs->workload.uncheckable.empty()) {
       // The workers would fail every trial (nothing to check against).
       entry.note = "the reference cannot evaluate " +

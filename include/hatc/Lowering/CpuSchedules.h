@@ -305,6 +305,26 @@ bool isRowsShape(const CpuOpShape &shape, bool reduction);
 /// vectorizes). A matmul written as a generic has the row shape but no
 /// such operand.
 bool cpuRowsTakes(mlir::Operation *linalgOp);
+/// A row chain: ops over the same rows of a row reduction, in program
+/// order, from `reduction` (a generic whose loops are all parallel but the
+/// innermost, a reduction) on: each next op is the first user of the
+/// chain's values, with the same loop ranges, all loops parallel but maybe
+/// the innermost, every map a projected permutation, the chain's values
+/// read row by row (the outer loops in order), everything else defined
+/// before the chain starts; the fills that only init a member are members.
+/// Every member but the last is used only inside the chain. A softmax (max,
+/// exp, sum, divide) and a layernorm (mean, centre, variance, normalize)
+/// are one chain each. Empty unless it holds two compute ops or more.
+llvm::SmallVector<mlir::Operation *> rowChainFrom(mlir::Operation *reduction);
+/// The default for a row chain: threads over the largest outer loop (as
+/// cpu_rows), one row at a time with every member fused into that row's
+/// loop and vectorized whole, so the row stays in registers between them.
+struct CpuRowChainParams {
+  int64_t threadsDim = -1, par = 1;
+};
+CpuRowChainParams deriveCpuRowChain(mlir::Operation *reduction,
+                                    const CpuFacts &facts);
+
 /// The one default for an op: its family's derivation, else the generic one.
 CpuSchedule deriveCpuSchedule(const CpuOpShape &shape, const CpuFacts &facts);
 
@@ -337,6 +357,10 @@ public:
                const CpuGenericParams &params);
   void rows(mlir::Value op, const CpuOpShape &shape,
             const CpuRowsParams &params);
+  /// A row chain (rowChainFrom): `members` in program order, fills
+  /// included, each handle matching one op.
+  void rowChain(llvm::ArrayRef<mlir::Value> members, size_t loops,
+                const CpuRowChainParams &params);
   /// Any of the above.
   void schedule(mlir::Value op, const CpuOpShape &shape,
                 const CpuSchedule &params, int64_t vectorLanes);

@@ -72,6 +72,9 @@ struct ModelTask {
   /// Per linalg op of the task's func, in order: its name and its first
   /// result's type (what a script's match can select on).
   std::vector<std::string> opNames, opResultTypes;
+  /// A row chain (rowChainFrom, CpuSchedules.h: a softmax, a layernorm):
+  /// its default schedule fuses it; no sketch takes it whole yet.
+  bool rowChain = false;
 };
 
 /// The entry function name of every standalone task module.

@@ -60,3 +60,18 @@ func.func @own_fill(%arg0: tensor<4x4xf32>, %arg1: tensor<4x4xf32>) -> tensor<4x
   %a = linalg.matmul ins(%arg0, %arg1 : tensor<4x4xf32>, tensor<4x4xf32>) outs(%f : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %a : tensor<4x4xf32>
 }
+
+// A fill shared only as an input (no accumulator to give a copy) stays as
+// it is.
+// CHECK-LABEL: func.func @fill_as_input_only
+// CHECK-COUNT-1: linalg.fill
+// CHECK-NOT: linalg.fill
+// CHECK: return
+func.func @fill_as_input_only(%arg0: tensor<4x4xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+  %a = tensor.collapse_shape %f [[0, 1]] : tensor<4x4xf32> into tensor<16xf32>
+  %b = tensor.collapse_shape %f [[0, 1]] : tensor<4x4xf32> into tensor<16xf32>
+  return %a, %b : tensor<16xf32>, tensor<16xf32>
+}
