@@ -37,6 +37,11 @@ constexpr int64_t kRowsMinPointsPerThread = int64_t(1) << 15;
 constexpr int64_t kWholeRowVectors = 16;
 constexpr int64_t kChunkVectors = 8;
 
+/// A row chain's rows are vectorized whole and kept in registers (or the
+/// stack) between its ops: up to this many elements a row (a BERT-large
+/// layernorm's 1024). Longer rows stay separate ops, each chunked.
+constexpr int64_t kMaxChainRow = 1024;
+
 } // namespace
 
 bool isRowsShape(const CpuOpShape &shape, bool reduction) {
@@ -200,7 +205,7 @@ rowChainFrom(mlir::Operation *reduction) {
   if (!first || first.getNumReductionLoops() != 1)
     return {};
   llvm::SmallVector<int64_t> ranges = first.getStaticLoopRanges();
-  if (ranges.size() < 2 ||
+  if (ranges.size() < 2 || ranges.back() > kMaxChainRow ||
       llvm::any_of(ranges, [](int64_t r) { return r <= 0 ||
                                                mlir::ShapedType::isDynamic(r); }) ||
       !isRowOp(first, ranges) ||

@@ -314,7 +314,8 @@ bool cpuRowsTakes(mlir::Operation *linalgOp);
 /// before the chain starts; the fills that only init a member are members.
 /// Every member but the last is used only inside the chain. A softmax (max,
 /// exp, sum, divide) and a layernorm (mean, centre, variance, normalize)
-/// are one chain each. Empty unless it holds two compute ops or more.
+/// are one chain each. Empty unless it holds two compute ops or more, and
+/// for rows longer than 1024 elements (each op is then chunked alone).
 llvm::SmallVector<mlir::Operation *> rowChainFrom(mlir::Operation *reduction);
 /// The default for a row chain: threads over the largest outer loop (as
 /// cpu_rows), one row at a time with every member fused into that row's
