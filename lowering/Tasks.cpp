@@ -193,7 +193,7 @@ llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model,
   }
 
   std::vector<Group> groups;
-  DenseSet<Operation *> rowChains; // the first op of each row chain
+  DenseSet<Operation *> rowChains; // every op of every row chain
   // Row chains first (a softmax, a layernorm: CpuSchedules.h): one task.
   for (Operation *op : ops) {
     if (owner[op] != -1 || !hasReductions(op))
@@ -204,10 +204,11 @@ llvm::Expected<std::vector<ModelTask>> extractTasks(Workload &model,
         }))
       continue;
     int64_t id = int64_t(groups.size());
-    for (Operation *member : chain)
+    for (Operation *member : chain) {
       owner[member] = id;
+      rowChains.insert(member);
+    }
     groups.push_back(Group(chain.begin(), chain.end()));
-    rowChains.insert(chain.front());
   }
   for (Operation *op : ops) {
     if (owner[op] != -1 || !hasReductions(op))

@@ -280,3 +280,99 @@ TEST(Tasks, ScriptsRewritingOtherTasksOpsGoLast) {
 }
 
 } // namespace
+
+// A softmax over rows of 8 (max, exp, sum, divide) whose fills sit above
+// it in reverse order (as a graph pass may leave them), then a second
+// softmax whose exp is also returned.
+const char *kRowsModel = R"mlir(
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @main(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %es = tensor.empty() : tensor<4xf32>
+  %fsum = linalg.fill ins(%zero : f32) outs(%es : tensor<4xf32>) -> tensor<4xf32>
+  %em = tensor.empty() : tensor<4xf32>
+  %fmax = linalg.fill ins(%ninf : f32) outs(%em : tensor<4xf32>) -> tensor<4xf32>
+  %max = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x8xf32>) outs(%fmax : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %out, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %exp = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %max : tensor<4x8xf32>, tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %m: f32, %out: f32):
+    %d = arith.subf %in, %m : f32
+    %v = math.exp %d : f32
+    linalg.yield %v : f32
+  } -> tensor<4x8xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%exp : tensor<4x8xf32>) outs(%fsum : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %out, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%exp, %sum : tensor<4x8xf32>, tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %q = arith.divf %in, %s : f32
+    linalg.yield %q : f32
+  } -> tensor<4x8xf32>
+  %fmax2 = linalg.fill ins(%ninf : f32) outs(%em : tensor<4xf32>) -> tensor<4xf32>
+  %max2 = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%y : tensor<4x8xf32>) outs(%fmax2 : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %out, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %exp2 = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %max2 : tensor<4x8xf32>, tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %m: f32, %out: f32):
+    %d = arith.subf %in, %m : f32
+    %v = math.exp %d : f32
+    linalg.yield %v : f32
+  } -> tensor<4x8xf32>
+  %fsum2 = linalg.fill ins(%zero : f32) outs(%es : tensor<4xf32>) -> tensor<4xf32>
+  %sum2 = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%exp2 : tensor<4x8xf32>) outs(%fsum2 : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %out, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %y2 = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%exp2, %sum2 : tensor<4x8xf32>, tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %q = arith.divf %in, %s : f32
+    linalg.yield %q : f32
+  } -> tensor<4x8xf32>
+  return %y, %y2, %exp2 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+)mlir";
+
+TEST(Tasks, SoftmaxIsOneRowChainTaskWithItsFills) {
+  auto model = parseWorkload(test::context(), kRowsModel, "rows.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  // The first softmax: one task of six ops, its fills included though they
+  // come first in reverse order.
+  const ModelTask &softmax = (*tasks)[0];
+  EXPECT_TRUE(softmax.rowChain);
+  EXPECT_EQ(softmax.opNames,
+            (std::vector<std::string>{"linalg.fill", "linalg.fill",
+                                      "linalg.generic", "linalg.generic",
+                                      "linalg.generic", "linalg.generic"}));
+  EXPECT_EQ(softmax.instances[0].opIndices,
+            (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+  // The second one's exp is also a result: the chain stops at it (max and
+  // exp), and the sum and divide form a chain of their own.
+  ASSERT_EQ(tasks->size(), 3u);
+  EXPECT_TRUE((*tasks)[1].rowChain);
+  EXPECT_EQ((*tasks)[1].instances[0].opIndices,
+            (std::vector<int64_t>{6, 7, 8}));
+  EXPECT_TRUE((*tasks)[2].rowChain);
+  EXPECT_EQ((*tasks)[2].instances[0].opIndices,
+            (std::vector<int64_t>{9, 10, 11}));
+}

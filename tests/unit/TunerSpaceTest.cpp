@@ -568,3 +568,32 @@ TEST(TunerSpace, AmxSketchOnlyWhereTheTargetHasTiles) {
   EXPECT_FALSE(facts->amxInt8);
   EXPECT_FALSE(facts->amxBf16);
 }
+
+TEST(TunerSpace, LargeConstantWeightsStayInPanels) {
+  // A model task's weights of 2 MiB or more come from memory in the model:
+  // only packed panels (prefetched block by block) are searched; measured
+  // alone they stay cached, and unpacked configs won there. Weights passed
+  // as arguments keep the whole domain. The default lies in it.
+  auto packOf = [](const Sketch &sketch) {
+    for (const KnobSpec &knob : sketch.knobs())
+      if (knob.name == "pack")
+        return knob.domain;
+    return std::vector<nlohmann::json>{};
+  };
+  for (const char *example : {"matmul_1024.mlir", "bert_ffn_matmul.mlir"}) {
+    SCOPED_TRACE(example);
+    Workload w = load(example);
+    WorkloadShape shape = analyzeWorkload(w);
+    SearchSpace free(shape, cpuFacts());
+    ASSERT_EQ(free.all().front()->name(), "cpu_matmul");
+    EXPECT_EQ(packOf(*free.all().front()),
+              (std::vector<nlohmann::json>{0, 1, 2}));
+    shape.constantWeights = true;
+    SearchSpace weights(shape, cpuFacts());
+    const Sketch &sketch = *weights.all().front();
+    EXPECT_EQ(packOf(sketch), (std::vector<nlohmann::json>{2}));
+    auto config = sketch.analyticalDefault();
+    ASSERT_TRUE(config);
+    EXPECT_FALSE(weights.invalidReason(*config)) << config->dump();
+  }
+}

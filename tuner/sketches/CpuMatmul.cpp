@@ -13,6 +13,21 @@
 namespace hatc::tuner::sketches {
 namespace {
 
+/// Constant weights from this size on are taken to come from memory in a
+/// model run (BERT's 2.25 MiB and larger; the MLP's 1.5 MiB, whose model's
+/// 2.6 MB of weights stay in the L3, are not).
+constexpr int64_t kWeightsFromMemory = int64_t(2) << 20;
+
+int64_t elementBytes(const std::string &type) {
+  if (type == "f64" || type == "i64")
+    return 8;
+  if (type == "f32" || type == "i32")
+    return 4;
+  if (type == "bf16" || type == "f16" || type == "i16")
+    return 2;
+  return 1;
+}
+
 class CpuMatmulSketch : public Sketch {
 public:
   CpuMatmulSketch(const WorkloadShape &shape, const TargetFacts &target)
@@ -34,8 +49,20 @@ public:
              {"order", {"mnk", "nmk"}},
              {"pack", ints({0, 1})}};
     // 2: B in nr-wide panels (CpuMatmulParams::panels), f32 matmuls.
-    if (!panelShapeReason(cpuShapeOf(shape)))
+    if (!panelShapeReason(cpuShapeOf(shape))) {
       specs[8] = {"pack", ints({0, 1, 2})};
+      // A model's large weights come from memory on each run (a BERT
+      // layer's 28 MB do not stay in the L3), but stay cached while the
+      // task is measured alone. Packed into panels at compile time (free)
+      // they are read block by block and the kernel prefetches the next
+      // block (hatc-prefetch-weights); unpacked, it does not. Measured
+      // alone, unpacked configs won by 1-3% and then ran slower in the
+      // model (BERT: its Q/K/V matmuls' tuned pack=0 made the tuned
+      // library slower than the default one), so such tasks keep panels.
+      if (shape.constantWeights && !batched &&
+          K * N * elementBytes(shape.elemType) >= kWeightsFromMemory)
+        specs[8] = {"pack", ints({2})};
+    }
     if (shape.hasElementwiseConsumer && !batched)
       specs.push_back({"fuse", ints({0, 1})});
     // i8 / bf16 where the host has their dot products: FMAs on widened
