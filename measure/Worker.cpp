@@ -295,6 +295,30 @@ void injectRunFault(const std::string &fault) {
   }
 }
 
+/// Whether this process has grown past half of its address-space limit
+/// (RLIMIT_AS, which the parent sets). A long-lived worker keeps what its
+/// context interned (every weight it parsed, every packed copy of them)
+/// and every kernel it loaded: on a model task with megabytes of weights
+/// it reached the 4 GiB limit within a few hundred builds, and later
+/// builds of that tune failed ("Cannot allocate memory", "failed to map
+/// segment"). Past half of it the worker retires after its reply and the
+/// parent starts a fresh one.
+bool grownPastHalfItsLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return false;
+  int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  char text[64] = {};
+  ssize_t n = ::read(fd, text, sizeof(text) - 1);
+  ::close(fd);
+  if (n <= 0)
+    return false;
+  uint64_t pages = std::strtoull(text, nullptr, 10); // the first field: size
+  return pages * uint64_t(::sysconf(_SC_PAGESIZE)) > limit.rlim_cur / 2;
+}
+
 class Worker {
 public:
   Worker(Channel &channel, const WorkerOptions &options)
@@ -603,10 +627,13 @@ int runWorker(const WorkerOptions &options) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     json reply = worker.handle(line, lineNumber);
-    // After a sticky GPU error every later call fails: say so, and leave.
-    bool retire = cuda::contextLost();
-    if (retire)
+    // After a sticky GPU error every later call fails, and a worker past
+    // half its memory limit soon fails to build: say so, and leave.
+    bool retire = cuda::contextLost() || grownPastHalfItsLimit();
+    if (retire) {
       reply["retire"] = true;
+      channel.stopReading();
+    }
     if (worker.leavingSilently())
       channel.stopReading();
     channel.send(reply);

@@ -36,7 +36,9 @@
 // and INVALID_CONFIG; the worker carries on. The worker exits 0 at the end
 // of its input, and kExitOutOfMemory when an allocation fails (after
 // replying when it still can). A result with "retire":true is the worker's
-// last (a lost CUDA context, an out-of-memory it answered): it has stopped
+// last (a lost CUDA context, an out-of-memory it answered, or its address
+// space past half of its RLIMIT_AS: what its context and loaded kernels
+// keep grows with every build of a large model task): it has stopped
 // reading, so a request sent after it fails to send instead of being lost.
 // A workload whose buffers do not fit is answered OUT_OF_MEMORY without
 // retiring: nothing was half-built.

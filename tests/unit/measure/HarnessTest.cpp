@@ -240,6 +240,20 @@ TEST(MeasureHarness, OutOfMemoryReplyIsChargedToItsCandidateOnly) {
   expectMeasured(results[3]);
 }
 
+// Workers past half their address-space limit retire after each reply
+// (here from the first: a worker with its context takes more than 350 MiB),
+// and fresh ones measure the rest of the batch.
+TEST(MeasureHarness, WorkersPastHalfTheirMemoryLimitAreReplaced) {
+  MeasureOptions options = fastOptions();
+  options.memoryLimitBytes = size_t(700) << 20;
+  auto measurer = makeMeasurer(options);
+  ASSERT_TRUE(measurer);
+  auto results = measurer->measure({request(), request(), request()});
+  ASSERT_EQ(results.size(), 3u);
+  for (const MeasureResult &result : results)
+    expectMeasured(result);
+}
+
 // A worker that dies between two requests without a word: the next request
 // fails to send (EPIPE), and its candidate is measured by a fresh worker
 // instead of being blamed for a death it did not cause.
