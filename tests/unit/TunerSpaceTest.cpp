@@ -595,5 +595,13 @@ TEST(TunerSpace, LargeConstantWeightsStayInPanels) {
     auto config = sketch.analyticalDefault();
     ASSERT_TRUE(config);
     EXPECT_FALSE(weights.invalidReason(*config)) << config->dump();
+    // A block of the weights serves two register tiles or more (the
+    // prefetch's condition): mc = mr is refused, and only then.
+    Config one = *config;
+    one["mc"] = one["mr"];
+    auto reason = weights.invalidReason(one);
+    ASSERT_TRUE(reason) << one.dump();
+    EXPECT_NE(reason->find("mc >= 2 * mr"), std::string::npos) << *reason;
+    EXPECT_FALSE(free.invalidReason(one)) << *free.invalidReason(one);
   }
 }

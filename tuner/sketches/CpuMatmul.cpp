@@ -59,8 +59,10 @@ public:
       // alone, unpacked configs won by 1-3% and then ran slower in the
       // model (BERT: its Q/K/V matmuls' tuned pack=0 made the tuned
       // library slower than the default one), so such tasks keep panels.
-      if (shape.constantWeights && !batched &&
-          K * N * elementBytes(shape.elemType) >= kWeightsFromMemory)
+      weightsFromMemory =
+          shape.constantWeights && !batched &&
+          K * N * elementBytes(shape.elemType) >= kWeightsFromMemory;
+      if (weightsFromMemory)
         specs[8] = {"pack", ints({2})};
     }
     if (shape.hasElementwiseConsumer && !batched)
@@ -168,6 +170,16 @@ public:
     if (knob(c, "pack") == 2)
       if (auto reason = panelMatmulReason(cpuShapeOf(shape), params(c)))
         return reason;
+    // The prefetch serves a block of the weights that two register tiles
+    // or more read in turn (it spreads the next block over their steps);
+    // with mc = mr the kernel's loop has no such loop around it, and BERT's
+    // tuned mc = mr = 8 configs ran slower in the model than the default.
+    if (weightsFromMemory && t.mc < 2 * mr)
+      return llvm::formatv("a model's weights of {0} MiB come from memory: "
+                           "their blocks are prefetched for two register "
+                           "tiles or more (mc >= 2 * mr), not mc={1}, mr={2}",
+                           kWeightsFromMemory >> 20, t.mc, mr)
+          .str();
     int64_t group = c.value("dot_group", 1);
     if (group > 1 && !pack && t.kc % group)
       return llvm::formatv("dot_group={0} does not divide the k tile {1}; "
@@ -198,6 +210,8 @@ private:
   WorkloadShape shape;
   TargetFacts target;
   bool batched = false;
+  /// A model's weights of kWeightsFromMemory or more (see the constructor).
+  bool weightsFromMemory = false;
   int64_t dotGroup = 0; // 0: no dot-product instruction for these types
   int64_t B = 1, M = 0, N = 0, K = 0;
 };
