@@ -598,10 +598,12 @@ TEST(TunerSpace, LargeConstantWeightsStayInPanels) {
     // A block of the weights serves two register tiles or more (the
     // prefetch's condition): mc = mr is refused, and only then.
     Config one = *config;
-    one["mc"] = one["mr"];
+    one["mr"] = 8, one["nr"] = 32, one["mc"] = 8;
     auto reason = weights.invalidReason(one);
     ASSERT_TRUE(reason) << one.dump();
     EXPECT_NE(reason->find("mc >= 2 * mr"), std::string::npos) << *reason;
     EXPECT_FALSE(free.invalidReason(one)) << *free.invalidReason(one);
+    one["mc"] = 16;
+    EXPECT_FALSE(weights.invalidReason(one)) << *weights.invalidReason(one);
   }
 }
