@@ -12,6 +12,10 @@
 // generic schedule ran them with the reduction in order, one scalar add
 // per element.
 //
+//   row chain (those ops of one softmax or layernorm, rowChainFrom)
+//     -> the last op over scf.forall, then one row at a time, the others
+//        fused into both loops: each row read once, kept in registers
+//
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/CpuSchedules.h"
 
@@ -161,10 +165,6 @@ void CpuScheduleScript::rows(mlir::Value op, const CpuOpShape &shape,
         loc, mlir::vector::VectorMultiReductionLowering::InnerReduction);
   });
 }
-
-} // namespace hatc
-
-namespace hatc {
 
 namespace {
 
