@@ -252,7 +252,7 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     });
   }
   // Row chains (a softmax, a layernorm): one loop over rows, all fused.
-  std::vector<std::vector<ScheduledOp *>> chains;
+  std::vector<llvm::SmallVector<mlir::Operation *>> chains; // fills too
   llvm::DenseMap<mlir::Operation *, ScheduledOp *> itemOf;
   for (ScheduledOp &item : ops)
     itemOf[item.op] = &item;
@@ -276,7 +276,7 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
       continue;
     for (ScheduledOp *member : members)
       member->chain = int64_t(chains.size());
-    chains.push_back(std::move(members));
+    chains.push_back(std::move(chain));
   }
 
   bool transposes = false;
@@ -284,14 +284,19 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     if (item.done)
       continue;
     if (item.chain >= 0) {
-      // Each member, and the fill that inits it (its producer).
+      // Each member; a fill (rowChainFrom puts it just before the one op
+      // it inits) as that op's producer.
+      const auto &chain = chains[size_t(item.chain)];
       llvm::SmallVector<mlir::Value> handles;
-      for (ScheduledOp *member : chains[size_t(item.chain)]) {
-        mlir::OpOperand *init = member->op.getDpsInitOperand(0);
-        if (init->get().getDefiningOp<mlir::linalg::FillOp>() &&
-            init->get().hasOneUse())
+      for (auto [i, op] : llvm::enumerate(chain)) {
+        if (mlir::isa<mlir::linalg::FillOp>(op)) {
+          mlir::OpOperand &init = *op->getResult(0).getUses().begin();
           handles.push_back(script.producerOf(
-              member->handle, int64_t(init->getOperandNumber())));
+              itemOf.lookup(chain[i + 1])->handle,
+              int64_t(init.getOperandNumber())));
+          continue;
+        }
+        ScheduledOp *member = itemOf.lookup(op);
         handles.push_back(member->handle);
         member->done = true;
       }

@@ -18,16 +18,6 @@ namespace {
 /// 2.6 MB of weights stay in the L3, are not).
 constexpr int64_t kWeightsFromMemory = int64_t(2) << 20;
 
-int64_t elementBytes(const std::string &type) {
-  if (type == "f64" || type == "i64")
-    return 8;
-  if (type == "f32" || type == "i32")
-    return 4;
-  if (type == "bf16" || type == "f16" || type == "i16")
-    return 2;
-  return 1;
-}
-
 class CpuMatmulSketch : public Sketch {
 public:
   CpuMatmulSketch(const WorkloadShape &shape, const TargetFacts &target)
@@ -61,7 +51,7 @@ public:
       // library slower than the default one), so such tasks keep panels.
       weightsFromMemory =
           shape.constantWeights && !batched &&
-          K * N * elementBytes(shape.elemType) >= kWeightsFromMemory;
+          K * N * cpuShapeOf(shape).elemBytes() >= kWeightsFromMemory;
       if (weightsFromMemory)
         specs[8] = {"pack", ints({2})};
     }
