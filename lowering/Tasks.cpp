@@ -430,6 +430,13 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
                                    StringAttr::get(context, modelEntry))}));
       continue;
     }
+    // A match inside a loop the script tiled (not in the module or a
+    // func): only this task's ops, or what the script made of them, are
+    // there. Left as written: an op the script rewrote (a generalized
+    // batch_matmul without its unit dim) no longer carries hatc.op_index.
+    if (!isa_and_nonnull<transform::MatchOp>(match.getTarget().getDefiningOp()) &&
+        !isa<BlockArgument>(match.getTarget()))
+      continue;
     std::optional<int64_t> wantedIndex;
     DictionaryAttr attrs = match.getOpAttrsAttr();
     if (attrs) {
