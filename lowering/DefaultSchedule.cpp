@@ -133,13 +133,13 @@ std::vector<int64_t> transposeThreads(mlir::linalg::TransposeOp op,
 }
 
 /// Whether `item`'s schedule takes its elementwise consumer: fused into
-/// its tiles (a matmul with `fuse`, a conv), or as its own loop (a B-panel
-/// matmul).
-bool ownsConsumer(const ScheduledOp &item) {
+/// its tiles (a matmul with `fuse`, a conv), or as its own loop (any other
+/// matmul: CpuMatmulParams::ownsConsumer).
+bool ownsConsumer(const ScheduledOp &item, int64_t vectorLanes) {
   if (!item.shape.hasElementwiseConsumer)
     return false;
   if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
-    return matmul->fuse || matmul->panels;
+    return matmul->ownsConsumer(item.shape, vectorLanes);
   return std::holds_alternative<CpuConvParams>(item.params) ||
          std::holds_alternative<CpuDepthwiseConvParams>(item.params);
 }
@@ -202,7 +202,7 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
     }
     if (auto *matmul = std::get_if<CpuMatmulParams>(&item.params))
       matmul->fuse = matmul->fuse && initIsFill(item.op);
-    if (ownsConsumer(item))
+    if (ownsConsumer(item, facts.vectorLanes))
       claimed.insert(elementwiseConsumerOf(item.op));
   }
   // NHWC convs run direct (CpuConvParams), alone or not: measured here it
@@ -314,7 +314,7 @@ std::string cpuDefaultScheduleText(const Workload &workload, int64_t threads) {
       continue;
     }
     script.schedule(item.handle, item.shape, item.params, facts.vectorLanes);
-    if (ownsConsumer(item)) {
+    if (ownsConsumer(item, facts.vectorLanes)) {
       mlir::Operation *consumer = elementwiseConsumerOf(item.op);
       for (ScheduledOp &other : ops)
         if (other.op.getOperation() == consumer)

@@ -122,6 +122,11 @@ struct CpuMatmulParams {
   /// stays in its core's L2 from one run to the next.
   bool splitsN(const CpuOpShape &shape) const;
 
+  /// Whether CpuScheduleScript::matmul schedules the op's elementwise
+  /// consumer too: fused into its tiles (fuse), or as its own threaded,
+  /// vectorized loop (panels; otherwise where N is whole vectors).
+  bool ownsConsumer(const CpuOpShape &shape, int64_t vectorLanes) const;
+
   /// The cache tiles clamped to a thread's part of the problem (`cols`:
   /// its columns).
   struct Tiles {
