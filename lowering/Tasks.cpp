@@ -434,8 +434,9 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
     // func): only this task's ops, or what the script made of them, are
     // there. Left as written: an op the script rewrote (a generalized
     // batch_matmul without its unit dim) no longer carries hatc.op_index.
-    if (!isa_and_nonnull<transform::MatchOp>(match.getTarget().getDefiningOp()) &&
-        !isa<BlockArgument>(match.getTarget()))
+    Value target = match.getTarget();
+    if (!isa<BlockArgument>(target) &&
+        !isa_and_nonnull<transform::MatchOp>(target.getDefiningOp()))
       continue;
     std::optional<int64_t> wantedIndex;
     DictionaryAttr attrs = match.getOpAttrsAttr();
