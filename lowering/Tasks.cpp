@@ -365,6 +365,25 @@ llvm::Error appendScript(ScriptBuilder &into, llvm::StringRef script,
 
 /// Whether `script` rewrites ops it did not match: unit-dim folding applied
 /// to the whole func replaces every generic of the model (cpu_conv_im2col).
+/// The contractions (linalg ops with a reduction loop) in `module`; with
+/// `indices`, only those tagged with one of them (hatc.op_index). A
+/// schedule vectorizes its task's contractions: one left after it runs as
+/// scalar loops.
+int64_t countContractions(ModuleOp module, ArrayRef<int64_t> indices = {}) {
+  int64_t count = 0;
+  module.walk([&](linalg::LinalgOp op) {
+    if (op.getNumReductionLoops() == 0)
+      return;
+    if (!indices.empty()) {
+      auto index = op->getAttrOfType<IntegerAttr>(kOpIndexAttr);
+      if (!index || !llvm::is_contained(indices, index.getInt()))
+        return;
+    }
+    ++count;
+  });
+  return count;
+}
+
 bool rewritesOtherOps(MLIRContext &context, llvm::StringRef script) {
   DiagnosticCapture quiet(&context);
   OwningOpRef<ModuleOp> module =
@@ -538,11 +557,22 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
       result.sources[t] = found[t]->source;
     for (const TaskInstance &instance : task.instances) {
       if (found[t]) {
+        int64_t others = countContractions(*payload) -
+                         countContractions(*payload, instance.opIndices);
         auto part = retargetScript(task, instance, found[t]->script,
                                    model.entryName);
         llvm::Error err = part ? tryPart(*part) : part.takeError();
-        if (!err)
+        if (!err) {
+          // Applied, but it may have done less than alone (a match that
+          // found nothing is no error): say so where the user looks.
+          int64_t left = countContractions(*payload) - others;
+          if (left > 0 && result.notes[t].empty())
+            result.notes[t] = llvm::formatv(
+                "its tuned schedule leaves {0} of the task's contractions "
+                "unvectorized in the model: scalar loops",
+                left);
           continue;
+        }
         result.sources[t] = "default (fallback)";
         result.notes[t] = "its " + found[t]->source +
                           " schedule does not apply in the model: " +

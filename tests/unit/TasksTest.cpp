@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TestContext.h"
+#include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Lowering/Tasks.h"
@@ -277,6 +278,43 @@ TEST(Tasks, ScriptsRewritingOtherTasksOpsGoLast) {
   std::map<std::string, int> tiled = tiledOps(*model, schedule->script);
   EXPECT_EQ(tiled["linalg.matmul"], 1);
   EXPECT_EQ(tiled["linalg.generic"], 1);
+}
+
+TEST(Tasks, TunedScriptThatLeavesItsContractionScalarIsNoted) {
+  auto model = parseWorkload(test::context(), kFoldModel, "fold.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 2u);
+  ASSERT_EQ((*tasks)[0].anchorOp, "linalg.matmul");
+  auto matmul = taskWorkload(test::context(), (*tasks)[0]);
+  ASSERT_TRUE(bool(matmul)) << llvm::toString(matmul.takeError());
+  auto vectorizing = defaultScheduleFor(*matmul, TargetKind::Cpu, 2);
+  ASSERT_TRUE(bool(vectorizing)) << llvm::toString(vectorizing.takeError());
+  // Tiles the matmul and vectorizes nothing: no error, and the model would
+  // run the matmul as scalar loops.
+  ScriptBuilder tiling("test: tile the matmul, vectorize nothing");
+  tiling.tileFor(tiling.match({"linalg.matmul"}), {2});
+  std::string tileOnly = tiling.finish();
+  auto noteOf = [&](const std::string &script) {
+    auto schedule = buildModelSchedule(
+        *model, *tasks, TargetKind::Cpu,
+        [&](const ModelTask &task) -> std::optional<TunedScript> {
+          if (task.anchorOp == "linalg.matmul")
+            return TunedScript{script, "db"};
+          return std::nullopt;
+        },
+        2);
+    EXPECT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+    if (!schedule)
+      return std::string("(no schedule)");
+    EXPECT_EQ(schedule->sources[0], "db");
+    return schedule->notes[0];
+  };
+  EXPECT_EQ(noteOf(tileOnly),
+            "its tuned schedule leaves 1 of the task's contractions "
+            "unvectorized in the model: scalar loops");
+  EXPECT_EQ(noteOf(*vectorizing), "");
 }
 
 } // namespace
