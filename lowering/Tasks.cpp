@@ -363,8 +363,6 @@ llvm::Error appendScript(ScriptBuilder &into, llvm::StringRef script,
   return llvm::Error::success();
 }
 
-/// Whether `script` rewrites ops it did not match: unit-dim folding applied
-/// to the whole func replaces every generic of the model (cpu_conv_im2col).
 /// The contractions (linalg ops with a reduction loop) in `module`; with
 /// `indices`, only those tagged with one of them (hatc.op_index). A
 /// schedule vectorizes its task's contractions: one left after it runs as
@@ -384,6 +382,8 @@ int64_t countContractions(ModuleOp module, ArrayRef<int64_t> indices = {}) {
   return count;
 }
 
+/// Whether `script` rewrites ops it did not match: unit-dim folding applied
+/// to the whole func replaces every generic of the model (cpu_conv_im2col).
 bool rewritesOtherOps(MLIRContext &context, llvm::StringRef script) {
   DiagnosticCapture quiet(&context);
   OwningOpRef<ModuleOp> module =
