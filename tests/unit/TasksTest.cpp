@@ -79,13 +79,14 @@ TEST(Tasks, IdenticalBlocksShareOneTaskWeightedByTheirCount) {
   Workload model = loadModel();
   auto tasks = extractTasks(model);
   ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
-  ASSERT_EQ(tasks->size(), 2u);
+  ASSERT_EQ(tasks->size(), 3u); // the convs, B's transpose, the matmul
   const ModelTask &conv = (*tasks)[0];
   EXPECT_EQ(conv.weight, 2);
   ASSERT_EQ(conv.instances.size(), 2u);
   EXPECT_EQ(conv.instances[0].opIndices, (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(conv.instances[1].opIndices, (std::vector<int64_t>{3, 4, 5}));
   EXPECT_EQ((*tasks)[1].weight, 1);
+  EXPECT_EQ((*tasks)[2].weight, 1);
   // The weights are arguments of the task, not its constants.
   EXPECT_NE(conv.ir.find("tensor<4x4x1x1xf32>"), std::string::npos);
   EXPECT_EQ(conv.ir.find("arith.constant dense"), std::string::npos)
@@ -139,14 +140,19 @@ TEST(Tasks, TaskHoldsItsFillAndItsElementwiseConsumers) {
                       "generic_f32_1x4x8x8_pppp");
 }
 
-TEST(Tasks, TransposedOperandMatmulIsATaskWithItsBias) {
+TEST(Tasks, TransposedOperandMatmulIsAMatmulTaskWithItsBias) {
   Workload model = loadModel();
   auto tasks = extractTasks(model);
   ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
-  const ModelTask &mm = (*tasks)[1];
-  EXPECT_EQ(mm.anchorOp, "linalg.matmul_transpose_b");
+  ASSERT_EQ(tasks->size(), 3u);
+  // Loaded as a linalg.transpose of B and a plain matmul, which has
+  // schedules (as matmul_transpose_b it had none: scalar loops).
+  const ModelTask &mm = (*tasks)[1], &transpose = (*tasks)[2];
+  EXPECT_EQ(transpose.anchorOp, "linalg.transpose");
+  EXPECT_EQ(transpose.instances[0].opIndices, (std::vector<int64_t>{7}));
+  EXPECT_EQ(mm.anchorOp, "linalg.matmul");
   EXPECT_EQ(mm.opNames.back(), "linalg.generic");
-  EXPECT_EQ(mm.instances[0].opIndices, (std::vector<int64_t>{6, 7, 8}));
+  EXPECT_EQ(mm.instances[0].opIndices, (std::vector<int64_t>{6, 8, 9}));
 }
 
 /// A "tuned" script for the conv task: tile the conv's output channels and
@@ -201,7 +207,7 @@ TEST(Tasks, TunedScriptReachesEveryInstanceAndNothingElse) {
       });
   ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
   EXPECT_EQ(schedule->sources,
-            (std::vector<std::string>{"db", "default"}));
+            (std::vector<std::string>{"db", "default", "default"}));
   std::map<std::string, int> tiled = tiledOps(model, schedule->script);
   // Both convs and both ReLUs are tiled; the matmul task and its bias add
   // kept their default (no tiling).
