@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/Passes.h"
+#include "hatc/Lowering/Workload.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -22,17 +23,6 @@ namespace hatc {
 
 namespace hatc {
 namespace {
-
-/// linalg.transpose's convention: result dim i is input dim perm[i].
-Value transposeOf(OpBuilder &b, Location loc, Value source,
-                  ArrayRef<int64_t> perm) {
-  auto type = cast<RankedTensorType>(source.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t p : perm)
-    shape.push_back(type.getDimSize(p));
-  Value init = b.create<tensor::EmptyOp>(loc, shape, type.getElementType());
-  return b.create<linalg::TransposeOp>(loc, source, init, perm).getResult()[0];
-}
 
 struct ComposeTransposes : OpRewritePattern<linalg::TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -53,8 +43,8 @@ struct ComposeTransposes : OpRewritePattern<linalg::TransposeOp> {
       rewriter.replaceOp(op, inner.getInput());
       return success();
     }
-    rewriter.replaceOp(op, transposeOf(rewriter, op.getLoc(), inner.getInput(),
-                                       composed));
+    rewriter.replaceOp(op, transposedTensor(rewriter, op.getLoc(),
+                                            inner.getInput(), composed));
     return success();
   }
 };
@@ -131,7 +121,7 @@ struct SinkTransposeThroughElementwise : OpRewritePattern<linalg::GenericOp> {
                                 generic.getRegion().begin());
     SmallVector<Value> results;
     for (Value result : generic.getResults())
-      results.push_back(transposeOf(rewriter, loc, result, *perm));
+      results.push_back(transposedTensor(rewriter, loc, result, *perm));
     rewriter.replaceOp(op, results);
     return success();
   }
@@ -163,7 +153,7 @@ struct SinkTransposeThroughPad : OpRewritePattern<tensor::PadOp> {
     auto pad = rewriter.create<tensor::PadOp>(
         op.getLoc(), resultType, transpose.getInput(), newLow, newHigh,
         padValue, op.getNofold());
-    rewriter.replaceOp(op, transposeOf(rewriter, op.getLoc(), pad, perm));
+    rewriter.replaceOp(op, transposedTensor(rewriter, op.getLoc(), pad, perm));
     return success();
   }
 };

@@ -400,12 +400,8 @@ double Workload::flops() const {
   return total;
 }
 
-namespace {
-
-/// `value` with its dims permuted by `perm` (a linalg.transpose into a
-/// tensor.empty).
-Value transposed(OpBuilder &b, Location loc, Value value,
-                 ArrayRef<int64_t> perm) {
+Value transposedTensor(OpBuilder &b, Location loc, Value value,
+                       ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(value.getType());
   SmallVector<OpFoldResult> sizes;
   for (int64_t d : perm)
@@ -413,6 +409,8 @@ Value transposed(OpBuilder &b, Location loc, Value value,
   Value init = b.create<tensor::EmptyOp>(loc, sizes, type.getElementType());
   return b.create<linalg::TransposeOp>(loc, value, init, perm)->getResult(0);
 }
+
+namespace {
 
 /// Matmuls and batch matmuls with a transposed operand become a
 /// linalg.transpose of that operand and the plain op, which has schedules
@@ -438,9 +436,9 @@ void untransposeContractions(func::FuncOp entry) {
     SmallVector<int64_t> perm =
         batched ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0};
     if (isa<linalg::MatmulTransposeAOp, linalg::BatchMatmulTransposeAOp>(op))
-      lhs = transposed(b, loc, lhs, perm);
+      lhs = transposedTensor(b, loc, lhs, perm);
     else
-      rhs = transposed(b, loc, rhs, perm);
+      rhs = transposedTensor(b, loc, rhs, perm);
     Operation *plain =
         batched ? b.create<linalg::BatchMatmulOp>(loc, ValueRange{lhs, rhs},
                                                   ValueRange{init})

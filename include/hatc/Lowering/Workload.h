@@ -13,6 +13,7 @@
 #include "hatc/Runtime/Buffer.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
@@ -105,6 +106,13 @@ llvm::Expected<Workload> workloadFromModule(mlir::OwningOpRef<mlir::ModuleOp> mo
                                             llvm::StringRef entryName = "");
 /// Task extraction for one op (exposed for tests and the tuner).
 Task describeTask(mlir::Operation *linalgOp);
+
+/// `value` with its dims permuted by `perm` (linalg.transpose's convention:
+/// result dim i is input dim perm[i]), into a tensor.empty of the permuted
+/// sizes, dynamic ones included. The loader's transposed-operand matmuls
+/// and hatc-propagate-transposes build their transposes with it.
+mlir::Value transposedTensor(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value value, llvm::ArrayRef<int64_t> perm);
 
 /// Workload hashes are persisted (databases, logs, deployed libraries), so
 /// they are defined by text, not by in-memory hashing:
