@@ -1151,15 +1151,12 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
   if (p.fuse) {
     vectorize(tileFor(consumer, {1, vectorLanes}).first);
   } else if (consumer) {
-    // Over the threads as the matmul is (its rows, its columns, or its
-    // batch), one vector at a time.
-    std::vector<int64_t> threads(batched ? 3 : 2, 0), tiles(batched ? 3 : 2, 1);
+    // Over the threads as the matmul is: its rows, its columns, or its
+    // batch.
     int64_t N = shape.loopRanges[batched ? 2 : 1];
-    threads[overN && (N / p.par) % vectorLanes == 0 ? 1 : 0] = p.par;
-    tiles.back() = vectorLanes;
-    if (p.par > 1)
-      consumer = tileForallThreads(consumer, threads).first;
-    vectorize(tileFor(consumer, tiles).first);
+    consumerLoop(consumer, batched ? 3 : 2,
+                 overN && (N / p.par) % vectorLanes == 0 ? 1 : 0, p.par,
+                 vectorLanes);
   }
   if (kStep > 1)
     dotContractions = true;
@@ -1261,11 +1258,19 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
     contractions = true;
   if (kc > kStep)
     registerLoops.push_back({loops[2], true, group ? 1 : p.kUnroll});
-  if (consumer) {
-    if (p.par > 1)
-      consumer = tileForallThreads(consumer, {p.par, 0}).first;
-    vectorize(tileFor(consumer, {1, vectorLanes}).first);
-  }
+  if (consumer)
+    consumerLoop(consumer, 2, 0, p.par, vectorLanes);
+}
+
+void CpuScheduleScript::consumerLoop(mlir::Value consumer, size_t rank,
+                                     size_t splitDim, int64_t par,
+                                     int64_t vectorLanes) {
+  std::vector<int64_t> threads(rank, 0), tiles(rank, 1);
+  threads[splitDim] = par;
+  tiles.back() = vectorLanes;
+  if (par > 1)
+    consumer = tileForallThreads(consumer, threads).first;
+  vectorize(tileFor(consumer, tiles).first);
 }
 
 void CpuScheduleScript::amxMatmul(mlir::Value op, const CpuOpShape &shape,

@@ -391,6 +391,11 @@ private:
                         llvm::ArrayRef<int64_t> reductionTile);
   void panelMatmul(mlir::Value op, const CpuOpShape &shape,
                    const CpuMatmulParams &p, int64_t vectorLanes);
+  /// A matmul's elementwise consumer of `rank` dims as its own loop: dim
+  /// `splitDim` over `par` threads (as the matmul splits), then one vector
+  /// of the last dim at a time.
+  void consumerLoop(mlir::Value consumer, size_t rank, size_t splitDim,
+                    int64_t par, int64_t vectorLanes);
 
   struct RegisterLoop {
     mlir::Value loop;
