@@ -61,18 +61,38 @@ struct VectorExpF32 : OpRewritePattern<math::ExpOp> {
       return b.create<arith::ConstantOp>(DenseElementsAttr::get(
           intType, ArrayRef<Attribute>{b.getI32IntegerAttr(v)}));
     };
-    auto mul = [&](Value x, Value y) { return b.create<arith::MulFOp>(x, y); };
-    auto add = [&](Value x, Value y) { return b.create<arith::AddFOp>(x, y); };
+    // Products and the sums they feed may contract into FMAs (the
+    // polynomial is most of the work; an FMA rounds once, so the result
+    // is as close or closer).
+    auto contract = arith::FastMathFlags::contract;
+    auto mul = [&](Value x, Value y) {
+      return b.create<arith::MulFOp>(x, y, contract);
+    };
+    auto add = [&](Value x, Value y) {
+      return b.create<arith::AddFOp>(x, y, contract);
+    };
+    auto sub = [&](Value x, Value y) {
+      return b.create<arith::SubFOp>(x, y, contract);
+    };
     // Past these exp(x) is inf or below the smallest normal float (0 here).
     const float hi = 88.72283935546875f, lo = -87.33654022216797f;
     Value input = op.getOperand();
-    Value x = b.create<arith::MinimumFOp>(input, f(hi));
-    x = b.create<arith::MaximumFOp>(x, f(lo));
+    // Clamped by compare and select, not minimumf / maximumf: a NaN
+    // compares false and passes through, as those would pass it, and the
+    // select is one vminps / vmaxps on x86 where minimumf is a min, a
+    // NaN test and a blend.
+    auto clamp = [&](Value x, arith::CmpFPredicate past, float bound) {
+      Value limit = f(bound);
+      return b.create<arith::SelectOp>(b.create<arith::CmpFOp>(past, x, limit),
+                                       limit, x);
+    };
+    Value x = clamp(input, arith::CmpFPredicate::OGT, hi);
+    x = clamp(x, arith::CmpFPredicate::OLT, lo);
     // x = n ln2 + r, |r| <= ln2 / 2, ln2 in two parts for the precision.
     Value n = b.create<math::FloorOp>(add(mul(x, f(1.44269504088896341f)),
                                           f(0.5f)));
-    Value r = b.create<arith::SubFOp>(x, mul(n, f(0.693359375f)));
-    r = b.create<arith::SubFOp>(r, mul(n, f(-2.12194440e-4f)));
+    Value r = sub(x, mul(n, f(0.693359375f)));
+    r = sub(r, mul(n, f(-2.12194440e-4f)));
     Value y = f(1.9875691500e-4f);
     for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
                     1.6666665459e-1f, 5.0000001201e-1f})

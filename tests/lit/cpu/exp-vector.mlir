@@ -5,9 +5,23 @@
 // CpuCompile.VectorizedExpMatchesLibm.
 // RUN: hatc-opt %s --hatc-expand-math | FileCheck %s
 
+// The clamp to exp's finite range is a compare and a select (one vminps /
+// vmaxps, a NaN passes through), not minimumf / maximumf; the range
+// reduction and the polynomial may contract into FMAs.
 // CHECK-LABEL: func.func @vector_f32
 // CHECK-NOT: math.exp
+// CHECK-NOT: arith.minimumf
+// CHECK-NOT: arith.maximumf
+// CHECK: %[[ABOVE:.*]] = arith.cmpf ogt, %arg0, %[[HI:.*]] : vector<2x16xf32>
+// CHECK: %[[X:.*]] = arith.select %[[ABOVE]], %[[HI]], %arg0
+// CHECK: %[[BELOW:.*]] = arith.cmpf olt, %[[X]], %[[LO:.*]] : vector<2x16xf32>
+// CHECK: arith.select %[[BELOW]], %[[LO]], %[[X]]
+// CHECK: arith.mulf %{{.*}} fastmath<contract>
+// CHECK: arith.addf %{{.*}} fastmath<contract>
 // CHECK: math.floor %{{.*}} : vector<2x16xf32>
+// CHECK-COUNT-6: arith.addf %{{.*}} fastmath<contract>
+// CHECK-NOT: arith.minimumf
+// CHECK-NOT: arith.maximumf
 // CHECK: arith.fptosi %{{.*}} : vector<2x16xf32> to vector<2x16xi32>
 // CHECK: arith.bitcast %{{.*}} : vector<2x16xi32> to vector<2x16xf32>
 // CHECK-NOT: math.exp
