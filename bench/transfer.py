@@ -12,9 +12,17 @@ For each target kind (hwacc, cpu):
     pairs more than --gap apart) and top-5 recall of a random model, the
     schema-2 and schema-3 features, the analytical estimate alone, and ours
     (schema 5, and schema 5 trained on top of the estimate);
+ 2b. the same, each held-out task ranked on random samples of its space
+    instead (a second pool, `hatc tune --search random`, the same trials;
+    --no-random skips it): a new task's first trials are drawn from the
+    whole space, where the guided pool's records crowd near the best and
+    half their pairs are near-ties; the models train on the other tasks'
+    records of both pools (hatc-bench-transfer --test-db);
  1b. CPU noise ceiling: every OK pool record measured again
-    (`hatc measure --configs`); the pairwise accuracy of the second
-    measurement against the first is the best any model can score;
+    (`hatc measure --configs`); the pairwise accuracy p of the second
+    measurement against the first says how far two measurements agree (a
+    model that knew the true times would score about (1 + sqrt(2p - 1)) / 2
+    against one of them, with noise alike on both);
  3. trials to 95% of the best: tunes each focus task from scratch twice,
     into a fresh database without a cross-task model (today's behaviour)
     and with one trained on the other examples' pool records (issue 16's
@@ -26,7 +34,7 @@ For each target kind (hwacc, cpu):
 
   bench/transfer.py [--targets hwacc,cpu] [--pool-trials hwacc=48,cpu=24]
                     [--trials 64] [--seed 1] [--workdir DIR] [--gap 0.05]
-                    [--models "cpu=a,b;hwacc=c"] [--no-models]
+                    [--models "cpu=a,b;hwacc=c"] [--no-models] [--no-random]
 
 The models need Debian's python3-onnx (make_models.py runs under
 /usr/bin/python3); the noise ceiling is measured on the examples only.
@@ -72,10 +80,10 @@ def example(name):
     return os.path.join(ROOT, "examples", name + ".mlir")
 
 
-def tune(name, target, db, trials, seed):
+def tune(name, target, db, trials, seed, search="xgboost"):
     """Tunes one example; returns (workload keys, stderr)."""
     cmd = [HATC, "tune", example(name), "--target", target, "--db", db, "--trials", str(trials),
-           "--seed", str(seed), "--json"]
+           "--seed", str(seed), "--search", search, "--json"]
     if target == "hwacc":
         cmd.append("--no-check")  # the model's cycles do not depend on the data
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -104,14 +112,15 @@ def model_path(name, workdir):
     return os.path.join(folder, "model.onnx"), flags
 
 
-def tune_model(name, target, db, per_task, seed, workdir):
+def tune_model(name, target, db, per_task, seed, workdir, search="xgboost"):
     """Tunes every task of a generated model with per_task trials each (one
     model-wide budget, spread by hatc's task scheduler); returns the tuned
     tasks as key|hash|path: the workload key, its structural hash and the
     module the workers measured (`hatc tune --task-dir`: its weights in
     it)."""
     path, flags = model_path(name, workdir)
-    base = [HATC, "tune", path, "--target", target, "--seed", str(seed), "--json"] + flags
+    base = [HATC, "tune", path, "--target", target, "--seed", str(seed), "--search", search,
+            "--json"] + flags
     if target == "hwacc":
         base.append("--no-check")
 
@@ -128,7 +137,7 @@ def tune_model(name, target, db, per_task, seed, workdir):
         if os.path.exists(f):
             os.remove(f)
     tuned = sum(1 for t in run(scratch, 1) if t.get("tuned"))
-    task_dir = os.path.join(workdir, f"tasks.{name}.{target}")
+    task_dir = os.path.join(workdir, f"tasks.{name}.{target}.{search}")
     keys = []
     for k, t in enumerate(run(db, per_task * max(1, tuned), ["--task-dir", task_dir])):
         if not t.get("tuned"):
@@ -138,6 +147,26 @@ def tune_model(name, target, db, per_task, seed, workdir):
             path = os.path.join(task_dir, f"task{k}.mlir")
         keys.append(f"{t['workload']}|{t['hash']}|{path}")
     return keys
+
+
+def build_pool(kind, pool, models, trials, seed, workdir, search):
+    """Tunes every example of `kind` and every task of `models` into the
+    database `pool` (trials each, the given --search), or reuses it when its
+    keys file is there; returns (keys: name -> workload keys, reused)."""
+    keys_file = pool + ".keys.json"
+    if os.path.exists(keys_file):
+        with open(keys_file) as f:
+            return json.load(f), True
+    if os.path.exists(pool):
+        os.remove(pool)
+    keys = {}
+    for name in EXAMPLES[kind]:
+        keys[name], _ = tune(name, kind, pool, trials, seed, search)
+    for name in models:
+        keys["model:" + name] = tune_model(name, kind, pool, trials, seed, workdir, search)
+    with open(keys_file, "w") as f:
+        json.dump(keys, f)
+    return keys, False
 
 
 def pairwise(a, b, gap=0.0):
@@ -230,6 +259,8 @@ def main():
                    help="generated models whose tasks join the pool, KIND=a,b;KIND=c "
                         "(default: the bench models on cpu)")
     p.add_argument("--no-models", action="store_true", help="pool the examples only")
+    p.add_argument("--no-random", action="store_true",
+                   help="skip the second LOTO table (held-out tasks ranked on random samples)")
     p.add_argument("--gap", type=float, default=0.05,
                    help="pairs closer than this fraction are left out of pw> (default 0.05)")
     args = p.parse_args()
@@ -257,23 +288,8 @@ def main():
         pooled_models = models.get(kind, [])
         pool_tag = tag + "".join("." + m for m in pooled_models)
         pool = os.path.join(workdir, f"pool.{pool_tag}.db")
-        keys_file = pool + ".keys.json"
-        reused = os.path.exists(keys_file)
-        if reused:
-            with open(keys_file) as f:
-                keys = json.load(f)
-        else:
-            if os.path.exists(pool):
-                os.remove(pool)
-            keys = {}
-            for name in EXAMPLES[kind]:
-                ks, _ = tune(name, kind, pool, pool_trials[kind], args.seed)
-                keys[name] = ks
-            for name in pooled_models:
-                keys["model:" + name] = tune_model(name, kind, pool, pool_trials[kind], args.seed,
-                                                   workdir)
-            with open(keys_file, "w") as f:
-                json.dump(keys, f)
+        keys, reused = build_pool(kind, pool, pooled_models, pool_trials[kind], args.seed,
+                                  workdir, "xgboost")
         model_tasks = sum(len(keys.get("model:" + m, [])) for m in pooled_models)
         print(f"\n== {kind}: pool of {len(EXAMPLES[kind])} examples x {pool_trials[kind]} trials"
               + (f" and the {model_tasks} tasks of {', '.join(pooled_models)} x {pool_trials[kind]} "
@@ -281,6 +297,20 @@ def main():
               + f" (guided search, seed {args.seed}{'; reused ' + pool if reused else ''})")
         loto = subprocess.run([LOTO, pool, kind, "--gap", str(args.gap)], capture_output=True, text=True)
         print(loto.stdout.rstrip() or loto.stderr.rstrip())
+        if not args.no_random:
+            # The same tasks sampled at random: a new task's first trials are
+            # drawn from its whole space, where the guided pool's records
+            # crowd near the best (near-ties no model can order).
+            random_pool = os.path.join(workdir, f"pool.{pool_tag}.random.db")
+            _, random_reused = build_pool(kind, random_pool, pooled_models, pool_trials[kind],
+                                          args.seed, workdir, "random")
+            print(f"\n{kind}: leave-one-task-out, each held-out task ranked on random samples of its "
+                  f"space ({pool_trials[kind]} trials a task, hatc tune --search random"
+                  f"{'; reused ' + random_pool if random_reused else ''}); trained on the other "
+                  f"tasks' records of both pools")
+            loto = subprocess.run([LOTO, pool, kind, "--gap", str(args.gap), "--test-db", random_pool],
+                                  capture_output=True, text=True)
+            print(loto.stdout.rstrip() or loto.stderr.rstrip())
         pool_records = records(pool)
         if kind == "cpu":
             print(f"\n{kind}: noise ceiling, each OK pool config measured again; pairwise accuracy of "

@@ -2,6 +2,7 @@
 //
 // hatc-bench-transfer DB KIND [--min-records N] [--objective O]
 //                     [--rounds R] [--depth D] [--gap G] [--dump FILE]
+//                     [--test-db T]
 //
 // For every workload with records of target kind KIND in the database:
 // trains the tuner's XGBoost model on the records of every other workload
@@ -24,6 +25,10 @@
 //              tuner::pooledModelOptions).
 // --dump FILE writes every sample as a JSON line (its task, throughput and
 // non-zero features by name), for looking at what a model gets wrong.
+// --test-db T ranks each held-out task's records in T instead (e.g. random
+// samples of its space, `hatc tune --search random`: what a new task's
+// first trials are drawn from, where DB's guided records crowd near the
+// best); the models then train on the other tasks' records of DB and T.
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/CostModel/CostModel.h"
@@ -73,7 +78,8 @@ double estimateScore(const std::vector<float> &f) {
 [[noreturn]] void usage(const char *argv0) {
   std::fprintf(stderr,
                "usage: %s DB KIND [--min-records N] [--objective O] "
-               "[--rounds R] [--depth D] [--gap G] [--dump FILE]\n",
+               "[--rounds R] [--depth D] [--gap G] [--dump FILE] "
+               "[--test-db T]\n",
                argv0);
   std::exit(1);
 }
@@ -86,7 +92,7 @@ int main(int argc, char **argv) {
   std::string kind = argv[2];
   size_t minRecords = 8;
   double gap = 0.05;
-  std::string dumpPath;
+  std::string dumpPath, testPath;
   tuner::TuneOptions tuneDefaults;
   cost_model::XGBoostOptions options;
   options.objective = tuneDefaults.objective;
@@ -107,16 +113,20 @@ int main(int argc, char **argv) {
       gap = std::atof(value.c_str());
     else if (flag == "--dump")
       dumpPath = value;
+    else if (flag == "--test-db")
+      testPath = value;
     else
       usage(argv[0]);
   }
   mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   initContext(context);
-  std::unique_ptr<db::Database> database;
+  std::unique_ptr<db::Database> database, testDatabase;
   try {
     db::OpenOptions open;
     open.readOnly = true;
     database = db::Database::open(argv[1], open);
+    if (!testPath.empty())
+      testDatabase = db::Database::open(testPath, open);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
@@ -129,6 +139,15 @@ int main(int argc, char **argv) {
   }
   tuner::CrossTaskSamples all =
       tuner::crossTaskSamples(*database, context, kind, target->fingerprint());
+  // Which samples a held-out task is ranked on: all of DB's, or T's only.
+  std::vector<bool> tested(all.samples.size(), !testDatabase);
+  if (testDatabase) {
+    tuner::CrossTaskSamples more = tuner::crossTaskSamples(
+        *testDatabase, context, kind, target->fingerprint());
+    all.samples.insert(all.samples.end(), more.samples.begin(),
+                       more.samples.end());
+    tested.resize(all.samples.size(), true);
+  }
   if (!dumpPath.empty()) {
     std::FILE *dump = std::fopen(dumpPath.c_str(), "w");
     if (!dump) {
@@ -152,11 +171,14 @@ int main(int argc, char **argv) {
   const char *names[] = {"random",   "schema-2", "schema-3",
                          "estimate", "schema-5", "s5+est"};
   constexpr int kModels = 6;
-  std::printf("leave-one-task-out on %s: %zu records of %zu tasks in %s "
+  std::printf("leave-one-task-out on %s: %zu records of %zu tasks in %s%s%s "
               "(objective %s; pw>%.0f%%: pairs differing by more than "
               "%.0f%%)\n",
               kind.c_str(), all.samples.size(), byWorkload.size(), argv[1],
-              options.objective.c_str(), gap * 100, gap * 100);
+              testDatabase ? "; each held-out task ranked on its records in "
+                           : "",
+              testPath.c_str(), options.objective.c_str(), gap * 100,
+              gap * 100);
   std::printf("%-30s %5s %4s", "held-out task", "train", "test");
   for (const char *name : names)
     std::printf("|%-15s", name);
@@ -182,7 +204,7 @@ int main(int argc, char **argv) {
     std::vector<double> actual, estimate;
     std::vector<std::string> groups;
     for (size_t i : mine)
-      if (all.samples[i].throughput > 0) {
+      if (all.samples[i].throughput > 0 && tested[i]) {
         const std::vector<float> &f = all.samples[i].features;
         test[2].push_back(f);
         test[1].push_back(schema3(f));

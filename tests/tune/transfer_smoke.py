@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """bench/transfer.py end to end on a tiny hwacc pool (deterministic device
-cycles, about 15 s): the pool is built, the leave-one-task-out table covers
-every example, trials to 95% run with and without transfer, and a second
-run reuses the pool.
+cycles, about 20 s): the pool is built, the leave-one-task-out table covers
+every example, a second table ranks each on the random pool's samples,
+trials to 95% run with and without transfer, and a second run reuses both
+pools.
 
     transfer_smoke.py BENCH/transfer.py"""
 import os
@@ -29,6 +30,10 @@ try:
         (r"== hwacc: pool of 8 examples x 8 trials", "the pool line"),
         (r"leave-one-task-out on hwacc: 64 records of 8 tasks", "LOTO over all 8 examples"),
         (r"\nmean +8(\|\d\.\d{3} [\d.]+ [\d.]+){6}\n", "a mean row for 8 tasks, 6 models"),
+        (r"leave-one-task-out on hwacc: 128 records of 8 tasks in \S+; each held-out task "
+         r"ranked on its records in \S+\.random\.db", "the random-sample LOTO table"),
+        (r"\.random\.db[^\n]*\n(?:[^\n]*\n)*?mean +8(\|\d\.\d{3} [\d.]+ [\d.]+){6}\n",
+         "its mean row for 8 tasks"),
         (r"hwacc/matmul_odd: without (\d+|never), with (\d+|never)", "trials to 95%"),
     ]
     for pattern, what in checks:
@@ -37,6 +42,8 @@ try:
     second = run()
     if "reused " + os.path.join(work, "pool.hwacc") not in second:
         sys.exit(f"the second run did not reuse the pool:\n{second}")
-    print("transfer.py: pool, LOTO table, trials to 95% and pool reuse all there")
+    if not re.search(r"reused \S+\.random\.db", second):
+        sys.exit(f"the second run did not reuse the random pool:\n{second}")
+    print("transfer.py: pools, both LOTO tables, trials to 95% and pool reuse all there")
 finally:
     shutil.rmtree(work, ignore_errors=True)
