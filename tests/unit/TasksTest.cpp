@@ -8,10 +8,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TestContext.h"
+#include "hatc/Db/Database.h"
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Lowering/Tasks.h"
+#include "hatc/Runtime/Target.h"
+#include "hatc/Support/Version.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
@@ -19,6 +22,8 @@
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 using namespace hatc;
 
@@ -419,4 +424,66 @@ TEST(Tasks, SoftmaxIsOneRowChainTaskWithItsFills) {
   EXPECT_TRUE((*tasks)[2].rowChain);
   EXPECT_EQ((*tasks)[2].instances[0].opIndices,
             (std::vector<int64_t>{9, 10, 11}));
+}
+
+// A CPU record beats the task's default only by more than kTunedMargin
+// (both measured more than once): closer, the default is built, and the
+// task's source says why. Records measured once, and hwacc's deterministic
+// cycles, are taken as they rank.
+TEST(Tasks, TunedRecordWithinTheNoiseOfTheDefaultGivesWay) {
+  auto model = parseWorkload(test::context(), kFoldModel, "fold.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  const ModelTask &matmul = (*tasks)[0];
+  ASSERT_EQ(matmul.key.rfind("matmul_", 0), 0u) << matmul.key;
+  auto target = resolveTarget("cpu");
+  ASSERT_TRUE(bool(target)) << llvm::toString(target.takeError());
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("hatc-margin-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto database = db::Database::open((dir / "m.db").string());
+
+  ScriptBuilder tile("test: tile the matmul");
+  tile.tileFor(tile.match({"linalg.matmul"}), {4, 0, 0});
+  std::string script = tile.finish();
+  auto record = [&](const std::string &sketch, const std::string &config,
+                    double latency, int measurements) {
+    db::Record r;
+    r.workloadKey = matmul.key;
+    r.workloadHash = matmul.hash;
+    r.targetKind = "cpu";
+    r.targetName = target->name;
+    r.targetFingerprint = target->fingerprint();
+    r.compilerVersion = compilerVersion();
+    r.sketch = sketch;
+    r.configJson = config;
+    r.script = script;
+    r.samples = std::vector<double>(size_t(measurements), latency);
+    r.extrasJson =
+        "{\"measurements\":" + std::to_string(measurements) + "}";
+    r.threads = 2;
+    database->commitRecord(r);
+  };
+  auto sourceOfMatmul = [&]() {
+    auto schedule = modelScheduleFor(*model, database.get(), *target,
+                                     /*allowStale=*/false, /*threads=*/2);
+    EXPECT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+    return schedule ? schedule->sources[0] : std::string();
+  };
+  const std::string withinNoise =
+      "db (the default schedule: the best record is less than 2% faster, "
+      "within the noise)";
+
+  record("default", R"({"sketch":"default"})", 1.0e-3, 3);
+  // 1% faster, measured 3 times: the default.
+  record("cpu_matmul", R"({"mr":4})", 0.99e-3, 3);
+  EXPECT_EQ(sourceOfMatmul(), withinNoise);
+  // 10% faster but measured once: ranks after the confirmed ones.
+  record("cpu_matmul", R"({"mr":8})", 0.90e-3, 1);
+  EXPECT_EQ(sourceOfMatmul(), withinNoise);
+  // 5% faster, measured 3 times: taken.
+  record("cpu_matmul", R"({"mr":2})", 0.95e-3, 3);
+  EXPECT_EQ(sourceOfMatmul(), "db");
+  std::filesystem::remove_all(dir);
 }
