@@ -612,37 +612,34 @@ constexpr size_t kDefaultLookupDepth = 16;
 /// the default is the schedule the model path is built around. Both must
 /// have been measured more than once (the tuner's confirmation runs) and
 /// be equally fresh. hwacc cycles are deterministic: no margin there.
-std::optional<db::Record>
-defaultWithinNoise(db::Database &database, const ModelTask &task,
-                   const db::Record &best, const db::TargetKey &target,
-                   const std::string &version, bool allowStale,
-                   std::optional<int64_t> threads) {
-  if (best.sketch == "default" || target.kind == "hwacc" ||
-      !best.latencyS || !db::isConfirmed(best))
+std::optional<db::Record> defaultWithinNoise(db::Database &database,
+                                             const ModelTask &task,
+                                             const db::Record &best,
+                                             const db::TargetKey &target,
+                                             const std::string &version,
+                                             const db::QueryOptions &options) {
+  if (best.sketch == "default" || target.kind == "hwacc" || !best.latencyS ||
+      !db::isConfirmed(best))
     return std::nullopt;
-  db::QueryOptions options;
-  options.workloadHash = task.hash;
-  options.allowStale = allowStale;
-  options.threads = threads;
   // Confirmed records rank first, so the tuner's confirmed default is
   // among the first few of them.
   for (db::Record &record :
-       database.topK(task.key, target, version, kDefaultLookupDepth, options))
-    if (record.sketch == "default" && db::isConfirmed(record) &&
-        record.stale == best.stale && record.latencyS &&
-        !record.script.empty() &&
-        *best.latencyS > *record.latencyS * (1 - kTunedMargin))
+       database.topK(task.key, target, version, kDefaultLookupDepth, options)) {
+    if (record.sketch != "default" || !db::isConfirmed(record) ||
+        record.stale != best.stale || !record.latencyS || record.script.empty())
+      continue;
+    if (*best.latencyS > *record.latencyS * (1 - kTunedMargin))
       return std::move(record);
+    return std::nullopt;
+  }
   return std::nullopt;
 }
 
 } // namespace
 
-llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
-                                               db::Database *database,
-                                               const Target &target,
-                                               bool allowStale,
-                                               int64_t threads) {
+llvm::Expected<ModelSchedule>
+modelScheduleFor(Workload &model, db::Database *database, const Target &target,
+                 bool allowStale, int64_t threads) {
   auto tasks = extractTasks(model);
   if (!tasks)
     return tasks.takeError();
@@ -652,14 +649,18 @@ llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
   std::optional<int64_t> runThreads;
   if (target.kind == TargetKind::Cpu && threads > 0)
     runThreads = threads;
-  auto query = [&](const ModelTask &task, bool stale,
-                   std::optional<int64_t> onThreads) {
+  auto optionsFor = [&](const ModelTask &task, bool stale,
+                        std::optional<int64_t> onThreads) {
     db::QueryOptions options;
     options.workloadHash = task.hash;
     options.allowStale = stale;
     options.threads = onThreads;
-    std::optional<db::Record> best =
-        database->best(task.key, key, version, options);
+    return options;
+  };
+  auto query = [&](const ModelTask &task, bool stale,
+                   std::optional<int64_t> onThreads) {
+    std::optional<db::Record> best = database->best(
+        task.key, key, version, optionsFor(task, stale, onThreads));
     if (best && best->script.empty())
       best.reset();
     return best;
@@ -676,7 +677,7 @@ llvm::Expected<ModelSchedule> modelScheduleFor(Workload &model,
                              : "db";
     if (std::optional<db::Record> fallback =
             defaultWithinNoise(*database, task, *best, key, version,
-                               allowStale, runThreads)) {
+                               optionsFor(task, allowStale, runThreads))) {
       source = "db (the default schedule: the best record is less than " +
                std::to_string(int(kTunedMargin * 100)) +
                "% faster, within the noise)";
