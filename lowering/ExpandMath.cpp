@@ -76,21 +76,19 @@ struct VectorExpF32 : OpRewritePattern<math::ExpOp> {
     };
     // Past these exp(x) is inf or below the smallest normal float (0 here).
     const float hi = 88.72283935546875f, lo = -87.33654022216797f;
-    Value input = op.getOperand();
+    Value input = op.getOperand(), high = f(hi), low = f(lo);
     // Clamped by compare and select, not minimumf / maximumf: a NaN
-    // compares false and passes through, as those would pass it, and the
-    // select is one vminps / vmaxps on x86 where minimumf is a min, a
-    // NaN test and a blend.
-    auto clamp = [&](Value x, arith::CmpFPredicate past, float bound) {
-      Value limit = f(bound);
-      return b.create<arith::SelectOp>(b.create<arith::CmpFOp>(past, x, limit),
-                                       limit, x);
-    };
-    Value x = clamp(input, arith::CmpFPredicate::OGT, hi);
-    x = clamp(x, arith::CmpFPredicate::OLT, lo);
+    // compares false and passes through, as those would pass it, and each
+    // select is one vminps / vmaxps on x86 where minimumf is a min, a NaN
+    // test and a blend. `above` also picks the result's inf below.
+    Value above =
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, input, high);
+    Value x = b.create<arith::SelectOp>(above, high, input);
+    x = b.create<arith::SelectOp>(
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OLT, x, low), low, x);
     // x = n ln2 + r, |r| <= ln2 / 2, ln2 in two parts for the precision.
-    Value n = b.create<math::FloorOp>(add(mul(x, f(1.44269504088896341f)),
-                                          f(0.5f)));
+    Value n =
+        b.create<math::FloorOp>(add(mul(x, f(1.44269504088896341f)), f(0.5f)));
     Value r = sub(x, mul(n, f(0.693359375f)));
     r = sub(r, mul(n, f(-2.12194440e-4f)));
     Value y = f(1.9875691500e-4f);
@@ -104,15 +102,13 @@ struct VectorExpF32 : OpRewritePattern<math::ExpOp> {
     Value n1 = b.create<arith::ShRSIOp>(ni, i(1));
     Value n2 = b.create<arith::SubIOp>(ni, n1);
     auto pow2 = [&](Value e) -> Value {
-      Value bits = b.create<arith::ShLIOp>(b.create<arith::AddIOp>(e, i(127)),
-                                           i(23));
+      Value bits =
+          b.create<arith::ShLIOp>(b.create<arith::AddIOp>(e, i(127)), i(23));
       return b.create<arith::BitcastOp>(type, bits);
     };
     Value result = mul(mul(y, pow2(n1)), pow2(n2));
-    Value above = b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, input,
-                                          f(hi));
-    Value below = b.create<arith::CmpFOp>(arith::CmpFPredicate::OLT, input,
-                                          f(lo));
+    Value below =
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OLT, input, low);
     result = b.create<arith::SelectOp>(
         above, f(std::numeric_limits<float>::infinity()), result);
     result = b.create<arith::SelectOp>(below, f(0.0f), result);
