@@ -42,16 +42,80 @@ double metricOf(const db::Record &record) {
   return record.latencyS.value_or(0);
 }
 
+/// One slot's candidates while the database is read: its best record (as
+/// Database::best ranks) and its best confirmed record of the default
+/// schedule, which a build takes instead when the best gives way to it
+/// (db::givesWayToDefault, as Database::bestToBuild).
+struct Pick {
+  std::optional<db::Record> best, confirmedDefault;
+  db::RankKey bestRank;
+
+  void offer(const db::Record &record, bool isStale) {
+    db::RankKey rank = db::rankKey(record, metricOf(record));
+    bool isBest = !best || rank < bestRank; // ties: the older record
+    bool isDefault =
+        record.sketch == "default" && db::isConfirmed(record) &&
+        !record.script.empty() &&
+        (!confirmedDefault || metricOf(record) < metricOf(*confirmedDefault));
+    if (!isBest && !isDefault)
+      return;
+    db::Record kept = record;
+    kept.workloadIr.clear(); // not needed here, and the largest field
+    kept.stale = isStale;
+    if (isBest && isDefault)
+      confirmedDefault = kept;
+    if (isDefault && !isBest)
+      confirmedDefault = std::move(kept);
+    if (isBest) {
+      best = std::move(kept);
+      bestRank = rank;
+    }
+  }
+
+  const std::optional<db::Record> &toBuild() const {
+    if (best && confirmedDefault &&
+        db::givesWayToDefault(*best, *confirmedDefault))
+      return confirmedDefault;
+    return best;
+  }
+};
+
+std::optional<IndexEntry> entryOf(const std::optional<db::Record> &record,
+                                  const BackendSpec &target) {
+  if (!record)
+    return std::nullopt;
+  IndexEntry entry;
+  entry.workloadHash = record->workloadHash;
+  entry.script = record->script;
+  entry.configJson = record->configJson;
+  entry.configHash = record->configHash;
+  entry.sketch = record->sketch;
+  entry.stale = record->stale;
+  entry.recordId = record->id;
+  if (record->cycles) {
+    double clock = target.hwacc.clockGHz > 0 ? target.hwacc.clockGHz : 1;
+    entry.seconds = double(*record->cycles) / (clock * 1e9);
+    // The cycles rank schedules and leave out the host work every
+    // schedule does alike; the dispatcher needs all of it.
+    nlohmann::json extras =
+        nlohmann::json::parse(record->extrasJson, nullptr, false);
+    if (extras.is_object() && extras.contains("workload_s") &&
+        extras["workload_s"].is_number())
+      entry.seconds = extras["workload_s"].get<double>();
+  } else {
+    entry.seconds = record->latencyS.value_or(0);
+  }
+  if (record->threads)
+    entry.threads = int(*record->threads);
+  return entry;
+}
+
 } // namespace
 
 bool ScheduleIndex::load(const std::string &path) {
   dbPath = path;
-  std::unordered_map<std::string, std::vector<Slot>> fresh;
-  // Ranks of the entries held (as Database::best ranks), to compare
-  // without re-deriving them.
-  std::unordered_map<std::string,
-                     std::vector<std::pair<db::RankKey, db::RankKey>>>
-      ranks;
+  // Per key (workload key and hash), per distinct target: fresh and stale.
+  std::unordered_map<std::string, std::vector<std::pair<Pick, Pick>>> picks;
   auto giveUp = [&](const std::string &why) {
     entries.clear();
     fallback = true;
@@ -88,48 +152,22 @@ bool ScheduleIndex::load(const std::string &path) {
           continue;
         bool isStale = record.compilerVersion != options.compilerVersion ||
                        record.targetFingerprint != target.fingerprint;
-        std::string key = record.workloadKey + '\n' + record.workloadHash;
-        std::vector<Slot> &slots = fresh[key];
-        std::vector<std::pair<db::RankKey, db::RankKey>> &m = ranks[key];
-        slots.resize(targets.size());
-        m.resize(targets.size());
-        std::optional<IndexEntry> &held =
-            isStale ? slots[t].stale : slots[t].fresh;
-        db::RankKey &heldRank = isStale ? m[t].second : m[t].first;
-        db::RankKey rank = db::rankKey(record, metricOf(record));
-        // Ties go to the older record, as in Database::best.
-        if (held && !(rank < heldRank))
-          continue;
-        IndexEntry entry;
-        entry.workloadHash = record.workloadHash;
-        entry.script = record.script;
-        entry.configJson = record.configJson;
-        entry.configHash = record.configHash;
-        entry.sketch = record.sketch;
-        entry.stale = isStale;
-        entry.recordId = record.id;
-        if (record.cycles) {
-          double clock = target.hwacc.clockGHz > 0 ? target.hwacc.clockGHz : 1;
-          entry.seconds = double(*record.cycles) / (clock * 1e9);
-          // The cycles rank schedules and leave out the host work every
-          // schedule does alike; the dispatcher needs all of it.
-          nlohmann::json extras =
-              nlohmann::json::parse(record.extrasJson, nullptr, false);
-          if (extras.is_object() && extras.contains("workload_s") &&
-              extras["workload_s"].is_number())
-            entry.seconds = extras["workload_s"].get<double>();
-        } else {
-          entry.seconds = record.latencyS.value_or(0);
-        }
-        if (record.threads)
-          entry.threads = int(*record.threads);
-        held = std::move(entry);
-        heldRank = rank;
+        std::vector<std::pair<Pick, Pick>> &slot =
+            picks[record.workloadKey + '\n' + record.workloadHash];
+        slot.resize(targets.size());
+        (isStale ? slot[t].second : slot[t].first).offer(record, isStale);
       }
     });
     // `database` closes here, before anything is dispatched.
   } catch (const std::exception &e) {
     return giveUp(std::string(e.what()));
+  }
+  std::unordered_map<std::string, std::vector<Slot>> fresh;
+  for (auto &[key, perTarget] : picks) {
+    std::vector<Slot> &slots = fresh[key];
+    for (size_t t = 0; t < perTarget.size(); ++t)
+      slots.push_back({entryOf(perTarget[t].first.toBuild(), targets[t]),
+                       entryOf(perTarget[t].second.toBuild(), targets[t])});
   }
   // The map is keyed by workload key alone (what a lookup hashes); the
   // structural hash is checked on the entry.

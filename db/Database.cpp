@@ -205,6 +205,15 @@ int64_t measurementsOf(std::string_view extrasJson) {
 
 bool isConfirmed(const Record &record) { return measurementsOf(record) > 1; }
 
+bool givesWayToDefault(const Record &tuned, const Record &defaultRecord) {
+  if (tuned.sketch == "default" || defaultRecord.sketch != "default" ||
+      tuned.cycles || defaultRecord.cycles || !tuned.latencyS ||
+      !defaultRecord.latencyS || tuned.stale != defaultRecord.stale ||
+      !isConfirmed(tuned) || !isConfirmed(defaultRecord))
+    return false;
+  return withinTunedMargin(*tuned.latencyS, *defaultRecord.latencyS);
+}
+
 double gflopsOf(const Record &record) {
   json extras = json::parse(record.extrasJson, nullptr, false);
   return extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
@@ -544,6 +553,36 @@ std::vector<Record> Database::topK(const std::string &workloadKey,
   if (k == 0)
     return {};
   return query(workloadKey, target, compilerVersion, options, k, true);
+}
+
+std::optional<Record> Database::bestToBuild(const std::string &workloadKey,
+                                            const TargetKey &target,
+                                            const std::string &compilerVersion,
+                                            const QueryOptions &options,
+                                            bool *gaveWay) {
+  if (gaveWay)
+    *gaveWay = false;
+  std::optional<Record> found =
+      best(workloadKey, target, compilerVersion, options);
+  if (!found || found->sketch == "default" || found->cycles ||
+      !isConfirmed(*found))
+    return found;
+  // Confirmed records rank first, so the tuner's confirmed default is
+  // among the first few of them; the first one found decides.
+  constexpr size_t kDefaultLookupDepth = 16;
+  for (Record &record : topK(workloadKey, target, compilerVersion,
+                             kDefaultLookupDepth, options)) {
+    if (record.sketch != "default" || !isConfirmed(record) ||
+        record.stale != found->stale || record.script.empty())
+      continue;
+    if (givesWayToDefault(*found, record)) {
+      if (gaveWay)
+        *gaveWay = true;
+      return std::move(record);
+    }
+    break;
+  }
+  return found;
 }
 
 namespace {

@@ -600,43 +600,6 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
   return result;
 }
 
-namespace {
-
-/// How deep into a task's ranked records to look for its default's.
-constexpr size_t kDefaultLookupDepth = 16;
-
-/// The task's record of its default schedule when `best` (another sketch,
-/// timed on the wall clock) beats it by less than kTunedMargin: among
-/// configs that close, which is faster is decided by noise (the tuner's
-/// best of hundreds is the one that happened to measure fastest), while
-/// the default is the schedule the model path is built around. Both must
-/// have been measured more than once (the tuner's confirmation runs) and
-/// be equally fresh. hwacc cycles are deterministic: no margin there.
-std::optional<db::Record> defaultWithinNoise(db::Database &database,
-                                             const ModelTask &task,
-                                             const db::Record &best,
-                                             const db::TargetKey &target,
-                                             const std::string &version,
-                                             const db::QueryOptions &options) {
-  if (best.sketch == "default" || target.kind == "hwacc" || !best.latencyS ||
-      !db::isConfirmed(best))
-    return std::nullopt;
-  // Confirmed records rank first, so the tuner's confirmed default is
-  // among the first few of them.
-  for (db::Record &record :
-       database.topK(task.key, target, version, kDefaultLookupDepth, options)) {
-    if (record.sketch != "default" || !db::isConfirmed(record) ||
-        record.stale != best.stale || !record.latencyS || record.script.empty())
-      continue;
-    if (*best.latencyS > *record.latencyS * (1 - kTunedMargin))
-      return std::move(record);
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-} // namespace
-
 llvm::Expected<ModelSchedule>
 modelScheduleFor(Workload &model, db::Database *database, const Target &target,
                  bool allowStale, int64_t threads) {
@@ -658,9 +621,9 @@ modelScheduleFor(Workload &model, db::Database *database, const Target &target,
     return options;
   };
   auto query = [&](const ModelTask &task, bool stale,
-                   std::optional<int64_t> onThreads) {
-    std::optional<db::Record> best = database->best(
-        task.key, key, version, optionsFor(task, stale, onThreads));
+                   std::optional<int64_t> onThreads, bool *gaveWay = nullptr) {
+    std::optional<db::Record> best = database->bestToBuild(
+        task.key, key, version, optionsFor(task, stale, onThreads), gaveWay);
     if (best && best->script.empty())
       best.reset();
     return best;
@@ -669,20 +632,18 @@ modelScheduleFor(Workload &model, db::Database *database, const Target &target,
   auto lookup = [&](const ModelTask &task) -> std::optional<TunedScript> {
     if (!database)
       return std::nullopt;
-    std::optional<db::Record> best = query(task, allowStale, runThreads);
+    bool gaveWay = false;
+    std::optional<db::Record> best =
+        query(task, allowStale, runThreads, &gaveWay);
     if (!best)
       return std::nullopt;
     std::string source = best->sketch == "default"
                              ? "db (the default schedule measured best)"
                              : "db";
-    if (std::optional<db::Record> fallback =
-            defaultWithinNoise(*database, task, *best, key, version,
-                               optionsFor(task, allowStale, runThreads))) {
+    if (gaveWay)
       source = "db (the default schedule: the best record is less than " +
-               std::to_string(int(kTunedMargin * 100)) +
+               std::to_string(int(db::kTunedMargin * 100)) +
                "% faster, within the noise)";
-      best = std::move(fallback);
-    }
     anyTuned |= best->sketch != "default";
     if (best->stale)
       source += " (stale: " + best->compilerVersion + ", " +

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Tuner/TaskScheduler.h"
+#include "hatc/Db/Record.h"
 
 #include <algorithm>
 #include <cmath>
@@ -33,6 +34,19 @@ std::optional<double> TaskProgress::bestLatency() const {
 
 std::optional<double> TaskProgress::defaultLatency() const {
   return latencyAt(flops, defaultThroughput);
+}
+
+bool TaskProgress::defaultBuilt() const {
+  std::optional<double> best = bestLatency(), byDefault = defaultLatency();
+  return remeasuredBest && wallClock && best && byDefault &&
+         db::withinTunedMargin(*best, *byDefault);
+}
+
+std::optional<double> TaskProgress::builtLatency() const {
+  if (defaultBuilt())
+    return defaultLatency();
+  std::optional<double> best = bestLatency();
+  return best ? best : defaultLatency();
 }
 
 double TaskScheduler::priority(size_t i,
@@ -116,8 +130,7 @@ double weightedLatency(const std::vector<TaskProgress> &tasks, size_t *counted,
 double estimatedLatency(const std::vector<TaskProgress> &tasks,
                         size_t *counted) {
   return weightedLatency(tasks, counted, [](const TaskProgress &task) {
-    std::optional<double> best = task.bestLatency();
-    return best ? best : task.defaultLatency();
+    return task.builtLatency();
   });
 }
 

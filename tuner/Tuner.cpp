@@ -186,6 +186,7 @@ std::vector<TaskProgress> Tuner::progress() const {
     if (remeasured[t])
       p.remeasuredBest = statuses[t].bestThroughput;
     p.exhausted = exhausted[t];
+    p.wallClock = tasks[t].target.kind != TargetKind::Hwacc;
   }
   return out;
 }

@@ -84,6 +84,25 @@ TEST(TaskScheduler, EstimatedLatencyIsTheWeightedSum) {
   EXPECT_NEAR(estimatedDefaultLatency(tasks), 0.25, 1e-12);
 }
 
+// A task whose best, measured again, is within db::kTunedMargin of its
+// default counts at the default: that is what a build of the model takes.
+// Before the confirmation runs, and on hwacc, the best counts.
+TEST(TaskScheduler, EstimateCountsWhatABuildTakes) {
+  std::vector<TaskProgress> tasks = {flat(10, 8)};
+  tasks[0].curve.push_back(10.1); // 1% faster
+  EXPECT_NEAR(estimatedLatency(tasks), 1.0 / 10.1, 1e-12);
+  tasks[0].remeasuredBest = 10.1;
+  EXPECT_TRUE(tasks[0].defaultBuilt());
+  EXPECT_NEAR(estimatedLatency(tasks), 0.1, 1e-12);
+  tasks[0].wallClock = false;
+  EXPECT_NEAR(estimatedLatency(tasks), 1.0 / 10.1, 1e-12);
+  tasks[0].wallClock = true;
+  tasks[0].curve.push_back(11); // 9% faster: built
+  tasks[0].remeasuredBest = 11;
+  EXPECT_FALSE(tasks[0].defaultBuilt());
+  EXPECT_NEAR(estimatedLatency(tasks), 1.0 / 11, 1e-12);
+}
+
 /// Simulated tuning: each task's throughput climbs toward its own ceiling
 /// with trials; the scheduler should spend where the weighted gain is.
 TEST(TaskScheduler, BudgetFollowsWeightTimesGain) {

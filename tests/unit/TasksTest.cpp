@@ -426,7 +426,7 @@ TEST(Tasks, SoftmaxIsOneRowChainTaskWithItsFills) {
             (std::vector<int64_t>{9, 10, 11}));
 }
 
-// A CPU record beats the task's default only by more than kTunedMargin
+// A CPU record beats the task's default only by more than db::kTunedMargin
 // (both measured more than once): closer, the default is built, and the
 // task's source says why. Records measured once, and hwacc's deterministic
 // cycles, are taken as they rank.

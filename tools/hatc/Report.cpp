@@ -159,6 +159,10 @@ modelRows(db::Database &database, const CompileRequest &request) {
     row.key = task.key;
     row.weight = task.weight;
     row.flops = task.flops;
+    // What a build takes (Database::bestToBuild): the best record, or the
+    // best confirmed default's when the best gives way to it.
+    std::optional<db::Record> best, confirmedDefault;
+    std::optional<double> confirmedDefaultS;
     for (const db::Record &r : database.records(task.key, key)) {
       if (r.compilerVersion != version ||
           r.targetFingerprint != key.fingerprint) {
@@ -172,12 +176,21 @@ modelRows(db::Database &database, const CompileRequest &request) {
         continue;
       if (r.sketch == "default")
         row.defaultS = latency;
+      if (r.sketch == "default" && db::isConfirmed(r) &&
+          (!confirmedDefaultS || *latency < *confirmedDefaultS)) {
+        confirmedDefault = r;
+        confirmedDefaultS = latency;
+      }
       db::RankKey rank = db::rankKey(r, *latency);
       if (!row.bestRank || rank < *row.bestRank) {
         row.bestS = latency;
         row.bestRank = rank;
+        best = r;
       }
     }
+    if (best && confirmedDefault &&
+        db::givesWayToDefault(*best, *confirmedDefault))
+      row.bestS = confirmedDefaultS;
     if (!row.defaultS)
       row.bestS.reset(); // no baseline: no share either way
     rows.push_back(std::move(row));

@@ -546,12 +546,17 @@ int tuneCommand(const Args &args) {
         if (auto latency = p.defaultLatency())
           item["default_latency_s"] = *latency;
         item["failed"] = s.bestThroughput <= 0 && s.trials + s.existing > 0;
+        item["builds_default"] = p.defaultBuilt();
         line += llvm::formatv(": {0} trials, best {1}", s.trials + s.existing,
                               metricOf(s));
         if (speedupOf(s) > 0)
           line += llvm::formatv(" ({0:f2}x default)", speedupOf(s));
         if (auto latency = p.bestLatency())
           line += ", " + millis(*latency) + " each";
+        if (p.defaultBuilt() && speedupOf(s) > 1)
+          line += llvm::formatv(", within {0}% of the default: a build "
+                                "takes the default",
+                                int(db::kTunedMargin * 100));
       }
       if (!entry.note.empty())
         line += "  [" + entry.note + "]";

@@ -216,6 +216,14 @@ public:
                            const TargetKey &target,
                            const std::string &compilerVersion, size_t k,
                            const QueryOptions &options = {});
+  /// The record a build of the task uses: best(), or the task's best
+  /// confirmed record of its default schedule (with a script) when best()
+  /// givesWayToDefault to it; `gaveWay` (when given) says which.
+  std::optional<Record> bestToBuild(const std::string &workloadKey,
+                                    const TargetKey &target,
+                                    const std::string &compilerVersion,
+                                    const QueryOptions &options = {},
+                                    bool *gaveWay = nullptr);
   /// Every record of the task (workload key on target kind + fingerprint,
   /// and name when given), errors and all compiler versions included, oldest
   /// first. Nothing is stale here: the caller asked for this exact target.

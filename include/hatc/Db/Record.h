@@ -150,6 +150,26 @@ inline RankKey rankKey(const Record &record, double cost) {
   return {!isConfirmed(record), cost};
 }
 
+/// On the wall clock (cpu, gpu), how much faster than its task's default
+/// record a tuned record must have run to be built in the default's place:
+/// closer than that, which of the two is faster is the measurements' noise
+/// (the tuner's best of hundreds is the one that happened to read fastest),
+/// while the default is the schedule the model path is built around.
+constexpr double kTunedMargin = 0.02;
+/// Whether a build takes `defaultRecord` (the task's record of its default
+/// schedule) instead of `tuned` (its best): both timed on the wall clock
+/// (no cycles: hwacc's are exact), both measured more than once
+/// (isConfirmed), equally fresh, and `tuned` less than kTunedMargin faster.
+/// `hatc compile/run --db`, a deployed library, the coordinator's index,
+/// `hatc tune`'s end-to-end estimate and `hatc report`'s model view all
+/// decide by this.
+bool givesWayToDefault(const Record &tuned, const Record &defaultRecord);
+/// The rule on two latencies alone (seconds): `tunedS` is less than
+/// kTunedMargin faster than `defaultS`.
+inline bool withinTunedMargin(double tunedS, double defaultS) {
+  return tunedS > defaultS * (1 - kTunedMargin);
+}
+
 /// The record's GFLOP/s: extras "gflops" (the CPU's measured, or hwacc's
 /// over modeled time); 0 when it has none.
 double gflopsOf(const Record &record);

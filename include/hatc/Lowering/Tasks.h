@@ -118,20 +118,15 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
     const std::function<std::optional<TunedScript>(const ModelTask &)> &tuned,
     int64_t threads = 0);
 
-/// On the wall clock (cpu, gpu), a task's best record replaces its default
-/// schedule only when it ran more than this fraction faster than the
-/// default's record, both measured more than once (see modelScheduleFor).
-constexpr double kTunedMargin = 0.02;
-
 /// extractTasks + buildModelSchedule with each task's best fresh record of
 /// `target` in `database` (none when `database` is null): what
 /// `hatc compile/run MODEL --db DB` and a deployed library use. With
 /// `allowStale`, a task without a fresh record takes its best stale one
 /// (another compiler version or machine; its source says which); without,
-/// such a task gets the default and a note naming the stale records. A
-/// best record within kTunedMargin of the default's gives way to the
-/// default (its source says so): closer than that, which config is faster
-/// is the measurements' noise.
+/// such a task gets the default and a note naming the stale records. Each
+/// task's record is Database::bestToBuild's: a best record less than
+/// db::kTunedMargin faster than the default's gives way to the default (its
+/// source says so).
 /// With `threads` (> 0) on the CPU, only records that ran on that many
 /// kernel threads count: a config measured on 2 says nothing of its speed
 /// on 1, so a task tuned only on others gets the default and a note.

@@ -50,11 +50,22 @@ struct TaskProgress {
   /// (Tuner::confirm): it supersedes existingBest and the curve, which
   /// hold single measurements.
   std::optional<double> remeasuredBest;
+  /// Timed on the wall clock (cpu, gpu), not modeled (hwacc's exact
+  /// cycles): a build then takes the default over a best within
+  /// db::kTunedMargin of it.
+  bool wallClock = true;
 
   double bestThroughput() const;
   /// flops / best throughput, in seconds; nullopt before any trial worked.
   std::optional<double> bestLatency() const;
   std::optional<double> defaultLatency() const;
+  /// Whether a build takes the default schedule over the best one: both
+  /// measured again (remeasuredBest) on the wall clock, the best less than
+  /// db::kTunedMargin faster (db::withinTunedMargin, the database's rule).
+  bool defaultBuilt() const;
+  /// The latency of the schedule a build takes: the default's when
+  /// defaultBuilt, else the best's, else the default's.
+  std::optional<double> builtLatency() const;
 };
 
 struct SchedulerOptions {
@@ -76,8 +87,8 @@ private:
   SchedulerOptions options;
 };
 
-/// sum_i w_i * (best latency of task i, else its default latency), in
-/// seconds, over the tasks that have either; `counted` gets how many did.
+/// sum_i w_i * (the latency of what a build of task i takes: builtLatency),
+/// in seconds, over the tasks that have one; `counted` gets how many did.
 double estimatedLatency(const std::vector<TaskProgress> &tasks,
                         size_t *counted = nullptr);
 /// The same with every task at its default latency.

@@ -138,6 +138,61 @@ TEST(CoordIndex, RanksRecordsMeasuredAgainFirstAsTheDatabaseDoes) {
             cpu->configJson);
 }
 
+// The coordinator runs what a build would (Database::bestToBuild): a CPU
+// best less than db::kTunedMargin faster than the confirmed default gives
+// way to it; hwacc's exact cycles do not.
+TEST(CoordIndex, TunedRecordWithinTheMarginGivesWayToTheDefault) {
+  TempDir dir;
+  std::string path = dir.file("t.db");
+  auto confirmed = [](db::Record record) {
+    record.extrasJson = R"({"measurements":3})";
+    return record;
+  };
+  db::Record byDefault =
+      confirmed(cpuRecord("gemm", 1.0, R"({"sketch":"default"})"));
+  byDefault.sketch = "default";
+  {
+    auto database = db::Database::open(path);
+    database->commitRecord(byDefault);
+    database->commitRecord(confirmed(cpuRecord("gemm", 0.99, R"({"a":1})")));
+    db::Record hwDefault = confirmed(hwaccRecord("gemm", 1000));
+    hwDefault.sketch = "default";
+    hwDefault.configJson = R"({"sketch":"default"})";
+    database->commitRecord(hwDefault);
+    database->commitRecord(confirmed(hwaccRecord("gemm", 995)));
+  }
+  ScheduleIndex index({fakeCpu(), fakeHwacc()}, {}, {});
+  ASSERT_TRUE(index.load(path));
+  const IndexEntry *cpu = index.lookup("gemm", "h-gemm", 0);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ(cpu->sketch, "default");
+  EXPECT_DOUBLE_EQ(cpu->seconds, 1.0);
+  auto database = db::Database::open(path);
+  bool gaveWay = false;
+  EXPECT_EQ(database
+                ->bestToBuild("gemm", {"cpu", "cpu-fp", "host"},
+                              compilerVersion(), {}, &gaveWay)
+                ->configJson,
+            cpu->configJson);
+  EXPECT_TRUE(gaveWay);
+  const IndexEntry *hwacc = index.lookup("gemm", "h-gemm", 1);
+  ASSERT_NE(hwacc, nullptr);
+  EXPECT_EQ(hwacc->configJson, R"({"tm":64})");
+
+  // 5% faster: the tuned record.
+  database->commitRecord(confirmed(cpuRecord("gemm", 0.95, R"({"a":2})")));
+  ASSERT_TRUE(index.load(path));
+  cpu = index.lookup("gemm", "h-gemm", 0);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ(cpu->configJson, R"({"a":2})");
+  EXPECT_EQ(database
+                ->bestToBuild("gemm", {"cpu", "cpu-fp", "host"},
+                              compilerVersion(), {}, &gaveWay)
+                ->configJson,
+            cpu->configJson);
+  EXPECT_FALSE(gaveWay);
+}
+
 TEST(CoordIndex, StaleRecordsOnlyWhenAllowed) {
   TempDir dir;
   std::string path = dir.file("t.db");
