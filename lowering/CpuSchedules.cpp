@@ -439,8 +439,9 @@ std::optional<std::string> panelMatmulReason(const CpuOpShape &shape,
   if (!p.pack)
     return std::string("B panels need pack");
   if (p.fuse)
-    return std::string("B panels do not fuse the consumer (it runs as "
-                       "its own threaded loop)");
+    return std::string("B panels take no fuse: their consumer runs in "
+                       "the matmul's threads already, after each thread's "
+                       "rows");
   int64_t M = shape.loopRanges[0], N = shape.loopRanges[1],
           K = shape.loopRanges[2];
   CpuMatmulParams::Tiles t = p.tiles(shape);
@@ -1209,11 +1210,15 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
       loc(), mlir::transform::ParamType::get(ctx, b.getI64Type()),
       b.getI64IntegerAttr(p.par));
   annotate(packB, kPanelPackAttr, threads);
-  // The consumer (of C's unpack, a reshape) runs as its own loop, threaded
-  // over rows and vectorized.
-  mlir::Value consumer;
-  if (shape.hasElementwiseConsumer)
-    consumer = consumersOf(consumersOf(compute, 0), 0);
+  // The consumer (of C's unpack, a reshape) runs as its own vectorized
+  // loop: with threads, in each thread's region after its rows of the
+  // matmul (the consumer is tiled over threads and the unpack, the matmul
+  // and its fill fused into its tiles: one parallel region, not two).
+  mlir::Value unpack, consumer;
+  if (shape.hasElementwiseConsumer) {
+    unpack = consumersOf(compute, 0);
+    consumer = consumersOf(unpack, 0);
+  }
   // Threads over M; cache tiles (dims m, n/nr, k, n%nr); register tiles
   // with n outer, so the nr x kc panel stays in L1 over the tile's rows.
   // (The dims: m, n/nr, k[/g], n%nr[, k%g].)
@@ -1223,6 +1228,7 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
       sizes.push_back(0);
     return sizes;
   };
+  bool consumerFused = false;
   if (p.par > 1) {
     // C's init, packed: tensor.pack of the fill until canonicalization
     // folds it into a fill of the packed shape, which each thread then
@@ -1234,10 +1240,21 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
       });
       init = producerOf(compute, 2);
     }
-    auto [tiled, forall] = tileForallThreads(compute, dims({p.par, 0, 0}));
-    if (init)
-      fuseInto(init, forall);
-    compute = tiled;
+    if (consumer) {
+      auto [tiledConsumer, forall] = tileForallThreads(consumer, {p.par, 0});
+      mlir::Value region = fuseInto(unpack, forall).second;
+      auto [fused, withCompute] = fuseInto(compute, region);
+      if (init)
+        fuseInto(init, withCompute);
+      compute = fused;
+      consumer = tiledConsumer;
+      consumerFused = true;
+    } else {
+      auto [tiled, forall] = tileForallThreads(compute, dims({p.par, 0, 0}));
+      if (init)
+        fuseInto(init, forall);
+      compute = tiled;
+    }
   }
   std::vector<int64_t> order = p.orderNmk ? std::vector<int64_t>{1, 0, 2}
                                           : std::vector<int64_t>{0, 1, 2};
@@ -1259,7 +1276,7 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
   if (kc > kStep)
     registerLoops.push_back({loops[2], true, group ? 1 : p.kUnroll});
   if (consumer)
-    consumerLoop(consumer, 2, 0, p.par, vectorLanes);
+    consumerLoop(consumer, 2, 0, consumerFused ? 1 : p.par, vectorLanes);
 }
 
 void CpuScheduleScript::consumerLoop(mlir::Value consumer, size_t rank,
