@@ -619,9 +619,10 @@ std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
   if (!inPlace)
     if (auto panels = panelMatmul(p, shape, facts))
       return *panels;
-  // The elementwise consumer fused into each thread's rows (an epilogue),
+  // The elementwise consumer fused into each thread's rows (a batch
+  // matmul: its batches), an epilogue in the matmul's parallel region,
   // where the sketch can: threads dividing the rows, a vectorizable width.
-  p.fuse = !batched && shape.hasElementwiseConsumer && M % p.par == 0 &&
+  p.fuse = shape.hasElementwiseConsumer && (batched ? B : M) % p.par == 0 &&
            p.tiles(shape).cols % facts.vectorLanes == 0;
   return p;
 }
@@ -1068,8 +1069,9 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
     mlir::Value consumers = consumersOf(op, 0);
     mlir::Value fill = producerOf(op, 2);
     auto [tiledConsumer, forall] = tileForallThreads(
-        consumers, overN ? std::vector<int64_t>{0, p.par}
-                         : std::vector<int64_t>{p.par, 0});
+        consumers, batched ? std::vector<int64_t>{p.par, 0, 0}
+                   : overN ? std::vector<int64_t>{0, p.par}
+                           : std::vector<int64_t>{p.par, 0});
     auto [fused, forall2] = fuseInto(op, forall);
     fuseInto(fill, forall2);
     op = fused;
@@ -1150,7 +1152,9 @@ void CpuScheduleScript::matmul(mlir::Value op, const CpuOpShape &shape,
   vectorize(micro);
   prepareContractions(func()); // as in panelMatmul
   if (p.fuse) {
-    vectorize(tileFor(consumer, {1, vectorLanes}).first);
+    vectorize(tileFor(consumer, batched ? std::vector<int64_t>{1, 1, vectorLanes}
+                                        : std::vector<int64_t>{1, vectorLanes})
+                  .first);
   } else if (consumer) {
     // Over the threads as the matmul is: its rows, its columns, or its
     // batch.

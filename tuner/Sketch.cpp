@@ -126,6 +126,8 @@ std::optional<std::string> Sketch::checkDomains(const Config &config) const {
            "', not '" + name() + "'";
   for (const KnobSpec &knob : specs) {
     auto it = config.find(knob.name);
+    if (it == config.end() && knob.absentMeans)
+      continue;
     if (it == config.end())
       return "missing knob '" + knob.name + "'";
     if (std::find(knob.domain.begin(), knob.domain.end(), *it) ==

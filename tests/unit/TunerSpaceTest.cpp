@@ -130,6 +130,32 @@ TEST(TunerSpace, ConstraintsExplainThemselves) {
             std::string::npos);
 }
 
+// A knob added to a space after configs without it were recorded (fuse,
+// offered to batch matmuls later) may be absent: the config is valid and
+// means its absentMeans value. Any other knob is still required.
+TEST(TunerSpace, AKnobAddedLaterMayBeAbsent) {
+  Workload w = load("matmul_bias_relu.mlir");
+  SearchSpace space(analyzeWorkload(w), cpuFacts());
+  Config config = {{"sketch", "cpu_matmul"}, {"par", 2},       {"mc", 64},
+                   {"nc", 128},              {"kc", 128},      {"mr", 8},
+                   {"nr", 32},               {"k_unroll", 2},  {"order", "mnk"},
+                   {"pack", 0},              {"fuse", 0}};
+  ASSERT_FALSE(space.invalidReason(config)) << *space.invalidReason(config);
+  auto withFuse = space.script(config);
+  ASSERT_TRUE(bool(withFuse)) << errorMessage(withFuse.takeError());
+  config.erase("fuse");
+  EXPECT_FALSE(space.invalidReason(config)) << *space.invalidReason(config);
+  auto without = space.script(config);
+  ASSERT_TRUE(bool(without)) << errorMessage(without.takeError());
+  // The same script, below its first line (the config as given).
+  EXPECT_EQ(without->substr(without->find('\n')),
+            withFuse->substr(withFuse->find('\n')));
+  config.erase("mr");
+  auto reason = space.invalidReason(config);
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("missing knob 'mr'"), std::string::npos) << *reason;
+}
+
 TEST(TunerSpace, HwaccTilesRespectTheMemories) {
   Workload w = load("matmul_1024.mlir");
   TargetFacts facts;

@@ -55,8 +55,9 @@ public:
       if (weightsFromMemory)
         specs[8] = {"pack", ints({2})};
     }
-    if (shape.hasElementwiseConsumer && !batched)
-      specs.push_back({"fuse", ints({0, 1})});
+    // A batch matmul's configs had no fuse before it was offered to them.
+    if (shape.hasElementwiseConsumer)
+      specs.push_back({"fuse", ints({0, 1}), nlohmann::json(0)});
     // i8 / bf16 where the host has their dot products: FMAs on widened
     // values (1) or a dot product of a k group per step (4 or 2).
     dotGroup = cpuShapeOf(shape).dotGroup(cpuFactsOf(target));
@@ -177,7 +178,7 @@ public:
                            group, t.kc)
           .str();
     if (fuse) {
-      if (M % par)
+      if (!batched && M % par) // a batch matmul's threads divide B (above)
         return llvm::formatv("fusion needs par={0} to divide M={1}", par, M)
             .str();
       if (t.cols % target.vectorLanes)

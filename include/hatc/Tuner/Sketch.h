@@ -34,6 +34,10 @@ using Config = nlohmann::json; // {"sketch": "...", "<knob>": value, ...}
 struct KnobSpec {
   std::string name;
   std::vector<nlohmann::json> domain;
+  /// For a knob added to a space after configs without it were recorded
+  /// (an older log, a hand-written config): the value its absence means,
+  /// so that such a config stays valid. Configs the tuner makes name it.
+  std::optional<nlohmann::json> absentMeans;
 };
 
 /// What the sketches need to know about a workload: its anchor op (the one
