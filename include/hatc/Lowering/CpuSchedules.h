@@ -123,8 +123,10 @@ struct CpuMatmulParams {
   bool splitsN(const CpuOpShape &shape) const;
 
   /// Whether CpuScheduleScript::matmul schedules the op's elementwise
-  /// consumer too: fused into its tiles (fuse), or as its own threaded,
-  /// vectorized loop (panels; otherwise where N is whole vectors).
+  /// consumer too: fused into its threads' tiles (fuse; a batch matmul's
+  /// over its batches), as its own vectorized loop in the matmul's
+  /// parallel region after each thread's rows (panels), or otherwise as
+  /// its own threaded, vectorized loop where N is whole vectors.
   bool ownsConsumer(const CpuOpShape &shape, int64_t vectorLanes) const;
 
   /// The cache tiles clamped to a thread's part of the problem (`cols`:
