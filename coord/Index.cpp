@@ -54,8 +54,7 @@ struct Pick {
     db::RankKey rank = db::rankKey(record, metricOf(record));
     bool isBest = !best || rank < bestRank; // ties: the older record
     bool isDefault =
-        record.sketch == "default" && db::isConfirmed(record) &&
-        !record.script.empty() &&
+        db::isConfirmedDefault(record) && !record.script.empty() &&
         (!confirmedDefault || metricOf(record) < metricOf(*confirmedDefault));
     if (!isBest && !isDefault)
       return;

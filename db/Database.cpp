@@ -205,11 +205,15 @@ int64_t measurementsOf(std::string_view extrasJson) {
 
 bool isConfirmed(const Record &record) { return measurementsOf(record) > 1; }
 
+bool mayGiveWayToDefault(const Record &tuned) {
+  return tuned.sketch != "default" && !tuned.cycles && tuned.latencyS &&
+         isConfirmed(tuned);
+}
+
 bool givesWayToDefault(const Record &tuned, const Record &defaultRecord) {
-  if (tuned.sketch == "default" || defaultRecord.sketch != "default" ||
-      tuned.cycles || defaultRecord.cycles || !tuned.latencyS ||
-      !defaultRecord.latencyS || tuned.stale != defaultRecord.stale ||
-      !isConfirmed(tuned) || !isConfirmed(defaultRecord))
+  if (!mayGiveWayToDefault(tuned) || !isConfirmedDefault(defaultRecord) ||
+      defaultRecord.cycles || !defaultRecord.latencyS ||
+      tuned.stale != defaultRecord.stale)
     return false;
   return withinTunedMargin(*tuned.latencyS, *defaultRecord.latencyS);
 }
@@ -564,16 +568,15 @@ std::optional<Record> Database::bestToBuild(const std::string &workloadKey,
     *gaveWay = false;
   std::optional<Record> found =
       best(workloadKey, target, compilerVersion, options);
-  if (!found || found->sketch == "default" || found->cycles ||
-      !isConfirmed(*found))
+  if (!found || !mayGiveWayToDefault(*found))
     return found;
   // Confirmed records rank first, so the tuner's confirmed default is
   // among the first few of them; the first one found decides.
   constexpr size_t kDefaultLookupDepth = 16;
   for (Record &record : topK(workloadKey, target, compilerVersion,
                              kDefaultLookupDepth, options)) {
-    if (record.sketch != "default" || !isConfirmed(record) ||
-        record.stale != found->stale || record.script.empty())
+    if (!isConfirmedDefault(record) || record.stale != found->stale ||
+        record.script.empty())
       continue;
     if (givesWayToDefault(*found, record)) {
       if (gaveWay)

@@ -1232,7 +1232,6 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
       sizes.push_back(0);
     return sizes;
   };
-  bool consumerFused = false;
   if (p.par > 1) {
     // C's init, packed: tensor.pack of the fill until canonicalization
     // folds it into a fill of the packed shape, which each thread then
@@ -1252,7 +1251,6 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
         fuseInto(init, withCompute);
       compute = fused;
       consumer = tiledConsumer;
-      consumerFused = true;
     } else {
       auto [tiled, forall] = tileForallThreads(compute, dims({p.par, 0, 0}));
       if (init)
@@ -1279,8 +1277,10 @@ void CpuScheduleScript::panelMatmul(mlir::Value op, const CpuOpShape &shape,
     contractions = true;
   if (kc > kStep)
     registerLoops.push_back({loops[2], true, group ? 1 : p.kUnroll});
+  // Already in the threads' region (or on one thread): no threads of its
+  // own.
   if (consumer)
-    consumerLoop(consumer, 2, 0, consumerFused ? 1 : p.par, vectorLanes);
+    consumerLoop(consumer, 2, 0, /*par=*/1, vectorLanes);
 }
 
 void CpuScheduleScript::consumerLoop(mlir::Value consumer, size_t rank,

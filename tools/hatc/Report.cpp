@@ -161,9 +161,10 @@ modelRows(db::Database &database, const CompileRequest &request) {
     row.flops = task.flops;
     // What a build takes (Database::bestToBuild): the best record, or the
     // best confirmed default's when the best gives way to it.
-    std::optional<db::Record> best, confirmedDefault;
+    std::vector<db::Record> records = database.records(task.key, key);
+    const db::Record *best = nullptr, *confirmedDefault = nullptr;
     std::optional<double> confirmedDefaultS;
-    for (const db::Record &r : database.records(task.key, key)) {
+    for (const db::Record &r : records) {
       if (r.compilerVersion != version ||
           r.targetFingerprint != key.fingerprint) {
         row.stale += r.workloadHash == task.hash;
@@ -176,16 +177,16 @@ modelRows(db::Database &database, const CompileRequest &request) {
         continue;
       if (r.sketch == "default")
         row.defaultS = latency;
-      if (r.sketch == "default" && db::isConfirmed(r) &&
+      if (db::isConfirmedDefault(r) &&
           (!confirmedDefaultS || *latency < *confirmedDefaultS)) {
-        confirmedDefault = r;
+        confirmedDefault = &r;
         confirmedDefaultS = latency;
       }
       db::RankKey rank = db::rankKey(r, *latency);
       if (!row.bestRank || rank < *row.bestRank) {
         row.bestS = latency;
         row.bestRank = rank;
-        best = r;
+        best = &r;
       }
     }
     if (best && confirmedDefault &&

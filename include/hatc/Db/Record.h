@@ -164,6 +164,15 @@ constexpr double kTunedMargin = 0.02;
 /// `hatc tune`'s end-to-end estimate and `hatc report`'s model view all
 /// decide by this.
 bool givesWayToDefault(const Record &tuned, const Record &defaultRecord);
+/// The tuned side of givesWayToDefault: a confirmed record of another
+/// schedule than the default, timed on the wall clock. Only such a best
+/// record is compared with the task's default.
+bool mayGiveWayToDefault(const Record &tuned);
+/// The default side: a record of the default schedule measured more than
+/// once, the only kind a tuned record gives way to.
+inline bool isConfirmedDefault(const Record &record) {
+  return record.sketch == "default" && isConfirmed(record);
+}
 /// The rule on two latencies alone (seconds): `tunedS` is less than
 /// kTunedMargin faster than `defaultS`.
 inline bool withinTunedMargin(double tunedS, double defaultS) {
