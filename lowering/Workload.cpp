@@ -451,6 +451,21 @@ void untransposeContractions(func::FuncOp entry) {
   }
 }
 
+/// Erases the module's functions other than `entry`; returns whether any
+/// went. A workload is one function (validateEntry refuses calls), so the
+/// others are other workloads of the file: a schedule matches ops by name
+/// across the module, and left there, their ops would be matched too
+/// ("requires target to map to exactly 1 LinalgOp").
+bool keepOnlyEntry(ModuleOp module, func::FuncOp entry) {
+  bool erased = false;
+  for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (func != entry) {
+      func.erase();
+      erased = true;
+    }
+  return erased;
+}
+
 } // namespace
 
 llvm::Expected<Workload> workloadFromModule(OwningOpRef<ModuleOp> module,
@@ -479,6 +494,10 @@ llvm::Expected<Workload> workloadFromModule(OwningOpRef<ModuleOp> module,
   }
   func::FuncOp entry = candidates.front();
   workload.entryName = entry.getSymName().str();
+  if (keepOnlyEntry(*module, entry)) {
+    llvm::raw_string_ostream os(workload.ownIr);
+    module->print(os);
+  }
 
   FunctionType type = entry.getFunctionType();
   for (auto [i, input] : llvm::enumerate(type.getInputs())) {

@@ -41,7 +41,9 @@ db::Record makeRecord(const Workload &workload, const Target &target,
   db::Record record;
   record.workloadKey = workload.key();
   record.workloadHash = workload.hash();
-  if (auto buffer = llvm::MemoryBuffer::getFile(workload.path, true))
+  if (!workload.ownIr.empty())
+    record.workloadIr = workload.ownIr;
+  else if (auto buffer = llvm::MemoryBuffer::getFile(workload.path, true))
     record.workloadIr = (*buffer)->getBuffer().str();
   record.targetKind = targetKindName(target.kind);
   record.targetName = target.name;

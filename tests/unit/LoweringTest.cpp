@@ -105,6 +105,37 @@ TEST(Workload, RejectsWhatItCannotRun) {
             std::string::npos);
 }
 
+TEST(Workload, AnEntryOfSeveralFunctionsIsThatFunctionAlone) {
+  // @g is another workload of the same file, whose add a schedule matching
+  // linalg.add by name would also reach.
+  const char *source = R"(
+    func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+      %b = tensor.empty() : tensor<4xf32>
+      %c = linalg.add ins(%a, %a : tensor<4xf32>, tensor<4xf32>) outs(%b : tensor<4xf32>) -> tensor<4xf32>
+      return %c : tensor<4xf32> }
+    func.func private @unused(%a: tensor<4xf32>) -> tensor<4xf32> {
+      return %a : tensor<4xf32> }
+    func.func @g(%a: tensor<4xf32>) -> tensor<4xf32> {
+      %b = tensor.empty() : tensor<4xf32>
+      %c = linalg.add ins(%a, %a : tensor<4xf32>, tensor<4xf32>) outs(%b : tensor<4xf32>) -> tensor<4xf32>
+      return %c : tensor<4xf32> })";
+  auto f = parseWorkload(test::context(), source, "two.mlir", "f");
+  ASSERT_TRUE(bool(f)) << errorMessage(f.takeError());
+  mlir::ModuleOp module = f->module.get();
+  EXPECT_TRUE(module.lookupSymbol("f"));
+  EXPECT_FALSE(module.lookupSymbol("unused"));
+  EXPECT_FALSE(module.lookupSymbol("g"));
+  // What a record keeps is the entry alone, and it loads without --entry.
+  EXPECT_EQ(f->ownIr.find("@g"), std::string::npos) << f->ownIr;
+  auto again = parseWorkload(test::context(), f->ownIr, "own.mlir");
+  ASSERT_TRUE(bool(again)) << errorMessage(again.takeError());
+  EXPECT_EQ(again->key(), f->key());
+  EXPECT_EQ(again->hash(), f->hash());
+  // A file of one workload is its own IR.
+  Workload one = parseOrDie(kMatmul);
+  EXPECT_TRUE(one.ownIr.empty());
+}
+
 TEST(DefaultSchedule, MovesReductionsBeforeTheLastParallelLoop) {
   using V = std::vector<int64_t>;
   EXPECT_EQ(innermostParallelPermutation({"parallel", "parallel", "reduction"}),

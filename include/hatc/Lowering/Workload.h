@@ -61,6 +61,10 @@ struct Workload {
   /// so a schedule is timed as the model runs it (a weight's packing
   /// folded at compile time). Records keep `path`'s form.
   std::string measurePath;
+  /// The workload's own IR when it is not `path`'s text: the entry of a
+  /// file of several functions, printed as loaded (the others erased), for
+  /// records to keep (a database re-reads a task from its IR alone).
+  std::string ownIr;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::string entryName;
   std::vector<TensorSpec> inputs;  // entry arguments
