@@ -1452,7 +1452,11 @@ void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,
   // Without the unit batch dim the contraction is a plain matmul (patch
   // rows, filters, patch length) and the patch copy 2-D; the rewrite
   // replaces both ops, so they are matched again: the GEMM by its result
-  // type, the copy as the producer of its first operand.
+  // type and its loops (two parallel, one reduction: where K == N, a 1x1
+  // conv of as many filters as channels, the copy's result type is the
+  // same, M x K; MLIR 19's filter_operand_types fails on ops of another
+  // operand count instead of skipping them), the copy as the producer of
+  // its first operand.
   applyPatterns(func(), [](mlir::OpBuilder &b, mlir::Location loc) {
     b.create<mlir::transform::ApplyFoldUnitExtentDimsViaReshapesPatternsOp>(
         loc);
@@ -1460,11 +1464,20 @@ void CpuScheduleScript::convIm2col(mlir::Value conv, const CpuOpShape &shape,
   });
   mlir::Type acc = mlir::parseType(shape.accType, context());
   auto gemmType = mlir::RankedTensorType::get({M, N}, acc);
+  auto iterator = [&](mlir::utils::IteratorType t) -> mlir::Attribute {
+    return mlir::linalg::IteratorTypeAttr::get(context(), t);
+  };
+  mlir::NamedAttribute gemmLoops = b.getNamedAttr(
+      "iterator_types",
+      b.getArrayAttr({iterator(mlir::utils::IteratorType::parallel),
+                      iterator(mlir::utils::IteratorType::parallel),
+                      iterator(mlir::utils::IteratorType::reduction)}));
   mlir::Value gemm = b.create<mlir::transform::MatchOp>(
       loc(), anyOp(), root(),
       b.getStrArrayAttr({mlir::linalg::GenericOp::getOperationName()}),
-      mlir::transform::MatchInterfaceEnumAttr(), mlir::DictionaryAttr(),
-      mlir::TypeAttr::get(gemmType), mlir::ArrayAttr());
+      mlir::transform::MatchInterfaceEnumAttr(),
+      b.getDictionaryAttr({gemmLoops}), mlir::TypeAttr::get(gemmType),
+      mlir::ArrayAttr());
   mlir::Value im2col = producerOf(gemm, 0);
   if (p.par > 1) {
     auto [tiled, forall] = tileForallThreads(gemm, {p.par, 0, 0});
