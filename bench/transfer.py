@@ -18,6 +18,12 @@ For each target kind (hwacc, cpu):
     whole space, where the guided pool's records crowd near the best and
     half their pairs are near-ties; the models train on the other tasks'
     records of both pools (hatc-bench-transfer --test-db);
+ 2c. both tables again with a corpus (--corpus, CPU by default): synthetic
+    tasks of the same op classes, `hatc model corpus` (random samples of
+    each, then as many guided trials), whose records train every held-out
+    task's model and are never held out (a corpus task of the held-out
+    task's shape is left out with it): what a database seeded with
+    `hatc model corpus` gives a task of a shape it has not seen;
  1b. CPU noise ceiling: every OK pool record measured again
     (`hatc measure --configs`); the pairwise accuracy p of the second
     measurement against the first says how far two measurements agree (a
@@ -35,6 +41,7 @@ For each target kind (hwacc, cpu):
   bench/transfer.py [--targets hwacc,cpu] [--pool-trials hwacc=48,cpu=24]
                     [--trials 64] [--seed 1] [--workdir DIR] [--gap 0.05]
                     [--models "cpu=a,b;hwacc=c"] [--no-models] [--no-random]
+                    [--corpus cpu=160,hwacc=0] [--corpus-seed 1]
 
 The models need Debian's python3-onnx (make_models.py runs under
 /usr/bin/python3); the noise ceiling is measured on the examples only.
@@ -169,6 +176,22 @@ def build_pool(kind, pool, models, trials, seed, workdir, search):
     return keys, False
 
 
+def build_corpus(kind, tasks, trials, seed, workdir):
+    """Tunes `tasks` synthetic tasks (hatc model corpus) into a database of
+    the workdir, or reuses it; returns (path, reused)."""
+    db = os.path.join(workdir, f"corpus.{kind}.n{tasks}.t{trials}.s{seed}.v{POOL_VERSION}.db")
+    done = db + ".done"
+    if os.path.exists(done):
+        return db, True
+    cmd = [HATC, "model", "corpus", "--target", kind, "--db", db, "--tasks", str(tasks),
+           "--trials", str(trials), "--seed", str(seed)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"transfer.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    open(done, "w").close()
+    return db, False
+
+
 def pairwise(a, b, gap=0.0):
     """Pairwise order agreement of two equally indexed lists, over the pairs
     whose b values differ by more than `gap` of the larger."""
@@ -261,10 +284,15 @@ def main():
     p.add_argument("--no-models", action="store_true", help="pool the examples only")
     p.add_argument("--no-random", action="store_true",
                    help="skip the second LOTO table (held-out tasks ranked on random samples)")
+    p.add_argument("--corpus", default="cpu=160,hwacc=0",
+                   help="synthetic tasks (hatc model corpus) whose records join the training "
+                        "sets, KIND=N,... (0: none)")
+    p.add_argument("--corpus-seed", type=int, default=1)
     p.add_argument("--gap", type=float, default=0.05,
                    help="pairs closer than this fraction are left out of pw> (default 0.05)")
     args = p.parse_args()
     pool_trials = dict((k, int(v)) for k, v in (x.split("=") for x in args.pool_trials.split(",")))
+    corpus_tasks = dict((k, int(v)) for k, v in (x.split("=") for x in args.corpus.split(",") if x))
     focus = dict(FOCUS)
     if args.focus:
         for part in args.focus.split(";"):
@@ -311,6 +339,21 @@ def main():
             loto = subprocess.run([LOTO, pool, kind, "--gap", str(args.gap), "--test-db", random_pool],
                                   capture_output=True, text=True)
             print(loto.stdout.rstrip() or loto.stderr.rstrip())
+        if corpus_tasks.get(kind, 0) > 0:
+            corpus, corpus_reused = build_corpus(kind, corpus_tasks[kind], pool_trials[kind],
+                                                 args.corpus_seed, workdir)
+            tests = [("the guided pool's records", [])]
+            if not args.no_random:
+                tests.append(("random samples", ["--test-db", random_pool]))
+            for what, flags in tests:
+                print(f"\n{kind}: leave-one-task-out as above (held-out tasks ranked on {what}), "
+                      f"every model also trained on a corpus of {corpus_tasks[kind]} synthetic "
+                      f"tasks (hatc model corpus --seed {args.corpus_seed}: {pool_trials[kind]} "
+                      f"random samples and {pool_trials[kind]} guided trials each"
+                      f"{'; reused ' + corpus if corpus_reused else ''})")
+                loto = subprocess.run([LOTO, pool, kind, "--gap", str(args.gap), "--train-db", corpus]
+                                      + flags, capture_output=True, text=True)
+                print(loto.stdout.rstrip() or loto.stderr.rstrip())
         pool_records = records(pool)
         if kind == "cpu":
             print(f"\n{kind}: noise ceiling, each OK pool config measured again; pairwise accuracy of "

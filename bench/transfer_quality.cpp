@@ -2,7 +2,7 @@
 //
 // hatc-bench-transfer DB KIND [--min-records N] [--objective O]
 //                     [--rounds R] [--depth D] [--gap G] [--dump FILE]
-//                     [--test-db T]
+//                     [--test-db T] [--train-db C]...
 //
 // For every workload with records of target kind KIND in the database:
 // trains the tuner's XGBoost model on the records of every other workload
@@ -25,6 +25,9 @@
 //              tuner::pooledModelOptions).
 // --dump FILE writes every sample as a JSON line (its task, throughput and
 // non-zero features by name), for looking at what a model gets wrong.
+// --train-db C (repeatable) adds C's records to every held-out task's
+// training set, never held out themselves (a corpus: hatc model corpus);
+// a corpus task of the held-out task's shape is left out with it.
 // --test-db T ranks each held-out task's records in T instead (e.g. random
 // samples of its space, `hatc tune --search random`: what a new task's
 // first trials are drawn from, where DB's guided records crowd near the
@@ -53,6 +56,11 @@ std::string workloadOf(const std::string &group) {
   return group.substr(0, group.rfind('@'));
 }
 
+/// The workload's structural key, without the hash of its weights.
+std::string keyOf(const std::string &workload) {
+  return workload.substr(0, workload.find('#'));
+}
+
 /// The features before the shape-relative block (schema 2's layout).
 std::vector<float> schema2(std::vector<float> f) {
   for (int i = cost_model::FRelTileM; i < cost_model::kFeatureCount; ++i)
@@ -79,7 +87,7 @@ double estimateScore(const std::vector<float> &f) {
   std::fprintf(stderr,
                "usage: %s DB KIND [--min-records N] [--objective O] "
                "[--rounds R] [--depth D] [--gap G] [--dump FILE] "
-               "[--test-db T]\n",
+               "[--test-db T] [--train-db C]...\n",
                argv0);
   std::exit(1);
 }
@@ -93,6 +101,7 @@ int main(int argc, char **argv) {
   size_t minRecords = 8;
   double gap = 0.05;
   std::string dumpPath, testPath;
+  std::vector<std::string> trainPaths;
   tuner::TuneOptions tuneDefaults;
   cost_model::XGBoostOptions options;
   options.objective = tuneDefaults.objective;
@@ -115,18 +124,23 @@ int main(int argc, char **argv) {
       dumpPath = value;
     else if (flag == "--test-db")
       testPath = value;
+    else if (flag == "--train-db")
+      trainPaths.push_back(value);
     else
       usage(argv[0]);
   }
   mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   initContext(context);
   std::unique_ptr<db::Database> database, testDatabase;
+  std::vector<std::unique_ptr<db::Database>> trainDatabases;
   try {
     db::OpenOptions open;
     open.readOnly = true;
     database = db::Database::open(argv[1], open);
     if (!testPath.empty())
       testDatabase = db::Database::open(testPath, open);
+    for (const std::string &path : trainPaths)
+      trainDatabases.push_back(db::Database::open(path, open));
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
@@ -147,6 +161,19 @@ int main(int argc, char **argv) {
     all.samples.insert(all.samples.end(), more.samples.begin(),
                        more.samples.end());
     tested.resize(all.samples.size(), true);
+  }
+  // A corpus (--train-db): its tasks train every held-out task's model and
+  // are never held out themselves.
+  size_t corpusRecords = 0;
+  std::vector<bool> fromCorpus(all.samples.size(), false);
+  for (const auto &corpus : trainDatabases) {
+    tuner::CrossTaskSamples more = tuner::crossTaskSamples(
+        *corpus, context, kind, target->fingerprint());
+    corpusRecords += more.samples.size();
+    all.samples.insert(all.samples.end(), more.samples.begin(),
+                       more.samples.end());
+    tested.resize(all.samples.size(), false);
+    fromCorpus.resize(all.samples.size(), true);
   }
   if (!dumpPath.empty()) {
     std::FILE *dump = std::fopen(dumpPath.c_str(), "w");
@@ -179,6 +206,10 @@ int main(int argc, char **argv) {
                            : "",
               testPath.c_str(), options.objective.c_str(), gap * 100,
               gap * 100);
+  if (!trainPaths.empty())
+    std::printf("(%zu of the records from %zu corpus database(s), training "
+                "only)\n",
+                corpusRecords, trainPaths.size());
   std::printf("%-30s %5s %4s", "held-out task", "train", "test");
   for (const char *name : names)
     std::printf("|%-15s", name);
@@ -193,6 +224,9 @@ int main(int argc, char **argv) {
     for (const auto &[other, theirs] : byWorkload)
       if (other != workload)
         for (size_t i : theirs) {
+          // A corpus task of the held-out task's shape is that task.
+          if (fromCorpus[i] && keyOf(other) == keyOf(workload))
+            continue;
           cost_model::Sample s = all.samples[i];
           train[2].push_back(s);
           s.features = schema3(s.features);

@@ -28,7 +28,7 @@ const Subcommand kSubcommands[] = {
     {"replay", replayCommand, "import a JSON-lines tuning log into a database"},
     {"export", exportCommand, "write a database's records as a JSON-lines log"},
     {"db", dbCommand, "database maintenance: db stats"},
-    {"model", modelCommand, "train a cross-task cost model from a database"},
+    {"model", modelCommand, "train a cross-task cost model; seed a database with synthetic tasks"},
     {"tune", tuneCommand, "search schedules with evolution + an XGBoost cost model"},
     {"report", reportCommand, "an HTML report of a tuning database"},
     {"measure", measureCommand, "measure a batch of configs in isolated workers"},
