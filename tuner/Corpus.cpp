@@ -114,9 +114,9 @@ std::string emitFunction(const std::string &name, const Anchor &a) {
   size_t rank = a.result.size();
   std::string bias = tensorType({a.result.back()});
   os << "func.func @" << name << "(";
-  for (const auto &[operand, dims] : a.operands)
-    os << (&operand == &a.operands.front().first ? "" : ", ") << "%" << operand
-       << ": " << tensorType(dims);
+  llvm::interleaveComma(a.operands, os, [&](const auto &operand) {
+    os << "%" << operand.first << ": " << tensorType(operand.second);
+  });
   if (hasBias(a.consumer))
     os << ", %bias: " << bias;
   os << ") -> " << result << " {\n";
@@ -125,12 +125,12 @@ std::string emitFunction(const std::string &name, const Anchor &a) {
   os << "  %init0 = linalg.fill ins(%zero : f32) outs(%init : " << result
      << ") -> " << result << "\n";
   os << "  %acc = " << a.op << " ins(";
-  for (const auto &[operand, dims] : a.operands)
-    os << (&operand == &a.operands.front().first ? "%" : ", %") << operand;
+  llvm::interleaveComma(a.operands, os,
+                        [&](const auto &operand) { os << "%" << operand.first; });
   os << " : ";
-  for (const auto &[operand, dims] : a.operands)
-    os << (&operand == &a.operands.front().first ? "" : ", ")
-       << tensorType(dims);
+  llvm::interleaveComma(a.operands, os, [&](const auto &operand) {
+    os << tensorType(operand.second);
+  });
   os << ") outs(%init0 : " << result << ") -> " << result << "\n";
   if (a.consumer == Consumer::None) {
     os << "  return %acc : " << result << "\n}\n";
