@@ -153,28 +153,25 @@ int main(int argc, char **argv) {
   }
   tuner::CrossTaskSamples all =
       tuner::crossTaskSamples(*database, context, kind, target->fingerprint());
-  // Which samples a held-out task is ranked on: all of DB's, or T's only.
+  // Which samples a held-out task is ranked on (all of DB's, or T's only),
+  // and which come from a corpus (--train-db): those train every held-out
+  // task's model and are never held out themselves.
   std::vector<bool> tested(all.samples.size(), !testDatabase);
-  if (testDatabase) {
-    tuner::CrossTaskSamples more = tuner::crossTaskSamples(
-        *testDatabase, context, kind, target->fingerprint());
-    all.samples.insert(all.samples.end(), more.samples.begin(),
-                       more.samples.end());
-    tested.resize(all.samples.size(), true);
-  }
-  // A corpus (--train-db): its tasks train every held-out task's model and
-  // are never held out themselves.
-  size_t corpusRecords = 0;
   std::vector<bool> fromCorpus(all.samples.size(), false);
-  for (const auto &corpus : trainDatabases) {
-    tuner::CrossTaskSamples more = tuner::crossTaskSamples(
-        *corpus, context, kind, target->fingerprint());
-    corpusRecords += more.samples.size();
+  auto append = [&](db::Database &from, bool test, bool corpus) {
+    tuner::CrossTaskSamples more =
+        tuner::crossTaskSamples(from, context, kind, target->fingerprint());
     all.samples.insert(all.samples.end(), more.samples.begin(),
                        more.samples.end());
-    tested.resize(all.samples.size(), false);
-    fromCorpus.resize(all.samples.size(), true);
-  }
+    tested.resize(all.samples.size(), test);
+    fromCorpus.resize(all.samples.size(), corpus);
+    return more.samples.size();
+  };
+  if (testDatabase)
+    append(*testDatabase, /*test=*/true, /*corpus=*/false);
+  size_t corpusRecords = 0;
+  for (const auto &corpus : trainDatabases)
+    corpusRecords += append(*corpus, /*test=*/false, /*corpus=*/true);
   if (!dumpPath.empty()) {
     std::FILE *dump = std::fopen(dumpPath.c_str(), "w");
     if (!dump) {

@@ -1,5 +1,6 @@
 //===- Corpus.cpp - Synthetic tasks for the cross-task cost model ---------===//
 #include "hatc/Tuner/Corpus.h"
+#include "hatc/Runtime/Buffer.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -26,10 +27,7 @@ template <typename T> T pick(std::mt19937_64 &rng, std::initializer_list<T> v) {
 }
 
 std::string tensorType(const Dims &dims) {
-  std::string s = "tensor<";
-  for (int64_t d : dims)
-    s += std::to_string(d) + "x";
-  return s + "f32>";
+  return "tensor<" + TensorSpec{ElemKind::F32, dims}.str() + ">";
 }
 
 std::string shapeName(const Dims &dims) {
@@ -234,54 +232,35 @@ Anchor drawDepthwise(std::mt19937_64 &rng) {
   return a;
 }
 
-int classWeight(CorpusClass c) {
-  switch (c) {
-  case CorpusClass::Matmul:
-    return 7;
-  case CorpusClass::BatchMatmul:
-  case CorpusClass::Depthwise:
-    return 3;
-  case CorpusClass::Conv:
-    return 6;
-  }
-  return 1;
-}
+/// Each class: its name, its share of a corpus and how a task is drawn.
+struct ClassInfo {
+  CorpusClass opClass;
+  llvm::StringLiteral name;
+  int weight;
+  Anchor (*draw)(std::mt19937_64 &);
+};
+constexpr ClassInfo kClasses[] = {
+    {CorpusClass::Matmul, "matmul", 7, drawMatmul},
+    {CorpusClass::BatchMatmul, "batch_matmul", 3, drawBatchMatmul},
+    {CorpusClass::Conv, "conv", 6, drawConv},
+    {CorpusClass::Depthwise, "depthwise", 3, drawDepthwise},
+};
 
-Anchor drawAnchor(CorpusClass c, std::mt19937_64 &rng) {
-  switch (c) {
-  case CorpusClass::Matmul:
-    return drawMatmul(rng);
-  case CorpusClass::BatchMatmul:
-    return drawBatchMatmul(rng);
-  case CorpusClass::Conv:
-    return drawConv(rng);
-  case CorpusClass::Depthwise:
-    return drawDepthwise(rng);
-  }
-  return drawMatmul(rng);
+const ClassInfo &infoOf(CorpusClass c) {
+  return *llvm::find_if(kClasses,
+                        [&](const ClassInfo &i) { return i.opClass == c; });
 }
 
 } // namespace
 
 llvm::StringRef corpusClassName(CorpusClass opClass) {
-  switch (opClass) {
-  case CorpusClass::Matmul:
-    return "matmul";
-  case CorpusClass::BatchMatmul:
-    return "batch_matmul";
-  case CorpusClass::Conv:
-    return "conv";
-  case CorpusClass::Depthwise:
-    return "depthwise";
-  }
-  return "";
+  return infoOf(opClass).name;
 }
 
 std::optional<CorpusClass> parseCorpusClass(llvm::StringRef name) {
-  for (CorpusClass c : {CorpusClass::Matmul, CorpusClass::BatchMatmul,
-                        CorpusClass::Conv, CorpusClass::Depthwise})
-    if (corpusClassName(c) == name)
-      return c;
+  for (const ClassInfo &info : kClasses)
+    if (info.name == name)
+      return info.opClass;
   return std::nullopt;
 }
 
@@ -310,11 +289,11 @@ std::vector<CorpusTask> drawCorpus(size_t count, uint64_t seed,
     // robin: the mix holds at every prefix of the corpus).
     int total = 0;
     for (CorpusClass c : open)
-      total += classWeight(c);
+      total += infoOf(c).weight;
     CorpusClass next = open.front();
     double deficit = -1e300;
     for (CorpusClass c : open) {
-      double d = double(classWeight(c)) / total * double(tasks.size() + 1) -
+      double d = double(infoOf(c).weight) / total * double(tasks.size() + 1) -
                  double(drawn[c]);
       if (d > deficit) {
         deficit = d;
@@ -323,7 +302,7 @@ std::vector<CorpusTask> drawCorpus(size_t count, uint64_t seed,
     }
     std::optional<Anchor> found;
     for (int attempt = 0; attempt < kAttempts && !found; ++attempt) {
-      Anchor a = drawAnchor(next, rng);
+      Anchor a = infoOf(next).draw(rng);
       if (a.flops >= kMinFlops && a.flops <= kMaxFlops &&
           anchors.insert(a.shape).second)
         found = std::move(a);
