@@ -33,8 +33,11 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -43,6 +46,14 @@
 using namespace mlir;
 
 namespace hatc {
+
+/// What memref.copy lowers to a memcpy (MemRefToLLVM's test): an identity
+/// layout or a static, row-major contiguous one.
+static bool isContiguous(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  return type.getLayout().isIdentity() ||
+         memref::isStaticShapeAndContiguousRowMajor(type);
+}
 
 void buildCpuBufferizePipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
@@ -64,6 +75,16 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  // memcpy-op: a copy between strided views (a padded tile's rows) as
+  // linalg.copy, lowered to loops that LLVM vectorizes; memref.copy would
+  // call the C runner's memrefCopy, which moves one element per memcpy.
+  bufferize.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
+    if (isContiguous(from) && isContiguous(to))
+      b.create<memref::CopyOp>(loc, from, to);
+    else
+      b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // A result written through views of its buffer (a packed matmul's
   // expand_shape, collapsed back) returns the allocation itself.

@@ -16,3 +16,18 @@ func.func @matmul(%A: tensor<4x3xf32> {bufferization.writable = false},
   %C = linalg.matmul ins(%A, %B : tensor<4x3xf32>, tensor<3x5xf32>) outs(%C0 : tensor<4x5xf32>) -> tensor<4x5xf32>
   return %C : tensor<4x5xf32>
 }
+
+// A copy between contiguous buffers stays a memref.copy (a memcpy): here the
+// read-only argument copied whole before a slice of it is overwritten. One
+// into a strided view is a linalg.copy (loops LLVM vectorizes), not a
+// memref.copy, whose lowering calls the C runner's memrefCopy.
+// CHECK-LABEL: func.func @overwritten_argument
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<4x8xf32>)
+// CHECK: memref.copy %arg0, %[[OUT]] : memref<4x8xf32> to memref<4x8xf32>
+// CHECK: %[[V:.*]] = memref.subview %[[OUT]][1, 2] [2, 3] [1, 1]
+// CHECK: linalg.copy ins(%arg1 : memref<2x3xf32{{.*}}>) outs(%[[V]] :
+func.func @overwritten_argument(%a: tensor<4x8xf32> {bufferization.writable = false},
+                                %b: tensor<2x3xf32> {bufferization.writable = false}) -> tensor<4x8xf32> {
+  %r = tensor.insert_slice %b into %a[1, 2] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
