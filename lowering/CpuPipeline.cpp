@@ -55,10 +55,22 @@ static bool isContiguous(Value buffer) {
          memref::isStaticShapeAndContiguousRowMajor(type);
 }
 
+/// The bufferization's copies (its memcpy-op): memref.copy between
+/// contiguous buffers, linalg.copy where a side is a strided view.
+static LogicalResult createCopy(OpBuilder &b, Location loc, Value from,
+                                Value to) {
+  if (isContiguous(from) && isContiguous(to))
+    b.create<memref::CopyOp>(loc, from, to);
+  else
+    b.create<linalg::CopyOp>(loc, from, to);
+  return success();
+}
+
 void buildCpuBufferizePipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   // one-shot-bufferize{bufferize-function-boundaries=1
   //                    function-boundary-type-conversion=identity-layout-map}
+  // with a memcpy-op of its own (createCopy, below).
   // tensor.concat has no bufferization model: empty + insert_slices.
   pm.addPass(createDecomposeTensorOps());
   // i8 x i8 matmuls starting from a fill: A's row sums in C's initial
@@ -78,13 +90,7 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   // memcpy-op: a copy between strided views (a padded tile's rows) as
   // linalg.copy, lowered to loops that LLVM vectorizes; memref.copy would
   // call the C runner's memrefCopy, which moves one element per memcpy.
-  bufferize.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
-    if (isContiguous(from) && isContiguous(to))
-      b.create<memref::CopyOp>(loc, from, to);
-    else
-      b.create<linalg::CopyOp>(loc, from, to);
-    return success();
-  };
+  bufferize.memCpyFn = createCopy;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // A result written through views of its buffer (a packed matmul's
   // expand_shape, collapsed back) returns the allocation itself.
@@ -92,6 +98,7 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   // buffer-results-to-out-params{hoist-static-allocs=1}
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
+  outParams.memCpyFn = createCopy; // a returned view copied out, as above
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
