@@ -85,6 +85,7 @@ std::vector<WorkloadShape> shapes() {
       matmul(1024, 1024, 1024), matmul(128, 3072, 768), matmul(257, 129, 67),
       matmul(7, 13, 5), matmul(1, 1, 1), matmul(1, 1000, 2048),
       matmul(3, 17, 4096), matmul(100, 8, 9), matmul(64, 64, 768),
+      matmul(49, 2048, 1024), matmul(8, 3072, 1024), matmul(10, 96, 40),
       shape(A::Matmul, "linalg.matmul", {256, 512, 256}, "i8", "i32"),
       shape(A::Matmul, "linalg.matmul", {1024, 1024, 1024}, "f32", "f32",
             /*consumer=*/true),
@@ -208,6 +209,49 @@ CpuFacts cpuFacts(int64_t lanes, int64_t registers) {
 }
 
 } // namespace
+
+TEST(TunerDefaults, OddRowsTakeATallRegisterTile) {
+  // 49 rows (a 7x7 grid) over 2 threads: 25 a thread, which only 1-row
+  // tiles divide. 6 rows padded to 30 keep 12 accumulators in flight
+  // (1 row: 2, latency-bound; measured 4.5x slower on 49x2048x1024).
+  Config grid = matmulDefault(matmul(49, 2048, 1024), avx512());
+  EXPECT_EQ(grid.at("pack"), 1) << grid.dump();
+  EXPECT_EQ(grid.at("par"), 2) << grid.dump();
+  EXPECT_EQ(grid.at("mr"), 6) << grid.dump();
+  EXPECT_EQ(grid.at("nr"), 32) << grid.dump();
+  // A batch of 49-row matmuls: the same rule on each batch's rows.
+  WorkloadShape heads =
+      shape(OpClass::BatchMatmul, "linalg.batch_matmul", {16, 49, 64, 32});
+  EXPECT_EQ(matmulDefault(heads, avx512()).at("mr"), 6);
+  // AVX2's 16 registers: 6 x 2 vectors is the tallest tile, 25 rows pad
+  // to 30 (not 1-row tiles either).
+  EXPECT_EQ(matmulDefault(matmul(50, 256, 256), avx2()).at("mr"), 6);
+  // Rows a tall tile pads little keep it: 98 a thread, 8 rows pad 6.
+  EXPECT_EQ(matmulDefault(matmul(196, 768, 576), avx512()).at("mr"), 8);
+  // Rows a 6-row tile divides take it whole (66 on one thread: 8 rows
+  // would pad 6).
+  TargetFacts one = facts(16, 32, 48 << 10, 2 << 20, 1);
+  Config six = matmulDefault(matmul(66, 512, 512), one);
+  EXPECT_EQ(six.at("pack"), 1) << six.dump();
+  EXPECT_EQ(six.at("mr"), 6) << six.dump();
+}
+
+TEST(TunerDefaults, FewRowsSplitColumnsOverTheThreads) {
+  // 8 rows fill one thread's register tile: the 2 threads split N in
+  // place, 1536 columns each (measured 1.9x faster than 1 thread).
+  Config wide = matmulDefault(matmul(8, 3072, 1024), avx512());
+  EXPECT_EQ(wide.at("par"), 2) << wide.dump();
+  EXPECT_EQ(wide.at("pack"), 0) << wide.dump();
+  EXPECT_EQ(wide.at("mr"), 8) << wide.dump();
+  CpuMatmulParams p;
+  p.par = 2, p.pack = false, p.nr = wide.at("nr");
+  CpuOpShape mm = cpuShape("linalg.matmul", {8, 3072, 1024},
+                           {true, true, false});
+  mm.opClass = OpClass::Matmul;
+  EXPECT_TRUE(p.splitsN(mm));
+  // N that no thread count splits into whole register tiles: 1 thread.
+  EXPECT_EQ(matmulDefault(matmul(8, 1000, 2048), avx512()).at("par"), 1);
+}
 
 TEST(TunerDefaults, ConvFiltersNeedNotFillAVector) {
   std::vector<bool> conv = {true, true, true, true, false, false, false};
