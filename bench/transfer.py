@@ -68,8 +68,11 @@ GAP = 0.05
 # Bumped when what a record's figure means changes, so that a pool measured
 # the old way is not reused: 2, hwacc cycles leave the host's shared work
 # (a conv's im2col) out; 3, a CPU record's figure is its fastest timed run
-# (the workers' ExecuteOptions::rankByFastest), no longer the median.
-POOL_VERSION = 3
+# (the workers' ExecuteOptions::rankByFastest), no longer the median; 4,
+# CPU copies into strided views are loops, no longer memrefCopy calls (a
+# padded tile's configs ran up to 10x slower) and few-row matmuls have new
+# defaults.
+POOL_VERSION = 4
 EXAMPLES = {
     "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
               "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
