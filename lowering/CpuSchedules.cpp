@@ -249,24 +249,22 @@ constexpr int64_t kLatencyHidingAccumulators = 12;
 /// padded to 30, not 1 row that divides them: 4.3x faster measured).
 int64_t registerRows(const std::vector<int64_t> &domain, int64_t nr,
                      int64_t rows, const CpuFacts &facts) {
-  int64_t fitting = -1;
+  std::vector<int64_t> heights; // ascending, as the domain
   for (int64_t mr : domain)
     if (mr <= rows && fitsRegisters(mr, nr, facts))
-      fitting = std::max(fitting, mr);
-  if (fitting < 0)
+      heights.push_back(mr);
+  if (heights.empty())
     return -1;
   auto padded = [&](int64_t mr) { return (rows + mr - 1) / mr * mr; };
-  if ((padded(fitting) - rows) * 16 <= rows)
-    return fitting;
-  int64_t vectors = nr / facts.vectorLanes, best = fitting;
+  if ((padded(heights.back()) - rows) * 16 <= rows)
+    return heights.back();
+  int64_t vectors = nr / facts.vectorLanes, best = heights.back();
   double bestRate = 0;
-  for (int64_t mr : domain) {
-    if (mr > rows || !fitsRegisters(mr, nr, facts))
-      continue;
+  for (int64_t mr : heights) {
     double rate = double(rows) / double(padded(mr)) *
                   std::min(1.0, double(mr * vectors) /
                                     double(kLatencyHidingAccumulators));
-    if (rate >= bestRate) // ascending: a tie goes to the taller tile
+    if (rate >= bestRate) // a tie goes to the taller tile
       best = mr, bestRate = rate;
   }
   return best;
