@@ -484,6 +484,11 @@ TEST(TunerDefaults, SmallOpsRunOnFewerThreads) {
   TargetFacts eight = facts(16, 32, 48 << 10, 2 << 20, 8);
   EXPECT_EQ(matmulDefault(matmul(1024, 1024, 1024), eight).at("par"), 8);
   EXPECT_EQ(matmulDefault(matmul(16, 64, 64), eight).at("par"), 1);
+  // 2^18 points a thread: a 16x1024x64 matmul (2^20 points) takes 2 of 2
+  // threads (measured 10.7 -> 6.4 us), 4 of 8; 16x128x64 (2^17) one.
+  EXPECT_EQ(matmulDefault(matmul(16, 1024, 64), avx512()).at("par"), 2);
+  EXPECT_EQ(matmulDefault(matmul(16, 1024, 64), eight).at("par"), 4);
+  EXPECT_EQ(matmulDefault(matmul(16, 128, 64), avx512()).at("par"), 1);
 }
 
 TEST(TunerDefaults, RowReductionsVectorizeRows) {
