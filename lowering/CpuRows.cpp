@@ -32,7 +32,7 @@ namespace {
 /// Threads for a row op: at least this many iteration points each. These
 /// ops stream memory at a few points a nanosecond, so a thread's share
 /// should take some tens of microseconds before a fork and join (a few
-/// microseconds) pays: smaller than the compute-bound ops' million points.
+/// microseconds) pays: smaller than the compute-bound ops' 2^18 points.
 constexpr int64_t kRowsMinPointsPerThread = int64_t(1) << 15;
 
 /// A row wider than this many vectors is reduced in chunks of

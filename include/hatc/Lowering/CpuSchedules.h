@@ -268,7 +268,7 @@ bool fitsConvRegisters(int64_t ow, int64_t f, const CpuFacts &facts,
 /// The analytical defaults: what a library picks from the facts. Each is
 /// valid under its sketch's constraints (checked by TunerDefaultsTest), or
 /// nullopt where the family cannot take the shape. Small ops use fewer
-/// threads than `facts.threads` (about a million iteration points each).
+/// threads than `facts.threads` (about 2^18 iteration points each).
 std::optional<CpuMatmulParams> deriveCpuMatmul(const CpuOpShape &shape,
                                                const CpuFacts &facts);
 /// AMX where the host has it for the op's types and the shape tiles.
