@@ -66,9 +66,12 @@ if valid:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         for config in valid:
             f.write(json.dumps(config) + "\n")
-    measure = subprocess.run([hatc, "measure", example, "--target", target, "--configs", f.name,
-                              "--repeat", "1", "--json", "--run-timeout", "60"],
-                             capture_output=True, text=True)
+    try:
+        measure = subprocess.run([hatc, "measure", example, "--target", target, "--configs",
+                                  f.name, "--repeat", "1", "--json", "--run-timeout", "60"],
+                                 capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
     if measure.returncode != 0:
         sys.exit(f"hatc measure failed: {measure.stderr.strip()}")
     results = [json.loads(line) for line in measure.stdout.splitlines()]
