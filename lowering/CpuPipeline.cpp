@@ -117,6 +117,10 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   funcPm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // Each temporary allocated at its first use and freed after its last,
+  // not at the function's ends: a model's temporaries then reuse each
+  // other's cache-warm memory.
+  pm.addNestedPass<func::FuncOp>(createShrinkLiveRanges());
 }
 
 void buildCpuToLLVMPipeline(OpPassManager &pm) {

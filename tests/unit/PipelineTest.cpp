@@ -41,7 +41,8 @@ const char *kOldBufferize =
 const char *kOldDeallocation =
     "func.func(ownership-based-buffer-deallocation),canonicalize,"
     "func.func(buffer-deallocation-simplification,"
-    "bufferization-lower-deallocations),cse,canonicalize";
+    "bufferization-lower-deallocations),cse,canonicalize,"
+    "func.func(hatc-shrink-live-ranges)";
 const char *kOldToLLVM =
     "hatc-defer-accumulator-reads,hatc-expand-math,hatc-x86-dot-products,"
     "hatc-x86-amx,hatc-prefetch-weights,"
@@ -131,7 +132,7 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 39u);
+  ASSERT_EQ(names.size(), 40u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "hatc-x86-dot-row-sums");
   EXPECT_EQ(names[2], "hatc-fold-constants");

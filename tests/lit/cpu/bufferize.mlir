@@ -31,3 +31,43 @@ func.func @overwritten_argument(%a: tensor<4x8xf32> {bufferization.writable = fa
   %r = tensor.insert_slice %b into %a[1, 2] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<4x8xf32>
   return %r : tensor<4x8xf32>
 }
+
+// Temporaries are freed after their last use (hatc-shrink-live-ranges):
+// the first of two chained ones before the op after its reader.
+// CHECK-LABEL: func.func @chained_temporaries
+// CHECK: %[[T:.*]] = memref.alloc()
+// CHECK: linalg.generic {{.*}} outs(%[[T]]
+// CHECK: %[[U:.*]] = memref.alloc()
+// CHECK: linalg.generic {{.*}} ins(%[[T]] {{.*}} outs(%[[U]]
+// CHECK: linalg.yield
+// CHECK-NEXT: }
+// CHECK-NEXT: memref.dealloc %[[T]]
+// CHECK: linalg.generic {{.*}} ins(%[[U]]
+// CHECK: linalg.yield
+// CHECK-NEXT: }
+// CHECK-NEXT: memref.dealloc %[[U]]
+// CHECK-NEXT: return
+func.func @chained_temporaries(%x: tensor<1024xf32>) -> tensor<1024xf32> {
+  %e0 = tensor.empty() : tensor<1024xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%x : tensor<1024xf32>) outs(%e0 : tensor<1024xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<1024xf32>
+  %e1 = tensor.empty() : tensor<1024xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%t : tensor<1024xf32>) outs(%e1 : tensor<1024xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.mulf %in, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<1024xf32>
+  %e2 = tensor.empty() : tensor<1024xf32>
+  %w = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%u, %x : tensor<1024xf32>, tensor<1024xf32>) outs(%e2 : tensor<1024xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %s = arith.subf %in, %in2 : f32
+    linalg.yield %s : f32
+  } -> tensor<1024xf32>
+  return %w : tensor<1024xf32>
+}
