@@ -1,5 +1,6 @@
 // A matmul whose B is a constant (a model's weight, as a task measured with
-// its weights): cpu_matmul's B panels pack it at compile time.
+// its weights): cpu_matmul's B panels (when asked for: a B one register tile
+// wide is read in place by default) pack it at compile time.
 func.func @matmul_const_b(%A: tensor<128x64xf32>) -> tensor<128x32xf32> {
   %B = arith.constant dense<[[-5.0, -2.0, 1.0, 4.0, -4.0, -1.0, 2.0, 5.0, -3.0, 0.0, 3.0, -5.0, -2.0, 1.0, 4.0, -4.0, -1.0, 2.0, 5.0, -3.0, 0.0, 3.0, -5.0, -2.0, 1.0, 4.0, -4.0, -1.0, 2.0, 5.0, -3.0, 0.0],
     [2.0, 5.0, -3.0, 0.0, 3.0, -5.0, -2.0, 1.0, 4.0, -4.0, -1.0, 2.0, 5.0, -3.0, 0.0, 3.0, -5.0, -2.0, 1.0, 4.0, -4.0, -1.0, 2.0, 5.0, -3.0, 0.0, 3.0, -5.0, -2.0, 1.0, 4.0, -4.0],
