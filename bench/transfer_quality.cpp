@@ -129,6 +129,12 @@ int main(int argc, char **argv) {
     else
       usage(argv[0]);
   }
+  try { // an unknown --objective, before any database is read
+    cost_model::makeXGBoostModel(options);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
   mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   initContext(context);
   std::unique_ptr<db::Database> database, testDatabase;
