@@ -71,8 +71,12 @@ GAP = 0.05
 # (the workers' ExecuteOptions::rankByFastest), no longer the median; 4,
 # CPU copies into strided views are loops, no longer memrefCopy calls (a
 # padded tile's configs ran up to 10x slower) and few-row matmuls have new
-# defaults.
-POOL_VERSION = 4
+# defaults; 5, the default schedule changed again (small ops on more
+# threads, attention-sized batch matmuls and one-panel Bs in place, model
+# temporaries freed after their last use), and a default record is
+# described to the model as today's default derives it, so v4's default
+# records no longer match what was measured.
+POOL_VERSION = 5
 EXAMPLES = {
     "hwacc": ["matmul_1024", "bert_ffn_matmul", "attention_batch_matmul", "resnet50_conv3x3",
               "conv3x3_stride2", "matmul_i8", "matmul_odd", "matmul_bias_relu"],
