@@ -622,9 +622,9 @@ std::optional<CpuMatmulParams> deriveMatmulOn(const CpuOpShape &shape,
   // In place where packing costs more than it saves: where a cache tile
   // is partial (its panels padded to a dynamic size), a thread has few
   // rows to reuse the copied B panel over, a batch's B fits in half of
-  // L2 (attention's heads), where it is read as it is, or B is one panel. Not where K needs
-  // padding to the dot product's group, which only the packed panels
-  // give. Batches measured (AVX-512, 2 threads): the 15 corpus batch
+  // L2 (attention's heads), where it is read as it is, or B is one
+  // panel wide. Not where K needs padding to the dot product's group,
+  // which only the packed panels give. Batches measured (AVX-512, 2 threads): the 15 corpus batch
   // matmuls this moved in place all ran faster, 1.02-1.82x (16x128x32x128
   // 69 -> 38 us); BERT's 12x128x64x128 1.13x, the whole layer unchanged.
   CpuMatmulParams::Tiles t = p.tiles(shape);
