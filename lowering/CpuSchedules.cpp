@@ -624,9 +624,10 @@ std::optional<CpuMatmulParams> deriveMatmulOn(const CpuOpShape &shape,
   // rows to reuse the copied B panel over, a batch's B fits in half of
   // L2 (attention's heads), where it is read as it is, or B is one
   // panel wide. Not where K needs padding to the dot product's group,
-  // which only the packed panels give. Batches measured (AVX-512, 2 threads): the 15 corpus batch
-  // matmuls this moved in place all ran faster, 1.02-1.82x (16x128x32x128
-  // 69 -> 38 us); BERT's 12x128x64x128 1.13x, the whole layer unchanged.
+  // which only the packed panels give. Batches measured (AVX-512, 2
+  // threads): the 15 corpus batch matmuls this moved in place all ran
+  // faster, 1.02-1.82x (16x128x32x128 69 -> 38 us); BERT's 12x128x64x128
+  // 1.13x, the whole layer unchanged.
   CpuMatmulParams::Tiles t = p.tiles(shape);
   bool partial = t.rows % t.mc || N % t.nc || K % t.kc;
   bool smallBatches = batched && K * N * e <= facts.l2Bytes / 2;
