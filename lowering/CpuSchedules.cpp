@@ -105,6 +105,11 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
   shape.hasElementwiseConsumer = elementwiseConsumerOf(operation) != nullptr;
   shape.initProducer = hasInitProducer(operation);
   shape.initFill = initIsFill(operation);
+  shape.gathers = operation->getRegion(0)
+                      .walk([](mlir::tensor::ExtractOp) {
+                        return mlir::WalkResult::interrupt();
+                      })
+                      .wasInterrupted();
   return shape;
 }
 
@@ -1558,7 +1563,7 @@ void CpuScheduleScript::elementwise(mlir::Value op, const CpuOpShape &shape,
   std::vector<int64_t> sizes(loops, 1);
   sizes[0] = p.rows;
   sizes[loops - 1] = p.cols;
-  vectorize(tileFor(op, sizes).first);
+  vectorize(tileFor(op, sizes).first, /*vectorizeNdExtract=*/shape.gathers);
 }
 
 void CpuScheduleScript::generic(mlir::Value op, const CpuOpShape &shape,

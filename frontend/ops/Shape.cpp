@@ -192,6 +192,16 @@ Value wrapIndex(OpBuilder &b, Location loc, Value index, int64_t dim) {
   return b.create<arith::SelectOp>(loc, negative, wrapped, i);
 }
 
+/// wrapIndex, then clamped to [0, dim - 1]: the position a gather reads.
+/// ONNX calls an index outside [-dim, dim - 1] an error, which a compiled
+/// kernel cannot raise per element; clamping keeps such an index (a token
+/// id past the vocabulary) from reading outside the tensor.
+Value gatherIndex(OpBuilder &b, Location loc, Value index, int64_t dim) {
+  Value i = wrapIndex(b, loc, index, dim);
+  i = b.create<arith::MaxSIOp>(loc, i, indexConstant(b, loc, 0));
+  return b.create<arith::MinSIOp>(loc, i, indexConstant(b, loc, dim - 1));
+}
+
 SmallVector<OpFoldResult> foldResults(OpBuilder &b, ArrayRef<int64_t> v) {
   SmallVector<OpFoldResult> r;
   for (int64_t x : v)
@@ -742,7 +752,7 @@ llvm::Error convertGather(NodeContext &node) {
              [&](OpBuilder &b, Location loc, ArrayRef<Value> coords,
                  ValueRange args) -> Value {
                SmallVector<Value> source(coords.take_front(axis));
-               source.push_back(wrapIndex(b, loc, args[0], dim));
+               source.push_back(gatherIndex(b, loc, args[0], dim));
                llvm::append_range(source, coords.drop_front(axis + q));
                return b.create<tensor::ExtractOp>(loc, data, source);
              }));
@@ -779,7 +789,7 @@ llvm::Error convertGatherElements(NodeContext &node) {
              [&](OpBuilder &b, Location loc, ArrayRef<Value> coords,
                  ValueRange args) -> Value {
                SmallVector<Value> source(coords);
-               source[axis] = wrapIndex(b, loc, args[0], dim);
+               source[axis] = gatherIndex(b, loc, args[0], dim);
                return b.create<tensor::ExtractOp>(loc, data, source);
              }));
   return llvm::Error::success();
@@ -815,7 +825,7 @@ llvm::Error convertGatherND(NodeContext &node) {
                for (int64_t c = 0; c < k; ++c) {
                  at.back() = indexConstant(b, loc, c);
                  Value i = b.create<tensor::ExtractOp>(loc, indices, at);
-                 source.push_back(wrapIndex(b, loc, i, in[batch + c]));
+                 source.push_back(gatherIndex(b, loc, i, in[batch + c]));
                }
                llvm::append_range(source, coords.drop_front(q - 1));
                return b.create<tensor::ExtractOp>(loc, data, source);

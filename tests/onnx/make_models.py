@@ -252,6 +252,105 @@ def bert_base_layer():
     return model, random_inputs(106, [[1, 128, 768]]), extra
 
 
+def bert_model():
+    """A whole (tiny) BERT classifier as a PyTorch export at opset 17 writes
+    it: word, position and token-type embeddings looked up by Gather with
+    run-time ids (the position ids from Range over the sequence length), the
+    attention mask turned into an additive -10000 bias, two encoder layers
+    with the LayerNormalization op, a pooler (first token, Gemm, Tanh) and a
+    two-class head. Hidden 64 (4 heads), FFN 256, vocabulary 100, sequence
+    16; inputs are int64 ids below the vocabulary and a 0/1 mask."""
+    hidden, heads, ffn, vocab, seq, layers = 64, 4, 256, 100, 16, 2
+    head_dim = hidden // heads
+    b = Builder(19)
+
+    def layer_norm17(x, prefix):
+        gamma = b.const(prefix + "_gamma",
+                        (1 + 0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
+        beta = b.const(prefix + "_beta",
+                       (0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
+        return b.node("LayerNormalization", [x, gamma, beta], name=prefix,
+                      axis=-1, epsilon=1e-12)
+
+    words = b.node("Gather", [b.weight("word_embeddings", [vocab, hidden], 0.5),
+                              "input_ids"], name="word_lookup", axis=0)
+    shape = b.node("Shape", ["input_ids"], name="ids_shape")
+    seqlen = b.node("Gather", [shape, b.const("seq_axis", np.array(1, np.int64))],
+                    name="seq_len", axis=0)
+    positions = b.node("Range", [b.const("range_start", np.array(0, np.int64)), seqlen,
+                                 b.const("range_step", np.array(1, np.int64))],
+                       name="position_ids")
+    positions = b.node("Unsqueeze", [positions, b.ints("batch_axis", [0])],
+                       name="position_ids_batch")
+    types = b.node("ConstantOfShape", [shape], name="token_type_ids",
+                   value=helper.make_tensor("zero", I64, [1], [0]))
+    x = b.node("Add", [words, b.node("Gather", [
+        b.weight("position_embeddings", [64, hidden], 0.5), positions],
+        name="position_lookup", axis=0)], name="add_positions")
+    x = b.node("Add", [x, b.node("Gather", [
+        b.weight("token_type_embeddings", [2, hidden], 0.5), types],
+        name="type_lookup", axis=0)], name="add_types")
+    x = layer_norm17(x, "embeddings_ln")
+    # [batch, seq] 0/1 -> [batch, 1, 1, seq] additive bias, 0 or -10000.
+    mask = b.node("Unsqueeze", ["attention_mask", b.ints("mask_axes", [1, 2])],
+                  name="mask_unsqueeze")
+    mask = b.node("Cast", [mask], name="mask_cast", to=F32)
+    mask = b.node("Sub", [b.scalar("mask_one", 1.0), mask], name="mask_invert")
+    mask = b.node("Mul", [mask, b.scalar("mask_min", -10000.0)], name="mask_bias")
+    split = b.ints("split_heads", [0, 0, heads, head_dim])
+    merged = b.ints("merge_heads", [0, 0, hidden])
+    for layer in range(layers):
+        p = f"layer{layer}"
+        q = dense(b, x, hidden, hidden, p + "_query")
+        k = dense(b, x, hidden, hidden, p + "_key")
+        v = dense(b, x, hidden, hidden, p + "_value")
+
+        def heads_of(t, name, perm):
+            r = b.node("Reshape", [t, split], name=f"{p}_{name}_reshape")
+            return b.node("Transpose", [r], name=f"{p}_{name}_transpose", perm=perm)
+
+        scores = b.node("MatMul", [heads_of(q, "query", [0, 2, 1, 3]),
+                                   heads_of(k, "key", [0, 2, 3, 1])], name=p + "_scores")
+        scores = b.node("Div", [scores, b.scalar(p + "_sqrt_d", float(np.sqrt(head_dim)))],
+                        name=p + "_scale")
+        scores = b.node("Add", [scores, mask], name=p + "_masked")
+        probs = b.node("Softmax", [scores], name=p + "_softmax", axis=-1)
+        ctx = b.node("MatMul", [probs, heads_of(v, "value", [0, 2, 1, 3])],
+                     name=p + "_context")
+        ctx = b.node("Transpose", [ctx], name=p + "_context_transpose", perm=[0, 2, 1, 3])
+        ctx = b.node("Reshape", [ctx, merged], name=p + "_context_reshape")
+        x = layer_norm17(b.node("Add", [dense(b, ctx, hidden, hidden, p + "_out"), x],
+                                name=p + "_attn_residual"), p + "_ln1")
+        h = dense(b, x, hidden, ffn, p + "_ffn_in")
+        e = b.node("Erf", [b.node("Div", [h, b.scalar(p + "_sqrt2", float(np.sqrt(2.0)))],
+                                  name=p + "_gelu_div")], name=p + "_gelu_erf")
+        e = b.node("Add", [e, b.scalar(p + "_one", 1.0)], name=p + "_gelu_add")
+        e = b.node("Mul", [b.node("Mul", [h, e], name=p + "_gelu_mul"),
+                           b.scalar(p + "_half", 0.5)], name=p + "_gelu_half")
+        y = dense(b, e, ffn, hidden, p + "_ffn_out")
+        x = layer_norm17(b.node("Add", [y, x], name=p + "_ffn_residual"), p + "_ln2")
+    b.node("Identity", [x], ["last_hidden_state"], name="last_hidden_state")
+    first = b.node("Gather", [x, b.const("first_token", np.array(0, np.int64))],
+                   name="first_token_state", axis=1)
+    pooled = b.node("Tanh", [b.node("Gemm", [first, b.weight("pooler_w", [hidden, hidden]),
+                                             b.weight("pooler_b", [hidden], 0.1)],
+                                    name="pooler")], name="pooler_tanh")
+    b.node("Gemm", [pooled, b.weight("classifier_w", [2, hidden]),
+                    b.weight("classifier_b", [2], 0.1)], ["logits"],
+           name="classifier", transB=1)
+    model = b.model("bert_model",
+                    [tensor_info("input_ids", ["batch", "seq"], I64),
+                     tensor_info("attention_mask", ["batch", "seq"], I64)],
+                    [tensor_info("last_hidden_state", ["batch", "seq", hidden]),
+                     tensor_info("logits", ["batch", 2])], 17)
+    rng = np.random.default_rng(119)
+    ids = rng.integers(0, vocab, [1, seq]).astype(np.int64)
+    attention = np.ones([1, seq], np.int64)
+    attention[0, seq - 5:] = 0      # the last five tokens are padding
+    return model, [ids, attention], {
+        "input_shapes": [f"input_ids=1,{seq}", f"attention_mask=1,{seq}"]}
+
+
 def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None):
     """Conv (no bias, as torchvision's) + BatchNormalization, then Relu,
     Clip(0, 6) (act="relu6", bounds from `clip`) or nothing, as a PyTorch
@@ -684,6 +783,7 @@ SMALL_MODELS = {
     "elementwise_chain": elementwise_chain,
     "mobilenet_block": mobilenet_block,
     "bert_layer": bert_layer,
+    "bert_model": bert_model,
     "external_weights": external_weights,
     "big_weights": big_weights,
     "mobilenetv2_block": mobilenetv2_block,

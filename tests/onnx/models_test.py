@@ -37,6 +37,8 @@ MODELS = {
                        "GlobalAveragePool Flatten Gemm",
     "bert_layer": "MatMul Add Shape Gather Unsqueeze Concat Reshape Transpose "
                   "Div Softmax ReduceMean Sub Pow Sqrt Erf Mul",
+    "bert_model": "Gather (embeddings, run-time ids) Range ConstantOfShape Cast "
+                  "LayerNormalization Gemm Tanh, bert_layer's ops; opset 17",
     # The benchmark models (bench/model_perf.py), full size: each runs in
     # about 2 s on either target here (hwacc's device model included).
     "mobilenetv2_block": "Conv (1x1, depthwise 3x3) BatchNormalization Clip Add",

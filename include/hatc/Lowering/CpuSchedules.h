@@ -65,6 +65,10 @@ struct CpuOpShape {
   bool initProducer = false;
   /// That init is a linalg.fill (initIsFill).
   bool initFill = false;
+  /// The body reads another tensor at computed indices (tensor.extract:
+  /// an embedding lookup, a Gather with run-time indices). Vectorizing it
+  /// needs vectorize_nd_extract once that tensor has more than one dim.
+  bool gathers = false;
   int64_t elemBytes() const {
     if (elemType == "i8")
       return 1;
