@@ -6,6 +6,8 @@
 //                                 groups), then as above
 //   linalg.depthwise_conv_2d_nchw_chw -> depthwise_conv_2d_nhwc_hwc
 //                                 (option depthwise: the CPU layout)
+//   linalg.pooling_nchw_max / _sum -> pooling_nhwc_max / _sum (option
+//                                 pooling: the CPU layout)
 //
 // See the pass description in Passes.td.
 //
@@ -147,6 +149,26 @@ LogicalResult rewriteDepthwise(RewriterBase &rewriter,
                                                          kChwToHwc);
 }
 
+/// pooling_nchw_{max,sum} -> a transpose of the input to NHWC +
+/// pooling_nhwc_{max,sum} (the window operand as it was) + a transpose of
+/// the result back to NCHW.
+template <typename NhwcPool, typename NchwPool>
+void rewritePooling(RewriterBase &rewriter, NchwPool op) {
+  Value input = op.getInputs()[0], window = op.getInputs()[1],
+        init = op.getOutputs()[0];
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
+  Value nhwcAcc = nhwcInit(rewriter, loc, init);
+  auto pool = rewriter.create<NhwcPool>(
+      loc, nhwcAcc.getType(), ValueRange{nhwcInput, window},
+      ValueRange{nhwcAcc}, op.getStrides(), op.getDilations());
+  copyDiscardableAttrs(op, pool);
+  rewriter.replaceOp(op, transpose(rewriter, loc, pool.getResult(0),
+                                   kFromNhwc));
+  eraseIfDead(rewriter, init);
+}
+
 /// One conv_2d_nchw_fchw per group on rank-reduced slices, each result
 /// inserted into the accumulator.
 void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
@@ -223,6 +245,23 @@ public:
     for (linalg::Conv2DNchwFchwOp op : convs)
       if (failed(rewriteNchw(rewriter, op)))
         return signalPassFailure();
+
+    if (pooling) {
+      SmallVector<Operation *> pools;
+      getOperation()->walk([&](Operation *op) {
+        if (isa<linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op) &&
+            cast<linalg::LinalgOp>(op).hasPureTensorSemantics() &&
+            !op->hasAttr("hwacc.on_host"))
+          pools.push_back(op);
+      });
+      for (Operation *op : pools) {
+        if (auto max = dyn_cast<linalg::PoolingNchwMaxOp>(op))
+          rewritePooling<linalg::PoolingNhwcMaxOp>(rewriter, max);
+        else
+          rewritePooling<linalg::PoolingNhwcSumOp>(
+              rewriter, cast<linalg::PoolingNchwSumOp>(op));
+      }
+    }
 
     if (!depthwise)
       return;

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/IR/TransformTypes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/TargetParser/Host.h"
@@ -105,6 +106,7 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
   shape.hasElementwiseConsumer = elementwiseConsumerOf(operation) != nullptr;
   shape.initProducer = hasInitProducer(operation);
   shape.initFill = initIsFill(operation);
+  shape.initShared = shape.initProducer && !op.getDpsInits().front().hasOneUse();
   shape.gathers = operation->getRegion(0)
                       .walk([](mlir::tensor::ExtractOp) {
                         return mlir::WalkResult::interrupt();
@@ -934,8 +936,14 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
 std::optional<CpuDepthwiseConvParams>
 deriveCpuDepthwiseConv(const CpuOpShape &shape, const CpuFacts &target) {
   CpuFacts facts = withThreadsFor(shape, target);
-  if (shape.opName != "linalg.depthwise_conv_2d_nhwc_hwc" ||
-      dynamicRange(shape) || shape.loopRanges.size() != 6)
+  // NHWC pooling has the same loops and decomposes the same way (to
+  // pooling_nwc_*, which the vectorizer unrolls over kw into max or add
+  // steps of channel vectors).
+  static const llvm::StringSet<> ops = {
+      "linalg.depthwise_conv_2d_nhwc_hwc", "linalg.pooling_nhwc_max",
+      "linalg.pooling_nhwc_sum", "linalg.pooling_nhwc_min"};
+  if (!ops.contains(shape.opName) || dynamicRange(shape) ||
+      shape.loopRanges.size() != 6)
     return std::nullopt;
   const auto &r = shape.loopRanges; // n, oh, ow, c, kh, kw
   int64_t OH = r[1], OW = r[2], C = r[3], KW = r[5];
@@ -1425,11 +1433,15 @@ mlir::Value CpuScheduleScript::convTiles(mlir::Value op, const CpuOpShape &shape
   // and end in the elementwise consumer (bias, relu, a residual add):
   // both fused into each register tile, so neither makes its own pass
   // over the output. Without a consumer and threads, the init stays a
-  // pass of its own (LLVM's loops): its producer is not fused into the
-  // conv's for loops, which carry the output as a loop argument.
+  // pass of its own: its producer is not fused into the conv's for loops,
+  // which carry the output as a loop argument. That pass is tiled like
+  // the output and vectorized here, unless other ops read it too (left to
+  // LLVM, a fill of a small NHWC output became a loop of scatters).
   mlir::Value init, consumer;
   if (shape.initProducer && (shape.hasElementwiseConsumer || par > 1))
     init = producerOf(op, 2);
+  else if (shape.initProducer && !shape.initShared)
+    init = tileFor(producerOf(op, 2), outTile).first;
   std::vector<int64_t> threads = {0, par, 0, 0};
   if (shape.hasElementwiseConsumer) {
     // Tiled by the consumer: the conv and its init are fused into its

@@ -35,6 +35,7 @@ void buildGraphPipeline(OpPassManager &pm,
     ConvToNhwcOptions nhwc;
     if (options.layout == GraphLayout::Cpu) {
       nhwc.depthwise = true;
+      nhwc.pooling = true;
       nhwc.anyType = true;
       nhwc.maxGroups = 0;
     }

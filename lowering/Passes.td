@@ -80,10 +80,12 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
     i32) are left alone.
 
     The graph pipeline uses the same rewrite for the CPU layout
-    (`depthwise=true any-type=true max-groups=0`): depthwise convolutions
-    become `linalg.depthwise_conv_2d_nhwc_hwc` (filter CHW -> HWC) too,
-    and `hatc-propagate-transposes` then cancels the transposes between
-    consecutive convolutions.
+    (`depthwise=true pooling=true any-type=true max-groups=0`): depthwise
+    convolutions become `linalg.depthwise_conv_2d_nhwc_hwc` (filter CHW ->
+    HWC) too, NCHW max and sum pooling (MaxPool, AveragePool) become
+    `linalg.pooling_nhwc_max` / `linalg.pooling_nhwc_sum`, and
+    `hatc-propagate-transposes` then cancels the transposes between
+    consecutive convolutions and pools.
 
     ```mlir
     %r = linalg.conv_2d_nchw_fchw {strides = dense<2> : tensor<2xi64>, ...}
@@ -104,6 +106,9 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
     Option<"depthwise", "depthwise", "bool", "false",
            "also rewrite depthwise_conv_2d_nchw_chw into "
            "depthwise_conv_2d_nhwc_hwc (the CPU layout)">,
+    Option<"pooling", "pooling", "bool", "false",
+           "also rewrite pooling_nchw_max and pooling_nchw_sum into their "
+           "NHWC forms (the CPU layout)">,
     Option<"anyType", "any-type", "bool", "false",
            "rewrite convolutions of every element type, not only those "
            "the array computes (the CPU layout)">

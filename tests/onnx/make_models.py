@@ -351,6 +351,46 @@ def bert_model():
         "input_shapes": [f"input_ids=1,{seq}", f"attention_mask=1,{seq}"]}
 
 
+def cnn_mixed():
+    """The CNN ops around the convs that a ResNet, Inception, ResNeXt or
+    segmentation export brings, at opset 13 with a dynamic batch (2 here):
+    a 7x7/2 stem with bias and Relu, MaxPool 3x3/2 (pad 1), an Inception
+    block (1x1, 3x3 and AveragePool 3x3 without the pads counted, then
+    Concat on channels), a grouped 3x3/2 conv (4 groups), a 2x nearest
+    Resize, GlobalAveragePool, Flatten and Gemm; a second output keeps the
+    resized map (Sigmoid)."""
+    b = Builder(20)
+    x = b.node("Conv", ["image", b.weight("stem_w", [32, 3, 7, 7]),
+                        b.weight("stem_b", [32], 0.1)],
+               name="stem", pads=[3, 3, 3, 3], strides=[2, 2])
+    x = b.node("Relu", [x], name="stem_relu")
+    x = b.node("MaxPool", [x], name="stem_pool", kernel_shape=[3, 3],
+               strides=[2, 2], pads=[1, 1, 1, 1])
+    b1 = b.node("Relu", [b.node("Conv", [x, b.weight("b1_w", [16, 32, 1, 1])],
+                                name="b1_conv")], name="b1_relu")
+    b2 = b.node("Relu", [b.node("Conv", [x, b.weight("b2_w", [24, 32, 3, 3])],
+                                name="b2_conv", pads=[1, 1, 1, 1])], name="b2_relu")
+    b3 = b.node("AveragePool", [x], name="b3_pool", kernel_shape=[3, 3],
+                strides=[1, 1], pads=[1, 1, 1, 1], count_include_pad=0)
+    b3 = b.node("Conv", [b3, b.weight("b3_w", [8, 32, 1, 1])], name="b3_conv")
+    x = b.node("Concat", [b1, b2, b3], name="inception_concat", axis=1)
+    x = b.node("Relu", [b.node("Conv", [x, b.weight("grouped_w", [48, 12, 3, 3])],
+                               name="grouped_conv", group=4, pads=[1, 1, 1, 1],
+                               strides=[2, 2])], name="grouped_relu")
+    up = b.node("Resize", [x, "", b.const("scales", np.array([1, 1, 2, 2], np.float32))],
+                name="upsample", mode="nearest")
+    pooled = b.node("Flatten", [b.node("GlobalAveragePool", [up], name="gap")],
+                    name="flatten", axis=1)
+    b.node("Gemm", [pooled, b.weight("fc_w", [10, 48]), b.weight("fc_b", [10], 0.1)],
+           ["logits"], name="fc", transB=1)
+    b.node("Sigmoid", [up], ["map"], name="map")
+    model = b.model("cnn_mixed", [tensor_info("image", ["N", 3, 64, 64])],
+                    [tensor_info("logits", ["N", 10]),
+                     tensor_info("map", ["N", 48, 16, 16])], 13)
+    return model, random_inputs(120, [[2, 3, 64, 64]]), {
+        "input_shapes": ["image=2,3,64,64"]}
+
+
 def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None):
     """Conv (no bias, as torchvision's) + BatchNormalization, then Relu,
     Clip(0, 6) (act="relu6", bounds from `clip`) or nothing, as a PyTorch
@@ -784,6 +824,7 @@ SMALL_MODELS = {
     "mobilenet_block": mobilenet_block,
     "bert_layer": bert_layer,
     "bert_model": bert_model,
+    "cnn_mixed": cnn_mixed,
     "external_weights": external_weights,
     "big_weights": big_weights,
     "mobilenetv2_block": mobilenetv2_block,

@@ -235,9 +235,16 @@ int runCommand(const Args &args) {
     }
     llvm::outs() << out.dump() << "\n";
   } else {
+    // A model's key joins every op's: its first ops and a count instead
+    // (--json keeps the whole key).
+    std::string key = workload.key();
+    if (workload.tasks.size() > 4)
+      key = llvm::formatv("{0} ops: {1}+{2}+... (structural hash {3})",
+                          workload.tasks.size(), workload.tasks[0].key,
+                          workload.tasks[1].key, workload.hash())
+                .str();
     llvm::outs() << llvm::formatv("workload  {0}\n          ({1} @{2})\n",
-                                  workload.key(), workload.path,
-                                  workload.entryName);
+                                  key, workload.path, workload.entryName);
     if (hwaccStats) {
       llvm::outs() << llvm::formatv(
           "target    hwacc ({0}, {1}x{1} PEs, {2} GHz)\n",

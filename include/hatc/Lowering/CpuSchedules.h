@@ -65,6 +65,8 @@ struct CpuOpShape {
   bool initProducer = false;
   /// That init is a linalg.fill (initIsFill).
   bool initFill = false;
+  /// That init has other users too (a fill CSE merged).
+  bool initShared = false;
   /// The body reads another tensor at computed indices (tensor.extract:
   /// an embedding lookup, a Gather with run-time indices). Vectorizing it
   /// needs vectorize_nd_extract once that tensor has more than one dim.
