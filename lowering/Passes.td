@@ -281,6 +281,10 @@ def ExpandMath : Pass<"hatc-expand-math", "mlir::ModuleOp"> {
     - `math.erf` on f32 (scalar or vector): MLIR's polynomial approximation;
     - `math.exp` on f32 vectors: a range reduction and Cephes' polynomial
       (LLVM 19 would call `expf` once per lane); a scalar exp stays;
+    - `math.powf` by a constant exponent of 1, 2, 3, 0.5, 0.75, -0.5 or
+      -1: multiplies, `math.sqrt`, `math.rsqrt` and a divide (MLIR's
+      algebraic simplification; `llvm.pow` is a `powf` call per element,
+      and a tanh-form GELU's x^3 made its matmul 8x slower);
     - `math.erf` on other types, `atan`, `atan2`, `asin`, `acos`, `sinh`,
       `cosh`, `tan`, `asinh`, `acosh`, `atanh` and `cbrt`: calls of libm
       (`erf`, `atanf`, ..., vector operands unrolled), which the kernel's
