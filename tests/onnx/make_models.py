@@ -391,6 +391,80 @@ def cnn_mixed():
         "input_shapes": ["image=2,3,64,64"]}
 
 
+def gpt_block():
+    """A GPT-2 block as its PyTorch export writes it at opset 17: the
+    LayerNormalization op, one QKV projection cut by Split, a causal mask
+    sliced from a constant lower-triangular bool matrix to the sequence
+    length (Shape -> Gather -> Slice) and applied with Where, and the tanh
+    form of GELU (Pow 3, Tanh). Hidden 128, 4 heads, MLP 512, sequence 32
+    (dynamic)."""
+    hidden, heads, seq = 128, 4, 32
+    head_dim = hidden // heads
+    b = Builder(21)
+
+    def layer_norm17(x, prefix):
+        gamma = b.const(prefix + "_gamma",
+                        (1 + 0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
+        beta = b.const(prefix + "_beta",
+                       (0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
+        return b.node("LayerNormalization", [x, gamma, beta], name=prefix,
+                      axis=-1, epsilon=1e-5)
+
+    def linear(x, n_in, n_out, prefix):
+        y = b.node("MatMul", [x, b.weight(prefix + "_w", [n_in, n_out])],
+                   name=prefix + "_matmul")
+        return b.node("Add", [y, b.weight(prefix + "_b", [n_out], scale=0.1)],
+                      name=prefix + "_bias")
+
+    h = layer_norm17("x", "ln_1")
+    q, k, v = b.node("Split", [linear(h, hidden, 3 * hidden, "c_attn"),
+                               b.ints("qkv_sizes", [hidden] * 3)],
+                     outputs=3, name="qkv_split", axis=2)
+    split = b.ints("split_heads", [1, -1, heads, head_dim])
+
+    def heads_of(t, name, perm):
+        r = b.node("Reshape", [t, split], name=name + "_reshape")
+        return b.node("Transpose", [r], name=name + "_transpose", perm=perm)
+
+    scores = b.node("MatMul", [heads_of(q, "query", [0, 2, 1, 3]),
+                               heads_of(k, "key", [0, 2, 3, 1])], name="scores")
+    scores = b.node("Mul", [scores, b.scalar("inv_sqrt_d", 1 / np.sqrt(head_dim))],
+                    name="scale")
+    length = b.node("Unsqueeze", [b.node("Gather", [
+        b.node("Shape", ["x"], name="x_shape"),
+        b.const("seq_axis", np.array(1, np.int64))], name="seq_len", axis=0),
+        b.ints("len_axes", [0])], name="seq_len_1d")
+    causal = b.const("causal", np.tril(np.ones((1, 1, 64, 64), bool)))
+    causal = b.node("Slice", [causal, b.ints("rows_from", [0]), length,
+                              b.ints("rows_axis", [2])], name="causal_rows")
+    causal = b.node("Slice", [causal, b.ints("cols_from", [0]), length,
+                              b.ints("cols_axis", [3])], name="causal_cols")
+    scores = b.node("Where", [causal, scores, b.scalar("masked", -3.4e38)],
+                    name="causal_mask")
+    probs = b.node("Softmax", [scores], name="softmax", axis=-1)
+    ctx = b.node("MatMul", [probs, heads_of(v, "value", [0, 2, 1, 3])], name="context")
+    ctx = b.node("Transpose", [ctx], name="context_transpose", perm=[0, 2, 1, 3])
+    ctx = b.node("Reshape", [ctx, b.ints("merge_heads", [1, -1, hidden])],
+                 name="context_reshape")
+    x = b.node("Add", ["x", linear(ctx, hidden, hidden, "c_proj")], name="attn_residual")
+    f = linear(layer_norm17(x, "ln_2"), hidden, 4 * hidden, "c_fc")
+    # 0.5 f (1 + tanh(sqrt(2 / pi) (f + 0.044715 f^3)))
+    cube = b.node("Pow", [f, b.scalar("three", 3.0)], name="gelu_cube")
+    t = b.node("Add", [f, b.node("Mul", [cube, b.scalar("gelu_c", 0.044715)],
+                                 name="gelu_scale_cube")], name="gelu_inner")
+    t = b.node("Tanh", [b.node("Mul", [t, b.scalar("gelu_k", float(np.sqrt(2 / np.pi)))],
+                               name="gelu_scale")], name="gelu_tanh")
+    g = b.node("Mul", [b.node("Mul", [f, b.scalar("half", 0.5)], name="gelu_half"),
+                       b.node("Add", [t, b.scalar("one", 1.0)], name="gelu_one")],
+               name="gelu")
+    b.node("Add", [x, linear(g, 4 * hidden, hidden, "mlp_proj")], ["y"],
+           name="mlp_residual")
+    model = b.model("gpt_block", [tensor_info("x", [1, "seq", hidden])],
+                    [tensor_info("y", [1, "seq", hidden])], 17)
+    return model, random_inputs(121, [[1, seq, hidden]]), {
+        "input_shapes": [f"x=1,{seq},{hidden}"]}
+
+
 def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None):
     """Conv (no bias, as torchvision's) + BatchNormalization, then Relu,
     Clip(0, 6) (act="relu6", bounds from `clip`) or nothing, as a PyTorch
@@ -825,6 +899,7 @@ SMALL_MODELS = {
     "bert_layer": bert_layer,
     "bert_model": bert_model,
     "cnn_mixed": cnn_mixed,
+    "gpt_block": gpt_block,
     "external_weights": external_weights,
     "big_weights": big_weights,
     "mobilenetv2_block": mobilenetv2_block,

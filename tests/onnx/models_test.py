@@ -41,6 +41,8 @@ MODELS = {
                   "LayerNormalization Gemm Tanh, bert_layer's ops; opset 17",
     "cnn_mixed": "Conv (7x7/2 stem, grouped) MaxPool AveragePool Concat Resize "
                  "GlobalAveragePool Flatten Gemm Sigmoid, batch 2",
+    "gpt_block": "LayerNormalization Split Slice Where Pow Tanh, a causal "
+                 "mask; opset 17",
     # The benchmark models (bench/model_perf.py), full size: each runs in
     # about 2 s on either target here (hwacc's device model included).
     "mobilenetv2_block": "Conv (1x1, depthwise 3x3) BatchNormalization Clip Add",
