@@ -732,6 +732,10 @@ def PropagateTransposes : Pass<"hatc-propagate-transposes"> {
       instead;
     - a `tensor.pad` with a constant value of a transpose pads the
       untransposed tensor;
+    - a concatenation (a chain of `tensor.insert_slice` into a
+      `tensor.empty`, as the importer writes Concat) of transposes by one
+      permutation concatenates the untransposed tensors (offsets and sizes
+      permuted) and transposes the result;
     - a transpose read by a `linalg.generic` with reduction loops (a
       pooling, a softmax) is folded into that operand's indexing map when
       all its users are generics.

@@ -4,6 +4,8 @@
 //   elementwise generic(transpose(x, p)) -> transpose(generic'(x), p)
 //   pad(transpose(x, p))                 -> transpose(pad'(x), p)
 //   reduction generic(transpose(x, p))   -> generic'(x), permuted map
+//   insert_slice chain into tensor.empty of transpose(x_i, p) (a Concat)
+//                                        -> transpose(chain'(x_i), p)
 //
 // See the pass description in Passes.td.
 //
@@ -194,6 +196,70 @@ struct AbsorbTransposeIntoReduction : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// A concatenation as the importer writes it (tensor.insert_slice of each
+/// input into the previous result, starting from a tensor.empty) whose
+/// inputs are all transposes by one permutation: the chain in the
+/// untransposed layout (offsets and sizes permuted), then one transpose of
+/// its result. Matched at the chain's last insert.
+struct SinkTransposeThroughConcat : OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp op,
+                                PatternRewriter &rewriter) const override {
+    // Not the last insert of its chain: the next one matches.
+    if (op->hasOneUse() && isa<tensor::InsertSliceOp>(*op->user_begin()))
+      return failure();
+    SmallVector<tensor::InsertSliceOp> chain;
+    Value dest = op.getResult();
+    while (auto insert = dest.getDefiningOp<tensor::InsertSliceOp>()) {
+      if (!chain.empty() && !insert->hasOneUse())
+        return failure();
+      chain.push_back(insert);
+      dest = insert.getDest();
+    }
+    auto empty = dest.getDefiningOp<tensor::EmptyOp>();
+    if (!empty || chain.size() < 2)
+      return failure();
+    std::optional<SmallVector<int64_t>> perm;
+    for (tensor::InsertSliceOp insert : chain) {
+      auto transpose = insert.getSource().getDefiningOp<linalg::TransposeOp>();
+      if (!transpose || insert.getSourceType().getRank() !=
+                            insert.getResultType().getRank() ||
+          !insert.hasUnitStride() || !insert.getResultType().hasStaticShape())
+        return failure();
+      SmallVector<int64_t> p(transpose.getPermutation());
+      if (perm && *perm != p)
+        return failure();
+      perm = p;
+    }
+    // Result dim i of a transpose is input dim perm[i]: a size or offset
+    // along i moves to perm[i].
+    auto permuted = [&](ArrayRef<OpFoldResult> v) {
+      SmallVector<OpFoldResult> out(v.size());
+      for (size_t i = 0; i < v.size(); ++i)
+        out[(*perm)[i]] = v[i];
+      return out;
+    };
+    Location loc = op.getLoc();
+    auto type = op.getResultType();
+    SmallVector<int64_t> shape(type.getRank());
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      shape[(*perm)[i]] = type.getDimSize(i);
+    Value result =
+        rewriter.create<tensor::EmptyOp>(loc, shape, type.getElementType());
+    for (tensor::InsertSliceOp insert : llvm::reverse(chain)) {
+      Value source =
+          insert.getSource().getDefiningOp<linalg::TransposeOp>().getInput();
+      result = rewriter.create<tensor::InsertSliceOp>(
+          insert.getLoc(), source, result,
+          permuted(insert.getMixedOffsets()), permuted(insert.getMixedSizes()),
+          insert.getMixedStrides());
+    }
+    rewriter.replaceOp(op, transposedTensor(rewriter, loc, result, *perm));
+    return success();
+  }
+};
+
 class PropagateTransposesPass
     : public impl::PropagateTransposesBase<PropagateTransposesPass> {
 public:
@@ -203,8 +269,8 @@ public:
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ComposeTransposes, SinkTransposeThroughElementwise,
-                 SinkTransposeThroughPad, AbsorbTransposeIntoReduction>(
-        context);
+                 SinkTransposeThroughPad, SinkTransposeThroughConcat,
+                 AbsorbTransposeIntoReduction>(context);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();
