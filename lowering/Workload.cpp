@@ -250,7 +250,7 @@ bool referenceEvaluates(Operation *op) {
              math::PowFOp, math::LogOp, math::Log1pOp, math::ExpM1Op,
              math::RsqrtOp, math::SinOp, math::CosOp, math::FloorOp,
              math::CeilOp, math::RoundEvenOp, math::RoundOp, arith::AndIOp,
-             arith::OrIOp, arith::XOrIOp>(op);
+             arith::OrIOp, arith::XOrIOp, tensor::ExtractOp>(op);
 }
 
 OpClass classifyOp(Operation *op) {

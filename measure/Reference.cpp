@@ -23,6 +23,7 @@
 #include <cblas.h>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 using namespace mlir;
 
@@ -109,6 +110,7 @@ struct Instr {
   unsigned operandBits = 0;  // integer width of operand 0
   double constant = 0;
   bool roundToF32 = false;   // an f32 result, rounded to f32 (roundF32)
+  const RefTensor *table = nullptr; // tensor.extract: the tensor it reads
 };
 
 class BodyInterpreter {
@@ -121,8 +123,11 @@ public:
   /// where the kernel does (in double, one in 2^29 of them rounds the
   /// other way: an 8-bit output one apart). A reduction keeps double: its
   /// sum is more exact than any order of f32 additions.
+  /// `tensors` gives the tensors of the function a gather's tensor.extract
+  /// reads by position.
   static llvm::Expected<BodyInterpreter>
   compile(Block &block, const llvm::DenseMap<Value, double> &captured,
+          const llvm::DenseMap<Value, RefTensor> &tensors,
           bool roundF32 = false) {
     BodyInterpreter interp;
     for (BlockArgument arg : block.getArguments())
@@ -131,7 +136,17 @@ public:
     for (Operation &op : block) {
       Instr instr;
       instr.op = &op;
+      if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+        auto it = tensors.find(extract.getTensor());
+        if (it == tensors.end())
+          return errorAt(&op, "reference: tensor.extract reads a tensor "
+                              "with no value");
+        instr.table = &it->second;
+      }
       for (Value operand : op.getOperands()) {
+        if (instr.table && operand == op.getOperand(0))
+          continue; // the tensor itself: no slot
+
         auto it = interp.slots.find(operand);
         if (it == interp.slots.end()) {
           auto cap = captured.find(operand);
@@ -171,6 +186,9 @@ public:
   }
 
   int numSlots = 0;
+  /// The first tensor.extract outside its tensor, described; run() keeps
+  /// going and the caller reports it.
+  mutable std::optional<std::string> outOfRange;
   /// (slot, value) of captured scalars; the caller seeds them once.
   std::vector<std::pair<int, double>> capturedValues;
 
@@ -186,6 +204,23 @@ public:
         return in.operands;
       if (auto index = dyn_cast<linalg::IndexOp>(op)) {
         r = double(indices[index.getDim()]);
+      } else if (in.table) {
+        // Row-major position. An index outside the tensor is an error
+        // (the kernel would read outside it): the first is kept for the
+        // caller, and the element reads 0.
+        const std::vector<int64_t> &shape = in.table->shape;
+        int64_t flat = 0;
+        bool inside = true;
+        for (size_t d = 0; d < shape.size(); ++d) {
+          int64_t i = int64_t(v(int(d)));
+          if ((i < 0 || i >= shape[d]) && inside && !outOfRange)
+            outOfRange = llvm::formatv("index {0} of dim {1} (size {2})", i,
+                                       d, shape[d])
+                             .str();
+          inside &= i >= 0 && i < shape[d];
+          flat = flat * shape[d] + i;
+        }
+        r = inside ? in.table->data[size_t(flat)] : 0;
       } else if (isa<arith::ConstantOp>(op)) {
         r = in.constant;
       } else if (isa<arith::AddFOp>(op)) {
@@ -371,8 +406,9 @@ bool isLinear(AffineExpr expr) {
 
 llvm::Error interpretLinalg(linalg::LinalgOp op,
                             std::vector<OperandView> &views,
-                            const llvm::DenseMap<Value, double> &captured) {
-  auto interp = BodyInterpreter::compile(*op.getBlock(), captured,
+                            const llvm::DenseMap<Value, double> &captured,
+                            const llvm::DenseMap<Value, RefTensor> &tensors) {
+  auto interp = BodyInterpreter::compile(*op.getBlock(), captured, tensors,
                                         op.getNumReductionLoops() == 0);
   if (!interp)
     return interp.takeError();
@@ -423,6 +459,12 @@ llvm::Error interpretLinalg(linalg::LinalgOp op,
     for (size_t o = 0; o < views.size(); ++o)
       values[o] = views[o].data ? views[o].data[offsets[o]] : views[o].scalar;
     const std::vector<int> &yielded = interp->run(values, ivs.data());
+    if (interp->outOfRange)
+      return errorAt(op, "reference: a tensor.extract reads outside its "
+                         "tensor: " + *interp->outOfRange +
+                         " (the inputs are no valid indices: give them "
+                         "with --inputs, or clamp them in the IR as the "
+                         "ONNX importer does)");
     for (size_t r = 0; r < yielded.size(); ++r) {
       OperandView &out = views[numInputs + r];
       out.data[offsets[numInputs + r]] = values[yielded[r]];
@@ -720,7 +762,7 @@ llvm::Error evalLinalg(linalg::LinalgOp op, Env &env) {
       views.push_back(std::move(view));
       ++operandIndex;
     }
-    if (llvm::Error err = interpretLinalg(op, views, env.scalars))
+    if (llvm::Error err = interpretLinalg(op, views, env.scalars, env.tensors))
       return err;
   }
   for (auto [result, out] : llvm::zip(raw->getResults(), outs))
