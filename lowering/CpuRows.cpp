@@ -150,7 +150,7 @@ void CpuScheduleScript::rows(mlir::Value op, const CpuOpShape &shape,
   std::vector<int64_t> sizes(loops, 1);
   sizes.back() = p.chunk;
   auto [tiled, forLoops] = tileFor(op, sizes);
-  vectorize(tiled);
+  vectorize(tiled, /*vectorizeNdExtract=*/shape.gathers);
   bool reduction = !shape.parallel.empty() && !shape.parallel.back();
   if (!reduction)
     return;

@@ -106,12 +106,8 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
   shape.hasElementwiseConsumer = elementwiseConsumerOf(operation) != nullptr;
   shape.initProducer = hasInitProducer(operation);
   shape.initFill = initIsFill(operation);
-  shape.initShared = shape.initProducer && !op.getDpsInits().front().hasOneUse();
-  shape.gathers = operation->getRegion(0)
-                      .walk([](mlir::tensor::ExtractOp) {
-                        return mlir::WalkResult::interrupt();
-                      })
-                      .wasInterrupted();
+  shape.initShared = initIsShared(operation);
+  shape.gathers = gathers(operation);
   return shape;
 }
 
@@ -145,6 +141,19 @@ bool hasInitProducer(mlir::Operation *anchor) {
   return producer &&
          (mlir::isa<mlir::linalg::FillOp>(producer) ||
           (init.hasOneUse() && mlir::isa<mlir::linalg::BroadcastOp>(producer)));
+}
+
+bool initIsShared(mlir::Operation *anchor) {
+  return hasInitProducer(anchor) && !mlir::cast<mlir::linalg::LinalgOp>(anchor)
+                                         .getDpsInits()
+                                         .front()
+                                         .hasOneUse();
+}
+
+bool gathers(mlir::Operation *op) {
+  return op->getRegion(0)
+      .walk([](mlir::tensor::ExtractOp) { return mlir::WalkResult::interrupt(); })
+      .wasInterrupted();
 }
 
 bool initIsFill(mlir::Operation *anchor) {

@@ -65,6 +65,8 @@ WorkloadShape analyzeWorkload(Workload &workload) {
   shape.hasElementwiseConsumer = elementwiseConsumerOf(anchor) != nullptr;
   shape.initProducer = hasInitProducer(anchor);
   shape.initFill = initIsFill(anchor);
+  shape.initShared = initIsShared(anchor);
+  shape.gathers = gathers(anchor);
   return shape;
 }
 

@@ -56,6 +56,8 @@ CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
   out.hasElementwiseConsumer = shape.hasElementwiseConsumer;
   out.initProducer = shape.initProducer;
   out.initFill = shape.initFill;
+  out.initShared = shape.initShared;
+  out.gathers = shape.gathers;
   return out;
 }
 

@@ -65,10 +65,10 @@ struct CpuOpShape {
   bool initProducer = false;
   /// That init is a linalg.fill (initIsFill).
   bool initFill = false;
-  /// That init has other users too (a fill CSE merged).
+  /// That init has other users too (initIsShared).
   bool initShared = false;
-  /// The body reads another tensor at computed indices (tensor.extract:
-  /// an embedding lookup, a Gather with run-time indices). Vectorizing it
+  /// The body reads another tensor at computed indices (gathers: an
+  /// embedding lookup, a Gather with run-time indices). Vectorizing it
   /// needs vectorize_nd_extract once that tensor has more than one dim.
   bool gathers = false;
   int64_t elemBytes() const {
@@ -104,6 +104,14 @@ bool hasInitProducer(mlir::Operation *anchor);
 
 /// Whether `anchor`'s init is a linalg.fill (a zero accumulator).
 bool initIsFill(mlir::Operation *anchor);
+
+/// Whether `anchor` has an init producer that other ops read too (a fill
+/// CSE merged).
+bool initIsShared(mlir::Operation *anchor);
+
+/// Whether the body of linalg op `op` reads a tensor by position
+/// (tensor.extract: a gather).
+bool gathers(mlir::Operation *op);
 
 /// cpu_matmul: threads over M (or the batch), cache tiles mc x nc x kc in
 /// `order`, packed (padded) panels, an mr x nr register tile of vector.fma

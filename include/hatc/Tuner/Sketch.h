@@ -57,6 +57,8 @@ struct WorkloadShape {
   /// (hasInitProducer).
   bool initProducer = false;
   bool initFill = false; // that init is a linalg.fill (initIsFill)
+  bool initShared = false; // that init has other users (initIsShared)
+  bool gathers = false;    // the body reads a tensor by position (gathers)
   int64_t gemmOps = 0; // matmul, batch_matmul and conv ops in the workload
   /// The anchor's own loops, in its order (loopRanges reorders an NCHW
   /// conv), and its hatc.op_index when its name's ops differ in the
