@@ -8,6 +8,10 @@
 //                                 (option depthwise: the CPU layout)
 //   linalg.pooling_nchw_max / _sum -> pooling_nhwc_max / _sum (option
 //                                 pooling: the CPU layout)
+//   linalg.conv_2d_ngchw_gfchw -> one conv_2d_nhwc_hwcf per group on
+//                                 channel slices of one NHWC input and
+//                                 output (option grouped-nhwc: the CPU
+//                                 layout)
 //
 // See the pass description in Passes.td.
 //
@@ -213,6 +217,85 @@ void splitGroups(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
   rewriter.replaceOp(op, acc);
 }
 
+/// A grouped conv on the NHWC layout: the input (N, G, C, H, W) collapsed
+/// to NCHW and transposed once to NHWC; per group g, a conv_2d_nhwc_hwcf
+/// of its channel slice [g C, (g + 1) C) with its filters (the whole
+/// filter transposed once to G, KH, KW, C, F, a constant), accumulating
+/// into the output's channel slice [g F, (g + 1) F); the NHWC output
+/// transposed back and expanded to (N, G, F, OH, OW). The transposes meet
+/// the neighbours' in hatc-propagate-transposes.
+void groupsOnNhwc(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp op) {
+  Value input = op.getInputs()[0], filter = op.getInputs()[1],
+        init = op.getOutputs()[0];
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto outType = cast<RankedTensorType>(init.getType());
+  int64_t N = inType.getDimSize(0), G = inType.getDimSize(1),
+          C = inType.getDimSize(2), H = inType.getDimSize(3),
+          W = inType.getDimSize(4), F = outType.getDimSize(2),
+          OH = outType.getDimSize(3), OW = outType.getDimSize(4);
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  int64_t KH = filterType.getDimSize(3), KW = filterType.getDimSize(4);
+  Type element = outType.getElementType();
+  SmallVector<ReassociationIndices> groupsAndChannels = {{0}, {1, 2}, {3},
+                                                         {4}};
+  Value nchw = rewriter.create<tensor::CollapseShapeOp>(loc, input,
+                                                        groupsAndChannels);
+  Value nhwc = transpose(rewriter, loc, nchw, kToNhwc);
+  // G, F, C, KH, KW -> G, KH, KW, C, F.
+  Value filters = transpose(rewriter, loc, filter, {0, 3, 4, 2, 1});
+  Value acc;
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, ArrayRef<int64_t>{N, OH, OW, G * F}, element);
+    acc = rewriter.create<linalg::FillOp>(loc, fill.getInputs().front(), empty)
+              .getResult(0);
+  } else {
+    Value initNchw = rewriter.create<tensor::CollapseShapeOp>(
+        loc, init, groupsAndChannels);
+    acc = transpose(rewriter, loc, initNchw, kToNhwc);
+  }
+  auto index = [&](int64_t v) -> OpFoldResult {
+    return rewriter.getIndexAttr(v);
+  };
+  SmallVector<OpFoldResult> ones(4, index(1));
+  Value result = acc;
+  for (int64_t g = 0; g < G; ++g) {
+    Value in = rewriter.create<tensor::ExtractSliceOp>(
+        loc, RankedTensorType::get({N, H, W, C}, element), nhwc,
+        SmallVector<OpFoldResult>{index(0), index(0), index(0), index(g * C)},
+        SmallVector<OpFoldResult>{index(N), index(H), index(W), index(C)},
+        ones);
+    Value w = rewriter.create<tensor::ExtractSliceOp>(
+        loc,
+        RankedTensorType::get({KH, KW, C, F}, filterType.getElementType()),
+        filters,
+        SmallVector<OpFoldResult>{index(g), index(0), index(0), index(0),
+                                  index(0)},
+        SmallVector<OpFoldResult>{index(1), index(KH), index(KW), index(C),
+                                  index(F)},
+        SmallVector<OpFoldResult>(5, index(1)));
+    SmallVector<OpFoldResult> outOffsets = {index(0), index(0), index(0),
+                                            index(g * F)};
+    SmallVector<OpFoldResult> outSizes = {index(N), index(OH), index(OW),
+                                          index(F)};
+    Value groupAcc = rewriter.create<tensor::ExtractSliceOp>(
+        loc, RankedTensorType::get({N, OH, OW, F}, element), acc, outOffsets,
+        outSizes, ones);
+    auto conv = rewriter.create<linalg::Conv2DNhwcHwcfOp>(
+        loc, groupAcc.getType(), ValueRange{in, w}, ValueRange{groupAcc},
+        op.getStrides(), op.getDilations());
+    copyDiscardableAttrs(op, conv);
+    result = rewriter.create<tensor::InsertSliceOp>(
+        loc, conv.getResult(0), result, outOffsets, outSizes, ones);
+  }
+  Value back = transpose(rewriter, loc, result, kFromNhwc);
+  rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, outType, back,
+                                                     groupsAndChannels);
+  eraseIfDead(rewriter, init);
+}
+
 template <typename ConvOp> bool convertible(ConvOp op, bool anyType) {
   if (!op.hasPureTensorSemantics() || op->hasAttr("hwacc.on_host"))
     return false;
@@ -236,6 +319,19 @@ public:
     });
     for (linalg::Conv2DNgchwGfchwOp op : grouped)
       splitGroups(rewriter, op);
+    if (groupedNhwc) {
+      SmallVector<linalg::Conv2DNgchwGfchwOp> rest;
+      getOperation()->walk([&](linalg::Conv2DNgchwGfchwOp op) {
+        auto type = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+        auto out = dyn_cast<RankedTensorType>(op.getOutputs()[0].getType());
+        auto filter = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
+        if (convertible(op, anyType) && type && type.hasStaticShape() &&
+            out && out.hasStaticShape() && filter && filter.hasStaticShape())
+          rest.push_back(op);
+      });
+      for (linalg::Conv2DNgchwGfchwOp op : rest)
+        groupsOnNhwc(rewriter, op);
+    }
 
     SmallVector<linalg::Conv2DNchwFchwOp> convs;
     getOperation()->walk([&](linalg::Conv2DNchwFchwOp op) {

@@ -36,6 +36,7 @@ void buildGraphPipeline(OpPassManager &pm,
     if (options.layout == GraphLayout::Cpu) {
       nhwc.depthwise = true;
       nhwc.pooling = true;
+      nhwc.groupedNhwc = true;
       nhwc.anyType = true;
       nhwc.maxGroups = 0;
     }

@@ -80,9 +80,12 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
     i32) are left alone.
 
     The graph pipeline uses the same rewrite for the CPU layout
-    (`depthwise=true pooling=true any-type=true max-groups=0`): depthwise
-    convolutions become `linalg.depthwise_conv_2d_nhwc_hwc` (filter CHW ->
-    HWC) too, NCHW max and sum pooling (MaxPool, AveragePool) become
+    (`depthwise=true pooling=true grouped-nhwc=true any-type=true
+    max-groups=0`): depthwise convolutions become
+    `linalg.depthwise_conv_2d_nhwc_hwc` (filter CHW -> HWC) too, a grouped
+    convolution one `linalg.conv_2d_nhwc_hwcf` per group reading and
+    writing channel slices of one NHWC input and output (no per-group
+    transposes), NCHW max and sum pooling (MaxPool, AveragePool) become
     `linalg.pooling_nhwc_max` / `linalg.pooling_nhwc_sum`, and
     `hatc-propagate-transposes` then cancels the transposes between
     consecutive convolutions and pools.
@@ -106,6 +109,10 @@ def ConvToNhwc : Pass<"hatc-conv-to-nhwc"> {
     Option<"depthwise", "depthwise", "bool", "false",
            "also rewrite depthwise_conv_2d_nchw_chw into "
            "depthwise_conv_2d_nhwc_hwc (the CPU layout)">,
+    Option<"groupedNhwc", "grouped-nhwc", "bool", "false",
+           "rewrite grouped convolutions not split for the array into one "
+           "conv_2d_nhwc_hwcf per group on channel slices of NHWC tensors "
+           "(the CPU layout)">,
     Option<"pooling", "pooling", "bool", "false",
            "also rewrite pooling_nchw_max and pooling_nchw_sum into their "
            "NHWC forms (the CPU layout)">,
