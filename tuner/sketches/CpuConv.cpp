@@ -24,7 +24,10 @@ public:
              {"ow_t", ints({1, 2, 4, 7, 8, 14})},
              {"f_t", ints({4, 8, 16, 32, 48, 64})},
              {"c_t", ints({1, 4, 8, 16, 32, 64})},
-             {"hoist", ints({0, 1})}};
+             {"hoist", ints({0, 1})},
+             // Threads over the filters instead of the rows (added later:
+             // configs recorded without it split the rows).
+             {"par_f", ints({0, 1}), json(0)}};
   }
   std::string name() const override { return "cpu_conv"; }
 
@@ -50,9 +53,15 @@ public:
       return reason;
     int64_t par = knob(c, "par"), ow = knob(c, "ow_t"), f = knob(c, "f_t"),
             ch = knob(c, "c_t");
-    if (OH % par)
+    bool parF = knobOr0(c, "par_f") != 0;
+    if (!parF && OH % par)
       return llvm::formatv("par={0} does not divide the {1} output rows", par,
                            OH)
+          .str();
+    if (parF && F % (par * f))
+      return llvm::formatv("par={0} x f_t={1} does not divide the {2} "
+                           "filters (par_f=1)",
+                           par, f, F)
           .str();
     if (OW % ow)
       return llvm::formatv("ow_t={0} does not divide the output width {1}", ow,
@@ -92,6 +101,7 @@ public:
     CpuConvParams p;
     p.par = knob(c, "par"), p.owT = knob(c, "ow_t"), p.fT = knob(c, "f_t");
     p.cT = knob(c, "c_t"), p.hoist = knob(c, "hoist");
+    p.parF = knobOr0(c, "par_f") != 0;
     p.dotGroup = dotGroup();
     return p;
   }
@@ -108,7 +118,7 @@ public:
       return std::nullopt;
     Config c = {{"sketch", name()}, {"par", p->par},   {"ow_t", p->owT},
                 {"f_t", p->fT},     {"c_t", p->cT},
-                {"hoist", int64_t(p->hoist)}};
+                {"hoist", int64_t(p->hoist)}, {"par_f", int64_t(p->parF)}};
     return c;
   }
 

@@ -205,6 +205,9 @@ inline constexpr int64_t kDotLanes = 16;
 struct CpuConvParams {
   int64_t par = 1, owT = 1, fT = 16, cT = 1;
   bool hoist = false;
+  /// The threads split the filters (F, in multiples of fT) instead of the
+  /// output rows: where the rows do not divide among them (7x7 outputs).
+  bool parF = false;
   int64_t dotGroup = 1;
   bool usesDots() const {
     return dotGroup > 1 && cT % dotGroup == 0 && fT % kDotLanes == 0;
@@ -217,6 +220,9 @@ struct CpuConvParams {
 /// channels; the accumulators stay in registers across the filter rows.
 struct CpuDepthwiseConvParams {
   int64_t par = 1, owT = 1, cT = 16;
+  /// The threads split the channels (in multiples of cT) instead of the
+  /// output rows, as CpuConvParams::parF.
+  bool parC = false;
 };
 
 /// cpu_conv_im2col (one-image conv_2d_nhwc_hwcf): a GEMM on the patch
@@ -402,9 +408,11 @@ private:
   /// init producer and elementwise consumer (CpuOpShape) fused in: tiled
   /// by the consumer where there is one, the init fused into the consumer's
   /// loops or the threads'. Returns the innermost reduction loop.
+  /// `parDim`: the output dim (of n, oh, ow, f) the threads split.
   mlir::Value convTiles(mlir::Value op, const CpuOpShape &shape, int64_t par,
                         llvm::ArrayRef<int64_t> outTile,
-                        llvm::ArrayRef<int64_t> reductionTile);
+                        llvm::ArrayRef<int64_t> reductionTile,
+                        size_t parDim = 1);
   void panelMatmul(mlir::Value op, const CpuOpShape &shape,
                    const CpuMatmulParams &p, int64_t vectorLanes);
   /// A matmul's elementwise consumer of `rank` dims as its own loop: dim
