@@ -176,6 +176,16 @@ def layer_norm(b, x, dim, prefix):
     return b.node("Add", [n, beta], name=prefix + "_shift")
 
 
+def layer_norm_op(b, x, dim, prefix, epsilon):
+    """LayerNorm as the opset-17 LayerNormalization op (what exporters
+    write from opset 17 on), over the last axis."""
+    gamma = b.const(prefix + "_gamma",
+                    (1 + 0.1 * b.rng.standard_normal(dim)).astype(np.float32))
+    beta = b.const(prefix + "_beta",
+                   (0.1 * b.rng.standard_normal(dim)).astype(np.float32))
+    return b.node("LayerNormalization", [x, gamma, beta], name=prefix,
+                  axis=-1, epsilon=epsilon)
+
 def dense(b, x, n_in, n_out, prefix):
     y = b.node("MatMul", [x, b.weight(prefix + "_w", [n_in, n_out])],
                name=prefix + "_matmul")
@@ -265,12 +275,7 @@ def bert_model():
     b = Builder(19)
 
     def layer_norm17(x, prefix):
-        gamma = b.const(prefix + "_gamma",
-                        (1 + 0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
-        beta = b.const(prefix + "_beta",
-                       (0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
-        return b.node("LayerNormalization", [x, gamma, beta], name=prefix,
-                      axis=-1, epsilon=1e-12)
+        return layer_norm_op(b, x, hidden, prefix, 1e-12)
 
     words = b.node("Gather", [b.weight("word_embeddings", [vocab, hidden], 0.5),
                               "input_ids"], name="word_lookup", axis=0)
@@ -403,12 +408,7 @@ def gpt_block():
     b = Builder(21)
 
     def layer_norm17(x, prefix):
-        gamma = b.const(prefix + "_gamma",
-                        (1 + 0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
-        beta = b.const(prefix + "_beta",
-                       (0.1 * b.rng.standard_normal(hidden)).astype(np.float32))
-        return b.node("LayerNormalization", [x, gamma, beta], name=prefix,
-                      axis=-1, epsilon=1e-5)
+        return layer_norm_op(b, x, hidden, prefix, 1e-5)
 
     def linear(x, n_in, n_out, prefix):
         y = b.node("MatMul", [x, b.weight(prefix + "_w", [n_in, n_out])],
