@@ -120,7 +120,7 @@ def file_model(path, shape_flags, work, seed):
     dims from --input-shape."""
     if not os.path.isfile(path):
         fail(f"{path}: no such model file (and not a model of make_models.py: "
-             f"{', '.join(make_models.E2E_MODELS)})")
+             f"{', '.join({**make_models.E2E_MODELS, **make_models.NETWORK_MODELS})})")
     try:
         model = onnx.load(path, load_external_data=False)
     except Exception as e:
@@ -335,7 +335,7 @@ def main():
     names = args.models or make_models.BENCH_MODELS
     models = []
     for name in names:
-        if name in make_models.E2E_MODELS:
+        if name in make_models.E2E_MODELS or name in make_models.NETWORK_MODELS:
             models.append(generated_model(name, args.work))
         else:
             models.append(file_model(name, args.input_shape, args.work, args.seed))

@@ -15,6 +15,8 @@ lit_*), whose expected outputs numpy computes here.
 when neither --only nor --set is given: cheap enough for every test run),
 `large` (full-size layers: the BERT-base encoder layer and ResNet-50's
 conv2_x stage), `e2e` (both), `bench` (what bench/model_perf.py runs),
+`networks` (whole ResNet-18 and MobileNetV2, ResNeXt-50's first stage:
+bench inputs only),
 `lit` (tiny models and error cases for lit, expected outputs by numpy),
 `all`. --only NAME adds single models.
 
@@ -465,7 +467,7 @@ def gpt_block():
         "input_shapes": [f"x=1,{seq},{hidden}"]}
 
 
-def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None):
+def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None, stride=1):
     """Conv (no bias, as torchvision's) + BatchNormalization, then Relu,
     Clip(0, 6) (act="relu6", bounds from `clip`) or nothing, as a PyTorch
     export writes them. Weights are He-scaled when an activation follows,
@@ -475,7 +477,7 @@ def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None):
     w = b.weight(prefix + "_w", [cout, cin // group, k, k],
                  scale=float(np.sqrt(gain / fan_in)))
     y = b.node("Conv", [x, w], name=prefix, kernel_shape=[k, k], pads=[k // 2] * 4,
-               strides=[1, 1], dilations=[1, 1], group=group)
+               strides=[stride, stride], dilations=[1, 1], group=group)
     y = batch_norm(b, y, cout, prefix + "_bn")
     if act == "relu":
         return b.node("Relu", [y], name=prefix + "_relu")
@@ -588,6 +590,95 @@ def mobilenetv2_block():
                     [tensor_info("output", ["batch", 24, "height", "width"])], 13)
     return model, random_inputs(108, [[1, 24, 56, 56]]), {
         "input_shapes": ["input=1,24,56,56"]}
+
+
+# --- Whole networks, for bench/model_perf.py only -------------------------
+
+def resnet18():
+    """torchvision's ResNet-18 at 224x224, batch 1 (1.8 GFLOP, 47 MB of
+    weights): 7x7/2 stem + MaxPool, four stages of two basic blocks (strided
+    3x3 and 1x1 projections where the stage starts), GlobalAveragePool and
+    a 1000-class Gemm."""
+    b = Builder(31)
+    x = conv_bn(b, "image", 3, 64, 7, "stem", act="relu", stride=2)
+    x = b.node("MaxPool", [x], name="stem_pool", kernel_shape=[3, 3],
+               strides=[2, 2], pads=[1, 1, 1, 1])
+    cin = 64
+    for stage, (cout, stride) in enumerate([(64, 1), (128, 2), (256, 2), (512, 2)]):
+        for block in range(2):
+            s = stride if block == 0 else 1
+            p = f"layer{stage + 1}_{block}"
+            y = conv_bn(b, x, cin, cout, 3, p + "_conv1", act="relu", stride=s)
+            y = conv_bn(b, y, cout, cout, 3, p + "_conv2")
+            shortcut = (x if s == 1 and cin == cout else
+                        conv_bn(b, x, cin, cout, 1, p + "_downsample", stride=s))
+            x = b.node("Relu", [b.node("Add", [y, shortcut], name=p + "_add")],
+                       name=p + "_relu")
+            cin = cout
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], name="gap")],
+               name="flatten", axis=1)
+    b.node("Gemm", [x, b.weight("fc_w", [1000, 512]), b.weight("fc_b", [1000], 0.1)],
+           ["logits"], name="fc", transB=1)
+    model = b.model("resnet18", [tensor_info("image", ["batch", 3, 224, 224])],
+                    [tensor_info("logits", ["batch", 1000])], 13)
+    return model, random_inputs(131, [[1, 3, 224, 224]]), {
+        "input_shapes": ["image=1,3,224,224"]}
+
+
+def mobilenetv2():
+    """torchvision's MobileNetV2 (width 1.0) at 224x224, batch 1 (0.6
+    GFLOP): 17 inverted residuals (1x1 expand, depthwise 3x3, strided where
+    a stage starts, 1x1 project, Clip(0, 6)), a 1x1 conv to 1280,
+    GlobalAveragePool and a 1000-class Gemm."""
+    b = Builder(32)
+    clip = (b.scalar("relu6_min", 0.0), b.scalar("relu6_max", 6.0))
+    x = conv_bn(b, "image", 3, 32, 3, "stem", act="relu6", clip=clip, stride=2)
+    cin, index = 32, 0
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for k in range(n):
+            stride, hidden, p = (s if k == 0 else 1), cin * t, f"block{index}"
+            index += 1
+            y = x
+            if t != 1:
+                y = conv_bn(b, y, cin, hidden, 1, p + "_expand", act="relu6", clip=clip)
+            y = conv_bn(b, y, hidden, hidden, 3, p + "_depthwise", act="relu6",
+                        clip=clip, group=hidden, stride=stride)
+            y = conv_bn(b, y, hidden, c, 1, p + "_project")
+            x = (b.node("Add", [y, x], name=p + "_residual")
+                 if stride == 1 and cin == c else y)
+            cin = c
+    x = conv_bn(b, x, cin, 1280, 1, "last", act="relu6", clip=clip)
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], name="gap")],
+               name="flatten", axis=1)
+    b.node("Gemm", [x, b.weight("fc_w", [1000, 1280]), b.weight("fc_b", [1000], 0.1)],
+           ["logits"], name="fc", transB=1)
+    model = b.model("mobilenetv2", [tensor_info("image", ["batch", 3, 224, 224])],
+                    [tensor_info("logits", ["batch", 1000])], 13)
+    return model, random_inputs(132, [[1, 3, 224, 224]]), {
+        "input_shapes": ["image=1,3,224,224"]}
+
+
+def resnext50_stage():
+    """ResNeXt-50 (32x4d)'s conv2_x stage at 56x56: three bottlenecks 64 or
+    256 -> 128 -> grouped 3x3 (32 groups of 4) -> 256, projection shortcut
+    in the first."""
+    b = Builder(33)
+    x, cin = "input", 64
+    for block in range(3):
+        p = f"layer1_{block}"
+        y = conv_bn(b, x, cin, 128, 1, p + "_conv1", act="relu")
+        y = conv_bn(b, y, 128, 128, 3, p + "_conv2", act="relu", group=32)
+        y = conv_bn(b, y, 128, 256, 1, p + "_conv3")
+        shortcut = x if cin == 256 else conv_bn(b, x, cin, 256, 1, p + "_downsample")
+        x = b.node("Relu", [b.node("Add", [y, shortcut], name=p + "_add")],
+                   *([["output"]] if block == 2 else []), name=p + "_relu")
+        cin = 256
+    model = b.model("resnext50_stage",
+                    [tensor_info("input", ["batch", 64, "height", "width"])],
+                    [tensor_info("output", ["batch", 256, "height", "width"])], 13)
+    return model, random_inputs(133, [[1, 64, 56, 56]]), {
+        "input_shapes": ["input=1,64,56,56"]}
 
 
 def mlp():
@@ -914,6 +1005,14 @@ LARGE_MODELS = {
     "resnet50_stage_int8": resnet50_stage_int8,
 }
 E2E_MODELS = {**SMALL_MODELS, **LARGE_MODELS}
+# Whole networks (0.6-1.8 GFLOP, up to 47 MB of weights): bench inputs for
+# bench/model_perf.py, which checks them against ONNX Runtime; no ctest
+# entry runs them.
+NETWORK_MODELS = {
+    "resnet18": resnet18,
+    "mobilenetv2": mobilenetv2,
+    "resnext50_stage": resnext50_stage,
+}
 # What bench/model_perf.py runs by default.
 BENCH_MODELS = ["bert_base_layer", "resnet50_stage", "mobilenetv2_block", "mlp"]
 LIT_MODELS = {
@@ -930,12 +1029,13 @@ LIT_MODELS = {
     "lit_uint8": lit_uint8,
     "lit_quant": lit_quant,
 }
-ALL_MODELS = {**E2E_MODELS, **LIT_MODELS}
+ALL_MODELS = {**E2E_MODELS, **NETWORK_MODELS, **LIT_MODELS}
 SETS = {
     "small": list(SMALL_MODELS),
     "large": list(LARGE_MODELS),
     "e2e": list(E2E_MODELS),
     "bench": BENCH_MODELS,
+    "networks": list(NETWORK_MODELS),
     "lit": list(LIT_MODELS),
     "all": list(ALL_MODELS),
 }
