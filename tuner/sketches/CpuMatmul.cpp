@@ -34,7 +34,7 @@ public:
              {"nc", ints({16, 32, 64, 128, 256, 512})},
              {"kc", ints({16, 32, 64, 128, 256, 512})},
              {"mr", ints({1, 2, 4, 6, 8})},
-             {"nr", ints({16, 32, 48, 64})},
+             {"nr", ints({16, 32, 48, 64, 128})},
              {"k_unroll", ints({1, 2, 4})},
              {"order", {"mnk", "nmk"}},
              {"pack", ints({0, 1})}};
@@ -131,7 +131,10 @@ public:
     if (batched && B % par)
       return llvm::formatv("par={0} does not divide the batch {1}", par, B)
           .str();
-    if (!batched && M % par && !pack)
+    // In place, the threads split M evenly, or N where few rows each
+    // would leave them (CpuMatmulParams::splitsN: a one-row product).
+    if (!batched && M % par && !pack &&
+        !params(c).splitsN(cpuShapeOf(shape)))
       return llvm::formatv("par={0} does not divide M={1}; needs pack=1 "
                            "(padding)",
                            par, M)
