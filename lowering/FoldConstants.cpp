@@ -4,6 +4,8 @@
 //     of a constant                        -> a constant
 //   conv + generic{a[c] * x + b[c]}        -> conv with scaled filter and
 //     (BatchNormalization, bias, scale)       bias a * bias + b
+//   matmul(A, constant B of N columns)     -> matmul(A, B padded with zero
+//     (option pad-matmul-columns)             columns), result sliced to N
 //
 // See the pass description in Passes.td.
 //
@@ -573,6 +575,78 @@ struct FoldAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
   int64_t threshold;
 };
 
+/// The columns a matmul's constant B is padded to: the next multiple of 64
+/// (of 16 where that adds more than an eighth), none where 16 divides N
+/// already or padding would add more than an eighth.
+std::optional<int64_t> paddedColumns(int64_t n) {
+  if (n % 16 == 0)
+    return std::nullopt;
+  for (int64_t step : {64, 16}) {
+    int64_t padded = (n + step - 1) / step * step;
+    if ((padded - n) * 8 <= n)
+      return padded;
+  }
+  return std::nullopt;
+}
+
+/// A matmul whose B is a constant with a column count no register tile
+/// divides (a classifier's 1000 classes, a vocabulary): the same matmul on
+/// B padded with zero columns, its result sliced back. The schedules then
+/// read B in place or fold its panels at compile time, where its cache
+/// tiles were padded (copied) on every run. MobileNetV2's 1x1280 x
+/// 1280x1000 head: 163 us before.
+struct PadConstantMatmulColumns : OpRewritePattern<linalg::MatmulOp> {
+  PadConstantMatmulColumns(MLIRContext *context, int64_t threshold)
+      : OpRewritePattern(context), threshold(threshold) {}
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return failure();
+    auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>();
+    if (!fill)
+      return rewriter.notifyMatchFailure(op, "the accumulator is not a fill");
+    auto data = readConstant(op.getInputs()[1]);
+    if (!data || data->type.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "B is not a readable constant");
+    int64_t K = data->type.getDimSize(0), N = data->type.getDimSize(1);
+    std::optional<int64_t> padded = paddedColumns(N);
+    if (!padded)
+      return rewriter.notifyMatchFailure(op, "N needs no padding");
+    int64_t width = data->elementBytes;
+    std::vector<char> bytes(size_t(K * *padded * width), 0);
+    for (int64_t k = 0; k < K; ++k)
+      std::memcpy(bytes.data() + k * *padded * width,
+                  data->bytes.data() + k * N * width, size_t(N * width));
+    Location loc = op.getLoc();
+    auto paddedB = RankedTensorType::get({K, *padded},
+                                         data->type.getElementType());
+    Value b = makeConstant(rewriter, loc, paddedB, bytes, data->name,
+                           threshold);
+    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+    int64_t M = resultType.getDimSize(0);
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, ArrayRef<int64_t>{M, *padded}, resultType.getElementType());
+    Value acc = rewriter
+                    .create<linalg::FillOp>(loc, fill.getInputs().front(),
+                                            empty)
+                    .getResult(0);
+    Value product = rewriter
+                        .create<linalg::MatmulOp>(
+                            loc, acc.getType(),
+                            ValueRange{op.getInputs()[0], b}, ValueRange{acc})
+                        .getResult(0);
+    SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0)),
+        sizes = {rewriter.getIndexAttr(M), rewriter.getIndexAttr(N)},
+        strides(2, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, resultType, product,
+                                                        offsets, sizes, strides);
+    return success();
+  }
+
+  int64_t threshold;
+};
+
 class FoldConstantsPass : public impl::FoldConstantsBase<FoldConstantsPass> {
 public:
   using Base::Base;
@@ -594,6 +668,8 @@ public:
         context, resourceThreshold);
     if (foldIntoConv)
       patterns.add<FoldAffineIntoConv>(context, resourceThreshold);
+    if (padMatmulColumns)
+      patterns.add<PadConstantMatmulColumns>(context, resourceThreshold);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

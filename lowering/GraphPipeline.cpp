@@ -24,6 +24,7 @@ void buildGraphPipeline(OpPassManager &pm,
   if (options.foldConstants) {
     FoldConstantsOptions fold;
     fold.foldIntoConv = options.foldIntoConv;
+    fold.padMatmulColumns = true;
     pm.addPass(createFoldConstants(fold));
   }
   if (options.fuseElementwise) {

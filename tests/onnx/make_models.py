@@ -364,8 +364,8 @@ def cnn_mixed():
     a 7x7/2 stem with bias and Relu, MaxPool 3x3/2 (pad 1), an Inception
     block (1x1, 3x3 and AveragePool 3x3 without the pads counted, then
     Concat on channels), a grouped 3x3/2 conv (4 groups), a 2x nearest
-    Resize, GlobalAveragePool, Flatten and Gemm; a second output keeps the
-    resized map (Sigmoid)."""
+    Resize, GlobalAveragePool, Flatten and a 100-class Gemm; a second
+    output keeps the resized map (Sigmoid)."""
     b = Builder(20)
     x = b.node("Conv", ["image", b.weight("stem_w", [32, 3, 7, 7]),
                         b.weight("stem_b", [32], 0.1)],
@@ -388,11 +388,12 @@ def cnn_mixed():
                 name="upsample", mode="nearest")
     pooled = b.node("Flatten", [b.node("GlobalAveragePool", [up], name="gap")],
                     name="flatten", axis=1)
-    b.node("Gemm", [pooled, b.weight("fc_w", [10, 48]), b.weight("fc_b", [10], 0.1)],
+    # 100 classes: a width no register tile divides (B padded to 112).
+    b.node("Gemm", [pooled, b.weight("fc_w", [100, 48]), b.weight("fc_b", [100], 0.1)],
            ["logits"], name="fc", transB=1)
     b.node("Sigmoid", [up], ["map"], name="map")
     model = b.model("cnn_mixed", [tensor_info("image", ["N", 3, 64, 64])],
-                    [tensor_info("logits", ["N", 10]),
+                    [tensor_info("logits", ["N", 100]),
                      tensor_info("map", ["N", 48, 16, 16])], 13)
     return model, random_inputs(120, [[2, 3, 64, 64]]), {
         "input_shapes": ["image=2,3,64,64"]}
