@@ -116,9 +116,9 @@ void copyDiscardableAttrs(Operation *from, Operation *to) {
       to->setAttr(attr.getName(), attr.getValue());
 }
 
-/// An NCHW conv `op` -> transposes of its input (to NHWC) and filter (by
-/// `filterPermutation`) + the NHWC conv `NhwcConv` + a transpose of the
-/// result back to NCHW.
+/// An NCHW conv or pool `op` -> transposes of its input (to NHWC) and
+/// filter (by `filterPermutation`; kept where that is empty) + the NHWC op
+/// `NhwcConv` + a transpose of the result back to NCHW.
 template <typename NhwcConv, typename NchwConv>
 LogicalResult rewriteToNhwc(RewriterBase &rewriter, NchwConv op,
                             ArrayRef<int64_t> filterPermutation) {
@@ -127,7 +127,10 @@ LogicalResult rewriteToNhwc(RewriterBase &rewriter, NchwConv op,
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
-  Value nhwcFilter = transpose(rewriter, loc, filter, filterPermutation);
+  // No permutation: the operand is kept (a pooling window, shape only).
+  Value nhwcFilter = filterPermutation.empty()
+                         ? filter
+                         : transpose(rewriter, loc, filter, filterPermutation);
   // Last before the conv: a zero fill must stay right before it.
   Value nhwcAcc = nhwcInit(rewriter, loc, init);
   auto conv = rewriter.create<NhwcConv>(
@@ -157,20 +160,8 @@ LogicalResult rewriteDepthwise(RewriterBase &rewriter,
 /// pooling_nhwc_{max,sum} (the window operand as it was) + a transpose of
 /// the result back to NCHW.
 template <typename NhwcPool, typename NchwPool>
-void rewritePooling(RewriterBase &rewriter, NchwPool op) {
-  Value input = op.getInputs()[0], window = op.getInputs()[1],
-        init = op.getOutputs()[0];
-  Location loc = op.getLoc();
-  rewriter.setInsertionPoint(op);
-  Value nhwcInput = transpose(rewriter, loc, input, kToNhwc);
-  Value nhwcAcc = nhwcInit(rewriter, loc, init);
-  auto pool = rewriter.create<NhwcPool>(
-      loc, nhwcAcc.getType(), ValueRange{nhwcInput, window},
-      ValueRange{nhwcAcc}, op.getStrides(), op.getDilations());
-  copyDiscardableAttrs(op, pool);
-  rewriter.replaceOp(op, transpose(rewriter, loc, pool.getResult(0),
-                                   kFromNhwc));
-  eraseIfDead(rewriter, init);
+LogicalResult rewritePooling(RewriterBase &rewriter, NchwPool op) {
+  return rewriteToNhwc<NhwcPool>(rewriter, op, /*filterPermutation=*/{});
 }
 
 /// One conv_2d_nchw_fchw per group on rank-reduced slices, each result
@@ -351,11 +342,11 @@ public:
           pools.push_back(op);
       });
       for (Operation *op : pools) {
-        if (auto max = dyn_cast<linalg::PoolingNchwMaxOp>(op))
-          rewritePooling<linalg::PoolingNhwcMaxOp>(rewriter, max);
-        else
-          rewritePooling<linalg::PoolingNhwcSumOp>(
-              rewriter, cast<linalg::PoolingNchwSumOp>(op));
+        auto max = dyn_cast<linalg::PoolingNchwMaxOp>(op);
+        if (failed(max ? rewritePooling<linalg::PoolingNhwcMaxOp>(rewriter, max)
+                       : rewritePooling<linalg::PoolingNhwcSumOp>(
+                             rewriter, cast<linalg::PoolingNchwSumOp>(op))))
+          return signalPassFailure();
       }
     }
 

@@ -51,6 +51,16 @@ struct ComposeTransposes : OpRewritePattern<linalg::TransposeOp> {
   }
 };
 
+/// Per-dim values of transpose(x, perm) (sizes, offsets, pads) in x's dim
+/// order: result dim i of the transpose is x's dim perm[i].
+template <typename T>
+SmallVector<T> untransposed(ArrayRef<T> values, ArrayRef<int64_t> perm) {
+  SmallVector<T> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    out[perm[i]] = values[i];
+  return out;
+}
+
 /// The map that reads, in loops ordered like x, what `map` read in loops
 /// ordered like transpose(x, perm): old loop i is new loop perm[i].
 AffineMap inUntransposedLoops(AffineMap map, ArrayRef<int64_t> perm,
@@ -109,11 +119,8 @@ struct SinkTransposeThroughElementwise : OpRewritePattern<linalg::GenericOp> {
     SmallVector<Type> resultTypes;
     for (Value init : op.getDpsInits()) {
       auto type = cast<RankedTensorType>(init.getType());
-      SmallVector<int64_t> shape(rank);
-      for (int64_t i = 0; i < rank; ++i)
-        shape[(*perm)[i]] = type.getDimSize(i);
-      inits.push_back(
-          rewriter.create<tensor::EmptyOp>(loc, shape, type.getElementType()));
+      inits.push_back(rewriter.create<tensor::EmptyOp>(
+          loc, untransposed(type.getShape(), *perm), type.getElementType()));
       resultTypes.push_back(inits.back().getType());
       maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
     }
@@ -141,20 +148,14 @@ struct SinkTransposeThroughPad : OpRewritePattern<tensor::PadOp> {
     ArrayRef<int64_t> perm = transpose.getPermutation();
     SmallVector<OpFoldResult> low = op.getMixedLowPad(),
                               high = op.getMixedHighPad();
-    SmallVector<OpFoldResult> newLow(low.size()), newHigh(high.size());
-    for (size_t i = 0; i < perm.size(); ++i) {
-      newLow[perm[i]] = low[i];
-      newHigh[perm[i]] = high[i];
-    }
     auto sourceType = cast<RankedTensorType>(transpose.getInput().getType());
-    auto padType = cast<RankedTensorType>(op.getResultType());
-    SmallVector<int64_t> shape(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i)
-      shape[perm[i]] = padType.getDimSize(i);
-    auto resultType = RankedTensorType::get(shape, sourceType.getElementType());
+    auto resultType = RankedTensorType::get(
+        untransposed(op.getResultType().getShape(), perm),
+        sourceType.getElementType());
     auto pad = rewriter.create<tensor::PadOp>(
-        op.getLoc(), resultType, transpose.getInput(), newLow, newHigh,
-        padValue, op.getNofold());
+        op.getLoc(), resultType, transpose.getInput(),
+        untransposed<OpFoldResult>(low, perm),
+        untransposed<OpFoldResult>(high, perm), padValue, op.getNofold());
     rewriter.replaceOp(op, transposedTensor(rewriter, op.getLoc(), pad, perm));
     return success();
   }
@@ -179,11 +180,9 @@ struct AbsorbTransposeIntoReduction : OpRewritePattern<linalg::GenericOp> {
       // Operand dim i of the transpose is x dim perm[i].
       ArrayRef<int64_t> perm = transpose.getPermutation();
       AffineMap map = maps[input->getOperandNumber()];
-      SmallVector<AffineExpr> results(perm.size());
-      for (size_t i = 0; i < perm.size(); ++i)
-        results[perm[i]] = map.getResult(i);
-      maps[input->getOperandNumber()] =
-          AffineMap::get(map.getNumDims(), 0, results, op.getContext());
+      maps[input->getOperandNumber()] = AffineMap::get(
+          map.getNumDims(), 0, untransposed(map.getResults(), perm),
+          op.getContext());
       rewriter.modifyOpInPlace(op, [&] { input->set(transpose.getInput()); });
       changed = true;
     }
@@ -232,27 +231,17 @@ struct SinkTransposeThroughConcat : OpRewritePattern<tensor::InsertSliceOp> {
         return failure();
       perm = p;
     }
-    // Result dim i of a transpose is input dim perm[i]: a size or offset
-    // along i moves to perm[i].
-    auto permuted = [&](ArrayRef<OpFoldResult> v) {
-      SmallVector<OpFoldResult> out(v.size());
-      for (size_t i = 0; i < v.size(); ++i)
-        out[(*perm)[i]] = v[i];
-      return out;
-    };
     Location loc = op.getLoc();
     auto type = op.getResultType();
-    SmallVector<int64_t> shape(type.getRank());
-    for (int64_t i = 0; i < type.getRank(); ++i)
-      shape[(*perm)[i]] = type.getDimSize(i);
-    Value result =
-        rewriter.create<tensor::EmptyOp>(loc, shape, type.getElementType());
+    Value result = rewriter.create<tensor::EmptyOp>(
+        loc, untransposed(type.getShape(), *perm), type.getElementType());
     for (tensor::InsertSliceOp insert : llvm::reverse(chain)) {
       Value source =
           insert.getSource().getDefiningOp<linalg::TransposeOp>().getInput();
       result = rewriter.create<tensor::InsertSliceOp>(
           insert.getLoc(), source, result,
-          permuted(insert.getMixedOffsets()), permuted(insert.getMixedSizes()),
+          untransposed<OpFoldResult>(insert.getMixedOffsets(), *perm),
+          untransposed<OpFoldResult>(insert.getMixedSizes(), *perm),
           insert.getMixedStrides());
     }
     rewriter.replaceOp(op, transposedTensor(rewriter, loc, result, *perm));
