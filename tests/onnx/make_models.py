@@ -595,6 +595,20 @@ def mobilenetv2_block():
 
 # --- Whole networks, for bench/model_perf.py only -------------------------
 
+def imagenet_classifier(b, x, channels, name, seed):
+    """The end of an ImageNet network on `x` (its last feature map):
+    GlobalAveragePool, Flatten and a 1000-class Gemm; the model on a
+    224x224 image, batch 1, its input drawn with `seed`."""
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], name="gap")],
+               name="flatten", axis=1)
+    b.node("Gemm", [x, b.weight("fc_w", [1000, channels]),
+                    b.weight("fc_b", [1000], 0.1)],
+           ["logits"], name="fc", transB=1)
+    model = b.model(name, [tensor_info("image", ["batch", 3, 224, 224])],
+                    [tensor_info("logits", ["batch", 1000])], 13)
+    return model, random_inputs(seed, [[1, 3, 224, 224]]), {
+        "input_shapes": ["image=1,3,224,224"]}
+
 def resnet18():
     """torchvision's ResNet-18 at 224x224, batch 1 (1.8 GFLOP, 47 MB of
     weights): 7x7/2 stem + MaxPool, four stages of two basic blocks (strided
@@ -616,14 +630,7 @@ def resnet18():
             x = b.node("Relu", [b.node("Add", [y, shortcut], name=p + "_add")],
                        name=p + "_relu")
             cin = cout
-    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], name="gap")],
-               name="flatten", axis=1)
-    b.node("Gemm", [x, b.weight("fc_w", [1000, 512]), b.weight("fc_b", [1000], 0.1)],
-           ["logits"], name="fc", transB=1)
-    model = b.model("resnet18", [tensor_info("image", ["batch", 3, 224, 224])],
-                    [tensor_info("logits", ["batch", 1000])], 13)
-    return model, random_inputs(131, [[1, 3, 224, 224]]), {
-        "input_shapes": ["image=1,3,224,224"]}
+    return imagenet_classifier(b, x, 512, "resnet18", 131)
 
 
 def mobilenetv2():
@@ -650,14 +657,7 @@ def mobilenetv2():
                  if stride == 1 and cin == c else y)
             cin = c
     x = conv_bn(b, x, cin, 1280, 1, "last", act="relu6", clip=clip)
-    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], name="gap")],
-               name="flatten", axis=1)
-    b.node("Gemm", [x, b.weight("fc_w", [1000, 1280]), b.weight("fc_b", [1000], 0.1)],
-           ["logits"], name="fc", transB=1)
-    model = b.model("mobilenetv2", [tensor_info("image", ["batch", 3, 224, 224])],
-                    [tensor_info("logits", ["batch", 1000])], 13)
-    return model, random_inputs(132, [[1, 3, 224, 224]]), {
-        "input_shapes": ["image=1,3,224,224"]}
+    return imagenet_classifier(b, x, 1280, "mobilenetv2", 132)
 
 
 def resnext50_stage():
