@@ -44,8 +44,11 @@ void buildGraphPipeline(OpPassManager &pm,
     pm.addPass(createConvToNhwc(nhwc));
     pm.addPass(createPropagateTransposes());
     // The filters' transposes, and what the moved transposes exposed.
-    if (options.foldConstants)
-      pm.addPass(createFoldConstants());
+    if (options.foldConstants) {
+      FoldConstantsOptions fold;
+      fold.padConvFilters = options.layout == GraphLayout::Cpu;
+      pm.addPass(createFoldConstants(fold));
+    }
     if (options.fuseElementwise) {
       FuseElementwiseOptions fuse;
       fuse.recompute = options.recompute;

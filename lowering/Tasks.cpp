@@ -97,15 +97,30 @@ void stripHatcAttrs(Operation *op) {
     op->removeAttr(name);
 }
 
+/// A static slice of a tensor constant (a conv filter whose rows
+/// hatc-fold-constants padded): the view a task reads its weight through.
+tensor::ExtractSliceOp constantView(Value value) {
+  auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+  if (slice && slice.getSource().getDefiningOp<arith::ConstantOp>() &&
+      slice.getSourceType().hasStaticShape() && slice.hasUnitStride() &&
+      slice.getOffsets().empty() && slice.getSizes().empty())
+    return slice;
+  return {};
+}
+
 /// The standalone module of `group`: every value read from outside the
 /// group is an argument, except scalar constants and tensor.empty, which are
-/// copied, and with `withWeights` tensor constants too.
+/// copied, and with `withWeights` tensor constants too. A constant read
+/// through a static slice keeps its slice in the task, so that the task
+/// reads its weight with the layout the model has (the constant, or with
+/// `withWeights` the argument, is the whole padded tensor).
 OwningOpRef<ModuleOp> standaloneModule(const Group &group,
                                        bool withWeights = false) {
   MLIRContext *context = group.front()->getContext();
   Location loc = group.front()->getLoc();
   DenseSet<Operation *> members(group.begin(), group.end());
   llvm::SetVector<Value> external;
+  SmallVector<tensor::ExtractSliceOp> views;
   for (Operation *op : group)
     op->walk([&](Operation *nested) {
       for (Value operand : nested->getOperands()) {
@@ -115,6 +130,11 @@ OwningOpRef<ModuleOp> standaloneModule(const Group &group,
         } else if (op->isAncestor(
                        cast<BlockArgument>(operand).getOwner()->getParentOp())) {
           continue;
+        }
+        if (auto view = constantView(operand)) {
+          if (!llvm::is_contained(views, view))
+            views.push_back(view);
+          operand = view.getSource();
         }
         external.insert(operand);
       }
@@ -156,6 +176,8 @@ OwningOpRef<ModuleOp> standaloneModule(const Group &group,
     else
       mapping.map(value, body->getArgument(arg++));
   }
+  for (tensor::ExtractSliceOp view : views)
+    b.clone(*view, mapping);
   for (Operation *op : group) {
     Operation *clone = b.clone(*op, mapping);
     stripHatcAttrs(clone);

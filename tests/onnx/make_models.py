@@ -513,6 +513,30 @@ def resnet50_stage():
         "input_shapes": ["input=1,64,56,56"]}
 
 
+def resnet_wide_block():
+    """A ResNet basic block of a late stage, narrowed to a 8x8 input: a
+    strided 3x3 128 -> 256 and a 3x3 256 -> 256 (Conv + BatchNormalization
+    (+ Relu)), a strided 1x1 projection shortcut, Add + Relu, then
+    GlobalAveragePool, Flatten and a 10-class Gemm. Its 3x3 filters have
+    rows of 256 floats (1 KiB), which the CPU layout pads; the map is small
+    and the filters large, so its convs take their filter tiles outermost.
+    Batch dynamic (1 here)."""
+    b = Builder(22)
+    y = conv_bn(b, "input", 128, 256, 3, "conv1", act="relu", stride=2)
+    y = conv_bn(b, y, 256, 256, 3, "conv2")
+    shortcut = conv_bn(b, "input", 128, 256, 1, "downsample", stride=2)
+    x = b.node("Relu", [b.node("Add", [y, shortcut], name="add")], name="relu")
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], name="gap")],
+               name="flatten", axis=1)
+    b.node("Gemm", [x, b.weight("fc_w", [10, 256]), b.weight("fc_b", [10], 0.1)],
+           ["logits"], name="fc", transB=1)
+    model = b.model("resnet_wide_block",
+                    [tensor_info("input", ["N", 128, 8, 8])],
+                    [tensor_info("logits", ["N", 10])], 13)
+    return model, random_inputs(122, [[1, 128, 8, 8]]), {
+        "input_shapes": ["input=1,128,8,8"]}
+
+
 def resnet50_stage_int8():
     """resnet50_stage quantized as ONNX Runtime's static quantizer writes it
     in the QOperator format: QuantizeLinear of the input (uint8, zero point
@@ -991,6 +1015,7 @@ SMALL_MODELS = {
     "bert_layer": bert_layer,
     "bert_model": bert_model,
     "cnn_mixed": cnn_mixed,
+    "resnet_wide_block": resnet_wide_block,
     "gpt_block": gpt_block,
     "external_weights": external_weights,
     "big_weights": big_weights,

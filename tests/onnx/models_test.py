@@ -43,6 +43,8 @@ MODELS = {
                  "GlobalAveragePool Flatten Gemm Sigmoid, batch 2",
     "gpt_block": "LayerNormalization Split Slice Where Pow Tanh, a causal "
                  "mask; opset 17",
+    "resnet_wide_block": "Conv (3x3 256 -> 256, filter rows padded) "
+                         "BatchNormalization Relu Add GlobalAveragePool Gemm",
     # The benchmark models (bench/model_perf.py), full size: each runs in
     # about 2 s on either target here (hwacc's device model included).
     "mobilenetv2_block": "Conv (1x1, depthwise 3x3) BatchNormalization Clip Add",

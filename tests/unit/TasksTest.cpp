@@ -145,6 +145,57 @@ TEST(Tasks, TaskHoldsItsFillAndItsElementwiseConsumers) {
                       "generic_f32_1x4x8x8_pppp");
 }
 
+// A conv reading its filter through a slice of a padded constant (as
+// hatc-fold-constants pad-conv-filters leaves it), twice with other values.
+const char *kPaddedFilterModel = R"mlir(
+func.func @main(%x: tensor<1x4x4x8xf32>) -> tensor<1x4x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w1 = arith.constant dense<1.0> : tensor<1x1x8x6xf32>
+  %w2 = arith.constant dense<2.0> : tensor<1x1x4x6xf32>
+  %s1 = tensor.extract_slice %w1[0, 0, 0, 0] [1, 1, 8, 4] [1, 1, 1, 1]
+      : tensor<1x1x8x6xf32> to tensor<1x1x8x4xf32>
+  %s2 = tensor.extract_slice %w2[0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 1, 1]
+      : tensor<1x1x4x6xf32> to tensor<1x1x4x4xf32>
+  %e = tensor.empty() : tensor<1x4x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %s1 : tensor<1x4x4x8xf32>, tensor<1x1x8x4xf32>) outs(%f : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %c2 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%c1, %s2 : tensor<1x4x4x4xf32>, tensor<1x1x4x4xf32>) outs(%f2 : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  return %c2 : tensor<1x4x4x4xf32>
+}
+)mlir";
+
+TEST(Tasks, FilterReadThroughASliceOfAConstantKeepsItsSlice) {
+  auto model = parseWorkload(test::context(), kPaddedFilterModel, "model.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model, /*withWeights=*/true);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 2u);
+  const ModelTask &conv = (*tasks)[0];
+  // The task reads the padded filter with the model's layout: the whole
+  // constant is its argument (or, with weights, its constant) and the
+  // slice is in the task, not an argument of the sliced type.
+  EXPECT_NE(conv.ir.find("tensor<1x1x8x6xf32>"), std::string::npos) << conv.ir;
+  EXPECT_NE(conv.ir.find("tensor.extract_slice"), std::string::npos)
+      << conv.ir;
+  EXPECT_EQ(conv.ir.find("%arg1: tensor<1x1x8x4xf32>"), std::string::npos)
+      << conv.ir;
+  EXPECT_NE(conv.weightsIr.find("arith.constant dense<1.000000e+00> : "
+                                "tensor<1x1x8x6xf32>"),
+            std::string::npos)
+      << conv.weightsIr;
+  EXPECT_NE(conv.weightsIr.find("tensor.extract_slice"), std::string::npos);
+  auto plain = taskWorkload(test::context(), conv);
+  ASSERT_TRUE(bool(plain)) << llvm::toString(plain.takeError());
+  EXPECT_EQ(plain->key(), conv.key);
+  auto withWeights =
+      parseWorkload(test::context(), conv.weightsIr, "weights.mlir", "task");
+  ASSERT_TRUE(bool(withWeights)) << llvm::toString(withWeights.takeError());
+  EXPECT_EQ(withWeights->inputs.size() + 1, plain->inputs.size());
+}
+
 TEST(Tasks, TransposedOperandMatmulIsAMatmulTaskWithItsBias) {
   Workload model = loadModel();
   auto tasks = extractTasks(model);
