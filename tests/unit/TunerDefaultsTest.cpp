@@ -101,6 +101,10 @@ std::vector<WorkloadShape> shapes() {
       // 7 rows: the threads split the filters (par_f).
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 7, 7, 512, 3, 3, 512}),
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 5, 3, 16, 3, 3, 5}),
+      // An RGB stem (a whole filter row a step) and a late ResNet stage
+      // (filter tiles outermost).
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 112, 112, 64, 7, 7, 3}),
+      shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 14, 14, 256, 3, 3, 256}),
       // MobileNetV2's 1x1 convs: 24 -> 144 and 144 -> 24 filters.
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 144, 1, 1, 24}),
       shape(A::Conv2D, "linalg.conv_2d_nhwc_hwcf", {1, 56, 56, 24, 1, 1, 144}),
@@ -356,6 +360,56 @@ TEST(TunerDefaults, OddRowsSplitFiltersOverTheThreads) {
   ASSERT_TRUE(depthwise.has_value());
   EXPECT_EQ(depthwise->par, 2);
   EXPECT_TRUE(depthwise->parC);
+}
+
+TEST(TunerDefaults, FewChannelsTakeAWholeFilterRowAStep) {
+  std::vector<bool> conv = {true, true, true, true, false, false, false};
+  // ResNet-18's stem, 7x7/2 3 -> 64 at 112x112: a step of one filter
+  // column is 3 channels long; a whole row a step, over 16 accumulators
+  // (measured 800-940 us with 14 x 32 a column a step, 520 with 8 x 32 a
+  // row, 2 threads).
+  auto stem = deriveCpuConv(
+      cpuShape("linalg.conv_2d_nhwc_hwcf", {1, 112, 112, 64, 7, 7, 3}, conv),
+      cpuFacts(16, 32));
+  ASSERT_TRUE(stem.has_value());
+  EXPECT_TRUE(stem->wholeKw);
+  EXPECT_EQ(stem->cT, 3);
+  EXPECT_EQ(stem->owT * (stem->fT / 16), 16);
+  EXPECT_TRUE(stem->hoist);
+  // Channels in steps of 4 keep one column a step; so does a 1x1 conv.
+  for (std::vector<int64_t> ranges :
+       {std::vector<int64_t>{1, 56, 56, 64, 3, 3, 64},
+        std::vector<int64_t>{2, 7, 7, 48, 1, 1, 3}}) {
+    auto p = deriveCpuConv(cpuShape("linalg.conv_2d_nhwc_hwcf", ranges, conv),
+                           cpuFacts(16, 32));
+    ASSERT_TRUE(p.has_value());
+    EXPECT_FALSE(p->wholeKw) << ranges[6] << " channels";
+  }
+}
+
+TEST(TunerDefaults, FiltersThatOutweighTheirInputAreReadOnce) {
+  std::vector<bool> conv = {true, true, true, true, false, false, false};
+  struct Case {
+    const char *why;
+    std::vector<int64_t> ranges; // n, oh, ow, f, kh, kw, c
+    bool fOuter;
+  };
+  const Case cases[] = {
+      // 2.3 MB of filters against 9 x 16 x 256 floats of input a thread.
+      {"14x14 256 -> 256", {1, 14, 14, 256, 3, 3, 256}, true},
+      // Split over the filters: half of 9.4 MB a thread, all of the input.
+      {"7x7 512 -> 512", {1, 7, 7, 512, 3, 3, 512}, true},
+      // 147 KB of filters against 430 KB of input rows: rows outermost.
+      {"56x56 64 -> 64", {1, 56, 56, 64, 3, 3, 64}, false},
+      // Filters small beside any input.
+      {"RGB stem", {1, 112, 112, 64, 7, 7, 3}, false},
+  };
+  for (const Case &c : cases) {
+    auto p = deriveCpuConv(cpuShape("linalg.conv_2d_nhwc_hwcf", c.ranges, conv),
+                           cpuFacts(16, 32));
+    ASSERT_TRUE(p.has_value()) << c.why;
+    EXPECT_EQ(p->fOuter, c.fOuter) << c.why;
+  }
 }
 
 TEST(TunerDefaults, FmaConvsKeepTheFilterTileInRegisters) {

@@ -13,21 +13,35 @@
 namespace hatc::tuner::sketches {
 namespace {
 
+/// Channels a step: 1, then multiples of 4 up to 64, and all of them where
+/// there are fewer than 64 that no step divides (an RGB stem's 3: a whole
+/// filter row a step takes all).
+std::vector<json> channelSteps(int64_t C) {
+  std::vector<json> steps = ints({1, 4, 8, 16, 32, 64});
+  if (C < 64 && C > 1 && C % 4)
+    steps.push_back(C);
+  return steps;
+}
+
 class CpuConvSketch : public Sketch {
 public:
   CpuConvSketch(const WorkloadShape &shape, const TargetFacts &target)
       : shape(shape), target(target) {
     // Loops: n, oh, ow, f, kh, kw, c.
     const auto &r = shape.loopRanges;
-    OH = r[1], OW = r[2], F = r[3], C = r[6];
+    OH = r[1], OW = r[2], F = r[3], KH = r[4], C = r[6];
     specs = {{"par", threadCounts(target)},
              {"ow_t", ints({1, 2, 4, 7, 8, 14})},
              {"f_t", ints({4, 8, 16, 32, 48, 64})},
-             {"c_t", ints({1, 4, 8, 16, 32, 64})},
+             {"c_t", channelSteps(C)},
              {"hoist", ints({0, 1})},
              // Threads over the filters instead of the rows (added later:
              // configs recorded without it split the rows).
-             {"par_f", ints({0, 1}), json(0)}};
+             {"par_f", ints({0, 1}), json(0)},
+             // A thread's filter tiles outermost, and a whole filter row a
+             // step (added later still: absent, neither).
+             {"f_outer", ints({0, 1}), json(0)},
+             {"whole_kw", ints({0, 1}), json(0)}};
   }
   std::string name() const override { return "cpu_conv"; }
 
@@ -73,10 +87,16 @@ public:
     if (C % ch)
       return llvm::formatv("c_t={0} does not divide the {1} channels", ch, C)
           .str();
-    if (knob(c, "hoist") && ch == C)
+    bool wholeKw = knobOr0(c, "whole_kw") != 0;
+    if (knob(c, "hoist") && ch == C && !wholeKw)
       return llvm::formatv("hoist=1 needs a channel loop to hoist out of, but "
                            "c_t={0} covers all {1} channels",
                            ch, C)
+          .str();
+    if (knob(c, "hoist") && wholeKw && KH == 1 && ch == C)
+      return llvm::formatv("hoist=1 needs a loop to hoist out of, but "
+                           "whole_kw=1 and c_t={0} cover a 1-row filter",
+                           ch)
           .str();
     // Whole vectors of filters, or one part of a vector (24 filters on 16
     // lanes run as tiles of 8).
@@ -102,6 +122,8 @@ public:
     p.par = knob(c, "par"), p.owT = knob(c, "ow_t"), p.fT = knob(c, "f_t");
     p.cT = knob(c, "c_t"), p.hoist = knob(c, "hoist");
     p.parF = knobOr0(c, "par_f") != 0;
+    p.fOuter = knobOr0(c, "f_outer") != 0;
+    p.wholeKw = knobOr0(c, "whole_kw") != 0;
     p.dotGroup = dotGroup();
     return p;
   }
@@ -118,7 +140,9 @@ public:
       return std::nullopt;
     Config c = {{"sketch", name()}, {"par", p->par},   {"ow_t", p->owT},
                 {"f_t", p->fT},     {"c_t", p->cT},
-                {"hoist", int64_t(p->hoist)}, {"par_f", int64_t(p->parF)}};
+                {"hoist", int64_t(p->hoist)}, {"par_f", int64_t(p->parF)},
+                {"f_outer", int64_t(p->fOuter)},
+                {"whole_kw", int64_t(p->wholeKw)}};
     return c;
   }
 
@@ -131,7 +155,7 @@ public:
 private:
   WorkloadShape shape;
   TargetFacts target;
-  int64_t OH = 1, OW = 1, F = 1, C = 1;
+  int64_t OH = 1, OW = 1, F = 1, KH = 1, C = 1;
 };
 
 //===----------------------------------------------------------------------===//

@@ -208,6 +208,16 @@ struct CpuConvParams {
   /// The threads split the filters (F, in multiples of fT) instead of the
   /// output rows: where the rows do not divide among them (7x7 outputs).
   bool parF = false;
+  /// The filter tiles are the outermost loop of a thread's tiles, so that
+  /// each thread reads each filter tile once (from memory, then from its
+  /// L2 for every output tile) instead of the whole filter once per output
+  /// tile: for convs whose filter outweighs their input.
+  bool fOuter = false;
+  /// A register tile takes a whole filter row (kw) and cT channels a step,
+  /// instead of one filter column: for convs with few input channels (an
+  /// RGB stem), whose one-column steps were too short to keep the
+  /// accumulators in registers across.
+  bool wholeKw = false;
   int64_t dotGroup = 1;
   bool usesDots() const {
     return dotGroup > 1 && cT % dotGroup == 0 && fT % kDotLanes == 0;
@@ -408,11 +418,13 @@ private:
   /// init producer and elementwise consumer (CpuOpShape) fused in: tiled
   /// by the consumer where there is one, the init fused into the consumer's
   /// loops or the threads'. Returns the innermost reduction loop.
-  /// `parDim`: the output dim (of n, oh, ow, f) the threads split.
+  /// `parDim`: the output dim (of n, oh, ow, f) the threads split;
+  /// `channelsOuter`: a thread's channel (filter) tiles are its outermost
+  /// loop.
   mlir::Value convTiles(mlir::Value op, const CpuOpShape &shape, int64_t par,
                         llvm::ArrayRef<int64_t> outTile,
                         llvm::ArrayRef<int64_t> reductionTile,
-                        size_t parDim = 1);
+                        size_t parDim = 1, bool channelsOuter = false);
   void panelMatmul(mlir::Value op, const CpuOpShape &shape,
                    const CpuMatmulParams &p, int64_t vectorLanes);
   /// A matmul's elementwise consumer of `rank` dims as its own loop: dim
