@@ -40,7 +40,7 @@ int runCommand(const Args &args) {
   CompileRequest request;
   int64_t repeat = 10, warmup = 1, seed = 0, threads = 0,
           warmupMs = int64_t(kWarmupSeconds * 1000);
-  bool check = false, json = false;
+  bool check = false, json = false, flushCache = false;
   std::string inputsDir, expectDir, saveDir, rtolText = "1e-3",
                                                atolText = "1e-4";
   FlagParser parser("hatc run",
@@ -74,6 +74,10 @@ int runCommand(const Args &args) {
                 "(default " + std::to_string(int(kWarmupSeconds * 1000)) +
                     "; 0 with --warmup 0)",
                 0);
+  parser.flag("--flush-cache", &flushCache,
+              "evict the caches before each timed run (a 64 MiB write), as "
+              "a model's\nweights are when they do not fit in the "
+              "last-level cache");
   addThreadsFlag(parser, threads);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
   parser.flag("--json", &json, "print one JSON object on stdout");
@@ -128,6 +132,7 @@ int runCommand(const Args &args) {
   options.warmupSeconds =
       warmup == 0 && !parser.given("--warmup-ms") ? 0 : double(warmupMs) / 1000;
   options.minRepeat = options.maxRepeat = repeat;
+  options.flushCache = flushCache;
   std::vector<HostBuffer> givenInputs, outputs;
   if (!inputsDir.empty()) {
     auto read =
@@ -186,6 +191,7 @@ int runCommand(const Args &args) {
         {"threads", threads},
         {"repeat", int64_t(stats.count)},
         {"warmup_runs", executed->warmupRuns},
+        {"flush_cache", executed->flushedCaches},
         {"median_s", hwaccStats ? executed->seconds : stats.median},
         {"min_s", hwaccStats ? executed->seconds : stats.min},
         {"cv", hwaccStats ? 0.0 : stats.cv},
