@@ -112,8 +112,8 @@ tensor::ExtractSliceOp constantView(Value value) {
 /// group is an argument, except scalar constants and tensor.empty, which are
 /// copied, and with `withWeights` tensor constants too. A constant read
 /// through a static slice keeps its slice in the task, so that the task
-/// reads its weight with the layout the model has (the constant, or with
-/// `withWeights` the argument, is the whole padded tensor).
+/// reads its weight with the layout the model has (its argument, or with
+/// `withWeights` its constant, is the whole padded tensor).
 OwningOpRef<ModuleOp> standaloneModule(const Group &group,
                                        bool withWeights = false) {
   MLIRContext *context = group.front()->getContext();
