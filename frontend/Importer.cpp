@@ -553,7 +553,8 @@ private:
   llvm::Error checkOps(const onnx::GraphProto &graph, int64_t opset);
   llvm::Expected<RankedTensorType>
   inputType(const onnx::ValueInfoProto &input,
-            const std::map<std::string, std::vector<int64_t>> &fixed);
+            const std::map<std::string, std::vector<int64_t>> &fixed,
+            const std::map<std::string, std::string> &fixedBy);
 
   MLIRContext &context;
   std::string path;
@@ -635,9 +636,23 @@ llvm::Error GraphImporter::checkOps(const onnx::GraphProto &graph,
                              llvm::join(problems, ", ")));
 }
 
+/// A graph input whose shape the model leaves open: no shape, or a dim
+/// without a value (a dim_param such as "batch").
+bool hasUnknownDims(const onnx::ValueInfoProto &input) {
+  if (!input.type().has_tensor_type())
+    return false;
+  const auto &tensor = input.type().tensor_type();
+  if (!tensor.has_shape())
+    return true;
+  return llvm::any_of(tensor.shape().dim(), [](const auto &dim) {
+    return !dim.has_dim_value() || dim.dim_value() < 0;
+  });
+}
+
 llvm::Expected<RankedTensorType> GraphImporter::inputType(
     const onnx::ValueInfoProto &input,
-    const std::map<std::string, std::vector<int64_t>> &fixed) {
+    const std::map<std::string, std::vector<int64_t>> &fixed,
+    const std::map<std::string, std::string> &fixedBy) {
   const std::string &name = input.name();
   if (!input.type().has_tensor_type())
     return error("graph input '" + name +
@@ -658,18 +673,22 @@ llvm::Expected<RankedTensorType> GraphImporter::inputType(
                           : -1);
   auto given = fixed.find(name);
   if (given != fixed.end()) {
+    // What gave the shape: --input-shape, or the input's tensor file.
+    auto by = fixedBy.find(name);
+    std::string origin =
+        by != fixedBy.end()
+            ? by->second
+            : "--input-shape " + name + "=" + shapeText(given->second);
     if (hasShape && given->second.size() != shape.size())
-      return error(llvm::formatv("--input-shape {0}={1} has rank {2}; the "
-                                 "model's input '{0}' has rank {3} ([{4}])",
-                                 name, shapeText(given->second),
-                                 given->second.size(), shape.size(),
-                                 shapeText(shape)));
+      return error(llvm::formatv("{0} has rank {1}; the model's input '{2}' "
+                                 "has rank {3} ([{4}])",
+                                 origin, given->second.size(), name,
+                                 shape.size(), shapeText(shape)));
     for (size_t i = 0; hasShape && i < shape.size(); ++i)
       if (shape[i] > 0 && shape[i] != given->second[i])
-        return error(llvm::formatv("--input-shape {0}={1} disagrees with the "
-                                   "model's fixed dim {2} of '{0}' ([{3}])",
-                                   name, shapeText(given->second), i,
-                                   shapeText(shape)));
+        return error(llvm::formatv("{0} disagrees with the model's fixed dim "
+                                   "{1} of '{2}' ([{3}])",
+                                   origin, i, name, shapeText(shape)));
     shape = given->second;
   } else if (!hasShape) {
     return error("graph input '" + name +
@@ -728,14 +747,29 @@ GraphImporter::run(onnx::ModelProto &model) {
   SmallVector<std::pair<std::string, std::string>> frozen;
   size_t position = 0;
   std::set<std::string> unsignedInputs;
+  std::map<std::string, std::string> fixedBy;
   for (const auto &input : graph.input()) {
     if (initializerNames.count(input.name()))
       continue; // an initializer listed as an input (IR version < 4)
-    graphPositions[input.name()] = position++;
+    size_t at = position++;
+    graphPositions[input.name()] = at;
     if (input.type().has_tensor_type() &&
         isUnsignedOnnxType(input.type().tensor_type().elem_type()))
       unsignedInputs.insert(input.name());
-    auto type = inputType(input, fixed);
+    // A shape the model leaves open and --input-shape does not give: the
+    // shape of the input's tensor file, where there is one.
+    if (!fixed.count(input.name()) && at < options.inputFiles.size() &&
+        hasUnknownDims(input)) {
+      const std::string &file = options.inputFiles[at];
+      auto data = readTensorData(file);
+      if (!data)
+        return data.takeError();
+      fixed[input.name()] = data->shape;
+      fixedBy[input.name()] = llvm::formatv(
+          "{0} (input '{1}', shape [{2}])", file, input.name(),
+          shapeText(data->shape));
+    }
+    auto type = inputType(input, fixed, fixedBy);
     if (!type)
       return type.takeError();
     auto file = valueFiles.find(input.name());

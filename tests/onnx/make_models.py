@@ -807,12 +807,16 @@ def lit_opset18():
 
 
 def lit_dynamic():
-    """An input with a named dynamic dim: needs --input-shape x=N,8."""
+    """An input with a named dynamic dim: needs --input-shape x=N,8, or
+    input files (a 3x8 input and its Relu in test_data_set_0; a 3x9 one,
+    against the model's fixed 8, in wrong_inputs)."""
     b = Builder(14)
     b.node("Relu", ["x"], ["y"], name="relu")
     model = b.model("lit_dynamic", [tensor_info("x", ["N", 8])],
                     [tensor_info("y", ["N", 8])], 13)
-    return model, [], {}
+    x = random_inputs(123, [[3, 8]])
+    return model, x, {"expected": [np.maximum(x[0], 0)],
+                      "wrong_inputs": random_inputs(124, [[3, 9]])}
 
 
 def lit_string_input():
@@ -1099,6 +1103,9 @@ def write_model(out, name):
         if "wrong" in extra:
             write_tensors(os.path.join(folder, "wrong_expected"), "output",
                           extra["wrong"])
+        if "wrong_inputs" in extra:
+            write_tensors(os.path.join(folder, "wrong_inputs"), "input",
+                          extra["wrong_inputs"])
     if extra.get("input_shapes"):
         with open(os.path.join(folder, "input_shapes.txt"), "w") as f:
             f.write("\n".join(extra["input_shapes"]) + "\n")

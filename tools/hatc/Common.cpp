@@ -63,6 +63,13 @@ loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
       return shape.takeError();
     options.inputShapes.push_back(std::move(*shape));
   }
+  // Dims the model leaves open take the shapes of the --inputs files.
+  if (!request.inputsDir.empty()) {
+    auto files = frontend::tensorFilesIn(request.inputsDir, "input");
+    if (!files)
+      return files.takeError();
+    options.inputFiles = std::move(*files);
+  }
   auto module = frontend::importOnnxModel(context, request.workloadPath,
                                           options);
   // Inputs an op needs at import time: specialize for the values given.

@@ -57,7 +57,8 @@ int runCommand(const Args &args) {
   parser.flag("--check", &check, "compare the outputs with the reference");
   parser.option("--inputs", &inputsDir, "DIR",
                 "read the inputs from input_N.pb / .npy files instead of a "
-                "seeded RNG");
+                "seeded RNG (a model's dims left open take the files' "
+                "shapes)");
   parser.option("--expect", &expectDir, "DIR",
                 "compare the outputs with output_N.pb / .npy files (exit 2 "
                 "on a mismatch)");
@@ -76,7 +77,7 @@ int runCommand(const Args &args) {
                 0);
   parser.flag("--flush-cache", &flushCache,
               "evict the caches before each timed run (a 64 MiB write), as "
-              "a model's\nweights are when they do not fit in the "
+              "a model's weights are when they do not fit in the "
               "last-level cache");
   addThreadsFlag(parser, threads);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);

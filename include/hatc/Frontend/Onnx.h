@@ -48,6 +48,10 @@ struct ImportOptions {
   /// function's signature). For inputs an op needs at import time (a Pad's
   /// pads, a Resize's sizes), see NeedsInputValues.
   std::vector<std::pair<std::string, std::string>> inputValues;
+  /// The graph's inputs' tensor files (.pb/.npy), in order (`hatc run
+  /// --inputs DIR`): an input whose shape the model leaves open, and that
+  /// inputShapes does not name, takes its file's shape.
+  std::vector<std::string> inputFiles;
 };
 
 /// The import failed because an op needs the value of a graph input at
