@@ -908,7 +908,7 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
       shape.loopRanges.size() != 7)
     return std::nullopt;
   const auto &r = shape.loopRanges; // n, oh, ow, f, kh, kw, c
-  int64_t OH = r[1], OW = r[2], F = r[3], C = r[6];
+  int64_t OH = r[1], OW = r[2], F = r[3], KH = r[4], KW = r[5], C = r[6];
   CpuConvParams p;
   p.par = mostThreads(facts, [&](int64_t t) { return OH % t == 0; });
   p.dotGroup = std::max<int64_t>(1, shape.dotGroup(facts));
@@ -958,7 +958,7 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
   // registers in accumulators (the 1-D conv keeps its input columns live
   // beside them). ResNet-18's 7x7/2 stem, 3 -> 64 at 112x112, 2 threads:
   // 14 x 32 one column a step 800-940 us, 8 x 32 a row a step 520.
-  if (!dots && C % 4 && r[4] > 1) {
+  if (!dots && C % 4 && KH > 1) {
     p.wholeKw = true;
     p.cT = C;
     int64_t vectors = (p.fT + facts.vectorLanes - 1) / facts.vectorLanes;
@@ -986,7 +986,7 @@ std::optional<CpuConvParams> deriveCpuConv(const CpuOpShape &shape,
   // does to a conv timed alone. ResNet-18's 7x7 stage of four 512 -> 512
   // 3x3 convs on 2 threads: 3.5 ms, 2.3 with the filter tiles outermost.
   // (Input rows as stride 1: a strided conv's are larger.)
-  int64_t KH = r[4], KW = r[5], e = shape.elemBytes();
+  int64_t e = shape.elemBytes();
   int64_t filterBytes = KH * KW * C * F * e / (p.parF ? p.par : 1);
   int64_t inputBytes =
       (OH / (p.parF ? 1 : p.par) + KH - 1) * (OW + KW - 1) * C * e;

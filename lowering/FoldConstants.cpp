@@ -115,6 +115,25 @@ Value makeConstant(PatternRewriter &rewriter, Location loc,
   return rewriter.create<arith::ConstantOp>(loc, attr);
 }
 
+/// `data` with its last dim padded with zeros to `padded` elements, as a
+/// constant (a matmul's B to more columns, a conv filter's rows by a
+/// cache line).
+Value paddedLastDim(PatternRewriter &rewriter, Location loc,
+                    const ConstantData &data, int64_t padded,
+                    int64_t threshold) {
+  SmallVector<int64_t> shape(data.type.getShape());
+  int64_t last = shape.back(), width = data.elementBytes;
+  int64_t rows = data.type.getNumElements() / last;
+  std::vector<char> bytes(size_t(rows * padded * width), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(bytes.data() + r * padded * width,
+                data.bytes.data() + r * last * width, size_t(last * width));
+  shape.back() = padded;
+  return makeConstant(rewriter, loc,
+                      RankedTensorType::get(shape, data.type.getElementType()),
+                      bytes, data.name, threshold);
+}
+
 SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
@@ -612,20 +631,12 @@ struct PadConstantMatmulColumns : OpRewritePattern<linalg::MatmulOp> {
     auto data = readConstant(op.getInputs()[1]);
     if (!data || data->type.getRank() != 2)
       return rewriter.notifyMatchFailure(op, "B is not a readable constant");
-    int64_t K = data->type.getDimSize(0), N = data->type.getDimSize(1);
+    int64_t N = data->type.getDimSize(1);
     std::optional<int64_t> padded = paddedColumns(N);
     if (!padded)
       return rewriter.notifyMatchFailure(op, "N needs no padding");
-    int64_t width = data->elementBytes;
-    std::vector<char> bytes(size_t(K * *padded * width), 0);
-    for (int64_t k = 0; k < K; ++k)
-      std::memcpy(bytes.data() + k * *padded * width,
-                  data->bytes.data() + k * N * width, size_t(N * width));
     Location loc = op.getLoc();
-    auto paddedB = RankedTensorType::get({K, *padded},
-                                         data->type.getElementType());
-    Value b = makeConstant(rewriter, loc, paddedB, bytes, data->name,
-                           threshold);
+    Value b = paddedLastDim(rewriter, loc, *data, *padded, threshold);
     auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
     int64_t M = resultType.getDimSize(0);
     Value empty = rewriter.create<tensor::EmptyOp>(
@@ -680,16 +691,9 @@ struct PadConvFilterRows : OpRewritePattern<linalg::Conv2DNhwcHwcfOp> {
     if ((F * width) % kAliasBytes || rows < kMinRows ||
         kLineBytes % width)
       return rewriter.notifyMatchFailure(op, "rows do not alias");
-    int64_t padded = F + kLineBytes / width;
-    std::vector<char> bytes(size_t(rows * padded * width), 0);
-    for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(bytes.data() + r * padded * width,
-                  data->bytes.data() + r * F * width, size_t(F * width));
     Location loc = op.getLoc();
-    auto paddedType = RankedTensorType::get(
-        {shape[0], shape[1], shape[2], padded}, data->type.getElementType());
-    Value wide = makeConstant(rewriter, loc, paddedType, bytes, data->name,
-                              threshold);
+    Value wide = paddedLastDim(rewriter, loc, *data, F + kLineBytes / width,
+                               threshold);
     SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
         sizes = getAsIndexOpFoldResult(rewriter.getContext(), shape),
         strides(4, rewriter.getIndexAttr(1));

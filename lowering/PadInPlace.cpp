@@ -64,39 +64,37 @@ tensor::InsertSliceOp rewritePad(tensor::PadOp pad, TypedAttr value) {
   RankedTensorType type = pad.getResultType();
   ArrayRef<int64_t> shape = type.getShape();
   ArrayRef<int64_t> source = pad.getSourceType().getShape();
-  SmallVector<int64_t> low(pad.getStaticLow()), high(pad.getStaticHigh());
+  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
   Location loc = pad.getLoc();
   OpBuilder b(pad.getContext());
   b.setInsertionPointToStart(pad->getBlock());
   Value fillValue = b.create<arith::ConstantOp>(loc, value);
-  Value padded =
-      b.create<tensor::EmptyOp>(loc, shape, type.getElementType());
+  Value padded = b.create<tensor::EmptyOp>(loc, shape, type.getElementType());
   SmallVector<OpFoldResult> unit(type.getRank(), b.getIndexAttr(1));
   // Pads by run-time amounts (in a static shape): the whole buffer.
-  if (llvm::any_of(llvm::concat<int64_t>(low, high), ShapedType::isDynamic)) {
-    low.assign(type.getRank(), 0);
-    high.assign(type.getRank(), 0);
+  // Otherwise, per padded dim, a strip below and one above the source,
+  // whole along the other dims (the corners are filled twice).
+  if (llvm::any_of(low, ShapedType::isDynamic) ||
+      llvm::any_of(high, ShapedType::isDynamic))
     padded = b.create<linalg::FillOp>(loc, fillValue, padded)->getResult(0);
-  }
-  // Per padded dim, a strip below and one above the source, whole along
-  // the other dims (the corners are filled twice).
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    for (auto [offset, size] :
-         {std::pair(int64_t(0), low[d]), std::pair(low[d] + source[d], high[d])}) {
-      if (size == 0)
-        continue;
-      SmallVector<int64_t> stripShape(shape);
-      stripShape[d] = size;
-      SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-      offsets[d] = b.getIndexAttr(offset);
-      Value strip = b.create<tensor::EmptyOp>(loc, stripShape,
-                                              type.getElementType());
-      Value filled =
-          b.create<linalg::FillOp>(loc, fillValue, strip)->getResult(0);
-      padded = b.create<tensor::InsertSliceOp>(
-          loc, filled, padded, offsets,
-          getAsIndexOpFoldResult(b.getContext(), stripShape), unit);
-    }
+  else
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      for (auto [offset, size] : {std::pair(int64_t(0), low[d]),
+                                  std::pair(low[d] + source[d], high[d])}) {
+        if (size == 0)
+          continue;
+        SmallVector<int64_t> stripShape(shape);
+        stripShape[d] = size;
+        SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+        offsets[d] = b.getIndexAttr(offset);
+        Value strip =
+            b.create<tensor::EmptyOp>(loc, stripShape, type.getElementType());
+        Value filled =
+            b.create<linalg::FillOp>(loc, fillValue, strip)->getResult(0);
+        padded = b.create<tensor::InsertSliceOp>(
+            loc, filled, padded, offsets,
+            getAsIndexOpFoldResult(b.getContext(), stripShape), unit);
+      }
   b.setInsertionPoint(pad);
   Value inserted = b.create<tensor::InsertSliceOp>(
       loc, pad.getSource(), padded, pad.getMixedLowPad(),

@@ -63,7 +63,8 @@ loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
       return shape.takeError();
     options.inputShapes.push_back(std::move(*shape));
   }
-  // Dims the model leaves open take the shapes of the --inputs files.
+  // Dims the model leaves open take the shapes of the --inputs files;
+  // inputs an op needs at import time take their values (below).
   if (!request.inputsDir.empty()) {
     auto files = frontend::tensorFilesIn(request.inputsDir, "input");
     if (!files)
@@ -84,15 +85,10 @@ loadWorkloadOrModel(mlir::MLIRContext &context, const CompileRequest &request,
         });
     if (wanted.empty() || attempt > 64)
       return std::move(rest);
-    auto files = frontend::tensorFilesIn(request.inputsDir, "input");
-    if (!files) {
-      llvm::consumeError(std::move(rest));
-      return files.takeError();
-    }
     for (auto &[name, position] : wanted) {
-      if (position >= files->size())
+      if (position >= options.inputFiles.size())
         return std::move(rest);
-      options.inputValues.emplace_back(name, (*files)[position]);
+      options.inputValues.emplace_back(name, options.inputFiles[position]);
       positions.push_back(position);
     }
     llvm::consumeError(std::move(rest));
