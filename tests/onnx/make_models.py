@@ -487,30 +487,37 @@ def conv_bn(b, x, cin, cout, k, prefix, act=None, group=1, clip=None, stride=1):
     return y
 
 
-def resnet50_stage():
-    """ResNet-50's conv2_x stage at 56x56, NCHW: a bottleneck with a
-    projection shortcut (64 -> 64 -> 64 -> 256, shortcut 1x1 64 -> 256),
-    then two identity bottlenecks (256 -> 64 -> 64 -> 256); every conv is
-    Conv + BatchNormalization (+ Relu), residual Add + Relu. Batch and
-    spatial dims dynamic, fixed to 1x64x56x56 (about 1.4 GFLOP a run)."""
-    b = Builder(7)
+def bottleneck_stage(name, seed, width, group, input_seed):
+    """A ResNet-style conv2_x stage at 56x56, NCHW: three bottlenecks of
+    64 (the first) or 256 channels -> `width` (1x1) -> `width` (3x3 in
+    `group` groups) -> 256 (1x1), the first with a 1x1 projection
+    shortcut; every conv is Conv + BatchNormalization (+ Relu), residual
+    Add + Relu. Batch and spatial dims dynamic, fixed to 1x64x56x56."""
+    b = Builder(seed)
     x = "input"
     cin = 64
     for block in range(3):
         p = f"layer1_{block}"
-        y = conv_bn(b, x, cin, 64, 1, p + "_conv1", act="relu")
-        y = conv_bn(b, y, 64, 64, 3, p + "_conv2", act="relu")
-        y = conv_bn(b, y, 64, 256, 1, p + "_conv3")
+        y = conv_bn(b, x, cin, width, 1, p + "_conv1", act="relu")
+        y = conv_bn(b, y, width, width, 3, p + "_conv2", act="relu", group=group)
+        y = conv_bn(b, y, width, 256, 1, p + "_conv3")
         shortcut = x if block else conv_bn(b, x, cin, 256, 1, p + "_downsample")
         y = b.node("Add", [y, shortcut], name=p + "_add")
         x = b.node("Relu", [y], *([["output"]] if block == 2 else []),
                    name=p + "_relu")
         cin = 256
-    model = b.model("resnet50_stage",
+    model = b.model(name,
                     [tensor_info("input", ["batch", 64, "height", "width"])],
                     [tensor_info("output", ["batch", 256, "height", "width"])], 13)
-    return model, random_inputs(107, [[1, 64, 56, 56]]), {
+    return model, random_inputs(input_seed, [[1, 64, 56, 56]]), {
         "input_shapes": ["input=1,64,56,56"]}
+
+
+def resnet50_stage():
+    """ResNet-50's conv2_x stage (a bottleneck_stage of width 64, about
+    1.4 GFLOP a run): 64 -> 64 -> 64 -> 256 with a projection shortcut,
+    then two identity bottlenecks 256 -> 64 -> 64 -> 256."""
+    return bottleneck_stage("resnet50_stage", 7, 64, 1, 107)
 
 
 def resnet_wide_block():
@@ -685,25 +692,9 @@ def mobilenetv2():
 
 
 def resnext50_stage():
-    """ResNeXt-50 (32x4d)'s conv2_x stage at 56x56: three bottlenecks 64 or
-    256 -> 128 -> grouped 3x3 (32 groups of 4) -> 256, projection shortcut
-    in the first."""
-    b = Builder(33)
-    x, cin = "input", 64
-    for block in range(3):
-        p = f"layer1_{block}"
-        y = conv_bn(b, x, cin, 128, 1, p + "_conv1", act="relu")
-        y = conv_bn(b, y, 128, 128, 3, p + "_conv2", act="relu", group=32)
-        y = conv_bn(b, y, 128, 256, 1, p + "_conv3")
-        shortcut = x if cin == 256 else conv_bn(b, x, cin, 256, 1, p + "_downsample")
-        x = b.node("Relu", [b.node("Add", [y, shortcut], name=p + "_add")],
-                   *([["output"]] if block == 2 else []), name=p + "_relu")
-        cin = 256
-    model = b.model("resnext50_stage",
-                    [tensor_info("input", ["batch", 64, "height", "width"])],
-                    [tensor_info("output", ["batch", 256, "height", "width"])], 13)
-    return model, random_inputs(133, [[1, 64, 56, 56]]), {
-        "input_shapes": ["input=1,64,56,56"]}
+    """ResNeXt-50 (32x4d)'s conv2_x stage: a bottleneck_stage of width 128
+    whose 3x3 convs have 32 groups of 4."""
+    return bottleneck_stage("resnext50_stage", 33, 128, 32, 133)
 
 
 def mlp():
