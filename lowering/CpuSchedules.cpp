@@ -21,6 +21,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 namespace hatc {
@@ -59,7 +60,67 @@ CpuFacts CpuFacts::host(int64_t threads) {
   facts.l2Bytes = readCacheBytes(2, 1 << 20);
   facts.cores = hostCores();
   facts.threads = threads > 0 ? threads : facts.cores;
+  if (const char *pin = std::getenv(kCpuFactsEnv); pin && *pin)
+    if (llvm::Error error = pinFacts(facts, pin))
+      // The CLI checks the pin before any command (checkPinnedFacts).
+      llvm::report_fatal_error(std::move(error));
   return facts;
+}
+
+/// "48K", "1M" or a byte count.
+static std::optional<int64_t> parseBytes(llvm::StringRef text) {
+  int64_t scale = 1;
+  if (text.consume_back("K"))
+    scale = 1 << 10;
+  else if (text.consume_back("M"))
+    scale = 1 << 20;
+  int64_t value = 0;
+  if (text.getAsInteger(10, value) || value <= 0 ||
+      value > (int64_t(1) << 40) / scale)
+    return std::nullopt;
+  return value * scale;
+}
+
+llvm::Error pinFacts(CpuFacts &facts, llvm::StringRef spec) {
+  auto bad = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   llvm::Twine(kCpuFactsEnv) + "=\"" + spec +
+                                       "\": " + why);
+  };
+  llvm::SmallVector<llvm::StringRef> items;
+  spec.split(items, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef item : items) {
+    auto [key, value] = item.split('=');
+    key = key.trim();
+    value = value.trim();
+    if (key == "lanes" || key == "registers") {
+      int64_t number = 0;
+      bool ok = !value.getAsInteger(10, number) &&
+                (key == "lanes" ? number == 4 || number == 8 || number == 16
+                                : number == 16 || number == 32);
+      if (!ok)
+        return bad("'" + item + "': " + key +
+                   (key == "lanes" ? " is 4, 8 or 16" : " is 16 or 32"));
+      (key == "lanes" ? facts.vectorLanes : facts.vectorRegisters) = number;
+    } else if (key == "l1" || key == "l2") {
+      std::optional<int64_t> bytes = parseBytes(value);
+      if (!bytes)
+        return bad("'" + item + "': " + key +
+                   " is a size in bytes, e.g. 48K or 1M");
+      (key == "l1" ? facts.l1Bytes : facts.l2Bytes) = *bytes;
+    } else {
+      return bad("unknown key '" + key + "' (lanes, registers, l1, l2)");
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error checkPinnedFacts() {
+  const char *pin = std::getenv(kCpuFactsEnv);
+  if (!pin || !*pin)
+    return llvm::Error::success();
+  CpuFacts facts;
+  return pinFacts(facts, pin);
 }
 
 static std::string elementTypeName(mlir::Type type) {
@@ -351,9 +412,14 @@ constexpr int64_t kWideRowTile = 128;
 
 /// cpu_matmul's knob domains (tuner/sketches/CpuMatmul.cpp).
 const std::vector<int64_t> kMatmulMrs = {1, 2, 4, 6, 8},
-                           kMatmulNrs = {16, 32, 48, 64},
                            kMatmulCacheTiles = {8, 16, 32, 64, 128, 256},
                            kMatmulPanelTiles = {16, 32, 64, 128, 256, 512};
+/// Register tile widths the defaults choose from: 1 to 4 vectors ({16, 32,
+/// 48, 64} on AVX-512, {8, 16, 24, 32} on AVX2).
+static std::vector<int64_t> matmulNrs(const CpuFacts &facts) {
+  int64_t lanes = facts.vectorLanes;
+  return {lanes, 2 * lanes, 3 * lanes, 4 * lanes};
+}
 
 /// `packed` (the packed default) without packing: the same threads and
 /// rules for the tiles, each cache tile now dividing a thread's rows, N and
@@ -374,7 +440,7 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
   if (!batched && M % p.par && !p.splitsN(shape))
     return std::nullopt;
   std::vector<int64_t> dividingNrs;
-  for (int64_t nr : kMatmulNrs)
+  for (int64_t nr : matmulNrs(facts))
     if (N % nr == 0)
       dividingNrs.push_back(nr);
   p.nr = registerCols(dividingNrs, N, facts);
@@ -624,7 +690,7 @@ std::optional<CpuMatmulParams> deriveMatmulOn(const CpuOpShape &shape,
   else
     p.par = mostThreads(facts, [&](int64_t t) { return t * 8 <= M || t == 1; });
   int64_t rows = batched ? M : (M + p.par - 1) / p.par;
-  p.nr = registerCols(kMatmulNrs,
+  p.nr = registerCols(matmulNrs(facts),
                       std::max<int64_t>(N, 1) + facts.vectorLanes - 1,
                       facts);
   if (p.nr < 0)

@@ -45,6 +45,9 @@ std::string Target::fingerprint() const {
     // Features the description turns off change what schedules may use.
     if (!disabledFeatures.empty())
       text += ";disabled:" + llvm::join(disabledFeatures, ",");
+    // So do facts pinned in place of the host's.
+    if (const char *facts = std::getenv(kCpuFactsEnv); facts && *facts)
+      text += ";facts:" + std::string(facts);
     uint64_t hash = llvm::xxh3_64bits(text);
     return "cpu:" + llvm::sys::getHostCPUName().str() + ":" +
            std::to_string(std::thread::hardware_concurrency()) + "c:" +

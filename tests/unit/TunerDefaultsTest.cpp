@@ -154,6 +154,36 @@ TEST(TunerDefaults, RegisterTileFollowsTheVectorUnit) {
   EXPECT_EQ(narrow.at("pack"), 1);
 }
 
+TEST(TunerDefaults, PinnedFactsReplaceTheVectorUnitAndCaches) {
+  CpuFacts facts; // an AVX2 host with VNNI
+  facts.vectorLanes = 8;
+  facts.vectorRegisters = 16;
+  facts.vnni = true;
+  ASSERT_FALSE(llvm::errorToBool(
+      pinFacts(facts, "lanes=16, registers=32,l1=48K,l2=1M")));
+  EXPECT_EQ(facts.vectorLanes, 16);
+  EXPECT_EQ(facts.vectorRegisters, 32);
+  EXPECT_EQ(facts.l1Bytes, 48 << 10);
+  EXPECT_EQ(facts.l2Bytes, 1 << 20);
+  EXPECT_TRUE(facts.vnni); // the host's instructions stay the host's
+  ASSERT_FALSE(llvm::errorToBool(pinFacts(facts, "l2=524288")));
+  EXPECT_EQ(facts.l2Bytes, 512 << 10);
+  // Each bad pin names the variable, the pin and what is wrong.
+  for (auto [pin, why] :
+       {std::pair{"lanes=12", "lanes is 4, 8 or 16"},
+        {"registers=8", "registers is 16 or 32"},
+        {"l1=48Q", "l1 is a size in bytes"},
+        {"l2=0", "l2 is a size in bytes"},
+        {"cache=1M", "unknown key 'cache'"},
+        {"lanes", "lanes is 4, 8 or 16"}}) {
+    std::string message = llvm::toString(pinFacts(facts, pin));
+    EXPECT_NE(message.find(std::string("HATC_CPU_FACTS=\"") + pin + "\""),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find(why), std::string::npos) << message;
+  }
+}
+
 TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
   // The MLP's first layer: a thread's 16 rows reuse a packed B panel too
   // little; kc = 16 is the one panel tile dividing K = 784.

@@ -1,5 +1,6 @@
 //===- main.cpp - hatc: the hardware-adaptable tuning compiler CLI --------===//
 #include "Commands.h"
+#include "hatc/Lowering/CpuSchedules.h"
 #include "hatc/Support/Version.h"
 #include "hatc/Support/Error.h"
 
@@ -69,6 +70,11 @@ int main(int argc, char **argv) {
   if (command == "--version" || command == "version") {
     llvm::outs() << compilerVersion() << "\n";
     return kExitOk;
+  }
+  if (llvm::Error error = checkPinnedFacts()) {
+    llvm::errs() << "hatc: error: " << llvm::toString(std::move(error))
+                 << "\n";
+    return kExitUserError;
   }
   Args args(argv + 2, argv + argc);
   for (const Subcommand &cmd : kSubcommands) {

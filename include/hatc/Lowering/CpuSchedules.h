@@ -19,6 +19,8 @@
 #include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Lowering/Workload.h"
 
+#include "llvm/Support/Error.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,9 +45,19 @@ struct CpuFacts {
   bool amxInt8 = false, amxBf16 = false;
 
   /// This machine: vector unit from the host CPU's features, caches from
-  /// sysfs, the core count; `threads` (0: one per core).
+  /// sysfs, the core count; `threads` (0: one per core). HATC_CPU_FACTS
+  /// (kCpuFactsEnv), when set, replaces the vector unit and caches it
+  /// names (pinFacts); the dot-product and AMX features stay the host's.
   static CpuFacts host(int64_t threads = 0);
 };
+
+/// Applies a facts pin, "key=value" pairs separated by commas: lanes (4, 8
+/// or 16 f32 lanes), registers (16 or 32), l1 and l2 (bytes, or with a K or
+/// M suffix). Code still runs on the host: LLVM splits vectors wider than
+/// its own. An unknown key or a bad value is an error naming it.
+llvm::Error pinFacts(CpuFacts &facts, llvm::StringRef spec);
+/// Checks HATC_CPU_FACTS when it is set (the CLI does, before any command).
+llvm::Error checkPinnedFacts();
 
 /// The op a schedule is for, as the families read it. Convolutions list
 /// their loops in conv_2d_nhwc_hwcf's order: n, oh, ow, f, kh, kw, c.

@@ -47,6 +47,13 @@ llvm::Expected<Target> parseTarget(const nlohmann::json &json,
 inline constexpr int kMaxThreads = 1024;
 /// Cores of this machine (at least 1).
 int hostCores();
+
+/// The environment variable that makes CPU schedules derive as for another
+/// vector unit and caches than the host's ("lanes=16,registers=32,l1=48K,
+/// l2=1M", see CpuFacts::host): tests pin it so that the tiles they check
+/// do not depend on the machine that runs them. It is part of the CPU
+/// fingerprint, so records taken under it stay apart.
+inline constexpr const char *kCpuFactsEnv = "HATC_CPU_FACTS";
 /// The one rule for how many threads kernels run with: `requested` when it
 /// is positive (--threads), else the target description's "threads", else
 /// one per core.

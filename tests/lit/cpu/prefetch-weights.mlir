@@ -7,7 +7,7 @@
 // 9 MiB) get prefetcht1 in their micro-kernels; the model's outputs are
 // checked against ONNX Runtime by onnx.model.bert_base_layer.
 // RUN: rm -rf %t && %onnx-make --only bert_base_layer --out %t
-// RUN: hatc compile %t/bert_base_layer/model.onnx --input-shape hidden=1,128,768 --emit asm | FileCheck %s --check-prefix=ASM
+// RUN: %avx512-facts hatc compile %t/bert_base_layer/model.onnx --input-shape hidden=1,128,768 --emit asm | FileCheck %s --check-prefix=ASM
 // ASM: prefetcht1
 // ASM: vfmadd231ps
 
