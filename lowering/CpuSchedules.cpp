@@ -491,8 +491,15 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
         break;
       }
   // A smaller register tile than the packed one (4 rows where padding
-  // makes 8) loses more than the copies cost.
-  if (p.mr < 0 || p.mr * p.nr < packed.mr * packed.nr)
+  // makes 8) loses more than the copies cost, with 32 registers. With 16,
+  // a tile of 8 accumulators or more does not: the packed one is 6x16 (12)
+  // at most, and 32 rows of 32x512x784 (AVX2, 1 thread) ran at 42-49
+  // GFLOP/s packed 6x16 (kc 16, the one panel tile dividing K), 51 with
+  // kc 64 or 128, and 61-80 in place at 4x16.
+  bool smaller = p.mr * p.nr < packed.mr * packed.nr;
+  bool enoughAccumulators = facts.vectorRegisters < 32 &&
+                            p.mr * p.nr >= 8 * facts.vectorLanes;
+  if (p.mr < 0 || (smaller && !enoughAccumulators))
     return std::nullopt;
   p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
   return p;
