@@ -115,6 +115,11 @@ llvm::Error pinFacts(CpuFacts &facts, llvm::StringRef spec) {
   return llvm::Error::success();
 }
 
+std::vector<int64_t> registerTileWidths(const CpuFacts &facts) {
+  int64_t lanes = facts.vectorLanes;
+  return {lanes, 2 * lanes, 3 * lanes, 4 * lanes};
+}
+
 llvm::Error checkPinnedFacts() {
   const char *pin = std::getenv(kCpuFactsEnv);
   if (!pin || !*pin)
@@ -414,12 +419,6 @@ constexpr int64_t kWideRowTile = 128;
 const std::vector<int64_t> kMatmulMrs = {1, 2, 4, 6, 8},
                            kMatmulCacheTiles = {8, 16, 32, 64, 128, 256},
                            kMatmulPanelTiles = {16, 32, 64, 128, 256, 512};
-/// Register tile widths the defaults choose from: 1 to 4 vectors ({16, 32,
-/// 48, 64} on AVX-512, {8, 16, 24, 32} on AVX2).
-static std::vector<int64_t> matmulNrs(const CpuFacts &facts) {
-  int64_t lanes = facts.vectorLanes;
-  return {lanes, 2 * lanes, 3 * lanes, 4 * lanes};
-}
 
 /// `packed` (the packed default) without packing: the same threads and
 /// rules for the tiles, each cache tile now dividing a thread's rows, N and
@@ -440,7 +439,7 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
   if (!batched && M % p.par && !p.splitsN(shape))
     return std::nullopt;
   std::vector<int64_t> dividingNrs;
-  for (int64_t nr : matmulNrs(facts))
+  for (int64_t nr : registerTileWidths(facts))
     if (N % nr == 0)
       dividingNrs.push_back(nr);
   p.nr = registerCols(dividingNrs, N, facts);
@@ -697,7 +696,7 @@ std::optional<CpuMatmulParams> deriveMatmulOn(const CpuOpShape &shape,
   else
     p.par = mostThreads(facts, [&](int64_t t) { return t * 8 <= M || t == 1; });
   int64_t rows = batched ? M : (M + p.par - 1) / p.par;
-  p.nr = registerCols(matmulNrs(facts),
+  p.nr = registerCols(registerTileWidths(facts),
                       std::max<int64_t>(N, 1) + facts.vectorLanes - 1,
                       facts);
   if (p.nr < 0)

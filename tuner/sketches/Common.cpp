@@ -18,10 +18,12 @@ std::vector<json> threadCounts(const TargetFacts &target) {
   return std::vector<json>(choices.begin(), choices.end());
 }
 
-std::vector<json> registerTileWidths(const TargetFacts &target) {
-  int64_t lanes = target.vectorLanes;
-  int64_t widest = target.vectorRegisters >= 32 ? 8 : 6;
-  return ints({lanes, 2 * lanes, 3 * lanes, 4 * lanes, widest * lanes});
+std::vector<json> nrDomain(const TargetFacts &target, bool widest) {
+  std::vector<int64_t> widths = registerTileWidths(cpuFactsOf(target));
+  if (widest)
+    widths.push_back((target.vectorRegisters >= 32 ? 8 : 6) *
+                     target.vectorLanes);
+  return std::vector<json>(widths.begin(), widths.end());
 }
 
 std::optional<std::string> parReason(const Config &c,

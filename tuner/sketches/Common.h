@@ -29,12 +29,13 @@ std::vector<json> ints(std::initializer_list<int64_t> values);
 /// (TargetFacts::threads), and that count itself.
 std::vector<json> threadCounts(const TargetFacts &target);
 
-/// Register tile widths (`nr` knobs) in vectors of the target's lanes: 1,
-/// 2, 3, 4, and 8 with 32 registers or 6 with 16 (the widest one-row tile
-/// they hold). AVX-512: {16, 32, 48, 64, 128}; AVX2: {8, 16, 24, 32, 48}.
+/// `nr` knob domains in vectors of the target's lanes: 1 to 4
+/// (hatc::registerTileWidths), and with `widest` also 8 vectors with 32
+/// registers or 6 with 16 (the widest one-row tile they hold). cpu_matmul:
+/// {16, 32, 48, 64, 128} on AVX-512, {8, 16, 24, 32, 48} on AVX2.
 /// AVX-512's widths on AVX2 left few valid tiles (6 of 100 samples of a
 /// 257x129x67 matmul): 8 vectors and more do not fit 16 registers.
-std::vector<json> registerTileWidths(const TargetFacts &target);
+std::vector<json> nrDomain(const TargetFacts &target, bool widest);
 
 /// Why the config's `par` exceeds the kernel threads, or nullopt (also
 /// when it has no integer `par`). Checked before the domains, so the

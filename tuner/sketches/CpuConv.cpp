@@ -182,8 +182,7 @@ public:
              {"nc", divisorsIn(N, 16, 512)},
              {"kc", divisorsIn(K, 16, 1024)},
              {"mr", ints({1, 2, 4, 6, 7, 8})},
-             {"nr", ints({target.vectorLanes, 2 * target.vectorLanes,
-                          3 * target.vectorLanes, 4 * target.vectorLanes})},
+             {"nr", nrDomain(target, /*widest=*/false)},
              {"k_unroll", ints({1, 2, 4})},
              {"copy", ints({16, 32, 64})}};
   }

@@ -34,7 +34,7 @@ public:
              {"nc", ints({16, 32, 64, 128, 256, 512})},
              {"kc", ints({16, 32, 64, 128, 256, 512})},
              {"mr", ints({1, 2, 4, 6, 8})},
-             {"nr", registerTileWidths(target)},
+             {"nr", nrDomain(target, /*widest=*/true)},
              {"k_unroll", ints({1, 2, 4})},
              {"order", {"mnk", "nmk"}},
              {"pack", ints({0, 1})}};

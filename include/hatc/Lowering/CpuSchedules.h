@@ -59,6 +59,11 @@ llvm::Error pinFacts(CpuFacts &facts, llvm::StringRef spec);
 /// Checks HATC_CPU_FACTS when it is set (the CLI does, before any command).
 llvm::Error checkPinnedFacts();
 
+/// Register tile widths (`nr`) of 1 to 4 vectors: {16, 32, 48, 64} on
+/// AVX-512, {8, 16, 24, 32} on AVX2. The defaults choose from them; the
+/// cpu_matmul and im2col sketches offer them (cpu_matmul one wider too).
+std::vector<int64_t> registerTileWidths(const CpuFacts &facts);
+
 /// The op a schedule is for, as the families read it. Convolutions list
 /// their loops in conv_2d_nhwc_hwcf's order: n, oh, ow, f, kh, kw, c.
 struct CpuOpShape {
