@@ -8,6 +8,7 @@
 #include "hatc/Runtime/Target.h"
 
 #include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -174,6 +175,8 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
   shape.initFill = initIsFill(operation);
   shape.initShared = initIsShared(operation);
   shape.gathers = gathers(operation);
+  shape.constantB = op.getDpsInputs().size() > 1 &&
+                    op.getDpsInputs()[1].getDefiningOp<mlir::arith::ConstantOp>();
   return shape;
 }
 
@@ -420,6 +423,17 @@ const std::vector<int64_t> kMatmulMrs = {1, 2, 4, 6, 8},
                            kMatmulCacheTiles = {8, 16, 32, 64, 128, 256},
                            kMatmulPanelTiles = {16, 32, 64, 128, 256, 512};
 
+/// Whether a register tile smaller than the packed default's does as
+/// well as it where it saves the copies: with 32 registers, a smaller tile
+/// (4 rows where padding makes 8) loses more than the copies cost; with
+/// 16, a tile of 8 accumulators or more does not, the packed one being
+/// 6x16 (12) at most. Measured (AVX2, Zen 3): 32 rows of 32x512x784 on 1
+/// thread ran at 42-49 GFLOP/s packed 6x16 (kc 16, the one panel tile
+/// dividing K), 51 with kc 64 or 128, and 61-80 in place at 4x16.
+bool smallTileSuffices(const CpuMatmulParams &p, const CpuFacts &facts) {
+  return facts.vectorRegisters < 32 && p.mr * p.nr >= 8 * facts.vectorLanes;
+}
+
 /// `packed` (the packed default) without packing: the same threads and
 /// rules for the tiles, each cache tile now dividing a thread's rows, N and
 /// K and each register tile its cache tile, so no operand is copied or
@@ -489,16 +503,8 @@ std::optional<CpuMatmulParams> inPlaceMatmul(CpuMatmulParams packed,
         p.nr = wide;
         break;
       }
-  // A smaller register tile than the packed one (4 rows where padding
-  // makes 8) loses more than the copies cost, with 32 registers. With 16,
-  // a tile of 8 accumulators or more does not: the packed one is 6x16 (12)
-  // at most, and 32 rows of 32x512x784 (AVX2, 1 thread) ran at 42-49
-  // GFLOP/s packed 6x16 (kc 16, the one panel tile dividing K), 51 with
-  // kc 64 or 128, and 61-80 in place at 4x16.
   bool smaller = p.mr * p.nr < packed.mr * packed.nr;
-  bool enoughAccumulators = facts.vectorRegisters < 32 &&
-                            p.mr * p.nr >= 8 * facts.vectorLanes;
-  if (p.mr < 0 || (smaller && !enoughAccumulators))
+  if (p.mr < 0 || (smaller && !smallTileSuffices(p, facts)))
     return std::nullopt;
   p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
   return p;
@@ -652,10 +658,17 @@ std::optional<CpuMatmulParams> panelMatmul(CpuMatmulParams packed,
       p.mr = *mr;
       break;
     }
-  // A is not padded, so mr must divide the rows; a smaller register tile
-  // than the padded one's (4 rows where 6 fit) loses more than B's
-  // panels gain.
-  if (p.mr < 0 || p.mr * p.nr < packed.mr * packed.nr)
+  // A is not padded, so mr must divide the rows. A smaller register tile
+  // than the padded one's (4 rows where 6 fit) loses more than B's panels
+  // gain, unless the tile suffices and B is a constant, its panels packed
+  // at compile time. Where B is packed at run time, they lose on 16
+  // registers too. Measured (AVX2, Zen 3, 4x16 panels against packed 6x16,
+  // fastest of 6-8 alternating runs): BERT's 128x768x3072 with its weights
+  // 6.0 -> 4.1 ms on 2 threads, 8.5 -> 7.4 on 1; with B an argument,
+  // 128x3072x768 8.9 -> 16.0 ms and 1024^3 32 -> 52 ms on 2 threads.
+  bool smaller = p.mr * p.nr < packed.mr * packed.nr;
+  if (p.mr < 0 ||
+      (smaller && !(shape.constantB && smallTileSuffices(p, facts))))
     return std::nullopt;
   p.kUnroll = kUnrollFor(p.mr, p.nr, facts);
   if (dots) {

@@ -232,6 +232,30 @@ TEST(TunerDefaults, PacksOnlyWhereTilesCannotDivide) {
   EXPECT_EQ(k784.at("kc"), 16) << k784.dump();
 }
 
+TEST(TunerDefaults, ConstantWeightsTakePanelsOnSixteenRegisters) {
+  // BERT's FFN output layer on 2 threads, 64 rows each: 6 rows do not
+  // divide them. With B an argument (packed at run time) the padded 6x16
+  // tiles; with B a model's weight (packed at compile time) 4x16 panels.
+  TargetFacts twoThreads = avx2();
+  twoThreads.threads = twoThreads.cores = 2;
+  WorkloadShape ffn = matmul(128, 768, 3072);
+  Config argument = matmulDefault(ffn, twoThreads);
+  EXPECT_EQ(argument.at("pack"), 1) << argument.dump();
+  EXPECT_EQ(argument.at("mr"), 6) << argument.dump();
+  EXPECT_EQ(argument.at("nr"), 16) << argument.dump();
+  ffn.constantWeights = true;
+  Config weights = matmulDefault(ffn, twoThreads);
+  EXPECT_EQ(weights.at("pack"), 2) << weights.dump();
+  EXPECT_EQ(weights.at("mr"), 4) << weights.dump();
+  EXPECT_EQ(weights.at("nr"), 16) << weights.dump();
+  // With 32 registers the weights change nothing.
+  ffn.constantWeights = false;
+  Config wide = matmulDefault(ffn, avx512());
+  ffn.constantWeights = true;
+  EXPECT_EQ(matmulDefault(ffn, avx512()), wide);
+  EXPECT_EQ(wide.at("pack"), 2) << wide.dump();
+}
+
 namespace {
 
 CpuOpShape cpuShape(const char *op, std::vector<int64_t> ranges,

@@ -66,6 +66,10 @@ CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
   out.initFill = shape.initFill;
   out.initShared = shape.initShared;
   out.gathers = shape.gathers;
+  // A model's task is measured with its weights as constants; its
+  // matmul's B is taken to be one (as the defaults of a model's layers
+  // see it), which only the description of a default record reads.
+  out.constantB = shape.constantWeights;
   return out;
 }
 

@@ -88,6 +88,9 @@ struct CpuOpShape {
   /// embedding lookup, a Gather with run-time indices). Vectorizing it
   /// needs vectorize_nd_extract once that tensor has more than one dim.
   bool gathers = false;
+  /// The second input (a matmul's B) is a constant, a model's weights:
+  /// B's panels are packed at compile time (finishPanelPacks).
+  bool constantB = false;
   int64_t elemBytes() const {
     if (elemType == "i8")
       return 1;
