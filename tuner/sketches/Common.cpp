@@ -67,8 +67,9 @@ CpuOpShape cpuShapeOf(const WorkloadShape &shape) {
   out.initShared = shape.initShared;
   out.gathers = shape.gathers;
   // A model's task is measured with its weights as constants; its
-  // matmul's B is taken to be one (as the defaults of a model's layers
-  // see it), which only the description of a default record reads.
+  // matmul's B is taken to be one, as the default that runs sees it. The
+  // sketches' analytical default (a default record's description, and a
+  // seed of the search) then matches the schedule measured.
   out.constantB = shape.constantWeights;
   return out;
 }
