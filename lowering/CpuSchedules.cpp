@@ -175,8 +175,9 @@ CpuOpShape cpuOpShapeOf(mlir::Operation *operation) {
   shape.initFill = initIsFill(operation);
   shape.initShared = initIsShared(operation);
   shape.gathers = gathers(operation);
-  shape.constantB = op.getDpsInputs().size() > 1 &&
-                    op.getDpsInputs()[1].getDefiningOp<mlir::arith::ConstantOp>();
+  shape.constantB =
+      op.getDpsInputs().size() > 1 &&
+      op.getDpsInputs()[1].getDefiningOp<mlir::arith::ConstantOp>();
   return shape;
 }
 
