@@ -348,4 +348,16 @@ llvm::Expected<std::string> defaultScheduleFor(const Workload &workload,
   return cpuDefaultScheduleText(workload, threads);
 }
 
+llvm::Expected<std::string> measuredDefaultScheduleFor(const Workload &workload,
+                                                       TargetKind kind,
+                                                       int64_t threads) {
+  if (workload.measurePath.empty() || !workload.module)
+    return defaultScheduleFor(workload, kind, threads);
+  auto measured = loadWorkload(*workload.module.get()->getContext(),
+                               workload.measurePath, workload.entryName);
+  if (!measured)
+    return measured.takeError();
+  return defaultScheduleFor(*measured, kind, threads);
+}
+
 } // namespace hatc

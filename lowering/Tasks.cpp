@@ -566,15 +566,36 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
   std::stable_partition(order.begin(), order.end(), [&](size_t t) {
     return !found[t] || !rewritesOtherOps(*context, found[t]->script);
   });
-  for (size_t t : order) {
-    const ModelTask &task = tasks[t];
-    auto workload = taskWorkload(*context, task);
+  // The model's linalg ops by hatc.op_index (extractTasks' numbering).
+  SmallVector<Operation *> modelOps;
+  if (func::FuncOp entry = model.entry())
+    entry.walk([&](linalg::LinalgOp op) { modelOps.push_back(op); });
+  // An instance's default schedule, derived as the model has it: its
+  // constant operands (the weights) in, since the default reads them (a
+  // constant B goes in panels packed at compile time), as `hatc tune`
+  // measures the task and as the model's own default schedule does.
+  auto instanceDefault =
+      [&](const ModelTask &task,
+          const TaskInstance &instance) -> llvm::Expected<std::string> {
+    Group group;
+    for (int64_t index : instance.opIndices)
+      if (index >= 0 && size_t(index) < modelOps.size())
+        group.push_back(modelOps[index]);
+    llvm::Expected<Workload> workload =
+        group.size() == instance.opIndices.size()
+            ? workloadFromModule(standaloneModule(group, true), "<task>",
+                                 kTaskEntryName)
+            : taskWorkload(*context, task);
     if (!workload)
       return workload.takeError();
-    auto fallback = defaultScheduleFor(*workload, kind, threads);
-    if (!fallback)
+    auto script = defaultScheduleFor(*workload, kind, threads);
+    if (!script)
       return makeError("task " + task.key + ": no default schedule: " +
-                       llvm::toString(fallback.takeError()));
+                       llvm::toString(script.takeError()));
+    return script;
+  };
+  for (size_t t : order) {
+    const ModelTask &task = tasks[t];
     if (found[t])
       result.sources[t] = found[t]->source;
     for (const TaskInstance &instance : task.instances) {
@@ -600,6 +621,9 @@ llvm::Expected<ModelSchedule> buildModelSchedule(
                           " schedule does not apply in the model: " +
                           llvm::toString(std::move(err));
       }
+      auto fallback = instanceDefault(task, instance);
+      if (!fallback)
+        return fallback.takeError();
       auto part = retargetScript(task, instance, *fallback, model.entryName);
       if (!part)
         return part.takeError();

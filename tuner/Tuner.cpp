@@ -216,11 +216,13 @@ std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
   };
   // The default schedule is measured first, once: the baseline. Its script
   // is the one every other caller gets for this target (a GPU's mapping,
-  // nothing on hwacc), or, where the target has none for this workload, the
-  // reason goes into the record as the measurer's error.
+  // nothing on hwacc), derived from the task as it is measured (a model's
+  // task with its weights in, as the model builds it), or, where the target
+  // has none for this workload, the reason goes into the record as the
+  // measurer's error.
   if (!measured[t].count(kDefaultConfig.dump()) && count > 0) {
-    auto script = defaultScheduleFor(tasks[t].workload, tasks[t].target.kind,
-                                     tasks[t].facts.threads);
+    auto script = measuredDefaultScheduleFor(
+        tasks[t].workload, tasks[t].target.kind, tasks[t].facts.threads);
     if (script) {
       out.push_back({kDefaultConfig, std::move(*script)});
     } else {

@@ -41,6 +41,15 @@ innermostParallelPermutation(const std::vector<std::string> &iteratorTypes);
 llvm::Expected<std::string> defaultScheduleFor(const Workload &workload,
                                                TargetKind kind,
                                                int64_t threads = 0);
+/// defaultScheduleFor of the workload as measuring workers load it: a
+/// model task's form with its weights in (Workload::measurePath, loaded in
+/// the workload's context) where it has one. The default reads the
+/// operands' constness (a constant B is packed in panels at compile time),
+/// so a default derived from the form with weights as arguments would not
+/// be the one the model runs, and would be timed on the weights anyway.
+llvm::Expected<std::string> measuredDefaultScheduleFor(const Workload &workload,
+                                                       TargetKind kind,
+                                                       int64_t threads = 0);
 
 } // namespace hatc
 
