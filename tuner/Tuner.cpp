@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -672,19 +673,60 @@ std::vector<double> measuredSeconds(const db::Record &record) {
 
 } // namespace
 
-double confirmedSeconds(const std::vector<double> &measured) {
-  if (measured.empty())
-    return 0;
-  auto later = measured.begin() + (measured.size() > 1 ? 1 : 0);
+std::vector<double> keptSeconds(const std::vector<double> &measured) {
+  if (measured.size() <= 1)
+    return measured;
+  auto later = measured.begin() + 1;
   double fastest = *std::min_element(later, measured.end());
-  double sum = 0;
-  int kept = 0;
+  std::vector<double> kept;
   for (auto it = later; it != measured.end(); ++it)
-    if (*it <= kSlowSpell * fastest) {
-      sum += *it;
-      ++kept;
-    }
-  return sum / kept;
+    if (*it <= kSlowSpell * fastest)
+      kept.push_back(*it);
+  return kept;
+}
+
+namespace {
+
+double meanOf(const std::vector<double> &values) {
+  double sum = 0;
+  for (double v : values)
+    sum += v;
+  return values.empty() ? 0 : sum / double(values.size());
+}
+
+} // namespace
+
+double confirmedSeconds(const std::vector<double> &measured) {
+  return meanOf(keptSeconds(measured));
+}
+
+double measurementNoise(const std::vector<std::vector<double>> &measured) {
+  double squares = 0;
+  int64_t freedom = 0;
+  for (const std::vector<double> &config : measured) {
+    std::vector<double> kept = keptSeconds(config);
+    double mean = meanOf(kept);
+    if (kept.size() < 2 || mean <= 0)
+      continue;
+    for (double v : kept)
+      squares += (v - mean) * (v - mean) / (mean * mean);
+    freedom += int64_t(kept.size()) - 1;
+  }
+  return freedom ? std::sqrt(squares / double(freedom)) : 0;
+}
+
+bool separatedFromDefault(const std::vector<double> &best,
+                          const std::vector<double> &byDefault,
+                          double noise) {
+  std::vector<double> b = keptSeconds(best), d = keptSeconds(byDefault);
+  if (b.empty() || d.empty())
+    return true; // nothing to weigh: as ranked
+  double bestS = meanOf(b), defaultS = meanOf(d);
+  if (bestS >= defaultS)
+    return true;
+  double error = noise * std::sqrt(1.0 / double(b.size()) +
+                                   1.0 / double(d.size()));
+  return defaultS / bestS - 1 >= 2 * error;
 }
 
 std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
@@ -737,8 +779,8 @@ std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
 }
 
 void Tuner::measureAgain(std::vector<Remeasure> &entries,
-                         ConfirmSummary &summary) {
-  int64_t want = options.confirmMeasurements;
+                         ConfirmSummary &summary, int64_t want,
+                         std::set<std::string> &touched) {
   // A batch per task and round: the configs of a task are measured in one
   // worker pool side by side, and each round after the last one's.
   for (int64_t round = 1; round < want && !stoppedByInterrupt; ++round) {
@@ -777,7 +819,7 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
   for (Remeasure &e : entries) {
     if (e.seconds.size() <= e.before && !e.failure)
       continue; // interrupted before it was measured again
-    ++summary.configs;
+    touched.insert(std::to_string(e.task) + ' ' + e.config.dump());
     db::Record &record = e.record;
     nlohmann::json extras =
         nlohmann::json::parse(record.extrasJson, nullptr, false);
@@ -815,11 +857,52 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
     remeasured[e.task] = true;
 }
 
+std::vector<std::vector<double>> Tuner::remeasuredSeconds() const {
+  std::vector<std::vector<double>> measured;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    if (tasks[t].target.kind == TargetKind::Hwacc)
+      continue;
+    for (const auto &[config, record] : okRecords[t])
+      if (db::isConfirmed(record) && !record.cycles)
+        measured.push_back(measuredSeconds(record));
+  }
+  return measured;
+}
+
+std::vector<Tuner::Remeasure>
+Tuner::unresolvedCandidates(double noise, int64_t most) const {
+  std::vector<Remeasure> entries;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const TaskStatus &status = statuses[t];
+    if (tasks[t].target.kind == TargetKind::Hwacc ||
+        status.bestConfig.is_null() || isDefaultConfig(status.bestConfig))
+      continue;
+    auto best = okRecords[t].find(status.bestConfig.dump());
+    auto byDefault = okRecords[t].find(kDefaultConfig.dump());
+    if (best == okRecords[t].end() || byDefault == okRecords[t].end() ||
+        !db::isConfirmed(best->second) || !db::isConfirmed(byDefault->second))
+      continue;
+    std::vector<double> bestS = measuredSeconds(best->second),
+                        defaultS = measuredSeconds(byDefault->second);
+    if (separatedFromDefault(bestS, defaultS, noise))
+      continue;
+    for (auto *found : {&best, &byDefault}) {
+      std::vector<double> seconds = measuredSeconds((*found)->second);
+      size_t before = seconds.size();
+      if (int64_t(before) < most)
+        entries.push_back({t, nlohmann::json::parse((*found)->first),
+                           (*found)->second, std::move(seconds), before, {}});
+    }
+  }
+  return entries;
+}
+
 ConfirmSummary Tuner::confirm() {
   ConfirmSummary summary;
   std::vector<std::string> bestBefore;
   for (const TaskStatus &status : statuses)
     bestBefore.push_back(status.bestConfig.dump());
+  std::set<std::string> touched;
   // A config that drops out of the best few lets another one in, measured
   // once so far: it is measured again too, for a few passes.
   bool enabled = options.confirmTop > 0 && options.confirmMeasurements > 1;
@@ -829,10 +912,40 @@ ConfirmSummary Tuner::confirm() {
     std::vector<Remeasure> entries = confirmCandidates();
     if (entries.empty())
       break;
-    measureAgain(entries, summary);
+    measureAgain(entries, summary, options.confirmMeasurements, touched);
   }
   for (size_t t = 0; t < tasks.size(); ++t)
     rerankFromHistory(t); // as the database ranks, measured again or not
+  // Then a best that leads its default by less than the noise can tell
+  // apart: both are measured again, a round at a time, and ranked again
+  // (another config may become the best, and be weighed in its turn).
+  summary.noise = measurementNoise(remeasuredSeconds());
+  std::set<size_t> noisy, unresolved;
+  while (enabled && !stoppedByInterrupt) {
+    std::vector<Remeasure> entries =
+        unresolvedCandidates(summary.noise, options.confirmMaxMeasurements);
+    if (entries.empty())
+      break;
+    // One round for the configs with the fewest measurements.
+    size_t fewest = SIZE_MAX;
+    for (const Remeasure &e : entries) {
+      noisy.insert(e.task);
+      fewest = std::min(fewest, e.seconds.size());
+    }
+    int64_t before = summary.measurements;
+    measureAgain(entries, summary, int64_t(fewest) + 1, touched);
+    for (const Remeasure &e : entries)
+      rerankFromHistory(e.task);
+    summary.noise = measurementNoise(remeasuredSeconds());
+    if (summary.measurements == before)
+      break; // nothing could be measured (the measurer gave up on them)
+  }
+  if (enabled)
+    for (const Remeasure &e : unresolvedCandidates(summary.noise, INT64_MAX))
+      unresolved.insert(e.task);
+  summary.configs = int64_t(touched.size());
+  summary.noisyTasks = int64_t(noisy.size());
+  summary.unresolved = int64_t(unresolved.size());
   for (size_t t = 0; t < tasks.size(); ++t)
     if (statuses[t].bestConfig.dump() != bestBefore[t])
       ++summary.bestChanged;

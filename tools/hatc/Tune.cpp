@@ -232,7 +232,8 @@ int tuneCommand(const Args &args) {
   CompileRequest request;
   std::string dbPath, logPath, search = "xgboost", timeBudget = "0", taskDir;
   int64_t trials = 64, seed = 0, batch = 8, earlyStop = 0, threads = 0,
-          confirmTop = tuner::TuneOptions().confirmTop;
+          confirmTop = tuner::TuneOptions().confirmTop,
+          confirmMost = tuner::TuneOptions().confirmMaxMeasurements;
   bool json = false, noCheck = false, flushCache = false;
   FlagParser parser(
       "hatc tune",
@@ -265,6 +266,11 @@ int tuneCommand(const Args &args) {
                 "(default " +
                     std::to_string(confirmTop) + "; 0: off)",
                 0);
+  parser.option("--confirm-max", &confirmMost, "M",
+                "and where the noise cannot tell a task's best from its "
+                "default, both again, up to M measurements each (default " +
+                    std::to_string(confirmMost) + "; 3: no more)",
+                3);
   addThreadsFlag(parser, threads);
   parser.flag("--no-check", &noCheck, "skip the reference check");
   parser.flag("--flush-cache", &flushCache,
@@ -414,6 +420,7 @@ int tuneCommand(const Args &args) {
   options.search = search;
   options.earlyStop = earlyStop;
   options.confirmTop = confirmTop;
+  options.confirmMaxMeasurements = confirmMost;
   // A server has no folder to keep the model next to: it is rebuilt from
   // the records at each start.
   options.modelPath = search == "xgboost" && !db::Database::isServerSpec(dbPath)
@@ -503,6 +510,14 @@ int tuneCommand(const Args &args) {
                             confirmed.failed)
                   .str()
             : std::string());
+    if (confirmed.noisyTasks)
+      llvm::errs() << llvm::formatv(
+          "[tune] measurements here vary by {0:F1}% (one config's, measured "
+          "again): {1} task(s) had their best and default measured up to {2} "
+          "times to tell them apart; on {3} the best's lead stayed within "
+          "that noise\n",
+          confirmed.noise * 100, confirmed.noisyTasks, confirmMost,
+          confirmed.unresolved);
   }
   reportFarm(farmRun,
              std::chrono::duration<double>(std::chrono::steady_clock::now() -

@@ -69,6 +69,11 @@ struct TuneOptions {
   /// measurements (0 or 1: not at all).
   int64_t confirmTop = 4;
   int64_t confirmMeasurements = 3;
+  /// Then a task whose best reads faster than its default by less than the
+  /// measurements' noise can tell apart (separatedFromDefault) has both
+  /// measured again, a round at a time, up to this many measurements each
+  /// (at most confirmMeasurements: no such rounds).
+  int64_t confirmMaxMeasurements = 9;
 };
 
 /// What Tuner::confirm did.
@@ -78,6 +83,14 @@ struct ConfirmSummary {
   /// Tasks whose best config is another one than before.
   int64_t bestChanged = 0;
   int64_t failed = 0; ///< Configs that failed when measured again.
+  /// The measurements' relative noise (measurementNoise) over every config
+  /// measured again, timed on the wall clock; 0 when none was.
+  double noise = 0;
+  /// Tasks whose best and default were measured further to tell them apart
+  /// (TuneOptions::confirmMaxMeasurements), and of those, the ones whose
+  /// best's lead stayed within the noise up to that many measurements.
+  int64_t noisyTasks = 0;
+  int64_t unresolved = 0;
 };
 
 /// What the cost model reads of a candidate: the anchor op, the config as
@@ -224,9 +237,18 @@ private:
   };
   /// Each task's best few and its default, measured too few times so far.
   std::vector<Remeasure> confirmCandidates() const;
-  /// Measures `entries` up to options.confirmMeasurements each, records
-  /// them and reranks their tasks.
-  void measureAgain(std::vector<Remeasure> &entries, ConfirmSummary &summary);
+  /// Each task's best and default whose measurements do not yet tell them
+  /// apart (separatedFromDefault, at `noise`), each below `most`
+  /// measurements.
+  std::vector<Remeasure> unresolvedCandidates(double noise,
+                                              int64_t most) const;
+  /// The measurements of every config measured again so far (timed on the
+  /// wall clock), for measurementNoise.
+  std::vector<std::vector<double>> remeasuredSeconds() const;
+  /// Measures `entries` up to `want` measurements each, records them and
+  /// reranks their tasks; `touched` collects the configs measured.
+  void measureAgain(std::vector<Remeasure> &entries, ConfirmSummary &summary,
+                    int64_t want, std::set<std::string> &touched);
   TaskScheduler scheduler;
   int64_t done = 0;
   bool searching = false; // past the first read of the database
@@ -259,6 +281,26 @@ constexpr double kSlowSpell = 1.5;
 ///   40 us in `hatc run`).
 /// One measurement is its own figure; none gives 0.
 double confirmedSeconds(const std::vector<double> &measured);
+/// The measurements confirmedSeconds averages: those after the first,
+/// slow spells left out (all of one).
+std::vector<double> keptSeconds(const std::vector<double> &measured);
+
+/// The relative noise of single measurements: the pooled standard deviation
+/// of each config's kept measurements (keptSeconds) about their mean,
+/// relative to that mean, over the configs with two or more. 0 with none.
+/// Pooled because one config's two or three measurements say little of the
+/// spread, while the host's noise is the same for all its configs (seen:
+/// 2-4% on a quiet machine, 15-30% on a shared VM).
+double measurementNoise(const std::vector<std::vector<double>> &measured);
+
+/// Whether `best`'s measurements tell it apart from the default's, at a
+/// relative noise `noise` per measurement: its mean (confirmedSeconds) is
+/// no faster, or faster by at least two standard errors of the difference
+/// of the two means (noise x sqrt(1/n + 1/m) over n and m kept
+/// measurements). A lead smaller than that is as likely the noise as the
+/// config: the winner's curse of picking the fastest of many noisy figures.
+bool separatedFromDefault(const std::vector<double> &best,
+                          const std::vector<double> &byDefault, double noise);
 
 /// "default" configs stand for the default schedule.
 bool isDefaultConfig(const nlohmann::json &config);
