@@ -940,8 +940,8 @@ ConfirmSummary Tuner::confirm() {
     if (summary.measurements == before)
       break; // nothing could be measured (the measurer gave up on them)
   }
-  if (enabled)
-    for (const Remeasure &e : unresolvedCandidates(summary.noise, INT64_MAX))
+  for (const Remeasure &e : unresolvedCandidates(summary.noise, INT64_MAX))
+    if (noisy.count(e.task))
       unresolved.insert(e.task);
   summary.configs = int64_t(touched.size());
   summary.noisyTasks = int64_t(noisy.size());
