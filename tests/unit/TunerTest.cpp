@@ -563,68 +563,64 @@ protected:
   bool steady;
 };
 
-} // namespace
-
-TEST(Tuner, ConfirmMeasuresALeadWithinTheNoiseUntilItIsToldApart) {
-  for (int64_t most : {3, 9}) {
-    SCOPED_TRACE(most);
-    test::ScratchFiles scratch;
-    LuckyStreakMeasurer measurer(/*steady=*/false);
-    Recorder recorder(scratch.path("hatc-tuner", "db"), "");
-    std::vector<TuneTask> tasks;
-    tasks.push_back(makeTask("matmul_1024.mlir", "cpu"));
-    TuneOptions o = options(16, "random");
-    o.confirmTop = 2;
-    o.confirmMaxMeasurements = most;
-    Tuner tuner(std::move(tasks), measurer, nullptr, recorder, o);
-    tuner.run();
-    ASSERT_FALSE(measurer.twin.empty());
-    EXPECT_EQ(tuner.status()[0].bestConfig.dump(), measurer.twin);
-
-    ConfirmSummary summary = tuner.confirm();
-    int twinTimes = measurer.timesMeasured["cpu " + measurer.twin];
-    int defaultTimes = measurer.timesMeasured[R"(cpu {"sketch":"default"})"];
-    std::string best = tuner.status()[0].bestConfig.dump();
-    if (most == 3) {
-      // Three measurements each, as before: the twin's two later ones read
-      // 125, the default's 100 and 125. Its 12.5% lead stands.
-      EXPECT_EQ(twinTimes, 3);
-      EXPECT_EQ(defaultTimes, 3);
-      EXPECT_EQ(best, measurer.twin);
-      EXPECT_EQ(summary.noisyTasks, 0);
-      continue;
-    }
-    // That lead is within two standard errors at the pooled noise (9%), so
-    // both are measured again, a round at a time. At the fourth the twin
-    // still leads by 5.6%, within the noise; at the fifth it is slower than
-    // the default, which is the best again.
-    EXPECT_EQ(twinTimes, 5);
-    EXPECT_EQ(defaultTimes, 5);
-    EXPECT_EQ(best, R"({"sketch":"default"})");
-    EXPECT_EQ(summary.noisyTasks, 1);
-    EXPECT_EQ(summary.unresolved, 0);
-    EXPECT_GT(summary.noise, 0.05);
-    EXPECT_EQ(summary.bestChanged, 1);
-  }
-}
-
-TEST(Tuner, ConfirmDoesNotMeasureFurtherWithoutNoise) {
+/// Tunes the CPU 1024^3 matmul for 16 random trials against `measurer`,
+/// then confirms the best 2 with up to `most` measurements each; returns
+/// the summary and the best config then.
+std::pair<ConfirmSummary, std::string>
+confirmLuckyStreak(LuckyStreakMeasurer &measurer, int64_t most) {
   test::ScratchFiles scratch;
-  LuckyStreakMeasurer measurer(/*steady=*/true);
   Recorder recorder(scratch.path("hatc-tuner", "db"), "");
   std::vector<TuneTask> tasks;
   tasks.push_back(makeTask("matmul_1024.mlir", "cpu"));
   TuneOptions o = options(16, "random");
   o.confirmTop = 2;
+  o.confirmMaxMeasurements = most;
   Tuner tuner(std::move(tasks), measurer, nullptr, recorder, o);
   tuner.run();
+  EXPECT_FALSE(measurer.twin.empty());
+  EXPECT_EQ(tuner.status()[0].bestConfig.dump(), measurer.twin);
   ConfirmSummary summary = tuner.confirm();
+  return {summary, tuner.status()[0].bestConfig.dump()};
+}
+
+} // namespace
+
+TEST(Tuner, ConfirmMeasuresALeadWithinTheNoiseUntilItIsToldApart) {
+  const std::string byDefault = R"({"sketch":"default"})";
+  {
+    // Three measurements each, as before: the twin's two later ones read
+    // 125, the default's 100 and 125. Its 12.5% lead stands.
+    LuckyStreakMeasurer measurer(/*steady=*/false);
+    auto [summary, best] = confirmLuckyStreak(measurer, 3);
+    EXPECT_EQ(measurer.timesMeasured["cpu " + measurer.twin], 3);
+    EXPECT_EQ(measurer.timesMeasured["cpu " + byDefault], 3);
+    EXPECT_EQ(best, measurer.twin);
+    EXPECT_EQ(summary.noisyTasks, 0);
+  }
+  // That lead is within two standard errors at the pooled noise (9%), so
+  // both are measured again, a round at a time. At the fourth the twin
+  // still leads by 5.6%, within the noise; at the fifth it is slower than
+  // the default, which is the best again.
+  LuckyStreakMeasurer measurer(/*steady=*/false);
+  auto [summary, best] = confirmLuckyStreak(measurer, 9);
+  EXPECT_EQ(measurer.timesMeasured["cpu " + measurer.twin], 5);
+  EXPECT_EQ(measurer.timesMeasured["cpu " + byDefault], 5);
+  EXPECT_EQ(best, byDefault);
+  EXPECT_EQ(summary.noisyTasks, 1);
+  EXPECT_EQ(summary.unresolved, 0);
+  EXPECT_GT(summary.noise, 0.05);
+  EXPECT_EQ(summary.bestChanged, 1);
+}
+
+TEST(Tuner, ConfirmDoesNotMeasureFurtherWithoutNoise) {
   // The twin's 25% lead is the same in every measurement: three each.
+  LuckyStreakMeasurer measurer(/*steady=*/true);
+  auto [summary, best] = confirmLuckyStreak(measurer, 9);
   EXPECT_EQ(measurer.timesMeasured["cpu " + measurer.twin], 3);
   EXPECT_EQ(measurer.timesMeasured[R"(cpu {"sketch":"default"})"], 3);
   EXPECT_EQ(summary.noisyTasks, 0);
   EXPECT_DOUBLE_EQ(summary.noise, 0);
-  EXPECT_EQ(tuner.status()[0].bestConfig.dump(), measurer.twin);
+  EXPECT_EQ(best, measurer.twin);
 }
 
 TEST(Tuner, SeparatedFromDefaultWeighsTheLeadAgainstTheNoise) {
