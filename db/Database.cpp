@@ -203,6 +203,28 @@ int64_t measurementsOf(std::string_view extrasJson) {
   return std::max<int64_t>(1, found->get<int64_t>());
 }
 
+namespace {
+
+int64_t pairedRoundsOf(std::string_view extrasJson) {
+  json extras = json::parse(extrasJson, nullptr, false);
+  if (!extras.is_object())
+    return 0;
+  auto found = extras.find("paired_rounds");
+  return found != extras.end() && found->is_number_integer()
+             ? found->get<int64_t>()
+             : 0;
+}
+
+} // namespace
+
+bool supersedes(std::string_view extrasJson, std::string_view storedExtras) {
+  int64_t ours = measurementsOf(extrasJson),
+          theirs = measurementsOf(storedExtras);
+  return ours > theirs ||
+         (ours == theirs &&
+          pairedRoundsOf(extrasJson) > pairedRoundsOf(storedExtras));
+}
+
 bool isConfirmed(const Record &record) { return measurementsOf(record) > 1; }
 
 bool mayGiveWayToDefault(const Record &tuned) {
@@ -1046,9 +1068,10 @@ CommitResult SqliteStore::insertOne(const Record &original) {
     storedExtras = findRecord.text(1);
   }
   findRecord.reset();
-  if (!id || measurementsOf(record) <= measurementsOf(storedExtras))
+  if (!id || !supersedes(record.extrasJson, storedExtras))
     return {false, id, false};
-  // Measured again: the figures of more measurements replace the stored.
+  // Measured again (or ranked side by side with the default): the newer
+  // figures replace the stored (supersedes).
   conn->cached("UPDATE records SET latency_s = ?2, cycles = ?3, "
                "samples_json = ?4, error = ?5, extras_json = ?6, "
                "threads = ?7 WHERE id = ?1")

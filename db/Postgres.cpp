@@ -666,9 +666,10 @@ CommitResult PostgresStore::insertOne(const Record &original) {
   bool ours = retrying && existing.real(0, 1) == record.createdAt &&
               existing.text(0, 2) == samples &&
               existing.text(0, 3) == record.configJson;
-  if (ours || measurementsOf(record) <= measurementsOf(existing.text(0, 4)))
+  if (ours || !supersedes(record.extrasJson, existing.text(0, 4)))
     return {ours, id, false};
-  // Measured again: the figures of more measurements replace the stored.
+  // Measured again (or ranked side by side with the default): the newer
+  // figures replace the stored (supersedes).
   conn.exec("UPDATE records SET latency_s = $2, cycles = $3, samples_json = "
             "$4, error = $5, extras_json = $6, threads = $7 WHERE id = $1",
             {param(id), param(record.latencyS), param(record.cycles),

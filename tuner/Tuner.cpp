@@ -715,18 +715,29 @@ double measurementNoise(const std::vector<std::vector<double>> &measured) {
   return freedom ? std::sqrt(squares / double(freedom)) : 0;
 }
 
-bool separatedFromDefault(const std::vector<double> &best,
-                          const std::vector<double> &byDefault,
-                          double noise) {
-  std::vector<double> b = keptSeconds(best), d = keptSeconds(byDefault);
-  if (b.empty() || d.empty())
-    return true; // nothing to weigh: as ranked
-  double bestS = meanOf(b), defaultS = meanOf(d);
-  if (bestS >= defaultS)
+double medianLead(std::vector<double> values) {
+  if (values.empty())
+    return 0;
+  std::sort(values.begin(), values.end());
+  size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid]
+                           : (values[mid - 1] + values[mid]) / 2;
+}
+
+bool pairedSeparated(const std::vector<double> &leads) {
+  if (leads.size() < kMinPairedRounds)
+    return false;
+  if (medianLead(leads) <= 1)
     return true;
-  double error = noise * std::sqrt(1.0 / double(b.size()) +
-                                   1.0 / double(d.size()));
-  return defaultS / bestS - 1 >= 2 * error;
+  std::vector<double> logs;
+  for (double lead : leads)
+    logs.push_back(std::log(std::max(lead, 1e-12)));
+  double mean = meanOf(logs), squares = 0;
+  for (double l : logs)
+    squares += (l - mean) * (l - mean);
+  double n = double(logs.size());
+  double error = std::sqrt(squares / (n - 1) / n);
+  return mean >= 2 * error;
 }
 
 std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
@@ -783,7 +794,9 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
                          std::set<std::string> &touched) {
   // A batch per task and round: the configs of a task are measured in one
   // worker pool side by side, and each round after the last one's.
-  for (int64_t round = 1; round < want && !stoppedByInterrupt; ++round) {
+  bool once = want == 0;
+  int64_t rounds = once ? 1 : want - 1;
+  for (int64_t round = 0; round < rounds && !stoppedByInterrupt; ++round) {
     for (size_t t = 0; t < tasks.size(); ++t) {
       if (interrupted && interrupted->load()) {
         stoppedByInterrupt = true;
@@ -792,7 +805,8 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
       std::vector<Remeasure *> batch;
       std::vector<MeasureRequest> requests;
       for (Remeasure &e : entries)
-        if (e.task == t && !e.failure && int64_t(e.seconds.size()) < want) {
+        if (e.task == t && !e.failure &&
+            (once || int64_t(e.seconds.size()) < want)) {
           batch.push_back(&e);
           requests.push_back(makeRequest(tasks[t].workload, tasks[t].target,
                                          e.config, e.record.script));
@@ -800,6 +814,7 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
       if (batch.empty())
         continue;
       std::vector<MeasureResult> results = measurer.measure(requests);
+      std::map<std::string, double> side; // this round's, by config
       for (size_t i = 0; i < batch.size() && i < results.size(); ++i) {
         const MeasureResult &r = results[i];
         if (r.abandoned)
@@ -809,10 +824,13 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
           batch[i]->failure = r;
           continue;
         }
+        side[batch[i]->config.dump()] = r.seconds;
         batch[i]->seconds.push_back(r.seconds);
         batch[i]->record.samples.insert(batch[i]->record.samples.end(),
                                         r.samples.begin(), r.samples.end());
       }
+      if (side.size() > 1)
+        confirmRounds[t].push_back(std::move(side));
     }
   }
   // Each config's record now summarizes every measurement made of it.
@@ -869,8 +887,19 @@ std::vector<std::vector<double>> Tuner::remeasuredSeconds() const {
   return measured;
 }
 
-std::vector<Tuner::Remeasure>
-Tuner::unresolvedCandidates(double noise, int64_t most) const {
+std::vector<double> Tuner::pairedLeads(size_t t,
+                                       const std::string &best) const {
+  std::vector<double> leads;
+  std::string byDefault = kDefaultConfig.dump();
+  for (const auto &round : confirmRounds[t]) {
+    auto b = round.find(best), d = round.find(byDefault);
+    if (b != round.end() && d != round.end() && b->second > 0)
+      leads.push_back(d->second / b->second);
+  }
+  return leads;
+}
+
+std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
   std::vector<Remeasure> entries;
   for (size_t t = 0; t < tasks.size(); ++t) {
     const TaskStatus &status = statuses[t];
@@ -880,21 +909,62 @@ Tuner::unresolvedCandidates(double noise, int64_t most) const {
     auto best = okRecords[t].find(status.bestConfig.dump());
     auto byDefault = okRecords[t].find(kDefaultConfig.dump());
     if (best == okRecords[t].end() || byDefault == okRecords[t].end() ||
-        !db::isConfirmed(best->second) || !db::isConfirmed(byDefault->second))
+        !db::isConfirmed(best->second) || !db::isConfirmed(byDefault->second) ||
+        pairedSeparated(pairedLeads(t, best->first)))
       continue;
     std::vector<double> bestS = measuredSeconds(best->second),
                         defaultS = measuredSeconds(byDefault->second);
-    if (separatedFromDefault(bestS, defaultS, noise))
+    if (int64_t(std::min(bestS.size(), defaultS.size())) >= most)
       continue;
+    // Both, so that they are measured side by side.
     for (auto *found : {&best, &byDefault}) {
       std::vector<double> seconds = measuredSeconds((*found)->second);
       size_t before = seconds.size();
-      if (int64_t(before) < most)
-        entries.push_back({t, nlohmann::json::parse((*found)->first),
-                           (*found)->second, std::move(seconds), before, {}});
+      entries.push_back({t, nlohmann::json::parse((*found)->first),
+                         (*found)->second, std::move(seconds), before, {}});
     }
   }
   return entries;
+}
+
+std::set<size_t> Tuner::rankByPairedLeads() {
+  std::set<size_t> changed;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const TaskStatus &status = statuses[t];
+    if (tasks[t].target.kind == TargetKind::Hwacc ||
+        status.bestConfig.is_null() || isDefaultConfig(status.bestConfig))
+      continue;
+    std::string bestKey = status.bestConfig.dump();
+    auto best = okRecords[t].find(bestKey);
+    auto byDefault = okRecords[t].find(kDefaultConfig.dump());
+    std::vector<double> leads = pairedLeads(t, bestKey);
+    if (best == okRecords[t].end() || byDefault == okRecords[t].end() ||
+        !byDefault->second.latencyS || leads.size() < kMinPairedRounds)
+      continue;
+    double lead = medianLead(leads);
+    double seconds = *byDefault->second.latencyS / lead;
+    db::Record &record = best->second;
+    nlohmann::json extras =
+        nlohmann::json::parse(record.extrasJson, nullptr, false);
+    if (!extras.is_object())
+      extras = nlohmann::json::object();
+    double throughput = tasks[t].workload.flops() / seconds / 1e9;
+    extras["mean_measured_s"] = record.latencyS ? *record.latencyS : 0.0;
+    extras["paired_lead"] = lead;
+    extras["paired_rounds"] = int64_t(leads.size());
+    extras["seconds"] = seconds;
+    extras["gflops"] = throughput;
+    record.latencyS = seconds;
+    record.extrasJson = extras.dump();
+    recorder.record(record);
+    for (auto &[config, value] : history[t])
+      if (config == status.bestConfig)
+        value = throughput;
+    rerankFromHistory(t);
+    if (statuses[t].bestConfig.dump() != bestKey)
+      changed.insert(t);
+  }
+  return changed;
 }
 
 ConfirmSummary Tuner::confirm() {
@@ -903,6 +973,7 @@ ConfirmSummary Tuner::confirm() {
   for (const TaskStatus &status : statuses)
     bestBefore.push_back(status.bestConfig.dump());
   std::set<std::string> touched;
+  confirmRounds.assign(tasks.size(), {});
   // A config that drops out of the best few lets another one in, measured
   // once so far: it is measured again too, for a few passes.
   bool enabled = options.confirmTop > 0 && options.confirmMeasurements > 1;
@@ -916,36 +987,40 @@ ConfirmSummary Tuner::confirm() {
   }
   for (size_t t = 0; t < tasks.size(); ++t)
     rerankFromHistory(t); // as the database ranks, measured again or not
-  // Then a best that leads its default by less than the noise can tell
-  // apart: both are measured again, a round at a time, and ranked again
-  // (another config may become the best, and be weighed in its turn).
-  summary.noise = measurementNoise(remeasuredSeconds());
-  std::set<size_t> noisy, unresolved;
-  while (enabled && !stoppedByInterrupt) {
-    std::vector<Remeasure> entries =
-        unresolvedCandidates(summary.noise, options.confirmMaxMeasurements);
-    if (entries.empty())
-      break;
-    // One round for the configs with the fewest measurements.
-    size_t fewest = SIZE_MAX;
-    for (const Remeasure &e : entries) {
-      noisy.insert(e.task);
-      fewest = std::min(fewest, e.seconds.size());
+  // Then each best that is not the default is measured side by side with
+  // it, a round at a time, until their paired leads tell them apart, and
+  // ranked by that lead. A best that falls behind another config that way
+  // makes that one the best, weighed in its turn (a few passes).
+  std::set<size_t> noisy;
+  constexpr int kPairedPasses = 3;
+  for (int pass = 0; enabled && pass < kPairedPasses && !stoppedByInterrupt;
+       ++pass) {
+    while (!stoppedByInterrupt) {
+      std::vector<Remeasure> entries =
+          unresolvedCandidates(options.confirmMaxMeasurements);
+      if (entries.empty())
+        break;
+      for (const Remeasure &e : entries)
+        noisy.insert(e.task);
+      int64_t before = summary.measurements;
+      measureAgain(entries, summary, /*want=*/0, touched);
+      for (const Remeasure &e : entries)
+        rerankFromHistory(e.task);
+      if (summary.measurements == before)
+        break; // nothing could be measured (the measurer gave up on them)
     }
-    int64_t before = summary.measurements;
-    measureAgain(entries, summary, int64_t(fewest) + 1, touched);
-    for (const Remeasure &e : entries)
-      rerankFromHistory(e.task);
-    summary.noise = measurementNoise(remeasuredSeconds());
-    if (summary.measurements == before)
-      break; // nothing could be measured (the measurer gave up on them)
+    if (rankByPairedLeads().empty())
+      break;
   }
-  for (const Remeasure &e : unresolvedCandidates(summary.noise, INT64_MAX))
-    if (noisy.count(e.task))
-      unresolved.insert(e.task);
+  summary.noise = measurementNoise(remeasuredSeconds());
+  for (size_t t : noisy) {
+    const TaskStatus &status = statuses[t];
+    if (!isDefaultConfig(status.bestConfig) &&
+        !pairedSeparated(pairedLeads(t, status.bestConfig.dump())))
+      ++summary.unresolved;
+  }
   summary.configs = int64_t(touched.size());
   summary.noisyTasks = int64_t(noisy.size());
-  summary.unresolved = int64_t(unresolved.size());
   for (size_t t = 0; t < tasks.size(); ++t)
     if (statuses[t].bestConfig.dump() != bestBefore[t])
       ++summary.bestChanged;

@@ -267,8 +267,9 @@ int tuneCommand(const Args &args) {
                     std::to_string(confirmTop) + "; 0: off)",
                 0);
   parser.option("--confirm-max", &confirmMost, "M",
-                "and where the noise cannot tell a task's best from its "
-                "default, both again, up to M measurements each (default " +
+                "then a task's best and its default side by side until their "
+                "paired lead is told apart from the noise, up to M "
+                "measurements each (default " +
                     std::to_string(confirmMost) + "; 3: no more)",
                 3);
   addThreadsFlag(parser, threads);
@@ -513,9 +514,9 @@ int tuneCommand(const Args &args) {
     if (confirmed.noisyTasks)
       llvm::errs() << llvm::formatv(
           "[tune] measurements here vary by {0:F1}% (one config's, measured "
-          "again): {1} task(s) had their best and default measured up to {2} "
-          "times to tell them apart; on {3} the best's lead stayed within "
-          "that noise\n",
+          "again); {1} task(s) had their best measured side by side with "
+          "the default, up to {2} times, and ranked by their paired lead; on "
+          "{3} that lead stayed within its noise\n",
           confirmed.noise * 100, confirmed.noisyTasks, confirmMost,
           confirmed.unresolved);
   }

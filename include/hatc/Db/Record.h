@@ -136,6 +136,12 @@ std::optional<double> medianOf(std::vector<double> samples);
 int64_t measurementsOf(const Record &record);
 /// The same, of a record's extras JSON text (a stored row's).
 int64_t measurementsOf(std::string_view extrasJson);
+/// Whether a record of the same config (same key) with extras `extrasJson`
+/// replaces a stored one with `storedExtras`: it summarizes more
+/// measurements, or as many and more rounds side by side with the task's
+/// default (extras "paired_rounds": Tuner::rankByPairedLeads, which ranks
+/// it by its paired lead without measuring it again).
+bool supersedes(std::string_view extrasJson, std::string_view storedExtras);
 /// Whether the record summarizes more than one measurement: a config
 /// measured again side by side with others (Tuner::confirm). best/topK
 /// rank such records before those measured once, whose one figure may be

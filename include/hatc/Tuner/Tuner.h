@@ -69,10 +69,11 @@ struct TuneOptions {
   /// measurements (0 or 1: not at all).
   int64_t confirmTop = 4;
   int64_t confirmMeasurements = 3;
-  /// Then a task whose best reads faster than its default by less than the
-  /// measurements' noise can tell apart (separatedFromDefault) has both
-  /// measured again, a round at a time, up to this many measurements each
-  /// (at most confirmMeasurements: no such rounds).
+  /// Then a task whose best is not the default has both measured side by
+  /// side, a round at a time, until their paired leads tell them apart
+  /// (pairedSeparated) or either has this many measurements (at most
+  /// confirmMeasurements: no such rounds); the best is then ranked by its
+  /// paired lead (Tuner::rankByPairedLeads).
   int64_t confirmMaxMeasurements = 9;
 };
 
@@ -86,9 +87,10 @@ struct ConfirmSummary {
   /// The measurements' relative noise (measurementNoise) over every config
   /// measured again, timed on the wall clock; 0 when none was.
   double noise = 0;
-  /// Tasks whose best and default were measured further to tell them apart
+  /// Tasks whose best and default were measured further, side by side
   /// (TuneOptions::confirmMaxMeasurements), and of those, the ones whose
-  /// best's lead stayed within the noise up to that many measurements.
+  /// best's paired lead stayed within its noise up to that many
+  /// measurements.
   int64_t noisyTasks = 0;
   int64_t unresolved = 0;
 };
@@ -224,6 +226,13 @@ private:
   /// Tasks some of whose configs confirm() measured again: their best is
   /// statuses[task].bestThroughput from then on (TaskProgress).
   std::vector<bool> remeasured;
+  /// The rounds of the running confirm(), per task: each round's
+  /// measurement of each config measured in it (canonical config text to
+  /// seconds), side by side in one batch.
+  std::vector<std::vector<std::map<std::string, double>>> confirmRounds;
+  /// The default's seconds over `best`'s, one per round of confirmRounds[t]
+  /// that measured both.
+  std::vector<double> pairedLeads(size_t task, const std::string &best) const;
   /// statuses[task]'s best and default, from `history`.
   void rerankFromHistory(size_t task);
   /// A config confirm() measures again.
@@ -237,18 +246,23 @@ private:
   };
   /// Each task's best few and its default, measured too few times so far.
   std::vector<Remeasure> confirmCandidates() const;
-  /// Each task's best and default whose measurements do not yet tell them
-  /// apart (separatedFromDefault, at `noise`), each below `most`
+  /// Each task's best and default whose paired leads do not yet tell them
+  /// apart (pairedSeparated), while either has fewer than `most`
   /// measurements.
-  std::vector<Remeasure> unresolvedCandidates(double noise,
-                                              int64_t most) const;
+  std::vector<Remeasure> unresolvedCandidates(int64_t most) const;
   /// The measurements of every config measured again so far (timed on the
   /// wall clock), for measurementNoise.
   std::vector<std::vector<double>> remeasuredSeconds() const;
-  /// Measures `entries` up to `want` measurements each, records them and
-  /// reranks their tasks; `touched` collects the configs measured.
+  /// Measures `entries` up to `want` measurements each (0: each once, in
+  /// one round), records them and reranks their tasks; `touched` collects
+  /// the configs measured.
   void measureAgain(std::vector<Remeasure> &entries, ConfirmSummary &summary,
                     int64_t want, std::set<std::string> &touched);
+  /// Where a task's best has kMinPairedRounds rounds or more side by side
+  /// with its default, its latency becomes the default's over their median
+  /// paired lead (recorded, extras "paired_lead" and "paired_rounds").
+  /// Returns the tasks whose best changed.
+  std::set<size_t> rankByPairedLeads();
   TaskScheduler scheduler;
   int64_t done = 0;
   bool searching = false; // past the first read of the database
@@ -293,14 +307,25 @@ std::vector<double> keptSeconds(const std::vector<double> &measured);
 /// 2-4% on a quiet machine, 15-30% on a shared VM).
 double measurementNoise(const std::vector<std::vector<double>> &measured);
 
-/// Whether `best`'s measurements tell it apart from the default's, at a
-/// relative noise `noise` per measurement: its mean (confirmedSeconds) is
-/// no faster, or faster by at least two standard errors of the difference
-/// of the two means (noise x sqrt(1/n + 1/m) over n and m kept
-/// measurements). A lead smaller than that is as likely the noise as the
-/// config: the winner's curse of picking the fastest of many noisy figures.
-bool separatedFromDefault(const std::vector<double> &best,
-                          const std::vector<double> &byDefault, double noise);
+/// Rounds side by side a best needs with its default before their paired
+/// leads decide (pairedSeparated, Tuner::rankByPairedLeads).
+constexpr size_t kMinPairedRounds = 3;
+
+/// Whether paired leads (the default's seconds over the best's, each from
+/// one round that measured both side by side) tell the best apart from the
+/// default: the median lead is at most 1, or the mean log lead is at least
+/// two of its standard errors (its spread over the rounds). A lead smaller
+/// than that is as likely the noise as the config: the winner's curse of
+/// picking the fastest of many noisy figures. Pairs cancel what slows a
+/// round down for both (seen: a shared VM whose runs all slow down 1.2-2x
+/// for seconds at a time), which unpaired means cannot: there, whichever
+/// config happened to be measured in more fast spells led (BERT's Q/K/V
+/// matmul: 1.21x by the means of 7 and 8 measurements, 0.99x alternating
+/// `hatc run`). Fewer than kMinPairedRounds leads: not decided (false).
+bool pairedSeparated(const std::vector<double> &leads);
+
+/// The median of `values` (0 with none).
+double medianLead(std::vector<double> values);
 
 /// "default" configs stand for the default schedule.
 bool isDefaultConfig(const nlohmann::json &config);

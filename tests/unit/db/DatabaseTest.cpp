@@ -183,6 +183,19 @@ TEST_P(DbStore, ARecordOfMoreMeasurementsReplacesTheFiguresStored) {
   EXPECT_DOUBLE_EQ(*db->records(once.workloadKey, cpuTarget())[0].latencyS,
                    2e-3);
 
+  // As many, then ranked by its lead side by side with the default
+  // (paired_rounds, Tuner::rankByPairedLeads): it replaces; the same record
+  // again, or one without those rounds, does not.
+  Record paired = thrice;
+  paired.latencyS = 2.5e-3;
+  paired.extrasJson = R"({"measurements":3,"measured_s":[1e-3,2e-3,2.2e-3],)"
+                      R"("paired_rounds":3,"paired_lead":0.9})";
+  EXPECT_TRUE(db->commitRecord(paired).updated);
+  EXPECT_FALSE(db->commitRecord(paired).updated);
+  EXPECT_FALSE(db->commitRecord(thrice).updated);
+  EXPECT_DOUBLE_EQ(*db->records(once.workloadKey, cpuTarget())[0].latencyS,
+                   2.5e-3);
+
   // Failing when measured again: the record is a failure now.
   Record failed = once;
   failed.error = ErrorCode::RunError;
