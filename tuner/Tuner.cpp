@@ -899,17 +899,22 @@ std::vector<double> Tuner::pairedLeads(size_t t,
   return leads;
 }
 
+bool Tuner::bestBesideDefault(size_t t) const {
+  const TaskStatus &status = statuses[t];
+  return tasks[t].target.kind != TargetKind::Hwacc &&
+         !status.bestConfig.is_null() && !isDefaultConfig(status.bestConfig) &&
+         okRecords[t].count(status.bestConfig.dump()) &&
+         okRecords[t].count(kDefaultConfig.dump());
+}
+
 std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
   std::vector<Remeasure> entries;
   for (size_t t = 0; t < tasks.size(); ++t) {
-    const TaskStatus &status = statuses[t];
-    if (tasks[t].target.kind == TargetKind::Hwacc ||
-        status.bestConfig.is_null() || isDefaultConfig(status.bestConfig))
+    if (!bestBesideDefault(t))
       continue;
-    auto best = okRecords[t].find(status.bestConfig.dump());
+    auto best = okRecords[t].find(statuses[t].bestConfig.dump());
     auto byDefault = okRecords[t].find(kDefaultConfig.dump());
-    if (best == okRecords[t].end() || byDefault == okRecords[t].end() ||
-        !db::isConfirmed(best->second) || !db::isConfirmed(byDefault->second) ||
+    if (!db::isConfirmed(best->second) || !db::isConfirmed(byDefault->second) ||
         pairedSeparated(pairedLeads(t, best->first)))
       continue;
     std::vector<double> bestS = measuredSeconds(best->second),
@@ -930,16 +935,14 @@ std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
 std::set<size_t> Tuner::rankByPairedLeads() {
   std::set<size_t> changed;
   for (size_t t = 0; t < tasks.size(); ++t) {
-    const TaskStatus &status = statuses[t];
-    if (tasks[t].target.kind == TargetKind::Hwacc ||
-        status.bestConfig.is_null() || isDefaultConfig(status.bestConfig))
+    if (!bestBesideDefault(t))
       continue;
+    const TaskStatus &status = statuses[t];
     std::string bestKey = status.bestConfig.dump();
     auto best = okRecords[t].find(bestKey);
     auto byDefault = okRecords[t].find(kDefaultConfig.dump());
     std::vector<double> leads = pairedLeads(t, bestKey);
-    if (best == okRecords[t].end() || byDefault == okRecords[t].end() ||
-        !byDefault->second.latencyS || leads.size() < kMinPairedRounds)
+    if (!byDefault->second.latencyS || leads.size() < kMinPairedRounds)
       continue;
     double lead = medianLead(leads);
     double seconds = *byDefault->second.latencyS / lead;

@@ -246,6 +246,9 @@ private:
   };
   /// Each task's best few and its default, measured too few times so far.
   std::vector<Remeasure> confirmCandidates() const;
+  /// Whether task `t` is timed and its best is another config than its
+  /// default, both with OK records: what paired rounds compare.
+  bool bestBesideDefault(size_t t) const;
   /// Each task's best and default whose paired leads do not yet tell them
   /// apart (pairedSeparated), while either has fewer than `most`
   /// measurements.
