@@ -715,19 +715,10 @@ double measurementNoise(const std::vector<std::vector<double>> &measured) {
   return freedom ? std::sqrt(squares / double(freedom)) : 0;
 }
 
-double medianLead(std::vector<double> values) {
-  if (values.empty())
-    return 0;
-  std::sort(values.begin(), values.end());
-  size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid]
-                           : (values[mid - 1] + values[mid]) / 2;
-}
-
 bool pairedSeparated(const std::vector<double> &leads) {
   if (leads.size() < kMinPairedRounds)
     return false;
-  if (medianLead(leads) <= 1)
+  if (*db::medianOf(leads) <= 1)
     return true;
   std::vector<double> logs;
   for (double lead : leads)
@@ -789,6 +780,23 @@ std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
   return entries;
 }
 
+void Tuner::storeFigure(size_t t, const nlohmann::json &config,
+                        db::Record &record, nlohmann::json &extras,
+                        double seconds) {
+  double throughput = 0;
+  if (seconds > 0) {
+    throughput = tasks[t].workload.flops() / seconds / 1e9;
+    record.latencyS = seconds;
+    extras["seconds"] = seconds;
+    extras["gflops"] = throughput;
+  }
+  record.extrasJson = extras.dump();
+  recorder.record(record);
+  for (auto &[measured, value] : history[t])
+    if (measured == config)
+      value = throughput;
+}
+
 void Tuner::measureAgain(std::vector<Remeasure> &entries,
                          ConfirmSummary &summary, int64_t want,
                          std::set<std::string> &touched) {
@@ -846,30 +854,19 @@ void Tuner::measureAgain(std::vector<Remeasure> &entries,
     int64_t count = int64_t(e.seconds.size()) + (e.failure ? 1 : 0);
     extras["measurements"] = count;
     extras["measured_s"] = e.seconds;
-    double throughput = 0;
     if (e.failure) {
       ++summary.failed;
       record.error = e.failure->error;
       extras["message"] = "failed when measured again (measurement " +
                           std::to_string(count) + "): " + e.failure->message;
       statuses[e.task].noteError(e.failure->error, e.failure->message);
-    } else {
-      double seconds = confirmedSeconds(e.seconds);
-      record.latencyS = seconds;
-      double flops = tasks[e.task].workload.flops();
-      throughput = seconds > 0 ? flops / seconds / 1e9 : 0;
-      extras["seconds"] = seconds;
-      extras["gflops"] = throughput;
     }
-    record.extrasJson = extras.dump();
-    recorder.record(record);
+    double seconds = e.failure ? 0 : confirmedSeconds(e.seconds);
+    storeFigure(e.task, e.config, record, extras, seconds);
     if (e.failure)
       okRecords[e.task].erase(e.config.dump());
     else
       okRecords[e.task][e.config.dump()] = record;
-    for (auto &[config, value] : history[e.task])
-      if (config == e.config)
-        value = throughput;
   }
   for (Remeasure &e : entries)
     remeasured[e.task] = true;
@@ -922,12 +919,11 @@ std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
     if (int64_t(std::min(bestS.size(), defaultS.size())) >= most)
       continue;
     // Both, so that they are measured side by side.
-    for (auto *found : {&best, &byDefault}) {
-      std::vector<double> seconds = measuredSeconds((*found)->second);
-      size_t before = seconds.size();
-      entries.push_back({t, nlohmann::json::parse((*found)->first),
-                         (*found)->second, std::move(seconds), before, {}});
-    }
+    size_t bestBefore = bestS.size(), defaultBefore = defaultS.size();
+    entries.push_back({t, statuses[t].bestConfig, best->second,
+                       std::move(bestS), bestBefore, {}});
+    entries.push_back({t, kDefaultConfig, byDefault->second,
+                       std::move(defaultS), defaultBefore, {}});
   }
   return entries;
 }
@@ -944,25 +940,17 @@ std::set<size_t> Tuner::rankByPairedLeads() {
     std::vector<double> leads = pairedLeads(t, bestKey);
     if (!byDefault->second.latencyS || leads.size() < kMinPairedRounds)
       continue;
-    double lead = medianLead(leads);
-    double seconds = *byDefault->second.latencyS / lead;
+    double lead = *db::medianOf(leads);
     db::Record &record = best->second;
     nlohmann::json extras =
         nlohmann::json::parse(record.extrasJson, nullptr, false);
     if (!extras.is_object())
       extras = nlohmann::json::object();
-    double throughput = tasks[t].workload.flops() / seconds / 1e9;
     extras["mean_measured_s"] = record.latencyS ? *record.latencyS : 0.0;
     extras["paired_lead"] = lead;
     extras["paired_rounds"] = int64_t(leads.size());
-    extras["seconds"] = seconds;
-    extras["gflops"] = throughput;
-    record.latencyS = seconds;
-    record.extrasJson = extras.dump();
-    recorder.record(record);
-    for (auto &[config, value] : history[t])
-      if (config == status.bestConfig)
-        value = throughput;
+    storeFigure(t, status.bestConfig, record, extras,
+                *byDefault->second.latencyS / lead);
     rerankFromHistory(t);
     if (statuses[t].bestConfig.dump() != bestKey)
       changed.insert(t);

@@ -670,9 +670,10 @@ TEST(Tuner, PairedLeadsDecideOnTheirOwnSpread) {
   EXPECT_TRUE(pairedSeparated({1.12, 1.08, 1.10}));
   EXPECT_TRUE(pairedSeparated({1.25, 0.98, 1.10, 1.25, 0.98, 1.10, 1.25,
                                0.98, 1.10, 1.25, 0.98, 1.10}));
-  EXPECT_DOUBLE_EQ(medianLead({3, 1, 2}), 2);
-  EXPECT_DOUBLE_EQ(medianLead({4, 1, 3, 2}), 2.5);
-  EXPECT_DOUBLE_EQ(medianLead({}), 0);
+  // The lead a best is ranked by: the median (db::medianOf).
+  EXPECT_DOUBLE_EQ(*db::medianOf({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(*db::medianOf({4, 1, 3, 2}), 2.5);
+  EXPECT_FALSE(db::medianOf({}));
   // Noise: the pooled relative spread about each config's mean.
   EXPECT_DOUBLE_EQ(measurementNoise({}), 0);
   EXPECT_DOUBLE_EQ(measurementNoise({{5, 1, 1}, {9, 2}}), 0);

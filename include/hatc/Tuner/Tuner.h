@@ -256,6 +256,11 @@ private:
   /// The measurements of every config measured again so far (timed on the
   /// wall clock), for measurementNoise.
   std::vector<std::vector<double>> remeasuredSeconds() const;
+  /// Gives task t's `record` of `config` the latency `seconds` (extras
+  /// "seconds" and "gflops"; 0: none, a failure) with `extras`, stores it,
+  /// and ranks the config by its throughput in `history` (0 for none).
+  void storeFigure(size_t t, const nlohmann::json &config, db::Record &record,
+                   nlohmann::json &extras, double seconds);
   /// Measures `entries` up to `want` measurements each (0: each once, in
   /// one round), records them and reranks their tasks; `touched` collects
   /// the configs measured.
@@ -326,9 +331,6 @@ constexpr size_t kMinPairedRounds = 3;
 /// matmul: 1.21x by the means of 7 and 8 measurements, 0.99x alternating
 /// `hatc run`). Fewer than kMinPairedRounds leads: not decided (false).
 bool pairedSeparated(const std::vector<double> &leads);
-
-/// The median of `values` (0 with none).
-double medianLead(std::vector<double> values);
 
 /// "default" configs stand for the default schedule.
 bool isDefaultConfig(const nlohmann::json &config);
