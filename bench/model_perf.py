@@ -14,25 +14,28 @@ dims fixed by --input-shape). For each model and thread count, in one run:
   ORT      onnxruntime-node (npm; installed into --ort-dir when missing,
            build/ort by default), CPU, intra-op threads = the thread count,
            inter-op 1, graph optimizations on (ORT_ENABLE_ALL), sequential
-           execution; the session is loaded once, then --warmup untimed runs
-           (and more until --warmup-ms have passed) and --repeat timed runs
-           (tests/onnx/ort_reference.js).
-  default  `hatc run MODEL --threads N --warmup W --warmup-ms MS --repeat R
-           --json`:
-           hatc's default schedules; the median of the timed runs, compile
-           time excluded.
+           execution, the session loaded once (tests/onnx/ort_reference.js).
+  default  `hatc run MODEL --threads N --lockstep --json`: hatc's default
+           schedules, compiled once (compile time excluded).
   tuned    the same with `--db DB` (the best schedule per task from a tuning
            database); "n/a" without --db. Records of another hatc version
            or machine are stale: a task with only those keeps its default
            (a warning says how many), unless --allow-stale.
 
-The three run in turn, --rounds times (so load from other processes falls
-on all alike); each latency is the median over the rounds of each round's
-median. A ratio is ORT's latency / hatc's (> 1: hatc is faster). All
-three run on the same inputs; "max abs" and "max rel" compare every hatc
-output with ORT's (rel: |hatc - ort| / max(|ort|, 1e-2 max|ort|),
-hatc's --check measure), and a difference above 1e-3 rel marks the row
-WRONG and makes the exit status 2.
+The three take turns, one timed run each a turn, --repeat turns in each of
+--rounds rounds (each round starts them afresh), the order rotated each
+turn: a host that slows down for seconds at a time then slows neighbouring
+runs of all three alike. Each run follows the side's own warm-up (--warmup
+runs, and more until --warmup-ms have passed: its cores idled during the
+others' turns), and the next side starts only once none of the last one's
+threads is running (ORT's pool spins ~50 ms after a run, libomp's 200 ms),
+so no side takes cores from another; each side's CPU time during the
+others' turns is reported (idle_cpu_s, --json) to show it. A latency is
+the median of a side's runs; a ratio is the median over the turns of
+ORT's run / hatc's run (> 1: hatc is faster). All three run on the same
+inputs; "max abs" and "max rel" compare every hatc output with ORT's (rel:
+|hatc - ort| / max(|ort|, 1e-2 max|ort|), hatc's --check measure), and a
+difference above 1e-3 rel marks the row WRONG and makes the exit status 2.
 
 Timings on a busy machine are noisy: run it on a quiet one. Needs
 Debian's python3-onnx and numpy (run it under /usr/bin/python3), node and
@@ -44,7 +47,9 @@ import os
 import statistics
 import subprocess
 import sys
+import select
 import tempfile
+import time
 
 import numpy as np
 
@@ -66,6 +71,14 @@ REL_TOLERANCE = 1e-3
 # least 1.2x ORT on these models, default at least 0.5x ORT on every model.
 TUNED_TARGET = {"bert_base_layer": 1.2, "resnet50_stage": 1.2}
 DEFAULT_TARGET = 0.5
+READY_TIMEOUT_S = 900   # a side loads or compiles the model (hatc's own limit: 300 s)
+RUN_TIMEOUT_S = 120     # one run of a model
+# After a run a side's threads spin a while in wait of more work (ORT's
+# pool ~50 ms, libomp's block time 200 ms): the next side runs only once
+# none of the last one's threads is running, so that neither takes cores
+# from the other.
+QUIET_POLL_S = 0.001
+QUIET_LIMIT_S = 1.0
 
 
 def fail(message):
@@ -167,66 +180,196 @@ def file_model(path, shape_flags, work, seed):
     return result
 
 
-def run_ort(model, threads, warmup, warmup_ms, repeat, ort_dir):
-    """Returns (outputs, median seconds, ORT version)."""
-    with tempfile.TemporaryDirectory(prefix="hatc-bench-ort-") as tmp:
-        inputs = []
-        for k, (name, array) in enumerate(model.inputs):
-            raw = os.path.join(tmp, f"input_{k}.bin")
-            np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tofile(raw)
-            inputs.append({"name": name, "type": ort_outputs.ORT_TYPES[array.dtype],
-                           "dims": list(array.shape), "file": raw})
-        request = {"ort_dir": os.path.abspath(ort_dir), "model": model.path,
-                   "threads": threads, "inputs": inputs,
-                   "out_dir": os.path.join(tmp, "out"), "warmup": warmup,
-                   "warmup_s": warmup_ms / 1000, "repeat": repeat}
-        request_path = os.path.join(tmp, "request.json")
-        with open(request_path, "w") as f:
-            json.dump(request, f)
-        done = subprocess.run(["node", os.path.join(ONNX_TESTS, "ort_reference.js"),
-                               request_path], capture_output=True, text=True)
-        if done.returncode != 0:
-            fail(f"ONNX Runtime failed on {model.path}: "
-                 f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
-        with open(os.path.join(tmp, "out", "outputs.json")) as f:
-            described = json.load(f)
-        outputs = []
-        for out in described:
-            dtype = ort_outputs.NUMPY_TYPES[out["type"]]
-            array = np.fromfile(out["file"], dtype=dtype.newbyteorder("<"))
-            outputs.append(array.astype(dtype).reshape(out["dims"]))
-        with open(os.path.join(tmp, "out", "timing.json")) as f:
-            timing = json.load(f)
-    return outputs, timing["median_s"], timing["version"]
+class Side:
+    """One program timed in turns with others: started in its lockstep mode,
+    it loads (or compiles) the model, warms up and prints "ready", then runs
+    once per line written to it and answers with that run's seconds; at the
+    end of its input it writes its outputs and exits."""
+
+    def __init__(self, name, cmd, tmp):
+        self.name, self.cmd = name, cmd
+        self.stderr_path = os.path.join(tmp, f"{name}.stderr")
+        self.stderr = open(self.stderr_path, "w+")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        self.pending = b""
+        self.samples = []
+        self.idle_cpu_s = 0.0   # CPU time it used while another side ran
+        self.spun_past_limit = 0
+
+    def failure(self, what):
+        self.proc.kill()
+        self.proc.wait()
+        self.stderr.seek(0)
+        last = self.stderr.read().strip().splitlines()
+        fail(f"{self.name} (`{' '.join(self.cmd)}`) {what}: "
+             f"{last[-1] if last else '(no message)'}")
+
+    def line(self, timeout):
+        """The next line it prints, within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            ready = select.select([self.proc.stdout], [], [], max(left, 0))[0]
+            if not ready:
+                self.failure(f"printed nothing for {timeout:.0f} s")
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                self.failure(f"exited {self.proc.wait()} before its turn ended")
+            self.pending += chunk
+        text, _, self.pending = self.pending.partition(b"\n")
+        return text.decode().strip()
+
+    def wait_ready(self):
+        if self.line(READY_TIMEOUT_S) != "ready":
+            self.failure("did not say it was ready")
+
+    def run(self):
+        """One timed run; returns its seconds."""
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+        text = self.line(RUN_TIMEOUT_S)
+        try:
+            return float(text)
+        except ValueError:
+            self.failure(f"answered {text!r} instead of a run's seconds")
+
+    def wait_quiet(self):
+        """Returns once none of its threads is running, twice in a row
+        QUIET_POLL_S apart (or after QUIET_LIMIT_S; `spun_past_limit`
+        counts those)."""
+        start, quiet = time.monotonic(), 0
+        while time.monotonic() - start < QUIET_LIMIT_S:
+            quiet = quiet + 1 if not self.running_threads() else 0
+            if quiet == 2:
+                return
+            time.sleep(QUIET_POLL_S)
+        self.spun_past_limit += 1
+
+    def running_threads(self):
+        """How many of its threads the kernel lists as running (state R)."""
+        count = 0
+        try:
+            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{task}/stat") as f:
+                    # pid (comm) state ...: comm may hold spaces.
+                    count += f.read().rpartition(")")[2].split()[0] == "R"
+        except (OSError, IndexError):
+            pass
+        return count
+
+    def cpu_seconds(self):
+        """CPU time of all its threads so far (0 where /proc cannot say)."""
+        total = 0
+        try:
+            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{task}/schedstat") as f:
+                    total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+        return total / 1e9
+
+    def finish(self):
+        """Ends its input, waits for it to exit; returns what it printed
+        after its last run."""
+        self.proc.stdin.close()
+        try:
+            rest = self.proc.stdout.read()
+            code = self.proc.wait(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.failure(f"did not exit within {RUN_TIMEOUT_S} s of its input's end")
+        if code != 0:
+            self.failure(f"exited {code}")
+        self.stderr.seek(0)
+        log = self.stderr.read()
+        self.stderr.close()
+        return (self.pending + rest).decode(), log
 
 
-def run_hatc(hatc, model, threads, warmup, warmup_ms, repeat, db, work,
-             allow_stale=False):
-    """Returns (outputs, median seconds, compile seconds, schedule,
-    the number of tasks left on their default because the database only
-    has stale records for them)."""
-    save = os.path.join(work, model.name, f"hatc_{'tuned' if db else 'default'}_{threads}t")
+def ort_side(model, threads, warmup, warmup_ms, ort_dir, tmp):
+    inputs = []
+    for k, (name, array) in enumerate(model.inputs):
+        raw = os.path.join(tmp, f"input_{k}.bin")
+        np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tofile(raw)
+        inputs.append({"name": name, "type": ort_outputs.ORT_TYPES[array.dtype],
+                       "dims": list(array.shape), "file": raw})
+    request = {"ort_dir": os.path.abspath(ort_dir), "model": model.path,
+               "threads": threads, "inputs": inputs,
+               "out_dir": os.path.join(tmp, "ort"), "warmup": warmup,
+               "warmup_s": warmup_ms / 1000, "repeat": 1, "lockstep": True}
+    request_path = os.path.join(tmp, "request.json")
+    with open(request_path, "w") as f:
+        json.dump(request, f)
+    return Side("ORT", ["node", os.path.join(ONNX_TESTS, "ort_reference.js"),
+                        request_path], tmp)
+
+
+def ort_results(side, tmp):
+    """(outputs, ORT version) of a finished ORT side."""
+    side.finish()
+    out = os.path.join(tmp, "ort")
+    with open(os.path.join(out, "outputs.json")) as f:
+        described = json.load(f)
+    outputs = []
+    for item in described:
+        dtype = ort_outputs.NUMPY_TYPES[item["type"]]
+        array = np.fromfile(item["file"], dtype=dtype.newbyteorder("<"))
+        outputs.append(array.astype(dtype).reshape(item["dims"]))
+    with open(os.path.join(out, "timing.json")) as f:
+        return outputs, json.load(f)["version"]
+
+
+def hatc_side(hatc, model, variant, threads, warmup, warmup_ms, db, work, tmp,
+              allow_stale=False):
+    save = os.path.join(work, model.name, f"hatc_{variant}_{threads}t")
     os.makedirs(save, exist_ok=True)
     for stale in os.listdir(save):
         os.remove(os.path.join(save, stale))
     cmd = [hatc, "run", model.path, "--target", "cpu", "--inputs", model.data_dir,
            "--save-outputs", save, "--threads", str(threads), "--warmup",
-           str(warmup), "--warmup-ms", str(warmup_ms), "--repeat", str(repeat), "--json"]
+           str(warmup), "--warmup-ms", str(warmup_ms), "--lockstep", "--json"]
     for flag in model.shape_flags:
         cmd += ["--input-shape", flag]
     if db:
         cmd += ["--db", db] + (["--allow-stale"] if allow_stale else [])
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = done.stderr.strip().splitlines()
-        fail(f"`{' '.join(cmd)}` exited {done.returncode}: "
-             f"{last[-1] if last else '(no message)'}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    outputs = [np.load(os.path.join(save, f"output_{k}.npy"))
-               for k in range(len(os.listdir(save)))]
+    side = Side(variant, cmd, tmp)
+    side.save = save
+    return side
+
+
+def hatc_results(side):
+    """(outputs, compile seconds, schedule, the number of tasks left on
+    their default because the database only has stale records for them) of
+    a finished hatc side."""
+    printed, log = side.finish()
+    lines = printed.strip().splitlines()
+    try:
+        result = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        side.failure("printed no JSON result")
+    outputs = [np.load(os.path.join(side.save, f"output_{k}.npy"))
+               for k in range(len(os.listdir(side.save)))]
     # `hatc run --db` lists each task's source on stderr.
-    stale = sum("its records are stale" in line for line in done.stderr.splitlines())
-    return outputs, result["median_s"], result.get("compile_s"), result.get("schedule"), stale
+    stale = sum("its records are stale" in line for line in log.splitlines())
+    return outputs, result.get("compile_s"), result.get("schedule"), stale
+
+
+def take_turns(sides, turns):
+    """Has every side run once a turn, the order rotated each turn; each
+    run follows the side's own warm-up, and the next side starts once the
+    last one's threads have stopped (Side.wait_quiet). Each side's samples
+    and idle CPU time accumulate on it."""
+    for side in sides:
+        side.wait_ready()
+        side.wait_quiet()
+    for turn in range(turns):
+        order = sides[turn % len(sides):] + sides[:turn % len(sides)]
+        for side in order:
+            others = [(o, o.cpu_seconds()) for o in sides if o is not side]
+            side.samples.append(side.run())
+            side.wait_quiet()
+            for other, before in others:
+                other.idle_cpu_s += other.cpu_seconds() - before
 
 
 def differences(hatc_outputs, ort_outputs_):
@@ -271,8 +414,8 @@ def fmt_ms(seconds):
     return "n/a" if seconds is None else f"{seconds * 1e3:.3f}"
 
 
-def fmt_ratio(ort, ours):
-    return "n/a" if ours is None else f"{ort / ours:.2f}x"
+def fmt_ratio(variant):
+    return "n/a" if variant is None else f"{variant['ratio']:.2f}x"
 
 
 def main():
@@ -291,17 +434,18 @@ def main():
     parser.add_argument("--threads", default="1,2",
                         help="thread counts, comma-separated (default 1,2)")
     parser.add_argument("--repeat", type=int, default=20,
-                        help="timed runs of each (default 20)")
+                        help="turns a round: one timed run of each side a "
+                             "turn (default 20)")
     parser.add_argument("--warmup", type=int, default=3,
-                        help="untimed runs first (default 3)")
+                        help="untimed runs before each timed run "
+                             "(default 3)")
     parser.add_argument("--warmup-ms", type=int, default=50,
                         help="and more untimed runs until this many ms have "
                              "passed, on every side (default 50: hatc's own "
                              "rule; an idle core runs slow for its first tens "
                              "of ms)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of ORT, default, tuned in turn; each "
-                             "latency is the median of its round medians "
+                        help="rounds, each starting every side afresh "
                              "(default 3)")
     parser.add_argument("--input-shape", action="append", default=[],
                         metavar="NAME=D0,D1,...",
@@ -345,42 +489,58 @@ def main():
     variants = [("default", None)] + ([("tuned", args.db)] if args.db else [])
     for model in models:
         for threads in threads_list:
-            # Rounds interleave ORT and hatc, so that load from other
-            # processes falls on all of them alike; each latency is the
-            # median of its rounds' medians.
-            ort_rounds, rounds = [], {v: [] for v, _ in variants}
+            # Each round starts every side afresh and has them take turns,
+            # one run each a turn, so that a slow spell of the host falls on
+            # neighbouring runs of all of them alike; a ratio is the median
+            # of the turns' ORT / hatc ratios.
+            samples = {"ORT": []}
+            samples.update({v: [] for v, _ in variants})
+            idle, results = {k: [] for k in samples}, {v: [] for v, _ in variants}
             for round_ in range(args.rounds):
                 sys.stderr.write(f"model_perf.py: {model.name}, {threads} "
                                  f"thread(s), round {round_ + 1}/{args.rounds}\n")
-                ort_out, ort_s, version = run_ort(model, threads, args.warmup,
-                                                  args.warmup_ms, args.repeat,
-                                                  args.ort_dir)
-                ort_rounds.append(ort_s)
-                for variant, db in variants:
-                    out, median, compile_s, schedule, stale = run_hatc(
-                        args.hatc, model, threads, args.warmup, args.warmup_ms,
-                        args.repeat, db,
-                        args.work, args.allow_stale)
-                    if stale and round_ == 0:
-                        sys.stderr.write(
-                            f"model_perf.py: warning: {stale} task(s) of {model.name} "
-                            f"have only stale records in {db} (another hatc version "
-                            f"or machine): the tuned column runs their default; "
-                            f"--allow-stale takes them\n")
-                    rounds[variant].append((median, compile_s, schedule,
-                                            differences(out, ort_out)))
-            ort_s = statistics.median(ort_rounds)
+                with tempfile.TemporaryDirectory(prefix="hatc-bench-") as tmp:
+                    sides = [ort_side(model, threads, args.warmup, args.warmup_ms,
+                                      args.ort_dir, tmp)]
+                    sides += [hatc_side(args.hatc, model, variant, threads,
+                                        args.warmup, args.warmup_ms, db,
+                                        args.work, tmp, args.allow_stale)
+                              for variant, db in variants]
+                    take_turns(sides, args.repeat)
+                    ort_out, version = ort_results(sides[0], tmp)
+                    for side in sides:
+                        samples[side.name] += side.samples
+                        idle[side.name].append(side.idle_cpu_s)
+                    for side, (variant, db) in zip(sides[1:], variants):
+                        out, compile_s, schedule, stale = hatc_results(side)
+                        if stale and round_ == 0:
+                            sys.stderr.write(
+                                f"model_perf.py: warning: {stale} task(s) of {model.name} "
+                                f"have only stale records in {db} (another hatc version "
+                                f"or machine): the tuned column runs their default; "
+                                f"--allow-stale takes them\n")
+                        results[variant].append(
+                            (statistics.median(side.samples), compile_s, schedule,
+                             differences(out, ort_out)))
+            ort_s = statistics.median(samples["ORT"])
+            others_runs = args.rounds * args.repeat * len(variants)
             row = {"model": model.name, "threads": threads, "ort_s": ort_s,
-                   "ort_rounds_s": ort_rounds, "variants": {}}
-            for variant, results in rounds.items():
-                median = statistics.median(r[0] for r in results)
-                problems = [r[3][2] for r in results if r[3][2]]
-                max_abs = max(r[3][0] for r in results)
-                max_rel = max(r[3][1] for r in results)
+                   "ort_samples_s": samples["ORT"],
+                   "ort_idle_cpu_s": sum(idle["ORT"]) / others_runs,
+                   "variants": {}}
+            for variant, rounds_ in results.items():
+                paired = [o / h for o, h in zip(samples["ORT"], samples[variant])]
+                problems = [r[3][2] for r in rounds_ if r[3][2]]
+                max_abs = max(r[3][0] for r in rounds_)
+                max_rel = max(r[3][1] for r in rounds_)
                 row["variants"][variant] = {
-                    "median_s": median, "ratio": ort_s / median,
-                    "rounds_s": [r[0] for r in results],
-                    "compile_s": results[0][1], "schedule": results[0][2],
+                    "median_s": statistics.median(samples[variant]),
+                    "ratio": statistics.median(paired),
+                    "paired_ratios": paired,
+                    "samples_s": samples[variant],
+                    "rounds_s": [r[0] for r in rounds_],
+                    "idle_cpu_s": sum(idle[variant]) / (args.rounds * args.repeat * len(variants)),
+                    "compile_s": rounds_[0][1], "schedule": rounds_[0][2],
                     "max_abs_diff": max_abs, "max_rel_diff": max_rel,
                     "problem": problems[0] if problems else None,
                     "correct": not problems and max_rel <= REL_TOLERANCE}
@@ -409,11 +569,11 @@ def main():
                           "acceptance": acceptance}))
         return 2 if wrong else 0
 
-    print(f"End-to-end latency (ms): median over {args.rounds} round(s) of the "
-          f"median of {args.repeat} runs after {args.warmup} warm-up (at least "
-          f"{args.warmup_ms} ms); ratio = "
-          f"ORT / hatc (> 1: hatc faster); ONNX Runtime {version} "
-          f"(onnxruntime-node, CPU)")
+    print(f"End-to-end latency (ms): median of {args.rounds * args.repeat} runs "
+          f"({args.rounds} round(s) of {args.repeat} turns, ORT and hatc one "
+          f"run each a turn, each after a warm-up of {args.warmup} runs and at "
+          f"least {args.warmup_ms} ms); ratio = median of the turns' ORT / hatc "
+          f"(> 1: hatc faster); ONNX Runtime {version} (onnxruntime-node, CPU)")
     header = (f"{'model':<20}{'thr':>4}{'ORT':>10}{'default':>10}{'ratio':>8}"
               f"{'tuned':>10}{'ratio':>8}{'max abs diff':>14}{'max rel diff':>14}")
     print(header)
@@ -425,9 +585,8 @@ def main():
         max_rel = max(v["max_rel_diff"] for v in diffs)
         flag = "" if all(v["correct"] for v in diffs) else "  WRONG"
         print(f"{r['model']:<20}{r['threads']:>4}{fmt_ms(r['ort_s']):>10}"
-              f"{fmt_ms(d['median_s']):>10}{fmt_ratio(r['ort_s'], d['median_s']):>8}"
-              f"{fmt_ms(t['median_s'] if t else None):>10}"
-              f"{fmt_ratio(r['ort_s'], t['median_s'] if t else None):>8}"
+              f"{fmt_ms(d['median_s']):>10}{fmt_ratio(d):>8}"
+              f"{fmt_ms(t['median_s'] if t else None):>10}{fmt_ratio(t):>8}"
               f"{max_abs:>14.2e}{max_rel:>14.2e}{flag}")
     print("max abs / rel diff: hatc's outputs (default and tuned) against ORT's "
           "on the same inputs; rel = |d| / max(|ort|, 1e-2 max|ort|)")

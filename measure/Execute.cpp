@@ -266,9 +266,19 @@ executeKernelImpl(const std::string &sharedObject, const Workload &workload,
     events.emplace();
   result.flushedCaches = options.flushCache && !onGpu;
   double measured = 0;
-  for (int64_t i = 0; i < std::max<int64_t>(1, options.maxRepeat); ++i) {
-    if (i >= options.minRepeat && measured >= options.minTimeSeconds)
+  bool paced = bool(options.awaitTurn);
+  for (int64_t i = 0; paced || i < std::max<int64_t>(1, options.maxRepeat);
+       ++i) {
+    if (paced) {
+      if (!options.awaitTurn())
+        break;
+      // Its cores idled while the other programs took their turns: warm
+      // them up again, as before the first timed run (kWarmupSeconds).
+      result.warmupRuns +=
+          warmUp(run, options.warmup, options.warmupSeconds);
+    } else if (i >= options.minRepeat && measured >= options.minTimeSeconds) {
       break;
+    }
     if (result.flushedCaches)
       flushCaches();
     auto start = std::chrono::steady_clock::now();
@@ -282,6 +292,8 @@ executeKernelImpl(const std::string &sharedObject, const Workload &workload,
       return std::move(err);
     result.samples.push_back(seconds);
     measured += seconds;
+    if (options.afterTimedRun)
+      options.afterTimedRun(seconds);
   }
   result.timing = summarizeTimings(result.samples);
   result.seconds =

@@ -66,7 +66,8 @@ make -s -C examples/deploy run MODEL="$(pwd)/$model" SHAPES="$shape" THREADS=2 \
 
 echo
 echo "== the model against ONNX Runtime (default and tuned schedules, 2 threads) =="
-# Five rounds, each ORT, default and tuned in turn (a few seconds for the
-# MLP): on a noisy host one round can put either hatc column 1.5x off.
-/usr/bin/python3 bench/model_perf.py mlp --db "$DB" --threads 2 --rounds 5 --repeat 20 --work "$work/perf"
+# ORT, default and tuned take turns, one run each (30 turns in 2 rounds,
+# about 20 s for the MLP: each waits for the last one's threads to stop
+# spinning), so that a host that slows down for seconds slows all alike.
+/usr/bin/python3 bench/model_perf.py mlp --db "$DB" --threads 2 --rounds 2 --repeat 15 --work "$work/perf"
 echo "model report: $(pwd)/report-model.html"

@@ -5,12 +5,15 @@ printed by the bench, never asserted here):
     /usr/bin/python3 tests/onnx/model_perf_test.py --hatc build/bin/hatc \\
         --work DIR [--ort-dir DIR]
 
-1. One short run (1 thread, 2 timed runs, 1 round, --json): exit 0, one row
-   with positive ORT and hatc latencies, their ratio, outputs within 1e-3
-   of ORT's, no tuned column without --db.
+1. One short run (1 thread, 2 turns, 1 round, --json): exit 0, one row
+   with positive ORT and hatc latencies, 2 runs of each, the ratio the
+   median of the turns' ratios, outputs within 1e-3 of ORT's, no tuned
+   column without --db.
 2. The same through a hatc that scales its saved outputs by 1.01: the row
    is WRONG and the exit status 2 (the bench's comparison is live).
-3. An unknown model: exit 1 with one `model_perf.py: error:` line.
+3. An unknown model: exit 1 with one `model_perf.py: error:` line; a hatc
+   that dies in its turn: exit 1, the error naming the side and its last
+   message.
 4. A database whose records came from another hatc version (a short tune,
    exported, its compiler version rewritten, replayed): the tuned column
    warns that the tasks run their default; with --allow-stale it takes
@@ -21,6 +24,7 @@ import argparse
 import json
 import os
 import stat
+import statistics
 import subprocess
 import sys
 
@@ -76,8 +80,14 @@ def main():
         default = row["variants"]["default"]
         check(row["ort_s"] > 0 and default["median_s"] > 0, "positive latencies",
               f"ORT {row['ort_s']}, hatc {default['median_s']}")
-        check(abs(default["ratio"] - row["ort_s"] / default["median_s"]) < 1e-9,
-              "ratio is ORT / hatc")
+        paired = [o / h for o, h in zip(row["ort_samples_s"], default["samples_s"])]
+        check(len(row["ort_samples_s"]) == len(default["samples_s"]) == 2,
+              "ORT and hatc took 2 turns each (--repeat 2, 1 round)",
+              f"{len(row['ort_samples_s'])} and {len(default['samples_s'])} runs")
+        check(abs(default["ratio"] - statistics.median(paired)) < 1e-9,
+              "ratio is the median of the turns' ORT / hatc")
+        check(row["ort_idle_cpu_s"] >= 0 and default["idle_cpu_s"] >= 0,
+              "each side's CPU time during the other's turns is reported")
         check(default["correct"] and default["max_rel_diff"] < 1e-3
               and default["max_abs_diff"] > 0,
               "hatc's outputs within 1e-3 of ORT's (and compared: not all equal)",
@@ -92,6 +102,20 @@ def main():
     check(done.returncode == 2 and "WRONG: hatc default on mlp" in done.stdout,
           "outputs off by 1% make the row WRONG and exit 2",
           f"exit {done.returncode}: {done.stdout.strip()[-400:]}")
+
+    # A hatc that compiles, says it is ready, and dies on its first turn.
+    dying_hatc = os.path.join(args.work, "dying_hatc.sh")
+    with open(dying_hatc, "w") as f:
+        f.write("#!/bin/sh\necho ready\nread line\necho 'killed by a test' >&2\n"
+                "exit 3\n")
+    os.chmod(dying_hatc, os.stat(dying_hatc).st_mode | stat.S_IXUSR)
+    done = bench(args, dying_hatc, "mlp")
+    lines = done.stderr.strip().splitlines()
+    check(done.returncode == 1 and lines and "exited 3 before its turn ended: "
+          "killed by a test" in lines[-1] and lines[-1].startswith(
+              "model_perf.py: error: default ("),
+          "a hatc that dies in its turn: an error naming it, exit 1",
+          f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
 
     done = bench(args, args.hatc, "no_such_model")
     lines = done.stderr.strip().splitlines()

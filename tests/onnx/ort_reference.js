@@ -18,6 +18,10 @@
 // on the same feeds, and
 // out_dir/timing.json holds {"samples_s": [...], "median_s", "version"}:
 // wall time of each awaited session.run, session creation excluded.
+// With "lockstep": true as well, the timed runs are paced by stdin instead:
+// after the warm-up it prints "ready", then warms up again and runs once per
+// line read, and prints that run's seconds, and at the end of input writes timing.json
+// (bench/model_perf.py takes turns between ORT and hatc this way).
 // "type" is ORT's name: float32, float64, int8, uint8, int16, uint16,
 // int32, uint32, int64, uint64, bool.
 'use strict';
@@ -97,19 +101,35 @@ async function main() {
 
 async function time(ort, session, feeds, request, modulePath) {
   try {
-    const warmupStart = process.hrtime.bigint();
-    const warmedFor = () => Number(process.hrtime.bigint() - warmupStart) / 1e9;
-    for (let i = 0; i < (request.warmup || 0) || warmedFor() < (request.warmup_s || 0); ++i)
-      await session.run(feeds);
+    const warmUp = async () => {
+      const warmupStart = process.hrtime.bigint();
+      const warmedFor = () => Number(process.hrtime.bigint() - warmupStart) / 1e9;
+      for (let i = 0; i < (request.warmup || 0) || warmedFor() < (request.warmup_s || 0); ++i)
+        await session.run(feeds);
+    };
+    await warmUp();
     const samples = [];
-    for (let i = 0; i < request.repeat; ++i) {
+    const timedRun = async () => {
       const start = process.hrtime.bigint();
       await session.run(feeds);
       samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    if (request.lockstep) {
+      process.stdout.write('ready\n');
+      const lines = require('readline').createInterface({ input: process.stdin });
+      for await (const line of lines) { // eslint-disable-line no-unused-vars
+        await warmUp(); // its cores idled while the other programs ran
+        await timedRun();
+        process.stdout.write(`${samples[samples.length - 1]}\n`);
+      }
+    } else {
+      for (let i = 0; i < request.repeat; ++i)
+        await timedRun();
     }
     const sorted = [...samples].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    const median = !sorted.length ? 0
+      : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     const version = require(path.join(modulePath, 'package.json')).version;
     fs.writeFileSync(path.join(request.out_dir, 'timing.json'),
                      JSON.stringify({ samples_s: samples, median_s: median, version }));

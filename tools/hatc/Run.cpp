@@ -17,6 +17,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -40,7 +41,7 @@ int runCommand(const Args &args) {
   CompileRequest request;
   int64_t repeat = 10, warmup = 1, seed = 0, threads = 0,
           warmupMs = int64_t(kWarmupSeconds * 1000);
-  bool check = false, json = false, flushCache = false;
+  bool check = false, json = false, flushCache = false, lockstep = false;
   std::string inputsDir, expectDir, saveDir, rtolText = "1e-3",
                                                atolText = "1e-4";
   FlagParser parser("hatc run",
@@ -79,12 +80,20 @@ int runCommand(const Args &args) {
               "evict the caches before each timed run (a 64 MiB write), as "
               "a model's weights are when they do not fit in the "
               "last-level cache");
+  parser.flag("--lockstep", &lockstep,
+              "time one run per line read on stdin instead of --repeat "
+              "runs: prints 'ready' after the warm-up and each run's "
+              "seconds, and ends at the end of input (for benches that take "
+              "turns with other programs, bench/model_perf.py)");
   addThreadsFlag(parser, threads);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
   parser.flag("--json", &json, "print one JSON object on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
 
+  if (lockstep && parser.given("--repeat"))
+    return reportError(makeError("--lockstep times one run per line of "
+                                 "input: drop --repeat"));
   request.inputsDir = inputsDir;
   double rtol = 0, atol = 0;
   if (llvm::StringRef(rtolText).getAsDouble(rtol) || rtol < 0 ||
@@ -104,6 +113,9 @@ int runCommand(const Args &args) {
     return reportError(inputs.takeError());
   if (llvm::Error err = requireDevice(inputs->target))
     return reportError(std::move(err));
+  if (lockstep && inputs->target.kind == TargetKind::Hwacc)
+    return reportError(makeError(
+        "--lockstep: an hwacc run is modeled, not timed on the host"));
   threads = resolveThreads(threads, inputs->target);
   Workload &workload = inputs->workload;
   // The reference reads the workload as written, before any schedule.
@@ -134,6 +146,21 @@ int runCommand(const Args &args) {
       warmup == 0 && !parser.given("--warmup-ms") ? 0 : double(warmupMs) / 1000;
   options.minRepeat = options.maxRepeat = repeat;
   options.flushCache = flushCache;
+  if (lockstep) {
+    bool announced = false;
+    options.awaitTurn = [&announced] {
+      if (!announced)
+        llvm::outs() << "ready\n";
+      announced = true;
+      llvm::outs().flush();
+      std::string line;
+      return bool(std::getline(std::cin, line));
+    };
+    options.afterTimedRun = [](double seconds) {
+      llvm::outs() << llvm::formatv("{0:e6}\n", seconds);
+      llvm::outs().flush();
+    };
+  }
   std::vector<HostBuffer> givenInputs, outputs;
   if (!inputsDir.empty()) {
     auto read =

@@ -65,6 +65,14 @@ struct ExecuteOptions : RunSettings {
   /// Test hook: called on the outputs after the checked run, before the
   /// comparison (fault injection corrupts them here).
   std::function<void(std::vector<HostBuffer> &outputs)> afterCheckedRun;
+  /// Paces the timed runs (`hatc run --lockstep`): when set, it is called
+  /// before each timed run, which follows a warm-up of its own (the
+  /// cores idled meanwhile), and the timing ends when it returns false;
+  /// minRepeat, maxRepeat and minTimeSeconds do not apply. CPU and GPU
+  /// only.
+  std::function<bool()> awaitTurn;
+  /// With awaitTurn: called with each timed run's seconds.
+  std::function<void(double seconds)> afterTimedRun;
 };
 
 struct ExecuteResult {
@@ -87,7 +95,8 @@ struct ExecuteResult {
   /// CPU; GPU and hwacc runs have no host caches to flush).
   bool flushedCaches = false;
   /// Untimed runs made before the timed ones (RunSettings::warmup and
-  /// warmupSeconds; none on hwacc).
+  /// warmupSeconds; paced by awaitTurn, those before each one as well;
+  /// none on hwacc).
   int64_t warmupRuns = 0;
 };
 
