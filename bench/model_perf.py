@@ -47,9 +47,7 @@ import os
 import statistics
 import subprocess
 import sys
-import select
 import tempfile
-import time
 
 import numpy as np
 
@@ -62,6 +60,7 @@ try:
     from onnx import numpy_helper
     import make_models
     import ort_outputs
+    from turns import Side, TurnError, take_turns
 except ImportError as e:
     sys.exit(f"model_perf.py: {e}; run it with /usr/bin/python3 (Debian's "
              f"python3-onnx and python3-numpy)")
@@ -71,14 +70,6 @@ REL_TOLERANCE = 1e-3
 # least 1.2x ORT on these models, default at least 0.5x ORT on every model.
 TUNED_TARGET = {"bert_base_layer": 1.2, "resnet50_stage": 1.2}
 DEFAULT_TARGET = 0.5
-READY_TIMEOUT_S = 900   # a side loads or compiles the model (hatc's own limit: 300 s)
-RUN_TIMEOUT_S = 120     # one run of a model
-# After a run a side's threads spin a while in wait of more work (ORT's
-# pool ~50 ms, libomp's block time 200 ms): the next side runs only once
-# none of the last one's threads is running, so that neither takes cores
-# from the other.
-QUIET_POLL_S = 0.001
-QUIET_LIMIT_S = 1.0
 
 
 def fail(message):
@@ -180,112 +171,6 @@ def file_model(path, shape_flags, work, seed):
     return result
 
 
-class Side:
-    """One program timed in turns with others: started in its lockstep mode,
-    it loads (or compiles) the model, warms up and prints "ready", then runs
-    once per line written to it and answers with that run's seconds; at the
-    end of its input it writes its outputs and exits."""
-
-    def __init__(self, name, cmd, tmp):
-        self.name, self.cmd = name, cmd
-        self.stderr_path = os.path.join(tmp, f"{name}.stderr")
-        self.stderr = open(self.stderr_path, "w+")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
-        self.pending = b""
-        self.samples = []
-        self.idle_cpu_s = 0.0   # CPU time it used while another side ran
-        self.spun_past_limit = 0
-
-    def failure(self, what):
-        self.proc.kill()
-        self.proc.wait()
-        self.stderr.seek(0)
-        last = self.stderr.read().strip().splitlines()
-        fail(f"{self.name} (`{' '.join(self.cmd)}`) {what}: "
-             f"{last[-1] if last else '(no message)'}")
-
-    def line(self, timeout):
-        """The next line it prints, within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.pending:
-            left = deadline - time.monotonic()
-            ready = select.select([self.proc.stdout], [], [], max(left, 0))[0]
-            if not ready:
-                self.failure(f"printed nothing for {timeout:.0f} s")
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
-            if not chunk:
-                self.failure(f"exited {self.proc.wait()} before its turn ended")
-            self.pending += chunk
-        text, _, self.pending = self.pending.partition(b"\n")
-        return text.decode().strip()
-
-    def wait_ready(self):
-        if self.line(READY_TIMEOUT_S) != "ready":
-            self.failure("did not say it was ready")
-
-    def run(self):
-        """One timed run; returns its seconds."""
-        self.proc.stdin.write(b"\n")
-        self.proc.stdin.flush()
-        text = self.line(RUN_TIMEOUT_S)
-        try:
-            return float(text)
-        except ValueError:
-            self.failure(f"answered {text!r} instead of a run's seconds")
-
-    def wait_quiet(self):
-        """Returns once none of its threads is running, twice in a row
-        QUIET_POLL_S apart (or after QUIET_LIMIT_S; `spun_past_limit`
-        counts those)."""
-        start, quiet = time.monotonic(), 0
-        while time.monotonic() - start < QUIET_LIMIT_S:
-            quiet = quiet + 1 if not self.running_threads() else 0
-            if quiet == 2:
-                return
-            time.sleep(QUIET_POLL_S)
-        self.spun_past_limit += 1
-
-    def running_threads(self):
-        """How many of its threads the kernel lists as running (state R)."""
-        count = 0
-        try:
-            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
-                with open(f"/proc/{self.proc.pid}/task/{task}/stat") as f:
-                    # pid (comm) state ...: comm may hold spaces.
-                    count += f.read().rpartition(")")[2].split()[0] == "R"
-        except (OSError, IndexError):
-            pass
-        return count
-
-    def cpu_seconds(self):
-        """CPU time of all its threads so far (0 where /proc cannot say)."""
-        total = 0
-        try:
-            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
-                with open(f"/proc/{self.proc.pid}/task/{task}/schedstat") as f:
-                    total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-        return total / 1e9
-
-    def finish(self):
-        """Ends its input, waits for it to exit; returns what it printed
-        after its last run."""
-        self.proc.stdin.close()
-        try:
-            rest = self.proc.stdout.read()
-            code = self.proc.wait(timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.failure(f"did not exit within {RUN_TIMEOUT_S} s of its input's end")
-        if code != 0:
-            self.failure(f"exited {code}")
-        self.stderr.seek(0)
-        log = self.stderr.read()
-        self.stderr.close()
-        return (self.pending + rest).decode(), log
-
-
 def ort_side(model, threads, warmup, warmup_ms, ort_dir, tmp):
     inputs = []
     for k, (name, array) in enumerate(model.inputs):
@@ -352,24 +237,6 @@ def hatc_results(side):
     # `hatc run --db` lists each task's source on stderr.
     stale = sum("its records are stale" in line for line in log.splitlines())
     return outputs, result.get("compile_s"), result.get("schedule"), stale
-
-
-def take_turns(sides, turns):
-    """Has every side run once a turn, the order rotated each turn; each
-    run follows the side's own warm-up, and the next side starts once the
-    last one's threads have stopped (Side.wait_quiet). Each side's samples
-    and idle CPU time accumulate on it."""
-    for side in sides:
-        side.wait_ready()
-        side.wait_quiet()
-    for turn in range(turns):
-        order = sides[turn % len(sides):] + sides[:turn % len(sides)]
-        for side in order:
-            others = [(o, o.cpu_seconds()) for o in sides if o is not side]
-            side.samples.append(side.run())
-            side.wait_quiet()
-            for other, before in others:
-                other.idle_cpu_s += other.cpu_seconds() - before
 
 
 def differences(hatc_outputs, ort_outputs_):
@@ -523,6 +390,7 @@ def main():
                             (statistics.median(side.samples), compile_s, schedule,
                              differences(out, ort_out)))
             ort_s = statistics.median(samples["ORT"])
+            # Each side sat out len(variants) runs a turn.
             others_runs = args.rounds * args.repeat * len(variants)
             row = {"model": model.name, "threads": threads, "ort_s": ort_s,
                    "ort_samples_s": samples["ORT"],
@@ -539,7 +407,7 @@ def main():
                     "paired_ratios": paired,
                     "samples_s": samples[variant],
                     "rounds_s": [r[0] for r in rounds_],
-                    "idle_cpu_s": sum(idle[variant]) / (args.rounds * args.repeat * len(variants)),
+                    "idle_cpu_s": sum(idle[variant]) / others_runs,
                     "compile_s": rounds_[0][1], "schedule": rounds_[0][2],
                     "max_abs_diff": max_abs, "max_rel_diff": max_rel,
                     "problem": problems[0] if problems else None,
@@ -604,4 +472,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except TurnError as e:
+        fail(str(e))

@@ -111,8 +111,7 @@ def main():
     os.chmod(dying_hatc, os.stat(dying_hatc).st_mode | stat.S_IXUSR)
     done = bench(args, dying_hatc, "mlp")
     lines = done.stderr.strip().splitlines()
-    check(done.returncode == 1 and lines and "exited 3 before its turn ended: "
-          "killed by a test" in lines[-1] and lines[-1].startswith(
+    check(done.returncode == 1 and lines and "exited 3 in its turn: killed by a test" in lines[-1] and lines[-1].startswith(
               "model_perf.py: error: default ("),
           "a hatc that dies in its turn: an error naming it, exit 1",
           f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
