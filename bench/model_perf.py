@@ -41,7 +41,6 @@ Timings on a busy machine are noisy: run it on a quiet one. Needs
 Debian's python3-onnx and numpy (run it under /usr/bin/python3), node and
 npm for ONNX Runtime.
 """
-import argparse
 import json
 import os
 import statistics
@@ -60,7 +59,7 @@ try:
     from onnx import numpy_helper
     import make_models
     import ort_outputs
-    from turns import Side, TurnError, take_turns
+    from turns import Side, TurnError, doc_parser, take_turns
 except ImportError as e:
     sys.exit(f"model_perf.py: {e}; run it with /usr/bin/python3 (Debian's "
              f"python3-onnx and python3-numpy)")
@@ -286,10 +285,7 @@ def fmt_ratio(variant):
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:]))
+    parser = doc_parser(__doc__)
     parser.add_argument("models", nargs="*", metavar="MODEL",
                         help="make_models.py names or .onnx paths "
                              f"(default: {' '.join(make_models.BENCH_MODELS)})")

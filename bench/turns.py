@@ -178,16 +178,22 @@ def take_turns(sides, turns):
                 f"its runs: the next side's runs may have shared its cores\n")
 
 
+def doc_parser(doc):
+    """An ArgumentParser whose description and epilog are a script's
+    docstring."""
+    return argparse.ArgumentParser(
+        description=doc.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(doc.splitlines()[2:]))
+
+
 def quartiles(values):
     ordered = sorted(values)
     return ordered[len(ordered) // 4], ordered[(3 * len(ordered)) // 4]
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:]))
+    parser = doc_parser(__doc__)
     parser.add_argument("sides", nargs="+", metavar="LABEL=ARGS",
                         help="a label and `hatc run` arguments")
     parser.add_argument("--turns", type=int, default=20,
