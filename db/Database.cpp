@@ -203,8 +203,6 @@ int64_t measurementsOf(std::string_view extrasJson) {
   return std::max<int64_t>(1, found->get<int64_t>());
 }
 
-namespace {
-
 int64_t pairedRoundsOf(std::string_view extrasJson) {
   json extras = json::parse(extrasJson, nullptr, false);
   if (!extras.is_object())
@@ -214,8 +212,6 @@ int64_t pairedRoundsOf(std::string_view extrasJson) {
              ? found->get<int64_t>()
              : 0;
 }
-
-} // namespace
 
 bool supersedes(std::string_view extrasJson, std::string_view storedExtras) {
   int64_t ours = measurementsOf(extrasJson),

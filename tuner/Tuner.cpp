@@ -940,8 +940,13 @@ std::set<size_t> Tuner::rankByPairedLeads() {
     std::vector<double> leads = pairedLeads(t, bestKey);
     if (!byDefault->second.latencyS || leads.size() < kMinPairedRounds)
       continue;
-    double lead = *db::medianOf(leads);
     db::Record &record = best->second;
+    // Ranked by these very rounds in an earlier pass (another task's best
+    // changed then): its figure stands, and its latency is no longer the
+    // mean of its measurements.
+    if (db::pairedRoundsOf(record.extrasJson) == int64_t(leads.size()))
+      continue;
+    double lead = *db::medianOf(leads);
     nlohmann::json extras =
         nlohmann::json::parse(record.extrasJson, nullptr, false);
     if (!extras.is_object())

@@ -136,6 +136,9 @@ std::optional<double> medianOf(std::vector<double> samples);
 int64_t measurementsOf(const Record &record);
 /// The same, of a record's extras JSON text (a stored row's).
 int64_t measurementsOf(std::string_view extrasJson);
+/// The rounds side by side with the task's default its latency was ranked
+/// by: extras "paired_rounds" (Tuner::rankByPairedLeads), else 0.
+int64_t pairedRoundsOf(std::string_view extrasJson);
 /// Whether a record of the same config (same key) with extras `extrasJson`
 /// replaces a stored one with `storedExtras`: it summarizes more
 /// measurements, or as many and more rounds side by side with the task's
