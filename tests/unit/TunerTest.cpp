@@ -396,6 +396,13 @@ protected:
   }
 };
 
+/// Where the tuner records the CPU 1024^3 matmul (makeTask): the target's
+/// key and the workload's.
+std::pair<db::TargetKey, std::string> cpuMatmulKeys() {
+  return {{"cpu", resolveTarget("cpu")->fingerprint(), ""},
+          makeTask("matmul_1024.mlir", "cpu").workload.key()};
+}
+
 } // namespace
 
 TEST(Tuner, ConfirmMeasuresTheBestAgainAndLeavesSlowSpellsOut) {
@@ -442,8 +449,7 @@ TEST(Tuner, ConfirmMeasuresTheBestAgainAndLeavesSlowSpellsOut) {
   // was ranked by in the search, the second a slow spell); the flaky config
   // is a failure.
   auto database = db::Database::open(db);
-  db::TargetKey key{"cpu", resolveTarget("cpu")->fingerprint(), ""};
-  std::string workload = makeTask("matmul_1024.mlir", "cpu").workload.key();
+  auto [key, workload] = cpuMatmulKeys();
   for (const db::Record &record : database->records(workload, key)) {
     if (record.configJson == R"({"sketch":"default"})") {
       EXPECT_EQ(db::measurementsOf(record), 3);
@@ -516,8 +522,7 @@ TEST(Tuner, ConfirmRanksByTheMeasurementsAfterTheSelectingOne) {
   // The database agrees: the default is measured again and its figure is
   // the fastest of those, though 26 configs measured once read faster.
   auto database = db::Database::open(db);
-  db::TargetKey key{"cpu", resolveTarget("cpu")->fingerprint(), ""};
-  std::string workload = makeTask("matmul_1024.mlir", "cpu").workload.key();
+  auto [key, workload] = cpuMatmulKeys();
   std::optional<db::Record> best =
       database->best(workload, key, compilerVersion());
   ASSERT_TRUE(best);
@@ -595,8 +600,7 @@ LuckyStreakResult confirmLuckyStreak(LuckyStreakMeasurer &measurer,
     result.best = tuner.status()[0].bestConfig.dump();
   }
   auto database = db::Database::open(path);
-  db::TargetKey key{"cpu", resolveTarget("cpu")->fingerprint(), ""};
-  std::string workload = makeTask("matmul_1024.mlir", "cpu").workload.key();
+  auto [key, workload] = cpuMatmulKeys();
   for (const db::Record &record : database->records(workload, key)) {
     if (record.configJson == measurer.twin)
       result.twin = record;
