@@ -116,8 +116,8 @@ struct ModelRow {
   double flops = 0;
   std::optional<double> defaultS, bestS; // latency of one instance
   std::optional<db::RankKey> bestRank;    // of `bestS`, as best ranks
-  int64_t records = 0;
-  int64_t stale = 0; // of another compiler version or machine: not counted
+  int64_t stale = 0; // of another compiler version or machine
+  bool usesStale = false; // its figures are of those (--allow-stale)
 };
 
 /// flops / GFLOP/s of an OK record of this task (its hash), or nullopt.
@@ -132,11 +132,15 @@ std::optional<double> latencyOf(const db::Record &r, double flops,
 }
 
 /// The model view: each task's weight, default and best latency on the
-/// target (fresh records of this compiler only), and its share of the
-/// model's time before and after tuning (an untuned task counts at its
-/// default both times; a task never measured is not counted).
+/// target, from the records `hatc compile --db` takes (on the CPU those of
+/// the build's thread count; fresh ones of this compiler and machine, or
+/// with allowStale a task's stale ones where it has no fresh default), and
+/// its share of the model's time before and after tuning (an untuned task
+/// counts at its default both times; a task never measured is not
+/// counted).
 llvm::Expected<std::vector<ModelRow>>
-modelRows(db::Database &database, const CompileRequest &request) {
+modelRows(db::Database &database, const CompileRequest &request,
+          bool allowStale) {
   auto target = resolveTarget(request.targetConfig.empty()
                                   ? request.targetSpec
                                   : request.targetConfig);
@@ -153,6 +157,14 @@ modelRows(db::Database &database, const CompileRequest &request) {
   db::TargetKey key{targetKindName(target->kind), target->fingerprint(),
                     target->name};
   std::string version = compilerVersion();
+  // As a build takes them: on the CPU, records of its thread count (or of
+  // none recorded) only.
+  std::optional<int64_t> threads;
+  if (target->kind == TargetKind::Cpu)
+    threads = resolveThreads(request.threads, *target);
+  auto onThreads = [&](const db::Record &r) {
+    return !threads || !r.threads || *r.threads == *threads;
+  };
   std::vector<ModelRow> rows;
   for (const ModelTask &task : *tasks) {
     ModelRow row;
@@ -160,40 +172,54 @@ modelRows(db::Database &database, const CompileRequest &request) {
     row.weight = task.weight;
     row.flops = task.flops;
     // What a build takes (Database::bestToBuild): the best record, or the
-    // best confirmed default's when the best gives way to it.
+    // best confirmed default's when the best gives way to it; with
+    // allowStale, a task without a fresh record of its default takes its
+    // other builds' and machines' records instead, as `hatc run/compile
+    // --allow-stale` do (never the two mixed).
     std::vector<db::Record> records = database.records(task.key, key);
-    const db::Record *best = nullptr, *confirmedDefault = nullptr;
-    std::optional<double> confirmedDefaultS;
-    for (const db::Record &r : records) {
-      if (r.compilerVersion != version ||
-          r.targetFingerprint != key.fingerprint) {
-        row.stale += r.workloadHash == task.hash;
-        continue;
+    auto scan = [&](bool fresh) {
+      const db::Record *best = nullptr, *confirmedDefault = nullptr;
+      std::optional<double> confirmedDefaultS;
+      row.defaultS.reset();
+      row.bestS.reset();
+      row.bestRank.reset();
+      for (const db::Record &r : records) {
+        bool isFresh = r.compilerVersion == version &&
+                       r.targetFingerprint == key.fingerprint;
+        if (isFresh != fresh || !onThreads(r))
+          continue;
+        std::optional<double> latency = latencyOf(r, task.flops, task.hash);
+        if (!latency)
+          continue;
+        if (r.sketch == "default")
+          row.defaultS = latency;
+        if (db::isConfirmedDefault(r) &&
+            (!confirmedDefaultS || *latency < *confirmedDefaultS)) {
+          confirmedDefault = &r;
+          confirmedDefaultS = latency;
+        }
+        db::RankKey rank = db::rankKey(r, *latency);
+        if (!row.bestRank || rank < *row.bestRank) {
+          row.bestS = latency;
+          row.bestRank = rank;
+          best = &r;
+        }
       }
-      std::optional<double> latency = latencyOf(r, task.flops, task.hash);
-      if (r.workloadHash == task.hash)
-        ++row.records;
-      if (!latency)
-        continue;
-      if (r.sketch == "default")
-        row.defaultS = latency;
-      if (db::isConfirmedDefault(r) &&
-          (!confirmedDefaultS || *latency < *confirmedDefaultS)) {
-        confirmedDefault = &r;
-        confirmedDefaultS = latency;
-      }
-      db::RankKey rank = db::rankKey(r, *latency);
-      if (!row.bestRank || rank < *row.bestRank) {
-        row.bestS = latency;
-        row.bestRank = rank;
-        best = &r;
-      }
+      if (best && confirmedDefault &&
+          db::givesWayToDefault(*best, *confirmedDefault))
+        row.bestS = confirmedDefaultS;
+      if (!row.defaultS)
+        row.bestS.reset(); // no baseline: no share either way
+    };
+    for (const db::Record &r : records)
+      row.stale += r.workloadHash == task.hash && onThreads(r) &&
+                   (r.compilerVersion != version ||
+                    r.targetFingerprint != key.fingerprint);
+    scan(/*fresh=*/true);
+    if (!row.defaultS && allowStale && row.stale) {
+      scan(/*fresh=*/false);
+      row.usesStale = row.defaultS.has_value();
     }
-    if (best && confirmedDefault &&
-        db::givesWayToDefault(*best, *confirmedDefault))
-      row.bestS = confirmedDefaultS;
-    if (!row.defaultS)
-      row.bestS.reset(); // no baseline: no share either way
     rows.push_back(std::move(row));
   }
   return rows;
@@ -221,6 +247,11 @@ int reportCommand(const Args &args) {
   parser.option("--target", &model.targetSpec, "T",
                 "the target of the model view (cpu)");
   addModelFlags(parser, model);
+  addThreadsFlag(parser, model.threads);
+  bool allowStale = false;
+  parser.flag("--allow-stale", &allowStale,
+              "model view: a task without a record of this hatc and machine "
+              "counts its records of another (as hatc run --db does)");
   if (auto exit = parseFlags(parser, args))
     return *exit;
   if (dbPath.empty())
@@ -238,7 +269,7 @@ int reportCommand(const Args &args) {
   std::vector<ModelRow> rows;
   double before = 0, after = 0;
   if (!model.workloadPath.empty()) {
-    auto found = modelRows(*database, model);
+    auto found = modelRows(*database, model, allowStale);
     if (!found)
       return reportError(found.takeError());
     rows = std::move(*found);
@@ -327,16 +358,28 @@ int reportCommand(const Args &args) {
               best + "</td><td>" + shareBefore + "</td><td>" + shareAfter +
               "</td></tr>";
     }
-    std::string total = llvm::formatv(
-        "end-to-end (measured tasks): {0} with default schedules, {1} "
-        "tuned ({2:f2}x)",
-        ms(before), ms(after), after > 0 ? before / after : 0.0);
-    int64_t stale = 0;
-    for (const ModelRow &row : rows)
+    int64_t stale = 0, staleTasks = 0;
+    for (const ModelRow &row : rows) {
       stale += row.stale;
-    if (stale)
+      staleTasks += row.usesStale;
+    }
+    std::string total =
+        before > 0
+            ? llvm::formatv("end-to-end (measured tasks): {0} with default "
+                            "schedules, {1} tuned ({2:f2}x)",
+                            ms(before), ms(after), before / after)
+                  .str()
+            : std::string("end-to-end: no task has a measured default "
+                          "schedule on this hatc build and machine");
+    if (staleTasks)
+      total += llvm::formatv("; {0} task(s) counted from records of another "
+                             "hatc build or machine (--allow-stale)",
+                             staleTasks)
+                   .str();
+    else if (stale)
       total += llvm::formatv("; {0} records of another hatc build or "
-                             "machine are not counted (stale)",
+                             "machine are not counted (stale; --allow-stale "
+                             "counts them)",
                              stale)
                    .str();
     llvm::outs() << "  " << total << "\n";
