@@ -929,13 +929,15 @@ ClaimResult SqliteStore::claim(const ClaimRequest &request) {
       return conn
           ->cached("SELECT (SELECT count(*) FROM records WHERE "
                    "workload_id = ?1 AND target_id = ?2 AND "
-                   "compiler_version = ?3) + (SELECT count(*) FROM claims "
+                   "compiler_version = ?3 AND (?5 IS NULL OR threads IS NULL "
+                   "OR threads = ?5)) + (SELECT count(*) FROM claims "
                    "WHERE workload_id = ?1 AND target_id = ?2 AND "
                    "compiler_version = ?3 AND expires_at > ?4)")
           .bind(1, workload)
           .bind(2, target)
           .bind(3, request.compilerVersion)
           .bind(4, now)
+          .bind(5, request.threads)
           .scalar()
           .value_or(0);
     };

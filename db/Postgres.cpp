@@ -884,11 +884,13 @@ ClaimResult PostgresStore::claim(const ClaimRequest &request) {
         conn.exec("SELECT extract(epoch FROM clock_timestamp())::float8")
             .real(0, 0);
     std::vector<Param> task = {param(workload), param(target),
-                               param(request.compilerVersion), param(now)};
+                               param(request.compilerVersion), param(now),
+                               param(request.threads)};
     auto taskCount = [&] {
       return count("SELECT (SELECT count(*) FROM records WHERE "
                    "workload_id = $1 AND target_id = $2 AND "
-                   "compiler_version = $3) + (SELECT count(*) FROM claims "
+                   "compiler_version = $3 AND ($5::bigint IS NULL OR threads "
+                   "IS NULL OR threads = $5)) + (SELECT count(*) FROM claims "
                    "WHERE workload_id = $1 AND target_id = $2 AND "
                    "compiler_version = $3 AND expires_at > $4)",
                    task);

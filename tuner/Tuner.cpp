@@ -35,7 +35,16 @@ void TaskStatus::noteError(db::ErrorCode code, const std::string &message) {
     errorExamples.emplace(code, message);
 }
 
-static const nlohmann::json kDefaultConfig = {{"sketch", "default"}};
+nlohmann::json defaultConfigFor(const TuneTask &task) {
+  nlohmann::json config = {{"sketch", "default"}};
+  if (task.target.kind == TargetKind::Cpu)
+    config["threads"] = task.facts.threads;
+  return config;
+}
+
+std::string Tuner::defaultKey(size_t t) const {
+  return defaultConfigFor(tasks[t]).dump();
+}
 
 Tuner::Tuner(std::vector<TuneTask> tasks, Measurer &measurer,
              std::unique_ptr<cost_model::CostModel> model, Recorder &recorder,
@@ -140,6 +149,9 @@ void Tuner::loadExisting(size_t t) {
         record.targetFingerprint != key.fingerprint ||
         record.workloadHash != task.workload.hash())
       continue; // stale: another build or machine measured it
+    if (task.target.kind == TargetKind::Cpu && record.threads &&
+        *record.threads != task.facts.threads)
+      continue; // another thread count's: not what this run measures
     nlohmann::json config =
         nlohmann::json::parse(record.configJson, nullptr, false);
     if (config.is_discarded() || !known[t].insert(config.dump()).second)
@@ -221,20 +233,20 @@ std::vector<Tuner::Candidate> Tuner::propose(size_t t, int64_t count) {
   // task with its weights in, as the model builds it), or, where the target
   // has none for this workload, the reason goes into the record as the
   // measurer's error.
-  if (!measured[t].count(kDefaultConfig.dump()) && count > 0) {
+  if (!measured[t].count(defaultKey(t)) && count > 0) {
     auto script = measuredDefaultScheduleFor(
         tasks[t].workload, tasks[t].target.kind, tasks[t].facts.threads);
     if (script) {
-      out.push_back({kDefaultConfig, std::move(*script)});
+      out.push_back({defaultConfigFor(tasks[t]), std::move(*script)});
     } else {
       llvm::errs() << "hatc tune: " << tasks[t].workload.key()
                    << ": no default schedule on "
                    << targetKindName(tasks[t].target.kind) << " ("
                    << llvm::toString(script.takeError())
                    << "); tuning without that baseline\n";
-      measured[t].insert(kDefaultConfig.dump());
+      measured[t].insert(defaultKey(t));
     }
-    chosen.insert(kDefaultConfig.dump());
+    chosen.insert(defaultKey(t));
   }
   auto fillRandom = [&](int64_t target) {
     for (int tries = 0; int64_t(out.size()) < target && tries < 4000;
@@ -373,6 +385,8 @@ std::vector<Tuner::Candidate> Tuner::claimBatch(size_t t,
   request.compilerVersion = compilerVersion();
   request.owner = claimOwner;
   request.ttlSeconds = options.claimTtlS;
+  if (task.target.kind == TargetKind::Cpu)
+    request.threads = task.facts.threads;
   // The budget left to this task once the other tasks' records are
   // counted: the database then stops every session sharing it at the same
   // total (only with a budget that counts existing records).
@@ -763,7 +777,7 @@ std::vector<Tuner::Remeasure> Tuner::confirmCandidates() const {
       if (!isDefaultConfig(config))
         chosen.push_back(config);
     }
-    chosen.push_back(kDefaultConfig); // the baseline they are compared with
+    chosen.push_back(defaultConfigFor(tasks[t])); // the baseline they are compared with
     for (const nlohmann::json &config : chosen) {
       auto found = okRecords[t].find(config.dump());
       if (found == okRecords[t].end())
@@ -887,7 +901,7 @@ std::vector<std::vector<double>> Tuner::remeasuredSeconds() const {
 std::vector<double> Tuner::pairedLeads(size_t t,
                                        const std::string &best) const {
   std::vector<double> leads;
-  std::string byDefault = kDefaultConfig.dump();
+  std::string byDefault = defaultKey(t);
   for (const auto &round : confirmRounds[t]) {
     auto b = round.find(best), d = round.find(byDefault);
     if (b != round.end() && d != round.end() && b->second > 0)
@@ -901,7 +915,7 @@ bool Tuner::bestBesideDefault(size_t t) const {
   return tasks[t].target.kind != TargetKind::Hwacc &&
          !status.bestConfig.is_null() && !isDefaultConfig(status.bestConfig) &&
          okRecords[t].count(status.bestConfig.dump()) &&
-         okRecords[t].count(kDefaultConfig.dump());
+         okRecords[t].count(defaultKey(t));
 }
 
 std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
@@ -910,7 +924,7 @@ std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
     if (!bestBesideDefault(t))
       continue;
     auto best = okRecords[t].find(statuses[t].bestConfig.dump());
-    auto byDefault = okRecords[t].find(kDefaultConfig.dump());
+    auto byDefault = okRecords[t].find(defaultKey(t));
     if (!db::isConfirmed(best->second) || !db::isConfirmed(byDefault->second) ||
         pairedSeparated(pairedLeads(t, best->first)))
       continue;
@@ -922,7 +936,7 @@ std::vector<Tuner::Remeasure> Tuner::unresolvedCandidates(int64_t most) const {
     size_t bestBefore = bestS.size(), defaultBefore = defaultS.size();
     entries.push_back({t, statuses[t].bestConfig, best->second,
                        std::move(bestS), bestBefore, {}});
-    entries.push_back({t, kDefaultConfig, byDefault->second,
+    entries.push_back({t, defaultConfigFor(tasks[t]), byDefault->second,
                        std::move(defaultS), defaultBefore, {}});
   }
   return entries;
@@ -936,7 +950,7 @@ std::set<size_t> Tuner::rankByPairedLeads() {
     const TaskStatus &status = statuses[t];
     std::string bestKey = status.bestConfig.dump();
     auto best = okRecords[t].find(bestKey);
-    auto byDefault = okRecords[t].find(kDefaultConfig.dump());
+    auto byDefault = okRecords[t].find(defaultKey(t));
     std::vector<double> leads = pairedLeads(t, bestKey);
     if (!byDefault->second.latencyS || leads.size() < kMinPairedRounds)
       continue;

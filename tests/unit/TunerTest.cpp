@@ -14,6 +14,7 @@
 #include "hatc/Support/Version.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <gtest/gtest.h>
 
@@ -105,6 +106,19 @@ std::unique_ptr<cost_model::CostModel> modelFor(const std::string &search) {
   return nullptr;
 }
 
+/// The CPU matmul task's default config: {"sketch": "default"} with the
+/// kernel threads it runs on (defaultConfigFor).
+std::string cpuDefault() {
+  return defaultConfigFor(makeTask("matmul_1024.mlir", "cpu")).dump();
+}
+
+/// Where the tuner records the CPU 1024^3 matmul (makeTask): the target's
+/// key and the workload's.
+std::pair<db::TargetKey, std::string> cpuMatmulKeys() {
+  return {{"cpu", resolveTarget("cpu")->fingerprint(), ""},
+          makeTask("matmul_1024.mlir", "cpu").workload.key()};
+}
+
 double runTuner(const std::string &search, int64_t trials, uint64_t seed,
                 FakeMeasurer &measurer, const std::string &db = "") {
   Recorder recorder(db, "");
@@ -124,7 +138,7 @@ TEST(Tuner, StaysInBudgetAndNeverMeasuresTwice) {
   EXPECT_EQ(measurer.calls, 40);
   std::set<std::string> unique(measurer.seen.begin(), measurer.seen.end());
   EXPECT_EQ(unique.size(), measurer.seen.size());
-  EXPECT_EQ(measurer.seen.front(), R"({"sketch":"default"})");
+  EXPECT_EQ(measurer.seen.front(), R"({"sketch":"default"})"); // hwacc
 }
 
 TEST(Tuner, SameSeedSameConfigsSameOrder) {
@@ -255,11 +269,19 @@ TEST(Tuner, BaselineIsTheTargetsDefaultSchedule) {
     tasks.push_back(makeTask("matmul_1024.mlir", spec));
     std::string expected = llvm::cantFail(
         defaultScheduleFor(tasks[0].workload, tasks[0].target.kind));
+    // On the CPU the default's config names its threads: the default on
+    // 1 thread and on 2 are two records in one database.
+    std::string expectedConfig =
+        std::string(spec) == "cpu"
+            ? llvm::formatv(R"({{"sketch":"default","threads":{0}})",
+                            tasks[0].facts.threads)
+                  .str()
+            : std::string(R"({"sketch":"default"})");
     Tuner tuner(std::move(tasks), measurer, nullptr, recorder,
                 options(4, "random"));
     tuner.run();
     ASSERT_FALSE(measurer.seen.empty());
-    EXPECT_EQ(measurer.seen[0], R"({"sketch":"default"})");
+    EXPECT_EQ(measurer.seen[0], expectedConfig);
     EXPECT_EQ(measurer.scripts[0], expected);
   }
   // What tells them apart: the GPU's maps loops to blocks and threads.
@@ -276,6 +298,75 @@ TEST(Tuner, BaselineIsTheTargetsDefaultSchedule) {
 
 // A hwacc record's latency is the modeled time the tuner ranked by, not the
 // host's wall time of the timing-only run (its samples).
+
+/// A task tuned on 1 thread and then on 2 into one database. Each run
+/// measures its own default (a config naming its threads), takes none of
+/// the other thread count's records as its own (not its baseline, not its
+/// budget), and the database keeps both defaults. Before, the 2-thread
+/// run counted the 1-thread records as its earlier trials (with --trials
+/// as many, it measured nothing), compared its best with the 1-thread
+/// default (a 3.3x "speedup" of the default itself, `hatc tune
+/// matmul_odd.mlir`), and its own default's record was refused as a
+/// duplicate of the 1-thread one.
+TEST(Tuner, EachThreadCountIsTunedOnItsOwn) {
+  class ThreadsMeasurer : public Measurer {
+  public:
+    explicit ThreadsMeasurer(int threads) : threads(threads) {}
+    std::vector<MeasureResult>
+    measure(const std::vector<MeasureRequest> &batch) override {
+      std::vector<MeasureResult> results;
+      for (const MeasureRequest &r : batch) {
+        seen.push_back(r.config.dump());
+        MeasureResult result;
+        // 100-119 GFLOP/s a thread, fixed per config.
+        result.gflops =
+            100.0 * threads +
+            double(std::hash<std::string>()(r.config.dump()) % 20);
+        result.seconds = 2.147483648 / result.gflops;
+        result.samples = {result.seconds};
+        result.threads = threads;
+        results.push_back(result);
+      }
+      return results;
+    }
+    int threads;
+    std::vector<std::string> seen;
+  };
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-tuner-threads", "db");
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    ThreadsMeasurer measurer(threads);
+    Recorder recorder(db, "");
+    std::vector<TuneTask> tasks;
+    tasks.push_back(makeTask("matmul_1024.mlir", "cpu"));
+    tasks[0].facts.threads = threads;
+    tasks[0].space =
+        std::make_unique<SearchSpace>(tasks[0].shape, tasks[0].facts);
+    Tuner tuner(std::move(tasks), measurer, nullptr, recorder,
+                options(6, "random"));
+    tuner.run();
+    const TaskStatus &status = tuner.status()[0];
+    EXPECT_EQ(status.existing, 0);
+    EXPECT_EQ(status.trials, 6);
+    ASSERT_FALSE(measurer.seen.empty());
+    EXPECT_EQ(measurer.seen[0],
+              llvm::formatv(R"({{"sketch":"default","threads":{0}})", threads)
+                  .str());
+    EXPECT_GE(status.defaultThroughput, 100.0 * threads);
+    EXPECT_LT(status.defaultThroughput, 100.0 * threads + 20);
+  }
+  auto database = db::Database::open(db);
+  auto [key, workload] = cpuMatmulKeys();
+  std::map<int64_t, int> defaults, all; // by threads
+  for (const db::Record &record : database->records(workload, key)) {
+    ASSERT_TRUE(record.threads);
+    ++all[*record.threads];
+    defaults[*record.threads] += record.sketch == "default";
+  }
+  EXPECT_EQ(all, (std::map<int64_t, int>{{1, 6}, {2, 6}}));
+  EXPECT_EQ(defaults, (std::map<int64_t, int>{{1, 1}, {2, 1}}));
+}
 TEST(Recording, HwaccLatencyIsTheModeledTime) {
   TuneTask task = makeTask("matmul_odd.mlir", "hwacc");
   MeasureResult result;
@@ -351,7 +442,7 @@ protected:
   virtual MeasureResult measureOne(const std::string &key, bool cpu,
                                    int times) = 0;
   static bool isDefault(const std::string &key) {
-    return key == R"({"sketch":"default"})";
+    return isDefaultConfig(nlohmann::json::parse(key, nullptr, false));
   }
   /// 100-119 GFLOP/s, fixed per config.
   static double usual(const std::string &key) {
@@ -396,12 +487,6 @@ protected:
   }
 };
 
-/// Where the tuner records the CPU 1024^3 matmul (makeTask): the target's
-/// key and the workload's.
-std::pair<db::TargetKey, std::string> cpuMatmulKeys() {
-  return {{"cpu", resolveTarget("cpu")->fingerprint(), ""},
-          makeTask("matmul_1024.mlir", "cpu").workload.key()};
-}
 
 } // namespace
 
@@ -435,7 +520,7 @@ TEST(Tuner, ConfirmMeasuresTheBestAgainAndLeavesSlowSpellsOut) {
   EXPECT_EQ(summary.failed, 1);
   EXPECT_EQ(summary.bestChanged, 1);
   const TaskStatus &status = tuner.status()[0];
-  EXPECT_EQ(status.bestConfig.dump(), R"({"sketch":"default"})");
+  EXPECT_EQ(status.bestConfig.dump(), cpuDefault());
   EXPECT_DOUBLE_EQ(status.bestThroughput, 200);
   EXPECT_DOUBLE_EQ(status.defaultThroughput, 200);
   // The model estimate reads the same: not the 900 of the flaky config's
@@ -451,7 +536,7 @@ TEST(Tuner, ConfirmMeasuresTheBestAgainAndLeavesSlowSpellsOut) {
   auto database = db::Database::open(db);
   auto [key, workload] = cpuMatmulKeys();
   for (const db::Record &record : database->records(workload, key)) {
-    if (record.configJson == R"({"sketch":"default"})") {
+    if (record.configJson == cpuDefault()) {
       EXPECT_EQ(db::measurementsOf(record), 3);
       EXPECT_NEAR(*record.latencyS, 2.147483648 / 200, 1e-12);
     }
@@ -464,7 +549,7 @@ TEST(Tuner, ConfirmMeasuresTheBestAgainAndLeavesSlowSpellsOut) {
   std::optional<db::Record> best =
       database->best(workload, key, compilerVersion());
   ASSERT_TRUE(best);
-  EXPECT_EQ(best->configJson, R"({"sketch":"default"})");
+  EXPECT_EQ(best->configJson, cpuDefault());
   // The best 3 are each measured 3 times now.
   std::vector<db::Record> top =
       database->topK(workload, key, compilerVersion(), 3);
@@ -516,7 +601,7 @@ TEST(Tuner, ConfirmRanksByTheMeasurementsAfterTheSelectingOne) {
   EXPECT_EQ(summary.configs, 7);
   EXPECT_EQ(summary.bestChanged, 1);
   const TaskStatus &status = tuner.status()[0];
-  EXPECT_EQ(status.bestConfig.dump(), R"({"sketch":"default"})");
+  EXPECT_EQ(status.bestConfig.dump(), cpuDefault());
   EXPECT_DOUBLE_EQ(status.bestThroughput, 150);
 
   // The database agrees: the default is measured again and its figure is
@@ -526,7 +611,7 @@ TEST(Tuner, ConfirmRanksByTheMeasurementsAfterTheSelectingOne) {
   std::optional<db::Record> best =
       database->best(workload, key, compilerVersion());
   ASSERT_TRUE(best);
-  EXPECT_EQ(best->configJson, R"({"sketch":"default"})");
+  EXPECT_EQ(best->configJson, cpuDefault());
   EXPECT_EQ(db::measurementsOf(*best), 3);
   std::vector<db::Record> top =
       database->topK(workload, key, compilerVersion(), 7);
@@ -534,7 +619,7 @@ TEST(Tuner, ConfirmRanksByTheMeasurementsAfterTheSelectingOne) {
   for (const db::Record &record : top) {
     EXPECT_EQ(db::measurementsOf(record), 3) << record.configJson;
     // Its latency is from the later measurements, not the lucky first.
-    if (record.configJson != R"({"sketch":"default"})")
+    if (record.configJson != cpuDefault())
       EXPECT_GT(*record.latencyS, 2.147483648 / 120) << record.configJson;
   }
 }
@@ -604,7 +689,7 @@ LuckyStreakResult confirmLuckyStreak(LuckyStreakMeasurer &measurer,
   for (const db::Record &record : database->records(workload, key)) {
     if (record.configJson == measurer.twin)
       result.twin = record;
-    if (record.configJson == R"({"sketch":"default"})")
+    if (record.configJson == cpuDefault())
       result.byDefault = record;
   }
   return result;
@@ -613,7 +698,7 @@ LuckyStreakResult confirmLuckyStreak(LuckyStreakMeasurer &measurer,
 } // namespace
 
 TEST(Tuner, ConfirmRanksABestByItsLeadSideBySideWithTheDefault) {
-  const std::string byDefault = R"({"sketch":"default"})";
+  const std::string byDefault = cpuDefault();
   {
     // Three measurements each, as before: the twin's two later ones read
     // 125 and 120, the default's 100 and 125. By their means it leads by
@@ -653,7 +738,7 @@ TEST(Tuner, ConfirmKeepsALeadTheRoundsAgreeOn) {
   LuckyStreakMeasurer measurer(/*steady=*/true);
   LuckyStreakResult r = confirmLuckyStreak(measurer, 9);
   EXPECT_EQ(measurer.timesMeasured["cpu " + measurer.twin], 4);
-  EXPECT_EQ(measurer.timesMeasured[R"(cpu {"sketch":"default"})"], 4);
+  EXPECT_EQ(measurer.timesMeasured["cpu " + cpuDefault()], 4);
   EXPECT_NEAR(r.summary.noise, 0, 1e-12);
   EXPECT_EQ(r.summary.unresolved, 0);
   EXPECT_EQ(r.best, measurer.twin);

@@ -32,6 +32,12 @@ struct TaskSummary {
   double best = 0, defaultValue = 0; // GFLOP/s
   std::optional<db::RankKey> bestRank; // of `best`, as Database::best ranks
   std::optional<int64_t> bestCycles, defaultCycles;
+  /// The best's kernel threads (cpu), and the default's GFLOP/s and cycles
+  /// per thread count (its last record of each): a speedup compares the
+  /// best with the default on as many threads.
+  std::optional<int64_t> bestThreads;
+  std::map<std::optional<int64_t>, std::pair<double, std::optional<int64_t>>>
+      defaults;
   std::string bestConfig, bestVersion;
   double fastest = 0;        // GFLOP/s of any one measurement so far
   std::vector<double> curve; // `fastest`, per trial
@@ -297,14 +303,13 @@ int reportCommand(const Args &args) {
     ++t.trials;
     ++t.errors[db::errorCodeName(r.error)];
     double gflops = r.error == db::ErrorCode::Ok ? db::gflopsOf(r) : 0.0;
-    if (r.sketch == "default") {
-      t.defaultValue = gflops;
-      t.defaultCycles = r.cycles;
-    }
+    if (r.sketch == "default")
+      t.defaults[r.threads] = {gflops, r.cycles};
     db::RankKey rank = db::rankKey(r, -gflops);
     if (gflops > 0 && (!t.bestRank || rank < *t.bestRank)) {
       t.best = gflops;
       t.bestRank = rank;
+      t.bestThreads = r.threads;
       t.bestCycles = r.cycles;
       t.bestConfig = r.configJson;
       t.bestVersion = r.compilerVersion;
@@ -312,6 +317,14 @@ int reportCommand(const Args &args) {
     t.fastest = std::max(t.fastest, gflops);
     t.curve.push_back(t.fastest);
   });
+  for (auto &[key, t] : tasks) {
+    // The default on the best's threads; without a best, the last seen.
+    auto it = t.defaults.find(t.bestThreads);
+    if (it == t.defaults.end() && !t.bestRank && !t.defaults.empty())
+      it = std::prev(t.defaults.end());
+    if (it != t.defaults.end())
+      std::tie(t.defaultValue, t.defaultCycles) = it->second;
+  }
 
   std::string html =
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>hatc tuning "
@@ -408,7 +421,11 @@ int reportCommand(const Args &args) {
                            : "-";
     html += "<tr><td><a href=\"#" + anchor(i) + "\">" + escape(t.workload) +
             "</a></td><td>" + escape(t.targetKind + " " + t.targetName) +
-            "</td><td>" + metric(t.best, t.bestCycles) + "</td><td>" +
+            "</td><td>" + metric(t.best, t.bestCycles) +
+            (t.bestThreads ? llvm::formatv(", {0} thread(s)", *t.bestThreads)
+                                 .str()
+                           : std::string()) +
+            "</td><td>" +
             (t.defaultValue > 0 ? metric(t.defaultValue, t.defaultCycles)
                                 : std::string("-")) +
             "</td><td>" + speedup + "</td><td>" + std::to_string(t.trials) +

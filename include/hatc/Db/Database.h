@@ -136,6 +136,10 @@ struct ClaimRequest {
   /// version) has this many records and live claims of other configs
   /// together, so sessions sharing a trial budget stop at it exactly.
   int64_t taskLimit = 0;
+  /// When set (cpu), the task's records counted against taskLimit are those
+  /// measured on this many kernel threads (or on none recorded): a budget
+  /// spent tuning on 1 thread is not one spent on 2.
+  std::optional<int64_t> threads;
 };
 
 enum class ClaimStatus {

@@ -249,6 +249,8 @@ private:
   /// Whether task `t` is timed and its best is another config than its
   /// default, both with OK records: what paired rounds compare.
   bool bestBesideDefault(size_t t) const;
+  /// defaultConfigFor(tasks[t]).dump(): the default's key in the maps above.
+  std::string defaultKey(size_t t) const;
   /// Each task's best and default whose paired leads do not yet tell them
   /// apart (pairedSeparated), while either has fewer than `most`
   /// measurements.
@@ -334,6 +336,11 @@ bool pairedSeparated(const std::vector<double> &leads);
 
 /// "default" configs stand for the default schedule.
 bool isDefaultConfig(const nlohmann::json &config);
+/// The config of `task`'s default schedule: {"sketch": "default"}, with
+/// "threads" on the CPU, where the default derives its tiles and threads
+/// from the kernel threads it runs on, so that the default on 1 thread and
+/// on 2 are two configs (two records) in one database, not one.
+nlohmann::json defaultConfigFor(const TuneTask &task);
 
 } // namespace hatc::tuner
 

@@ -767,6 +767,33 @@ TEST_P(DbStore, TaskLimitCountsRecordsAndLiveClaimsOfEveryone) {
   EXPECT_EQ(db->claim(otherVersion).status, ClaimStatus::Claimed);
 }
 
+// With a thread count (the tuner's on the CPU), the records of another
+// thread count are another budget's; records without one count for any.
+TEST_P(DbStore, TaskLimitOnThreadsCountsThatThreadCountsRecords) {
+  for (const char *config : {"{\"c\":1}", "{\"c\":2}"}) {
+    Record onOne = makeRecord(config, 1e-3);
+    onOne.threads = 1;
+    db->commitRecord(onOne);
+  }
+  db->commitRecord(makeRecord("{\"c\":3}", 1e-3)); // no thread count
+  auto onThreads = [](const char *config, int64_t threads) {
+    ClaimRequest request = claimFor(config, "A", 60, 3);
+    request.threads = threads;
+    return request;
+  };
+  ClaimResult two = db->claim(onThreads("{\"c\":4}", 2));
+  EXPECT_EQ(two.status, ClaimStatus::Claimed);
+  EXPECT_EQ(two.taskCount, 2); // c3 and this claim
+  // On 1 thread: c1, c2, c3 and the live claim.
+  ClaimResult one = db->claim(onThreads("{\"c\":5}", 1));
+  EXPECT_EQ(one.status, ClaimStatus::TaskFull);
+  EXPECT_EQ(one.taskCount, 4);
+  EXPECT_EQ(db->claim(claimFor("{\"c\":5}", "A", 60, 3)).status,
+            ClaimStatus::TaskFull); // every record, as before
+  EXPECT_EQ(db->claim(onThreads("{\"c\":6}", 2)).status,
+            ClaimStatus::Claimed);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, DbStore, ::testing::Values(Backend::Sqlite));
 INSTANTIATE_TEST_SUITE_P(Postgres, DbStore,
                          ::testing::Values(Backend::Postgres));
