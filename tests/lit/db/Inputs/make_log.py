@@ -13,7 +13,9 @@ record carries its GFLOP/s. With --default, a record of the default
 schedule too (2e-4 s), and each record carries its GFLOP/s (what the
 report's model view reads). With --version V, the records are stamped with
 compiler version V instead (stale here). With --threads N, each record
-ran on N kernel threads (by default they say nothing of threads).
+ran on N kernel threads (by default they say nothing of threads), each
+config names them (its "par", the default's "threads", as `hatc tune`
+writes a CPU default) and each latency is divided by N.
 """
 import json
 import sys
@@ -52,6 +54,9 @@ def record(config, latency, error="OK", target=None, t=1700000000.0, extras=None
            sketch="cpu_matmul"):
     target = target or (key["target_kind"], key["target_name"], key["target_fingerprint"])
     config = {"sketch": sketch, **config}
+    if threads:
+        config[("threads" if sketch == "default" else "par")] = threads
+        latency = None if latency is None else latency / threads
     lines.append(json.dumps({
         **({"threads": threads} if threads else {}),
         "format": "hatc-log", "version": 1,
