@@ -50,6 +50,12 @@ public:
                 (c["dataflow"] == "ws" ? 15 : 0) +
                 (c["double_buffer"].get<bool>() ? 10 : 0);
       }
+      if (threads) {
+        // 100-119 GFLOP/s a thread, fixed per config.
+        value = 100.0 * *threads +
+                double(std::hash<std::string>()(r.config.dump()) % 20);
+        result.threads = *threads;
+      }
       result.gflops = value;
       result.seconds = 1.0 / value;
       result.cycles = int64_t(1e9 / value);
@@ -61,6 +67,9 @@ public:
   int calls = 0;
   std::vector<std::string> seen;
   std::vector<std::string> scripts;
+  /// When set: the kernel threads every result ran on, and GFLOP/s that
+  /// grow with them.
+  std::optional<int> threads;
 };
 
 struct Fixture {
@@ -309,34 +318,12 @@ TEST(Tuner, BaselineIsTheTargetsDefaultSchedule) {
 /// matmul_odd.mlir`), and its own default's record was refused as a
 /// duplicate of the 1-thread one.
 TEST(Tuner, EachThreadCountIsTunedOnItsOwn) {
-  class ThreadsMeasurer : public Measurer {
-  public:
-    explicit ThreadsMeasurer(int threads) : threads(threads) {}
-    std::vector<MeasureResult>
-    measure(const std::vector<MeasureRequest> &batch) override {
-      std::vector<MeasureResult> results;
-      for (const MeasureRequest &r : batch) {
-        seen.push_back(r.config.dump());
-        MeasureResult result;
-        // 100-119 GFLOP/s a thread, fixed per config.
-        result.gflops =
-            100.0 * threads +
-            double(std::hash<std::string>()(r.config.dump()) % 20);
-        result.seconds = 2.147483648 / result.gflops;
-        result.samples = {result.seconds};
-        result.threads = threads;
-        results.push_back(result);
-      }
-      return results;
-    }
-    int threads;
-    std::vector<std::string> seen;
-  };
   test::ScratchFiles scratch;
   std::string db = scratch.path("hatc-tuner-threads", "db");
   for (int threads : {1, 2}) {
     SCOPED_TRACE(threads);
-    ThreadsMeasurer measurer(threads);
+    FakeMeasurer measurer;
+    measurer.threads = threads;
     Recorder recorder(db, "");
     std::vector<TuneTask> tasks;
     tasks.push_back(makeTask("matmul_1024.mlir", "cpu"));
