@@ -35,11 +35,15 @@ void TaskStatus::noteError(db::ErrorCode code, const std::string &message) {
     errorExamples.emplace(code, message);
 }
 
-nlohmann::json defaultConfigFor(const TuneTask &task) {
+nlohmann::json defaultConfigOn(TargetKind kind, int64_t threads) {
   nlohmann::json config = {{"sketch", "default"}};
-  if (task.target.kind == TargetKind::Cpu)
-    config["threads"] = task.facts.threads;
+  if (kind == TargetKind::Cpu)
+    config["threads"] = threads;
   return config;
+}
+
+nlohmann::json defaultConfigFor(const TuneTask &task) {
+  return defaultConfigOn(task.target.kind, task.facts.threads);
 }
 
 std::string Tuner::defaultKey(size_t t) const {

@@ -61,14 +61,16 @@ llvm::Expected<std::vector<nlohmann::json>> readConfigs(const std::string &path)
 }
 
 /// The transform script of `config` on this build and machine: the
-/// default schedule's for {"sketch": "default"}, else the sketch's; an
-/// error says why the config does not apply.
+/// default schedule's for {"sketch": "default"} (any "threads" it names:
+/// the config becomes the default's on `threads`, as `tune` records it),
+/// else the sketch's; an error says why the config does not apply.
 llvm::Expected<std::string> scriptOf(const tuner::SearchSpace &space,
                                      const CompileInputs &inputs,
-                                     int64_t threads,
-                                     const nlohmann::json &config) {
-  if (tuner::isDefaultConfig(config))
+                                     int64_t threads, nlohmann::json &config) {
+  if (tuner::isDefaultConfig(config)) {
+    config = tuner::defaultConfigOn(inputs.target.kind, threads);
     return defaultScheduleFor(inputs.workload, inputs.target.kind, threads);
+  }
   if (!config.is_object())
     return makeError("a config is a JSON object");
   if (auto invalid = space.invalidReason(config))
@@ -145,8 +147,9 @@ int measureCommand(const Args &args) {
     if (!configs)
       return reportError(configs.takeError());
     for (nlohmann::json &config : *configs) {
+      auto script = scriptOf(space, *inputs, facts->threads, config);
       Candidate c{config, "", std::nullopt};
-      if (auto script = scriptOf(space, *inputs, facts->threads, config))
+      if (script)
         c.script = std::move(*script);
       else
         c.invalid = llvm::toString(script.takeError());

@@ -336,10 +336,14 @@ bool pairedSeparated(const std::vector<double> &leads);
 
 /// "default" configs stand for the default schedule.
 bool isDefaultConfig(const nlohmann::json &config);
-/// The config of `task`'s default schedule: {"sketch": "default"}, with
-/// "threads" on the CPU, where the default derives its tiles and threads
-/// from the kernel threads it runs on, so that the default on 1 thread and
-/// on 2 are two configs (two records) in one database, not one.
+/// The config of the default schedule on `kind` run on `threads` kernel
+/// threads: {"sketch": "default"}, with "threads" on the CPU, where the
+/// default derives its tiles and threads from the kernel threads it runs
+/// on, so that the default on 1 thread and on 2 are two configs (two
+/// records) in one database, not one. What `tune` and `measure` record
+/// for a default config of any form.
+nlohmann::json defaultConfigOn(TargetKind kind, int64_t threads);
+/// defaultConfigOn for `task`'s target and facts.threads.
 nlohmann::json defaultConfigFor(const TuneTask &task);
 
 } // namespace hatc::tuner
