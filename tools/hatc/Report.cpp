@@ -318,11 +318,10 @@ int reportCommand(const Args &args) {
     t.curve.push_back(t.fastest);
   });
   for (auto &[key, t] : tasks) {
-    // The default on the best's threads; without a best, the last seen.
+    // The default on the best's threads (none without a best: every
+    // record failed).
     auto it = t.defaults.find(t.bestThreads);
-    if (it == t.defaults.end() && !t.bestRank && !t.defaults.empty())
-      it = std::prev(t.defaults.end());
-    if (it != t.defaults.end())
+    if (t.bestRank && it != t.defaults.end())
       std::tie(t.defaultValue, t.defaultCycles) = it->second;
   }
 
