@@ -46,6 +46,14 @@ nlohmann::json defaultConfigFor(const TuneTask &task) {
   return defaultConfigOn(task.target.kind, task.facts.threads);
 }
 
+/// The kernel threads a task's candidates run on, where records tell
+/// thread counts apart (cpu); nullopt elsewhere.
+static std::optional<int64_t> kernelThreadsOf(const TuneTask &task) {
+  if (task.target.kind != TargetKind::Cpu)
+    return std::nullopt;
+  return task.facts.threads;
+}
+
 std::string Tuner::defaultKey(size_t t) const {
   return defaultConfigFor(tasks[t]).dump();
 }
@@ -153,8 +161,7 @@ void Tuner::loadExisting(size_t t) {
         record.targetFingerprint != key.fingerprint ||
         record.workloadHash != task.workload.hash())
       continue; // stale: another build or machine measured it
-    if (task.target.kind == TargetKind::Cpu && record.threads &&
-        *record.threads != task.facts.threads)
+    if (!db::ranOnThreads(record, kernelThreadsOf(task)))
       continue; // another thread count's: not what this run measures
     nlohmann::json config =
         nlohmann::json::parse(record.configJson, nullptr, false);
@@ -389,8 +396,7 @@ std::vector<Tuner::Candidate> Tuner::claimBatch(size_t t,
   request.compilerVersion = compilerVersion();
   request.owner = claimOwner;
   request.ttlSeconds = options.claimTtlS;
-  if (task.target.kind == TargetKind::Cpu)
-    request.threads = task.facts.threads;
+  request.threads = kernelThreadsOf(task);
   // The budget left to this task once the other tasks' records are
   // counted: the database then stops every session sharing it at the same
   // total (only with a budget that counts existing records).

@@ -168,8 +168,9 @@ modelRows(db::Database &database, const CompileRequest &request,
   std::optional<int64_t> threads;
   if (target->kind == TargetKind::Cpu)
     threads = resolveThreads(request.threads, *target);
-  auto onThreads = [&](const db::Record &r) {
-    return !threads || !r.threads || *r.threads == *threads;
+  auto isFresh = [&](const db::Record &r) {
+    return r.compilerVersion == version &&
+           r.targetFingerprint == key.fingerprint;
   };
   std::vector<ModelRow> rows;
   for (const ModelTask &task : *tasks) {
@@ -190,9 +191,7 @@ modelRows(db::Database &database, const CompileRequest &request,
       row.bestS.reset();
       row.bestRank.reset();
       for (const db::Record &r : records) {
-        bool isFresh = r.compilerVersion == version &&
-                       r.targetFingerprint == key.fingerprint;
-        if (isFresh != fresh || !onThreads(r))
+        if (isFresh(r) != fresh || !db::ranOnThreads(r, threads))
           continue;
         std::optional<double> latency = latencyOf(r, task.flops, task.hash);
         if (!latency)
@@ -218,9 +217,8 @@ modelRows(db::Database &database, const CompileRequest &request,
         row.bestS.reset(); // no baseline: no share either way
     };
     for (const db::Record &r : records)
-      row.stale += r.workloadHash == task.hash && onThreads(r) &&
-                   (r.compilerVersion != version ||
-                    r.targetFingerprint != key.fingerprint);
+      row.stale += r.workloadHash == task.hash &&
+                   db::ranOnThreads(r, threads) && !isFresh(r);
     scan(/*fresh=*/true);
     if (!row.defaultS && allowStale && row.stale) {
       scan(/*fresh=*/false);

@@ -188,6 +188,15 @@ inline bool withinTunedMargin(double tunedS, double defaultS) {
   return tunedS > defaultS * (1 - kTunedMargin);
 }
 
+/// Whether `record` counts for a run on `threads` kernel threads: every
+/// record when unset; else one measured on as many, or one without a
+/// thread count (hwacc, gpu). The rule QueryOptions::threads applies in the
+/// stores' queries, for records already read.
+inline bool ranOnThreads(const Record &record,
+                         std::optional<int64_t> threads) {
+  return !threads || !record.threads || *record.threads == *threads;
+}
+
 /// The record's GFLOP/s: extras "gflops" (the CPU's measured, or hwacc's
 /// over modeled time); 0 when it has none.
 double gflopsOf(const Record &record);
