@@ -336,24 +336,10 @@ std::string normalizeRecord(Record &record) {
 
 namespace {
 
-// The current schema, created as is in a new file. Keep it equal to what the
-// migrations below produce from version 1, column order included (the
-// migration test checks that), so a migrated file is no different from a new
-// one for anyone reading it with the sqlite3 shell.
-constexpr const char *kSchemaV3 = R"sql(
-CREATE TABLE workloads(
-  id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  ir TEXT,
-  UNIQUE(key, hash));
-CREATE TABLE targets(
-  id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL,
-  name TEXT NOT NULL DEFAULT '',
-  fingerprint TEXT NOT NULL,
-  UNIQUE(kind, name, fingerprint));
-CREATE TABLE records(
+// The records table of the current schema: created as is in a new file, and
+// as records_v4 by the version 3 -> 4 migration, which copies the rows over.
+std::string recordsTable(const std::string &name) {
+  return "CREATE TABLE " + name + R"sql((
   id INTEGER PRIMARY KEY,
   workload_id INTEGER NOT NULL REFERENCES workloads(id),
   target_id INTEGER NOT NULL REFERENCES targets(id),
@@ -368,16 +354,48 @@ CREATE TABLE records(
   created_at REAL NOT NULL,
   cycles INTEGER,
   extras_json TEXT NOT NULL DEFAULT '{}',
-  threads INTEGER,
-  UNIQUE(workload_id, target_id, config_hash, compiler_version));
+  threads INTEGER);
+)sql";
+}
+
+// A record's unique key: the task (workload, target), the config, the
+// compiler that built it and the kernel thread count it ran on (none
+// recorded is a value of its own, 0, where a NULL would never collide), so
+// one config measured on 1 thread and on 2 is two records. best/top-K read
+// indexes that hold OK records of a task already in rank order.
+constexpr const char *kRecordsIndexes = R"sql(
+CREATE UNIQUE INDEX records_by_key ON records(
+  workload_id, target_id, config_hash, compiler_version,
+  coalesce(threads, 0));
 CREATE INDEX records_ok_by_latency ON records(
   workload_id, target_id, compiler_version, latency_s, created_at)
   WHERE error = 'OK';
 CREATE INDEX records_ok_by_cycles ON records(
   workload_id, target_id, compiler_version, cycles, created_at)
   WHERE error = 'OK';
-CREATE INDEX workloads_by_hash ON workloads(hash);
 )sql";
+
+// The current schema, created as is in a new file. Keep it equal to what the
+// migrations below produce from version 1, column order included (the
+// migration test checks that), so a migrated file is no different from a new
+// one for anyone reading it with the sqlite3 shell.
+std::string schemaV4() {
+  return R"sql(
+CREATE TABLE workloads(
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  ir TEXT,
+  UNIQUE(key, hash));
+CREATE TABLE targets(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  fingerprint TEXT NOT NULL,
+  UNIQUE(kind, name, fingerprint));
+)sql" + recordsTable("records") +
+         kRecordsIndexes + "CREATE INDEX workloads_by_hash ON workloads(hash);";
+}
 
 // Version 1 -> 2: targets gain a name (the target description a record came
 // from), so the unique key of targets changes and the table is rebuilt;
@@ -435,30 +453,54 @@ UPDATE records SET threads = json_extract(extras_json, '$.threads')
 CREATE INDEX workloads_by_hash ON workloads(hash);
 )sql";
 
-// Claims (who measures which candidate now) are transient and additive: a
-// hatc that does not know them ignores the table, so the table needs no
-// schema version of its own and is created by every writable open. No
-// foreign keys: a claim may name a workload re-keyed since; it just lapses.
+// Version 3 -> 4: a record's unique key gains its thread count (a config
+// measured on 1 thread was "already measured" for a tuning on 2, which then
+// never ran it). SQLite cannot drop a table's UNIQUE constraint, so records
+// are copied into a table without it, keeping their ids; the claims, which
+// gain the thread count in their key too, are dropped (they are transient:
+// an older hatc cannot open the upgraded file anyway) and made anew.
+std::string migrateV3ToV4() {
+  return recordsTable("records_v4") + R"sql(
+INSERT INTO records_v4(id, workload_id, target_id, sketch, config_json,
+  config_hash, script, latency_s, samples_json, error, compiler_version,
+  created_at, cycles, extras_json, threads)
+  SELECT id, workload_id, target_id, sketch, config_json, config_hash,
+    script, latency_s, samples_json, error, compiler_version, created_at,
+    cycles, extras_json, threads FROM records;
+DROP TABLE records;
+ALTER TABLE records_v4 RENAME TO records;
+)sql" + kRecordsIndexes +
+         "DROP TABLE IF EXISTS claims;";
+}
+
+// Claims (who measures which candidate now) are transient: the table is
+// created by every writable open (version 4 dropped the one before, which
+// had no thread count). A claim is on a config run on a thread count (0:
+// none, a target without one), as records are. No foreign keys: a claim may
+// name a workload re-keyed since; it just lapses.
 constexpr const char *kClaimsTable = R"sql(
 CREATE TABLE IF NOT EXISTS claims(
   workload_id INTEGER NOT NULL,
   target_id INTEGER NOT NULL,
   config_hash TEXT NOT NULL,
   compiler_version TEXT NOT NULL,
+  threads INTEGER NOT NULL DEFAULT 0,
   owner TEXT NOT NULL,
   expires_at REAL NOT NULL,
-  PRIMARY KEY(workload_id, target_id, config_hash, compiler_version));
+  PRIMARY KEY(workload_id, target_id, config_hash, compiler_version, threads));
 )sql";
 
-/// migrations[v] upgrades version v to v + 1.
-const char *migrationFrom(int version) {
+/// The SQL that upgrades `version` to version + 1; empty when there is none.
+std::string migrationFrom(int version) {
   switch (version) {
   case 1:
     return kMigrateV1ToV2;
   case 2:
     return kMigrateV2ToV3;
+  case 3:
+    return migrateV3ToV4();
   default:
-    return nullptr;
+    return "";
   }
 }
 
@@ -738,7 +780,7 @@ void SqliteStore::initialize() {
                                   .value_or(0) != 0)
         throw notOurs();
       if (current == 0)
-        conn->exec(kSchemaV3);
+        conn->exec(schemaV4());
       else
         migrate(current);
       conn->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
@@ -810,8 +852,8 @@ void SqliteStore::rekeyLegacyWorkloads() {
 
 void SqliteStore::migrate(int fromVersion) {
   for (int version = fromVersion; version < kSchemaVersion; ++version) {
-    const char *sql = migrationFrom(version);
-    if (!sql)
+    std::string sql = migrationFrom(version);
+    if (sql.empty())
       throw DbError("tuning database '" + dbPath + "' has schema version " +
                     std::to_string(version) +
                     ", which this hatc cannot upgrade");
@@ -932,7 +974,8 @@ ClaimResult SqliteStore::claim(const ClaimRequest &request) {
                    "compiler_version = ?3 AND (?5 IS NULL OR threads IS NULL "
                    "OR threads = ?5)) + (SELECT count(*) FROM claims "
                    "WHERE workload_id = ?1 AND target_id = ?2 AND "
-                   "compiler_version = ?3 AND expires_at > ?4)")
+                   "compiler_version = ?3 AND expires_at > ?4 AND "
+                   "(?5 IS NULL OR threads = 0 OR threads = ?5))")
           .bind(1, workload)
           .bind(2, target)
           .bind(3, request.compilerVersion)
@@ -941,14 +984,18 @@ ClaimResult SqliteStore::claim(const ClaimRequest &request) {
           .scalar()
           .value_or(0);
     };
+    // Measured: a record on the claim's thread count, or on none recorded
+    // (which counts for any, as in queries).
     bool measured =
         conn->cached("SELECT count(*) FROM records WHERE workload_id = ?1 AND "
                      "target_id = ?2 AND config_hash = ?3 AND "
-                     "compiler_version = ?4")
+                     "compiler_version = ?4 AND (?5 IS NULL OR threads IS "
+                     "NULL OR threads = ?5)")
             .bind(1, workload)
             .bind(2, target)
             .bind(3, request.configHash)
             .bind(4, request.compilerVersion)
+            .bind(5, request.threads)
             .scalar()
             .value_or(0) > 0;
     if (measured) {
@@ -957,11 +1004,13 @@ ClaimResult SqliteStore::claim(const ClaimRequest &request) {
     }
     sqlite::Statement &holder = conn->cached(
         "SELECT owner, expires_at FROM claims WHERE workload_id = ?1 AND "
-        "target_id = ?2 AND config_hash = ?3 AND compiler_version = ?4");
+        "target_id = ?2 AND config_hash = ?3 AND compiler_version = ?4 AND "
+        "threads = coalesce(?5, 0)");
     holder.bind(1, workload)
         .bind(2, target)
         .bind(3, request.configHash)
-        .bind(4, request.compilerVersion);
+        .bind(4, request.compilerVersion)
+        .bind(5, request.threads);
     bool live = false, mine = false;
     if (holder.step()) {
       mine = holder.text(0) == request.owner;
@@ -978,17 +1027,18 @@ ClaimResult SqliteStore::claim(const ClaimRequest &request) {
       return;
     }
     conn->cached("INSERT INTO claims(workload_id, target_id, config_hash, "
-                 "compiler_version, owner, expires_at) "
-                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                 "compiler_version, threads, owner, expires_at) "
+                 "VALUES(?1, ?2, ?3, ?4, coalesce(?7, 0), ?5, ?6) "
                  "ON CONFLICT(workload_id, target_id, config_hash, "
-                 "compiler_version) DO UPDATE SET owner = excluded.owner, "
-                 "expires_at = excluded.expires_at")
+                 "compiler_version, threads) DO UPDATE SET owner = "
+                 "excluded.owner, expires_at = excluded.expires_at")
         .bind(1, workload)
         .bind(2, target)
         .bind(3, request.configHash)
         .bind(4, request.compilerVersion)
         .bind(5, request.owner)
         .bind(6, now + request.ttlSeconds)
+        .bind(7, request.threads)
         .run();
     result = {ClaimStatus::Claimed, others + 1};
   });
@@ -1020,13 +1070,16 @@ CommitResult SqliteStore::insertOne(const Record &original) {
       workloadId(record.workloadKey, record.workloadHash, record.workloadIr);
   int64_t target = targetId(record.targetKind, record.targetName,
                             record.targetFingerprint);
-  // The candidate is measured: its claim (anyone's) has done its job.
+  // The candidate is measured: its claim (anyone's) on the record's thread
+  // count, or on any when it has none, has done its job.
   conn->cached("DELETE FROM claims WHERE workload_id = ?1 AND target_id = ?2 "
-               "AND config_hash = ?3 AND compiler_version = ?4")
+               "AND config_hash = ?3 AND compiler_version = ?4 AND "
+               "(?5 IS NULL OR threads = 0 OR threads = ?5)")
       .bind(1, workload)
       .bind(2, target)
       .bind(3, record.configHash)
       .bind(4, record.compilerVersion)
+      .bind(5, record.threads)
       .run();
 
   sqlite::Statement &insertRecord = conn->cached(
@@ -1054,11 +1107,13 @@ CommitResult SqliteStore::insertOne(const Record &original) {
 
   sqlite::Statement &findRecord = conn->cached(
       "SELECT id, extras_json FROM records WHERE workload_id = ?1 AND "
-      "target_id = ?2 AND config_hash = ?3 AND compiler_version = ?4");
+      "target_id = ?2 AND config_hash = ?3 AND compiler_version = ?4 AND "
+      "coalesce(threads, 0) = coalesce(?5, 0)");
   findRecord.bind(1, workload)
       .bind(2, target)
       .bind(3, record.configHash)
-      .bind(4, record.compilerVersion);
+      .bind(4, record.compilerVersion)
+      .bind(5, record.threads);
   int64_t id = 0;
   std::string storedExtras;
   if (findRecord.step()) {

@@ -292,9 +292,11 @@ private:
 // Schema
 //===----------------------------------------------------------------------===//
 
-// The SQLite schema of version 3 (Database.cpp) in PostgreSQL's types, plus
-// the claims table; keep the two equal in meaning.
-constexpr const char *kSchema = R"sql(
+// The SQLite schema of version 4 (Database.cpp) in PostgreSQL's types, in
+// three parts: the tables, the unique key of records and the claims table
+// (the parts the version 3 -> 4 migration makes anew). Keep the two stores'
+// schemas equal in meaning.
+constexpr const char *kSchemaTables = R"sql(
 CREATE TABLE hatc_schema(version INTEGER NOT NULL);
 CREATE TABLE workloads(
   id BIGSERIAL PRIMARY KEY,
@@ -324,22 +326,33 @@ CREATE TABLE records(
   created_at DOUBLE PRECISION NOT NULL,
   cycles BIGINT,
   extras_json TEXT NOT NULL DEFAULT '{}',
-  threads BIGINT,
-  UNIQUE(workload_id, target_id, config_hash, compiler_version));
+  threads BIGINT);
 CREATE INDEX records_ok_by_latency ON records(
   workload_id, target_id, compiler_version, latency_s, created_at)
   WHERE error = 'OK';
 CREATE INDEX records_ok_by_cycles ON records(
   workload_id, target_id, compiler_version, cycles, created_at)
   WHERE error = 'OK';
+)sql";
+
+// A record's unique key, thread count included (none recorded is 0).
+constexpr const char *kRecordsKey = R"sql(
+CREATE UNIQUE INDEX records_by_key ON records(
+  workload_id, target_id, config_hash, compiler_version,
+  (coalesce(threads, 0)));
+)sql";
+
+// A claim is on a config run on a thread count (0: none), as records are.
+constexpr const char *kClaimsTable = R"sql(
 CREATE TABLE claims(
   workload_id BIGINT NOT NULL,
   target_id BIGINT NOT NULL,
   config_hash TEXT NOT NULL,
   compiler_version TEXT NOT NULL,
+  threads BIGINT NOT NULL DEFAULT 0,
   owner TEXT NOT NULL,
   expires_at DOUBLE PRECISION NOT NULL,
-  PRIMARY KEY(workload_id, target_id, config_hash, compiler_version));
+  PRIMARY KEY(workload_id, target_id, config_hash, compiler_version, threads));
 )sql";
 
 constexpr const char *kRecordColumns =
@@ -392,6 +405,8 @@ public:
              options.readOnly) {}
 
   void initialize();
+  /// Upgrades a version 3 schema to the current one (inside a transaction).
+  void migrateFromV3();
 
   int schemaVersion() override {
     return withRetry([&] { return readVersion(); });
@@ -512,48 +527,83 @@ void PostgresStore::initialize() {
   } catch (const ConnectionLost &e) {
     throw DbError(e.what());
   }
-  withRetry([&] {
+  auto notOurs = [&] {
+    return DbError("'" + dbPath +
+                   "' is a PostgreSQL database but not a hatc tuning "
+                   "database (it has tables and no hatc_schema)");
+  };
+  auto checkVersion = [&](int version) {
+    if (version > kSchemaVersion)
+      throw DbError("tuning database '" + dbPath + "' has schema version " +
+                    std::to_string(version) + ", newer than this hatc (" +
+                    std::to_string(kSchemaVersion) +
+                    "); use a newer hatc or another database");
+    if (version < 3)
+      throw DbError("tuning database '" + dbPath + "' has schema version " +
+                    std::to_string(version) +
+                    ", which this hatc cannot upgrade");
+  };
+  bool current = withRetry([&] {
     auto [hasSchema, hasTables] = lookAtTables();
     if (!hasSchema && hasTables)
-      throw DbError("'" + dbPath +
-                    "' is a PostgreSQL database but not a hatc tuning "
-                    "database (it has tables and no hatc_schema)");
+      throw notOurs();
     if (hasSchema) {
       int version = readVersion();
-      if (version > kSchemaVersion)
+      checkVersion(version);
+      if (version < kSchemaVersion && options.readOnly)
         throw DbError("tuning database '" + dbPath + "' has schema version " +
-                      std::to_string(version) + ", newer than this hatc (" +
+                      std::to_string(version) + " and needs an upgrade to " +
                       std::to_string(kSchemaVersion) +
-                      "); use a newer hatc or another database");
-      if (version < kSchemaVersion)
-        throw DbError("tuning database '" + dbPath + "' has schema version " +
-                      std::to_string(version) +
-                      ", which this hatc cannot upgrade");
-      return;
+                      "; open it once with write access");
+      return version == kSchemaVersion;
     }
     if (options.readOnly)
       throw DbError("'" + dbPath +
                     "' is empty: no tuning records yet (hatc tune or hatc "
                     "replay --db writes them)");
+    return false;
   });
-  if (options.readOnly)
+  if (current)
     return;
   writeTransaction([&] {
-    // Several sessions may open a new database at once: one creates the
-    // schema, the others find it done.
+    // Several sessions may open (or upgrade) a database at once: one
+    // creates or upgrades the schema, the others find it done.
     conn.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
               {param("hatc-schema")});
     auto [hasSchema, hasTables] = lookAtTables();
-    if (hasSchema)
+    if (hasSchema) {
+      int version = readVersion();
+      checkVersion(version);
+      if (version == 3)
+        migrateFromV3();
       return;
+    }
     if (hasTables)
-      throw DbError("'" + dbPath +
-                    "' is a PostgreSQL database but not a hatc tuning "
-                    "database (it has tables and no hatc_schema)");
-    conn.execScript(kSchema);
+      throw notOurs();
+    conn.execScript(kSchemaTables);
+    conn.execScript(kRecordsKey);
+    conn.execScript(kClaimsTable);
     conn.exec("INSERT INTO hatc_schema(version) VALUES($1)",
               {param(int64_t(kSchemaVersion))});
   });
+}
+
+void PostgresStore::migrateFromV3() {
+  // Version 3 -> 4 (see Database.cpp): the unique key of records and claims
+  // gains the thread count. Version 3's key is the one UNIQUE constraint on
+  // records, under the name PostgreSQL chose for it.
+  Rows constraints =
+      conn.exec("SELECT conname FROM pg_constraint WHERE conrelid = "
+                "'records'::regclass AND contype = 'u'");
+  for (int row = 0; row < constraints.size(); ++row)
+    conn.exec("ALTER TABLE records DROP CONSTRAINT \"" +
+              constraints.text(row, 0) + "\"");
+  conn.execScript(kRecordsKey);
+  // Claims are transient (see Database.cpp): made anew with the new key.
+  conn.exec("DROP TABLE claims");
+  conn.execScript(kClaimsTable);
+  conn.exec("UPDATE hatc_schema SET version = $1",
+            {param(int64_t(kSchemaVersion))});
 }
 
 int64_t PostgresStore::workloadId(const std::string &key,
@@ -633,10 +683,13 @@ CommitResult PostgresStore::insertOne(const Record &original) {
                             record.targetFingerprint);
   std::vector<Param> key = {param(workload), param(target),
                             param(record.configHash),
-                            param(record.compilerVersion)};
-  // The candidate is measured: its claim (anyone's) has done its job.
+                            param(record.compilerVersion),
+                            param(record.threads)};
+  // The candidate is measured: its claim (anyone's) on the record's thread
+  // count, or on any when it has none, has done its job.
   conn.exec("DELETE FROM claims WHERE workload_id = $1 AND target_id = $2 "
-            "AND config_hash = $3 AND compiler_version = $4",
+            "AND config_hash = $3 AND compiler_version = $4 AND "
+            "($5::bigint IS NULL OR threads = 0 OR threads = $5)",
             key);
   std::string samples = encodeSamples(record);
   Rows inserted = conn.exec(
@@ -656,7 +709,8 @@ CommitResult PostgresStore::insertOne(const Record &original) {
   Rows existing = conn.exec(
       "SELECT id, created_at, samples_json, config_json, extras_json FROM "
       "records WHERE workload_id = $1 AND target_id = $2 AND config_hash = $3 "
-      "AND compiler_version = $4 FOR UPDATE",
+      "AND compiler_version = $4 AND coalesce(threads, 0) = "
+      "coalesce($5::bigint, 0) FOR UPDATE",
       key);
   if (existing.size() != 1)
     throw DbError("tuning database '" + dbPath + "': record row vanished");
@@ -892,21 +946,27 @@ ClaimResult PostgresStore::claim(const ClaimRequest &request) {
                    "compiler_version = $3 AND ($5::bigint IS NULL OR threads "
                    "IS NULL OR threads = $5)) + (SELECT count(*) FROM claims "
                    "WHERE workload_id = $1 AND target_id = $2 AND "
-                   "compiler_version = $3 AND expires_at > $4)",
+                   "compiler_version = $3 AND expires_at > $4 AND "
+                   "($5::bigint IS NULL OR threads = 0 OR threads = $5))",
                    task);
     };
     std::vector<Param> key = {param(workload), param(target),
                               param(request.configHash),
-                              param(request.compilerVersion)};
+                              param(request.compilerVersion),
+                              param(request.threads)};
+    // Measured: a record on the claim's thread count, or on none recorded
+    // (which counts for any, as in queries).
     if (count("SELECT count(*) FROM records WHERE workload_id = $1 AND "
-              "target_id = $2 AND config_hash = $3 AND compiler_version = $4",
+              "target_id = $2 AND config_hash = $3 AND compiler_version = $4 "
+              "AND ($5::bigint IS NULL OR threads IS NULL OR threads = $5)",
               key) > 0) {
       result = {ClaimStatus::AlreadyMeasured, taskCount()};
       return;
     }
     Rows holder = conn.exec(
         "SELECT owner, expires_at FROM claims WHERE workload_id = $1 AND "
-        "target_id = $2 AND config_hash = $3 AND compiler_version = $4",
+        "target_id = $2 AND config_hash = $3 AND compiler_version = $4 AND "
+        "threads = coalesce($5::bigint, 0)",
         key);
     bool live = false, mine = false;
     if (holder.size() == 1) {
@@ -926,11 +986,11 @@ ClaimResult PostgresStore::claim(const ClaimRequest &request) {
     row.push_back(param(request.owner));
     row.push_back(param(now + request.ttlSeconds));
     conn.exec("INSERT INTO claims(workload_id, target_id, config_hash, "
-              "compiler_version, owner, expires_at) "
-              "VALUES($1, $2, $3, $4, $5, $6) "
+              "compiler_version, threads, owner, expires_at) "
+              "VALUES($1, $2, $3, $4, coalesce($5::bigint, 0), $6, $7) "
               "ON CONFLICT(workload_id, target_id, config_hash, "
-              "compiler_version) DO UPDATE SET owner = EXCLUDED.owner, "
-              "expires_at = EXCLUDED.expires_at",
+              "compiler_version, threads) DO UPDATE SET owner = "
+              "EXCLUDED.owner, expires_at = EXCLUDED.expires_at",
               row);
     result = {ClaimStatus::Claimed, others + 1};
   });

@@ -106,7 +106,7 @@ def store_commands():
         if exported(pg.url) != exported(lite):
             fail("export of PostgreSQL differs from export of SQLite after the same replay")
         stats = json.loads(run(["db", "stats", "--db", pg.url, "--json"]).stdout)
-        if stats["records"] != 6 or stats["schema_version"] != 3 or stats["db"] != pg.shown:
+        if stats["records"] != 6 or stats["schema_version"] != 4 or stats["db"] != pg.shown:
             fail(f"db stats: {stats}")
         best_args = ["best", workload, "--target", "cpu", "--allow-stale", "--top", "3", "--json"]
         best_pg = [json.loads(l) for l in run(best_args + ["--db", pg.url]).stdout.splitlines()]

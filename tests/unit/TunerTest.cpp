@@ -320,6 +320,7 @@ TEST(Tuner, BaselineIsTheTargetsDefaultSchedule) {
 TEST(Tuner, EachThreadCountIsTunedOnItsOwn) {
   test::ScratchFiles scratch;
   std::string db = scratch.path("hatc-tuner-threads", "db");
+  std::map<int, std::set<std::string>> measured; // by threads
   for (int threads : {1, 2}) {
     SCOPED_TRACE(threads);
     FakeMeasurer measurer;
@@ -342,7 +343,12 @@ TEST(Tuner, EachThreadCountIsTunedOnItsOwn) {
                   .str());
     EXPECT_GE(status.defaultThroughput, 100.0 * threads);
     EXPECT_LT(status.defaultThroughput, 100.0 * threads + 20);
+    measured[threads].insert(measurer.seen.begin() + 1, measurer.seen.end());
   }
+  // Same seed, same proposals: the configs measured on 1 thread are
+  // measured again on 2, not skipped as measured.
+  EXPECT_EQ(measured[1].size(), 5u);
+  EXPECT_EQ(measured[1], measured[2]);
   auto database = db::Database::open(db);
   auto [key, workload] = cpuMatmulKeys();
   std::map<int64_t, int> defaults, all; // by threads

@@ -136,15 +136,18 @@ struct ClaimRequest {
   /// version) has this many records and live claims of other configs
   /// together, so sessions sharing a trial budget stop at it exactly.
   int64_t taskLimit = 0;
-  /// When set (cpu), the task's records counted against taskLimit are those
-  /// measured on this many kernel threads (or on none recorded): a budget
-  /// spent tuning on 1 thread is not one spent on 2.
+  /// When set (cpu), the candidate is the config run on this many kernel
+  /// threads: the claim is on that pair, and the records that make it
+  /// measured, and those counted against taskLimit, are those measured on
+  /// this many threads (or on none recorded). A budget spent tuning on 1
+  /// thread is not one spent on 2.
   std::optional<int64_t> threads;
 };
 
 enum class ClaimStatus {
   Claimed,         ///< Ours now (new, renewed, or taken over from a lapsed one).
-  AlreadyMeasured, ///< A record of it exists: nothing to measure.
+  AlreadyMeasured, ///< A record of it on the request's thread count (or on
+                   ///< none recorded) exists: nothing to measure.
   ClaimedByOther,  ///< Another owner holds a live claim on it.
   TaskFull,        ///< taskLimit reached; not claimed.
 };
@@ -173,7 +176,7 @@ struct ClaimResult {
 class Database {
 public:
   /// The schema version this build reads and writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   /// Opens (creating when missing, unless read-only) and, if needed,
   /// upgrades the store named by `spec` (see the class comment). Throws
@@ -197,7 +200,8 @@ public:
   virtual int schemaVersion() = 0;
 
   /// Normalizes and stores `record` (insert-or-ignore on the unique key
-  /// workload + target + config hash + compiler version). Throws DbError
+  /// workload + target + config hash + compiler version + thread count,
+  /// none recorded being a count of its own). Throws DbError
   /// naming the reason when the record is invalid (see normalizeRecord).
   /// A claim on the same candidate is dropped in the same transaction.
   CommitResult commitRecord(const Record &record);

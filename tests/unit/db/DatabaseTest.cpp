@@ -784,14 +784,71 @@ TEST_P(DbStore, TaskLimitOnThreadsCountsThatThreadCountsRecords) {
   ClaimResult two = db->claim(onThreads("{\"c\":4}", 2));
   EXPECT_EQ(two.status, ClaimStatus::Claimed);
   EXPECT_EQ(two.taskCount, 2); // c3 and this claim
-  // On 1 thread: c1, c2, c3 and the live claim.
+  // On 1 thread: c1, c2 and c3; the claim on 2 threads is another budget's.
   ClaimResult one = db->claim(onThreads("{\"c\":5}", 1));
   EXPECT_EQ(one.status, ClaimStatus::TaskFull);
-  EXPECT_EQ(one.taskCount, 4);
+  EXPECT_EQ(one.taskCount, 3);
   EXPECT_EQ(db->claim(claimFor("{\"c\":5}", "A", 60, 3)).status,
             ClaimStatus::TaskFull); // every record, as before
   EXPECT_EQ(db->claim(onThreads("{\"c\":6}", 2)).status,
             ClaimStatus::Claimed);
+}
+
+// A config measured on 1 thread and on 2 is two records (and two claims):
+// a tuning on 2 threads measures what one on 1 thread already did. A record
+// without a thread count is one of its own, and counts as measured for any.
+TEST_P(DbStore, EachThreadCountKeysItsOwnRecordAndClaim) {
+  auto on = [](const char *config, std::optional<int64_t> threads,
+               double latency = 1e-3) {
+    Record record = makeRecord(config, latency);
+    record.threads = threads;
+    return record;
+  };
+  CommitResult one = db->commitRecord(on("{\"c\":1}", 1, 2e-3));
+  CommitResult two = db->commitRecord(on("{\"c\":1}", 2, 1e-3));
+  EXPECT_TRUE(one.inserted);
+  EXPECT_TRUE(two.inserted);
+  EXPECT_NE(one.id, two.id);
+  CommitResult again = db->commitRecord(on("{\"c\":1}", 2, 5e-3));
+  EXPECT_FALSE(again.inserted);
+  EXPECT_EQ(again.id, two.id);
+  EXPECT_TRUE(db->commitRecord(on("{\"c\":1}", std::nullopt)).inserted);
+  EXPECT_FALSE(db->commitRecord(on("{\"c\":1}", std::nullopt)).inserted);
+  EXPECT_EQ(db->stats().records, 3);
+  QueryOptions onTwo;
+  onTwo.threads = 2;
+  std::optional<Record> best = db->best(
+      "matmul_f32_M64_N64_K64", cpuTarget(), "hatc-test-1", onTwo);
+  ASSERT_TRUE(best);
+  EXPECT_EQ(best->id, two.id);
+
+  auto claimOn = [](const char *config, const char *owner, int64_t threads) {
+    ClaimRequest request = claimFor(config, owner);
+    request.threads = threads;
+    return request;
+  };
+  db->commitRecord(on("{\"c\":7}", 1));
+  EXPECT_EQ(db->claim(claimOn("{\"c\":7}", "A", 1)).status,
+            ClaimStatus::AlreadyMeasured);
+  EXPECT_EQ(db->claim(claimOn("{\"c\":7}", "A", 2)).status,
+            ClaimStatus::Claimed);
+  // Two owners claim one config on two thread counts.
+  EXPECT_EQ(db->claim(claimOn("{\"c\":8}", "A", 2)).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimOn("{\"c\":8}", "B", 1)).status,
+            ClaimStatus::Claimed);
+  EXPECT_EQ(db->claim(claimOn("{\"c\":8}", "B", 2)).status,
+            ClaimStatus::ClaimedByOther);
+  // A's measurement on 2 threads ends A's claim, not B's on 1.
+  db->commitRecord(on("{\"c\":8}", 2));
+  EXPECT_EQ(db->claim(claimOn("{\"c\":8}", "A", 1)).status,
+            ClaimStatus::ClaimedByOther);
+  EXPECT_EQ(db->claim(claimOn("{\"c\":8}", "B", 2)).status,
+            ClaimStatus::AlreadyMeasured);
+  // Measured without a thread count: measured for every count.
+  db->commitRecord(on("{\"c\":9}", std::nullopt));
+  EXPECT_EQ(db->claim(claimOn("{\"c\":9}", "A", 2)).status,
+            ClaimStatus::AlreadyMeasured);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, DbStore, ::testing::Values(Backend::Sqlite));

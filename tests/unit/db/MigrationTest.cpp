@@ -231,9 +231,11 @@ TEST(DbMigration, RefusesNewerRollbackJournalDatabaseWithoutModifyingIt) {
   // header).
   ScratchDir scratch;
   std::string path = scratch.path("newer-journal.db");
+  int newer = Database::kSchemaVersion + 1;
   execRaw(path, "CREATE TABLE future(x); INSERT INTO future VALUES(1);"
-                "PRAGMA user_version = 4;");
-  expectRefusedUnchanged(path, 4);
+                "PRAGMA user_version = " +
+                    std::to_string(newer) + ";");
+  expectRefusedUnchanged(path, newer);
   EXPECT_EQ(queryRaw(path, "PRAGMA journal_mode")[0][0], "delete");
 }
 
@@ -260,8 +262,9 @@ TEST(DbMigration, ReKeysLegacyWorkloadHashes) {
     db->commitRecords({old, oldOther, fresh, noIr});
   }
   // What a version-2 file looks like: no hash index, no threads column,
-  // user_version 2.
-  execRaw(path, "DROP INDEX workloads_by_hash; "
+  // user_version 2 (the key without threads is version 4's index, rebuilt
+  // by the migration to version 4).
+  execRaw(path, "DROP INDEX workloads_by_hash; DROP INDEX records_by_key; "
                 "ALTER TABLE records DROP COLUMN threads; "
                 "PRAGMA user_version = 2;");
 
@@ -301,4 +304,56 @@ TEST(DbMigration, ReKeysLegacyWorkloadHashes) {
   calls = 0;
   Database::open(path, options);
   EXPECT_EQ(calls, 0);
+}
+
+// Version 3 keyed records without their thread count: a config measured on
+// 1 thread could not be stored for 2. The upgrade keeps every record (ids
+// included) and the claims table gains the thread count.
+TEST(DbMigration, UpgradesVersionThreeToKeyRecordsByThreadCount) {
+  ScratchDir scratch;
+  std::string path = scratch.path("v3.db");
+  std::string sql = readFile(HATC_DB_FIXTURE_DIR "/schema_v3.sql");
+  ASSERT_FALSE(sql.empty()) << "fixture missing: " HATC_DB_FIXTURE_DIR;
+  execRaw(path, sql);
+  std::unique_ptr<Database> db = Database::open(path);
+  EXPECT_EQ(db->schemaVersion(), Database::kSchemaVersion);
+  EXPECT_EQ(db->integrityCheck(), "ok");
+  std::vector<Record> kept =
+      db->records("matmul_f32_M64_N64_K64", cpuTarget("fp-cpu"));
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].id, 21);
+  EXPECT_EQ(kept[0].threads, std::optional<int64_t>(1));
+  EXPECT_EQ(kept[0].samples, (std::vector<double>{0.0021, 0.002, 0.0019}));
+  EXPECT_EQ(kept[1].id, 23);
+  EXPECT_EQ(kept[1].threads, std::nullopt);
+  // The old claims are gone (transient), and the table has the new key.
+  EXPECT_EQ(queryRaw(path, "SELECT count(*) FROM claims")[0][0], "0");
+  EXPECT_EQ(queryRaw(path, "SELECT count(*) FROM pragma_table_info('claims') "
+                           "WHERE name = 'threads' AND pk > 0")[0][0],
+            "1");
+
+  // The config of record 21, measured again on 2 threads, is a record of
+  // its own; on 1 thread it is the duplicate it always was.
+  Record onTwo = kept[0];
+  onTwo.id = 0;
+  onTwo.threads = 2;
+  onTwo.samples = {0.0012};
+  CommitResult two = db->commitRecord(onTwo);
+  EXPECT_TRUE(two.inserted);
+  EXPECT_GT(two.id, 23);
+  Record onOne = onTwo;
+  onOne.threads = 1;
+  CommitResult one = db->commitRecord(onOne);
+  EXPECT_FALSE(one.inserted);
+  EXPECT_EQ(one.id, 21);
+  // Record 23 has no thread count: stored again without one, a duplicate.
+  Record none = kept[1];
+  none.id = 0;
+  EXPECT_FALSE(db->commitRecord(none).inserted);
+  EXPECT_EQ(db->stats().records, 3);
+  db.reset();
+
+  // Migrated and new files have the same shape.
+  Database::open(scratch.path("new.db")).reset();
+  EXPECT_EQ(schemaShape(path), schemaShape(scratch.path("new.db")));
 }

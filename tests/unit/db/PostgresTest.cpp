@@ -115,8 +115,67 @@ TEST_F(DbPostgres, SchemaVersionLivesInATableAndNewerIsRefused) {
     EXPECT_NE(std::string(e.what()).find(pg->url()), std::string::npos);
   }
   // Nothing was touched.
-  ASSERT_EQ(pgExec(pg->url(), "UPDATE hatc_schema SET version = 3"), "");
+  ASSERT_EQ(pgExec(pg->url(), "UPDATE hatc_schema SET version = " +
+                                   std::to_string(Database::kSchemaVersion)),
+            "");
   EXPECT_EQ(Database::open(pg->url())->stats().records, 1);
+}
+
+// Version 3 keyed records and claims without their thread count. A
+// database of version 3 (today's turned back: the constraint PostgreSQL
+// named itself, the old claims) is upgraded by the first writable open and
+// keeps its records; a read-only open asks for that upgrade first.
+TEST_F(DbPostgres, UpgradesVersionThreeToKeyRecordsByThreadCount) {
+  Record onOne = makeRecord("{\"c\":1}", 1e-3);
+  onOne.threads = 1;
+  int64_t id = Database::open(pg->url())->commitRecord(onOne).id;
+  ASSERT_EQ(pgExec(pg->url(),
+                   "DROP INDEX records_by_key; ALTER TABLE records ADD "
+                   "UNIQUE(workload_id, target_id, config_hash, "
+                   "compiler_version); DROP TABLE claims; CREATE TABLE "
+                   "claims(workload_id BIGINT NOT NULL, target_id BIGINT NOT "
+                   "NULL, config_hash TEXT NOT NULL, compiler_version TEXT NOT "
+                   "NULL, owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT "
+                   "NULL, PRIMARY KEY(workload_id, target_id, config_hash, "
+                   "compiler_version)); UPDATE hatc_schema SET version = 3"),
+            "");
+  OpenOptions readOnly;
+  readOnly.readOnly = true;
+  try {
+    Database::open(pg->url(), readOnly);
+    FAIL() << "read-only open of a version 3 database";
+  } catch (const DbError &e) {
+    EXPECT_NE(std::string(e.what()).find("has schema version 3 and needs an "
+                                         "upgrade to " +
+                                         std::to_string(
+                                             Database::kSchemaVersion)),
+              std::string::npos)
+        << e.what();
+  }
+  std::unique_ptr<Database> db = Database::open(pg->url());
+  EXPECT_EQ(db->schemaVersion(), Database::kSchemaVersion);
+  EXPECT_EQ(db->integrityCheck(), "ok");
+  std::vector<Record> kept = db->records(onOne.workloadKey, cpuTarget());
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].id, id);
+  Record onTwo = onOne;
+  onTwo.threads = 2;
+  EXPECT_TRUE(db->commitRecord(onTwo).inserted);
+  EXPECT_FALSE(db->commitRecord(onOne).inserted);
+  ClaimRequest claim;
+  claim.workloadKey = onOne.workloadKey;
+  claim.workloadHash = onOne.workloadHash;
+  claim.targetKind = onOne.targetKind;
+  claim.targetName = onOne.targetName;
+  claim.targetFingerprint = onOne.targetFingerprint;
+  claim.compilerVersion = onOne.compilerVersion;
+  claim.configHash = configHashOf(canonicalJson("{\"c\":1}"));
+  claim.owner = "A";
+  claim.threads = 4;
+  EXPECT_EQ(db->claim(claim).status, ClaimStatus::Claimed);
+  db.reset();
+  // Upgraded once: a second open finds version 4.
+  EXPECT_EQ(Database::open(pg->url(), readOnly)->stats().records, 2);
 }
 
 TEST_F(DbPostgres, RefusesDatabasesThatAreNotHatcs) {
