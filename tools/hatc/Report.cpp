@@ -19,25 +19,26 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 namespace hatc {
 
 namespace {
 
+/// One tuning: a task on one kernel thread count (cpu; none recorded is a
+/// tuning of its own, as for hwacc and gpu). A task tuned on 1 thread and
+/// on 2 is two tunings, each with its own default, best and curve, as
+/// `hatc tune` keeps them.
 struct TaskSummary {
   std::string workload, targetKind, targetName, fingerprint;
+  std::optional<int64_t> threads;
   int64_t trials = 0;
   std::map<std::string, int64_t> errors;
-  double best = 0, defaultValue = 0; // GFLOP/s
+  double best = 0, defaultValue = 0; // GFLOP/s; the default's last record
   std::optional<db::RankKey> bestRank; // of `best`, as Database::best ranks
   std::optional<int64_t> bestCycles, defaultCycles;
-  /// The best's kernel threads (cpu), and the default's GFLOP/s and cycles
-  /// per thread count (its last record of each): a speedup compares the
-  /// best with the default on as many threads.
-  std::optional<int64_t> bestThreads;
-  std::map<std::optional<int64_t>, std::pair<double, std::optional<int64_t>>>
-      defaults;
   std::string bestConfig, bestVersion;
   double fastest = 0;        // GFLOP/s of any one measurement so far
   std::vector<double> curve; // `fastest`, per trial
@@ -285,29 +286,34 @@ int reportCommand(const Args &args) {
     }
   }
 
-  std::map<std::string, TaskSummary> tasks; // in key order
-  std::vector<std::string> order;
+  // Tunings, and tasks counted as `hatc db stats` counts them.
+  std::map<std::pair<std::string, std::optional<int64_t>>, TaskSummary>
+      tunings;
+  std::vector<std::pair<std::string, std::optional<int64_t>>> order;
+  std::set<std::string> taskKeys;
   database->forEachRecord([&](const db::Record &r) {
-    std::string key = db::taskKeyOf(r);
-    auto [it, inserted] = tasks.try_emplace(key);
+    std::pair<std::string, std::optional<int64_t>> key{db::taskKeyOf(r),
+                                                       r.threads};
+    auto [it, inserted] = tunings.try_emplace(key);
     TaskSummary &t = it->second;
     if (inserted) {
       order.push_back(key);
+      taskKeys.insert(key.first);
       t.workload = r.workloadKey;
       t.targetKind = r.targetKind;
       t.targetName = r.targetName;
       t.fingerprint = r.targetFingerprint;
+      t.threads = r.threads;
     }
     ++t.trials;
     ++t.errors[db::errorCodeName(r.error)];
     double gflops = r.error == db::ErrorCode::Ok ? db::gflopsOf(r) : 0.0;
     if (r.sketch == "default")
-      t.defaults[r.threads] = {gflops, r.cycles};
+      t.defaultValue = gflops, t.defaultCycles = r.cycles;
     db::RankKey rank = db::rankKey(r, -gflops);
     if (gflops > 0 && (!t.bestRank || rank < *t.bestRank)) {
       t.best = gflops;
       t.bestRank = rank;
-      t.bestThreads = r.threads;
       t.bestCycles = r.cycles;
       t.bestConfig = r.configJson;
       t.bestVersion = r.compilerVersion;
@@ -315,13 +321,15 @@ int reportCommand(const Args &args) {
     t.fastest = std::max(t.fastest, gflops);
     t.curve.push_back(t.fastest);
   });
-  for (auto &[key, t] : tasks) {
-    // The default on the best's threads (none without a best: every
-    // record failed).
-    auto it = t.defaults.find(t.bestThreads);
-    if (t.bestRank && it != t.defaults.end())
-      std::tie(t.defaultValue, t.defaultCycles) = it->second;
-  }
+  // A task's tunings side by side, by thread count.
+  std::map<std::string, size_t> firstSeen;
+  for (const auto &key : order)
+    firstSeen.try_emplace(key.first, firstSeen.size());
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const auto &a, const auto &b) {
+                     return std::make_pair(firstSeen[a.first], a.second) <
+                            std::make_pair(firstSeen[b.first], b.second);
+                   });
 
   std::string html =
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>hatc tuning "
@@ -335,7 +343,9 @@ int reportCommand(const Args &args) {
       "fill:#555}section{margin-bottom:2.5em}"
       "</style></head><body><h1>hatc tuning report</h1>";
   html += "<p>Database <code>" + escape(database->path()) + "</code>: " +
-          std::to_string(tasks.size()) + " tasks.</p>";
+          std::to_string(taskKeys.size()) + " tasks, " +
+          std::to_string(order.size()) +
+          " tunings (a task on each thread count it was tuned on).</p>";
   if (!model.workloadPath.empty()) {
     // Text on stdout, the same table in the HTML.
     std::string title = "Model " + model.workloadPath + " on " +
@@ -396,8 +406,9 @@ int reportCommand(const Args &args) {
     html += "</table><p>" + escape(total) + "; each task's latency is one "
             "instance's, its share counts all its instances.</p>";
   }
-  html += "<table><tr><th>task</th><th>target</th><th>best</th><th>default"
-          "</th><th>speedup</th><th>trials</th><th>errors</th></tr>";
+  html += "<table><tr><th>task</th><th>target</th><th>threads</th><th>best"
+          "</th><th>default</th><th>speedup</th><th>trials</th><th>errors"
+          "</th></tr>";
   auto metric = [](double gflops, const std::optional<int64_t> &cycles) {
     if (cycles)
       return llvm::formatv("{0} cycles", *cycles).str();
@@ -405,23 +416,25 @@ int reportCommand(const Args &args) {
   };
   // Anchors by position: task keys hold characters an id cannot.
   auto anchor = [](size_t i) { return "task-" + std::to_string(i + 1); };
+  auto threadsText = [](const TaskSummary &t) {
+    return t.threads ? std::to_string(*t.threads) : std::string("-");
+  };
   for (size_t i = 0; i < order.size(); ++i) {
-    const TaskSummary &t = tasks[order[i]];
+    const TaskSummary &t = tunings[order[i]];
     std::string errors;
     for (const auto &[code, count] : t.errors)
       if (code != "OK")
         errors += (errors.empty() ? "" : ", ") + code + " " +
                   std::to_string(count);
-    std::string speedup =
-        t.defaultValue > 0 ? llvm::formatv("{0:f2}x", t.best / t.defaultValue)
-                                 .str()
-                           : "-";
+    std::string speedup = t.defaultValue > 0 && t.best > 0
+                              ? llvm::formatv("{0:f2}x",
+                                              t.best / t.defaultValue)
+                                    .str()
+                              : "-";
     html += "<tr><td><a href=\"#" + anchor(i) + "\">" + escape(t.workload) +
             "</a></td><td>" + escape(t.targetKind + " " + t.targetName) +
-            "</td><td>" + metric(t.best, t.bestCycles) +
-            (t.bestThreads ? llvm::formatv(", {0} thread(s)", *t.bestThreads)
-                                 .str()
-                           : std::string()) +
+            "</td><td>" + threadsText(t) + "</td><td>" +
+            (t.best > 0 ? metric(t.best, t.bestCycles) : std::string("-")) +
             "</td><td>" +
             (t.defaultValue > 0 ? metric(t.defaultValue, t.defaultCycles)
                                 : std::string("-")) +
@@ -431,9 +444,12 @@ int reportCommand(const Args &args) {
   }
   html += "</table>";
   for (size_t i = 0; i < order.size(); ++i) {
-    const TaskSummary &t = tasks[order[i]];
+    const TaskSummary &t = tunings[order[i]];
     html += "<section id=\"" + anchor(i) + "\"><h2>" + escape(t.workload) +
-            " on " + escape(t.targetKind + " " + t.targetName) + "</h2>";
+            " on " + escape(t.targetKind + " " + t.targetName) +
+            (t.threads ? llvm::formatv(", {0} thread(s)", *t.threads).str()
+                       : std::string()) +
+            "</h2>";
     html += "<p>Best so far (GFLOP/s" +
             std::string(t.targetKind == "hwacc" ? ", modeled" : "") +
             ") against trials; the dashed line is the default schedule.</p>";
@@ -448,8 +464,8 @@ int reportCommand(const Args &args) {
   if (llvm::Error err = writeOutputFile(
           output, [&](llvm::raw_ostream &os) { os << html; }))
     return reportError(std::move(err));
-  llvm::errs() << "hatc report: " << tasks.size() << " tasks -> " << output
-               << "\n";
+  llvm::errs() << "hatc report: " << taskKeys.size() << " tasks, "
+               << order.size() << " tunings -> " << output << "\n";
   return kExitOk;
 }
 
