@@ -14,6 +14,7 @@
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/xxhash.h"
@@ -83,6 +84,16 @@ llvm::Expected<TensorSpec> specFor(func::FuncOp func, Type type,
                                        "i1, i8, i16, i32, i64",
                                        what, index, func.getSymName(),
                                        typeString(tensor.getElementType())));
+  // Byte counts are 64-bit everywhere below (buffers, strides, copies): a
+  // tensor whose size does not fit would wrap around to a small buffer.
+  int64_t bytes = int64_t(elemKindBytes(*kind));
+  for (int64_t dim : tensor.getShape())
+    if (llvm::MulOverflow(bytes, dim, bytes))
+      return errorAt(func, llvm::formatv("{0} #{1} of @{2} has type {3}, "
+                                         "more bytes than a 64-bit size "
+                                         "holds",
+                                         what, index, func.getSymName(),
+                                         typeString(type)));
   TensorSpec spec;
   spec.kind = *kind;
   spec.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
