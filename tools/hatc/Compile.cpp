@@ -47,6 +47,11 @@ int compileCommand(const Args &args) {
   addThreadsFlag(parser, request.threads);
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (llvm::Error err = refuseOutputOverInputs(
+          "-o", output,
+          {{"the workload", request.workloadPath},
+           {"the database", request.dbPath}}))
+    return reportError(std::move(err));
   if (emit.empty())
     emit = output != "-" && (llvm::StringRef(output).ends_with("/") ||
                              llvm::sys::fs::is_directory(output))

@@ -57,6 +57,9 @@ int modelTrain(const Args &args) {
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc model train: missing --db DB"));
+  if (llvm::Error err =
+          refuseOutputOverInputs("-o", outPath, {{"the database", dbPath}}))
+    return reportError(std::move(err));
   if (!outPath.empty() && targetSpec.empty())
     return reportError(makeError(
         "hatc model train: -o FILE needs --target T (one model per kind)"));
@@ -227,6 +230,9 @@ int modelCorpus(const Args &args) {
     return *exit;
   if (dbPath.empty() && emitPath.empty())
     return reportError(makeError("hatc model corpus: missing --db DB"));
+  if (llvm::Error err =
+          refuseOutputOverInputs("--emit", emitPath, {{"the database", dbPath}}))
+    return reportError(std::move(err));
   auto target = resolveTarget(targetSpec);
   if (!target)
     return reportError(target.takeError());

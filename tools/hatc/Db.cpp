@@ -292,6 +292,9 @@ int exportCommand(const Args &args) {
     return *code;
   if (dbPath.empty())
     return reportError(makeError("hatc export: missing --db DB"));
+  if (llvm::Error err =
+          refuseOutputOverInputs("-o", output, {{"the database", dbPath}}))
+    return reportError(std::move(err));
   auto database = openExisting(dbPath, /*readOnly=*/true);
   if (llvm::Error err = writeOutputFile(output, [&](llvm::raw_ostream &os) {
         db::exportJsonl(*database,

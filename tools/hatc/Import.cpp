@@ -42,6 +42,9 @@ int importCommand(const Args &args) {
               "print the ONNX op types hatc converts, with their opsets");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (llvm::Error err =
+          refuseOutputOverInputs("-o", output, {{"the model", modelPath}}))
+    return reportError(std::move(err));
   if (listOps) {
     for (const frontend::SupportedOp &op : frontend::supportedOps())
       llvm::outs() << llvm::formatv("{0,-28} opsets {1}-{2}\n", op.opType,

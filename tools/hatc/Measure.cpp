@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "Output.h"
 #include "Common.h"
 #include "Flags.h"
 #include "hatc/Db/Record.h"
@@ -113,6 +114,12 @@ int measureCommand(const Args &args) {
   parser.flag("--json", &json, "one JSON object per result on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (llvm::Error err = refuseOutputOverInputs(
+          "--log", logPath,
+          {{"the workload", request.workloadPath},
+           {"the database", dbPath},
+           {"the configs", configsPath}}))
+    return reportError(std::move(err));
   if (configsPath.empty() == (random == 0))
     return reportError(makeError("hatc measure: give exactly one of "
                                  "--configs C.jsonl and --random N"));

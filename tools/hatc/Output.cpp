@@ -113,4 +113,22 @@ llvm::Error writeOutputFile(llvm::StringRef path,
   return llvm::Error::success();
 }
 
+llvm::Error refuseOutputOverInputs(llvm::StringRef outputFlag,
+                                   llvm::StringRef output,
+                                   std::initializer_list<InputFile> inputs) {
+  if (output.empty() || output == "-")
+    return llvm::Error::success();
+  for (const InputFile &input : inputs) {
+    bool same = false;
+    if (input.path.empty() || input.path == "-" ||
+        llvm::sys::fs::equivalent(output, input.path, same) || !same)
+      continue;
+    return makeError(llvm::formatv("{0} {1} is {2} {3}: writing it would "
+                                   "destroy it; name another file",
+                                   outputFlag, output, input.role, input.path)
+                         .str());
+  }
+  return llvm::Error::success();
+}
+
 } // namespace hatc

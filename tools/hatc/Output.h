@@ -17,6 +17,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <initializer_list>
 #include <string>
 
 namespace hatc {
@@ -30,6 +31,21 @@ namespace hatc {
 llvm::Error writeOutputFile(llvm::StringRef path,
                             llvm::function_ref<void(llvm::raw_ostream &)> write,
                             bool binary = false);
+
+/// A file a command reads, named in its messages by its flag or role
+/// ("--db", "the model").
+struct InputFile {
+  llvm::StringRef role;
+  llvm::StringRef path;
+};
+
+/// An error when `output` (a file a command writes or appends to) is one of
+/// `inputs` (the same file under any name): writing it would destroy what
+/// the command reads, a database or a model. Paths that do not exist yet,
+/// "-" and server specs never match.
+llvm::Error refuseOutputOverInputs(llvm::StringRef outputFlag,
+                                   llvm::StringRef output,
+                                   std::initializer_list<InputFile> inputs);
 
 } // namespace hatc
 

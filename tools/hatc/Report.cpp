@@ -261,6 +261,10 @@ int reportCommand(const Args &args) {
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc report: missing --db DB"));
+  if (llvm::Error err = refuseOutputOverInputs(
+          "-o", output,
+          {{"the database", dbPath}, {"the model", model.workloadPath}}))
+    return reportError(std::move(err));
   if (!db::Database::isServerSpec(dbPath) && !llvm::sys::fs::exists(dbPath))
     return reportError(makeError(dbPath + ": no such database"));
   db::OpenOptions openOptions;

@@ -288,6 +288,10 @@ int tuneCommand(const Args &args) {
     return *exit;
   if (dbPath.empty())
     return reportError(makeError("hatc tune: missing --db DB"));
+  if (llvm::Error err = refuseOutputOverInputs(
+          "--log", logPath,
+          {{"the workload", request.workloadPath}, {"the database", dbPath}}))
+    return reportError(std::move(err));
   // Under --farm, ranks >= 1 measure for rank 0 and stop here.
   FarmRun farmRun;
   if (auto exit = startFarm(farmFlags, request, threads, !noCheck, flushCache,
