@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fstream>
 #include <istream>
 #include <ostream>
@@ -279,6 +280,16 @@ JsonlWriter::JsonlWriter(const std::string &path, const Options &options)
   if (fd < 0)
     throw DbError("cannot open tuning log '" + path +
                   "' for appending: " + std::strerror(errno));
+  // A log whose last write was cut short (a full disk, a killed writer).
+  // Read through a descriptor of its own: `fd` is write-only.
+  int reader = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info;
+  char last = '\n';
+  if (reader >= 0 && ::fstat(reader, &info) == 0 && info.st_size > 0 &&
+      ::pread(reader, &last, 1, info.st_size - 1) == 1)
+    torn = last != '\n';
+  if (reader >= 0)
+    ::close(reader);
 }
 
 JsonlWriter::~JsonlWriter() {
@@ -287,7 +298,8 @@ JsonlWriter::~JsonlWriter() {
 }
 
 JsonlWriter::JsonlWriter(JsonlWriter &&other) noexcept
-    : logPath(std::move(other.logPath)), options(other.options), fd(other.fd) {
+    : logPath(std::move(other.logPath)), options(other.options), fd(other.fd),
+      torn(other.torn) {
   other.fd = -1;
 }
 
@@ -299,6 +311,7 @@ JsonlWriter &JsonlWriter::operator=(JsonlWriter &&other) noexcept {
   logPath = std::move(other.logPath);
   options = other.options;
   fd = other.fd;
+  torn = other.torn;
   other.fd = -1;
   return *this;
 }
@@ -311,8 +324,10 @@ void JsonlWriter::write(const Record &input) {
     record.createdAt = std::chrono::duration<double>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
-  std::string line = recordToJsonLine(record);
+  std::string line = (torn ? "\n" : "") + recordToJsonLine(record);
   line += '\n';
+  struct stat before;
+  bool sized = ::fstat(fd, &before) == 0;
   // One write() for the whole line: with O_APPEND the kernel places it at
   // the end atomically with respect to other appenders. The loop only
   // matters for partial writes (a full disk), which are then reported.
@@ -322,11 +337,23 @@ void JsonlWriter::write(const Record &input) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
+      int error = errno;
+      if (written > 0) {
+        // Cut the partial line off again (the file ends as it did before),
+        // unless another appender wrote after it: then the next record
+        // starts a line of its own.
+        struct stat now;
+        bool ours = sized && ::fstat(fd, &now) == 0 &&
+                    now.st_size == before.st_size + off_t(written);
+        if (!(ours && ::ftruncate(fd, before.st_size) == 0))
+          torn = true;
+      }
       throw DbError("cannot write to tuning log '" + logPath +
-                    "': " + std::strerror(errno));
+                    "': " + std::strerror(error));
     }
     written += static_cast<size_t>(n);
   }
+  torn = false;
   if (options.fsyncEachRecord && ::fsync(fd) != 0)
     throw DbError("cannot sync tuning log '" + logPath +
                   "': " + std::strerror(errno));

@@ -74,7 +74,11 @@ public:
   JsonlWriter &operator=(const JsonlWriter &) = delete;
 
   /// Appends `record` as one line. Throws DbError when the record is invalid
-  /// or the write fails.
+  /// or the write fails. A line the disk took only part of is cut off again
+  /// where that is safe; where it is not (another process appended since),
+  /// and when the log was opened ending in such a line, the next record
+  /// starts on a line of its own, so the torn bytes are one bad line to
+  /// `hatc replay` and no record is glued onto them.
   void write(const Record &record);
   /// Closes the log, checked (a file system may report a lost write only
   /// then); throws DbError when that fails. The destructor closes a log
@@ -86,6 +90,8 @@ private:
   std::string logPath;
   Options options;
   int fd = -1;
+  /// The file ends in a partial line: the next write starts a new one.
+  bool torn = false;
 };
 
 struct BadLine {

@@ -10,6 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include <random>
+#include <csignal>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sstream>
 
 using namespace hatc;
@@ -129,6 +133,61 @@ TEST_F(DbJsonl, WriterAppendsWholeFlushedLines) {
   Record invalid = makeRecord("{}", 1e-3);
   invalid.sketch.clear();
   EXPECT_THROW(moved.write(invalid), DbError);
+}
+
+// A log whose last line was cut short (a full disk, a killed writer):
+// appending starts a new line, so the torn bytes stay one bad line and the
+// new record is whole.
+TEST_F(DbJsonl, WriterStartsANewLineAfterATornOne) {
+  std::string path = scratch.path("torn.jsonl");
+  std::string torn = goodLine(2);
+  writeFile(path, goodLine(1) + "\n" + torn.substr(0, torn.size() / 2));
+  JsonlWriter writer(path);
+  writer.write(makeRecord("{\"i\":3}", 1e-3));
+  writer.write(makeRecord("{\"i\":4}", 1e-3));
+  writer.close();
+  ImportStats stats = importJsonlFile(*db, path);
+  EXPECT_EQ(stats.linesRead, 4u);
+  EXPECT_EQ(stats.imported, 3u);
+  EXPECT_EQ(stats.bad, 1u);
+  ASSERT_EQ(stats.badLines.size(), 1u);
+  EXPECT_EQ(stats.badLines[0].line, 2u);
+}
+
+// A line the disk takes only part of (here a file-size limit: EFBIG after
+// a partial write) is cut off again: the log ends as it did before, and
+// the next record, once there is room, is whole.
+TEST_F(DbJsonl, WriterCutsOffALineItCouldOnlyPartlyWrite) {
+  std::string path = scratch.path("limited.jsonl");
+  std::string first = goodLine(1) + "\n";
+  writeFile(path, first);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // In a child: the limit and the ignored SIGXFSZ stay there.
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {rlim_t(first.size() + 40),
+                           rlim_t(first.size() + 40)};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      JsonlWriter writer(path);
+      writer.write(makeRecord("{\"i\":2}", 1e-3));
+      _exit(2); // the write should have failed
+    } catch (const DbError &) {
+      _exit(0);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the write did not fail";
+  EXPECT_EQ(readFile(path), first);
+  JsonlWriter writer(path);
+  writer.write(makeRecord("{\"i\":3}", 1e-3));
+  writer.close();
+  ImportStats stats = importJsonlFile(*db, path);
+  EXPECT_EQ(stats.imported, 2u);
+  EXPECT_EQ(stats.bad, 0u);
 }
 
 TEST_F(DbJsonl, ExportThenImportRoundTripsExactly) {
