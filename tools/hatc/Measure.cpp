@@ -41,6 +41,8 @@ struct Candidate {
 /// Reads configs, one JSON object per line (a bare config, or a log record
 /// whose "config" holds it). Bad lines are reported and skipped.
 llvm::Expected<std::vector<nlohmann::json>> readConfigs(const std::string &path) {
+  if (llvm::sys::fs::is_directory(path))
+    return makeError(path + ": is a directory, not a file of configs");
   std::ifstream in(path);
   if (!in)
     return makeError(path + ": cannot read");
@@ -52,12 +54,19 @@ llvm::Expected<std::vector<nlohmann::json>> readConfigs(const std::string &path)
     nlohmann::json json =
         nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (json.is_discarded() || !json.is_object()) {
-      llvm::errs() << path << ":" << number
-                   << ": skipped: not a JSON object\n";
+      llvm::errs() << path << ":" << number << ": skipped: "
+                   << (json.is_discarded() ? "not valid JSON"
+                                           : "not a JSON object")
+                   << "\n";
       continue;
     }
     configs.push_back(json.contains("config") ? json["config"] : json);
   }
+  if (in.bad())
+    return makeError(path + ": cannot read");
+  if (configs.empty())
+    return makeError(path + ": no configs in it (one JSON object per line, "
+                            "e.g. {\"sketch\":\"default\"})");
   return configs;
 }
 
@@ -269,6 +278,11 @@ int measureCommand(const Args &args) {
   llvm::errs() << "hatc measure: " << candidates.size() << " configs: "
                << summary << (dbPath.empty() ? "" : "; recorded in " + dbPath)
                << "\n";
+  // Every result is recorded; a batch none of which worked is still a
+  // failure to whoever runs it (as a tune none of whose trials worked).
+  if (!errorCounts.count("OK"))
+    return reportError(makeError("hatc measure: no config of " +
+                                 request.workloadPath + " ran OK"));
   return kExitOk;
 }
 

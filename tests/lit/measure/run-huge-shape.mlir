@@ -18,9 +18,9 @@
 
 // The case that used to hang or blame the wrong candidate: hatc measure of
 // two random configs. Each is charged with its own OUT_OF_MEMORY (the
-// worker's address-space limit is 4 GiB) and the run ends; `timeout` only
-// turns a hang into a failure.
-// RUN: timeout 300 hatc measure %s --target cpu --random 2 --seed 1 --json | FileCheck %s --check-prefix=MEASURE
+// worker's address-space limit is 4 GiB) and the run ends, exit 1 (no config
+// ran); `timeout` only turns a hang into a failure.
+// RUN: %expect-exit 1 timeout 300 hatc measure %s --target cpu --random 2 --seed 1 --json | FileCheck %s --check-prefix=MEASURE
 // MEASURE: "error":"OUT_OF_MEMORY","gflops":0.0,"index":0,"message":"cannot allocate 37.3 GiB for operand 0 (tensor<100000x100000xf32>) of matmul_f32_M100000_N100000_K100000 in {{.*}}run-huge-shape.mlir"
 // MEASURE-NEXT: "error":"OUT_OF_MEMORY","gflops":0.0,"index":1,"message":"cannot allocate 37.3 GiB for operand 0
 // MEASURE-NOT: "index":2
