@@ -1,5 +1,6 @@
 //===- Common.cpp - Pieces shared by hatc's subcommands -------------------===//
 #include "Common.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "hatc/Frontend/Onnx.h"
 #include "hatc/Frontend/TensorFiles.h"
@@ -311,8 +312,16 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
                    << (tuned->notes[t].empty() ? "" : " (" + tuned->notes[t] + ")")
                    << "\n";
     inputs.scheduleText = std::move(tuned->script);
+    size_t fromDb = llvm::count_if(tuned->sources, [](const std::string &s) {
+      return llvm::StringRef(s).starts_with("db");
+    });
+    std::string dbName = db::Database::displayName(request.dbPath);
     inputs.scheduleName =
-        "tuned from " + db::Database::displayName(request.dbPath);
+        fromDb == 0
+            ? "default schedules (no task takes a record of " + dbName + ")"
+            : llvm::formatv("from {0} ({1} of {2} tasks)", dbName, fromDb,
+                            tuned->sources.size())
+                  .str();
     auto schedule = parseSchedule(*inputs.context, inputs.scheduleText,
                                   "<model schedule>");
     if (!schedule)
