@@ -30,13 +30,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <numeric>
 #include <optional>
 #include <random>
 #include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace hatc::cost_model {
 
@@ -179,16 +184,41 @@ void writeModelFile(const std::string &path, json header,
   header["payload_fnv1a"] = fnv1a(payload);
   // Write a sibling and rename it over the target, so a crash mid-save
   // never leaves a half-written model where the old one was.
+  // Every write, the sync and the close are checked; on any failure the
+  // sibling is removed and the error says why.
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << kMagic << header.dump() << '\n';
-    out.write(payload.data(), std::streamsize(payload.size()));
-    if (!out.flush())
-      throw CostModelError("cannot write the cost model to " + tmp);
+  std::string bytes = kMagic + header.dump() + '\n' + payload;
+  auto fail = [&](const std::string &what) {
+    std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw CostModelError(what + ": " + reason);
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw CostModelError("cannot write the cost model to " + tmp + ": " +
+                         std::strerror(errno));
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int error = errno;
+      ::close(fd);
+      errno = error;
+      fail("cannot write the cost model to " + tmp);
+    }
+    done += size_t(n);
   }
+  if (::fsync(fd) != 0) {
+    int error = errno;
+    ::close(fd);
+    errno = error;
+    fail("cannot write the cost model to " + tmp);
+  }
+  if (::close(fd) != 0)
+    fail("cannot write the cost model to " + tmp);
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw CostModelError("cannot rename " + tmp + " to " + path);
+    fail("cannot rename " + tmp + " to " + path);
 }
 
 struct ModelFile {

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace hatc::cost_model;
@@ -257,6 +258,35 @@ TEST(CostModel, SaveLoadUntrainedModel) {
   ASSERT_TRUE(loaded->load(file.path));
   EXPECT_EQ(loaded->sampleCount(), 0u);
   EXPECT_EQ(loaded->predict({{1, 2}}), std::vector<double>{0.0});
+}
+
+// A save that fails says why and leaves neither a partial sibling nor a
+// changed target: over a folder (the rename fails) and into a missing one
+// (the sibling cannot be created).
+TEST(CostModel, FailedSaveSaysWhyAndLeavesNothingBehind) {
+  auto model = makeXGBoostModel();
+  model->update(syntheticSet(10, 8));
+  TempFile folder("a_folder");
+  ASSERT_EQ(::mkdir(folder.path.c_str(), 0755), 0);
+  try {
+    model->save(folder.path);
+    ADD_FAILURE() << "saved over a folder";
+  } catch (const CostModelError &e) {
+    EXPECT_NE(std::string(e.what()).find("cannot rename " + folder.path +
+                                         ".tmp to " + folder.path + ": "),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_NE(::access((folder.path + ".tmp").c_str(), F_OK), 0);
+  ::rmdir(folder.path.c_str());
+  try {
+    model->save(folder.path + "/missing/m.model");
+    ADD_FAILURE() << "saved into a missing folder";
+  } catch (const CostModelError &e) {
+    EXPECT_NE(std::string(e.what()).find("No such file or directory"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CostModel, LoadRefusesOtherSchemaVersions) {
