@@ -219,6 +219,8 @@ int replayCommand(const Args &args) {
     return reportError(makeError("hatc replay: missing --db DB"));
   if (logPath != "-" && !llvm::sys::fs::exists(logPath))
     return reportError(makeError(logPath + ": no such file"));
+  if (logPath != "-" && llvm::sys::fs::is_directory(logPath))
+    return reportError(makeError(logPath + ": is a directory, not a log"));
 
   std::ifstream file;
   if (logPath != "-") {
@@ -277,6 +279,11 @@ int replayCommand(const Args &args) {
                            {"skipped", again->skipped}};
     llvm::outs() << out.dump() << "\n";
   }
+  // Bad lines are skipped, but a file none of whose lines is a record is
+  // not a log at all (a model, a database, another tool's output).
+  if (stats.bad && !stats.imported && !stats.duplicates && !stats.updated)
+    return reportError(makeError(name + ": no line is a hatc log record; "
+                                        "nothing imported"));
   return strict && stats.bad ? kExitUserError : kExitOk;
 }
 
