@@ -288,6 +288,10 @@ std::string normalizeRecord(Record &record) {
       return std::nullopt;
     }
   };
+  if (record.targetKind != "cpu" && record.targetKind != "gpu" &&
+      record.targetKind != "hwacc")
+    return "target kind '" + record.targetKind +
+           "' is none of cpu, gpu and hwacc";
   std::string reason;
   if (!canonicalObject(record.configJson, "config", reason))
     return reason;
@@ -325,8 +329,13 @@ std::string normalizeRecord(Record &record) {
     record.latencyS = medianOf(record.samples);
   if (record.targetKind == "hwacc" && !record.cycles)
     return "OK record for a hwacc target has no cycles";
+  if (record.targetKind == "hwacc" && *record.cycles == 0)
+    return "OK record for a hwacc target has 0 cycles";
   if (record.targetKind != "hwacc" && !record.latencyS)
     return "OK record has no latency (neither samples nor median)";
+  // An OK run took time: a 0 would rank first at infinite speed.
+  if (record.targetKind != "hwacc" && *record.latencyS == 0)
+    return "OK record has a latency of 0 seconds";
   return "";
 }
 

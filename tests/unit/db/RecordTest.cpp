@@ -128,4 +128,20 @@ TEST(DbRecord, NormalizeRejectsInvalidRecords) {
               r.cycles = 1234;
             }),
             "");
+  EXPECT_EQ(reasonFor([](Record &r) {
+              r.targetKind = "hwacc";
+              r.cycles = 0;
+            }),
+            "OK record for a hwacc target has 0 cycles");
+  EXPECT_EQ(reasonFor([](Record &r) { r.targetKind = "quantum"; }),
+            "target kind 'quantum' is none of cpu, gpu and hwacc");
+  // An OK record that took no time would rank first at infinite speed; a
+  // failed one has no latency to speak of.
+  EXPECT_EQ(reasonFor([](Record &r) { r.samples = {0.0}; }),
+            "OK record has a latency of 0 seconds");
+  EXPECT_EQ(reasonFor([](Record &r) {
+              r.samples = {0.0};
+              r.error = ErrorCode::RunError;
+            }),
+            "");
 }
