@@ -19,10 +19,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <tuple>
 #include <unordered_set>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using hatc::DbError;
 using nlohmann::json;
@@ -713,6 +718,21 @@ private:
 
 std::unique_ptr<Database> openSqliteStore(const std::string &path,
                                           const OpenOptions &options) {
+  // What SQLite would only call "unable to open database file", named.
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode))
+      throw DbError("'" + path + "' is a directory, not a tuning database");
+    if (!options.readOnly && ::access(path.c_str(), W_OK) != 0)
+      throw DbError("tuning database '" + path + "' is not writable: " +
+                    std::strerror(errno));
+  } else if (errno == ENOENT) {
+    if (options.readOnly)
+      throw DbError(path + ": no such database");
+    if (!sqlite::folderWritable(path))
+      throw DbError("cannot create tuning database '" + path +
+                    "': " + std::strerror(errno));
+  }
   std::unique_ptr<SqliteStore> db(new SqliteStore(path, options));
   db->conn = std::make_unique<sqlite::Connection>(
       path, options.readOnly, options.busyTimeoutMs, options.busyDeadlineMs);

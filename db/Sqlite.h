@@ -263,9 +263,17 @@ public:
   [[noreturn]] void fail(int rc, const std::string &what,
                          const std::string &detail = "") {
     std::string message = detail.empty() ? sqlite3_errmsg(db) : detail;
+    // Causes a user can act on are named without the SQL that met them.
     if ((rc & 0xff) == SQLITE_NOTADB)
       throw DbError("'" + dbPath + "' is not a SQLite database (" + message +
                     ")");
+    if ((rc & 0xff) == SQLITE_CORRUPT)
+      throw DbError("tuning database '" + dbPath + "' is damaged (" + message +
+                    "); a copy made with `hatc export` before the damage, or "
+                    "a log, can be replayed into a new one");
+    if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)
+      throw DbError("cannot open tuning database '" + dbPath + "' to " +
+                    "read and write (" + message + ")");
     throw DbError("tuning database '" + dbPath + "': " + what + ": " + message);
   }
 

@@ -265,8 +265,6 @@ int reportCommand(const Args &args) {
           "-o", output,
           {{"the database", dbPath}, {"the model", model.workloadPath}}))
     return reportError(std::move(err));
-  if (!db::Database::isServerSpec(dbPath) && !llvm::sys::fs::exists(dbPath))
-    return reportError(makeError(dbPath + ": no such database"));
   db::OpenOptions openOptions;
   openOptions.readOnly = true;
   std::unique_ptr<db::Database> database;
