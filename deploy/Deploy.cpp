@@ -24,6 +24,10 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
 namespace hatc::deploy {
 
 std::string identifierFromStem(llvm::StringRef stem) {
@@ -458,10 +462,12 @@ llvm::Expected<DeployResult> deployModel(Workload &workload,
   if (std::error_code ec = llvm::sys::fs::create_directories(out))
     return makeError(out +
                      ": cannot create the output folder: " + ec.message());
-  if (llvm::sys::fs::access(out, llvm::sys::fs::AccessMode::Write))
-    return makeError(
-        out + ": cannot write into the output folder: " +
-        std::make_error_code(std::errc::permission_denied).message());
+  if (!llvm::sys::fs::is_directory(out))
+    return makeError(out + ": is a file, not a folder; --emit lib writes a "
+                           "folder (give -o DIR/)");
+  if (::access(out.c_str(), W_OK) != 0)
+    return makeError(out + ": cannot write into the output folder: " +
+                     std::strerror(errno));
 
   std::vector<TensorInfo> inputs, outputs;
   collectTensors(workload, inputs, outputs);
