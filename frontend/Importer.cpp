@@ -834,6 +834,14 @@ GraphImporter::run(onnx::ModelProto &model) {
                         "' is not defined before the node (the graph is not "
                         "in topological order, or uses a value from an outer "
                         "graph)")));
+    // ONNX graphs are in SSA form: a name written twice is an invalid model
+    // (the later writer would silently win).
+    for (int i = 0; i < node.output_size(); ++i)
+      if (!node.output(i).empty() && importer.has(node.output(i)))
+        return error(llvm::toString(node_.error(
+            "output '" + node.output(i) +
+            "' is already defined (by an earlier node, a graph input or an "
+            "initializer); each value of an ONNX graph is written once")));
     importer.wantedInputs.clear();
     if (llvm::Error err =
             registry.find(node.op_type())->second.convert(node_)) {

@@ -14,6 +14,7 @@
 #include "../Importer.h"
 
 #include "mlir/IR/AffineMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -1045,6 +1046,17 @@ llvm::Error convertPad(NodeContext &node) {
     return node.error("pads has " + std::to_string(pads.size()) +
                       " values for rank " + std::to_string(rank));
   ArrayRef<int64_t> low(pads.data(), rank), high(pads.data() + rank, rank);
+  // Negative pads crop; they cannot crop more than the axis holds.
+  ArrayRef<int64_t> inShape = node.inputShape(0);
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t cropped = -std::min<int64_t>(0, low[i]) -
+                      std::min<int64_t>(0, high[i]);
+    if (!ShapedType::isDynamic(inShape[i]) && cropped > inShape[i])
+      return node.error(llvm::formatv("pads crop {0} from axis {1} of size "
+                                      "{2}",
+                                      cropped, i, inShape[i])
+                            .str());
+  }
   OpBuilder &b = node.b;
   Location loc = node.loc;
   if (mode == "constant") {

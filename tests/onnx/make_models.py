@@ -793,6 +793,26 @@ def lit_unsupported():
     return model, [], {}
 
 
+def lit_twice_written():
+    """Two nodes writing one value: not valid ONNX (graphs are SSA)."""
+    b = Builder(14)
+    b.node("Relu", ["x"], ["y"], name="first")
+    b.node("Neg", ["x"], ["y"], name="second")
+    model = b.model("lit_twice_written", [tensor_info("x", [4])],
+                    [tensor_info("y", [4])], 13)
+    return model, [], {}
+
+
+def lit_overcrop():
+    """A Pad whose negative pads crop 20 from an axis of 8."""
+    b = Builder(15)
+    pads = b.const("pads", np.array([0, -20, 0, 0], dtype=np.int64))
+    b.node("Pad", ["x", pads], ["y"], name="crop")
+    model = b.model("lit_overcrop", [tensor_info("x", [4, 8])],
+                    [tensor_info("y", [4, 0])], 13)
+    return model, [], {}
+
+
 def lit_opset18():
     """An Add at opset 18, newer than hatc supports."""
     b = Builder(13)
@@ -979,7 +999,7 @@ def lit_ops():
     batch1 = b.node("Unsqueeze", [batch, b.ints("axes0", [0])], name="unsq")
     target = b.node("Concat", [batch1, b.ints("rest", [-1])], name="target", axis=0)
     flat = b.node("Reshape", [conv, target], name="flatten")
-    mm = b.node("MatMul", [flat, b.weight("fc", [64, 6])], name="fc")
+    mm = b.node("MatMul", [flat, b.weight("fc_w", [64, 6])], name="fc")
     b.node("Softmax", [mm], ["probs"], name="softmax", axis=-1)
     b.node("Gather", [b.weight("table", [10, 5]), "ids"], ["rows"], name="embed",
            axis=0)
@@ -1047,6 +1067,8 @@ LIT_MODELS = {
     "lit_qconv": lit_qconv,
     "lit_int_div": lit_int_div,
     "lit_unsupported": lit_unsupported,
+    "lit_twice_written": lit_twice_written,
+    "lit_overcrop": lit_overcrop,
     "lit_opset18": lit_opset18,
     "lit_dynamic": lit_dynamic,
     "lit_string_input": lit_string_input,

@@ -108,6 +108,13 @@ int bestCommand(const Args &args) {
   if (dbPath.empty() && !printKey)
     return reportError(makeError("hatc best: missing --db DB"));
 
+  // A model's tasks have their own records: `hatc report --model` shows
+  // them, and `hatc tune --task-dir` writes each task as a .mlir.
+  if (llvm::StringRef(workloadPath).ends_with_insensitive(".onnx"))
+    return reportError(makeError(
+        "hatc best: " + workloadPath +
+        " is a model; best takes one workload (.mlir): see a model's tasks "
+        "with hatc report --db DB --model " + workloadPath));
   auto target = resolveTarget(targetSpec);
   if (!target)
     return reportError(target.takeError());
