@@ -685,22 +685,6 @@ TEST_F(DbSqliteStore, LockHeldPastDeadlineIsOneClearError) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-ClaimRequest claimFor(const std::string &configJson, const std::string &owner,
-                      double ttl = 60, int64_t limit = 0) {
-  Record record = makeRecord(configJson, 1e-3);
-  ClaimRequest request;
-  request.workloadKey = record.workloadKey;
-  request.workloadHash = record.workloadHash;
-  request.targetKind = record.targetKind;
-  request.targetName = record.targetName;
-  request.targetFingerprint = record.targetFingerprint;
-  request.compilerVersion = record.compilerVersion;
-  request.configHash = configHashOf(canonicalJson(configJson));
-  request.owner = owner;
-  request.ttlSeconds = ttl;
-  request.taskLimit = limit;
-  return request;
-}
 } // namespace
 
 TEST_P(DbStore, ClaimIsExclusiveUntilMeasured) {

@@ -162,15 +162,7 @@ TEST_F(DbPostgres, UpgradesVersionThreeToKeyRecordsByThreadCount) {
   onTwo.threads = 2;
   EXPECT_TRUE(db->commitRecord(onTwo).inserted);
   EXPECT_FALSE(db->commitRecord(onOne).inserted);
-  ClaimRequest claim;
-  claim.workloadKey = onOne.workloadKey;
-  claim.workloadHash = onOne.workloadHash;
-  claim.targetKind = onOne.targetKind;
-  claim.targetName = onOne.targetName;
-  claim.targetFingerprint = onOne.targetFingerprint;
-  claim.compilerVersion = onOne.compilerVersion;
-  claim.configHash = configHashOf(canonicalJson("{\"c\":1}"));
-  claim.owner = "A";
+  ClaimRequest claim = claimFor("{\"c\":1}", "A");
   claim.threads = 4;
   EXPECT_EQ(db->claim(claim).status, ClaimStatus::Claimed);
   db.reset();
@@ -281,16 +273,8 @@ TEST_F(DbPostgres, RacingClaimsStopExactlyAtTheTaskLimit) {
           Record record = makeRecord(
               "{\"s\":" + std::to_string(s) + ",\"i\":" + std::to_string(i) + "}",
               1e-3);
-          ClaimRequest request;
-          request.workloadKey = record.workloadKey;
-          request.workloadHash = record.workloadHash;
-          request.targetKind = record.targetKind;
-          request.targetName = record.targetName;
-          request.targetFingerprint = record.targetFingerprint;
-          request.compilerVersion = record.compilerVersion;
-          request.configHash = configHashOf(canonicalJson(record.configJson));
-          request.owner = "session-" + std::to_string(s);
-          request.taskLimit = kLimit;
+          ClaimRequest request = claimFor(
+              record.configJson, "session-" + std::to_string(s), 1800, kLimit);
           ClaimStatus status = db->claim(request).status;
           if (status == ClaimStatus::Claimed) {
             ++claimed;
