@@ -23,6 +23,7 @@
 
 #include "hatc/CostModel/Features.h"
 #include "hatc/Support/Hash.h"
+#include "hatc/Support/WriteAll.h"
 
 #include <xgboost/c_api.h>
 
@@ -188,37 +189,30 @@ void writeModelFile(const std::string &path, json header,
   // sibling is removed and the error says why.
   std::string tmp = path + ".tmp";
   std::string bytes = kMagic + header.dump() + '\n' + payload;
-  auto fail = [&](const std::string &what) {
-    std::string reason = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw CostModelError(what + ": " + reason);
-  };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     throw CostModelError("cannot write the cost model to " + tmp + ": " +
                          std::strerror(errno));
-  for (size_t done = 0; done < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int error = errno;
+  // `error`: the errno of the step that failed (the close after it may set
+  // another).
+  auto fail = [&](const std::string &what, int error) {
+    if (fd >= 0)
       ::close(fd);
-      errno = error;
-      fail("cannot write the cost model to " + tmp);
-    }
-    done += size_t(n);
-  }
-  if (::fsync(fd) != 0) {
-    int error = errno;
-    ::close(fd);
-    errno = error;
-    fail("cannot write the cost model to " + tmp);
-  }
-  if (::close(fd) != 0)
-    fail("cannot write the cost model to " + tmp);
+    ::unlink(tmp.c_str());
+    throw CostModelError(what + ": " + std::strerror(error));
+  };
+  std::string writing = "cannot write the cost model to " + tmp;
+  size_t written = 0;
+  if (int error = writeAll(fd, bytes, written))
+    fail(writing, error);
+  if (::fsync(fd) != 0)
+    fail(writing, errno);
+  int closing = fd;
+  fd = -1;
+  if (::close(closing) != 0)
+    fail(writing, errno);
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    fail("cannot rename " + tmp + " to " + path);
+    fail("cannot rename " + tmp + " to " + path, errno);
 }
 
 struct ModelFile {

@@ -11,6 +11,7 @@
 #include "hatc/Db/Jsonl.h"
 
 #include "hatc/Db/Database.h"
+#include "hatc/Support/WriteAll.h"
 
 #include <nlohmann/json.hpp>
 
@@ -332,26 +333,19 @@ void JsonlWriter::write(const Record &input) {
   // the end atomically with respect to other appenders. The loop only
   // matters for partial writes (a full disk), which are then reported.
   size_t written = 0;
-  while (written < line.size()) {
-    ssize_t n = ::write(fd, line.data() + written, line.size() - written);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      int error = errno;
-      if (written > 0) {
-        // Cut the partial line off again (the file ends as it did before),
-        // unless another appender wrote after it: then the next record
-        // starts a line of its own.
-        struct stat now;
-        bool ours = sized && ::fstat(fd, &now) == 0 &&
-                    now.st_size == before.st_size + off_t(written);
-        if (!(ours && ::ftruncate(fd, before.st_size) == 0))
-          torn = true;
-      }
-      throw DbError("cannot write to tuning log '" + logPath +
-                    "': " + std::strerror(error));
+  if (int error = writeAll(fd, line, written)) {
+    if (written > 0) {
+      // Cut the partial line off again (the file ends as it did before),
+      // unless another appender wrote after it: then the next record
+      // starts a line of its own.
+      struct stat now;
+      bool ours = sized && ::fstat(fd, &now) == 0 &&
+                  now.st_size == before.st_size + off_t(written);
+      if (!(ours && ::ftruncate(fd, before.st_size) == 0))
+        torn = true;
     }
-    written += static_cast<size_t>(n);
+    throw DbError("cannot write to tuning log '" + logPath +
+                  "': " + std::strerror(error));
   }
   torn = false;
   if (options.fsyncEachRecord && ::fsync(fd) != 0)

@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 namespace hatc {
 
@@ -288,11 +287,10 @@ int reportCommand(const Args &args) {
     }
   }
 
-  // Tunings, and tasks counted as `hatc db stats` counts them.
+  // Tunings; tasks are counted as `hatc db stats` counts them.
   std::map<std::pair<std::string, std::optional<int64_t>>, TaskSummary>
       tunings;
   std::vector<std::pair<std::string, std::optional<int64_t>>> order;
-  std::set<std::string> taskKeys;
   database->forEachRecord([&](const db::Record &r) {
     std::pair<std::string, std::optional<int64_t>> key{db::taskKeyOf(r),
                                                        r.threads};
@@ -300,7 +298,6 @@ int reportCommand(const Args &args) {
     TaskSummary &t = it->second;
     if (inserted) {
       order.push_back(key);
-      taskKeys.insert(key.first);
       t.workload = r.workloadKey;
       t.targetKind = r.targetKind;
       t.targetName = r.targetName;
@@ -323,7 +320,8 @@ int reportCommand(const Args &args) {
     t.fastest = std::max(t.fastest, gflops);
     t.curve.push_back(t.fastest);
   });
-  // A task's tunings side by side, by thread count.
+  // A task's tunings side by side, by thread count; `firstSeen` has a
+  // task's first tuning's rank, and one entry per task.
   std::map<std::string, size_t> firstSeen;
   for (const auto &key : order)
     firstSeen.try_emplace(key.first, firstSeen.size());
@@ -345,7 +343,7 @@ int reportCommand(const Args &args) {
       "fill:#555}section{margin-bottom:2.5em}"
       "</style></head><body><h1>hatc tuning report</h1>";
   html += "<p>Database <code>" + escape(database->path()) + "</code>: " +
-          std::to_string(taskKeys.size()) + " tasks, " +
+          std::to_string(firstSeen.size()) + " tasks, " +
           std::to_string(order.size()) +
           " tunings (a task on each thread count it was tuned on).</p>";
   if (!model.workloadPath.empty()) {
@@ -466,7 +464,7 @@ int reportCommand(const Args &args) {
   if (llvm::Error err = writeOutputFile(
           output, [&](llvm::raw_ostream &os) { os << html; }))
     return reportError(std::move(err));
-  llvm::errs() << "hatc report: " << taskKeys.size() << " tasks, "
+  llvm::errs() << "hatc report: " << firstSeen.size() << " tasks, "
                << order.size() << " tunings -> " << output << "\n";
   return kExitOk;
 }
