@@ -735,7 +735,11 @@ GraphImporter::run(onnx::ModelProto &model) {
                    "', which is not a graph input (inputs: " +
                    llvm::join(names, ", ") + ")");
     }
-    fixed[name] = shape;
+    auto [it, fresh] = fixed.try_emplace(name, shape);
+    if (!fresh && it->second != shape)
+      return error("--input-shape gives '" + name + "' twice (" + name + "=" +
+                   shapeText(it->second) + " and " + name + "=" +
+                   shapeText(shape) + "); give it once");
   }
 
   Location loc = NameLoc::get(builder.getStringAttr(path));
