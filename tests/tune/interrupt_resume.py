@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""hatc tune interrupted with SIGINT, then run again: the total number of
-measured configs is the budget and none is measured twice.
+"""hatc tune interrupted with SIGINT (Ctrl-C; or SIGTERM, what `kill`, `timeout`
+and job schedulers send), then run again: the interrupted run exits 128 plus
+the signal's number, the total number of measured configs is the budget and
+none is measured twice.
 
-  interrupt_resume.py HATC WORKLOAD TARGET TRIALS
+  interrupt_resume.py HATC WORKLOAD TARGET TRIALS [INT|TERM]
 """
 import atexit
 import json
@@ -14,6 +16,7 @@ import sys
 import tempfile
 
 hatc, workload, target, trials = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+stop = signal.Signals["SIG" + (sys.argv[5] if len(sys.argv) > 5 else "INT")]
 tmp = tempfile.mkdtemp(prefix="hatc-resume-")
 atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 db = os.path.join(tmp, "t.db")
@@ -24,11 +27,11 @@ first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
 # Interrupt once the first batch is recorded.
 for line in first.stderr:
     if line.startswith("[tune] trial "):
-        first.send_signal(signal.SIGINT)
+        first.send_signal(stop)
         break
 out, err = first.communicate(timeout=120)
-if first.returncode != 130:
-    sys.exit(f"interrupted run exited {first.returncode}, expected 130: {err}")
+if first.returncode != 128 + stop:
+    sys.exit(f"interrupted run exited {first.returncode}, expected {128 + stop}: {err}")
 if "Resume with:" not in err:
     sys.exit(f"no resume hint in: {err}")
 

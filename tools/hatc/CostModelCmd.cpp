@@ -30,6 +30,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <csignal>
 #include <set>
 
 namespace hatc {
@@ -179,7 +180,7 @@ int tuneCorpus(const std::vector<tuner::CorpusTask> &tasks,
       if (kind == TargetKind::Hwacc)
         tune.push_back("--no-check"); // modeled cycles: the data is moot
       int rc = tuneCommand(tune);
-      if (rc == 130)
+      if (rc == 128 + SIGINT || rc == 128 + SIGTERM)
         return rc; // interrupted: a later run resumes
       if (rc != kExitOk) {
         failed.push_back(task.name);

@@ -33,14 +33,21 @@ namespace hatc {
 namespace {
 
 std::atomic<bool> gInterrupted{false};
+/// The signal that stopped the run: it exits 128 + its number, as a shell
+/// reports a process the signal killed (130 for Ctrl-C, 143 for SIGTERM).
+std::atomic<int> gStopSignal{0};
 
-extern "C" void onInterrupt(int) {
+extern "C" void onInterrupt(int signo) {
   if (gInterrupted.exchange(true))
-    _exit(130); // a second Ctrl-C: stop now
-  const char message[] =
-      "\nhatc tune: stopping after the current batch (Ctrl-C again to quit "
-      "now)\n";
-  ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
+    _exit(128 + signo); // a second signal: stop now
+  gStopSignal = signo;
+  const char ctrlC[] = "\nhatc tune: stopping after the current batch "
+                       "(Ctrl-C again to quit now)\n";
+  const char term[] = "\nhatc tune: SIGTERM: stopping after the current "
+                      "batch (a second signal quits now)\n";
+  ssize_t ignored = signo == SIGINT
+                        ? write(STDERR_FILENO, ctrlC, sizeof(ctrlC) - 1)
+                        : write(STDERR_FILENO, term, sizeof(term) - 1);
   (void)ignored;
 }
 
@@ -453,6 +460,7 @@ int tuneCommand(const Args &args) {
   // SIGTERM (a job scheduler, `timeout`, `kill`) stops like Ctrl-C: the
   // current batch is finished and recorded, and the resume command printed.
   struct sigaction action = {}, previousInt = {}, previousTerm = {};
+  gStopSignal = 0;
   action.sa_handler = onInterrupt;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, &previousInt);
@@ -664,7 +672,7 @@ int tuneCommand(const Args &args) {
                  << " trials; everything measured is in "
                  << db::Database::displayName(dbPath)
                  << ". Resume with:\n  " << command << "\n";
-    return 130;
+    return 128 + (gStopSignal ? gStopSignal.load() : SIGINT);
   }
   return anyFailed ? kExitUserError : kExitOk;
 }

@@ -32,9 +32,9 @@ namespace {
 
 std::atomic<bool> gRankInterrupted{false};
 
-extern "C" void onRankInterrupt(int) {
+extern "C" void onRankInterrupt(int signo) {
   if (gRankInterrupted.exchange(true))
-    _exit(130); // a second signal: stop now
+    _exit(128 + signo); // a second signal: stop now
 }
 
 std::optional<double> parseSeconds(const std::string &text) {
