@@ -370,7 +370,12 @@ void JsonlWriter::close() {
 //===----------------------------------------------------------------------===//
 
 ImportStats importJsonl(Database &db, std::istream &input,
-                        const std::function<void(const Record &)> &onRecord) {
+                        const ImportOptions &options) {
+  return importJsonl([&]() -> Database & { return db; }, input, options);
+}
+
+ImportStats importJsonl(const std::function<Database &()> &openDb,
+                        std::istream &input, const ImportOptions &options) {
   // Big enough to amortize a commit over many records, small enough that an
   // interrupted replay redoes little.
   constexpr size_t kBatchSize = 2000;
@@ -381,7 +386,7 @@ ImportStats importJsonl(Database &db, std::istream &input,
   auto flush = [&] {
     if (batch.empty())
       return;
-    for (const CommitResult &result : db.commitRecords(batch)) {
+    for (const CommitResult &result : openDb().commitRecords(batch)) {
       if (result.inserted)
         ++stats.imported;
       else if (result.updated)
@@ -411,14 +416,16 @@ ImportStats importJsonl(Database &db, std::istream &input,
     }
     Record record;
     std::string reason = parseJsonLine(line, record);
+    if (reason.empty() && options.check)
+      reason = options.check(record);
     if (!reason.empty()) {
       if (truncated)
         reason = "truncated last line (no newline at the end): " + reason;
       reportBad(lineNumber, std::move(reason));
       continue;
     }
-    if (onRecord)
-      onRecord(record);
+    if (options.onRecord)
+      options.onRecord(record);
     batch.push_back(std::move(record));
     if (batch.size() == kBatchSize)
       flush();

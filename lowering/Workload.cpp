@@ -613,6 +613,44 @@ llvm::Expected<Workload> parseWorkload(MLIRContext &context,
   return parseFromSourceMgr(context, sourceMgr, bufferName, entryName);
 }
 
+llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
+                                               llvm::StringRef key,
+                                               llvm::StringRef ir) {
+  // Which entry function of the file is this workload: the one whose key
+  // matches (a file may hold several tasks).
+  std::vector<std::string> entries;
+  {
+    DiagnosticCapture capture(&context);
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(ir, ParserConfig(&context), "workload_ir");
+    if (!module)
+      return capture.takeError("its workload_ir does not parse");
+    for (auto func : module->getOps<func::FuncOp>())
+      if (!func.isExternal() && func.isPublic())
+        entries.push_back(func.getSymName().str());
+  }
+  std::vector<std::string> keys;
+  std::string firstError;
+  for (const std::string &entry : entries) {
+    DiagnosticCapture quiet(&context);
+    auto workload = parseWorkload(context, ir, "<stored workload>", entry);
+    if (!workload) {
+      std::string error = llvm::toString(workload.takeError());
+      if (firstError.empty())
+        firstError = "@" + entry + ": " + error;
+      continue;
+    }
+    if (workload->key() == key)
+      return workload->hash();
+    keys.push_back(workload->key());
+  }
+  std::string why = !keys.empty() ? "it computes " + llvm::join(keys, ", ")
+                    : !firstError.empty() ? firstError
+                                          : "it has no public function";
+  return makeError("its workload_ir has no function with workload key " +
+                   key.str() + " (" + why + ")");
+}
+
 std::function<std::optional<std::string>(const std::string &,
                                          const std::string &)>
 workloadRehasher() {
@@ -628,31 +666,12 @@ workloadRehasher() {
       *holder = std::make_unique<MLIRContext>(MLIRContext::Threading::DISABLED);
       initContext(**holder);
     }
-    MLIRContext *context = holder->get();
-    // Which entry function of the file is this workload: the one whose key
-    // matches (a file may hold several tasks).
-    std::vector<std::string> entries;
-    {
-      DiagnosticCapture quiet(context);
-      OwningOpRef<ModuleOp> module =
-          parseSourceString<ModuleOp>(ir, ParserConfig(context));
-      if (!module)
-        return std::nullopt;
-      for (auto func : module->getOps<func::FuncOp>())
-        if (!func.isExternal() && func.isPublic())
-          entries.push_back(func.getSymName().str());
+    auto hash = storedWorkloadHash(**holder, key, ir);
+    if (!hash) {
+      llvm::consumeError(hash.takeError());
+      return std::nullopt;
     }
-    for (const std::string &entry : entries) {
-      DiagnosticCapture quiet(context);
-      auto workload = parseWorkload(*context, ir, "<stored workload>", entry);
-      if (!workload) {
-        llvm::consumeError(workload.takeError());
-        continue;
-      }
-      if (workload->key() == key)
-        return workload->hash();
-    }
-    return std::nullopt;
+    return *hash;
   };
 }
 

@@ -1,8 +1,15 @@
 //===- Recording.cpp - Measured candidates -> database records ------------===//
 #include "hatc/Tuner/Recording.h"
+#include "hatc/Lowering/Registration.h"
+#include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Version.h"
 
+#include "mlir/Dialect/Transform/IR/TransformDialect.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/xxhash.h"
 
 #include <chrono>
 
@@ -88,6 +95,75 @@ std::unique_ptr<db::Database> openStore(const std::string &path,
   if (!options.readOnly)
     options.rehash = workloadRehasher();
   return db::Database::open(path, options);
+}
+
+RecordChecker::RecordChecker()
+    : context(std::make_unique<mlir::MLIRContext>(
+          mlir::MLIRContext::Threading::DISABLED)) {
+  initContext(*context);
+}
+
+RecordChecker::~RecordChecker() = default;
+
+std::string RecordChecker::operator()(const db::Record &record) {
+  std::string reason = checkIr(record);
+  if (reason.empty() && record.error == db::ErrorCode::Ok &&
+      !record.script.empty())
+    reason = checkScript(record.script);
+  return reason;
+}
+
+std::string RecordChecker::checkIr(const db::Record &record) {
+  std::string workload = record.workloadKey + '\n' + record.workloadHash;
+  if (record.workloadIr.empty()) {
+    auto it = refused.find(workload);
+    return it == refused.end() ? std::string() : it->second;
+  }
+  std::string keyed = record.workloadKey + '\n' + record.workloadIr;
+  auto [it, fresh] = irHashes.try_emplace(llvm::xxh3_64bits(keyed));
+  if (fresh) {
+    auto hash =
+        storedWorkloadHash(*context, record.workloadKey, record.workloadIr);
+    it->second = hash ? *hash : "!" + llvm::toString(hash.takeError());
+  }
+  const std::string &hash = it->second;
+  // A hash of an older scheme is not compared: storing it re-keys the
+  // record from this IR.
+  bool currentScheme = llvm::StringRef(record.workloadHash)
+                           .starts_with(std::string(kWorkloadHashScheme) + "-");
+  std::string reason;
+  if (hash.front() == '!')
+    reason = hash.substr(1);
+  else if (currentScheme && hash != record.workloadHash)
+    reason = "its workload_ir hashes to " + hash +
+             ", not to its workload_hash " + record.workloadHash;
+  // An IR-less record of the workload follows the IR lines before it: a
+  // good one vouches for it, a refused one (with no good one) refuses it.
+  if (reason.empty()) {
+    accepted.insert(workload);
+    refused.erase(workload);
+  } else if (!accepted.count(workload)) {
+    refused.try_emplace(workload, "its workload's IR was refused on an "
+                                  "earlier line: " +
+                                      reason);
+  }
+  return reason;
+}
+
+std::string RecordChecker::checkScript(const std::string &script) {
+  DiagnosticCapture capture(context.get());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(
+          script, mlir::ParserConfig(context.get()), "script");
+  if (!module)
+    return llvm::toString(
+        capture.takeError("its script does not parse as a transform script"));
+  if (!module->lookupSymbol<mlir::transform::NamedSequenceOp>(
+          mlir::transform::TransformDialect::kTransformEntryPointSymbolName))
+    return "its script has no transform.named_sequence @" +
+           mlir::transform::TransformDialect::kTransformEntryPointSymbolName
+               .str();
+  return {};
 }
 
 Recorder::Recorder(const std::string &dbPath, const std::string &logPath) {

@@ -203,11 +203,13 @@ int replayCommand(const Args &args) {
   bool strict = false, json = false, noCheck = false;
   FlagParser parser("hatc replay",
                     "Imports a JSON-lines tuning log (or - for stdin) into a "
-                    "database. Bad lines\nare reported with their line "
-                    "numbers and skipped; importing twice changes\nnothing. "
+                    "database. Bad lines\n(malformed, or a record whose IR "
+                    "does not hash to its workload hash or\nwhose script is "
+                    "not a transform script) are reported with their line\n"
+                    "numbers and skipped; importing twice changes nothing.\n"
                     "With --remeasure K, each task's K best configs of the "
-                    "log are\nthen measured on this machine (cpu and hwacc "
-                    "tasks whose log lines carry\ntheir workload IR) and "
+                    "log are then measured\non this machine (cpu and hwacc "
+                    "tasks whose log lines carry their workload IR)\nand "
                     "recorded beside the imported records.");
   parser.positional("LOG.jsonl", &logPath, "the log, or - for stdin");
   parser.option("--db", &dbPath, "DB", "the database (created if missing)");
@@ -238,11 +240,26 @@ int replayCommand(const Args &args) {
   std::istream &in = logPath == "-" ? std::cin : file;
   // --remeasure works on the log's records, kept as the import reads them.
   std::vector<db::Record> records;
-  std::function<void(const db::Record &)> keep;
+  db::ImportOptions options;
   if (remeasure.top > 0)
-    keep = [&](const db::Record &record) { records.push_back(record); };
-  auto database = tuner::openStore(dbPath);
-  db::ImportStats stats = db::importJsonl(*database, in, keep);
+    options.onRecord = [&](const db::Record &record) {
+      records.push_back(record);
+    };
+  tuner::RecordChecker checker;
+  options.check = [&](const db::Record &record) { return checker(record); };
+  // Opened at the first record to store: a file that is no log at all
+  // leaves no database behind.
+  std::unique_ptr<db::Database> database;
+  auto openDb = [&]() -> db::Database & {
+    if (!database)
+      database = tuner::openStore(dbPath);
+    return *database;
+  };
+  db::ImportStats stats = db::importJsonl(openDb, in, options);
+  bool noRecord =
+      stats.bad && !stats.imported && !stats.duplicates && !stats.updated;
+  if (!noRecord)
+    openDb(); // an empty log still makes (or checks) the database
   database.reset();
   std::string name = logPath == "-" ? "<stdin>" : logPath;
   for (const db::BadLine &bad : stats.badLines)
@@ -288,7 +305,7 @@ int replayCommand(const Args &args) {
   }
   // Bad lines are skipped, but a file none of whose lines is a record is
   // not a log at all (a model, a database, another tool's output).
-  if (stats.bad && !stats.imported && !stats.duplicates && !stats.updated)
+  if (noRecord)
     return reportError(makeError(name + ": no line is a hatc log record; "
                                         "nothing imported"));
   return strict && stats.bad ? kExitUserError : kExitOk;

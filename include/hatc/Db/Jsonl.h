@@ -114,15 +114,26 @@ struct ImportStats {
   std::vector<BadLine> badLines;
 };
 
+struct ImportOptions {
+  /// Sees each valid line's record (normalized) as it is read.
+  std::function<void(const Record &)> onRecord;
+  /// Checks a record beyond its fields (its IR against its hash, say):
+  /// returns the reason it is bad, which makes its line a bad one, or an
+  /// empty string. Runs before onRecord.
+  std::function<std::string(const Record &)> check;
+};
+
 /// Imports every valid line of `input` into `db`, skipping and reporting bad
 /// ones. Importing the same log again adds nothing (all duplicates), so a
 /// replay interrupted part-way can simply be rerun. Records are stored in
 /// transactions of a few thousand lines: an interruption loses at most the
-/// batch in flight, which the rerun then adds. `onRecord`, when given, sees
-/// each valid line's record (normalized) as it is read.
-ImportStats
-importJsonl(Database &db, std::istream &input,
-            const std::function<void(const Record &)> &onRecord = {});
+/// batch in flight, which the rerun then adds.
+ImportStats importJsonl(Database &db, std::istream &input,
+                        const ImportOptions &options = {});
+/// The same, with the database opened by `openDb` when the first record is
+/// to be stored: a file without a valid line creates none.
+ImportStats importJsonl(const std::function<Database &()> &openDb,
+                        std::istream &input, const ImportOptions &options);
 /// importJsonl on the file at `path`; throws DbError when it cannot be read.
 ImportStats importJsonlFile(Database &db, const std::string &path);
 

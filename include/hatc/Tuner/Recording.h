@@ -15,10 +15,13 @@
 #include "hatc/Measure/Harness.h"
 #include "hatc/Runtime/Target.h"
 
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace hatc::tuner {
 
@@ -43,6 +46,35 @@ double throughputOf(const MeasureResult &result);
 /// open also re-keys workloads of an older hash scheme (workloadRehasher).
 std::unique_ptr<db::Database> openStore(const std::string &path,
                                         db::OpenOptions options = {});
+
+/// What `hatc replay` checks of a log's record beyond its fields, which a
+/// database cannot: that its workload_ir is a workload whose structural
+/// hash is its workload_hash, and that an OK record's script is a transform
+/// script (one with @__transform_main). A record of a workload whose IR
+/// was refused earlier in the same log is refused too. Each distinct IR is
+/// parsed once; a script, once per record.
+class RecordChecker {
+public:
+  RecordChecker();
+  ~RecordChecker();
+  RecordChecker(const RecordChecker &) = delete;
+  RecordChecker &operator=(const RecordChecker &) = delete;
+  /// The reason `record` is bad, or empty.
+  std::string operator()(const db::Record &record);
+
+private:
+  std::string checkIr(const db::Record &record);
+  std::string checkScript(const std::string &script);
+
+  std::unique_ptr<mlir::MLIRContext> context;
+  /// Per xxh3 of a workload key and its IR: the IR's hash, or '!' and why
+  /// it has none.
+  std::unordered_map<uint64_t, std::string> irHashes;
+  /// Workloads (key '\n' hash) whose IR was accepted; those whose IR was
+  /// refused (and none accepted), with the reason.
+  std::unordered_set<std::string> accepted;
+  std::unordered_map<std::string, std::string> refused;
+};
 
 /// Commits records to an optional database and an optional log.
 class Recorder {

@@ -50,6 +50,20 @@ def gflops(latency):
     return {"gflops": 2 * 257 * 129 * 67 / latency / 1e9}
 
 
+def placeholder_script(tile):
+    """A transform script `replay` takes (it parses) that no build can use:
+    it looks for an scf.for around the matmul before anything made one, so
+    applying it fails (what a record of another hatc's sketches may do)."""
+    return (f"// schedule for tile {tile}\n"
+            "module attributes {transform.with_named_sequence} {\n"
+            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n"
+            "    %mm = transform.structured.match ops{[\"linalg.matmul\"]} in %root : (!transform.any_op) -> !transform.any_op\n"
+            "    %loop = transform.get_parent_op %mm {op_name = \"scf.for\"} : (!transform.any_op) -> !transform.any_op\n"
+            "    transform.yield\n"
+            "  }\n"
+            "}\n")
+
+
 def record(config, latency, error="OK", target=None, t=1700000000.0, extras=None,
            sketch="cpu_matmul"):
     target = target or (key["target_kind"], key["target_name"], key["target_fingerprint"])
@@ -64,7 +78,7 @@ def record(config, latency, error="OK", target=None, t=1700000000.0, extras=None
         "target_kind": target[0], "target_name": target[1], "target_fingerprint": target[2],
         "compiler_version": key["compiler_version"], "created_at": t,
         "sketch": sketch, "config": config, "config_hash": fnv1a64(canonical(config)),
-        "script": f"// schedule for tile {config.get('tile', 'default')}\n",
+        "script": placeholder_script(config.get('tile', 'default')),
         "samples": [] if latency is None else [latency, latency * 1.01, latency * 0.99],
         "latency_s": latency, "cycles": None, "error": error, "extras": {**gflops(latency), **(extras or {})},
     }))
