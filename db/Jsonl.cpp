@@ -11,6 +11,7 @@
 #include "hatc/Db/Jsonl.h"
 
 #include "hatc/Db/Database.h"
+#include "hatc/Support/Nesting.h"
 #include "hatc/Support/WriteAll.h"
 
 #include <nlohmann/json.hpp>
@@ -168,6 +169,8 @@ private:
 } // namespace
 
 std::string parseJsonLine(std::string_view line, Record &record) {
+  if (std::string problem = nestingProblem(line); !problem.empty())
+    return "the line " + problem;
   json value;
   try {
     value = json::parse(line.begin(), line.end());

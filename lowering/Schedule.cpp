@@ -4,6 +4,7 @@
 #include "hatc/Lowering/ScriptBuilder.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -25,6 +26,10 @@ namespace hatc {
 static llvm::Expected<OwningOpRef<ModuleOp>>
 parseScheduleFrom(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                   llvm::StringRef name) {
+  llvm::StringRef text =
+      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+  if (std::string problem = nestingProblem(text); !problem.empty())
+    return makeError(name + ": " + problem);
   DiagnosticCapture capture(&context);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)

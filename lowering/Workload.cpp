@@ -3,6 +3,7 @@
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -584,6 +585,10 @@ static llvm::Expected<Workload> parseFromSourceMgr(MLIRContext &context,
                                                    llvm::SourceMgr &sourceMgr,
                                                    llvm::StringRef path,
                                                    llvm::StringRef entryName) {
+  llvm::StringRef text =
+      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+  if (std::string problem = nestingProblem(text); !problem.empty())
+    return makeError(path + ": " + problem);
   DiagnosticCapture capture(&context);
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, &context);
@@ -618,6 +623,8 @@ llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
                                                llvm::StringRef ir) {
   // Which entry function of the file is this workload: the one whose key
   // matches (a file may hold several tasks).
+  if (std::string problem = nestingProblem(ir); !problem.empty())
+    return makeError("its workload_ir " + problem);
   std::vector<std::string> entries;
   {
     DiagnosticCapture capture(&context);
@@ -629,6 +636,15 @@ llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
       if (!func.isExternal() && func.isPublic())
         entries.push_back(func.getSymName().str());
   }
+  // Each function is validated on a parse of its own: a stored workload is
+  // one function (hatc writes its entry alone), or a small file of them.
+  constexpr size_t kMaxFunctions = 64;
+  if (entries.size() > kMaxFunctions)
+    return makeError("its workload_ir holds " +
+                     std::to_string(entries.size()) +
+                     " public functions; a record's IR is its workload's "
+                     "(at most " +
+                     std::to_string(kMaxFunctions) + " are searched)");
   std::vector<std::string> keys;
   std::string firstError;
   for (const std::string &entry : entries) {

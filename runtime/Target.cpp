@@ -3,6 +3,7 @@
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Config.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -150,6 +151,9 @@ llvm::Expected<Target> resolveTarget(const std::string &spec) {
   if (!buffer)
     return makeError(path + ": cannot read target: " +
                      buffer.getError().message());
+  if (std::string problem = nestingProblem((*buffer)->getBuffer().str());
+      !problem.empty())
+    return makeError(path + ": " + problem);
   nlohmann::json json = nlohmann::json::parse(
       (*buffer)->getBuffer().begin(), (*buffer)->getBuffer().end(), nullptr,
       /*allow_exceptions=*/false);

@@ -2,6 +2,7 @@
 #include "hatc/Tuner/Recording.h"
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
+#include "hatc/Support/Nesting.h"
 #include "hatc/Support/Version.h"
 
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
@@ -151,6 +152,8 @@ std::string RecordChecker::checkIr(const db::Record &record) {
 }
 
 std::string RecordChecker::checkScript(const std::string &script) {
+  if (std::string problem = nestingProblem(script); !problem.empty())
+    return "its script " + problem;
   DiagnosticCapture capture(context.get());
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(

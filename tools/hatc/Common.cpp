@@ -15,6 +15,7 @@
 #include "hatc/Lowering/Tasks.h"
 #include "hatc/Db/Database.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -262,6 +263,9 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
     if (!buffer)
       return makeError(request.configPath + ": cannot read: " +
                        buffer.getError().message());
+    if (std::string problem = nestingProblem((*buffer)->getBuffer().str());
+        !problem.empty())
+      return makeError(request.configPath + ": " + problem);
     knobs = nlohmann::json::parse((*buffer)->getBuffer().begin(),
                                   (*buffer)->getBuffer().end(), nullptr,
                                   /*allow_exceptions=*/false);

@@ -12,6 +12,7 @@
 #include "hatc/Db/Record.h"
 #include "hatc/Lowering/DefaultSchedule.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 #include "hatc/Support/Time.h"
 #include "hatc/Tuner/Recording.h"
 #include "hatc/Tuner/Sketch.h"
@@ -51,6 +52,11 @@ llvm::Expected<std::vector<nlohmann::json>> readConfigs(const std::string &path)
   for (size_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
+    if (std::string problem = nestingProblem(line); !problem.empty()) {
+      llvm::errs() << path << ":" << number << ": skipped: the line "
+                   << problem << "\n";
+      continue;
+    }
     nlohmann::json json =
         nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (json.is_discarded() || !json.is_object()) {
@@ -129,6 +135,13 @@ int measureCommand(const Args &args) {
            {"the database", dbPath},
            {"the configs", configsPath}}))
     return reportError(std::move(err));
+  // Every candidate is held (with its script) before any is measured.
+  constexpr int64_t kMaxRandom = 100000;
+  if (random > kMaxRandom)
+    return reportError(makeError(
+        "hatc measure: --random takes at most " + std::to_string(kMaxRandom) +
+        " configs in one run (got " + std::to_string(random) +
+        "); `hatc tune --trials N` searches a space that large"));
   if (configsPath.empty() == (random == 0))
     return reportError(makeError("hatc measure: give exactly one of "
                                  "--configs C.jsonl and --random N"));
@@ -178,7 +191,8 @@ int measureCommand(const Args &args) {
                                    targetKindName(inputs->target.kind)));
     tuner::Rng rng{static_cast<uint64_t>(seed)};
     std::set<std::string> seen;
-    for (int tries = 0; int64_t(candidates.size()) < random && tries < 100 * random;
+    for (int64_t tries = 0;
+         int64_t(candidates.size()) < random && tries < 100 * random;
          ++tries) {
       auto config = space.sample(rng);
       if (!config)

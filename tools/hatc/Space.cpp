@@ -3,6 +3,7 @@
 #include "Common.h"
 #include "Flags.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 #include "hatc/Tuner/Sketch.h"
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -55,6 +56,8 @@ int spaceCommand(const Args &args) {
                                      buffer.getError().message()));
       text = (*buffer)->getBuffer().str();
     }
+    if (std::string problem = nestingProblem(text); !problem.empty())
+      return reportError(makeError("--script: the config " + problem));
     nlohmann::json config =
         nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (config.is_discarded())

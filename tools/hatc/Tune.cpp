@@ -9,6 +9,7 @@
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/Nesting.h"
 #include "hatc/Tuner/CrossTask.h"
 #include "hatc/Tuner/Tuner.h"
 #include "hatc/Support/Time.h"
@@ -18,12 +19,14 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <csignal>
 #include <unistd.h>
@@ -54,6 +57,10 @@ extern "C" void onInterrupt(int signo) {
 /// The public functions with a body: each is a task.
 llvm::Expected<std::vector<std::string>> entriesOf(mlir::MLIRContext &context,
                                                    const std::string &path) {
+  if (auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true))
+    if (std::string problem = nestingProblem((*buffer)->getBuffer());
+        !problem.empty())
+      return makeError(path + ": " + problem);
   DiagnosticCapture capture(&context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
@@ -320,7 +327,8 @@ int tuneCommand(const Args &args) {
                                  search + "'"));
   char *end = nullptr;
   double budgetSeconds = std::strtod(timeBudget.c_str(), &end);
-  if (timeBudget.empty() || *end || budgetSeconds < 0)
+  if (timeBudget.empty() || *end || !(budgetSeconds >= 0) ||
+      !std::isfinite(budgetSeconds))
     return reportError(makeError("hatc tune: --time-budget expects seconds, "
                                  "got '" +
                                  timeBudget + "'"));

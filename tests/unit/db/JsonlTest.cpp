@@ -1,6 +1,7 @@
 //===- DbJsonl.cpp - Tuning logs: writer, import, export, bad input -----===//
 
 #include "hatc/Db/Jsonl.h"
+#include "hatc/Support/Nesting.h"
 
 #include "hatc/Db/Database.h"
 
@@ -105,6 +106,39 @@ TEST_F(DbJsonl, LineCarriesFormatAndVersionAndParsesBack) {
     EXPECT_EQ(parsed.error, expected.error);
     EXPECT_EQ(parsed.extrasJson, expected.extrasJson);
   }
+}
+
+TEST_F(DbJsonl, RefusesALineNestedTooDeepButNotBracketsInStrings) {
+  // Brackets inside strings (an IR or a script in a record) and escaped
+  // quotes do not nest; a config nested past kMaxNesting is refused before
+  // it is parsed (printing it recursed once per level: a stack overflow).
+  std::string many(5000, '[');
+  Record inStrings = makeRecord("{\"tm\":32}", 1e-3);
+  inStrings.script = "// " + many + "\n\"\\\"" + many + "\"";
+  inStrings.workloadIr = many;
+  Record parsed;
+  EXPECT_EQ(parseJsonLine(recordToJsonLine(inStrings), parsed), "");
+  EXPECT_EQ(parsed.script, inStrings.script);
+
+  std::string deep = std::string(kMaxNesting, '[') + "1" +
+                     std::string(kMaxNesting, ']');
+  Record withExtras = makeRecord("{\"tm\":32}", 1e-3);
+  withExtras.extrasJson = "{\"a\":1}";
+  std::string line = recordToJsonLine(withExtras);
+  // The line's object and "extras" are two levels.
+  std::string atLimit = line;
+  atLimit.replace(atLimit.find("\"extras\":{"), 10,
+                  "\"extras\":{\"d\":" +
+                      deep.substr(2, deep.size() - 4) + ",");
+  EXPECT_EQ(nestingDepth(atLimit), kMaxNesting);
+  EXPECT_EQ(parseJsonLine(atLimit, parsed), "") << "1000 levels are read";
+  std::string tooDeep = line;
+  tooDeep.replace(tooDeep.find("\"extras\":{"), 10,
+                  "\"extras\":{\"d\":" + deep + ",");
+  EXPECT_NE(parseJsonLine(tooDeep, parsed).find(
+                "nests brackets more than 1000 levels deep"),
+            std::string::npos);
+  EXPECT_EQ(nestingDepth(tooDeep), kMaxNesting + 1);
 }
 
 TEST_F(DbJsonl, WriterAppendsWholeFlushedLines) {
