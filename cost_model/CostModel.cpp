@@ -42,6 +42,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hatc::cost_model {
@@ -187,6 +188,12 @@ void writeModelFile(const std::string &path, json header,
   // never leaves a half-written model where the old one was.
   // Every write, the sync and the close are checked; on any failure the
   // sibling is removed and the error says why.
+  // The rename would replace whatever `path` is: refuse what is not a
+  // file (a device node such as /dev/null, a folder, a socket).
+  struct stat existing;
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
+    throw CostModelError("cannot write the cost model to " + path +
+                         ": it is not a regular file");
   std::string tmp = path + ".tmp";
   std::string bytes = kMagic + header.dump() + '\n' + payload;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -272,13 +272,23 @@ TEST(CostModel, FailedSaveSaysWhyAndLeavesNothingBehind) {
     model->save(folder.path);
     ADD_FAILURE() << "saved over a folder";
   } catch (const CostModelError &e) {
-    EXPECT_NE(std::string(e.what()).find("cannot rename " + folder.path +
-                                         ".tmp to " + folder.path + ": "),
+    EXPECT_NE(std::string(e.what()).find("cannot write the cost model to " +
+                                         folder.path +
+                                         ": it is not a regular file"),
               std::string::npos)
         << e.what();
   }
   EXPECT_NE(::access((folder.path + ".tmp").c_str(), F_OK), 0);
   ::rmdir(folder.path.c_str());
+  // A node that is not a file (as /dev/null is) stays what it is: the
+  // rename would have replaced it with the model.
+  TempFile fifo("a_fifo");
+  ASSERT_EQ(::mkfifo(fifo.path.c_str(), 0644), 0);
+  EXPECT_THROW(model->save(fifo.path), CostModelError);
+  struct stat after;
+  ASSERT_EQ(::stat(fifo.path.c_str(), &after), 0);
+  EXPECT_TRUE(S_ISFIFO(after.st_mode));
+  ::unlink(fifo.path.c_str());
   try {
     model->save(folder.path + "/missing/m.model");
     ADD_FAILURE() << "saved into a missing folder";
