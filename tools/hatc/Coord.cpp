@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace hatc {
@@ -175,8 +176,9 @@ struct BenchFlags {
 llvm::Expected<double> parseDouble(const std::string &flag,
                                    const std::string &text) {
   double value;
-  if (llvm::StringRef(text).getAsDouble(value) || !(value >= 0))
-    return makeError(flag + ": expected a non-negative number, got '" + text +
+  if (llvm::StringRef(text).getAsDouble(value) || !(value >= 0) ||
+      !std::isfinite(value))
+    return makeError(flag + ": expected a finite number >= 0, got '" + text +
                      "'");
   return value;
 }
@@ -462,7 +464,10 @@ int benchCommand(const Args &args) {
       "results are checked against the reference.");
   parser.option("--db", &flags.dbPath, "DB",
                 "tuning database (missing/corrupt: fallback, one warning)");
-  parser.option("--tasks", &flags.tasks, "N", "tasks in the stream (200)", 1);
+  // Upper bounds: each device, core and backend is a model, a thread or a
+  // simulated queue held in memory; past these a run exhausts the machine.
+  parser.option("--tasks", &flags.tasks, "N", "tasks in the stream (200)", 1,
+                1000000);
   parser.option("--seed", &flags.seed, "S", "stream seed (1)", 0);
   parser.option("--repeat", &flags.repeat, "R",
                 "real mode: runs per policy, the median makespan is reported "
@@ -472,13 +477,13 @@ int benchCommand(const Args &args) {
                 "example names or .mlir paths (default: the 8-workload mix)");
   parser.option("--policies", &flags.policies, "P,...",
                 "only these policies");
-  parser.option("--hwacc", &flags.hwacc, "N", "hwacc devices (1)", 0);
+  parser.option("--hwacc", &flags.hwacc, "N", "hwacc devices (1)", 0, 256);
   parser.option("--hwacc-target", &flags.hwaccTarget, "T",
                 "hwacc target of the devices (hwacc or a .json)");
   parser.option("--cpu-cores", &flags.cpuCores, "N",
-                "cores of the CPU pool (0: all)", 0);
+                "cores of the CPU pool (0: all)", 0, 1024);
   parser.option("--cpu-threads-per-task", &flags.cpuThreadsPerTask, "K",
-                "cores each CPU task gets (1)", 1);
+                "cores each CPU task gets (1)", 1, 1024);
   parser.option("--transfer-gbps", &flags.transferGBps, "G",
                 "host<->hwacc bandwidth in GB/s for the transfer cost (16; 0: "
                 "none)");
@@ -491,7 +496,8 @@ int benchCommand(const Args &args) {
   parser.flag("--simulate", &flags.simulate,
               "virtual clock, no kernels: evaluate policies at scale");
   parser.option("--backends", &flags.backends, "N",
-                "--simulate: backends (half CPU pools, half hwacc; 8)", 2);
+                "--simulate: backends (half CPU pools, half hwacc; 8)", 2,
+                4096);
   parser.flag("--json", &flags.json, "one JSON object per policy on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
@@ -501,8 +507,9 @@ int benchCommand(const Args &args) {
   auto timeScale = parseDouble("--time-scale", flags.timeScale);
   if (!timeScale)
     return reportError(timeScale.takeError());
-  if (*timeScale <= 0)
-    return reportError(makeError("--time-scale: must be positive"));
+  if (*timeScale <= 0 || *timeScale > 1e6)
+    return reportError(makeError("--time-scale: must be positive and at most "
+                                 "1e6"));
   std::vector<std::string> paths;
   std::vector<double> weights;
   if (llvm::Error err = resolveMix(flags.workloads, paths, weights))
