@@ -723,6 +723,10 @@ std::unique_ptr<Database> openSqliteStore(const std::string &path,
   if (::stat(path.c_str(), &info) == 0) {
     if (S_ISDIR(info.st_mode))
       throw DbError("'" + path + "' is a directory, not a tuning database");
+    if (!S_ISREG(info.st_mode))
+      throw DbError("'" + path +
+                    "' is not a regular file (a device, a pipe), not a "
+                    "tuning database");
     if (!options.readOnly && ::access(path.c_str(), W_OK) != 0)
       throw DbError("tuning database '" + path + "' is not writable: " +
                     std::strerror(errno));
