@@ -894,9 +894,9 @@ private:
 
 } // namespace
 
-std::vector<std::string> removeStaleScratchFolders(const std::string &dir) {
+std::vector<std::string> removeStaleScratchFolders(const std::string &dir,
+                                                   llvm::StringRef prefix) {
   std::vector<std::string> removed;
-  llvm::StringRef prefix = kScratchPrefix;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {

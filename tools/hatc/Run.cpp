@@ -7,6 +7,7 @@
 #include "hatc/Lowering/CodeGen.h"
 #include "hatc/Lowering/Compiler.h"
 #include "hatc/Measure/Execute.h"
+#include "hatc/Measure/Harness.h"
 #include "hatc/Runtime/Cuda.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Support/Time.h"
@@ -21,10 +22,14 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <unistd.h>
 
 namespace hatc {
 
 namespace {
+
+/// `hatc run`'s scratch folders: "hatc-run-<pid>-<random>".
+constexpr const char *kRunScratchPrefix = "hatc-run";
 
 /// Removes the kernel's scratch folder however run() returns.
 struct ScratchDir {
@@ -121,9 +126,15 @@ int runCommand(const Args &args) {
   // The reference reads the workload as written, before any schedule.
   mlir::OwningOpRef<mlir::ModuleOp> original = workload.module->clone();
 
+  // Named with this process's pid: a run stopped by a signal leaves its
+  // folder (kernels), and the next run removes it once the pid is gone.
+  llvm::SmallString<128> temp;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
+  removeStaleScratchFolders(std::string(temp), kRunScratchPrefix);
   ScratchDir scratch;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory("hatc-run", scratch.path))
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          std::string(kRunScratchPrefix) + "-" + std::to_string(::getpid()),
+          scratch.path))
     return reportError(makeError("cannot create a scratch folder: " +
                                  ec.message()));
   watchdog->setScratchDir(std::string(scratch.path));

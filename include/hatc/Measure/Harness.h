@@ -64,6 +64,7 @@
 #include "hatc/Db/Record.h"
 #include "hatc/Measure/Execute.h"
 
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -176,9 +177,11 @@ inline constexpr const char *kScratchPrefix = "hatc-measure";
 /// by measurers whose process is gone (killed with SIGKILL, so no destructor
 /// ran): named with a pid that is not alive, and owned by this user.
 /// Folders of live processes, of other users and without a pid stay.
-/// makeProcessMeasurer calls it on the temporary folder. Returns the paths
-/// it removed.
-std::vector<std::string> removeStaleScratchFolders(const std::string &dir);
+/// makeProcessMeasurer calls it on the temporary folder, `hatc run` with its
+/// own prefix. Returns the paths it removed.
+std::vector<std::string>
+removeStaleScratchFolders(const std::string &dir,
+                          llvm::StringRef prefix = kScratchPrefix);
 
 /// `hatc-worker` next to the running executable (build/bin/hatc-worker for
 /// build/bin/hatc), found through /proc/self/exe.

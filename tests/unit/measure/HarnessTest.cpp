@@ -299,6 +299,10 @@ TEST(MeasureHarness, StaleScratchFoldersOfKilledMeasurersAreRemoved) {
   EXPECT_TRUE(llvm::sys::fs::exists(live + "/batch-1/c0/kernel.so"));
   EXPECT_TRUE(llvm::sys::fs::exists(noPid));
   EXPECT_TRUE(llvm::sys::fs::exists(other));
+  // `hatc run` cleans its own prefix's folders the same way.
+  EXPECT_EQ(removeStaleScratchFolders(std::string(tmp), "hatc-run"),
+            std::vector<std::string>{other});
+  EXPECT_TRUE(llvm::sys::fs::exists(live));
 
   // A measurer cleans up at start, and names its own folder by its pid.
   std::string stale =
