@@ -437,12 +437,15 @@ remeasureReplayed(const std::vector<db::Record> &log,
     }
     std::vector<MeasureResult> results = measurer->measure(requests);
     std::optional<db::Record> best;
-    size_t failed = 0;
+    size_t failed = 0, kept = 0;
     for (size_t i = 0; i < results.size(); ++i) {
       db::Record ours = tuner::makeRecord(inputs->workload, inputs->target,
                                           configs[i].first, configs[i].second,
                                           results[i]);
-      recorder.record(ours);
+      // A log of this machine and build already holds this very record:
+      // the database keeps the first measurement (said below).
+      if (!recorder.record(ours))
+        ++kept;
       if (!results[i].ok())
         ++failed;
       else if (!best || speedOf(ours) > speedOf(*best))
@@ -453,11 +456,17 @@ remeasureReplayed(const std::vector<db::Record> &log,
     const db::Record &theirs = *task.best.front();
     report << llvm::formatv(
         "{0}: measured {1} config{2} again on this machine: best {3} (the "
-        "log's best: {4} on {5}){6}\n",
+        "log's best: {4} on {5}){6}{7}\n",
         what, results.size(), results.size() == 1 ? "" : "s",
         best ? speedText(*best) : std::string("none ran"), speedText(theirs),
         theirs.targetFingerprint,
-        failed ? llvm::formatv(", {0} failed", failed).str() : std::string());
+        failed ? llvm::formatv(", {0} failed", failed).str() : std::string(),
+        kept ? llvm::formatv("; {0} of them already recorded on this "
+                             "machine with this build and thread count, "
+                             "whose first measurement the database keeps",
+                             kept)
+                   .str()
+             : std::string());
   }
   recorder.close();
   return stats;
