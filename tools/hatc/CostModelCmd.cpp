@@ -20,6 +20,7 @@
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Corpus.h"
+#include "hatc/Tuner/Recording.h"
 #include "hatc/Tuner/CrossTask.h"
 #include "hatc/Tuner/Tuner.h"
 
@@ -258,6 +259,9 @@ int modelCorpus(const Args &args) {
                                    errorMessage(std::move(err))));
   if (emitPath == "-" || dbPath.empty())
     return kExitOk;
+  // Opened once here (created when missing): a database every task would
+  // fail on (not one, damaged, a newer schema) is said once, up front.
+  tuner::openStore(dbPath).reset();
 
   // The workers load the tasks from a file: --emit's, else a scratch one.
   llvm::SmallString<128> scratch;
