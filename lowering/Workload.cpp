@@ -618,9 +618,9 @@ llvm::Expected<Workload> parseWorkload(MLIRContext &context,
   return parseFromSourceMgr(context, sourceMgr, bufferName, entryName);
 }
 
-llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
-                                               llvm::StringRef key,
-                                               llvm::StringRef ir) {
+llvm::Expected<Workload> storedWorkload(MLIRContext &context,
+                                        llvm::StringRef key,
+                                        llvm::StringRef ir) {
   // Which entry function of the file is this workload: the one whose key
   // matches (a file may hold several tasks).
   if (std::string problem = nestingProblem(ir); !problem.empty())
@@ -657,7 +657,7 @@ llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
       continue;
     }
     if (workload->key() == key)
-      return workload->hash();
+      return workload;
     keys.push_back(workload->key());
   }
   std::string why = !keys.empty() ? "it computes " + llvm::join(keys, ", ")
@@ -665,6 +665,15 @@ llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
                                           : "it has no public function";
   return makeError("its workload_ir has no function with workload key " +
                    key.str() + " (" + why + ")");
+}
+
+llvm::Expected<std::string> storedWorkloadHash(MLIRContext &context,
+                                               llvm::StringRef key,
+                                               llvm::StringRef ir) {
+  auto workload = storedWorkload(context, key, ir);
+  if (!workload)
+    return workload.takeError();
+  return workload->hash();
 }
 
 std::function<std::optional<std::string>(const std::string &,

@@ -11,6 +11,7 @@
 #include "Flags.h"
 #include "hatc/Db/Record.h"
 #include "hatc/Lowering/DefaultSchedule.h"
+#include "hatc/Lowering/Registration.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Support/Nesting.h"
 #include "hatc/Support/Time.h"
@@ -364,6 +365,7 @@ remeasureReplayed(const std::vector<db::Record> &log,
                   const RemeasureOptions &options, llvm::raw_ostream &report) {
   RemeasureStats stats;
   std::unique_ptr<Measurer> measurer;
+  std::unique_ptr<mlir::MLIRContext> context;
   tuner::Recorder recorder(options.dbPath, "");
   for (const ReplayedTask &task : tasksToRemeasure(log, options.top)) {
     std::string what = task.key + " on " + task.kind;
@@ -391,8 +393,22 @@ remeasureReplayed(const std::vector<db::Record> &log,
       if (!(out << std::flush))
         return makeError(std::string(irPath) + ": cannot write");
     }
+    // The function the log's key names (the IR may hold several).
+    if (!context) {
+      context = std::make_unique<mlir::MLIRContext>(
+          mlir::MLIRContext::Threading::DISABLED);
+      initContext(*context);
+    }
+    auto stored = storedWorkload(*context, task.key, task.ir);
+    if (!stored) {
+      report << what << ": not measured again ("
+             << llvm::toString(stored.takeError()) << ")\n";
+      stats.skipped += task.best.size();
+      continue;
+    }
     CompileRequest request;
     request.workloadPath = std::string(irPath);
+    request.entryName = stored->entryName;
     request.targetSpec = task.kind;
     auto inputs = loadCompileInputs(request);
     if (!inputs) {

@@ -135,10 +135,14 @@ std::string canonicalForm(mlir::Operation *linalgOp);
 /// "w1-" and 32 hex digits of xxh3-128 of `canonicalText`.
 std::string structuralHash(llvm::StringRef canonicalText);
 
-/// The hash of the workload stored as `ir` (a workload file's text, a
-/// record's workload_ir) whose key is `key`: its public function with that
-/// key. An error saying why when the IR does not parse or no function of it
-/// has that key.
+/// The workload stored as `ir` (a workload file's text, a record's
+/// workload_ir) whose key is `key`: its public function with that key. An
+/// error saying why when the IR does not parse or no function of it has
+/// that key.
+llvm::Expected<Workload> storedWorkload(mlir::MLIRContext &context,
+                                        llvm::StringRef key,
+                                        llvm::StringRef ir);
+/// storedWorkload's hash.
 llvm::Expected<std::string> storedWorkloadHash(mlir::MLIRContext &context,
                                                llvm::StringRef key,
                                                llvm::StringRef ir);
