@@ -459,7 +459,8 @@ remeasureReplayed(const std::vector<db::Record> &log,
                                           configs[i].first, configs[i].second,
                                           results[i]);
       // A log of this machine and build already holds this very record:
-      // the database keeps the first measurement (said below).
+      // the database keeps one of the two, the one that summarizes more
+      // measurements (said below).
       if (!recorder.record(ours))
         ++kept;
       if (!results[i].ok())
@@ -478,8 +479,9 @@ remeasureReplayed(const std::vector<db::Record> &log,
         theirs.targetFingerprint,
         failed ? llvm::formatv(", {0} failed", failed).str() : std::string(),
         kept ? llvm::formatv("; {0} of them already recorded on this "
-                             "machine with this build and thread count, "
-                             "whose first measurement the database keeps",
+                             "machine with this build and thread count (the "
+                             "database keeps one record of each: the one of "
+                             "more measurements)",
                              kept)
                    .str()
              : std::string());
