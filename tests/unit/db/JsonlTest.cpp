@@ -139,6 +139,10 @@ TEST_F(DbJsonl, RefusesALineNestedTooDeepButNotBracketsInStrings) {
                 "nests brackets more than 1000 levels deep"),
             std::string::npos);
   EXPECT_EQ(nestingDepth(tooDeep), kMaxNesting + 1);
+  // MLIR: types nest in <...>; an arrow, >= and <= are no brackets.
+  EXPECT_EQ(nestingDepth("tensor<4xvector<8xf32>>"), 2u);
+  EXPECT_EQ(nestingDepth("(i32) -> i32 (f32) -> f32"), 1u);
+  EXPECT_EQ(nestingDepth("affine_set<(d0) : (d0 - 1 >= 0)> <<>>"), 2u);
 }
 
 TEST_F(DbJsonl, WriterAppendsWholeFlushedLines) {

@@ -2,6 +2,7 @@
 """deep.py KIND N [LOG] : writes to stdout an input nested N levels deep.
 
   mlir    a workload whose constant carries an attribute [[[...]]]
+  type    a workload whose argument's type is tensor<tensor<...f32>>
   config  a config {"sketch": ..., "x": [[[...]]]}
   logline LOG's first record with [[[...]]] in its extras
   logir   LOG's first record whose workload_ir carries the mlir above
@@ -26,6 +27,9 @@ if kind == "mlir":
     print("func.func @f() -> tensor<4xf32> {\n"
           f"  %c = arith.constant {{x = {deep}}} dense<1.0> : tensor<4xf32>\n"
           "  return %c : tensor<4xf32>\n}")
+elif kind == "type":
+    print("func.func @f(%a: " + "tensor<" * n + "f32" + ">" * n + ") {\n"
+          "  return\n}")
 elif kind == "config":
     print(json.dumps({"sketch": "cpu_matmul"})[:-1] + f', "x": {deep}}}')
 elif kind == "logline":
