@@ -460,11 +460,19 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
           matches.push_back(match);
       }))
     return std::move(err);
+  // Whether a match in the func selects one of the task's ops (or may: by
+  // interface), and the op names the func-level matches ask for: a script
+  // whose matches name ops but none of the task's is another op's schedule
+  // (a record of the wrong op), which would leave this task unscheduled.
+  bool touchesTask = false;
+  llvm::SetVector<llvm::StringRef> namedElsewhere;
   for (transform::MatchOp match : matches) {
     ArrayAttr names = match.getOpsAttr();
     if (!names || match.getInterfaceAttr() ||
-        match.getFilterOperandTypesAttr())
+        match.getFilterOperandTypesAttr()) {
+      touchesTask |= !names;
       continue;
+    }
     if (isTaskFuncMatch(match)) { // the schedule scoped to @task
       match.setOpAttrsAttr(DictionaryAttr::get(
           context, {NamedAttribute(StringAttr::get(context, "sym_name"),
@@ -503,8 +511,15 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
         continue;
       selected.push_back(p);
     }
-    if (selected.empty())
-      continue; // ops the script made itself: left as written
+    if (selected.empty()) { // ops the script made itself: left as written
+      for (Attribute name : names)
+        if (StringRef op = cast<StringAttr>(name).getValue();
+            op != func::FuncOp::getOperationName() &&
+            op != ModuleOp::getOperationName())
+          namedElsewhere.insert(op);
+      continue;
+    }
+    touchesTask = true;
     OpBuilder b(match);
     SmallVector<Value> handles;
     for (size_t p : selected) {
@@ -528,6 +543,14 @@ llvm::Expected<std::string> retargetScript(const ModelTask &task,
     match.getResult().replaceAllUsesWith(replacement);
     match.erase();
   }
+  if (!touchesTask && !namedElsewhere.empty())
+    return makeError(
+        "its script matches none of the task's ops (it matches " +
+        llvm::join(namedElsewhere, ", ") + "; the task's ops are " +
+        llvm::join(llvm::SetVector<llvm::StringRef>(task.opNames.begin(),
+                                                    task.opNames.end()),
+                   ", ") +
+        "): a schedule of another op");
   return script.finish();
 }
 

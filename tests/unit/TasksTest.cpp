@@ -379,6 +379,35 @@ TEST(Tasks, TunedScriptThatLeavesItsContractionScalarIsNoted) {
   EXPECT_EQ(noteOf(*vectorizing), "");
 }
 
+TEST(Tasks, ScriptOfAnotherOpFallsBackToTheDefault) {
+  auto model = parseWorkload(test::context(), kFoldModel, "fold.mlir");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  auto tasks = extractTasks(*model);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ((*tasks)[0].anchorOp, "linalg.matmul");
+  // A conv's schedule recorded for the matmul task (a log of the wrong
+  // op): it applies (its match finds nothing), and would leave the matmul
+  // as scalar loops.
+  ScriptBuilder conv("test: a conv's schedule");
+  conv.tileFor(conv.match({"linalg.conv_2d_nhwc_hwcf"}), {0, 2});
+  std::string convScript = conv.finish();
+  auto schedule = buildModelSchedule(
+      *model, *tasks, TargetKind::Cpu,
+      [&](const ModelTask &task) -> std::optional<TunedScript> {
+        if (task.anchorOp == "linalg.matmul")
+          return TunedScript{convScript, "db"};
+        return std::nullopt;
+      },
+      2);
+  ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  EXPECT_EQ(schedule->sources[0], "default (fallback)");
+  EXPECT_EQ(schedule->notes[0],
+            "its db schedule does not apply in the model: its script matches "
+            "none of the task's ops (it matches linalg.conv_2d_nhwc_hwcf; "
+            "the task's ops are linalg.fill, linalg.matmul): a schedule of "
+            "another op");
+}
+
 } // namespace
 
 // A softmax over rows of 8 (max, exp, sum, divide) whose fills sit above
