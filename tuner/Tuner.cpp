@@ -622,8 +622,13 @@ void Tuner::run() {
     double elapsed = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-    if (options.timeBudgetS > 0 && elapsed >= options.timeBudgetS)
+    // The first batch always runs: a budget shorter than one batch would
+    // otherwise end the session with nothing measured and nothing said.
+    if (options.timeBudgetS > 0 && elapsed >= options.timeBudgetS &&
+        done > 0) {
+      stoppedByTimeBudget = true;
       return;
+    }
     if (options.earlyStop > 0 &&
         std::all_of(sinceImprovement.begin(), sinceImprovement.end(),
                     [&](int64_t n) { return n >= options.earlyStop; }))

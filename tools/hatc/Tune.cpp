@@ -57,13 +57,18 @@ extern "C" void onInterrupt(int signo) {
 /// The public functions with a body: each is a task.
 llvm::Expected<std::vector<std::string>> entriesOf(mlir::MLIRContext &context,
                                                    const std::string &path) {
-  if (auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true))
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (buffer)
     if (std::string problem = nestingProblem((*buffer)->getBuffer());
         !problem.empty())
       return makeError(path + ": " + problem);
   DiagnosticCapture capture(&context);
+  // Parsed from the text read above (a file that does not read: the
+  // parser's own message).
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
+      buffer ? mlir::parseSourceString<mlir::ModuleOp>(
+                   (*buffer)->getBuffer(), mlir::ParserConfig(&context), path)
+             : mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
   if (!module)
     return capture.takeError("");
   std::vector<std::string> names;
@@ -268,7 +273,8 @@ int tuneCommand(const Args &args) {
   parser.option("--log", &logPath, "L.jsonl", "also append records here");
   parser.option("--seed", &seed, "S", "one seed makes a run reproducible", 0);
   parser.option("--time-budget", &timeBudget, "SECONDS",
-                "stop after this long (default: no limit)");
+                "stop after this long, between batches; the first batch always "
+                "runs (default: no limit)");
   parser.option("--batch", &batch, "N", "configs per measured batch (8)", 1);
   parser.option("--search", &search, "S",
                 "xgboost (default), random-model (ablation) or random");
@@ -609,7 +615,8 @@ int tuneCommand(const Args &args) {
                             {"default_latency_s", before},
                             {"speedup", after > 0 ? before / after : 0.0},
                             {"tasks_timed", counted},
-                            {"interrupted", tuner.wasInterrupted()}};
+                            {"interrupted", tuner.wasInterrupted()},
+                            {"time_budget_spent", tuner.ranOutOfTime()}};
       llvm::outs() << out.dump() << "\n";
     } else {
       llvm::outs() << llvm::formatv(
@@ -633,7 +640,8 @@ int tuneCommand(const Args &args) {
                             {"default_gflops", s.defaultThroughput},
                             {"speedup", speedupOf(s)},
                             {"best_config", s.bestConfig},
-                            {"interrupted", tuner.wasInterrupted()}};
+                            {"interrupted", tuner.wasInterrupted()},
+                            {"time_budget_spent", tuner.ranOutOfTime()}};
       nlohmann::json errors = nlohmann::json::object();
       for (const auto &[code, count] : s.errorCounts)
         errors[db::errorCodeName(code)] = count;
@@ -672,6 +680,11 @@ int tuneCommand(const Args &args) {
     anyFailed = true;
     llvm::errs() << failureSummary(s, request) << "\n";
   }
+  if (tuner.ranOutOfTime())
+    llvm::errs() << "hatc tune: the time budget (" << timeBudget
+                 << " s) ran out after " << tuner.trialsDone()
+                 << " trials of this run; running again goes on from "
+                 << db::Database::displayName(dbPath) << "\n";
   if (tuner.wasInterrupted()) {
     std::string command = resumeCommandPrefix(farmRun);
     for (const std::string &a : args)

@@ -175,6 +175,9 @@ public:
   /// estimate).
   std::vector<TaskProgress> progress() const;
   bool wasInterrupted() const { return stoppedByInterrupt; }
+  /// Whether the search ended on TuneOptions::timeBudgetS (after at least
+  /// one batch) before its trials were done.
+  bool ranOutOfTime() const { return stoppedByTimeBudget; }
 
 private:
   struct Candidate {
@@ -277,6 +280,7 @@ private:
   int64_t done = 0;
   bool searching = false; // past the first read of the database
   bool stoppedByInterrupt = false;
+  bool stoppedByTimeBudget = false;
   double ownSampleWeight = 1; // kOwnSampleWeight with a cross-task prior
   std::vector<cost_model::Sample> prior; // other tasks' samples, if any
 };
