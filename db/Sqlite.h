@@ -180,9 +180,18 @@ public:
     // immutable (no locks, no -shm). Nobody can be writing it there either,
     // short of another user with more rights.
     std::string name = dbPath;
+    // A read-only connection cannot remove the -wal and -shm files it
+    // created when it closes (they stayed next to a database that was only
+    // read); where the file can be written, it is opened for writing (never
+    // created) and kept to reads by `PRAGMA query_only`, so the last
+    // connection to close cleans up as a writer does.
+    bool queryOnly = false;
     if (readOnly && !folderWritable(dbPath)) {
       name = "file:" + uriEscape(dbPath) + "?immutable=1";
       flags |= SQLITE_OPEN_URI;
+    } else if (readOnly && ::access(dbPath.c_str(), W_OK) == 0) {
+      flags = SQLITE_OPEN_READWRITE;
+      queryOnly = true;
     }
     int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX,
                              nullptr);
@@ -194,6 +203,14 @@ public:
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, busyTimeoutMs);
+    if (queryOnly && sqlite3_exec(db, "PRAGMA query_only = ON", nullptr,
+                                  nullptr, nullptr) != SQLITE_OK) {
+      std::string message = sqlite3_errmsg(db);
+      sqlite3_close_v2(db);
+      db = nullptr;
+      throw DbError("cannot open tuning database '" + dbPath +
+                    "' for reading: " + message);
+    }
   }
   ~Connection() {
     // Statements first: sqlite3_close refuses to close with live statements.

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/xxhash.h"
 
@@ -170,10 +171,21 @@ std::string RecordChecker::checkScript(const std::string &script) {
 }
 
 Recorder::Recorder(const std::string &dbPath, const std::string &logPath) {
-  if (!dbPath.empty())
-    db = openStore(dbPath);
+  // The log first: a log that cannot be opened leaves no new, empty
+  // database behind; a database that cannot be opened, no new empty log.
+  bool newLog = !logPath.empty() && !llvm::sys::fs::exists(logPath);
   if (!logPath.empty())
     log.emplace(logPath, db::JsonlWriter::Options{/*fsyncEachRecord=*/false});
+  try {
+    if (!dbPath.empty())
+      db = openStore(dbPath);
+  } catch (...) {
+    log.reset();
+    uint64_t size = 1;
+    if (newLog && !llvm::sys::fs::file_size(logPath, size) && size == 0)
+      llvm::sys::fs::remove(logPath);
+    throw;
+  }
 }
 
 bool Recorder::record(const db::Record &record) {

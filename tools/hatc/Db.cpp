@@ -359,6 +359,10 @@ int dbCopy(const Args &args) {
     return reportError(
         makeError("hatc db copy: --from and --to are the same database"));
   auto source = openExisting(from, /*readOnly=*/true);
+  // A copy that fails before it wrote anything (a source record that does
+  // not read) leaves no new, empty database file behind.
+  bool newFile =
+      !db::Database::isServerSpec(to) && !llvm::sys::fs::exists(to);
   auto target = tuner::openStore(to);
   constexpr size_t kBatch = 500;
   std::vector<db::Record> batch;
@@ -368,13 +372,22 @@ int dbCopy(const Args &args) {
       copied += result.inserted;
     batch.clear();
   };
-  source->forEachRecord([&](const db::Record &record) {
-    ++read;
-    batch.push_back(record);
-    if (batch.size() == kBatch)
-      flush();
-  });
-  flush();
+  try {
+    source->forEachRecord([&](const db::Record &record) {
+      ++read;
+      batch.push_back(record);
+      if (batch.size() == kBatch)
+        flush();
+    });
+    flush();
+  } catch (...) {
+    if (newFile && copied == 0) {
+      target.reset();
+      for (const char *suffix : {"", "-wal", "-shm"})
+        llvm::sys::fs::remove(to + suffix);
+    }
+    throw;
+  }
   if (json) {
     llvm::outs() << nlohmann::json{{"from", source->path()},
                                    {"to", target->path()},
