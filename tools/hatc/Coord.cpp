@@ -23,6 +23,7 @@
 #include "hatc/Support/Error.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -91,10 +92,11 @@ std::vector<std::string> splitList(const std::string &text) {
 
 /// Resolves the mix: names from the default mix (or given by --workloads,
 /// as example names or .mlir paths) to paths and weights.
-llvm::Error resolveMix(const std::string &list, std::vector<std::string> &paths,
+llvm::Error resolveMix(const std::string &list, bool given,
+                       std::vector<std::string> &paths,
                        std::vector<double> &weights) {
   std::string examples = configsDir() + "/../examples/";
-  if (list.empty()) {
+  if (!given) {
     for (const MixEntry &entry : kDefaultMix) {
       paths.push_back(examples + entry.name + ".mlir");
       weights.push_back(entry.weight);
@@ -106,13 +108,23 @@ llvm::Error resolveMix(const std::string &list, std::vector<std::string> &paths,
     for (const MixEntry &entry : kDefaultMix)
       if (name == entry.name)
         weight = entry.weight;
-    paths.push_back(llvm::StringRef(name).ends_with(".mlir")
-                        ? name
-                        : examples + name + ".mlir");
+    // A name with a '/' or a .mlir suffix is a file; anything else names
+    // one of examples/.
+    bool isFile = llvm::StringRef(name).ends_with(".mlir") ||
+                  name.find('/') != std::string::npos;
+    std::string path = isFile ? name : examples + name + ".mlir";
+    if (!llvm::sys::fs::is_regular_file(path))
+      return makeError(
+          isFile ? "--workloads: '" + name + "' is not a workload file"
+                 : "--workloads: no example named '" + name +
+                       "' (a name of examples/ without .mlir, or a .mlir "
+                       "path)");
+    paths.push_back(path);
     weights.push_back(weight);
   }
   if (paths.empty())
-    return makeError("--workloads: empty list");
+    return makeError("--workloads: empty list (leave the flag out for the "
+                     "default mix)");
   return llvm::Error::success();
 }
 
@@ -183,12 +195,16 @@ llvm::Expected<double> parseDouble(const std::string &flag,
   return value;
 }
 
-std::vector<PolicyKind> policiesOf(const BenchFlags &flags,
+/// The policies to run. Without hwacc devices (`--hwacc 0`) all-hwacc is
+/// left out: it would be all-cpu under another name.
+std::vector<PolicyKind> policiesOf(const BenchFlags &flags, bool hasHwacc,
                                    llvm::Error &error) {
   // Dynamic last: its gain is computed against the static runs before it.
   std::vector<PolicyKind> kinds = {PolicyKind::AllCpu, PolicyKind::AllHwacc,
                                    PolicyKind::RoundRobin,
                                    PolicyKind::StaticByOp, PolicyKind::Dynamic};
+  if (!hasHwacc)
+    llvm::erase(kinds, PolicyKind::AllHwacc);
   if (flags.policies.empty())
     return kinds;
   kinds.clear();
@@ -198,6 +214,11 @@ std::vector<PolicyKind> policiesOf(const BenchFlags &flags,
       error = makeError("--policies: unknown policy '" + name +
                         "' (dynamic, all-cpu, all-hwacc, round-robin, "
                         "static-by-op)");
+      return {};
+    }
+    if (*kind == PolicyKind::AllHwacc && !hasHwacc) {
+      error = makeError("--policies: all-hwacc needs a hwacc device (this "
+                        "run has --hwacc 0)");
       return {};
     }
     kinds.push_back(*kind);
@@ -237,7 +258,7 @@ int simulateBench(const BenchFlags &flags, const std::vector<std::string> &paths
   std::vector<StreamTask> stream =
       makeStream(infos->size(), weights, size_t(flags.tasks), uint64_t(flags.seed));
   llvm::Error error = llvm::Error::success();
-  std::vector<PolicyKind> kinds = policiesOf(flags, error);
+  std::vector<PolicyKind> kinds = policiesOf(flags, /*hasHwacc=*/true, error);
   if (error)
     return reportError(std::move(error));
   std::vector<RunSummary> runs;
@@ -367,7 +388,7 @@ int realBench(const BenchFlags &flags, const std::vector<std::string> &paths,
   std::vector<StreamTask> stream =
       makeStream(ids.size(), weights, size_t(flags.tasks), uint64_t(flags.seed));
   llvm::Error error = llvm::Error::success();
-  std::vector<PolicyKind> kinds = policiesOf(flags, error);
+  std::vector<PolicyKind> kinds = policiesOf(flags, flags.hwacc > 0, error);
   if (error)
     return reportError(std::move(error));
   std::vector<RunSummary> runs;
@@ -510,9 +531,15 @@ int benchCommand(const Args &args) {
   if (*timeScale <= 0 || *timeScale > 1e6)
     return reportError(makeError("--time-scale: must be positive and at most "
                                  "1e6"));
+  // Flags checked before anything is compiled.
+  llvm::Error policyError = llvm::Error::success();
+  policiesOf(flags, flags.simulate || flags.hwacc > 0, policyError);
+  if (policyError)
+    return reportError(std::move(policyError));
   std::vector<std::string> paths;
   std::vector<double> weights;
-  if (llvm::Error err = resolveMix(flags.workloads, paths, weights))
+  if (llvm::Error err = resolveMix(flags.workloads, parser.given("--workloads"), paths,
+                                    weights))
     return reportError(std::move(err));
   double bytesPerS = *transfer * 1e9;
   if (flags.simulate)
