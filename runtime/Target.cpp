@@ -151,7 +151,7 @@ llvm::Expected<Target> resolveTarget(const std::string &spec) {
   if (!buffer)
     return makeError(path + ": cannot read target: " +
                      buffer.getError().message());
-  if (std::string problem = nestingProblem((*buffer)->getBuffer().str());
+  if (std::string problem = nestingProblem((*buffer)->getBuffer());
       !problem.empty())
     return makeError(path + ": " + problem);
   nlohmann::json json = nlohmann::json::parse(

@@ -263,7 +263,7 @@ llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request) {
     if (!buffer)
       return makeError(request.configPath + ": cannot read: " +
                        buffer.getError().message());
-    if (std::string problem = nestingProblem((*buffer)->getBuffer().str());
+    if (std::string problem = nestingProblem((*buffer)->getBuffer());
         !problem.empty())
       return makeError(request.configPath + ": " + problem);
     knobs = nlohmann::json::parse((*buffer)->getBuffer().begin(),
