@@ -95,6 +95,9 @@ void buildCpuBufferizePipeline(OpPassManager &pm,
   // A result written through views of its buffer (a packed matmul's
   // expand_shape, collapsed back) returns the allocation itself.
   pm.addPass(createCanonicalizerPass());
+  // An input returned as an output, or a buffer returned twice, gets a copy
+  // of its own (the out-param pass below crashes on either).
+  pm.addNestedPass<func::FuncOp>(createDistinctResultBuffers());
   // buffer-results-to-out-params{hoist-static-allocs=1}
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;

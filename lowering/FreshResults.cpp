@@ -1,9 +1,11 @@
-//===- FreshResults.cpp - Every function result from its own linalg op ----===//
+//===- FreshResults.cpp - Every function result its own op and buffer ----===//
 //
-//   return %v (not a linalg result, or returned twice)
-//     -> return (identity linalg.generic copy of %v)
+//   tensors:  return %v (not a linalg result, or returned twice)
+//               -> return (identity linalg.generic copy of %v)
+//   memrefs:  return %arg / %buf twice -> return (alloc + copy of it)
 //
-// See the pass description in Passes.td.
+// See the pass descriptions (FreshResults, DistinctResultBuffers) in
+// Passes.td.
 //
 //===----------------------------------------------------------------------===//
 #include "hatc/Lowering/Passes.h"
@@ -12,6 +14,7 @@ using namespace mlir;
 
 namespace hatc {
 #define GEN_PASS_DEF_FRESHRESULTS
+#define GEN_PASS_DEF_DISTINCTRESULTBUFFERS
 #include "hatc/Lowering/Passes.h.inc"
 } // namespace hatc
 
@@ -51,6 +54,38 @@ public:
         if (!fresh || llvm::is_contained(seen, value))
           operand.set(identityCopy(b, ret.getLoc(), value));
         seen.push_back(value);
+      }
+    });
+  }
+};
+
+class DistinctResultBuffersPass
+    : public impl::DistinctResultBuffersBase<DistinctResultBuffersPass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    getOperation().walk([](func::ReturnOp ret) {
+      OpBuilder b(ret);
+      Location loc = ret.getLoc();
+      SmallVector<Value> seen;
+      for (OpOperand &operand : ret->getOpOperands()) {
+        Value value = operand.get();
+        auto type = dyn_cast<MemRefType>(value.getType());
+        if (!type)
+          continue;
+        bool again = llvm::is_contained(seen, value);
+        seen.push_back(value);
+        if ((!again && !isa<BlockArgument>(value)) ||
+            !type.getLayout().isIdentity())
+          continue;
+        SmallVector<Value> sizes;
+        for (int64_t d = 0; d < type.getRank(); ++d)
+          if (type.isDynamicDim(d))
+            sizes.push_back(b.create<memref::DimOp>(loc, value, d));
+        Value copy = b.create<memref::AllocOp>(loc, type, sizes);
+        b.create<memref::CopyOp>(loc, value, copy);
+        operand.set(copy);
       }
     });
   }

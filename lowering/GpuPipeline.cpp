@@ -51,6 +51,7 @@ void buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
   // Results become out-params, so the caller passes every buffer (device
   // memory), temporaries between launches are allocated on the device, and
   // no host code touches data.
+  pm.addNestedPass<func::FuncOp>(createDistinctResultBuffers());
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));

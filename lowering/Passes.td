@@ -917,4 +917,29 @@ def FreshResults : Pass<"hatc-fresh-results", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def DistinctResultBuffers
+    : Pass<"hatc-distinct-result-buffers", "mlir::func::FuncOp"> {
+  let summary = "Give every returned buffer its own allocation";
+  let description = [{
+    Run after bufferization, before `buffer-results-to-out-params`: a
+    returned memref that is a block argument (an input returned as an
+    output), or that the return lists a second time, is copied into a new
+    `memref.alloc` and the copy returned. MLIR 19's out-param pass with
+    `hoist-static-allocs` crashes on both (it asks a block argument for its
+    defining op, and erases one allocation twice); after this pass every
+    returned buffer is an allocation of its own or a view it copies out.
+
+    ```mlir
+    return %arg0, %alloc, %alloc : memref<4xf32>, memref<4xf32>, memref<4xf32>
+    // becomes
+    %a = memref.alloc() : memref<4xf32>
+    memref.copy %arg0, %a : memref<4xf32> to memref<4xf32>
+    %b = memref.alloc() : memref<4xf32>
+    memref.copy %alloc, %b : memref<4xf32> to memref<4xf32>
+    return %a, %alloc, %b : memref<4xf32>, memref<4xf32>, memref<4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // HATC_LOWERING_PASSES_TD

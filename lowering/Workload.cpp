@@ -135,9 +135,14 @@ bool isLowerableBodyOp(Operation *op) {
 llvm::Error validateEntry(func::FuncOp entry, std::string &uncheckable) {
   bool sawLinalg = false;
   auto noteUncheckable = [&](Operation *op) {
-    if (uncheckable.empty())
-      uncheckable = "'" + op->getName().getStringRef().str() + "' at " +
-                    formatLocation(op->getLoc());
+    if (!uncheckable.empty())
+      return;
+    // A file position, else the ONNX node the importer named the op after.
+    std::string where = formatLocation(op->getLoc());
+    if (auto name = dyn_cast<NameLoc>(op->getLoc()); name && where.empty())
+      where = "node '" + name.getName().str() + "'";
+    uncheckable = "'" + op->getName().getStringRef().str() + "'" +
+                  (where.empty() ? "" : " at " + where);
   };
   for (Operation &op : entry.getBody().front()) {
     if (isa<func::ReturnOp, tensor::EmptyOp, arith::ConstantOp>(op))

@@ -793,6 +793,21 @@ def lit_unsupported():
     return model, [], {}
 
 
+def lit_passthrough():
+    """Outputs that compute nothing next to one that does: the input itself,
+    an Identity of it, and x @ w (once a crash in lowering: an input returned
+    as a result, or one buffer returned twice)."""
+    b = Builder(15)
+    b.node("Identity", ["x"], ["same"], name="identity")
+    b.node("MatMul", ["x", b.weight("w", [8, 6])], ["prod"], name="matmul")
+    model = b.model("lit_passthrough", [tensor_info("x", [4, 8])],
+                    [tensor_info("x", [4, 8]), tensor_info("same", [4, 8]),
+                     tensor_info("prod", [4, 6])], 13)
+    (x,) = random_inputs(115, [[4, 8]])
+    w = numpy_helper.to_array(b.inits[0])
+    return model, [x], {"expected": [x, x, (x @ w).astype(np.float32)]}
+
+
 def lit_twice_written():
     """Two nodes writing one value: not valid ONNX (graphs are SSA)."""
     b = Builder(14)
@@ -1068,6 +1083,7 @@ LIT_MODELS = {
     "lit_int_div": lit_int_div,
     "lit_unsupported": lit_unsupported,
     "lit_twice_written": lit_twice_written,
+    "lit_passthrough": lit_passthrough,
     "lit_overcrop": lit_overcrop,
     "lit_opset18": lit_opset18,
     "lit_dynamic": lit_dynamic,
