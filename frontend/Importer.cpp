@@ -19,9 +19,11 @@
 #include "llvm/Support/Path.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/defs/schema.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -831,6 +833,34 @@ GraphImporter::run(onnx::ModelProto &model) {
   const ConverterRegistry &registry = converterRegistry();
   for (const auto &node : graph.node()) {
     NodeContext node_(importer, node, *opset);
+    // As many inputs and outputs as the op's ONNX schema allows (a Div of
+    // one input was taken for a copy of it; a MatMul of one read past its
+    // inputs, a protobuf CHECK failure).
+    if (const onnx::OpSchema *schema =
+            onnx::OpSchemaRegistry::Schema(node.op_type(), int(*opset))) {
+      auto count = [](int n, const char *noun) {
+        return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+      };
+      auto range = [](int low, int high) {
+        if (low == high)
+          return std::to_string(low);
+        if (high == std::numeric_limits<int>::max())
+          return std::to_string(low) + " or more";
+        return std::to_string(low) + " to " + std::to_string(high);
+      };
+      if (node.input_size() < schema->min_input() ||
+          node.input_size() > schema->max_input())
+        return error(llvm::toString(node_.error(
+            "has " + count(node.input_size(), "input") + "; " +
+            node.op_type() + " takes " +
+            range(schema->min_input(), schema->max_input()))));
+      if (node.output_size() < schema->min_output() ||
+          node.output_size() > schema->max_output())
+        return error(llvm::toString(node_.error(
+            "has " + count(node.output_size(), "output") + "; " +
+            node.op_type() + " gives " +
+            range(schema->min_output(), schema->max_output()))));
+    }
     for (int i = 0; i < node.input_size(); ++i)
       if (!node.input(i).empty() && !importer.has(node.input(i)))
         return error(llvm::toString(
@@ -934,8 +964,9 @@ GraphImporter::run(onnx::ModelProto &model) {
       }
   }
   if (failed(verify(*module)))
-    return error("the imported IR does not verify (an importer bug; please "
-                 "report it with the model)");
+    return error("the imported IR does not verify: a node's inputs are of "
+                 "types its op does not take (the model's error), or an "
+                 "importer bug (please report it with the model)");
   return module;
 }
 

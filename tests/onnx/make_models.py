@@ -808,6 +808,16 @@ def lit_passthrough():
     return model, [x], {"expected": [x, x, (x @ w).astype(np.float32)]}
 
 
+def lit_bad_arity(op, count):
+    """A node with more or fewer inputs than its op takes (not valid ONNX)."""
+    def make():
+        b = Builder(16)
+        b.node(op, ["x"] * count, ["y"], name="odd")
+        return b.model("lit_bad_arity", [tensor_info("x", [4, 4])],
+                       [tensor_info("y", [4, 4])], 13), [], {}
+    return make
+
+
 def lit_twice_written():
     """Two nodes writing one value: not valid ONNX (graphs are SSA)."""
     b = Builder(14)
@@ -1084,6 +1094,8 @@ LIT_MODELS = {
     "lit_unsupported": lit_unsupported,
     "lit_twice_written": lit_twice_written,
     "lit_passthrough": lit_passthrough,
+    "lit_matmul_one_input": lit_bad_arity("MatMul", 1),
+    "lit_sub_three_inputs": lit_bad_arity("Sub", 3),
     "lit_overcrop": lit_overcrop,
     "lit_opset18": lit_opset18,
     "lit_dynamic": lit_dynamic,
