@@ -248,11 +248,15 @@ Config SearchSpace::crossover(const Config &a, const Config &b,
 
 std::optional<std::string>
 SearchSpace::invalidReason(const Config &config) const {
-  const Sketch *sketch =
-      config.is_object() ? find(config.value("sketch", "")) : nullptr;
+  if (!config.is_object())
+    return std::string("a config is a JSON object of knobs, {\"sketch\": "
+                       "NAME, ...}");
+  auto name = config.find("sketch");
+  if (name == config.end() || !name->is_string())
+    return std::string("its \"sketch\" is missing or not a string");
+  const Sketch *sketch = find(name->get<std::string>());
   if (!sketch)
-    return "no sketch '" +
-           (config.is_object() ? config.value("sketch", "?") : "?") +
+    return "no sketch '" + name->get<std::string>() +
            "' for this workload and target";
   return sketch->invalidReason(config);
 }

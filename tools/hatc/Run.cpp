@@ -18,6 +18,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -101,9 +102,13 @@ int runCommand(const Args &args) {
                                  "input: drop --repeat"));
   request.inputsDir = inputsDir;
   double rtol = 0, atol = 0;
-  if (llvm::StringRef(rtolText).getAsDouble(rtol) || rtol < 0 ||
-      llvm::StringRef(atolText).getAsDouble(atol) || atol < 0)
-    return reportError(makeError("--rtol and --atol expect numbers >= 0"));
+  if (llvm::StringRef(rtolText).getAsDouble(rtol) || !(rtol >= 0) ||
+      !std::isfinite(rtol) ||
+      llvm::StringRef(atolText).getAsDouble(atol) || !(atol >= 0) ||
+      !std::isfinite(atol))
+    return reportError(makeError("--rtol and --atol expect finite numbers "
+                                 ">= 0, got '" + rtolText + "' and '" +
+                                 atolText + "'"));
   auto compileLimit = compileTimeoutSeconds(request);
   if (!compileLimit)
     return reportError(compileLimit.takeError());

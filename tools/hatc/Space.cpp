@@ -47,6 +47,9 @@ int spaceCommand(const Args &args) {
                                  inputs->workload.key() + " on " +
                                  targetKindName(inputs->target.kind)));
 
+  if (parser.given("--script") && scriptFor.empty())
+    return reportError(makeError("--script: expects a config (JSON text or "
+                                 "a .json file), got ''"));
   if (!scriptFor.empty()) {
     std::string text = scriptFor;
     if (llvm::StringRef(scriptFor).ends_with(".json")) {
