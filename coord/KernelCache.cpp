@@ -6,6 +6,7 @@
 #include "hatc/Lowering/Registration.h"
 #include "hatc/Lowering/Schedule.h"
 #include "hatc/Lowering/Workload.h"
+#include "hatc/Measure/Harness.h"
 #include "hatc/Measure/Reference.h"
 #include "hatc/Support/Error.h"
 
@@ -106,10 +107,14 @@ describeWorkloads(const std::vector<std::string> &paths) {
 llvm::Expected<std::shared_ptr<CompiledKernel>>
 KernelCache::compile(size_t index, const BackendSpec &backend,
                      const std::string &script, const std::string &stem) {
-  if (impl->dir.empty())
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("hatc-coord", impl->dir))
-      return makeError("cannot create a kernel cache folder: " + ec.message());
+  if (impl->dir.empty()) {
+    // Named with the pid: one a signal left is removed by the next bench.
+    auto folder = createScratchFolder("hatc-coord");
+    if (!folder)
+      return makeError("the kernel cache: " +
+                       llvm::toString(folder.takeError()));
+    impl->dir = *folder;
+  }
   const Workload &source = impl->pristine[index];
   // Compiling mutates the module: every compile starts from a fresh load.
   auto workload = loadWorkload(impl->context, source.path, source.entryName);

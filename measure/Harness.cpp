@@ -925,6 +925,21 @@ std::vector<std::string> removeStaleScratchFolders(const std::string &dir,
   return removed;
 }
 
+llvm::Expected<std::string> createScratchFolder(llvm::StringRef prefix) {
+  llvm::SmallString<128> temp;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
+  removeStaleScratchFolders(std::string(temp), prefix);
+  llvm::SmallString<128> path;
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          prefix + "-" + std::to_string(::getpid()), path))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "cannot create a scratch folder in " + std::string(temp) +
+            (std::getenv("TMPDIR") ? " ($TMPDIR)" : "") + ": " +
+            ec.message());
+  return std::string(path);
+}
+
 llvm::Expected<std::unique_ptr<Measurer>>
 makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
   if (!llvm::sys::fs::can_execute(workerPath) ||
@@ -935,18 +950,12 @@ makeProcessMeasurer(const std::string &workerPath, MeasureOptions options) {
   // A tune killed with SIGKILL never ran its destructor: its scratch folder
   // (possibly gigabytes of kernels) is still there. The folder names carry
   // the owner's pid so that the next measurer can tell.
-  llvm::SmallString<128> temp;
-  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
-  removeStaleScratchFolders(std::string(temp));
-  llvm::SmallString<128> scratch;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
-          std::string(kScratchPrefix) + "-" + std::to_string(::getpid()),
-          scratch))
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "cannot create a scratch folder for the measurer: " + ec.message());
-  return std::make_unique<ProcessMeasurer>(workerPath, options,
-                                           std::string(scratch));
+  auto scratch = createScratchFolder(kScratchPrefix);
+  if (!scratch)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the measurer: " +
+                                       llvm::toString(scratch.takeError()));
+  return std::make_unique<ProcessMeasurer>(workerPath, options, *scratch);
 }
 
 } // namespace hatc

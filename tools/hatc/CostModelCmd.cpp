@@ -17,6 +17,7 @@
 #include "Output.h"
 #include "hatc/CostModel/CostModel.h"
 #include "hatc/Lowering/Registration.h"
+#include "hatc/Measure/Harness.h"
 #include "hatc/Runtime/Target.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Tuner/Corpus.h"
@@ -271,11 +272,11 @@ int modelCorpus(const Args &args) {
   });
   std::string modulePath = emitPath;
   if (modulePath.empty()) {
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("hatc-corpus", scratch))
-      return reportError(makeError(
-          "hatc model corpus: cannot create a scratch folder: " +
-          ec.message()));
+    auto folder = createScratchFolder("hatc-corpus");
+    if (!folder)
+      return reportError(makeError("hatc model corpus: " +
+                                   llvm::toString(folder.takeError())));
+    scratch = *folder;
     modulePath = (scratch + "/corpus.mlir").str();
     if (llvm::Error err = writeModule(modulePath))
       return reportError(makeError("hatc model corpus: " +

@@ -133,15 +133,11 @@ int runCommand(const Args &args) {
 
   // Named with this process's pid: a run stopped by a signal leaves its
   // folder (kernels), and the next run removes it once the pid is gone.
-  llvm::SmallString<128> temp;
-  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
-  removeStaleScratchFolders(std::string(temp), kRunScratchPrefix);
+  auto folder = createScratchFolder(kRunScratchPrefix);
+  if (!folder)
+    return reportError(folder.takeError());
   ScratchDir scratch;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
-          std::string(kRunScratchPrefix) + "-" + std::to_string(::getpid()),
-          scratch.path))
-    return reportError(makeError("cannot create a scratch folder: " +
-                                 ec.message()));
+  scratch.path = *folder;
   watchdog->setScratchDir(std::string(scratch.path));
   auto compileStart = std::chrono::steady_clock::now();
   auto sharedObject =

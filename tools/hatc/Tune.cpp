@@ -7,6 +7,7 @@
 #include "hatc/Lowering/Tasks.h"
 #include "hatc/Frontend/Onnx.h"
 #include "hatc/Lowering/Registration.h"
+#include "hatc/Measure/Harness.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
 #include "hatc/Support/Nesting.h"
@@ -361,10 +362,11 @@ int tuneCommand(const Args &args) {
   if (isModel) {
     llvm::SmallString<128> dir(taskDir);
     if (taskDir.empty()) {
-      if (std::error_code ec =
-              llvm::sys::fs::createUniqueDirectory("hatc-model", modelDir))
-        return reportError(makeError("cannot create a scratch folder: " +
-                                     ec.message()));
+      // Named with the pid: one a signal left is removed by the next tune.
+      auto folder = createScratchFolder("hatc-model");
+      if (!folder)
+        return reportError(folder.takeError());
+      modelDir = *folder;
       dir = modelDir;
     } else if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
       return reportError(makeError("--task-dir " + taskDir +
@@ -420,16 +422,6 @@ int tuneCommand(const Args &args) {
     keepAlive.push_back(std::move(*inputs)); // owns the MLIR context
   }
 
-  // The database and log once the tasks are known to be tunable here (a
-  // target without its device leaves no empty database behind); a bad path
-  // is one line, and exit 1.
-  std::optional<tuner::Recorder> recorder;
-  try {
-    recorder.emplace(dbPath, logPath);
-  } catch (const std::exception &e) {
-    return reportError(makeError(std::string("hatc tune: ") + e.what()));
-  }
-
   MeasureOptions measureOptions;
   measureOptions.run.threads = kernelThreads;
   measureOptions.run.check = !noCheck;
@@ -437,6 +429,17 @@ int tuneCommand(const Args &args) {
   auto measurer = makeTuneMeasurer(farmRun, measureOptions);
   if (!measurer)
     return reportError(measurer.takeError());
+
+  // The database and log once the tasks are known to be tunable here and
+  // the measurer is up (a target without its device, or a temporary folder
+  // that does not exist, leaves no empty database behind); a bad path is
+  // one line, and exit 1.
+  std::optional<tuner::Recorder> recorder;
+  try {
+    recorder.emplace(dbPath, logPath);
+  } catch (const std::exception &e) {
+    return reportError(makeError(std::string("hatc tune: ") + e.what()));
+  }
 
   tuner::TuneOptions options;
   options.trials = trials;

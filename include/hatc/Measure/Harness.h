@@ -183,6 +183,14 @@ std::vector<std::string>
 removeStaleScratchFolders(const std::string &dir,
                           llvm::StringRef prefix = kScratchPrefix);
 
+/// A new scratch folder `<temp>/<prefix>-<pid>-<random>` (the temporary
+/// folder: $TMPDIR, else /tmp), after removing the `<prefix>` folders of
+/// processes that are gone: one a signal left behind is removed by the next
+/// run. The error names the temporary folder. `hatc run`, `tune` (a model's
+/// tasks), `model corpus`, the coordinator's kernel cache and the measurer
+/// make theirs here.
+llvm::Expected<std::string> createScratchFolder(llvm::StringRef prefix);
+
 /// `hatc-worker` next to the running executable (build/bin/hatc-worker for
 /// build/bin/hatc), found through /proc/self/exe.
 std::string defaultWorkerPath();
