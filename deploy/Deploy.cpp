@@ -20,6 +20,7 @@
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -459,6 +460,13 @@ llvm::Expected<DeployResult> deployModel(Workload &workload,
                      "' cannot name a model's C API (a C identifier of at most "
                      "64 characters; give --name)");
   const std::string &out = options.outDir;
+  // A build that fails leaves no new, empty output folder behind.
+  bool created = !llvm::sys::fs::exists(out);
+  bool written = false;
+  auto removeNewFolder = llvm::make_scope_exit([&] {
+    if (created && !written)
+      llvm::sys::fs::remove(out); // only while empty
+  });
   if (std::error_code ec = llvm::sys::fs::create_directories(out))
     return makeError(out +
                      ": cannot create the output folder: " + ec.message());
@@ -523,6 +531,7 @@ llvm::Expected<DeployResult> deployModel(Workload &workload,
   if (llvm::Error err = writeFileAtomically(
           header, headerText(options.name, options, lowering, inputs, outputs)))
     return std::move(err);
+  written = true;
   result.libraryPath = std::string(library);
   result.headerPath = std::string(header);
   return result;

@@ -19,6 +19,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -199,7 +200,15 @@ llvm::Error linkSharedObject(llvm::StringRef objectPath,
   llvm::SmallVector<llvm::StringRef> args(argv.begin(), argv.end());
   std::string message;
   llvm::SmallString<128> logPath;
-  llvm::sys::fs::createTemporaryFile("hatc-link", "log", logPath);
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("hatc-link", "log", logPath)) {
+    llvm::SmallString<128> temp;
+    llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
+    return makeError("linking " + sharedObjectPath +
+                     ": cannot create the linker's log in " + temp.str() +
+                     (std::getenv("TMPDIR") ? " ($TMPDIR)" : "") + ": " +
+                     ec.message());
+  }
   std::optional<llvm::StringRef> redirects[] = {std::nullopt,
                                                 logPath.str(), logPath.str()};
   int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, redirects,
@@ -214,7 +223,7 @@ llvm::Error linkSharedObject(llvm::StringRef objectPath,
         c = ' ';
     return makeError("linking " + sharedObjectPath + " failed (" +
                      (message.empty() ? "exit " + std::to_string(rc) : message) +
-                     "): " + log);
+                     ")" + (log.empty() ? "" : ": " + log));
   }
   return llvm::Error::success();
 }
