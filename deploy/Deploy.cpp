@@ -460,6 +460,9 @@ llvm::Expected<DeployResult> deployModel(Workload &workload,
                      "' cannot name a model's C API (a C identifier of at most "
                      "64 characters; give --name)");
   const std::string &out = options.outDir;
+  if (out.empty())
+    return makeError("--emit lib: the output folder's path is empty (give "
+                     "-o DIR/)");
   // A build that fails leaves no new, empty output folder behind.
   bool created = !llvm::sys::fs::exists(out);
   bool written = false;

@@ -63,6 +63,9 @@ llvm::Error writeOutputFile(llvm::StringRef path,
                             bool binary) {
   if (path == "-")
     return writeStdout(write);
+  if (path.empty()) // `-o ''`: "cannot write : No such file or directory"
+    return makeError("cannot write the output: its path is empty (give a "
+                     "file, or - for stdout)");
 
   // Through a symlink, replace the file it points at, not the link.
   llvm::SmallString<256> target(path);
