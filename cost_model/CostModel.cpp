@@ -197,8 +197,9 @@ void writeModelFile(const std::string &path, json header,
   std::string tmp = path + ".tmp";
   std::string bytes = kMagic + header.dump() + '\n' + payload;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Messages name the path asked for; the sibling is this function's own.
   if (fd < 0)
-    throw CostModelError("cannot write the cost model to " + tmp + ": " +
+    throw CostModelError("cannot write the cost model to " + path + ": " +
                          std::strerror(errno));
   // `error`: the errno of the step that failed (the close after it may set
   // another).
@@ -208,7 +209,7 @@ void writeModelFile(const std::string &path, json header,
     ::unlink(tmp.c_str());
     throw CostModelError(what + ": " + std::strerror(error));
   };
-  std::string writing = "cannot write the cost model to " + tmp;
+  std::string writing = "cannot write the cost model to " + path;
   size_t written = 0;
   if (int error = writeAll(fd, bytes, written))
     fail(writing, error);
@@ -219,7 +220,9 @@ void writeModelFile(const std::string &path, json header,
   if (::close(closing) != 0)
     fail(writing, errno);
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    fail("cannot rename " + tmp + " to " + path, errno);
+    fail("cannot write the cost model to " + path + " (renaming " + tmp +
+             " over it)",
+         errno);
 }
 
 struct ModelFile {

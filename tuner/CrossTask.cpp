@@ -92,8 +92,12 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
     std::string workloadId = r.workloadKey + "#" + r.workloadHash;
     if (!r.workloadIr.empty() && !irs.count(workloadId))
       irs[workloadId] = r.workloadIr;
-    if (r.targetKind != kind || excludeKeys.count(r.workloadKey))
+    if (r.targetKind != kind)
       return;
+    if (excludeKeys.count(r.workloadKey)) {
+      out.excluded.insert(r.workloadKey);
+      return;
+    }
     std::string task = workloadId + "@" + r.targetName;
     auto it = known.find(task);
     if (it == known.end()) {

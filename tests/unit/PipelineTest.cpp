@@ -30,13 +30,15 @@ namespace {
 
 // The pipelines as hatc wrote them as text before they were built from
 // constructors (plus the vector reductions' reassociation, since cpu_rows,
-// hatc-defer-accumulator-reads and hatc-x86-dot-row-sums).
+// hatc-defer-accumulator-reads, hatc-x86-dot-row-sums and
+// hatc-distinct-result-buffers).
 const char *kOldBufferize =
     "hatc-decompose-tensor-ops,hatc-x86-dot-row-sums,hatc-fold-constants,"
     "hatc-pad-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries=1 "
     "function-boundary-type-conversion=identity-layout-map},"
-    "canonicalize,buffer-results-to-out-params{hoist-static-allocs=1},"
+    "canonicalize,func.func(hatc-distinct-result-buffers),"
+    "buffer-results-to-out-params{hoist-static-allocs=1},"
     "canonicalize,cse,func.func(buffer-loop-hoisting)";
 const char *kOldDeallocation =
     "func.func(ownership-based-buffer-deallocation),canonicalize,"
@@ -132,14 +134,15 @@ TEST(LoweringPipelines, CpuLoweringIsBothStagesInOrder) {
   OpPassManager pm("builtin.module");
   buildCpuLoweringPipeline(pm, CpuPipelineOptions());
   std::vector<std::string> names = passNames(pm);
-  ASSERT_EQ(names.size(), 40u);
+  ASSERT_EQ(names.size(), 41u);
   EXPECT_EQ(names.front(), "hatc-decompose-tensor-ops");
   EXPECT_EQ(names[1], "hatc-x86-dot-row-sums");
   EXPECT_EQ(names[2], "hatc-fold-constants");
   EXPECT_EQ(names[3], "hatc-pad-in-place");
   EXPECT_EQ(names[4], "one-shot-bufferize");
   EXPECT_EQ(names[5], "canonicalize");
-  EXPECT_EQ(names[6], "buffer-results-to-out-params");
+  EXPECT_EQ(names[6], "(nest)"); // func.func(hatc-distinct-result-buffers)
+  EXPECT_EQ(names[7], "buffer-results-to-out-params");
   EXPECT_EQ(names.back(), "reconcile-unrealized-casts");
   EXPECT_EQ(withoutStructOptions(print(pm)),
             printParsed(std::string(kOldBufferize) + "," + kOldDeallocation +
@@ -183,7 +186,8 @@ TEST(LoweringPipelines, GpuMatchesTheOldText) {
   std::string typed = printTyped(
       [&](OpPassManager &pm) { buildGpuPipeline(pm, options); });
   EXPECT_EQ(typed,
-            printParsed("buffer-results-to-out-params{hoist-static-allocs=1},"
+            printParsed("func.func(hatc-distinct-result-buffers),"
+                        "buffer-results-to-out-params{hoist-static-allocs=1},"
                         "canonicalize,hatc-gpu-workgroup-copies,"
                         "hatc-gpu-device-buffers,"
                         "func.func(convert-linalg-to-loops),"

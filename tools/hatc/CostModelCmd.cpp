@@ -110,6 +110,13 @@ int modelTrain(const Args &args) {
         *database, context, kind, target.fingerprint(), exclude);
     for (const std::string &line : data.skipped)
       llvm::errs() << "hatc model train: warning: skipped " << line << "\n";
+    // A key that left nothing out is likely misspelt: the model then
+    // trains on the task it was meant to be blind to.
+    for (const std::string &key : exclude)
+      if (!data.excluded.count(key))
+        llvm::errs() << "hatc model train: warning: --exclude " << key
+                     << ": no " << kind << " record has this workload key; "
+                     << "nothing was left out for it\n";
     if (data.samples.size() < 2)
       return reportError(makeError("hatc model train: " + dbPath + " has " +
                                    std::to_string(data.samples.size()) +

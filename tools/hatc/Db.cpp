@@ -92,7 +92,7 @@ int bestCommand(const Args &args) {
   parser.option("--threads", &threads, "N",
                 "only records that ran on N kernel threads (cpu; what "
                 "compile --threads N --db takes)",
-                1);
+                1, kMaxThreads);
   parser.flag("--allow-stale", &allowStale,
               "also records of other compiler versions or fingerprints "
               "(flagged stale)");

@@ -119,7 +119,7 @@ int measureCommand(const Args &args) {
   parser.option("--log", &logPath, "L.jsonl", "and append it to this log");
   addThreadsFlag(parser, threads);
   parser.option("--build-workers", &buildWorkers, "N",
-                "parallel builds (default: all cores)", 0);
+                "parallel builds (default: all cores)", 0, kMaxThreads);
   parser.option("--repeat", &repeat, "N", "minimum timed runs (default 3)", 1);
   parser.option("--build-timeout", &buildTimeout, "S",
                 "seconds per build (default 60)");

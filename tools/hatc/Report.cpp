@@ -124,6 +124,7 @@ struct ModelRow {
   std::optional<db::RankKey> bestRank;    // of `bestS`, as best ranks
   int64_t stale = 0; // of another compiler version or machine
   bool usesStale = false; // its figures are of those (--allow-stale)
+  size_t records = 0;     // of its key on the target, any build or threads
 };
 
 /// flops / GFLOP/s of an OK record of this task (its hash), or nullopt.
@@ -184,6 +185,7 @@ modelRows(db::Database &database, const CompileRequest &request,
     // other builds' and machines' records instead, as `hatc run/compile
     // --allow-stale` do (never the two mixed).
     std::vector<db::Record> records = database.records(task.key, key);
+    row.records = records.size();
     auto scan = [&](bool fresh) {
       const db::Record *best = nullptr, *confirmedDefault = nullptr;
       std::optional<double> confirmedDefaultS;
@@ -379,15 +381,26 @@ int reportCommand(const Args &args) {
               "</td></tr>";
     }
     int64_t stale = 0, staleTasks = 0;
+    size_t records = 0;
     for (const ModelRow &row : rows) {
       stale += row.stale;
       staleTasks += row.usesStale;
+      records += row.records;
     }
     std::string total =
         before > 0
             ? llvm::formatv("end-to-end (measured tasks): {0} with default "
                             "schedules, {1} tuned ({2:f2}x)",
                             ms(before), ms(after), before / after)
+                  .str()
+        : records == 0
+            // Another model's database, or another target's: say so, not
+            // only that nothing was measured.
+            ? llvm::formatv("end-to-end: {0} holds no record of this "
+                            "model's {1} tasks on this target (hatc tune "
+                            "{2} --db {0} measures them)",
+                            db::Database::displayName(dbPath), rows.size(),
+                            model.workloadPath)
                   .str()
             : std::string("end-to-end: no task has a measured default "
                           "schedule on this hatc build and machine");

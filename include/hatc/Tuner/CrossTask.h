@@ -59,6 +59,7 @@ struct CrossTaskSamples {
   std::vector<cost_model::Sample> samples; // group: workloadKey@fingerprint
   size_t tasks = 0;                        // distinct groups
   std::vector<std::string> skipped;        // one line per unusable workload
+  std::set<std::string> excluded; // keys of excludeKeys that had records
 };
 
 /// Samples of every record of `kind` in `database` (default schedules and
