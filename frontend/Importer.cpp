@@ -838,28 +838,27 @@ GraphImporter::run(onnx::ModelProto &model) {
     // inputs, a protobuf CHECK failure).
     if (const onnx::OpSchema *schema =
             onnx::OpSchemaRegistry::Schema(node.op_type(), int(*opset))) {
-      auto count = [](int n, const char *noun) {
-        return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+      // "has 1 input; MatMul takes 2", "... Concat takes 1 or more".
+      auto countProblem = [&](int n, int low, int high, const char *noun,
+                              const char *verb) -> std::string {
+        if (n >= low && n <= high)
+          return "";
+        std::string range =
+            low == high ? std::to_string(low)
+            : high == std::numeric_limits<int>::max()
+                ? std::to_string(low) + " or more"
+                : std::to_string(low) + " to " + std::to_string(high);
+        return "has " + std::to_string(n) + " " + noun + (n == 1 ? "" : "s") +
+               "; " + node.op_type() + " " + verb + " " + range;
       };
-      auto range = [](int low, int high) {
-        if (low == high)
-          return std::to_string(low);
-        if (high == std::numeric_limits<int>::max())
-          return std::to_string(low) + " or more";
-        return std::to_string(low) + " to " + std::to_string(high);
-      };
-      if (node.input_size() < schema->min_input() ||
-          node.input_size() > schema->max_input())
-        return error(llvm::toString(node_.error(
-            "has " + count(node.input_size(), "input") + "; " +
-            node.op_type() + " takes " +
-            range(schema->min_input(), schema->max_input()))));
-      if (node.output_size() < schema->min_output() ||
-          node.output_size() > schema->max_output())
-        return error(llvm::toString(node_.error(
-            "has " + count(node.output_size(), "output") + "; " +
-            node.op_type() + " gives " +
-            range(schema->min_output(), schema->max_output()))));
+      std::string problem = countProblem(
+          node.input_size(), schema->min_input(), schema->max_input(),
+          "input", "takes");
+      if (problem.empty())
+        problem = countProblem(node.output_size(), schema->min_output(),
+                               schema->max_output(), "output", "gives");
+      if (!problem.empty())
+        return error(llvm::toString(node_.error(problem)));
     }
     for (int i = 0; i < node.input_size(); ++i)
       if (!node.input(i).empty() && !importer.has(node.input(i)))
