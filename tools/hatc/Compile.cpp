@@ -47,6 +47,8 @@ int compileCommand(const Args &args) {
   addThreadsFlag(parser, request.threads);
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  if (parser.given("--name") && name.empty())
+    return reportError(makeError("--name: expects a C identifier, got ''"));
   if (llvm::Error err = refuseOutputOverInputs(
           "-o", output,
           {{"the workload", request.workloadPath},

@@ -96,6 +96,14 @@ int runCommand(const Args &args) {
   parser.flag("--json", &json, "print one JSON object on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  // A folder flag given as '' was ignored: `--save-outputs ''` saved nothing.
+  for (auto [flag, value] :
+       {std::pair<const char *, const std::string *>{"--inputs", &inputsDir},
+        {"--expect", &expectDir},
+        {"--save-outputs", &saveDir}})
+    if (parser.given(flag) && value->empty())
+      return reportError(makeError(std::string(flag) +
+                                   ": expects a folder, got ''"));
 
   if (lockstep && parser.given("--repeat"))
     return reportError(makeError("--lockstep times one run per line of "
