@@ -65,7 +65,7 @@ public:
   using Base::Base;
 
   void runOnOperation() override {
-    getOperation().walk([](func::ReturnOp ret) {
+    WalkResult walked = getOperation().walk([&](func::ReturnOp ret) {
       OpBuilder b(ret);
       Location loc = ret.getLoc();
       SmallVector<Value> seen;
@@ -79,15 +79,26 @@ public:
         if ((!again && !isa<BlockArgument>(value)) ||
             !type.getLayout().isIdentity())
           continue;
+        if (!copy) {
+          ret.emitError() << "result " << operand.getOperandNumber()
+                          << (again ? " is a value returned before it"
+                                    : " is an input of the function")
+                          << ": this target cannot copy it on the host; "
+                             "return a value the function computes";
+          return WalkResult::interrupt();
+        }
         SmallVector<Value> sizes;
         for (int64_t d = 0; d < type.getRank(); ++d)
           if (type.isDynamicDim(d))
             sizes.push_back(b.create<memref::DimOp>(loc, value, d));
-        Value copy = b.create<memref::AllocOp>(loc, type, sizes);
-        b.create<memref::CopyOp>(loc, value, copy);
-        operand.set(copy);
+        Value fresh = b.create<memref::AllocOp>(loc, type, sizes);
+        b.create<memref::CopyOp>(loc, value, fresh);
+        operand.set(fresh);
       }
+      return WalkResult::advance();
     });
+    if (walked.wasInterrupted())
+      signalPassFailure();
   }
 };
 

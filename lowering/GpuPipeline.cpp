@@ -51,7 +51,12 @@ void buildGpuPipeline(OpPassManager &pm, const GpuOptions &options) {
   // Results become out-params, so the caller passes every buffer (device
   // memory), temporaries between launches are allocated on the device, and
   // no host code touches data.
-  pm.addNestedPass<func::FuncOp>(createDistinctResultBuffers());
+  // A returned input, or a buffer returned twice: an error here, as the
+  // copy the CPU pipeline makes would run on the host over device memory
+  // (the out-param pass below crashes on either).
+  DistinctResultBuffersOptions distinct;
+  distinct.copy = false;
+  pm.addNestedPass<func::FuncOp>(createDistinctResultBuffers(distinct));
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));

@@ -929,6 +929,10 @@ def DistinctResultBuffers
     defining op, and erases one allocation twice); after this pass every
     returned buffer is an allocation of its own or a view it copies out.
 
+    With `copy=false` (the GPU pipeline: the copy would run on the host,
+    over device memory) such a return is an error naming the result
+    instead.
+
     ```mlir
     return %arg0, %alloc, %alloc : memref<4xf32>, memref<4xf32>, memref<4xf32>
     // becomes
@@ -939,6 +943,10 @@ def DistinctResultBuffers
     return %a, %alloc, %b : memref<4xf32>, memref<4xf32>, memref<4xf32>
     ```
   }];
+  let options = [
+    Option<"copy", "copy", "bool", "true",
+           "copy such a buffer (false: report it as an error)">,
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 

@@ -186,7 +186,7 @@ TEST(LoweringPipelines, GpuMatchesTheOldText) {
   std::string typed = printTyped(
       [&](OpPassManager &pm) { buildGpuPipeline(pm, options); });
   EXPECT_EQ(typed,
-            printParsed("func.func(hatc-distinct-result-buffers),"
+            printParsed("func.func(hatc-distinct-result-buffers{copy=false}),"
                         "buffer-results-to-out-params{hoist-static-allocs=1},"
                         "canonicalize,hatc-gpu-workgroup-copies,"
                         "hatc-gpu-device-buffers,"
