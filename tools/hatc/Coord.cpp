@@ -185,20 +185,10 @@ struct BenchFlags {
   bool json = false, simulate = false, checkAll = false, allowStale = false;
 };
 
-llvm::Expected<double> parseDouble(const std::string &flag,
-                                   const std::string &text) {
-  double value;
-  if (llvm::StringRef(text).getAsDouble(value) || !(value >= 0) ||
-      !std::isfinite(value))
-    return makeError(flag + ": expected a finite number >= 0, got '" + text +
-                     "'");
-  return value;
-}
-
 /// The policies to run. Without hwacc devices (`--hwacc 0`) all-hwacc is
 /// left out: it would be all-cpu under another name.
-std::vector<PolicyKind> policiesOf(const BenchFlags &flags, bool hasHwacc,
-                                   llvm::Error &error) {
+llvm::Expected<std::vector<PolicyKind>> policiesOf(const BenchFlags &flags,
+                                                   bool hasHwacc) {
   // Dynamic last: its gain is computed against the static runs before it.
   std::vector<PolicyKind> kinds = {PolicyKind::AllCpu, PolicyKind::AllHwacc,
                                    PolicyKind::RoundRobin,
@@ -210,23 +200,20 @@ std::vector<PolicyKind> policiesOf(const BenchFlags &flags, bool hasHwacc,
   kinds.clear();
   for (const std::string &name : splitList(flags.policies)) {
     auto kind = parsePolicyKind(name);
-    if (!kind) {
-      error = makeError("--policies: unknown policy '" + name +
-                        "' (dynamic, all-cpu, all-hwacc, round-robin, "
-                        "static-by-op)");
-      return {};
-    }
-    if (*kind == PolicyKind::AllHwacc && !hasHwacc) {
-      error = makeError("--policies: all-hwacc needs a hwacc device (this "
-                        "run has --hwacc 0)");
-      return {};
-    }
+    if (!kind)
+      return makeError("--policies: unknown policy '" + name +
+                       "' (dynamic, all-cpu, all-hwacc, round-robin, "
+                       "static-by-op)");
+    if (*kind == PolicyKind::AllHwacc && !hasHwacc)
+      return makeError("--policies: all-hwacc needs a hwacc device (this "
+                       "run has --hwacc 0)");
     kinds.push_back(*kind);
   }
   return kinds;
 }
 
-int simulateBench(const BenchFlags &flags, const std::vector<std::string> &paths,
+int simulateBench(const BenchFlags &flags, const std::vector<PolicyKind> &kinds,
+                  const std::vector<std::string> &paths,
                   const std::vector<double> &weights, double transfer) {
   auto infos = describeWorkloads(paths);
   if (!infos)
@@ -257,10 +244,6 @@ int simulateBench(const BenchFlags &flags, const std::vector<std::string> &paths
     model.addWorkload(info, &index);
   std::vector<StreamTask> stream =
       makeStream(infos->size(), weights, size_t(flags.tasks), uint64_t(flags.seed));
-  llvm::Error error = llvm::Error::success();
-  std::vector<PolicyKind> kinds = policiesOf(flags, /*hasHwacc=*/true, error);
-  if (error)
-    return reportError(std::move(error));
   std::vector<RunSummary> runs;
   std::vector<nlohmann::json> objects;
   SimOptions options;
@@ -274,7 +257,8 @@ int simulateBench(const BenchFlags &flags, const std::vector<std::string> &paths
   return kExitOk;
 }
 
-int realBench(const BenchFlags &flags, const std::vector<std::string> &paths,
+int realBench(const BenchFlags &flags, const std::vector<PolicyKind> &kinds,
+              const std::vector<std::string> &paths,
               const std::vector<double> &weights, double transfer,
               double timeScale) {
   CoordinatorOptions options;
@@ -387,10 +371,6 @@ int realBench(const BenchFlags &flags, const std::vector<std::string> &paths,
   // 2. The timed runs.
   std::vector<StreamTask> stream =
       makeStream(ids.size(), weights, size_t(flags.tasks), uint64_t(flags.seed));
-  llvm::Error error = llvm::Error::success();
-  std::vector<PolicyKind> kinds = policiesOf(flags, flags.hwacc > 0, error);
-  if (error)
-    return reportError(std::move(error));
   std::vector<RunSummary> runs;
   std::vector<nlohmann::json> objects;
   for (PolicyKind kind : kinds) {
@@ -522,20 +502,20 @@ int benchCommand(const Args &args) {
   parser.flag("--json", &flags.json, "one JSON object per policy on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
-  auto transfer = parseDouble("--transfer-gbps", flags.transferGBps);
+  auto transfer = parseNonNegative("--transfer-gbps", flags.transferGBps);
   if (!transfer)
     return reportError(transfer.takeError());
-  auto timeScale = parseDouble("--time-scale", flags.timeScale);
+  auto timeScale = parseNonNegative("--time-scale", flags.timeScale);
   if (!timeScale)
     return reportError(timeScale.takeError());
   if (*timeScale <= 0 || *timeScale > 1e6)
     return reportError(makeError("--time-scale: must be positive and at most "
                                  "1e6"));
-  // Flags checked before anything is compiled.
-  llvm::Error policyError = llvm::Error::success();
-  policiesOf(flags, flags.simulate || flags.hwacc > 0, policyError);
-  if (policyError)
-    return reportError(std::move(policyError));
+  // Checked before anything is compiled. A simulated run always has hwacc
+  // backends (half of --backends).
+  auto kinds = policiesOf(flags, flags.simulate || flags.hwacc > 0);
+  if (!kinds)
+    return reportError(kinds.takeError());
   std::vector<std::string> paths;
   std::vector<double> weights;
   if (llvm::Error err = resolveMix(flags.workloads, parser.given("--workloads"), paths,
@@ -543,8 +523,8 @@ int benchCommand(const Args &args) {
     return reportError(std::move(err));
   double bytesPerS = *transfer * 1e9;
   if (flags.simulate)
-    return simulateBench(flags, paths, weights, bytesPerS);
-  return realBench(flags, paths, weights, bytesPerS, *timeScale);
+    return simulateBench(flags, *kinds, paths, weights, bytesPerS);
+  return realBench(flags, *kinds, paths, weights, bytesPerS, *timeScale);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "hatc/Support/Error.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace hatc {
@@ -136,6 +137,16 @@ std::string FlagParser::usage() const {
   for (const Spec &s : specs)
     line(s.takesValue ? s.name + " " + s.metavar : s.name, s.help);
   return text;
+}
+
+llvm::Expected<double> parseNonNegative(const std::string &flag,
+                                        const std::string &text) {
+  double value;
+  if (llvm::StringRef(text).getAsDouble(value) || !(value >= 0) ||
+      !std::isfinite(value))
+    return makeError(flag + ": expected a finite number >= 0, got '" + text +
+                     "'");
+  return value;
 }
 
 } // namespace hatc

@@ -61,6 +61,11 @@ private:
   bool wantsHelp = false;
 };
 
+/// `text` (the value of `flag`) as a finite number >= 0; the error names the
+/// flag and the text ("--rtol: expected a finite number >= 0, got 'nan'").
+llvm::Expected<double> parseNonNegative(const std::string &flag,
+                                        const std::string &text);
+
 } // namespace hatc
 
 #endif // HATC_TOOLS_FLAGS_H

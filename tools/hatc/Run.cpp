@@ -18,7 +18,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -109,14 +108,12 @@ int runCommand(const Args &args) {
     return reportError(makeError("--lockstep times one run per line of "
                                  "input: drop --repeat"));
   request.inputsDir = inputsDir;
-  double rtol = 0, atol = 0;
-  if (llvm::StringRef(rtolText).getAsDouble(rtol) || !(rtol >= 0) ||
-      !std::isfinite(rtol) ||
-      llvm::StringRef(atolText).getAsDouble(atol) || !(atol >= 0) ||
-      !std::isfinite(atol))
-    return reportError(makeError("--rtol and --atol expect finite numbers "
-                                 ">= 0, got '" + rtolText + "' and '" +
-                                 atolText + "'"));
+  auto rtol = parseNonNegative("--rtol", rtolText);
+  if (!rtol)
+    return reportError(rtol.takeError());
+  auto atol = parseNonNegative("--atol", atolText);
+  if (!atol)
+    return reportError(atol.takeError());
   auto compileLimit = compileTimeoutSeconds(request);
   if (!compileLimit)
     return reportError(compileLimit.takeError());
@@ -203,7 +200,7 @@ int runCommand(const Args &args) {
       return reportError(std::move(err));
   std::vector<OutputComparison> comparisons;
   if (!expectDir.empty()) {
-    auto compared = compareWithExpected(expectDir, outputs, rtol, atol);
+    auto compared = compareWithExpected(expectDir, outputs, *rtol, *atol);
     if (!compared)
       return reportError(compared.takeError());
     comparisons = std::move(*compared);
