@@ -342,6 +342,21 @@ TEST(Tasks, ScriptsRewritingOtherTasksOpsGoLast) {
   EXPECT_EQ(tiled["linalg.generic"], 1);
 }
 
+/// The model's schedule with `script` as the matmul task's tuned record
+/// (the other tasks on their defaults), for kernels on 2 threads.
+llvm::Expected<ModelSchedule>
+scheduleWithMatmulScript(Workload &model, const std::vector<ModelTask> &tasks,
+                         const std::string &script) {
+  return buildModelSchedule(
+      model, tasks, TargetKind::Cpu,
+      [&](const ModelTask &task) -> std::optional<TunedScript> {
+        if (task.anchorOp == "linalg.matmul")
+          return TunedScript{script, "db"};
+        return std::nullopt;
+      },
+      2);
+}
+
 TEST(Tasks, TunedScriptThatLeavesItsContractionScalarIsNoted) {
   auto model = parseWorkload(test::context(), kFoldModel, "fold.mlir");
   ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
@@ -359,14 +374,7 @@ TEST(Tasks, TunedScriptThatLeavesItsContractionScalarIsNoted) {
   tiling.tileFor(tiling.match({"linalg.matmul"}), {2});
   std::string tileOnly = tiling.finish();
   auto noteOf = [&](const std::string &script) {
-    auto schedule = buildModelSchedule(
-        *model, *tasks, TargetKind::Cpu,
-        [&](const ModelTask &task) -> std::optional<TunedScript> {
-          if (task.anchorOp == "linalg.matmul")
-            return TunedScript{script, "db"};
-          return std::nullopt;
-        },
-        2);
+    auto schedule = scheduleWithMatmulScript(*model, *tasks, script);
     EXPECT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
     if (!schedule)
       return std::string("(no schedule)");
@@ -391,14 +399,7 @@ TEST(Tasks, ScriptOfAnotherOpFallsBackToTheDefault) {
   ScriptBuilder conv("test: a conv's schedule");
   conv.tileFor(conv.match({"linalg.conv_2d_nhwc_hwcf"}), {0, 2});
   std::string convScript = conv.finish();
-  auto schedule = buildModelSchedule(
-      *model, *tasks, TargetKind::Cpu,
-      [&](const ModelTask &task) -> std::optional<TunedScript> {
-        if (task.anchorOp == "linalg.matmul")
-          return TunedScript{convScript, "db"};
-        return std::nullopt;
-      },
-      2);
+  auto schedule = scheduleWithMatmulScript(*model, *tasks, convScript);
   ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
   EXPECT_EQ(schedule->sources[0], "default (fallback)");
   EXPECT_EQ(schedule->notes[0],
