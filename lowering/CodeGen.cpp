@@ -8,6 +8,7 @@
 #include "hatc/Config.h"
 #include "hatc/Support/Diagnostics.h"
 #include "hatc/Support/Error.h"
+#include "hatc/Support/TempDir.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringMap.h"
@@ -202,12 +203,9 @@ llvm::Error linkSharedObject(llvm::StringRef objectPath,
   llvm::SmallString<128> logPath;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("hatc-link", "log", logPath)) {
-    llvm::SmallString<128> temp;
-    llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, temp);
     return makeError("linking " + sharedObjectPath +
-                     ": cannot create the linker's log in " + temp.str() +
-                     (std::getenv("TMPDIR") ? " ($TMPDIR)" : "") + ": " +
-                     ec.message());
+                     ": cannot create the linker's log in " +
+                     describeTempDirectory() + ": " + ec.message());
   }
   std::optional<llvm::StringRef> redirects[] = {std::nullopt,
                                                 logPath.str(), logPath.str()};

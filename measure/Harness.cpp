@@ -10,6 +10,7 @@
 #include "hatc/Measure/Harness.h"
 #include "hatc/Measure/Worker.h"
 #include "hatc/Runtime/Target.h"
+#include "hatc/Support/TempDir.h"
 #include "hatc/Support/Time.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -934,9 +935,8 @@ llvm::Expected<std::string> createScratchFolder(llvm::StringRef prefix) {
           prefix + "-" + std::to_string(::getpid()), path))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
-        "cannot create a scratch folder in " + std::string(temp) +
-            (std::getenv("TMPDIR") ? " ($TMPDIR)" : "") + ": " +
-            ec.message());
+        "cannot create a scratch folder in " + describeTempDirectory() +
+            ": " + ec.message());
   return std::string(path);
 }
 

@@ -6,6 +6,7 @@
 #include "hatc/Support/Nesting.h"
 #include "hatc/Tuner/Sketch.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -63,8 +64,16 @@ int spaceCommand(const Args &args) {
       return reportError(makeError("--script: the config " + problem));
     nlohmann::json config =
         nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (config.is_discarded())
+    if (config.is_discarded()) {
+      // A path that does not end in .json is read as JSON text; say so
+      // rather than only that it does not parse.
+      if (text == scriptFor && llvm::sys::fs::exists(scriptFor))
+        return reportError(makeError(
+            "--script: " + scriptFor + " is a " +
+            (llvm::sys::fs::is_directory(scriptFor) ? "folder" : "file") +
+            ", not a config (JSON text, or a file whose name ends in .json)"));
       return reportError(makeError("--script: not valid JSON: " + text));
+    }
     auto script = space.script(config);
     if (!script)
       return reportError(script.takeError());
