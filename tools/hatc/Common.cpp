@@ -155,12 +155,7 @@ void addCompileFlags(FlagParser &parser, CompileRequest &request) {
 }
 
 llvm::Expected<double> compileTimeoutSeconds(const CompileRequest &request) {
-  double seconds = 0;
-  if (llvm::StringRef(request.compileTimeout).getAsDouble(seconds) ||
-      !std::isfinite(seconds) || seconds < 0)
-    return makeError("--compile-timeout expects seconds (0 or more), got '" +
-                     request.compileTimeout + "'");
-  return seconds;
+  return parseSeconds("--compile-timeout", request.compileTimeout);
 }
 
 struct CompileWatchdog::State {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace hatc {
@@ -147,6 +148,26 @@ llvm::Expected<double> parseNonNegative(const std::string &flag,
     return makeError(flag + ": expected a finite number >= 0, got '" + text +
                      "'");
   return value;
+}
+
+llvm::Expected<double> parseSeconds(const std::string &flag,
+                                    const std::string &text,
+                                    SecondsRange range) {
+  double value;
+  bool inRange = !llvm::StringRef(text).getAsDouble(value) &&
+                 std::isfinite(value) &&
+                 (range.positive ? value > 0 : value >= 0) &&
+                 value <= range.max;
+  if (inRange)
+    return value;
+  std::string bounds = range.positive ? "> 0" : ">= 0";
+  if (std::isfinite(range.max)) {
+    char max[32];
+    std::snprintf(max, sizeof(max), "%.15g", range.max);
+    bounds += std::string(" and <= ") + max;
+  }
+  return makeError(flag + ": expected seconds, a number " + bounds +
+                   ", got '" + text + "'");
 }
 
 } // namespace hatc

@@ -11,6 +11,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -65,6 +66,19 @@ private:
 /// flag and the text ("--rtol: expected a finite number >= 0, got 'nan'").
 llvm::Expected<double> parseNonNegative(const std::string &flag,
                                         const std::string &text);
+
+/// What a duration flag accepts: more than 0 or also 0, up to `max`.
+struct SecondsRange {
+  bool positive = false;
+  double max = HUGE_VAL;
+};
+
+/// `text` (the value of `flag`) as seconds within `range`; the one message
+/// of every duration flag ("--time-budget: expected seconds, a number >= 0,
+/// got 'nan'").
+llvm::Expected<double> parseSeconds(const std::string &flag,
+                                    const std::string &text,
+                                    SecondsRange range = {});
 
 } // namespace hatc
 

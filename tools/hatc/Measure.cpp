@@ -146,20 +146,12 @@ int measureCommand(const Args &args) {
   if (configsPath.empty() == (random == 0))
     return reportError(makeError("hatc measure: give exactly one of "
                                  "--configs C.jsonl and --random N"));
-  auto seconds = [](const std::string &text, const char *flag)
-      -> llvm::Expected<double> {
-    char *end = nullptr;
-    double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end || !(value > 0))
-      return makeError(std::string("hatc measure: ") + flag +
-                       " expects a positive number of seconds, got '" + text +
-                       "'");
-    return value;
-  };
-  auto buildSeconds = seconds(buildTimeout, "--build-timeout");
+  auto buildSeconds =
+      parseSeconds("--build-timeout", buildTimeout, {/*positive=*/true});
   if (!buildSeconds)
     return reportError(buildSeconds.takeError());
-  auto runSeconds = seconds(runTimeout, "--run-timeout");
+  auto runSeconds =
+      parseSeconds("--run-timeout", runTimeout, {/*positive=*/true});
   if (!runSeconds)
     return reportError(runSeconds.takeError());
 

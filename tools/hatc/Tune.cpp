@@ -332,13 +332,10 @@ int tuneCommand(const Args &args) {
     return reportError(makeError("hatc tune: --search expects xgboost, "
                                  "random-model or random, got '" +
                                  search + "'"));
-  char *end = nullptr;
-  double budgetSeconds = std::strtod(timeBudget.c_str(), &end);
-  if (timeBudget.empty() || *end || !(budgetSeconds >= 0) ||
-      !std::isfinite(budgetSeconds))
-    return reportError(makeError("hatc tune: --time-budget expects seconds, "
-                                 "got '" +
-                                 timeBudget + "'"));
+  auto budget = parseSeconds("--time-budget", timeBudget);
+  if (!budget)
+    return reportError(budget.takeError());
+  double budgetSeconds = *budget;
 
   // Every public function is a task (or just --entry).
   std::vector<std::string> entries = {request.entryName};

@@ -37,14 +37,13 @@ extern "C" void onRankInterrupt(int signo) {
     _exit(128 + signo); // a second signal: stop now
 }
 
-std::optional<double> parseSeconds(const std::string &text) {
+/// A farm duration flag: left out, 0 (the farm then picks its default); at
+/// most 1e6 s (11 days), which the farm's timers can hold.
+llvm::Expected<double> farmSeconds(const std::string &flag,
+                                   const std::string &text) {
   if (text.empty())
     return 0.0;
-  char *end = nullptr;
-  double value = std::strtod(text.c_str(), &end);
-  if (*end || !(value >= 0) || value > 1e6)
-    return std::nullopt;
-  return value;
+  return parseSeconds(flag, text, {/*positive=*/false, /*max=*/1e6});
 }
 
 } // namespace
@@ -66,12 +65,12 @@ std::optional<int> startFarm(const FarmFlags &flags,
   if (flags.mode != "mpi")
     return reportError(
         makeError("hatc tune: --farm expects mpi, got '" + flags.mode + "'"));
-  auto timeout = parseSeconds(flags.timeoutS);
-  auto simulate = parseSeconds(flags.simulateS);
-  if (!timeout || !simulate)
-    return reportError(makeError(
-        "hatc tune: --farm-timeout and --farm-simulate expect seconds, got '" +
-        (!timeout ? flags.timeoutS : flags.simulateS) + "'"));
+  auto timeout = farmSeconds("--farm-timeout", flags.timeoutS);
+  if (!timeout)
+    return reportError(timeout.takeError());
+  auto simulate = farmSeconds("--farm-simulate", flags.simulateS);
+  if (!simulate)
+    return reportError(simulate.takeError());
   if (!flags.fault.empty())
     if (auto fault = farm::parseFault(flags.fault); !fault)
       return reportError(fault.takeError());

@@ -19,7 +19,7 @@
 
 // A bad value is a usage error; 0 means no limit (a normal compile runs).
 // RUN: %expect-exit 1 hatc run %s --compile-timeout soon 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: hatc: error: --compile-timeout expects seconds (0 or more), got 'soon'
+// BAD: hatc: error: --compile-timeout: expected seconds, a number >= 0, got 'soon'
 // RUN: hatc run %s --compile-timeout 0 --repeat 1 --check | FileCheck %s --check-prefix=NOLIMIT
 // NOLIMIT: check     correct
 
