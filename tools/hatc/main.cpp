@@ -7,8 +7,11 @@
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
 #include <cstring>
 #include <exception>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace hatc;
 
@@ -23,12 +26,12 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"import", importCommand, "an ONNX model as one MLIR module (linalg on tensors)"},
     {"run", runCommand, "compile a workload, run it, time it, check it"},
-    {"compile", compileCommand, "show a workload at any stage: scheduled "
-                                "MLIR, LLVM dialect, LLVM IR, asm, object"},
+    {"compile", compileCommand, "build a workload or model: scheduled MLIR, "
+                                "LLVM IR, asm, PTX, object, or a library"},
     {"best", bestCommand, "the best tuned record of a workload on a target"},
     {"replay", replayCommand, "import a JSON-lines tuning log into a database"},
     {"export", exportCommand, "write a database's records as a JSON-lines log"},
-    {"db", dbCommand, "database maintenance: db stats"},
+    {"db", dbCommand, "database maintenance: db stats, db copy"},
     {"model", modelCommand, "train a cross-task cost model; seed a database with synthetic tasks"},
     {"tune", tuneCommand, "search schedules with evolution + an XGBoost cost model"},
     {"report", reportCommand, "an HTML report of a tuning database"},
@@ -39,9 +42,11 @@ const Subcommand kSubcommands[] = {
 
 void printUsage(llvm::raw_ostream &os) {
   os << "usage: hatc <command> [args]   (hatc <command> --help for more)\n\n"
-        "hatc compiles MLIR linalg workloads with transform-dialect "
-        "schedules,\nruns them on the CPU or the hwacc accelerator model, "
-        "and keeps tuning\nresults in a SQLite database.\n\ncommands:\n";
+        "hatc compiles ONNX models and MLIR linalg workloads with "
+        "transform-dialect\nschedules, tunes them on the CPU, an NVIDIA GPU "
+        "or the hwacc accelerator\nmodel, and keeps the results in a tuning "
+        "database (a SQLite file, or\nPostgreSQL when shared).\n\n"
+        "commands:\n";
   for (const Subcommand &cmd : kSubcommands) {
     std::string name = cmd.name;
     name.resize(10, ' ');
@@ -49,9 +54,39 @@ void printUsage(llvm::raw_ostream &os) {
   }
 }
 
+/// A process started with stdin, stdout or stderr closed would hand that
+/// number to the next file it opens (a kernel object, the database), and
+/// its results would be written into that file. Each closed one is held by
+/// /dev/null opened read-only, so that writes to it fail (EBADF) and are
+/// reported as for any other unwritable stdout.
+void holdClosedStandardStreams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+      continue;
+    int held = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (held != fd && held >= 0)
+      ::close(held); // not the lowest free number: leave it as it was
+  }
+}
+
+/// Whatever a command printed on stdout is part of its result: a lost write
+/// (a full disk, a closed stdout) is an error, said once, not a fatal error
+/// at exit.
+int finishStdout(int code) {
+  llvm::outs().flush();
+  std::error_code ec = llvm::outs().error();
+  if (!ec)
+    return code;
+  llvm::outs().clear_error();
+  llvm::errs() << "hatc: error: cannot write <stdout>: " << ec.message()
+               << "\n";
+  return kExitUserError;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+  holdClosedStandardStreams();
   llvm::install_fatal_error_handler(
       [](void *, const char *reason, bool) {
         llvm::errs() << "hatc: fatal error: " << reason << "\n";
@@ -65,11 +100,11 @@ int main(int argc, char **argv) {
   std::string command = argv[1];
   if (command == "-h" || command == "--help" || command == "help") {
     printUsage(llvm::outs());
-    return kExitOk;
+    return finishStdout(kExitOk);
   }
   if (command == "--version" || command == "version") {
     llvm::outs() << compilerVersion() << "\n";
-    return kExitOk;
+    return finishStdout(kExitOk);
   }
   if (llvm::Error error = checkPinnedFacts()) {
     llvm::errs() << "hatc: error: " << llvm::toString(std::move(error))
@@ -81,17 +116,7 @@ int main(int argc, char **argv) {
     if (command != cmd.name)
       continue;
     try {
-      int code = cmd.run(args);
-      // Whatever a command printed on stdout is part of its result: a lost
-      // write (a full disk) is an error, said once, not a fatal error at exit.
-      llvm::outs().flush();
-      if (std::error_code ec = llvm::outs().error()) {
-        llvm::outs().clear_error();
-        llvm::errs() << "hatc: error: cannot write <stdout>: " << ec.message()
-                     << "\n";
-        return kExitUserError;
-      }
-      return code;
+      return finishStdout(cmd.run(args));
     } catch (const std::exception &e) {
       llvm::errs() << "hatc: error: " << e.what() << "\n";
       return kExitUserError;
