@@ -531,11 +531,11 @@ int benchCommand(const Args &args) {
 
 int coordCommand(const Args &args) {
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    llvm::outs() << "usage: hatc coord bench [flags]   (hatc coord bench "
-                    "--help)\n\nThe runtime coordinator: database-driven "
-                    "schedule lookup and dynamic\nassignment of tasks to the "
-                    "CPU and hwacc devices.\n";
-    return args.empty() ? kExitUserError : kExitOk;
+    return printGroupUsage(
+        !args.empty(),
+        "usage: hatc coord bench [flags]   (hatc coord bench --help)\n\n"
+        "The runtime coordinator: database-driven schedule lookup and "
+        "dynamic\nassignment of tasks to the CPU and hwacc devices.\n");
   }
   if (args[0] == "bench")
     return benchCommand(Args(args.begin() + 1, args.end()));

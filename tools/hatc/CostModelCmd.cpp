@@ -297,15 +297,15 @@ int modelCorpus(const Args &args) {
 
 int modelCommand(const Args &args) {
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    llvm::outs() << "usage: hatc model train --db DB [--target T] [-o FILE] "
-                    "[--exclude KEY]...\n"
-                    "       hatc model corpus --db DB [--target T] "
-                    "[--tasks N] [--trials N] [--seed S]\n"
-                    "                         [--classes C,...] "
-                    "[--emit FILE]\n\n"
-                    "Cross-task cost models (hatc model train --help, "
-                    "hatc model corpus --help).\n";
-    return args.empty() ? kExitUserError : kExitOk;
+    return printGroupUsage(
+        !args.empty(),
+        "usage: hatc model train --db DB [--target T] [-o FILE] "
+        "[--exclude KEY]...\n"
+        "       hatc model corpus --db DB [--target T] [--tasks N] "
+        "[--trials N] [--seed S]\n"
+        "                         [--classes C,...] [--emit FILE]\n\n"
+        "Cross-task cost models (hatc model train --help, "
+        "hatc model corpus --help).\n");
   }
   if (args[0] == "train")
     return modelTrain(Args(args.begin() + 1, args.end()));

@@ -444,10 +444,10 @@ int dbStats(const Args &args) {
 
 int dbCommand(const Args &args) {
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    llvm::outs() << "usage: hatc db stats --db DB [--json]\n"
-                    "       hatc db copy --from DB --to DB [--json]\n\n"
-                    "Database maintenance.\n";
-    return args.empty() ? kExitUserError : kExitOk;
+    return printGroupUsage(!args.empty(),
+                           "usage: hatc db stats --db DB [--json]\n"
+                           "       hatc db copy --from DB --to DB [--json]\n\n"
+                           "Database maintenance.\n");
   }
   Args rest(args.begin() + 1, args.end());
   if (args[0] == "stats")

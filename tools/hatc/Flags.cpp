@@ -1,5 +1,6 @@
 //===- Flags.cpp - A small declarative flag parser ------------------------===//
 #include "Flags.h"
+#include "Commands.h"
 #include "hatc/Support/Error.h"
 
 #include <algorithm>
@@ -148,6 +149,11 @@ llvm::Expected<double> parseNonNegative(const std::string &flag,
     return makeError(flag + ": expected a finite number >= 0, got '" + text +
                      "'");
   return value;
+}
+
+int printGroupUsage(bool asked, const std::string &usage) {
+  (asked ? llvm::outs() : llvm::errs()) << usage;
+  return asked ? kExitOk : kExitUserError;
 }
 
 llvm::Expected<double> parseSeconds(const std::string &flag,

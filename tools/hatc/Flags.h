@@ -67,6 +67,11 @@ private:
 llvm::Expected<double> parseNonNegative(const std::string &flag,
                                         const std::string &text);
 
+/// A command group's usage (`hatc db`, `hatc model`, `hatc coord`): asked
+/// for (`asked`, --help), on stdout and exit 0; for a missing subcommand, on
+/// stderr and exit 1, as bare `hatc` does.
+int printGroupUsage(bool asked, const std::string &usage);
+
 /// What a duration flag accepts: more than 0 or also 0, up to `max`.
 struct SecondsRange {
   bool positive = false;
