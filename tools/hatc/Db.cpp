@@ -107,6 +107,12 @@ int bestCommand(const Args &args) {
     return *code;
   if (dbPath.empty() && !printKey)
     return reportError(makeError("hatc best: missing --db DB"));
+  // --emit-schedule's output is the script itself, for mlir-opt; --json's
+  // records carry it as "script". Together, --json was ignored.
+  if (emitSchedule && json)
+    return reportError(makeError(
+        "hatc best: --emit-schedule prints the script as text; with --json "
+        "each record holds it as \"script\" (use one of the two)"));
 
   // A model's tasks have their own records: `hatc report --model` shows
   // them, and `hatc tune --task-dir` writes each task as a .mlir.

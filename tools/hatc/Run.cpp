@@ -89,7 +89,8 @@ int runCommand(const Args &args) {
               "time one run per line read on stdin instead of --repeat "
               "runs: prints 'ready' after the warm-up and each run's "
               "seconds, and ends at the end of input (for benches that take "
-              "turns with other programs, bench/model_perf.py)");
+              "turns with other programs, bench/model_perf.py); with --json "
+              "the result object follows these lines");
   addThreadsFlag(parser, threads);
   parser.option("--seed", &seed, "S", "input RNG seed (default 0)", 0);
   parser.flag("--json", &json, "print one JSON object on stdout");
