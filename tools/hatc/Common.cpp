@@ -234,6 +234,15 @@ std::optional<int> parseFlags(FlagParser &parser, const Args &args) {
   return std::nullopt;
 }
 
+llvm::Error refuseModel(llvm::StringRef command, llvm::StringRef path,
+                        llvm::StringRef whatInstead) {
+  if (!frontend::isOnnxModelPath(path))
+    return llvm::Error::success();
+  return makeError(("hatc " + command + ": " + path + " is a model; " +
+                    command + " takes one workload (.mlir): " + whatInstead)
+                       .str());
+}
+
 llvm::Error requireDevice(const Target &target) {
   if (target.kind != TargetKind::Gpu)
     return llvm::Error::success();

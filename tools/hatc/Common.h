@@ -95,6 +95,13 @@ llvm::Expected<std::string> importModelToFile(const CompileRequest &request,
 /// none here (or no driver); success otherwise.
 llvm::Error requireDevice(const Target &target);
 
+/// For subcommands that take one workload, not a model of many tasks:
+/// an error when `path` is an ONNX model, naming the subcommand `command`
+/// ("best") and ending with `whatInstead` (where the model's tasks are);
+/// success otherwise.
+llvm::Error refuseModel(llvm::StringRef command, llvm::StringRef path,
+                        llvm::StringRef whatInstead);
+
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request);
 
 /// What a schedule space of the loaded target is built on: the target's

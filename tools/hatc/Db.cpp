@@ -116,11 +116,11 @@ int bestCommand(const Args &args) {
 
   // A model's tasks have their own records: `hatc report --model` shows
   // them, and `hatc tune --task-dir` writes each task as a .mlir.
-  if (llvm::StringRef(workloadPath).ends_with_insensitive(".onnx"))
-    return reportError(makeError(
-        "hatc best: " + workloadPath +
-        " is a model; best takes one workload (.mlir): see a model's tasks "
-        "with hatc report --db DB --model " + workloadPath));
+  if (llvm::Error err =
+          refuseModel("best", workloadPath,
+                      "see a model's tasks with hatc report --db DB --model " +
+                          workloadPath))
+    return reportError(std::move(err));
   auto target = resolveTarget(targetSpec);
   if (!target)
     return reportError(target.takeError());

@@ -130,6 +130,11 @@ int measureCommand(const Args &args) {
   parser.flag("--json", &json, "one JSON object per result on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  // A model's tasks are measured by tune; the worker reads one .mlir.
+  if (llvm::Error err =
+          refuseModel("measure", request.workloadPath, "hatc tune MODEL --db DB --task-dir DIR keeps each of its "
+                      "tasks there (taskK.weights.mlir)"))
+    return reportError(std::move(err));
   if (llvm::Error err = refuseOutputOverInputs(
           "--log", logPath,
           {{"the workload", request.workloadPath},
@@ -195,9 +200,14 @@ int measureCommand(const Args &args) {
       candidates.push_back(
           {*config, llvm::cantFail(space.script(*config)), std::nullopt});
     }
+    if (candidates.empty())
+      return reportError(makeError(
+          "hatc measure: the schedule space of " + request.workloadPath +
+          " on " + targetKindName(inputs->target.kind) +
+          " has no valid config to sample; nothing measured"));
     if (int64_t(candidates.size()) < random)
-      llvm::errs() << "hatc: the space has only " << candidates.size()
-                   << " distinct valid configs\n";
+      llvm::errs() << "hatc measure: the space has only " << candidates.size()
+                   << " distinct valid configs; measuring those\n";
   }
 
   MeasureOptions options;

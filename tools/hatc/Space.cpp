@@ -36,6 +36,11 @@ int spaceCommand(const Args &args) {
   addThreadsFlag(parser, threads);
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  // A model is many tasks, each with its own space.
+  if (llvm::Error err =
+          refuseModel("space", request.workloadPath, "hatc tune MODEL --db DB --task-dir DIR keeps each of its "
+                      "tasks there (taskK.weights.mlir)"))
+    return reportError(std::move(err));
   auto inputs = loadCompileInputs(request);
   if (!inputs)
     return reportError(inputs.takeError());

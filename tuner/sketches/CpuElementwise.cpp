@@ -8,13 +8,17 @@
 namespace hatc::tuner::sketches {
 namespace {
 
+/// The column chunks cpu_elementwise vectorizes the inner loop in.
+constexpr int64_t kColumnChunks[] = {16, 32, 64, 128, 256};
+
 class CpuElementwiseSketch : public Sketch {
 public:
   CpuElementwiseSketch(const WorkloadShape &shape, const TargetFacts &target)
       : shape(shape), target(target) {
     specs = {{"par", threadCounts(target)},
              {"rows", ints({1, 2, 4, 8})},
-             {"cols", ints({16, 32, 64, 128, 256})}};
+             {"cols", std::vector<json>(std::begin(kColumnChunks),
+                                        std::end(kColumnChunks))}};
   }
   std::string name() const override { return "cpu_elementwise"; }
 
@@ -36,9 +40,6 @@ public:
     const auto &r = shape.loopRanges;
     if (r.size() < 2)
       return "cpu_elementwise needs at least two loops";
-    int64_t outer = 1;
-    for (size_t i = 0; i + 1 < r.size(); ++i)
-      outer *= r[i];
     int64_t par = knob(c, "par"), rows = knob(c, "rows"), cols = knob(c, "cols");
     if (r.front() % (par * rows))
       return llvm::formatv("par x rows = {0} does not divide the {1} outer "
@@ -53,7 +54,6 @@ public:
       return llvm::formatv("cols={0} is not a multiple of the {1} lanes", cols,
                            target.vectorLanes)
           .str();
-    (void)outer;
     return std::nullopt;
   }
 
@@ -86,6 +86,16 @@ private:
 };
 
 } // namespace
+
+bool fitsCpuElementwise(const WorkloadShape &shape, const TargetFacts &target) {
+  const auto &r = shape.loopRanges;
+  if (r.size() < 2)
+    return false;
+  for (int64_t cols : kColumnChunks)
+    if (r.back() % cols == 0 && cols % target.vectorLanes == 0)
+      return true;
+  return false;
+}
 
 std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
                                                  const TargetFacts &target) {

@@ -50,7 +50,12 @@ sketchesFor(const WorkloadShape &shape, const TargetFacts &target) {
       sketches.push_back(makeCpuConvAmxSketch(shape, target));
     break;
   case A::Elementwise:
-    sketches.push_back(makeCpuElementwiseSketch(shape, target));
+    // An inner extent no column chunk divides ([2, 3, 4, 5]) left a space
+    // of knobs without one valid config; cpu_generic tiles any extent.
+    if (fitsCpuElementwise(shape, target))
+      sketches.push_back(makeCpuElementwiseSketch(shape, target));
+    else
+      sketches.push_back(makeCpuGenericSketch(shape, target));
     // A leading unit loop (softmax's [1, heads, seq, seq]) leaves
     // cpu_elementwise's threads nothing to split.
     if (!shape.anchorLoops.empty() && shape.anchorLoops.front() == 1 &&

@@ -43,8 +43,12 @@ std::unique_ptr<Sketch> makeCpuConvIm2colSketch(const WorkloadShape &shape,
 /// cpu_conv_amx: where the host has AMX for the conv's types.
 std::unique_ptr<Sketch> makeCpuConvAmxSketch(const WorkloadShape &shape,
                                              const TargetFacts &target);
+/// cpu_elementwise: threads x rows x vectorized column chunks.
+/// fitsCpuElementwise: some chunk of its domain divides the inner extent
+/// and fills whole vectors (not so for [2, 3, 4, 5]: no config is valid).
 std::unique_ptr<Sketch> makeCpuElementwiseSketch(const WorkloadShape &shape,
                                                  const TargetFacts &target);
+bool fitsCpuElementwise(const WorkloadShape &shape, const TargetFacts &target);
 /// Any op on the CPU without a sketch of its own (NCHW, depthwise and
 /// grouped convs, pooling, reductions, matmuls with transposed operands):
 /// threads over its outermost parallel loop, a tile of its innermost one,
