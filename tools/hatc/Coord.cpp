@@ -502,6 +502,20 @@ int benchCommand(const Args &args) {
   parser.flag("--json", &flags.json, "one JSON object per policy on stdout");
   if (auto exit = parseFlags(parser, args))
     return *exit;
+  // Flags of one mode given to the other were ignored without a word
+  // (--simulate --hwacc 0 still ran hwacc backends).
+  const std::pair<const char *, const char *> realOnly[] = {
+      {"--hwacc", "--backends N makes half of the backends hwacc devices"},
+      {"--time-scale", "its clock is virtual"},
+      {"--check-all", "it runs no kernels"}};
+  for (auto [flag, why] : realOnly)
+    if (flags.simulate && parser.given(flag))
+      return reportError(makeError(std::string(flag) +
+                                   " is for a real run; with --simulate, " +
+                                   why));
+  if (!flags.simulate && parser.given("--backends"))
+    return reportError(makeError("--backends is for --simulate; a real run "
+                                 "has one CPU pool and --hwacc N devices"));
   auto transfer = parseNonNegative("--transfer-gbps", flags.transferGBps);
   if (!transfer)
     return reportError(transfer.takeError());
