@@ -146,6 +146,9 @@ CrossTaskSamples crossTaskSamples(db::Database &database,
         sketch = candidate.get();
     double throughput = 0;
     nlohmann::json extras = nlohmann::json::parse(r.extrasJson, nullptr, false);
+    // A farm's simulated device (--farm-simulate) made this figure up.
+    if (extras.is_object() && extras.contains("simulated_s"))
+      return;
     if (r.error == db::ErrorCode::Ok)
       throughput = extras.is_object() ? extras.value("gflops", 0.0) : 0.0;
     // A model's task was measured with its weights in it (Tune.cpp).

@@ -150,6 +150,17 @@ elif scenario == "faults":
         fail(f"hang: no warning that rank 1 was dropped and its candidate re-sent: {err[-2000:]}")
     if distinct(records(db)) != 12:
         fail("hang: expected 12 records")
+    # Simulated (made-up) results are kept apart from the target's own: they
+    # were recorded as hwacc's and `best` returned them.
+    names = {r["target_name"] for r in records(db)}
+    if len(names) != 1 or not names.pop().endswith("-simulated"):
+        fail(f"simulated records under target(s) {sorted(names)}, not NAME-simulated")
+    if not re.search(r"recorded under the target '[^']+-simulated'", err):
+        fail(f"no word that the results are made up: {err[-2000:]}")
+    best = subprocess.run([hatc, "best", workload, "--target", "hwacc", "--db", db],
+                          capture_output=True, text=True)
+    if best.returncode != 1 or "no tuned record" not in best.stderr:
+        fail(f"best took a simulated record (exit {best.returncode}): {best.stdout}{best.stderr}")
     # A rank that exits (mpirun --enable-recovery keeps the job going).
     db = os.path.join(tmp, "exit.db")
     rc, out, err = mpirun(3, db, 12, *fast, "--farm-fault", "2:exit", mpi_flags=["--enable-recovery"])
@@ -168,7 +179,7 @@ elif scenario == "faults":
         fail(f"worker-crash: expected 4 records, one RUN_ERROR naming SIGSEGV: "
              f"{[(r['error'], r.get('extras', {}).get('message')) for r in rows]}")
     print("faults: hang (dropped, re-sent), exit (dropped), worker crash (RUN_ERROR recorded): "
-          "each job completed")
+          "each job completed; simulated results kept under NAME-simulated")
 
 elif scenario == "interrupt":
     db = os.path.join(tmp, "int.db")

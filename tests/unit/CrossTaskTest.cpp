@@ -370,3 +370,27 @@ TEST(CrossTask, OneKeyTwoWorkloadsAreTwoGroups) {
             taskGroup(w->key(), w->hash(), target.fingerprint()));
   EXPECT_NE(all.samples[0].group, all.samples[1].group);
 }
+
+TEST(CrossTask, SimulatedResultsAreNoSamples) {
+  // A farm's simulated device (--farm-simulate) answers made-up figures,
+  // marked extras.simulated_s: training on them would teach the sleep.
+  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
+                                             "/examples/matmul_odd.mlir");
+  ASSERT_TRUE(bool(w));
+  auto target = llvm::cantFail(resolveTarget("cpu"));
+  test::ScratchFiles scratch;
+  std::string db = scratch.path("hatc-xtask-simulated", "db");
+  {
+    Recorder recorder(db, "");
+    recorder.record(makeRecord(*w, target, {{"sketch", "default"}}, "",
+                               okResult()));
+    MeasureResult simulated = okResult();
+    simulated.extras["simulated_s"] = 0.2;
+    recorder.record(makeRecord(*w, target, {{"sketch", "default"}, {"run", 2}},
+                               "", simulated));
+  }
+  auto database = db::Database::open(db);
+  CrossTaskSamples all = crossTaskSamples(*database, test::context(), "cpu",
+                                          target.fingerprint());
+  EXPECT_EQ(all.samples.size(), 1u);
+}

@@ -419,6 +419,17 @@ int tuneCommand(const Args &args) {
     keepAlive.push_back(std::move(*inputs)); // owns the MLIR context
   }
 
+  // --farm-simulate's results are made up: they go under a target name of
+  // their own, which no build, best or coordinator of the real target takes
+  // (they were recorded as the target's own and became its best).
+  if (farmRun.active() && farmRun.options.simulateS > 0) {
+    for (tuner::TuneTask &task : tasks)
+      task.target.name += "-simulated";
+    llvm::errs() << "hatc tune: --farm-simulate: the results are made up; "
+                    "they are recorded under the target '"
+                 << tasks.front().target.name << "', which no build takes\n";
+  }
+
   MeasureOptions measureOptions;
   measureOptions.run.threads = kernelThreads;
   measureOptions.run.check = !noCheck;

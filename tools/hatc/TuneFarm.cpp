@@ -22,7 +22,8 @@ void addFarmFlags(FlagParser &parser, FarmFlags &flags) {
                 "answer is dropped (default: the worker timeouts + 60)");
   parser.option("--farm-simulate", &flags.simulateS, "SECONDS",
                 "farm benches and tests: each rank's device takes SECONDS "
-                "per candidate (a sleep) and answers a made-up result");
+                "per candidate (a sleep) and answers a made-up result, "
+                "recorded under the target name + '-simulated'");
   parser.option("--farm-fault", &flags.fault, "RANK:KIND",
                 "farm tests: RANK's first candidate crashes its worker "
                 "(worker-crash), or RANK hangs (hang) or exits (exit)");
