@@ -1,7 +1,7 @@
 /* app.c - runs a model compiled by `hatc compile MODEL.onnx --name model
  * -o OUT/` through its C API: model.h and libmodel.so, nothing else.
  *
- *   cc app.c -I OUT -L OUT -lmodel -Wl,-rpath,OUT -o app
+ *   cc app.c -I OUT -L OUT -lmodel -Wl,-rpath,OUT -lm -o app   (-lm: sin)
  *   ./app [INPUT_DIR [THREADS]]
  *
  * Inputs are read from INPUT_DIR/input_K.bin (raw, dense, row-major, the
