@@ -13,6 +13,8 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -61,11 +63,39 @@ std::optional<EmitStage> parseEmitStage(llvm::StringRef name) {
       .Default(std::nullopt);
 }
 
-static std::string printModule(ModuleOp module) {
+static std::string printModule(ModuleOp module, bool elideWeights) {
+  OpPrintingFlags flags;
+  if (elideWeights)
+    flags.elideLargeElementsAttrs(16).elideLargeResourceString(64);
   std::string text;
   llvm::raw_string_ostream os(text);
-  module.print(os);
+  module.print(os, flags);
   return text;
+}
+
+/// --elide-weights for LLVM IR, which has no printing flag for it: each
+/// global array of more than 64 bytes (a weight: nested arrays, one per
+/// dimension) is printed zero-initialized, and a header comment says how
+/// many and how large they were.
+static void elideLargeConstants(llvm::Module &module, llvm::raw_ostream &os) {
+  const llvm::DataLayout &layout = module.getDataLayout();
+  int64_t count = 0, bytes = 0;
+  for (llvm::GlobalVariable &global : module.globals()) {
+    if (!global.hasInitializer())
+      continue;
+    llvm::Constant *init = global.getInitializer();
+    if (!llvm::isa<llvm::ArrayType>(init->getType()) || init->isNullValue())
+      continue;
+    int64_t size = int64_t(layout.getTypeAllocSize(init->getType()));
+    if (size <= 64)
+      continue;
+    ++count;
+    bytes += size;
+    global.setInitializer(llvm::Constant::getNullValue(init->getType()));
+  }
+  if (count)
+    os << "; --elide-weights: " << count << " constant(s) of " << bytes
+       << " bytes in all are printed as zeroinitializer\n";
 }
 
 static llvm::Error lowerToLLVMDialect(Workload &workload,
@@ -87,18 +117,19 @@ static llvm::Error lowerToLLVMDialect(Workload &workload,
 
 llvm::Expected<std::string> compileToStage(Workload &workload,
                                            ModuleOp schedule, EmitStage stage,
-                                           const LoweringTarget &target) {
+                                           const LoweringTarget &target,
+                                           bool elideWeights) {
   if (stage == EmitStage::Ptx && target.kind != TargetKind::Gpu)
     return makeError("--emit ptx is for the gpu target");
   if (schedule)
     if (llvm::Error err = applySchedule(*workload.module, schedule))
       return std::move(err);
   if (stage == EmitStage::Scheduled)
-    return printModule(*workload.module);
+    return printModule(*workload.module, elideWeights);
   if (llvm::Error err = lowerToLLVMDialect(workload, target))
     return std::move(err);
   if (stage == EmitStage::LLVMDialect)
-    return printModule(*workload.module);
+    return printModule(*workload.module, elideWeights);
   if (stage == EmitStage::Ptx)
     return extractPtx(*workload.module);
 
@@ -112,6 +143,8 @@ llvm::Expected<std::string> compileToStage(Workload &workload,
       return std::move(err);
     std::string text;
     llvm::raw_string_ostream os(text);
+    if (elideWeights)
+      elideLargeConstants(**llvmModule, os);
     (*llvmModule)->print(os, nullptr);
     return text;
   }

@@ -8,6 +8,7 @@
 #include "hatc/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -16,6 +17,7 @@ namespace hatc {
 int compileCommand(const Args &args) {
   CompileRequest request;
   std::string emit, output = "-", name;
+  bool elideWeights = false;
   FlagParser parser(
       "hatc compile",
       "Applies the schedule and lowers the workload, printing the stage asked "
@@ -44,6 +46,10 @@ int compileCommand(const Args &args) {
   parser.option("--name", &name, "NAME",
                 "--emit lib: the C API's prefix and file names (default: "
                 "the model file's stem)");
+  parser.flag("--elide-weights", &elideWeights,
+              "--emit mlir, mlir-llvm or llvm: print large constants (a "
+              "model's weights) as placeholders, for reading; the text does "
+              "not compile to the same program");
   addThreadsFlag(parser, request.threads);
   if (auto exit = parseFlags(parser, args))
     return *exit;
@@ -59,6 +65,9 @@ int compileCommand(const Args &args) {
                              llvm::sys::fs::is_directory(output))
                ? "lib"
                : "mlir";
+  if (emit == "lib" && elideWeights)
+    return reportError(makeError("hatc compile: --elide-weights is for "
+                                 "--emit mlir, mlir-llvm or llvm, not lib"));
   if (emit == "lib") {
     if (output == "-")
       return reportError(makeError("hatc compile: --emit lib writes a "
@@ -72,6 +81,25 @@ int compileCommand(const Args &args) {
     return reportError(makeError("hatc compile: --emit expects mlir, "
                                  "mlir-llvm, llvm, asm, obj, ptx, schedule or lib, got '" +
                                  emit + "'"));
+  bool textStage = stage && (*stage == EmitStage::Scheduled ||
+                             *stage == EmitStage::LLVMDialect ||
+                             *stage == EmitStage::LLVMIR);
+  if (elideWeights && !textStage)
+    return reportError(makeError("hatc compile: --elide-weights is for "
+                                 "--emit mlir, mlir-llvm or llvm, not " +
+                                 emit));
+  // BERT-base's 438 MB of weights printed as LLVM IR took over 300 s and
+  // 14 GB (--compile-timeout ended it): say so before starting.
+  uint64_t inputBytes = 0;
+  constexpr uint64_t kLargeInput = uint64_t(64) << 20;
+  if (textStage && !elideWeights &&
+      !llvm::sys::fs::file_size(request.workloadPath, inputBytes) &&
+      inputBytes > kLargeInput)
+    llvm::errs() << llvm::formatv(
+        "hatc compile: warning: {0} is {1} MiB; its weights printed as text "
+        "take minutes and several times that in memory (--elide-weights "
+        "prints placeholders)\n",
+        request.workloadPath, inputBytes >> 20);
   if (stage && *stage == EmitStage::Object && output == "-" &&
       llvm::sys::Process::StandardOutIsDisplayed())
     return reportError(makeError("hatc compile: --emit obj writes binary; "
@@ -91,7 +119,7 @@ int compileCommand(const Args &args) {
     text = inputs->scheduleText;
     if (stage) {
       auto compiled = compileToStage(inputs->workload, inputs->schedule.get(),
-                                     *stage, inputs->lowering);
+                                     *stage, inputs->lowering, elideWeights);
       if (!compiled)
         return reportError(compiled.takeError());
       text = std::move(*compiled);

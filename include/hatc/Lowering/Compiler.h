@@ -48,11 +48,14 @@ loweringTargetFor(const Target &target, const std::string &origin,
 
 /// Applies `schedule` (null: none, the linalg ops lower to plain loops) to
 /// the workload's module in place and lowers it up to `stage`; returns that
-/// stage's text (or object bytes).
+/// stage's text (or object bytes). With `elideWeights`, a text stage prints
+/// large constants as placeholders, for reading (a model's weights made
+/// `--emit llvm` of BERT-base 3 GB of text, over 300 s and 14 GB to print).
 llvm::Expected<std::string> compileToStage(Workload &workload,
                                            mlir::ModuleOp schedule,
                                            EmitStage stage,
-                                           const LoweringTarget &target = {});
+                                           const LoweringTarget &target = {},
+                                           bool elideWeights = false);
 
 /// Applies `schedule` and lowers the workload in place, then translates it:
 /// the LLVM IR module (with `hatc_entry`), not yet optimized, for callers
