@@ -87,9 +87,20 @@ double TaskScheduler::priority(size_t i,
 
 std::optional<size_t>
 TaskScheduler::next(const std::vector<TaskProgress> &tasks) const {
-  for (size_t i = 0; i < tasks.size(); ++i)
-    if (!tasks[i].exhausted && tasks[i].curve.empty())
-      return i; // warm-up: one batch each, in order
+  // Warm-up: one batch each, the heaviest (weight x FLOPs) first, so that a
+  // budget smaller than a batch per task goes where the model spends its
+  // time (in model order, a BERT's 30 trials went to its embedding lookups
+  // and first projections, and its FFN matmuls had none).
+  std::optional<size_t> warmUp;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].exhausted || !tasks[i].curve.empty())
+      continue;
+    auto heft = [&](size_t t) { return tasks[t].weight * tasks[t].flops; };
+    if (!warmUp || heft(i) > heft(*warmUp))
+      warmUp = i;
+  }
+  if (warmUp)
+    return warmUp;
   std::optional<size_t> best;
   double bestPriority = 0;
   for (size_t i = 0; i < tasks.size(); ++i) {

@@ -32,6 +32,21 @@ TEST(TaskScheduler, WarmUpGivesEveryTaskOneBatchInOrder) {
   EXPECT_NE(scheduler.next(tasks), 2u);
 }
 
+TEST(TaskScheduler, WarmUpGoesHeaviestFirst) {
+  // Weight x FLOPs: 1 x 1, 3 x 1, 1 x 2 GFLOP. A budget that ends within
+  // the warm-up then has gone to the tasks the model spends its time in.
+  TaskScheduler scheduler;
+  std::vector<TaskProgress> tasks = {flat(10, 0, 1), flat(10, 0, 3),
+                                     flat(10, 0, 1)};
+  tasks[2].flops = 2e9;
+  EXPECT_EQ(scheduler.next(tasks), 1u);
+  tasks[1] = flat(10, 8, 3);
+  EXPECT_EQ(scheduler.next(tasks), 2u);
+  tasks[2].curve.assign(8, 10.0);
+  tasks[2].trials = 8;
+  EXPECT_EQ(scheduler.next(tasks), 0u);
+}
+
 TEST(TaskScheduler, HeavierTaskGoesFirst) {
   TaskScheduler scheduler;
   std::vector<TaskProgress> tasks = {flat(10, 8, 1), flat(10, 8, 3)};

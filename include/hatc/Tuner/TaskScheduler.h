@@ -20,8 +20,9 @@
 // beta * C_i / V_i is the latency it would have at 1/beta of that
 // throughput). The backward term rewards tasks that are still improving,
 // the forward term tasks that are far from what similar tasks achieve or
-// have had few trials. A warm-up gives every task one batch first, in
-// order. Tasks none of whose trials worked yet come after all others.
+// have had few trials. A warm-up gives every task one batch first, the
+// heaviest (w_i * C_i) first. Tasks none of whose trials worked yet come
+// after all others.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HATC_TUNER_TASKSCHEDULER_H
