@@ -25,6 +25,12 @@ using namespace hatc::tuner;
 
 namespace {
 
+/// An example workload (examples/NAME), parsed in the tests' context.
+llvm::Expected<Workload> loadExample(const std::string &name) {
+  return loadWorkload(test::context(),
+                      std::string(HATC_SOURCE_DIR) + "/examples/" + name);
+}
+
 /// GFLOP/s of hwacc configs: tiles near half of M and N (after rounding to
 /// the array) are best, deeper k tiles better; a function of relative
 /// sizes, so what one shape teaches holds on another. Deterministic.
@@ -66,8 +72,7 @@ MeasureResult okResult() {
 }
 
 TuneTask makeTask(const std::string &example) {
-  auto w = loadWorkload(test::context(),
-                        std::string(HATC_SOURCE_DIR) + "/examples/" + example);
+  auto w = loadExample(example);
   EXPECT_TRUE(bool(w));
   auto target = resolveTarget("hwacc");
   EXPECT_TRUE(bool(target));
@@ -265,8 +270,7 @@ TEST(CrossTask, DefaultRecordsAreDescribedAsTheirAnalyticalConfig) {
       {"resnet50_conv3x3.mlir", cost_model::FSketchCpuConv}};
   for (const auto &[example, family] : cases) {
     SCOPED_TRACE(example);
-    auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
-                                               "/examples/" + example);
+    auto w = loadExample(example);
     ASSERT_TRUE(bool(w));
     auto target = llvm::cantFail(resolveTarget("cpu"));
     TargetFacts facts = llvm::cantFail(TargetFacts::of(target));
@@ -294,8 +298,7 @@ TEST(CrossTask, DefaultRecordsAreDescribedAsTheirAnalyticalConfig) {
   }
   // No sketch takes a target's default where it is no CPU family's.
   auto hwacc = llvm::cantFail(resolveTarget("hwacc"));
-  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
-                                             "/examples/matmul_1024.mlir");
+  auto w = loadExample("matmul_1024.mlir");
   ASSERT_TRUE(bool(w));
   for (const auto &s : sketchesFor(analyzeWorkload(*w),
                                    llvm::cantFail(TargetFacts::of(hwacc))))
@@ -306,8 +309,7 @@ TEST(CrossTask, ModelTasksAreDescribedWithConstantWeights) {
   // A model's task is measured with its weights in it (Tune.cpp sets
   // Workload::measurePath, records say "weights"): the features say so,
   // in the tuner's own samples and in the cross-task samples alike.
-  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
-                                             "/examples/matmul_odd.mlir");
+  auto w = loadExample("matmul_odd.mlir");
   ASSERT_TRUE(bool(w));
   auto target = llvm::cantFail(resolveTarget("cpu"));
   TargetFacts facts = llvm::cantFail(TargetFacts::of(target));
@@ -346,8 +348,7 @@ TEST(CrossTask, ModelTasksAreDescribedWithConstantWeights) {
 TEST(CrossTask, OneKeyTwoWorkloadsAreTwoGroups) {
   // A matmul + relu and a matmul + gelu of one shape share a workload key
   // but not a structural hash: their records rank apart.
-  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
-                                             "/examples/matmul_odd.mlir");
+  auto w = loadExample("matmul_odd.mlir");
   ASSERT_TRUE(bool(w));
   auto target = llvm::cantFail(resolveTarget("cpu"));
   test::ScratchFiles scratch;
@@ -374,8 +375,7 @@ TEST(CrossTask, OneKeyTwoWorkloadsAreTwoGroups) {
 TEST(CrossTask, SimulatedResultsAreNoSamples) {
   // A farm's simulated device (--farm-simulate) answers made-up figures,
   // marked extras.simulated_s: training on them would teach the sleep.
-  auto w = loadWorkload(test::context(), std::string(HATC_SOURCE_DIR) +
-                                             "/examples/matmul_odd.mlir");
+  auto w = loadExample("matmul_odd.mlir");
   ASSERT_TRUE(bool(w));
   auto target = llvm::cantFail(resolveTarget("cpu"));
   test::ScratchFiles scratch;
