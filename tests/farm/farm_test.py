@@ -152,8 +152,8 @@ elif scenario == "faults":
         fail("hang: expected 12 records")
     # Simulated (made-up) results are kept apart from the target's own: they
     # were recorded as hwacc's and `best` returned them.
-    names = {r["target_name"] for r in records(db)}
-    if len(names) != 1 or not names.pop().endswith("-simulated"):
+    names = sorted({r["target_name"] for r in records(db)})
+    if len(names) != 1 or not names[0].endswith("-simulated"):
         fail(f"simulated records under target(s) {sorted(names)}, not NAME-simulated")
     if not re.search(r"recorded under the target '[^']+-simulated'", err):
         fail(f"no word that the results are made up: {err[-2000:]}")
