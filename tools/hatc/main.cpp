@@ -58,12 +58,13 @@ void printUsage(llvm::raw_ostream &os) {
 /// number to the next file it opens (a kernel object, the database), and
 /// its results would be written into that file. Each closed one is held by
 /// /dev/null opened read-only, so that writes to it fail (EBADF) and are
-/// reported as for any other unwritable stdout.
+/// reported as for any other unwritable stdout. Not close-on-exec: the
+/// processes hatc starts (workers, the linker) inherit the same hold.
 void holdClosedStandardStreams() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
       continue;
-    int held = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int held = ::open("/dev/null", O_RDONLY);
     if (held != fd && held >= 0)
       ::close(held); // not the lowest free number: leave it as it was
   }
@@ -73,6 +74,10 @@ void holdClosedStandardStreams() {
 /// (a full disk, a closed stdout) is an error, said once, not a fatal error
 /// at exit.
 int finishStdout(int code) {
+  // stderr carries progress and diagnostics, not the result: one that
+  // cannot be written (closed) does not fail the command at exit, as
+  // LLVM's stream would ("IO failure on output stream", exit 1).
+  llvm::errs().clear_error();
   llvm::outs().flush();
   std::error_code ec = llvm::outs().error();
   if (!ec)
