@@ -91,11 +91,11 @@ TaskScheduler::next(const std::vector<TaskProgress> &tasks) const {
   // budget smaller than a batch per task goes where the model spends its
   // time (in model order, a BERT's 30 trials went to its embedding lookups
   // and first projections, and its FFN matmuls had none).
+  auto heft = [&](size_t t) { return tasks[t].weight * tasks[t].flops; };
   std::optional<size_t> warmUp;
   for (size_t i = 0; i < tasks.size(); ++i) {
     if (tasks[i].exhausted || !tasks[i].curve.empty())
       continue;
-    auto heft = [&](size_t t) { return tasks[t].weight * tasks[t].flops; };
     if (!warmUp || heft(i) > heft(*warmUp))
       warmUp = i;
   }

@@ -102,6 +102,11 @@ llvm::Error requireDevice(const Target &target);
 llvm::Error refuseModel(llvm::StringRef command, llvm::StringRef path,
                         llvm::StringRef whatInstead);
 
+/// refuseModel's `whatInstead` for commands that take one task's module.
+inline constexpr const char *kModelTaskFilesHint =
+    "hatc tune MODEL --db DB --task-dir DIR keeps each of its tasks there "
+    "(taskK.weights.mlir)";
+
 llvm::Expected<CompileInputs> loadCompileInputs(const CompileRequest &request);
 
 /// What a schedule space of the loaded target is built on: the target's

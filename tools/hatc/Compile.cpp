@@ -65,9 +65,13 @@ int compileCommand(const Args &args) {
                              llvm::sys::fs::is_directory(output))
                ? "lib"
                : "mlir";
-  if (emit == "lib" && elideWeights)
+  auto refuseElision = [&] {
     return reportError(makeError("hatc compile: --elide-weights is for "
-                                 "--emit mlir, mlir-llvm or llvm, not lib"));
+                                 "--emit mlir, mlir-llvm or llvm, not " +
+                                 emit));
+  };
+  if (emit == "lib" && elideWeights)
+    return refuseElision();
   if (emit == "lib") {
     if (output == "-")
       return reportError(makeError("hatc compile: --emit lib writes a "
@@ -85,9 +89,7 @@ int compileCommand(const Args &args) {
                              *stage == EmitStage::LLVMDialect ||
                              *stage == EmitStage::LLVMIR);
   if (elideWeights && !textStage)
-    return reportError(makeError("hatc compile: --elide-weights is for "
-                                 "--emit mlir, mlir-llvm or llvm, not " +
-                                 emit));
+    return refuseElision();
   // BERT-base's 438 MB of weights printed as LLVM IR took over 300 s and
   // 14 GB (--compile-timeout ended it): say so before starting.
   uint64_t inputBytes = 0;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 namespace hatc {
 
@@ -141,14 +142,27 @@ std::string FlagParser::usage() const {
   return text;
 }
 
+namespace {
+
+/// `text` as a finite number >= 0 (> 0 when `positive`) and <= `max`: the
+/// check every number flag of parseNonNegative and parseSeconds makes.
+std::optional<double> numberIn(const std::string &text, bool positive,
+                               double max) {
+  double value;
+  if (llvm::StringRef(text).getAsDouble(value) || !std::isfinite(value) ||
+      !(positive ? value > 0 : value >= 0) || value > max)
+    return std::nullopt;
+  return value;
+}
+
+} // namespace
+
 llvm::Expected<double> parseNonNegative(const std::string &flag,
                                         const std::string &text) {
-  double value;
-  if (llvm::StringRef(text).getAsDouble(value) || !(value >= 0) ||
-      !std::isfinite(value))
-    return makeError(flag + ": expected a finite number >= 0, got '" + text +
-                     "'");
-  return value;
+  if (auto value = numberIn(text, /*positive=*/false, HUGE_VAL))
+    return *value;
+  return makeError(flag + ": expected a finite number >= 0, got '" + text +
+                   "'");
 }
 
 int printGroupUsage(bool asked, const std::string &usage) {
@@ -159,13 +173,8 @@ int printGroupUsage(bool asked, const std::string &usage) {
 llvm::Expected<double> parseSeconds(const std::string &flag,
                                     const std::string &text,
                                     SecondsRange range) {
-  double value;
-  bool inRange = !llvm::StringRef(text).getAsDouble(value) &&
-                 std::isfinite(value) &&
-                 (range.positive ? value > 0 : value >= 0) &&
-                 value <= range.max;
-  if (inRange)
-    return value;
+  if (auto value = numberIn(text, range.positive, range.max))
+    return *value;
   std::string bounds = range.positive ? "> 0" : ">= 0";
   if (std::isfinite(range.max)) {
     char max[32];

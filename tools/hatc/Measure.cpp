@@ -132,8 +132,7 @@ int measureCommand(const Args &args) {
     return *exit;
   // A model's tasks are measured by tune; the worker reads one .mlir.
   if (llvm::Error err =
-          refuseModel("measure", request.workloadPath, "hatc tune MODEL --db DB --task-dir DIR keeps each of its "
-                      "tasks there (taskK.weights.mlir)"))
+          refuseModel("measure", request.workloadPath, kModelTaskFilesHint))
     return reportError(std::move(err));
   if (llvm::Error err = refuseOutputOverInputs(
           "--log", logPath,

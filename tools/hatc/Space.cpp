@@ -38,8 +38,7 @@ int spaceCommand(const Args &args) {
     return *exit;
   // A model is many tasks, each with its own space.
   if (llvm::Error err =
-          refuseModel("space", request.workloadPath, "hatc tune MODEL --db DB --task-dir DIR keeps each of its "
-                      "tasks there (taskK.weights.mlir)"))
+          refuseModel("space", request.workloadPath, kModelTaskFilesHint))
     return reportError(std::move(err));
   auto inputs = loadCompileInputs(request);
   if (!inputs)
